@@ -1,0 +1,1 @@
+"""Pure-Python core of MEDITWIN Desktop. Never imports Qt."""

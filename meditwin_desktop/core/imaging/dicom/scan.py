@@ -1,0 +1,175 @@
+"""Scan files and folders for DICOM, reading headers only, into a patient tree."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pydicom
+from pydicom.errors import InvalidDicomError
+
+from meditwin_desktop.core.progress import (
+    CancelledFn,
+    ProgressFn,
+    check_cancelled,
+    never_cancelled,
+    no_progress,
+)
+
+log = logging.getLogger(__name__)
+
+_HEADER_TAGS = [
+    "SOPClassUID", "SOPInstanceUID", "Modality", "PatientID", "PatientName", "PatientBirthDate",
+    "PatientSex", "StudyInstanceUID", "StudyDescription", "StudyDate", "SeriesInstanceUID",
+    "SeriesDescription", "SeriesNumber", "SeriesDate", "BodyPartExamined", "InstanceNumber",
+    "NumberOfFrames", "Rows", "Columns",
+]  # fmt: skip
+
+
+@dataclass
+class SeriesInfo:
+    """One DICOM series found by a scan."""
+
+    uid: str
+    description: str
+    modality: str
+    date: str
+    body_part: str
+    number: int | None
+    files: list[Path] = field(default_factory=list)
+    frames: int = 0
+
+    @property
+    def image_count(self) -> int:
+        """Number of images (frames of multi-frame files count one each)."""
+        return self.frames or len(self.files)
+
+
+@dataclass
+class StudyInfo:
+    """One study of a patient."""
+
+    uid: str
+    description: str
+    date: str
+    series: list[SeriesInfo] = field(default_factory=list)
+
+
+@dataclass
+class PatientInfo:
+    """One patient, with their studies."""
+
+    id: str
+    name: str
+    birth_date: str
+    sex: str
+    studies: list[StudyInfo] = field(default_factory=list)
+
+
+@dataclass
+class ScanResult:
+    """What a scan found: the patient tree, and files that are not usable DICOM."""
+
+    patients: list[PatientInfo]
+    skipped: list[tuple[Path, str]]
+    file_count: int
+
+    def all_series(self) -> list[SeriesInfo]:
+        """Every series, in tree order."""
+        return [s for p in self.patients for st in p.studies for s in st.series]
+
+    def find_series(self, uid: str) -> SeriesInfo | None:
+        """The series with this SeriesInstanceUID, if scanned."""
+        return next((s for s in self.all_series() if s.uid == uid), None)
+
+
+def iter_files(paths: Iterable[Path]) -> list[Path]:
+    """All files under the given files/folders, sorted, hidden files excluded."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_file():
+            files.append(path)
+            continue
+        for root, dirs, names in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            files.extend(Path(root) / n for n in sorted(names) if not n.startswith("."))
+    return files
+
+
+def read_header(path: Path) -> pydicom.Dataset:
+    """Read a file's DICOM header (no pixel data); raise InvalidDicomError if not DICOM."""
+    return pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
+
+
+def _text(ds: pydicom.Dataset, keyword: str, default: str = "") -> str:
+    value = ds.get(keyword, default)
+    return str(value).strip() if value is not None else default
+
+
+def scan(
+    paths: Iterable[Path],
+    *,
+    progress: ProgressFn = no_progress,
+    cancelled: CancelledFn = never_cancelled,
+) -> ScanResult:
+    """Read the headers of every file under `paths` and group them by patient/study/series."""
+    files = iter_files(paths)
+    patients: dict[str, PatientInfo] = {}
+    studies: dict[str, StudyInfo] = {}
+    series: dict[str, SeriesInfo] = {}
+    skipped: list[tuple[Path, str]] = []
+    for index, path in enumerate(files):
+        if index % 50 == 0:
+            check_cancelled(cancelled)
+            progress(index / max(len(files), 1), f"Reading headers {index}/{len(files)}")
+        try:
+            ds = read_header(path)
+        except InvalidDicomError:
+            skipped.append((path, "not a DICOM file"))
+            continue
+        except Exception as error:  # pydicom raises many types on damaged files
+            skipped.append((path, f"unreadable: {error}"))
+            continue
+        series_uid = _text(ds, "SeriesInstanceUID")
+        if not series_uid or "SOPInstanceUID" not in ds:
+            skipped.append((path, "DICOM without series/instance identifiers (e.g. DICOMDIR)"))
+            continue
+        patient_key = _text(ds, "PatientID") or _text(ds, "PatientName") or "(no patient ID)"
+        patient = patients.setdefault(
+            patient_key,
+            PatientInfo(
+                patient_key,
+                _text(ds, "PatientName"),
+                _text(ds, "PatientBirthDate"),
+                _text(ds, "PatientSex"),
+            ),
+        )
+        study_uid = _text(ds, "StudyInstanceUID") or f"(study of {series_uid})"
+        study = studies.get(study_uid)
+        if study is None:
+            study = StudyInfo(study_uid, _text(ds, "StudyDescription"), _text(ds, "StudyDate"))
+            studies[study_uid] = study
+            patient.studies.append(study)
+        info = series.get(series_uid)
+        if info is None:
+            number = ds.get("SeriesNumber")
+            info = SeriesInfo(
+                uid=series_uid,
+                description=_text(ds, "SeriesDescription"),
+                modality=_text(ds, "Modality"),
+                date=_text(ds, "SeriesDate") or _text(ds, "StudyDate"),
+                body_part=_text(ds, "BodyPartExamined"),
+                number=int(number) if number not in (None, "") else None,
+            )
+            series[series_uid] = info
+            study.series.append(info)
+        info.files.append(path)
+        info.frames += int(ds.get("NumberOfFrames") or 1)
+    progress(1.0, f"Scanned {len(files)} files")
+    for study in studies.values():
+        study.series.sort(key=lambda s: (s.number is None, s.number or 0, s.description))
+    log.info("scanned %d files: %d series, %d skipped", len(files), len(series), len(skipped))
+    return ScanResult(list(patients.values()), skipped, len(files))
