@@ -1,0 +1,142 @@
+"""The `meditwin` command line: headless commands on the same core as the GUI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from meditwin_desktop import APP_NAME, __version__
+from meditwin_desktop.core.errors import InputError, MeditwinError
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _existing_path(text: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"'{text}' does not exist")
+    return path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="meditwin",
+        description=f"{APP_NAME}: clinical decision support with virtual twins.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = commands.add_parser("gui", help="start the desktop application")
+    gui.add_argument("--demo", action="store_true", help="open the built-in demo patient")
+    gui.add_argument("path", nargs="?", type=_existing_path, help="DICOM folder to open")
+    gui.add_argument(
+        "--exit-after-render",
+        action="store_true",
+        help=argparse.SUPPRESS,  # benchmarks: print timings once every view has rendered, exit
+    )
+
+    demo = commands.add_parser("demo", help="write the built-in demo patient library")
+    demo.add_argument("--out", type=Path, required=True, help="folder to write into")
+
+    dicom = commands.add_parser("dicom", help="scan and load DICOM")
+    dicom_commands = dicom.add_subparsers(dest="dicom_command", metavar="ACTION", required=True)
+    scan = dicom_commands.add_parser("scan", help="list patients, studies and series under PATH")
+    scan.add_argument("path", type=_existing_path)
+    scan.add_argument("--json", action="store_true", help="print JSON")
+    load = dicom_commands.add_parser("load", help="load series into volumes, print geometry")
+    load.add_argument("path", type=_existing_path)
+    load.add_argument("--series", help="SeriesInstanceUID (default: every series)")
+    load.add_argument("--json", action="store_true", help="print JSON")
+
+    twins = commands.add_parser("twins", help="list installed twins")
+    twins.add_argument("--json", action="store_true", help="print JSON")
+
+    for name, text in (
+        ("run", "run a twin's scenarios headless"),
+        ("report", "write the MDT report"),
+    ):
+        sub = commands.add_parser(name, help=f"{text} (not yet available)")
+        sub.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `meditwin` and `python -m meditwin_desktop`; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return _COMMANDS[args.command](args)
+    except InputError as error:
+        print(f"meditwin: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except MeditwinError as error:
+        print(f"meditwin: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    from meditwin_desktop.ui.app import run_gui  # Qt only when the GUI is asked for
+
+    return run_gui(demo=args.demo, path=args.path, exit_after_render=args.exit_after_render)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from meditwin_desktop.demo import write_demo
+
+    for patient in write_demo(args.out, progress=_print_progress):
+        print(f"\n{patient.patient_id}: DICOM {patient.dicom_dir}, labels {patient.labels_path}")
+    return EXIT_OK
+
+
+def _print_progress(fraction: float, message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"\r{fraction:4.0%} {message:<50}", end="", file=sys.stderr, flush=True)
+
+
+def _cmd_dicom(args: argparse.Namespace) -> int:
+    from meditwin_desktop.cli_dicom import load_command, scan_command
+
+    command = scan_command if args.dicom_command == "scan" else load_command
+    return command(args)
+
+
+def _cmd_twins(args: argparse.Namespace) -> int:
+    from importlib.metadata import entry_points
+
+    found = sorted(entry_points(group="meditwin.twins"), key=lambda ep: ep.name)
+    if args.json:
+        print(json.dumps({"twins": [{"name": ep.name, "target": ep.value} for ep in found]}))
+    elif not found:
+        print("No twins are installed.")
+    for ep in found if not args.json else []:
+        print(f"{ep.name}\t{ep.value}")
+    return EXIT_OK
+
+
+def _cmd_not_yet(args: argparse.Namespace) -> int:
+    print(
+        f"meditwin {args.command}: not available in {APP_NAME} {__version__}; "
+        "it arrives with the twin platform.",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
+_COMMANDS = {
+    "gui": _cmd_gui,
+    "demo": _cmd_demo,
+    "dicom": _cmd_dicom,
+    "twins": _cmd_twins,
+    "run": _cmd_not_yet,
+    "report": _cmd_not_yet,
+}

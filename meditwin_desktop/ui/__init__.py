@@ -1,0 +1,1 @@
+"""Qt user interface of MEDITWIN Desktop (the only package that imports Qt)."""

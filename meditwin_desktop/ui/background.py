@@ -1,0 +1,115 @@
+"""Background work for the GUI: functions run on a thread pool, results come back as signals.
+
+Each submitted function receives `progress(fraction, message)` and `cancelled()`
+keyword arguments (the core's convention). The `Task` object lives in the GUI thread;
+signals emitted from the worker are queued to it, so slots always run in the GUI
+thread. Modelled on napari's `qthreading` workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from meditwin_desktop.core.errors import Cancelled
+
+log = logging.getLogger(__name__)
+
+_PROGRESS_INTERVAL_S = 0.05
+
+
+class Task(QObject):
+    """One piece of background work and its signals."""
+
+    progressed = Signal(float, str)
+    succeeded = Signal(object)
+    failed = Signal(object)  # the exception
+    cancelled_ = Signal()
+    finished = Signal()
+
+    def __init__(self, name: str, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+        super().__init__()
+        self.name = name
+        self._fn, self._args, self._kwargs = fn, args, kwargs
+        self._cancel = threading.Event()
+        self._last_progress = 0.0
+        self.future: Future | None = None
+
+    def cancel(self) -> None:
+        """Ask the work to stop at its next check."""
+        self._cancel.set()
+
+    def is_cancelled(self) -> bool:
+        """Whether cancellation was asked for."""
+        return self._cancel.is_set()
+
+    def _progress(self, fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - self._last_progress >= _PROGRESS_INTERVAL_S or fraction >= 1.0:
+            self._last_progress = now
+            self.progressed.emit(float(fraction), message)
+
+    def run(self) -> Any:
+        """Executed on a worker thread."""
+        return self._fn(*self._args, progress=self._progress, cancelled=self.is_cancelled,
+                        **self._kwargs)  # fmt: skip
+
+    def _done(self, future: Future) -> None:
+        """Executed on the worker thread when the work ends: report through signals."""
+        error = future.exception()
+        if error is None:
+            self.succeeded.emit(future.result())
+        elif isinstance(error, Cancelled):
+            log.info("%s cancelled", self.name)
+            self.cancelled_.emit()
+        else:
+            log.error("%s failed", self.name, exc_info=error)
+            self.failed.emit(error)
+        self.finished.emit()
+
+
+class TaskRunner(QObject):
+    """Runs `Task`s on a small thread pool and keeps them alive until they finish."""
+
+    started = Signal(object)  # Task
+
+    def __init__(self, workers: int = 2, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="meditwin-io")
+        self._tasks: set[Task] = set()
+
+    def task(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Task:
+        """A task for `fn(*args, progress=..., cancelled=..., **kwargs)`, not yet started.
+
+        Connect its signals, then `start` it: work that ends at once cannot be missed.
+        """
+        return Task(name, fn, args, kwargs)
+
+    def start(self, task: Task) -> Task:
+        """Run a task on the pool."""
+        self._tasks.add(task)
+        task.finished.connect(lambda: self._tasks.discard(task))
+        task.future = self._pool.submit(task.run)
+        task.future.add_done_callback(task._done)
+        self.started.emit(task)
+        return task
+
+    def submit(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Task:
+        """Create and start a task (for callers that only poll it)."""
+        return self.start(self.task(name, fn, *args, **kwargs))
+
+    def active(self) -> list[Task]:
+        """Tasks not yet finished."""
+        return [t for t in self._tasks if t.future is not None and not t.future.done()]
+
+    def shutdown(self) -> None:
+        """Cancel everything and stop the pool without waiting for running work."""
+        for task in list(self._tasks):
+            task.cancel()
+        self._pool.shutdown(wait=False, cancel_futures=True)

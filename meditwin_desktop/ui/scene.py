@@ -1,0 +1,95 @@
+"""The state the views share: the open volume, its labels, the cursor and the window."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from meditwin_desktop.core.imaging.volume import LabelMap, Volume
+
+
+class Scene(QObject):
+    """What is shown, independent of how: every view listens to these signals."""
+
+    volume_changed = Signal()
+    labels_changed = Signal()
+    cursor_changed = Signal()
+    window_changed = Signal()
+    overlay_changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.volume: Volume | None = None
+        self.labels: LabelMap | None = None
+        self.cursor = np.zeros(3)  # LPS mm
+        self.window = (40.0, 400.0)  # (level/centre, width) in the volume's units
+        self.overlay_opacity = 0.35
+        self.overlay_visible = True
+        self.hidden_labels = {"body"}  # names not drawn in the overlay or in 3D
+
+    def set_volume(self, volume: Volume) -> None:
+        """Show a new volume: cursor to its centre, window from the header or its values."""
+        self.volume = volume
+        self.labels = None
+        nk, nj, ni = volume.shape
+        self.cursor = volume.index_to_lps(np.array([ni // 2, nj // 2, nk // 2], float))
+        self.window = volume.meta.get("window") or _auto_window(volume.array)
+        self.labels_changed.emit()
+        self.volume_changed.emit()
+        self.window_changed.emit()
+        self.cursor_changed.emit()
+
+    def set_labels(self, labels: LabelMap | None) -> None:
+        """Show a label map on the open volume (same grid)."""
+        self.labels = labels
+        self.labels_changed.emit()
+
+    def set_cursor(self, lps: np.ndarray) -> None:
+        """Move the linked crosshair (LPS mm), clamped to the volume."""
+        lps = np.asarray(lps, float)
+        if self.volume is not None:
+            nk, nj, ni = self.volume.shape
+            ijk = np.clip(self.volume.lps_to_index(lps), 0, [ni - 1, nj - 1, nk - 1])
+            lps = self.volume.index_to_lps(ijk)
+        if not np.allclose(lps, self.cursor):
+            self.cursor = lps
+            self.cursor_changed.emit()
+
+    def set_window(self, level: float, width: float) -> None:
+        """Change window level and width (width at least 1)."""
+        self.window = (float(level), max(float(width), 1.0))
+        self.window_changed.emit()
+
+    def set_overlay_visible(self, visible: bool) -> None:
+        """Show or hide the label overlay on the slice views."""
+        self.overlay_visible = visible
+        self.overlay_changed.emit()
+
+    def value_at(self, lps: np.ndarray) -> float | None:
+        """Voxel value at an LPS position (nearest voxel), None outside the volume."""
+        if self.volume is None:
+            return None
+        ijk = self.volume.lps_to_index(lps)
+        if not self.volume.contains_index(ijk):
+            return None
+        i, j, k = np.round(ijk).astype(int)
+        return float(self.volume.array[k, j, i])
+
+    def label_at(self, lps: np.ndarray) -> str | None:
+        """Name of the label at an LPS position, if any."""
+        if self.labels is None:
+            return None
+        grid = self.labels.volume
+        ijk = grid.lps_to_index(lps)
+        if not grid.contains_index(ijk):
+            return None
+        i, j, k = np.round(ijk).astype(int)
+        label = self.labels.labels.get(int(grid.array[k, j, i]))
+        return label.name if label else None
+
+
+def _auto_window(array: np.ndarray) -> tuple[float, float]:
+    """Window from the 1st-99th percentile of a subsample of the values."""
+    sample = array.ravel()[:: max(1, array.size // 200_000)]
+    lo, hi = np.percentile(sample, [1, 99])
+    return float((lo + hi) / 2), float(max(hi - lo, 1.0))

@@ -1,0 +1,226 @@
+"""The 3D view: label surfaces or volume rendering, the linked crosshair, standard views.
+
+Rendering happens here (GUI thread, VTK through pyvistaqt's QtInteractor); surfaces are
+computed off the GUI thread by `core.imaging.surfaces` and handed in ready-made.
+Geometry is in LPS millimetres; volumes are placed with their affine as user matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyvista as pv
+import vtk
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from pyvistaqt import QtInteractor
+
+from meditwin_desktop.core.imaging.volume import Label, Volume
+from meditwin_desktop.core.imaging.vtk_bridge import index_image
+from meditwin_desktop.ui.theme import VIEW_COLORS
+
+# camera direction (focal point -> camera) and view-up, in LPS
+STANDARD_VIEWS = {
+    "A": ((0, -1, 0), (0, 0, 1)),
+    "P": ((0, 1, 0), (0, 0, 1)),
+    "L": ((1, 0, 0), (0, 0, 1)),
+    "R": ((-1, 0, 0), (0, 0, 1)),
+    "S": ((0, 0, 1), (0, -1, 0)),
+    "I": ((0, 0, -1), (0, -1, 0)),
+}
+_TRANSLUCENT = {"right lung": 0.15, "left lung": 0.15, "liver": 0.45, "body": 0.1}
+_CURSOR_COLORS = ((0.8, 0.3, 0.3), (0.35, 0.67, 0.31), (0.84, 0.75, 0.24))
+
+
+class View3D(QWidget):
+    """3D rendering of the scene in a QtInteractor, with a small view toolbar."""
+
+    rendered = Signal()  # after a frame that shows newly set content
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("view_3d")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._toolbar())
+        self.plotter = QtInteractor(self, auto_update=False)
+        self.plotter.set_background((0.08, 0.09, 0.11), top=(0.22, 0.24, 0.28))
+        self.plotter.add_orientation_widget(
+            _orientation_cube(), interactive=False, viewport=(0, 0, 0.18, 0.18)
+        )
+        self.plotter.enable_anti_aliasing("fxaa")
+        layout.addWidget(self.plotter, stretch=1)
+        self._content: list[str] = []
+        self._cursor_actor = None
+        self._bounds: np.ndarray | None = None
+        self._awaiting_frame = False
+        self.plotter.ren_win.AddObserver("EndEvent", self._on_frame)
+        self.mode = "empty"
+
+    def _toolbar(self) -> QWidget:
+        bar = QWidget(self)
+        color = VIEW_COLORS["3d"]
+        bar.setStyleSheet(f"background: rgb(24,25,28); border-top: 3px solid {color.name()};")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(8, 2, 4, 2)
+        title = QLabel("3D", bar)
+        title.setStyleSheet(f"color: {color.lighter(130).name()}; font-weight: bold; border: none;")
+        row.addWidget(title)
+        self.status = QLabel("", bar)
+        self.status.setStyleSheet("color: #bbb; border: none;")
+        row.addWidget(self.status, stretch=1)
+        for name in STANDARD_VIEWS:
+            button = QToolButton(bar)
+            button.setText(name)
+            button.setToolTip(f"View from {_VIEW_NAMES[name]}")
+            button.setStyleSheet("border: none; color: #ddd; padding: 0 5px;")
+            button.clicked.connect(lambda _=False, n=name: self.standard_view(n))
+            row.addWidget(button)
+        return bar
+
+    # -- content ---------------------------------------------------------------
+    def clear(self) -> None:
+        """Remove every actor but the orientation marker."""
+        for name in self._content:
+            self.plotter.remove_actor(name, render=False)
+        self._content = []
+        self._cursor_actor = None
+        self.mode = "empty"
+
+    def show_surfaces(self, surfaces: dict[int, pv.PolyData], labels: dict[int, Label]) -> None:
+        """Show label surfaces, each in its label's colour."""
+        self.clear()
+        for value, mesh in surfaces.items():
+            label = labels.get(value)
+            if label is None or mesh.n_cells == 0:
+                continue
+            name = f"label-{value}"
+            self.plotter.add_mesh(
+                mesh,
+                color=np.array(label.color) / 255.0,
+                opacity=_TRANSLUCENT.get(label.name, 1.0),
+                smooth_shading=True,
+                specular=0.3,
+                name=name,
+                render=False,
+                reset_camera=False,
+            )
+            self._content.append(name)
+        bounds = np.array([m.bounds for m in surfaces.values() if m.n_cells]).reshape(-1, 6)
+        self._set_bounds(np.r_[bounds[:, 0::2].min(0), bounds[:, 1::2].max(0)][[0, 3, 1, 4, 2, 5]])
+        self.mode = "surfaces"
+        self.status.setText(f"{len(self._content)} structures")
+        self.standard_view("A")
+
+    def show_volume(self, volume: Volume, preset: dict) -> None:
+        """Volume-render a volume with a transfer-function preset (see resources/presets)."""
+        self.clear()
+        image = index_image(volume.array)
+        mapper = vtk.vtkSmartVolumeMapper()
+        mapper.SetInputData(image)
+        prop = vtk.vtkVolumeProperty()
+        prop.SetInterpolationTypeToLinear()
+        prop.ShadeOn()
+        prop.SetAmbient(0.3)
+        prop.SetDiffuse(0.7)
+        prop.SetSpecular(0.2)
+        opacity, color = vtk.vtkPiecewiseFunction(), vtk.vtkColorTransferFunction()
+        for value, alpha in _points(volume, preset, "opacity"):
+            opacity.AddPoint(value, alpha)
+        for value, r, g, b in _points(volume, preset, "color"):
+            color.AddRGBPoint(value, r, g, b)
+        prop.SetScalarOpacity(opacity)
+        prop.SetColor(color)
+        actor = vtk.vtkVolume()
+        actor.SetMapper(mapper)
+        actor.SetProperty(prop)
+        matrix = vtk.vtkMatrix4x4()
+        matrix.DeepCopy(volume.affine.ravel())
+        actor.SetUserMatrix(matrix)
+        self.plotter.add_actor(actor, name="volume", reset_camera=False, render=False)
+        self._content.append("volume")
+        nk, nj, ni = volume.shape
+        corners = volume.index_to_lps(np.array([[0, 0, 0], [ni - 1, nj - 1, nk - 1]]))
+        self._set_bounds(np.c_[corners.min(0), corners.max(0)].ravel())
+        self.mode = "volume"
+        self.status.setText("volume rendering")
+        self.standard_view("A")
+
+    def _set_bounds(self, bounds: np.ndarray) -> None:
+        self._bounds = np.asarray(bounds, float)
+
+    # -- cursor and camera -------------------------------------------------------
+    def set_cursor(self, lps: np.ndarray) -> None:
+        """Draw the linked crosshair as three lines through `lps` across the content."""
+        if self._bounds is None:
+            return
+        b = self._bounds
+        x, y, z = lps
+        points = np.array([[b[0], y, z], [b[1], y, z], [x, b[2], z], [x, b[3], z],
+                           [x, y, b[4]], [x, y, b[5]]], float)  # fmt: skip
+        if self._cursor_actor is None:
+            lines = pv.PolyData(points, lines=np.array([2, 0, 1, 2, 2, 3, 2, 4, 5]))
+            lines.cell_data["rgb"] = (np.array(_CURSOR_COLORS) * 255).astype(np.uint8)
+            self._cursor_actor = self.plotter.add_mesh(
+                lines, scalars="rgb", rgb=True, line_width=2, name="cursor",
+                render=False, reset_camera=False,
+            )  # fmt: skip
+            self._content.append("cursor")
+            self._cursor_mesh = lines
+        else:
+            self._cursor_mesh.points = points
+        self.plotter.render()
+
+    def standard_view(self, name: str) -> None:
+        """Look at the content from the patient's A, P, L, R, S or I side."""
+        direction, up = STANDARD_VIEWS[name]
+        if self._bounds is None:
+            return
+        self.plotter.view_vector(direction, viewup=up)
+        self.plotter.reset_camera(bounds=self._bounds)
+        self.plotter.camera.zoom(1.35)
+        self.request_render()
+
+    def request_render(self) -> None:
+        """Render, and emit `rendered` once that frame is done."""
+        self._awaiting_frame = True
+        self.plotter.render()
+        self.plotter.update()
+
+    def _on_frame(self, *args) -> None:
+        if self._awaiting_frame and self._content:
+            self._awaiting_frame = False
+            self.rendered.emit()
+
+    def close_plotter(self) -> None:
+        """Release the render window (call before the widget is destroyed)."""
+        self.plotter.close()
+
+
+def _orientation_cube() -> vtk.vtkAnnotatedCubeActor:
+    """A cube whose faces carry the patient's anatomical directions (LPS world)."""
+    cube = vtk.vtkAnnotatedCubeActor()
+    for face, text in (("XPlus", "L"), ("XMinus", "R"), ("YPlus", "P"), ("YMinus", "A"),
+                       ("ZPlus", "S"), ("ZMinus", "I")):  # fmt: skip
+        getattr(cube, f"Set{face}FaceText")(text)
+    cube.SetFaceTextScale(0.6)
+    cube.GetCubeProperty().SetColor(0.32, 0.36, 0.42)
+    cube.GetTextEdgesProperty().SetColor(0.9, 0.9, 0.9)
+    for face in ("X", "Y", "Z"):
+        for side in ("Plus", "Minus"):
+            getattr(cube, f"Get{face}{side}FaceProperty")().SetColor(0.95, 0.95, 0.95)
+    return cube
+
+
+_VIEW_NAMES = {"A": "the front", "P": "the back", "L": "the left", "R": "the right",
+               "S": "above", "I": "below"}  # fmt: skip
+
+
+def _points(volume: Volume, preset: dict, key: str) -> list[list[float]]:
+    """Transfer-function points, converting percentile-based presets (MR) to values."""
+    if key in preset:
+        return preset[key]
+    points = preset[f"{key}_percentile"]
+    sample = volume.array.ravel()[:: max(1, volume.array.size // 200_000)]
+    values = np.percentile(sample, [p[0] for p in points])
+    return [[float(v), *p[1:]] for v, p in zip(values, points, strict=True)]
