@@ -1,0 +1,31 @@
+"""GUI tests need a display with OpenGL: Xvfb (started by pytest-xvfb) or a real one."""
+
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _needs_display():
+    """Skip (with the fix) when no display exists; pytest-xvfb sets one when Xvfb is installed."""
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("GUI tests need a display: install Xvfb (apt install xvfb) for pytest-xvfb")
+
+
+@pytest.fixture
+def main_window(qtbot, demo_patient):
+    """The main window, shown, with the demo patient open and rendered in all four views."""
+    from meditwin_desktop.ui.app import create_app
+    from meditwin_desktop.ui.main_window import MainWindow
+
+    create_app(install_exception_hook=False)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    qtbot.waitExposed(window)
+    with qtbot.waitSignal(window.ready, timeout=120_000):
+        window.open_demo()
+    qtbot.wait(200)  # let the last paint events through
+    yield window
+    window.close()

@@ -1,0 +1,42 @@
+"""Structure rules from DESIGN.md that a test can hold: no Qt below the UI; packaging lists all."""
+
+import ast
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+QT_MODULES = ("PySide6", "PyQt5", "PyQt6", "qtpy", "pyvistaqt", "shiboken6")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("folder", ["meditwin_desktop/core", "meditwin_desktop/demo", "twins"])
+def test_core_and_twins_never_import_qt(folder):
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in (ROOT / folder).rglob("*.py")
+        for name in _imports(path)
+        if name.split(".")[0] in QT_MODULES or name.startswith("meditwin_desktop.ui")
+    ]
+    assert not offenders
+
+
+def test_every_package_is_listed_in_pyproject():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    on_disk = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "meditwin_desktop").rglob("__init__.py")
+    } | {f"meditwin_desktop.resources{sub}" for sub in ("", ".icons", ".presets")}
+    assert on_disk == listed
