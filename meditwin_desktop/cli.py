@@ -93,8 +93,11 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from meditwin_desktop.demo import write_demo
 
-    for patient in write_demo(args.out, progress=_print_progress):
-        print(f"\n{patient.patient_id}: DICOM {patient.dicom_dir}, labels {patient.labels_path}")
+    patients = write_demo(args.out, progress=_print_progress)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)  # end the progress line
+    for patient in patients:
+        print(f"{patient.patient_id}: DICOM {patient.dicom_dir}, labels {patient.labels_path}")
     return EXIT_OK
 
 

@@ -166,16 +166,28 @@ def _paint_abdominal_organs(c: Canvas, texture: np.ndarray) -> None:
     liver_hu = HU["liver"]
     away_from_spine = lambda x, y, z: under_diaphragm(4.0)(x, y, z) & (np.hypot(x, y - 75) > 42)  # noqa: E731
     c.ellipsoid((-62, 8, -50), (74, 88, 74), L["liver"], liver_hu, where=away_from_spine)
-    c.ellipsoid((12, -38, -32), (58, 40, 34), L["liver"], liver_hu, where=away_from_spine,
-                only=[L["body"], L["liver"]])  # fmt: skip
+    c.ellipsoid(
+        (12, -38, -32),
+        (58, 40, 34),
+        L["liver"],
+        liver_hu,
+        where=away_from_spine,
+        only=[L["body"], L["liver"]],
+    )
     liver = c.labels == L["liver"]
     c.hu[liver] += 6.0 * texture[liver]
     kidney_axes = _frame([0.15, 0.1, 1.0])
     for name, center in (("right kidney", (-72, 58, -118)), ("left kidney", (74, 60, -102))):
         c.ellipsoid(center, (55, 30, 24), L[name], HU[name], rotation=kidney_axes)
         c.ellipsoid(center, (38, 16, 11), L[name], 95.0, rotation=kidney_axes, only=[L[name]])
-    c.ellipsoid((96, 48, -32), (58, 42, 24), L["spleen"], HU["spleen"],
-                rotation=_frame([0.2, 0.5, 1.0]), where=under_diaphragm(4.0))  # fmt: skip
+    c.ellipsoid(
+        (96, 48, -32),
+        (58, 42, 24),
+        L["spleen"],
+        HU["spleen"],
+        rotation=_frame([0.2, 0.5, 1.0]),
+        where=under_diaphragm(4.0),
+    )
 
 
 def _paint_heart(c: Canvas) -> None:
@@ -195,26 +207,62 @@ def _paint_heart(c: Canvas) -> None:
     c.ellipsoid(ra, (24, 24, 22), L["heart myocardium"], HU["heart myocardium"])
     c.ellipsoid(ra, (22, 22, 20), L["right atrium"], HU["right atrium"])
     rv = center + np.array([-26.0, -14.0, 4.0])
-    c.ellipsoid(rv, (50, 36, 26), L["heart myocardium"], HU["heart myocardium"],
-                rotation=axes, where=beyond_base(rv, -16.0))  # fmt: skip
-    c.ellipsoid(rv, (46, 32, 22), L["right ventricle cavity"], HU["right ventricle cavity"],
-                rotation=axes, where=beyond_base(rv, -14.0))  # fmt: skip
-    c.ellipsoid(center, (55, 33, 33), L["heart myocardium"], HU["heart myocardium"],
-                rotation=axes, where=beyond_base(center, -22.0))  # fmt: skip
-    c.ellipsoid(center, (46, 24, 24), L["left ventricle cavity"], HU["left ventricle cavity"],
-                rotation=axes, where=beyond_base(center, -22.0))  # fmt: skip
+    c.ellipsoid(
+        rv,
+        (50, 36, 26),
+        L["heart myocardium"],
+        HU["heart myocardium"],
+        rotation=axes,
+        where=beyond_base(rv, -16.0),
+    )
+    c.ellipsoid(
+        rv,
+        (46, 32, 22),
+        L["right ventricle cavity"],
+        HU["right ventricle cavity"],
+        rotation=axes,
+        where=beyond_base(rv, -14.0),
+    )
+    c.ellipsoid(
+        center,
+        (55, 33, 33),
+        L["heart myocardium"],
+        HU["heart myocardium"],
+        rotation=axes,
+        where=beyond_base(center, -22.0),
+    )
+    c.ellipsoid(
+        center,
+        (46, 24, 24),
+        L["left ventricle cavity"],
+        HU["left ventricle cavity"],
+        rotation=axes,
+        where=beyond_base(center, -22.0),
+    )
 
 
 def _paint_great_vessels(c: Canvas) -> None:
     aorta = [
-        (18, -24, 60), (10, -32, 100), (8, -28, 128), (12, 2, 142), (22, 34, 128),
-        (24, 44, 90), (22, 44, 20), (14, 42, -60), (8, 40, -200), (4, 36, -225),
-    ]  # fmt: skip
+        (18, -24, 60),
+        (10, -32, 100),
+        (8, -28, 128),
+        (12, 2, 142),
+        (22, 34, 128),
+        (24, 44, 90),
+        (22, 44, 20),
+        (14, 42, -60),
+        (8, 40, -200),
+        (4, 36, -225),
+    ]
     c.tube(aorta, [14, 14, 14, 13, 12, 12, 11, 10, 9, 8], L["aorta"], HU["aorta"])
     for side in (-1, 1):
         c.tube([(4, 36, -225), (side * 45, 28, -278)], [7, 6], L["aorta"], HU["aorta"])
-    c.tube([(-24, 42, -278), (-25, 42, -140), (-24, 40, 8), (-22, 30, 36)], [11, 12, 13, 14],
-           L["inferior vena cava"], HU["inferior vena cava"])  # fmt: skip
+    c.tube(
+        [(-24, 42, -278), (-25, 42, -140), (-24, 40, 8), (-22, 30, 36)],
+        [11, 12, 13, 14],
+        L["inferior vena cava"],
+        HU["inferior vena cava"],
+    )
 
 
 def _paint_liver_vessels(c: Canvas) -> None:

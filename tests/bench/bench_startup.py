@@ -52,8 +52,11 @@ def _time_to_marker(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
 def main() -> None:
     env = dict(os.environ, MEDITWIN_HOME=tempfile.mkdtemp(prefix="meditwin-bench-"))
     env.setdefault("QT_QPA_PLATFORM", "xcb")
-    subprocess.run([sys.executable, "-c", "from meditwin_desktop.demo import ensure_demo; "
-                    "ensure_demo()"], env=env, check=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-c", "from meditwin_desktop.demo import ensure_demo; ensure_demo()"],
+        env=env,
+        check=True,
+    )
     ours, reference, details = [], [], ""
     for _ in range(RUNS):
         seconds, details = _time_to_marker(

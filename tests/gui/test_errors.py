@@ -72,16 +72,36 @@ def test_folder_without_dicom_says_so(qtbot, tmp_path):
     assert "1 files skipped" in window.patients.summary.text()
 
 
-def test_broken_series_gives_a_message_and_the_window_lives_on(qtbot, tmp_path):
+def _broken_series(folder, truncate: list[int]) -> None:
     volume = Volume(np.zeros((4, 8, 8), np.int16), affine_from([0, 0, 0], np.eye(3), [1, 1, 1]))
-    paths = write_ct_series(volume, tmp_path, SeriesHeader("BROKEN^CASE", "B1", uid_seed="b"))
-    data = paths[1].read_bytes()
-    paths[1].write_bytes(data[: len(data) - 60])  # truncated pixel data
+    paths = write_ct_series(volume, folder, SeriesHeader("BROKEN^CASE", "B1", uid_seed="b"))
+    for n in truncate:
+        data = paths[n].read_bytes()
+        paths[n].write_bytes(data[: len(data) - 60])  # truncated pixel data
+
+
+def test_partial_series_opens_with_its_warnings_shown(qtbot, tmp_path):
+    _broken_series(tmp_path, truncate=[1])
     window = _window(qtbot)
     window.open_folder(tmp_path)
-    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "error_dialog") is not None,
-                    timeout=10_000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: window.findChild(QMessageBox, "warnings_dialog") is not None, timeout=10_000
+    )
+    box = window.findChild(QMessageBox, "warnings_dialog")
+    assert "Partial series" in box.text() and "IM00002.dcm" in box.text()
+    assert window.scene.volume is not None and window.scene.volume.shape[0] == 4
+    assert window.status.warnings.isVisible()
+    box.close()
+
+
+def test_unreadable_series_gives_a_message_and_the_window_lives_on(qtbot, tmp_path):
+    _broken_series(tmp_path, truncate=[0, 1, 2, 3])
+    window = _window(qtbot)
+    window.open_folder(tmp_path)
+    qtbot.waitUntil(
+        lambda: window.findChild(QMessageBox, "error_dialog") is not None, timeout=10_000
+    )
     box = window.findChild(QMessageBox, "error_dialog")
-    assert "IM00002.dcm" in box.text()
+    assert "could be decoded" in box.text() and ".dcm" in box.text()
     assert window.isVisible()
     box.close()

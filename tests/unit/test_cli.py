@@ -11,8 +11,12 @@ from meditwin_desktop.cli import main
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "meditwin_desktop", *args],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "meditwin_desktop", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_version_via_python_m():
@@ -66,8 +70,19 @@ def test_dicom_scan_and_load_json(demo_patient, capsys):
     [series] = tree["patients"][0]["studies"][0]["series"]
     assert series["uid"] == demo_patient.series_uid and series["modality"] == "CT"
 
-    assert main(["dicom", "load", str(demo_patient.dicom_dir), "--json",
-                 "--series", demo_patient.series_uid]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "dicom",
+                "load",
+                str(demo_patient.dicom_dir),
+                "--json",
+                "--series",
+                demo_patient.series_uid,
+            ]
+        )
+        == 0
+    )
     [volume] = json.loads(capsys.readouterr().out)["volumes"]
     assert volume["shape"] == [240, 256, 256]
     assert volume["spacing"] == [1.5625, 1.5625, 2.0]

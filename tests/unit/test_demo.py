@@ -11,10 +11,20 @@ from meditwin_desktop.core.imaging.nifti import read_label_map
 from meditwin_desktop.demo import anatomy, read_demo
 
 REQUIRED_STRUCTURES = [
-    "body", "right lung", "left lung", "spine", "aorta", "heart myocardium",
-    "left ventricle cavity", "right ventricle cavity", "liver", "hepatic veins", "portal vein",
-    "tumour 1", "tumour 2",
-]  # fmt: skip
+    "body",
+    "right lung",
+    "left lung",
+    "spine",
+    "aorta",
+    "heart myocardium",
+    "left ventricle cavity",
+    "right ventricle cavity",
+    "liver",
+    "hepatic veins",
+    "portal vein",
+    "tumour 1",
+    "tumour 2",
+]
 
 
 def test_demo_is_a_valid_ct_series(demo_patient):
@@ -22,14 +32,25 @@ def test_demo_is_a_valid_ct_series(demo_patient):
     assert len(files) >= 200
     first = pydicom.dcmread(files[0])
     assert first.Modality == "CT" and first.Rows >= 256 and first.Columns >= 256
-    for keyword in ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing",
-                    "SliceThickness", "RescaleSlope", "RescaleIntercept"):  # fmt: skip
+    for keyword in (
+        "ImagePositionPatient",
+        "ImageOrientationPatient",
+        "PixelSpacing",
+        "SliceThickness",
+        "RescaleSlope",
+        "RescaleIntercept",
+    ):
         assert keyword in first, keyword
     uids = set()
     for path in files[:: len(files) // 10]:
         ds = pydicom.dcmread(path, stop_before_pixels=True)
-        for uid in (ds.SOPInstanceUID, ds.SeriesInstanceUID, ds.StudyInstanceUID,
-                    ds.FrameOfReferenceUID, ds.file_meta.MediaStorageSOPInstanceUID):  # fmt: skip
+        for uid in (
+            ds.SOPInstanceUID,
+            ds.SeriesInstanceUID,
+            ds.StudyInstanceUID,
+            ds.FrameOfReferenceUID,
+            ds.file_meta.MediaStorageSOPInstanceUID,
+        ):
             assert UID(uid).is_valid, uid
         assert ds.SOPInstanceUID == ds.file_meta.MediaStorageSOPInstanceUID
         uids.add(ds.SOPInstanceUID)
@@ -60,9 +81,15 @@ def test_labels_sit_on_the_ct_grid_with_every_structure(demo_patient, demo_truth
 
 @pytest.mark.parametrize(
     ("structure", "low", "high"),
-    [("liver", 90, 120), ("right lung", -900, -800), ("aorta", 140, 190),
-     ("spine", 250, 700), ("tumour 1", 30, 80), ("spleen", 100, 130)],
-)  # fmt: skip
+    [
+        ("liver", 90, 120),
+        ("right lung", -900, -800),
+        ("aorta", 140, 190),
+        ("spine", 250, 700),
+        ("tumour 1", 30, 80),
+        ("spleen", 100, 130),
+    ],
+)
 def test_hu_are_plausible_for_portal_venous_ct(demo_truth, structure, low, high):
     """Portal-venous CT ranges: e.g. liver 90-120 HU, lung about -850 HU (Hounsfield scale)."""
     ct, labels = demo_truth

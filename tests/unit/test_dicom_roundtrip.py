@@ -26,10 +26,13 @@ def _header(**kw):
 
 @pytest.mark.parametrize(
     "direction",
-    [np.eye(3), np.array([[0, 0, -1], [1, 0, 0], [0, -1, 0.0]]),
-     np.array([[0.9396926, -0.3420201, 0], [0.3420201, 0.9396926, 0], [0, 0, 1.0]])],
+    [
+        np.eye(3),
+        np.array([[0, 0, -1], [1, 0, 0], [0, -1, 0.0]]),
+        np.array([[0.9396926, -0.3420201, 0], [0.3420201, 0.9396926, 0], [0, 0, 1.0]]),
+    ],
     ids=["axial", "sagittal", "oblique-20deg"],
-)  # fmt: skip
+)
 def test_round_trip_keeps_voxels_and_affine(tmp_path, direction):
     volume = _volume(direction)
     paths = write_ct_series(volume, tmp_path / "s", _header())
@@ -79,5 +82,5 @@ def test_duplicate_positions_are_refused_with_a_reason(tmp_path):
     ds = pydicom.dcmread(copy)
     ds.SOPInstanceUID = pydicom.uid.generate_uid()
     ds.save_as(copy)
-    with pytest.raises(DicomError, match="same position"):
+    with pytest.raises(DicomError, match="repeats slice positions unevenly"):
         load_series(sorted((tmp_path / "a").iterdir()))

@@ -21,9 +21,16 @@ def _rotation(axis, degrees):
 
 @pytest.mark.parametrize(
     ("vector", "letter"),
-    [((1, 0, 0), "L"), ((-1, 0, 0), "R"), ((0, 1, 0), "P"), ((0, -1, 0), "A"),
-     ((0, 0, 1), "S"), ((0, 0, -1), "I"), ((0.8, -0.5, 0), "LA")],
-)  # fmt: skip
+    [
+        ((1, 0, 0), "L"),
+        ((-1, 0, 0), "R"),
+        ((0, 1, 0), "P"),
+        ((0, -1, 0), "A"),
+        ((0, 0, 1), "S"),
+        ((0, 0, -1), "I"),
+        ((0.8, -0.5, 0), "LA"),
+    ],
+)
 def test_direction_letters_follow_lps(vector, letter):
     assert direction_letter(np.array(vector, float)) == letter
 

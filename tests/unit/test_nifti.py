@@ -15,8 +15,11 @@ def test_label_map_round_trip_is_lossless(tmp_path):
     array = rng.integers(0, 4, size=(7, 8, 9)).astype(np.uint8)
     direction = np.array([[0, 0, 1], [1, 0, 0], [0, -1, 0.0]])
     affine = affine_from([12.5, -30.0, 4.0], direction, [0.8, 0.9, 2.5])
-    labels = {1: Label(1, "liver", (221, 130, 101)), 2: Label(2, "tumour 1", (240, 220, 60)),
-              3: Label(3, "portal vein", (190, 90, 200))}  # fmt: skip
+    labels = {
+        1: Label(1, "liver", (221, 130, 101)),
+        2: Label(2, "tumour 1", (240, 220, 60)),
+        3: Label(3, "portal vein", (190, 90, 200)),
+    }
     path = tmp_path / "labels.nii.gz"
     write_label_map(LabelMap(Volume(array, affine), labels), path)
 

@@ -36,10 +36,14 @@ def test_edge_letters_are_radiological():
 
 @pytest.mark.parametrize(
     "direction",
-    [np.eye(3), np.diag([-1.0, 1.0, -1.0]), np.array([[0, 0, 1], [1, 0, 0], [0, 1, 0.0]]),
-     np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0.0]])],
+    [
+        np.eye(3),
+        np.diag([-1.0, 1.0, -1.0]),
+        np.array([[0, 0, 1], [1, 0, 0], [0, 1, 0.0]]),
+        np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0.0]]),
+    ],
     ids=["identity", "flipped-x-z", "permuted (sagittal acquisition)", "coronal acquisition"],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("orientation", [AXIAL, CORONAL, SAGITTAL], ids=lambda o: o.name)
 def test_indexed_slices_put_anatomy_where_the_convention_says(direction, orientation):
     volume = _linear_volume(direction)
@@ -56,8 +60,9 @@ def test_indexed_slices_put_anatomy_where_the_convention_says(direction, orienta
 
 def test_oblique_volume_is_resampled_onto_the_anatomical_plane():
     angle = np.radians(20)
-    rotation = np.array([[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0],
-                         [0, 0, 1]])  # fmt: skip
+    rotation = np.array(
+        [[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0], [0, 0, 1]]
+    )
     volume = _linear_volume(rotation, spacing=(1.0, 1.0, 1.0))
     assert not is_axis_aligned(volume)
     plane = slice_through(volume, AXIAL, volume.center_lps())

@@ -1,23 +1,30 @@
-"""Assemble the images of a DICOM series into `Volume`s with LPS geometry.
+"""Load the files of a DICOM series as `Volume`s: headers once, pixels decoded in parallel.
 
-Slices are sorted by their position along the slice normal (never by file name or
-InstanceNumber); the slice spacing comes from the positions, not SliceThickness.
-A series holding several stacks (orientations, sizes, repeated positions) gives
-several volumes.
+Steps: read every header (pixel data skipped) -> frames (`frames.py`) -> stacks with
+their geometry (`stacks.py`) -> one preallocated array per stack, filled by the decoders
+(`pixels.py`) from the middle slice outwards, so a viewer given the volume early (via
+`on_volume`) shows real pixels within a fraction of the load -> gantry tilt and irregular
+spacing resampled (`regularize.py`). Damaged files never abort the series: they are
+left out (or their slice left blank) and named in the volume's warnings.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-import pydicom
+from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
 
 from meditwin_desktop.core.errors import DicomError
+from meditwin_desktop.core.imaging.dicom.frames import HEADER_TAG_NUMBERS, Frame, frames_of
+from meditwin_desktop.core.imaging.dicom.headers import read_header
+from meditwin_desktop.core.imaging.dicom.pixels import decode_into, output_dtype
+from meditwin_desktop.core.imaging.dicom.regularize import regularize
+from meditwin_desktop.core.imaging.dicom.stacks import Stack, plan_stacks
 from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.core.progress import (
     CancelledFn,
@@ -29,132 +36,150 @@ from meditwin_desktop.core.progress import (
 
 log = logging.getLogger(__name__)
 
-_ORIENTATION_DECIMALS = 4  # direction cosines equal to 1e-4 belong to one stack
-_POSITION_TOLERANCE_MM = 1e-3
-_SPACING_TOLERANCE = 0.01  # relative deviation from the median slice step
+_HEADER_SHARE = 0.25  # share of the progress bar for reading headers
+_SERIES_META = {
+    "modality": "Modality",
+    "series_uid": "SeriesInstanceUID",
+    "series_description": "SeriesDescription",
+    "patient_id": "PatientID",
+    "patient_name": "PatientName",
+    "study_uid": "StudyInstanceUID",
+    "frame_of_reference_uid": "FrameOfReferenceUID",
+}
 
 
-@dataclass
-class _Slice:
-    dataset: pydicom.Dataset
-    path: Path
-    row_dir: np.ndarray  # LPS direction of increasing column index i
-    col_dir: np.ndarray  # LPS direction of increasing row index j
-    position: np.ndarray  # LPS of the first transmitted pixel
+def read_frames(
+    files: Sequence[Path], progress: ProgressFn, cancelled: CancelledFn
+) -> tuple[list[Frame], dict, list[str]]:
+    """Frames of every readable file, the header of the first, and one line per bad file."""
+    frames: list[Frame] = []
+    problems: list[str] = []
+    first = None
+    memo: dict = {}
+    for n, path in enumerate(map(Path, files)):
+        if n % 16 == 0:
+            check_cancelled(cancelled)
+            progress(_HEADER_SHARE * n / len(files), f"Reading headers {n + 1}/{len(files)}")
+        try:
+            ds, layout = read_header(path, HEADER_TAG_NUMBERS)
+            new = frames_of(ds, path, layout, memo)
+        except DicomError as error:
+            problems.append(str(error))
+            continue
+        except InvalidDicomError:
+            problems.append(f"{path.name}: not a DICOM file.")
+            continue
+        except Exception as error:  # pydicom raises many types on damaged headers
+            problems.append(f"{path.name}: unreadable header ({type(error).__name__}: {error}).")
+            continue
+        if first is None:
+            first = ds
+        frames.extend(new)
+    return frames, _series_meta(first), problems
 
 
-def _read(path: Path) -> pydicom.Dataset:
+def _series_meta(ds) -> dict:
+    """Series-level facts from the first header; a damaged value is left out, not fatal."""
+    if ds is None:
+        return {}
+    meta = {}
+    for key, keyword in _SERIES_META.items():
+        try:
+            meta[key] = str(ds.get(keyword, "") or "")
+        except Exception:
+            meta[key] = ""
     try:
-        return pydicom.dcmread(path)
-    except Exception as error:
-        raise DicomError(f"Cannot read {path.name}: {error}") from error
+        center, width = _first_float(ds.get("WindowCenter")), _first_float(ds.get("WindowWidth"))
+    except Exception:
+        return meta
+    if center is not None and width is not None and width > 0:
+        meta["window"] = (center, width)
+    return meta
 
 
-def _geometry(ds: pydicom.Dataset, path: Path) -> _Slice:
-    orientation = ds.get("ImageOrientationPatient")
-    position = ds.get("ImagePositionPatient")
-    if orientation is None or position is None:
-        # A single 2D image (X-ray, secondary capture) has no patient geometry.
-        orientation, position = [1, 0, 0, 0, 1, 0], [0, 0, 0]
-    cosines = np.asarray(orientation, dtype=float)
-    row_dir, col_dir = cosines[:3], cosines[3:]
-    return _Slice(ds, path, row_dir, col_dir, np.asarray(position, dtype=float))
-
-
-def _stack_key(item: _Slice) -> tuple:
-    ds = item.dataset
-    spacing = tuple(np.round(np.asarray(ds.get("PixelSpacing", [1, 1]), float), 4))
-    return (
-        tuple(np.round(np.concatenate([item.row_dir, item.col_dir]), _ORIENTATION_DECIMALS)),
-        int(ds.Rows),
-        int(ds.Columns),
-        spacing,
-    )
-
-
-def _pixels(ds: pydicom.Dataset, path: Path) -> np.ndarray:
-    try:
-        pixels = ds.pixel_array
-    except Exception as error:
-        syntax = ds.file_meta.get("TransferSyntaxUID", "unknown") if ds.file_meta else "unknown"
-        raise DicomError(
-            f"Cannot decode the pixels of {path.name} (transfer syntax {syntax}): {error}"
-        ) from error
-    slope = float(ds.get("RescaleSlope", 1) or 1)
-    intercept = float(ds.get("RescaleIntercept", 0) or 0)
-    if slope == 1 and intercept.is_integer():
-        return pixels.astype(np.int32) + int(intercept) if intercept else pixels
-    return pixels.astype(np.float64) * slope + intercept
-
-
-def _as_compact(values: np.ndarray) -> np.ndarray:
-    """int16 when the rescaled values are integers that fit, else float32."""
-    if np.issubdtype(values.dtype, np.integer) or np.all(np.mod(values, 1) == 0):
-        lo, hi = values.min(), values.max()
-        if lo >= -32768 and hi <= 32767:
-            return values.astype(np.int16)
-        if np.issubdtype(values.dtype, np.integer):
-            return values.astype(np.int32)
-    return values.astype(np.float32)
-
-
-def _assemble_stack(items: list[_Slice], warnings: list[str]) -> Volume:
-    first = items[0]
-    normal = np.cross(first.row_dir, first.col_dir)
-    items = sorted(items, key=lambda s: float(np.dot(normal, s.position)))
-    distances = np.array([float(np.dot(normal, s.position)) for s in items])
-    ds = first.dataset
-    row_spacing, col_spacing = (float(v) for v in ds.get("PixelSpacing", [1.0, 1.0]))
-    if len(items) > 1:
-        steps = np.diff(distances)
-        if np.any(steps < _POSITION_TOLERANCE_MM):
-            raise DicomError(
-                "This series has several images at the same position (e.g. several echoes or "
-                "time points) that could not be separated; it cannot be shown as one volume."
-            )
-        step = float(np.median(steps))
-        if np.any(np.abs(steps - step) > _SPACING_TOLERANCE * step):
-            warnings.append(
-                f"Irregular slice spacing ({steps.min():.3f}-{steps.max():.3f} mm); "
-                f"the volume uses the median {step:.3f} mm."
-            )
-        slice_vector = (items[-1].position - items[0].position) / (len(items) - 1)
-        if np.linalg.norm(np.cross(slice_vector / np.linalg.norm(slice_vector), normal)) > 1e-3:
-            warnings.append("Slices are not stacked along their normal (gantry tilt).")
-    else:
-        slice_thickness = float(ds.get("SpacingBetweenSlices") or ds.get("SliceThickness") or 1.0)
-        slice_vector = normal * slice_thickness
-    affine = np.eye(4)
-    affine[:3, 0] = first.row_dir * col_spacing
-    affine[:3, 1] = first.col_dir * row_spacing
-    affine[:3, 2] = slice_vector
-    affine[:3, 3] = items[0].position
-    array = np.stack([_pixels(s.dataset, s.path) for s in items])
-    meta = {
-        "modality": str(ds.get("Modality", "")),
-        "series_uid": str(ds.get("SeriesInstanceUID", "")),
-        "series_description": str(ds.get("SeriesDescription", "")),
-        "patient_id": str(ds.get("PatientID", "")),
-        "patient_name": str(ds.get("PatientName", "")),
-        "files": [str(s.path) for s in items],
-        "warnings": warnings,
-    }
-    window = _default_window(ds)
-    if window:
-        meta["window"] = window
-    return Volume(_as_compact(array), affine, meta)
-
-
-def _default_window(ds: pydicom.Dataset) -> tuple[float, float] | None:
-    center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
-    if center is None or width is None:
+def _first_float(value) -> float | None:
+    """The first number of a (possibly multi-valued) DS, None when absent."""
+    if value is None or value == "":
         return None
-    return _first_number(center), _first_number(width)
+    return float(value[0]) if isinstance(value, (list, MultiValue)) else float(value)
 
 
-def _first_number(value) -> float:
-    """The first value of a possibly multi-valued DS."""
-    return float(value[0]) if isinstance(value, pydicom.multival.MultiValue) else float(value)
+def middle_out(count: int) -> list[int]:
+    """0..count-1 starting in the middle and alternating outwards."""
+    middle = count // 2
+    order = [middle]
+    for step in range(1, count):
+        for k in (middle - step, middle + step):
+            if 0 <= k < count:
+                order.append(k)
+    return order[:count]
+
+
+def _fill_value(frames: Sequence[Frame], dtype: np.dtype) -> float:
+    lowest = min(f.intercept for f in frames)
+    return lowest if np.issubdtype(dtype, np.floating) or lowest.is_integer() else 0
+
+
+def _load_stack(
+    stack: Stack,
+    meta: dict,
+    progress: ProgressFn,
+    cancelled: CancelledFn,
+    on_volume: Callable[[Volume], None] | None,
+    share: tuple[float, float],
+) -> Volume:
+    frames = stack.frames
+    dtype = output_dtype(frames)
+    first = frames[0]
+    array = np.full((len(frames), first.rows, first.columns), _fill_value(frames, dtype), dtype)
+    warnings = list(stack.warnings)
+    volume = Volume(
+        array,
+        stack.affine,
+        {
+            **meta,
+            "warnings": warnings,
+            "label": stack.label,
+            "files": sorted({str(f.path) for f in frames}),
+        },
+    )
+    if on_volume is not None and stack.resampling is None:
+        on_volume(volume)
+    failed: list[str] = []
+    notes: list[str] = []
+    done = 0
+    lock = threading.Lock()
+
+    def on_frame(k: int, error: str | None, note: str | None) -> None:
+        nonlocal done
+        with lock:
+            done += 1
+            if error:
+                failed.append(error)
+            if note:
+                notes.append(note)
+            if done % 4 == 0 or done == len(frames):
+                fraction = share[0] + (share[1] - share[0]) * done / len(frames)
+                progress(fraction, f"Decoding images {done}/{len(frames)}")
+
+    decode_into(frames, array, middle_out(len(frames)), on_frame=on_frame, cancelled=cancelled)
+    if len(failed) == len(frames):
+        raise DicomError("No image of this series could be decoded. " + failed[0])
+    if failed:
+        warnings.append(
+            f"Partial series: {len(failed)} of {len(frames)} images could not be decoded and "
+            f"are shown blank. First problem: {failed[0]}"
+        )
+        volume.meta["partial"] = True
+    if notes:
+        warnings.append(f"{len(notes)} image(s): {notes[0]}")
+    if stack.partial:
+        volume.meta["partial"] = True
+    if stack.resampling is not None:
+        volume = regularize(volume, stack.resampling, cancelled=cancelled)
+        if on_volume is not None:
+            on_volume(volume)
+    return volume
 
 
 def load_series(
@@ -162,34 +187,38 @@ def load_series(
     *,
     progress: ProgressFn = no_progress,
     cancelled: CancelledFn = never_cancelled,
+    on_volume: Callable[[Volume], None] | None = None,
 ) -> list[Volume]:
-    """Read the files of one series and return one `Volume` per stack they form."""
+    """Read the files of one series and return one `Volume` per stack, largest first.
+
+    `on_volume(volume)` is called (from this thread) as soon as the first volume's
+    geometry is known and its array allocated, before its pixels are decoded.
+    Warnings (partial series, resampling, unreadable files) are in `volume.meta`.
+    """
     if not files:
         raise DicomError("The series has no files.")
-    slices: list[_Slice] = []
-    for index, path in enumerate(files):
-        if index % 8 == 0:
-            check_cancelled(cancelled)
-            progress(0.9 * index / len(files), f"Reading image {index + 1}/{len(files)}")
-        ds = _read(Path(path))
-        if "PixelData" not in ds:
-            log.info("skipping %s: no pixel data", path)
-            continue
-        if int(ds.get("NumberOfFrames") or 1) > 1:
-            raise DicomError(
-                f"{Path(path).name} is a multi-frame image; multi-frame series are not supported "
-                "by this version."
-            )
-        slices.append(_geometry(ds, Path(path)))
-    if not slices:
-        raise DicomError("No image in this series has pixel data.")
-    stacks: dict[tuple, list[_Slice]] = defaultdict(list)
-    for item in slices:
-        stacks[_stack_key(item)].append(item)
+    frames, meta, problems = read_frames(files, progress, cancelled)
+    if not frames:
+        detail = problems[0] if problems else "no images"
+        raise DicomError(f"None of the {len(files)} files holds a usable image ({detail}).")
+    stacks, stack_problems = plan_stacks(frames)
+    check_cancelled(cancelled)
     volumes = []
-    for items in stacks.values():
-        check_cancelled(cancelled)
-        volumes.append(_assemble_stack(items, []))
-    volumes.sort(key=lambda v: -v.array.size)
+    total = sum(len(s.frames) for s in stacks)
+    start = _HEADER_SHARE
+    for n, stack in enumerate(stacks):
+        stop = start + (1 - _HEADER_SHARE) * len(stack.frames) / total
+        volume = _load_stack(
+            stack, meta, progress, cancelled, on_volume if n == 0 else None, (start, stop)
+        )
+        start = stop
+        if problems:
+            volume.meta["warnings"].append(
+                f"Partial series: {len(problems)} file(s) left out. First: {problems[0]}"
+            )
+            volume.meta["partial"] = True
+        volume.meta["warnings"].extend(stack_problems)
+        volumes.append(volume)
     progress(1.0, "Series loaded")
+    log.info("loaded %d volume(s) from %d files", len(volumes), len(files))
     return volumes

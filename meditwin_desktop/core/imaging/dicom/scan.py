@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pydicom
 from pydicom.errors import InvalidDicomError
+from pydicom.fileset import FileSet
 
+from meditwin_desktop.core.imaging.dicom.headers import read_header
 from meditwin_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -22,11 +24,26 @@ from meditwin_desktop.core.progress import (
 log = logging.getLogger(__name__)
 
 _HEADER_TAGS = [
-    "SOPClassUID", "SOPInstanceUID", "Modality", "PatientID", "PatientName", "PatientBirthDate",
-    "PatientSex", "StudyInstanceUID", "StudyDescription", "StudyDate", "SeriesInstanceUID",
-    "SeriesDescription", "SeriesNumber", "SeriesDate", "BodyPartExamined", "InstanceNumber",
-    "NumberOfFrames", "Rows", "Columns",
-]  # fmt: skip
+    "SOPClassUID",
+    "SOPInstanceUID",
+    "Modality",
+    "PatientID",
+    "PatientName",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyInstanceUID",
+    "StudyDescription",
+    "StudyDate",
+    "SeriesInstanceUID",
+    "SeriesDescription",
+    "SeriesNumber",
+    "SeriesDate",
+    "BodyPartExamined",
+    "InstanceNumber",
+    "NumberOfFrames",
+    "Rows",
+    "Columns",
+]
 
 
 @dataclass
@@ -86,22 +103,28 @@ class ScanResult:
         return next((s for s in self.all_series() if s.uid == uid), None)
 
 
+def dicomdir_files(path: Path) -> list[Path]:
+    """The instances a DICOMDIR references (pydicom's FileSet), in its order."""
+    try:
+        fileset = FileSet(pydicom.dcmread(path))
+        return [Path(instance.path) for instance in fileset]
+    except Exception as error:  # a damaged DICOMDIR: the caller falls back to walking
+        log.warning("cannot use DICOMDIR %s: %s", path, error)
+        return []
+
+
 def iter_files(paths: Iterable[Path]) -> list[Path]:
-    """All files under the given files/folders, sorted, hidden files excluded."""
+    """Files to scan: a DICOMDIR's references, or all files under folders (sorted, no hidden)."""
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_file():
-            files.append(path)
+            referenced = dicomdir_files(path) if path.name.upper() == "DICOMDIR" else []
+            files.extend(referenced or [path])
             continue
         for root, dirs, names in os.walk(path):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             files.extend(Path(root) / n for n in sorted(names) if not n.startswith("."))
     return files
-
-
-def read_header(path: Path) -> pydicom.Dataset:
-    """Read a file's DICOM header (no pixel data); raise InvalidDicomError if not DICOM."""
-    return pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
 
 
 def _text(ds: pydicom.Dataset, keyword: str, default: str = "") -> str:
@@ -117,43 +140,68 @@ def scan(
 ) -> ScanResult:
     """Read the headers of every file under `paths` and group them by patient/study/series."""
     files = iter_files(paths)
-    patients: dict[str, PatientInfo] = {}
-    studies: dict[str, StudyInfo] = {}
-    series: dict[str, SeriesInfo] = {}
+    tree = _Tree()
     skipped: list[tuple[Path, str]] = []
     for index, path in enumerate(files):
         if index % 50 == 0:
             check_cancelled(cancelled)
             progress(index / max(len(files), 1), f"Reading headers {index}/{len(files)}")
         try:
-            ds = read_header(path)
+            ds, _ = read_header(path, _HEADER_TAGS)
         except InvalidDicomError:
             skipped.append((path, "not a DICOM file"))
             continue
         except Exception as error:  # pydicom raises many types on damaged files
             skipped.append((path, f"unreadable: {error}"))
             continue
+        try:
+            reason = tree.add(ds, path)
+        except Exception as error:  # damaged values (e.g. a non-numeric Number of Frames)
+            reason = f"unusable header: {error}"
+        if reason:
+            skipped.append((path, reason))
+    progress(1.0, f"Scanned {len(files)} files")
+    result = ScanResult(tree.patients(), skipped, len(files))
+    log.info(
+        "scanned %d files: %d series, %d skipped",
+        len(files),
+        len(result.all_series()),
+        len(skipped),
+    )
+    return result
+
+
+class _Tree:
+    """Patients > studies > series, filled one header at a time."""
+
+    def __init__(self) -> None:
+        self._patients: dict[str, PatientInfo] = {}
+        self._studies: dict[str, StudyInfo] = {}
+        self._series: dict[str, SeriesInfo] = {}
+
+    def add(self, ds: pydicom.Dataset, path: Path) -> str | None:
+        """File a header; return why it was not filed, if it was not."""
         series_uid = _text(ds, "SeriesInstanceUID")
         if not series_uid or "SOPInstanceUID" not in ds:
-            skipped.append((path, "DICOM without series/instance identifiers (e.g. DICOMDIR)"))
-            continue
+            return "DICOM without Series/SOP Instance UID: not an image instance (e.g. DICOMDIR)"
+        frames = int(ds.get("NumberOfFrames") or 1)
         patient_key = _text(ds, "PatientID") or _text(ds, "PatientName") or "(no patient ID)"
-        patient = patients.setdefault(
-            patient_key,
-            PatientInfo(
+        patient = self._patients.get(patient_key)
+        if patient is None:
+            patient = PatientInfo(
                 patient_key,
                 _text(ds, "PatientName"),
                 _text(ds, "PatientBirthDate"),
                 _text(ds, "PatientSex"),
-            ),
-        )
+            )
+            self._patients[patient_key] = patient
         study_uid = _text(ds, "StudyInstanceUID") or f"(study of {series_uid})"
-        study = studies.get(study_uid)
+        study = self._studies.get(study_uid)
         if study is None:
             study = StudyInfo(study_uid, _text(ds, "StudyDescription"), _text(ds, "StudyDate"))
-            studies[study_uid] = study
+            self._studies[study_uid] = study
             patient.studies.append(study)
-        info = series.get(series_uid)
+        info = self._series.get(series_uid)
         if info is None:
             number = ds.get("SeriesNumber")
             info = SeriesInfo(
@@ -164,12 +212,14 @@ def scan(
                 body_part=_text(ds, "BodyPartExamined"),
                 number=int(number) if number not in (None, "") else None,
             )
-            series[series_uid] = info
+            self._series[series_uid] = info
             study.series.append(info)
         info.files.append(path)
-        info.frames += int(ds.get("NumberOfFrames") or 1)
-    progress(1.0, f"Scanned {len(files)} files")
-    for study in studies.values():
-        study.series.sort(key=lambda s: (s.number is None, s.number or 0, s.description))
-    log.info("scanned %d files: %d series, %d skipped", len(files), len(series), len(skipped))
-    return ScanResult(list(patients.values()), skipped, len(files))
+        info.frames += frames
+        return None
+
+    def patients(self) -> list[PatientInfo]:
+        """The tree, series sorted by number."""
+        for study in self._studies.values():
+            study.series.sort(key=lambda s: (s.number is None, s.number or 0, s.description))
+        return list(self._patients.values())

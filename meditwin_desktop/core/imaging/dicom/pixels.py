@@ -1,0 +1,208 @@
+"""Decode the pixels of `Frame`s straight into a preallocated volume.
+
+Native little-endian data is read with one `readinto` per frame (no parsing, no copy
+beyond the rescale). Compressed and other syntaxes go through pydicom's pixel-data
+plugins (`pydicom.pixels.pixel_array`, backed here by pylibjpeg and python-gdcm), one
+frame at a time. Work is spread over threads; frames are decoded in the order given,
+so the caller can start with the slice it shows first.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pydicom
+import pydicom.pixels
+from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+from meditwin_desktop.core.errors import Cancelled, DicomError
+from meditwin_desktop.core.imaging.dicom.frames import Frame, PixelSource
+
+_MAX_FRAME_BYTES = 1 << 30  # no single image of 1 GiB or more
+_MAX_EXPANSION = 400  # decoded size at most this many times the file size (damaged headers)
+
+
+def output_dtype(frames: Sequence[Frame]) -> np.dtype:
+    """The smallest numpy type that holds every rescaled value exactly (int16 for most CT)."""
+    sources = [f.pixel for f in frames]
+    if any(s is None for s in sources):
+        raise DicomError("A frame has no pixel data.")
+    if any(s.samples != 1 for s in sources) or any(  # type: ignore[union-attr]
+        (f.slope != 1 or not float(f.intercept).is_integer()) for f in frames
+    ):
+        return np.dtype(np.float32)
+    stored = {s.stored_dtype for s in sources}  # type: ignore[union-attr]
+    intercepts = {f.intercept for f in frames}
+    if len(stored) == 1 and intercepts == {0.0}:
+        return stored.pop()
+    lo = min(s.stored_range[0] for s in sources) + min(intercepts)  # type: ignore[union-attr]
+    hi = max(s.stored_range[1] for s in sources) + max(intercepts)  # type: ignore[union-attr]
+    for candidate in (np.uint8, np.int16, np.uint16, np.int32):
+        info = np.iinfo(candidate)
+        if info.min <= lo and hi <= info.max:
+            return np.dtype(candidate)
+    return np.dtype(np.float64)
+
+
+def _check_size(frame: Frame) -> None:
+    source = frame.pixel
+    assert source is not None
+    frame_bytes = frame.rows * frame.columns * source.samples * max(source.bits_allocated, 8) // 8
+    if frame_bytes >= _MAX_FRAME_BYTES:
+        raise DicomError(
+            f"{source.path.name}: image of {frame.rows} x {frame.columns} is too large."
+        )
+    size = os.path.getsize(source.path)
+    if frame_bytes * source.file_frames > _MAX_EXPANSION * max(size, 1):
+        raise DicomError(
+            f"{source.path.name}: the header announces {source.file_frames} frames of "
+            f"{frame.rows} x {frame.columns}, far more than the file's {size} bytes can hold."
+        )
+
+
+def _read_native(source: PixelSource, shape: tuple[int, ...]) -> np.ndarray:
+    assert source.native_offset is not None
+    buffer = np.empty(shape, source.stored_dtype)
+    with open(source.path, "rb") as handle:
+        handle.seek(source.native_offset)
+        count = handle.readinto(memoryview(buffer).cast("B"))
+    if count != buffer.nbytes:
+        raise DicomError(
+            f"{source.path.name}: the pixel data is {count} bytes where {buffer.nbytes} were "
+            "expected (truncated file?)."
+        )
+    return buffer
+
+
+def _decode(source: PixelSource) -> np.ndarray:
+    palette = source.photometric.upper() == "PALETTE COLOR"
+    if not (palette or source.forced or source.transfer_syntax == DeflatedExplicitVRLittleEndian):
+        return pydicom.pixels.pixel_array(str(source.path), index=source.frame)
+    ds = pydicom.dcmread(source.path, force=source.forced)
+    if not ds.file_meta.get("TransferSyntaxUID"):
+        ds.file_meta.TransferSyntaxUID = source.transfer_syntax
+    pixels = ds.pixel_array
+    if source.file_frames > 1 and source.frame is not None:
+        pixels = pixels[source.frame]
+    return pydicom.pixels.apply_color_lut(pixels, ds) if palette else pixels
+
+
+def _stored_pixels(frame: Frame, cache: dict, lock: threading.Lock) -> np.ndarray:
+    """The frame's stored values as a 2D (or 2D x samples) array."""
+    source = frame.pixel
+    assert source is not None
+    _check_size(frame)
+    if frame.mosaic_tile is not None:
+        with lock:  # one decode per mosaic file, shared by its slices
+            event = cache.get(source.path)
+            owner = event is None
+            if owner:
+                event = cache[source.path] = threading.Event()
+        if owner:
+            try:
+                mosaic = (
+                    _read_native(source, frame.meta["stored_shape"])
+                    if source.native_offset is not None
+                    else _decode(source)
+                )
+                cache[(source.path, "data")] = mosaic
+            except Exception as error:
+                cache[(source.path, "data")] = error
+            finally:
+                event.set()
+        event.wait()
+        mosaic = cache[(source.path, "data")]
+        if isinstance(mosaic, Exception):
+            raise mosaic
+        return _tile(mosaic, frame)
+    if source.native_offset is not None and source.samples == 1:
+        return _read_native(source, (frame.rows, frame.columns))
+    return _decode(source)
+
+
+def _tile(mosaic: np.ndarray, frame: Frame) -> np.ndarray:
+    rows, columns, slices = frame.meta["mosaic"]
+    per_row = int(np.ceil(np.sqrt(slices)))
+    r, c = divmod(frame.mosaic_tile, per_row)
+    tile = mosaic[r * rows : (r + 1) * rows, c * columns : (c + 1) * columns]
+    if tile.shape[:2] != (rows, columns):
+        raise DicomError(f"{frame.path.name}: the mosaic is smaller than its tiles.")
+    return tile
+
+
+def _to_output(stored: np.ndarray, frame: Frame, out: np.ndarray) -> str | None:
+    """Rescale into `out`; return a note when values had to be clipped to the output type."""
+    if stored.ndim == 3:  # colour: luminance (ITU-R BT.601)
+        stored = stored[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    if stored.shape != out.shape:
+        raise DicomError(
+            f"{frame.path.name}: decoded image is {stored.shape[0]} x {stored.shape[1]}, "
+            f"the header says {out.shape[0]} x {out.shape[1]}."
+        )
+    note = None
+    if np.issubdtype(out.dtype, np.integer):
+        info = np.iinfo(out.dtype)
+        lo = float(stored.min()) * frame.slope + frame.intercept
+        hi = float(stored.max()) * frame.slope + frame.intercept
+        if lo < info.min or hi > info.max:  # values beyond Bits Stored
+            stored = np.clip(
+                stored.astype(np.float64) * frame.slope + frame.intercept, info.min, info.max
+            )
+            np.copyto(out, stored, casting="unsafe")
+            return f"{frame.path.name}: values beyond Bits Stored were clipped."
+    if frame.slope == 1 and frame.intercept == 0:
+        np.copyto(out, stored, casting="unsafe")
+    elif frame.slope == 1 and np.issubdtype(out.dtype, np.integer):
+        np.add(stored, np.array(frame.intercept).astype(out.dtype), out=out, casting="unsafe")
+    else:
+        np.multiply(stored, frame.slope, out=out, casting="unsafe")
+        out += np.array(frame.intercept, dtype=out.dtype)
+    return note
+
+
+def decode_into(
+    frames: Sequence[Frame],
+    out: np.ndarray,
+    order: Sequence[int],
+    *,
+    on_frame: Callable[[int, str | None, str | None], None],
+    cancelled: Callable[[], bool],
+    workers: int | None = None,
+) -> None:
+    """Decode `frames[k]` into `out[k]` for k in `order`; report each: `on_frame(k, error, note)`.
+
+    A frame that fails is reported with its error message and left untouched; the others
+    go on. Raises `Cancelled` when `cancelled()` turns true.
+    """
+    cache: dict = {}
+    lock = threading.Lock()
+
+    def work(k: int) -> None:
+        if cancelled():
+            return
+        try:
+            note = _to_output(_stored_pixels(frames[k], cache, lock), frames[k], out[k])
+        except DicomError as error:
+            on_frame(k, str(error), None)
+            return
+        except Exception as error:  # decoders raise anything on damaged data
+            name = frames[k].path.name
+            syntax = frames[k].pixel.transfer_syntax if frames[k].pixel else "?"
+            on_frame(k, f"{name}: cannot decode the pixels ({syntax}): {error}", None)
+            return
+        on_frame(k, None, note)
+
+    workers = workers or min(8, os.cpu_count() or 1)
+    if workers == 1 or len(order) < 4:
+        for k in order:
+            work(k)
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="meditwin-decode") as pool:
+            for future in [pool.submit(work, k) for k in order]:
+                future.result()
+    if cancelled():
+        raise Cancelled()
