@@ -22,12 +22,14 @@ from meditwin_desktop.core.errors import Cancelled
 log = logging.getLogger(__name__)
 
 _PROGRESS_INTERVAL_S = 0.05
+EMIT_PARTIAL = object()  # keyword value replaced by a thread-safe `Task.partial.emit`
 
 
 class Task(QObject):
     """One piece of background work and its signals."""
 
     progressed = Signal(float, str)
+    partial = Signal(object)  # an early, incomplete result (e.g. a volume still decoding)
     succeeded = Signal(object)
     failed = Signal(object)  # the exception
     cancelled_ = Signal()
@@ -36,6 +38,7 @@ class Task(QObject):
     def __init__(self, name: str, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
         super().__init__()
         self.name = name
+        kwargs = {k: (self.partial.emit if v is EMIT_PARTIAL else v) for k, v in kwargs.items()}
         self._fn, self._args, self._kwargs = fn, args, kwargs
         self._cancel = threading.Event()
         self._last_progress = 0.0
@@ -57,8 +60,9 @@ class Task(QObject):
 
     def run(self) -> Any:
         """Executed on a worker thread."""
-        return self._fn(*self._args, progress=self._progress, cancelled=self.is_cancelled,
-                        **self._kwargs)  # fmt: skip
+        return self._fn(
+            *self._args, progress=self._progress, cancelled=self.is_cancelled, **self._kwargs
+        )
 
     def _done(self, future: Future) -> None:
         """Executed on the worker thread when the work ends: report through signals."""

@@ -1,4 +1,4 @@
-"""The main window: patient panel, 2x2 views (axial, 3D, sagittal, coronal), status bar."""
+"""The main window: DICOM browser, 2x2 views (axial, 3D, sagittal, coronal), status bar."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -17,30 +17,37 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QToolButton,
     QWidget,
 )
 
 from meditwin_desktop import APP_NAME, __version__
 from meditwin_desktop.core.errors import MeditwinError
 from meditwin_desktop.core.imaging.dicom import ScanResult, SeriesInfo, load_series, scan
-from meditwin_desktop.core.imaging.nifti import read_label_map
+from meditwin_desktop.core.imaging.dicom.thumbnail import series_thumbnail
+from meditwin_desktop.core.imaging.labels import fit_labels_to
+from meditwin_desktop.core.imaging.nifti import (
+    read_label_map,
+    read_volume,
+    write_label_map,
+    write_volume,
+)
 from meditwin_desktop.core.imaging.slicing import AXIAL, CORONAL, SAGITTAL
 from meditwin_desktop.core.imaging.surfaces import label_surfaces
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
 from meditwin_desktop.core.paths import log_file
 from meditwin_desktop.demo import DemoPatient, ensure_demo
-from meditwin_desktop.ui.background import Task, TaskRunner
+from meditwin_desktop.ui.background import EMIT_PARTIAL, Task, TaskRunner
 from meditwin_desktop.ui.patient_panel import PatientPanel
 from meditwin_desktop.ui.resources import preset
 from meditwin_desktop.ui.scene import Scene
 from meditwin_desktop.ui.slice_view import SliceView
+from meditwin_desktop.ui.status import StatusBar
 from meditwin_desktop.ui.view3d import View3D
 
 log = logging.getLogger(__name__)
 
 _SURFACES_MODE = "Label surfaces"
+_NIFTI_FILTER = "NIfTI images (*.nii *.nii.gz)"
 
 
 class MainWindow(QMainWindow):
@@ -56,8 +63,10 @@ class MainWindow(QMainWindow):
         self.timings: dict[str, float] = {}
         self._t0 = time.perf_counter()
         self._known_labels: dict[str, Path] = {}
+        self._volumes: dict[str, list[Volume]] = {}
+        self._thumbnails: dict[str, np.ndarray] = {}
         self._surfaces: dict = {}
-        self._current_task: Task | None = None
+        self._loading: str | None = None  # series UID being loaded
 
         self.axial = SliceView(self.scene, AXIAL)
         self.coronal = SliceView(self.scene, CORONAL)
@@ -75,65 +84,48 @@ class MainWindow(QMainWindow):
 
         self.patients = PatientPanel(self)
         self.patients.series_activated.connect(self.open_series)
+        self.patients.series_selected.connect(self._request_thumbnail)
+        self.patients.volume_activated.connect(self._show_volume)
         dock = QDockWidget("Patients", self)
         dock.setObjectName("patients_dock")
         dock.setWidget(self.patients)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         dock.setMinimumWidth(340)
-        self.addDockWidget(self._left(), dock)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
 
-        self._build_status_bar()
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.message = self.status.message
+        self.cursor_info = self.status.cursor_info
         self._build_actions()
         for view in (self.axial, self.coronal, self.sagittal):
             view.hovered.connect(self._show_hover)
         self.scene.cursor_changed.connect(lambda: self.view3d.set_cursor(self.scene.cursor))
         self.view3d.rendered.connect(self._on_3d_rendered)
 
-    @staticmethod
-    def _left():
-        from PySide6.QtCore import Qt
-
-        return Qt.DockWidgetArea.LeftDockWidgetArea
-
     # -- chrome ------------------------------------------------------------------
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.message = QLabel("Ready")
-        self.message.setObjectName("status_message")
-        self.activity = QLabel("")
-        self.activity.setObjectName("activity")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setMaximumWidth(220)
-        self.progress.setTextVisible(False)
-        self.cancel_button = QToolButton()
-        self.cancel_button.setText("Cancel")
-        self.cancel_button.clicked.connect(self.cancel_current_task)
-        self.cursor_info = QLabel("")
-        self.cursor_info.setObjectName("cursor_info")
-        bar.addWidget(self.message, 1)
-        bar.addPermanentWidget(self.cursor_info)
-        bar.addPermanentWidget(self.activity)
-        bar.addPermanentWidget(self.progress)
-        bar.addPermanentWidget(self.cancel_button)
-        self.activity.hide()
-        self.progress.hide()
-        self.cancel_button.hide()
+    def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
 
     def _build_actions(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        open_folder = QAction("&Open DICOM folder…", self)
-        open_folder.setShortcut(QKeySequence.StandardKey.Open)
-        open_folder.triggered.connect(self._ask_folder)
-        file_menu.addAction(open_folder)
-        open_demo = QAction("Open &demo patient", self)
-        open_demo.triggered.connect(self.open_demo)
-        file_menu.addAction(open_demo)
+        self._action(
+            file_menu, "&Open DICOM folder…", self._ask_folder, QKeySequence.StandardKey.Open
+        )
+        self._action(file_menu, "Open DICOM&DIR…", self._ask_dicomdir)
+        self._action(file_menu, "Open &demo patient", self.open_demo)
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        self._action(file_menu, "Import NIfTI &image…", self._ask_nifti_volume)
+        self._action(file_menu, "Import NIfTI &labels…", self._ask_nifti_labels)
+        self._action(file_menu, "&Export image as NIfTI…", self._ask_export_volume)
+        self._action(file_menu, "Export labels as NIf&TI…", self._ask_export_labels)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         view_menu = self.menuBar().addMenu("&View")
         self.overlay_action = QAction("Show &labels on slices", self, checkable=True)
@@ -143,14 +135,12 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.overlay_action)
 
         help_menu = self.menuBar().addMenu("&Help")
-        about = QAction(f"&About {APP_NAME}", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
-        logs = QAction("Open &log folder", self)
-        logs.triggered.connect(
-            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file().parent)))
+        self._action(help_menu, f"&About {APP_NAME}", self._about)
+        self._action(
+            help_menu,
+            "Open &log folder",
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file().parent))),
         )
-        help_menu.addAction(logs)
 
         toolbar = self.addToolBar("View")
         toolbar.setObjectName("view_toolbar")
@@ -179,36 +169,24 @@ class MainWindow(QMainWindow):
         )
 
     # -- background work -----------------------------------------------------------
-    def _start(self, name: str, fn, *args, on_done, **kwargs) -> Task:
+    def _start(self, name: str, fn, *args, on_done, on_partial=None, quiet=False, **kwargs) -> Task:
+        """Run `fn` in the background; `quiet` tasks neither take the status bar nor pop up."""
         task = self.runner.task(name, fn, *args, **kwargs)
-        self._current_task = task
-        self.activity.setText(f"{name}…")
-        self.activity.show()
-        self.progress.setValue(0)
-        self.progress.show()
-        self.cancel_button.show()
-        task.progressed.connect(self._on_progress)
         task.succeeded.connect(on_done)
-        task.failed.connect(lambda error, n=name: self._on_failed(n, error))
-        task.cancelled_.connect(lambda n=name: self.message.setText(f"{n}: cancelled"))
-        task.finished.connect(lambda t=task: self._on_finished(t))
+        if on_partial is not None:
+            task.partial.connect(on_partial)
+        if not quiet:
+            task.failed.connect(lambda error, n=name: self._on_failed(n, error))
+            task.cancelled_.connect(lambda n=name: self.message.setText(f"{n}: cancelled"))
+            self.status.track(task)
         return self.runner.start(task)
 
-    def _on_progress(self, fraction: float, message: str) -> None:
-        self.progress.setValue(int(fraction * 1000))
-        self.activity.setText(message)
-
-    def _on_finished(self, task: Task) -> None:
-        if task is self._current_task:
-            self._current_task = None
-            self.activity.hide()
-            self.progress.hide()
-            self.cancel_button.hide()
-
     def _on_failed(self, name: str, error: BaseException) -> None:
-        text = str(error) if isinstance(error, MeditwinError) else (
-            f"{type(error).__name__}: {error}\n\nDetails are in the log: {log_file()}"
-        )  # fmt: skip
+        text = (
+            str(error)
+            if isinstance(error, MeditwinError)
+            else (f"{type(error).__name__}: {error}\n\nDetails are in the log: {log_file()}")
+        )
         self.message.setText(f"{name} failed")
         box = QMessageBox(QMessageBox.Icon.Warning, f"{name} failed", text, parent=self)
         box.setObjectName("error_dialog")
@@ -216,10 +194,9 @@ class MainWindow(QMainWindow):
 
     def cancel_current_task(self) -> None:
         """Cancel the work shown in the status bar."""
-        if self._current_task is not None:
-            self._current_task.cancel()
+        self.status.cancel()
 
-    # -- opening data ----------------------------------------------------------------
+    # -- opening DICOM -----------------------------------------------------------------
     def open_demo(self) -> None:
         """Generate (first time) and open the built-in demo patient."""
         self._start("Preparing the demo patient", ensure_demo, on_done=self._demo_ready)
@@ -235,8 +212,13 @@ class MainWindow(QMainWindow):
         if folder:
             self.open_folder(Path(folder))
 
+    def _ask_dicomdir(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open DICOMDIR", "", "DICOMDIR (DICOMDIR)")
+        if path:
+            self.open_folder(Path(path))
+
     def open_folder(self, folder: Path, select: str | None = None) -> None:
-        """Scan a folder in the background, list it, and open `select` (or a lone series)."""
+        """Scan a folder or DICOMDIR in the background; open `select` (or a lone series)."""
 
         def done(result: ScanResult) -> None:
             self.timings["scanned"] = time.perf_counter() - self._t0
@@ -249,45 +231,109 @@ class MainWindow(QMainWindow):
                 self.patients.select_series(series.uid)
                 self.open_series(series)
             elif not candidates:
-                self.message.setText(f"No DICOM series found in {folder}")
+                example = (
+                    f" (e.g. {result.skipped[0][0].name}: {result.skipped[0][1]})"
+                    if (result.skipped)
+                    else ""
+                )
+                self.message.setText(f"No DICOM series found in {folder}{example}")
             else:
                 self.message.setText("Double-click a series to open it")
 
         self._start("Scanning DICOM", scan, [folder], on_done=done)
 
     def open_series(self, series: SeriesInfo) -> None:
-        """Load a series in the background and show it."""
+        """Load a series in the background; its first slices show while the rest decodes."""
+        self._loading = series.uid
+
+        def early(volume: Volume) -> None:
+            if self._loading == series.uid:
+                self.timings.setdefault("first_slice", time.perf_counter() - self._t0)
+                self._set_volume(volume)
 
         def done(volumes: list[Volume]) -> None:
             self.timings["loaded"] = time.perf_counter() - self._t0
+            self._volumes[series.uid] = volumes
+            self.patients.show_volumes(series.uid, [v.meta.get("label", "") for v in volumes])
+            if self._loading != series.uid:
+                return
+            self._loading = None
             volume = volumes[0]
-            self.scene.set_volume(volume)
-            self.window_presets.setCurrentIndex(0)
-            warnings = volume.meta.get("warnings", [])
-            text = f"{series.description}: {' x '.join(map(str, volume.shape[::-1]))} voxels"
-            self.message.setText(text + (f" — {warnings[0]}" if warnings else ""))
+            if volume is self.scene.volume:
+                if "window" not in volume.meta:
+                    self.scene.set_window(*self.scene.auto_window())
+                self.scene.data_changed.emit()
+            else:
+                self._set_volume(volume)
+            self._describe(volume, series.description, len(volumes))
             labels_path = self._known_labels.get(series.uid)
             if labels_path is not None:
                 self._load_labels(labels_path, volume)
             else:
                 self.set_render_mode(self._default_volume_preset(volume))
+            if volume.meta.get("partial"):
+                self.status.show_warnings()
 
-        self._start(f"Loading {series.description or 'series'}", load_series, series.files,
-                    on_done=done)  # fmt: skip
+        task = self._start(
+            f"Loading {series.description or 'series'}",
+            load_series,
+            series.files,
+            on_volume=EMIT_PARTIAL,
+            on_done=done,
+            on_partial=early,
+        )
+        task.progressed.connect(lambda *_: self.scene.data_changed.emit())
 
+    def _set_volume(self, volume: Volume) -> None:
+        self.scene.set_volume(volume)
+        self.window_presets.setCurrentIndex(0)
+        self.view3d.clear()
+        self.status.set_warnings(volume.meta.get("warnings", []))
+
+    def _describe(self, volume: Volume, description: str, count: int) -> None:
+        label = volume.meta.get("label", "")
+        text = f"{description or 'Series'}{f' ({label})' if label else ''}: "
+        text += f"{' x '.join(map(str, volume.shape[::-1]))} voxels, "
+        text += " x ".join(f"{s:.3g}" for s in volume.spacing) + " mm"
+        if count > 1:
+            text += f"; {count} volumes in this series (listed under it)"
+        self.message.setText(text)
+
+    def _show_volume(self, uid: str, index: int) -> None:
+        volumes = self._volumes.get(uid, [])
+        if index < len(volumes):
+            self._set_volume(volumes[index])
+            self._describe(
+                volumes[index], volumes[index].meta.get("series_description", ""), len(volumes)
+            )
+            self.set_render_mode(self._default_volume_preset(volumes[index]))
+
+    def _request_thumbnail(self, series: SeriesInfo) -> None:
+        if series.uid in self._thumbnails:
+            self.patients.show_thumbnail(series, self._thumbnails[series.uid])
+            return
+
+        def done(image: np.ndarray) -> None:
+            self._thumbnails[series.uid] = image
+            self.patients.show_thumbnail(series, image)
+
+        task = self._start("Preview", series_thumbnail, series.files, on_done=done, quiet=True)
+        task.failed.connect(lambda error: self.patients.show_thumbnail(series, None, str(error)))
+
+    # -- labels and NIfTI ------------------------------------------------------------------
     def _load_labels(self, path: Path, volume: Volume) -> None:
         hidden = set(self.scene.hidden_labels)
 
         def work(*, progress, cancelled) -> tuple[LabelMap, dict]:
-            label_map = read_label_map(path)
-            if not label_map.volume.same_grid(volume):
-                raise MeditwinError(f"The labels in {path.name} are not on this series' grid.")
+            label_map = fit_labels_to(read_label_map(path), volume)
             shown = [v for v, lab in label_map.labels.items() if lab.name not in hidden]
             surfaces = label_surfaces(label_map, shown, progress=progress, cancelled=cancelled)
             return label_map, surfaces
 
         def done(result: tuple[LabelMap, dict]) -> None:
             label_map, self._surfaces = result
+            if self.scene.volume is not volume:
+                return  # the user opened something else meanwhile
             self.timings["surfaces"] = time.perf_counter() - self._t0
             self.scene.set_labels(label_map)
             self.message.setText(f"{self.message.text()}, {len(label_map.labels)} labels")
@@ -297,6 +343,63 @@ class MainWindow(QMainWindow):
 
         self._start("Loading labels and surfaces", work, on_done=done)
 
+    def _ask_nifti_volume(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import NIfTI image", "", _NIFTI_FILTER)
+        if path:
+            self.open_nifti(Path(path))
+
+    def open_nifti(self, path: Path) -> None:
+        """Open a NIfTI image as the current volume (research data, other tools' output)."""
+
+        def work(*, progress, cancelled) -> Volume:
+            return read_volume(path)
+
+        def done(volume: Volume) -> None:
+            self._set_volume(volume)
+            self._describe(volume, path.name, 1)
+            self.set_render_mode(self._default_volume_preset(volume))
+
+        self._start(f"Importing {path.name}", work, on_done=done)
+
+    def _ask_nifti_labels(self) -> None:
+        if self.scene.volume is None:
+            QMessageBox.information(self, "Import labels", "Open an image first.")
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Import NIfTI labels", "", _NIFTI_FILTER)
+        if path:
+            self._load_labels(Path(path), self.scene.volume)
+
+    def _ask_export_volume(self) -> None:
+        if self.scene.volume is None:
+            QMessageBox.information(self, "Export image", "There is no image to export.")
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export image as NIfTI", "image.nii.gz", _NIFTI_FILTER
+        )
+        if path:
+            volume = self.scene.volume
+            self._start(
+                "Exporting image",
+                lambda *, progress, cancelled: write_volume(volume, Path(path)),
+                on_done=lambda _: self.message.setText(f"Saved {path}"),
+            )
+
+    def _ask_export_labels(self) -> None:
+        if self.scene.labels is None:
+            QMessageBox.information(self, "Export labels", "There are no labels to export.")
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export labels as NIfTI", "labels.nii.gz", _NIFTI_FILTER
+        )
+        if path:
+            labels = self.scene.labels
+            self._start(
+                "Exporting labels",
+                lambda *, progress, cancelled: write_label_map(labels, Path(path)),
+                on_done=lambda _: self.message.setText(f"Saved {path}"),
+            )
+
+    # -- display ---------------------------------------------------------------------------
     @staticmethod
     def _default_volume_preset(volume: Volume) -> str:
         return (
@@ -324,7 +427,7 @@ class MainWindow(QMainWindow):
             level, width = preset("window_level")[name]
             self.scene.set_window(level, width)
         elif self.scene.volume is not None:
-            self.scene.set_window(*self.scene.volume.meta.get("window", self.scene.window))
+            self.scene.set_window(*self.scene.volume.meta.get("window", self.scene.auto_window()))
 
     def _on_3d_rendered(self) -> None:
         if "rendered" not in self.timings and self.scene.volume is not None:

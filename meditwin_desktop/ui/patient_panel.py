@@ -1,8 +1,14 @@
-"""The patient panel: patients > studies > series found by a DICOM scan."""
+"""The DICOM browser panel: patients > studies > series, a thumbnail and details.
+
+The panel only shows; scanning, loading and thumbnails run in the background at the
+main window's request (signals out, `show_*` methods in).
+"""
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -15,6 +21,8 @@ from PySide6.QtWidgets import (
 from meditwin_desktop.core.imaging.dicom import ScanResult, SeriesInfo
 
 _SERIES_ROLE = Qt.ItemDataRole.UserRole
+_VOLUME_ROLE = Qt.ItemDataRole.UserRole + 1
+THUMBNAIL_SIZE = 160
 
 
 def _date(text: str) -> str:
@@ -25,6 +33,8 @@ class PatientPanel(QWidget):
     """Tree of the scanned folder; double-click (or Enter) on a series opens it."""
 
     series_activated = Signal(object)  # SeriesInfo
+    series_selected = Signal(object)  # SeriesInfo: wants a thumbnail
+    volume_activated = Signal(str, int)  # series UID, index of the volume in that series
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -33,18 +43,30 @@ class PatientPanel(QWidget):
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("patient_tree")
         self.tree.setHeaderLabels(["Patient / study / series", "Images"])
-        self.tree.setRootIsDecorated(True)
         self.tree.setUniformRowHeights(True)
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
         self.tree.itemActivated.connect(self._activated)
+        self.tree.currentItemChanged.connect(self._selected)
+        self.thumbnail = QLabel(self)
+        self.thumbnail.setObjectName("series_thumbnail")
+        self.thumbnail.setFixedSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE)
+        self.thumbnail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.thumbnail.setStyleSheet("background: black; color: #888;")
+        self.details = QLabel(self)
+        self.details.setObjectName("series_details")
+        self.details.setWordWrap(True)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.summary = QLabel("No folder open. File > Open DICOM folder…", self)
         self.summary.setWordWrap(True)
         self.summary.setStyleSheet("color: #aaa;")
         layout.addWidget(self.tree, stretch=1)
+        layout.addWidget(self.thumbnail, alignment=Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.details)
         layout.addWidget(self.summary)
+        self._thumbnail_data: np.ndarray | None = None
 
     def show_scan(self, result: ScanResult, source: str) -> None:
         """Fill the tree from a scan."""
@@ -59,13 +81,13 @@ class PatientPanel(QWidget):
             )
             self.tree.addTopLevelItem(p_item)
             for study in patient.studies:
-                s_item = QTreeWidgetItem(
-                    [f"{_date(study.date)}  {study.description or '(study)'}", ""]
-                )
+                text = f"{_date(study.date)}  {study.description or '(study)'}"
+                s_item = QTreeWidgetItem([text, ""])
                 s_item.setToolTip(0, study.description)
                 p_item.addChild(s_item)
                 for series in study.series:
-                    text = f"{series.modality} #{series.number}  {series.description or '(series)'}"
+                    number = f" #{series.number}" if series.number is not None else ""
+                    text = f"{series.modality}{number}  {series.description or '(series)'}"
                     item = QTreeWidgetItem([text, str(series.image_count)])
                     item.setData(0, _SERIES_ROLE, series)
                     item.setToolTip(0, f"Series UID {series.uid}\nBody part {series.body_part}")
@@ -75,24 +97,84 @@ class PatientPanel(QWidget):
         self.summary.setText(
             f"{source}\n{result.file_count} files, {len(result.all_series())} series{skipped}"
         )
+        if result.skipped:
+            self.summary.setToolTip(
+                "\n".join(f"{p.name}: {reason}" for p, reason in result.skipped[:30])
+            )
 
     def select_series(self, uid: str) -> None:
         """Highlight the series with this UID."""
-        for item in self._series_items():
-            if item.data(0, _SERIES_ROLE).uid == uid:
-                self.tree.setCurrentItem(item)
+        item = self._series_item(uid)
+        if item is not None:
+            self.tree.setCurrentItem(item)
 
-    def _series_items(self) -> list[QTreeWidgetItem]:
-        items = []
+    def show_volumes(self, uid: str, labels: list[str]) -> None:
+        """List the volumes a series loaded as (time points, echoes...) under its item."""
+        item = self._series_item(uid)
+        if item is None:
+            return
+        item.takeChildren()
+        if len(labels) < 2:
+            return
+        for index, label in enumerate(labels):
+            child = QTreeWidgetItem([label or f"volume {index + 1}", ""])
+            child.setData(0, _VOLUME_ROLE, (uid, index))
+            child.setToolTip(0, "Double-click to show this volume")
+            item.addChild(child)
+        item.setExpanded(True)
+
+    def show_thumbnail(self, series: SeriesInfo, image: np.ndarray | None, error: str = "") -> None:
+        """Show a series' preview (uint8 image) and details, if it is still selected."""
+        current = self.tree.currentItem()
+        if current is None or current.data(0, _SERIES_ROLE) is not series:
+            return
+        if image is None:
+            self.thumbnail.setPixmap(QPixmap())
+            self.thumbnail.setText("no preview")
+            self.thumbnail.setToolTip(error)
+            return
+        self._thumbnail_data = np.ascontiguousarray(image)
+        rows, cols = image.shape
+        qimage = QImage(
+            self._thumbnail_data.data, cols, rows, cols, QImage.Format.Format_Grayscale8
+        )
+        pixmap = QPixmap.fromImage(qimage).scaled(
+            THUMBNAIL_SIZE,
+            THUMBNAIL_SIZE,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        self.thumbnail.setPixmap(pixmap)
+        self.thumbnail.setToolTip("")
+
+    def _series_item(self, uid: str) -> QTreeWidgetItem | None:
         stack = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
         while stack:
             item = stack.pop()
-            if isinstance(item.data(0, _SERIES_ROLE), SeriesInfo):
-                items.append(item)
+            series = item.data(0, _SERIES_ROLE)
+            if isinstance(series, SeriesInfo) and series.uid == uid:
+                return item
             stack.extend(item.child(i) for i in range(item.childCount()))
-        return items
+        return None
+
+    def _selected(self, item: QTreeWidgetItem | None, previous: QTreeWidgetItem | None) -> None:
+        series = item.data(0, _SERIES_ROLE) if item is not None else None
+        if not isinstance(series, SeriesInfo):
+            return
+        self.details.setText(
+            f"<b>{series.modality}</b> {series.description or '(no description)'}<br>"
+            f"{series.image_count} images, {_date(series.date) or 'no date'}"
+            + (f", {series.body_part}" if series.body_part else "")
+        )
+        self.thumbnail.setPixmap(QPixmap())
+        self.thumbnail.setText("…")
+        self.series_selected.emit(series)
 
     def _activated(self, item: QTreeWidgetItem, column: int) -> None:
         series = item.data(0, _SERIES_ROLE)
         if isinstance(series, SeriesInfo):
             self.series_activated.emit(series)
+            return
+        volume = item.data(0, _VOLUME_ROLE)
+        if volume is not None:
+            self.volume_activated.emit(*volume)

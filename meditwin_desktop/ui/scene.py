@@ -12,6 +12,7 @@ class Scene(QObject):
     """What is shown, independent of how: every view listens to these signals."""
 
     volume_changed = Signal()
+    data_changed = Signal()  # the open volume's voxels changed in place (e.g. still loading)
     labels_changed = Signal()
     cursor_changed = Signal()
     window_changed = Signal()
@@ -38,6 +39,10 @@ class Scene(QObject):
         self.volume_changed.emit()
         self.window_changed.emit()
         self.cursor_changed.emit()
+
+    def auto_window(self) -> tuple[float, float]:
+        """Window from the open volume's 1st-99th percentiles."""
+        return _auto_window(self.volume.array) if self.volume is not None else self.window
 
     def set_labels(self, labels: LabelMap | None) -> None:
         """Show a label map on the open volume (same grid)."""

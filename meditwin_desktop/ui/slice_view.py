@@ -64,8 +64,14 @@ class SliceView(QWidget):
         self._buffers: tuple[np.ndarray, ...] = ()
         self._drag_start: tuple[QPointF, tuple[float, float]] | None = None
         self._letters = orientation.edge_letters()
-        for signal in (scene.volume_changed, scene.labels_changed, scene.window_changed,
-                       scene.overlay_changed, scene.cursor_changed):  # fmt: skip
+        for signal in (
+            scene.volume_changed,
+            scene.data_changed,
+            scene.labels_changed,
+            scene.window_changed,
+            scene.overlay_changed,
+            scene.cursor_changed,
+        ):
             signal.connect(self._refresh)
 
     # -- data ---------------------------------------------------------------
@@ -179,12 +185,16 @@ class SliceView(QWidget):
         align = Qt.AlignmentFlag
         places = {
             "left": (QRectF(m, h / 2 - box / 2, box, box), align.AlignLeft | align.AlignVCenter),
-            "right": (QRectF(w - box - m, h / 2 - box / 2, box, box),
-                      align.AlignRight | align.AlignVCenter),
+            "right": (
+                QRectF(w - box - m, h / 2 - box / 2, box, box),
+                align.AlignRight | align.AlignVCenter,
+            ),
             "top": (QRectF(w / 2 - box / 2, 22, box, box), align.AlignHCenter | align.AlignTop),
-            "bottom": (QRectF(w / 2 - box / 2, h - box - m, box, box),
-                       align.AlignHCenter | align.AlignBottom),
-        }  # fmt: skip
+            "bottom": (
+                QRectF(w / 2 - box / 2, h - box - m, box, box),
+                align.AlignHCenter | align.AlignBottom,
+            ),
+        }
         for edge, (rect, flags) in places.items():
             painter.drawText(rect, flags, self._letters[edge])
 
@@ -239,8 +249,9 @@ class SliceView(QWidget):
             start, (level, width) = self._drag_start
             delta = event.position() - start
             # 1 pixel = 0.5% of the width, as in most PACS viewers
-            self.scene.set_window(level - delta.y() * width * 0.005,
-                                  width * math.exp(delta.x() * 0.005))  # fmt: skip
+            self.scene.set_window(
+                level - delta.y() * width * 0.005, width * math.exp(delta.x() * 0.005)
+            )
         self.hovered.emit(self.widget_to_lps(event.position()))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -255,8 +266,12 @@ class SliceView(QWidget):
             self.step_slice(int(steps))
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
-        steps = {Qt.Key.Key_Up: 1, Qt.Key.Key_PageUp: 1, Qt.Key.Key_Down: -1,
-                 Qt.Key.Key_PageDown: -1}.get(event.key())  # fmt: skip
+        steps = {
+            Qt.Key.Key_Up: 1,
+            Qt.Key.Key_PageUp: 1,
+            Qt.Key.Key_Down: -1,
+            Qt.Key.Key_PageDown: -1,
+        }.get(event.key())
         if steps:
             self.step_slice(steps)
         else:

@@ -156,15 +156,22 @@ class View3D(QWidget):
             return
         b = self._bounds
         x, y, z = lps
-        points = np.array([[b[0], y, z], [b[1], y, z], [x, b[2], z], [x, b[3], z],
-                           [x, y, b[4]], [x, y, b[5]]], float)  # fmt: skip
+        points = np.array(
+            [[b[0], y, z], [b[1], y, z], [x, b[2], z], [x, b[3], z], [x, y, b[4]], [x, y, b[5]]],
+            float,
+        )
         if self._cursor_actor is None:
             lines = pv.PolyData(points, lines=np.array([2, 0, 1, 2, 2, 3, 2, 4, 5]))
             lines.cell_data["rgb"] = (np.array(_CURSOR_COLORS) * 255).astype(np.uint8)
             self._cursor_actor = self.plotter.add_mesh(
-                lines, scalars="rgb", rgb=True, line_width=2, name="cursor",
-                render=False, reset_camera=False,
-            )  # fmt: skip
+                lines,
+                scalars="rgb",
+                rgb=True,
+                line_width=2,
+                name="cursor",
+                render=False,
+                reset_camera=False,
+            )
             self._content.append("cursor")
             self._cursor_mesh = lines
         else:
@@ -200,8 +207,14 @@ class View3D(QWidget):
 def _orientation_cube() -> vtk.vtkAnnotatedCubeActor:
     """A cube whose faces carry the patient's anatomical directions (LPS world)."""
     cube = vtk.vtkAnnotatedCubeActor()
-    for face, text in (("XPlus", "L"), ("XMinus", "R"), ("YPlus", "P"), ("YMinus", "A"),
-                       ("ZPlus", "S"), ("ZMinus", "I")):  # fmt: skip
+    for face, text in (
+        ("XPlus", "L"),
+        ("XMinus", "R"),
+        ("YPlus", "P"),
+        ("YMinus", "A"),
+        ("ZPlus", "S"),
+        ("ZMinus", "I"),
+    ):
         getattr(cube, f"Set{face}FaceText")(text)
     cube.SetFaceTextScale(0.6)
     cube.GetCubeProperty().SetColor(0.32, 0.36, 0.42)
@@ -212,8 +225,14 @@ def _orientation_cube() -> vtk.vtkAnnotatedCubeActor:
     return cube
 
 
-_VIEW_NAMES = {"A": "the front", "P": "the back", "L": "the left", "R": "the right",
-               "S": "above", "I": "below"}  # fmt: skip
+_VIEW_NAMES = {
+    "A": "the front",
+    "P": "the back",
+    "L": "the left",
+    "R": "the right",
+    "S": "above",
+    "I": "below",
+}
 
 
 def _points(volume: Volume, preset: dict, key: str) -> list[list[float]]:
