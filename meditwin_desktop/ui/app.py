@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from meditwin_desktop import APP_NAME, __version__
+from meditwin_desktop.core.imaging.dicom import workers
 from meditwin_desktop.core.logs import setup_logging
 from meditwin_desktop.ui.crash import ExceptionReporter
 from meditwin_desktop.ui.main_window import MainWindow
@@ -48,6 +50,7 @@ def run_gui(demo: bool = False, path: Path | None = None, exit_after_render: boo
     log_path = setup_logging()
     log.info("%s %s starting (log: %s)", APP_NAME, __version__, log_path)
     app = create_app()
+    threading.Thread(target=workers.warm_up, name="warm-up", daemon=True).start()
     window = MainWindow()
     show_main_window(window, app)
     if exit_after_render:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from meditwin_desktop import APP_NAME, __version__
 from meditwin_desktop.core.errors import MeditwinError
-from meditwin_desktop.core.imaging.dicom import ScanResult, SeriesInfo, load_series, scan
+from meditwin_desktop.core.imaging.dicom import ScanResult, SeriesInfo, load_series, scan, workers
 from meditwin_desktop.core.imaging.dicom.thumbnail import series_thumbnail
 from meditwin_desktop.core.imaging.labels import fit_labels_to
 from meditwin_desktop.core.imaging.nifti import (
@@ -450,5 +450,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.runner.shutdown()
+        workers.shutdown()
         self.view3d.close_plotter()
         super().closeEvent(event)

@@ -196,3 +196,24 @@ def test_copies_of_one_file_do_not_double_the_series(tmp_path):
     shutil.copy(files[0], tmp_path / "a" / "copy.dcm")
     with pytest.raises(DicomError, match="repeats slice positions unevenly"):
         load_series(sorted((tmp_path / "a").iterdir()))
+
+
+def test_a_dead_worker_pool_falls_back_to_reading_here(tmp_path, monkeypatch):
+    """If a worker process dies (a crashing decoder, the OOM killer), loading goes on."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from meditwin_desktop.core.imaging.dicom import workers
+
+    class DeadPool:
+        def submit(self, *args, **kwargs):
+            future: Future = Future()
+            future.set_exception(BrokenProcessPool("worker died"))
+            return future
+
+    shut = []
+    monkeypatch.setattr(workers, "pool", lambda: DeadPool())
+    monkeypatch.setattr(workers, "shutdown", lambda: shut.append(True))
+    files = _series(tmp_path, slices=70)  # enough files to use the workers
+    [volume] = load_series(files)
+    assert volume.shape == (70, 16, 16) and shut == [True]

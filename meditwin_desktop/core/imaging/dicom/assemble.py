@@ -13,13 +13,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 
-from meditwin_desktop.core.errors import DicomError
+from meditwin_desktop.core.errors import Cancelled, DicomError
+from meditwin_desktop.core.imaging.dicom import workers
 from meditwin_desktop.core.imaging.dicom.frames import HEADER_TAG_NUMBERS, Frame, frames_of
 from meditwin_desktop.core.imaging.dicom.headers import read_header
 from meditwin_desktop.core.imaging.dicom.pixels import decode_into, output_dtype
@@ -37,6 +40,7 @@ from meditwin_desktop.core.progress import (
 log = logging.getLogger(__name__)
 
 _HEADER_SHARE = 0.25  # share of the progress bar for reading headers
+_FILES_FOR_WORKERS = 64  # from this many files, headers are parsed in worker processes
 _SERIES_META = {
     "modality": "Modality",
     "series_uid": "SeriesInstanceUID",
@@ -49,9 +53,11 @@ _SERIES_META = {
 
 
 def read_frames(
-    files: Sequence[Path], progress: ProgressFn, cancelled: CancelledFn
+    files: Sequence[Path],
+    progress: ProgressFn = no_progress,
+    cancelled: CancelledFn = never_cancelled,
 ) -> tuple[list[Frame], dict, list[str]]:
-    """Frames of every readable file, the header of the first, and one line per bad file."""
+    """Frames of every readable file, the series facts of the first, one line per bad file."""
     frames: list[Frame] = []
     problems: list[str] = []
     first = None
@@ -76,6 +82,38 @@ def read_frames(
             first = ds
         frames.extend(new)
     return frames, _series_meta(first), problems
+
+
+def _read_frames_in_workers(
+    files: Sequence[Path], executor: Executor, progress: ProgressFn, cancelled: CancelledFn
+) -> tuple[list[Frame], dict, list[str]]:
+    """`read_frames` split over worker processes, results in file order."""
+    count = max(2, 2 * workers.worker_count())  # few chunks: each costs a round trip
+    size = -(-len(files) // count)
+    chunks = [list(files[n : n + size]) for n in range(0, len(files), size)]
+    futures = [executor.submit(read_frames, chunk) for chunk in chunks]
+    frames: list[Frame] = []
+    problems: list[str] = []
+    meta: dict = {}
+    try:
+        for n, future in enumerate(futures):
+            while True:
+                try:
+                    chunk_frames, chunk_meta, chunk_problems = future.result(timeout=0.1)
+                    break
+                except TimeoutError:
+                    if cancelled():
+                        raise Cancelled() from None
+            frames.extend(chunk_frames)
+            problems.extend(chunk_problems)
+            meta = meta or chunk_meta
+            progress(
+                _HEADER_SHARE * (n + 1) / len(futures), f"Reading headers ({n + 1}/{len(futures)})"
+            )
+    finally:
+        for future in futures:
+            future.cancel()
+    return frames, meta, problems
 
 
 def _series_meta(ds) -> dict:
@@ -127,6 +165,7 @@ def _load_stack(
     cancelled: CancelledFn,
     on_volume: Callable[[Volume], None] | None,
     share: tuple[float, float],
+    executor: Executor | None,
 ) -> Volume:
     frames = stack.frames
     dtype = output_dtype(frames)
@@ -162,7 +201,14 @@ def _load_stack(
                 fraction = share[0] + (share[1] - share[0]) * done / len(frames)
                 progress(fraction, f"Decoding images {done}/{len(frames)}")
 
-    decode_into(frames, array, middle_out(len(frames)), on_frame=on_frame, cancelled=cancelled)
+    decode_into(
+        frames,
+        array,
+        middle_out(len(frames)),
+        on_frame=on_frame,
+        cancelled=cancelled,
+        executor=executor,
+    )
     if len(failed) == len(frames):
         raise DicomError("No image of this series could be decoded. " + failed[0])
     if failed:
@@ -197,7 +243,17 @@ def load_series(
     """
     if not files:
         raise DicomError("The series has no files.")
-    frames, meta, problems = read_frames(files, progress, cancelled)
+    executor = workers.pool() if len(files) >= _FILES_FOR_WORKERS else None
+    try:
+        frames, meta, problems = (
+            _read_frames_in_workers(files, executor, progress, cancelled)
+            if executor is not None
+            else read_frames(files, progress, cancelled)
+        )
+    except BrokenProcessPool:  # a worker died: start afresh next time, read here now
+        workers.shutdown()
+        executor = None
+        frames, meta, problems = read_frames(files, progress, cancelled)
     if not frames:
         detail = problems[0] if problems else "no images"
         raise DicomError(f"None of the {len(files)} files holds a usable image ({detail}).")
@@ -209,7 +265,13 @@ def load_series(
     for n, stack in enumerate(stacks):
         stop = start + (1 - _HEADER_SHARE) * len(stack.frames) / total
         volume = _load_stack(
-            stack, meta, progress, cancelled, on_volume if n == 0 else None, (start, stop)
+            stack,
+            meta,
+            progress,
+            cancelled,
+            on_volume if n == 0 else None,
+            (start, stop),
+            workers.pool() if len(stack.frames) >= _FILES_FOR_WORKERS // 8 else None,
         )
         start = stop
         if problems:

@@ -353,7 +353,11 @@ def _base(ds: Dataset, path: Path) -> dict[str, Any]:
     return {"rows": rows, "columns": columns}
 
 
-def _classic_frames(ds: MemoHeader, path: Path, frames: int, layout: FileLayout) -> list[Frame]:
+def _classic_frames(ds: Any, path: Path, frames: int, layout: FileLayout) -> list[Frame]:
+    """Frames of a classic image (one, or several placed by Grid Frame Offset Vector).
+
+    `ds` is anything with pydicom's `get(keyword, default)` and `file_meta`.
+    """
     base = _base(ds, path)
     orientation = _orientation(ds.get("ImageOrientationPatient"), path)
     position = _floats(ds.get("ImagePositionPatient"), 3, "Image Position (Patient)", path)

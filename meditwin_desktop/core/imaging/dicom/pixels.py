@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import pydicom
@@ -24,6 +25,11 @@ from meditwin_desktop.core.imaging.dicom.frames import Frame, PixelSource
 
 _MAX_FRAME_BYTES = 1 << 30  # no single image of 1 GiB or more
 _MAX_EXPANSION = 400  # decoded size at most this many times the file size (damaged headers)
+_PYLIBJPEG_FIRST = {  # JPEG 2000 via OpenJPEG: GDCM's build runs threads of its own
+    "1.2.840.10008.1.2.4.90",
+    "1.2.840.10008.1.2.4.91",
+}
+_MIN_REMOTE_FRAMES = 8  # fewer compressed frames are decoded here: processes cost more
 
 
 def output_dtype(frames: Sequence[Frame]) -> np.dtype:
@@ -81,6 +87,13 @@ def _read_native(source: PixelSource, shape: tuple[int, ...]) -> np.ndarray:
 def _decode(source: PixelSource) -> np.ndarray:
     palette = source.photometric.upper() == "PALETTE COLOR"
     if not (palette or source.forced or source.transfer_syntax == DeflatedExplicitVRLittleEndian):
+        if source.transfer_syntax in _PYLIBJPEG_FIRST:
+            try:  # single-threaded and the cheapest per image: scales with worker processes
+                return pydicom.pixels.pixel_array(
+                    str(source.path), index=source.frame, decoding_plugin="pylibjpeg"
+                )
+            except Exception:
+                pass
         return pydicom.pixels.pixel_array(str(source.path), index=source.frame)
     ds = pydicom.dcmread(source.path, force=source.forced)
     if not ds.file_meta.get("TransferSyntaxUID"):
@@ -164,6 +177,34 @@ def _to_output(stored: np.ndarray, frame: Frame, out: np.ndarray) -> str | None:
     return note
 
 
+def _error_text(frame: Frame, error: Exception) -> str:
+    if isinstance(error, DicomError):
+        return str(error)
+    syntax = frame.pixel.transfer_syntax if frame.pixel else "?"
+    return f"{frame.path.name}: cannot decode the pixels ({syntax}): {error}"
+
+
+def decode_chunk(frames: Sequence[Frame]) -> list[tuple[np.ndarray | None, str | None]]:
+    """Stored pixels (or an error message) of each frame; runs in a worker process."""
+    results: list[tuple[np.ndarray | None, str | None]] = []
+    for frame in frames:
+        try:
+            results.append((_stored_pixels(frame, {}, threading.Lock()), None))
+        except Exception as error:  # decoders raise anything on damaged data
+            results.append((None, _error_text(frame, error)))
+    return results
+
+
+def _wants_process(frame: Frame) -> bool:
+    """Compressed (or otherwise non-native) frames whose decoding holds the GIL."""
+    source = frame.pixel
+    return (
+        source is not None
+        and frame.mosaic_tile is None
+        and (source.native_offset is None or source.samples != 1)
+    )
+
+
 def decode_into(
     frames: Sequence[Frame],
     out: np.ndarray,
@@ -172,37 +213,67 @@ def decode_into(
     on_frame: Callable[[int, str | None, str | None], None],
     cancelled: Callable[[], bool],
     workers: int | None = None,
+    executor: Executor | None = None,
 ) -> None:
     """Decode `frames[k]` into `out[k]` for k in `order`; report each: `on_frame(k, error, note)`.
 
-    A frame that fails is reported with its error message and left untouched; the others
-    go on. Raises `Cancelled` when `cancelled()` turns true.
+    Native frames are read by threads; compressed ones are decoded by `executor` (worker
+    processes) when given. A frame that fails is reported with its error message and left
+    untouched; the others go on. Raises `Cancelled` when `cancelled()` turns true.
     """
     cache: dict = {}
     lock = threading.Lock()
+
+    def finish(k: int, stored: np.ndarray | None, error: str | None) -> None:
+        if error is None:
+            try:
+                on_frame(k, None, _to_output(stored, frames[k], out[k]))
+                return
+            except Exception as failure:  # a decoded image of the wrong size, say
+                error = _error_text(frames[k], failure)
+        on_frame(k, error, None)
 
     def work(k: int) -> None:
         if cancelled():
             return
         try:
-            note = _to_output(_stored_pixels(frames[k], cache, lock), frames[k], out[k])
-        except DicomError as error:
-            on_frame(k, str(error), None)
-            return
+            stored = _stored_pixels(frames[k], cache, lock)
         except Exception as error:  # decoders raise anything on damaged data
-            name = frames[k].path.name
-            syntax = frames[k].pixel.transfer_syntax if frames[k].pixel else "?"
-            on_frame(k, f"{name}: cannot decode the pixels ({syntax}): {error}", None)
+            finish(k, None, _error_text(frames[k], error))
             return
-        on_frame(k, None, note)
+        finish(k, stored, None)
 
+    remote = [k for k in order if _wants_process(frames[k])] if executor is not None else []
+    if len(remote) < _MIN_REMOTE_FRAMES:
+        remote = []
+    size = max(1, min(16, len(remote) // (4 * max(1, os.cpu_count() or 1))))
+    chunks = [remote[n : n + size] for n in range(0, len(remote), size)]
+    futures = (
+        {executor.submit(decode_chunk, [frames[k] for k in chunk]): chunk for chunk in chunks}
+        if chunks
+        else {}
+    )
+    local = [k for k in order if k not in set(remote)]
     workers = workers or min(8, os.cpu_count() or 1)
-    if workers == 1 or len(order) < 4:
-        for k in order:
+    if workers == 1 or len(local) < 4:
+        for k in local:
             work(k)
     else:
-        with ThreadPoolExecutor(workers, thread_name_prefix="meditwin-decode") as pool:
-            for future in [pool.submit(work, k) for k in order]:
+        with ThreadPoolExecutor(workers, thread_name_prefix="meditwin-decode") as threads:
+            for future in [threads.submit(work, k) for k in local]:
                 future.result()
+    for future in as_completed(futures):
+        if cancelled():
+            for pending in futures:
+                pending.cancel()
+            break
+        try:
+            results = future.result()
+        except BrokenProcessPool:  # a decoder crashed its process: only these images fail
+            workers.shutdown()  # fresh workers for the next load
+            crashed = "the image decoder stopped unexpectedly on this image (process crashed)"
+            results = [(None, f"{frames[k].path.name}: {crashed}") for k in futures[future]]
+        for k, (stored, error) in zip(futures[future], results, strict=True):
+            finish(k, stored, error)
     if cancelled():
         raise Cancelled()
