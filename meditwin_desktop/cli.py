@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("path", type=_existing_path)
     load.add_argument("--series", help="SeriesInstanceUID (default: every series)")
     load.add_argument("--json", action="store_true", help="print JSON")
+    load.add_argument("--nifti", type=Path, metavar="DIR", help="also write each volume as NIfTI")
 
     twins = commands.add_parser("twins", help="list installed twins")
     twins.add_argument("--json", action="store_true", help="print JSON")

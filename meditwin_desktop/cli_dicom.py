@@ -9,6 +9,7 @@ import numpy as np
 
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.imaging.dicom import load_series, scan
+from meditwin_desktop.core.imaging.nifti import write_volume
 from meditwin_desktop.core.imaging.volume import Volume
 
 
@@ -81,8 +82,14 @@ def volume_json(volume: Volume) -> dict:
         "affine": np.round(volume.affine, 6).tolist(),
         "value_range": [lo, hi],
         "dtype": str(volume.array.dtype),
+        "label": volume.meta.get("label", ""),
+        "partial": bool(volume.meta.get("partial", False)),
         "warnings": list(volume.meta.get("warnings", [])),
     }
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text).strip("_")[:60]
 
 
 def load_command(args: argparse.Namespace) -> int:
@@ -97,17 +104,27 @@ def load_command(args: argparse.Namespace) -> int:
         raise InputError(f"No DICOM series found under {args.path}.")
     out = []
     for info in series:
-        for volume in load_series(info.files):
-            out.append(volume_json(volume))
+        for n, volume in enumerate(load_series(info.files)):
+            entry = volume_json(volume)
+            if args.nifti is not None:
+                target = (
+                    args.nifti
+                    / f"{_safe(info.description) or 'series'}_{info.number}_{n + 1}.nii.gz"
+                )
+                write_volume(volume, target)
+                entry["nifti"] = str(target)
+            out.append(entry)
     if args.json:
         print(json.dumps({"volumes": out}, indent=2))
     else:
         for v in out:
             print(
-                f"{v['modality']} {v['series_uid']}: shape (k,j,i) {v['shape']}, "
+                f"{v['modality']} {v['label'] or v['series_uid']}: shape (k,j,i) {v['shape']}, "
                 f"spacing (i,j,k) {v['spacing']} mm, origin {v['origin']} mm LPS, "
                 f"values {v['value_range']}"
             )
             for warning in v["warnings"]:
                 print(f"  warning: {warning}")
+            if "nifti" in v:
+                print(f"  written to {v['nifti']}")
     return 0

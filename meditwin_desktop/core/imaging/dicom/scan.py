@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 from pydicom.fileset import FileSet
 
+from meditwin_desktop.core.imaging.dicom import workers
 from meditwin_desktop.core.imaging.dicom.headers import read_header
 from meditwin_desktop.core.progress import (
     CancelledFn,
@@ -132,6 +134,58 @@ def _text(ds: pydicom.Dataset, keyword: str, default: str = "") -> str:
     return str(value).strip() if value is not None else default
 
 
+_SUMMARY = [
+    "SeriesInstanceUID", "SOPInstanceUID", "PatientID", "PatientName", "PatientBirthDate",
+    "PatientSex", "StudyInstanceUID", "StudyDescription", "StudyDate", "SeriesDescription",
+    "Modality", "SeriesDate", "BodyPartExamined", "SeriesNumber",
+]  # fmt: skip
+_FILES_FOR_WORKERS = 400  # from this many files, headers are read in worker processes
+Summary = tuple[Path, dict | None, str | None]  # (file, what the tree needs, why skipped)
+
+
+def summarize(paths: Sequence[Path]) -> list[Summary]:
+    """What the patient tree needs from each file's header, or why the file is skipped."""
+    out: list[Summary] = []
+    for path in paths:
+        try:
+            ds, _ = read_header(path, _HEADER_TAGS)
+        except InvalidDicomError:
+            out.append((path, None, "not a DICOM file"))
+            continue
+        except Exception as error:  # pydicom raises many types on damaged files
+            out.append((path, None, f"unreadable: {error}"))
+            continue
+        try:  # damaged values (a non-numeric Number of Frames, a bad character set)
+            summary = {keyword: _text(ds, keyword) for keyword in _SUMMARY}
+            summary["frames"] = int(ds.get("NumberOfFrames") or 1)
+        except Exception as error:
+            out.append((path, None, f"unusable header: {error}"))
+            continue
+        out.append((path, summary, None))
+    return out
+
+
+def _summaries(files: list[Path], progress: ProgressFn, cancelled: CancelledFn):
+    """Summaries in chunks, from worker processes for large folders; yields as they come."""
+    size = 50
+    chunks = [files[n : n + size] for n in range(0, len(files), size)]
+    executor = workers.pool() if len(files) >= _FILES_FOR_WORKERS else None
+    futures = [executor.submit(summarize, chunk) for chunk in chunks] if executor else []
+    try:
+        for n, chunk in enumerate(chunks):
+            check_cancelled(cancelled)
+            progress(n * size / max(len(files), 1), f"Reading headers {n * size}/{len(files)}")
+            try:
+                yield futures[n].result() if futures else summarize(chunk)
+            except BrokenProcessPool:  # a worker died: read the rest here
+                workers.shutdown()
+                futures = []
+                yield summarize(chunk)
+    finally:
+        for future in futures:
+            future.cancel()
+
+
 def scan(
     paths: Iterable[Path],
     *,
@@ -142,33 +196,23 @@ def scan(
     files = iter_files(paths)
     tree = _Tree()
     skipped: list[tuple[Path, str]] = []
-    for index, path in enumerate(files):
-        if index % 50 == 0:
-            check_cancelled(cancelled)
-            progress(index / max(len(files), 1), f"Reading headers {index}/{len(files)}")
-        try:
-            ds, _ = read_header(path, _HEADER_TAGS)
-        except InvalidDicomError:
-            skipped.append((path, "not a DICOM file"))
-            continue
-        except Exception as error:  # pydicom raises many types on damaged files
-            skipped.append((path, f"unreadable: {error}"))
-            continue
-        try:
-            reason = tree.add(ds, path)
-        except Exception as error:  # damaged values (e.g. a non-numeric Number of Frames)
-            reason = f"unusable header: {error}"
-        if reason:
-            skipped.append((path, reason))
+    for chunk in _summaries(files, progress, cancelled):
+        for path, summary, reason in chunk:
+            reason = reason or tree.add(summary, path)
+            if reason:
+                skipped.append((path, reason))
     progress(1.0, f"Scanned {len(files)} files")
     result = ScanResult(tree.patients(), skipped, len(files))
-    log.info(
-        "scanned %d files: %d series, %d skipped",
-        len(files),
-        len(result.all_series()),
-        len(skipped),
-    )
+    log.info("scanned %d files: %d series, %d skipped", len(files), len(result.all_series()),
+             len(skipped))  # fmt: skip
     return result
+
+
+def _integer_or_none(text: str | None) -> int | None:
+    try:
+        return int(str(text).strip())
+    except (TypeError, ValueError):
+        return None
 
 
 class _Tree:
@@ -179,38 +223,38 @@ class _Tree:
         self._studies: dict[str, StudyInfo] = {}
         self._series: dict[str, SeriesInfo] = {}
 
-    def add(self, ds: pydicom.Dataset, path: Path) -> str | None:
-        """File a header; return why it was not filed, if it was not."""
-        series_uid = _text(ds, "SeriesInstanceUID")
-        if not series_uid or "SOPInstanceUID" not in ds:
+    def add(self, ds: dict, path: Path) -> str | None:
+        """File a header summary; return why it was not filed, if it was not."""
+        series_uid = ds["SeriesInstanceUID"]
+        if not series_uid or not ds["SOPInstanceUID"]:
             return "DICOM without Series/SOP Instance UID: not an image instance (e.g. DICOMDIR)"
-        frames = int(ds.get("NumberOfFrames") or 1)
-        patient_key = _text(ds, "PatientID") or _text(ds, "PatientName") or "(no patient ID)"
+        frames = ds["frames"]
+        patient_key = ds.get("PatientID") or ds.get("PatientName") or "(no patient ID)"
         patient = self._patients.get(patient_key)
         if patient is None:
             patient = PatientInfo(
                 patient_key,
-                _text(ds, "PatientName"),
-                _text(ds, "PatientBirthDate"),
-                _text(ds, "PatientSex"),
+                ds.get("PatientName"),
+                ds.get("PatientBirthDate"),
+                ds.get("PatientSex"),
             )
             self._patients[patient_key] = patient
-        study_uid = _text(ds, "StudyInstanceUID") or f"(study of {series_uid})"
+        study_uid = ds.get("StudyInstanceUID") or f"(study of {series_uid})"
         study = self._studies.get(study_uid)
         if study is None:
-            study = StudyInfo(study_uid, _text(ds, "StudyDescription"), _text(ds, "StudyDate"))
+            study = StudyInfo(study_uid, ds.get("StudyDescription"), ds.get("StudyDate"))
             self._studies[study_uid] = study
             patient.studies.append(study)
         info = self._series.get(series_uid)
         if info is None:
-            number = ds.get("SeriesNumber")
+            number = _integer_or_none(ds.get("SeriesNumber"))
             info = SeriesInfo(
                 uid=series_uid,
-                description=_text(ds, "SeriesDescription"),
-                modality=_text(ds, "Modality"),
-                date=_text(ds, "SeriesDate") or _text(ds, "StudyDate"),
-                body_part=_text(ds, "BodyPartExamined"),
-                number=int(number) if number not in (None, "") else None,
+                description=ds.get("SeriesDescription"),
+                modality=ds.get("Modality"),
+                date=ds.get("SeriesDate") or ds.get("StudyDate"),
+                body_part=ds.get("BodyPartExamined"),
+                number=number,
             )
             self._series[series_uid] = info
             study.series.append(info)
