@@ -28,7 +28,7 @@ from meditwin_desktop.core.progress import (
 )
 from meditwin_desktop.demo import anatomy
 
-DEMO_VERSION = 1
+DEMO_VERSION = 2  # bump whenever the generated data change (cache key)
 MANIFEST = "demo.json"
 
 

@@ -126,20 +126,25 @@ def _paint_lungs(c: Canvas) -> None:
 def _paint_spine_and_ribs(c: Canvas) -> None:
     top, bottom = 200.0, -278.0
     for z0 in np.arange(bottom, top, 30.0):
-        z1 = z0 + 24.0  # 6 mm disc above each vertebra
+        z1 = z0 + 24.0  # 6 mm disc above each vertebral body
         radius = 17.0 + 7.0 * (top - z1) / (top - bottom)  # larger lumbar vertebrae
-        region, x, y, _ = c.box((-40, 40, z0), (40, 135, z1))
+        region, x, y, z = c.box((-40, 40, z0), (40, 135, z0 + 30.0))
         r_body = np.hypot(x, y - 70.0)
         r_canal = np.hypot(x, y - 100.0)
-        vertebral_body = r_body <= radius
+        in_vertebra = z <= z1
+        vertebral_body = (r_body <= radius) & in_vertebra
+        pedicles = (np.abs(x) >= 5.0) & (np.abs(x) <= 13.0) & (y > 80.0) & (y <= 96.0) & in_vertebra
+        # laminae touch the next level's (facet joints): the posterior column is continuous
         arch = (r_canal > 9.0) & (r_canal <= 17.0) & (y > 92.0)
-        spinous = (np.abs(x) <= 4.0) & (y > 110.0) & (y <= 126.0)
-        transverse = (np.abs(x) <= 28.0) & (np.abs(y - 98.0) <= 4.0) & (np.abs(x) > 8.0)
-        bone = vertebral_body | arch | spinous | transverse
+        spinous = (np.abs(x) <= 4.0) & (y > 110.0) & (y <= 126.0) & in_vertebra
+        transverse = (
+            (np.abs(x) <= 28.0) & (np.abs(y - 98.0) <= 4.0) & (np.abs(x) > 8.0) & (in_vertebra)
+        )
+        bone = vertebral_body | pedicles | arch | spinous | transverse
         cortex = bone & ~(r_body <= radius - 2.0) & ~(arch & (r_canal > 11) & (r_canal < 15))
         c.paint(region, bone, L["spine"], HU["spine"])
         c.paint(region, cortex, L["spine"], 700.0)
-        c.paint(region, r_canal <= 9.0, L["body"], 15.0)  # spinal canal (CSF)
+        c.paint(region, (r_canal <= 9.0) & (y > 84.0), L["body"], 15.0)  # spinal canal (CSF)
     for n in range(12):
         z_start = 185.0 - 14.5 * n
         end_angle = np.radians(155.0 - (35.0 if n >= 10 else 4.0 * n))

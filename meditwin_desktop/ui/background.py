@@ -38,9 +38,10 @@ class Task(QObject):
     def __init__(self, name: str, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
         super().__init__()
         self.name = name
-        kwargs = {k: (self.partial.emit if v is EMIT_PARTIAL else v) for k, v in kwargs.items()}
+        kwargs = {k: (self._emit_partial if v is EMIT_PARTIAL else v) for k, v in kwargs.items()}
         self._fn, self._args, self._kwargs = fn, args, kwargs
         self._cancel = threading.Event()
+        self._detached = False
         self._last_progress = 0.0
         self.future: Future | None = None
 
@@ -52,7 +53,26 @@ class Task(QObject):
         """Whether cancellation was asked for."""
         return self._cancel.is_set()
 
+    def _emit_partial(self, value: object) -> None:
+        if not self._detached:
+            self.partial.emit(value)
+
+    def guarded(self, callback: Callable[..., Any]) -> Callable[..., Any]:
+        """`callback`, skipped once the task is detached (its receivers may be gone)."""
+
+        def call(*args: Any) -> Any:
+            return None if self._detached else callback(*args)
+
+        return call
+
+    def detach(self) -> None:
+        """Cancel, and emit nothing more: its receivers are going away."""
+        self._detached = True
+        self._cancel.set()
+
     def _progress(self, fraction: float, message: str) -> None:
+        if self._detached:
+            return
         now = time.monotonic()
         if now - self._last_progress >= _PROGRESS_INTERVAL_S or fraction >= 1.0:
             self._last_progress = now
@@ -66,6 +86,8 @@ class Task(QObject):
 
     def _done(self, future: Future) -> None:
         """Executed on the worker thread when the work ends: report through signals."""
+        if self._detached:
+            return
         error = future.exception()
         if error is None:
             self.succeeded.emit(future.result())
@@ -113,7 +135,7 @@ class TaskRunner(QObject):
         return [t for t in self._tasks if t.future is not None and not t.future.done()]
 
     def shutdown(self) -> None:
-        """Cancel everything and stop the pool without waiting for running work."""
+        """Cancel everything, silence the tasks, stop the pool without waiting."""
         for task in list(self._tasks):
-            task.cancel()
+            task.detach()
         self._pool.shutdown(wait=False, cancel_futures=True)

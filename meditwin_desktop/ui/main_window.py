@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -34,12 +34,13 @@ from meditwin_desktop.core.imaging.nifti import (
 from meditwin_desktop.core.imaging.slicing import AXIAL, CORONAL, SAGITTAL
 from meditwin_desktop.core.imaging.surfaces import label_surfaces
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
-from meditwin_desktop.core.paths import log_file
+from meditwin_desktop.core.paths import data_dir, log_file
 from meditwin_desktop.demo import DemoPatient, ensure_demo
 from meditwin_desktop.ui.background import EMIT_PARTIAL, Task, TaskRunner
 from meditwin_desktop.ui.patient_panel import PatientPanel
 from meditwin_desktop.ui.resources import preset
 from meditwin_desktop.ui.scene import Scene
+from meditwin_desktop.ui.segment_panel import SegmentPanel
 from meditwin_desktop.ui.slice_view import SliceView
 from meditwin_desktop.ui.status import StatusBar
 from meditwin_desktop.ui.view3d import View3D
@@ -48,6 +49,13 @@ log = logging.getLogger(__name__)
 
 _SURFACES_MODE = "Label surfaces"
 _NIFTI_FILTER = "NIfTI images (*.nii *.nii.gz)"
+LAYOUTS = ("2 x 2", "1 x 3", "Axial", "Coronal", "Sagittal", "3D")
+_AUTO_WINDOW = "Auto (histogram)"
+
+
+def settings() -> QSettings:
+    """The user's settings, in the MEDITWIN data directory (tests give it a private one)."""
+    return QSettings(str(data_dir() / "settings.ini"), QSettings.Format.IniFormat)
 
 
 class MainWindow(QMainWindow):
@@ -73,14 +81,11 @@ class MainWindow(QMainWindow):
         self.sagittal = SliceView(self.scene, SAGITTAL)
         self.view3d = View3D()
         grid = QWidget(self)
-        layout = QGridLayout(grid)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.setSpacing(2)
-        layout.addWidget(self.axial, 0, 0)
-        layout.addWidget(self.view3d, 0, 1)
-        layout.addWidget(self.sagittal, 1, 0)
-        layout.addWidget(self.coronal, 1, 1)
+        self._grid = QGridLayout(grid)
+        self._grid.setContentsMargins(2, 2, 2, 2)
+        self._grid.setSpacing(2)
         self.setCentralWidget(grid)
+        self.layout_name = "2 x 2"
 
         self.patients = PatientPanel(self)
         self.patients.series_activated.connect(self.open_series)
@@ -93,15 +98,42 @@ class MainWindow(QMainWindow):
         dock.setMinimumWidth(340)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
 
+        self.segments = SegmentPanel(self.scene, self._start, self)
+        self.segments.surface_requested.connect(self.show_label_surface)
+        self.segments.surface_export_requested.connect(self.export_label_surface)
+        tools_dock = QDockWidget("Segmentation", self)
+        tools_dock.setObjectName("segmentation_dock")
+        tools_dock.setWidget(self.segments)
+        tools_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        tools_dock.setMinimumWidth(320)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, tools_dock)
+        self.segmentation_dock = tools_dock
+
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self.message = self.status.message
         self.cursor_info = self.status.cursor_info
         self._build_actions()
-        for view in (self.axial, self.coronal, self.sagittal):
+        self._build_tool_bar()
+        for view in self.slice_views():
             view.hovered.connect(self._show_hover)
-        self.scene.cursor_changed.connect(lambda: self.view3d.set_cursor(self.scene.cursor))
+            view.roi_measured.connect(self._show_roi)
+            view.maximize_requested.connect(lambda v=view: self._toggle_maximized(v))
+        self._3d_timer = QTimer(self, singleShot=True, interval=40)
+        self._3d_timer.timeout.connect(self._update_3d_overlays)
+        for signal in (
+            self.scene.cursor_changed,
+            self.scene.window_changed,
+            self.scene.labels_changed,
+            self.scene.overlay_changed,
+        ):
+            signal.connect(self._3d_timer.start)
+        self.scene.measurements_changed.connect(lambda: self.view3d.set_rulers(self.scene.rulers))
         self.view3d.rendered.connect(self._on_3d_rendered)
+        self._restore_settings()
 
     # -- chrome ------------------------------------------------------------------
     def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
@@ -147,7 +179,7 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(QLabel(" Window: "))
         self.window_presets = QComboBox()
         self.window_presets.setObjectName("window_presets")
-        self.window_presets.addItem("From image")
+        self.window_presets.addItems(["From image", _AUTO_WINDOW])
         self.window_presets.addItems(list(preset("window_level")))
         self.window_presets.textActivated.connect(self.apply_window_preset)
         toolbar.addWidget(self.window_presets)
@@ -172,11 +204,11 @@ class MainWindow(QMainWindow):
     def _start(self, name: str, fn, *args, on_done, on_partial=None, quiet=False, **kwargs) -> Task:
         """Run `fn` in the background; `quiet` tasks neither take the status bar nor pop up."""
         task = self.runner.task(name, fn, *args, **kwargs)
-        task.succeeded.connect(on_done)
+        task.succeeded.connect(task.guarded(on_done))
         if on_partial is not None:
-            task.partial.connect(on_partial)
+            task.partial.connect(task.guarded(on_partial))
         if not quiet:
-            task.failed.connect(lambda error, n=name: self._on_failed(n, error))
+            task.failed.connect(task.guarded(lambda error, n=name: self._on_failed(n, error)))
             task.cancelled_.connect(lambda n=name: self.message.setText(f"{n}: cancelled"))
             self.status.track(task)
         return self.runner.start(task)
@@ -286,9 +318,14 @@ class MainWindow(QMainWindow):
 
     def _set_volume(self, volume: Volume) -> None:
         self.scene.set_volume(volume)
-        self.window_presets.setCurrentIndex(0)
         self.view3d.clear()
         self.status.set_warnings(volume.meta.get("warnings", []))
+        stored = str(settings().value(f"window_preset/{volume.meta.get('modality', '')}", ""))
+        if self.window_presets.findText(stored) > 0:
+            self.window_presets.setCurrentText(stored)
+            self.apply_window_preset(stored)
+        else:
+            self.window_presets.setCurrentIndex(0)
 
     def _describe(self, volume: Volume, description: str, count: int) -> None:
         label = volume.meta.get("label", "")
@@ -318,7 +355,9 @@ class MainWindow(QMainWindow):
             self.patients.show_thumbnail(series, image)
 
         task = self._start("Preview", series_thumbnail, series.files, on_done=done, quiet=True)
-        task.failed.connect(lambda error: self.patients.show_thumbnail(series, None, str(error)))
+        task.failed.connect(
+            task.guarded(lambda error: self.patients.show_thumbnail(series, None, str(error)))
+        )
 
     # -- labels and NIfTI ------------------------------------------------------------------
     def _load_labels(self, path: Path, volume: Volume) -> None:
@@ -419,15 +458,27 @@ class MainWindow(QMainWindow):
         else:
             return
         self.render_mode.setCurrentText(mode)
-        self.view3d.set_cursor(self.scene.cursor)
+        modality = self.scene.volume.meta.get("modality", "")
+        if modality and mode.startswith("Volume: "):
+            settings().setValue(f"render_mode/{modality}", mode)
+        self._update_3d_overlays()
+        if not self.view3d.isVisible():  # layout without 3D: the slices are all there is
+            self._on_3d_rendered()
 
     def apply_window_preset(self, name: str) -> None:
-        """Apply a window/level preset by name ('From image' restores the series default)."""
+        """Apply a window/level preset by name ('From image': the series' own window;
+        'Auto (histogram)': 1st-99th percentile, the usual choice for MR)."""
+        if self.scene.volume is None:
+            return
         if name in preset("window_level"):
-            level, width = preset("window_level")[name]
-            self.scene.set_window(level, width)
-        elif self.scene.volume is not None:
+            self.scene.set_window(*preset("window_level")[name])
+        elif name == _AUTO_WINDOW:
+            self.scene.set_window(*self.scene.auto_window())
+        else:
             self.scene.set_window(*self.scene.volume.meta.get("window", self.scene.auto_window()))
+        modality = self.scene.volume.meta.get("modality", "")
+        if modality:
+            settings().setValue(f"window_preset/{modality}", name)
 
     def _on_3d_rendered(self) -> None:
         if "rendered" not in self.timings and self.scene.volume is not None:
@@ -448,7 +499,200 @@ class MainWindow(QMainWindow):
             text += f"   {label}"
         self.cursor_info.setText(text)
 
+    # -- tools, layouts, 3D overlays ----------------------------------------------------------
+    def slice_views(self) -> list[SliceView]:
+        """The three slice views."""
+        return [self.axial, self.coronal, self.sagittal]
+
+    def _build_tool_bar(self) -> None:
+        toolbar = self.addToolBar("Tools")
+        toolbar.setObjectName("tools_toolbar")
+        group = QActionGroup(self)
+        self.tool_actions = {}
+        for tool, text, tip in (
+            ("navigate", "Crosshair", "Left click moves the linked crosshair"),
+            ("ruler", "Ruler", "Drag on a slice to measure a distance (also shown in 3D)"),
+            ("roi", "ROI", "Drag a rectangle on a slice for its statistics"),
+        ):
+            action = QAction(text, self, checkable=True)
+            action.setToolTip(tip)
+            action.setChecked(tool == "navigate")
+            action.triggered.connect(lambda _=False, t=tool: self.scene.set_tool(t))
+            group.addAction(action)
+            toolbar.addAction(action)
+            self.tool_actions[tool] = action
+        toolbar.addAction("Clear rulers", self.scene.clear_rulers)
+        self.scene.tool_changed.connect(self._tool_changed)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Layout: "))
+        self.layout_combo = QComboBox()
+        self.layout_combo.setObjectName("layout_combo")
+        self.layout_combo.addItems(LAYOUTS)
+        self.layout_combo.textActivated.connect(self.set_layout)
+        toolbar.addWidget(self.layout_combo)
+        toolbar.addSeparator()
+        self.planes_action = QAction("Slices in 3D", self, checkable=True)
+        self.planes_action.setToolTip("Show the three slices in the 3D view")
+        self.planes_action.toggled.connect(self._planes_toggled)
+        toolbar.addAction(self.planes_action)
+        self.clip_actions = {}
+        for name in ("axial", "coronal", "sagittal"):
+            action = QAction(f"Clip {name}", self, checkable=True)
+            action.setToolTip(f"Cut the 3D view at the {name} slice")
+            action.toggled.connect(self._update_clipping)
+            toolbar.addAction(action)
+            self.clip_actions[name] = action
+
+    def _tool_changed(self) -> None:
+        action = self.tool_actions.get(self.scene.tool)
+        for tool, other in self.tool_actions.items():
+            other.setChecked(other is action or (action is None and tool == "navigate"))
+
+    def set_layout(self, name: str) -> None:
+        """Arrange the views: 2 x 2, 1 x 3 (the slices side by side) or one view alone."""
+        if name not in LAYOUTS:
+            return
+        views = {
+            "Axial": self.axial,
+            "Coronal": self.coronal,
+            "Sagittal": self.sagittal,
+            "3D": self.view3d,
+        }
+        placement = {
+            "2 x 2": [
+                (self.axial, 0, 0),
+                (self.view3d, 0, 1),
+                (self.sagittal, 1, 0),
+                (self.coronal, 1, 1),
+            ],
+            "1 x 3": [(self.axial, 0, 0), (self.coronal, 0, 1), (self.sagittal, 0, 2)],
+        }.get(name, [(views.get(name), 0, 0)])
+        for view in views.values():
+            self._grid.removeWidget(view)
+            view.hide()
+        for row in range(3):
+            self._grid.setRowStretch(row, 0)
+            self._grid.setColumnStretch(row, 0)
+        for view, row, column in placement:
+            self._grid.addWidget(view, row, column)
+            self._grid.setRowStretch(row, 1)
+            self._grid.setColumnStretch(column, 1)
+            view.show()
+        self.layout_name = name
+        self.layout_combo.setCurrentText(name)
+        settings().setValue("layout", name)
+
+    def _toggle_maximized(self, view: SliceView) -> None:
+        alone = view.orientation.name.capitalize()
+        self.set_layout("2 x 2" if self.layout_name == alone else alone)
+
+    def _planes_toggled(self, visible: bool) -> None:
+        self.view3d.set_planes_visible(visible)
+        self._update_3d_overlays()
+
+    def _update_clipping(self) -> None:
+        planes = {}
+        for view in self.slice_views():
+            name = view.orientation.name
+            if self.clip_actions[name].isChecked() and view.plane() is not None:
+                planes[name] = (view.plane().origin, np.asarray(view.orientation.normal, float))
+        self.view3d.set_clipping(planes)
+
+    def _update_3d_overlays(self) -> None:
+        if self.scene.volume is None:
+            return
+        self.view3d.set_cursor(self.scene.cursor)
+        if self.planes_action.isChecked():
+            self.view3d.set_slice_planes(
+                {
+                    view.orientation.name: (view.plane(), view.display_image())
+                    for view in self.slice_views()
+                    if view.plane() is not None
+                }
+            )
+        if any(action.isChecked() for action in self.clip_actions.values()):
+            self._update_clipping()
+
+    def _show_roi(self, stats: dict) -> None:
+        if not stats.get("pixels"):
+            self.message.setText("The ROI holds no pixel of the image.")
+            return
+        unit = " HU" if self.scene.volume.meta.get("modality") == "CT" else ""
+        self.message.setText(
+            f"ROI on the {stats['view']} slice: {stats['area_mm2'] / 100:.2f} cm², "
+            f"mean {stats['mean']:.1f}{unit}, SD {stats['std']:.1f}, "
+            f"min {stats['min']:.0f}, max {stats['max']:.0f} ({stats['pixels']} pixels)"
+        )
+
+    def show_label_surface(self, value: int) -> None:
+        """Compute one label's surface in the background and show it in 3D with its volume."""
+        labels = self.scene.labels
+        if labels is None:
+            return
+
+        def work(*, progress, cancelled):
+            return label_surfaces(labels, [value], progress=progress, cancelled=cancelled).get(
+                value
+            )
+
+        def done(mesh) -> None:
+            label = labels.labels.get(value)
+            if mesh is None or label is None:
+                self.message.setText("That label is empty: there is no surface to show.")
+                return
+            self._surfaces[value] = mesh
+            if self.view3d.mode != "surfaces":
+                self.view3d.show_surfaces({value: mesh}, labels.labels)
+            else:
+                self.view3d.set_surface(value, mesh, label)
+            self.message.setText(
+                f"{label.name}: surface encloses {abs(mesh.volume) / 1000:.1f} mL "
+                f"(voxels: {labels.volume_ml(label.name):.1f} mL)"
+            )
+
+        self._start("Surface", work, on_done=done)
+
+    def export_label_surface(self, value: int, path: str) -> None:
+        """Write one label's surface as STL or VTP (for 3D printing, for meshes twins use)."""
+        labels = self.scene.labels
+        if labels is None:
+            return
+
+        def work(*, progress, cancelled):
+            mesh = label_surfaces(labels, [value], progress=progress, cancelled=cancelled).get(
+                value
+            )
+            if mesh is None:
+                raise MeditwinError("That label is empty: there is no surface to export.")
+            mesh.save(path)
+            return mesh
+
+        self._start(
+            "Exporting surface",
+            work,
+            on_done=lambda mesh: self.message.setText(f"Saved {path} ({mesh.n_cells} triangles)"),
+        )
+
+    def _restore_settings(self) -> None:
+        stored = settings()
+        self.set_layout(str(stored.value("layout", "2 x 2")))
+        radius = float(stored.value("brush_radius_mm", self.scene.brush_radius_mm))
+        self.segments.brush_radius.setValue(radius)
+        self.planes_action.setChecked(str(stored.value("planes_in_3d", "false")) == "true")
+
+    def _save_settings(self) -> None:
+        stored = settings()
+        stored.setValue("layout", self.layout_name)
+        stored.setValue("brush_radius_mm", self.scene.brush_radius_mm)
+        stored.setValue("planes_in_3d", "true" if self.planes_action.isChecked() else "false")
+        modality = self.scene.volume.meta.get("modality", "") if self.scene.volume else ""
+        if modality:
+            stored.setValue(f"window_preset/{modality}", self.window_presets.currentText())
+            stored.setValue(f"render_mode/{modality}", self.render_mode.currentText())
+        stored.sync()
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self._save_settings()
         self.runner.shutdown()
         workers.shutdown()
         self.view3d.close_plotter()

@@ -1,11 +1,31 @@
-"""The state the views share: the open volume, its labels, the cursor and the window."""
+"""The state the views share: volume, labels (and their editor), cursor, window, tools.
+
+Views and panels listen to the signals; nothing here draws or computes heavily.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
+from meditwin_desktop.core.segmentation.editor import LabelEditor
+
+TOOLS = ("navigate", "paint", "erase", "ruler", "roi")
+
+
+@dataclass
+class Ruler:
+    """A distance measured between two LPS points (mm)."""
+
+    start: np.ndarray
+    end: np.ndarray
+
+    @property
+    def length_mm(self) -> float:
+        return float(np.linalg.norm(self.end - self.start))
 
 
 class Scene(QObject):
@@ -13,41 +33,85 @@ class Scene(QObject):
 
     volume_changed = Signal()
     data_changed = Signal()  # the open volume's voxels changed in place (e.g. still loading)
-    labels_changed = Signal()
+    labels_changed = Signal()  # label voxels, names or colours changed
+    active_label_changed = Signal()
     cursor_changed = Signal()
     window_changed = Signal()
     overlay_changed = Signal()
+    preview_changed = Signal()
+    tool_changed = Signal()
+    measurements_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.volume: Volume | None = None
-        self.labels: LabelMap | None = None
+        self.editor: LabelEditor | None = None
+        self.active_label: int | None = None
         self.cursor = np.zeros(3)  # LPS mm
         self.window = (40.0, 400.0)  # (level/centre, width) in the volume's units
         self.overlay_opacity = 0.35
         self.overlay_visible = True
         self.hidden_labels = {"body"}  # names not drawn in the overlay or in 3D
+        self.preview_range: tuple[float, float] | None = None  # threshold preview on slices
+        self.tool = "navigate"
+        self.brush_radius_mm = 5.0
+        self.overwrite = True  # painting tools may take voxels from other labels
+        self.rulers: list[Ruler] = []
+
+    @property
+    def labels(self) -> LabelMap | None:
+        """The label map shown (the one being edited)."""
+        return self.editor.labels if self.editor is not None else None
 
     def set_volume(self, volume: Volume) -> None:
         """Show a new volume: cursor to its centre, window from the header or its values."""
         self.volume = volume
-        self.labels = None
+        self.editor = None
+        self.active_label = None
+        self.preview_range = None
+        self.rulers = []
         nk, nj, ni = volume.shape
         self.cursor = volume.index_to_lps(np.array([ni // 2, nj // 2, nk // 2], float))
         self.window = volume.meta.get("window") or _auto_window(volume.array)
-        self.labels_changed.emit()
-        self.volume_changed.emit()
-        self.window_changed.emit()
-        self.cursor_changed.emit()
+        for signal in (
+            self.labels_changed,
+            self.active_label_changed,
+            self.volume_changed,
+            self.window_changed,
+            self.cursor_changed,
+            self.measurements_changed,
+        ):
+            signal.emit()
 
     def auto_window(self) -> tuple[float, float]:
-        """Window from the open volume's 1st-99th percentiles."""
+        """Window from the open volume's 1st-99th percentiles (MR: 'auto from histogram')."""
         return _auto_window(self.volume.array) if self.volume is not None else self.window
 
     def set_labels(self, labels: LabelMap | None) -> None:
-        """Show a label map on the open volume (same grid)."""
-        self.labels = labels
+        """Show (and edit) a label map on the open volume's grid."""
+        self.editor = LabelEditor(labels) if labels is not None else None
+        shown = [
+            v
+            for v, lab in (labels.labels.items() if labels else [])
+            if lab.name not in self.hidden_labels
+        ]
+        self.active_label = shown[0] if shown else None
         self.labels_changed.emit()
+        self.active_label_changed.emit()
+
+    def ensure_editor(self) -> LabelEditor:
+        """The editor, on a new empty label map if there is none yet."""
+        if self.editor is None:
+            if self.volume is None:
+                raise RuntimeError("no volume open")
+            self.editor = LabelEditor.empty_for(self.volume)
+        return self.editor
+
+    def set_active_label(self, value: int | None) -> None:
+        """Choose the label the tools paint with."""
+        if value != self.active_label:
+            self.active_label = value
+            self.active_label_changed.emit()
 
     def set_cursor(self, lps: np.ndarray) -> None:
         """Move the linked crosshair (LPS mm), clamped to the volume."""
@@ -69,6 +133,28 @@ class Scene(QObject):
         """Show or hide the label overlay on the slice views."""
         self.overlay_visible = visible
         self.overlay_changed.emit()
+
+    def set_preview(self, value_range: tuple[float, float] | None) -> None:
+        """Highlight voxels within a value range on the slices (threshold preview)."""
+        self.preview_range = value_range
+        self.preview_changed.emit()
+
+    def set_tool(self, tool: str) -> None:
+        """What a left-drag on a slice does: navigate, paint, erase, ruler or roi."""
+        if tool not in TOOLS:
+            raise ValueError(tool)
+        self.tool = tool
+        self.tool_changed.emit()
+
+    def add_ruler(self, ruler: Ruler) -> None:
+        """Keep a distance measurement (shown on slices and in 3D)."""
+        self.rulers.append(ruler)
+        self.measurements_changed.emit()
+
+    def clear_rulers(self) -> None:
+        """Remove every distance measurement."""
+        self.rulers = []
+        self.measurements_changed.emit()
 
     def value_at(self, lps: np.ndarray) -> float | None:
         """Voxel value at an LPS position (nearest voxel), None outside the volume."""

@@ -1,8 +1,9 @@
-"""A 2D slice view (axial, coronal or sagittal) with crosshair, letters and scale bar.
+"""A 2D slice view (axial, coronal or sagittal): image, labels, crosshair, letters, tools.
 
-Pixels come from `core.imaging.slicing`; this widget only windows them to 8 bits and
-paints. Left button: move the linked crosshair. Right drag: window/level. Wheel or
-Up/Down/PageUp/PageDown: next/previous slice.
+Pixels come from `core.imaging.slicing`; this widget windows them to 8 bits and paints.
+Mouse: left = the scene's tool (crosshair, paint, erase, ruler, ROI); right drag =
+window/level; middle drag = pan; wheel = next/previous slice; Ctrl+wheel = zoom;
+double-click = this view alone. Keys: Up/Down/PageUp/PageDown step slices.
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from meditwin_desktop.core.imaging.geometry import direction_letter
 from meditwin_desktop.core.imaging.slicing import Orientation, PlaneImage, slice_through
-from meditwin_desktop.ui.scene import Scene
+from meditwin_desktop.core.segmentation.brush import brush_voxels
+from meditwin_desktop.core.segmentation.statistics import region_statistics
+from meditwin_desktop.ui.scene import Ruler, Scene
 from meditwin_desktop.ui.theme import VIEW_COLORS
 
 _CROSSHAIR = QColor(255, 210, 60, 200)
 _TEXT = QColor(235, 235, 235)
+_PREVIEW = (60, 230, 90, 110)
+_RULER = QColor(90, 220, 255)
 _NICE_LENGTHS_MM = (1, 2, 5, 10, 20, 50, 100, 200, 500)
 
 
@@ -48,6 +53,9 @@ class SliceView(QWidget):
     """One anatomical plane of the scene's volume."""
 
     hovered = Signal(object)  # LPS position under the mouse, or None
+    edited = Signal()  # a brush stroke ended (labels changed)
+    roi_measured = Signal(dict)  # statistics of a rectangle drawn with the ROI tool
+    maximize_requested = Signal()
 
     def __init__(self, scene: Scene, orientation: Orientation, parent: QWidget | None = None):
         super().__init__(parent)
@@ -58,11 +66,15 @@ class SliceView(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 160)
+        self.zoom = 1.0
+        self.pan = QPointF(0, 0)
         self._plane: PlaneImage | None = None
         self._image: QImage | None = None
         self._overlay: QImage | None = None
         self._buffers: tuple[np.ndarray, ...] = ()
-        self._drag_start: tuple[QPointF, tuple[float, float]] | None = None
+        self._drag: tuple[str, QPointF, object] | None = None
+        self._draft: Ruler | tuple[QPointF, QPointF] | None = None
+        self._mouse: QPointF | None = None
         self._letters = orientation.edge_letters()
         for signal in (
             scene.volume_changed,
@@ -71,10 +83,14 @@ class SliceView(QWidget):
             scene.window_changed,
             scene.overlay_changed,
             scene.cursor_changed,
+            scene.preview_changed,
         ):
             signal.connect(self._refresh)
+        scene.measurements_changed.connect(self.update)
+        scene.tool_changed.connect(self._tool_changed)
+        scene.volume_changed.connect(self.reset_zoom)
 
-    # -- data ---------------------------------------------------------------
+    # -- data ---------------------------------------------------------------------
     def _refresh(self) -> None:
         scene = self.scene
         if scene.volume is None:
@@ -85,11 +101,20 @@ class SliceView(QWidget):
         gray = np.ascontiguousarray(window_to_uint8(self._plane.pixels, *scene.window))
         rows, cols = gray.shape
         self._image = QImage(gray.data, cols, rows, cols, QImage.Format.Format_Grayscale8)
-        self._overlay = None
         buffers: list[np.ndarray] = [gray]
+        rgba = np.zeros((rows, cols, 4), np.uint8)
+        drawn = False
         if scene.labels is not None and scene.overlay_visible:
             plane = slice_through(scene.labels.volume, self.orientation, scene.cursor, nearest=True)
-            rgba = np.ascontiguousarray(label_colors(scene)[plane.pixels])
+            rgba[:] = label_colors(scene)[plane.pixels]
+            drawn = True
+        if scene.preview_range is not None:
+            low, high = scene.preview_range
+            rgba[(self._plane.pixels >= low) & (self._plane.pixels <= high)] = _PREVIEW
+            drawn = True
+        self._overlay = None
+        if drawn:
+            rgba = np.ascontiguousarray(rgba)
             self._overlay = QImage(rgba.data, cols, rows, cols * 4, QImage.Format.Format_RGBA8888)
             buffers.append(rgba)
         self._buffers = tuple(buffers)  # QImage does not own numpy memory
@@ -99,6 +124,15 @@ class SliceView(QWidget):
         """The slice on screen."""
         return self._plane
 
+    def display_image(self) -> QImage | None:
+        """The windowed greyscale slice (for the 3D view's slice planes)."""
+        return self._image
+
+    def reset_zoom(self) -> None:
+        """Fit the slice to the view."""
+        self.zoom, self.pan = 1.0, QPointF(0, 0)
+        self.update()
+
     def image_rect(self) -> QRectF:
         """Where the slice's pixels are drawn, keeping true millimetre proportions."""
         if self._plane is None:
@@ -106,18 +140,25 @@ class SliceView(QWidget):
         rows, cols = self._plane.pixels.shape
         width_mm = cols * self._plane.pixel_size[0]
         height_mm = rows * self._plane.pixel_size[1]
-        scale = min(self.width() / width_mm, self.height() / height_mm)
+        scale = min(self.width() / width_mm, self.height() / height_mm) * self.zoom
         w, h = width_mm * scale, height_mm * scale
-        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        return QRectF(
+            (self.width() - w) / 2 + self.pan.x(), (self.height() - h) / 2 + self.pan.y(), w, h
+        )
+
+    def _pixel_at(self, pos: QPointF) -> tuple[float, float]:
+        rect = self.image_rect()
+        rows, cols = self._plane.pixels.shape  # type: ignore[union-attr]
+        return (pos.x() - rect.left()) / rect.width() * cols - 0.5, (
+            pos.y() - rect.top()
+        ) / rect.height() * rows - 0.5
 
     def widget_to_lps(self, pos: QPointF) -> np.ndarray | None:
         """LPS position under a widget point (None outside the image)."""
         if self._plane is None:
             return None
-        rect = self.image_rect()
+        col, row = self._pixel_at(pos)
         rows, cols = self._plane.pixels.shape
-        col = (pos.x() - rect.left()) / rect.width() * cols - 0.5
-        row = (pos.y() - rect.top()) / rect.height() * rows - 0.5
         if not (-0.5 <= col <= cols - 0.5 and -0.5 <= row <= rows - 0.5):
             return None
         return self._plane.to_lps(col, row)
@@ -133,6 +174,10 @@ class SliceView(QWidget):
             rect.top() + (row + 0.5) / rows * rect.height(),
         )
 
+    def _mm_per_pixel_on_screen(self) -> float:
+        rect = self.image_rect()
+        return self._plane.pixels.shape[1] * self._plane.pixel_size[0] / rect.width()  # type: ignore[union-attr]
+
     def step_slice(self, steps: int) -> None:
         """Move the crosshair `steps` slices along this view's normal."""
         if self._plane is None:
@@ -142,7 +187,7 @@ class SliceView(QWidget):
         target = current + steps * self._plane.slice_step_mm
         self.scene.set_cursor(self.scene.cursor + normal * (target - normal @ self.scene.cursor))
 
-    # -- painting ------------------------------------------------------------
+    # -- painting -------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
         painter = QPainter(self)
         painter.fillRect(self.rect(), Qt.GlobalColor.black)
@@ -157,7 +202,10 @@ class SliceView(QWidget):
         if self._overlay is not None:
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
             painter.drawImage(rect, self._overlay)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self._draw_crosshair(painter, rect)
+        self._draw_rulers(painter)
+        self._draw_tool_cursor(painter)
         self._draw_letters(painter)
         self._draw_scale_bar(painter)
         self._draw_title(painter)
@@ -177,6 +225,38 @@ class SliceView(QWidget):
         painter.drawLine(QPointF(point.x() + gap, point.y()), QPointF(rect.right(), point.y()))
         painter.drawLine(QPointF(point.x(), rect.top()), QPointF(point.x(), point.y() - gap))
         painter.drawLine(QPointF(point.x(), point.y() + gap), QPointF(point.x(), rect.bottom()))
+
+    def _on_this_slice(self, lps: np.ndarray) -> bool:
+        normal = np.asarray(self.orientation.normal, float)
+        distance = abs(float(normal @ (lps - self._plane.origin)))  # type: ignore[union-attr]
+        return distance <= self._plane.slice_step_mm / 2 + 1e-6  # type: ignore[union-attr]
+
+    def _draw_rulers(self, painter: QPainter) -> None:
+        rulers = [
+            r
+            for r in self.scene.rulers
+            if self._on_this_slice(r.start) and self._on_this_slice(r.end)
+        ]
+        if isinstance(self._draft, Ruler):
+            rulers.append(self._draft)
+        self._font(painter, 10, bold=True)
+        for ruler in rulers:
+            a, b = self.lps_to_widget(ruler.start), self.lps_to_widget(ruler.end)
+            painter.setPen(QPen(_RULER, 2))
+            painter.drawLine(a, b)
+            for end in (a, b):
+                painter.drawEllipse(end, 3, 3)
+            painter.drawText((a + b) / 2 + QPointF(6, -6), f"{ruler.length_mm:.1f} mm")
+        if isinstance(self._draft, tuple):
+            painter.setPen(QPen(_RULER, 1, Qt.PenStyle.DashLine))
+            painter.drawRect(QRectF(*self._draft).normalized())
+
+    def _draw_tool_cursor(self, painter: QPainter) -> None:
+        if self.scene.tool in ("paint", "erase") and self._mouse is not None:
+            radius = self.scene.brush_radius_mm / self._mm_per_pixel_on_screen()
+            color = QColor(255, 255, 255) if self.scene.tool == "paint" else QColor(255, 90, 90)
+            painter.setPen(QPen(color, 1))
+            painter.drawEllipse(self._mouse, radius, radius)
 
     def _draw_letters(self, painter: QPainter) -> None:
         self._font(painter, 12, bold=True)
@@ -207,21 +287,23 @@ class SliceView(QWidget):
         if self._plane is not None:
             normal = np.asarray(self.orientation.normal, float)
             position = float(normal @ self.scene.cursor)
-            axis = direction_letter(normal)
-            text += f"   {self._plane.index + 1}/{self._plane.count}   {axis} {position:+.1f} mm"
+            text += (
+                f"   {self._plane.index + 1}/{self._plane.count}"
+                f"   {direction_letter(normal)} {position:+.1f} mm"
+            )
         painter.drawText(QPointF(8, 18), text)
 
     def _draw_window_text(self, painter: QPainter) -> None:
         self._font(painter, 9)
         painter.setPen(_TEXT)
         level, width = self.scene.window
-        painter.drawText(QPointF(8, self.height() - 8), f"W {width:.0f}  L {level:.0f}")
+        text = f"W {width:.0f}  L {level:.0f}"
+        if self.zoom != 1.0:
+            text += f"   zoom {self.zoom:.1f}x"
+        painter.drawText(QPointF(8, self.height() - 8), text)
 
     def _draw_scale_bar(self, painter: QPainter) -> None:
-        assert self._plane is not None
-        rect = self.image_rect()
-        cols = self._plane.pixels.shape[1]
-        px_per_mm = rect.width() / (cols * self._plane.pixel_size[0])
+        px_per_mm = 1.0 / self._mm_per_pixel_on_screen()
         target_mm = self.width() / 5 / px_per_mm
         length = max((n for n in _NICE_LENGTHS_MM if n <= target_mm), default=1)
         bar = length * px_per_mm
@@ -234,36 +316,104 @@ class SliceView(QWidget):
         label = f"{length / 10:g} cm" if length >= 10 else f"{length} mm"
         painter.drawText(QRectF(x1 - bar, y - 20, bar, 16), Qt.AlignmentFlag.AlignCenter, label)
 
-    # -- interaction -----------------------------------------------------------
+    # -- interaction -------------------------------------------------------------------
+    def _tool_changed(self) -> None:
+        cursor = (
+            Qt.CursorShape.ArrowCursor
+            if self.scene.tool == "navigate"
+            else (Qt.CursorShape.CrossCursor)
+        )
+        self.setCursor(cursor)
+        self.update()
+
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.LeftButton:
-            self._move_cursor(event.position())
-        elif event.button() == Qt.MouseButton.RightButton:
-            self._drag_start = (event.position(), self.scene.window)
+        pos = event.position()
+        if event.button() == Qt.MouseButton.RightButton:
+            self._drag = ("window", pos, self.scene.window)
+        elif event.button() == Qt.MouseButton.MiddleButton:
+            self._drag = ("pan", pos, QPointF(self.pan))
+        elif event.button() == Qt.MouseButton.LeftButton and self._plane is not None:
+            tool = self.scene.tool
+            lps = self.widget_to_lps(pos)
+            if tool == "navigate":
+                self._drag = ("cursor", pos, None)
+                self._move_cursor(pos)
+            elif tool in ("paint", "erase") and lps is not None and self._can_paint():
+                self.scene.editor.begin_stroke(tool)  # type: ignore[union-attr]
+                self._drag = ("brush", pos, lps)
+                self._dab(lps)
+            elif tool == "ruler" and lps is not None:
+                self._drag = ("ruler", pos, lps)
+                self._draft = Ruler(lps, lps)
+            elif tool == "roi":
+                self._drag = ("roi", pos, None)
+                self._draft = (pos, pos)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        buttons = event.buttons()
-        if buttons & Qt.MouseButton.LeftButton:
-            self._move_cursor(event.position())
-        elif buttons & Qt.MouseButton.RightButton and self._drag_start is not None:
-            start, (level, width) = self._drag_start
-            delta = event.position() - start
-            # 1 pixel = 0.5% of the width, as in most PACS viewers
-            self.scene.set_window(
-                level - delta.y() * width * 0.005, width * math.exp(delta.x() * 0.005)
-            )
-        self.hovered.emit(self.widget_to_lps(event.position()))
+        pos = event.position()
+        self._mouse = pos
+        if self._drag is not None:
+            kind, start, data = self._drag
+            if kind == "cursor":
+                self._move_cursor(pos)
+            elif kind == "window":
+                level, width = data
+                delta = pos - start
+                # 1 pixel = 0.5% of the width, as in most PACS viewers
+                self.scene.set_window(
+                    level - delta.y() * width * 0.005, width * math.exp(delta.x() * 0.005)
+                )
+            elif kind == "pan":
+                self.pan = data + (pos - start)
+                self.update()
+            elif kind == "brush":
+                lps = self.widget_to_lps(pos)
+                if lps is not None:
+                    self._stroke(data, lps)
+                    self._drag = (kind, start, lps)
+            elif kind == "ruler":
+                lps = self.widget_to_lps(pos)
+                if lps is not None:
+                    self._draft = Ruler(data, lps)
+            elif kind == "roi":
+                self._draft = (start, pos)
+        self.hovered.emit(self.widget_to_lps(pos))
+        self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        self._drag_start = None
+        if self._drag is None:
+            return
+        kind = self._drag[0]
+        self._drag = None
+        if kind == "brush":
+            self.scene.editor.end_stroke()  # type: ignore[union-attr]
+            self.scene.labels_changed.emit()
+            self.edited.emit()
+        elif kind == "ruler" and isinstance(self._draft, Ruler) and self._draft.length_mm > 0:
+            self.scene.add_ruler(self._draft)
+        elif kind == "roi" and isinstance(self._draft, tuple):
+            self.roi_measured.emit(self.roi_statistics(QRectF(*self._draft).normalized()))
+        self._draft = None
+        self.update()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self.scene.tool == "navigate":
+            self.maximize_requested.emit()
 
     def leaveEvent(self, event) -> None:  # noqa: N802
+        self._mouse = None
         self.hovered.emit(None)
+        self.update()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
-        steps = event.angleDelta().y() // 120
-        if steps:
-            self.step_slice(int(steps))
+        steps = event.angleDelta().y() / 120
+        if not steps:
+            return
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom = float(np.clip(self.zoom * 1.15**steps, 0.5, 20.0))
+            self.update()
+        else:
+            self.step_slice(int(math.copysign(max(1, abs(steps)), steps)))
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         steps = {
@@ -281,3 +431,49 @@ class SliceView(QWidget):
         lps = self.widget_to_lps(pos)
         if lps is not None:
             self.scene.set_cursor(lps)
+
+    # -- tools -----------------------------------------------------------------------------
+    def _can_paint(self) -> bool:
+        scene = self.scene
+        return (
+            scene.volume is not None
+            and scene.active_label is not None
+            and (scene.editor is not None)
+        )
+
+    def _dab(self, lps: np.ndarray) -> None:
+        scene = self.scene
+        index = brush_voxels(scene.volume, self._plane, lps, scene.brush_radius_mm)  # type: ignore[arg-type]
+        if scene.tool == "paint":
+            scene.editor.paint_at(
+                index, scene.active_label, overwrite=scene.overwrite, description="paint"
+            )  # type: ignore[union-attr]
+        else:
+            scene.editor.erase_at(index, scene.active_label, description="erase")  # type: ignore[union-attr]
+        self._refresh_all_views()
+
+    def _stroke(self, start: np.ndarray, end: np.ndarray) -> None:
+        """Dabs every half radius from start to end, so fast strokes leave no gaps."""
+        distance = float(np.linalg.norm(end - start))
+        count = max(1, int(np.ceil(distance / (self.scene.brush_radius_mm / 2))))
+        for t in np.linspace(0, 1, count + 1)[1:]:
+            self._dab(start + t * (end - start))
+
+    def _refresh_all_views(self) -> None:
+        # the labels changed in place: every slice view re-reads them (cheap), the
+        # heavier listeners (statistics, 3D) wait for the end of the stroke
+        for view in self.window().findChildren(SliceView):
+            view._refresh()
+
+    def roi_statistics(self, rect: QRectF) -> dict:
+        """Statistics of the image pixels inside a widget rectangle on this slice."""
+        assert self._plane is not None
+        c0, r0 = self._pixel_at(rect.topLeft())
+        c1, r1 = self._pixel_at(rect.bottomRight())
+        rows, cols = self._plane.pixels.shape
+        c0, c1 = max(int(np.ceil(c0)), 0), min(int(np.floor(c1)), cols - 1)
+        r0, r1 = max(int(np.ceil(r0)), 0), min(int(np.floor(r1)), rows - 1)
+        values = self._plane.pixels[r0 : r1 + 1, c0 : c1 + 1] if c1 >= c0 and r1 >= r0 else []
+        stats = region_statistics(values, self._plane.pixel_size[0] * self._plane.pixel_size[1])
+        stats["view"] = self.orientation.name
+        return stats

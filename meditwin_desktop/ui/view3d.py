@@ -1,4 +1,4 @@
-"""The 3D view: label surfaces or volume rendering, the linked crosshair, standard views.
+"""The 3D view: label surfaces or volume rendering, slice planes, clipping, rulers.
 
 Rendering happens here (GUI thread, VTK through pyvistaqt's QtInteractor); surfaces are
 computed off the GUI thread by `core.imaging.surfaces` and handed in ready-made.
@@ -11,9 +11,11 @@ import numpy as np
 import pyvista as pv
 import vtk
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
+from meditwin_desktop.core.imaging.slicing import PlaneImage
 from meditwin_desktop.core.imaging.volume import Label, Volume
 from meditwin_desktop.core.imaging.vtk_bridge import index_image
 from meditwin_desktop.ui.theme import VIEW_COLORS
@@ -27,8 +29,18 @@ STANDARD_VIEWS = {
     "S": ((0, 0, 1), (0, -1, 0)),
     "I": ((0, 0, -1), (0, -1, 0)),
 }
+_VIEW_NAMES = {
+    "A": "the front",
+    "P": "the back",
+    "L": "the left",
+    "R": "the right",
+    "S": "above",
+    "I": "below",
+}
 _TRANSLUCENT = {"right lung": 0.15, "left lung": 0.15, "liver": 0.45, "body": 0.1}
 _CURSOR_COLORS = ((0.8, 0.3, 0.3), (0.35, 0.67, 0.31), (0.84, 0.75, 0.24))
+# clipping keeps the side a plane's normal points away from: below axial, behind coronal...
+_CLIP_KEEP = {"axial": -1.0, "coronal": -1.0, "sagittal": -1.0}
 
 
 class View3D(QWidget):
@@ -50,10 +62,13 @@ class View3D(QWidget):
         )
         self.plotter.enable_anti_aliasing("fxaa")
         layout.addWidget(self.plotter, stretch=1)
-        self._content: list[str] = []
-        self._cursor_actor = None
+        self._content: dict[str, object] = {}  # actor name -> actor (content, not decorations)
+        self._planes: dict[str, pv.PolyData] = {}
+        self._cursor_mesh: pv.PolyData | None = None
         self._bounds: np.ndarray | None = None
         self._awaiting_frame = False
+        self._clipping: dict[str, np.ndarray] = {}  # orientation -> plane (origin, normal)
+        self.planes_visible = False
         self.plotter.ren_win.AddObserver("EndEvent", self._on_frame)
         self.mode = "empty"
 
@@ -78,46 +93,64 @@ class View3D(QWidget):
             row.addWidget(button)
         return bar
 
-    # -- content ---------------------------------------------------------------
+    # -- content ---------------------------------------------------------------------
     def clear(self) -> None:
-        """Remove every actor but the orientation marker."""
-        for name in self._content:
+        """Remove surfaces, volume, planes, cursor and rulers."""
+        for name in [*self._content, *self._planes, "cursor", "rulers"]:
             self.plotter.remove_actor(name, render=False)
-        self._content = []
-        self._cursor_actor = None
+        self._content, self._planes, self._cursor_mesh = {}, {}, None
         self.mode = "empty"
+
+    def _add_content(self, name: str, actor) -> None:
+        self._content[name] = actor
+        self._apply_clipping(actor)
 
     def show_surfaces(self, surfaces: dict[int, pv.PolyData], labels: dict[int, Label]) -> None:
         """Show label surfaces, each in its label's colour."""
-        self.clear()
+        self._remove_content()
         for value, mesh in surfaces.items():
-            label = labels.get(value)
-            if label is None or mesh.n_cells == 0:
-                continue
-            name = f"label-{value}"
-            self.plotter.add_mesh(
-                mesh,
-                color=np.array(label.color) / 255.0,
-                opacity=_TRANSLUCENT.get(label.name, 1.0),
-                smooth_shading=True,
-                specular=0.3,
-                name=name,
-                render=False,
-                reset_camera=False,
-            )
-            self._content.append(name)
-        bounds = np.array([m.bounds for m in surfaces.values() if m.n_cells]).reshape(-1, 6)
-        self._set_bounds(np.r_[bounds[:, 0::2].min(0), bounds[:, 1::2].max(0)][[0, 3, 1, 4, 2, 5]])
+            self.set_surface(value, mesh, labels.get(value), render=False)
+        meshes = [m for m in surfaces.values() if m.n_cells]
+        if meshes:
+            bounds = np.array([m.bounds for m in meshes]).reshape(-1, 6)
+            self._bounds = np.r_[bounds[:, 0::2].min(0), bounds[:, 1::2].max(0)][[0, 3, 1, 4, 2, 5]]
         self.mode = "surfaces"
         self.status.setText(f"{len(self._content)} structures")
         self.standard_view("A")
 
+    def set_surface(
+        self, value: int, mesh: pv.PolyData | None, label: Label | None, render: bool = True
+    ) -> None:
+        """Add, replace or (mesh None) remove one label's surface."""
+        name = f"label-{value}"
+        self.plotter.remove_actor(name, render=False)
+        self._content.pop(name, None)
+        if mesh is None or label is None or mesh.n_cells == 0:
+            if render:
+                self.request_render()
+            return
+        actor = self.plotter.add_mesh(
+            mesh,
+            color=np.array(label.color) / 255.0,
+            opacity=_TRANSLUCENT.get(label.name, 1.0),
+            smooth_shading=True,
+            specular=0.3,
+            name=name,
+            render=False,
+            reset_camera=False,
+        )
+        self._add_content(name, actor)
+        if self._bounds is None:
+            b = np.asarray(mesh.bounds)
+            self._bounds = b
+        if render:
+            self.request_render()
+
     def show_volume(self, volume: Volume, preset: dict) -> None:
         """Volume-render a volume with a transfer-function preset (see resources/presets)."""
-        self.clear()
-        image = index_image(volume.array)
+        self._remove_content()
         mapper = vtk.vtkSmartVolumeMapper()
-        mapper.SetInputData(image)
+        mapper.SetInputData(index_image(volume.array))
         prop = vtk.vtkVolumeProperty()
         prop.SetInterpolationTypeToLinear()
         prop.ShadeOn()
@@ -138,18 +171,85 @@ class View3D(QWidget):
         matrix.DeepCopy(volume.affine.ravel())
         actor.SetUserMatrix(matrix)
         self.plotter.add_actor(actor, name="volume", reset_camera=False, render=False)
-        self._content.append("volume")
+        self._add_content("volume", actor)
         nk, nj, ni = volume.shape
         corners = volume.index_to_lps(np.array([[0, 0, 0], [ni - 1, nj - 1, nk - 1]]))
-        self._set_bounds(np.c_[corners.min(0), corners.max(0)].ravel())
+        self._bounds = np.c_[corners.min(0), corners.max(0)].ravel()
         self.mode = "volume"
         self.status.setText("volume rendering")
         self.standard_view("A")
 
-    def _set_bounds(self, bounds: np.ndarray) -> None:
-        self._bounds = np.asarray(bounds, float)
+    def _remove_content(self) -> None:
+        for name in self._content:
+            self.plotter.remove_actor(name, render=False)
+        self._content = {}
 
-    # -- cursor and camera -------------------------------------------------------
+    # -- slice planes, clipping, cursor, rulers -------------------------------------------------
+    def set_slice_planes(self, planes: dict[str, tuple[PlaneImage, QImage]]) -> None:
+        """Show the slice views' current images as textured planes in 3D."""
+        for name, (plane, image) in planes.items():
+            actor_name = f"plane-{name}"
+            if not self.planes_visible or image is None:
+                self.plotter.remove_actor(actor_name, render=False)
+                self._planes.pop(actor_name, None)
+                continue
+            rows, cols = plane.pixels.shape
+            corners = np.array(
+                [
+                    plane.to_lps(c, r)
+                    for c, r in (
+                        (-0.5, rows - 0.5),
+                        (cols - 0.5, rows - 0.5),
+                        (cols - 0.5, -0.5),
+                        (-0.5, -0.5),
+                    )
+                ]
+            )
+            mesh = self._planes.get(actor_name)
+            if mesh is None:
+                mesh = pv.PolyData(corners, faces=np.array([4, 0, 1, 2, 3]))
+                mesh.active_texture_coordinates = np.array([[0, 0], [1, 0], [1, 1], [0, 1.0]])
+                self._planes[actor_name] = mesh
+            else:
+                mesh.points = corners
+            texture = pv.Texture(_image_array(image))
+            self.plotter.add_mesh(
+                mesh,
+                texture=texture,
+                name=actor_name,
+                render=False,
+                reset_camera=False,
+                lighting=False,
+            )
+        self.request_render()
+
+    def set_planes_visible(self, visible: bool) -> None:
+        """Show or hide the slice planes (they reappear at the next update)."""
+        self.planes_visible = visible
+        if not visible:
+            for name in list(self._planes):
+                self.plotter.remove_actor(name, render=False)
+            self._planes = {}
+            self.request_render()
+
+    def set_clipping(self, planes: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Clip surfaces and volume at slice planes {orientation: (origin, normal)}."""
+        self._clipping = planes
+        for actor in self._content.values():
+            self._apply_clipping(actor)
+        self.request_render()
+
+    def _apply_clipping(self, actor) -> None:
+        mapper = actor.GetMapper() if hasattr(actor, "GetMapper") else None
+        if mapper is None:
+            return
+        mapper.RemoveAllClippingPlanes()
+        for name, (origin, normal) in self._clipping.items():
+            plane = vtk.vtkPlane()
+            plane.SetOrigin(*origin)
+            plane.SetNormal(*(np.asarray(normal) * _CLIP_KEEP[name]))
+            mapper.AddClippingPlane(plane)
+
     def set_cursor(self, lps: np.ndarray) -> None:
         """Draw the linked crosshair as three lines through `lps` across the content."""
         if self._bounds is None:
@@ -160,10 +260,10 @@ class View3D(QWidget):
             [[b[0], y, z], [b[1], y, z], [x, b[2], z], [x, b[3], z], [x, y, b[4]], [x, y, b[5]]],
             float,
         )
-        if self._cursor_actor is None:
+        if self._cursor_mesh is None:
             lines = pv.PolyData(points, lines=np.array([2, 0, 1, 2, 2, 3, 2, 4, 5]))
             lines.cell_data["rgb"] = (np.array(_CURSOR_COLORS) * 255).astype(np.uint8)
-            self._cursor_actor = self.plotter.add_mesh(
+            self.plotter.add_mesh(
                 lines,
                 scalars="rgb",
                 rgb=True,
@@ -172,11 +272,35 @@ class View3D(QWidget):
                 render=False,
                 reset_camera=False,
             )
-            self._content.append("cursor")
             self._cursor_mesh = lines
         else:
             self._cursor_mesh.points = points
-        self.plotter.render()
+        self.request_render()
+
+    def set_rulers(self, rulers) -> None:
+        """Draw distance measurements as lines with their length."""
+        self.plotter.remove_actor(["rulers", "ruler-labels"], render=False)
+        if rulers:
+            points = np.array([p for r in rulers for p in (r.start, r.end)], float)
+            cells = np.hstack([[2, 2 * n, 2 * n + 1] for n in range(len(rulers))])
+            self.plotter.add_mesh(
+                pv.PolyData(points, lines=cells),
+                color=(0.35, 0.86, 1.0),
+                line_width=3,
+                name="rulers",
+                render=False,
+                reset_camera=False,
+            )
+            self.plotter.add_point_labels(
+                np.array([(r.start + r.end) / 2 for r in rulers]),
+                [f"{r.length_mm:.1f} mm" for r in rulers],
+                name="ruler-labels",
+                font_size=12,
+                text_color="white",
+                shape_opacity=0.4,
+                render=False,
+            )
+        self.request_render()
 
     def standard_view(self, name: str) -> None:
         """Look at the content from the patient's A, P, L, R, S or I side."""
@@ -204,6 +328,16 @@ class View3D(QWidget):
         self.plotter.close()
 
 
+def _image_array(image: QImage) -> np.ndarray:
+    """A QImage (greyscale) as an (h, w, 3) uint8 array."""
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height = image.width(), image.height()
+    data = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * height)
+    return (
+        data.reshape(height, image.bytesPerLine())[:, : width * 3].reshape(height, width, 3).copy()
+    )
+
+
 def _orientation_cube() -> vtk.vtkAnnotatedCubeActor:
     """A cube whose faces carry the patient's anatomical directions (LPS world)."""
     cube = vtk.vtkAnnotatedCubeActor()
@@ -223,16 +357,6 @@ def _orientation_cube() -> vtk.vtkAnnotatedCubeActor:
         for side in ("Plus", "Minus"):
             getattr(cube, f"Get{face}{side}FaceProperty")().SetColor(0.95, 0.95, 0.95)
     return cube
-
-
-_VIEW_NAMES = {
-    "A": "the front",
-    "P": "the back",
-    "L": "the left",
-    "R": "the right",
-    "S": "above",
-    "I": "below",
-}
 
 
 def _points(volume: Volume, preset: dict, key: str) -> list[list[float]]:

@@ -68,8 +68,13 @@ def _first_slice_seconds(files: list[Path]) -> float:
 
 def _peak_memory(folder: Path) -> dict:
     env = dict(os.environ, MEDITWIN_DICOM_WORKERS="0")  # workers' memory is their own
-    out = subprocess.run([sys.executable, "-c", PEAK_MEMORY, str(folder)], env=env,
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_MEMORY, str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -103,8 +108,10 @@ def bench(name: str, folder: Path) -> None:
     print(f"{name}: {len(files)} files")
     print(f"  ours {ours:.3f} s, SimpleITK {reference:.3f} s, ratio {ours / reference:.2f}")
     print(f"  first slice viewable after {first:.3f} s ({first / ours:.0%} of the full load)")
-    print(f"  peak memory growth {peak_mb:.0f} MB for {voxel_mb:.0f} MB of voxels "
-          f"({peak_mb / voxel_mb:.2f}x; target <= 1.3x + 200 MB)")  # fmt: skip
+    print(
+        f"  peak memory growth {peak_mb:.0f} MB for {voxel_mb:.0f} MB of voxels "
+        f"({peak_mb / voxel_mb:.2f}x; target <= 1.3x + 200 MB)"
+    )
 
 
 def main() -> None:
@@ -113,8 +120,10 @@ def main() -> None:
 
     started = time.perf_counter()
     [future.result() for future in workers.warm_up()]
-    print(f"worker processes ready in {time.perf_counter() - started:.2f} s "
-          f"({workers.worker_count()} workers)")  # fmt: skip
+    print(
+        f"worker processes ready in {time.perf_counter() - started:.2f} s "
+        f"({workers.worker_count()} workers)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         [patient] = write_demo(Path(tmp) / "demo")
         bench("demo CT, uncompressed", patient.dicom_dir)

@@ -35,8 +35,10 @@ def main() -> None:
             for uid in sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)):
                 sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), uid)
         reference = time.perf_counter() - start
-    print(f"scan of {files} files: {ours:.2f} s ({1000 * ours / files:.2f} ms per file), "
-          f"{len(result.all_series())} series")  # fmt: skip
+    print(
+        f"scan of {files} files: {ours:.2f} s ({1000 * ours / files:.2f} ms per file), "
+        f"{len(result.all_series())} series"
+    )
     print(f"reference, GDCM via SimpleITK: {reference:.2f} s; ratio {ours / reference:.2f}")
 
 

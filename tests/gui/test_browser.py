@@ -13,8 +13,9 @@ pytestmark = pytest.mark.gui
 
 def test_selected_series_gets_a_thumbnail_of_its_middle_image(main_window, qtbot):
     thumbnail = main_window.patients.thumbnail
-    qtbot.waitUntil(lambda: thumbnail.pixmap() is not None and not thumbnail.pixmap().isNull(),
-                    timeout=20_000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: thumbnail.pixmap() is not None and not thumbnail.pixmap().isNull(), timeout=20_000
+    )
     image = thumbnail.pixmap().toImage()
     assert image.width() > 100
     assert "240 images" in main_window.patients.details.text()
@@ -51,8 +52,10 @@ def test_series_with_time_points_lists_each_volume(qtbot, shared_data):
 def test_nifti_image_opens(qtbot, tmp_path):
     from meditwin_desktop.ui.main_window import MainWindow
 
-    volume = Volume((np.arange(8 * 9 * 10) % 97).reshape(8, 9, 10).astype(np.int16),
-                    affine_from([0, 0, 0], np.eye(3), [1, 1, 2]))  # fmt: skip
+    volume = Volume(
+        (np.arange(8 * 9 * 10) % 97).reshape(8, 9, 10).astype(np.int16),
+        affine_from([0, 0, 0], np.eye(3), [1, 1, 2]),
+    )
     write_volume(volume, tmp_path / "research.nii.gz")
     window = MainWindow()
     qtbot.addWidget(window)

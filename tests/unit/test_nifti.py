@@ -50,8 +50,10 @@ def test_volume_round_trip_keeps_values_and_geometry(tmp_path):
     from meditwin_desktop.core.imaging.nifti import read_volume, write_volume
 
     direction = np.array([[0, 0, -1], [1, 0, 0], [0, -1, 0.0]])
-    volume = Volume(np.arange(60, dtype=np.int16).reshape(3, 4, 5) - 30,
-                    affine_from([1.5, -2.0, 40.0], direction, [0.5, 0.7, 3.0]))  # fmt: skip
+    volume = Volume(
+        np.arange(60, dtype=np.int16).reshape(3, 4, 5) - 30,
+        affine_from([1.5, -2.0, 40.0], direction, [0.5, 0.7, 3.0]),
+    )
     write_volume(volume, tmp_path / "v.nii.gz")
     back = read_volume(tmp_path / "v.nii.gz")
     assert np.array_equal(back.array, volume.array)
@@ -83,8 +85,10 @@ def test_labels_on_another_grid_are_resampled_nearest_neighbour():
     image = Volume(np.zeros((10, 10, 10), np.int16), affine_from([0, 0, 0], np.eye(3), [1, 1, 1]))
     coarse = np.zeros((5, 5, 5), np.uint8)
     coarse[1:3, 1:3, 1:3] = 7  # a 4 mm cube from 2 to 5.x mm
-    labels = LabelMap(Volume(coarse, affine_from([0.5, 0.5, 0.5], np.eye(3), [2, 2, 2])),
-                      {7: Label(7, "lesion", (255, 0, 0))})  # fmt: skip
+    labels = LabelMap(
+        Volume(coarse, affine_from([0.5, 0.5, 0.5], np.eye(3), [2, 2, 2])),
+        {7: Label(7, "lesion", (255, 0, 0))},
+    )
     fitted = fit_labels_to(labels, image)
     assert fitted.volume.same_grid(image)
     assert fitted.volume_ml("lesion") == labels.volume_ml("lesion")  # 64 mm3 either way
@@ -98,7 +102,8 @@ def test_labels_of_another_patient_are_refused():
     from meditwin_desktop.core.imaging.labels import fit_labels_to
 
     image = Volume(np.zeros((4, 4, 4), np.int16), affine_from([0, 0, 0], np.eye(3), [1, 1, 1]))
-    far = LabelMap(Volume(np.ones((4, 4, 4), np.uint8), affine_from([500, 0, 0], np.eye(3),
-                                                                     [1, 1, 1])), {})  # fmt: skip
+    far = LabelMap(
+        Volume(np.ones((4, 4, 4), np.uint8), affine_from([500, 0, 0], np.eye(3), [1, 1, 1])), {}
+    )
     with pytest.raises(InputError, match="does not overlap"):
         fit_labels_to(far, image)

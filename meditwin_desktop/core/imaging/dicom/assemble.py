@@ -180,6 +180,10 @@ def _load_stack(
             "warnings": warnings,
             "label": stack.label,
             "files": sorted({str(f.path) for f in frames}),
+            # slice k came from instance_uids[k] (single-frame sources; for DICOM SEG)
+            "instance_uids": [f.sop_uid for f in frames]
+            if all(f.index is None and f.mosaic_tile is None for f in frames)
+            else [],
         },
     )
     if on_volume is not None and stack.resampling is None:

@@ -53,6 +53,7 @@ class Frame:
     thickness: float | None = None  # SpacingBetweenSlices / SliceThickness (single slices)
     mosaic_tile: int | None = None  # slice number inside a Siemens mosaic
     pixel: PixelSource | None = None
+    sop_uid: str = ""  # SOPInstanceUID of the file (shared by the frames of a multi-frame)
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -393,6 +394,7 @@ def _classic_frames(ds: Any, path: Path, frames: int, layout: FileLayout) -> lis
                 order=(instance, n),
                 thickness=_number(thickness, 0.0, "Slice Thickness", path) or None,
                 pixel=_pixel_source(ds, path, n if frames > 1 else None, frames, layout),
+                sop_uid=str(ds.get("SOPInstanceUID", "") or ""),
                 meta={"no_spacing": spacing is None},
             )
         )
@@ -460,6 +462,7 @@ def _enhanced_frames(ds: Dataset, path: Path, frames: int, layout: FileLayout) -
                 order=(instance, n),
                 thickness=_number(thickness, 0.0, "Slice Thickness", path) or None,
                 pixel=_pixel_source(ds, path, n, frames, layout),
+                sop_uid=str(ds.get("SOPInstanceUID", "") or ""),
                 meta={"no_spacing": spacing is None},
             )
         )

@@ -41,7 +41,8 @@ def regularize(
     affine = volume.affine.copy()
     normal = affine[:3, 2] / np.linalg.norm(affine[:3, 2])
     affine[:3, 2] = normal * plan.step
-    return Volume(out.astype(dtype), affine, dict(volume.meta))
+    meta = {**volume.meta, "instance_uids": []}  # resampled slices are no longer instances
+    return Volume(out.astype(dtype), affine, meta)
 
 
 def _aligned(image: np.ndarray, plan: Resampling, index: int, fill: float) -> np.ndarray:

@@ -135,10 +135,21 @@ def _text(ds: pydicom.Dataset, keyword: str, default: str = "") -> str:
 
 
 _SUMMARY = [
-    "SeriesInstanceUID", "SOPInstanceUID", "PatientID", "PatientName", "PatientBirthDate",
-    "PatientSex", "StudyInstanceUID", "StudyDescription", "StudyDate", "SeriesDescription",
-    "Modality", "SeriesDate", "BodyPartExamined", "SeriesNumber",
-]  # fmt: skip
+    "SeriesInstanceUID",
+    "SOPInstanceUID",
+    "PatientID",
+    "PatientName",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyInstanceUID",
+    "StudyDescription",
+    "StudyDate",
+    "SeriesDescription",
+    "Modality",
+    "SeriesDate",
+    "BodyPartExamined",
+    "SeriesNumber",
+]
 _FILES_FOR_WORKERS = 400  # from this many files, headers are read in worker processes
 Summary = tuple[Path, dict | None, str | None]  # (file, what the tree needs, why skipped)
 
@@ -203,8 +214,12 @@ def scan(
                 skipped.append((path, reason))
     progress(1.0, f"Scanned {len(files)} files")
     result = ScanResult(tree.patients(), skipped, len(files))
-    log.info("scanned %d files: %d series, %d skipped", len(files), len(result.all_series()),
-             len(skipped))  # fmt: skip
+    log.info(
+        "scanned %d files: %d series, %d skipped",
+        len(files),
+        len(result.all_series()),
+        len(skipped),
+    )
     return result
 
 

@@ -1,0 +1,1 @@
+"""Segmentation: masks from images (threshold, region growing), cleanup, edits with undo."""

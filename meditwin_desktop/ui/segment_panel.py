@@ -1,0 +1,571 @@
+"""The segmentation panel: labels (names, colours, statistics) and the tools that edit them.
+
+Every whole-volume operation (threshold, region growing, cleanup, statistics) runs in
+the background through `run`; brush strokes are drawn on the slice views themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QColorDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.imaging.labels import fit_labels_to
+from meditwin_desktop.core.imaging.nifti import read_label_map, write_label_map
+from meditwin_desktop.core.segmentation import tools
+from meditwin_desktop.core.segmentation.dicom_seg import read_dicom_seg, write_dicom_seg
+from meditwin_desktop.core.segmentation.statistics import LabelStatistics, label_statistics
+from meditwin_desktop.ui.scene import Scene
+
+Runner = Callable[..., object]  # run(name, fn, *, on_done) -> Task
+
+
+def _spin(
+    low: float, high: float, value: float, step: float = 10.0, suffix: str = ""
+) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setDecimals(1)
+    box.setSingleStep(step)
+    box.setValue(value)
+    if suffix:
+        box.setSuffix(suffix)
+    return box
+
+
+class SegmentPanel(QWidget):
+    """Label list and segmentation tools acting on `scene.editor`."""
+
+    surface_requested = Signal(int)  # label value to show as a surface in 3D
+    surface_export_requested = Signal(int, str)  # label value, file path
+
+    def __init__(self, scene: Scene, run: Runner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.scene = scene
+        self._run = run
+        self._busy = False
+        self._stats: dict[int, LabelStatistics] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self._label_table())
+        layout.addLayout(self._label_buttons())
+        self.overwrite = QCheckBox("Tools may take voxels from other labels")
+        self.overwrite.setChecked(True)
+        self.overwrite.setToolTip(
+            "Off: threshold, growing and the brush only fill unlabelled voxels"
+        )
+        self.overwrite.toggled.connect(self._overwrite_changed)
+        layout.addWidget(self.overwrite)
+        self.tools = QToolBox(self)
+        self.tools.addItem(self._threshold_page(), "Threshold")
+        self.tools.addItem(self._grow_page(), "Grow from the crosshair")
+        self.tools.addItem(self._brush_page(), "Paint and erase")
+        self.tools.addItem(self._cleanup_page(), "Clean up")
+        self.tools.addItem(self._files_page(), "Surface, import, export")
+        self.tools.currentChanged.connect(self._page_changed)
+        layout.addWidget(self.tools, stretch=1)
+        self.status = QLabel("")
+        self.status.setObjectName("segment_status")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        scene.labels_changed.connect(self._labels_changed)
+        scene.volume_changed.connect(self._labels_changed)
+        scene.active_label_changed.connect(self._select_active)
+        self._labels_changed()
+
+    # -- construction -------------------------------------------------------------------
+    def _label_table(self) -> QTableWidget:
+        self.table = QTableWidget(0, 4, self)
+        self.table.setObjectName("label_table")
+        self.table.setHorizontalHeaderLabels(["", "Label", "Volume", "Mean ± SD"])
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(0, 22)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for column in (2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.table.itemChanged.connect(self._item_changed)
+        self.table.cellDoubleClicked.connect(self._cell_double_clicked)
+        self.table.setMinimumHeight(160)
+        return self.table
+
+    def _label_buttons(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.add_button = QPushButton("Add label")
+        self.add_button.clicked.connect(self.ask_new_label)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.clicked.connect(self._delete_label)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setShortcut("Ctrl+Z")
+        self.undo_button.clicked.connect(self.undo)
+        self.redo_button = QPushButton("Redo")
+        self.redo_button.setShortcut("Ctrl+Y")
+        self.redo_button.clicked.connect(self.redo)
+        for button in (self.add_button, self.delete_button, self.undo_button, self.redo_button):
+            row.addWidget(button)
+        return row
+
+    def _threshold_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.threshold_low = _spin(-5000, 50000, 200)
+        self.threshold_high = _spin(-5000, 50000, 3000)
+        self.threshold_preview = QCheckBox("Preview on the slices (green)")
+        self.threshold_preview.setChecked(True)
+        self.threshold_connected = QCheckBox("Only the part connected to the crosshair")
+        self.threshold_apply = QPushButton("Add to the selected label")
+        self.threshold_apply.clicked.connect(self.apply_threshold)
+        for box in (self.threshold_low, self.threshold_high):
+            box.valueChanged.connect(self._update_preview)
+        self.threshold_preview.toggled.connect(self._update_preview)
+        form.addRow("From", self.threshold_low)
+        form.addRow("To", self.threshold_high)
+        form.addRow(self.threshold_preview)
+        form.addRow(self.threshold_connected)
+        form.addRow(self.threshold_apply)
+        return page
+
+    def _grow_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.grow_low = _spin(-5000, 50000, 60)
+        self.grow_high = _spin(-5000, 50000, 140)
+        suggest = QPushButton("Suggest range from the crosshair")
+        suggest.clicked.connect(self.suggest_range)
+        self.grow_button = QPushButton("Grow into the selected label")
+        self.grow_button.clicked.connect(self.grow)
+        form.addRow(QLabel("Voxels in the range, connected to the crosshair."))
+        form.addRow("From", self.grow_low)
+        form.addRow("To", self.grow_high)
+        form.addRow(suggest)
+        form.addRow(self.grow_button)
+        return page
+
+    def _brush_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.brush_radius = _spin(0.5, 50, self.scene.brush_radius_mm, 0.5, " mm")
+        self.brush_radius.valueChanged.connect(self._brush_radius_changed)
+        buttons = QHBoxLayout()
+        self.brush_group = QButtonGroup(self)
+        for tool, text in (("navigate", "Off"), ("paint", "Paint"), ("erase", "Erase")):
+            button = QPushButton(text)
+            button.setCheckable(True)
+            button.setObjectName(f"brush_{tool}")
+            button.setChecked(tool == "navigate")
+            button.clicked.connect(lambda _=False, t=tool: self.scene.set_tool(t))
+            self.brush_group.addButton(button)
+            buttons.addWidget(button)
+        form.addRow("Radius", self.brush_radius)
+        form.addRow(buttons)
+        form.addRow(QLabel("Drag on a slice; each stroke undoes as one step."))
+        self.scene.tool_changed.connect(self._tool_changed)
+        return page
+
+    def _cleanup_page(self) -> QWidget:
+        page = QWidget()
+        grid = QGridLayout(page)
+        self.morph_radius = _spin(0.5, 20, 2.0, 0.5, " mm")
+        actions = [
+            ("Fill holes", lambda m, s: tools.fill_holes(m)),
+            ("Keep largest part", lambda m, s: tools.largest_component(m)),
+            (
+                "Open (remove thin parts)",
+                lambda m, s: tools.opening(m, self.morph_radius.value(), s),
+            ),
+            ("Close (bridge gaps)", lambda m, s: tools.closing(m, self.morph_radius.value(), s)),
+        ]
+        self.cleanup_buttons = {}
+        for n, (text, operation) in enumerate(actions):
+            button = QPushButton(text)
+            button.clicked.connect(lambda _=False, t=text, op=operation: self.cleanup(t, op))
+            grid.addWidget(button, n // 2, n % 2)
+            self.cleanup_buttons[text] = button
+        grid.addWidget(QLabel("Radius for open/close"), 2, 0)
+        grid.addWidget(self.morph_radius, 2, 1)
+        return page
+
+    def _files_page(self) -> QWidget:
+        page = QWidget()
+        grid = QGridLayout(page)
+        buttons = [
+            ("Show surface in 3D", lambda: self._with_active(self.surface_requested.emit)),
+            ("Export surface (STL/VTP)…", self._ask_export_surface),
+            ("Import labels (NIfTI / DICOM SEG)…", self._ask_import),
+            ("Export labels as NIfTI…", lambda: self._ask_export("nifti")),
+            ("Export labels as DICOM SEG…", lambda: self._ask_export("seg")),
+        ]
+        for n, (text, slot) in enumerate(buttons):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            grid.addWidget(button, n, 0)
+        return page
+
+    # -- labels ----------------------------------------------------------------------------
+    def _visible_labels(self):
+        labels = self.scene.labels
+        if labels is None:
+            return []
+        return [
+            lab
+            for lab in sorted(labels.labels.values(), key=lambda x: x.value)
+            if lab.name not in self.scene.hidden_labels
+        ]
+
+    def _labels_changed(self) -> None:
+        self.table.blockSignals(True)
+        labels = self._visible_labels()
+        self.table.setRowCount(len(labels))
+        for row, label in enumerate(labels):
+            swatch = QTableWidgetItem("")
+            swatch.setBackground(QColor(*label.color))
+            swatch.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            swatch.setData(Qt.ItemDataRole.UserRole, label.value)
+            swatch.setToolTip("Double-click to change the colour")
+            name = QTableWidgetItem(label.name)
+            name.setData(Qt.ItemDataRole.UserRole, label.value)
+            stats = self._stats.get(label.value)
+            volume = QTableWidgetItem(f"{stats.volume_ml:.1f} mL" if stats else "–")
+            values = QTableWidgetItem(f"{stats.mean:.0f} ± {stats.std:.0f}" if stats else "–")
+            for item in (volume, values):
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            for column, item in enumerate((swatch, name, volume, values)):
+                self.table.setItem(row, column, item)
+        self.table.blockSignals(False)
+        self._select_active()
+        self._update_buttons()
+        self.refresh_statistics()
+
+    def _select_active(self) -> None:
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 1).data(Qt.ItemDataRole.UserRole) == self.scene.active_label:
+                self.table.blockSignals(True)
+                self.table.selectRow(row)
+                self.table.blockSignals(False)
+
+    def _selection_changed(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            self.scene.set_active_label(
+                self.table.item(rows[0].row(), 1).data(Qt.ItemDataRole.UserRole)
+            )
+
+    def _item_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() != 1 or self.scene.editor is None:
+            return
+        try:
+            self.scene.editor.rename(item.data(Qt.ItemDataRole.UserRole), item.text())
+        except MeditwinError as error:
+            self._message(str(error))
+        self.scene.labels_changed.emit()
+
+    def _cell_double_clicked(self, row: int, column: int) -> None:
+        if column != 0 or self.scene.editor is None:
+            return
+        value = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+        color = QColorDialog.getColor(QColor(*self.scene.labels.labels[value].color), self)
+        if color.isValid():
+            self.scene.editor.recolor(value, (color.red(), color.green(), color.blue()))
+            self.scene.labels_changed.emit()
+
+    def ask_new_label(self) -> None:
+        """Ask for a name and add a label."""
+        name, ok = QInputDialog.getText(self, "New label", "Name (e.g. tumour 3, scar):")
+        if ok:
+            self.add_label(name)
+
+    def add_label(self, name: str) -> int | None:
+        """Add a label (creating an empty label map if needed) and select it."""
+        if self.scene.volume is None:
+            self._message("Open an image first.")
+            return None
+        try:
+            label = self.scene.ensure_editor().add_label(name)
+        except MeditwinError as error:
+            self._message(str(error))
+            return None
+        self.scene.labels_changed.emit()
+        self.scene.set_active_label(label.value)
+        return label.value
+
+    def _delete_label(self) -> None:
+        value = self.scene.active_label
+        if value is None or self.scene.editor is None:
+            return
+        name = self.scene.labels.labels[value].name
+        answer = QMessageBox.question(self, "Delete label", f"Delete '{name}' and its voxels?")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.scene.editor.remove_label(value)
+            self.scene.set_active_label(None)
+            self.scene.labels_changed.emit()
+
+    def undo(self) -> None:
+        """Undo the last edit of the labels."""
+        if self.scene.editor is not None and not self._busy:
+            done = self.scene.editor.undo()
+            if done:
+                self._message(f"Undone: {done}")
+                self.scene.labels_changed.emit()
+
+    def redo(self) -> None:
+        """Redo the last undone edit."""
+        if self.scene.editor is not None and not self._busy:
+            done = self.scene.editor.redo()
+            if done:
+                self._message(f"Redone: {done}")
+                self.scene.labels_changed.emit()
+
+    # -- tools --------------------------------------------------------------------------------
+    def _page_changed(self, index: int) -> None:
+        self._update_preview()
+        if index != 2 and self.scene.tool in ("paint", "erase"):
+            self.scene.set_tool("navigate")
+
+    def _update_preview(self) -> None:
+        on_page = self.tools.currentIndex() == 0 and self.threshold_preview.isChecked()
+        value_range = (self.threshold_low.value(), self.threshold_high.value())
+        self.scene.set_preview(value_range if on_page else None)
+
+    def _tool_changed(self) -> None:
+        for button in self.brush_group.buttons():
+            button.setChecked(button.objectName() == f"brush_{self.scene.tool}")
+
+    def _brush_radius_changed(self, value: float) -> None:
+        self.scene.brush_radius_mm = value
+
+    def _overwrite_changed(self, overwrite: bool) -> None:
+        self.scene.overwrite = overwrite
+
+    def _with_active(self, action: Callable[[int], object]) -> None:
+        if self.scene.active_label is None or self.scene.editor is None:
+            self._message("Select a label first (or add one).")
+            return
+        action(self.scene.active_label)
+
+    def _start(self, name: str, work: Callable[[], str]) -> None:
+        """Run an edit in the background, one at a time; refresh when it is done."""
+        if self._busy:
+            self._message("Another operation is still running.")
+            return
+        self._busy = True
+        self._update_buttons()
+
+        def done(text: str) -> None:
+            self._busy = False
+            self._message(text)
+            self.scene.labels_changed.emit()
+
+        task = self._run(name, lambda *, progress, cancelled: work(), on_done=done)
+        task.finished.connect(self._finished)
+
+    def _finished(self) -> None:
+        self._busy = False
+        self._update_buttons()
+
+    def apply_threshold(self) -> None:
+        """Add the voxels within the threshold range to the selected label."""
+        self._with_active(self._threshold_into)
+
+    def _threshold_into(self, value: int) -> None:
+        scene, low, high = self.scene, self.threshold_low.value(), self.threshold_high.value()
+        connected = self.threshold_connected.isChecked()
+        overwrite = self.overwrite.isChecked()
+        seed = tools.seed_index(scene.volume, scene.cursor) if connected else None
+        editor = scene.editor
+
+        def work() -> str:
+            mask = tools.threshold(scene.volume.array, low, high)
+            if seed is not None:
+                mask = tools.component_at(mask, seed)
+            count = editor.paint(
+                mask, value, overwrite=overwrite, description=f"threshold {low:g} to {high:g}"
+            )
+            return f"Threshold: {count} voxels added."
+
+        self._start("Threshold", work)
+
+    def suggest_range(self) -> None:
+        """Set the growing range from the values around the crosshair."""
+        if self.scene.volume is None:
+            return
+        try:
+            seed = tools.seed_index(self.scene.volume, self.scene.cursor)
+        except MeditwinError as error:
+            self._message(str(error))
+            return
+        low, high = tools.seed_range(self.scene.volume.array, seed)
+        self.grow_low.setValue(low)
+        self.grow_high.setValue(high)
+
+    def grow(self) -> None:
+        """Region growing from the crosshair into the selected label."""
+        self._with_active(self._grow_into)
+
+    def _grow_into(self, value: int) -> None:
+        scene, low, high = self.scene, self.grow_low.value(), self.grow_high.value()
+        try:
+            seed = tools.seed_index(scene.volume, scene.cursor)
+        except MeditwinError as error:
+            self._message(str(error))
+            return
+        editor, overwrite = scene.editor, self.overwrite.isChecked()
+
+        def work() -> str:
+            mask = tools.region_grow(scene.volume.array, seed, low, high)
+            count = editor.paint(
+                mask, value, overwrite=overwrite, description=f"grow {low:g} to {high:g}"
+            )
+            return f"Region growing: {count} voxels added."
+
+        self._start("Region growing", work)
+
+    def cleanup(self, text: str, operation: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+        """Apply a morphological operation to the selected label."""
+        self._with_active(lambda value: self._cleanup(value, text, operation))
+
+    def _cleanup(self, value: int, text: str, operation) -> None:
+        editor, spacing = self.scene.editor, self.scene.volume.spacing
+        overwrite = self.overwrite.isChecked()
+
+        def work() -> str:
+            mask = operation(editor.array == value, spacing)
+            count = editor.replace(value, mask, text.lower(), overwrite=overwrite)
+            return f"{text}: {count} voxels changed."
+
+        self._start(text, work)
+
+    # -- statistics and files ------------------------------------------------------------------
+    def refresh_statistics(self) -> None:
+        """Recompute volumes and mean ± SD in the background."""
+        scene = self.scene
+        if scene.labels is None or scene.volume is None:
+            self._stats = {}
+            return
+        labels, image = scene.labels, scene.volume
+
+        def done(stats: list[LabelStatistics]) -> None:
+            if scene.labels is labels:
+                self._stats = {s.value: s for s in stats}
+                self._fill_statistics()
+
+        self._run(
+            "Label statistics",
+            lambda *, progress, cancelled: label_statistics(labels, image),
+            on_done=done,
+            quiet=True,
+        )
+
+    def _fill_statistics(self) -> None:
+        self.table.blockSignals(True)
+        for row in range(self.table.rowCount()):
+            stats = self._stats.get(self.table.item(row, 1).data(Qt.ItemDataRole.UserRole))
+            self.table.item(row, 2).setText(f"{stats.volume_ml:.1f} mL" if stats else "0.0 mL")
+            self.table.item(row, 3).setText(f"{stats.mean:.0f} ± {stats.std:.0f}" if stats else "–")
+        self.table.blockSignals(False)
+
+    def statistics(self) -> dict[int, LabelStatistics]:
+        """The last computed statistics, by label value."""
+        return dict(self._stats)
+
+    def _ask_import(self) -> None:
+        if self.scene.volume is None:
+            self._message("Open an image first.")
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import labels", "", "Labels (*.nii *.nii.gz *.dcm);;All files (*)"
+        )
+        if path:
+            self.import_labels(Path(path))
+
+    def import_labels(self, path: Path) -> None:
+        """Import a NIfTI label map or a DICOM SEG onto the open image."""
+        image = self.scene.volume
+
+        def work(*, progress, cancelled):
+            if path.name.endswith((".nii", ".nii.gz")):
+                return fit_labels_to(read_label_map(path), image)
+            return read_dicom_seg(path, image)
+
+        def done(labels) -> None:
+            self.scene.set_labels(labels)
+            self._message(f"Imported {len(labels.labels)} label(s) from {path.name}.")
+
+        self._run(f"Importing {path.name}", work, on_done=done)
+
+    def _ask_export(self, kind: str) -> None:
+        if self.scene.labels is None:
+            self._message("There are no labels to export.")
+            return
+        suffix = "NIfTI (*.nii.gz)" if kind == "nifti" else "DICOM SEG (*.dcm)"
+        default = "labels.nii.gz" if kind == "nifti" else "segmentation.dcm"
+        path, _ = QFileDialog.getSaveFileName(self, "Export labels", default, suffix)
+        if path:
+            self.export_labels(Path(path), kind)
+
+    def export_labels(self, path: Path, kind: str) -> None:
+        """Write the labels as NIfTI or DICOM SEG (in the background)."""
+        labels, image = self.scene.labels, self.scene.volume
+
+        def work(*, progress, cancelled):
+            if kind == "nifti":
+                write_label_map(labels, path)
+            else:
+                write_dicom_seg(labels, image, path)
+
+        self._run("Exporting labels", work, on_done=lambda _: self._message(f"Saved {path}"))
+
+    def _ask_export_surface(self) -> None:
+        def ask(value: int) -> None:
+            path, _ = QFileDialog.getSaveFileName(
+                self,
+                "Export surface",
+                f"{self.scene.labels.labels[value].name}.stl",
+                "Surface meshes (*.stl *.vtp)",
+            )
+            if path:
+                self.surface_export_requested.emit(value, path)
+
+        self._with_active(ask)
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _update_buttons(self) -> None:
+        editor = self.scene.editor
+        has_image = self.scene.volume is not None
+        self.add_button.setEnabled(has_image and not self._busy)
+        self.delete_button.setEnabled(editor is not None and not self._busy)
+        self.undo_button.setEnabled(editor is not None and editor.can_undo() and not self._busy)
+        self.redo_button.setEnabled(editor is not None and editor.can_redo() and not self._busy)
+        for button in (self.threshold_apply, self.grow_button, *self.cleanup_buttons.values()):
+            button.setEnabled(has_image and not self._busy)
+
+    def _message(self, text: str) -> None:
+        self.status.setText(text)
