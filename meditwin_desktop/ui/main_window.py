@@ -51,6 +51,7 @@ _SURFACES_MODE = "Label surfaces"
 _NIFTI_FILTER = "NIfTI images (*.nii *.nii.gz)"
 LAYOUTS = ("2 x 2", "1 x 3", "Axial", "Coronal", "Sagittal", "3D")
 _AUTO_WINDOW = "Auto (histogram)"
+_DISPLAY_TRIANGLES = 300_000  # per surface shown in 3D (exports keep every triangle)
 
 
 def settings() -> QSettings:
@@ -366,7 +367,13 @@ class MainWindow(QMainWindow):
         def work(*, progress, cancelled) -> tuple[LabelMap, dict]:
             label_map = fit_labels_to(read_label_map(path), volume)
             shown = [v for v, lab in label_map.labels.items() if lab.name not in hidden]
-            surfaces = label_surfaces(label_map, shown, progress=progress, cancelled=cancelled)
+            surfaces = label_surfaces(
+                label_map,
+                shown,
+                max_triangles=_DISPLAY_TRIANGLES,
+                progress=progress,
+                cancelled=cancelled,
+            )
             return label_map, surfaces
 
         def done(result: tuple[LabelMap, dict]) -> None:
@@ -631,11 +638,20 @@ class MainWindow(QMainWindow):
             return
 
         def work(*, progress, cancelled):
-            return label_surfaces(labels, [value], progress=progress, cancelled=cancelled).get(
-                value
+            surfaces = label_surfaces(
+                labels,
+                [value],
+                max_triangles=_DISPLAY_TRIANGLES,
+                progress=progress,
+                cancelled=cancelled,
             )
+            mesh = surfaces.get(value)
+            voxel_ml = float(np.prod(labels.volume.spacing)) / 1000
+            voxels_ml = float((labels.volume.array == value).sum()) * voxel_ml
+            return mesh, (abs(mesh.volume) / 1000 if mesh is not None else 0.0), voxels_ml
 
-        def done(mesh) -> None:
+        def done(result) -> None:
+            mesh, surface_ml, voxels_ml = result
             label = labels.labels.get(value)
             if mesh is None or label is None:
                 self.message.setText("That label is empty: there is no surface to show.")
@@ -646,8 +662,7 @@ class MainWindow(QMainWindow):
             else:
                 self.view3d.set_surface(value, mesh, label)
             self.message.setText(
-                f"{label.name}: surface encloses {abs(mesh.volume) / 1000:.1f} mL "
-                f"(voxels: {labels.volume_ml(label.name):.1f} mL)"
+                f"{label.name}: surface encloses {surface_ml:.1f} mL (voxels: {voxels_ml:.1f} mL)"
             )
 
         self._start("Surface", work, on_done=done)

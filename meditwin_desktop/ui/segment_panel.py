@@ -380,16 +380,17 @@ class SegmentPanel(QWidget):
         self._update_buttons()
 
         def done(text: str) -> None:
-            self._busy = False
             self._message(text)
             self.scene.labels_changed.emit()
 
         task = self._run(name, lambda *, progress, cancelled: work(), on_done=done)
-        task.finished.connect(self._finished)
+        task.finished.connect(lambda: self._finished(task))
+        self._task = task
 
-    def _finished(self) -> None:
-        self._busy = False
-        self._update_buttons()
+    def _finished(self, task) -> None:
+        if task is getattr(self, "_task", None):
+            self._busy = False
+            self._update_buttons()
 
     def apply_threshold(self) -> None:
         """Add the voxels within the threshold range to the selected label."""

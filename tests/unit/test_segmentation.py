@@ -80,6 +80,27 @@ def test_editor_paints_erases_and_undoes():
         editor.add_label("Liver")
 
 
+def test_replace_makes_a_label_exactly_a_mask_and_undoes():
+    editor = LabelEditor.empty_for(Volume(np.zeros((40, 40, 40), np.int16), np.eye(4)))
+    organ, lesion = editor.add_label("organ").value, editor.add_label("lesion").value
+    shell = _ball(radius=10) & ~_ball(radius=4)
+    editor.paint(shell, organ)
+    editor.paint(_ball(radius=2), lesion)  # inside the cavity
+    editor.replace(organ, tools.fill_holes(editor.array == organ), "fill holes")
+    assert (editor.array == lesion).sum() == _ball(radius=2).sum()  # not taken by default
+    assert (editor.array == organ).sum() == _ball(radius=10).sum() - _ball(radius=2).sum()
+    editor.undo()
+    assert np.array_equal(editor.array == organ, shell)
+    editor.replace(organ, _ball(radius=10), "fill", overwrite=True)
+    assert (editor.array == lesion).sum() == 0
+    sparse = np.zeros_like(shell)
+    sparse[20, 20, 30] = True  # a single voxel: stored as flat indices, not a box
+    editor.replace(organ, sparse, "keep one voxel")
+    assert (editor.array == organ).sum() == 1
+    editor.undo()
+    assert (editor.array == organ).sum() == _ball(radius=10).sum()
+
+
 def test_a_brush_stroke_undoes_as_one_step():
     editor = LabelEditor.empty_for(Volume(np.zeros((5, 20, 20)), np.eye(4)))
     value = editor.add_label("scar").value

@@ -23,15 +23,33 @@ from meditwin_desktop.core.progress import (
 )
 
 
+def _cluster(surface: pv.PolyData, max_triangles: int, voxel_mm: float) -> pv.PolyData:
+    """Fewer triangles by merging vertices on a grid about sqrt(n/max) voxels wide."""
+    cell_mm = voxel_mm * float(np.sqrt(surface.n_cells / max_triangles))
+    extent = np.array(surface.bounds).reshape(3, 2) @ np.array([-1.0, 1.0])
+    clustering = vtk.vtkQuadricClustering()
+    clustering.SetInputData(surface)
+    clustering.SetNumberOfDivisions(*np.maximum(np.ceil(extent / cell_mm), 2).astype(int))
+    clustering.Update()
+    return pv.wrap(clustering.GetOutput())
+
+
 def label_surfaces(
     label_map: LabelMap,
     values: Iterable[int] | None = None,
     *,
     smoothing_iterations: int = 16,
+    max_triangles: int | None = None,
     progress: ProgressFn = no_progress,
     cancelled: CancelledFn = never_cancelled,
 ) -> dict[int, pv.PolyData]:
-    """Closed triangle surfaces in LPS mm for each requested label present in the map."""
+    """Closed triangle surfaces in LPS mm for each requested label present in the map.
+
+    `max_triangles` caps each surface by quadric clustering (VTK's fast linear-time
+    decimation: 0.2 s for a million triangles, where quadric decimation takes 10 s), for
+    display, since a software OpenGL renders a million triangles slowly; exports keep the
+    full resolution.
+    """
     present = set(np.unique(label_map.volume.array).tolist()) - {0}
     wanted = sorted(present if values is None else present & set(values))
     if not wanted:
@@ -63,6 +81,8 @@ def label_surfaces(
         used, inverse = np.unique(selected, return_inverse=True)
         faces = np.column_stack([np.full(len(selected), 3), inverse.reshape(-1, 3)])
         surface = pv.PolyData(points[used], faces.ravel())
+        if max_triangles and surface.n_cells > max_triangles:
+            surface = _cluster(surface, max_triangles, float(label_map.volume.spacing.mean()))
         surfaces[value] = surface.compute_normals(split_vertices=False, auto_orient_normals=False)
     progress(1.0, "Surfaces ready")
     return surfaces

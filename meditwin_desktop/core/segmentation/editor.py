@@ -13,6 +13,19 @@ import numpy as np
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
 
+
+def _bounding_box(mask: np.ndarray) -> tuple[slice, ...] | None:
+    """The smallest box holding every True voxel (None if there is none)."""
+    box = []
+    for axis in range(mask.ndim):
+        others = tuple(a for a in range(mask.ndim) if a != axis)
+        hits = np.flatnonzero(mask.any(axis=others))
+        if hits.size == 0:
+            return None
+        box.append(slice(int(hits[0]), int(hits[-1]) + 1))
+    return tuple(box)
+
+
 _PALETTE = [
     (230, 90, 80),
     (90, 170, 230),
@@ -27,16 +40,28 @@ _PALETTE = [
 
 @dataclass(frozen=True)
 class Edit:
-    """One undoable change: which voxels, and their values before and after."""
+    """One undoable change: which voxels, and their values before and after.
+
+    `where` is either flat indices (sparse edits such as brush dabs) or a tuple of slices,
+    the bounding box of a dense edit (thresholds, growing), stored as two sub-arrays.
+    """
 
     description: str
-    index: np.ndarray
+    where: np.ndarray | tuple[slice, ...]
     before: np.ndarray
     after: np.ndarray
 
     @property
     def nbytes(self) -> int:
-        return self.index.nbytes + self.before.nbytes + self.after.nbytes
+        index = self.where.nbytes if isinstance(self.where, np.ndarray) else 0
+        return index + self.before.nbytes + self.after.nbytes
+
+    def apply(self, array: np.ndarray, values: np.ndarray) -> None:
+        """Write `values` (before or after) back where this edit acted."""
+        if isinstance(self.where, np.ndarray):
+            array.reshape(-1)[self.where] = values
+        else:
+            array[self.where] = values
 
 
 class LabelEditor:
@@ -121,9 +146,8 @@ class LabelEditor:
         current = self.array == value
         grow = mask & ~current & ((self.array == 0) | overwrite)
         shrink = current & ~mask
-        changed = grow | shrink
-        new = np.where(grow, value, 0)
-        return self._commit(changed, new[changed], description)
+        new = np.where(grow, value, 0).astype(self.array.dtype)
+        return self._commit(grow | shrink, new, description)
 
     def set_voxels(self, mask: np.ndarray, value: int, description: str) -> int:
         """Set `value` on the voxels of `mask`; return how many changed."""
@@ -164,10 +188,22 @@ class LabelEditor:
             self._push(group)
 
     def _commit(self, changed: np.ndarray, new, description: str) -> int:
-        index = np.flatnonzero(changed)
-        if np.ndim(new):
-            new = np.asarray(new)  # values for the changed voxels, in flat order
-        return self._commit_flat(index, new, description)
+        """Set `new` (a value, or an array as large as `array`) where `changed` holds."""
+        box = _bounding_box(changed)
+        if box is None:
+            return 0
+        count = int(changed[box].sum())
+        if count * 8 < changed[box].size:  # sparse: flat indices are smaller than a box
+            index = np.flatnonzero(changed)
+            values = np.asarray(new).reshape(-1)[index] if np.ndim(new) else new
+            return self._commit_flat(index, values, description)
+        before = self.array[box].copy()
+        after = np.where(changed[box], new[box] if np.ndim(new) else new, before).astype(
+            before.dtype
+        )
+        self.array[box] = after
+        self._record(Edit(description, box, before, after))
+        return count
 
     def _commit_flat(self, index: np.ndarray, new, description: str) -> int:
         if index.size == 0:
@@ -176,12 +212,14 @@ class LabelEditor:
         before = flat[index].copy()
         after = np.broadcast_to(np.asarray(new, dtype=flat.dtype), index.shape).copy()
         flat[index] = after
-        edit = Edit(description, index, before, after)
+        self._record(Edit(description, index, before, after))
+        return int(index.size)
+
+    def _record(self, edit: Edit) -> None:
         if self._group is not None:
             self._group.append(edit)
         else:
             self._push([edit])
-        return int(index.size)
 
     def _push(self, group: list[Edit]) -> None:
         self._undo.append(group)
@@ -201,9 +239,8 @@ class LabelEditor:
         if not self._undo:
             return None
         group = self._undo.pop()
-        flat = self.array.reshape(-1)
         for edit in reversed(group):
-            flat[edit.index] = edit.before
+            edit.apply(self.array, edit.before)
         self._redo.append(group)
         return group[0].description
 
@@ -212,8 +249,7 @@ class LabelEditor:
         if not self._redo:
             return None
         group = self._redo.pop()
-        flat = self.array.reshape(-1)
         for edit in group:
-            flat[edit.index] = edit.after
+            edit.apply(self.array, edit.after)
         self._undo.append(group)
         return group[0].description

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
 
@@ -20,38 +19,37 @@ class LabelStatistics:
     volume_ml: float
     mean: float
     std: float
-    minimum: float
-    maximum: float
+
+
+_SLAB = 8  # slices per pass: each numpy call stays short, so a GUI thread keeps running
 
 
 def label_statistics(labels: LabelMap, image: Volume) -> list[LabelStatistics]:
-    """Statistics of every label present (values from `image`, on the same grid)."""
+    """Voxel count, volume, mean and SD of `image` in every label (same grid).
+
+    One pass of `np.bincount` per slab of slices (counts, sums, sums of squares),
+    accumulated in float64.
+    """
     array = labels.volume.array
-    present = [int(v) for v in np.unique(array) if v != 0]
-    if not present:
-        return []
+    size = int(array.max()) + 1 if array.size else 1
+    counts = np.zeros(size)
+    sums = np.zeros(size)
+    squares = np.zeros(size)
+    for start in range(0, array.shape[0], _SLAB):
+        slab = array[start : start + _SLAB].ravel()
+        values = image.array[start : start + _SLAB].ravel().astype(np.float64)
+        counts += np.bincount(slab, minlength=size)
+        sums += np.bincount(slab, weights=values, minlength=size)
+        squares += np.bincount(slab, weights=values * values, minlength=size)
     voxel_ml = float(np.prod(labels.volume.spacing)) / 1000.0
-    values = image.array.astype(np.float64)
-    counts = ndimage.sum_labels(np.ones_like(array, dtype=np.int64), array, present)
-    means = ndimage.mean(values, array, present)
-    stds = np.sqrt(np.maximum(ndimage.variance(values, array, present), 0))
-    lows = ndimage.minimum(values, array, present)
-    highs = ndimage.maximum(values, array, present)
     out = []
-    for n, value in enumerate(present):
-        label = labels.labels.get(value)
-        out.append(
-            LabelStatistics(
-                value,
-                label.name if label else f"label {value}",
-                int(counts[n]),
-                float(counts[n]) * voxel_ml,
-                float(means[n]),
-                float(stds[n]),
-                float(lows[n]),
-                float(highs[n]),
-            )
-        )
+    for value in np.flatnonzero(counts[1:]) + 1:
+        n = counts[value]
+        mean = sums[value] / n
+        variance = max(squares[value] / n - mean * mean, 0.0)
+        label = labels.labels.get(int(value))
+        name = label.name if label else f"label {value}"
+        out.append(LabelStatistics(int(value), name, int(n), n * voxel_ml, mean, variance**0.5))
     return out
 
 

@@ -76,20 +76,20 @@ def largest_component(mask: np.ndarray) -> np.ndarray:
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
     """`mask` plus every background region not connected to the volume's border."""
-    background, _ = ndimage.label(~mask)
-    border = np.unique(
-        np.concatenate(
-            [
-                background[0].ravel(),
-                background[-1].ravel(),
-                background[:, 0].ravel(),
-                background[:, -1].ravel(),
-                background[:, :, 0].ravel(),
-                background[:, :, -1].ravel(),
-            ]
-        )
+    background, count = ndimage.label(~mask)
+    faces = (
+        background[0],
+        background[-1],
+        background[:, 0],
+        background[:, -1],
+        background[:, :, 0],
+        background[:, :, -1],
     )
-    return ~np.isin(background, border[border > 0]) | mask
+    hole = np.ones(count + 1, bool)  # lookup: is this background region a hole?
+    hole[0] = False
+    for face in faces:
+        hole[np.unique(face)] = False
+    return mask | hole[background]
 
 
 def ball(radius_mm: float, spacing: np.ndarray) -> np.ndarray:
