@@ -662,7 +662,8 @@ class MainWindow(QMainWindow):
             else:
                 self.view3d.set_surface(value, mesh, label)
             self.message.setText(
-                f"{label.name}: surface encloses {surface_ml:.1f} mL (voxels: {voxels_ml:.1f} mL)"
+                f"{label.name}: {voxels_ml:.1f} mL (voxel count); the surface shown "
+                f"({mesh.n_cells} triangles) encloses {surface_ml:.1f} mL"
             )
 
         self._start("Surface", work, on_done=done)
