@@ -39,7 +39,7 @@ from meditwin_desktop.demo import DemoPatient, ensure_demo
 from meditwin_desktop.ui.background import EMIT_PARTIAL, Task, TaskRunner
 from meditwin_desktop.ui.patient_panel import PatientPanel
 from meditwin_desktop.ui.resources import preset
-from meditwin_desktop.ui.scene import Scene
+from meditwin_desktop.ui.scene import Ruler, Scene
 from meditwin_desktop.ui.segment_panel import SegmentPanel
 from meditwin_desktop.ui.slice_view import SliceView
 from meditwin_desktop.ui.status import StatusBar
@@ -134,6 +134,8 @@ class MainWindow(QMainWindow):
             signal.connect(self._3d_timer.start)
         self.scene.measurements_changed.connect(lambda: self.view3d.set_rulers(self.scene.rulers))
         self.view3d.rendered.connect(self._on_3d_rendered)
+        self.view3d.picked.connect(self._picked_in_3d)
+        self._first_pick: np.ndarray | None = None
         self._restore_settings()
 
     # -- chrome ------------------------------------------------------------------
@@ -619,6 +621,17 @@ class MainWindow(QMainWindow):
             )
         if any(action.isChecked() for action in self.clip_actions.values()):
             self._update_clipping()
+
+    def _picked_in_3d(self, point: np.ndarray) -> None:
+        """Two picks in 3D make a ruler."""
+        if self._first_pick is None:
+            self._first_pick = point
+            self.message.setText("3D ruler: click the second point.")
+            return
+        ruler = Ruler(self._first_pick, point)
+        self._first_pick = None
+        self.scene.add_ruler(ruler)
+        self.message.setText(f"3D ruler: {ruler.length_mm:.1f} mm")
 
     def _show_roi(self, stats: dict) -> None:
         if not stats.get("pixels"):

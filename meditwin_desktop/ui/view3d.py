@@ -47,6 +47,7 @@ class View3D(QWidget):
     """3D rendering of the scene in a QtInteractor, with a small view toolbar."""
 
     rendered = Signal()  # after a frame that shows newly set content
+    picked = Signal(object)  # LPS point picked on a surface while measuring
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,6 +85,13 @@ class View3D(QWidget):
         self.status = QLabel("", bar)
         self.status.setStyleSheet("color: #bbb; border: none;")
         row.addWidget(self.status, stretch=1)
+        self.measure_button = QToolButton(bar)
+        self.measure_button.setText("Measure")
+        self.measure_button.setCheckable(True)
+        self.measure_button.setToolTip("Click two points on the surfaces to measure in 3D")
+        self.measure_button.setStyleSheet("border: none; color: #ddd; padding: 0 8px;")
+        self.measure_button.toggled.connect(self.set_measuring)
+        row.addWidget(self.measure_button)
         for name in STANDARD_VIEWS:
             button = QToolButton(bar)
             button.setText(name)
@@ -301,6 +309,21 @@ class View3D(QWidget):
                 render=False,
             )
         self.request_render()
+
+    def set_measuring(self, on: bool) -> None:
+        """Left clicks pick points on the 3D content (for the 3D ruler)."""
+        if on:
+            self.plotter.enable_point_picking(
+                callback=lambda point: self.picked.emit(np.asarray(point, float)),
+                left_clicking=True,
+                use_picker=True,
+                show_message=False,
+                show_point=True,
+                color="cyan",
+                point_size=8,
+            )
+        else:
+            self.plotter.disable_picking()
 
     def standard_view(self, name: str) -> None:
         """Look at the content from the patient's A, P, L, R, S or I side."""

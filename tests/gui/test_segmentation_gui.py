@@ -153,3 +153,14 @@ def test_nifti_label_round_trip_is_lossless(main_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: main_window.scene.labels is not None, timeout=30_000)
     assert np.array_equal(main_window.scene.labels.volume.array, original)
     assert {v: lab.name for v, lab in main_window.scene.labels.labels.items()} == names
+
+
+def test_two_picks_in_3d_make_a_ruler(main_window):
+    main_window.view3d.measure_button.setChecked(True)
+    a, b = np.array([0.0, 0.0, 0.0]), np.array([30.0, 40.0, 0.0])
+    main_window.view3d.picked.emit(a)
+    main_window.view3d.picked.emit(b)
+    [ruler] = main_window.scene.rulers
+    assert ruler.length_mm == pytest.approx(50.0)
+    assert "50.0 mm" in main_window.message.text()
+    main_window.view3d.measure_button.setChecked(False)
