@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -59,12 +58,23 @@ def build_parser() -> argparse.ArgumentParser:
     twins = commands.add_parser("twins", help="list installed twins")
     twins.add_argument("--json", action="store_true", help="print JSON")
 
-    for name, text in (
-        ("run", "run a twin's scenarios headless"),
-        ("report", "write the MDT report"),
-    ):
-        sub = commands.add_parser(name, help=f"{text} (not yet available)")
-        sub.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    run = commands.add_parser("run", help="run a twin's scenarios on a case, headless")
+    run.add_argument("twin", help="twin id (see `meditwin twins`)")
+    source = run.add_mutually_exclusive_group(required=True)
+    source.add_argument("--case", help="case id or name in the local library")
+    source.add_argument("--demo", nargs="?", const="", metavar="NAME", help="a demo case")
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="parameter override, in its declared unit (repeatable)",
+    )
+    run.add_argument("--scenarios", type=_existing_path, help="scenarios JSON file")
+    run.add_argument("--timeout", type=float, default=600.0, help="seconds per run (600)")
+    run.add_argument("--json", action="store_true", help="print JSON")
+
+    report = commands.add_parser("report", help="write the MDT report (not yet available)")
+    report.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 
 
@@ -115,16 +125,15 @@ def _cmd_dicom(args: argparse.Namespace) -> int:
 
 
 def _cmd_twins(args: argparse.Namespace) -> int:
-    from importlib.metadata import entry_points
+    from meditwin_desktop.cli_twins import twins_command
 
-    found = sorted(entry_points(group="meditwin.twins"), key=lambda ep: ep.name)
-    if args.json:
-        print(json.dumps({"twins": [{"name": ep.name, "target": ep.value} for ep in found]}))
-    elif not found:
-        print("No twins are installed.")
-    for ep in found if not args.json else []:
-        print(f"{ep.name}\t{ep.value}")
-    return EXIT_OK
+    return twins_command(args)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from meditwin_desktop.cli_twins import run_command
+
+    return run_command(args)
 
 
 def _cmd_not_yet(args: argparse.Namespace) -> int:
@@ -141,6 +150,6 @@ _COMMANDS = {
     "demo": _cmd_demo,
     "dicom": _cmd_dicom,
     "twins": _cmd_twins,
-    "run": _cmd_not_yet,
+    "run": _cmd_run,
     "report": _cmd_not_yet,
 }

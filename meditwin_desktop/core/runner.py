@@ -1,0 +1,374 @@
+"""Run twin simulations in the background: one worker process per scenario, or any Executor.
+
+Default: each run gets its own `spawn` process (at most one per core at a time), so a twin
+that raises, returns NaN, runs past its time limit, ignores a cancel or kills its
+process (os._exit, a segfault) fails only its own scenario, with the reason; the others
+go on. Progress and cancellation cross the process boundary through a pipe and an event;
+a cancelled run that does not stop within a second is killed.
+
+With `executor=` (e.g. a `concurrent.futures.ThreadPoolExecutor`, or a dask
+`distributed.Client`'s executor for cohort sweeps), runs are submitted there instead;
+such runs report no intermediate progress and can be cancelled only before they start.
+
+Results are cached by (twin id, twin version, parameters, hash of the inputs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait as wait_for
+from typing import Any
+
+import numpy as np
+
+from meditwin_desktop.core.errors import Cancelled
+from meditwin_desktop.core.twin import Result, Twin, check_result
+
+log = logging.getLogger(__name__)
+
+_GRACE_S = 1.0  # a cancelled run still alive after this long is killed
+_POLL_S = 0.05
+
+
+def input_hash(inputs: Mapping[str, Any]) -> str:
+    """A stable hash of a twin's inputs (numbers, text, numpy arrays, nested mappings)."""
+    digest = hashlib.sha256()
+
+    def feed(value: Any) -> None:
+        if isinstance(value, np.ndarray):
+            digest.update(f"nd{value.dtype.str}{value.shape}".encode())
+            digest.update(np.ascontiguousarray(value).tobytes())
+        elif isinstance(value, Mapping):
+            for key in sorted(value):
+                digest.update(f"k{key}".encode())
+                feed(value[key])
+        elif isinstance(value, (list, tuple)):
+            digest.update(f"l{len(value)}".encode())
+            for item in value:
+                feed(item)
+        else:
+            digest.update(repr(value).encode())
+
+    feed(inputs)
+    return digest.hexdigest()
+
+
+def cache_key(twin: Twin, params: Mapping[str, Any], inputs_digest: str) -> str:
+    """Identity of a run: same key, same result (simulations are deterministic)."""
+    text = json.dumps([twin.id, twin.version, sorted(params.items()), inputs_digest], default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ResultCache:
+    """The last `size` results, by cache key (thread-safe)."""
+
+    def __init__(self, size: int = 128) -> None:
+        self._items: OrderedDict[str, Result] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Result | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
+
+    def put(self, key: str, result: Result) -> None:
+        with self._lock:
+            self._items[key] = result
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+@dataclass
+class RunHandle:
+    """The state of one submitted run; callbacks fire from the runner's thread."""
+
+    scenario: str
+    twin: Twin
+    params: dict[str, Any]
+    key: str
+    timeout_s: float | None
+    status: str = "queued"  # queued, running, ok, failed, cancelled
+    progress: float = 0.0
+    message: str = ""
+    error: str | None = None
+    result: Result | None = None
+    seconds: float = 0.0
+    cache_hit: bool = False
+    on_progress: Callable[[RunHandle], None] | None = None
+    on_done: Callable[[RunHandle], None] | None = None
+    _done: threading.Event = field(default_factory=threading.Event)
+    _cancel: threading.Event = field(default_factory=threading.Event)
+    _inputs: Mapping[str, Any] = field(default_factory=dict)
+    _cache: ResultCache | None = None
+
+    def cancel(self) -> None:
+        """Ask the run to stop (it is killed if it does not within a second)."""
+        self._cancel.set()
+
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run ends; False on timeout."""
+        return self._done.wait(timeout)
+
+    def _finish(self, status: str, result: Result | None = None, error: str | None = None) -> None:
+        self.status, self.result, self.error = status, result, error
+        if status == "ok":
+            self.progress = 1.0
+            if self._cache is not None and not self.cache_hit:
+                self._cache.put(self.key, result)
+        self._done.set()
+        if self.on_done is not None:
+            try:
+                self.on_done(self)
+            except Exception:  # a listener's bug must not stop the runner
+                log.exception("run listener failed")
+
+    def _report(self, fraction: float, message: str) -> None:
+        self.progress, self.message = fraction, message
+        if self.on_progress is not None:
+            try:
+                self.on_progress(self)
+            except Exception:
+                log.exception("progress listener failed")
+
+
+def _child(connection, cancel_event, twin: Twin, params: dict, inputs: Mapping[str, Any]) -> None:
+    """Worker process: run one simulation, send progress and the outcome through the pipe."""
+    last = [0.0]
+
+    def progress(fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.1 or fraction >= 1.0:
+            last[0] = now
+            connection.send(("progress", float(fraction), str(message)))
+
+    try:
+        result = twin.simulate(params, inputs, progress, cancel_event.is_set)
+        check_result(twin, result)
+        connection.send(("ok", result))
+    except Cancelled:
+        connection.send(("cancelled", None))
+    except BaseException as error:  # everything a model can throw ends as a message
+        summary = "".join(traceback.format_exception_only(type(error), error)).strip()
+        connection.send(("error", summary))
+    finally:
+        connection.close()
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"the simulation process was killed by {name}" + (
+            " (a crash in compiled code)" if name in ("SIGSEGV", "SIGBUS", "SIGABRT") else ""
+        )
+    return f"the simulation process stopped unexpectedly (exit code {code})"
+
+
+class _ProcessRun:
+    def __init__(self, handle: RunHandle, context) -> None:
+        self.handle = handle
+        self.receive, send = context.Pipe(duplex=False)
+        self.cancel_event = context.Event()
+        self.process = context.Process(
+            target=_child, args=(send, self.cancel_event, handle.twin, handle.params,
+                                 handle._inputs), daemon=True,
+        )  # fmt: skip
+        self.process.start()
+        send.close()  # the child holds the writing end
+        self.started = time.monotonic()
+        self.cancel_sent: float | None = None
+        handle.status = "running"
+
+    def poll(self) -> bool:
+        """Read what arrived; return True when the run is over."""
+        handle = self.handle
+        try:
+            while self.receive.poll():
+                message = self.receive.recv()
+                if message[0] == "progress":
+                    handle._report(message[1], message[2])
+                else:
+                    return self._end(message[0], message[1])
+        except (EOFError, OSError):
+            return self._end("crashed", None)
+        now = time.monotonic()
+        if not self.process.is_alive() and not self.receive.poll():
+            return self._end("crashed", None)
+        if handle._cancel.is_set():
+            if self.cancel_sent is None:
+                self.cancel_event.set()
+                self.cancel_sent = now
+            elif now - self.cancel_sent > _GRACE_S:
+                return self._end("cancelled", None)
+        if handle.timeout_s is not None and now - self.started > handle.timeout_s:
+            return self._end("timeout", None)
+        return False
+
+    def _end(self, kind: str, payload: Any) -> bool:
+        handle = self.handle
+        handle.seconds = time.monotonic() - self.started
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        if kind == "ok":
+            handle._finish("ok", result=payload)
+        elif kind == "cancelled":
+            handle._finish("cancelled", error="cancelled by the user")
+        elif kind == "timeout":
+            handle._finish(
+                "failed", error=f"it ran longer than its limit of {handle.timeout_s:g} s"
+            )
+        elif kind == "crashed":
+            handle._finish("failed", error=_exit_reason(self.process.exitcode))
+        else:
+            handle._finish("failed", error=str(payload))
+        self.receive.close()
+        return True
+
+
+class Runner:
+    """Runs scenarios of twins in the background, a bounded number at a time."""
+
+    def __init__(
+        self,
+        max_parallel: int | None = None,
+        *,
+        executor: Executor | None = None,
+        cache: ResultCache | None = None,
+        timeout_s: float | None = 600.0,
+    ) -> None:
+        self.max_parallel = max_parallel or max(1, os.cpu_count() or 1)
+        self.executor = executor
+        self.cache = cache if cache is not None else ResultCache()
+        self.timeout_s = timeout_s
+        self._context = multiprocessing.get_context("spawn")
+        self._queue: list[RunHandle] = []
+        self._active: list[_ProcessRun] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def submit(
+        self,
+        twin: Twin,
+        scenario: str,
+        params: Mapping[str, Any],
+        inputs: Mapping[str, Any],
+        *,
+        on_progress: Callable[[RunHandle], None] | None = None,
+        on_done: Callable[[RunHandle], None] | None = None,
+        timeout_s: float | None = None,
+    ) -> RunHandle:
+        """Start (or queue) one run; validated parameters are expected (`Twin.parameters_for`)."""
+        params = dict(params)
+        handle = RunHandle(scenario, twin, params, cache_key(twin, params, input_hash(inputs)),
+                           timeout_s if timeout_s is not None else self.timeout_s,
+                           on_progress=on_progress, on_done=on_done, _inputs=inputs,
+                           _cache=self.cache)  # fmt: skip
+        cached = self.cache.get(handle.key)
+        if cached is not None:
+            handle.cache_hit = True
+            handle._finish("ok", result=cached)
+            return handle
+        if self.executor is not None:
+            self._submit_to_executor(handle)
+            return handle
+        with self._lock:
+            self._queue.append(handle)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="meditwin-runner",
+                                                daemon=True)  # fmt: skip
+                self._thread.start()
+        self._wake.set()
+        return handle
+
+    def _submit_to_executor(self, handle: RunHandle) -> None:
+        start = time.monotonic()
+        future = self.executor.submit(execute, handle.twin, handle.params, handle._inputs)
+        handle.status = "running"
+
+        def finished(done: Future) -> None:
+            handle.seconds = time.monotonic() - start
+            if done.cancelled():
+                handle._finish("cancelled", error="cancelled by the user")
+            elif done.exception() is not None:
+                handle._finish("failed", error=str(done.exception()))
+            else:
+                handle._finish("ok", result=done.result())
+
+        def cancel() -> None:
+            handle._cancel.set()
+            future.cancel()
+
+        handle.cancel = cancel  # type: ignore[method-assign]
+        future.add_done_callback(finished)
+
+    def _loop(self) -> None:
+        """The runner's thread: start queued runs, watch running ones, clean up at the end."""
+        while not self._stopping:
+            with self._lock:
+                for handle in [h for h in self._queue if h._cancel.is_set()]:
+                    self._queue.remove(handle)
+                    handle._finish("cancelled", error="cancelled before it started")
+                while self._queue and len(self._active) < self.max_parallel:
+                    self._active.append(_ProcessRun(self._queue.pop(0), self._context))
+                active = list(self._active)
+            for run in active:
+                if run.poll():
+                    with self._lock:
+                        self._active.remove(run)
+            waitables = [r.receive for r in active if not r.receive.closed] + [
+                r.process.sentinel for r in active if r.process.is_alive()]  # fmt: skip
+            if waitables:
+                wait_for(waitables, timeout=_POLL_S)
+            else:
+                self._wake.wait(_POLL_S)
+                self._wake.clear()
+        with self._lock:
+            for handle in self._queue:
+                handle._finish("cancelled", error="the application is closing")
+            self._queue.clear()
+            for run in self._active:
+                run._end("cancelled", None)
+            self._active.clear()
+
+    def busy(self) -> bool:
+        """Whether anything is queued or running."""
+        with self._lock:
+            return bool(self._queue or self._active)
+
+    def shutdown(self) -> None:
+        """Cancel queued runs and kill running ones (done by the runner's own thread)."""
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
+def execute(twin: Twin, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> Result:
+    """Run one simulation here (the Executor path), checking its result."""
+    result = twin.simulate(params, inputs, lambda fraction, message: None, lambda: False)
+    check_result(twin, result)
+    return result

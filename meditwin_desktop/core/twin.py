@@ -1,0 +1,263 @@
+"""The twin contract: what every virtual twin declares and provides.
+
+A twin is a plugin (entry-point group `meditwin.twins`) exposing a `Twin` object:
+- `parameters` and `outcomes` with units, ranges, defaults and sources;
+- `requirements`: the case data it needs (a label, a clinical value...);
+- `personalize(case)`: baseline parameter values from the case, each with provenance;
+- `prepare(case)`: the inputs `simulate` needs (arrays, numbers), picklable;
+- `simulate(params, inputs, progress, cancelled) -> Result`: a pure, deterministic,
+  module-level function (it runs in another process), seeded where random.
+
+Results carry outcome values, named time series (with units), named fields on an image
+grid or a mesh, and warnings. Scenarios are named parameter overrides on the baseline.
+Units: SI inside models; the declared unit of a parameter is what users type and see.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.progress import CancelledFn, ProgressFn
+
+
+class TwinInputError(InputError):
+    """A parameter value or case input a twin cannot use (message names it)."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A model input the user may change; numbers are in `unit`."""
+
+    name: str
+    label: str
+    unit: str
+    default: float | str | bool
+    minimum: float | None = None
+    maximum: float | None = None
+    help: str = ""
+    source: str = ""  # paper, year, table (or "clinical convention")
+    choices: tuple[str, ...] = ()  # for categorical parameters (e.g. shunt type)
+
+    @property
+    def kind(self) -> str:
+        """'choice', 'flag' or 'number'."""
+        if self.choices:
+            return "choice"
+        return "flag" if isinstance(self.default, bool) else "number"
+
+    def validate(self, value: Any) -> float | str | bool:
+        """The value as the model takes it; TwinInputError with a clinician-readable reason."""
+        if self.kind == "choice":
+            text = str(value)
+            if text not in self.choices:
+                raise TwinInputError(
+                    f"{self.label}: '{text}' is not one of {', '.join(self.choices)}."
+                )
+            return text
+        if self.kind == "flag":
+            if isinstance(value, str):
+                if value.lower() not in ("true", "false", "yes", "no", "1", "0"):
+                    raise TwinInputError(f"{self.label}: '{value}' is not yes or no.")
+                return value.lower() in ("true", "yes", "1")
+            return bool(value)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise TwinInputError(
+                f"{self.label}: '{value}' is not a number ({self.unit})."
+            ) from None
+        if not math.isfinite(number):
+            raise TwinInputError(f"{self.label}: {value} is not a finite number.")
+        low = -math.inf if self.minimum is None else self.minimum
+        high = math.inf if self.maximum is None else self.maximum
+        if not low <= number <= high:
+            raise TwinInputError(
+                f"{self.label} must be between {_fmt(low)} and {_fmt(high)} {self.unit}; "
+                f"{_fmt(number)} {self.unit} is outside the range the model is valid for."
+            )
+        return number
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A model result compared across scenarios."""
+
+    name: str
+    label: str
+    unit: str
+    better: str = "none"  # "higher", "lower" or "none"
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Case data a twin needs: kind is 'label', 'clinical' or 'image'; `what` names it."""
+
+    kind: str
+    what: str
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Personalized:
+    """A baseline value taken from the case, and where it came from."""
+
+    value: float | str | bool
+    provenance: str  # e.g. "tumour volume 12.4 mL, from label 'tumour 1' of series 3"
+
+
+@dataclass
+class TimeSeries:
+    """A named curve: values over time, with units."""
+
+    label: str
+    unit: str
+    time: np.ndarray
+    values: np.ndarray
+    time_unit: str = "s"
+
+
+@dataclass
+class Field:
+    """A spatial result: values on an image grid (affine, LPS mm) or on a mesh's points."""
+
+    label: str
+    unit: str
+    values: np.ndarray
+    affine: np.ndarray | None = None  # voxel (i, j, k) -> LPS, for values indexed [k, j, i]
+    points: np.ndarray | None = None  # (n, 3) LPS mm, for values per point
+    faces: np.ndarray | None = None  # (m, 3) triangles of `points`
+
+
+@dataclass
+class Result:
+    """What one simulation produced."""
+
+    outcomes: dict[str, float]
+    series: dict[str, TimeSeries] = field(default_factory=dict)
+    fields: dict[str, Field] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Scenario:
+    """A named set of parameter overrides on top of the personalised baseline."""
+
+    name: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+SimulateFn = Callable[[Mapping[str, Any], Mapping[str, Any], ProgressFn, CancelledFn], Result]
+
+
+class CaseLike(Protocol):
+    """What twins may read from a case (see `core.case.Case`)."""
+
+    image: Any
+    labels: Any
+    clinical: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Twin:
+    """A virtual twin: declarations plus three functions."""
+
+    id: str
+    title: str
+    specialty: str
+    version: str
+    question: str
+    references: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    outcomes: tuple[Outcome, ...]
+    requirements: tuple[Requirement, ...]
+    personalize: Callable[[CaseLike], dict[str, Personalized]]
+    prepare: Callable[[CaseLike], dict[str, Any]]
+    simulate: SimulateFn
+    limitations: tuple[str, ...] = ()
+
+    def parameter(self, name: str) -> Parameter:
+        """The parameter called `name`; TwinInputError naming the known ones otherwise."""
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        known = ", ".join(p.name for p in self.parameters)
+        raise TwinInputError(f"{self.title} has no parameter '{name}' (it has: {known}).")
+
+    def missing(self, case: CaseLike) -> list[str]:
+        """Why this twin does not fit the case (empty when it does)."""
+        reasons = []
+        for need in self.requirements:
+            if need.kind == "label":
+                names = (
+                    {lab.name.lower() for lab in case.labels.labels.values()}
+                    if (case.labels is not None)
+                    else set()
+                )
+                if need.what.lower() not in names:
+                    reasons.append(f"needs a label named '{need.what}' {need.why}".strip())
+            elif need.kind == "clinical" and case.clinical.get(need.what) in (None, ""):
+                reasons.append(f"needs the clinical value '{need.what}' {need.why}".strip())
+            elif need.kind == "image" and case.image is None:
+                reasons.append(f"needs an image ({need.what}) {need.why}".strip())
+        return reasons
+
+    def parameters_for(
+        self, baseline: Mapping[str, Any], overrides: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Defaults, then the personalised baseline, then a scenario's overrides, validated."""
+        values = {p.name: p.default for p in self.parameters}
+        values.update(baseline)
+        for name, value in overrides.items():
+            self.parameter(name)  # unknown names are an input error
+            values[name] = value
+        return {p.name: p.validate(values[p.name]) for p in self.parameters}
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready description (for `meditwin twins --json`)."""
+        return {
+            "id": self.id, "title": self.title, "specialty": self.specialty,
+            "version": self.version, "question": self.question,
+            "references": list(self.references),
+            "parameters": [
+                {"name": p.name, "label": p.label, "unit": p.unit, "default": p.default,
+                 "min": p.minimum, "max": p.maximum, "choices": list(p.choices),
+                 "help": p.help, "source": p.source}
+                for p in self.parameters
+            ],
+            "outcomes": [
+                {"name": o.name, "label": o.label, "unit": o.unit, "better": o.better}
+                for o in self.outcomes
+            ],
+            "requirements": [{"kind": r.kind, "what": r.what} for r in self.requirements],
+        }  # fmt: skip
+
+
+def check_result(twin: Twin, result: Result) -> None:
+    """Refuse results with missing or non-finite outcomes (a diverging model)."""
+    if not isinstance(result, Result):
+        raise TwinInputError(f"{twin.title} returned {type(result).__name__}, not a Result.")
+    for outcome in twin.outcomes:
+        value = result.outcomes.get(outcome.name)
+        if value is None:
+            raise TwinInputError(f"{twin.title} did not compute '{outcome.label}'.")
+        if not math.isfinite(float(value)):
+            raise TwinInputError(
+                f"{twin.title} produced a non-finite {outcome.label} ({value}): the model "
+                "diverged for these parameters."
+            )
+
+
+def names(items: Sequence[Parameter] | Sequence[Outcome]) -> list[str]:
+    """The names of parameters or outcomes, in order."""
+    return [item.name for item in items]

@@ -1,0 +1,113 @@
+"""The case library: round trip of everything a case holds; a SIGKILL during a save loses
+nothing that was saved before it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from meditwin_desktop.core.case import Case
+from meditwin_desktop.core.imaging.geometry import affine_from
+from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
+from meditwin_desktop.core.runner import Runner
+from meditwin_desktop.core.scenarios import run_scenarios
+from meditwin_desktop.core.store import CaseLibrary
+from meditwin_desktop.core.twin import Scenario
+from tests.support.reference_twin import TWIN
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _case() -> Case:
+    labels = np.zeros((6, 7, 8), np.uint8)
+    labels[1:4, 2:5, 3:6] = 1
+    affine = affine_from([1.0, 2.0, 3.0], np.eye(3), [0.5, 0.5, 2.0])
+    image = Volume(np.zeros((6, 7, 8), np.int16), affine)
+    return Case(name="Test patient", patient_id="P1", image=image,
+                labels=LabelMap(Volume(labels, affine), {1: Label(1, "liver", (200, 100, 80))}),
+                image_reference={"folder": "/nowhere", "series_uid": "1.2.3"},
+                clinical={"weight_kg": 70.5, "sex": "female"})  # fmt: skip
+
+
+def test_a_case_with_scenarios_and_runs_round_trips(tmp_path):
+    case = _case()
+    scenarios = [Scenario("Baseline"), Scenario("fast", {"rate": 2.0})]
+    case.scenarios["reference"] = scenarios
+    runner = Runner(max_parallel=2)
+    try:
+        runs = run_scenarios(TWIN, case, scenarios, runner)
+    finally:
+        runner.shutdown()
+    library = CaseLibrary(tmp_path)
+    assert library.save(case) == 1
+    back = library.load(case.id)
+    assert (back.name, back.patient_id, back.clinical) == ("Test patient", "P1", case.clinical)
+    assert back.image_reference == case.image_reference
+    assert np.array_equal(back.labels.volume.array, case.labels.volume.array)
+    assert np.allclose(back.labels.volume.affine, case.labels.volume.affine)
+    assert back.labels.labels == case.labels.labels
+    assert [s.overrides for s in back.scenarios["reference"]] == [{}, {"rate": 2.0}]
+    for before, after in zip(runs, back.runs["reference"], strict=True):
+        assert after.outcomes == before.outcomes and after.parameters == before.parameters
+        assert (after.twin_version, after.app_version, after.input_hash) == (
+            before.twin_version,
+            before.app_version,
+            before.input_hash,
+        )
+        assert after.user and after.time
+        series = after.result.series["concentration"]
+        assert np.array_equal(series.values, before.result.series["concentration"].values)
+        field = after.result.fields["concentration"]
+        assert np.array_equal(field.affine, before.result.fields["concentration"].affine)
+    assert library.save(back) == 2  # a new revision; the old one's files are gone
+    assert sorted(p.name for p in (tmp_path / case.id).iterdir()) == ["r2"]
+
+
+SAVER = r"""
+import sys
+import numpy as np
+from meditwin_desktop.core.store import CaseLibrary
+from tests.unit.test_store import _case
+library = CaseLibrary(sys.argv[1])
+case = _case()
+case.labels.volume.array = np.zeros((64, 256, 256), np.uint8)  # a few MB per save
+case.labels.volume.affine = np.eye(4)
+for n in range(1, 100000):
+    case.clinical["save"] = n
+    case.labels.volume.array[n % 64] = n % 251
+    library.save(case)
+    print(n, flush=True)
+"""
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.013, 0.037, 0.071])
+def test_sigkill_in_the_middle_of_a_save_keeps_every_earlier_save(tmp_path, delay):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    saver = subprocess.Popen([sys.executable, "-c", SAVER, str(tmp_path)], env=env,
+                             stdout=subprocess.PIPE, text=True, cwd=ROOT)  # fmt: skip
+    confirmed = 0
+    for line in saver.stdout:
+        confirmed = int(line)
+        if confirmed >= 5:
+            break
+    time.sleep(delay)  # land somewhere inside the next saves
+    saver.send_signal(signal.SIGKILL)
+    saver.wait()
+    assert saver.returncode == -signal.SIGKILL
+    with sqlite3.connect(tmp_path / "library.sqlite") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    library = CaseLibrary(tmp_path)
+    [summary] = library.cases()
+    case = library.load(summary.id)
+    assert case.clinical["save"] >= confirmed  # nothing confirmed is lost
+    assert case.labels.volume.array.shape == (64, 256, 256)  # its arrays are complete
+    n = case.clinical["save"]
+    assert (case.labels.volume.array[n % 64] == n % 251).all()
