@@ -53,8 +53,15 @@ def test_missing_path_is_a_usage_error(capsys, tmp_path):
 
 
 def test_unavailable_commands_say_so(capsys):
-    assert main(["run", "liver_ablation"]) == 1
+    assert main(["report", "some-case"]) == 1
     assert "not available" in capsys.readouterr().err
+
+
+def test_run_needs_a_case_or_the_demo(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "liver_ablation"])
+    assert exit_info.value.code == 2
+    assert "--case" in capsys.readouterr().err
 
 
 def test_demo_command_writes_the_library(tmp_path):
