@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from meditwin_desktop.core.errors import Cancelled
+from meditwin_desktop.core.parent_watch import exit_with_parent
 from meditwin_desktop.core.twin import Result, Twin, check_result
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ class RunHandle:
 
 def _child(connection, cancel_event, twin: Twin, params: dict, inputs: Mapping[str, Any]) -> None:
     """Worker process: run one simulation, send progress and the outcome through the pipe."""
+    exit_with_parent()
     last = [0.0]
 
     def progress(fraction: float, message: str) -> None:

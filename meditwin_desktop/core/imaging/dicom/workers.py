@@ -14,6 +14,8 @@ import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from meditwin_desktop.core.parent_watch import exit_with_parent
+
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 
@@ -33,7 +35,9 @@ def pool() -> ProcessPoolExecutor | None:
     with _lock:
         if _pool is None and worker_count() > 0:
             _pool = ProcessPoolExecutor(
-                worker_count(), mp_context=multiprocessing.get_context("spawn")
+                worker_count(),
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=exit_with_parent,
             )
             atexit.register(shutdown)
         return _pool
