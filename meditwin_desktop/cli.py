@@ -73,8 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=600.0, help="seconds per run (600)")
     run.add_argument("--json", action="store_true", help="print JSON")
 
-    report = commands.add_parser("report", help="write the MDT report (not yet available)")
-    report.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    report = commands.add_parser("report", help="write the board (MDT) report of a case as PDF")
+    report.add_argument("case", help="case id or name in the local library")
+    report.add_argument("--out", type=Path, required=True, help="PDF file to write")
+    report.add_argument("--twin", help="twin id (default: the twin run on the case)")
+    report.add_argument("--pseudonym", help="print this instead of the patient's name and ID")
     return parser
 
 
@@ -130,19 +133,16 @@ def _cmd_twins(args: argparse.Namespace) -> int:
     return twins_command(args)
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from meditwin_desktop.cli_twins import report_command
+
+    return report_command(args)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from meditwin_desktop.cli_twins import run_command
 
     return run_command(args)
-
-
-def _cmd_not_yet(args: argparse.Namespace) -> int:
-    print(
-        f"meditwin {args.command}: not available in {APP_NAME} {__version__}; "
-        "it arrives with the twin platform.",
-        file=sys.stderr,
-    )
-    return EXIT_FAILED
 
 
 _COMMANDS = {
@@ -151,5 +151,5 @@ _COMMANDS = {
     "dicom": _cmd_dicom,
     "twins": _cmd_twins,
     "run": _cmd_run,
-    "report": _cmd_not_yet,
+    "report": _cmd_report,
 }

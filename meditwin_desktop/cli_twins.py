@@ -124,3 +124,22 @@ def run_command(args: argparse.Namespace) -> int:
             for name, outcome in entry["outcomes"].items():
                 print(f"  {name} = {outcome['value']:.6g} {outcome['unit']}")
     return 0 if all(run.status == "ok" for run in runs) else 1
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """Write the board report of a stored case."""
+    from meditwin_desktop.core.report import write_report
+
+    library = CaseLibrary()
+    case = load_case_image(library.load(library.find(args.case)))
+    registry = discover()
+    twin_id = args.twin or next((t for t, runs in case.runs.items() if runs), None)
+    if twin_id is None:
+        raise InputError(f"No twin has been run on case '{case.name}' yet (see `meditwin run`).")
+    try:
+        twin = registry.get(twin_id)
+    except KeyError as error:
+        raise InputError(str(error.args[0])) from None
+    path = write_report(case, twin, args.out, pseudonym=args.pseudonym)
+    print(f"Report written to {path}")
+    return 0

@@ -52,11 +52,6 @@ def test_missing_path_is_a_usage_error(capsys, tmp_path):
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_unavailable_commands_say_so(capsys):
-    assert main(["report", "some-case"]) == 1
-    assert "not available" in capsys.readouterr().err
-
-
 def test_run_needs_a_case_or_the_demo(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "liver_ablation"])

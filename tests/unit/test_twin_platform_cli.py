@@ -80,3 +80,41 @@ def test_bad_input_exits_2_naming_the_value(args, message, demo_patient):
 def test_unknown_twin_exits_2():
     result = _meditwin("run", "no_such_twin", "--demo")
     assert result.returncode == 2 and "No twin 'no_such_twin' is installed" in result.stderr
+
+
+def test_run_on_a_stored_case_then_report(tmp_path, demo_patient):
+    """A case in the library, scenarios run headless and saved with it, then the PDF."""
+    from pypdf import PdfReader
+
+    from meditwin_desktop.core.store import CaseLibrary
+    from meditwin_desktop.demo.case import demo_case
+
+    case = demo_case()
+    case.id = "report-test"
+    CaseLibrary().save(case)
+    path = tmp_path / "scenarios.json"
+    path.write_text(
+        json.dumps(
+            {"scenarios": [{"name": "Baseline", "set": {}}, {"name": "fast", "set": {"rate": 2.0}}]}
+        )
+    )
+    result = _meditwin("run", "reference", "--case", "report-test", "--scenarios", str(path))
+    assert result.returncode == 0, result.stderr
+    stored = CaseLibrary().load("report-test")
+    assert [r.scenario for r in stored.runs["reference"]] == ["Baseline", "fast"]
+    pdf = tmp_path / "board.pdf"
+    result = _meditwin("report", "report-test", "--out", str(pdf), "--pseudonym", "Patient A")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    for expected in (
+        "Patient A",
+        "Reference washout",
+        "fast",
+        "Baseline",
+        "does not replace",
+        "Amount at the end",
+        "version 1.0",
+    ):
+        assert expected in text, expected
+    assert case.name not in text  # the pseudonym replaced the patient's name
+    assert len(PdfReader(pdf).pages) == 4

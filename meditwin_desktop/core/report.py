@@ -1,0 +1,251 @@
+"""The board (MDT) report: a PDF with the case, key views, scenarios, outcomes, curves,
+the twin's version and references, its limitations and the statement of use.
+
+Drawn with matplotlib (Agg; no Qt), so `meditwin report` writes the same file headless.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import numpy as np
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from meditwin_desktop import APP_NAME, __version__
+from meditwin_desktop.core.atomic import write_atomic
+from meditwin_desktop.core.case import Case, Run, now
+from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.imaging.slicing import AXIAL, CORONAL, SAGITTAL, slice_through
+from meditwin_desktop.core.scenarios import BASELINE
+from meditwin_desktop.core.twin import Twin
+
+STATEMENT = (
+    "This report supports, and does not replace, the clinical decision of the "
+    "multidisciplinary team. Model results carry the assumptions and limitations listed "
+    "here; they must be weighed with all other clinical information."
+)
+_A4 = (8.27, 11.69)
+
+
+def _page(title: str) -> tuple[Figure, float]:
+    figure = Figure(figsize=_A4)
+    figure.text(0.06, 0.965, title, fontsize=15, weight="bold")
+    figure.text(0.06, 0.945, f"{APP_NAME} {__version__} — {now()}", fontsize=8, color="#555555")
+    return figure, 0.92
+
+
+def _lines(
+    figure: Figure, y: float, lines: list[str], size: float = 9.5, width: int = 100
+) -> float:
+    for line in lines:
+        for part in textwrap.wrap(line, width) or [""]:
+            figure.text(0.06, y, part, fontsize=size, va="top")
+            y -= size * 0.0017
+    return y
+
+
+def _focus(case: Case) -> np.ndarray:
+    """Where the key views cut: the centre of the first tumour-like label, else the image's."""
+    image = case.image
+    if case.labels is not None:
+        for label in case.labels.labels.values():
+            if "tumour" in label.name.lower() or "tumor" in label.name.lower():
+                index = np.argwhere(case.labels.volume.array == label.value)
+                if len(index):
+                    k, j, i = index.mean(axis=0)
+                    return case.labels.volume.index_to_lps(np.array([i, j, k]))
+    return image.center_lps()
+
+
+def _key_views(figure: Figure, case: Case, snapshot: np.ndarray | None, top: float) -> None:
+    image = case.image
+    point = _focus(case)
+    level, width = image.meta.get("window") or (40.0, 400.0)
+    panels = [AXIAL, CORONAL, SAGITTAL]
+    for n, orientation in enumerate(panels):
+        axes = figure.add_axes([0.06 + n * 0.3, top - 0.27, 0.28, 0.26])
+        plane = slice_through(image, orientation, point)
+        rows, cols = plane.pixels.shape
+        dx, dy = plane.pixel_size
+        extent = (0, cols * dx, rows * dy, 0)
+        axes.imshow(
+            plane.pixels,
+            cmap="gray",
+            vmin=level - width / 2,
+            vmax=level + width / 2,
+            extent=extent,
+            interpolation="bilinear",
+        )
+        if case.labels is not None:
+            labels = slice_through(case.labels.volume, orientation, point, nearest=True).pixels
+            rgba = np.zeros((*labels.shape, 4))
+            for value, label in case.labels.labels.items():
+                if label.name != "body":
+                    rgba[labels == value] = (*(np.array(label.color) / 255), 0.35)
+            axes.imshow(rgba, extent=extent, interpolation="nearest")
+        letters = orientation.edge_letters()
+        for text, x, y in (
+            (letters["left"], 0.02, 0.5),
+            (letters["right"], 0.95, 0.5),
+            (letters["top"], 0.5, 0.93),
+            (letters["bottom"], 0.5, 0.02),
+        ):
+            axes.text(x, y, text, transform=axes.transAxes, color="white", weight="bold")
+        axes.set_title(orientation.name.capitalize(), fontsize=9)
+        axes.set_xticks([])
+        axes.set_yticks([])
+    if snapshot is not None:
+        axes = figure.add_axes([0.06, top - 0.62, 0.88, 0.33])
+        axes.imshow(snapshot)
+        axes.set_title("3D view", fontsize=9)
+        axes.axis("off")
+
+
+def _outcome_rows(twin: Twin, runs: list[Run]) -> list[list[str]]:
+    baseline = next((r for r in runs if r.scenario == BASELINE), None)
+    rows = []
+    for outcome in twin.outcomes:
+        values = {r.scenario: r.outcomes.get(outcome.name) for r in runs}
+        present = [v for v in values.values() if v is not None]
+        best = (
+            (max(present) if outcome.better == "higher" else min(present))
+            if (present and outcome.better in ("higher", "lower"))
+            else None
+        )
+        row = [f"{outcome.label} [{outcome.unit}]"]
+        for run in runs:
+            value = values[run.scenario]
+            text = "–" if value is None else f"{value:.4g}"
+            if value is not None and baseline is not None and run is not baseline:
+                text += f" ({value - baseline.outcomes.get(outcome.name, value):+.3g})"
+            if best is not None and value == best:
+                text = "* " + text
+            row.append(text)
+        rows.append(row)
+    return rows
+
+
+def write_report(
+    case: Case,
+    twin: Twin,
+    path: Path,
+    *,
+    snapshot: np.ndarray | None = None,
+    pseudonym: str | None = None,
+) -> Path:
+    """Write the PDF (atomically) and return its path."""
+    runs = [r for r in case.runs.get(twin.id, [])]
+    if not runs:
+        raise InputError(f"No scenario of {twin.title} has been run on this case yet.")
+    if case.image is None:
+        raise InputError("The case's image is not loaded; open the case with its images.")
+    order = [s.name for s in case.scenarios.get(twin.id, [])]
+    runs.sort(key=lambda r: order.index(r.scenario) if r.scenario in order else 99)
+    ok = [r for r in runs if r.status == "ok"]
+    patient = pseudonym or f"{case.name} (ID {case.patient_id or 'unknown'})"
+
+    def pages(pdf: PdfPages) -> None:
+        figure, y = _page("Multidisciplinary board — virtual twin report")
+        y = _lines(
+            figure,
+            y,
+            [
+                f"Patient: {patient}",
+                f"Imaging: {case.image_reference.get('description', '')} "
+                f"(series {case.image_reference.get('series_uid', 'n/a')})",
+                f"Twin: {twin.title}, version {twin.version} ({twin.specialty})",
+                f"Question: {twin.question}",
+            ]
+            + [f"{k}: {v}" for k, v in case.clinical.items()],
+        )
+        _key_views(figure, case, snapshot, y - 0.01)
+        pdf.savefig(figure)
+
+        figure, y = _page("Scenarios and outcomes")
+        table_axes = figure.add_axes([0.06, 0.70, 0.88, 0.18])
+        table_axes.axis("off")
+        scenario_rows = [
+            [
+                s.name,
+                ", ".join(
+                    f"{twin.parameter(k).label} = {v} {twin.parameter(k).unit}"
+                    for k, v in s.overrides.items()
+                )
+                or "personalised baseline",
+            ]
+            for s in case.scenarios.get(twin.id, [])
+        ]
+        scenario_table = table_axes.table(
+            cellText=scenario_rows,
+            colLabels=["Scenario", "Changes"],
+            loc="upper center",
+            cellLoc="left",
+        )
+        scenario_table.auto_set_font_size(False)
+        scenario_table.set_fontsize(8)
+        outcome_axes = figure.add_axes([0.06, 0.40, 0.88, 0.26])
+        outcome_axes.axis("off")
+        if ok:
+            outcome_table = outcome_axes.table(
+                cellText=_outcome_rows(twin, ok),
+                colLabels=["Outcome"] + [r.scenario for r in ok],
+                loc="upper center",
+                cellLoc="center",
+            )
+            outcome_table.auto_set_font_size(False)
+            outcome_table.set_fontsize(8)
+        failed = [f"{r.scenario}: {r.status} ({r.error})" for r in runs if r.status != "ok"]
+        _lines(
+            figure,
+            0.36,
+            ["* better value; in brackets: difference to the baseline.", *failed],
+            size=8,
+        )
+        pdf.savefig(figure)
+
+        series_names = sorted({n for r in ok if r.result for n in r.result.series})
+        if series_names:
+            figure, _ = _page("Curves")
+            for n, name in enumerate(series_names[:4]):
+                axes = figure.add_axes([0.1, 0.7 - n * 0.22, 0.82, 0.17])
+                for run in ok:
+                    series = run.result.series.get(name)
+                    if series is not None:
+                        axes.plot(series.time, series.values, label=run.scenario)
+                        axes.set_xlabel(f"time [{series.time_unit}]", fontsize=8)
+                        axes.set_ylabel(f"{series.label} [{series.unit}]", fontsize=8)
+                axes.legend(fontsize=7)
+                axes.grid(alpha=0.3)
+            pdf.savefig(figure)
+
+        figure, y = _page("Model, provenance and limitations")
+        y = _lines(
+            figure,
+            y,
+            [f"{twin.title}, version {twin.version}.", "References:"]
+            + [f"  - {ref}" for ref in twin.references]
+            + ["", "Limitations:"]
+            + [f"  - {text}" for text in twin.limitations]
+            + ["", "Runs:"]
+            + [
+                f"  - {r.scenario}: {r.status}, {r.seconds:.1f} s, {APP_NAME} "
+                f"{r.app_version}, twin {r.twin_version}, inputs {r.input_hash[:12]}, "
+                f"{r.user}, {r.time}"
+                for r in runs
+            ]
+            + [""],
+        )
+        _lines(figure, y - 0.02, [STATEMENT], size=10.5, width=85)
+        pdf.savefig(figure)
+
+    def write(tmp: Path) -> None:
+        with PdfPages(tmp) as pdf:
+            pages(pdf)
+
+    write_atomic(Path(path), write, suffix=".pdf")
+    return Path(path)
