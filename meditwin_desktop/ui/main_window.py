@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QWidget,
 )
 
@@ -35,14 +36,20 @@ from meditwin_desktop.core.imaging.slicing import AXIAL, CORONAL, SAGITTAL
 from meditwin_desktop.core.imaging.surfaces import label_surfaces
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
 from meditwin_desktop.core.paths import data_dir, log_file
+from meditwin_desktop.core.registry import discover
+from meditwin_desktop.core.runner import Runner
 from meditwin_desktop.demo import DemoPatient, ensure_demo
+from meditwin_desktop.demo.case import DEMO_CASES
 from meditwin_desktop.ui.background import EMIT_PARTIAL, Task, TaskRunner
+from meditwin_desktop.ui.case_controller import CaseController
+from meditwin_desktop.ui.comparison import ComparisonView
 from meditwin_desktop.ui.patient_panel import PatientPanel
 from meditwin_desktop.ui.resources import preset
 from meditwin_desktop.ui.scene import Ruler, Scene
 from meditwin_desktop.ui.segment_panel import SegmentPanel
 from meditwin_desktop.ui.slice_view import SliceView
 from meditwin_desktop.ui.status import StatusBar
+from meditwin_desktop.ui.twin_panel import TwinPanel
 from meditwin_desktop.ui.view3d import View3D
 
 log = logging.getLogger(__name__)
@@ -113,6 +120,23 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, tools_dock)
         self.segmentation_dock = tools_dock
 
+        self.registry = discover()
+        self.twin_runner = Runner()
+        self.twin_panel = TwinPanel(self.registry, self.twin_runner, self)
+        self.twins_dock = QDockWidget("Twins", self)
+        self.twins_dock.setObjectName("twins_dock")
+        self.twins_dock.setWidget(self.twin_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.twins_dock)
+        self.tabifyDockWidget(self.segmentation_dock, self.twins_dock)
+        self.segmentation_dock.raise_()
+        self.comparison = ComparisonView(self)
+        self.comparison_dock = QDockWidget("Comparison of scenarios", self)
+        self.comparison_dock.setObjectName("comparison_dock")
+        self.comparison_dock.setWidget(self.comparison)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.comparison_dock)
+        self.comparison_dock.hide()
+        self._demo_clinical: dict[str, dict] = {}
+
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self.message = self.status.message
@@ -136,6 +160,15 @@ class MainWindow(QMainWindow):
         self.view3d.rendered.connect(self._on_3d_rendered)
         self.view3d.picked.connect(self._picked_in_3d)
         self._first_pick: np.ndarray | None = None
+        self.cases = CaseController(self._start, parent=self)
+        self.cases.case_opened.connect(self._case_opened)
+        self.cases.saved.connect(self.message.setText)
+        self.twin_panel.case_changed.connect(self.cases.changed)
+        self.twin_panel.runs_changed.connect(self._runs_changed)
+        self.twin_panel.runs_started.connect(lambda _: self.comparison_dock.show())
+        self._labels_timer = QTimer(self, singleShot=True, interval=800)
+        self._labels_timer.timeout.connect(self._labels_changed_for_case)
+        self.scene.labels_changed.connect(self._labels_timer.start)
         self._restore_settings()
 
     # -- chrome ------------------------------------------------------------------
@@ -154,6 +187,10 @@ class MainWindow(QMainWindow):
         )
         self._action(file_menu, "Open DICOM&DIR…", self._ask_dicomdir)
         self._action(file_menu, "Open &demo patient", self.open_demo)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Save case", self.cases_save, QKeySequence.StandardKey.Save)
+        self._action(file_menu, "Open &case…", self._ask_case)
+        self._action(file_menu, "Export &report (PDF)…", self._ask_report)
         file_menu.addSeparator()
         self._action(file_menu, "Import NIfTI &image…", self._ask_nifti_volume)
         self._action(file_menu, "Import NIfTI &labels…", self._ask_nifti_labels)
@@ -240,6 +277,7 @@ class MainWindow(QMainWindow):
         self.timings["demo_ready"] = time.perf_counter() - self._t0
         patient = patients[0]
         self._known_labels[patient.series_uid] = patient.labels_path
+        self._demo_clinical[patient.series_uid] = DEMO_CASES["thorax-abdomen"]["clinical"]
         self.open_folder(patient.dicom_dir, select=patient.series_uid)
 
     def _ask_folder(self) -> None:
@@ -301,6 +339,7 @@ class MainWindow(QMainWindow):
             else:
                 self._set_volume(volume)
             self._describe(volume, series.description, len(volumes))
+            self.cases.new_case_for(volume, self._demo_clinical.get(series.uid))
             labels_path = self._known_labels.get(series.uid)
             if labels_path is not None:
                 self._load_labels(labels_path, volume)
@@ -583,6 +622,9 @@ class MainWindow(QMainWindow):
             self._grid.setRowStretch(row, 0)
             self._grid.setColumnStretch(row, 0)
         for view, row, column in placement:
+            # Ignore the views' size hints so equal stretch means equal cells (the 3D widget
+            # asks for more than the slice views and would otherwise squeeze them).
+            view.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
             self._grid.addWidget(view, row, column)
             self._grid.setRowStretch(row, 1)
             self._grid.setColumnStretch(column, 1)
@@ -720,8 +762,94 @@ class MainWindow(QMainWindow):
             stored.setValue(f"render_mode/{modality}", self.render_mode.currentText())
         stored.sync()
 
+    # -- cases, twins, report ----------------------------------------------------------------
+    def cases_save(self) -> None:
+        """Save the open case to the local library."""
+        if self.cases.case is None:
+            self.message.setText("There is no case to save: open a series first.")
+            return
+        self.cases.save()
+
+    def _ask_case(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        cases = self.cases.library.cases()
+        if not cases:
+            QMessageBox.information(self, "Open case", "The case library is empty.")
+            return
+        labels = [f"{c.name}  [{c.patient_id}]  {c.modified}" for c in cases]
+        choice, ok = QInputDialog.getItem(self, "Open case", "Case:", labels, 0, False)
+        if ok:
+            self.cases.open(cases[labels.index(choice)].id)
+
+    def _case_opened(self, case) -> None:
+        if case.image is not None and case.image is not self.scene.volume:
+            self._set_volume(case.image)
+            self._describe(case.image, case.image_reference.get("description", case.name), 1)
+            self.set_render_mode(self._default_volume_preset(case.image))
+        if case.labels is not None and case.labels is not self.scene.labels:
+            self.scene.set_labels(case.labels)
+        self.twin_panel.set_case(case)
+        self._runs_changed(self.twin_panel.twin.id if self.twin_panel.twin else "")
+
+    def _labels_changed_for_case(self) -> None:
+        case = self.cases.case
+        if case is not None and case.labels is not self.scene.labels:
+            case.labels = self.scene.labels
+        if case is not None:
+            self.cases.changed()
+            if not self.twin_panel.running():
+                self.twin_panel.set_case(case)
+
+    def _runs_changed(self, twin_id: str) -> None:
+        case = self.cases.case
+        twin = self.twin_panel.twin
+        if case is None or twin is None:
+            return
+        labels = self.scene.labels
+        anatomy = [
+            (mesh, labels.labels[v].color)
+            for v, mesh in self._surfaces.items()
+            if labels is not None and v in labels.labels
+        ][:8]
+        self.comparison.set_anatomy(anatomy)
+        self.comparison.show_runs(twin, case)
+        if case.runs.get(twin.id):
+            self.comparison_dock.show()
+
+    def _ask_report(self) -> None:
+        case, twin = self.cases.case, self.twin_panel.twin
+        if case is None or twin is None or not case.runs.get(twin.id):
+            QMessageBox.information(self, "Export report", "Run the scenarios of a twin first.")
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export report", f"{case.name}.pdf", "PDF (*.pdf)"
+        )
+        if path:
+            self.export_report(Path(path))
+
+    def export_report(self, path: Path, pseudonym: str | None = None) -> None:
+        """Write the board report for the open case and twin (in the background)."""
+        from meditwin_desktop.core.report import write_report
+
+        case, twin = self.cases.case, self.twin_panel.twin
+        snapshot = (
+            self.view3d.plotter.screenshot(return_img=True) if self.view3d.isVisible() else None
+        )
+        self._start(
+            "Writing the report",
+            lambda *, progress, cancelled: write_report(
+                case, twin, path, snapshot=snapshot, pseudonym=pseudonym
+            ),
+            on_done=lambda _: self.message.setText(f"Report written to {path}"),
+        )
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self._save_settings()
+        self.twin_panel.cancel_all()
+        self.twin_runner.shutdown()
+        self.cases.save_now()
+        self.comparison.close_viewports()
         self.runner.shutdown()
         workers.shutdown()
         self.view3d.close_plotter()

@@ -1,0 +1,251 @@
+"""Scenarios side by side: an outcomes table, overlaid time series, linked 3D viewports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyvista as pv
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meditwin_desktop.core.case import Case, Run
+from meditwin_desktop.core.scenarios import BASELINE
+from meditwin_desktop.core.twin import Field, Twin
+
+MAX_VIEWPORTS = 4
+
+
+def best_scenarios(twin: Twin, runs: list[Run]) -> dict[str, set[str]]:
+    """Per outcome, the scenario(s) with the better value (empty when no direction)."""
+    best: dict[str, set[str]] = {}
+    for outcome in twin.outcomes:
+        values = {r.scenario: r.outcomes[outcome.name] for r in runs if outcome.name in r.outcomes}
+        if not values or outcome.better not in ("higher", "lower"):
+            best[outcome.name] = set()
+            continue
+        target = max(values.values()) if outcome.better == "higher" else min(values.values())
+        best[outcome.name] = {s for s, v in values.items() if v == target}
+    return best
+
+
+def field_to_mesh(field: Field) -> pv.DataSet:
+    """A field as a pyvista dataset in LPS mm (grid fields: image data placed by affine)."""
+    if field.points is not None:
+        faces = np.column_stack([np.full(len(field.faces), 3), field.faces]).ravel()
+        mesh = pv.PolyData(field.points, faces)
+        mesh.point_data["values"] = field.values
+        return mesh
+    nk, nj, ni = field.values.shape
+    affine = field.affine if field.affine is not None else np.eye(4)
+    spacing = np.linalg.norm(affine[:3, :3], axis=0)
+    grid = pv.ImageData(dimensions=(ni, nj, nk), spacing=spacing, origin=affine[:3, 3])
+    grid.direction_matrix = affine[:3, :3] / spacing
+    grid.point_data["values"] = field.values.reshape(-1)
+    return grid
+
+
+class ComparisonView(QWidget):
+    """Compares the runs of one twin's scenarios on the open case."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.twin: Twin | None = None
+        self.runs: list[Run] = []
+        self.anatomy: list[tuple[pv.PolyData, tuple[int, int, int]]] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        self.tabs = QTabWidget(self)
+        layout.addWidget(self.tabs)
+        self.table = QTableWidget(0, 0, self)
+        self.table.setObjectName("outcome_table")
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.tabs.addTab(self.table, "Outcomes")
+        self.tabs.addTab(self._plots(), "Curves")
+        self.tabs.addTab(self._spatial(), "3D results")
+        self.tabs.currentChanged.connect(lambda _: self._refresh_visible())
+
+    def _plots(self) -> QWidget:
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        self.series_choice = QComboBox(page)
+        self.series_choice.setObjectName("series_choice")
+        self.series_choice.currentTextChanged.connect(lambda _: self._plot())
+        self.figure = Figure(figsize=(5, 3), tight_layout=True)
+        self.figure.patch.set_facecolor("#2b2d30")
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        layout.addWidget(self.series_choice)
+        layout.addWidget(self.canvas, stretch=1)
+        return page
+
+    def _spatial(self) -> QWidget:
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        self.field_choice = QComboBox(page)
+        self.field_choice.setObjectName("field_choice")
+        self.field_choice.currentTextChanged.connect(lambda _: self._refresh_spatial())
+        self.viewport_row = QHBoxLayout()
+        self.spatial_note = QLabel(
+            "Run scenarios of a twin with spatial results to compare them here."
+        )
+        layout.addWidget(self.field_choice)
+        layout.addLayout(self.viewport_row, stretch=1)
+        layout.addWidget(self.spatial_note)
+        self.viewports: list = []
+        self.color_range: tuple[float, float] | None = None
+        return page
+
+    # -- content -----------------------------------------------------------------------
+    def show_runs(self, twin: Twin | None, case: Case | None) -> None:
+        """Compare the successful runs of `twin` on `case` (scenario order)."""
+        self.twin = twin
+        runs = case.runs.get(twin.id, []) if (twin is not None and case is not None) else []
+        order = [s.name for s in case.scenarios.get(twin.id, [])] if twin and case else []
+        self.runs = sorted(
+            (r for r in runs if r.status == "ok"),
+            key=lambda r: order.index(r.scenario) if r.scenario in order else 99,
+        )
+        self._fill_table()
+        names = sorted({n for r in self.runs if r.result for n in r.result.series})
+        self.series_choice.blockSignals(True)
+        self.series_choice.clear()
+        self.series_choice.addItems(names)
+        self.series_choice.blockSignals(False)
+        self._plot()
+        fields = sorted({n for r in self.runs if r.result for n in r.result.fields})
+        self.field_choice.blockSignals(True)
+        self.field_choice.clear()
+        self.field_choice.addItems(fields)
+        self.field_choice.blockSignals(False)
+        self._refresh_spatial()
+
+    def _fill_table(self) -> None:
+        table, twin, runs = self.table, self.twin, self.runs
+        outcomes = list(twin.outcomes) if twin else []
+        table.clear()
+        table.setRowCount(len(outcomes))
+        table.setColumnCount(len(runs) + 1)
+        table.setHorizontalHeaderLabels(["Outcome"] + [r.scenario for r in runs])
+        baseline = next((r for r in runs if r.scenario == BASELINE), None)
+        best = best_scenarios(twin, runs) if twin else {}
+        for row, outcome in enumerate(outcomes):
+            arrow = {"higher": " (higher is better)", "lower": " (lower is better)"}.get(
+                outcome.better, ""
+            )
+            table.setItem(row, 0, QTableWidgetItem(f"{outcome.label} [{outcome.unit}]{arrow}"))
+            for column, run in enumerate(runs, start=1):
+                value = run.outcomes.get(outcome.name)
+                text = "–" if value is None else f"{value:.4g}"
+                if baseline is not None and run is not baseline and value is not None:
+                    delta = value - baseline.outcomes.get(outcome.name, value)
+                    text += f"  (Δ {delta:+.3g})"
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if run.scenario in best.get(outcome.name, set()):
+                    item.setText("★ " + text)
+                    font = QFont(item.font())
+                    font.setBold(True)
+                    item.setFont(font)
+                    item.setForeground(QColor(120, 220, 120))
+                    item.setToolTip("The better value for this outcome")
+                table.setItem(row, column, item)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+
+    def _refresh_visible(self) -> None:
+        self._plot()
+        self._refresh_spatial()
+
+    def _plot(self) -> None:
+        if self.tabs.currentIndex() != 1:
+            return  # drawing costs ~0.1 s on the GUI thread: only for the tab looked at
+        self.figure.clear()
+        axes = self.figure.add_subplot(111)
+        axes.set_facecolor("#1e1f22")
+        for spine in axes.spines.values():
+            spine.set_color("#aaaaaa")
+        axes.tick_params(colors="#dddddd")
+        name = self.series_choice.currentText()
+        plotted = False
+        for run in self.runs:
+            series = run.result.series.get(name) if run.result else None
+            if series is not None:
+                axes.plot(series.time, series.values, label=run.scenario, linewidth=1.8)
+                axes.set_xlabel(f"time [{series.time_unit}]", color="#dddddd")
+                axes.set_ylabel(f"{series.label} [{series.unit}]", color="#dddddd")
+                plotted = True
+        if plotted:
+            axes.legend(facecolor="#2b2d30", labelcolor="#dddddd")
+            axes.grid(alpha=0.25)
+        self.canvas.draw_idle()
+
+    # -- linked viewports ---------------------------------------------------------------------
+    def set_anatomy(self, surfaces: list[tuple[pv.PolyData, tuple[int, int, int]]]) -> None:
+        """Label surfaces (mesh, colour) drawn faintly under the spatial results."""
+        self.anatomy = surfaces
+
+    def _refresh_spatial(self) -> None:
+        if self.tabs.currentIndex() != 2:
+            return  # OpenGL viewports are created only when looked at
+        name = self.field_choice.currentText()
+        runs = [r for r in self.runs if r.result and name in r.result.fields][:MAX_VIEWPORTS]
+        self._ensure_viewports(len(runs))
+        if not runs:
+            self.spatial_note.setText(
+                "Run scenarios of a twin with spatial results to compare them here."
+            )
+            return
+        meshes = [field_to_mesh(r.result.fields[name]) for r in runs]
+        low = min(float(np.min(m["values"])) for m in meshes)
+        high = max(float(np.max(m["values"])) for m in meshes)
+        self.color_range = (low, high if high > low else low + 1.0)
+        unit = runs[0].result.fields[name].unit
+        for viewport, run, mesh in zip(self.viewports, runs, meshes, strict=False):
+            viewport.clear()
+            for surface, color in self.anatomy:
+                viewport.add_mesh(surface, color=np.array(color) / 255, opacity=0.15)
+            shown = mesh.slice_orthogonal() if isinstance(mesh, pv.ImageData) else mesh
+            viewport.add_mesh(
+                shown,
+                scalars="values",
+                clim=self.color_range,
+                cmap="inferno",
+                scalar_bar_args={"title": f"{name} [{unit}]"},
+            )
+            viewport.add_text(run.scenario, font_size=10, color="white")
+        first = self.viewports[0]
+        first.reset_camera()
+        for viewport in self.viewports[1 : len(runs)]:
+            viewport.camera = first.camera  # one camera: rotate one, all follow
+        for viewport in self.viewports[: len(runs)]:
+            viewport.render()
+        self.spatial_note.setText(
+            f"{len(runs)} scenario(s), shared camera and colour scale "
+            f"{self.color_range[0]:.3g} to {self.color_range[1]:.3g} {unit}."
+        )
+
+    def _ensure_viewports(self, count: int) -> None:
+        from pyvistaqt import QtInteractor
+
+        while len(self.viewports) < count:
+            viewport = QtInteractor(self, auto_update=False)
+            viewport.set_background((0.08, 0.09, 0.11))
+            self.viewport_row.addWidget(viewport)
+            self.viewports.append(viewport)
+        for n, viewport in enumerate(self.viewports):
+            viewport.setVisible(n < count)
+
+    def close_viewports(self) -> None:
+        """Release the OpenGL viewports."""
+        for viewport in self.viewports:
+            viewport.close()

@@ -1,0 +1,492 @@
+"""The twin panel: pick a twin that fits the case, see its personalised baseline, edit
+scenarios, run them all in the background with per-scenario progress and cancel.
+
+Runs go through `core.scenarios.submit_scenarios` (the same path as `meditwin run`); the
+runner calls back from its own thread, so results reach the widgets through signals.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QStyleOptionProgressBar,
+    QStylePainter,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meditwin_desktop.core.case import Case, Run
+from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.registry import Registry
+from meditwin_desktop.core.runner import RunHandle, Runner
+from meditwin_desktop.core.scenarios import BASELINE, baseline_of, parameters, submit_scenarios
+from meditwin_desktop.core.twin import Personalized, Scenario, Twin
+
+_TWIN_ROLE = Qt.ItemDataRole.UserRole
+
+
+class _RunBridge(QObject):
+    """Carries runner callbacks (runner thread) into the GUI thread."""
+
+    progressed = Signal(object)  # RunHandle
+    finished = Signal(object, object)  # RunHandle, Run
+
+
+class ProgressCell(QProgressBar):
+    """A scenario's progress bar whose live updates repaint with the next frame.
+
+    `QProgressBar.setValue` repaints at once; next to OpenGL views every repaint composes
+    the whole window (about 15 ms with software OpenGL), so live progress goes through
+    `show_fraction`, which only schedules a paint.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRange(0, 1000)
+        self.fraction: float | None = None
+
+    def show_fraction(self, fraction: float) -> None:
+        self.fraction = min(max(fraction, 0.0), 1.0)
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self.fraction is None:
+            super().paintEvent(event)
+            return
+        option = QStyleOptionProgressBar()
+        self.initStyleOption(option)
+        option.progress = int(self.fraction * 1000)
+        option.text = f"{self.fraction:.0%}"
+        QStylePainter(self).drawControl(QStyle.ControlElement.CE_ProgressBar, option)
+
+
+class TwinPanel(QWidget):
+    """Twins, baseline, scenarios and runs for the open case."""
+
+    runs_changed = Signal(str)  # twin id whose runs changed (for the comparison)
+    runs_started = Signal(str)  # twin id whose scenarios were submitted
+    case_changed = Signal()  # scenarios edited (for autosave)
+
+    def __init__(self, registry: Registry, runner: Runner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.registry = registry
+        self.runner = runner
+        self.case: Case | None = None
+        self.twin: Twin | None = None
+        self.baseline: dict[str, Personalized] = {}
+        self._handles: dict[str, RunHandle] = {}
+        self._bridge = _RunBridge(self)
+        self._bridge.progressed.connect(self._on_progress)
+        self._bridge.finished.connect(self._on_finished)
+        self._progressed: dict[str, RunHandle] = {}
+        self._progress_timer = QTimer(self, singleShot=True, interval=100)
+        self._progress_timer.timeout.connect(self._show_progress)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(self._twin_list())
+        splitter.addWidget(self._baseline_table())
+        splitter.addWidget(self._scenario_area())
+        splitter.setSizes([120, 180, 260])
+        layout.addWidget(splitter, stretch=1)
+        self.status = QLabel("Open a case to see which twins fit it.")
+        self.status.setObjectName("twin_status")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+
+    # -- construction ------------------------------------------------------------------
+    def _twin_list(self) -> QWidget:
+        self.twins = QListWidget(self)
+        self.twins.setObjectName("twin_list")
+        self.twins.currentItemChanged.connect(self._twin_selected)
+        return self.twins
+
+    def _baseline_table(self) -> QWidget:
+        self.baseline_table = QTableWidget(0, 3, self)
+        self.baseline_table.setObjectName("baseline_table")
+        self.baseline_table.setHorizontalHeaderLabels(["Parameter", "Baseline", "From"])
+        self.baseline_table.verticalHeader().hide()
+        self.baseline_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        header = self.baseline_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        return self.baseline_table
+
+    def _scenario_area(self) -> QWidget:
+        area = QWidget(self)
+        layout = QVBoxLayout(area)
+        layout.setContentsMargins(0, 0, 0, 0)
+        buttons = QHBoxLayout()
+        self.buttons = {}
+        for text, slot in (
+            ("Add", self.add_scenario),
+            ("Duplicate", self.duplicate_scenario),
+            ("Rename", self.rename_scenario),
+            ("Delete", self.delete_scenario),
+            ("Run all", self.run_all),
+        ):
+            button = QPushButton(text)
+            button.setObjectName(f"scenario_{text.lower().replace(' ', '_')}")
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+            self.buttons[text] = button
+        layout.addLayout(buttons)
+        self.scenarios = QTableWidget(0, 0, area)
+        self.scenarios.setObjectName("scenario_table")
+        self.scenarios.itemChanged.connect(self._cell_edited)
+        layout.addWidget(self.scenarios, stretch=1)
+        return area
+
+    # -- case and twins -------------------------------------------------------------------
+    def set_case(self, case: Case | None) -> None:
+        """Show the twins for a case (and why the others do not fit)."""
+        self.case = case
+        self.twins.blockSignals(True)
+        self.twins.clear()
+        for twin in sorted(self.registry.twins.values(), key=lambda t: (t.specialty, t.title)):
+            reasons = twin.missing(case) if case is not None else ["no case is open"]
+            item = QListWidgetItem(f"{twin.title}  ({twin.specialty})")
+            item.setData(_TWIN_ROLE, twin.id)
+            item.setToolTip(
+                twin.question + ("\n\nDoes not fit: " + "; ".join(reasons) if reasons else "")
+            )
+            if reasons:
+                item.setText(f"{twin.title}: {'; '.join(reasons)}")
+                item.setForeground(QColor(150, 150, 150))
+            self.twins.addItem(item)
+        for problem in self.registry.problems:
+            item = QListWidgetItem(f"⚠ {problem}")
+            item.setForeground(QColor(230, 160, 60))
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.twins.addItem(item)
+        self.twins.blockSignals(False)
+        if not self.registry.twins:
+            self.status.setText("No twins are installed (see `meditwin twins`).")
+        self.select_twin(self.twin.id if self.twin else None)
+
+    def select_twin(self, twin_id: str | None) -> None:
+        """Select a twin by id (None: the first that fits)."""
+        for row in range(self.twins.count()):
+            item = self.twins.item(row)
+            value = item.data(_TWIN_ROLE)
+            if value is not None and (twin_id is None or value == twin_id):
+                twin = self.registry.twins[value]
+                if twin_id is not None or (self.case is not None and not twin.missing(self.case)):
+                    self.twins.setCurrentItem(item)
+                    return
+        self._show_twin(None)
+
+    def _twin_selected(self, item: QListWidgetItem | None, previous) -> None:
+        twin_id = item.data(_TWIN_ROLE) if item is not None else None
+        self._show_twin(self.registry.twins.get(twin_id) if twin_id else None)
+
+    def _show_twin(self, twin: Twin | None) -> None:
+        self.twin = twin
+        self.baseline = {}
+        if twin is not None and self.case is not None:
+            try:
+                self.baseline = baseline_of(twin, self.case)
+                self.status.setText(f"{twin.question}")
+            except MeditwinError as error:
+                self.status.setText(str(error))
+            self.case.scenarios.setdefault(twin.id, [Scenario(BASELINE)])
+        self._fill_baseline()
+        self._fill_scenarios()
+        self.runs_changed.emit(twin.id if twin else "")
+
+    def _fill_baseline(self) -> None:
+        twin = self.twin
+        rows = twin.parameters if twin is not None else ()
+        self.baseline_table.setRowCount(len(rows))
+        for row, parameter in enumerate(rows):
+            personalized = self.baseline.get(parameter.name)
+            value = personalized.value if personalized else parameter.default
+            source = (
+                personalized.provenance
+                if personalized
+                else (f"default; {parameter.source}" if parameter.source else "default")
+            )
+            cells = (f"{parameter.label}", f"{_text(value)} {parameter.unit}".strip(), source)
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(parameter.help or text)
+                self.baseline_table.setItem(row, column, item)
+
+    # -- scenarios ----------------------------------------------------------------------------
+    def _scenario_list(self) -> list[Scenario]:
+        if self.twin is None or self.case is None:
+            return []
+        return self.case.scenarios.setdefault(self.twin.id, [Scenario(BASELINE)])
+
+    def _fill_scenarios(self) -> None:
+        table = self.scenarios
+        table.blockSignals(True)
+        twin, scenarios = self.twin, self._scenario_list()
+        params = list(twin.parameters) if twin is not None else []
+        table.setColumnCount(len(params) + 2)
+        table.setHorizontalHeaderLabels(
+            ["Scenario", "Status"]
+            + [f"{p.label}\n({p.unit})" if p.unit else p.label for p in params]
+        )
+        table.setRowCount(len(scenarios))
+        for row, scenario in enumerate(scenarios):
+            name = QTableWidgetItem(scenario.name)
+            name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            table.setItem(row, 0, name)
+            table.setCellWidget(row, 1, self._status_widget(scenario.name))
+            for column, parameter in enumerate(params, start=2):
+                value = scenario.overrides.get(parameter.name)
+                item = QTableWidgetItem("" if value is None else _text(value))
+                item.setData(Qt.ItemDataRole.UserRole, parameter.name)
+                item.setToolTip(
+                    f"Leave empty to use the baseline; {parameter.label} in "
+                    f"{parameter.unit or 'no unit'}"
+                    + (
+                        f", {parameter.minimum:g} to {parameter.maximum:g}"
+                        if parameter.minimum is not None
+                        else ""
+                    )
+                )
+                if scenario.name == BASELINE:
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                    item.setText(_text(self._baseline_value(parameter.name)))
+                    item.setForeground(QColor(150, 150, 150))
+                table.setItem(row, column, item)
+        table.resizeColumnsToContents()
+        table.blockSignals(False)
+
+    def _baseline_value(self, name: str) -> Any:
+        personalized = self.baseline.get(name)
+        return personalized.value if personalized else self.twin.parameter(name).default
+
+    def _status_widget(self, scenario: str) -> QWidget:
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(2, 0, 2, 0)
+        bar = ProgressCell(holder)
+        bar.setObjectName(f"progress_{scenario}")
+        bar.setMaximumWidth(90)
+        run = self._last_run(scenario)
+        handle = self._handles.get(scenario)
+        if handle is not None and not handle.done():
+            bar.setValue(int(handle.progress * 1000))
+            bar.setFormat("running")
+        elif run is not None:
+            bar.setValue(1000 if run.status == "ok" else 0)
+            bar.setFormat({"ok": "done", "failed": "failed", "cancelled": "cancelled"}[run.status])
+            bar.setToolTip(run.error or f"{run.seconds:.1f} s")
+        else:
+            bar.setFormat("not run")
+        bar.setTextVisible(True)
+        cancel = QToolButton(holder)
+        cancel.setText("✕")
+        cancel.setObjectName(f"cancel_{scenario}")
+        cancel.setToolTip("Cancel this scenario")
+        cancel.setEnabled(handle is not None and not handle.done())
+        cancel.clicked.connect(lambda _=False, s=scenario: self.cancel(s))
+        row.addWidget(bar)
+        row.addWidget(cancel)
+        return holder
+
+    def _last_run(self, scenario: str) -> Run | None:
+        if self.case is None or self.twin is None:
+            return None
+        runs = [r for r in self.case.runs.get(self.twin.id, []) if r.scenario == scenario]
+        return runs[-1] if runs else None
+
+    def _cell_edited(self, item: QTableWidgetItem) -> None:
+        name = item.data(Qt.ItemDataRole.UserRole)
+        scenario = self._scenario_list()[item.row()]
+        if not name:
+            return
+        text = item.text().strip()
+        if not text:
+            scenario.overrides.pop(name, None)
+        else:
+            try:
+                self.twin.parameter(name).validate(text)
+            except MeditwinError as error:
+                self._warn(str(error))
+                self.scenarios.blockSignals(True)
+                previous = scenario.overrides.get(name)
+                item.setText("" if previous is None else _text(previous))
+                self.scenarios.blockSignals(False)
+                return
+            scenario.overrides[name] = text
+        self.status.setText(f"{scenario.name}: {self.twin.parameter(name).label} set.")
+        self.case_changed.emit()
+
+    def _selected_scenario(self) -> Scenario | None:
+        rows = self.scenarios.selectionModel().selectedRows() or [
+            self.scenarios.model().index(i.row(), 0) for i in self.scenarios.selectedIndexes()
+        ]
+        scenarios = self._scenario_list()
+        return scenarios[rows[0].row()] if rows and rows[0].row() < len(scenarios) else None
+
+    def _unique(self, name: str) -> str:
+        existing = {s.name for s in self._scenario_list()}
+        candidate, n = name, 2
+        while candidate in existing:
+            candidate, n = f"{name} {n}", n + 1
+        return candidate
+
+    def add_scenario(
+        self, name: str | None = None, overrides: dict | None = None
+    ) -> Scenario | None:
+        """A new scenario (overrides on the baseline)."""
+        if self.twin is None:
+            return None
+        scenario = Scenario(self._unique(name or "Scenario"), dict(overrides or {}))
+        self._scenario_list().append(scenario)
+        self._fill_scenarios()
+        self.case_changed.emit()
+        return scenario
+
+    def duplicate_scenario(self) -> None:
+        """Copy the selected scenario."""
+        scenario = self._selected_scenario()
+        if scenario is not None:
+            self.add_scenario(f"{scenario.name} copy", copy.deepcopy(scenario.overrides))
+
+    def rename_scenario(self, new: str | None = None) -> None:
+        """Rename the selected scenario (not the baseline)."""
+        scenario = self._selected_scenario()
+        if scenario is None or scenario.name == BASELINE:
+            self._warn("Select a scenario other than the baseline to rename it.")
+            return
+        if new is None:
+            new, ok = QInputDialog.getText(self, "Rename scenario", "Name:", text=scenario.name)
+            if not ok:
+                return
+        new = new.strip()
+        if not new or new in {s.name for s in self._scenario_list()}:
+            self._warn(f"'{new}' is empty or already used.")
+            return
+        for run in self.case.runs.get(self.twin.id, []):
+            if run.scenario == scenario.name:
+                run.scenario = new
+        scenario.name = new
+        self._fill_scenarios()
+        self.runs_changed.emit(self.twin.id)
+        self.case_changed.emit()
+
+    def delete_scenario(self) -> None:
+        """Delete the selected scenario (not the baseline) and its runs."""
+        scenario = self._selected_scenario()
+        if scenario is None or scenario.name == BASELINE:
+            self._warn("Select a scenario other than the baseline to delete it.")
+            return
+        self._scenario_list().remove(scenario)
+        runs = self.case.runs.get(self.twin.id, [])
+        self.case.runs[self.twin.id] = [r for r in runs if r.scenario != scenario.name]
+        self._fill_scenarios()
+        self.runs_changed.emit(self.twin.id)
+        self.case_changed.emit()
+
+    # -- running ---------------------------------------------------------------------------
+    def run_all(self) -> None:
+        """Validate every scenario, then run them all in the background."""
+        if self.twin is None or self.case is None:
+            return
+        busy = [name for name, h in self._handles.items() if not h.done()]
+        if busy:
+            self._warn(f"Still running: {', '.join(busy)}.")
+            return
+        try:
+            for scenario in self._scenario_list():
+                parameters(self.twin, self.baseline, scenario)
+            handles = submit_scenarios(
+                self.twin,
+                self.case,
+                self._scenario_list(),
+                self.runner,
+                on_progress=self._bridge.progressed.emit,
+                on_done=lambda handle, run: self._bridge.finished.emit(handle, run),
+            )
+        except MeditwinError as error:
+            self._warn(str(error))
+            return
+        self._handles = {h.scenario: h for h in handles}
+        self.status.setText(f"Running {len(handles)} scenario(s)…")
+        self._fill_scenarios()
+        self.runs_started.emit(self.twin.id)
+
+    def cancel(self, scenario: str) -> None:
+        """Cancel one running scenario."""
+        handle = self._handles.get(scenario)
+        if handle is not None:
+            handle.cancel()
+
+    def cancel_all(self) -> None:
+        for handle in self._handles.values():
+            handle.cancel()
+
+    def running(self) -> bool:
+        """Whether any scenario is still running."""
+        return any(not h.done() for h in self._handles.values())
+
+    def _row_of(self, scenario: str) -> int | None:
+        for row in range(self.scenarios.rowCount()):
+            if self.scenarios.item(row, 0).text() == scenario:
+                return row
+        return None
+
+    def _on_progress(self, handle: RunHandle) -> None:
+        """Progress is shown at most every 100 ms, however often twins report it."""
+        self._progressed[handle.scenario] = handle
+        if not self._progress_timer.isActive():
+            self._progress_timer.start()
+
+    def _show_progress(self) -> None:
+        progressed, self._progressed = self._progressed, {}
+        for scenario, handle in progressed.items():
+            row = self._row_of(scenario)
+            if row is not None and not handle.done():
+                self.scenarios.cellWidget(row, 1).findChild(ProgressCell).show_fraction(
+                    handle.progress
+                )
+
+    def _on_finished(self, handle: RunHandle, run: Run) -> None:
+        row = self._row_of(handle.scenario)
+        if row is not None:
+            self.scenarios.setCellWidget(row, 1, self._status_widget(handle.scenario))
+        if not self.running():
+            failed = [h.scenario for h in self._handles.values() if h.status != "ok"]
+            self.status.setText(
+                "All scenarios ran."
+                if not failed
+                else f"Done; not completed: {', '.join(failed)} (hover for why)."
+            )
+        self.runs_changed.emit(run.twin_id)
+        self.case_changed.emit()
+
+    def _warn(self, text: str) -> None:
+        self.status.setText(text)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Scenario", text, parent=self)
+        box.setObjectName("scenario_warning")
+        box.open()
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
