@@ -179,6 +179,8 @@ def write_report(
                 or "personalised baseline",
             ]
             for s in case.scenarios.get(twin.id, [])
+        ] or [  # runs made without stored scenarios (e.g. by a script): their names only
+            [run.scenario, "as run (see the outcomes)"] for run in case.runs.get(twin.id, [])
         ]
         scenario_table = table_axes.table(
             cellText=scenario_rows,
