@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from meditwin_desktop.core.errors import Cancelled as Cancelled  # for twins: they import only this
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn
 

@@ -1,6 +1,7 @@
 """Structure rules from DESIGN.md that a test can hold: no Qt below the UI; packaging lists all."""
 
 import ast
+import sys
 import tomllib
 from pathlib import Path
 
@@ -39,4 +40,19 @@ def test_every_package_is_listed_in_pyproject():
         ".".join(p.parent.relative_to(ROOT).parts)
         for p in (ROOT / "meditwin_desktop").rglob("__init__.py")
     } | {f"meditwin_desktop.resources{sub}" for sub in ("", ".icons", ".presets")}
-    assert on_disk == listed
+    twins = {  # twins/ is installed as meditwin_twins
+        ".".join(("meditwin_twins", *p.parent.relative_to(ROOT / "twins").parts))
+        for p in (ROOT / "twins").rglob("__init__.py")
+    }
+    assert on_disk | twins == listed
+
+
+def test_twins_import_only_the_twin_contract_numpy_and_scipy():
+    allowed = ("numpy", "scipy", "meditwin_desktop.core.twin", "__future__")
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in (ROOT / "twins").rglob("*.py")
+        for name in _imports(path)
+        if not name.startswith(allowed) and name.split(".")[0] not in sys.stdlib_module_names
+    ]
+    assert not offenders

@@ -1,0 +1,1 @@
+"""The MEDITWIN twins: one package per virtual twin (installed as `meditwin_twins`)."""

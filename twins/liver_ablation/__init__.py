@@ -1,0 +1,284 @@
+"""Colorectal liver metastases: microwave ablation and resection planning (see README.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from meditwin_desktop.core.twin import Outcome, Parameter, Personalized, Requirement, Twin
+
+from .model import FLR_THRESHOLD_PCT, simulate
+from .tissue import TUMOUR, classify
+
+ENTRY_DISTANCE_MM = 80.0  # default entry: this far from the target, from the patient's right
+RESECTIONS = ("none", "remove right part", "remove left part")
+
+
+def _tumours(case) -> list[tuple[str, np.ndarray, float]]:
+    """(name, centre LPS, volume mL) of each tumour label, in label order."""
+    labels = case.labels
+    _, names = classify({v: lab.name for v, lab in labels.labels.items()})
+    found = []
+    for name in names:
+        mask = labels.mask(name)
+        k, j, i = np.nonzero(mask)
+        if len(k):
+            centre = labels.volume.index_to_lps(np.array([i.mean(), j.mean(), k.mean()]))
+            found.append((name, centre, labels.volume_ml(name)))
+    return found
+
+
+def personalize(case) -> dict[str, Personalized]:
+    """Target at the largest tumour's centre, entry from the right, cut at the IVC."""
+    tumours = _tumours(case)
+    if not tumours:
+        from meditwin_desktop.core.twin import TwinInputError
+
+        raise TwinInputError(
+            "No tumour label in this case: draw the tumour and name it 'tumour 1' "
+            "(or 'metastasis', 'lesion')."
+        )
+    name, centre, volume = max(tumours, key=lambda t: t[2])
+    others = "; ".join(
+        f"'{n}' {v:.1f} mL at L {c[0]:.0f} P {c[1]:.0f} S {c[2]:.0f}"
+        for n, c, v in tumours
+        if n != name
+    )
+    where = f"centre of '{name}' ({volume:.1f} mL, the largest tumour)" + (
+        f"; other tumours: {others}" if others else ""
+    )
+    values = {
+        f"target_{axis}_mm": Personalized(round(float(centre[n]), 1), where)
+        for n, axis in enumerate("lps")
+    }
+    entry = centre - np.array([ENTRY_DISTANCE_MM, 0.0, 0.0])
+    for n, axis in enumerate("lps"):
+        values[f"entry_{axis}_mm"] = Personalized(
+            round(float(entry[n]), 1),
+            f"{ENTRY_DISTANCE_MM:.0f} mm to the patient's right of the target",
+        )
+    labels = case.labels
+    try:
+        ivc = labels.mask("inferior vena cava")
+        k, j, i = np.nonzero(ivc)
+        at = labels.volume.index_to_lps(np.array([i.mean(), j.mean(), k.mean()]))[0]
+        values["resection_l_mm"] = Personalized(
+            round(float(at), 1), "L position of the inferior vena cava (a Cantlie-line stand-in)"
+        )
+    except KeyError:
+        pass
+    values["liver_ml"] = Personalized(
+        round(labels.volume_ml("liver"), 1), "volume of label 'liver' (tumours excluded)"
+    )
+    return values
+
+
+def prepare(case) -> dict[str, Any]:
+    """Tissue codes of the whole CT (uint8) and its affine."""
+    labels = case.labels
+    lut, names = classify({v: lab.name for v, lab in labels.labels.items()})
+    array = labels.volume.array
+    codes = lut[np.clip(array, 0, len(lut) - 1)]
+    return {
+        "codes": codes,
+        "affine": labels.volume.affine.copy(),
+        "tumours": names,
+        "tumour_code": TUMOUR,
+    }
+
+
+def _point_parameters(name: str, label: str) -> tuple[Parameter, ...]:
+    return tuple(
+        Parameter(
+            f"{name}_{axis}_mm",
+            f"{label} {axis.upper()}",
+            "mm",
+            0.0,
+            -1000.0,
+            1000.0,
+            help=f"{label}: LPS coordinate ({word}); pick it with 'Set from crosshair'",
+            source="case",
+        )
+        for axis, word in zip(
+            "lps", ("to the patient's left", "posterior", "superior"), strict=True
+        )
+    )
+
+
+TWIN = Twin(
+    id="liver_ablation",
+    title="Liver metastases: ablation and resection",
+    specialty="oncology",
+    version="1.0",
+    question="Does a microwave ablation cover the tumour with a safe margin despite the "
+    "heat sink of nearby vessels, and does a resection leave enough liver?",
+    references=(
+        "Pennes HH. J Appl Physiol 1948;1:93-122 (bioheat equation)",
+        "Chang IA, Nguyen UD. Biomed Eng Online 2004;3:27 (Arrhenius liver: "
+        "A = 7.39e39 1/s, Ea = 2.577e5 J/mol)",
+        "Sapareto SA, Dewey WC. Int J Radiat Oncol Biol Phys 1984;10:787 (CEM43)",
+        "Tungjitkusolmun S et al. IEEE Trans Biomed Eng 2002;49:3-9 (liver perfusion)",
+        "IT'IS Foundation tissue properties database v4.1, 2022",
+        "Gabriel S et al. Phys Med Biol 1996;41:2271 (liver dielectric properties)",
+        "Adams RB et al. HPB 2013;15:91-103 (future liver remnant thresholds)",
+    ),
+    parameters=(
+        *_point_parameters("target", "Target"),
+        *_point_parameters("entry", "Entry"),
+        Parameter(
+            "power_w",
+            "Power per applicator",
+            "W",
+            60.0,
+            10.0,
+            150.0,
+            help="Generator power of each antenna",
+            source="typical 2.45 GHz systems",
+        ),
+        Parameter(
+            "time_s",
+            "Ablation time",
+            "s",
+            480.0,
+            30.0,
+            1200.0,
+            source="typical 2.45 GHz protocols (2-10 min)",
+        ),
+        Parameter(
+            "applicators",
+            "Applicators",
+            "",
+            1.0,
+            1.0,
+            3.0,
+            help="1, 2 side by side, or 3 in a triangle",
+        ),
+        Parameter("applicator_spacing_mm", "Applicator spacing", "mm", 15.0, 5.0, 30.0),
+        Parameter(
+            "active_length_mm",
+            "Active length",
+            "mm",
+            20.0,
+            5.0,
+            40.0,
+            help="Length of the radiating section (full width at half maximum)",
+            source="assumed; device specific",
+        ),
+        Parameter(
+            "absorbed_fraction",
+            "Power absorbed by tissue",
+            "",
+            0.7,
+            0.3,
+            1.0,
+            help="Fraction of generator power deposited (cable and reflection losses)",
+            source="assumed; calibrate against the device's ablation-zone chart",
+        ),
+        Parameter(
+            "cool_down_s",
+            "Cooling after",
+            "s",
+            60.0,
+            0.0,
+            600.0,
+            help="Time simulated after the power stops (damage keeps accruing)",
+        ),
+        Parameter(
+            "damage_threshold",
+            "Damage threshold (Omega)",
+            "",
+            4.6,
+            0.5,
+            10.0,
+            help="Arrhenius integral at which tissue counts as ablated; 4.6 = 99% cell death",
+            source="Chang & Nguyen 2004",
+        ),
+        Parameter("resection", "Resection", "", "none", choices=RESECTIONS),
+        Parameter(
+            "resection_l_mm",
+            "Resection plane L",
+            "mm",
+            0.0,
+            -1000.0,
+            1000.0,
+            help="L coordinate (LPS) where the cutting plane crosses",
+            source="case",
+        ),
+        Parameter(
+            "resection_angle_deg",
+            "Resection plane angle",
+            "deg",
+            0.0,
+            -60.0,
+            60.0,
+            help="Rotation of the sagittal cutting plane about the S axis",
+        ),
+        Parameter(
+            "liver_condition",
+            "Liver condition",
+            "",
+            "after chemotherapy",
+            choices=tuple(FLR_THRESHOLD_PCT),
+            help="Sets the FLR threshold: 20% normal, 30% after chemotherapy, 40% cirrhosis",
+            source="Adams et al. 2013",
+        ),
+        Parameter(
+            "liver_ml",
+            "Functional liver volume",
+            "mL",
+            1500.0,
+            100.0,
+            5000.0,
+            help="For information (computed from the labels)",
+            source="case",
+        ),
+        Parameter(
+            "grid_mm",
+            "Grid spacing",
+            "mm",
+            1.0,
+            0.5,
+            3.0,
+            help="Simulation grid (isotropic, around the target)",
+        ),
+        Parameter(
+            "region_mm",
+            "Simulated region",
+            "mm",
+            80.0,
+            40.0,
+            140.0,
+            help="Edge of the cube simulated around the target",
+        ),
+    ),
+    outcomes=(
+        Outcome("ablation_volume_ml", "Ablation volume", "mL"),
+        Outcome("long_axis_mm", "Long axis (along the applicator)", "mm"),
+        Outcome("short_axis_mm", "Short axis", "mm"),
+        Outcome("tumour_coverage_pct", "Tumour coverage", "%", "higher"),
+        Outcome("coverage_5mm_pct", "Coverage with 5 mm margin", "%", "higher"),
+        Outcome("coverage_10mm_pct", "Coverage with 10 mm margin", "%", "higher"),
+        Outcome("minimal_margin_mm", "Minimal margin", "mm", "higher"),
+        Outcome("vessel_wall_ablated_ml", "Vessel wall in the zone", "mL", "lower"),
+        Outcome("critical_ablated_ml", "Tissue outside the liver in the zone", "mL", "lower"),
+        Outcome("future_liver_remnant_pct", "Future liver remnant", "%", "higher"),
+        Outcome("cem43_volume_ml", "Volume with CEM43 >= 240 min", "mL"),
+        Outcome("max_temperature_c", "Highest temperature", "°C"),
+    ),
+    requirements=(
+        Requirement("label", "liver", "(functional liver and perfusion)"),
+        Requirement("image", "CT", "(the labels' grid)"),
+    ),
+    personalize=personalize,
+    prepare=prepare,
+    simulate=simulate,
+    limitations=(
+        "Microwave power deposition is an analytic pattern (exponential decay from the "
+        "antenna), not an electromagnetic solution; absorbed power is assumed.",
+        "Large vessels are perfect heat sinks at 37 C; small vessels act through perfusion, "
+        "which stops in coagulated tissue. Vaporisation above 100 C is not modelled.",
+        "Tissue properties are population values, not measured in this patient.",
+        "The resection is a plane; the future liver remnant ignores segmental anatomy.",
+    ),
+)

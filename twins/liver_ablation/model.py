@@ -1,0 +1,164 @@
+"""Thermal ablation and resection of liver tumours on the patient's labelled CT.
+
+`simulate(params, inputs, progress, cancelled)`: inputs come from `prepare` (tissue codes
+of the whole CT, its affine, tumour names); parameters are in their declared units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from meditwin_desktop.core.twin import Field, Result, TimeSeries
+
+from . import bioheat, geometry
+from .tissue import LIVER, OTHER, TUMOUR, VESSEL, properties
+
+FLR_THRESHOLD_PCT = {"normal": 20.0, "after chemotherapy": 30.0, "cirrhosis": 40.0}
+CEM43_NECROSIS_MIN = 240.0  # liver: Dewhirst et al. 2003 (Int J Hyperthermia 19:267)
+
+
+def _point(params: Mapping[str, Any], name: str) -> np.ndarray:
+    return np.array([params[f"{name}_l_mm"], params[f"{name}_p_mm"], params[f"{name}_s_mm"]])
+
+
+def resection_mask(points: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+    """Which LPS points (n, 3) the resection removes (the plane's right or left side)."""
+    if params["resection"] == "none":
+        return np.zeros(len(points), dtype=bool)
+    angle = np.radians(params["resection_angle_deg"])
+    normal = np.array([np.cos(angle), np.sin(angle), 0.0])  # sagittal plane turned about S
+    signed = (points - np.array([params["resection_l_mm"], 0.0, 0.0])) @ normal
+    return signed < 0 if params["resection"] == "remove right part" else signed > 0
+
+
+def future_liver_remnant(
+    codes: np.ndarray, affine: np.ndarray, params: Mapping[str, Any], ablated_liver_ml: float
+) -> tuple[float, float]:
+    """(FLR as % of the functional liver, functional liver mL); tumours are not functional."""
+    k, j, i = np.nonzero(codes == LIVER)
+    voxel_ml = abs(np.linalg.det(affine[:3, :3])) / 1000.0
+    liver_ml = len(k) * voxel_ml
+    if liver_ml == 0:
+        return float("nan"), 0.0
+    points = np.stack([i, j, k], axis=-1) @ affine[:3, :3].T + affine[:3, 3]
+    removed_ml = int(resection_mask(points, params).sum()) * voxel_ml
+    remnant = liver_ml - removed_ml - ablated_liver_ml
+    return 100.0 * max(remnant, 0.0) / liver_ml, liver_ml
+
+
+def simulate(
+    params: Mapping[str, Any],
+    inputs: Mapping[str, Any],
+    progress: Callable[[float, str], None],
+    cancelled: Callable[[], bool],
+) -> Result:
+    codes_full, affine = inputs["codes"], inputs["affine"]
+    target, entry = _point(params, "target"), _point(params, "entry")
+    spacing = float(params["grid_mm"])
+    warnings: list[str] = []
+    grid = geometry.grid_around(target, params["region_mm"], spacing)
+    codes = geometry.resample_codes(codes_full, affine, grid)
+    axis, u, v = geometry.applicator_axes(target, entry)
+    count = int(params["applicators"])
+    centres = geometry.applicator_centres(target, u, v, count, params["applicator_spacing_mm"])
+    source = geometry.microwave_source(
+        grid,
+        centres,
+        axis,
+        params["power_w"] * params["absorbed_fraction"],
+        params["active_length_mm"],
+    )
+    k, rho_c, perfusion = properties(codes)
+    tissue = bioheat.Tissue(k, rho_c, perfusion, codes == VESSEL)
+    index = grid.index_of(target)
+    tumour_code = geometry.target_tumour(codes, index)
+    tumour = codes == tumour_code if tumour_code else np.zeros(codes.shape, bool)
+    probes = [("tumour centre", index)]
+    if tumour.any():
+        edge = tumour & ~ndimage.binary_erosion(tumour)
+        points = np.argwhere(edge)
+        far = points[np.argmax(np.linalg.norm(points - np.array(index), axis=1))]
+        probes.append(("tumour edge", tuple(int(x) for x in far)))
+    vessel = codes == VESSEL
+    wall = ~vessel & (ndimage.distance_transform_edt(~vessel, sampling=spacing) <= 1.5 * spacing)
+    if wall.any():
+        distance = np.linalg.norm(np.argwhere(wall) - np.array(index), axis=1)
+        probes.append(
+            ("nearest vessel wall", tuple(int(x) for x in np.argwhere(wall)[np.argmin(distance)]))
+        )
+    heating = bioheat.heat(
+        tissue,
+        source,
+        spacing * 1e-3,
+        params["time_s"],
+        cool_down_s=params["cool_down_s"],
+        probes=tuple(p for _, p in probes),
+        progress=progress,
+        cancelled=cancelled,
+    )
+    if heating.clamped:
+        warnings.append("Tissue reached 100 C near the antenna (vaporisation, not modelled).")
+    zone = heating.damage >= params["damage_threshold"]
+    voxel_ml = spacing**3 / 1000.0
+    border = np.zeros(zone.shape, bool)
+    border[[0, -1], :, :] = border[:, [0, -1], :] = border[:, :, [0, -1]] = True
+    if (zone & border).any():
+        warnings.append("The ablation zone reaches the edge of the simulated region; enlarge it.")
+    if (tumour & border).any():
+        warnings.append("The target tumour extends beyond the simulated region.")
+    liver_tissue = (codes == LIVER) | (codes >= TUMOUR)
+    long_axis, short_axis = geometry.axes_lengths(zone, grid, axis, u, v)
+    ablated_liver_ml = float((zone & (codes == LIVER)).sum()) * voxel_ml
+    flr, _ = future_liver_remnant(codes_full, affine, params, ablated_liver_ml)
+    threshold = FLR_THRESHOLD_PCT[params["liver_condition"]]
+    if flr < threshold:
+        warnings.append(
+            f"Future liver remnant {flr:.0f}% is below {threshold:.0f}% "
+            f"({params['liver_condition']} liver)."
+        )
+    outcomes = {
+        "ablation_volume_ml": float(zone.sum()) * voxel_ml,
+        "long_axis_mm": long_axis,
+        "short_axis_mm": short_axis,
+        "tumour_coverage_pct": geometry.coverage(zone, tumour),
+        "coverage_5mm_pct": geometry.coverage(
+            zone, geometry.margin_region(tumour, liver_tissue, 5.0, spacing)
+        ),
+        "coverage_10mm_pct": geometry.coverage(
+            zone, geometry.margin_region(tumour, liver_tissue, 10.0, spacing)
+        ),
+        "minimal_margin_mm": geometry.minimal_margin(zone, tumour, spacing),
+        "vessel_wall_ablated_ml": float((zone & wall).sum()) * voxel_ml,
+        "critical_ablated_ml": float((zone & (codes == OTHER)).sum()) * voxel_ml,
+        "future_liver_remnant_pct": flr,
+        "cem43_volume_ml": float((heating.cem43 >= CEM43_NECROSIS_MIN).sum()) * voxel_ml,
+        "max_temperature_c": float(heating.peak.max()),
+    }
+    if not tumour.any():
+        warnings.append("No tumour near the target: coverage and margins are not defined.")
+        for name in (
+            "tumour_coverage_pct",
+            "coverage_5mm_pct",
+            "coverage_10mm_pct",
+            "minimal_margin_mm",
+        ):
+            outcomes[name] = 0.0
+    series = {
+        name.replace(" ", "_"): TimeSeries(
+            f"Temperature at the {name}", "°C", heating.times, heating.probes[:, n], "s"
+        )
+        for n, (name, _) in enumerate(probes)
+    }
+    fields = {
+        "peak_temperature": Field(
+            "Peak temperature", "°C", heating.peak.astype(np.float32), grid.affine
+        ),
+        "ablation_zone": Field(
+            "Ablation zone (Arrhenius)", "", zone.astype(np.float32), grid.affine
+        ),
+    }
+    return Result(outcomes=outcomes, series=series, fields=fields, warnings=warnings)
