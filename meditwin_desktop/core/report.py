@@ -106,6 +106,78 @@ def _key_views(figure: Figure, case: Case, snapshot: np.ndarray | None, top: flo
         axes.axis("off")
 
 
+def _field_slice(case: Case, field) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """The CT and a grid field on the field's middle axial plane (extent in LPS mm)."""
+    from scipy import ndimage
+
+    values = np.asarray(field.values)
+    k = values.shape[0] // 2
+    nj, ni = values.shape[1:]
+    j, i = np.mgrid[0:nj, 0:ni]
+    ijk = np.stack([i, j, np.full_like(i, k)], axis=-1).astype(float)
+    lps = ijk @ field.affine[:3, :3].T + field.affine[:3, 3]
+    image = case.image
+    index = image.lps_to_index(lps)
+    ct = ndimage.map_coordinates(
+        image.array.astype(np.float32), np.moveaxis(index[..., ::-1], -1, 0), order=1, cval=-1000
+    )
+    extent = (lps[0, 0, 0], lps[0, -1, 0], lps[-1, 0, 1], lps[0, 0, 1])
+    return ct, values[k], extent
+
+
+def _spatial_page(pdf: PdfPages, case: Case, runs: list[Run]) -> None:
+    """Grid fields side by side: an axial plane through each field's centre, over the CT."""
+    names = sorted(
+        {
+            n
+            for r in runs
+            if r.result
+            for n, f in r.result.fields.items()
+            if f.affine is not None and np.asarray(f.values).ndim == 3
+        }
+    )
+    shown = [r for r in runs if r.result and any(n in r.result.fields for n in names)][:4]
+    if not names or not shown:
+        return
+    figure, y = _page("Spatial results (axial plane through the target)")
+    level, width = case.image.meta.get("window") or (40.0, 400.0)
+    for row, name in enumerate(names[:3]):
+        fields = [r.result.fields.get(name) for r in shown]
+        present = [np.asarray(f.values) for f in fields if f is not None]
+        low = min(float(v.min()) for v in present)
+        high = max(float(v.max()) for v in present)
+        for column, (run, field) in enumerate(zip(shown, fields, strict=True)):
+            if field is None:
+                continue
+            axes = figure.add_axes([0.06 + column * 0.225, y - 0.25 - row * 0.28, 0.21, 0.21])
+            ct, plane, extent = _field_slice(case, field)
+            axes.imshow(
+                ct, cmap="gray", vmin=level - width / 2, vmax=level + width / 2, extent=extent
+            )
+            if set(np.unique(plane)) <= {0.0, 1.0}:
+                if plane.any():
+                    axes.contour(
+                        plane,
+                        levels=[0.5],
+                        colors="orange",
+                        extent=extent,
+                        origin="upper",
+                        linewidths=1.2,
+                    )
+            else:
+                axes.imshow(plane, cmap="inferno", alpha=0.55, vmin=low, vmax=high, extent=extent)
+            axes.set_title(f"{run.scenario}\n{field.label} {field.unit}".strip(), fontsize=7)
+            axes.set_xticks([])
+            axes.set_yticks([])
+    _lines(
+        figure,
+        y - 0.27 - (min(len(names), 3) - 1) * 0.28 - 0.02,
+        ["Colour scales are shared across scenarios; patient's right on the left."],
+        size=8,
+    )
+    pdf.savefig(figure)
+
+
 def _outcome_rows(twin: Twin, runs: list[Run]) -> list[list[str]]:
     baseline = next((r for r in runs if r.scenario == BASELINE), None)
     rows = []
@@ -172,11 +244,15 @@ def write_report(
         scenario_rows = [
             [
                 s.name,
-                ", ".join(
-                    f"{twin.parameter(k).label} = {v} {twin.parameter(k).unit}"
-                    for k, v in s.overrides.items()
-                )
-                or "personalised baseline",
+                textwrap.shorten(
+                    ", ".join(
+                        f"{twin.parameter(k).label} = {v} {twin.parameter(k).unit}".strip()
+                        for k, v in s.overrides.items()
+                    )
+                    or "personalised baseline",
+                    110,
+                    placeholder=" …",
+                ),
             ]
             for s in case.scenarios.get(twin.id, [])
         ] or [  # runs made without stored scenarios (e.g. by a script): their names only
@@ -185,6 +261,7 @@ def write_report(
         scenario_table = table_axes.table(
             cellText=scenario_rows,
             colLabels=["Scenario", "Changes"],
+            colWidths=[0.22, 0.78],
             loc="upper center",
             cellLoc="left",
         )
@@ -196,6 +273,7 @@ def write_report(
             outcome_table = outcome_axes.table(
                 cellText=_outcome_rows(twin, ok),
                 colLabels=["Outcome"] + [r.scenario for r in ok],
+                colWidths=[0.36] + [0.64 / len(ok)] * len(ok),
                 loc="upper center",
                 cellLoc="center",
             )
@@ -224,6 +302,8 @@ def write_report(
                 axes.legend(fontsize=7)
                 axes.grid(alpha=0.3)
             pdf.savefig(figure)
+
+        _spatial_page(pdf, case, ok)
 
         figure, y = _page("Model, provenance and limitations")
         y = _lines(

@@ -56,6 +56,17 @@ def field_to_mesh(field: Field) -> pv.DataSet:
     return grid
 
 
+def _shown(mesh: pv.DataSet) -> pv.DataSet:
+    """What to draw of a field: a 0/1 field (a zone) as its surface, other grids as three
+    orthogonal slices through their centre, meshes as they are."""
+    if not isinstance(mesh, pv.ImageData):
+        return mesh
+    values = np.asarray(mesh["values"])
+    if values.size and np.isin(values, (0.0, 1.0)).all() and values.any():
+        return mesh.contour([0.5], scalars="values")
+    return mesh.slice_orthogonal()
+
+
 class ComparisonView(QWidget):
     """Compares the runs of one twin's scenarios on the open case."""
 
@@ -214,7 +225,7 @@ class ComparisonView(QWidget):
             viewport.clear()
             for surface, color in self.anatomy:
                 viewport.add_mesh(surface, color=np.array(color) / 255, opacity=0.15)
-            shown = mesh.slice_orthogonal() if isinstance(mesh, pv.ImageData) else mesh
+            shown = _shown(mesh)
             viewport.add_mesh(
                 shown,
                 scalars="values",

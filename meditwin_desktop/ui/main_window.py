@@ -166,6 +166,9 @@ class MainWindow(QMainWindow):
         self.twin_panel.case_changed.connect(self.cases.changed)
         self.twin_panel.runs_changed.connect(self._runs_changed)
         self.twin_panel.runs_started.connect(lambda _: self.comparison_dock.show())
+        self.twin_panel.point_requested.connect(
+            lambda prefix: self.twin_panel.set_point(prefix, self.scene.cursor)
+        )
         self._labels_timer = QTimer(self, singleShot=True, interval=800)
         self._labels_timer.timeout.connect(self._labels_changed_for_case)
         self.scene.labels_changed.connect(self._labels_timer.start)

@@ -83,6 +83,7 @@ class TwinPanel(QWidget):
 
     runs_changed = Signal(str)  # twin id whose runs changed (for the comparison)
     runs_started = Signal(str)  # twin id whose scenarios were submitted
+    point_requested = Signal(str)  # a point parameter prefix ("target"): send the crosshair
     case_changed = Signal()  # scenarios edited (for autosave)
 
     def __init__(self, registry: Registry, runner: Runner, parent: QWidget | None = None) -> None:
@@ -150,6 +151,8 @@ class TwinPanel(QWidget):
             buttons.addWidget(button)
             self.buttons[text] = button
         layout.addLayout(buttons)
+        self.point_row = QHBoxLayout()  # "Target from crosshair"... for twins with points
+        layout.addLayout(self.point_row)
         self.scenarios = QTableWidget(0, 0, area)
         self.scenarios.setObjectName("scenario_table")
         self.scenarios.itemChanged.connect(self._cell_edited)
@@ -211,6 +214,7 @@ class TwinPanel(QWidget):
             self.case.scenarios.setdefault(twin.id, [Scenario(BASELINE)])
         self._fill_baseline()
         self._fill_scenarios()
+        self._fill_point_buttons()
         self.runs_changed.emit(twin.id if twin else "")
 
     def _fill_baseline(self) -> None:
@@ -230,6 +234,34 @@ class TwinPanel(QWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(parameter.help or text)
                 self.baseline_table.setItem(row, column, item)
+
+    def _fill_point_buttons(self) -> None:
+        while self.point_row.count():
+            self.point_row.takeAt(0).widget().deleteLater()
+        for prefix, label in point_parameters(self.twin):
+            button = QPushButton(f"{label} ← crosshair")
+            button.setObjectName(f"point_{prefix}")
+            button.setToolTip(
+                f"Set the selected scenario's {label.lower()} to the crosshair position "
+                "(click on a slice view to place the crosshair)"
+            )
+            button.clicked.connect(lambda _=False, p=prefix: self.point_requested.emit(p))
+            self.point_row.addWidget(button)
+
+    def set_point(self, prefix: str, lps) -> None:
+        """Write an LPS point (mm) into the selected scenario's `<prefix>_l/p/s_mm`."""
+        scenario = self._selected_scenario()
+        if scenario is None or scenario.name == BASELINE:
+            self._warn("Select a scenario other than the baseline (or add one) first.")
+            return
+        for axis, value in zip("lps", lps, strict=True):
+            name = f"{prefix}_{axis}_mm"
+            scenario.overrides[name] = round(float(self.twin.parameter(name).validate(value)), 1)
+        self._fill_scenarios()
+        self.status.setText(
+            f"{scenario.name}: {prefix} set to L {lps[0]:.1f}, P {lps[1]:.1f}, S {lps[2]:.1f} mm."
+        )
+        self.case_changed.emit()
 
     # -- scenarios ----------------------------------------------------------------------------
     def _scenario_list(self) -> list[Scenario]:
@@ -484,6 +516,16 @@ class TwinPanel(QWidget):
         box = QMessageBox(QMessageBox.Icon.Warning, "Scenario", text, parent=self)
         box.setObjectName("scenario_warning")
         box.open()
+
+
+def point_parameters(twin: Twin | None) -> list[tuple[str, str]]:
+    """(prefix, label) of the LPS points a twin takes as `<prefix>_l_mm/_p_mm/_s_mm`."""
+    names = {p.name for p in twin.parameters} if twin is not None else set()
+    return [
+        (name[: -len("_l_mm")], twin.parameter(name).label.rsplit(" ", 1)[0])
+        for name in sorted(names)
+        if name.endswith("_l_mm") and {name[:-5] + "_p_mm", name[:-5] + "_s_mm"} <= names
+    ]
 
 
 def _text(value: Any) -> str:

@@ -182,8 +182,14 @@ def test_ablation_volume_converges_with_the_grid(demo):
     assert fine["ablation_volume_ml"] == pytest.approx(coarse["ablation_volume_ml"], rel=0.05)
 
 
-def test_resection_flags_a_small_remnant(demo):
-    result = _run(demo, resection="remove right part", liver_condition="cirrhosis")
-    flr = result.outcomes["future_liver_remnant_pct"]
+def test_resection_alone_treats_the_tumour_and_flags_a_small_remnant(demo):
+    """A right-sided cut at the IVC (tumour 1 lies in the right liver) with the applicators
+    off: nothing ablated, the tumour counted as treated, the remnant checked against the
+    threshold for the chosen liver condition (Adams et al. 2013)."""
+    result = _run(demo, resection="remove right part", liver_condition="cirrhosis", ablation=False)
+    outcomes = result.outcomes
+    assert outcomes["ablation_volume_ml"] == 0.0 and outcomes["max_temperature_c"] == 37.0
+    assert outcomes["tumour_coverage_pct"] == 100.0
+    flr = outcomes["future_liver_remnant_pct"]
     assert 0.0 < flr < 100.0
     assert (flr < 40.0) == any("below 40%" in w for w in result.warnings)

@@ -194,6 +194,13 @@ TWIN = Twin(
             help="Arrhenius integral at which tissue counts as ablated; 4.6 = 99% cell death",
             source="Chang & Nguyen 2004",
         ),
+        Parameter(
+            "ablation",
+            "Ablate",
+            "",
+            True,
+            help="Switch the applicators off for a resection-only scenario",
+        ),
         Parameter("resection", "Resection", "", "none", choices=RESECTIONS),
         Parameter(
             "resection_l_mm",
@@ -256,7 +263,7 @@ TWIN = Twin(
         Outcome("ablation_volume_ml", "Ablation volume", "mL"),
         Outcome("long_axis_mm", "Long axis (along the applicator)", "mm"),
         Outcome("short_axis_mm", "Short axis", "mm"),
-        Outcome("tumour_coverage_pct", "Tumour coverage", "%", "higher"),
+        Outcome("tumour_coverage_pct", "Tumour treated (ablated or resected)", "%", "higher"),
         Outcome("coverage_5mm_pct", "Coverage with 5 mm margin", "%", "higher"),
         Outcome("coverage_10mm_pct", "Coverage with 10 mm margin", "%", "higher"),
         Outcome("minimal_margin_mm", "Minimal margin", "mm", "higher"),

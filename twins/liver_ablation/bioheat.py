@@ -139,6 +139,20 @@ def heat(
     return Heating(t, damage, cem, peak, np.array(times), np.array(curves), clamped)
 
 
+def no_heating(shape: tuple[int, int, int], probes: int, arterial_c: float = 37.0) -> Heating:
+    """The fields of a scenario without ablation (body temperature, no damage)."""
+    flat = np.full(shape, arterial_c)
+    return Heating(
+        flat,
+        np.zeros(shape),
+        np.zeros(shape),
+        flat.copy(),
+        np.zeros(1),
+        np.full((1, probes), arterial_c),
+        clamped=False,
+    )
+
+
 def arrhenius_constant(
     temperature_c: float, seconds: float, a: float = 7.39e39, ea: float = 2.577e5
 ) -> float:

@@ -90,19 +90,24 @@ def simulate(
         probes.append(
             ("nearest vessel wall", tuple(int(x) for x in np.argwhere(wall)[np.argmin(distance)]))
         )
-    heating = bioheat.heat(
-        tissue,
-        source,
-        spacing * 1e-3,
-        params["time_s"],
-        cool_down_s=params["cool_down_s"],
-        probes=tuple(p for _, p in probes),
-        progress=progress,
-        cancelled=cancelled,
-    )
+    if not params["ablation"]:
+        heating = bioheat.no_heating(codes.shape, len(probes))
+    else:
+        heating = bioheat.heat(
+            tissue,
+            source,
+            spacing * 1e-3,
+            params["time_s"],
+            cool_down_s=params["cool_down_s"],
+            probes=tuple(p for _, p in probes),
+            progress=progress,
+            cancelled=cancelled,
+        )
     if heating.clamped:
         warnings.append("Tissue reached 100 C near the antenna (vaporisation, not modelled).")
     zone = heating.damage >= params["damage_threshold"]
+    resected = resection_mask(grid.points().reshape(-1, 3), params).reshape(codes.shape)
+    treated = zone | (resected & ((codes == LIVER) | (codes >= TUMOUR)))  # ablated or removed
     voxel_ml = spacing**3 / 1000.0
     border = np.zeros(zone.shape, bool)
     border[[0, -1], :, :] = border[:, [0, -1], :] = border[:, :, [0, -1]] = True
@@ -112,7 +117,7 @@ def simulate(
         warnings.append("The target tumour extends beyond the simulated region.")
     liver_tissue = (codes == LIVER) | (codes >= TUMOUR)
     long_axis, short_axis = geometry.axes_lengths(zone, grid, axis, u, v)
-    ablated_liver_ml = float((zone & (codes == LIVER)).sum()) * voxel_ml
+    ablated_liver_ml = float((zone & (codes == LIVER) & ~resected).sum()) * voxel_ml
     flr, _ = future_liver_remnant(codes_full, affine, params, ablated_liver_ml)
     threshold = FLR_THRESHOLD_PCT[params["liver_condition"]]
     if flr < threshold:
@@ -124,17 +129,17 @@ def simulate(
         "ablation_volume_ml": float(zone.sum()) * voxel_ml,
         "long_axis_mm": long_axis,
         "short_axis_mm": short_axis,
-        "tumour_coverage_pct": geometry.coverage(zone, tumour),
+        "tumour_coverage_pct": geometry.coverage(treated, tumour),
         "coverage_5mm_pct": geometry.coverage(
-            zone, geometry.margin_region(tumour, liver_tissue, 5.0, spacing)
+            treated, geometry.margin_region(tumour, liver_tissue, 5.0, spacing)
         ),
         "coverage_10mm_pct": geometry.coverage(
-            zone, geometry.margin_region(tumour, liver_tissue, 10.0, spacing)
+            treated, geometry.margin_region(tumour, liver_tissue, 10.0, spacing)
         ),
-        "minimal_margin_mm": geometry.minimal_margin(zone, tumour, spacing),
+        "minimal_margin_mm": geometry.minimal_margin(treated, tumour, spacing),
         "vessel_wall_ablated_ml": float((zone & wall).sum()) * voxel_ml,
         "critical_ablated_ml": float((zone & (codes == OTHER)).sum()) * voxel_ml,
-        "future_liver_remnant_pct": flr,
+        "future_liver_remnant_pct": float(flr),
         "cem43_volume_ml": float((heating.cem43 >= CEM43_NECROSIS_MIN).sum()) * voxel_ml,
         "max_temperature_c": float(heating.peak.max()),
     }
