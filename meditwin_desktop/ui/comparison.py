@@ -56,13 +56,33 @@ def field_to_mesh(field: Field) -> pv.DataSet:
     return grid
 
 
+def _is_zone(mesh: pv.DataSet) -> bool:
+    """A 0/1 grid field (a zone rather than a quantity)."""
+    values = np.asarray(mesh["values"])
+    return isinstance(mesh, pv.ImageData) and bool(values.size) and np.isin(values, (0, 1)).all()
+
+
+def _anatomy_near(
+    surfaces: list[tuple[pv.PolyData, tuple[int, int, int]]], bounds: np.ndarray, margin_mm: float
+) -> list[tuple[pv.PolyData, tuple[int, int, int]]]:
+    """The parts of the anatomy's surfaces within `margin_mm` of a result's bounds."""
+    box = bounds + np.array([-1, 1, -1, 1, -1, 1]) * margin_mm
+    near = []
+    for surface, color in surfaces:
+        b = np.array(surface.bounds)
+        if (b[0::2] <= box[1::2]).all() and (b[1::2] >= box[0::2]).all():
+            clipped = surface.clip_box(box.tolist(), invert=False)
+            if clipped.n_points:
+                near.append((clipped.extract_surface(), color))
+    return near
+
+
 def _shown(mesh: pv.DataSet) -> pv.DataSet:
     """What to draw of a field: a 0/1 field (a zone) as its surface, other grids as three
     orthogonal slices through their centre, meshes as they are."""
     if not isinstance(mesh, pv.ImageData):
         return mesh
-    values = np.asarray(mesh["values"])
-    if values.size and np.isin(values, (0.0, 1.0)).all() and values.any():
+    if _is_zone(mesh):
         return mesh.contour([0.5], scalars="values")
     return mesh.slice_orthogonal()
 
@@ -221,28 +241,40 @@ class ComparisonView(QWidget):
         high = max(float(np.max(m["values"])) for m in meshes)
         self.color_range = (low, high if high > low else low + 1.0)
         unit = runs[0].result.fields[name].unit
+        bounds = np.array(meshes[0].bounds)
+        anatomy = _anatomy_near(self.anatomy, bounds, margin_mm=20.0)
         for viewport, run, mesh in zip(self.viewports, runs, meshes, strict=False):
             viewport.clear()
-            for surface, color in self.anatomy:
-                viewport.add_mesh(surface, color=np.array(color) / 255, opacity=0.15)
+            for surface, color in anatomy:
+                viewport.add_mesh(surface, color=np.array(color) / 255, opacity=0.25)
             shown = _shown(mesh)
-            viewport.add_mesh(
-                shown,
-                scalars="values",
-                clim=self.color_range,
-                cmap="inferno",
-                scalar_bar_args={"title": f"{name} [{unit}]"},
-            )
+            if shown.n_points == 0:
+                pass  # e.g. no ablation zone in this scenario
+            elif _is_zone(mesh):
+                viewport.add_mesh(shown, color="orange", opacity=0.55, smooth_shading=True)
+            else:
+                viewport.add_mesh(
+                    shown,
+                    scalars="values",
+                    clim=self.color_range,
+                    cmap="inferno",
+                    scalar_bar_args={"title": f"{name} [{unit}]"},
+                )
             viewport.add_text(run.scenario, font_size=10, color="white")
         first = self.viewports[0]
-        first.reset_camera()
+        first.reset_camera(bounds=bounds)
         for viewport in self.viewports[1 : len(runs)]:
             viewport.camera = first.camera  # one camera: rotate one, all follow
         for viewport in self.viewports[: len(runs)]:
             viewport.render()
         self.spatial_note.setText(
-            f"{len(runs)} scenario(s), shared camera and colour scale "
-            f"{self.color_range[0]:.3g} to {self.color_range[1]:.3g} {unit}."
+            f"{len(runs)} scenario(s), shared camera; "
+            + (
+                "orange: the zone's surface, over the anatomy within 2 cm."
+                if _is_zone(meshes[0])
+                else f"shared colour scale {self.color_range[0]:.3g} to "
+                f"{self.color_range[1]:.3g} {unit}."
+            )
         )
 
     def _ensure_viewports(self, count: int) -> None:

@@ -810,11 +810,13 @@ class MainWindow(QMainWindow):
         if case is None or twin is None:
             return
         labels = self.scene.labels
-        anatomy = [
+        anatomy = [  # the comparison keeps what lies near each result
             (mesh, labels.labels[v].color)
             for v, mesh in self._surfaces.items()
-            if labels is not None and v in labels.labels
-        ][:8]
+            if labels is not None
+            and v in labels.labels
+            and labels.labels[v].name.lower() not in ("body", "skin")
+        ]
         self.comparison.set_anatomy(anatomy)
         self.comparison.show_runs(twin, case)
         if case.runs.get(twin.id):

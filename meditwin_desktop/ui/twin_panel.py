@@ -184,7 +184,8 @@ class TwinPanel(QWidget):
         self.twins.blockSignals(False)
         if not self.registry.twins:
             self.status.setText("No twins are installed (see `meditwin twins`).")
-        self.select_twin(self.twin.id if self.twin else None)
+        ran = [t for t in (case.runs if case is not None else {}) if t in self.registry.twins]
+        self.select_twin(self.twin.id if self.twin else (ran[0] if ran else None))
 
     def select_twin(self, twin_id: str | None) -> None:
         """Select a twin by id (None: the first that fits)."""

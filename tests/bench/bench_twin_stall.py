@@ -43,6 +43,7 @@ def main() -> None:
         app.processEvents()
         time.sleep(0.001)
     panel = window.twin_panel
+    panel.select_twin("reference")
     work = float(os.environ.get("BENCH_WORK_SECONDS", "5"))
     panel.case.scenarios["reference"][0].overrides = {"work_seconds": work}
     for n in range(3):

@@ -27,6 +27,8 @@ def twin_window(qtbot, demo_patient, monkeypatch):
     qtbot.waitUntil(lambda: window.cases.case is not None and window.scene.labels is not None,
                     timeout=60_000)  # fmt: skip
     qtbot.waitUntil(lambda: window.twin_panel.twin is not None, timeout=10_000)
+    window.twin_panel.select_twin("reference")  # installed twins (liver_ablation) come first
+    assert window.twin_panel.twin.id == "reference"
     yield window
     window.close()
 
@@ -124,3 +126,21 @@ def test_a_saved_case_reopens_with_scenarios_and_results(twin_window, qtbot, tmp
     other.export_report(pdf, pseudonym="Patient A")
     qtbot.waitUntil(pdf.exists, timeout=60_000)
     other.close()
+
+
+def test_liver_ablation_fits_the_demo_and_takes_its_target_from_the_crosshair(twin_window):
+    panel, scene = twin_window.twin_panel, twin_window.scene
+    panel.select_twin("liver_ablation")
+    assert panel.twin.id == "liver_ablation"
+    sources = [
+        panel.baseline_table.item(r, 2).text() for r in range(panel.baseline_table.rowCount())
+    ]
+    assert any("centre of 'tumour 1'" in s for s in sources)
+    scenario = panel.add_scenario("second tumour")
+    panel.scenarios.selectRow(_rows(panel.scenarios).index("second tumour"))
+    second = scene.labels.volume.array == scene.labels.by_name("tumour 2").value
+    k, j, i = np.argwhere(second).mean(axis=0)
+    scene.set_cursor(scene.labels.volume.index_to_lps(np.array([i, j, k])))
+    panel.findChild(type(panel.buttons["Add"]), "point_target").click()
+    assert scenario.overrides["target_l_mm"] == pytest.approx(scene.cursor[0], abs=0.05)
+    assert scenario.overrides["target_s_mm"] == pytest.approx(scene.cursor[2], abs=0.05)
