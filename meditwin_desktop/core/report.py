@@ -22,7 +22,7 @@ from meditwin_desktop.core.case import Case, Run, now
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.imaging.slicing import AXIAL, CORONAL, SAGITTAL, slice_through
 from meditwin_desktop.core.scenarios import BASELINE
-from meditwin_desktop.core.twin import Twin
+from meditwin_desktop.core.twin import Twin, format_value
 
 STATEMENT = (
     "This report supports, and does not replace, the clinical decision of the "
@@ -178,6 +178,11 @@ def _spatial_page(pdf: PdfPages, case: Case, runs: list[Run]) -> None:
     pdf.savefig(figure)
 
 
+def _change(twin: Twin, name: str, value) -> str:
+    parameter = twin.parameter(name)
+    return f"{parameter.label} = {format_value(value)} {parameter.unit}".strip()
+
+
 def _outcome_rows(twin: Twin, runs: list[Run]) -> list[list[str]]:
     baseline = next((r for r in runs if r.scenario == BASELINE), None)
     rows = []
@@ -245,10 +250,7 @@ def write_report(
             [
                 s.name,
                 textwrap.shorten(
-                    ", ".join(
-                        f"{twin.parameter(k).label} = {v} {twin.parameter(k).unit}".strip()
-                        for k, v in s.overrides.items()
-                    )
+                    ", ".join(_change(twin, k, v) for k, v in s.overrides.items())
                     or "personalised baseline",
                     110,
                     placeholder=" …",

@@ -51,6 +51,7 @@ def submit_scenarios(
     digest = input_hash(inputs)
     user = _user()
     handles = []
+    order = {s.name: n for n, s in enumerate(scenarios)}  # runs are kept in scenario order
     for scenario, params in validated:
 
         def finished(handle: RunHandle, scenario=scenario, params=params) -> None:
@@ -62,8 +63,8 @@ def submit_scenarios(
                 result=handle.result,
             )  # fmt: skip
             case.runs.setdefault(twin.id, [])
-            case.runs[twin.id] = [r for r in case.runs[twin.id] if r.scenario != scenario.name]
-            case.runs[twin.id].append(run)
+            others = [r for r in case.runs[twin.id] if r.scenario != scenario.name]
+            case.runs[twin.id] = sorted([*others, run], key=lambda r: order.get(r.scenario, 1e9))
             if on_done is not None:
                 on_done(handle, run)
 

@@ -38,22 +38,38 @@ class Parameter:
     name: str
     label: str
     unit: str
-    default: float | str | bool
+    default: float | str | bool | tuple[float, ...]
     minimum: float | None = None
     maximum: float | None = None
     help: str = ""
     source: str = ""  # paper, year, table (or "clinical convention")
     choices: tuple[str, ...] = ()  # for categorical parameters (e.g. shunt type)
+    size: int = 1  # > 1: a vector of numbers (e.g. a point, 3 numbers in LPS mm)
 
     @property
     def kind(self) -> str:
-        """'choice', 'flag' or 'number'."""
+        """'choice', 'flag', 'vector' or 'number'."""
         if self.choices:
             return "choice"
+        if self.size > 1:
+            return "vector"
         return "flag" if isinstance(self.default, bool) else "number"
 
-    def validate(self, value: Any) -> float | str | bool:
+    def validate(self, value: Any) -> float | str | bool | tuple[float, ...]:
         """The value as the model takes it; TwinInputError with a clinician-readable reason."""
+        if self.kind == "vector":
+            items = value.replace(",", " ").split() if isinstance(value, str) else value
+            try:
+                items = list(items)
+            except TypeError:
+                items = [items]
+            if len(items) != self.size:
+                raise TwinInputError(
+                    f"{self.label}: give {self.size} numbers ({self.unit}), e.g. "
+                    f"'{format_value(self.default)}'; got '{format_value(value)}'."
+                )
+            number = Parameter(self.name, self.label, self.unit, 0.0, self.minimum, self.maximum)
+            return tuple(float(number.validate(item)) for item in items)
         if self.kind == "choice":
             text = str(value)
             if text not in self.choices:
@@ -87,6 +103,15 @@ class Parameter:
 
 def _fmt(value: float) -> str:
     return f"{value:g}"
+
+
+def format_value(value: Any) -> str:
+    """A parameter value as people read and type it (vectors as 'a, b, c')."""
+    if isinstance(value, (tuple, list, np.ndarray)):
+        return ", ".join(format_value(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -233,7 +258,7 @@ class Twin:
             "parameters": [
                 {"name": p.name, "label": p.label, "unit": p.unit, "default": p.default,
                  "min": p.minimum, "max": p.maximum, "choices": list(p.choices),
-                 "help": p.help, "source": p.source}
+                 "help": p.help, "source": p.source, "size": p.size}
                 for p in self.parameters
             ],
             "outcomes": [

@@ -38,7 +38,7 @@ from meditwin_desktop.core.errors import MeditwinError
 from meditwin_desktop.core.registry import Registry
 from meditwin_desktop.core.runner import RunHandle, Runner
 from meditwin_desktop.core.scenarios import BASELINE, baseline_of, parameters, submit_scenarios
-from meditwin_desktop.core.twin import Personalized, Scenario, Twin
+from meditwin_desktop.core.twin import Personalized, Scenario, Twin, format_value
 
 _TWIN_ROLE = Qt.ItemDataRole.UserRole
 
@@ -241,7 +241,7 @@ class TwinPanel(QWidget):
             self.point_row.takeAt(0).widget().deleteLater()
         for prefix, label in point_parameters(self.twin):
             button = QPushButton(f"{label} ← crosshair")
-            button.setObjectName(f"point_{prefix}")
+            button.setObjectName(f"point_{prefix.removesuffix('_lps_mm')}")
             button.setToolTip(
                 f"Set the selected scenario's {label.lower()} to the crosshair position "
                 "(click on a slice view to place the crosshair)"
@@ -249,18 +249,23 @@ class TwinPanel(QWidget):
             button.clicked.connect(lambda _=False, p=prefix: self.point_requested.emit(p))
             self.point_row.addWidget(button)
 
-    def set_point(self, prefix: str, lps) -> None:
-        """Write an LPS point (mm) into the selected scenario's `<prefix>_l/p/s_mm`."""
+    def set_point(self, name: str, lps) -> None:
+        """Write an LPS point (mm) into the selected scenario's parameter `name`."""
         scenario = self._selected_scenario()
         if scenario is None or scenario.name == BASELINE:
             self._warn("Select a scenario other than the baseline (or add one) first.")
             return
-        for axis, value in zip("lps", lps, strict=True):
-            name = f"{prefix}_{axis}_mm"
-            scenario.overrides[name] = round(float(self.twin.parameter(name).validate(value)), 1)
+        parameter = self.twin.parameter(name)
+        try:
+            point = parameter.validate([round(float(v), 1) for v in lps])
+        except MeditwinError as error:
+            self._warn(str(error))
+            return
+        scenario.overrides[name] = point
         self._fill_scenarios()
         self.status.setText(
-            f"{scenario.name}: {prefix} set to L {lps[0]:.1f}, P {lps[1]:.1f}, S {lps[2]:.1f} mm."
+            f"{scenario.name}: {parameter.label} set to L {point[0]:.1f}, P {point[1]:.1f}, "
+            f"S {point[2]:.1f} mm."
         )
         self.case_changed.emit()
 
@@ -520,16 +525,10 @@ class TwinPanel(QWidget):
 
 
 def point_parameters(twin: Twin | None) -> list[tuple[str, str]]:
-    """(prefix, label) of the LPS points a twin takes as `<prefix>_l_mm/_p_mm/_s_mm`."""
-    names = {p.name for p in twin.parameters} if twin is not None else set()
-    return [
-        (name[: -len("_l_mm")], twin.parameter(name).label.rsplit(" ", 1)[0])
-        for name in sorted(names)
-        if name.endswith("_l_mm") and {name[:-5] + "_p_mm", name[:-5] + "_s_mm"} <= names
-    ]
+    """(name, label) of the LPS points a twin takes (3-number parameters named *_lps_mm)."""
+    parameters = twin.parameters if twin is not None else ()
+    return [(p.name, p.label) for p in parameters if p.size == 3 and p.name.endswith("_lps_mm")]
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+    return format_value(value)

@@ -142,5 +142,4 @@ def test_liver_ablation_fits_the_demo_and_takes_its_target_from_the_crosshair(tw
     k, j, i = np.argwhere(second).mean(axis=0)
     scene.set_cursor(scene.labels.volume.index_to_lps(np.array([i, j, k])))
     panel.findChild(type(panel.buttons["Add"]), "point_target").click()
-    assert scenario.overrides["target_l_mm"] == pytest.approx(scene.cursor[0], abs=0.05)
-    assert scenario.overrides["target_s_mm"] == pytest.approx(scene.cursor[2], abs=0.05)
+    assert scenario.overrides["target_lps_mm"] == pytest.approx(tuple(scene.cursor), abs=0.05)

@@ -34,7 +34,7 @@ def test_twins_json_lists_parameters_outcomes_and_broken_plugins():
     )
     assert result.returncode == 0, result.stderr
     listing = json.loads(result.stdout)
-    [twin] = listing["twins"]
+    [twin] = [t for t in listing["twins"] if t["id"] == "reference"]  # installed twins too
     rate = next(p for p in twin["parameters"] if p["name"] == "rate")
     assert (rate["unit"], rate["min"], rate["max"], rate["default"]) == ("1/h", 0.01, 10.0, 0.5)
     assert {o["name"]: o["unit"] for o in twin["outcomes"]} == {"final": "mL", "auc": "mL h"}
@@ -114,7 +114,8 @@ def test_run_on_a_stored_case_then_report(tmp_path, demo_patient):
         "does not replace",
         "Amount at the end",
         "version 1.0",
+        "Spatial results",
     ):
         assert expected in text, expected
     assert case.name not in text  # the pseudonym replaced the patient's name
-    assert len(PdfReader(pdf).pages) == 4
+    assert len(PdfReader(pdf).pages) == 5  # case, outcomes, curves, spatial, provenance

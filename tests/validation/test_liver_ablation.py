@@ -29,8 +29,8 @@ def _uniform(n: int, perfusion: float) -> bioheat.Tissue:
 
 def test_steady_point_source_matches_the_pennes_greens_function():
     """Pennes 1948, infinite medium, point source P: dT(r) = P exp(-r / L) / (4 pi k r),
-    L = sqrt(k / (w rho_b c_b)) (about 4.4 mm here). Tolerance 5% at 4-5 mm, 2.5% at
-    6-10 mm (the 7-point lattice differs from the continuum near the source)."""
+    L = sqrt(k / (w rho_b c_b)) (about 4.4 mm here). Tolerance 2% from 7 to 12 mm (closer
+    in, the 7-point lattice differs from the continuum near a one-voxel source)."""
     n, h, power = 41, 1e-3, 0.1
     source = np.zeros((n, n, n))
     c = n // 2
@@ -39,11 +39,10 @@ def test_steady_point_source_matches_the_pennes_greens_function():
         _uniform(n, PERFUSION), source, h, 1500.0, perfusion_stops_at=math.inf, cap_c=1e9
     )  # linear Pennes: perfusion never stops, no vaporisation cap
     length = math.sqrt(K / PERFUSION)
-    for r in range(4, 11):
+    for r in range(7, 13):  # measured: +4.1% at 4 mm, +2.1% at 6, +1.4% at 8, +0.9% at 10
         analytic = power * math.exp(-r * h / length) / (4 * math.pi * K * r * h)
-        tolerance = 0.05 if r < 6 else 0.025  # measured: +4.1% at 4 mm, +2.1% at 6, +0.9% at 10
         for value in (result.temperature[c, c, c + r], result.temperature[c + r, c, c]):
-            assert value - 37.0 == pytest.approx(analytic, rel=tolerance), r
+            assert value - 37.0 == pytest.approx(analytic, rel=0.02), r
 
 
 def test_energy_is_conserved_without_perfusion():
@@ -133,13 +132,10 @@ def _run(demo, **overrides):
 
 def test_personalised_to_the_largest_tumour_with_provenance(demo):
     case, baseline, _ = demo
-    provenance = TWIN.personalize(case)["target_l_mm"].provenance
+    provenance = TWIN.personalize(case)["target_lps_mm"].provenance
     assert "'tumour 1'" in provenance and "mL" in provenance and "'tumour 2'" in provenance
-    ijk = np.rint(
-        case.labels.volume.lps_to_index(
-            np.array([baseline["target_l_mm"], baseline["target_p_mm"], baseline["target_s_mm"]])
-        )
-    ).astype(int)
+    ijk = np.rint(case.labels.volume.lps_to_index(np.array(baseline["target_lps_mm"])))
+    ijk = ijk.astype(int)
     value = case.labels.volume.array[ijk[2], ijk[1], ijk[0]]
     assert case.labels.labels[int(value)].name == "tumour 1"
 
@@ -161,7 +157,7 @@ def test_demo_ablation_covers_the_tumour_and_grows_with_power_and_without_vessel
     """Physics sanity on the demo patient: the baseline (60 W, 8 min) covers tumour 1; more
     power gives a larger zone; without the vessels' heat sink the zone is larger."""
     base = _run(demo)
-    assert base.outcomes["tumour_coverage_pct"] == 100.0
+    assert base.outcomes["tumor_coverage_pct"] == 100.0
     assert 20.0 < base.outcomes["ablation_volume_ml"] < 100.0
     assert {"tumour_centre", "tumour_edge", "nearest_vessel_wall"} <= set(base.series)
     assert base.fields["ablation_zone"].values.shape == (41, 41, 41)
@@ -189,7 +185,77 @@ def test_resection_alone_treats_the_tumour_and_flags_a_small_remnant(demo):
     result = _run(demo, resection="remove right part", liver_condition="cirrhosis", ablation=False)
     outcomes = result.outcomes
     assert outcomes["ablation_volume_ml"] == 0.0 and outcomes["max_temperature_c"] == 37.0
-    assert outcomes["tumour_coverage_pct"] == 100.0
-    flr = outcomes["future_liver_remnant_pct"]
+    assert outcomes["tumor_coverage_pct"] == 100.0
+    flr = outcomes["flr_pct"]
     assert 0.0 < flr < 100.0
     assert (flr < 40.0) == any("below 40%" in w for w in result.warnings)
+
+
+def _block(vessel_offset_mm: float | None) -> dict:
+    """Liver cube (1 mm voxels, LPS = index) with an optional 6 mm vessel along S."""
+    n = 121
+    codes = np.full((n, n, n), LIVER, dtype=np.uint8)
+    if vessel_offset_mm is not None:
+        _, j, i = np.indices((1, n, n))
+        centre = n // 2
+        inside = (i[0] - centre - vessel_offset_mm) ** 2 + (j[0] - centre) ** 2 <= 3.0**2
+        codes[:, inside] = VESSEL
+    return {"codes": codes, "affine": np.eye(4)}
+
+
+def _extent_along_l(result, centre: float = 60.0) -> tuple[float, float]:
+    """How far the zone reaches from the target towards +L and -L (mm)."""
+    field = result.fields["ablation_zone"]
+    zone = field.values > 0.5
+    k, j, i = (s // 2 for s in zone.shape)
+    row = np.nonzero(zone[k, j, :])[0]
+    spacing = field.affine[0, 0]
+    return (row.max() - i) * spacing, (i - row.min()) * spacing
+
+
+def test_a_vessel_beside_the_antenna_shrinks_the_zone_on_its_side():
+    """Heat sink (e.g. Lu et al. 2002, vessels >= 3 mm shrink RF/MW zones on their side):
+    a 6 mm vessel 12 mm from the antenna cuts the zone's reach on its side by at least
+    4 mm, while the zone stays symmetric (to one voxel) without it."""
+    overrides = {
+        "target_lps_mm": (60, 60, 60),
+        "entry_lps_mm": (60, 60, -20),
+        "grid_mm": 1.5,
+        "power_w": 60.0,
+        "time_s": 480.0,
+    }
+    params = TWIN.parameters_for({}, overrides)
+    plain = simulate(params, _block(None), lambda f, m: None, lambda: False)
+    towards, away = _extent_along_l(plain)
+    assert towards == pytest.approx(away, abs=1.5)
+    sink = simulate(params, _block(12.0), lambda f, m: None, lambda: False)
+    towards_vessel, away_from_vessel = _extent_along_l(sink)
+    print(
+        f"zone reach without vessel {towards:.1f}/{away:.1f} mm; with vessel "
+        f"{towards_vessel:.1f} (vessel side) / {away_from_vessel:.1f} mm"
+    )
+    assert towards_vessel <= 12.0 - 3.0  # stops at the vessel wall
+    assert away_from_vessel - towards_vessel >= 4.0
+
+
+def test_standard_microwave_ablation_size_is_in_the_published_clinical_range():
+    """Amabile C et al., Int J Hyperthermia 2017 ("Microwave ablation of primary and
+    secondary liver tumours: ex vivo, in vivo, and clinical characterisation"): 2.45 GHz,
+    60 W for 10 min in patients, ablation diameter 4.1 +/- 0.6 cm for metastases.
+    Tolerance: the published mean +/- 2 SD (2.9 to 5.3 cm) for the short axis, in perfused
+    liver without large vessels, with the default absorbed fraction (0.7)."""
+    overrides = {
+        "target_lps_mm": (60, 60, 60),
+        "entry_lps_mm": (60, 60, -20),
+        "grid_mm": 1.5,
+        "power_w": 60.0,
+        "time_s": 600.0,
+    }
+    params = TWIN.parameters_for({}, overrides)
+    result = simulate(params, _block(None), lambda f, m: None, lambda: False)
+    short = result.outcomes["ablation_short_axis_mm"]
+    print(
+        f"60 W, 10 min: short axis {short:.1f} mm, long axis "
+        f"{result.outcomes['ablation_long_axis_mm']:.1f} mm"
+    )
+    assert 29.0 <= short <= 53.0

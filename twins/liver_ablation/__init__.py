@@ -12,6 +12,7 @@ from .model import FLR_THRESHOLD_PCT, simulate
 from .tissue import TUMOUR, classify
 
 ENTRY_DISTANCE_MM = 80.0  # default entry: this far from the target, from the patient's right
+MODALITIES = ("microwave", "rf")
 RESECTIONS = ("none", "remove right part", "remove left part")
 
 
@@ -48,16 +49,14 @@ def personalize(case) -> dict[str, Personalized]:
     where = f"centre of '{name}' ({volume:.1f} mL, the largest tumour)" + (
         f"; other tumours: {others}" if others else ""
     )
-    values = {
-        f"target_{axis}_mm": Personalized(round(float(centre[n]), 1), where)
-        for n, axis in enumerate("lps")
-    }
     entry = centre - np.array([ENTRY_DISTANCE_MM, 0.0, 0.0])
-    for n, axis in enumerate("lps"):
-        values[f"entry_{axis}_mm"] = Personalized(
-            round(float(entry[n]), 1),
+    values = {
+        "target_lps_mm": Personalized(tuple(round(float(x), 1) for x in centre), where),
+        "entry_lps_mm": Personalized(
+            tuple(round(float(x), 1) for x in entry),
             f"{ENTRY_DISTANCE_MM:.0f} mm to the patient's right of the target",
-        )
+        ),
+    }
     labels = case.labels
     try:
         ivc = labels.mask("inferior vena cava")
@@ -88,21 +87,18 @@ def prepare(case) -> dict[str, Any]:
     }
 
 
-def _point_parameters(name: str, label: str) -> tuple[Parameter, ...]:
-    return tuple(
-        Parameter(
-            f"{name}_{axis}_mm",
-            f"{label} {axis.upper()}",
-            "mm",
-            0.0,
-            -1000.0,
-            1000.0,
-            help=f"{label}: LPS coordinate ({word}); pick it with 'Set from crosshair'",
-            source="case",
-        )
-        for axis, word in zip(
-            "lps", ("to the patient's left", "posterior", "superior"), strict=True
-        )
+def _point_parameter(name: str, label: str, what: str) -> Parameter:
+    return Parameter(
+        f"{name}_lps_mm",
+        label,
+        "mm",
+        (0.0, 0.0, 0.0),
+        -1000.0,
+        1000.0,
+        help=f"{what}: L, P, S in mm (patient coordinates); or click a view, then "
+        f"'{label} ← crosshair'",
+        source="case",
+        size=3,
     )
 
 
@@ -122,10 +118,19 @@ TWIN = Twin(
         "IT'IS Foundation tissue properties database v4.1, 2022",
         "Gabriel S et al. Phys Med Biol 1996;41:2271 (liver dielectric properties)",
         "Adams RB et al. HPB 2013;15:91-103 (future liver remnant thresholds)",
+        "Amabile C et al. Int J Hyperthermia 2017 (clinical microwave zones; validation)",
     ),
     parameters=(
-        *_point_parameters("target", "Target"),
-        *_point_parameters("entry", "Entry"),
+        _point_parameter("target", "Target", "Centre of the ablation (the antennas' midpoint)"),
+        _point_parameter("entry", "Entry", "A point on the applicator's path outside the target"),
+        Parameter(
+            "modality",
+            "Modality",
+            "",
+            "microwave",
+            choices=MODALITIES,
+            help="microwave (2.45 GHz antenna) or rf (radiofrequency needle electrode)",
+        ),
         Parameter(
             "power_w",
             "Power per applicator",
@@ -146,7 +151,7 @@ TWIN = Twin(
             source="typical 2.45 GHz protocols (2-10 min)",
         ),
         Parameter(
-            "applicators",
+            "n_applicators",
             "Applicators",
             "",
             1.0,
@@ -261,15 +266,15 @@ TWIN = Twin(
     ),
     outcomes=(
         Outcome("ablation_volume_ml", "Ablation volume", "mL"),
-        Outcome("long_axis_mm", "Long axis (along the applicator)", "mm"),
-        Outcome("short_axis_mm", "Short axis", "mm"),
-        Outcome("tumour_coverage_pct", "Tumour treated (ablated or resected)", "%", "higher"),
+        Outcome("ablation_long_axis_mm", "Long axis (along the applicator)", "mm"),
+        Outcome("ablation_short_axis_mm", "Short axis", "mm"),
+        Outcome("tumor_coverage_pct", "Tumour treated (ablated or resected)", "%", "higher"),
         Outcome("coverage_5mm_pct", "Coverage with 5 mm margin", "%", "higher"),
         Outcome("coverage_10mm_pct", "Coverage with 10 mm margin", "%", "higher"),
-        Outcome("minimal_margin_mm", "Minimal margin", "mm", "higher"),
+        Outcome("min_margin_mm", "Minimal margin", "mm", "higher"),
         Outcome("vessel_wall_ablated_ml", "Vessel wall in the zone", "mL", "lower"),
         Outcome("critical_ablated_ml", "Tissue outside the liver in the zone", "mL", "lower"),
-        Outcome("future_liver_remnant_pct", "Future liver remnant", "%", "higher"),
+        Outcome("flr_pct", "Future liver remnant", "%", "higher"),
         Outcome("cem43_volume_ml", "Volume with CEM43 >= 240 min", "mL"),
         Outcome("max_temperature_c", "Highest temperature", "°C"),
     ),
@@ -287,5 +292,7 @@ TWIN = Twin(
         "which stops in coagulated tissue. Vaporisation above 100 C is not modelled.",
         "Tissue properties are population values, not measured in this patient.",
         "The resection is a plane; the future liver remnant ignores segmental anatomy.",
+        "Radiofrequency: 1/r^2 heating without impedance roll-off or electrode cooling; "
+        "its zone sizes are not validated.",
     ),
 )

@@ -110,6 +110,29 @@ def microwave_source(
     return total
 
 
+def rf_source(
+    grid: Grid, centres: list[np.ndarray], axis: np.ndarray, power_w: float, exposed_mm: float
+) -> np.ndarray:
+    """Absorbed power density (W/m^3) of parallel radiofrequency needle electrodes.
+
+    Around a long electrode the current density falls as 1/r, so Joule heating as 1/r^2
+    (quasi-static, uniform conductivity), over the exposed tip (`exposed_mm`, with
+    rounded ends), normalised to deposit `power_w` per electrode.
+    """
+    points = grid.points()
+    voxel_m3 = (grid.spacing * 1e-3) ** 3
+    total = np.zeros(grid.shape)
+    for centre in centres:
+        offset = points - centre
+        along = offset @ axis
+        radial = np.linalg.norm(offset - along[..., None] * axis, axis=-1)
+        beyond = np.maximum(np.abs(along) - exposed_mm / 2, 0.0)  # past the tip's ends
+        distance = np.sqrt(radial**2 + beyond**2)
+        shape = 1.0 / np.maximum(distance, CORE_RADIUS_MM) ** 2
+        total += power_w * shape / (shape.sum() * voxel_m3)
+    return total
+
+
 def axes_lengths(
     zone: np.ndarray, grid: Grid, axis: np.ndarray, u: np.ndarray, v: np.ndarray
 ) -> tuple[float, float]:

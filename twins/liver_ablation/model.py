@@ -22,7 +22,7 @@ CEM43_NECROSIS_MIN = 240.0  # liver: Dewhirst et al. 2003 (Int J Hyperthermia 19
 
 
 def _point(params: Mapping[str, Any], name: str) -> np.ndarray:
-    return np.array([params[f"{name}_l_mm"], params[f"{name}_p_mm"], params[f"{name}_s_mm"]])
+    return np.array(params[f"{name}_lps_mm"], dtype=float)
 
 
 def resection_mask(points: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
@@ -63,9 +63,10 @@ def simulate(
     grid = geometry.grid_around(target, params["region_mm"], spacing)
     codes = geometry.resample_codes(codes_full, affine, grid)
     axis, u, v = geometry.applicator_axes(target, entry)
-    count = int(params["applicators"])
+    count = int(params["n_applicators"])
     centres = geometry.applicator_centres(target, u, v, count, params["applicator_spacing_mm"])
-    source = geometry.microwave_source(
+    make_source = geometry.rf_source if params["modality"] == "rf" else geometry.microwave_source
+    source = make_source(
         grid,
         centres,
         axis,
@@ -127,29 +128,29 @@ def simulate(
         )
     outcomes = {
         "ablation_volume_ml": float(zone.sum()) * voxel_ml,
-        "long_axis_mm": long_axis,
-        "short_axis_mm": short_axis,
-        "tumour_coverage_pct": geometry.coverage(treated, tumour),
+        "ablation_long_axis_mm": long_axis,
+        "ablation_short_axis_mm": short_axis,
+        "tumor_coverage_pct": geometry.coverage(treated, tumour),
         "coverage_5mm_pct": geometry.coverage(
             treated, geometry.margin_region(tumour, liver_tissue, 5.0, spacing)
         ),
         "coverage_10mm_pct": geometry.coverage(
             treated, geometry.margin_region(tumour, liver_tissue, 10.0, spacing)
         ),
-        "minimal_margin_mm": geometry.minimal_margin(treated, tumour, spacing),
+        "min_margin_mm": geometry.minimal_margin(treated, tumour, spacing),
         "vessel_wall_ablated_ml": float((zone & wall).sum()) * voxel_ml,
         "critical_ablated_ml": float((zone & (codes == OTHER)).sum()) * voxel_ml,
-        "future_liver_remnant_pct": float(flr),
+        "flr_pct": float(flr),
         "cem43_volume_ml": float((heating.cem43 >= CEM43_NECROSIS_MIN).sum()) * voxel_ml,
         "max_temperature_c": float(heating.peak.max()),
     }
     if not tumour.any():
         warnings.append("No tumour near the target: coverage and margins are not defined.")
         for name in (
-            "tumour_coverage_pct",
+            "tumor_coverage_pct",
             "coverage_5mm_pct",
             "coverage_10mm_pct",
-            "minimal_margin_mm",
+            "min_margin_mm",
         ):
             outcomes[name] = 0.0
     series = {
