@@ -213,7 +213,8 @@ class ComparisonView(QWidget):
             if series is not None:
                 axes.plot(series.time, series.values, label=run.scenario, linewidth=1.8)
                 axes.set_xlabel(f"time [{series.time_unit}]", color="#dddddd")
-                axes.set_ylabel(f"{series.label} [{series.unit}]", color="#dddddd")
+                axes.set_ylabel(series.unit, color="#dddddd")
+                axes.set_title(series.label, color="#dddddd", fontsize=10)
                 plotted = True
         if plotted:
             axes.legend(facecolor="#2b2d30", labelcolor="#dddddd")
