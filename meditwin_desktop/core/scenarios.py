@@ -43,9 +43,13 @@ def submit_scenarios(
     *,
     on_progress: Callable[[RunHandle], None] | None = None,
     on_done: Callable[[RunHandle, Run], None] | None = None,
+    baseline: dict[str, Personalized] | None = None,
 ) -> list[RunHandle]:
-    """Validate every scenario first (nothing starts if one is wrong), then submit them all."""
-    baseline = baseline_of(twin, case)
+    """Validate every scenario first (nothing starts if one is wrong), then submit them all.
+
+    `baseline`: the personalised baseline when the caller has it already (the twin panel).
+    """
+    baseline = baseline_of(twin, case) if baseline is None else baseline
     validated = [(s, parameters(twin, baseline, s)) for s in scenarios]
     inputs = twin.prepare(case)
     digest = input_hash(inputs)

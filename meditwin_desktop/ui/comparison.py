@@ -56,6 +56,14 @@ def field_to_mesh(field: Field) -> pv.DataSet:
     return grid
 
 
+def _refill(combo: QComboBox, names: set[str]) -> None:
+    """Replace a combo box's items without signalling each change."""
+    combo.blockSignals(True)
+    combo.clear()
+    combo.addItems(sorted(names))
+    combo.blockSignals(False)
+
+
 def _is_zone(mesh: pv.DataSet) -> bool:
     """A 0/1 grid field (a zone rather than a quantity)."""
     values = np.asarray(mesh["values"])
@@ -148,17 +156,9 @@ class ComparisonView(QWidget):
             key=lambda r: order.index(r.scenario) if r.scenario in order else 99,
         )
         self._fill_table()
-        names = sorted({n for r in self.runs if r.result for n in r.result.series})
-        self.series_choice.blockSignals(True)
-        self.series_choice.clear()
-        self.series_choice.addItems(names)
-        self.series_choice.blockSignals(False)
+        _refill(self.series_choice, {n for r in self.runs if r.result for n in r.result.series})
         self._plot()
-        fields = sorted({n for r in self.runs if r.result for n in r.result.fields})
-        self.field_choice.blockSignals(True)
-        self.field_choice.clear()
-        self.field_choice.addItems(fields)
-        self.field_choice.blockSignals(False)
+        _refill(self.field_choice, {n for r in self.runs if r.result for n in r.result.fields})
         self._refresh_spatial()
 
     def _fill_table(self) -> None:

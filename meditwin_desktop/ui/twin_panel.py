@@ -459,6 +459,7 @@ class TwinPanel(QWidget):
                 self.runner,
                 on_progress=self._bridge.progressed.emit,
                 on_done=lambda handle, run: self._bridge.finished.emit(handle, run),
+                baseline=self.baseline or None,  # {} when personalising failed: say why again
             )
         except MeditwinError as error:
             self._warn(str(error))

@@ -203,6 +203,18 @@ def _block(vessel_offset_mm: float | None) -> dict:
     return {"codes": codes, "affine": np.eye(4)}
 
 
+def _block_params(time_s: float) -> dict:
+    """One 60 W antenna along S through the centre of `_block`, on a 1.5 mm grid."""
+    overrides = {
+        "target_lps_mm": (60, 60, 60),
+        "entry_lps_mm": (60, 60, -20),
+        "grid_mm": 1.5,
+        "power_w": 60.0,
+        "time_s": time_s,
+    }
+    return TWIN.parameters_for({}, overrides)
+
+
 def _extent_along_l(result, centre: float = 60.0) -> tuple[float, float]:
     """How far the zone reaches from the target towards +L and -L (mm)."""
     field = result.fields["ablation_zone"]
@@ -214,17 +226,10 @@ def _extent_along_l(result, centre: float = 60.0) -> tuple[float, float]:
 
 
 def test_a_vessel_beside_the_antenna_shrinks_the_zone_on_its_side():
-    """Heat sink (e.g. Lu et al. 2002, vessels >= 3 mm shrink RF/MW zones on their side):
+    """Heat sink (large vessels shrink thermal ablation zones on their side):
     a 6 mm vessel 12 mm from the antenna cuts the zone's reach on its side by at least
     4 mm, while the zone stays symmetric (to one voxel) without it."""
-    overrides = {
-        "target_lps_mm": (60, 60, 60),
-        "entry_lps_mm": (60, 60, -20),
-        "grid_mm": 1.5,
-        "power_w": 60.0,
-        "time_s": 480.0,
-    }
-    params = TWIN.parameters_for({}, overrides)
+    params = _block_params(time_s=480.0)
     plain = simulate(params, _block(None), lambda f, m: None, lambda: False)
     towards, away = _extent_along_l(plain)
     assert towards == pytest.approx(away, abs=1.5)
@@ -244,14 +249,7 @@ def test_standard_microwave_ablation_size_is_in_the_published_clinical_range():
     60 W for 10 min in patients, ablation diameter 4.1 +/- 0.6 cm for metastases.
     Tolerance: the published mean +/- 2 SD (2.9 to 5.3 cm) for the short axis, in perfused
     liver without large vessels, with the default absorbed fraction (0.7)."""
-    overrides = {
-        "target_lps_mm": (60, 60, 60),
-        "entry_lps_mm": (60, 60, -20),
-        "grid_mm": 1.5,
-        "power_w": 60.0,
-        "time_s": 600.0,
-    }
-    params = TWIN.parameters_for({}, overrides)
+    params = _block_params(time_s=600.0)
     result = simulate(params, _block(None), lambda f, m: None, lambda: False)
     short = result.outcomes["ablation_short_axis_mm"]
     print(
