@@ -24,6 +24,7 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from meditwin_desktop.core.errors import DicomError
 from meditwin_desktop.core.imaging.dicom.headers import FileLayout
+from meditwin_desktop.core.imaging.dicom.quick import RawHeader
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # nibabel warns that its DICOM readers are experimental
@@ -83,6 +84,9 @@ class PixelSource:
     photometric: str = "MONOCHROME2"
     bits_stored: int = 0
     forced: bool = False  # the file has no DICOM preamble (read with force=True)
+    rows: int = 0
+    columns: int = 0
+    element_offset: int | None = None  # file offset of the Pixel Data element's tag
 
     @property
     def stored_range(self) -> tuple[int, int]:
@@ -303,6 +307,9 @@ def _pixel_source(
         str(ds.get("PhotometricInterpretation", "MONOCHROME2")),
         _integer(ds, "BitsStored", path, default=bits),
         layout.forced,
+        rows,
+        columns,
+        offset,
     )
 
 
@@ -327,10 +334,15 @@ def _classic_keys(ds: Dataset) -> tuple[tuple[str, Any], ...]:
     )
 
 
-def frames_of(ds: Dataset, path: Path, layout: FileLayout, memo: dict | None = None) -> list[Frame]:
+def frames_of(
+    ds: Dataset | RawHeader, path: Path, layout: FileLayout, memo: dict | None = None
+) -> list[Frame]:
     """The frames of one file (raises DicomError with the file name when it is unusable).
 
-    `memo`, shared across the files of a series, lets equal raw values be converted once.
+    `ds`: a pydicom header, or a `RawHeader` from the fast reader (`quick.py`, which
+    leaves enhanced multi-frame files and Siemens mosaics to pydicom). `memo`, shared
+    across the files of a series, lets equal raw values of a pydicom header be converted
+    once.
     """
     if not layout.has_pixels:
         kind = str(ds.get("Modality", "")) or "this object"
@@ -338,6 +350,8 @@ def frames_of(ds: Dataset, path: Path, layout: FileLayout, memo: dict | None = N
     frames = _integer(ds, "NumberOfFrames", path, default=1)
     if frames < 1:
         raise DicomError(f"{path.name}: Number of Frames is {frames}.")
+    if isinstance(ds, RawHeader):  # the fast reader: classic images only, values memoised
+        return _classic_frames(ds, path, frames, layout)
     if "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds:
         return _enhanced_frames(ds, path, frames, layout)
     if frames == 1 and csareader.get_csa_header(ds, "image") is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -34,11 +35,20 @@ class FileLayout:
     forced: bool = False  # read with force=True (no DICOM preamble)
 
 
-def read_header(path: Path, tags: Sequence | None = None) -> tuple[Dataset, FileLayout]:
+def read_header(path: Path, tags: Sequence[int] | None = None) -> tuple[Any, FileLayout]:
     """Header of one file (no pixel data) and where its pixel data is.
 
-    Raises InvalidDicomError for files that are not DICOM instances.
+    `tags` (numbers, e.g. `pydicom.tag.Tag` values): read only these elements; most files
+    then go through the fast walker of `quick.py`, which returns a `RawHeader` (read
+    like a Dataset: `get`, `in`); the others give a pydicom Dataset. Raises
+    InvalidDicomError for files that are not DICOM instances.
     """
+    if tags is not None:
+        from meditwin_desktop.core.imaging.dicom.quick import quick_header
+
+        found = quick_header(path, tags)
+        if found is not None:
+            return found
     with open(path, "rb") as handle:
         forced = False
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pydicom
 from pydicom.errors import InvalidDicomError
 from pydicom.fileset import FileSet
+from pydicom.tag import Tag
 
 from meditwin_desktop.core.imaging.dicom import workers
 from meditwin_desktop.core.imaging.dicom.headers import read_header
@@ -46,6 +47,7 @@ _HEADER_TAGS = [
     "Rows",
     "Columns",
 ]
+_HEADER_TAG_NUMBERS = [Tag(t) for t in _HEADER_TAGS]  # keywords resolved once, not per file
 
 
 @dataclass
@@ -159,7 +161,7 @@ def summarize(paths: Sequence[Path]) -> list[Summary]:
     out: list[Summary] = []
     for path in paths:
         try:
-            ds, _ = read_header(path, _HEADER_TAGS)
+            ds, _ = read_header(path, _HEADER_TAG_NUMBERS)
         except InvalidDicomError:
             out.append((path, None, "not a DICOM file"))
             continue
