@@ -1,7 +1,8 @@
 """`meditwin twins` and `meditwin run`: the twin platform from the command line.
 
 `run` output (JSON): {"twin": id, "version": v, "scenarios": [{"name", "status": "ok" |
-"failed" | "cancelled", "error": text or null, "outcomes": {name: {"value", "unit"}}}]}.
+"failed" | "cancelled", "error": text or null, "outcomes": {name: {"value", "unit"}},
+"warnings": [text]}]}; a value of null (not applicable) comes with a "note" ("never").
 Scenarios file: {"scenarios": [{"name": "...", "set": {"param": value, ...}}, ...]}, values
 in each parameter's declared unit. Exit: 0 every scenario ran, 1 some failed, 2 bad input.
 """
@@ -76,10 +77,19 @@ def _case(args: argparse.Namespace) -> tuple[Case, CaseLibrary | None]:
     return load_case_image(case), library
 
 
-def run_json(run, units: dict[str, str]) -> dict:
+def run_json(run, twin: Twin) -> dict:
     """One scenario's entry of the `meditwin run --json` output."""
-    outcomes = {k: {"value": v, "unit": units.get(k, "")} for k, v in run.outcomes.items()}
-    return {"name": run.scenario, "status": run.status, "error": run.error, "outcomes": outcomes}
+    declared = {o.name: o for o in twin.outcomes}
+    outcomes = {}
+    for name, value in run.outcomes.items():
+        outcome = declared.get(name)
+        entry = {"value": value, "unit": outcome.unit if outcome else ""}
+        if value is None and outcome is not None:
+            entry["note"] = outcome.absent  # e.g. "never", "outside validity"
+        outcomes[name] = entry
+    warnings = list(run.result.warnings) if run.result is not None else []
+    return {"name": run.scenario, "status": run.status, "error": run.error,
+            "outcomes": outcomes, "warnings": warnings}  # fmt: skip
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -107,11 +117,11 @@ def run_command(args: argparse.Namespace) -> int:
     if library is not None:
         case.scenarios[twin.id] = scenarios
         library.save(case)
-    units = {o.name: o.unit for o in twin.outcomes}
+    absent = {o.name: o.absent for o in twin.outcomes}
     report = {
         "twin": twin.id,
         "version": twin.version,
-        "scenarios": [run_json(run, units) for run in runs],
+        "scenarios": [run_json(run, twin) for run in runs],
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -122,7 +132,9 @@ def run_command(args: argparse.Namespace) -> int:
                 + (f" ({entry['error']})" if entry["error"] else "")
             )
             for name, outcome in entry["outcomes"].items():
-                print(f"  {name} = {outcome['value']:.6g} {outcome['unit']}")
+                value = outcome["value"]
+                text = absent.get(name, "–") if value is None else f"{value:.6g} {outcome['unit']}"
+                print(f"  {name} = {text}".rstrip())
     return 0 if all(run.status == "ok" for run in runs) else 1
 
 

@@ -19,9 +19,15 @@ from matplotlib.figure import Figure
 from meditwin_desktop import APP_NAME, __version__
 from meditwin_desktop.core.atomic import write_atomic
 from meditwin_desktop.core.case import Case, Run, now
+from meditwin_desktop.core.comparison import (
+    baseline_run,
+    best_scenarios,
+    cell_text,
+    outcome_heading,
+    plot_series,
+)
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.imaging.slicing import AXIAL, CORONAL, SAGITTAL, slice_through
-from meditwin_desktop.core.scenarios import BASELINE
 from meditwin_desktop.core.twin import Twin, format_value
 
 STATEMENT = (
@@ -184,25 +190,14 @@ def _change(twin: Twin, name: str, value) -> str:
 
 
 def _outcome_rows(twin: Twin, runs: list[Run]) -> list[list[str]]:
-    baseline = next((r for r in runs if r.scenario == BASELINE), None)
+    baseline = baseline_run(runs)
+    best = best_scenarios(twin, runs)
     rows = []
     for outcome in twin.outcomes:
-        values = {r.scenario: r.outcomes.get(outcome.name) for r in runs}
-        present = [v for v in values.values() if v is not None]
-        best = (
-            (max(present) if outcome.better == "higher" else min(present))
-            if (present and outcome.better in ("higher", "lower"))
-            else None
-        )
-        row = [f"{outcome.label} [{outcome.unit}]"]
+        row = [outcome_heading(outcome).replace(" is better", "")]
         for run in runs:
-            value = values[run.scenario]
-            text = "–" if value is None else f"{value:.4g}"
-            if value is not None and baseline is not None and run is not baseline:
-                text += f" ({value - baseline.outcomes.get(outcome.name, value):+.3g})"
-            if best is not None and value == best:
-                text = "* " + text
-            row.append(text)
+            text = cell_text(outcome, run, baseline)
+            row.append(("* " + text) if run.scenario in best[outcome.name] else text)
         rows.append(row)
     return rows
 
@@ -295,14 +290,7 @@ def write_report(
             figure, _ = _page("Curves")
             for n, name in enumerate(series_names[:4]):
                 axes = figure.add_axes([0.1, 0.7 - n * 0.22, 0.82, 0.17])
-                for run in ok:
-                    series = run.result.series.get(name)
-                    if series is not None:
-                        axes.plot(series.time, series.values, label=run.scenario)
-                        axes.set_xlabel(f"time [{series.time_unit}]", fontsize=8)
-                        axes.set_ylabel(f"{series.label} [{series.unit}]", fontsize=8)
-                axes.legend(fontsize=7)
-                axes.grid(alpha=0.3)
+                plot_series(axes, ok, name, linewidth=1.2)
             pdf.savefig(figure)
 
         _spatial_page(pdf, case, ok)

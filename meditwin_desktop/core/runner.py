@@ -1,10 +1,12 @@
-"""Run twin simulations in the background: one worker process per scenario, or any Executor.
+"""Run twin simulations in the background: in reusable worker processes, or any Executor.
 
-Default: each run gets its own `spawn` process (at most one per core at a time), so a twin
-that raises, returns NaN, runs past its time limit, ignores a cancel or kills its
-process (os._exit, a segfault) fails only its own scenario, with the reason; the others
-go on. Progress and cancellation cross the process boundary through a pipe and an event;
-a cancelled run that does not stop within a second is killed.
+Default: runs go to a small pool of `spawn` worker processes (one per core), started on
+first use (or by `warm_up`) and reused, so a sweep of many quick scenarios pays the
+start-up of a process once. A twin that raises or returns NaN fails only its own
+scenario, with the reason; one that runs past its time limit, ignores a cancel or kills
+its process (os._exit, a segfault) fails only its own scenario too, and its worker is
+replaced. Progress and cancellation cross the process boundary through a pipe and an
+event; a cancelled run that does not stop within a second is killed.
 
 With `executor=` (e.g. a `concurrent.futures.ThreadPoolExecutor`, or a dask
 `distributed.Client`'s executor for cohort sweeps), runs are submitted there instead;
@@ -151,9 +153,19 @@ class RunHandle:
                 log.exception("progress listener failed")
 
 
-def _child(connection, cancel_event, twin: Twin, params: dict, inputs: Mapping[str, Any]) -> None:
-    """Worker process: run one simulation, send progress and the outcome through the pipe."""
+def _serve(connection, cancel_event) -> None:
+    """Worker process: run the simulations it is sent, one after another, until EOF."""
     exit_with_parent()
+    while True:
+        try:
+            twin, params, inputs = connection.recv()
+        except (EOFError, OSError):
+            return
+        _simulate(connection, cancel_event, twin, params, inputs)
+
+
+def _simulate(connection, cancel_event, twin: Twin, params: dict, inputs: Mapping) -> None:
+    """Run one simulation, sending progress and then exactly one closing message."""
     last = [0.0]
 
     def progress(fraction: float, message: str) -> None:
@@ -171,8 +183,6 @@ def _child(connection, cancel_event, twin: Twin, params: dict, inputs: Mapping[s
     except BaseException as error:  # everything a model can throw ends as a message
         summary = "".join(traceback.format_exception_only(type(error), error)).strip()
         connection.send(("error", summary))
-    finally:
-        connection.close()
 
 
 def _exit_reason(code: int | None) -> str:
@@ -187,27 +197,50 @@ def _exit_reason(code: int | None) -> str:
     return f"the simulation process stopped unexpectedly (exit code {code})"
 
 
-class _ProcessRun:
-    def __init__(self, handle: RunHandle, context) -> None:
-        self.handle = handle
-        self.receive, send = context.Pipe(duplex=False)
+class _Worker:
+    """A spawned process that runs simulations one at a time and is reused between runs.
+
+    A run that ends normally (result, model error, honoured cancel) leaves the worker
+    idle for the next one; one that crashes it, overruns its limit or ignores a cancel
+    ends with the worker killed (the runner starts a fresh one when needed).
+    """
+
+    def __init__(self, context) -> None:
+        self.connection, child = context.Pipe(duplex=True)
         self.cancel_event = context.Event()
         self.process = context.Process(
-            target=_child, args=(send, self.cancel_event, handle.twin, handle.params,
-                                 handle._inputs), daemon=True,
-        )  # fmt: skip
+            target=_serve, args=(child, self.cancel_event), daemon=True, name="meditwin-twin"
+        )
         self.process.start()
-        send.close()  # the child holds the writing end
-        self.started = time.monotonic()
+        child.close()  # the worker holds its end
+        self.handle: RunHandle | None = None
+        self.started = 0.0
         self.cancel_sent: float | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def start(self, handle: RunHandle) -> None:
+        """Send a run to this (idle) worker."""
+        self.cancel_event.clear()
+        self.handle, self.started, self.cancel_sent = handle, time.monotonic(), None
         handle.status = "running"
+        try:
+            self.connection.send((handle.twin, handle.params, handle._inputs))
+        except (OSError, ValueError):  # the worker died while idle
+            self._end("crashed", None)
+        except Exception as error:  # inputs that cannot be pickled
+            self._end("error", f"the inputs could not be sent to the worker ({error})")
 
     def poll(self) -> bool:
-        """Read what arrived; return True when the run is over."""
+        """Read what arrived for the current run; True when the run is over."""
         handle = self.handle
+        if handle is None:
+            return False
         try:
-            while self.receive.poll():
-                message = self.receive.recv()
+            while self.connection.poll():
+                message = self.connection.recv()
                 if message[0] == "progress":
                     handle._report(message[1], message[2])
                 else:
@@ -215,27 +248,28 @@ class _ProcessRun:
         except (EOFError, OSError):
             return self._end("crashed", None)
         now = time.monotonic()
-        if not self.process.is_alive() and not self.receive.poll():
+        if not self.process.is_alive() and not self.connection.poll():
             return self._end("crashed", None)
         if handle._cancel.is_set():
             if self.cancel_sent is None:
                 self.cancel_event.set()
                 self.cancel_sent = now
             elif now - self.cancel_sent > _GRACE_S:
-                return self._end("cancelled", None)
+                return self._end("killed-cancelled", None)
         if handle.timeout_s is not None and now - self.started > handle.timeout_s:
             return self._end("timeout", None)
         return False
 
     def _end(self, kind: str, payload: Any) -> bool:
         handle = self.handle
+        assert handle is not None
+        self.handle = None
         handle.seconds = time.monotonic() - self.started
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=5)
+        if kind in ("crashed", "timeout", "killed-cancelled"):
+            self.stop()
         if kind == "ok":
             handle._finish("ok", result=payload)
-        elif kind == "cancelled":
+        elif kind in ("cancelled", "killed-cancelled"):
             handle._finish("cancelled", error="cancelled by the user")
         elif kind == "timeout":
             handle._finish(
@@ -245,8 +279,14 @@ class _ProcessRun:
             handle._finish("failed", error=_exit_reason(self.process.exitcode))
         else:
             handle._finish("failed", error=str(payload))
-        self.receive.close()
         return True
+
+    def stop(self) -> None:
+        """Kill the process (a run in progress is lost)."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.connection.close()
 
 
 class Runner:
@@ -266,7 +306,7 @@ class Runner:
         self.timeout_s = timeout_s
         self._context = multiprocessing.get_context("spawn")
         self._queue: list[RunHandle] = []
-        self._active: list[_ProcessRun] = []
+        self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = False
@@ -327,39 +367,51 @@ class Runner:
         handle.cancel = cancel  # type: ignore[method-assign]
         future.add_done_callback(finished)
 
+    def warm_up(self) -> None:
+        """Start the worker processes now (they take about a second), without waiting."""
+        with self._lock:
+            while len(self._workers) < self.max_parallel and self.executor is None:
+                self._workers.append(_Worker(self._context))
+
     def _loop(self) -> None:
-        """The runner's thread: start queued runs, watch running ones, clean up at the end."""
+        """The runner's thread: hand queued runs to idle workers, watch busy ones, clean up."""
         while not self._stopping:
             with self._lock:
                 for handle in [h for h in self._queue if h._cancel.is_set()]:
                     self._queue.remove(handle)
                     handle._finish("cancelled", error="cancelled before it started")
-                while self._queue and len(self._active) < self.max_parallel:
-                    self._active.append(_ProcessRun(self._queue.pop(0), self._context))
-                active = list(self._active)
-            for run in active:
-                if run.poll():
-                    with self._lock:
-                        self._active.remove(run)
-            waitables = [r.receive for r in active if not r.receive.closed] + [
-                r.process.sentinel for r in active if r.process.is_alive()]  # fmt: skip
+                self._workers = [w for w in self._workers if w.handle or w.alive]
+                for worker in self._workers:
+                    if self._queue and worker.handle is None:
+                        worker.start(self._queue.pop(0))
+                while self._queue and len(self._workers) < self.max_parallel:
+                    worker = _Worker(self._context)
+                    self._workers.append(worker)
+                    worker.start(self._queue.pop(0))
+                busy = [w for w in self._workers if w.handle is not None]
+            for worker in busy:
+                worker.poll()
+            waitables = [w.connection for w in busy if not w.connection.closed] + [
+                w.process.sentinel for w in busy if w.process.is_alive()]  # fmt: skip
             if waitables:
                 wait_for(waitables, timeout=_POLL_S)
-            else:
+            elif not self._queue:
                 self._wake.wait(_POLL_S)
                 self._wake.clear()
         with self._lock:
             for handle in self._queue:
                 handle._finish("cancelled", error="the application is closing")
             self._queue.clear()
-            for run in self._active:
-                run._end("cancelled", None)
-            self._active.clear()
+            for worker in self._workers:
+                if worker.handle is not None:
+                    worker._end("killed-cancelled", None)
+                worker.stop()
+            self._workers.clear()
 
     def busy(self) -> bool:
         """Whether anything is queued or running."""
         with self._lock:
-            return bool(self._queue or self._active)
+            return bool(self._queue or any(w.handle for w in self._workers))
 
     def shutdown(self) -> None:
         """Cancel queued runs and kill running ones (done by the runner's own thread)."""

@@ -189,7 +189,8 @@ def _save_result(path: Path, result: Result) -> dict[str, Any]:
         arrays[f"series.{name}.time"] = series.time
         arrays[f"series.{name}.values"] = series.values
         meta["series"][name] = {"label": series.label, "unit": series.unit,
-                                "time_unit": series.time_unit}  # fmt: skip
+                                "time_unit": series.time_unit, "x_label": series.x_label,
+                                "guides": [list(g) for g in series.guides]}  # fmt: skip
     for name, item in result.fields.items():
         meta["fields"][name] = {"label": item.label, "unit": item.unit}
         for part in ("values", "affine", "points", "faces"):
@@ -204,7 +205,9 @@ def _load_result(path: Path, meta: dict[str, Any]) -> Result:
         arrays = {key: data[key] for key in data.files}
     series = {
         name: TimeSeries(m["label"], m["unit"], arrays[f"series.{name}.time"],
-                         arrays[f"series.{name}.values"], m["time_unit"])
+                         arrays[f"series.{name}.values"], m["time_unit"],
+                         m.get("x_label", "time"),
+                         tuple((str(t), float(v)) for t, v in m.get("guides", ())))
         for name, m in meta["series"].items()
     }  # fmt: skip
     fields = {

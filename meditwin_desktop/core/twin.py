@@ -123,6 +123,16 @@ class Outcome:
     unit: str
     better: str = "none"  # "higher", "lower" or "none"
     help: str = ""
+    absent: str = ""  # shown when the model gives None ("never", "not valid at this age")
+
+    @property
+    def optional(self) -> bool:
+        """Whether the model may report no value (None), with `absent` as its meaning."""
+        return bool(self.absent)
+
+    def format(self, value: float | None) -> str:
+        """The value as the comparison and the report show it."""
+        return self.absent if value is None else f"{value:.4g}"
 
 
 @dataclass(frozen=True)
@@ -144,13 +154,20 @@ class Personalized:
 
 @dataclass
 class TimeSeries:
-    """A named curve: values over time, with units."""
+    """A named curve: values over time (or over another quantity), with units.
+
+    `x_label` names the horizontal quantity when it is not time (a pressure-volume loop
+    has x = volume); `guides` are labelled horizontal lines drawn with the curve (a
+    clinical threshold, say).
+    """
 
     label: str
     unit: str
     time: np.ndarray
     values: np.ndarray
     time_unit: str = "s"
+    x_label: str = "time"
+    guides: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -167,9 +184,9 @@ class Field:
 
 @dataclass
 class Result:
-    """What one simulation produced."""
+    """What one simulation produced (an optional outcome may be None: see `Outcome.absent`)."""
 
-    outcomes: dict[str, float]
+    outcomes: dict[str, float | None]
     series: dict[str, TimeSeries] = field(default_factory=dict)
     fields: dict[str, Field] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -262,7 +279,8 @@ class Twin:
                 for p in self.parameters
             ],
             "outcomes": [
-                {"name": o.name, "label": o.label, "unit": o.unit, "better": o.better}
+                {"name": o.name, "label": o.label, "unit": o.unit, "better": o.better,
+                 "absent": o.absent}
                 for o in self.outcomes
             ],
             "requirements": [{"kind": r.kind, "what": r.what} for r in self.requirements],
@@ -274,8 +292,12 @@ def check_result(twin: Twin, result: Result) -> None:
     if not isinstance(result, Result):
         raise TwinInputError(f"{twin.title} returned {type(result).__name__}, not a Result.")
     for outcome in twin.outcomes:
-        value = result.outcomes.get(outcome.name)
+        if outcome.name not in result.outcomes:
+            raise TwinInputError(f"{twin.title} did not compute '{outcome.label}'.")
+        value = result.outcomes[outcome.name]
         if value is None:
+            if outcome.optional:
+                continue
             raise TwinInputError(f"{twin.title} did not compute '{outcome.label}'.")
         if not math.isfinite(float(value)):
             raise TwinInputError(

@@ -21,23 +21,16 @@ from PySide6.QtWidgets import (
 )
 
 from meditwin_desktop.core.case import Case, Run
-from meditwin_desktop.core.scenarios import BASELINE
+from meditwin_desktop.core.comparison import (
+    baseline_run,
+    best_scenarios,
+    cell_text,
+    outcome_heading,
+    plot_series,
+)
 from meditwin_desktop.core.twin import Field, Twin
 
 MAX_VIEWPORTS = 4
-
-
-def best_scenarios(twin: Twin, runs: list[Run]) -> dict[str, set[str]]:
-    """Per outcome, the scenario(s) with the better value (empty when no direction)."""
-    best: dict[str, set[str]] = {}
-    for outcome in twin.outcomes:
-        values = {r.scenario: r.outcomes[outcome.name] for r in runs if outcome.name in r.outcomes}
-        if not values or outcome.better not in ("higher", "lower"):
-            best[outcome.name] = set()
-            continue
-        target = max(values.values()) if outcome.better == "higher" else min(values.values())
-        best[outcome.name] = {s for s, v in values.items() if v == target}
-    return best
 
 
 def field_to_mesh(field: Field) -> pv.DataSet:
@@ -168,19 +161,14 @@ class ComparisonView(QWidget):
         table.setRowCount(len(outcomes))
         table.setColumnCount(len(runs) + 1)
         table.setHorizontalHeaderLabels(["Outcome"] + [r.scenario for r in runs])
-        baseline = next((r for r in runs if r.scenario == BASELINE), None)
+        baseline = baseline_run(runs)
         best = best_scenarios(twin, runs) if twin else {}
         for row, outcome in enumerate(outcomes):
-            arrow = {"higher": " (higher is better)", "lower": " (lower is better)"}.get(
-                outcome.better, ""
-            )
-            table.setItem(row, 0, QTableWidgetItem(f"{outcome.label} [{outcome.unit}]{arrow}"))
+            heading = QTableWidgetItem(outcome_heading(outcome))
+            heading.setToolTip(outcome.help or outcome_heading(outcome))
+            table.setItem(row, 0, heading)
             for column, run in enumerate(runs, start=1):
-                value = run.outcomes.get(outcome.name)
-                text = "–" if value is None else f"{value:.4g}"
-                if baseline is not None and run is not baseline and value is not None:
-                    delta = value - baseline.outcomes.get(outcome.name, value)
-                    text += f"  (Δ {delta:+.3g})"
+                text = cell_text(outcome, run, baseline)
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if run.scenario in best.get(outcome.name, set()):
@@ -207,18 +195,13 @@ class ComparisonView(QWidget):
             spine.set_color("#aaaaaa")
         axes.tick_params(colors="#dddddd")
         name = self.series_choice.currentText()
-        plotted = False
-        for run in self.runs:
-            series = run.result.series.get(name) if run.result else None
-            if series is not None:
-                axes.plot(series.time, series.values, label=run.scenario, linewidth=1.8)
-                axes.set_xlabel(f"time [{series.time_unit}]", color="#dddddd")
-                axes.set_ylabel(series.unit, color="#dddddd")
-                axes.set_title(series.label, color="#dddddd", fontsize=10)
-                plotted = True
-        if plotted:
-            axes.legend(facecolor="#2b2d30", labelcolor="#dddddd")
-            axes.grid(alpha=0.25)
+        if plot_series(axes, self.runs, name, linewidth=1.8):
+            for text in (axes.xaxis.label, axes.yaxis.label, axes.title):
+                text.set_color("#dddddd")
+            legend = axes.get_legend()
+            legend.get_frame().set_facecolor("#2b2d30")
+            for text in legend.get_texts():
+                text.set_color("#dddddd")
         self.canvas.draw_idle()
 
     # -- linked viewports ---------------------------------------------------------------------

@@ -28,7 +28,7 @@ SCRIPT = textwrap.dedent(
         while handle.status != "running" or handle.progress == 0:
             time.sleep(0.05)
         pool = workers.pool()
-        pids = (list(pool._processes) if pool else []) + [runner._active[0].process.pid]
+        pids = (list(pool._processes) if pool else []) + [runner._workers[0].process.pid]
         print(" ".join(map(str, pids)), flush=True)
         os._exit(9)  # a crash: no atexit, no shutdown of the pools
     """

@@ -126,3 +126,31 @@ def test_out_of_range_parameter_is_refused_with_its_unit():
         _params(rate=50)
     with pytest.raises(TwinInputError, match="has no parameter 'speed'"):
         _params(speed=1)
+
+
+def _worker_pids(runner) -> set[int]:
+    return {w.process.pid for w in runner._workers}
+
+
+def test_workers_are_reused_between_runs(runner):
+    first = runner.submit(TWIN, "a", _params(rate=0.21), INPUTS)
+    assert first.wait(60) and first.status == "ok"
+    pids = _worker_pids(runner)
+    handles = [runner.submit(TWIN, f"s{n}", _params(rate=0.3 + n / 100), INPUTS) for n in range(20)]
+    assert all(h.wait(60) and h.status == "ok" for h in handles)
+    assert pids <= _worker_pids(runner)  # the first run's worker is still serving
+    assert len(_worker_pids(runner)) <= 2  # 21 runs, never more processes than max_parallel
+
+
+@pytest.mark.parametrize("behaviour", ["exit", "segfault", "ignore_cancel"])
+def test_a_worker_lost_to_a_crash_or_kill_is_replaced(runner, behaviour):
+    bad = runner.submit(TWIN, "bad", _params(behaviour=behaviour), INPUTS)
+    if behaviour == "ignore_cancel":
+        while bad.status != "running" or bad.progress == 0:
+            time.sleep(0.05)
+        bad.cancel()
+    assert bad.wait(30) and bad.status in ("failed", "cancelled")
+    later = [runner.submit(TWIN, f"after{n}", _params(rate=0.4 + n / 10), INPUTS) for n in range(3)]
+    assert all(h.wait(60) for h in later)
+    assert [h.status for h in later] == ["ok"] * 3
+    assert all(w.alive for w in runner._workers)

@@ -1,0 +1,1 @@
+"""Cardiometabolic risk and familial hypercholesterolaemia (placeholder: being written)."""

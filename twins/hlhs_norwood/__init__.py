@@ -1,0 +1,1 @@
+"""Newborn with hypoplastic left heart: Norwood shunt choice (placeholder: being written)."""
