@@ -33,7 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gui = commands.add_parser("gui", help="start the desktop application")
-    gui.add_argument("--demo", action="store_true", help="open the built-in demo patient")
+    gui.add_argument(
+        "--demo",
+        nargs="?",
+        const="thorax-abdomen",
+        metavar="NAME",
+        help="open a case of the demo library (default: the thorax-abdomen CT; also "
+        "neonate-hlhs, fh-patient)",
+    )
     gui.add_argument("path", nargs="?", type=_existing_path, help="DICOM folder to open")
     gui.add_argument(
         "--exit-after-render",
@@ -99,8 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
+    from meditwin_desktop.demo.case import DEMO_CASES
     from meditwin_desktop.ui.app import run_gui  # Qt only when the GUI is asked for
 
+    if args.demo is not None and args.demo not in DEMO_CASES:
+        raise InputError(f"No demo case '{args.demo}' (there is: {', '.join(DEMO_CASES)}).")
     return run_gui(demo=args.demo, path=args.path, exit_after_render=args.exit_after_render)
 
 

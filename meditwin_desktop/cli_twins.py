@@ -135,6 +135,8 @@ def run_command(args: argparse.Namespace) -> int:
                 value = outcome["value"]
                 text = absent.get(name, "–") if value is None else f"{value:.6g} {outcome['unit']}"
                 print(f"  {name} = {text}".rstrip())
+            for warning in entry["warnings"]:
+                print(f"  note: {warning}")
     return 0 if all(run.status == "ok" for run in runs) else 1
 
 

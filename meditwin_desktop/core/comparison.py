@@ -46,9 +46,7 @@ def cell_text(outcome: Outcome, run: Run, baseline: Run | None) -> str:
 
 def outcome_heading(outcome: Outcome) -> str:
     """'Label [unit] (higher is better)'."""
-    arrow = {"higher": " (higher is better)", "lower": " (lower is better)"}.get(
-        outcome.better, ""
-    )
+    arrow = {"higher": " (higher is better)", "lower": " (lower is better)"}.get(outcome.better, "")
     unit = f" [{outcome.unit}]" if outcome.unit else ""
     return f"{outcome.label}{unit}{arrow}"
 
@@ -75,4 +73,26 @@ def plot_series(axes, runs: Sequence[Run], name: str, *, linewidth: float = 1.6)
     axes.set_title(plotted.label, fontsize=10)
     axes.legend(fontsize=8)
     axes.grid(alpha=0.25)
+    return True
+
+
+def plot_bars(axes, outcome: Outcome, runs: Sequence[Run]) -> bool:
+    """One outcome across scenarios as labelled bars ('absent' text where not computed)."""
+    names = [r.scenario for r in runs if r.status == "ok"]
+    values = [r.outcomes.get(outcome.name) for r in runs if r.status == "ok"]
+    if not names:
+        return False
+    heights = [0.0 if v is None else float(v) for v in values]
+    colours = [f"C{n % 10}" for n in range(len(names))]
+    bars = axes.bar(range(len(names)), heights, color=colours, width=0.6)
+    for bar, value in zip(bars, values, strict=True):
+        text = outcome.format(value)
+        top = (bar.get_x() + bar.get_width() / 2, bar.get_height())
+        axes.annotate(text, top, textcoords="offset points", xytext=(0, 3), ha="center",
+                      fontsize=8)  # fmt: skip
+    axes.set_xticks(range(len(names)), names, fontsize=8)
+    axes.set_ylabel(outcome.unit)
+    axes.set_title(outcome_heading(outcome).replace(f" [{outcome.unit}]", ""), fontsize=10)
+    axes.grid(axis="y", alpha=0.25)
+    axes.margins(y=0.15)
     return True

@@ -1,20 +1,56 @@
-"""The demo patients as cases (image, ground-truth labels, plausible clinical data)."""
+"""The demo library: demo patients as cases (imaging where there is some, clinical data).
+
+- `thorax-abdomen`: the synthetic CT with ground-truth labels (liver metastases).
+- `neonate-hlhs`: a newborn with hypoplastic left heart syndrome before the Norwood
+  operation (clinical data only).
+- `fh-patient`: a man with heterozygous familial hypercholesterolaemia (clinical data only).
+
+All are invented; none is a real patient.
+"""
 
 from __future__ import annotations
 
 from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.errors import InputError
-from meditwin_desktop.core.imaging.dicom import load_series
-from meditwin_desktop.core.imaging.nifti import read_label_map
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
-from meditwin_desktop.demo import ensure_demo
 
 DEMO_CASES = {
     "thorax-abdomen": {
         "name": "Demo thorax-abdomen (synthetic)",
+        "title": "Thorax-abdomen CT: colorectal liver metastases",
+        "image": True,
         "clinical": {
-            "age_years": 65, "sex": "male", "weight_kg": 82.0, "height_cm": 178.0,
+            "age_y": 65, "sex": "male", "weight_kg": 82.0, "height_cm": 178.0,
             "diagnosis": "colorectal cancer, two liver metastases",
+        },
+    },
+    "neonate-hlhs": {
+        "name": "Demo newborn with HLHS (synthetic)",
+        "title": "Newborn with hypoplastic left heart (clinical data)",
+        "patient_id": "MEDITWIN-DEMO-002",
+        "image": False,
+        "clinical": {
+            "age_y": 4 / 365.25, "sex": "female", "weight_kg": 3.2, "height_cm": 49.0,
+            "heart_rate_bpm": 145.0, "sbp_mmhg": 68.0, "dbp_mmhg": 38.0, "sao2_pct": 84.0,
+            "hemoglobin_g_dl": 15.5,
+            "diagnosis": "hypoplastic left heart syndrome (mitral and aortic atresia), day 4, "
+            "on prostaglandin; Norwood operation planned",
+        },
+    },
+    "fh-patient": {
+        "name": "Demo familial hypercholesterolaemia (synthetic)",
+        "title": "Familial hypercholesterolaemia (clinical data)",
+        "patient_id": "MEDITWIN-DEMO-003",
+        "image": False,
+        "clinical": {
+            "age_y": 45, "sex": "male", "race": "white", "region": "moderate",
+            "weight_kg": 84.0, "height_cm": 180.0, "smoker": True, "diabetes": False,
+            "total_chol_mg_dl": 310.0, "hdl_mg_dl": 45.0, "ldl_mg_dl": 240.0,
+            "sbp_mmhg": 134.0, "bp_treated": False,
+            "family_history_premature_chd": True, "tendon_xanthomas": True,
+            "fh_genotype": "LDLR",
+            "diagnosis": "heterozygous familial hypercholesterolaemia (LDLR variant), "
+            "untreated; father had a myocardial infarction at 48",
         },
     },
 }  # fmt: skip
@@ -26,12 +62,19 @@ def demo_case(
     progress: ProgressFn = no_progress,
     cancelled: CancelledFn = never_cancelled,
 ) -> Case:
-    """A demo case with its image loaded (generated on first use)."""
+    """A demo case, with its image loaded when it has one (generated on first use)."""
     if name not in DEMO_CASES:
         raise InputError(f"No demo case '{name}' (there is: {', '.join(DEMO_CASES)}).")
+    spec = DEMO_CASES[name]
+    if not spec["image"]:
+        return Case(name=spec["name"], patient_id=spec["patient_id"], id=f"demo-{name}",
+                    clinical=dict(spec["clinical"]))  # fmt: skip
+    from meditwin_desktop.core.imaging.dicom import load_series
+    from meditwin_desktop.core.imaging.nifti import read_label_map
+    from meditwin_desktop.demo import ensure_demo
+
     [patient] = ensure_demo(progress=progress, cancelled=cancelled)
     [image] = load_series(sorted(patient.dicom_dir.glob("*.dcm")), cancelled=cancelled)
-    spec = DEMO_CASES[name]
     return Case(
         name=spec["name"],
         patient_id=patient.patient_id,

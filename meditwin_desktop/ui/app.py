@@ -44,7 +44,9 @@ def show_main_window(window: MainWindow, app: QApplication) -> None:
     window.show()
 
 
-def run_gui(demo: bool = False, path: Path | None = None, exit_after_render: bool = False) -> int:
+def run_gui(
+    demo: str | None = None, path: Path | None = None, exit_after_render: bool = False
+) -> int:
     """Run the desktop application until its window closes; return the exit code."""
     started = time.perf_counter()
     log_path = setup_logging()
@@ -56,7 +58,7 @@ def run_gui(demo: bool = False, path: Path | None = None, exit_after_render: boo
     if exit_after_render:
         window.ready.connect(lambda: _report_and_quit(window, app, started))
     if demo:
-        QTimer.singleShot(0, window.open_demo)
+        QTimer.singleShot(0, lambda: window.open_demo_case(demo))
     elif path is not None:
         QTimer.singleShot(0, lambda: window.open_folder(path))
     return app.exec()

@@ -54,6 +54,12 @@ class CaseController(QObject):
         self.case_opened.emit(self.case)
         return self.case
 
+    def adopt(self, case: Case) -> None:
+        """Make `case` (built elsewhere, e.g. a demo case without images) the open case."""
+        self.case = case
+        self.dirty = False
+        self.case_opened.emit(case)
+
     def changed(self) -> None:
         """Something in the case changed: the next autosave stores it."""
         if self.case is not None:

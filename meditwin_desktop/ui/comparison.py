@@ -26,6 +26,7 @@ from meditwin_desktop.core.comparison import (
     best_scenarios,
     cell_text,
     outcome_heading,
+    plot_bars,
     plot_series,
 )
 from meditwin_desktop.core.twin import Field, Twin
@@ -49,12 +50,26 @@ def field_to_mesh(field: Field) -> pv.DataSet:
     return grid
 
 
-def _refill(combo: QComboBox, names: set[str]) -> None:
-    """Replace a combo box's items without signalling each change."""
+def _refill(combo: QComboBox, labels: dict[str, str]) -> None:
+    """Replace a combo box's items (shown: label, data: name), keeping the current choice."""
+    current = combo.currentData()
     combo.blockSignals(True)
     combo.clear()
-    combo.addItems(sorted(names))
+    for name, label in labels.items():
+        combo.addItem(label, name)
+    index = combo.findData(current)
+    combo.setCurrentIndex(index if index >= 0 else 0)
     combo.blockSignals(False)
+
+
+def _labels(runs: list[Run], kind: str) -> dict[str, str]:
+    """name -> label of the runs' series or fields, in the order the twin gives them."""
+    labels: dict[str, str] = {}
+    for run in runs:
+        if run.result is not None:
+            for name, item in getattr(run.result, kind).items():
+                labels.setdefault(name, item.label)
+    return labels
 
 
 def _is_zone(mesh: pv.DataSet) -> bool:
@@ -88,6 +103,22 @@ def _shown(mesh: pv.DataSet) -> pv.DataSet:
     return mesh.slice_orthogonal()
 
 
+def _dark_axes(figure: Figure):
+    """A fresh axes on `figure`, in the dark theme's colours."""
+    figure.clear()
+    axes = figure.add_subplot(111)
+    axes.set_facecolor("#1e1f22")
+    for spine in axes.spines.values():
+        spine.set_color("#aaaaaa")
+    axes.tick_params(colors="#dddddd")
+    return axes
+
+
+def _darken(axes) -> None:
+    for text in (axes.xaxis.label, axes.yaxis.label, axes.title):
+        text.set_color("#dddddd")
+
+
 class ComparisonView(QWidget):
     """Compares the runs of one twin's scenarios on the open case."""
 
@@ -104,8 +135,12 @@ class ComparisonView(QWidget):
         self.table.setObjectName("outcome_table")
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.tabs.addTab(self.table, "Outcomes")
-        self.tabs.addTab(self._plots(), "Curves")
-        self.tabs.addTab(self._spatial(), "3D results")
+        self.curves_page = self._plots()
+        self.tabs.addTab(self.curves_page, "Curves")
+        self.bars_page = self._bars()
+        self.tabs.addTab(self.bars_page, "Bars")
+        self.spatial_page = self._spatial()
+        self.tabs.addTab(self.spatial_page, "3D results")
         self.tabs.currentChanged.connect(lambda _: self._refresh_visible())
 
     def _plots(self) -> QWidget:
@@ -119,6 +154,19 @@ class ComparisonView(QWidget):
         self.canvas = FigureCanvasQTAgg(self.figure)
         layout.addWidget(self.series_choice)
         layout.addWidget(self.canvas, stretch=1)
+        return page
+
+    def _bars(self) -> QWidget:
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        self.bar_choice = QComboBox(page)
+        self.bar_choice.setObjectName("bar_choice")
+        self.bar_choice.currentTextChanged.connect(lambda _: self._plot_bars())
+        self.bar_figure = Figure(figsize=(5, 3), tight_layout=True)
+        self.bar_figure.patch.set_facecolor("#2b2d30")
+        self.bar_canvas = FigureCanvasQTAgg(self.bar_figure)
+        layout.addWidget(self.bar_choice)
+        layout.addWidget(self.bar_canvas, stretch=1)
         return page
 
     def _spatial(self) -> QWidget:
@@ -149,9 +197,12 @@ class ComparisonView(QWidget):
             key=lambda r: order.index(r.scenario) if r.scenario in order else 99,
         )
         self._fill_table()
-        _refill(self.series_choice, {n for r in self.runs if r.result for n in r.result.series})
+        _refill(self.series_choice, _labels(self.runs, "series"))
         self._plot()
-        _refill(self.field_choice, {n for r in self.runs if r.result for n in r.result.fields})
+        outcomes = {o.name: o.label for o in twin.outcomes} if twin is not None else {}
+        _refill(self.bar_choice, outcomes)
+        self._plot_bars()
+        _refill(self.field_choice, _labels(self.runs, "fields"))
         self._refresh_spatial()
 
     def _fill_table(self) -> None:
@@ -183,26 +234,32 @@ class ComparisonView(QWidget):
 
     def _refresh_visible(self) -> None:
         self._plot()
+        self._plot_bars()
         self._refresh_spatial()
 
     def _plot(self) -> None:
-        if self.tabs.currentIndex() != 1:
+        if self.tabs.currentWidget() is not self.curves_page:
             return  # drawing costs ~0.1 s on the GUI thread: only for the tab looked at
-        self.figure.clear()
-        axes = self.figure.add_subplot(111)
-        axes.set_facecolor("#1e1f22")
-        for spine in axes.spines.values():
-            spine.set_color("#aaaaaa")
-        axes.tick_params(colors="#dddddd")
-        name = self.series_choice.currentText()
-        if plot_series(axes, self.runs, name, linewidth=1.8):
-            for text in (axes.xaxis.label, axes.yaxis.label, axes.title):
-                text.set_color("#dddddd")
+        axes = _dark_axes(self.figure)
+        if plot_series(axes, self.runs, self.series_choice.currentData(), linewidth=1.8):
+            _darken(axes)
             legend = axes.get_legend()
             legend.get_frame().set_facecolor("#2b2d30")
             for text in legend.get_texts():
                 text.set_color("#dddddd")
         self.canvas.draw_idle()
+
+    def _plot_bars(self) -> None:
+        if self.tabs.currentWidget() is not self.bars_page or self.twin is None:
+            return
+        axes = _dark_axes(self.bar_figure)
+        name = self.bar_choice.currentData()
+        outcome = next((o for o in self.twin.outcomes if o.name == name), None)
+        if outcome is not None and plot_bars(axes, outcome, self.runs):
+            _darken(axes)
+            for text in axes.texts + axes.get_xticklabels():
+                text.set_color("#dddddd")
+        self.bar_canvas.draw_idle()
 
     # -- linked viewports ---------------------------------------------------------------------
     def set_anatomy(self, surfaces: list[tuple[pv.PolyData, tuple[int, int, int]]]) -> None:
@@ -210,9 +267,9 @@ class ComparisonView(QWidget):
         self.anatomy = surfaces
 
     def _refresh_spatial(self) -> None:
-        if self.tabs.currentIndex() != 2:
+        if self.tabs.currentWidget() is not self.spatial_page:
             return  # OpenGL viewports are created only when looked at
-        name = self.field_choice.currentText()
+        name = self.field_choice.currentData()
         runs = [r for r in self.runs if r.result and name in r.result.fields][:MAX_VIEWPORTS]
         self._ensure_viewports(len(runs))
         if not runs:

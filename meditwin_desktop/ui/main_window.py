@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSizePolicy,
+    QStackedWidget,
     QWidget,
 )
 
@@ -39,9 +40,11 @@ from meditwin_desktop.core.paths import data_dir, log_file
 from meditwin_desktop.core.registry import discover
 from meditwin_desktop.core.runner import Runner
 from meditwin_desktop.demo import DemoPatient, ensure_demo
-from meditwin_desktop.demo.case import DEMO_CASES
+from meditwin_desktop.demo.case import DEMO_CASES, demo_case
 from meditwin_desktop.ui.background import EMIT_PARTIAL, Task, TaskRunner
 from meditwin_desktop.ui.case_controller import CaseController
+from meditwin_desktop.ui.case_overview import CaseOverview
+from meditwin_desktop.ui.clinical_panel import ClinicalPanel
 from meditwin_desktop.ui.comparison import ComparisonView
 from meditwin_desktop.ui.patient_panel import PatientPanel
 from meditwin_desktop.ui.resources import preset
@@ -92,7 +95,11 @@ class MainWindow(QMainWindow):
         self._grid = QGridLayout(grid)
         self._grid.setContentsMargins(2, 2, 2, 2)
         self._grid.setSpacing(2)
-        self.setCentralWidget(grid)
+        self.overview = CaseOverview(self)  # instead of empty views for a case without images
+        self.centre = QStackedWidget(self)
+        self.centre.addWidget(grid)
+        self.centre.addWidget(self.overview)
+        self.setCentralWidget(self.centre)
         self.layout_name = "2 x 2"
 
         self.patients = PatientPanel(self)
@@ -120,6 +127,13 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, tools_dock)
         self.segmentation_dock = tools_dock
 
+        self.clinical = ClinicalPanel(self)
+        self.clinical_dock = QDockWidget("Clinical", self)
+        self.clinical_dock.setObjectName("clinical_dock")
+        self.clinical_dock.setWidget(self.clinical)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.clinical_dock)
+        self.tabifyDockWidget(self.segmentation_dock, self.clinical_dock)
+
         self.registry = discover()
         self.twin_runner = Runner()
         self.twin_panel = TwinPanel(self.registry, self.twin_runner, self)
@@ -127,7 +141,7 @@ class MainWindow(QMainWindow):
         self.twins_dock.setObjectName("twins_dock")
         self.twins_dock.setWidget(self.twin_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.twins_dock)
-        self.tabifyDockWidget(self.segmentation_dock, self.twins_dock)
+        self.tabifyDockWidget(self.clinical_dock, self.twins_dock)
         self.segmentation_dock.raise_()
         self.comparison = ComparisonView(self)
         self.comparison_dock = QDockWidget("Comparison of scenarios", self)
@@ -164,6 +178,7 @@ class MainWindow(QMainWindow):
         self.cases.case_opened.connect(self._case_opened)
         self.cases.saved.connect(self.message.setText)
         self.twin_panel.case_changed.connect(self.cases.changed)
+        self.clinical.changed.connect(self._clinical_changed)
         self.twin_panel.runs_changed.connect(self._runs_changed)
         self.twin_panel.runs_started.connect(lambda _: self.comparison_dock.show())
         self.twin_panel.point_requested.connect(
@@ -190,6 +205,9 @@ class MainWindow(QMainWindow):
         )
         self._action(file_menu, "Open DICOM&DIR…", self._ask_dicomdir)
         self._action(file_menu, "Open &demo patient", self.open_demo)
+        demos = file_menu.addMenu("Open demo &case")
+        for name, spec in DEMO_CASES.items():
+            self._action(demos, spec["title"], lambda _=False, n=name: self.open_demo_case(n))
         file_menu.addSeparator()
         self._action(file_menu, "&Save case", self.cases_save, QKeySequence.StandardKey.Save)
         self._action(file_menu, "Open &case…", self._ask_case)
@@ -275,6 +293,16 @@ class MainWindow(QMainWindow):
     def open_demo(self) -> None:
         """Generate (first time) and open the built-in demo patient."""
         self._start("Preparing the demo patient", ensure_demo, on_done=self._demo_ready)
+
+    def open_demo_case(self, name: str) -> None:
+        """Open a case of the demo library (the CT demo through the DICOM import)."""
+        if DEMO_CASES[name]["image"]:
+            self.open_demo()
+            return
+        case = demo_case(name)  # clinical data only: nothing to compute
+        self.cases.adopt(case)
+        self.twins_dock.raise_()
+        self.message.setText(f"Opened {case.name}: clinical data only, no images.")
 
     def _demo_ready(self, patients: list[DemoPatient]) -> None:
         self.timings["demo_ready"] = time.perf_counter() - self._t0
@@ -362,6 +390,7 @@ class MainWindow(QMainWindow):
         task.progressed.connect(lambda *_: self.scene.data_changed.emit())
 
     def _set_volume(self, volume: Volume) -> None:
+        self.centre.setCurrentIndex(0)
         self.scene.set_volume(volume)
         self.view3d.clear()
         self.status.set_warnings(volume.meta.get("warnings", []))
@@ -790,10 +819,26 @@ class MainWindow(QMainWindow):
             self._set_volume(case.image)
             self._describe(case.image, case.image_reference.get("description", case.name), 1)
             self.set_render_mode(self._default_volume_preset(case.image))
+        elif case.image is None and self.scene.volume is not None:
+            self._surfaces = {}
+            self.scene.set_volume(None)
+            self.view3d.clear()
+            self.status.set_warnings([])
         if case.labels is not None and case.labels is not self.scene.labels:
             self.scene.set_labels(case.labels)
+        if case.image is None:
+            self.overview.show_case(case)
+            self.centre.setCurrentWidget(self.overview)
+        self.clinical.set_case(case)
         self.twin_panel.set_case(case)
         self._runs_changed(self.twin_panel.twin.id if self.twin_panel.twin else "")
+
+    def _clinical_changed(self) -> None:
+        self.cases.changed()
+        if self.cases.case is not None and self.cases.case.image is None:
+            self.overview.show_case(self.cases.case)
+        if self.cases.case is not None and not self.twin_panel.running():
+            self.twin_panel.set_case(self.cases.case)  # personalise again
 
     def _labels_changed_for_case(self) -> None:
         case = self.cases.case

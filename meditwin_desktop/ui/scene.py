@@ -63,16 +63,20 @@ class Scene(QObject):
         """The label map shown (the one being edited)."""
         return self.editor.labels if self.editor is not None else None
 
-    def set_volume(self, volume: Volume) -> None:
-        """Show a new volume: cursor to its centre, window from the header or its values."""
+    def set_volume(self, volume: Volume | None) -> None:
+        """Show a new volume: cursor to its centre, window from the header or its values.
+
+        None empties the views (a case with clinical data only).
+        """
         self.volume = volume
         self.editor = None
         self.active_label = None
         self.preview_range = None
         self.rulers = []
-        nk, nj, ni = volume.shape
-        self.cursor = volume.index_to_lps(np.array([ni // 2, nj // 2, nk // 2], float))
-        self.window = volume.meta.get("window") or _auto_window(volume.array)
+        if volume is not None:
+            nk, nj, ni = volume.shape
+            self.cursor = volume.index_to_lps(np.array([ni // 2, nj // 2, nk // 2], float))
+            self.window = volume.meta.get("window") or _auto_window(volume.array)
         for signal in (
             self.labels_changed,
             self.active_label_changed,

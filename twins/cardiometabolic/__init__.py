@@ -1,1 +1,234 @@
-"""Cardiometabolic risk and familial hypercholesterolaemia (placeholder: being written)."""
+"""Cardiovascular risk and familial hypercholesterolaemia: PCE, SCORE2, DLCN, LDL burden (see
+README.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meditwin_desktop.core.twin import (
+    Outcome,
+    Parameter,
+    Personalized,
+    Requirement,
+    Twin,
+    TwinInputError,
+)
+
+from .lipids import GENOTYPES, THERAPIES
+from .model import LIFESTYLE, MG_DL_PER_MMOL_L, simulate
+
+__all__ = ["MG_DL_PER_MMOL_L", "TWIN", "personalize", "prepare", "simulate"]
+
+FROM_FORM = "from the clinical form"
+REQUIRED = ("age_y", "sex", "total_chol_mg_dl", "hdl_mg_dl", "ldl_mg_dl", "sbp_mmhg")
+# The DLCN findings `prepare` reads from case.clinical (Nordestgaard 2013, Table 1).
+DLCN_INPUTS = {
+    "family_history_premature_chd": "First-degree relative with premature coronary or "
+    "vascular disease, or with LDL-C above the 95th percentile",
+    "family_history_xanthomas": "First-degree relative with tendon xanthomas or corneal "
+    "arcus, or a child under 18 with LDL-C above the 95th percentile",
+    "personal_premature_chd": "Premature coronary heart disease (men < 55, women < 60 y)",
+    "personal_premature_vascular": "Premature cerebral or peripheral vascular disease",
+    "tendon_xanthomas": "Tendon xanthomas",
+    "corneal_arcus_before_45": "Corneal arcus before age 45",
+}
+GOFF = "Goff 2013 (ACC/AHA), Table A"
+SCORE2_SOURCE = "SCORE2 / SCORE2-OP, Eur Heart J 2021"
+
+
+def _flag(name: str, label: str, help: str, source: str) -> Parameter:
+    return Parameter(name, label, "", False, help=help, source=source)
+
+
+PARAMETERS = (
+    Parameter(
+        "age_y", "Age", "years", 55.0, 18.0, 100.0,
+        help="Current age. PCE valid 40-79, SCORE2 40-69, SCORE2-OP 70-89",
+        source=f"{GOFF}; {SCORE2_SOURCE}",
+    ),
+    Parameter("sex", "Sex", "", "male", choices=("female", "male"), source=GOFF),
+    Parameter(
+        "race", "Race (PCE)", "", "white", choices=("white", "african_american", "other"),
+        help="'other' uses the white equations, as the guideline recommends", source=GOFF,
+    ),
+    Parameter(
+        "region", "ESC risk region (SCORE2)", "", "moderate",
+        choices=("low", "moderate", "high", "very_high"),
+        help="Cardiovascular risk region of the country of residence (ESC 2021 list)",
+        source="SCORE2 2021, Supplementary Methods Table 3",
+    ),
+    _flag("smoker", "Current smoker", "Stopping smoking acts through the risk equations", GOFF),
+    _flag(
+        "diabetes", "Diabetes", "SCORE2 (40-69 y) does not apply with diabetes",
+        f"{GOFF}; {SCORE2_SOURCE}",
+    ),
+    Parameter(
+        "total_chol_mg_dl", "Total cholesterol", "mg/dL", 213.0, 50.0, 1200.0,
+        help=f"Untreated; PCE valid 130-320 mg/dL (mmol/L x {MG_DL_PER_MMOL_L})", source=GOFF,
+    ),
+    Parameter(
+        "hdl_mg_dl", "HDL cholesterol", "mg/dL", 50.0, 5.0, 200.0,
+        help="PCE valid 20-100 mg/dL", source=GOFF,
+    ),
+    Parameter(
+        "ldl_mg_dl", "LDL cholesterol, untreated", "mg/dL", 130.0, 10.0, 1000.0,
+        help="Untreated baseline LDL-C; assumed constant from birth for the burden; DLCN "
+        "points from 155 mg/dL (4.0 mmol/L)",
+        source="DLCN: Nordestgaard 2013, Table 1",
+    ),
+    Parameter(
+        "sbp_mmhg", "Systolic blood pressure", "mmHg", 120.0, 60.0, 300.0,
+        help="PCE and SCORE2 valid 90-200 mmHg; lower it for a blood-pressure scenario",
+        source=GOFF,
+    ),
+    _flag("bp_treated", "On blood-pressure treatment", "PCE treated-SBP terms", GOFF),
+    Parameter(
+        "therapy", "Lipid-lowering therapy", "", "none", choices=tuple(THERAPIES),
+        help="LDL-C lowering: moderate statin 40%, high statin 50%, + ezetimibe 24% of the "
+        "rest, + PCSK9 antibody 60% of the rest",
+        source="AHA/ACC 2018 Table 3; ESC/EAS 2019 sections 8.1-8.4",
+    ),
+    Parameter(
+        "therapy_start_age_y", "Therapy starts at age", "years", 55.0, 0.0, 100.0,
+        help="Default: the current age (starts now). LDL-C is untreated before",
+        source="scenario",
+    ),
+    Parameter(
+        "burden_threshold_mmol_y", "LDL-C burden threshold for CHD", "mmol/L-years", 160.0,
+        50.0, 500.0,
+        help="About 160 mmol/L-years; the number was not verified against the figure",
+        source="Nordestgaard 2013 (EAS consensus) figure on LDL burden, adapted from Horton "
+        "2009; unverified",
+    ),
+)  # fmt: skip
+
+OUTCOMES = (
+    Outcome(
+        "pce_10y_risk_pct", "10-year ASCVD risk (PCE)", "%", "lower",
+        help="ACC/AHA Pooled Cohort Equations, with the CTT effect of therapy",
+        absent="outside validity (age 40-79; see warnings)",
+    ),
+    Outcome(
+        "score2_10y_risk_pct", "10-year CVD risk (SCORE2 / SCORE2-OP)", "%", "lower",
+        help="ESC SCORE2 below 70, SCORE2-OP from 70, with the CTT effect of therapy",
+        absent="outside validity (age 40-89, no diabetes under 70; see warnings)",
+    ),
+    Outcome("ldl_on_treatment_mg_dl", "LDL-C on treatment", "mg/dL", "lower"),
+    Outcome("ldl_burden_at_40_mmol_y", "LDL-C burden at 40", "mmol/L-years", "lower"),
+    Outcome("ldl_burden_at_60_mmol_y", "LDL-C burden at 60", "mmol/L-years", "lower"),
+    Outcome(
+        "age_burden_threshold_y", "Age at the CHD burden threshold", "years", "higher",
+        absent="never (before 100)",
+    ),
+    Outcome(
+        "arr_10y_pct", "10-year absolute risk reduction", "pp", "higher",
+        help="Against no therapy and the case's blood pressure and smoking; SCORE2 when "
+        "valid, else PCE",
+        absent="no valid risk equation",
+    ),
+    Outcome(
+        "rrr_pct", "Relative risk reduction", "%", "higher", absent="no valid risk equation"
+    ),
+    Outcome(
+        "nnt_10y", "Number needed to treat (10 years)", "people", "lower",
+        absent="no risk reduction (or no valid equation)",
+    ),
+    Outcome(
+        "dlcn_points", "Dutch Lipid Clinic Network score", "points",
+        help="> 8 definite, 6-8 probable, 3-5 possible FH",
+    ),
+)  # fmt: skip
+
+
+def personalize(case) -> dict[str, Personalized]:
+    """Each parameter found in the clinical form under its own name; therapy starts now."""
+    clinical = case.clinical
+    values = {
+        p.name: Personalized(clinical[p.name], FROM_FORM)
+        for p in PARAMETERS
+        if clinical.get(p.name) not in (None, "")
+    }
+    if "therapy_start_age_y" not in values and "age_y" in values:
+        values["therapy_start_age_y"] = Personalized(
+            values["age_y"].value, "the current age (therapy starts now)"
+        )
+    return values
+
+
+def _genotype(value: Any) -> str:
+    """The FH genotype as one of GENOTYPES (case-insensitive; empty means unknown)."""
+    text = str(value or "unknown").strip()
+    for genotype in GENOTYPES:
+        if text.lower() == genotype.lower():
+            return genotype
+    raise TwinInputError(f"FH genotype '{text}' is not one of {', '.join(GENOTYPES)}.")
+
+
+def prepare(case) -> dict[str, Any]:
+    """DLCN findings (missing: no / unknown) and the case's own blood pressure and smoking."""
+    clinical = case.clinical
+    inputs: dict[str, Any] = {
+        key: bool(Parameter(key, label, "", False).validate(clinical.get(key) or False))
+        for key, label in DLCN_INPUTS.items()
+    }
+    inputs["fh_genotype"] = _genotype(clinical.get("fh_genotype"))
+    reference = {
+        p.name: p.validate(clinical[p.name])
+        for p in PARAMETERS
+        if p.name in LIFESTYLE and clinical.get(p.name) not in (None, "")
+    }
+    if reference:
+        inputs["reference"] = reference
+    return inputs
+
+
+TWIN = Twin(
+    id="cardiometabolic",
+    title="Cardiovascular risk and familial hypercholesterolaemia",
+    specialty="cardiology",
+    version="1.0",
+    question="What is this patient's 10-year cardiovascular risk, is familial "
+    "hypercholesterolaemia likely, how much LDL cholesterol has accumulated over life, and "
+    "how much do statins, ezetimibe, a PCSK9 antibody, stopping smoking or lowering blood "
+    "pressure change that?",
+    references=(
+        "Goff DC Jr et al. 2013 ACC/AHA Guideline on the Assessment of Cardiovascular Risk. "
+        "Circulation 2014;129(25 Suppl 2):S49-S73 (Pooled Cohort Equations, Table A)",
+        "SCORE2 working group and ESC Cardiovascular risk collaboration. Eur Heart J "
+        "2021;42:2439-2454 (SCORE2, Supplementary Methods Tables 2-4)",
+        "SCORE2-OP working group and ESC Cardiovascular risk collaboration. Eur Heart J "
+        "2021;42:2455-2467 (SCORE2-OP)",
+        "Nordestgaard BG et al. (EAS Consensus Panel). Eur Heart J 2013;34:3478-3490a "
+        "(Dutch Lipid Clinic Network criteria, Table 1; LDL burden figure)",
+        "Horton JD, Cohen JC, Hobbs HH. J Lipid Res 2009;50(Suppl):S172-S177 (LDL burden)",
+        "Mach F et al. 2019 ESC/EAS Guidelines for the management of dyslipidaemias. Eur "
+        "Heart J 2020;41:111-188 (Table 12; LDL-C lowering by therapy)",
+        "Grundy SM et al. 2018 AHA/ACC Guideline on the Management of Blood Cholesterol. "
+        "Circulation 2019;139:e1082-e1143 (Table 3, statin intensity)",
+        "Cholesterol Treatment Trialists' Collaboration. Lancet 2010;376:1670-1681 (RR 0.78 "
+        "per 1.0 mmol/L LDL-C)",
+    ),
+    parameters=PARAMETERS,
+    outcomes=OUTCOMES,
+    requirements=tuple(
+        Requirement("clinical", name, "(risk equations and LDL burden)") for name in REQUIRED
+    ),
+    personalize=personalize,
+    prepare=prepare,
+    simulate=simulate,
+    limitations=(
+        "LDL-C is assumed constant from birth at the measured untreated value, then constant "
+        "on treatment; real LDL-C rises with age and varies.",
+        "The PCE and SCORE2 are population equations: not validated in familial "
+        "hypercholesterolaemia, where they underestimate risk.",
+        "Lipoprotein(a), triglycerides, family history, chronic kidney disease and "
+        "inflammation are not in the risk equations; SCORE2-Diabetes is not modelled.",
+        "Therapy acts through the CTT relation (RR 0.78 per mmol/L LDL-C, assumed log-linear "
+        "and the same at any LDL-C level and age), on the equation's risk; average LDL-C "
+        "lowering per drug, not this patient's response or adherence.",
+        "Blood pressure and smoking changes act only through the equations' coefficients "
+        "(association, not trial effects); a former smoker counts as a non-smoker at once.",
+        "The CHD threshold of the LDL burden (about 160 mmol/L-years) is illustrative and "
+        "was not verified against its source figure.",
+    ),
+)

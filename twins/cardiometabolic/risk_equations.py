@@ -7,6 +7,7 @@ Each function returns a probability (0-1) and checks nothing: validity ranges ar
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 # ACC/AHA Pooled Cohort Equations: Goff DC Jr et al., 2013 ACC/AHA Guideline on the
 # Assessment of Cardiovascular Risk, Circulation 2014;129(25 Suppl 2):S49-S73, Table A
@@ -43,12 +44,12 @@ PCE = {
 }  # fmt: skip
 
 # Validity of the PCE (Goff 2013; the ranges enforced by the Cerner ASCVD app and by
-# PooledCohort): (name, low, high, unit).
+# PooledCohort): (parameter, what, low, high, unit).
 PCE_RANGES = (
-    ("age_y", 40.0, 79.0, "y"),
-    ("total_chol_mg_dl", 130.0, 320.0, "mg/dL"),
-    ("hdl_mg_dl", 20.0, 100.0, "mg/dL"),
-    ("sbp_mmhg", 90.0, 200.0, "mmHg"),
+    ("age_y", "age", 40.0, 79.0, "y"),
+    ("total_chol_mg_dl", "total cholesterol", 130.0, 320.0, "mg/dL"),
+    ("hdl_mg_dl", "HDL cholesterol", 20.0, 100.0, "mg/dL"),
+    ("sbp_mmhg", "systolic blood pressure", 90.0, 200.0, "mmHg"),
 )
 
 # SCORE2 (age 40-69): SCORE2 working group and ESC Cardiovascular risk collaboration,
@@ -194,20 +195,21 @@ def score2_10y_risk(
     return recalibrate(uncalibrated, SCORE2_OP_SCALES[(sex, region)])
 
 
-def _outside(name: str, value: float, low: float, high: float, unit: str) -> str | None:
-    if low <= value <= high:
-        return None
-    label = name.replace("_mg_dl", "").replace("_mmhg", "").replace("_y", "").replace("_", " ")
-    return f"{label} {value:g} {unit} is outside {low:g}-{high:g} {unit}"
+def _outside(values: Mapping[str, float], ranges: tuple) -> list[str]:
+    """'what value unit is outside low-high unit' for each value out of its range."""
+    return [
+        f"{what} {values[name]:g} {unit} is outside {low:g}-{high:g} {unit}"
+        for name, what, low, high, unit in ranges
+        if not low <= values[name] <= high
+    ]
 
 
-def pce_out_of_range(values: dict[str, float]) -> list[str]:
-    """Why the PCE does not apply to these inputs (empty when it does)."""
-    found = (_outside(n, values[n], low, high, unit) for n, low, high, unit in PCE_RANGES)
-    return [reason for reason in found if reason]
+def pce_out_of_range(values: Mapping[str, float]) -> list[str]:
+    """Why the PCE does not apply to these inputs (lipids in mg/dL; empty when it does)."""
+    return _outside(values, PCE_RANGES)
 
 
-def score2_out_of_range(values: dict[str, float], diabetes: bool) -> list[str]:
+def score2_out_of_range(values: Mapping[str, float], diabetes: bool) -> list[str]:
     """Why SCORE2 / SCORE2-OP does not apply (lipids in mg/dL; empty when it does)."""
     age = values["age_y"]
     reasons = []
@@ -215,8 +217,4 @@ def score2_out_of_range(values: dict[str, float], diabetes: bool) -> list[str]:
         reasons.append(f"age {age:g} y is outside 40-89 y (SCORE2 40-69, SCORE2-OP 70-89)")
     elif age < 70.0 and diabetes:
         reasons.append("SCORE2 is not for people with diabetes (SCORE2-Diabetes is not modelled)")
-    for name, low, high, unit in SCORE2_LIPID_SBP_RANGES:
-        reason = _outside(name, values[name], low, high, unit)
-        if reason:
-            reasons.append(reason)
-    return reasons
+    return reasons + _outside(values, SCORE2_LIPID_SBP_RANGES)

@@ -1,1 +1,275 @@
-"""Newborn with hypoplastic left heart: Norwood shunt choice (placeholder: being written)."""
+"""Newborn with hypoplastic left heart: which source of pulmonary blood flow at the Norwood
+operation (modified Blalock-Taussig shunt or RV-PA conduit)? See README.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meditwin_desktop.core.twin import Outcome, Parameter, Personalized, Requirement, Twin
+
+from .model import REFERENCE_MAP_MMHG, simulate
+
+VENTRICLE_LABELS = ("single ventricle", "ventricle", "right ventricle", "systemic ventricle")
+_FROM_FORM = "from the clinical form"
+
+
+def _clinical(case, key: str):
+    value = case.clinical.get(key)
+    return None if value in (None, "") else value
+
+
+def personalize(case) -> dict[str, Personalized]:
+    """Body size, heart rate, haemoglobin, SVR from the blood pressure, ventricle volume."""
+    values: dict[str, Personalized] = {}
+    for key in ("weight_kg", "height_cm", "heart_rate_bpm", "hemoglobin_g_dl"):
+        value = _clinical(case, key)
+        if value is not None:
+            values[key] = Personalized(float(value), _FROM_FORM)
+    systolic, diastolic = _clinical(case, "sbp_mmhg"), _clinical(case, "dbp_mmhg")
+    if systolic is not None and diastolic is not None:
+        mean = float(diastolic) + (float(systolic) - float(diastolic)) / 3.0
+        scale = min(max(mean / REFERENCE_MAP_MMHG, 0.5), 2.0)
+        values["svr_scale"] = Personalized(
+            round(scale, 2),
+            f"mean arterial pressure {mean:.0f} mmHg (BP {float(systolic):.0f}/"
+            f"{float(diastolic):.0f}) against {REFERENCE_MAP_MMHG:.0f} mmHg in the reference "
+            "newborn (first-order: pressure proportional to resistance)",
+        )
+    spvo2 = _clinical(case, "spvo2_pct")
+    if spvo2 is not None:
+        values["spvo2_pct"] = Personalized(float(spvo2), _FROM_FORM)
+    labels = getattr(case, "labels", None)
+    if labels is not None:
+        for label in labels.labels.values():
+            if label.name.lower() in VENTRICLE_LABELS:
+                volume = labels.volume_ml(label.name)
+                values["ventricle_edv_ml"] = Personalized(
+                    round(volume, 1), f"volume of label '{label.name}' (taken as end-diastolic)"
+                )
+                break
+    return values
+
+
+def prepare(case) -> dict[str, Any]:
+    """Measured values the results are compared with (nothing heavy: no image needed)."""
+    measured = _clinical(case, "sao2_pct")
+    return {"measured_sao2_pct": float(measured) if measured is not None else None}
+
+
+def _p(name, label, unit, default, low=None, high=None, help="", source="", choices=()):
+    return Parameter(name, label, unit, default, low, high, help, source, tuple(choices))
+
+
+SCALING = "Reference newborn, scaled by weight (allometry); see README"
+CALIBRATED = "calibrated: reference newborn to typical post-Norwood values (README)"
+
+TWIN = Twin(
+    id="hlhs_norwood",
+    title="Hypoplastic left heart: Norwood shunt choice",
+    specialty="cardiology",
+    version="1.0",
+    question="For this newborn, which source of pulmonary blood flow at the Norwood "
+    "operation - a 3.0, 3.5 or 4.0 mm modified Blalock-Taussig shunt or a right-ventricle-"
+    "to-pulmonary-artery (Sano) conduit - balances pulmonary and systemic flow best?",
+    references=(
+        "Migliavacca F, Pennati G, Dubini G, et al. Am J Physiol Heart Circ Physiol "
+        "2001;280:H2076-86 (lumped model of the Norwood circulation; the model family)",
+        "Barnea O, Austin EH, Richman B, Santamore WP. J Am Coll Cardiol 1994;24:1376-81 "
+        "(oxygen delivery versus Qp/Qs)",
+        "Hsia TY, Cosentino D, Corsini C, et al. Circulation 2011;124:S204-10 (BT 3.5 mm vs "
+        "RV-PA 5 mm: systemic O2 delivery 591 vs 640 mL/min/m2)",
+        "Stergiopulos N, Meister JJ, Westerhof N. Am J Physiol 1996;270:H2050-9 (ventricular "
+        "activation function)",
+        "Haycock GB, Schwartz GJ, Wisotsky DH. J Pediatr 1978;93:62-6 (body surface area)",
+        "Ohye RG et al. N Engl J Med 2010;362:1980-92 (SVR trial: BT shunt vs RV-PA conduit)",
+    ),
+    parameters=(
+        _p(
+            "shunt_type",
+            "Shunt",
+            "",
+            "bt",
+            choices=("bt", "sano"),
+            help="bt: modified Blalock-Taussig (innominate artery to pulmonary artery); "
+            "sano: right ventricle to pulmonary artery conduit (unvalved)",
+        ),
+        _p(
+            "shunt_diameter_mm",
+            "Shunt diameter",
+            "mm",
+            3.5,
+            2.5,
+            6.0,
+            help="Inner diameter of the graft (BT 3.0-4.0 mm, Sano 5-6 mm)",
+            source="surgical practice (SVR trial, Ohye 2010)",
+        ),
+        _p("weight_kg", "Weight", "kg", 3.5, 1.5, 6.0, source=SCALING),
+        _p(
+            "height_cm",
+            "Length",
+            "cm",
+            50.0,
+            35.0,
+            65.0,
+            help="For the body surface area",
+            source="Haycock 1978",
+        ),
+        _p(
+            "heart_rate_bpm",
+            "Heart rate",
+            "bpm",
+            140.0,
+            80.0,
+            220.0,
+            source="neonatal normal range",
+        ),
+        _p(
+            "pvr_scale",
+            "Pulmonary vascular resistance",
+            "x reference",
+            1.0,
+            0.3,
+            4.0,
+            help="Multiplies the reference PVR (0.59 mmHg s/mL at 3.5 kg, about 2.2 WU m2)",
+            source=CALIBRATED,
+        ),
+        _p(
+            "svr_scale",
+            "Systemic vascular resistance",
+            "x reference",
+            1.0,
+            0.3,
+            3.0,
+            help="Multiplies the systemic (upper body, lower body, coronary) resistances",
+            source=CALIBRATED,
+        ),
+        _p(
+            "contractility_scale",
+            "Ventricular contractility",
+            "x reference",
+            1.0,
+            0.3,
+            2.0,
+            help="Multiplies the end-systolic elastance (poor function < 1)",
+            source=CALIBRATED,
+        ),
+        _p(
+            "ventricle_edv_ml",
+            "Ventricular end-diastolic volume",
+            "mL",
+            0.0,
+            0.0,
+            80.0,
+            help="0: expected for body size; from a segmented ventricle when there is one",
+            source="case",
+        ),
+        _p(
+            "hemoglobin_g_dl",
+            "Haemoglobin",
+            "g/dL",
+            15.0,
+            8.0,
+            22.0,
+            source="typical neonatal target after the Norwood",
+        ),
+        _p(
+            "vo2_ml_min_m2",
+            "Oxygen consumption",
+            "mL/min/m2",
+            140.0,
+            80.0,
+            250.0,
+            help="Whole-body O2 consumption",
+            source="measured after the Norwood, 120-180 "
+            "mL/min/m2 (Li J et al., mass spectrometry, 2006-2008)",
+        ),
+        _p(
+            "spvo2_pct",
+            "Pulmonary venous saturation",
+            "%",
+            97.0,
+            70.0,
+            100.0,
+            help="Lower with lung disease",
+            source="Barnea 1994 (assumed near-full saturation)",
+        ),
+        _p(
+            "blood_volume_ml_kg",
+            "Blood volume",
+            "mL/kg",
+            85.0,
+            60.0,
+            110.0,
+            source="neonatal blood volume 80-90 mL/kg (paediatric physiology texts)",
+        ),
+        _p("bt_length_mm", "BT shunt length", "mm", 20.0, 10.0, 40.0, source="surgical anatomy"),
+        _p(
+            "sano_length_mm",
+            "Sano conduit length",
+            "mm",
+            30.0,
+            15.0,
+            50.0,
+            source="surgical anatomy",
+        ),
+        _p(
+            "shunt_loss_k",
+            "Shunt loss coefficient",
+            "",
+            5.0,
+            1.0,
+            12.0,
+            help="Entrance, exit, curvature and anastomosis losses (K rho v^2 / 2)",
+            source=CALIBRATED,
+        ),
+    ),
+    outcomes=(
+        Outcome("qp_qs", "Qp/Qs", "", help="Pulmonary to systemic flow ratio (1 is balanced)"),
+        Outcome("sao2_pct", "Arterial saturation", "%", "higher"),
+        Outcome("svo2_pct", "Mixed venous saturation", "%", "higher"),
+        Outcome("do2_ml_min_m2", "Systemic oxygen delivery", "mL/min/m2", "higher"),
+        Outcome(
+            "cardiac_index_l_min_m2",
+            "Ventricular output (Qp + Qs)",
+            "L/min/m2",
+            help="Total output of the single ventricle, indexed",
+        ),
+        Outcome("systemic_index_l_min_m2", "Systemic flow (Qs)", "L/min/m2", "higher"),
+        Outcome("aortic_systolic_mmhg", "Aortic systolic pressure", "mmHg"),
+        Outcome("aortic_diastolic_mmhg", "Aortic diastolic pressure", "mmHg", "higher"),
+        Outcome("aortic_mean_mmhg", "Mean aortic pressure", "mmHg"),
+        Outcome(
+            "coronary_perfusion_mmhg",
+            "Coronary perfusion pressure",
+            "mmHg",
+            "higher",
+            help="Aortic diastolic minus ventricular end-diastolic pressure",
+        ),
+        Outcome("pulmonary_mean_mmhg", "Mean pulmonary artery pressure", "mmHg", "lower"),
+        Outcome("atrial_mean_mmhg", "Mean atrial pressure", "mmHg", "lower"),
+        Outcome("ventricular_edp_mmhg", "Ventricular end-diastolic pressure", "mmHg", "lower"),
+        Outcome("ejection_fraction_pct", "Ejection fraction", "%"),
+        Outcome(
+            "shunt_regurgitant_pct",
+            "Shunt regurgitant fraction",
+            "%",
+            "lower",
+            help="Backward over forward shunt flow (diastolic regurgitation of a Sano)",
+        ),
+    ),
+    requirements=(Requirement("clinical", "weight_kg", "(body size scales the model)"),),
+    personalize=personalize,
+    prepare=prepare,
+    simulate=simulate,
+    limitations=(
+        "Lumped (0D) model: no wave propagation, no 3D flow in the arch or anastomoses; "
+        "the shunt's pressure drop uses one loss coefficient calibrated on the reference.",
+        "Parameters are those of a reference newborn scaled by weight, not measured in this "
+        "baby; only weight, length, heart rate, haemoglobin, blood pressure (SVR) and a "
+        "segmented ventricle volume personalise it.",
+        "No baroreflex or autoregulation: resistances stay as set in each scenario.",
+        "Oxygen transport is a steady balance on mean flows with complete atrial mixing.",
+        "The RV-PA conduit is unvalved; its diastolic regurgitation is modelled, the "
+        "ventriculotomy's effect on function is not.",
+    ),
+)

@@ -1,0 +1,206 @@
+"""The clinical data of a case: one vocabulary of fields, their units and plausible ranges.
+
+`case.clinical` maps a field's key to its value in the field's canonical unit (the unit
+twins read, e.g. cholesterol in mg/dL); a field may also be typed in other units
+(`alternatives`: unit -> factor to multiply by to get the canonical unit). Keys are the
+names twins use for the matching parameters (`age_y`, `sbp_mmhg`...). Ranges are what is
+humanly plausible, wider than any model's validity: a twin flags values outside its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from meditwin_desktop.core.errors import InputError
+
+# Cholesterol mmol/L -> mg/dL (molar mass 386.65 g/mol; as in the SCORE2 authors' code).
+CHOLESTEROL_MG_DL_PER_MMOL_L = 38.67
+HEMOGLOBIN_G_DL_PER_G_L = 0.1
+_FLAG_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+class ClinicalInputError(InputError):
+    """A clinical value that cannot be right (not a number, implausible, unknown choice)."""
+
+
+@dataclass(frozen=True)
+class ClinicalField:
+    """One item of the clinical form."""
+
+    key: str
+    label: str
+    group: str
+    unit: str = ""
+    kind: str = "number"  # "number", "flag", "choice" or "text"
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    alternatives: dict[str, float] = field(default_factory=dict)  # unit -> factor to `unit`
+    help: str = ""
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """The canonical unit first, then the alternatives."""
+        return (self.unit, *self.alternatives) if self.unit else ()
+
+    def parse(self, text: Any, unit: str | None = None) -> Any:
+        """The value in the canonical unit (None for an empty entry); ClinicalInputError."""
+        if text is None or (isinstance(text, str) and not text.strip()):
+            return None
+        if self.kind == "flag":
+            if isinstance(text, bool):
+                return text
+            word = str(text).strip().lower()
+            if word not in _FLAG_WORDS:
+                raise ClinicalInputError(f"{self.label}: '{text}' is not yes or no.")
+            return _FLAG_WORDS[word]
+        if self.kind == "choice":
+            value = str(text).strip()
+            if value not in self.choices:
+                raise ClinicalInputError(
+                    f"{self.label}: '{value}' is not one of {', '.join(self.choices)}."
+                )
+            return value
+        if self.kind == "text":
+            return str(text).strip()
+        return self._number(text, unit or self.unit)
+
+    def _number(self, text: Any, unit: str) -> float:
+        if unit != self.unit and unit not in self.alternatives:
+            raise ClinicalInputError(f"{self.label}: unknown unit '{unit}' (use {self.unit}).")
+        try:
+            number = float(str(text).strip().replace(",", "."))
+        except ValueError:
+            raise ClinicalInputError(f"{self.label}: '{text}' is not a number ({unit}).") from None
+        value = number * self.alternatives.get(unit, 1.0)
+        low = -float("inf") if self.minimum is None else self.minimum
+        high = float("inf") if self.maximum is None else self.maximum
+        if not low <= value <= high:
+            factor = self.alternatives.get(unit, 1.0)
+            raise ClinicalInputError(
+                f"{self.label}: {number:g} {unit} is not plausible; expected "
+                f"{low / factor:.3g} to {high / factor:.3g} {unit}. Check the value and its unit."
+            )
+        return value
+
+    def readable(self, value: Any) -> tuple[str, str]:
+        """(text, unit) for reading: a value below 1 in a larger alternative unit (age 4 days)."""
+        if self.kind == "number" and value not in (None, "") and 0 < abs(float(value)) < 1:
+            for unit, factor in self.alternatives.items():
+                if abs(float(value)) / factor >= 1:
+                    return self.display(value, unit), unit
+        return self.display(value), self.unit
+
+    def display(self, value: Any, unit: str | None = None) -> str:
+        """A stored value as text in `unit` (the canonical unit by default)."""
+        if value is None or value == "":
+            return ""
+        if self.kind == "flag":
+            return "yes" if value else "no"
+        if self.kind != "number":
+            return str(value)
+        factor = self.alternatives.get(unit or self.unit, 1.0)
+        return f"{float(value) / factor:.4g}"
+
+
+def _cholesterol(key: str, label: str, low: float, high: float, help: str = "") -> ClinicalField:
+    mmol = {"mmol/L": CHOLESTEROL_MG_DL_PER_MMOL_L}
+    return ClinicalField(key, label, "Lipids", "mg/dL", minimum=low, maximum=high,
+                         alternatives=mmol, help=help)  # fmt: skip
+
+
+def _flag(key: str, label: str, group: str, help: str = "") -> ClinicalField:
+    return ClinicalField(key, label, group, kind="flag", help=help)
+
+
+FIELDS: tuple[ClinicalField, ...] = (
+    ClinicalField("age_y", "Age", "Patient", "years", minimum=0, maximum=120,
+                  alternatives={"months": 1 / 12, "days": 1 / 365.25}),
+    ClinicalField("sex", "Sex", "Patient", kind="choice", choices=("female", "male")),
+    ClinicalField("race", "Race (for the PCE)", "Patient", kind="choice",
+                  choices=("white", "african_american", "other")),
+    ClinicalField("region", "ESC risk region", "Patient", kind="choice",
+                  choices=("low", "moderate", "high", "very_high"),
+                  help="Cardiovascular risk region of the country of residence (SCORE2)"),
+    ClinicalField("weight_kg", "Weight", "Patient", "kg", minimum=0.3, maximum=350,
+                  alternatives={"g": 0.001, "lb": 0.45359237}),
+    ClinicalField("height_cm", "Height / length", "Patient", "cm", minimum=20, maximum=250,
+                  alternatives={"m": 100.0, "in": 2.54}),
+    ClinicalField("diagnosis", "Diagnosis", "Patient", kind="text"),
+    ClinicalField("heart_rate_bpm", "Heart rate", "Vital signs", "bpm", minimum=20,
+                  maximum=300),
+    ClinicalField("sbp_mmhg", "Systolic blood pressure", "Vital signs", "mmHg", minimum=30,
+                  maximum=300, alternatives={"kPa": 7.50062}),
+    ClinicalField("dbp_mmhg", "Diastolic blood pressure", "Vital signs", "mmHg", minimum=10,
+                  maximum=200, alternatives={"kPa": 7.50062}),
+    _flag("bp_treated", "On blood-pressure treatment", "Vital signs"),
+    ClinicalField("sao2_pct", "Arterial saturation (SpO2)", "Vital signs", "%", minimum=30,
+                  maximum=100),
+    ClinicalField("spvo2_pct", "Pulmonary venous saturation", "Vital signs", "%",
+                  minimum=50, maximum=100),
+    ClinicalField("hemoglobin_g_dl", "Haemoglobin", "Laboratory", "g/dL", minimum=3,
+                  maximum=25, alternatives={"g/L": HEMOGLOBIN_G_DL_PER_G_L}),
+    _cholesterol("total_chol_mg_dl", "Total cholesterol", 50, 1500),
+    _cholesterol("hdl_mg_dl", "HDL cholesterol", 5, 250),
+    _cholesterol("ldl_mg_dl", "LDL cholesterol (untreated)", 10, 1300,
+                 help="Before any lipid-lowering therapy"),
+    _flag("smoker", "Current smoker", "History"),
+    _flag("diabetes", "Diabetes", "History"),
+    _flag("personal_premature_chd", "Premature coronary heart disease", "History",
+          "Men < 55, women < 60 years"),
+    _flag("personal_premature_vascular", "Premature cerebral or peripheral vascular disease",
+          "History"),
+    _flag("family_history_premature_chd",
+          "Family: first-degree relative with premature coronary or vascular disease, or "
+          "LDL-C > 95th percentile", "Family history"),
+    _flag("family_history_xanthomas",
+          "Family: first-degree relative with tendon xanthomas or arcus, or a child < 18 y "
+          "with LDL-C > 95th percentile", "Family history"),
+    _flag("tendon_xanthomas", "Tendon xanthomas", "Examination and genetics"),
+    _flag("corneal_arcus_before_45", "Corneal arcus before age 45", "Examination and genetics"),
+    ClinicalField("fh_genotype", "FH genotype", "Examination and genetics", kind="choice",
+                  choices=("unknown", "negative", "LDLR", "APOB", "PCSK9"),
+                  help="A causative variant in LDLR, APOB or PCSK9"),
+)  # fmt: skip
+BY_KEY = {f.key: f for f in FIELDS}
+GROUPS = tuple(dict.fromkeys(f.group for f in FIELDS))
+
+
+def field_for(key: str) -> ClinicalField:
+    """The field called `key`; ClinicalInputError naming the known ones otherwise."""
+    try:
+        return BY_KEY[key]
+    except KeyError:
+        raise ClinicalInputError(
+            f"No clinical field '{key}' (there is: {', '.join(BY_KEY)})."
+        ) from None
+
+
+def set_value(clinical: dict[str, Any], key: str, text: Any, unit: str | None = None) -> Any:
+    """Parse and store one value in `clinical` (an empty entry removes it); the value."""
+    value = field_for(key).parse(text, unit)
+    if value is None:
+        clinical.pop(key, None)
+    else:
+        clinical[key] = value
+    return value
+
+
+def problems(clinical: dict[str, Any]) -> list[str]:
+    """Why stored values cannot be right (values from a file or an older version)."""
+    found = []
+    for key, value in clinical.items():
+        if key in BY_KEY:
+            try:
+                BY_KEY[key].parse(value)
+            except ClinicalInputError as error:
+                found.append(str(error))
+    if {"sbp_mmhg", "dbp_mmhg"} <= clinical.keys() and clinical["dbp_mmhg"] >= clinical["sbp_mmhg"]:
+        found.append("Diastolic blood pressure is not below the systolic one.")
+    lipids = ("total_chol_mg_dl", "hdl_mg_dl", "ldl_mg_dl")
+    if set(lipids) <= clinical.keys() and (
+        clinical["ldl_mg_dl"] + clinical["hdl_mg_dl"] > clinical["total_chol_mg_dl"] * 1.05
+    ):
+        found.append("LDL plus HDL cholesterol exceed the total cholesterol: check the units.")
+    return found

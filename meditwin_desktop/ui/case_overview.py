@@ -1,0 +1,64 @@
+"""The centre of the window for a case without images: who the patient is and what is known.
+
+Shown instead of the empty slice and 3D views (a newborn assessed on clinical data, a
+risk consultation); the values come from the case's clinical data, with their units.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from meditwin_desktop.core.case import Case
+from meditwin_desktop.core.clinical import FIELDS, GROUPS
+
+
+class CaseOverview(QScrollArea):
+    """A read-only summary of the open case's clinical data."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("case_overview")
+        self.setWidgetResizable(True)
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(32, 24, 32, 24)
+        self.text = QLabel(body)
+        self.text.setObjectName("case_overview_text")
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setWordWrap(True)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.text)
+        layout.addStretch(1)
+        self.setWidget(body)
+
+    def show_case(self, case: Case) -> None:
+        """Fill in the summary of `case`."""
+        clinical = case.clinical
+        parts = [f"<h2>{html.escape(case.name)}</h2>"]
+        if case.patient_id:
+            parts.append(f"<p>Patient ID {html.escape(case.patient_id)}</p>")
+        if clinical.get("diagnosis"):
+            parts.append(f"<p><b>{html.escape(str(clinical['diagnosis']))}</b></p>")
+        for group in GROUPS:
+            rows = []
+            for spec in FIELDS:
+                if spec.group != group or spec.key == "diagnosis":
+                    continue
+                if clinical.get(spec.key) in (None, ""):
+                    continue
+                text, unit = spec.readable(clinical[spec.key])
+                rows.append(
+                    f"<tr><td style='padding-right:24px'>{html.escape(spec.label)}</td>"
+                    f"<td><b>{html.escape(text)}</b> {html.escape(unit)}</td></tr>"
+                )
+            if rows:
+                parts.append(f"<h3>{html.escape(group)}</h3><table>{''.join(rows)}</table>")
+        parts.append(
+            "<p style='color:#9aa0a6'>This case has no images. Edit its values in the "
+            "<i>Clinical</i> tab; choose a twin, add scenarios and run them in the "
+            "<i>Twins</i> tab; the comparison opens below.</p>"
+        )
+        self.text.setText("".join(parts))

@@ -1,0 +1,179 @@
+"""The clinical form of the open case: one editor per field of `core.clinical`, grouped.
+
+Numbers are typed in the unit chosen beside them (mg/dL or mmol/L for cholesterol, ...)
+and stored in the field's canonical unit; a value that cannot be right is refused with
+a message naming it and the expected range, and the stored value stays as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meditwin_desktop.core.case import Case
+from meditwin_desktop.core.clinical import (
+    FIELDS,
+    GROUPS,
+    ClinicalField,
+    ClinicalInputError,
+    set_value,
+)
+from meditwin_desktop.core.clinical import problems as clinical_problems
+
+_NOT_RECORDED = "not recorded"
+_INVALID = "border: 1px solid #d9534f;"
+
+
+class _NumberEditor(QWidget):
+    """A line edit and its unit (a choice of units when the field has alternatives)."""
+
+    edited = Signal()
+
+    def __init__(self, spec: ClinicalField, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.text = QLineEdit(self)
+        self.text.setObjectName(f"clinical_{spec.key}")
+        self.text.editingFinished.connect(self.edited)
+        row.addWidget(self.text, stretch=1)
+        self.unit = QComboBox(self)
+        self.unit.addItems(spec.units)
+        self.unit.setEnabled(len(spec.units) > 1)
+        self.unit.setObjectName(f"clinical_{spec.key}_unit")
+        self._shown_unit = spec.unit
+        self.unit.currentTextChanged.connect(self._unit_changed)
+        row.addWidget(self.unit)
+        self.value: Any = None
+
+    def show_value(self, value: Any) -> None:
+        self.value = value
+        self.text.setText(self.spec.display(value, self.unit.currentText()))
+
+    def _unit_changed(self, unit: str) -> None:
+        """Re-express the stored value in the new unit (the value itself does not change)."""
+        if self.value is not None:
+            self.text.setText(self.spec.display(self.value, unit))
+        self._shown_unit = unit
+
+
+class ClinicalPanel(QWidget):
+    """Edit `case.clinical`; `changed` after each accepted value."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.case: Case | None = None
+        self._editors: dict[str, QWidget] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.heading = QLabel("Open a case to enter its clinical data.", self)
+        self.heading.setWordWrap(True)
+        layout.addWidget(self.heading)
+        self.message = QLabel("", self)
+        self.message.setObjectName("clinical_message")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #f0ad4e;")
+        layout.addWidget(self.message)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget(scroll)
+        column = QVBoxLayout(body)
+        for group in GROUPS:
+            box = QGroupBox(group, body)
+            form = QFormLayout(box)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+            for spec in (f for f in FIELDS if f.group == group):
+                label = QLabel(spec.label, box)
+                label.setWordWrap(True)
+                if spec.help:
+                    label.setToolTip(spec.help)
+                form.addRow(label, self._editor(spec, box))
+            column.addWidget(box)
+        column.addStretch(1)
+        scroll.setWidget(body)
+        layout.addWidget(scroll, stretch=1)
+        self.setEnabled(False)
+
+    def _editor(self, spec: ClinicalField, parent: QWidget) -> QWidget:
+        if spec.kind == "number":
+            editor = _NumberEditor(spec, parent)
+            editor.edited.connect(
+                lambda s=spec, e=editor: self._store(s, e.text.text(), e.unit.currentText())
+            )
+        elif spec.kind == "flag":
+            editor = QCheckBox(parent)
+            editor.toggled.connect(lambda on, s=spec: self._store(s, on))
+        elif spec.kind == "choice":
+            editor = QComboBox(parent)
+            editor.addItems([_NOT_RECORDED, *spec.choices])
+            editor.currentTextChanged.connect(
+                lambda text, s=spec: self._store(s, "" if text == _NOT_RECORDED else text)
+            )
+        else:
+            editor = QLineEdit(parent)
+            editor.editingFinished.connect(lambda s=spec, e=editor: self._store(s, e.text()))
+        editor.setObjectName(f"clinical_{spec.key}")
+        self._editors[spec.key] = editor
+        return editor  # fmt: skip
+
+    def set_case(self, case: Case | None) -> None:
+        """Show the clinical data of `case` (no signal is emitted)."""
+        self.case = case
+        self.setEnabled(case is not None)
+        self.heading.setText(
+            f"Clinical data of {case.name}. Values are stored with the case." if case
+            else "Open a case to enter its clinical data."
+        )  # fmt: skip
+        clinical = case.clinical if case is not None else {}
+        for spec in FIELDS:
+            editor = self._editors[spec.key]
+            editor.blockSignals(True)
+            value = clinical.get(spec.key)
+            if isinstance(editor, _NumberEditor):
+                editor.show_value(value)
+                editor.text.setStyleSheet("")
+            elif isinstance(editor, QCheckBox):
+                editor.setChecked(bool(value))
+            elif isinstance(editor, QComboBox):
+                editor.setCurrentText(str(value) if value else _NOT_RECORDED)
+            else:
+                editor.setText("" if value is None else str(value))
+            editor.blockSignals(False)
+        found = clinical_problems(clinical)
+        self.message.setText(" ".join(found))
+
+    def _store(self, spec: ClinicalField, text: Any, unit: str | None = None) -> None:
+        if self.case is None:
+            return
+        editor = self._editors[spec.key]
+        target = editor.text if isinstance(editor, _NumberEditor) else editor
+        before = self.case.clinical.get(spec.key)
+        try:
+            value = set_value(self.case.clinical, spec.key, text, unit)
+        except ClinicalInputError as error:
+            target.setStyleSheet(_INVALID)
+            self.message.setText(f"{error} The stored value is unchanged.")
+            return
+        target.setStyleSheet("")
+        if isinstance(editor, _NumberEditor):
+            editor.value = value
+        self.message.setText(" ".join(clinical_problems(self.case.clinical)))
+        if value != before:
+            self.changed.emit()

@@ -1,0 +1,65 @@
+"""The clinical vocabulary: units, plausibility, clear messages (core/clinical.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from meditwin_desktop.core.clinical import (
+    CHOLESTEROL_MG_DL_PER_MMOL_L,
+    ClinicalInputError,
+    field_for,
+    problems,
+    set_value,
+)
+
+
+def test_cholesterol_typed_in_mmol_l_is_stored_in_mg_dl():
+    """mg/dL = mmol/L x 38.67 (cholesterol, 386.65 g/mol)."""
+    clinical = {}
+    assert set_value(clinical, "ldl_mg_dl", "6.2", "mmol/L") == pytest.approx(6.2 * 38.67)
+    assert clinical["ldl_mg_dl"] == pytest.approx(239.754)
+    ldl = field_for("ldl_mg_dl")
+    assert ldl.display(clinical["ldl_mg_dl"], "mmol/L") == "6.2"
+    assert ldl.display(clinical["ldl_mg_dl"]) == "239.8"
+    assert CHOLESTEROL_MG_DL_PER_MMOL_L == 38.67
+
+
+def test_implausible_values_name_the_field_the_unit_and_the_range():
+    clinical = {"ldl_mg_dl": 200.0}
+    with pytest.raises(ClinicalInputError, match=r"LDL cholesterol.*62 mmol/L is not plausible"):
+        set_value(clinical, "ldl_mg_dl", "62", "mmol/L")  # mg/dL typed as mmol/L
+    assert clinical["ldl_mg_dl"] == 200.0  # unchanged
+    with pytest.raises(ClinicalInputError, match="'abc' is not a number"):
+        set_value(clinical, "weight_kg", "abc")
+    with pytest.raises(ClinicalInputError, match="unknown unit"):
+        set_value(clinical, "weight_kg", "3", "stone")
+    with pytest.raises(ClinicalInputError, match="not one of female, male"):
+        set_value(clinical, "sex", "f")
+    with pytest.raises(ClinicalInputError, match="No clinical field 'shoe_size'"):
+        set_value(clinical, "shoe_size", "42")
+
+
+def test_flags_choices_decimal_commas_and_empty_entries():
+    clinical = {}
+    assert set_value(clinical, "smoker", "yes") is True
+    assert set_value(clinical, "smoker", False) is False
+    assert set_value(clinical, "weight_kg", "3,2") == pytest.approx(3.2)
+    assert set_value(clinical, "weight_kg", "3200", "g") == pytest.approx(3.2)
+    assert set_value(clinical, "fh_genotype", "LDLR") == "LDLR"
+    set_value(clinical, "weight_kg", "")
+    assert "weight_kg" not in clinical
+
+
+def test_readable_units_for_small_values():
+    age = field_for("age_y")
+    assert age.readable(4 / 365.25) == ("4", "days")
+    assert age.readable(0.5) == ("6", "months")
+    assert age.readable(45) == ("45", "years")
+
+
+def test_problems_across_fields():
+    found = problems({"sbp_mmhg": 80, "dbp_mmhg": 90, "total_chol_mg_dl": 150,
+                      "hdl_mg_dl": 60, "ldl_mg_dl": 140, "weight_kg": 900})  # fmt: skip
+    assert any("Diastolic blood pressure is not below" in p for p in found)
+    assert any("exceed the total cholesterol" in p for p in found)
+    assert any("Weight" in p and "not plausible" in p for p in found)
