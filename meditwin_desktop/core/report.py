@@ -19,11 +19,13 @@ from matplotlib.figure import Figure
 from meditwin_desktop import APP_NAME, __version__
 from meditwin_desktop.core.atomic import write_atomic
 from meditwin_desktop.core.case import Case, Run, now
+from meditwin_desktop.core.clinical import FIELDS as CLINICAL_FIELDS
 from meditwin_desktop.core.comparison import (
     baseline_run,
     best_scenarios,
     cell_text,
     outcome_heading,
+    plot_bars,
     plot_series,
 )
 from meditwin_desktop.core.errors import InputError
@@ -202,6 +204,32 @@ def _outcome_rows(twin: Twin, runs: list[Run]) -> list[list[str]]:
     return rows
 
 
+def clinical_lines(clinical: dict) -> list[str]:
+    """'Label: value unit' for each recorded clinical value (known fields in form order)."""
+    lines = []
+    for spec in CLINICAL_FIELDS:
+        if clinical.get(spec.key) not in (None, ""):
+            text, unit = spec.readable(clinical[spec.key])
+            lines.append(f"  {spec.label}: {text} {unit}".rstrip())
+    known = {spec.key for spec in CLINICAL_FIELDS}
+    lines += [f"  {k}: {v}" for k, v in clinical.items() if k not in known]
+    return lines
+
+
+def _bars_page(pdf: PdfPages, twin: Twin, runs: list[Run]) -> None:
+    """Up to six outcomes that have a better direction, as bars across the scenarios."""
+    chosen = [o for o in twin.outcomes if o.better in ("higher", "lower")][:6]
+    if not chosen or not runs:
+        return
+    figure, _ = _page("Key outcomes")
+    for n, outcome in enumerate(chosen):
+        row, column = divmod(n, 2)
+        axes = figure.add_axes([0.08 + column * 0.47, 0.64 - row * 0.29, 0.4, 0.22])
+        plot_bars(axes, outcome, runs)
+        axes.tick_params(labelsize=7)
+    pdf.savefig(figure)
+
+
 def write_report(
     case: Case,
     twin: Twin,
@@ -214,7 +242,7 @@ def write_report(
     runs = [r for r in case.runs.get(twin.id, [])]
     if not runs:
         raise InputError(f"No scenario of {twin.title} has been run on this case yet.")
-    if case.image is None:
+    if case.image is None and case.image_reference.get("series_uid"):
         raise InputError("The case's image is not loaded; open the case with its images.")
     order = [s.name for s in case.scenarios.get(twin.id, [])]
     runs.sort(key=lambda r: order.index(r.scenario) if r.scenario in order else 99)
@@ -229,13 +257,18 @@ def write_report(
             [
                 f"Patient: {patient}",
                 f"Imaging: {case.image_reference.get('description', '')} "
-                f"(series {case.image_reference.get('series_uid', 'n/a')})",
+                f"(series {case.image_reference.get('series_uid', 'n/a')})"
+                if case.image is not None
+                else "Imaging: none (clinical data only)",
                 f"Twin: {twin.title}, version {twin.version} ({twin.specialty})",
                 f"Question: {twin.question}",
-            ]
-            + [f"{k}: {v}" for k, v in case.clinical.items()],
+                "",
+                "Clinical data:",
+                *clinical_lines(case.clinical),
+            ],
         )
-        _key_views(figure, case, snapshot, y - 0.01)
+        if case.image is not None:
+            _key_views(figure, case, snapshot, y - 0.01)
         pdf.savefig(figure)
 
         figure, y = _page("Scenarios and outcomes")
@@ -270,12 +303,15 @@ def write_report(
             outcome_table = outcome_axes.table(
                 cellText=_outcome_rows(twin, ok),
                 colLabels=["Outcome"] + [r.scenario for r in ok],
-                colWidths=[0.36] + [0.64 / len(ok)] * len(ok),
+                colWidths=[0.46] + [0.54 / len(ok)] * len(ok),
                 loc="upper center",
                 cellLoc="center",
             )
             outcome_table.auto_set_font_size(False)
-            outcome_table.set_fontsize(8)
+            outcome_table.set_fontsize(7 if len(twin.outcomes) > 10 else 8)
+            for (row, column), cell in outcome_table.get_celld().items():
+                if column == 0 and row > 0:
+                    cell.set_text_props(ha="left")  # long outcome names read from the left
         failed = [f"{r.scenario}: {r.status} ({r.error})" for r in runs if r.status != "ok"]
         _lines(
             figure,
@@ -285,10 +321,21 @@ def write_report(
         )
         pdf.savefig(figure)
 
-        series_names = sorted({n for r in ok if r.result for n in r.result.series})
-        if series_names:
+        notes = [
+            f"  - {r.scenario}: {warning}"
+            for r in ok
+            if r.result is not None
+            for warning in r.result.warnings
+        ]
+        if notes:
+            figure, y = _page("What the model noted")
+            _lines(figure, y, notes[:60], size=8.5, width=110)
+            pdf.savefig(figure)
+        _bars_page(pdf, twin, ok)
+        series_names = list(dict.fromkeys(n for r in ok if r.result for n in r.result.series))
+        for first in range(0, min(len(series_names), 8), 4):  # 4 curves a page, 2 pages
             figure, _ = _page("Curves")
-            for n, name in enumerate(series_names[:4]):
+            for n, name in enumerate(series_names[first : first + 4]):
                 axes = figure.add_axes([0.1, 0.7 - n * 0.22, 0.82, 0.17])
                 plot_series(axes, ok, name, linewidth=1.2)
             pdf.savefig(figure)

@@ -389,8 +389,10 @@ class Runner:
                     self._workers.append(worker)
                     worker.start(self._queue.pop(0))
                 busy = [w for w in self._workers if w.handle is not None]
-            for worker in busy:
-                worker.poll()
+            finished = [worker.poll() for worker in busy]
+            if any(finished) and self._queue:
+                continue  # a worker is free: hand it the next run at once
+            busy = [w for w, done in zip(busy, finished, strict=True) if not done]
             waitables = [w.connection for w in busy if not w.connection.closed] + [
                 w.process.sentinel for w in busy if w.process.is_alive()]  # fmt: skip
             if waitables:
