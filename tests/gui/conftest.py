@@ -1,5 +1,6 @@
 """GUI tests need a display with OpenGL: Xvfb (started by pytest-xvfb) or a real one."""
 
+import gc
 import os
 
 import pytest
@@ -10,6 +11,23 @@ def _needs_display():
     """Skip (with the fix) when no display exists; pytest-xvfb sets one when Xvfb is installed."""
     if not os.environ.get("DISPLAY"):
         pytest.skip("GUI tests need a display: install Xvfb (apt install xvfb) for pytest-xvfb")
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_between_tests(qapp):
+    """Python's collector runs at arbitrary allocations: left alone, it finalises the previous
+    test's windows (Qt and VTK objects in reference cycles) in the middle of the next test's
+    Qt calls; CI saw an abort inside QTableWidget.setItem, and the last session two other
+    crashes. Here garbage is collected between tests, with the windows deleted and Qt idle."""
+    from PySide6.QtCore import QEvent
+
+    gc.collect()
+    gc.disable()
+    yield
+    qapp.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    qapp.processEvents()
+    gc.enable()
+    gc.collect()
 
 
 @pytest.fixture
