@@ -137,11 +137,26 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Requirement:
-    """Case data a twin needs: kind is 'label', 'clinical' or 'image'; `what` names it."""
+    """Case data a twin needs: kind is 'label', 'clinical' or 'image'; `what` names it.
+
+    A clinical number may have to lie in [minimum, maximum] (a newborn's weight, say).
+    """
 
     kind: str
     what: str
     why: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def out_of_range(self, value: Any) -> bool:
+        """Whether a clinical value falls outside [minimum, maximum] (non-numbers do not)."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return False
+        return (self.minimum is not None and number < self.minimum) or (
+            self.maximum is not None and number > self.maximum
+        )
 
 
 @dataclass(frozen=True)
@@ -251,6 +266,12 @@ class Twin:
                     reasons.append(f"needs a label named '{need.what}' {need.why}".strip())
             elif need.kind == "clinical" and case.clinical.get(need.what) in (None, ""):
                 reasons.append(f"needs the clinical value '{need.what}' {need.why}".strip())
+            elif need.kind == "clinical" and need.out_of_range(case.clinical[need.what]):
+                value = float(case.clinical[need.what])
+                reasons.append(
+                    f"'{need.what}' {value:g} is outside {need.minimum:g}-{need.maximum:g} "
+                    f"{need.why}".strip()
+                )
             elif need.kind == "image" and case.image is None:
                 reasons.append(f"needs an image ({need.what}) {need.why}".strip())
         return reasons

@@ -143,30 +143,32 @@ class ComparisonView(QWidget):
         self.tabs.addTab(self.spatial_page, "3D results")
         self.tabs.currentChanged.connect(lambda _: self._refresh_visible())
 
-    def _plots(self) -> QWidget:
+    def _figure_page(
+        self, name: str, redraw
+    ) -> tuple[QWidget, QComboBox, Figure, FigureCanvasQTAgg]:
+        """A page with a chooser above a matplotlib canvas (curves, bars)."""
         page = QWidget(self)
         layout = QVBoxLayout(page)
-        self.series_choice = QComboBox(page)
-        self.series_choice.setObjectName("series_choice")
-        self.series_choice.currentTextChanged.connect(lambda _: self._plot())
-        self.figure = Figure(figsize=(5, 3), tight_layout=True)
-        self.figure.patch.set_facecolor("#2b2d30")
-        self.canvas = FigureCanvasQTAgg(self.figure)
-        layout.addWidget(self.series_choice)
-        layout.addWidget(self.canvas, stretch=1)
+        choice = QComboBox(page)
+        choice.setObjectName(name)
+        choice.currentTextChanged.connect(lambda _: redraw())
+        figure = Figure(figsize=(5, 3), tight_layout=True)
+        figure.patch.set_facecolor("#2b2d30")
+        canvas = FigureCanvasQTAgg(figure)
+        layout.addWidget(choice)
+        layout.addWidget(canvas, stretch=1)
+        return page, choice, figure, canvas
+
+    def _plots(self) -> QWidget:
+        page, self.series_choice, self.figure, self.canvas = self._figure_page(
+            "series_choice", self._plot
+        )
         return page
 
     def _bars(self) -> QWidget:
-        page = QWidget(self)
-        layout = QVBoxLayout(page)
-        self.bar_choice = QComboBox(page)
-        self.bar_choice.setObjectName("bar_choice")
-        self.bar_choice.currentTextChanged.connect(lambda _: self._plot_bars())
-        self.bar_figure = Figure(figsize=(5, 3), tight_layout=True)
-        self.bar_figure.patch.set_facecolor("#2b2d30")
-        self.bar_canvas = FigureCanvasQTAgg(self.bar_figure)
-        layout.addWidget(self.bar_choice)
-        layout.addWidget(self.bar_canvas, stretch=1)
+        page, self.bar_choice, self.bar_figure, self.bar_canvas = self._figure_page(
+            "bar_choice", self._plot_bars
+        )
         return page
 
     def _spatial(self) -> QWidget:

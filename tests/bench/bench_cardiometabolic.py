@@ -10,7 +10,10 @@ one after another in this process.
 from __future__ import annotations
 
 import itertools
-import time
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests.bench.sweep
 
 
 def _scenarios():
@@ -29,34 +32,17 @@ def _scenarios():
 def main() -> None:
     from meditwin_twins.cardiometabolic import TWIN, personalize, prepare
 
-    from meditwin_desktop.core.runner import Runner
-    from meditwin_desktop.core.scenarios import run_scenarios
     from meditwin_desktop.demo.case import demo_case
+    from tests.bench.sweep import time_sweep
 
     case, scenarios = demo_case("fh-patient"), _scenarios()
     baseline = {k: v.value for k, v in personalize(case).items()}
-    inputs = prepare(case)
-    start = time.perf_counter()
-    for scenario in scenarios:
-        TWIN.simulate(TWIN.parameters_for(baseline, scenario.overrides), inputs,
-                      lambda *_: None, lambda: False)  # fmt: skip
-    here = time.perf_counter() - start
-    runner = Runner()
-    try:
-        start = time.perf_counter()
-        runs = run_scenarios(TWIN, case, scenarios, runner)
-        cold = time.perf_counter() - start
-        runner.cache = type(runner.cache)()
-        start = time.perf_counter()
-        run_scenarios(TWIN, case, scenarios, runner)
-        warm = time.perf_counter() - start
-    finally:
-        runner.shutdown()
-    failed = [r.scenario for r in runs if r.status != "ok"]
+    sweep = time_sweep(TWIN, case, scenarios, baseline, prepare(case))
     print(
-        f"sweep of {len(scenarios)} scenarios through the platform: {warm:.2f} s warm "
-        f"(target < 1 s), {cold:.2f} s with worker start-up; in this process one by one "
-        f"{here:.3f} s (platform/serial {warm / here:.1f}x); failed: {failed or 'none'}"
+        f"sweep of {len(scenarios)} scenarios through the platform: {sweep['warm']:.2f} s "
+        f"warm (target < 1 s), {sweep['cold']:.2f} s with worker start-up; in this process "
+        f"one by one {sweep['here']:.3f} s (platform/serial "
+        f"{sweep['warm'] / sweep['here']:.1f}x); failed: {sweep['failed'] or 'none'}"
     )
 
 

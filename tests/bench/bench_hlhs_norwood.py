@@ -10,7 +10,11 @@ scenarios one after another in this process.
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests.bench.sweep
 
 
 def _scenarios():
@@ -27,13 +31,12 @@ def _scenarios():
 
 
 def main() -> None:
-    from meditwin_twins.hlhs_norwood import TWIN
+    from meditwin_twins.hlhs_norwood import TWIN, personalize, prepare
     from meditwin_twins.hlhs_norwood.circulation import Model
     from meditwin_twins.hlhs_norwood.model import build_circuit, initial_state
 
-    from meditwin_desktop.core.runner import Runner
-    from meditwin_desktop.core.scenarios import run_scenarios
     from meditwin_desktop.demo.case import demo_case
+    from tests.bench.sweep import time_sweep
 
     params = TWIN.parameters_for({}, {})
     circuit = build_circuit(params)
@@ -49,27 +52,13 @@ def main() -> None:
           f"real-time factor {t / beats:.0f}x")  # fmt: skip
 
     case, scenarios = demo_case("neonate-hlhs"), _scenarios()
-    start = time.perf_counter()
-    for scenario in scenarios:
-        values = TWIN.parameters_for({}, scenario.overrides)
-        TWIN.simulate(values, {}, lambda *_: None, lambda: False)
-    here = time.perf_counter() - start
-    runner = Runner()
-    try:
-        start = time.perf_counter()
-        runs = run_scenarios(TWIN, case, scenarios, runner)
-        cold = time.perf_counter() - start
-        runner.cache = type(runner.cache)()  # no cached results: run everything again
-        start = time.perf_counter()
-        run_scenarios(TWIN, case, scenarios, runner)
-        warm = time.perf_counter() - start
-    finally:
-        runner.shutdown()
-    failed = [r.scenario for r in runs if r.status != "ok"]
+    baseline = {k: v.value for k, v in personalize(case).items()}
+    sweep = time_sweep(TWIN, case, scenarios, baseline, prepare(case))
     print(
-        f"sweep of {len(scenarios)} scenarios through the platform: {cold:.2f} s with worker "
-        f"start-up (target < 10 s), {warm:.2f} s warm; in this process one by one "
-        f"{here:.2f} s (ratio warm/serial {warm / here:.2f}); failed: {failed or 'none'}"
+        f"sweep of {len(scenarios)} scenarios through the platform: {sweep['cold']:.2f} s "
+        f"with worker start-up (target < 10 s), {sweep['warm']:.2f} s warm; in this process "
+        f"one by one {sweep['here']:.2f} s (ratio warm/serial "
+        f"{sweep['warm'] / sweep['here']:.2f}); failed: {sweep['failed'] or 'none'}"
     )
 
 

@@ -24,8 +24,8 @@ def twin_window(qtbot, demo_patient, monkeypatch):
     qtbot.waitExposed(window)
     with qtbot.waitSignal(window.ready, timeout=120_000):
         window.open_demo()
-    qtbot.waitUntil(lambda: window.cases.case is not None and window.scene.labels is not None,
-                    timeout=60_000)  # fmt: skip
+    qtbot.waitUntil(lambda: window.cases.case is not None and window.cases.case.labels is not None,
+                    timeout=60_000)  # fmt: skip  # the case has the labels: the twins can fit
     qtbot.waitUntil(lambda: window.twin_panel.twin is not None, timeout=10_000)
     window.twin_panel.select_twin("reference")  # installed twins (liver_ablation) come first
     assert window.twin_panel.twin.id == "reference"

@@ -111,3 +111,27 @@ def test_sigkill_in_the_middle_of_a_save_keeps_every_earlier_save(tmp_path, dela
     assert case.labels.volume.array.shape == (64, 256, 256)  # its arrays are complete
     n = case.clinical["save"]
     assert (case.labels.volume.array[n % 64] == n % 251).all()
+
+
+def test_a_clinical_only_case_with_absent_outcomes_and_guides_round_trips(tmp_path):
+    """No image; an outcome that does not apply (None) and a curve's threshold survive."""
+    from meditwin_twins.cardiometabolic import TWIN as RISK
+
+    from meditwin_desktop.demo.case import demo_case
+
+    case = demo_case("fh-patient")
+    scenarios = [Scenario("Baseline"), Scenario("High statin", {"therapy": "statin_high"})]
+    runner = Runner()
+    try:
+        run_scenarios(RISK, case, scenarios, runner)
+    finally:
+        runner.shutdown()
+    case.scenarios[RISK.id] = scenarios
+    library = CaseLibrary(tmp_path / "cases")
+    library.save(case)
+    loaded = library.load(case.id)
+    assert loaded.image is None and loaded.clinical == case.clinical
+    baseline, statin = loaded.runs[RISK.id]
+    assert baseline.outcomes["nnt_10y"] is None and statin.outcomes["nnt_10y"] > 0
+    series = statin.result.series["ldl_burden"]
+    assert series.guides == (("CHD threshold", 160.0),) and series.x_label == "age"

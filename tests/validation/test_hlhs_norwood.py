@@ -198,3 +198,15 @@ def test_outcomes_are_physically_consistent():
     qp = outcomes["qp_qs"] * qs
     assert qs + qp == pytest.approx(outcomes["cardiac_index_l_min_m2"], rel=2e-3)
     assert math.isfinite(bsa)
+
+
+def test_the_twin_fits_newborns_only():
+    """Requirement ranges: an adult's weight greys the twin out with the reason."""
+    from meditwin_desktop.demo.case import demo_case
+
+    assert TWIN.missing(demo_case("neonate-hlhs")) == []
+    [reason] = TWIN.missing(Case("Adult", clinical={"weight_kg": 82.0}))
+    assert "'weight_kg' 82 is outside 1.5-6 (in kg; a newborn" in reason
+    assert TWIN.missing(Case("No weight")) == [
+        "needs the clinical value 'weight_kg' (in kg; a newborn: body size scales the model)"
+    ]

@@ -257,7 +257,15 @@ TWIN = Twin(
             help="Backward over forward shunt flow (diastolic regurgitation of a Sano)",
         ),
     ),
-    requirements=(Requirement("clinical", "weight_kg", "(body size scales the model)"),),
+    requirements=(
+        Requirement(
+            "clinical",
+            "weight_kg",
+            "(in kg; a newborn: body size scales the model)",
+            minimum=1.5,
+            maximum=6.0,
+        ),
+    ),
     personalize=personalize,
     prepare=prepare,
     simulate=simulate,
