@@ -14,6 +14,11 @@ def best_scenarios(twin: Twin, runs: Sequence[Run]) -> dict[str, set[str]]:
     """Per outcome, the scenario(s) with the better value (empty when no direction)."""
     best: dict[str, set[str]] = {}
     for outcome in twin.outcomes:
+        never = {r.scenario for r in runs if r.status == "ok" and outcome.name in r.outcomes
+                 and r.outcomes[outcome.name] is None}  # fmt: skip
+        if outcome.absent_is_best and never and outcome.better in ("higher", "lower"):
+            best[outcome.name] = never
+            continue
         values = {
             r.scenario: r.outcomes[outcome.name]
             for r in runs
@@ -83,8 +88,8 @@ def plot_bars(axes, outcome: Outcome, runs: Sequence[Run]) -> bool:
     if not names:
         return False
     heights = [0.0 if v is None else float(v) for v in values]
-    colours = [f"C{n % 10}" for n in range(len(names))]
-    bars = axes.bar(range(len(names)), heights, color=colours, width=0.6)
+    colours = [f"C{n % 10}" if v is not None else "none" for n, v in enumerate(values)]
+    bars = axes.bar(range(len(names)), heights, color=colours, width=0.6)  # absent: no bar
     for bar, value in zip(bars, values, strict=True):
         text = outcome.format(value)
         top = (bar.get_x() + bar.get_width() / 2, bar.get_height())

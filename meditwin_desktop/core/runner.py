@@ -162,6 +162,7 @@ def _serve(connection, cancel_event) -> None:
         except (EOFError, OSError):
             return
         _simulate(connection, cancel_event, twin, params, inputs)
+        del twin, params, inputs  # an idle worker keeps no volume of the last run
 
 
 def _simulate(connection, cancel_event, twin: Twin, params: dict, inputs: Mapping) -> None:

@@ -124,6 +124,7 @@ class Outcome:
     better: str = "none"  # "higher", "lower" or "none"
     help: str = ""
     absent: str = ""  # shown when the model gives None ("never", "not valid at this age")
+    absent_is_best: bool = False  # None beats any value (e.g. a threshold "never" reached)
 
     @property
     def optional(self) -> bool:
@@ -147,6 +148,12 @@ class Requirement:
     why: str = ""
     minimum: float | None = None
     maximum: float | None = None
+
+    def range_text(self) -> str:
+        """'outside 1.5-6', 'below 1.5' or 'above 6' (what a value out of range is)."""
+        if self.minimum is not None and self.maximum is not None:
+            return f"outside {self.minimum:g}-{self.maximum:g}"
+        return f"below {self.minimum:g}" if self.minimum is not None else f"above {self.maximum:g}"
 
     def out_of_range(self, value: Any) -> bool:
         """Whether a clinical value falls outside [minimum, maximum] (non-numbers do not)."""
@@ -268,10 +275,7 @@ class Twin:
                 reasons.append(f"needs the clinical value '{need.what}' {need.why}".strip())
             elif need.kind == "clinical" and need.out_of_range(case.clinical[need.what]):
                 value = float(case.clinical[need.what])
-                reasons.append(
-                    f"'{need.what}' {value:g} is outside {need.minimum:g}-{need.maximum:g} "
-                    f"{need.why}".strip()
-                )
+                reasons.append(f"'{need.what}' {value:g} is {need.range_text()} {need.why}".strip())
             elif need.kind == "image" and case.image is None:
                 reasons.append(f"needs an image ({need.what}) {need.why}".strip())
         return reasons
@@ -301,7 +305,7 @@ class Twin:
             ],
             "outcomes": [
                 {"name": o.name, "label": o.label, "unit": o.unit, "better": o.better,
-                 "absent": o.absent}
+                 "absent": o.absent, "absent_is_best": o.absent_is_best}
                 for o in self.outcomes
             ],
             "requirements": [{"kind": r.kind, "what": r.what} for r in self.requirements],

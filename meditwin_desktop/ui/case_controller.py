@@ -56,6 +56,7 @@ class CaseController(QObject):
 
     def adopt(self, case: Case) -> None:
         """Make `case` (built elsewhere, e.g. a demo case without images) the open case."""
+        self.save_if_dirty()  # the case being left keeps its last edits
         self.case = case
         self.dirty = False
         self.case_opened.emit(case)

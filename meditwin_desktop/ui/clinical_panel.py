@@ -37,6 +37,14 @@ _NOT_RECORDED = "not recorded"
 _INVALID = "border: 1px solid #d9534f;"
 
 
+def _flag(spec: ClinicalField, value: Any) -> bool:
+    """A stored flag as a check box shows it ('false' from a file is unchecked)."""
+    try:
+        return bool(spec.parse(value))
+    except ClinicalInputError:
+        return False
+
+
 class _NumberEditor(QWidget):
     """A line edit and its unit (a choice of units when the field has alternatives)."""
 
@@ -150,9 +158,10 @@ class ClinicalPanel(QWidget):
                 editor.show_value(value)
                 editor.text.setStyleSheet("")
             elif isinstance(editor, QCheckBox):
-                editor.setChecked(bool(value))
+                editor.setChecked(_flag(spec, value))
             elif isinstance(editor, QComboBox):
-                editor.setCurrentText(str(value) if value else _NOT_RECORDED)
+                shown = str(value) if value and str(value) in spec.choices else _NOT_RECORDED
+                editor.setCurrentText(shown)  # an unknown stored value: see the message
             else:
                 editor.setText("" if value is None else str(value))
             editor.blockSignals(False)
@@ -165,6 +174,9 @@ class ClinicalPanel(QWidget):
         editor = self._editors[spec.key]
         target = editor.text if isinstance(editor, _NumberEditor) else editor
         before = self.case.clinical.get(spec.key)
+        if spec.kind == "number" and str(text).strip() == spec.display(before, unit):
+            target.setStyleSheet("")
+            return  # the value as shown (rounded, or in another unit): nothing was typed
         try:
             value = set_value(self.case.clinical, spec.key, text, unit)
         except ClinicalInputError as error:

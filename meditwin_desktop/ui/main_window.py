@@ -837,17 +837,17 @@ class MainWindow(QMainWindow):
         self.cases.changed()
         if self.cases.case is not None and self.cases.case.image is None:
             self.overview.show_case(self.cases.case)
-        if self.cases.case is not None and not self.twin_panel.running():
-            self.twin_panel.set_case(self.cases.case)  # personalise again
+        if self.cases.case is not None:
+            self.twin_panel.refresh_case(self.cases.case)  # personalise again
 
     def _labels_changed_for_case(self) -> None:
         case = self.cases.case
-        if case is not None and case.labels is not self.scene.labels:
+        if case is None or (case.labels is None and self.scene.labels is None):
+            return  # e.g. the views emptied for a case without images: nothing changed
+        if case.labels is not self.scene.labels:
             case.labels = self.scene.labels
-        if case is not None:
-            self.cases.changed()
-            if not self.twin_panel.running():
-                self.twin_panel.set_case(case)
+        self.cases.changed()
+        self.twin_panel.refresh_case(case)
 
     def _runs_changed(self, twin_id: str) -> None:
         case = self.cases.case

@@ -94,6 +94,7 @@ class TwinPanel(QWidget):
         self.twin: Twin | None = None
         self.baseline: dict[str, Personalized] = {}
         self._handles: dict[str, RunHandle] = {}
+        self.stale = False  # the case changed while runs went on: personalise again after
         self._bridge = _RunBridge(self)
         self._bridge.progressed.connect(self._on_progress)
         self._bridge.finished.connect(self._on_finished)
@@ -160,9 +161,17 @@ class TwinPanel(QWidget):
         return area
 
     # -- case and twins -------------------------------------------------------------------
+    def refresh_case(self, case: Case) -> None:
+        """The case's data changed: personalise again now, or once the runs have ended."""
+        if self.running():
+            self.stale = True
+        else:
+            self.set_case(case)
+
     def set_case(self, case: Case | None) -> None:
         """Show the twins for a case (and why the others do not fit)."""
         self.case = case
+        self.stale = False
         self.twins.blockSignals(True)
         self.twins.clear()
         for twin in sorted(self.registry.twins.values(), key=lambda t: (t.specialty, t.title)):
@@ -508,6 +517,8 @@ class TwinPanel(QWidget):
         row = self._row_of(handle.scenario)
         if row is not None:
             self.scenarios.setCellWidget(row, 1, self._status_widget(handle.scenario))
+        if not self.running() and self.stale and self.case is not None:
+            self.set_case(self.case)  # the case changed during the runs: new baseline
         if not self.running():
             failed = [h.scenario for h in self._handles.values() if h.status != "ok"]
             self.status.setText(

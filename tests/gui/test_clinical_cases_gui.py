@@ -39,7 +39,8 @@ def _shot(window, name: str) -> None:
 
 def _run_and_wait(window, qtbot) -> None:
     panel = window.twin_panel
-    panel.run_all()
+    if not panel.running():
+        panel.run_all()
     table = panel.scenarios
 
     def done() -> bool:
@@ -69,7 +70,14 @@ def test_newborn_shunt_scenarios_run_and_compare(window, qtbot):
     panel.add_scenario("BT 3.0", {"shunt_diameter_mm": 3.0})
     panel.add_scenario("BT 4.0", {"shunt_diameter_mm": 4.0})
     panel.add_scenario("Sano 5", {"shunt_type": "sano", "shunt_diameter_mm": 5.0})
+    panel.run_all()
+    assert panel.running()
+    weight = window.clinical._editors["weight_kg"]
+    weight.text.setText("3.6")  # edited while the scenarios run
+    weight.edited.emit()
     _run_and_wait(window, qtbot)
+    qtbot.waitUntil(lambda: not panel.stale, timeout=10_000)
+    assert panel.baseline["weight_kg"].value == 3.6  # personalised again after the runs
     table = window.comparison.table
     row = _row(table, "Qp/Qs")
     ratios = [float(table.item(row, c).text().lstrip("★ ").split()[0]) for c in (1, 2, 3)]

@@ -63,3 +63,23 @@ def test_problems_across_fields():
     assert any("Diastolic blood pressure is not below" in p for p in found)
     assert any("exceed the total cholesterol" in p for p in found)
     assert any("Weight" in p and "not plausible" in p for p in found)
+
+
+def test_an_absent_value_that_is_best_wins_the_comparison():
+    """'never' reaching a threshold (None, absent_is_best) beats any age; 'no reduction'
+    (None, not best) never wins."""
+    from meditwin_desktop.core.case import Run
+    from meditwin_desktop.core.comparison import best_scenarios
+    from meditwin_desktop.core.twin import Outcome, Twin
+
+    never = Outcome("age", "Age at threshold", "y", "higher", absent="never", absent_is_best=True)
+    nnt = Outcome("nnt", "NNT", "people", "lower", absent="no reduction")
+    twin = Twin("t", "T", "", "1", "", (), (), (never, nnt), (), None, None, None)
+
+    def run(name, age, number):
+        return Run("t", "1", name, {}, "", "ok", None, {"age": age, "nnt": number}, 0, "", "",
+                   "")  # fmt: skip
+
+    best = best_scenarios(twin, [run("Baseline", 32.6, None), run("PCSK9i", None, 8.0),
+                                 run("Statin", 41.0, 12.0)])  # fmt: skip
+    assert best == {"age": {"PCSK9i"}, "nnt": {"PCSK9i"}}

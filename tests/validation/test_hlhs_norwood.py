@@ -210,3 +210,20 @@ def test_the_twin_fits_newborns_only():
     assert TWIN.missing(Case("No weight")) == [
         "needs the clinical value 'weight_kg' (in kg; a newborn: body size scales the model)"
     ]
+
+
+def test_a_circulation_that_cannot_meet_oxygen_demand_fails_with_the_reason():
+    """Mass balance: SvO2 = SaO2 - VO2/(k Qs) <= 0 means VO2 cannot be delivered; the run
+    fails with a clinical reason instead of reporting negative saturations."""
+    from meditwin_desktop.core.twin import TwinInputError
+
+    with pytest.raises(TwinInputError, match="cannot meet the oxygen consumption"):
+        _run(svr_scale=3.0, pvr_scale=4.0, shunt_diameter_mm=2.5, vo2_ml_min_m2=250,
+             hemoglobin_g_dl=8.0)  # fmt: skip
+
+
+def test_low_venous_saturation_is_flagged():
+    params = TWIN.parameters_for({}, {"svr_scale": 2.2, "vo2_ml_min_m2": 200})
+    result = simulate(params, {}, lambda *_: None, lambda: False)
+    assert result.outcomes["svo2_pct"] < 30
+    assert any("anaerobic" in w for w in result.warnings)

@@ -118,7 +118,7 @@ OUTCOMES = (
     Outcome("ldl_burden_at_60_mmol_y", "LDL-C burden at 60", "mmol/L-years", "lower"),
     Outcome(
         "age_burden_threshold_y", "Age at the CHD burden threshold", "years", "higher",
-        absent="never (before 100)",
+        absent="never (before 100)", absent_is_best=True,
     ),
     Outcome(
         "arr_10y_pct", "10-year absolute risk reduction", "pp", "higher",

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from meditwin_desktop.core.twin import Cancelled, Result, TimeSeries
+from meditwin_desktop.core.twin import Cancelled, Result, TimeSeries, TwinInputError
 
 from . import oxygen
 from .circulation import (
@@ -152,6 +152,13 @@ def _outcomes(params, pressures, states, mean, bsa):
     output = (mean["aortic"] + (mean["shunt"] if params["shunt_type"] == "sano" else 0.0)) * 60
     vo2 = params["vo2_ml_min_m2"] * bsa
     o2 = oxygen.balance(qp, qs, vo2, params["hemoglobin_g_dl"], params["spvo2_pct"] / 100)
+    if o2.svo2 <= 0.0:
+        raise TwinInputError(
+            f"This circulation cannot meet the oxygen consumption: systemic flow "
+            f"{qs / 1000 / bsa:.2f} L/min/m2 and pulmonary flow {qp / 1000 / bsa:.2f} L/min/m2 "
+            f"would need a venous saturation of {100 * o2.svo2:.0f}%. The baby would not "
+            "survive this scenario (shock)."
+        )
     volume = states[VENTRICLE]
     end_diastole = int(np.argmax(volume))
     aortic = pressures[AORTA]
@@ -185,6 +192,9 @@ def _warnings(params, outcomes, extra, inputs) -> list[str]:
     if outcomes["sao2_pct"] < 65:
         notes.append(f"Arterial saturation {outcomes['sao2_pct']:.0f}%: too little pulmonary "
                      "blood flow for this baby's oxygen consumption (cyanosis).")  # fmt: skip
+    if outcomes["svo2_pct"] < 30:
+        notes.append(f"Mixed venous saturation {outcomes['svo2_pct']:.0f}%: oxygen supply "
+                     "below demand (anaerobic metabolism, lactic acidosis).")  # fmt: skip
     if outcomes["qp_qs"] > 2.0:
         notes.append(f"Qp/Qs {outcomes['qp_qs']:.1f}: pulmonary over-circulation; systemic "
                      "output and oxygen delivery suffer.")  # fmt: skip
