@@ -422,6 +422,10 @@ class Runner:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        with self._lock:  # workers started by warm_up() when nothing was ever submitted
+            for worker in self._workers:
+                worker.stop()
+            self._workers.clear()
 
 
 def execute(twin: Twin, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> Result:

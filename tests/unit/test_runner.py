@@ -154,3 +154,14 @@ def test_a_worker_lost_to_a_crash_or_kill_is_replaced(runner, behaviour):
     assert all(h.wait(60) for h in later)
     assert [h.status for h in later] == ["ok"] * 3
     assert all(w.alive for w in runner._workers)
+
+
+def test_warmed_up_workers_stop_with_the_runner():
+    runner = Runner(max_parallel=2)
+    runner.warm_up()
+    processes = [w.process for w in runner._workers]
+    assert len(processes) == 2
+    runner.shutdown()
+    for process in processes:
+        process.join(timeout=10)
+        assert not process.is_alive()
