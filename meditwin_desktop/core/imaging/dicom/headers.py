@@ -43,7 +43,7 @@ def read_header(path: Path, tags: Sequence[int] | None = None) -> tuple[Any, Fil
     like a Dataset: `get`, `in`); the others give a pydicom Dataset. Raises
     InvalidDicomError for files that are not DICOM instances.
     """
-    if tags is not None:
+    if tags is not None:  # imported here: quick.py imports FileLayout from this module
         from meditwin_desktop.core.imaging.dicom.quick import quick_header
 
         found = quick_header(path, tags)

@@ -58,12 +58,11 @@ class RawHeader:
     the Transfer Syntax UID. Values are pydicom's own conversions of the raw bytes.
     """
 
-    def __init__(self, elements: dict[int, RawDataElement], syntax: str, implicit: bool):
+    def __init__(self, elements: dict[int, RawDataElement], syntax: str):
         self._elements = elements
         self.file_meta = {"TransferSyntaxUID": UID(syntax)}
         charset = elements.get(_CHARSET)
         self.encoding = _encodings(charset.value if charset is not None else b"")
-        self.original_encoding = (implicit, True)
 
     def get(self, keyword: str | int, default: Any = None) -> Any:
         raw = self._elements.get(_number(keyword))
@@ -132,7 +131,7 @@ def _read(buf: mmap.mmap, wanted: frozenset[int]) -> tuple[RawHeader, FileLayout
     if _CSA_IMAGE in elements and image_type is not None and b"MOSAIC" in image_type.value:
         raise _DeclinedError  # a Siemens mosaic: nibabel unpacks it from a pydicom Dataset
     has_pixels = pixel_tag == _PIXEL_DATA
-    return RawHeader(elements, syntax, implicit), FileLayout(
+    return RawHeader(elements, syntax), FileLayout(
         has_pixels, end if has_pixels else None, forced=False
     )
 
