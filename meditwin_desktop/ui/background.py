@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from meditwin_desktop.core.errors import Cancelled
+from meditwin_desktop.core.priority import lower_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,9 @@ class TaskRunner(QObject):
 
     def __init__(self, workers: int = 2, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="meditwin-io")
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="meditwin-io", initializer=lower_thread_priority
+        )
         self._tasks: set[Task] = set()
 
     def task(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Task:

@@ -323,8 +323,11 @@ class ComparisonView(QWidget):
     def _ensure_viewports(self, count: int) -> None:
         from pyvistaqt import QtInteractor
 
+        from meditwin_desktop.ui.view3d import give_own_window
+
         while len(self.viewports) < count:
             viewport = QtInteractor(self, auto_update=False)
+            give_own_window(viewport)
             viewport.set_background((0.08, 0.09, 0.11))
             self.viewport_row.addWidget(viewport)
             self.viewports.append(viewport)

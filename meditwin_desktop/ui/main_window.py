@@ -61,7 +61,6 @@ _SURFACES_MODE = "Label surfaces"
 _NIFTI_FILTER = "NIfTI images (*.nii *.nii.gz)"
 LAYOUTS = ("2 x 2", "1 x 3", "Axial", "Coronal", "Sagittal", "3D")
 _AUTO_WINDOW = "Auto (histogram)"
-_DISPLAY_TRIANGLES = 300_000  # per surface shown in 3D (exports keep every triangle)
 
 
 def settings() -> QSettings:
@@ -436,6 +435,7 @@ class MainWindow(QMainWindow):
     # -- labels and NIfTI ------------------------------------------------------------------
     def _load_labels(self, path: Path, volume: Volume) -> None:
         hidden = set(self.scene.hidden_labels)
+        budget = self.view3d.triangle_budget()  # exports keep every triangle
 
         def work(*, progress, cancelled) -> tuple[LabelMap, dict]:
             label_map = fit_labels_to(read_label_map(path), volume)
@@ -443,7 +443,7 @@ class MainWindow(QMainWindow):
             surfaces = label_surfaces(
                 label_map,
                 shown,
-                max_triangles=_DISPLAY_TRIANGLES,
+                max_triangles=budget,
                 progress=progress,
                 cancelled=cancelled,
             )
@@ -723,12 +723,13 @@ class MainWindow(QMainWindow):
         labels = self.scene.labels
         if labels is None:
             return
+        budget = self.view3d.triangle_budget()  # exports keep every triangle
 
         def work(*, progress, cancelled):
             surfaces = label_surfaces(
                 labels,
                 [value],
-                max_triangles=_DISPLAY_TRIANGLES,
+                max_triangles=budget,
                 progress=progress,
                 cancelled=cancelled,
             )

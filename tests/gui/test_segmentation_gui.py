@@ -155,12 +155,57 @@ def test_nifti_label_round_trip_is_lossless(main_window, qtbot, tmp_path):
     assert {v: lab.name for v, lab in main_window.scene.labels.labels.items()} == names
 
 
-def test_two_picks_in_3d_make_a_ruler(main_window):
-    main_window.view3d.measure_button.setChecked(True)
-    a, b = np.array([0.0, 0.0, 0.0]), np.array([30.0, 40.0, 0.0])
-    main_window.view3d.picked.emit(a)
-    main_window.view3d.picked.emit(b)
+def _click_in_3d(view3d, qtbot, lps: np.ndarray) -> None:
+    """A real left click on the 3D widget where the LPS point `lps` is drawn."""
+    renderer = view3d.plotter.renderer
+    renderer.SetWorldPoint(*lps, 1.0)
+    renderer.WorldToDisplay()
+    x, y, _ = renderer.GetDisplayPoint()  # render-window pixels, origin bottom left
+    ratio = view3d.plotter.devicePixelRatioF()
+    height = view3d.plotter.ren_win.GetSize()[1]
+    position = QPoint(round(x / ratio), round((height - y) / ratio))
+    qtbot.mouseClick(view3d.plotter, Qt.MouseButton.LeftButton, pos=position)
+
+
+def _first_hit(camera: np.ndarray, through: np.ndarray, center: np.ndarray, radius: float):
+    """Where the ray from `camera` through `through` first meets a sphere (analytic)."""
+    direction = (through - camera) / np.linalg.norm(through - camera)
+    offset = camera - center
+    b = direction @ offset
+    t = -b - np.sqrt(b * b - (offset @ offset - radius**2))
+    return camera + t * direction
+
+
+def test_two_clicks_on_3d_surfaces_make_a_ruler(main_window, qtbot):
+    """Picking through VTK, not a simulated signal: two spheres of radius 20 mm, centres
+    80 mm apart, seen from the front (A view). A click over each centre must pick where
+    the camera's ray through it first meets that sphere, computed here analytically
+    (perspective puts it ~2.5 mm inside the front pole). Tolerance 1 mm: one pixel
+    (~0.3 mm here) of click rounding plus the triangulation (60 x 60 facets: < 0.1 mm)."""
+    import pyvista as pv
+
+    from meditwin_desktop.core.imaging.volume import Label
+
+    view3d = main_window.view3d
+    centers = {1: np.array([-40.0, 0.0, 0.0]), 2: np.array([40.0, 0.0, 0.0])}
+    spheres = {
+        n: pv.Sphere(radius=20, center=c, theta_resolution=60, phi_resolution=60).compute_normals()
+        for n, c in centers.items()
+    }
+    labels = {1: Label(1, "left ball", (200, 80, 80)), 2: Label(2, "right ball", (80, 80, 200))}
+    view3d.show_surfaces(spheres, labels)
+    qtbot.waitUntil(lambda: view3d._frames > 0 and not view3d._awaiting_frame, timeout=10_000)
+    camera = np.array(view3d.plotter.camera.position)
+    assert camera[1] < -100  # in front of the patient (LPS: anterior is -y)
+    view3d.measure_button.setChecked(True)
+    _click_in_3d(view3d, qtbot, centers[1])
+    assert "second point" in main_window.message.text()
+    _click_in_3d(view3d, qtbot, centers[2])
     [ruler] = main_window.scene.rulers
-    assert ruler.length_mm == pytest.approx(50.0)
-    assert "50.0 mm" in main_window.message.text()
-    main_window.view3d.measure_button.setChecked(False)
+    expected = [_first_hit(camera, c, c, 20.0) for c in centers.values()]
+    assert expected[0][1] == pytest.approx(-20.0, abs=3.0)  # on the front, not the back
+    assert np.allclose(ruler.start, expected[0], atol=1.0)
+    assert np.allclose(ruler.end, expected[1], atol=1.0)
+    assert ruler.length_mm == pytest.approx(np.linalg.norm(expected[1] - expected[0]), abs=1.0)
+    assert f"{ruler.length_mm:.1f} mm" in main_window.message.text()
+    view3d.measure_button.setChecked(False)
