@@ -97,6 +97,7 @@ class View3D(QWidget):
         bar.setStyleSheet(f"background: rgb(24,25,28); border-top: 3px solid {color.name()};")
         row = QHBoxLayout(bar)
         row.setContentsMargins(8, 2, 4, 2)
+        row.setSpacing(2)
         title = QLabel("3D", bar)
         title.setStyleSheet(f"color: {color.lighter(130).name()}; font-weight: bold; border: none;")
         row.addWidget(title)
@@ -109,6 +110,8 @@ class View3D(QWidget):
         self.measure_button.setToolTip("Click two points on the surfaces to measure in 3D")
         self.measure_button.setStyleSheet("border: none; color: #ddd; padding: 0 8px;")
         self.measure_button.toggled.connect(self.set_measuring)
+        # buttons keep their full text; the status label is what gives way
+        self.measure_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         row.addWidget(self.measure_button)
         for name in STANDARD_VIEWS:
             button = QToolButton(bar)
@@ -116,6 +119,7 @@ class View3D(QWidget):
             button.setToolTip(f"View from {_VIEW_NAMES[name]}")
             button.setStyleSheet("border: none; color: #ddd; padding: 0 5px;")
             button.clicked.connect(lambda _=False, n=name: self.standard_view(n))
+            button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
             row.addWidget(button)
         return bar
 

@@ -2,6 +2,7 @@
 
 import gc
 import os
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +48,18 @@ def main_window(qtbot, demo_patient):
     qtbot.wait(200)  # let the last paint events through
     yield window
     window.close()
+
+
+@pytest.fixture
+def shot(qtbot):
+    """`shot(widget, name)`: with MEDITWIN_SHOTS=DIR set, save what the widget shows as
+    DIR/name.png (to look at each tool in use); otherwise do nothing."""
+    folder = os.environ.get("MEDITWIN_SHOTS")
+
+    def save(widget, name: str) -> None:
+        if folder:
+            qtbot.wait(300)  # let the last paints and the 3D frame through
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            widget.grab().save(str(Path(folder) / f"{name}.png"))
+
+    return save

@@ -6,9 +6,6 @@ Set MEDITWIN_SHOTS=DIR to keep screenshots of each step (to look at them).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from PySide6.QtWidgets import QProgressBar
 
@@ -28,13 +25,6 @@ def window(qtbot):
     qtbot.waitExposed(window)
     yield window
     window.close()
-
-
-def _shot(window, name: str) -> None:
-    folder = os.environ.get("MEDITWIN_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        window.grab().save(str(Path(folder) / f"{name}.png"))
 
 
 def _run_and_wait(window, qtbot) -> None:
@@ -57,7 +47,7 @@ def _row(table, label_start: str) -> int:
     return next(r for r in rows if table.item(r, 0).text().startswith(label_start))
 
 
-def test_newborn_shunt_scenarios_run_and_compare(window, qtbot):
+def test_newborn_shunt_scenarios_run_and_compare(window, qtbot, shot):
     window.open_demo_case("neonate-hlhs")
     assert window.centre.currentWidget() is window.overview  # no empty image views
     assert "3.2" in window.overview.text.text() and "4</b> days" in window.overview.text.text()
@@ -89,10 +79,10 @@ def test_newborn_shunt_scenarios_run_and_compare(window, qtbot):
     qtbot.wait(100)
     axes = window.comparison.canvas.figure.axes[0]
     assert len(axes.lines) == 4 and "volume" in axes.get_xlabel()
-    _shot(window, "neonate-comparison")
+    shot(window, "neonate-comparison")
 
 
-def test_fh_form_units_and_risk_scenarios(window, qtbot):
+def test_fh_form_units_and_risk_scenarios(window, qtbot, shot):
     window.open_demo_case("fh-patient")
     window.clinical_dock.raise_()
     clinical = window.clinical
@@ -107,7 +97,7 @@ def test_fh_form_units_and_risk_scenarios(window, qtbot):
     ldl.edited.emit()
     assert window.cases.case.clinical["ldl_mg_dl"] == pytest.approx(6.5 * 38.67)
     assert window.cases.dirty  # autosave will store it
-    _shot(window, "fh-clinical-form")
+    shot(window, "fh-clinical-form")
     panel = window.twin_panel
     window.twins_dock.raise_()
     panel.select_twin("cardiometabolic")
@@ -131,7 +121,7 @@ def test_fh_form_units_and_risk_scenarios(window, qtbot):
     qtbot.wait(100)
     axes = window.comparison.canvas.figure.axes[0]
     assert len(axes.lines) == 4  # three scenarios and the threshold line
-    _shot(window, "fh-comparison")
+    shot(window, "fh-comparison")
     window.comparison.tabs.setCurrentWidget(window.comparison.bars_page)
     bars = window.comparison.bar_choice
     bars.setCurrentIndex(bars.findData("score2_10y_risk_pct"))
@@ -139,4 +129,4 @@ def test_fh_form_units_and_risk_scenarios(window, qtbot):
     axes = window.comparison.bar_figure.axes[0]
     heights = [patch.get_height() for patch in axes.patches]
     assert heights == pytest.approx(risks, rel=1e-3)
-    _shot(window, "fh-bars")
+    shot(window, "fh-bars")

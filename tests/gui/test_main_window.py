@@ -91,9 +91,10 @@ def test_wheel_steps_one_slice(main_window, qtbot):
     assert axial.plane().index == start - 2
 
 
-def test_window_preset_changes_the_image(main_window):
+def test_window_preset_changes_the_image(main_window, shot):
     before = _interior(_grab(main_window.axial)).mean()
     main_window.apply_window_preset("CT lung")
+    shot(main_window, "window-preset-ct-lung")
     after = _interior(_grab(main_window.axial)).mean()
     assert main_window.scene.window == (-600, 1500)
     assert after > before + 10  # lung window lifts fat and air off black

@@ -19,7 +19,7 @@ def _wait_idle(window, qtbot) -> None:
     qtbot.waitUntil(lambda: not window.segments._busy, timeout=60_000)
 
 
-def test_region_grow_and_cleanup_recover_the_liver(main_window, qtbot, demo_patient):
+def test_region_grow_and_cleanup_recover_the_liver(main_window, qtbot, demo_patient, shot):
     truth = read_label_map(demo_patient.labels_path)
     panel = main_window.segments
     main_window.scene.set_cursor(np.array([-70.0, 0.0, -40.0]))  # a point in the liver
@@ -29,6 +29,7 @@ def test_region_grow_and_cleanup_recover_the_liver(main_window, qtbot, demo_pati
     panel.grow_high.setValue(130)
     panel.grow_button.click()
     _wait_idle(main_window, qtbot)
+    shot(main_window, "seg-region-grow-liver")
     panel.cleanup_buttons["Keep largest part"].click()
     _wait_idle(main_window, qtbot)
     panel.cleanup_buttons["Fill holes"].click()
@@ -37,6 +38,7 @@ def test_region_grow_and_cleanup_recover_the_liver(main_window, qtbot, demo_pati
     # fill holes takes the tumours and vessels inside the liver: compare with all of them
     inside = ("liver", "tumour 1", "tumour 2", "hepatic veins", "portal vein")
     liver_whole = np.isin(truth.volume.array, [truth.by_name(n).value for n in inside])
+    shot(main_window, "seg-cleanup-fill-holes")
     assert dice(grown, truth.mask("liver")) >= 0.95
     assert dice(grown, liver_whole) >= 0.95
     expected_ml = grown.sum() * 1.5625**2 * 2 / 1000
@@ -49,7 +51,7 @@ def test_region_grow_and_cleanup_recover_the_liver(main_window, qtbot, demo_pati
     )
 
 
-def test_bone_threshold_at_the_spine_recovers_the_spine(main_window, qtbot, demo_patient):
+def test_bone_threshold_at_the_spine_recovers_the_spine(main_window, qtbot, demo_patient, shot):
     truth = read_label_map(demo_patient.labels_path)
     panel = main_window.segments
     main_window.scene.set_cursor(np.array([0.0, 70.0, -56.0]))  # a lumbar vertebral body
@@ -58,10 +60,12 @@ def test_bone_threshold_at_the_spine_recovers_the_spine(main_window, qtbot, demo
     panel.threshold_low.setValue(200)
     panel.threshold_high.setValue(3071)
     assert main_window.scene.preview_range == (200, 3071)  # live preview on the slices
+    shot(main_window, "seg-threshold-preview-bone")
     panel.threshold_connected.setChecked(True)
     panel.threshold_apply.click()
     _wait_idle(main_window, qtbot)
     spine = main_window.scene.labels.volume.array == value
+    shot(main_window, "seg-threshold-spine")
     assert dice(spine, truth.mask("spine")) >= 0.95
 
 
@@ -81,7 +85,7 @@ def test_threshold_preview_colours_the_slices(main_window):
     assert green > 500 and before != after
 
 
-def test_brush_paints_on_a_slice_and_undo_redo_restore(main_window, qtbot):
+def test_brush_paints_on_a_slice_and_undo_redo_restore(main_window, qtbot, shot):
     panel, scene, axial = main_window.segments, main_window.scene, main_window.axial
     value = panel.add_label("scar")
     panel.tools.setCurrentIndex(2)
@@ -97,6 +101,7 @@ def test_brush_paints_on_a_slice_and_undo_redo_restore(main_window, qtbot):
         qtbot.mouseMove(axial, start + QPoint(dx, 0))
     qtbot.mouseRelease(axial, Qt.MouseButton.LeftButton, pos=start + QPoint(54, 0))
     painted = int((scene.labels.volume.array == value).sum())
+    shot(main_window, "seg-brush-stroke")
     assert painted > 50
     assert len(set(np.nonzero(scene.labels.volume.array == value)[0])) == 1  # one slice
     panel.undo()
@@ -105,7 +110,7 @@ def test_brush_paints_on_a_slice_and_undo_redo_restore(main_window, qtbot):
     assert (scene.labels.volume.array == value).sum() == painted
 
 
-def test_ruler_measures_a_known_distance(main_window, qtbot):
+def test_ruler_measures_a_known_distance(main_window, qtbot, shot):
     scene, axial = main_window.scene, main_window.axial
     scene.set_tool("ruler")
     a = np.array(scene.cursor)
@@ -115,6 +120,7 @@ def test_ruler_measures_a_known_distance(main_window, qtbot):
     qtbot.mouseMove(axial, end.toPoint())
     qtbot.mouseRelease(axial, Qt.MouseButton.LeftButton, pos=end.toPoint())
     [ruler] = scene.rulers
+    shot(main_window, "measure-ruler-on-slice")
     pixel_mm = axial.plane().pixel_size[0] / (
         axial.image_rect().width() / axial.plane().pixels.shape[1]
     )
@@ -139,6 +145,7 @@ def test_layout_choice_persists(main_window, qtbot):
     other = MainWindow()
     qtbot.addWidget(other)
     assert other.layout_name == "1 x 3"
+    other.close()  # it saves its layout when it closes: before the default is restored
     main_window.set_layout("2 x 2")
 
 
@@ -176,7 +183,7 @@ def _first_hit(camera: np.ndarray, through: np.ndarray, center: np.ndarray, radi
     return camera + t * direction
 
 
-def test_two_clicks_on_3d_surfaces_make_a_ruler(main_window, qtbot):
+def test_two_clicks_on_3d_surfaces_make_a_ruler(main_window, qtbot, shot):
     """Picking through VTK, not a simulated signal: two spheres of radius 20 mm, centres
     80 mm apart, seen from the front (A view). A click over each centre must pick where
     the camera's ray through it first meets that sphere, computed here analytically
@@ -186,6 +193,7 @@ def test_two_clicks_on_3d_surfaces_make_a_ruler(main_window, qtbot):
 
     from meditwin_desktop.core.imaging.volume import Label
 
+    main_window.set_layout("2 x 2")  # a hidden 3D view draws no frame
     view3d = main_window.view3d
     centers = {1: np.array([-40.0, 0.0, 0.0]), 2: np.array([40.0, 0.0, 0.0])}
     spheres = {
@@ -208,4 +216,5 @@ def test_two_clicks_on_3d_surfaces_make_a_ruler(main_window, qtbot):
     assert np.allclose(ruler.end, expected[1], atol=1.0)
     assert ruler.length_mm == pytest.approx(np.linalg.norm(expected[1] - expected[0]), abs=1.0)
     assert f"{ruler.length_mm:.1f} mm" in main_window.message.text()
+    shot(main_window, "measure-ruler-in-3d")
     view3d.measure_button.setChecked(False)
