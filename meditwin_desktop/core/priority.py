@@ -25,11 +25,27 @@ def lower_thread_priority(niceness: int = BACKGROUND_NICENESS) -> bool:
     """Make the calling thread yield to normal-priority ones; True if it took effect."""
     if not sys.platform.startswith("linux"):
         return False
+    return _lower(threading.get_native_id(), niceness)
+
+
+def lower_process_priority(niceness: int = BACKGROUND_NICENESS) -> bool:
+    """Lower every thread of this process (a worker process: numpy's BLAS pool and other
+    threads started at import keep their own niceness under Linux); elsewhere `os.nice`."""
+    if not sys.platform.startswith("linux"):
+        try:
+            os.nice(max(niceness - os.nice(0), 0))
+        except (AttributeError, OSError):  # Windows has no os.nice
+            return False
+        return True
+    threads = [int(tid) for tid in os.listdir("/proc/self/task")]
+    return all([_lower(tid, niceness) for tid in threads])
+
+
+def _lower(tid: int, niceness: int) -> bool:
     try:
-        tid = threading.get_native_id()
         current = os.getpriority(os.PRIO_PROCESS, tid)
         os.setpriority(os.PRIO_PROCESS, tid, max(current, niceness))
-    except OSError as error:  # e.g. a sandbox that forbids it: the work runs all the same
-        log.debug("could not lower the priority of a background thread: %s", error)
+    except OSError as error:  # a sandbox that forbids it, a thread that just ended
+        log.debug("could not lower the priority of thread %s: %s", tid, error)
         return False
     return True

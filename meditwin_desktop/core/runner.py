@@ -37,7 +37,7 @@ import numpy as np
 
 from meditwin_desktop.core.errors import Cancelled
 from meditwin_desktop.core.parent_watch import exit_with_parent
-from meditwin_desktop.core.priority import lower_thread_priority
+from meditwin_desktop.core.priority import lower_process_priority
 from meditwin_desktop.core.twin import Result, Twin, check_result
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ class RunHandle:
 def _serve(connection, cancel_event) -> None:
     """Worker process: run the simulations it is sent, one after another, until EOF."""
     exit_with_parent()
-    lower_thread_priority()  # a sweep on every core must not starve the window
+    lower_process_priority()  # a sweep on every core must not starve the window
     while True:
         try:
             twin, params, inputs = connection.recv()

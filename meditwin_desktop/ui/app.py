@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -44,6 +45,14 @@ def show_main_window(window: MainWindow, app: QApplication) -> None:
     window.show()
 
 
+def freeze_startup_objects() -> None:
+    """Exempt what start-up created (modules, classes, widgets: ~320 k objects) from
+    garbage collection. A full collection walks every tracked object and held the GUI
+    thread 150-200 ms each time; frozen, later ones walk only newer objects."""
+    gc.collect()
+    gc.freeze()
+
+
 def run_gui(
     demo: str | None = None, path: Path | None = None, exit_after_render: bool = False
 ) -> int:
@@ -55,6 +64,7 @@ def run_gui(
     threading.Thread(target=workers.warm_up, name="warm-up", daemon=True).start()
     window = MainWindow()
     show_main_window(window, app)
+    freeze_startup_objects()
     if exit_after_render:
         window.ready.connect(lambda: _report_and_quit(window, app, started))
     if demo:

@@ -884,9 +884,10 @@ class MainWindow(QMainWindow):
         from meditwin_desktop.core.report import write_report
 
         case, twin = self.cases.case, self.twin_panel.twin
-        snapshot = (
-            self.view3d.plotter.screenshot(return_img=True) if self.view3d.isVisible() else None
-        )
+        snapshot = None
+        if self.view3d.isVisible():
+            self.view3d.plotter.render()  # frames are drawn when painted: the last may be old
+            snapshot = self.view3d.plotter.screenshot(return_img=True)
         self._start(
             "Writing the report",
             lambda *, progress, cancelled: write_report(

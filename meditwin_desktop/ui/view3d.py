@@ -11,7 +11,7 @@ import numpy as np
 import pyvista as pv
 import vtk
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QOffscreenSurface, QOpenGLContext
+from PySide6.QtGui import QGuiApplication, QImage, QOffscreenSurface, QOpenGLContext
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -54,7 +54,14 @@ _CLIP_KEEP = {"axial": -1.0, "coronal": -1.0, "sagittal": -1.0}
 # in a 341 x 398 px view where 300 k triangles are smaller than a pixel.
 TRIANGLES_HARDWARE = 300_000
 TRIANGLES_SOFTWARE = 60_000
-_SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swiftshader", "software", "gdi generic")
+_SOFTWARE_RENDERERS = (
+    "llvmpipe",
+    "softpipe",
+    "swiftshader",
+    "software",
+    "gdi generic",
+    "basic render",  # Microsoft Basic Render Driver
+)
 _GL_RENDERER = 0x1F01
 _renderer_name: str | None = None
 
@@ -251,6 +258,7 @@ class View3D(QWidget):
                 render=False,
                 reset_camera=False,
                 lighting=False,
+                pickable=False,  # measuring picks anatomy, not the slices drawn over it
             )
         self.request_render()
 
@@ -302,6 +310,7 @@ class View3D(QWidget):
                 name="cursor",
                 render=False,
                 reset_camera=False,
+                pickable=False,  # seen end-on, a crosshair line caught clicks in mid-air
             )
             self._cursor_mesh = lines
         else:
@@ -321,6 +330,7 @@ class View3D(QWidget):
                 name="rulers",
                 render=False,
                 reset_camera=False,
+                pickable=False,
             )
             self.plotter.add_point_labels(
                 np.array([(r.start + r.end) / 2 for r in rulers]),
@@ -330,6 +340,7 @@ class View3D(QWidget):
                 text_color="white",
                 shape_opacity=0.4,
                 render=False,
+                pickable=False,
             )
         self.request_render()
 
@@ -365,7 +376,7 @@ class View3D(QWidget):
 
     def triangle_budget(self) -> int:
         """Most triangles per surface worth drawing with this machine's OpenGL."""
-        name = opengl_renderer(self.plotter).lower()
+        name = opengl_renderer().lower()
         software = any(word in name for word in _SOFTWARE_RENDERERS)
         return TRIANGLES_SOFTWARE if software else TRIANGLES_HARDWARE
 
@@ -384,6 +395,8 @@ class View3D(QWidget):
             self.plotter.render()
 
     def _on_frame(self, *args) -> None:
+        if not self._frames:
+            opengl_renderer()  # the widget's context is current: read the renderer's name
         self._frames += 1
         if self._awaiting_frame and self._content:
             self._awaiting_frame = False
@@ -430,37 +443,43 @@ def give_own_window(widget: QOpenGLWidget) -> None:
     repaint of anything in it, down to a progress bar, then redraws the window through
     OpenGL. With software OpenGL that cost 10-35 ms per progress update of the main
     window; in a window of its own it costs 0.4 ms, and only 3D frames are composed.
-    Its ancestors stay non-native.
+    Its ancestors stay non-native. Done on X11 only, where it was measured (Wayland
+    and macOS handle native child windows differently).
     """
+    if QGuiApplication.platformName() != "xcb":  # measured on X11 only; elsewhere as Qt does
+        return
     widget.setAttribute(Qt.WidgetAttribute.WA_DontCreateNativeAncestors)
     widget.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
 
 
-def opengl_renderer(widget: QOpenGLWidget) -> str:
+def opengl_renderer() -> str:
     """The OpenGL renderer's name ("llvmpipe (LLVM 15...)", "NVIDIA RTX A2000/PCIe"...).
 
-    Read from the widget's context once it has one, else from a throw-away offscreen
-    context (~0.1 s under software OpenGL); cached for the process.
+    Read during the 3D view's first frame (its context is current then); asked for
+    before that, it comes from a throw-away offscreen context (~0.1 s under software
+    OpenGL). Cached for the process, an unreadable name as "".
     """
     global _renderer_name
     if _renderer_name is None:
-        context = widget.context()
-        if context is not None and context.isValid():
-            widget.makeCurrent()
-            try:
-                _renderer_name = str(context.functions().glGetString(_GL_RENDERER) or "")
-            finally:
-                widget.doneCurrent()
+        current = QOpenGLContext.currentContext()
+        if current is not None:
+            _renderer_name = str(current.functions().glGetString(_GL_RENDERER) or "")
         else:
-            context, surface = QOpenGLContext(), QOffscreenSurface()
-            if context.create():
-                surface.setFormat(context.format())
-                surface.create()
-                if context.makeCurrent(surface):
-                    _renderer_name = str(context.functions().glGetString(_GL_RENDERER) or "")
-                    context.doneCurrent()
-            surface.destroy()
-    return _renderer_name or ""
+            _renderer_name = _offscreen_renderer_name()
+    return _renderer_name
+
+
+def _offscreen_renderer_name() -> str:
+    context, surface = QOpenGLContext(), QOffscreenSurface()
+    name = ""
+    if context.create():
+        surface.setFormat(context.format())
+        surface.create()
+        if context.makeCurrent(surface):
+            name = str(context.functions().glGetString(_GL_RENDERER) or "")
+            context.doneCurrent()
+        surface.destroy()
+    return name
 
 
 def _image_array(image: QImage) -> np.ndarray:

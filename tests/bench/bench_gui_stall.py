@@ -85,13 +85,14 @@ def split_stalls(gaps, frames) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    from meditwin_desktop.ui.app import create_app, show_main_window
+    from meditwin_desktop.ui.app import create_app, freeze_startup_objects, show_main_window
     from meditwin_desktop.ui.main_window import MainWindow
     from meditwin_desktop.ui.view3d import opengl_renderer
 
     app = create_app(install_exception_hook=False)
     window = MainWindow()
     show_main_window(window, app)
+    freeze_startup_objects()  # as the app does
     volume = _volume()
     window._set_volume(volume)
     probe = StallProbe()
@@ -159,7 +160,7 @@ def main() -> None:
         print(line)
     print(f"segmentation: {panel.status.text()}")
     print(f"3D view: {window.message.text()}")
-    print(f"OpenGL: {opengl_renderer(window.view3d.plotter)}")
+    print(f"OpenGL: {opengl_renderer()}")
     sys.stdout.flush()
     window.close()
     os._exit(0)  # skip interpreter teardown of VTK/Qt objects (a benchmark, not the app)

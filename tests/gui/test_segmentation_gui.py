@@ -174,6 +174,10 @@ def _click_in_3d(view3d, qtbot, lps: np.ndarray) -> None:
     qtbot.mouseClick(view3d.plotter, Qt.MouseButton.LeftButton, pos=position)
 
 
+def _wait_frame(view3d, qtbot) -> None:
+    qtbot.waitUntil(lambda: view3d._frames > 0 and not view3d._awaiting_frame, timeout=10_000)
+
+
 def _first_hit(camera: np.ndarray, through: np.ndarray, center: np.ndarray, radius: float):
     """Where the ray from `camera` through `through` first meets a sphere (analytic)."""
     direction = (through - camera) / np.linalg.norm(through - camera)
@@ -185,10 +189,10 @@ def _first_hit(camera: np.ndarray, through: np.ndarray, center: np.ndarray, radi
 
 def test_two_clicks_on_3d_surfaces_make_a_ruler(main_window, qtbot, shot):
     """Picking through VTK, not a simulated signal: two spheres of radius 20 mm, centres
-    80 mm apart, seen from the front (A view). A click over each centre must pick where
-    the camera's ray through it first meets that sphere, computed here analytically
-    (perspective puts it ~2.5 mm inside the front pole). Tolerance 1 mm: one pixel
-    (~0.3 mm here) of click rounding plus the triangulation (60 x 60 facets: < 0.1 mm)."""
+    80 mm apart, seen from the front (A view). A click must pick where the camera's ray
+    through the clicked point first meets the sphere, computed here analytically
+    (perspective puts it off the front pole). Tolerance 1 mm: one pixel (~0.3 mm here)
+    of click rounding plus the triangulation (60 x 60 facets: < 0.1 mm)."""
     import pyvista as pv
 
     from meditwin_desktop.core.imaging.volume import Label
@@ -201,17 +205,32 @@ def test_two_clicks_on_3d_surfaces_make_a_ruler(main_window, qtbot, shot):
         for n, c in centers.items()
     }
     labels = {1: Label(1, "left ball", (200, 80, 80)), 2: Label(2, "right ball", (80, 80, 200))}
+    # a small ball far in front, off both rays, deepens the content's bounds, so the
+    # crosshair lines run from 85 mm in front of the big balls
+    spheres[3] = pv.Sphere(radius=5, center=(0, -80, 60)).compute_normals()
+    labels[3] = Label(3, "marker", (80, 200, 80))
     view3d.show_surfaces(spheres, labels)
-    qtbot.waitUntil(lambda: view3d._frames > 0 and not view3d._awaiting_frame, timeout=10_000)
+    _wait_frame(view3d, qtbot)
     camera = np.array(view3d.plotter.camera.position)
     assert camera[1] < -100  # in front of the patient (LPS: anterior is -y)
+    # the crosshair runs through the left ball's centre; its front-to-back line starts at
+    # the content's front, `front`. The first click is right over that end and must pick
+    # the ball behind it. (In the demo such a line caught a click in mid-air, 44 mm in
+    # front of the anatomy: the overlays are not pickable.)
+    main_window.scene.set_cursor(centers[1])
+    _wait_frame(view3d, qtbot)
+    assert not view3d.plotter.actors["cursor"].GetPickable()
+    front = np.array([centers[1][0], view3d._bounds[2], centers[1][2]])
+    assert front[1] < -80
     view3d.measure_button.setChecked(True)
-    _click_in_3d(view3d, qtbot, centers[1])
+    _click_in_3d(view3d, qtbot, front)
     assert "second point" in main_window.message.text()
     _click_in_3d(view3d, qtbot, centers[2])
     [ruler] = main_window.scene.rulers
-    expected = [_first_hit(camera, c, c, 20.0) for c in centers.values()]
-    assert expected[0][1] == pytest.approx(-20.0, abs=3.0)  # on the front, not the back
+    expected = [
+        _first_hit(camera, front, centers[1], 20.0),
+        _first_hit(camera, centers[2], centers[2], 20.0),
+    ]
     assert np.allclose(ruler.start, expected[0], atol=1.0)
     assert np.allclose(ruler.end, expected[1], atol=1.0)
     assert ruler.length_mm == pytest.approx(np.linalg.norm(expected[1] - expected[0]), abs=1.0)

@@ -75,15 +75,16 @@ def test_clipping_at_the_axial_slice_cuts_the_3d_view(main_window, qtbot, shot):
     _wait_frame(view3d, qtbot)
     whole = _picture(view3d)
     main_window.scene.set_cursor(np.array([-70.0, 0.0, -40.0]))  # through the liver
-    main_window.clip_actions["axial"].setChecked(True)
-    _wait_frame(view3d, qtbot)
-    cut = _picture(view3d)
-    main_window.planes_action.setChecked(True)
-    _wait_frame(view3d, qtbot)
-    shot(main_window, "3d-clipped-axial-with-slices")
-    main_window.clip_actions["axial"].setChecked(False)
-    main_window.planes_action.setChecked(False)
-    _wait_frame(view3d, qtbot)
+    try:
+        main_window.clip_actions["axial"].setChecked(True)
+        _wait_frame(view3d, qtbot)
+        cut = _picture(view3d)
+        main_window.planes_action.setChecked(True)
+        _wait_frame(view3d, qtbot)
+        shot(main_window, "3d-clipped-axial-with-slices")
+    finally:  # "Slices in 3D" is remembered: leave it off for later tests
+        main_window.clip_actions["axial"].setChecked(False)
+        main_window.planes_action.setChecked(False)
     # seen from the front, everything above the axial slice is gone: the top third of
     # the picture (chest, ribs) is background where it showed anatomy before
     rows = whole.shape[0] // 3
