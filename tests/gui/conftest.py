@@ -31,18 +31,30 @@ def _collect_garbage_between_tests(qapp):
     gc.collect()
 
 
-@pytest.fixture
-def main_window(qtbot, demo_patient):
-    """The main window, shown, with the demo patient open and rendered in all four views."""
+def _show_window(qtbot, width: int = 1400, height: int = 900):
+    """A new main window, shown and exposed, with nothing open (closed by qtbot)."""
     from meditwin_desktop.ui.app import create_app
     from meditwin_desktop.ui.main_window import MainWindow
 
     create_app(install_exception_hook=False)
     window = MainWindow()
     qtbot.addWidget(window)
-    window.resize(1400, 900)
+    window.resize(width, height)
     window.show()
     qtbot.waitExposed(window)
+    return window
+
+
+@pytest.fixture
+def show_window(qtbot):
+    """`show_window(width, height)`: a new main window, shown, with nothing open."""
+    return lambda width=1400, height=900: _show_window(qtbot, width, height)
+
+
+@pytest.fixture
+def main_window(qtbot, demo_patient):
+    """The main window, shown, with the demo patient open and rendered in all four views."""
+    window = _show_window(qtbot)
     with qtbot.waitSignal(window.ready, timeout=120_000):
         window.open_demo()
     qtbot.wait(200)  # let the last paint events through

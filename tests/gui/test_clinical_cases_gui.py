@@ -13,16 +13,8 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot):
-    from meditwin_desktop.ui.app import create_app
-    from meditwin_desktop.ui.main_window import MainWindow
-
-    create_app(install_exception_hook=False)
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1500, 950)
-    window.show()
-    qtbot.waitExposed(window)
+def window(show_window):
+    window = show_window(1500, 950)
     yield window
     window.close()
 

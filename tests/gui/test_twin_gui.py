@@ -11,17 +11,9 @@ EXTRA = "tests.support.reference_twin:TWIN,tests.support.reference_twin:BROKEN"
 
 
 @pytest.fixture
-def twin_window(qtbot, demo_patient, monkeypatch):
-    from meditwin_desktop.ui.app import create_app
-    from meditwin_desktop.ui.main_window import MainWindow
-
+def twin_window(qtbot, demo_patient, monkeypatch, show_window):
     monkeypatch.setenv("MEDITWIN_EXTRA_TWINS", EXTRA)
-    create_app(install_exception_hook=False)
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1500, 950)
-    window.show()
-    qtbot.waitExposed(window)
+    window = show_window(1500, 950)
     with qtbot.waitSignal(window.ready, timeout=120_000):
         window.open_demo()
     qtbot.waitUntil(lambda: window.cases.case is not None and window.cases.case.labels is not None,
