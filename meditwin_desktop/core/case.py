@@ -10,6 +10,8 @@ from typing import Any
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
 from meditwin_desktop.core.twin import Scenario
 
+UNREADABLE = "unreadable"  # a stored run whose result file is damaged
+
 
 def now() -> str:
     """UTC time as ISO 8601 text."""
@@ -18,16 +20,21 @@ def now() -> str:
 
 @dataclass
 class Run:
-    """One simulation of one scenario, with everything needed to reproduce it."""
+    """One simulation of one scenario, with everything needed to reproduce it.
+
+    `input_hash` is the digest of the twin's prepared inputs (`core.runner.input_hash`)
+    and `parameters` the validated values it ran with: together with the twin version
+    they tell whether the run still matches the case (`core.freshness`).
+    """
 
     twin_id: str
     twin_version: str
     scenario: str
     parameters: dict[str, Any]
     input_hash: str
-    status: str  # "ok", "failed" or "cancelled"
+    status: str  # "ok", "failed", "cancelled" (or "unreadable" when loaded damaged)
     error: str | None
-    outcomes: dict[str, float]
+    outcomes: dict[str, float | None]
     seconds: float
     app_version: str
     user: str
@@ -37,15 +44,21 @@ class Run:
 
 @dataclass
 class Case:
-    """Everything the board discusses about one patient."""
+    """Everything the board discusses about one patient.
+
+    `revision` is the library revision this object was loaded from or last saved as (0:
+    never saved); `problems` lists what could not be read back (a damaged array file).
+    """
 
     name: str
     patient_id: str = ""
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     image: Volume | None = None
     labels: LabelMap | None = None
-    image_reference: dict[str, Any] = field(default_factory=dict)  # series UID, folder
+    image_reference: dict[str, Any] = field(default_factory=dict)  # study/series UID, folder
     clinical: dict[str, Any] = field(default_factory=dict)
     scenarios: dict[str, list[Scenario]] = field(default_factory=dict)  # per twin id
     runs: dict[str, list[Run]] = field(default_factory=dict)  # per twin id
     created: str = field(default_factory=now)
+    revision: int = 0
+    problems: list[str] = field(default_factory=list)

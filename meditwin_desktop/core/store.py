@@ -1,41 +1,66 @@
-"""The local case library: SQLite (standard library) for documents, .npz beside for arrays.
+"""The local case library: SQLite (standard library) for documents, .npz files for arrays.
 
-A save writes the arrays of a new revision first (each file atomically: temporary file,
-then rename), then commits one SQLite transaction that points the case at that revision;
-only then are older revisions' files removed. A crash or SIGKILL at any moment leaves
-either the previous or the new revision, complete. The image itself is not copied: the
-case keeps a reference (folder and series UID) to the DICOM it was built on.
+Layout under `root` (0700; files 0600):
+- `library.sqlite`: one row per case (its head revision) and every kept revision's
+  document (`core.store_schema`);
+- `<case id>/blobs/<sha256>.npz`: arrays by content (labels, results); a revision that
+  did not change the labels does not write them again;
+- `<case id>/.lock`: readers and writers of the case hold it shared, the collector that
+  deletes unreferenced files and old revisions holds it exclusive (`core.locks`);
+- `backups/library-<date>.sqlite`: a copy of the database made once a day (last 7).
+
+A save writes its arrays first (temporary file, fsync, rename, fsync of the folder),
+then allocates the next revision number and commits the document in one `BEGIN
+IMMEDIATE` transaction, so two processes saving the same case get distinct revisions and
+neither can delete what the other committed. Old revisions beyond `keep` and files no
+kept revision references are removed only when no other process is reading or writing
+the case. A crash or SIGKILL at any moment leaves every committed revision intact;
+what it leaves behind is collected the next time the library opens.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import os
 import shutil
 import sqlite3
-from dataclasses import asdict, dataclass
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from meditwin_desktop.core.atomic import write_atomic
-from meditwin_desktop.core.case import Case, Run, now
+from meditwin_desktop import __version__
+from meditwin_desktop.core.atomic import fsync_dir, write_atomic
+from meditwin_desktop.core.case import Case, now
+from meditwin_desktop.core.case_document import from_document, to_document
 from meditwin_desktop.core.errors import InputError
-from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
+from meditwin_desktop.core.locks import LockBusy, file_lock
 from meditwin_desktop.core.paths import data_dir
-from meditwin_desktop.core.twin import Field, Result, Scenario, TimeSeries
+from meditwin_desktop.core.store_schema import (
+    LibraryDamaged,
+    LibraryError,
+    LibraryTooNew,
+    check_file,
+    check_health,
+    prepare,
+)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS cases (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    patient_id TEXT NOT NULL,
-    created TEXT NOT NULL,
-    modified TEXT NOT NULL,
-    revision INTEGER NOT NULL,
-    document TEXT NOT NULL
-);
-"""
+__all__ = ["CaseLibrary", "CaseSummary", "LibraryDamaged", "LibraryError", "LibraryTooNew"]
+
+log = logging.getLogger(__name__)
+KEEP_REVISIONS = 50
+KEEP_BACKUPS = 7
+_LIBRARY = "library.sqlite"
+_BACKUPS = "backups"
+_LOCK = ".lock"
+_BLOBS = "blobs"
 
 
 @dataclass(frozen=True)
@@ -47,173 +72,432 @@ class CaseSummary:
     patient_id: str
     modified: str
     revision: int
+    revisions: int = 1
+    twins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    """One kept revision of a case."""
+
+    revision: int
+    saved: str
+    app_version: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a save did: its revision, and the head it replaced when that head was written
+    by someone else since this case was loaded (both stay in the history)."""
+
+    revision: int
+    replaced_other: int | None = None
+
+
+class _CaseFiles:
+    """A case's folder: arrays by content under `blobs/`, references relative to it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def put(self, arrays: dict[str, np.ndarray]) -> str:
+        digest = hashlib.sha256()
+        for key in sorted(arrays):
+            value = np.ascontiguousarray(arrays[key])
+            digest.update(f"{key}|{value.dtype.str}|{value.shape}|".encode())
+            digest.update(memoryview(value).cast("B"))
+        reference = f"{_BLOBS}/{digest.hexdigest()[:40]}.npz"
+        path = self.folder / reference
+        if not path.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_atomic(path, lambda tmp: np.savez_compressed(tmp, **arrays), suffix=".npz")
+        return reference
+
+    def get(self, reference: str) -> dict[str, np.ndarray]:
+        path = (self.folder / reference).resolve()
+        if self.folder.resolve() not in path.parents:
+            raise ValueError("array reference outside the case folder")
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (np.ndarray, tuple, set)):
+        return list(value.tolist() if isinstance(value, np.ndarray) else value)
+    raise TypeError(f"{type(value).__name__} cannot be stored")
+
+
+def _references(document: dict[str, Any]) -> set[str]:
+    """The array files a revision's document points at."""
+    found = set()
+    if document.get("labels"):
+        found.add(document["labels"]["file"])
+    for entries in (document.get("runs") or {}).values():
+        for entry in entries:
+            if (entry.get("result") or {}).get("file"):
+                found.add(entry["result"]["file"])
+    return found
 
 
 class CaseLibrary:
-    """Cases on this workstation (one SQLite file; arrays in a folder per case)."""
+    """Cases on this workstation. Raises `LibraryError` (or its subclasses
+    `LibraryDamaged`, `LibraryTooNew`) when the library cannot be opened; the GUI then
+    runs without it and offers `restore_backup` or `start_new`."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, *, keep: int = KEEP_REVISIONS) -> None:
         self.root = Path(root) if root is not None else data_dir() / "cases"
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.path = self.root / "library.sqlite"
-        with self._connect() as db:
-            db.executescript(SCHEMA)
+        self.path = self.root / _LIBRARY
+        self.keep = keep
+        try:
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(self.root, 0o700)
+        except OSError as error:
+            raise LibraryError(
+                f"The case library folder {self.root} cannot be used ({error.strerror}).",
+                self.path,
+            ) from None
+        check_file(self.path)
+        try:
+            with self._connect() as db:
+                check_health(db, self.path)
+                prepare(db, self.path)
+        except sqlite3.DatabaseError as error:
+            raise LibraryDamaged(f"The case library {self.path} is damaged ({error}).",
+                                 self.path) from None  # fmt: skip
+        except sqlite3.Error as error:
+            raise LibraryError(f"The case library {self.path} cannot be opened ({error}).",
+                               self.path) from None  # fmt: skip
+        self._secure()
+        self._backup_daily()
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        return db
+    # -- plumbing -----------------------------------------------------------------------
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; the write lock is taken at BEGIN (waits while busy)."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def _secure(self) -> None:
+        for path in [self.path, *self.root.glob(f"{_LIBRARY}-*")]:
+            with suppress(OSError):
+                os.chmod(path, 0o600)
+
+    def _folder(self, case_id: str) -> Path:
+        if not case_id or "/" in case_id or "\\" in case_id or case_id.startswith("."):
+            raise InputError(f"'{case_id}' is not a case id.")
+        return self.root / case_id
+
+    @contextmanager
+    def _case_lock(self, case_id: str, *, exclusive: bool = False, blocking: bool = True):
+        folder = self._folder(case_id)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        with file_lock(folder / _LOCK, exclusive=exclusive, blocking=blocking):
+            yield folder
 
     # -- listing ---------------------------------------------------------------------
     def cases(self) -> list[CaseSummary]:
         """Every case, most recently changed first."""
         with self._connect() as db:
             rows = db.execute(
-                "SELECT id, name, patient_id, modified, revision FROM cases ORDER BY modified DESC"
+                "SELECT c.id, c.name, c.patient_id, c.modified, c.revision,"
+                " (SELECT COUNT(*) FROM revisions r WHERE r.case_id = c.id), c.twins"
+                " FROM cases c ORDER BY c.modified DESC"
             ).fetchall()
-        return [CaseSummary(*row) for row in rows]
+        return [CaseSummary(*row[:6], tuple(json.loads(row[6]))) for row in rows]
 
     def find(self, text: str) -> str:
-        """The id of the case whose id or name is `text`; InputError if none or several."""
-        matches = [c for c in self.cases() if text in (c.id, c.name)]
-        if len(matches) != 1:
-            known = ", ".join(f"{c.name} ({c.id})" for c in self.cases()) or "none"
-            what = "No case" if not matches else "Several cases"
-            raise InputError(f"{what} called '{text}' in the library (cases: {known}).")
-        return matches[0].id
-
-    # -- saving --------------------------------------------------------------------------
-    def save(self, case: Case) -> int:
-        """Store the case as a new revision; return the revision number."""
+        """The id of the case whose id or name is `text`; InputError if none or several
+        (the message names no other patient)."""
         with self._connect() as db:
-            row = db.execute("SELECT revision FROM cases WHERE id = ?", (case.id,)).fetchone()
-        revision = (row[0] if row else 0) + 1
-        folder = self.root / case.id / f"r{revision}"
-        if folder.exists():  # left over by a save that died before its commit
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
-        document = self._document(case, folder)
-        with self._connect() as db:  # one transaction: the new revision becomes visible
-            db.execute(
-                "INSERT INTO cases (id, name, patient_id, created, modified, revision, document)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name=excluded.name,"
-                " patient_id=excluded.patient_id, modified=excluded.modified,"
-                " revision=excluded.revision, document=excluded.document",
-                (case.id, case.name, case.patient_id, case.created, now(), revision,
-                 json.dumps(document)),
-            )  # fmt: skip
-        for old in (self.root / case.id).glob("r*"):
-            if old.name != folder.name:
-                shutil.rmtree(old, ignore_errors=True)
-        return revision
+            ids = [r[0] for r in db.execute(
+                "SELECT id FROM cases WHERE id = ? OR name = ?", (text, text))]  # fmt: skip
+        if text in ids:
+            return text
+        if not ids:
+            raise InputError(f"No case called '{text}' in the library (see `meditwin cases`).")
+        if len(ids) > 1:
+            raise InputError(
+                f"Several cases are called '{text}'; give one of their ids: {', '.join(ids)}."
+            )
+        return ids[0]
 
-    def _document(self, case: Case, folder: Path) -> dict[str, Any]:
-        document: dict[str, Any] = {
-            "image_reference": case.image_reference,
-            "clinical": case.clinical,
-            "scenarios": {t: [asdict(s) for s in ss] for t, ss in case.scenarios.items()},
-            "runs": {},
-            "labels": None,
-        }
-        if case.labels is not None:
-            _save_npz(folder / "labels.npz", array=case.labels.volume.array,
-                      affine=case.labels.volume.affine)  # fmt: skip
-            document["labels"] = {
-                "file": "labels.npz",
-                "table": [
-                    [lab.value, lab.name, list(lab.color)] for lab in case.labels.labels.values()
-                ],
-            }
-        for twin_id, runs in case.runs.items():
-            entries = []
-            for n, run in enumerate(runs):
-                entry = {k: v for k, v in asdict(run).items() if k != "result"}
-                if run.result is not None:
-                    name = f"run-{twin_id}-{n}.npz"
-                    entry["result"] = _save_result(folder / name, run.result)
-                    entry["result"]["file"] = name
-                entries.append(entry)
-            document["runs"][twin_id] = entries
-        return document
-
-    # -- loading --------------------------------------------------------------------------
-    def load(self, case_id: str) -> Case:
-        """The case's latest complete revision (the image itself is loaded by the caller)."""
+    def find_by_series(self, series_uid: str) -> str | None:
+        """The most recently changed case built on this series, if any."""
+        if not series_uid:
+            return None
         with self._connect() as db:
             row = db.execute(
-                "SELECT id, name, patient_id, created, revision, document FROM cases WHERE id = ?",
-                (case_id,),
+                "SELECT id FROM cases WHERE series_uid = ? ORDER BY modified DESC LIMIT 1",
+                (series_uid,),
             ).fetchone()
-        if row is None:
+        return row[0] if row else None
+
+    def exists(self, case_id: str) -> bool:
+        """Whether the library holds this case."""
+        with self._connect() as db:
+            return db.execute("SELECT 1 FROM cases WHERE id = ?", (case_id,)).fetchone() is not None
+
+    def history(self, case_id: str) -> list[RevisionInfo]:
+        """The kept revisions of a case, newest first."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT revision, saved, app_version, note FROM revisions WHERE case_id = ?"
+                " ORDER BY revision DESC",
+                (case_id,),
+            ).fetchall()
+        if not rows:
             raise InputError(f"There is no case '{case_id}' in the library.")
-        case_id, name, patient_id, created, revision, text = row
-        document = json.loads(text)
-        folder = self.root / case_id / f"r{revision}"
-        case = Case(name=name, patient_id=patient_id, id=case_id, created=created)
-        case.image_reference = document["image_reference"]
-        case.clinical = document["clinical"]
-        case.scenarios = {t: [Scenario(**s) for s in ss] for t, ss in document["scenarios"].items()}
-        if document["labels"]:
-            with np.load(folder / document["labels"]["file"]) as data:
-                volume = Volume(data["array"], data["affine"])
-            table = {v: Label(v, n, tuple(c)) for v, n, c in document["labels"]["table"]}
-            case.labels = LabelMap(volume, table)
-        for twin_id, entries in document["runs"].items():
-            runs = []
-            for entry in entries:
-                stored = entry.pop("result", None)
-                run = Run(**entry)
-                if stored is not None:
-                    run.result = _load_result(folder / stored["file"], stored)
-                runs.append(run)
-            case.runs[twin_id] = runs
+        return [RevisionInfo(*row) for row in rows]
+
+    # -- saving --------------------------------------------------------------------------
+    def save(self, case: Case, note: str = "") -> int:
+        """Store the case as a new revision; return its number."""
+        return self.save_detailed(case, note).revision
+
+    def save_detailed(self, case: Case, note: str = "") -> Saved:
+        """Store the case as a new revision; say whether it replaced another writer's."""
+        with self._case_lock(case.id) as folder:
+            document = to_document(case, _CaseFiles(folder))
+            text = json.dumps(document, default=_json_default)
+            fsync_dir(folder)
+            reference = case.image_reference
+            with self._transaction() as db:
+                row = db.execute("SELECT revision FROM cases WHERE id = ?",
+                                 (case.id,)).fetchone()  # fmt: skip
+                top = db.execute("SELECT MAX(revision) FROM revisions WHERE case_id = ?",
+                                 (case.id,)).fetchone()[0]  # fmt: skip
+                head = row[0] if row else 0
+                revision = max(head, top or 0) + 1
+                stamp = now()
+                db.execute(
+                    "INSERT INTO revisions (case_id, revision, saved, app_version, note,"
+                    " document) VALUES (?, ?, ?, ?, ?, ?)",
+                    (case.id, revision, stamp, __version__, note, text),
+                )
+                db.execute(
+                    "INSERT INTO cases (id, name, patient_id, study_uid, series_uid, twins,"
+                    " created, modified, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(id) DO UPDATE SET name=excluded.name,"
+                    " patient_id=excluded.patient_id, study_uid=excluded.study_uid,"
+                    " series_uid=excluded.series_uid, twins=excluded.twins,"
+                    " modified=excluded.modified, revision=excluded.revision",
+                    (case.id, case.name, case.patient_id, reference.get("study_uid", ""),
+                     reference.get("series_uid", ""),
+                     json.dumps(sorted(t for t, runs in case.runs.items() if runs)),
+                     case.created, stamp, revision),
+                )  # fmt: skip
+        other = head if (head and case.revision and head != case.revision) else None
+        if other is not None:
+            log.warning("case %s: revision %d replaced revision %d saved elsewhere",
+                        case.id, revision, head)  # fmt: skip
+        case.revision = revision
+        self._prune(case.id)
+        return Saved(revision, other)
+
+    def restore(self, case_id: str, revision: int) -> int:
+        """Make an earlier revision the case's head again (as a new revision); return it."""
+        with self._case_lock(case_id), self._transaction() as db:
+            row = db.execute(
+                "SELECT document FROM revisions WHERE case_id = ? AND revision = ?",
+                (case_id, revision),
+            ).fetchone()
+            if row is None:
+                raise InputError(f"Case '{case_id}' has no revision {revision} (see "
+                                 "`meditwin cases --history`).")  # fmt: skip
+            new = db.execute("SELECT MAX(revision) FROM revisions WHERE case_id = ?",
+                             (case_id,)).fetchone()[0] + 1  # fmt: skip
+            stamp = now()
+            db.execute(
+                "INSERT INTO revisions (case_id, revision, saved, app_version, note,"
+                " document) VALUES (?, ?, ?, ?, ?, ?)",
+                (case_id, new, stamp, __version__, f"restored revision {revision}", row[0]),
+            )
+            document = json.loads(row[0])
+            db.execute(
+                "UPDATE cases SET revision = ?, modified = ?, twins = ? WHERE id = ?",
+                (new, stamp, json.dumps(sorted(t for t, r in document["runs"].items() if r)),
+                 case_id),
+            )  # fmt: skip
+        self._prune(case_id)
+        return new
+
+    # -- loading --------------------------------------------------------------------------
+    def load(self, case_id: str, revision: int | None = None) -> Case:
+        """A revision of the case (default: its head); the image is loaded by the caller.
+
+        Labels or results whose files are damaged come back missing, with the reason in
+        `case.problems`; the rest of the case loads."""
+        if not self.exists(case_id):
+            raise InputError(f"There is no case '{case_id}' in the library.")
+        with self._case_lock(case_id) as folder, self._connect() as db:
+            row = db.execute(
+                "SELECT name, patient_id, created, revision FROM cases WHERE id = ?", (case_id,)
+            ).fetchone()
+            if row is None:  # deleted meanwhile
+                raise InputError(f"There is no case '{case_id}' in the library.")
+            name, patient_id, created, head = row
+            wanted = head if revision is None else revision
+            stored = db.execute(
+                "SELECT document FROM revisions WHERE case_id = ? AND revision = ?",
+                (case_id, wanted),
+            ).fetchone()
+            if stored is None:
+                raise InputError(f"Case '{case_id}' has no revision {wanted}.")
+            case = Case(name=name, patient_id=patient_id, id=case_id, created=created)
+            case.revision = head  # saving it makes a new head, not a conflict
+            from_document(json.loads(stored[0]), _CaseFiles(folder), case)
         return case
 
     def delete(self, case_id: str) -> None:
-        """Remove a case and its files."""
-        with self._connect() as db:
+        """Remove a case, its history and its files."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM revisions WHERE case_id = ?", (case_id,))
             db.execute("DELETE FROM cases WHERE id = ?", (case_id,))
-        shutil.rmtree(self.root / case_id, ignore_errors=True)
+        folder = self._folder(case_id)
+        with self._case_lock(case_id, exclusive=True):
+            for entry in folder.iterdir():
+                if entry.name != _LOCK:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    # -- upkeep ------------------------------------------------------------------------------
+    def _prune(self, case_id: str) -> None:
+        """Drop revisions beyond `keep` and unreferenced files, if nobody else is busy."""
+        try:
+            with self._case_lock(case_id, exclusive=True, blocking=False) as folder:
+                with self._transaction() as db:
+                    db.execute(
+                        "DELETE FROM revisions WHERE case_id = ? AND revision NOT IN (SELECT"
+                        " revision FROM revisions WHERE case_id = ? ORDER BY revision DESC"
+                        " LIMIT ?) AND revision != (SELECT revision FROM cases WHERE id = ?)",
+                        (case_id, case_id, self.keep, case_id),
+                    )
+                    rows = db.execute("SELECT document FROM revisions WHERE case_id = ?",
+                                      (case_id,))  # fmt: skip
+                    documents = [row[0] for row in rows]
+                self._remove_unreferenced(folder, documents)
+        except LockBusy:
+            pass  # someone reads or writes this case: the next save or start collects
+        except OSError as error:
+            log.warning("case %s: cleaning up failed (%s)", case_id, error.strerror)
+
+    def _remove_unreferenced(self, folder: Path, documents: list[str]) -> None:
+        referenced = set()
+        for text in documents:
+            referenced |= _references(json.loads(text))
+        if not documents:  # a first save that died before its commit
+            for entry in folder.iterdir():
+                if entry.name != _LOCK:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            return
+        for path in sorted(folder.rglob("*"), reverse=True):  # files before their folders
+            relative = path.relative_to(folder).as_posix()
+            if path.is_dir():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif relative != _LOCK and relative not in referenced:
+                path.unlink()
+
+    def collect_garbage(self) -> None:
+        """Remove what killed saves left and what no kept revision references, for every
+        case nobody else is using (the GUI does it in the background at start)."""
+        with self._connect() as db:
+            known = {r[0] for r in db.execute("SELECT id FROM cases")}
+        for folder in self.root.iterdir():
+            if not folder.is_dir() or folder.name.startswith(".") or folder.name == _BACKUPS:
+                continue
+            if folder.name in known:
+                self._prune(folder.name)
+                continue
+            try:  # a folder without a committed case
+                with self._case_lock(folder.name, exclusive=True, blocking=False):
+                    with self._connect() as db:
+                        if db.execute("SELECT 1 FROM cases WHERE id = ?",
+                                      (folder.name,)).fetchone():  # fmt: skip
+                            continue  # committed meanwhile
+                    self._remove_unreferenced(folder, [])
+                (folder / _LOCK).unlink(missing_ok=True)
+                folder.rmdir()
+            except (LockBusy, OSError):
+                continue
+
+    # -- backups -----------------------------------------------------------------------------
+    def backups(self) -> list[Path]:
+        """The daily copies of the database, newest first."""
+        return backups_of(self.root)
+
+    def _backup_daily(self) -> None:
+        folder = self.root / _BACKUPS
+        target = folder / f"library-{datetime.now(UTC):%Y-%m-%d}.sqlite"
+        if target.exists():
+            return
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+            with self._connect() as db:
+
+                def copy(tmp: Path) -> None:
+                    destination = sqlite3.connect(tmp)
+                    try:
+                        db.backup(destination)
+                    finally:
+                        destination.close()
+
+                write_atomic(target, copy, suffix=".sqlite")
+            for old in self.backups()[KEEP_BACKUPS:]:
+                old.unlink(missing_ok=True)
+        except (OSError, sqlite3.Error) as error:
+            log.warning("daily backup of the case library failed: %s", error)
+
+    @classmethod
+    def restore_backup(cls, root: Path, backup: Path) -> CaseLibrary:
+        """Set the damaged library file aside and put a backup in its place."""
+        set_aside(root)
+        shutil.copyfile(backup, Path(root) / _LIBRARY)
+        return cls(root)
+
+    @classmethod
+    def start_new(cls, root: Path) -> CaseLibrary:
+        """Set the damaged library file aside and start an empty library."""
+        set_aside(root)
+        return cls(root)
 
 
-def _save_npz(path: Path, **arrays: np.ndarray) -> None:
-    write_atomic(path, lambda tmp: np.savez_compressed(tmp, **arrays), suffix=".npz")
+def backups_of(root: Path) -> list[Path]:
+    """The daily copies of a library's database, newest first."""
+    return sorted((Path(root) / _BACKUPS).glob("library-*.sqlite"), reverse=True)
 
 
-def _save_result(path: Path, result: Result) -> dict[str, Any]:
-    arrays: dict[str, np.ndarray] = {}
-    meta: dict[str, Any] = {"outcomes": result.outcomes, "warnings": result.warnings,
-                            "series": {}, "fields": {}}  # fmt: skip
-    for name, series in result.series.items():
-        arrays[f"series.{name}.time"] = series.time
-        arrays[f"series.{name}.values"] = series.values
-        meta["series"][name] = {"label": series.label, "unit": series.unit,
-                                "time_unit": series.time_unit, "x_label": series.x_label,
-                                "guides": [list(g) for g in series.guides]}  # fmt: skip
-    for name, item in result.fields.items():
-        meta["fields"][name] = {"label": item.label, "unit": item.unit}
-        for part in ("values", "affine", "points", "faces"):
-            if getattr(item, part) is not None:
-                arrays[f"field.{name}.{part}"] = getattr(item, part)
-    _save_npz(path, **arrays)
-    return meta
-
-
-def _load_result(path: Path, meta: dict[str, Any]) -> Result:
-    with np.load(path) as data:
-        arrays = {key: data[key] for key in data.files}
-    series = {
-        name: TimeSeries(m["label"], m["unit"], arrays[f"series.{name}.time"],
-                         arrays[f"series.{name}.values"], m["time_unit"],
-                         m.get("x_label", "time"),
-                         tuple((str(t), float(v)) for t, v in m.get("guides", ())))
-        for name, m in meta["series"].items()
-    }  # fmt: skip
-    fields = {
-        name: Field(m["label"], m["unit"], arrays[f"field.{name}.values"],
-                    arrays.get(f"field.{name}.affine"), arrays.get(f"field.{name}.points"),
-                    arrays.get(f"field.{name}.faces"))
-        for name, m in meta["fields"].items()
-    }  # fmt: skip
-    return Result(dict(meta["outcomes"]), series, fields, list(meta["warnings"]))
+def set_aside(root: Path) -> Path:
+    """Rename a (damaged) library file and its journals to `library.damaged-<time>.sqlite`;
+    return the new name. Nothing is deleted."""
+    root = Path(root)
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{time.monotonic_ns() % 1000:03d}"
+    kept = root / f"library.damaged-{stamp}.sqlite"
+    source = root / _LIBRARY
+    if source.exists():
+        os.replace(source, kept)
+    for suffix in ("-wal", "-shm"):
+        journal = root / f"{_LIBRARY}{suffix}"
+        if journal.exists():
+            os.replace(journal, root / f"{kept.name}{suffix}")
+    fsync_dir(root)
+    return kept

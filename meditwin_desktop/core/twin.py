@@ -206,12 +206,20 @@ class Field:
 
 @dataclass
 class Result:
-    """What one simulation produced (an optional outcome may be None: see `Outcome.absent`)."""
+    """What one simulation produced.
+
+    An outcome may be None when it is undefined for this run (no tumour near the target,
+    say): `notes[name]` then says why, shown as "n/a" with that reason; without a note the
+    outcome's declared `absent` text is its meaning. `notes` may also qualify a value that
+    is defined (e.g. "extrapolated beyond the validated range"). `warnings` concern the
+    whole scenario.
+    """
 
     outcomes: dict[str, float | None]
     series: dict[str, TimeSeries] = field(default_factory=dict)
     fields: dict[str, Field] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)  # outcome name -> why n/a, or caveat
 
 
 @dataclass
@@ -321,8 +329,8 @@ def check_result(twin: Twin, result: Result) -> None:
             raise TwinInputError(f"{twin.title} did not compute '{outcome.label}'.")
         value = result.outcomes[outcome.name]
         if value is None:
-            if outcome.optional:
-                continue
+            if outcome.optional or result.notes.get(outcome.name):
+                continue  # undefined for this run, with its declared meaning or a reason
             raise TwinInputError(f"{twin.title} did not compute '{outcome.label}'.")
         if not math.isfinite(float(value)):
             raise TwinInputError(

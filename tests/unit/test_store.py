@@ -67,8 +67,10 @@ def test_a_case_with_scenarios_and_runs_round_trips(tmp_path):
         assert np.array_equal(series.values, before.result.series["concentration"].values)
         field = after.result.fields["concentration"]
         assert np.array_equal(field.affine, before.result.fields["concentration"].affine)
-    assert library.save(back) == 2  # a new revision; the old one's files are gone
-    assert sorted(p.name for p in (tmp_path / case.id).iterdir()) == ["r2"]
+    blobs = sorted((tmp_path / case.id / "blobs").iterdir())
+    assert library.save(back) == 2  # a new revision, both kept in the history
+    assert [r.revision for r in library.history(case.id)] == [2, 1]
+    assert sorted((tmp_path / case.id / "blobs").iterdir()) == blobs  # unchanged: not rewritten
 
 
 SAVER = r"""

@@ -1,0 +1,59 @@
+"""Where the user asks us to write: refuse what is not a plain file path in an existing folder.
+
+`--out /dev/full` as root once replaced the device node with a PDF, and a typo'd folder
+was created silently. Every file or folder the user names for output goes through here.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from meditwin_desktop.core.errors import InputError
+
+
+def output_file(path: Path | str, suffix: str | None = None) -> Path:
+    """`path` as a file to (over)write; InputError when it is a device, a folder, a symlink,
+    or when its folder does not exist. `suffix` (e.g. '.pdf') is required when given."""
+    path = Path(path).expanduser()
+    if suffix is not None and path.suffix.lower() != suffix.lower():
+        raise InputError(f"{path}: the file name must end in {suffix}.")
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError(
+            f"The folder {folder} does not exist: create it first or choose another place."
+        )
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return path
+    except OSError as error:
+        raise InputError(f"{path} cannot be written: {error.strerror}.") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise InputError(f"{path} is a symbolic link; give the path of a regular file.")
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{path} is a folder; give a file name inside it.")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{path} is not a regular file (a device or pipe); choose a file path.")
+    return path
+
+
+def output_folder(path: Path | str, *, must_be_empty: bool = False) -> Path:
+    """`path` as an existing folder to write into (a new sub-folder is made by the caller);
+    InputError when it is missing, not a folder, a symlink, or (if asked) not empty."""
+    path = Path(path).expanduser()
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        raise InputError(
+            f"The folder {path} does not exist: create it first or choose another place."
+        ) from None
+    except OSError as error:
+        raise InputError(f"{path} cannot be used: {error.strerror}.") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise InputError(f"{path} is a symbolic link; give the folder itself.")
+    if not stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{path} is not a folder.")
+    if must_be_empty and any(path.iterdir()):
+        raise InputError(f"{path} is not empty; choose an empty folder.")
+    return path

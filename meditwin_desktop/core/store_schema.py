@@ -1,0 +1,164 @@
+"""The case library's SQLite file: health checks, schema versions and migrations.
+
+Version 1 (releases up to 0.x of December 2026): one table `cases` holding each case's
+latest document; arrays in `<case>/r<N>/`. Version 2: `cases` (one row per case: its
+head revision) and `revisions` (every kept revision's document); arrays referenced by
+path relative to the case's folder (`blobs/<hash>.npz`, or `r<N>/<file>` for migrated
+revisions). The version is SQLite's `user_version`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from pathlib import Path
+
+from meditwin_desktop.core.errors import MeditwinError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cases (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    patient_id TEXT NOT NULL,
+    study_uid TEXT NOT NULL DEFAULT '',
+    series_uid TEXT NOT NULL DEFAULT '',
+    twins TEXT NOT NULL DEFAULT '[]',
+    created TEXT NOT NULL,
+    modified TEXT NOT NULL,
+    revision INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cases_by_series ON cases(series_uid);
+CREATE TABLE IF NOT EXISTS revisions (
+    case_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    saved TEXT NOT NULL,
+    app_version TEXT NOT NULL,
+    note TEXT NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (case_id, revision)
+);
+"""
+
+
+class LibraryError(MeditwinError):
+    """The case library cannot be used; `path` is its file."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class LibraryDamaged(LibraryError):  # noqa: N818 - reads as a state
+    """The library file is damaged; it can be restored from a backup or set aside."""
+
+
+class LibraryTooNew(LibraryError):  # noqa: N818 - reads as a state
+    """The library was written by a newer release of MEDITWIN."""
+
+
+def check_file(path: Path) -> None:
+    """Refuse a library file that is empty or not SQLite (LibraryDamaged)."""
+    if not path.exists():
+        return
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(_SQLITE_MAGIC))
+    except OSError as error:
+        raise LibraryError(
+            f"The case library {path} cannot be read ({error.strerror}).", path
+        ) from None
+    if not head:
+        raise LibraryDamaged(f"The case library {path} is an empty file (0 bytes).", path)
+    if head != _SQLITE_MAGIC:
+        raise LibraryDamaged(f"The case library {path} is not an SQLite database.", path)
+
+
+def check_health(db: sqlite3.Connection, path: Path) -> None:
+    """SQLite's quick check; LibraryDamaged with its first complaint."""
+    try:
+        rows = db.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as error:
+        raise LibraryDamaged(f"The case library {path} is damaged ({error}).", path) from None
+    if rows != [("ok",)]:
+        raise LibraryDamaged(f"The case library {path} is damaged ({rows[0][0]}).", path)
+
+
+def prepare(db: sqlite3.Connection, path: Path) -> None:
+    """Create the schema, or migrate an older one, in one transaction."""
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as error:
+        raise LibraryDamaged(f"The case library {path} is damaged ({error}).", path) from None
+    if version > SCHEMA_VERSION:
+        raise LibraryTooNew(
+            f"The case library {path} was written by a newer MEDITWIN (format {version}; this "
+            f"release reads up to {SCHEMA_VERSION}). Update MEDITWIN to open it.",
+            path,
+        )
+    if version == SCHEMA_VERSION:
+        if not {"cases", "revisions"} <= tables:
+            raise LibraryDamaged(f"The case library {path} has lost its tables.", path)
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if version == 0 and "cases" in tables:
+            _migrate_1_to_2(db)
+        else:
+            _create(db)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _create(db: sqlite3.Connection) -> None:
+    """The tables, statement by statement (executescript would commit the transaction)."""
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _migrate_1_to_2(db: sqlite3.Connection) -> None:
+    """Version 1 -> 2: each case's document becomes its first kept revision, with array
+    files referenced relative to the case folder (they stay in `r<N>/`)."""
+    from meditwin_desktop import __version__
+
+    rows = db.execute(
+        "SELECT id, name, patient_id, created, modified, revision, document FROM cases"
+    ).fetchall()
+    db.execute("ALTER TABLE cases RENAME TO cases_v1")
+    _create(db)
+    for case_id, name, patient_id, created, modified, revision, text in rows:
+        document = json.loads(text)
+        folder = f"r{revision}"
+        if document.get("labels"):
+            document["labels"]["file"] = f"{folder}/{document['labels']['file']}"
+        for entries in document.get("runs", {}).values():
+            for entry in entries:
+                if entry.get("result") and entry["result"].get("file"):
+                    entry["result"]["file"] = f"{folder}/{entry['result']['file']}"
+        document["format"] = 2
+        reference = document.get("image_reference") or {}
+        db.execute(
+            "INSERT INTO cases (id, name, patient_id, study_uid, series_uid, twins, created,"
+            " modified, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (case_id, name, patient_id, reference.get("study_uid", ""),
+             reference.get("series_uid", ""), json.dumps(sorted(document.get("runs", {}))),
+             created, modified, revision),
+        )  # fmt: skip
+        db.execute(
+            "INSERT INTO revisions (case_id, revision, saved, app_version, note, document)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (case_id, revision, modified, __version__, "migrated from library format 1",
+             json.dumps(document)),
+        )  # fmt: skip
+    db.execute("DROP TABLE cases_v1")
+    log.info("case library migrated from format 1 to 2 (%d cases)", len(rows))
