@@ -1,27 +1,58 @@
-"""`meditwin twins` and `meditwin run`: the twin platform from the command line.
+"""`meditwin twins`, `meditwin run` and `meditwin report`: the twin platform, headless.
+
+`run` runs one scenario, or those of a scenarios file (`--scenarios`; the strict format is
+described in `core/scenario_file.py`), on a demo case or a case of the library:
+- `--set a=1` overrides parameters (in their declared units) for every scenario. The run is
+  named by what it sets: "a=1" ("a=1, b=2" for several), or "Baseline" when nothing is set;
+  with a scenarios file each scenario's name gets " (a=1)" appended.
+- `--case` without `--save` runs and prints and leaves the stored case as it was, so what
+  the case's board report compares never changes behind the user's back.
+- `--save NAME` (with `--case` only) stores the runs in the case as a named set: one
+  scenario is stored as NAME, several as "NAME: <scenario>". The scenarios (with their
+  overrides, so that they can be re-run) and their runs replace same-named ones in the case;
+  every other scenario and run stays as it was. Results are printed under these names, and
+  printed before the case is saved: a failed save still shows them (exit 1, reason on stderr).
 
 `run` output (JSON): {"twin": id, "version": v, "scenarios": [{"name", "status": "ok" |
 "failed" | "cancelled", "error": text or null, "outcomes": {name: {"value", "unit"}},
 "warnings": [text]}]}; a value of null (not applicable) comes with a "note" ("never").
-Scenarios file: {"scenarios": [{"name": "...", "set": {"param": value, ...}}, ...]}, values
-in each parameter's declared unit. Exit: 0 every scenario ran, 1 some failed, 2 bad input.
+Exit: 0 every scenario ran (and was saved), 1 some failed or the save failed, 2 bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import logging
+import os
+import signal
+import sqlite3
 import sys
-from pathlib import Path
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from meditwin_desktop.core.case import Case
+from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.case_images import load_case_image
-from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.errors import InputError, MeditwinError
+from meditwin_desktop.core.output_paths import output_file
 from meditwin_desktop.core.registry import discover
 from meditwin_desktop.core.runner import Runner
-from meditwin_desktop.core.scenarios import BASELINE, parse_overrides, run_scenarios
+from meditwin_desktop.core.scenario_file import read_scenarios
+from meditwin_desktop.core.scenarios import (
+    BASELINE,
+    overrides_label,
+    parse_overrides,
+    run_scenarios,
+)
 from meditwin_desktop.core.store import CaseLibrary
-from meditwin_desktop.core.twin import Scenario, Twin, TwinInputError
+from meditwin_desktop.core.twin import Scenario, Twin
+
+log = logging.getLogger(__name__)
+
+__all__ = ["read_scenarios", "report_command", "run_command", "twins_command"]
 
 
 def twins_command(args: argparse.Namespace) -> int:
@@ -47,34 +78,47 @@ def twins_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_scenarios(path: Path, twin: Twin) -> list[Scenario]:
-    """Scenarios from a JSON file; InputError naming what is wrong."""
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-        entries = document["scenarios"]
-        scenarios = [Scenario(str(e["name"]), dict(e.get("set", {}))) for e in entries]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise InputError(
-            f"{path} is not a scenarios file ({error}); expected "
-            '{"scenarios": [{"name": "...", "set": {"parameter": value}}]}.'
-        ) from None
-    names = [s.name for s in scenarios]
-    if not scenarios or len(set(names)) != len(names):
-        raise InputError(f"{path}: scenario names must be present and unique.")
-    for scenario in scenarios:
-        for name in scenario.overrides:
-            twin.parameter(name)
-    return scenarios
-
-
 def _case(args: argparse.Namespace) -> tuple[Case, CaseLibrary | None]:
     if args.demo is not None:
-        from meditwin_desktop.demo.case import demo_case
+        from meditwin_desktop.demo.case import DEMO_CASES, demo_case
 
-        return demo_case(args.demo or "thorax-abdomen"), None
+        name = args.demo or "thorax-abdomen"
+        if DEMO_CASES.get(name, {}).get("image"):
+            _start_dicom_workers()
+        return demo_case(name), None
     library = CaseLibrary()
-    case = library.load(library.find(args.case))
-    return load_case_image(case), library
+    return _with_image(library.load(library.find(args.case))), library
+
+
+def _with_image(case: Case) -> Case:
+    """The case with its image loaded (DICOM workers started first, see below)."""
+    if case.image_reference:
+        _start_dicom_workers()
+    return load_case_image(case)
+
+
+@contextmanager
+def _children_ignore_ctrl_c() -> Iterator[None]:
+    """Worker processes started inside ignore Ctrl-C (SIG_IGN survives exec, so a spawned
+    Python installs no KeyboardInterrupt handler). The terminal sends SIGINT to the whole
+    process group; this process handles it and shuts its workers down, where a worker would
+    print a traceback. (A Ctrl-C in these few milliseconds is lost.)"""
+    handler = signal.getsignal(signal.SIGINT)
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+
+
+def _start_dicom_workers() -> None:
+    from meditwin_desktop.core.imaging.dicom import workers
+
+    with _children_ignore_ctrl_c():
+        workers.warm_up()  # each submit starts one process, here in the main thread
 
 
 def run_json(run, twin: Twin) -> dict:
@@ -93,59 +137,143 @@ def run_json(run, twin: Twin) -> dict:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Run a twin's scenarios on a case and print their outcomes."""
+    """Run a twin's scenarios on a case, print their outcomes, store them if asked (--save)."""
     registry = discover()
     try:
         twin = registry.get(args.twin)
     except KeyError as error:
         raise InputError(str(error.args[0])) from None
-    try:
-        scenarios = read_scenarios(args.scenarios, twin) if args.scenarios else [Scenario(BASELINE)]
-        common = parse_overrides(twin, args.set or [])
-    except TwinInputError as error:
-        raise InputError(str(error)) from None
-    for scenario in scenarios:
-        scenario.overrides = {**scenario.overrides, **common}
+    if args.save is not None and args.demo is not None:
+        raise InputError(
+            "--save stores runs in a case of the library; a demo case is not stored "
+            "(use --case, or leave --save out)."
+        )
+    scenarios = scenarios_to_run(
+        twin,
+        read_scenarios(args.scenarios, twin) if args.scenarios else None,
+        parse_overrides(twin, args.set or []),
+        args.save,
+    )
     case, library = _case(args)
-    runner = Runner(timeout_s=args.timeout)
+    stored_runs = {twin_id: list(runs) for twin_id, runs in case.runs.items()}
+    runner = Runner(max_parallel=min(len(scenarios), os.cpu_count() or 1), timeout_s=args.timeout)
     try:
-        runs = run_scenarios(twin, case, scenarios, runner)
-    except TwinInputError as error:
-        raise InputError(str(error)) from None
+        _start_workers(runner)
+        runs = run_scenarios(twin, case, scenarios, runner)  # TwinInputError before any run
     finally:
         runner.shutdown()
-    if library is not None:
-        case.scenarios[twin.id] = scenarios
+    code = 0 if all(run.status == "ok" for run in runs) else 1
+    if args.save is None or library is None:
+        _print_runs(runs, twin, as_json=args.json)
+        return code  # the case in the library is left as it was
+    try:
+        _print_runs(runs, twin, as_json=args.json)
+        sys.stdout.flush()  # the results are out before the save is tried
+        output_closed = False
+    except BrokenPipeError:  # `| head`: what was asked to be saved is saved all the same
+        output_closed = True
+    case.runs = stored_runs  # run_scenarios replaced same-named runs in memory: start afresh
+    store_runs(case, twin, scenarios, runs)
+    try:
         library.save(case)
-    absent = {o.name: o.absent for o in twin.outcomes}
+    except (OSError, sqlite3.Error, MeditwinError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        log.warning("saving the runs failed", exc_info=True, extra={"log_only": True})
+        print(f"meditwin: the results above were not saved: {reason}", file=sys.stderr)
+        return 1
+    if output_closed:
+        raise BrokenPipeError(errno.EPIPE, "the output was closed")
+    if not args.json:
+        names = ", ".join(f"'{s.name}'" for s in scenarios)
+        print(f"Saved in case '{case.name}' as {names}.")
+    return code
+
+
+def scenarios_to_run(
+    twin: Twin,
+    from_file: list[Scenario] | None,
+    common: dict[str, Any],
+    save_as: str | None = None,
+) -> list[Scenario]:
+    """The scenarios `meditwin run` runs, named by what they set.
+
+    No file: one scenario, "Baseline" when nothing is set, else named by --set ("a=1, b=2").
+    A file: its scenarios, each with the --set overrides on top and " (a=1)" after its name.
+    With `save_as`: one scenario is named `save_as`, several "save_as: <name>".
+    """
+    label = overrides_label(common)
+    if from_file is None:
+        scenarios = [Scenario(label or BASELINE, dict(common))]
+    else:
+        scenarios = [
+            Scenario(f"{s.name} ({label})" if label else s.name, {**s.overrides, **common})
+            for s in from_file
+        ]
+    if save_as is not None:
+        for scenario in scenarios:
+            scenario.name = save_as if len(scenarios) == 1 else f"{save_as}: {scenario.name}"
+    return scenarios
+
+
+def store_runs(case: Case, twin: Twin, scenarios: list[Scenario], runs: list[Run]) -> None:
+    """Add scenarios (overrides validated, so they can be re-run) and their runs to the case,
+    replacing same-named ones in place and leaving every other one as it was."""
+    typed = [
+        Scenario(s.name, {k: twin.parameter(k).validate(v) for k, v in s.overrides.items()})
+        for s in scenarios
+    ]
+    case.scenarios[twin.id] = _merge(case.scenarios.get(twin.id, []), typed, lambda s: s.name)
+    case.runs[twin.id] = _merge(case.runs.get(twin.id, []), runs, lambda r: r.scenario)
+
+
+def _merge(old: list, new: list, name: Callable[[Any], str]) -> list:
+    replacing = {name(item): item for item in new}
+    merged = []
+    for item in old:
+        if name(item) not in replacing:
+            merged.append(item)
+        elif replacing[name(item)] is not None:
+            merged.append(replacing[name(item)])
+            replacing[name(item)] = None  # a repeated old name is dropped
+    return merged + [item for item in new if replacing[name(item)] is not None]
+
+
+def _start_workers(runner: Runner) -> None:
+    """Start the runner's worker processes now, ignoring Ctrl-C (see above)."""
+    with _children_ignore_ctrl_c():
+        runner.warm_up()
+
+
+def _print_runs(runs: list[Run], twin: Twin, *, as_json: bool) -> None:
     report = {
         "twin": twin.id,
         "version": twin.version,
         "scenarios": [run_json(run, twin) for run in runs],
     }
-    if args.json:
+    if as_json:
         print(json.dumps(report, indent=2))
-    else:
-        for entry in report["scenarios"]:
-            print(
-                f"{entry['name']}: {entry['status']}"
-                + (f" ({entry['error']})" if entry["error"] else "")
-            )
-            for name, outcome in entry["outcomes"].items():
-                value = outcome["value"]
-                text = absent.get(name, "–") if value is None else f"{value:.6g} {outcome['unit']}"
-                print(f"  {name} = {text}".rstrip())
-            for warning in entry["warnings"]:
-                print(f"  note: {warning}")
-    return 0 if all(run.status == "ok" for run in runs) else 1
+        return
+    absent = {o.name: o.absent for o in twin.outcomes}
+    for entry in report["scenarios"]:
+        print(
+            f"{entry['name']}: {entry['status']}"
+            + (f" ({entry['error']})" if entry["error"] else "")
+        )
+        for name, outcome in entry["outcomes"].items():
+            value = outcome["value"]
+            text = absent.get(name, "–") if value is None else f"{value:.6g} {outcome['unit']}"
+            print(f"  {name} = {text}".rstrip())
+        for warning in entry["warnings"]:
+            print(f"  note: {warning}")
 
 
 def report_command(args: argparse.Namespace) -> int:
     """Write the board report of a stored case."""
     from meditwin_desktop.core.report import write_report
 
+    out = output_file(args.out, ".pdf")  # before anything is loaded or computed
     library = CaseLibrary()
-    case = load_case_image(library.load(library.find(args.case)))
+    case = _with_image(library.load(library.find(args.case)))
     registry = discover()
     twin_id = args.twin or next((t for t, runs in case.runs.items() if runs), None)
     if twin_id is None:
@@ -154,6 +282,6 @@ def report_command(args: argparse.Namespace) -> int:
         twin = registry.get(twin_id)
     except KeyError as error:
         raise InputError(str(error.args[0])) from None
-    path = write_report(case, twin, args.out, pseudonym=args.pseudonym)
+    path = write_report(case, twin, out, pseudonym=args.pseudonym)
     print(f"Report written to {path}")
     return 0

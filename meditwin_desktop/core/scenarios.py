@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import getpass
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from meditwin_desktop import __version__
 from meditwin_desktop.core.case import Case, Run, now
 from meditwin_desktop.core.runner import RunHandle, Runner, input_hash
-from meditwin_desktop.core.twin import Personalized, Scenario, Twin, TwinInputError
+from meditwin_desktop.core.twin import (
+    Personalized,
+    Scenario,
+    Twin,
+    TwinInputError,
+    format_value,
+)
 
 log = logging.getLogger(__name__)
 BASELINE = "Baseline"
@@ -89,7 +95,8 @@ def run_scenarios(
 
 
 def parse_overrides(twin: Twin, pairs: Sequence[str]) -> dict[str, Any]:
-    """`name=value` pairs (command line) to overrides; TwinInputError names a bad one."""
+    """`name=value` pairs (command line) to overrides, as typed (a name given twice keeps its
+    last value); TwinInputError names a bad one."""
     overrides = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
@@ -98,6 +105,11 @@ def parse_overrides(twin: Twin, pairs: Sequence[str]) -> dict[str, Any]:
         twin.parameter(name.strip())
         overrides[name.strip()] = value.strip()
     return overrides
+
+
+def overrides_label(overrides: Mapping[str, Any]) -> str:
+    """What a set of overrides sets, as a run's name: 'a=1, b=2' ('' when nothing is set)."""
+    return ", ".join(f"{name}={format_value(value)}" for name, value in overrides.items())
 
 
 def _user() -> str:

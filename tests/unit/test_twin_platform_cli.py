@@ -83,7 +83,7 @@ def test_unknown_twin_exits_2():
 
 
 def test_run_on_a_stored_case_then_report(tmp_path, demo_patient):
-    """A case in the library, scenarios run headless and saved with it, then the PDF."""
+    """A case in the library, scenarios run headless and saved with it (--save), then the PDF."""
     from pypdf import PdfReader
 
     from meditwin_desktop.core.store import CaseLibrary
@@ -93,15 +93,24 @@ def test_run_on_a_stored_case_then_report(tmp_path, demo_patient):
     case.id = "report-test"
     CaseLibrary().save(case)
     path = tmp_path / "scenarios.json"
-    path.write_text(
-        json.dumps(
-            {"scenarios": [{"name": "Baseline", "set": {}}, {"name": "fast", "set": {"rate": 2.0}}]}
-        )
-    )
+    path.write_text(json.dumps({"scenarios": [{"name": "fast", "set": {"rate": 2.0}}]}))
     result = _meditwin("run", "reference", "--case", "report-test", "--scenarios", str(path))
     assert result.returncode == 0, result.stderr
+    assert "fast: ok" in result.stdout
+    assert CaseLibrary().load("report-test").runs == {}  # without --save nothing is stored
+    result = _meditwin("run", "reference", "--case", "report-test", "--save", "Baseline")
+    assert result.returncode == 0, result.stderr
+    result = _meditwin(
+        "run", "reference", "--case", "report-test", "--scenarios", str(path), "--save", "fast"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Saved in case" in result.stdout
     stored = CaseLibrary().load("report-test")
     assert [r.scenario for r in stored.runs["reference"]] == ["Baseline", "fast"]
+    assert [(s.name, s.overrides) for s in stored.scenarios["reference"]] == [
+        ("Baseline", {}),
+        ("fast", {"rate": 2.0}),
+    ]
     pdf = tmp_path / "board.pdf"
     result = _meditwin("report", "report-test", "--out", str(pdf), "--pseudonym", "Patient A")
     assert result.returncode == 0, result.stderr
