@@ -149,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--twin", help="twin id (default: the twin run on the case)")
     report.add_argument("--pseudonym", help="print this instead of the patient's name and ID")
+
+    from meditwin_desktop import cli_cases
+
+    cli_cases.add_parser(commands)
     return parser
 
 
@@ -327,7 +331,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run_command(args)
 
 
+def _cmd_cases(args: argparse.Namespace) -> int:
+    from meditwin_desktop.cli_cases import cases_command
+
+    return cases_command(args)
+
+
 _COMMANDS = {
+    "cases": _cmd_cases,
     "gui": _cmd_gui,
     "demo": _cmd_demo,
     "dicom": _cmd_dicom,
