@@ -10,8 +10,10 @@ from meditwin_desktop.core.scenarios import BASELINE
 from meditwin_desktop.core.twin import Outcome, Twin
 
 
-def best_scenarios(twin: Twin, runs: Sequence[Run]) -> dict[str, set[str]]:
-    """Per outcome, the scenario(s) with the better value (empty when no direction)."""
+def best_scenarios(twin: Twin, runs: Sequence[Run], stale=frozenset()) -> dict[str, set[str]]:
+    """Per outcome, the scenario(s) with the better value (empty when no direction); runs
+    out of date (`stale` scenario names) are never marked best."""
+    runs = [r for r in runs if r.scenario not in stale]
     best: dict[str, set[str]] = {}
     for outcome in twin.outcomes:
         never = {r.scenario for r in runs if r.status == "ok" and outcome.name in r.outcomes
@@ -37,16 +39,41 @@ def baseline_run(runs: Sequence[Run]) -> Run | None:
     return next((r for r in runs if r.scenario == BASELINE), None)
 
 
+NOT_APPLICABLE = "n/a"
+OUT_OF_DATE = "out of date"
+
+
+def outcome_note(outcome: Outcome, run: Run) -> str:
+    """Why an outcome is n/a in this run, or the model's caveat on its value ('' if none)."""
+    notes = run.result.notes if run.result is not None else {}
+    return str(notes.get(outcome.name, ""))
+
+
+def value_text(outcome: Outcome, value: float | None, note: str = "") -> str:
+    """A value as shown: formatted, its declared meaning when absent ('never'), else 'n/a'."""
+    if value is None:
+        return outcome.absent or NOT_APPLICABLE
+    return outcome.format(value)
+
+
 def cell_text(outcome: Outcome, run: Run, baseline: Run | None) -> str:
-    """An outcome of one run, with its difference to the baseline ('–' when not computed)."""
+    """An outcome of one run, with its difference to the baseline ('–' when not computed,
+    'n/a' when undefined for this run: `outcome_note` says why)."""
     if run.status != "ok" or outcome.name not in run.outcomes:
         return "–"
     value = run.outcomes[outcome.name]
-    text = outcome.format(value)
+    text = value_text(outcome, value, outcome_note(outcome, run))
     reference = baseline.outcomes.get(outcome.name) if baseline is not None else None
     if value is not None and reference is not None and run is not baseline:
         text += f" (Δ {value - reference:+.3g})"
     return text
+
+
+def run_warnings(run: Run) -> list[str]:
+    """The model's warnings about a run (the scenario as a whole)."""
+    if run.result is None:
+        return []
+    return list(run.result.warnings)
 
 
 def outcome_heading(outcome: Outcome) -> str:
@@ -56,14 +83,20 @@ def outcome_heading(outcome: Outcome) -> str:
     return f"{outcome.label}{unit}{arrow}"
 
 
-def plot_series(axes, runs: Sequence[Run], name: str, *, linewidth: float = 1.6) -> bool:
-    """Draw series `name` of every run on matplotlib `axes`, with its guides; False if none."""
+def plot_series(
+    axes, runs: Sequence[Run], name: str, *, linewidth: float = 1.6, stale=frozenset()
+) -> bool:
+    """Draw series `name` of every run on matplotlib `axes`, with its guides; False if none.
+    Runs in `stale` (scenario names) are dashed and labelled out of date."""
     plotted = None
     for run in runs:
         series = run.result.series.get(name) if run.result is not None else None
         if series is None:
             continue
-        axes.plot(series.time, series.values, label=run.scenario, linewidth=linewidth)
+        old = run.scenario in stale
+        axes.plot(series.time, series.values, linewidth=linewidth,
+                  linestyle="--" if old else "-", alpha=0.6 if old else 1.0,
+                  label=f"{run.scenario} ({OUT_OF_DATE})" if old else run.scenario)  # fmt: skip
         plotted = series
     if plotted is None:
         return False
@@ -81,17 +114,23 @@ def plot_series(axes, runs: Sequence[Run], name: str, *, linewidth: float = 1.6)
     return True
 
 
-def plot_bars(axes, outcome: Outcome, runs: Sequence[Run]) -> bool:
-    """One outcome across scenarios as labelled bars ('absent' text where not computed)."""
-    names = [r.scenario for r in runs if r.status == "ok"]
-    values = [r.outcomes.get(outcome.name) for r in runs if r.status == "ok"]
+def plot_bars(axes, outcome: Outcome, runs: Sequence[Run], *, stale=frozenset()) -> bool:
+    """One outcome across scenarios as labelled bars ('absent' text where not computed);
+    runs in `stale` (scenario names) are hatched and labelled out of date."""
+    shown = [r for r in runs if r.status == "ok"]
+    names = [r.scenario for r in shown]
+    values = [r.outcomes.get(outcome.name) for r in shown]
     if not names:
         return False
     heights = [0.0 if v is None else float(v) for v in values]
     colours = [f"C{n % 10}" if v is not None else "none" for n, v in enumerate(values)]
     bars = axes.bar(range(len(names)), heights, color=colours, width=0.6)  # absent: no bar
-    for bar, value in zip(bars, values, strict=True):
-        text = outcome.format(value)
+    for bar, run, value in zip(bars, shown, values, strict=True):
+        text = value_text(outcome, value)
+        if run.scenario in stale:
+            bar.set_hatch("//")
+            bar.set_alpha(0.45)
+            text += f"\n({OUT_OF_DATE})"
         top = (bar.get_x() + bar.get_width() / 2, bar.get_height())
         axes.annotate(text, top, textcoords="offset points", xytext=(0, 3), ha="center",
                       fontsize=8)  # fmt: skip

@@ -21,15 +21,19 @@ from meditwin_desktop.core.atomic import write_atomic
 from meditwin_desktop.core.case import Case, Run, now
 from meditwin_desktop.core.clinical import FIELDS as CLINICAL_FIELDS
 from meditwin_desktop.core.comparison import (
+    OUT_OF_DATE,
     baseline_run,
     best_scenarios,
     cell_text,
     outcome_heading,
+    outcome_note,
     plot_bars,
     plot_series,
 )
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.freshness import current_digest, stale_runs
 from meditwin_desktop.core.imaging.slicing import AXIAL, CORONAL, SAGITTAL, slice_through
+from meditwin_desktop.core.output_paths import output_file
 from meditwin_desktop.core.twin import Twin, format_value
 
 STATEMENT = (
@@ -38,21 +42,31 @@ STATEMENT = (
     "here; they must be weighed with all other clinical information."
 )
 _A4 = (8.27, 11.69)
+_WARN = "#b02a1f"
+_STAMP = [f"{APP_NAME} {__version__} — {now()}"]  # the page header's second line
 
 
-def _page(title: str) -> tuple[Figure, float]:
+def _page(title: str, stale: bool = False) -> tuple[Figure, float]:
     figure = Figure(figsize=_A4)
     figure.text(0.06, 0.965, title, fontsize=15, weight="bold")
-    figure.text(0.06, 0.945, f"{APP_NAME} {__version__} — {now()}", fontsize=8, color="#555555")
+    figure.text(0.06, 0.945, _STAMP[0], fontsize=8, color="#555555")
+    if stale:
+        figure.text(0.94, 0.965, "RESULTS OUT OF DATE", fontsize=10, weight="bold",
+                    color=_WARN, ha="right")  # fmt: skip
     return figure, 0.92
 
 
 def _lines(
-    figure: Figure, y: float, lines: list[str], size: float = 9.5, width: int = 100
+    figure: Figure,
+    y: float,
+    lines: list[str],
+    size: float = 9.5,
+    width: int = 100,
+    **style,
 ) -> float:
     for line in lines:
         for part in textwrap.wrap(line, width) or [""]:
-            figure.text(0.06, y, part, fontsize=size, va="top")
+            figure.text(0.06, y, part, fontsize=size, va="top", **style)
             y -= size * 0.0017
     return y
 
@@ -191,17 +205,49 @@ def _change(twin: Twin, name: str, value) -> str:
     return f"{parameter.label} = {format_value(value)} {parameter.unit}".strip()
 
 
-def _outcome_rows(twin: Twin, runs: list[Run]) -> list[list[str]]:
+def _outcome_rows(twin: Twin, runs: list[Run], stale: dict[str, str]) -> list[list[str]]:
     baseline = baseline_run(runs)
-    best = best_scenarios(twin, runs)
+    best = best_scenarios(twin, runs, stale)
     rows = []
     for outcome in twin.outcomes:
         row = [outcome_heading(outcome).replace(" is better", "")]
         for run in runs:
             text = cell_text(outcome, run, baseline)
+            if outcome_note(outcome, run):
+                text += " †"
             row.append(("* " + text) if run.scenario in best[outcome.name] else text)
         rows.append(row)
     return rows
+
+
+def _status_lines(twin: Twin, runs: list[Run], stale: dict[str, str]) -> list[str]:
+    """Page 1: which results are out of date and why, and what the model noted."""
+    lines = []
+    if stale:
+        lines += [
+            f"RESULTS OUT OF DATE: {len(stale)} of {len(runs)} scenario result(s) were computed "
+            "from other data than the case now holds. Run them again before deciding.",
+            *[f"  - {name}: {reason}" for name, reason in stale.items()],
+        ]
+    notes = _model_notes(twin, runs)
+    if notes:
+        lines += ["", f"What the model noted ({len(notes)}; all on the page 'What the model "
+                      "noted'):", *notes[:8]]  # fmt: skip
+    return lines
+
+
+def _model_notes(twin: Twin, runs: list[Run]) -> list[str]:
+    """'  - Scenario: warning' and '  - Scenario, Outcome: n/a because…' for every run."""
+    notes = []
+    for run in runs:
+        if run.result is None:
+            continue
+        notes += [f"  - {run.scenario}: {warning}" for warning in run.result.warnings]
+        for outcome in twin.outcomes:
+            note = outcome_note(outcome, run)
+            if note:
+                notes.append(f"  - {run.scenario}, {outcome.label}: {note}")
+    return notes
 
 
 def clinical_lines(clinical: dict) -> list[str]:
@@ -216,16 +262,16 @@ def clinical_lines(clinical: dict) -> list[str]:
     return lines
 
 
-def _bars_page(pdf: PdfPages, twin: Twin, runs: list[Run]) -> None:
+def _bars_page(pdf: PdfPages, twin: Twin, runs: list[Run], stale: dict[str, str]) -> None:
     """Up to six outcomes that have a better direction, as bars across the scenarios."""
     chosen = [o for o in twin.outcomes if o.better in ("higher", "lower")][:6]
     if not chosen or not runs:
         return
-    figure, _ = _page("Key outcomes")
+    figure, _ = _page("Key outcomes", bool(stale))
     for n, outcome in enumerate(chosen):
         row, column = divmod(n, 2)
         axes = figure.add_axes([0.08 + column * 0.47, 0.64 - row * 0.29, 0.4, 0.22])
-        plot_bars(axes, outcome, runs)
+        plot_bars(axes, outcome, runs, stale=set(stale))
         axes.tick_params(labelsize=7)
     pdf.savefig(figure)
 
@@ -237,134 +283,152 @@ def write_report(
     *,
     snapshot: np.ndarray | None = None,
     pseudonym: str | None = None,
+    stale: dict[str, str] | None = None,
 ) -> Path:
-    """Write the PDF (atomically) and return its path."""
-    runs = [r for r in case.runs.get(twin.id, [])]
-    if not runs:
+    """Write the PDF (atomically) and return its path.
+
+    `stale`: scenario -> why its run is out of date (`core.freshness.stale_runs`); computed
+    here when not given. With `pseudonym` the report carries no identity: name, IDs, UIDs,
+    free text, the operator's name and dates are gone (`core.pseudonym`), and no 3D
+    snapshot or key view is printed with them (burned-in text could identify)."""
+    path = output_file(path, ".pdf")
+    if not case.runs.get(twin.id):
         raise InputError(f"No scenario of {twin.title} has been run on this case yet.")
     if case.image is None and case.image_reference.get("series_uid"):
         raise InputError("The case's image is not loaded; open the case with its images.")
+    if stale is None:
+        stale = stale_runs(twin, case, current_digest(twin, case))
+    if pseudonym is not None:
+        from meditwin_desktop.core.pseudonym import Redactor, pseudonymize
+
+        redact = Redactor.for_case(case, pseudonym)  # as scenario names are redacted
+        stale = {redact(name): redact(reason) for name, reason in stale.items()}
+        case = pseudonymize(case, pseudonym)
+        _STAMP[0] = f"{APP_NAME} {__version__}"
+    else:
+        _STAMP[0] = f"{APP_NAME} {__version__} — {now()}"
+    runs = list(case.runs.get(twin.id, []))
     order = [s.name for s in case.scenarios.get(twin.id, [])]
     runs.sort(key=lambda r: order.index(r.scenario) if r.scenario in order else 99)
     ok = [r for r in runs if r.status == "ok"]
-    patient = pseudonym or f"{case.name} (ID {case.patient_id or 'unknown'})"
+    stale = {k: v for k, v in stale.items() if any(r.scenario == k for r in runs)}
 
     def pages(pdf: PdfPages) -> None:
-        figure, y = _page("Multidisciplinary board — virtual twin report")
-        y = _lines(
-            figure,
-            y,
-            [
-                f"Patient: {patient}",
-                f"Imaging: {case.image_reference.get('description', '')} "
-                f"(series {case.image_reference.get('series_uid', 'n/a')})"
-                if case.image is not None
-                else "Imaging: none (clinical data only)",
-                f"Twin: {twin.title}, version {twin.version} ({twin.specialty})",
-                f"Question: {twin.question}",
-                "",
-                "Clinical data:",
-                *clinical_lines(case.clinical),
-            ],
-        )
-        if case.image is not None:
-            _key_views(figure, case, snapshot, y - 0.01)
-        pdf.savefig(figure)
-
-        figure, y = _page("Scenarios and outcomes")
-        table_axes = figure.add_axes([0.06, 0.70, 0.88, 0.18])
-        table_axes.axis("off")
-        scenario_rows = [
-            [
-                s.name,
-                textwrap.shorten(
-                    ", ".join(_change(twin, k, v) for k, v in s.overrides.items())
-                    or "personalised baseline",
-                    110,
-                    placeholder=" …",
-                ),
-            ]
-            for s in case.scenarios.get(twin.id, [])
-        ] or [  # runs made without stored scenarios (e.g. by a script): their names only
-            [run.scenario, "as run (see the outcomes)"] for run in case.runs.get(twin.id, [])
-        ]
-        scenario_table = table_axes.table(
-            cellText=scenario_rows,
-            colLabels=["Scenario", "Changes"],
-            colWidths=[0.22, 0.78],
-            loc="upper center",
-            cellLoc="left",
-        )
-        scenario_table.auto_set_font_size(False)
-        scenario_table.set_fontsize(8)
-        outcome_axes = figure.add_axes([0.06, 0.40, 0.88, 0.26])
-        outcome_axes.axis("off")
-        if ok:
-            outcome_table = outcome_axes.table(
-                cellText=_outcome_rows(twin, ok),
-                colLabels=["Outcome"] + [r.scenario for r in ok],
-                colWidths=[0.46] + [0.54 / len(ok)] * len(ok),
-                loc="upper center",
-                cellLoc="center",
-            )
-            outcome_table.auto_set_font_size(False)
-            outcome_table.set_fontsize(7 if len(twin.outcomes) > 10 else 8)
-            for (row, column), cell in outcome_table.get_celld().items():
-                if column == 0 and row > 0:
-                    cell.set_text_props(ha="left")  # long outcome names read from the left
-        failed = [f"{r.scenario}: {r.status} ({r.error})" for r in runs if r.status != "ok"]
-        _lines(
-            figure,
-            0.36,
-            ["* better value; in brackets: difference to the baseline.", *failed],
-            size=8,
-        )
-        pdf.savefig(figure)
-
-        notes = [
-            f"  - {r.scenario}: {warning}"
-            for r in ok
-            if r.result is not None
-            for warning in r.result.warnings
-        ]
+        _first_page(pdf, case, twin, runs, stale, snapshot, pseudonym is not None)
+        _outcomes_page(pdf, case, twin, runs, ok, stale)
+        notes = _model_notes(twin, ok)
         if notes:
-            figure, y = _page("What the model noted")
+            figure, y = _page("What the model noted", bool(stale))
             _lines(figure, y, notes[:60], size=8.5, width=110)
             pdf.savefig(figure)
-        _bars_page(pdf, twin, ok)
+        _bars_page(pdf, twin, ok, stale)
         series_names = list(dict.fromkeys(n for r in ok if r.result for n in r.result.series))
         for first in range(0, min(len(series_names), 8), 4):  # 4 curves a page, 2 pages
-            figure, _ = _page("Curves")
+            figure, _ = _page("Curves", bool(stale))
             for n, name in enumerate(series_names[first : first + 4]):
                 axes = figure.add_axes([0.1, 0.7 - n * 0.22, 0.82, 0.17])
-                plot_series(axes, ok, name, linewidth=1.2)
+                plot_series(axes, ok, name, linewidth=1.2, stale=set(stale))
             pdf.savefig(figure)
-
         _spatial_page(pdf, case, ok)
-
-        figure, y = _page("Model, provenance and limitations")
-        y = _lines(
-            figure,
-            y,
-            [f"{twin.title}, version {twin.version}.", "References:"]
-            + [f"  - {ref}" for ref in twin.references]
-            + ["", "Limitations:"]
-            + [f"  - {text}" for text in twin.limitations]
-            + ["", "Runs:"]
-            + [
-                f"  - {r.scenario}: {r.status}, {r.seconds:.1f} s, {APP_NAME} "
-                f"{r.app_version}, twin {r.twin_version}, inputs {r.input_hash[:12]}, "
-                f"{r.user}, {r.time}"
-                for r in runs
-            ]
-            + [""],
-        )
-        _lines(figure, y - 0.02, [STATEMENT], size=10.5, width=85)
-        pdf.savefig(figure)
+        _provenance_page(pdf, twin, runs)
 
     def write(tmp: Path) -> None:
         with PdfPages(tmp) as pdf:
             pages(pdf)
 
-    write_atomic(Path(path), write, suffix=".pdf")
-    return Path(path)
+    write_atomic(path, write, suffix=".pdf")
+    return path
+
+
+def _first_page(pdf, case, twin, runs, stale, snapshot, pseudonymised: bool) -> None:
+    figure, y = _page("Multidisciplinary board — virtual twin report", bool(stale))
+    if pseudonymised:
+        patient = f"Patient: {case.name} (pseudonymised)"
+        imaging = "Imaging: " + (case.image_reference.get("modality") or "yes")
+    else:
+        patient = f"Patient: {case.name} (ID {case.patient_id or 'unknown'})"
+        imaging = (f"Imaging: {case.image_reference.get('description', '')} "
+                   f"(series {case.image_reference.get('series_uid', 'n/a')})")  # fmt: skip
+    if case.image is None:
+        imaging = "Imaging: none (clinical data only)"
+    y = _lines(figure, y, [patient, imaging,
+                           f"Twin: {twin.title}, version {twin.version} ({twin.specialty})",
+                           f"Question: {twin.question}", ""])  # fmt: skip
+    status = _status_lines(twin, runs, stale)
+    if status:
+        y = _lines(figure, y, status, size=9, color=_WARN if stale else "black") - 0.01
+    y = _lines(figure, y, ["Clinical data:", *clinical_lines(case.clinical)])
+    if case.image is not None:
+        if y < 0.66:  # no room for the views under a long status: they get a page
+            pdf.savefig(figure)
+            figure, y = _page("Key views", bool(stale))
+        _key_views(figure, case, None if pseudonymised else snapshot, y - 0.01)
+    pdf.savefig(figure)
+
+
+def _outcomes_page(pdf, case, twin, runs, ok, stale) -> None:
+    figure, _ = _page("Scenarios and outcomes", bool(stale))
+    table_axes = figure.add_axes([0.06, 0.70, 0.88, 0.18])
+    table_axes.axis("off")
+    scenario_rows = [
+        [s.name, textwrap.shorten(", ".join(_change(twin, k, v) for k, v in s.overrides.items())
+                                  or "personalised baseline", 110, placeholder=" …")]
+        for s in case.scenarios.get(twin.id, [])
+    ] or [  # runs made without stored scenarios (e.g. by a script): their names only
+        [run.scenario, "as run (see the outcomes)"] for run in runs
+    ]  # fmt: skip
+    scenario_table = table_axes.table(cellText=scenario_rows, colLabels=["Scenario", "Changes"],
+                                      colWidths=[0.22, 0.78], loc="upper center",
+                                      cellLoc="left")  # fmt: skip
+    scenario_table.auto_set_font_size(False)
+    scenario_table.set_fontsize(8)
+    outcome_axes = figure.add_axes([0.06, 0.40, 0.88, 0.26])
+    outcome_axes.axis("off")
+    if ok:
+        headers = [f"{r.scenario}\n({OUT_OF_DATE})" if r.scenario in stale else r.scenario
+                   for r in ok]  # fmt: skip
+        table = outcome_axes.table(cellText=_outcome_rows(twin, ok, stale),
+                                   colLabels=["Outcome", *headers],
+                                   colWidths=[0.46] + [0.54 / len(ok)] * len(ok),
+                                   loc="upper center", cellLoc="center")  # fmt: skip
+        table.auto_set_font_size(False)
+        table.set_fontsize(7 if len(twin.outcomes) > 10 else 8)
+        for (row, column), cell in table.get_celld().items():
+            if column == 0 and row > 0:
+                cell.set_text_props(ha="left")  # long outcome names read from the left
+            if row == 0 and stale:
+                cell.set_height(cell.get_height() * 1.8)  # two-line headers
+            if column > 0 and ok[column - 1].scenario in stale:
+                cell.set_text_props(color=_WARN, style="italic")
+                cell.set_facecolor("#f6e3e1")
+    failed = [f"{r.scenario}: {r.status} ({r.error})" for r in runs if r.status != "ok"]
+    legend = ["* better value (never an out-of-date one); in brackets: difference to the "
+              "baseline; † the model noted something about this value (see 'What the model "
+              "noted'); n/a: not defined for this scenario."]  # fmt: skip
+    if stale:
+        legend.append(f"Columns marked '{OUT_OF_DATE}' were computed from other data than "
+                      "the case now holds (page 1 says what changed).")  # fmt: skip
+    _lines(figure, 0.36, [*legend, *failed], size=8)
+    pdf.savefig(figure)
+
+
+def _provenance_page(pdf, twin, runs) -> None:
+    figure, y = _page("Model, provenance and limitations")
+    y = _lines(
+        figure,
+        y,
+        [f"{twin.title}, version {twin.version}.", "References:"]
+        + [f"  - {ref}" for ref in twin.references]
+        + ["", "Limitations:"]
+        + [f"  - {text}" for text in twin.limitations]
+        + ["", "Runs:"]
+        + [
+            f"  - {r.scenario}: {r.status}, {r.seconds:.1f} s, {APP_NAME} "
+            f"{r.app_version}, twin {r.twin_version}, inputs {r.input_hash[:12]}, "
+            f"{r.user}, {r.time}"
+            for r in runs
+        ]
+        + [""],
+    )
+    _lines(figure, y - 0.02, [STATEMENT], size=10.5, width=85)
+    pdf.savefig(figure)

@@ -138,12 +138,12 @@ class RunHandle:
             self.progress = 1.0
             if self._cache is not None and not self.cache_hit:
                 self._cache.put(self.key, result)
-        self._done.set()
-        if self.on_done is not None:
+        if self.on_done is not None:  # before `done`: a waiter then sees what it recorded
             try:
                 self.on_done(self)
             except Exception:  # a listener's bug must not stop the runner
                 log.exception("run listener failed")
+        self._done.set()
 
     def _report(self, fraction: float, message: str) -> None:
         self.progress, self.message = fraction, message
@@ -325,10 +325,15 @@ class Runner:
         on_progress: Callable[[RunHandle], None] | None = None,
         on_done: Callable[[RunHandle], None] | None = None,
         timeout_s: float | None = None,
+        digest: str | None = None,
     ) -> RunHandle:
-        """Start (or queue) one run; validated parameters are expected (`Twin.parameters_for`)."""
+        """Start (or queue) one run; validated parameters are expected (`Twin.parameters_for`).
+
+        `digest`: `input_hash(inputs)` when the caller has it (hashing a 3D volume costs
+        ~0.2 s, once per set of scenarios is enough)."""
         params = dict(params)
-        handle = RunHandle(scenario, twin, params, cache_key(twin, params, input_hash(inputs)),
+        digest = input_hash(inputs) if digest is None else digest
+        handle = RunHandle(scenario, twin, params, cache_key(twin, params, digest),
                            timeout_s if timeout_s is not None else self.timeout_s,
                            on_progress=on_progress, on_done=on_done, _inputs=inputs,
                            _cache=self.cache)  # fmt: skip

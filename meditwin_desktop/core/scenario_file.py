@@ -179,7 +179,7 @@ def _typed(parameter: Parameter, value: Any) -> Any:
             choices = ", ".join(f"'{c}'" for c in parameter.choices)
             raise _RefusedError(f"give one of {choices}, not {_describe(value)}.")
         return value
-    if kind == "vector":
+    if kind in ("vector", "point"):
         if not isinstance(value, list) or len(value) != parameter.size:
             raise _RefusedError(
                 f"give a list of {parameter.size} numbers{unit}, not {_describe(value)}."

@@ -1,6 +1,8 @@
 """Run a twin's scenarios on a case: personalise, validate, submit, record provenance.
 
-The GUI and `meditwin run` both go through `run_scenarios`.
+`meditwin run` goes through `run_scenarios`; the GUI prepares in a background thread
+(`prepare_scenarios`), submits (`submit_prepared`) and records each finished run in the GUI
+thread (`Session.add_run`).
 """
 
 from __future__ import annotations
@@ -8,7 +10,10 @@ from __future__ import annotations
 import getpass
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from meditwin_desktop import __version__
 from meditwin_desktop.core.case import Case, Run, now
@@ -41,57 +46,123 @@ def parameters(twin: Twin, baseline: dict[str, Personalized], scenario: Scenario
         raise TwinInputError(f"Scenario '{scenario.name}': {error}") from None
 
 
-def submit_scenarios(
+def check_points(twin: Twin, case: Case, scenario: str, params: Mapping[str, Any]) -> None:
+    """Refuse a point parameter that lies outside the image, or outside the labels it must
+    lie in (`Parameter.within`, when the case has such a label): TwinInputError naming it."""
+    for parameter in twin.parameters:
+        if parameter.kind != "point" or not parameter.within or case.image is None:
+            continue
+        point = np.asarray(params[parameter.name], float)
+        where = f"L {point[0]:.1f}, P {point[1]:.1f}, S {point[2]:.1f} mm"
+        image = case.image
+        index = image.lps_to_index(point)
+        if not image.contains_index(index):
+            raise TwinInputError(
+                f"Scenario '{scenario}': {parameter.label} ({where}) lies outside the image; "
+                "place it with the crosshair on the patient."
+            )
+        labels = case.labels
+        wanted = {n.lower() for n in parameter.within}
+        values = [v for v, lab in (labels.labels.items() if labels else []) if lab.name.lower()
+                  in wanted]  # fmt: skip
+        if not values:
+            continue  # the case has none of those labels: nothing more to check
+        grid = labels.volume
+        i, j, k = np.round(grid.lps_to_index(point)).astype(int)
+        inside = grid.contains_index(np.array([i, j, k])) and int(grid.array[k, j, i]) in values
+        if not inside:
+            raise TwinInputError(
+                f"Scenario '{scenario}': {parameter.label} ({where}) lies outside the "
+                f"{' or '.join(parameter.within)}; place it with the crosshair inside."
+            )
+
+
+@dataclass
+class Prepared:
+    """A twin's validated scenarios on a case, ready to submit: parameters per scenario,
+    the prepared inputs and their digest (computed once for all scenarios)."""
+
+    twin: Twin
+    scenarios: list[tuple[Scenario, dict[str, Any]]]
+    inputs: dict[str, Any]
+    digest: str
+
+
+def prepare_scenarios(
     twin: Twin,
     case: Case,
     scenarios: Sequence[Scenario],
+    baseline: dict[str, Personalized] | None = None,
+) -> Prepared:
+    """Validate every scenario (TwinInputError on the first that is wrong), then prepare
+    the inputs. Pure computation on the case: runs in a background thread in the GUI."""
+    baseline = baseline_of(twin, case) if baseline is None else baseline
+    validated = [(s, parameters(twin, baseline, s)) for s in scenarios]
+    for scenario, params in validated:
+        check_points(twin, case, scenario.name, params)
+    inputs = twin.prepare(case)
+    return Prepared(twin, validated, inputs, input_hash(inputs))
+
+
+def submit_prepared(
+    prepared: Prepared,
     runner: Runner,
     *,
     on_progress: Callable[[RunHandle], None] | None = None,
     on_done: Callable[[RunHandle, Run], None] | None = None,
-    baseline: dict[str, Personalized] | None = None,
 ) -> list[RunHandle]:
-    """Validate every scenario first (nothing starts if one is wrong), then submit them all.
-
-    `baseline`: the personalised baseline when the caller has it already (the twin panel).
-    """
-    baseline = baseline_of(twin, case) if baseline is None else baseline
-    validated = [(s, parameters(twin, baseline, s)) for s in scenarios]
-    inputs = twin.prepare(case)
-    digest = input_hash(inputs)
-    user = _user()
+    """Submit prepared scenarios. `on_done(handle, run)` is called from the runner's thread
+    with the finished run; the caller records it in the case in its own thread
+    (`Session.add_run`, or `record_run`)."""
+    twin, user = prepared.twin, _user()
     handles = []
-    order = {s.name: n for n, s in enumerate(scenarios)}  # runs are kept in scenario order
-    for scenario, params in validated:
+    for scenario, params in prepared.scenarios:
 
         def finished(handle: RunHandle, scenario=scenario, params=params) -> None:
             run = Run(
                 twin_id=twin.id, twin_version=twin.version, scenario=scenario.name,
-                parameters=params, input_hash=digest, status=handle.status, error=handle.error,
+                parameters=params, input_hash=prepared.digest, status=handle.status,
+                error=handle.error,
                 outcomes=dict(handle.result.outcomes) if handle.result else {},
                 seconds=handle.seconds, app_version=__version__, user=user, time=now(),
                 result=handle.result,
             )  # fmt: skip
-            case.runs.setdefault(twin.id, [])
-            others = [r for r in case.runs[twin.id] if r.scenario != scenario.name]
-            case.runs[twin.id] = sorted([*others, run], key=lambda r: order.get(r.scenario, 1e9))
             if on_done is not None:
                 on_done(handle, run)
 
-        handles.append(runner.submit(twin, scenario.name, params, inputs,
-                                     on_progress=on_progress, on_done=finished))  # fmt: skip
+        handles.append(runner.submit(twin, scenario.name, params, prepared.inputs,
+                                     digest=prepared.digest, on_progress=on_progress,
+                                     on_done=finished))  # fmt: skip
     return handles
+
+
+def record_run(case: Case, run: Run) -> None:
+    """Put a finished run in the case, replacing its scenario's earlier run (scenario order)."""
+    order = [s.name for s in case.scenarios.get(run.twin_id, [])]
+    others = [r for r in case.runs.get(run.twin_id, []) if r.scenario != run.scenario]
+    case.runs[run.twin_id] = sorted(
+        [*others, run], key=lambda r: order.index(r.scenario) if r.scenario in order else 1e9
+    )
 
 
 def run_scenarios(
     twin: Twin, case: Case, scenarios: Sequence[Scenario], runner: Runner
 ) -> list[Run]:
-    """Run scenarios and wait for all of them; the runs, in the scenarios' order."""
-    handles = submit_scenarios(twin, case, scenarios, runner)
+    """Run scenarios, wait for all of them and record them in the case (this thread); the
+    runs, in the scenarios' order."""
+    finished: dict[str, Run] = {}
+    prepared = prepare_scenarios(twin, case, scenarios)
+
+    def done(handle: RunHandle, run: Run) -> None:
+        finished[run.scenario] = run
+
+    handles = submit_prepared(prepared, runner, on_done=done)
     for handle in handles:
         handle.wait()
-    by_name = {run.scenario: run for run in case.runs.get(twin.id, [])}
-    return [by_name[s.name] for s in scenarios]
+    runs = [finished[s.name] for s in scenarios]
+    for run in runs:
+        record_run(case, run)
+    return runs
 
 
 def parse_overrides(twin: Twin, pairs: Sequence[str]) -> dict[str, Any]:

@@ -45,19 +45,23 @@ class Parameter:
     source: str = ""  # paper, year, table (or "clinical convention")
     choices: tuple[str, ...] = ()  # for categorical parameters (e.g. shunt type)
     size: int = 1  # > 1: a vector of numbers (e.g. a point, 3 numbers in LPS mm)
+    point: bool = False  # a position in the patient (LPS mm, size 3): set from the crosshair
+    within: tuple[str, ...] = ()  # a point must lie in one of these labels (if the case has)
 
     @property
     def kind(self) -> str:
-        """'choice', 'flag', 'vector' or 'number'."""
+        """'choice', 'flag', 'point', 'vector' or 'number'."""
         if self.choices:
             return "choice"
+        if self.point:
+            return "point"
         if self.size > 1:
             return "vector"
         return "flag" if isinstance(self.default, bool) else "number"
 
     def validate(self, value: Any) -> float | str | bool | tuple[float, ...]:
         """The value as the model takes it; TwinInputError with a clinician-readable reason."""
-        if self.kind == "vector":
+        if self.kind in ("vector", "point"):
             items = value.replace(",", " ").split() if isinstance(value, str) else value
             try:
                 items = list(items)
@@ -82,7 +86,11 @@ class Parameter:
                 if value.lower() not in ("true", "false", "yes", "no", "1", "0"):
                     raise TwinInputError(f"{self.label}: '{value}' is not yes or no.")
                 return value.lower() in ("true", "yes", "1")
+            if not isinstance(value, (bool, np.bool_)):
+                raise TwinInputError(f"{self.label}: {value!r} is not yes or no.")
             return bool(value)
+        if isinstance(value, (bool, np.bool_)):
+            raise TwinInputError(f"{self.label}: {value} is not a number ({self.unit}).")
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -157,6 +165,8 @@ class Requirement:
 
     def out_of_range(self, value: Any) -> bool:
         """Whether a clinical value falls outside [minimum, maximum] (non-numbers do not)."""
+        if isinstance(value, (bool, np.bool_)):
+            raise TwinInputError(f"{self.label}: {value} is not a number ({self.unit}).")
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -308,7 +318,8 @@ class Twin:
             "parameters": [
                 {"name": p.name, "label": p.label, "unit": p.unit, "default": p.default,
                  "min": p.minimum, "max": p.maximum, "choices": list(p.choices),
-                 "help": p.help, "source": p.source, "size": p.size}
+                 "help": p.help, "source": p.source, "size": p.size, "kind": p.kind,
+                 "within": list(p.within)}
                 for p in self.parameters
             ],
             "outcomes": [

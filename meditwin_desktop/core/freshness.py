@@ -1,0 +1,96 @@
+"""Whether stored runs still match the case: a result computed from other inputs must be
+shown as out of date everywhere (the table, the plots, the report).
+
+A run keeps the twin version, the parameters it ran with (defaults < personalised
+baseline < the scenario's overrides) and the digest of the twin's prepared inputs
+(labels, image-derived arrays). It is out of date when any of them differs from what the
+case gives now: the twin was updated, a clinical value changed the baseline (LDL 240 ->
+193 mg/dL), a scenario was edited, or the labels or targets changed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from meditwin_desktop.core.case import Case, Run
+from meditwin_desktop.core.runner import input_hash
+from meditwin_desktop.core.scenarios import baseline_of, parameters
+from meditwin_desktop.core.twin import Twin, TwinInputError, format_value
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        try:
+            return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        except TypeError:
+            return False
+    if isinstance(a, bool) or isinstance(b, bool) or isinstance(a, str) or isinstance(b, str):
+        return a == b
+    try:
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    except (TypeError, ValueError):
+        return a == b
+
+
+def changed_parameters(twin: Twin, ran: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """'LDL cholesterol 240 → 193 mg/dL' for each parameter whose value differs."""
+    changes = []
+    for parameter in twin.parameters:
+        before, after = ran.get(parameter.name), now.get(parameter.name)
+        if not _same(before, after):
+            unit = f" {parameter.unit}" if parameter.unit else ""
+            changes.append(
+                f"{parameter.label} {format_value(before)} → {format_value(after)}{unit}"
+            )
+    return changes
+
+
+def current_digest(twin: Twin, case: Case) -> str | None:
+    """The digest of the twin's inputs on the case as it is now (None if it cannot prepare)."""
+    try:
+        return input_hash(twin.prepare(case))
+    except Exception:  # the case no longer fits: the reasons come from `stale_runs`
+        return None
+
+
+def stale_runs(twin: Twin, case: Case, digest: str | None = None) -> dict[str, str]:
+    """Scenario name -> why its run is out of date, for the twin's runs on the case.
+
+    `digest`: `current_digest(twin, case)` when known (it prepares the twin's inputs, which
+    can take a second on a large CT: the GUI computes it in the background); without it,
+    changes of labels or image are not detected, everything else is.
+    """
+    runs = case.runs.get(twin.id, [])
+    if not runs:
+        return {}
+    try:
+        baseline = baseline_of(twin, case)
+    except TwinInputError as error:
+        return {r.scenario: f"the case no longer fits the twin: {error}" for r in runs}
+    scenarios = {s.name: s for s in case.scenarios.get(twin.id, [])}
+    reasons = {}
+    for run in runs:
+        reason = _reason(twin, run, baseline, scenarios, digest)
+        if reason:
+            reasons[run.scenario] = reason
+    return reasons
+
+
+def _reason(twin: Twin, run: Run, baseline, scenarios, digest: str | None) -> str | None:
+    if run.twin_version != twin.version:
+        return f"the twin was updated since this run (version {run.twin_version} → {twin.version})"
+    scenario = scenarios.get(run.scenario)
+    if scenario is None:
+        return "its scenario is no longer in the case"
+    try:
+        now = parameters(twin, baseline, scenario)
+    except TwinInputError as error:
+        return f"its scenario is no longer valid: {error}"
+    changes = changed_parameters(twin, run.parameters, now)
+    if changes:
+        return "changed since this run: " + "; ".join(changes)
+    if digest is not None and run.input_hash != digest:
+        return "the case's labels or image changed since this run"
+    return None
