@@ -150,9 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--twin", help="twin id (default: the twin run on the case)")
     report.add_argument("--pseudonym", help="print this instead of the patient's name and ID")
 
-    from meditwin_desktop import cli_cases
+    from meditwin_desktop import cli_cases, cli_export
 
     cli_cases.add_parser(commands)
+    cli_export.add_parser(commands)
     return parser
 
 
@@ -337,8 +338,15 @@ def _cmd_cases(args: argparse.Namespace) -> int:
     return cases_command(args)
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from meditwin_desktop.cli_export import export_command
+
+    return export_command(args)
+
+
 _COMMANDS = {
     "cases": _cmd_cases,
+    "export": _cmd_export,
     "gui": _cmd_gui,
     "demo": _cmd_demo,
     "dicom": _cmd_dicom,
