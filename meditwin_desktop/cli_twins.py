@@ -15,7 +15,9 @@ described in `core/scenario_file.py`), on a demo case or a case of the library:
 
 `run` output (JSON): {"twin": id, "version": v, "scenarios": [{"name", "status": "ok" |
 "failed" | "cancelled", "error": text or null, "outcomes": {name: {"value", "unit"}},
-"warnings": [text]}]}; a value of null (not applicable) comes with a "note" ("never").
+"warnings": [text]}]}; a value of null (undefined for this run) comes with a "note" saying
+why (the model's reason, or the outcome's declared meaning such as "never"); a value may
+also carry a "note" with the model's caveat.
 Exit: 0 every scenario ran (and was saved), 1 some failed or the save failed, 2 bad input.
 """
 
@@ -124,12 +126,15 @@ def _start_dicom_workers() -> None:
 def run_json(run, twin: Twin) -> dict:
     """One scenario's entry of the `meditwin run --json` output."""
     declared = {o.name: o for o in twin.outcomes}
+    notes = run.result.notes if run.result is not None else {}
     outcomes = {}
     for name, value in run.outcomes.items():
         outcome = declared.get(name)
         entry = {"value": value, "unit": outcome.unit if outcome else ""}
-        if value is None and outcome is not None:
-            entry["note"] = outcome.absent  # e.g. "never", "outside validity"
+        if value is None:  # why: the model's reason, else the outcome's declared meaning
+            entry["note"] = notes.get(name) or (outcome.absent if outcome else "") or "n/a"
+        elif notes.get(name):
+            entry["note"] = notes[name]
         outcomes[name] = entry
     warnings = list(run.result.warnings) if run.result is not None else []
     return {"name": run.scenario, "status": run.status, "error": run.error,
@@ -253,15 +258,18 @@ def _print_runs(runs: list[Run], twin: Twin, *, as_json: bool) -> None:
     if as_json:
         print(json.dumps(report, indent=2))
         return
-    absent = {o.name: o.absent for o in twin.outcomes}
+    absent_texts = {o.absent for o in twin.outcomes if o.absent}
     for entry in report["scenarios"]:
         print(
             f"{entry['name']}: {entry['status']}"
             + (f" ({entry['error']})" if entry["error"] else "")
         )
         for name, outcome in entry["outcomes"].items():
-            value = outcome["value"]
-            text = absent.get(name, "–") if value is None else f"{value:.6g} {outcome['unit']}"
+            value, note = outcome["value"], outcome.get("note", "")
+            if value is None:
+                text = note if note in absent_texts else f"n/a ({note})"
+            else:
+                text = f"{value:.6g} {outcome['unit']}".rstrip() + (f" ({note})" if note else "")
             print(f"  {name} = {text}".rstrip())
         for warning in entry["warnings"]:
             print(f"  note: {warning}")

@@ -87,7 +87,7 @@ def prepare(case) -> dict[str, Any]:
     }
 
 
-def _point_parameter(name: str, label: str, what: str) -> Parameter:
+def _point_parameter(name: str, label: str, what: str, within: tuple[str, ...]) -> Parameter:
     return Parameter(
         f"{name}_lps_mm",
         label,
@@ -99,6 +99,8 @@ def _point_parameter(name: str, label: str, what: str) -> Parameter:
         f"'{label} ← crosshair'",
         source="case",
         size=3,
+        point=True,
+        within=within,
     )
 
 
@@ -121,8 +123,12 @@ TWIN = Twin(
         "Amabile C et al. Int J Hyperthermia 2017 (clinical microwave zones; validation)",
     ),
     parameters=(
-        _point_parameter("target", "Target", "Centre of the ablation (the antennas' midpoint)"),
-        _point_parameter("entry", "Entry", "A point on the applicator's path outside the target"),
+        _point_parameter(
+            "target", "Target", "Centre of the ablation (the antennas' midpoint)", ("body",)
+        ),
+        _point_parameter(
+            "entry", "Entry", "A point on the applicator's path outside the target", ()
+        ),
         Parameter(
             "modality",
             "Modality",

@@ -144,6 +144,7 @@ def simulate(
         "cem43_volume_ml": float((heating.cem43 >= CEM43_NECROSIS_MIN).sum()) * voxel_ml,
         "max_temperature_c": float(heating.peak.max()),
     }
+    notes: dict[str, str] = {}
     if not tumour.any():
         warnings.append("No tumour near the target: coverage and margins are not defined.")
         for name in (
@@ -152,7 +153,8 @@ def simulate(
             "coverage_10mm_pct",
             "min_margin_mm",
         ):
-            outcomes[name] = 0.0
+            outcomes[name] = None  # undefined, not 0 %: nothing to cover
+            notes[name] = "no tumour within the simulated region around the target"
     series = {
         name.replace(" ", "_"): TimeSeries(
             f"Temperature at the {name}", "°C", heating.times, heating.probes[:, n], "s"
@@ -167,4 +169,4 @@ def simulate(
             "Ablation zone (Arrhenius)", "", zone.astype(np.float32), grid.affine
         ),
     }
-    return Result(outcomes=outcomes, series=series, fields=fields, warnings=warnings)
+    return Result(outcomes=outcomes, series=series, fields=fields, warnings=warnings, notes=notes)
