@@ -159,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `meditwin` and `python -m meditwin_desktop`; returns the exit code."""
+    from meditwin_desktop.core.paths import private_files
+
+    private_files()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -254,7 +257,7 @@ def _command_logging() -> Iterator[Path | None]:
     """Log to the application log file (and warnings, one line each, to stderr) for the
     duration of a command; yield the log file, or None when it cannot be opened (then
     records go to stderr only). Handlers added here are removed afterwards."""
-    from meditwin_desktop.core.logs import setup_logging
+    from meditwin_desktop.core.logs import PrivacyFilter, setup_logging
 
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
@@ -266,6 +269,7 @@ def _command_logging() -> Iterator[Path | None]:
         fallback.setLevel(logging.WARNING)
         fallback.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         fallback.addFilter(_fallback_console)
+        fallback.addFilter(PrivacyFilter())
         root.addHandler(fallback)
         log.warning("no log file (%s); logging to stderr only", _os_reason(error).rstrip("."))
     else:

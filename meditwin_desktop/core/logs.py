@@ -1,16 +1,95 @@
-"""Logging to a rotating file in the user data directory (and stderr for warnings)."""
+"""Logging to a rotating file in the user data directory (and stderr for warnings), with no
+patient data in it.
+
+Every record passes `PrivacyFilter` before it is written: the names, IDs and birth dates
+of patients this process has seen (`protect`, called when DICOM is scanned or loaded and
+when a case opens) become "[patient]", file paths outside the application's own code
+become "[path]", and DICOM UIDs "[uid]"; tracebacks are scrubbed the same way. Messages
+refer to cases by their id.
+"""
+
+from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
+import re
+import sys
+import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from meditwin_desktop.core.paths import log_file
 
 _FORMAT = "%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s"
+_MIN_LENGTH = 3  # shorter identifiers would redact ordinary words and numbers
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s\\/'\"<>:|,;()]+){2,}[\\/]?")
+_UID = re.compile(r"(?<![\w.])\d+(?:\.\d+){4,}(?![\w.])")
+_CODE = tuple(
+    str(Path(p).resolve())
+    for p in {sys.prefix, sys.base_prefix, Path(__file__).resolve().parents[2]}
+)
+
+_lock = threading.Lock()
+_protected: set[str] = set()
+_pattern: re.Pattern[str] | None = None
+
+
+def protect(*identifiers: str | Iterable[str]) -> None:
+    """Never write these texts (a patient's name and its parts, IDs, birth date) to the log."""
+    global _pattern
+    found = set()
+    for item in identifiers:
+        for text in [item] if isinstance(item, str) else item:
+            text = str(text or "").strip()
+            found.add(text)
+            found.update(part for part in re.split(r"[\s^,=]+", text))  # DICOM "DOE^JOHN"
+    found = {t for t in found if len(t) >= _MIN_LENGTH}
+    with _lock:
+        if found <= _protected:
+            return
+        _protected.update(found)
+        words = sorted(_protected, key=len, reverse=True)
+        _pattern = re.compile(
+            r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.IGNORECASE
+        )
+
+
+def scrub(text: str) -> str:
+    """`text` without protected identifiers, data paths or UIDs."""
+    pattern = _pattern
+    if pattern is not None:
+        text = pattern.sub("[patient]", text)
+    text = _PATH.sub(_path_or_code, text)
+    return _UID.sub("[uid]", text)
+
+
+def _path_or_code(match: re.Match[str]) -> str:
+    path = match.group(0)
+    return path if path.startswith(_CODE) else "[path]"
+
+
+class PrivacyFilter(logging.Filter):
+    """Scrubs a record's message and traceback (see `scrub`) before any handler writes it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: keep the template only
+            message = str(record.msg)
+        record.msg, record.args = scrub(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+            record.exc_info = None  # formatted (and scrubbed) already
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
+        return True
 
 
 def setup_logging(level: int = logging.INFO, path: Path | None = None) -> Path:
-    """Send records to the log file (1 MB x 5, rotating); return its path. Idempotent."""
+    """Send records to the log file (1 MB x 5, rotating, 0600); return its path. Idempotent."""
     path = path or log_file()
     root = logging.getLogger()
     root.setLevel(level)
@@ -20,11 +99,15 @@ def setup_logging(level: int = logging.INFO, path: Path | None = None) -> Path:
     file_handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=1_000_000, backupCount=5, encoding="utf-8"
     )
+    for old in path.parent.glob(f"{path.name}*"):  # written by an earlier release: 0644
+        os.chmod(old, 0o600)
     file_handler.setFormatter(logging.Formatter(_FORMAT))
+    file_handler.addFilter(PrivacyFilter())
     root.addHandler(file_handler)
     if not any(type(h) is logging.StreamHandler for h in root.handlers):
         console = logging.StreamHandler()
         console.setLevel(logging.WARNING)
         console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        console.addFilter(PrivacyFilter())
         root.addHandler(console)
     return path

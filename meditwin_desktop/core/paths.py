@@ -16,12 +16,24 @@ def _home() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def private_files() -> None:
+    """Files and folders this process creates are readable by the user only (0600/0700):
+    the case library, logs, settings and exported reports hold patient data."""
+    os.umask(0o077)
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name == "posix" and path.stat().st_mode & 0o077:
+        os.chmod(path, 0o700)  # made by an earlier release with 0755
+    return path
+
+
 def data_dir() -> Path:
-    """User data directory (logs, case library), created if missing."""
+    """User data directory (logs, case library), created if missing (0700)."""
     home = _home()
     path = home / "data" if home else Path(platformdirs.user_data_dir(_APP, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _private_dir(path)
 
 
 def cache_dir() -> Path:
@@ -34,6 +46,4 @@ def cache_dir() -> Path:
 
 def log_file() -> Path:
     """The application log, in the user data directory."""
-    path = data_dir() / "logs"
-    path.mkdir(parents=True, exist_ok=True)
-    return path / "meditwin.log"
+    return _private_dir(data_dir() / "logs") / "meditwin.log"

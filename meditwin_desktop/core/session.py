@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.events import Event
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
+from meditwin_desktop.core.logs import protect
 from meditwin_desktop.core.store import CaseLibrary
 
 CHANGES = ("clinical", "labels", "scenarios", "runs", "identity")
@@ -72,6 +73,8 @@ class Session:
     def open(self, case: Case | None, *, dirty: bool = False) -> None:
         """Make `case` the open case (None: close it). The caller saves the previous one
         first (`snapshot`); everything shown about it is replaced."""
+        if case is not None:
+            protect(case.name, case.patient_id, case.image_reference.get("birth_date", ""))
         self.case = case
         self.dirty = dirty
         self.generation += 1

@@ -42,6 +42,7 @@ from meditwin_desktop.core.case import Case, now
 from meditwin_desktop.core.case_document import from_document, to_document
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.locks import LockBusy, file_lock
+from meditwin_desktop.core.logs import protect
 from meditwin_desktop.core.paths import data_dir
 from meditwin_desktop.core.store_schema import (
     LibraryDamaged,
@@ -355,6 +356,7 @@ class CaseLibrary:
             if row is None:  # deleted meanwhile
                 raise InputError(f"There is no case '{case_id}' in the library.")
             name, patient_id, created, head = row
+            protect(name, patient_id)  # never in the log, whatever fails next
             wanted = head if revision is None else revision
             stored = db.execute(
                 "SELECT document FROM revisions WHERE case_id = ? AND revision = ?",
