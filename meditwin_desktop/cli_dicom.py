@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -11,6 +13,9 @@ from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.imaging.dicom import load_series, scan
 from meditwin_desktop.core.imaging.nifti import write_volume
 from meditwin_desktop.core.imaging.volume import Volume
+from meditwin_desktop.core.output_paths import output_folder
+
+_SKIPPED_SHOWN = 20  # skipped files listed in text output (--json lists all)
 
 
 def scan_command(args: argparse.Namespace) -> int:
@@ -28,6 +33,10 @@ def scan_command(args: argparse.Namespace) -> int:
                     f"    #{s.number} {s.modality} {s.description or '(no description)'}: "
                     f"{s.image_count} images  {s.uid}"
                 )
+    for path, reason in result.skipped[:_SKIPPED_SHOWN]:
+        print(f"skipped {path}: {reason}")
+    if len(result.skipped) > _SKIPPED_SHOWN:
+        print(f"... and {len(result.skipped) - _SKIPPED_SHOWN} more skipped (--json lists all)")
     print(f"{result.file_count} files, {len(result.skipped)} skipped")
     return 0
 
@@ -92,8 +101,27 @@ def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in text).strip("_")[:60]
 
 
+def _nifti_folder(path: Path) -> Path:
+    """The --nifti folder: it must exist, be a folder and be writable (checked before loading)."""
+    folder = output_folder(path)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"The folder {folder} cannot be written to; choose another place.")
+    return folder
+
+
+def _write_nifti(volume: Volume, target: Path) -> None:
+    try:
+        write_volume(volume, target)
+    except OSError as error:
+        raise InputError(
+            f"Cannot write {target.name} into {target.parent}: "
+            f"{error.strerror or type(error).__name__}."
+        ) from None
+
+
 def load_command(args: argparse.Namespace) -> int:
     """Load one or every series under a path and print each volume's geometry."""
+    folder = _nifti_folder(args.nifti) if args.nifti is not None else None
     result = scan([args.path])
     series = result.all_series()
     if args.series:
@@ -106,12 +134,10 @@ def load_command(args: argparse.Namespace) -> int:
     for info in series:
         for n, volume in enumerate(load_series(info.files)):
             entry = volume_json(volume)
-            if args.nifti is not None:
-                target = (
-                    args.nifti
-                    / f"{_safe(info.description) or 'series'}_{info.number}_{n + 1}.nii.gz"
-                )
-                write_volume(volume, target)
+            if folder is not None:
+                name = f"{_safe(info.description) or 'series'}_{info.number}_{n + 1}.nii.gz"
+                target = folder / name
+                _write_nifti(volume, target)
                 entry["nifti"] = str(target)
             out.append(entry)
     if args.json:

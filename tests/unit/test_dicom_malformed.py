@@ -192,10 +192,12 @@ def test_progressive_loading_gives_the_volume_before_the_pixels(tmp_path):
 
 
 def test_copies_of_one_file_do_not_double_the_series(tmp_path):
+    """An exact copy (same SOP Instance UID, same pixels) is left out with a note."""
     files = _series(tmp_path / "a", slices=3)
     shutil.copy(files[0], tmp_path / "a" / "copy.dcm")
-    with pytest.raises(DicomError, match="repeats slice positions unevenly"):
-        load_series(sorted((tmp_path / "a").iterdir()))
+    [volume] = load_series(sorted((tmp_path / "a").iterdir()))
+    assert volume.shape[0] == 3 and not volume.meta.get("partial")
+    assert any("copy.dcm duplicates IM00001.dcm" in w for w in volume.meta["warnings"])
 
 
 def test_a_dead_worker_pool_falls_back_to_reading_here(tmp_path, monkeypatch):

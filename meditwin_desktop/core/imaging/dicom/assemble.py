@@ -1,16 +1,18 @@
 """Load the files of a DICOM series as `Volume`s: headers once, pixels decoded in parallel.
 
-Steps: read every header (pixel data skipped) -> frames (`frames.py`) -> stacks with
-their geometry (`stacks.py`) -> one preallocated array per stack, filled by the decoders
-(`pixels.py`) from the middle slice outwards, so a viewer given the volume early (via
-`on_volume`) shows real pixels within a fraction of the load -> gantry tilt and irregular
-spacing resampled (`regularize.py`). Damaged files never abort the series: they are
-left out (or their slice left blank) and named in the volume's warnings.
+Steps: read every header (pixel data skipped) -> frames (`frames.py`) -> exact duplicate
+files dropped (`duplicates.py`) -> stacks with their geometry (`stacks.py`) -> one
+preallocated array per stack, filled by the decoders (`pixels.py`) from the middle slice
+outwards, so a viewer given the volume early (via `on_volume`) shows real pixels within a
+fraction of the load -> gantry tilt and irregular spacing resampled (`regularize.py`).
+Damaged files never abort the series: they are left out (or their slice left blank) and
+named in the volume's warnings. Cancellation is checked before each file's header.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -23,12 +25,14 @@ from pydicom.multival import MultiValue
 
 from meditwin_desktop.core.errors import Cancelled, DicomError
 from meditwin_desktop.core.imaging.dicom import workers
+from meditwin_desktop.core.imaging.dicom.duplicates import drop_duplicates
 from meditwin_desktop.core.imaging.dicom.frames import HEADER_TAG_NUMBERS, Frame, frames_of
 from meditwin_desktop.core.imaging.dicom.headers import read_header
 from meditwin_desktop.core.imaging.dicom.pixels import decode_into, output_dtype
 from meditwin_desktop.core.imaging.dicom.regularize import regularize
 from meditwin_desktop.core.imaging.dicom.stacks import Stack, plan_stacks
 from meditwin_desktop.core.imaging.volume import Volume
+from meditwin_desktop.core.logs import protect
 from meditwin_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -47,6 +51,7 @@ _SERIES_META = {
     "series_description": "SeriesDescription",
     "patient_id": "PatientID",
     "patient_name": "PatientName",
+    "patient_birth_date": "PatientBirthDate",
     "study_uid": "StudyInstanceUID",
     "frame_of_reference_uid": "FrameOfReferenceUID",
 }
@@ -63,8 +68,8 @@ def read_frames(
     first = None
     memo: dict = {}
     for n, path in enumerate(map(Path, files)):
+        check_cancelled(cancelled)
         if n % 16 == 0:
-            check_cancelled(cancelled)
             progress(_HEADER_SHARE * n / len(files), f"Reading headers {n + 1}/{len(files)}")
         try:
             ds, layout = read_header(path, HEADER_TAG_NUMBERS)
@@ -126,6 +131,7 @@ def _series_meta(ds) -> dict:
             meta[key] = str(ds.get(keyword, "") or "")
         except Exception:
             meta[key] = ""
+    protect(meta["patient_name"], meta["patient_id"], meta["patient_birth_date"])  # not logged
     try:
         center, width = _first_float(ds.get("WindowCenter")), _first_float(ds.get("WindowWidth"))
     except Exception:
@@ -245,6 +251,9 @@ def load_series(
     geometry is known and its array allocated, before its pixels are decoded.
     Warnings (partial series, resampling, unreadable files) are in `volume.meta`.
     """
+    unique = dict.fromkeys(map(os.fspath, files))
+    if len(unique) < len(files):  # a file listed twice is read once
+        files = [Path(name) for name in unique]
     if not files:
         raise DicomError("The series has no files.")
     executor = workers.pool() if len(files) >= _FILES_FOR_WORKERS else None
@@ -261,6 +270,8 @@ def load_series(
     if not frames:
         detail = problems[0] if problems else "no images"
         raise DicomError(f"None of the {len(files)} files holds a usable image ({detail}).")
+    check_cancelled(cancelled)
+    frames, notes = drop_duplicates(frames)
     stacks, stack_problems = plan_stacks(frames)
     check_cancelled(cancelled)
     volumes = []
@@ -283,7 +294,7 @@ def load_series(
                 f"Partial series: {len(problems)} file(s) left out. First: {problems[0]}"
             )
             volume.meta["partial"] = True
-        volume.meta["warnings"].extend(stack_problems)
+        volume.meta["warnings"].extend(notes + stack_problems)
         volumes.append(volume)
     progress(1.0, "Series loaded")
     log.info("loaded %d volume(s) from %d files", len(volumes), len(files))

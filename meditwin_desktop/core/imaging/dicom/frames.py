@@ -524,6 +524,7 @@ def _mosaic_frames(ds: Dataset, path: Path, layout: FileLayout) -> list[Frame]:
             order=(instance, s),
             mosaic_tile=s,
             pixel=source,
+            sop_uid=str(ds.get("SOPInstanceUID", "") or ""),
             meta={
                 "mosaic": (int(rows), int(columns), int(slices)),
                 "stored_shape": (_integer(ds, "Rows", path), _integer(ds, "Columns", path)),

@@ -7,8 +7,9 @@ over the elements by their lengths and keeps the wanted ones as pydicom
 `RawDataElement`s. `RawHeader` serves them like a read-only `Dataset` (`get`, `in`), and
 pydicom still converts every value, once per distinct raw value: across a series most
 attributes are byte-for-byte equal. Anything else (no preamble, big endian, deflate,
-functional-group sequences, Siemens mosaics, odd VRs, lengths that do not add up)
-returns None and the caller reads the file with pydicom, which also names the problem.
+functional-group sequences, Siemens mosaics, odd VRs, lengths that do not add up, junk
+that parses as endless tiny elements) returns None and the caller reads the file with
+pydicom, which also names the problem (under a deadline, `headers.READ_DEADLINE_S`).
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ import struct
 from collections.abc import Collection
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydicom.charset import convert_encodings
 from pydicom.dataelem import RawDataElement, convert_raw_data_element
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
-from meditwin_desktop.core.imaging.dicom.headers import FileLayout
+from meditwin_desktop.core.imaging.dicom.headers import FileLayout, SkippedFileError, open_regular
 
 _PIXEL_DATA = 0x7FE00010
 _OTHER_PIXEL_DATA = (0x7FE00008, 0x7FE00009)  # float / double float pixel data
@@ -40,6 +41,10 @@ _SHORT_VRS = {b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"I
 _ANY_VR = _LONG_VRS | _SHORT_VRS
 _BIG_ENDIAN_OR_DEFLATED = {"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}
 _MAX_DEPTH = 16  # nested sequences deeper than this are left to pydicom
+# Bounds on walking junk that parses as endless tiny elements (a file of zeros after a valid
+# meta header): real headers have hundreds of elements, sequences thousands of items.
+_MAX_ELEMENTS = 1 << 16  # top-level elements before Pixel Data
+_MAX_NESTED_STEPS = 1 << 21  # items and elements stepped over inside undefined-length sequences
 _MEMO_LIMIT = 65536  # converted values kept per process
 _TAG = struct.Struct("<HH")
 _U16 = struct.Struct("<H")
@@ -103,12 +108,19 @@ def _wanted(tags: tuple[int, ...]) -> frozenset[int]:
 
 
 def quick_header(path: Path, tags: Collection[int]) -> tuple[RawHeader, FileLayout] | None:
-    """The wanted elements of `path` and its pixel layout; None when pydicom must read it."""
+    """The wanted elements of `path` and its pixel layout; None when pydicom must read it
+    (or when it is not a regular file: `headers.read_header` then says why)."""
     try:
-        with (
-            open(path, "rb") as handle,
-            mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf,
-        ):
+        with open_regular(path) as handle:
+            return quick_header_of(handle, tags)
+    except SkippedFileError:
+        return None
+
+
+def quick_header_of(handle: BinaryIO, tags: Collection[int]) -> tuple[RawHeader, FileLayout] | None:
+    """`quick_header` of an open regular file."""
+    try:
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             return _read(buf, _wanted(tuple(int(t) for t in tags)))
     except (_DeclinedError, OSError, ValueError, struct.error, IndexError, UnicodeDecodeError):
         return None
@@ -150,8 +162,11 @@ def _walk(
     """
     elements: dict[int, RawDataElement] = {}
     size = len(buf)
+    budget = [_MAX_NESTED_STEPS]
     unpack_tag, unpack_u16, unpack_u32 = _TAG.unpack_from, _U16.unpack_from, _U32.unpack_from
-    while pos + 8 <= size:
+    for _ in range(_MAX_ELEMENTS):
+        if pos + 8 > size:
+            break
         number, element = unpack_tag(buf, pos)
         tag = number << 16 | element
         if group is not None and number != group:
@@ -173,7 +188,7 @@ def _walk(
         if length == _UNDEFINED:
             if tag in wanted or vr not in (None, b"SQ", b"UN"):
                 raise _DeclinedError  # a wanted sequence, or encapsulated data: pydicom
-            pos = _skip_sequence(buf, start, implicit or vr == b"UN", 0)
+            pos = _skip_sequence(buf, start, implicit or vr == b"UN", 0, budget)
             continue
         if start + length > size:
             raise _DeclinedError  # truncated: pydicom reports it
@@ -192,6 +207,8 @@ def _walk(
                 False,
             )
         pos = start + length
+    else:
+        raise _DeclinedError  # endless tiny elements (junk): pydicom reads it, with a deadline
     return elements, pos, None
 
 
@@ -207,12 +224,18 @@ def _element_header(buf: mmap.mmap, pos: int, implicit: bool) -> tuple[bytes | N
     raise _DeclinedError
 
 
-def _skip_sequence(buf: mmap.mmap, pos: int, implicit: bool, depth: int) -> int:
-    """Offset just past an undefined-length sequence whose items start at `pos`."""
+def _skip_sequence(buf: mmap.mmap, pos: int, implicit: bool, depth: int, budget: list[int]) -> int:
+    """Offset just past an undefined-length sequence whose items start at `pos`.
+
+    `budget[0]`: items and elements still allowed to be stepped over (shared, decreasing).
+    """
     if depth > _MAX_DEPTH:
         raise _DeclinedError
     size = len(buf)
     while pos + 8 <= size:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _DeclinedError
         number, element = _TAG.unpack_from(buf, pos)
         tag = number << 16 | element
         length = _U32.unpack_from(buf, pos + 4)[0]
@@ -221,21 +244,26 @@ def _skip_sequence(buf: mmap.mmap, pos: int, implicit: bool, depth: int) -> int:
             return pos
         if tag != _ITEM:
             raise _DeclinedError
-        pos = pos + length if length != _UNDEFINED else _skip_item(buf, pos, implicit, depth)
+        pos = (
+            pos + length if length != _UNDEFINED else _skip_item(buf, pos, implicit, depth, budget)
+        )
     raise _DeclinedError
 
 
-def _skip_item(buf: mmap.mmap, pos: int, implicit: bool, depth: int) -> int:
+def _skip_item(buf: mmap.mmap, pos: int, implicit: bool, depth: int, budget: list[int]) -> int:
     """Offset just past an undefined-length item whose elements start at `pos`."""
     size = len(buf)
     while pos + 8 <= size:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _DeclinedError
         number, element = _TAG.unpack_from(buf, pos)
         if (number << 16 | element) == _ITEM_END:
             return pos + 8
         vr, length, header = _element_header(buf, pos, implicit)
         pos += header
         if length == _UNDEFINED:
-            pos = _skip_sequence(buf, pos, implicit or vr == b"UN", depth + 1)
+            pos = _skip_sequence(buf, pos, implicit or vr == b"UN", depth + 1, budget)
         else:
             pos += length
     raise _DeclinedError

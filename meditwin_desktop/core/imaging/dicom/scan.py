@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pydicom
 from pydicom.errors import InvalidDicomError
-from pydicom.fileset import FileSet
 from pydicom.tag import Tag
 
 from meditwin_desktop.core.imaging.dicom import workers
-from meditwin_desktop.core.imaging.dicom.headers import read_header
+from meditwin_desktop.core.imaging.dicom.duplicates import same_instance
+from meditwin_desktop.core.imaging.dicom.headers import SkippedFileError, read_header
+from meditwin_desktop.core.imaging.dicom.walk import list_files
+from meditwin_desktop.core.logs import protect
 from meditwin_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
@@ -92,7 +94,9 @@ class PatientInfo:
 
 @dataclass
 class ScanResult:
-    """What a scan found: the patient tree, and files that are not usable DICOM."""
+    """What a scan found: the patient tree, and what was skipped: `(path, reason)` for each
+    file that is not usable DICOM (not a regular file, not DICOM, a duplicate, unreadable)
+    and each folder that could not be looked into."""
 
     patients: list[PatientInfo]
     skipped: list[tuple[Path, str]]
@@ -105,30 +109,6 @@ class ScanResult:
     def find_series(self, uid: str) -> SeriesInfo | None:
         """The series with this SeriesInstanceUID, if scanned."""
         return next((s for s in self.all_series() if s.uid == uid), None)
-
-
-def dicomdir_files(path: Path) -> list[Path]:
-    """The instances a DICOMDIR references (pydicom's FileSet), in its order."""
-    try:
-        fileset = FileSet(pydicom.dcmread(path))
-        return [Path(instance.path) for instance in fileset]
-    except Exception as error:  # a damaged DICOMDIR: the caller falls back to walking
-        log.warning("cannot use DICOMDIR %s: %s", path, error)
-        return []
-
-
-def iter_files(paths: Iterable[Path]) -> list[Path]:
-    """Files to scan: a DICOMDIR's references, or all files under folders (sorted, no hidden)."""
-    files: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_file():
-            referenced = dicomdir_files(path) if path.name.upper() == "DICOMDIR" else []
-            files.extend(referenced or [path])
-            continue
-        for root, dirs, names in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            files.extend(Path(root) / n for n in sorted(names) if not n.startswith("."))
-    return files
 
 
 def _text(ds: pydicom.Dataset, keyword: str, default: str = "") -> str:
@@ -153,29 +133,43 @@ _SUMMARY = [
     "SeriesNumber",
 ]
 _FILES_FOR_WORKERS = 400  # from this many files, headers are read in worker processes
+_POLL_S = 0.05  # how often cancellation is checked while waiting for a worker
 Summary = tuple[Path, dict | None, str | None]  # (file, what the tree needs, why skipped)
 
 
-def summarize(paths: Sequence[Path]) -> list[Summary]:
+def summarize(paths: Sequence[Path], cancelled: CancelledFn = never_cancelled) -> list[Summary]:
     """What the patient tree needs from each file's header, or why the file is skipped."""
     out: list[Summary] = []
     for path in paths:
-        try:
-            ds, _ = read_header(path, _HEADER_TAG_NUMBERS)
-        except InvalidDicomError:
-            out.append((path, None, "not a DICOM file"))
-            continue
-        except Exception as error:  # pydicom raises many types on damaged files
-            out.append((path, None, f"unreadable: {error}"))
-            continue
-        try:  # damaged values (a non-numeric Number of Frames, a bad character set)
-            summary = {keyword: _text(ds, keyword) for keyword in _SUMMARY}
-            summary["frames"] = int(ds.get("NumberOfFrames") or 1)
-        except Exception as error:
-            out.append((path, None, f"unusable header: {error}"))
-            continue
-        out.append((path, summary, None))
+        check_cancelled(cancelled)
+        out.append(_summary(path))
     return out
+
+
+def _summary(path: Path) -> Summary:
+    try:
+        ds, _ = read_header(path, _HEADER_TAG_NUMBERS)
+    except SkippedFileError as error:
+        return path, None, error.reason
+    except InvalidDicomError:
+        return path, None, "not a DICOM file"
+    except Exception as error:  # pydicom raises many types on damaged files
+        return path, None, f"unreadable: {error}"
+    try:  # damaged values (a non-numeric Number of Frames, a bad character set)
+        summary = {keyword: _text(ds, keyword) for keyword in _SUMMARY}
+        summary["frames"] = int(ds.get("NumberOfFrames") or 1)
+    except Exception as error:
+        return path, None, f"unusable header: {error}"
+    return path, summary, None
+
+
+def _result(future: Future, cancelled: CancelledFn):
+    """The future's result, checking for cancellation while waiting."""
+    while True:
+        try:
+            return future.result(timeout=_POLL_S)
+        except TimeoutError:
+            check_cancelled(cancelled)
 
 
 def _summaries(files: list[Path], progress: ProgressFn, cancelled: CancelledFn):
@@ -189,11 +183,11 @@ def _summaries(files: list[Path], progress: ProgressFn, cancelled: CancelledFn):
             check_cancelled(cancelled)
             progress(n * size / max(len(files), 1), f"Reading headers {n * size}/{len(files)}")
             try:
-                yield futures[n].result() if futures else summarize(chunk)
+                yield _result(futures[n], cancelled) if futures else summarize(chunk, cancelled)
             except BrokenProcessPool:  # a worker died: read the rest here
                 workers.shutdown()
                 futures = []
-                yield summarize(chunk)
+                yield summarize(chunk, cancelled)
     finally:
         for future in futures:
             future.cancel()
@@ -206,9 +200,8 @@ def scan(
     cancelled: CancelledFn = never_cancelled,
 ) -> ScanResult:
     """Read the headers of every file under `paths` and group them by patient/study/series."""
-    files = iter_files(paths)
+    files, skipped = list_files(paths, cancelled)
     tree = _Tree()
-    skipped: list[tuple[Path, str]] = []
     for chunk in _summaries(files, progress, cancelled):
         for path, summary, reason in chunk:
             reason = reason or tree.add(summary, path)
@@ -216,6 +209,8 @@ def scan(
                 skipped.append((path, reason))
     progress(1.0, f"Scanned {len(files)} files")
     result = ScanResult(tree.patients(), skipped, len(files))
+    for patient in result.patients:  # never in the log, whatever fails later
+        protect(patient.name, patient.id, patient.birth_date)
     log.info(
         "scanned %d files: %d series, %d skipped",
         len(files),
@@ -239,13 +234,33 @@ class _Tree:
         self._patients: dict[str, PatientInfo] = {}
         self._studies: dict[str, StudyInfo] = {}
         self._series: dict[str, SeriesInfo] = {}
+        self._instances: dict[tuple[str, str], Path] = {}  # (series, SOP instance) -> file
 
     def add(self, ds: dict, path: Path) -> str | None:
-        """File a header summary; return why it was not filed, if it was not."""
+        """File a header summary; return why it was not filed, if it was not.
+
+        A second file of an instance already filed is left out when it holds the same
+        image ("duplicate of ..."); otherwise both are filed and loading the series
+        reports the conflict.
+        """
         series_uid = ds["SeriesInstanceUID"]
         if not series_uid or not ds["SOPInstanceUID"]:
             return "DICOM without Series/SOP Instance UID: not an image instance (e.g. DICOMDIR)"
-        frames = ds["frames"]
+        first = self._instances.setdefault((series_uid, ds["SOPInstanceUID"]), path)
+        if first is not path and same_instance(first, path):
+            return f"duplicate of {first.name}"
+        info = self._series.get(series_uid) or self._new_series(ds)
+        info.files.append(path)
+        info.frames += ds["frames"]
+        return None
+
+    def _new_series(self, ds: dict) -> SeriesInfo:
+        """A series filed under its patient and study (made on first sight).
+
+        Files of a series already seen go to it whatever their patient and study say, so
+        those never show up empty in the tree.
+        """
+        series_uid = ds["SeriesInstanceUID"]
         patient_key = ds.get("PatientID") or ds.get("PatientName") or "(no patient ID)"
         patient = self._patients.get(patient_key)
         if patient is None:
@@ -262,22 +277,17 @@ class _Tree:
             study = StudyInfo(study_uid, ds.get("StudyDescription"), ds.get("StudyDate"))
             self._studies[study_uid] = study
             patient.studies.append(study)
-        info = self._series.get(series_uid)
-        if info is None:
-            number = _integer_or_none(ds.get("SeriesNumber"))
-            info = SeriesInfo(
-                uid=series_uid,
-                description=ds.get("SeriesDescription"),
-                modality=ds.get("Modality"),
-                date=ds.get("SeriesDate") or ds.get("StudyDate"),
-                body_part=ds.get("BodyPartExamined"),
-                number=number,
-            )
-            self._series[series_uid] = info
-            study.series.append(info)
-        info.files.append(path)
-        info.frames += frames
-        return None
+        info = SeriesInfo(
+            uid=series_uid,
+            description=ds.get("SeriesDescription"),
+            modality=ds.get("Modality"),
+            date=ds.get("SeriesDate") or ds.get("StudyDate"),
+            body_part=ds.get("BodyPartExamined"),
+            number=_integer_or_none(ds.get("SeriesNumber")),
+        )
+        self._series[series_uid] = info
+        study.series.append(info)
+        return info
 
     def patients(self) -> list[PatientInfo]:
         """The tree, series sorted by number."""

@@ -176,14 +176,30 @@ def _without_geometry(frames: list[Frame]) -> list[Stack]:
 
 
 def _name_by_keys(stacks: list[Stack]) -> None:
-    """Label stacks by the acquisition keys that tell them apart (e.g. 'echo 2')."""
-    keys = [dict(s.frames[0].keys) for s in stacks if s.frames[0].has_geometry]
-    varying = [name for name in (keys[0] if keys else {}) if len({k.get(name) for k in keys}) > 1]
+    """Label stacks by the acquisition keys that tell them apart (e.g. 'echo 2').
+
+    Classic and enhanced (multi-frame) images of one series carry different keys: each
+    family is labelled within itself, and by its kind when both are present.
+    """
+    families: dict[tuple[str, ...], list[Stack]] = defaultdict(list)
     for stack in stacks:
-        if stack.frames[0].has_geometry and varying:
-            values = dict(stack.frames[0].keys)
-            text = ", ".join(f"{name} {values[name]}" for name in varying)
-            stack.label = f"{text}, {stack.label}" if stack.label else text
+        if stack.frames[0].has_geometry:
+            families[tuple(name for name, _ in stack.frames[0].keys)].append(stack)
+    for members in families.values():
+        keys = [dict(s.frames[0].keys) for s in members]
+        varying = [name for name in keys[0] if len({k[name] for k in keys}) > 1]
+        for stack, values in zip(members, keys, strict=True):
+            parts = [f"{name} {values[name]}" for name in varying if values[name] not in ("", None)]
+            if len(families) > 1:
+                parts.insert(0, _kind(stack))
+            if parts:
+                text = ", ".join(parts)
+                stack.label = f"{text}, {stack.label}" if stack.label else text
+
+
+def _kind(stack: Stack) -> str:
+    """'multi-frame' for the frames of one file, 'single-frame' for one file per image."""
+    return "multi-frame" if stack.frames[0].index is not None else "single-frame"
 
 
 def plan_stacks(frames: Sequence[Frame]) -> tuple[list[Stack], list[str]]:
