@@ -43,8 +43,8 @@ def protect(*identifiers: str | Iterable[str]) -> None:
         for text in [item] if isinstance(item, str) else item:
             text = str(text or "").strip()
             found.add(text)
-            found.update(part for part in re.split(r"[\s^,=]+", text))  # DICOM "DOE^JOHN"
-    found = {t for t in found if len(t) >= _MIN_LENGTH}
+            found.update(_name_parts(text))
+    found = {t.strip() for t in found if len(t.strip()) >= _MIN_LENGTH}
     with _lock:
         if found <= _protected:
             return
@@ -53,6 +53,16 @@ def protect(*identifiers: str | Iterable[str]) -> None:
         _pattern = re.compile(
             r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.IGNORECASE
         )
+
+
+def _name_parts(text: str) -> list[str]:
+    """The parts of a person's name: DICOM components ("DOE^JOHN"), "Doe, John", or up to
+    three words of letters ("Jane Marie Doe"); a case title such as "Demo newborn with
+    HLHS (synthetic)" is protected whole, not word by word."""
+    if "^" in text or "," in text:
+        return [p for p in re.split(r"[\^,=]+", text) for p in [p, *p.split()] if p.strip()]
+    words = text.split()
+    return words if len(words) <= 3 and all(w.isalpha() for w in words) else []
 
 
 def scrub(text: str) -> str:

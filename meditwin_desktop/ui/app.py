@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from meditwin_desktop import APP_NAME, __version__
 from meditwin_desktop.core.imaging.dicom import workers
 from meditwin_desktop.core.logs import setup_logging
+from meditwin_desktop.core.paths import private_files
 from meditwin_desktop.ui.crash import ExceptionReporter
 from meditwin_desktop.ui.main_window import MainWindow
 from meditwin_desktop.ui.resources import icon_path
@@ -58,8 +59,13 @@ def run_gui(
 ) -> int:
     """Run the desktop application until its window closes; return the exit code."""
     started = time.perf_counter()
-    log_path = setup_logging()
-    log.info("%s %s starting (log: %s)", APP_NAME, __version__, log_path)
+    private_files()
+    try:
+        setup_logging()
+    except OSError as error:  # a read-only or missing data folder: run, log to stderr only
+        logging.basicConfig(level=logging.WARNING)
+        log.warning("no log file (%s)", error.strerror)
+    log.info("%s %s starting", APP_NAME, __version__)
     app = create_app()
     threading.Thread(target=workers.warm_up, name="warm-up", daemon=True).start()
     window = MainWindow()

@@ -112,6 +112,7 @@ class TaskRunner(QObject):
             max_workers=workers, thread_name_prefix="meditwin-io", initializer=lower_thread_priority
         )
         self._tasks: set[Task] = set()
+        self._closed = False
 
     def task(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Task:
         """A task for `fn(*args, progress=..., cancelled=..., **kwargs)`, not yet started.
@@ -121,7 +122,11 @@ class TaskRunner(QObject):
         return Task(name, fn, args, kwargs)
 
     def start(self, task: Task) -> Task:
-        """Run a task on the pool."""
+        """Run a task on the pool (after `shutdown`, the task is dropped: the window is
+        closing and nothing would receive its result)."""
+        if self._closed:
+            task.detach()
+            return task
         self._tasks.add(task)
         task.finished.connect(lambda: self._tasks.discard(task))
         task.future = self._pool.submit(task.run)
@@ -139,6 +144,7 @@ class TaskRunner(QObject):
 
     def shutdown(self) -> None:
         """Cancel everything, silence the tasks, stop the pool without waiting."""
+        self._closed = True
         for task in list(self._tasks):
             task.detach()
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -6,13 +6,14 @@ import numpy as np
 import pyvista as pv
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -22,10 +23,12 @@ from PySide6.QtWidgets import (
 
 from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.comparison import (
+    OUT_OF_DATE,
     baseline_run,
     best_scenarios,
     cell_text,
     outcome_heading,
+    outcome_note,
     plot_bars,
     plot_series,
 )
@@ -95,12 +98,13 @@ def _anatomy_near(
 
 def _shown(mesh: pv.DataSet) -> pv.DataSet:
     """What to draw of a field: a 0/1 field (a zone) as its surface, other grids as three
-    orthogonal slices through their centre, meshes as they are."""
+    orthogonal slices through their centre (one dataset: a MultiBlock has no `n_points`,
+    which crashed the 3D results tab), meshes as they are."""
     if not isinstance(mesh, pv.ImageData):
         return mesh
     if _is_zone(mesh):
         return mesh.contour([0.5], scalars="values")
-    return mesh.slice_orthogonal()
+    return mesh.slice_orthogonal().combine()
 
 
 def _dark_axes(figure: Figure):
@@ -120,17 +124,42 @@ def _darken(axes) -> None:
 
 
 class ComparisonView(QWidget):
-    """Compares the runs of one twin's scenarios on the open case."""
+    """Compares the runs of one twin's scenarios on the open case; results computed from
+    other data than the case now holds are marked out of date everywhere."""
+
+    refresh_requested = Signal()  # "Run all again" for out-of-date results
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.twin: Twin | None = None
         self.runs: list[Run] = []
+        self.stale: dict[str, str] = {}
         self.anatomy: list[tuple[pv.PolyData, tuple[int, int, int]]] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        self.stale_bar = QWidget(self)
+        self.stale_bar.setObjectName("stale_bar")
+        self.stale_bar.setStyleSheet("QWidget#stale_bar { background: #5a2a24; }")
+        row = QHBoxLayout(self.stale_bar)
+        row.setContentsMargins(8, 4, 8, 4)
+        self.stale_text = QLabel(self.stale_bar)
+        self.stale_text.setObjectName("stale_text")
+        self.stale_text.setWordWrap(True)
+        refresh = QPushButton("Run all again", self.stale_bar)
+        refresh.setObjectName("refresh_runs")
+        refresh.clicked.connect(self.refresh_requested)
+        row.addWidget(self.stale_text, stretch=1)
+        row.addWidget(refresh)
+        self.stale_bar.hide()
+        layout.addWidget(self.stale_bar)
         self.tabs = QTabWidget(self)
         layout.addWidget(self.tabs)
+        self.notes = QLabel(self)
+        self.notes.setObjectName("model_notes")
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet("color: #f0c040;")
+        self.notes.hide()
+        layout.addWidget(self.notes)
         self.table = QTableWidget(0, 0, self)
         self.table.setObjectName("outcome_table")
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -189,8 +218,11 @@ class ComparisonView(QWidget):
         return page
 
     # -- content -----------------------------------------------------------------------
-    def show_runs(self, twin: Twin | None, case: Case | None) -> None:
-        """Compare the successful runs of `twin` on `case` (scenario order)."""
+    def show_runs(
+        self, twin: Twin | None, case: Case | None, stale: dict[str, str] | None = None
+    ) -> None:
+        """Compare the successful runs of `twin` on `case` (scenario order); `stale`:
+        scenario -> why its run is out of date."""
         self.twin = twin
         runs = case.runs.get(twin.id, []) if (twin is not None and case is not None) else []
         order = [s.name for s in case.scenarios.get(twin.id, [])] if twin and case else []
@@ -198,6 +230,10 @@ class ComparisonView(QWidget):
             (r for r in runs if r.status == "ok"),
             key=lambda r: order.index(r.scenario) if r.scenario in order else 99,
         )
+        shown = {r.scenario for r in self.runs}
+        self.stale = {k: v for k, v in (stale or {}).items() if k in shown}
+        self._show_stale()
+        self._show_notes()
         self._fill_table()
         _refill(self.series_choice, _labels(self.runs, "series"))
         self._plot()
@@ -207,32 +243,84 @@ class ComparisonView(QWidget):
         _refill(self.field_choice, _labels(self.runs, "fields"))
         self._refresh_spatial()
 
+    def _show_stale(self) -> None:
+        if not self.stale:
+            self.stale_bar.hide()
+            return
+        lines = [
+            f"⚠ {len(self.stale)} of {len(self.runs)} result(s) are out of date: they were "
+            "computed from other data than the case now holds."
+        ]
+        lines += [f"• {name}: {reason}" for name, reason in self.stale.items()]
+        self.stale_text.setText("\n".join(lines))
+        self.stale_bar.show()
+
+    def _show_notes(self) -> None:
+        lines = [
+            f"⚠ {run.scenario}: {warning}"
+            for run in self.runs
+            if run.result is not None
+            for warning in run.result.warnings
+        ]
+        self.notes.setText(
+            "\n".join(lines[:12] + ([f"… and {len(lines) - 12} more"] if len(lines) > 12 else []))
+        )
+        self.notes.setToolTip("\n".join(lines))
+        self.notes.setVisible(bool(lines))
+
     def _fill_table(self) -> None:
         table, twin, runs = self.table, self.twin, self.runs
         outcomes = list(twin.outcomes) if twin else []
         table.clear()
         table.setRowCount(len(outcomes))
         table.setColumnCount(len(runs) + 1)
-        table.setHorizontalHeaderLabels(["Outcome"] + [r.scenario for r in runs])
+        table.setHorizontalHeaderItem(0, QTableWidgetItem("Outcome"))
+        for column, run in enumerate(runs, start=1):
+            table.setHorizontalHeaderItem(column, self._header(run))
         baseline = baseline_run(runs)
-        best = best_scenarios(twin, runs) if twin else {}
+        best = best_scenarios(twin, runs, set(self.stale)) if twin else {}
         for row, outcome in enumerate(outcomes):
             heading = QTableWidgetItem(outcome_heading(outcome))
             heading.setToolTip(outcome.help or outcome_heading(outcome))
             table.setItem(row, 0, heading)
             for column, run in enumerate(runs, start=1):
-                text = cell_text(outcome, run, baseline)
-                item = QTableWidgetItem(text)
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if run.scenario in best.get(outcome.name, set()):
-                    item.setText("★ " + text)
-                    font = QFont(item.font())
-                    font.setBold(True)
-                    item.setFont(font)
-                    item.setForeground(QColor(120, 220, 120))
-                    item.setToolTip("The better value for this outcome")
-                table.setItem(row, column, item)
+                table.setItem(row, column, self._cell(outcome, run, baseline, best))
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+
+    def _header(self, run: Run) -> QTableWidgetItem:
+        warnings = run.result.warnings if run.result is not None else []
+        text = run.scenario + (f" ({OUT_OF_DATE})" if run.scenario in self.stale else "")
+        item = QTableWidgetItem(("⚠ " if warnings else "") + text)
+        tips = []
+        if run.scenario in self.stale:
+            tips.append(f"Out of date: {self.stale[run.scenario]}")
+            item.setForeground(QColor(240, 140, 110))
+        if warnings:
+            tips.append("What the model noted:\n" + "\n".join(f"• {w}" for w in warnings))
+        item.setToolTip("\n\n".join(tips))
+        return item
+
+    def _cell(self, outcome, run: Run, baseline, best) -> QTableWidgetItem:
+        text = cell_text(outcome, run, baseline)
+        note = outcome_note(outcome, run)
+        item = QTableWidgetItem(text + (" ⚠" if note else ""))
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        tips = [note] if note else []
+        if run.scenario in self.stale:
+            font = QFont(item.font())
+            font.setItalic(True)
+            item.setFont(font)
+            item.setForeground(QColor(150, 150, 150))
+            tips.append(f"Out of date: {self.stale[run.scenario]}")
+        elif run.scenario in best.get(outcome.name, set()):
+            item.setText("★ " + item.text())
+            font = QFont(item.font())
+            font.setBold(True)
+            item.setFont(font)
+            item.setForeground(QColor(120, 220, 120))
+            tips.append("The better value for this outcome")
+        item.setToolTip("\n".join(tips))
+        return item
 
     def _refresh_visible(self) -> None:
         self._plot()
@@ -243,7 +331,9 @@ class ComparisonView(QWidget):
         if self.tabs.currentWidget() is not self.curves_page:
             return  # drawing costs ~0.1 s on the GUI thread: only for the tab looked at
         axes = _dark_axes(self.figure)
-        if plot_series(axes, self.runs, self.series_choice.currentData(), linewidth=1.8):
+        if plot_series(
+            axes, self.runs, self.series_choice.currentData(), linewidth=1.8, stale=set(self.stale)
+        ):
             _darken(axes)
             legend = axes.get_legend()
             legend.get_frame().set_facecolor("#2b2d30")
@@ -257,7 +347,7 @@ class ComparisonView(QWidget):
         axes = _dark_axes(self.bar_figure)
         name = self.bar_choice.currentData()
         outcome = next((o for o in self.twin.outcomes if o.name == name), None)
-        if outcome is not None and plot_bars(axes, outcome, self.runs):
+        if outcome is not None and plot_bars(axes, outcome, self.runs, stale=set(self.stale)):
             _darken(axes)
             for text in axes.texts + axes.get_xticklabels():
                 text.set_color("#dddddd")
@@ -303,7 +393,12 @@ class ComparisonView(QWidget):
                     cmap="inferno",
                     scalar_bar_args={"title": f"{name} [{unit}]"},
                 )
-            viewport.add_text(run.scenario, font_size=10, color="white")
+            old = run.scenario in self.stale
+            viewport.add_text(
+                f"{run.scenario} ({OUT_OF_DATE})" if old else run.scenario,
+                font_size=10,
+                color="#f08c6e" if old else "white",
+            )
         first = self.viewports[0]
         first.reset_camera(bounds=bounds)
         for viewport in self.viewports[1 : len(runs)]:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from meditwin_desktop.core.imaging.dicom import ScanResult, SeriesInfo
+from meditwin_desktop.core.imaging.dicom.scan import PatientInfo
 
 _SERIES_ROLE = Qt.ItemDataRole.UserRole
 _VOLUME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -67,9 +68,32 @@ class PatientPanel(QWidget):
         layout.addWidget(self.details)
         layout.addWidget(self.summary)
         self._thumbnail_data: np.ndarray | None = None
+        self._scan: ScanResult | None = None
+
+    def clear(self) -> None:
+        """Empty the browser (another patient's case was opened from the library)."""
+        self._scan = None
+        self.tree.clear()
+        self.thumbnail.setPixmap(QPixmap())
+        self.thumbnail.setText("")
+        self.details.setText("")
+        self.summary.setText("No folder open. File > Open DICOM folder…")
+        self.summary.setToolTip("")
+
+    def patient_of(self, uid: str) -> PatientInfo | None:
+        """The patient whose series has this UID, in the scan shown."""
+        for patient in self._scan.patients if self._scan is not None else ():
+            if any(s.uid == uid for study in patient.studies for s in study.series):
+                return patient
+        return None
+
+    def holds(self, uid: str) -> bool:
+        """Whether the series with this UID is listed."""
+        return self._series_item(uid) is not None
 
     def show_scan(self, result: ScanResult, source: str) -> None:
         """Fill the tree from a scan."""
+        self._scan = result
         self.tree.clear()
         for patient in result.patients:
             name = patient.name.replace("^", " ").strip() or "(no name)"

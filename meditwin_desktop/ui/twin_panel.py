@@ -1,8 +1,11 @@
 """The twin panel: pick a twin that fits the case, see its personalised baseline, edit
 scenarios, run them all in the background with per-scenario progress and cancel.
 
-Runs go through `core.scenarios.submit_scenarios` (the same path as `meditwin run`); the
-runner calls back from its own thread, so results reach the widgets through signals.
+Scenarios are validated and their inputs prepared in a background thread
+(`core.scenarios.prepare_scenarios`, as `meditwin run` does), then submitted to the twin
+runner; it calls back from its own thread, so finished runs reach the GUI thread through
+signals and are recorded there (`run_finished` -> `Session.add_run`). A run whose inputs
+changed since is marked out of date (`set_stale`).
 """
 
 from __future__ import annotations
@@ -20,12 +23,8 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QSplitter,
-    QStyle,
-    QStyleOptionProgressBar,
-    QStylePainter,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -37,10 +36,19 @@ from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.errors import MeditwinError
 from meditwin_desktop.core.registry import Registry
 from meditwin_desktop.core.runner import RunHandle, Runner
-from meditwin_desktop.core.scenarios import BASELINE, baseline_of, parameters, submit_scenarios
+from meditwin_desktop.core.scenarios import (
+    BASELINE,
+    Prepared,
+    baseline_of,
+    parameters,
+    prepare_scenarios,
+    submit_prepared,
+)
 from meditwin_desktop.core.twin import Personalized, Scenario, Twin, format_value
+from meditwin_desktop.ui.progress_cell import ProgressCell
 
 _TWIN_ROLE = Qt.ItemDataRole.UserRole
+_STATUS_TEXT = {"ok": "done", "failed": "failed", "cancelled": "cancelled", "unreadable": "damaged"}
 
 
 class _RunBridge(QObject):
@@ -50,50 +58,28 @@ class _RunBridge(QObject):
     finished = Signal(object, object)  # RunHandle, Run
 
 
-class ProgressCell(QProgressBar):
-    """A scenario's progress bar whose live updates repaint with the next frame.
-
-    `QProgressBar.setValue` repaints at once; next to OpenGL views every repaint composes
-    the whole window (about 15 ms with software OpenGL), so live progress goes through
-    `show_fraction`, which only schedules a paint.
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setRange(0, 1000)
-        self.fraction: float | None = None
-
-    def show_fraction(self, fraction: float) -> None:
-        self.fraction = min(max(fraction, 0.0), 1.0)
-        self.update()
-
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
-        if self.fraction is None:
-            super().paintEvent(event)
-            return
-        option = QStyleOptionProgressBar()
-        self.initStyleOption(option)
-        option.progress = int(self.fraction * 1000)
-        option.text = f"{self.fraction:.0%}"
-        QStylePainter(self).drawControl(QStyle.ControlElement.CE_ProgressBar, option)
-
-
 class TwinPanel(QWidget):
     """Twins, baseline, scenarios and runs for the open case."""
 
     runs_changed = Signal(str)  # twin id whose runs changed (for the comparison)
     runs_started = Signal(str)  # twin id whose scenarios were submitted
-    point_requested = Signal(str)  # a point parameter prefix ("target"): send the crosshair
+    run_finished = Signal(object)  # a finished Run, to record in the case (GUI thread)
+    point_requested = Signal(str)  # a point parameter's name: send the crosshair
     case_changed = Signal()  # scenarios edited (for autosave)
 
-    def __init__(self, registry: Registry, runner: Runner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, registry: Registry, runner: Runner, start_task, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.registry = registry
         self.runner = runner
+        self._start = start_task  # MainWindow._start: background work
         self.case: Case | None = None
         self.twin: Twin | None = None
         self.baseline: dict[str, Personalized] = {}
         self._handles: dict[str, RunHandle] = {}
+        self._preparing = False
+        self.out_of_date: dict[str, str] = {}  # scenario -> why its run is out of date
         self.stale = False  # the case changed while runs went on: personalise again after
         self._bridge = _RunBridge(self)
         self._bridge.progressed.connect(self._on_progress)
@@ -148,7 +134,8 @@ class TwinPanel(QWidget):
         ):
             button = QPushButton(text)
             button.setObjectName(f"scenario_{text.lower().replace(' ', '_')}")
-            button.clicked.connect(slot)
+            # clicked(bool) must not reach the slot: Rename took `False` as the new name
+            button.clicked.connect(lambda _=False, slot=slot: slot())
             buttons.addWidget(button)
             self.buttons[text] = button
         layout.addLayout(buttons)
@@ -166,9 +153,24 @@ class TwinPanel(QWidget):
         if self.running():
             self.stale = True
         else:
-            self.set_case(case)
+            self._show_case(case, keep_twin=True)
 
     def set_case(self, case: Case | None) -> None:
+        """Show a different case: its twins, the one it ran (else the first that fits).
+        Runs still going for the previous case are cancelled."""
+        self.cancel_all()
+        self._handles = {}
+        self._preparing = False
+        self.out_of_date = {}
+        self.twin = None
+        self._show_case(case, keep_twin=False)
+
+    def set_stale(self, reasons: dict[str, str]) -> None:
+        """Mark the runs whose inputs changed since (scenario -> why)."""
+        self.out_of_date = dict(reasons)
+        self._fill_scenarios()
+
+    def _show_case(self, case: Case | None, keep_twin: bool) -> None:
         """Show the twins for a case (and why the others do not fit)."""
         self.case = case
         self.stale = False
@@ -193,8 +195,13 @@ class TwinPanel(QWidget):
         self.twins.blockSignals(False)
         if not self.registry.twins:
             self.status.setText("No twins are installed (see `meditwin twins`).")
-        ran = [t for t in (case.runs if case is not None else {}) if t in self.registry.twins]
-        self.select_twin(self.twin.id if self.twin else (ran[0] if ran else None))
+        ran = [
+            t
+            for t, r in (case.runs if case is not None else {}).items()
+            if r and t in self.registry.twins
+        ]
+        keep = self.twin.id if (keep_twin and self.twin) else None
+        self.select_twin(keep or (ran[0] if ran else None))
 
     def select_twin(self, twin_id: str | None) -> None:
         """Select a twin by id (None: the first that fits)."""
@@ -248,14 +255,14 @@ class TwinPanel(QWidget):
     def _fill_point_buttons(self) -> None:
         while self.point_row.count():
             self.point_row.takeAt(0).widget().deleteLater()
-        for prefix, label in point_parameters(self.twin):
+        for name, label in point_parameters(self.twin):
             button = QPushButton(f"{label} ← crosshair")
-            button.setObjectName(f"point_{prefix.removesuffix('_lps_mm')}")
+            button.setObjectName(f"point_{name.removesuffix('_lps_mm')}")
             button.setToolTip(
                 f"Set the selected scenario's {label.lower()} to the crosshair position "
                 "(click on a slice view to place the crosshair)"
             )
-            button.clicked.connect(lambda _=False, p=prefix: self.point_requested.emit(p))
+            button.clicked.connect(lambda _=False, n=name: self.point_requested.emit(n))
             self.point_row.addWidget(button)
 
     def set_point(self, name: str, lps) -> None:
@@ -339,11 +346,23 @@ class TwinPanel(QWidget):
             bar.setFormat("running")
         elif run is not None:
             bar.setValue(1000 if run.status == "ok" else 0)
-            bar.setFormat({"ok": "done", "failed": "failed", "cancelled": "cancelled"}[run.status])
+            bar.setFormat(_STATUS_TEXT.get(run.status, run.status))
             bar.setToolTip(run.error or f"{run.seconds:.1f} s")
+            reason = self.out_of_date.get(scenario)
+            if reason and run.status == "ok":
+                bar.setFormat("out of date")
+                bar.setStyleSheet("QProgressBar::chunk { background: #8a5a20; }")
+                bar.setToolTip(f"Out of date: {reason}. Run all again to refresh it.")
         else:
             bar.setFormat("not run")
         bar.setTextVisible(True)
+        warnings = run.result.warnings if (run is not None and run.result is not None) else []
+        if warnings and not (handle is not None and not handle.done()):
+            badge = QLabel("⚠", holder)
+            badge.setObjectName(f"warnings_{scenario}")
+            badge.setStyleSheet("color: #f0c040; font-weight: bold;")
+            badge.setToolTip("What the model noted:\n" + "\n".join(f"• {w}" for w in warnings))
+            row.addWidget(badge)
         cancel = QToolButton(holder)
         cancel.setText("✕")
         cancel.setObjectName(f"cancel_{scenario}")
@@ -365,12 +384,13 @@ class TwinPanel(QWidget):
         scenario = self._scenario_list()[item.row()]
         if not name:
             return
-        text = item.text().strip()
+        parameter = self.twin.parameter(name)
+        text = decimal_text(item.text(), parameter.kind)
         if not text:
             scenario.overrides.pop(name, None)
         else:
             try:
-                self.twin.parameter(name).validate(text)
+                parameter.validate(text)
             except MeditwinError as error:
                 self._warn(str(error))
                 self.scenarios.blockSignals(True)
@@ -451,32 +471,52 @@ class TwinPanel(QWidget):
 
     # -- running ---------------------------------------------------------------------------
     def run_all(self) -> None:
-        """Validate every scenario, then run them all in the background."""
+        """Validate every scenario, prepare the inputs in the background, run them all."""
         if self.twin is None or self.case is None:
             return
-        busy = [name for name, h in self._handles.items() if not h.done()]
-        if busy:
-            self._warn(f"Still running: {', '.join(busy)}.")
+        if self.running():
+            busy = [name for name, h in self._handles.items() if not h.done()]
+            self._warn(f"Still running: {', '.join(busy) or 'the scenarios are being prepared'}.")
             return
+        twin, case, scenarios = self.twin, self.case, list(self._scenario_list())
         try:
-            for scenario in self._scenario_list():
-                parameters(self.twin, self.baseline, scenario)
-            handles = submit_scenarios(
-                self.twin,
-                self.case,
-                self._scenario_list(),
-                self.runner,
-                on_progress=self._bridge.progressed.emit,
-                on_done=lambda handle, run: self._bridge.finished.emit(handle, run),
-                baseline=self.baseline or None,  # {} when personalising failed: say why again
-            )
+            if self.baseline:  # else preparing says why the twin does not fit
+                for scenario in scenarios:
+                    parameters(twin, self.baseline, scenario)
         except MeditwinError as error:
             self._warn(str(error))
             return
+        self._preparing = True
+        self.status.setText(f"Preparing {len(scenarios)} scenario(s)…")
+
+        def prepare(*, progress, cancelled) -> Prepared:
+            return prepare_scenarios(twin, case, scenarios, self.baseline or None)
+
+        def ended(*_) -> None:
+            self._preparing = False
+
+        task = self._start(
+            "Preparing the scenarios",
+            prepare,
+            on_done=lambda prepared: self._submit(prepared, case),
+        )
+        task.failed.connect(ended)
+        task.cancelled_.connect(ended)
+
+    def _submit(self, prepared: Prepared, case: Case) -> None:
+        self._preparing = False
+        if case is not self.case or prepared.twin is not self.twin:
+            return  # another case or twin is shown now
+        handles = submit_prepared(
+            prepared,
+            self.runner,
+            on_progress=self._bridge.progressed.emit,
+            on_done=lambda handle, run: self._bridge.finished.emit(handle, run),
+        )
         self._handles = {h.scenario: h for h in handles}
         self.status.setText(f"Running {len(handles)} scenario(s)…")
         self._fill_scenarios()
-        self.runs_started.emit(self.twin.id)
+        self.runs_started.emit(prepared.twin.id)
 
     def cancel(self, scenario: str) -> None:
         """Cancel one running scenario."""
@@ -489,8 +529,8 @@ class TwinPanel(QWidget):
             handle.cancel()
 
     def running(self) -> bool:
-        """Whether any scenario is still running."""
-        return any(not h.done() for h in self._handles.values())
+        """Whether scenarios are being prepared or are still running."""
+        return self._preparing or any(not h.done() for h in self._handles.values())
 
     def _row_of(self, scenario: str) -> int | None:
         for row in range(self.scenarios.rowCount()):
@@ -514,11 +554,15 @@ class TwinPanel(QWidget):
                 )
 
     def _on_finished(self, handle: RunHandle, run: Run) -> None:
+        if self._handles.get(handle.scenario) is not handle:
+            return  # a run of a case or twin no longer shown (it was cancelled)
+        self.out_of_date.pop(run.scenario, None)  # made from the case as it is
+        self.run_finished.emit(run)  # recorded in the case, in this (the GUI) thread
         row = self._row_of(handle.scenario)
         if row is not None:
             self.scenarios.setCellWidget(row, 1, self._status_widget(handle.scenario))
         if not self.running() and self.stale and self.case is not None:
-            self.set_case(self.case)  # the case changed during the runs: new baseline
+            self._show_case(self.case, keep_twin=True)  # changed during the runs: personalise
         if not self.running():
             failed = [h.scenario for h in self._handles.values() if h.status != "ok"]
             self.status.setText(
@@ -526,8 +570,6 @@ class TwinPanel(QWidget):
                 if not failed
                 else f"Done; not completed: {', '.join(failed)} (hover for why)."
             )
-        self.runs_changed.emit(run.twin_id)
-        self.case_changed.emit()
 
     def _warn(self, text: str) -> None:
         self.status.setText(text)
@@ -537,9 +579,21 @@ class TwinPanel(QWidget):
 
 
 def point_parameters(twin: Twin | None) -> list[tuple[str, str]]:
-    """(name, label) of the LPS points a twin takes (3-number parameters named *_lps_mm)."""
+    """(name, label) of the positions in the patient a twin takes (kind 'point')."""
     parameters = twin.parameters if twin is not None else ()
-    return [(p.name, p.label) for p in parameters if p.size == 3 and p.name.endswith("_lps_mm")]
+    return [(p.name, p.label) for p in parameters if p.kind == "point"]
+
+
+def decimal_text(text: str, kind: str) -> str:
+    """What the user typed, with decimal commas read as points (French, German... locales):
+    '2,5' is 2.5 for a number; a point or vector separated by ';' may use them too
+    ('-94,5; -12; -38')."""
+    text = text.strip()
+    if kind == "number" and text.count(",") == 1 and "." not in text:
+        return text.replace(",", ".")
+    if kind in ("point", "vector") and ";" in text:
+        return ", ".join(part.strip().replace(",", ".") for part in text.split(";"))
+    return text
 
 
 def _text(value: Any) -> str:

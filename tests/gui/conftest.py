@@ -31,6 +31,19 @@ def _collect_garbage_between_tests(qapp):
     gc.collect()
 
 
+@pytest.fixture(autouse=True)
+def private_library(tmp_path_factory, monkeypatch):
+    """Each test's windows share a case library of their own: a series reopens the case
+    saved for it, so a library shared across tests would carry one test's runs into the
+    next. Returns `open_library(root)`, the real opener, for tests of the library itself."""
+    from meditwin_desktop.ui import main_window
+
+    real = main_window.open_library
+    root = tmp_path_factory.mktemp("library")  # not in tmp_path: tests scan that
+    monkeypatch.setattr(main_window, "open_library", lambda: real(root))
+    return real
+
+
 def _show_window(qtbot, width: int = 1400, height: int = 900):
     """A new main window, shown and exposed, with nothing open (closed by qtbot)."""
     from meditwin_desktop.ui.app import create_app

@@ -36,7 +36,7 @@ def test_exception_in_a_slot_is_logged_and_shown(qtbot, reporter):
     log_path = setup_logging()
 
     def boom():
-        raise ZeroDivisionError("deliberate test failure")
+        raise ZeroDivisionError("deliberate zero division in a slot")
 
     QTimer.singleShot(0, boom)
     qtbot.waitUntil(lambda: reporter.dialog is not None, timeout=5000)
@@ -44,7 +44,7 @@ def test_exception_in_a_slot_is_logged_and_shown(qtbot, reporter):
     assert str(log_path) in reporter.dialog.text()
     for handler in __import__("logging").getLogger().handlers:
         handler.flush()
-    assert "deliberate test failure" in log_path.read_text()
+    assert "deliberate zero division in a slot" in log_path.read_text()
 
 
 @pytest.mark.qt_no_exception_capture

@@ -75,7 +75,9 @@ def test_a_slow_scenario_can_be_cancelled(twin_window, qtbot):
     panel = twin_window.twin_panel
     panel.add_scenario("slow", {"behaviour": "sleep"})
     panel.run_all()
-    qtbot.waitUntil(lambda: panel._handles["slow"].progress > 0, timeout=60_000)
+    qtbot.waitUntil(  # inputs are prepared in the background first
+        lambda: "slow" in panel._handles and panel._handles["slow"].progress > 0, timeout=60_000
+    )
     panel.cancel("slow")
     qtbot.waitUntil(lambda: panel._handles["slow"].done(), timeout=2_000)  # within 1 s + grace
     assert panel._handles["slow"].status == "cancelled"
@@ -103,7 +105,7 @@ def test_a_saved_case_reopens_with_scenarios_and_results(twin_window, qtbot, tmp
     other = MainWindow()
     qtbot.addWidget(other)
     other.show()
-    other.cases.open(case_id)
+    other.open_case(case_id)
     qtbot.waitUntil(lambda: other.cases.case is not None and other.twin_panel.twin is not None,
                     timeout=60_000)  # fmt: skip
     reopened = other.cases.case

@@ -1,0 +1,304 @@
+"""The main window's case: switching cases (every panel and view starts again), whose data
+is on screen (banner and title), whether results are out of date, saving, history,
+reports and exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from meditwin_desktop import APP_NAME
+from meditwin_desktop.core.case import Case
+from meditwin_desktop.core.case_images import load_case_image
+from meditwin_desktop.core.freshness import current_digest, stale_runs
+from meditwin_desktop.ui.case_dialogs import HistoryDialog, ReportDialog, show_library_problem
+from meditwin_desktop.ui.window_imaging import SURFACES_MODE
+
+
+class CaseMixin:
+    """The open case on screen (mixed into `MainWindow`)."""
+
+    def _build_case_wiring(self) -> None:
+        self.cases.replaced.connect(self._case_replaced)
+        self.cases.changed.connect(self._case_changed)
+        self.cases.loading_changed.connect(lambda _: self._show_identity())
+        self.cases.saved.connect(self.message.setText)
+        self.stale: dict[str, str] = {}
+        self._freshness_timer = QTimer(self, singleShot=True, interval=300)
+        self._freshness_timer.timeout.connect(self._check_freshness)
+        self._labels_timer = QTimer(self, singleShot=True, interval=800)
+        self._labels_timer.timeout.connect(self._labels_changed_for_case)
+        self.scene.labels_changed.connect(self._labels_timer.start)
+        self.twin_panel.case_changed.connect(lambda: self.session.touch("scenarios"))
+        self.twin_panel.run_finished.connect(self.session.add_run)
+        self.twin_panel.runs_changed.connect(self._runs_changed)
+        self.twin_panel.runs_started.connect(lambda _: self.comparison_dock.show())
+        self.twin_panel.point_requested.connect(
+            lambda name: self.twin_panel.set_point(name, self.scene.cursor)
+        )
+        self.comparison.refresh_requested.connect(self.twin_panel.run_all)
+        self.clinical.changed.connect(lambda: self.session.touch("clinical"))
+
+    # -- switching ---------------------------------------------------------------------------
+    def switch_case(self, case: Case | None) -> None:
+        """Save the case on screen (with label edits not yet handed over), then show `case`."""
+        if self._labels_timer.isActive():
+            self._labels_timer.stop()
+            self._labels_changed_for_case()
+        self.cases.switch_to(case)
+
+    def _case_replaced(self, case: Case | None) -> None:
+        """A different case (or none): every panel, view and measurement starts again."""
+        self._first_pick = None
+        self.stale = {}
+        self.scene.clear_rulers()
+        if case is None or case.image is None:
+            self._surfaces = {}
+            self.scene.set_volume(None)
+            self.view3d.clear()
+            self.status.set_warnings([])
+        if case is not None and not self.patients.holds(case.image_reference.get("series_uid", "")):
+            self.patients.clear()  # the browser listed another patient's folder
+        if case is not None and case.image is not None:
+            if case.image is not self.scene.volume:
+                self._set_volume(case.image)
+                self._describe(case.image, case.image_reference.get("description", ""), 1)
+            series_uid = case.image_reference.get("series_uid", "")
+            if case.labels is not None:
+                self._load_labels(case.labels, case.image)
+            elif series_uid in self._known_labels:
+                self._load_labels(self._known_labels[series_uid], case.image)
+            else:
+                self.set_render_mode(self._default_volume_preset(case.image))
+        if case is not None and case.image is None:
+            self.overview.show_case(case)
+            self.centre.setCurrentWidget(self.overview)
+        else:
+            self.centre.setCurrentIndex(0)
+        self.clinical.set_case(case)
+        self.twin_panel.set_case(case)
+        self.comparison.show_runs(None, None)
+        self.comparison_dock.hide()
+        self._runs_changed(self.twin_panel.twin.id if self.twin_panel.twin else "")
+        self._show_identity()
+        if case is not None and case.problems:
+            self._warn_problems(case)
+        self._freshness_timer.start()
+
+    def _case_changed(self, what: str) -> None:
+        case = self.cases.case
+        if case is None:
+            return
+        if what == "identity":
+            self._show_identity()
+            return
+        if what in ("clinical", "labels"):
+            if what == "clinical" and case.image is None:
+                self.overview.show_case(case)
+            self.twin_panel.refresh_case(case)  # personalise again
+        if what == "runs":
+            self._runs_changed(self.twin_panel.twin.id if self.twin_panel.twin else "")
+        self._freshness_timer.start()
+
+    def _labels_changed_for_case(self) -> None:
+        case = self.cases.case
+        if case is None or (case.labels is None and self.scene.labels is None):
+            return  # e.g. the views emptied for a case without images: nothing changed
+        if self.scene.volume is not case.image and case.image is not None:
+            return  # labels of another image (the case is being replaced)
+        self.session.set_labels(self.scene.labels)
+
+    def _show_identity(self) -> None:
+        self.banner.refresh()
+        identity = self.session.identity()
+        if identity is None:
+            self.setWindowTitle(APP_NAME)
+        elif identity.pseudonymised:
+            self.setWindowTitle(f"{identity.name} (pseudonymised) — {APP_NAME}")
+        else:
+            shown = f" ({identity.patient_id})" if identity.patient_id else ""
+            self.setWindowTitle(f"{identity.name}{shown} — {APP_NAME}")
+
+    def _warn_problems(self, case: Case) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Part of the case could not be read",
+            "\n\n".join(case.problems),
+            parent=self,
+        )
+        box.setObjectName("case_problems")
+        box.open()
+
+    # -- results on screen --------------------------------------------------------------------
+    def _runs_changed(self, twin_id: str) -> None:
+        case, twin = self.cases.case, self.twin_panel.twin
+        if case is None or twin is None:
+            self.comparison.show_runs(None, None)
+            return
+        labels = self.scene.labels
+        anatomy = [  # the comparison keeps what lies near each result
+            (mesh, labels.labels[v].color)
+            for v, mesh in self._surfaces.items()
+            if labels is not None
+            and v in labels.labels
+            and labels.labels[v].name.lower() not in ("body", "skin")
+        ]
+        self.comparison.set_anatomy(anatomy)
+        self.comparison.show_runs(twin, case, self.stale)
+        if case.runs.get(twin.id):
+            self.comparison_dock.show()
+        self._freshness_timer.start()
+
+    def _check_freshness(self) -> None:
+        """Find the runs whose inputs changed, in the background (preparing a twin's inputs
+        on a large CT takes a second)."""
+        case, twin, generation = self.cases.case, self.twin_panel.twin, self.session.generation
+        if case is None or twin is None or not case.runs.get(twin.id):
+            self._show_stale({})
+            return
+        if self.twin_panel.running():
+            self._freshness_timer.start()  # the case changes under the runs: check after
+            return
+
+        def work(*, progress, cancelled) -> dict[str, str]:
+            return stale_runs(twin, case, current_digest(twin, case))
+
+        def done(stale: dict[str, str]) -> None:
+            if self.session.generation == generation and self.twin_panel.twin is twin:
+                self._show_stale(stale)
+
+        self._start("Checking the results", work, on_done=done, quiet=True)
+
+    def _show_stale(self, stale: dict[str, str]) -> None:
+        if stale == self.stale:
+            return
+        self.stale = stale
+        self.twin_panel.set_stale(stale)
+        self._runs_changed(self.twin_panel.twin.id if self.twin_panel.twin else "")
+
+    # -- the library ------------------------------------------------------------------------------
+    def cases_save(self) -> None:
+        """Save the open case to the local library."""
+        if self.cases.case is None:
+            self.message.setText("There is no case to save: open a series first.")
+            return
+        self.cases.save("saved by the user")
+
+    def _ask_case(self) -> None:
+        library = self.session.library
+        if library is None:
+            show_library_problem(self)
+            return
+        cases = library.cases()
+        if not cases:
+            QMessageBox.information(self, "Open case", "The case library is empty.")
+            return
+        labels = [f"{c.name}  [{c.patient_id}]  {c.modified}" for c in cases]
+        choice, ok = QInputDialog.getItem(self, "Open case", "Case:", labels, 0, False)
+        if ok:
+            self.open_case(cases[labels.index(choice)].id)
+
+    def open_case(self, case_id: str) -> None:
+        """Save and close the case on screen; load a saved case and its image."""
+        library = self.session.library
+        if library is None:
+            show_library_problem(self)
+            return
+        self.switch_case(None)
+        self.session.set_loading("Opening a saved case…")
+
+        def work(*, progress, cancelled) -> Case:
+            return load_case_image(library.load(case_id), progress=progress, cancelled=cancelled)
+
+        task = self._start("Opening the case", work, on_done=self.switch_case)
+        task.failed.connect(lambda *_: self.session.set_loading(""))
+
+    def _ask_history(self) -> None:
+        case, library = self.cases.case, self.session.library
+        if case is None or library is None or not library.exists(case.id):
+            QMessageBox.information(self, "Case history", "Open a saved case first.")
+            return
+        self.cases.save_if_dirty()
+        dialog = HistoryDialog(library, case.id, self)
+        dialog.restore_requested.connect(self._restore_revision)
+        dialog.open()
+
+    def _restore_revision(self, revision: int) -> None:
+        case, library = self.cases.case, self.session.library
+        self.session.dirty = False  # what is on screen was just saved (history dialog)
+        new = library.restore(case.id, revision)
+        self.message.setText(f"Revision {revision} restored as revision {new}.")
+        self.open_case(case.id)
+
+    def _ask_pseudonym_display(self, on: bool) -> None:
+        if not on:
+            self.session.set_pseudonym(None)
+            return
+        text, ok = QInputDialog.getText(
+            self, "Hide the patient's identity", "Pseudonym shown instead (e.g. MDT-2024-017):"
+        )
+        self.session.set_pseudonym(text if ok else None)
+        self.pseudonym_action.setChecked(self.session.pseudonym is not None)
+
+    # -- reports and exports ---------------------------------------------------------------------
+    def _ask_report(self) -> None:
+        case, twin = self.cases.case, self.twin_panel.twin
+        if case is None or twin is None or not case.runs.get(twin.id):
+            QMessageBox.information(self, "Export report", "Run the scenarios of a twin first.")
+            return
+        dialog = ReportDialog(case, self.session.pseudonym, self.stale, self)
+        if dialog.exec() and dialog.path is not None:
+            self.export_report(dialog.path, pseudonym=dialog.pseudonym)
+
+    def export_report(self, path: Path, pseudonym: str | None = None) -> None:
+        """Write the board report for the open case and twin (in the background)."""
+        from meditwin_desktop.core.report import write_report
+
+        case, twin = self.cases.case, self.twin_panel.twin
+        snapshot = None
+        if self.view3d.isVisible() and self.render_mode.currentText() == SURFACES_MODE:
+            self.view3d.plotter.render()  # frames are drawn when painted: the last may be old
+            snapshot = self.view3d.plotter.screenshot(return_img=True)
+        self._start(
+            "Writing the report",
+            lambda *, progress, cancelled: write_report(
+                case, twin, path, snapshot=snapshot, pseudonym=pseudonym
+            ),
+            on_done=lambda _: self.message.setText(f"Report written to {path}"),
+        )
+
+    def _ask_deidentified_export(self) -> None:
+        from meditwin_desktop.core.deidentify import export_deidentified
+        from meditwin_desktop.core.pseudonym import check_pseudonym
+
+        case = self.cases.case
+        if case is None:
+            QMessageBox.information(self, "De-identified export", "Open a case first.")
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Export de-identified case into")
+        if not folder:
+            return
+        pseudonym, ok = QInputDialog.getText(
+            self, "De-identified export", "Pseudonym (the export's folder name):"
+        )
+        if not ok:
+            return
+        try:
+            pseudonym = check_pseudonym(pseudonym, case)
+        except Exception as error:
+            QMessageBox.warning(self, "De-identified export", str(error))
+            return
+        snapshot = self.session.snapshot()
+        self._start(
+            "De-identified export",
+            lambda *, progress, cancelled: export_deidentified(
+                snapshot,
+                Path(folder) / pseudonym,
+                pseudonym=pseudonym,
+                progress=progress,
+                cancelled=cancelled,
+            ),
+            on_done=lambda path: self.message.setText(f"De-identified case in {path}"),
+        )

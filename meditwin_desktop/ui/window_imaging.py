@@ -1,0 +1,334 @@
+"""The main window's imaging: opening DICOM folders, series, NIfTI and labels in the
+background, and making the case that goes with them.
+
+Opening a series closes the case on screen first (it is saved), so the previous
+patient's data never stays beside the new images; the series then reopens the case it
+belongs to (matched by its Series Instance UID) or starts a new one.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from meditwin_desktop.core.case import Case
+from meditwin_desktop.core.imaging.dicom import ScanResult, SeriesInfo, load_series, scan
+from meditwin_desktop.core.imaging.dicom.thumbnail import series_thumbnail
+from meditwin_desktop.core.imaging.labels import fit_labels_to
+from meditwin_desktop.core.imaging.nifti import (
+    read_label_map,
+    read_volume,
+    write_label_map,
+    write_volume,
+)
+from meditwin_desktop.core.imaging.surfaces import label_surfaces
+from meditwin_desktop.core.imaging.volume import LabelMap, Volume
+from meditwin_desktop.demo import DemoPatient, ensure_demo
+from meditwin_desktop.demo.case import DEMO_CASES, demo_case
+from meditwin_desktop.ui.background import EMIT_PARTIAL
+
+_NIFTI_FILTER = "NIfTI images (*.nii *.nii.gz)"
+SURFACES_MODE = "Label surfaces"
+
+
+def new_case_for(volume: Volume, clinical: dict | None = None, name: str = "") -> Case:
+    """A case on a freshly opened image (not yet saved)."""
+    meta = volume.meta
+    files = meta.get("files") or []
+    patient = meta.get("patient_name", "").replace("^", " ").strip()
+    return Case(
+        name=patient or name or "Unnamed patient",
+        patient_id=meta.get("patient_id", ""),
+        image=volume,
+        image_reference={
+            "folder": str(Path(files[0]).parent) if files else "",
+            "series_uid": meta.get("series_uid", ""),
+            "study_uid": meta.get("study_uid", ""),
+            "description": meta.get("series_description", ""),
+            "birth_date": meta.get("patient_birth_date", ""),
+        },
+        clinical=dict(clinical or {}),
+    )
+
+
+class ImagingMixin:
+    """Opening images and labels (mixed into `MainWindow`)."""
+
+    # -- demo -----------------------------------------------------------------------------
+    def open_demo(self) -> None:
+        """Generate (first time) and open the built-in demo patient."""
+        self._start("Preparing the demo patient", ensure_demo, on_done=self._demo_ready)
+
+    def open_demo_case(self, name: str) -> None:
+        """Open a case of the demo library: the saved one if there is (its scenarios and
+        runs), else a fresh one (the CT demo goes through the DICOM import)."""
+        if DEMO_CASES[name]["image"]:
+            self.open_demo()
+            return
+        case_id = f"demo-{name}"
+        library = self.session.library
+        if library is not None and library.exists(case_id):
+            self.open_case(case_id)
+            return
+        case = demo_case(name)  # clinical data only: nothing to compute
+        self.switch_case(case)
+        self.twins_dock.raise_()
+        self.message.setText(f"Opened {case.name}: clinical data only, no images.")
+
+    def _demo_ready(self, patients: list[DemoPatient]) -> None:
+        self.timings["demo_ready"] = time.perf_counter() - self._t0
+        patient = patients[0]
+        self._known_labels[patient.series_uid] = patient.labels_path
+        self._demo_clinical[patient.series_uid] = DEMO_CASES["thorax-abdomen"]["clinical"]
+        self.open_folder(patient.dicom_dir, select=patient.series_uid)
+
+    # -- DICOM ----------------------------------------------------------------------------
+    def _ask_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open DICOM folder")
+        if folder:
+            self.open_folder(Path(folder))
+
+    def _ask_dicomdir(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open DICOMDIR", "", "DICOMDIR (DICOMDIR)")
+        if path:
+            self.open_folder(Path(path))
+
+    def open_folder(self, folder: Path, select: str | None = None) -> None:
+        """Scan a folder or DICOMDIR in the background; open `select` (or a lone series)."""
+
+        def done(result: ScanResult) -> None:
+            self.timings["scanned"] = time.perf_counter() - self._t0
+            self.patients.show_scan(result, str(folder))
+            series = result.find_series(select) if select else None
+            candidates = result.all_series()
+            if series is None and len(candidates) == 1:
+                series = candidates[0]
+            if series is not None:
+                self.patients.select_series(series.uid)
+                self.open_series(series)
+            elif not candidates:
+                example = (
+                    f" (e.g. {result.skipped[0][0].name}: {result.skipped[0][1]})"
+                    if result.skipped
+                    else ""
+                )
+                self.message.setText(f"No DICOM series found in {folder}{example}")
+            else:
+                self.message.setText("Double-click a series to open it")
+
+        self._start("Scanning DICOM", scan, [folder], on_done=done)
+
+    def open_series(self, series: SeriesInfo) -> None:
+        """Load a series in the background; its first slices show while the rest decodes.
+        The case on screen is saved and closed first."""
+        patient = self.patients.patient_of(series.uid)
+        self.switch_case(None)
+        who = ""
+        if patient is not None:
+            who = f" of {patient.name.replace('^', ' ').strip() or 'an unnamed patient'}"
+            who += f" (ID {patient.id})" if patient.id else ""
+        self.session.set_loading(f"Loading {series.description or 'a series'}{who}…")
+        self._loading = series.uid
+
+        def early(volume: Volume) -> None:
+            if self._loading == series.uid:
+                self.timings.setdefault("first_slice", time.perf_counter() - self._t0)
+                self._set_volume(volume)
+
+        def done(volumes: list[Volume]) -> None:
+            self.timings["loaded"] = time.perf_counter() - self._t0
+            self._volumes[series.uid] = volumes
+            self.patients.show_volumes(series.uid, [v.meta.get("label", "") for v in volumes])
+            if self._loading != series.uid:
+                return
+            self._loading = None
+            volume = volumes[0]
+            if volume is self.scene.volume:
+                if "window" not in volume.meta:
+                    self.scene.set_window(*self.scene.auto_window())
+                self.scene.data_changed.emit()
+            else:
+                self._set_volume(volume)
+            self._describe(volume, series.description, len(volumes))
+            self._open_case_of(volume, series.uid)
+            if volume.meta.get("partial"):
+                self.status.show_warnings()
+
+        def stopped(*_) -> None:
+            if self._loading == series.uid:
+                self._loading = None
+                self.session.set_loading("")
+
+        task = self._start(
+            f"Loading {series.description or 'series'}",
+            load_series,
+            series.files,
+            on_volume=EMIT_PARTIAL,
+            on_done=done,
+            on_partial=early,
+        )
+        task.progressed.connect(lambda *_: self.scene.data_changed.emit())
+        task.failed.connect(stopped)
+        task.cancelled_.connect(stopped)
+
+    def _open_case_of(self, volume: Volume, series_uid: str) -> None:
+        """The case this series belongs to (saved earlier), else a new one."""
+        library = self.session.library
+        case_id = library.find_by_series(series_uid) if library is not None else None
+        if case_id is None:
+            self.switch_case(new_case_for(volume, self._demo_clinical.get(series_uid)))
+            return
+        self.session.set_loading("Opening the saved case of this series…")
+
+        def done(case: Case) -> None:
+            if self.scene.volume is not volume:
+                return  # something else was opened meanwhile
+            case.image = volume
+            self.switch_case(case)
+            self.message.setText(
+                f"Reopened the saved case of this series (revision "
+                f"{case.revision}; File > Case history for earlier ones)."
+            )
+
+        task = self._start(
+            "Opening the saved case",
+            lambda *, progress, cancelled: library.load(case_id),
+            on_done=done,
+        )
+        task.failed.connect(lambda *_: self.switch_case(new_case_for(volume)))
+
+    def _set_volume(self, volume: Volume) -> None:
+        self.centre.setCurrentIndex(0)
+        self.scene.set_volume(volume)
+        self.view3d.clear()
+        self._surfaces = {}
+        self.status.set_warnings(volume.meta.get("warnings", []))
+        stored = str(self.settings.value(f"window_preset/{volume.meta.get('modality', '')}", ""))
+        if self.window_presets.findText(stored) > 0:
+            self.window_presets.setCurrentText(stored)
+            self.apply_window_preset(stored)
+        else:
+            self.window_presets.setCurrentIndex(0)
+
+    def _describe(self, volume: Volume, description: str, count: int) -> None:
+        label = volume.meta.get("label", "")
+        text = f"{description or 'Series'}{f' ({label})' if label else ''}: "
+        text += f"{' x '.join(map(str, volume.shape[::-1]))} voxels, "
+        text += " x ".join(f"{s:.3g}" for s in volume.spacing) + " mm"
+        if count > 1:
+            text += f"; {count} volumes in this series (listed under it)"
+        self.message.setText(text)
+
+    def _show_volume(self, uid: str, index: int) -> None:
+        volumes = self._volumes.get(uid, [])
+        if index < len(volumes) and self.cases.case is not None:
+            volume = volumes[index]
+            self._set_volume(volume)
+            self.session.set_image(volume)
+            self._describe(volume, volume.meta.get("series_description", ""), len(volumes))
+            self.set_render_mode(self._default_volume_preset(volume))
+
+    def _request_thumbnail(self, series: SeriesInfo) -> None:
+        if series.uid in self._thumbnails:
+            self.patients.show_thumbnail(series, self._thumbnails[series.uid])
+            return
+
+        def done(image: np.ndarray) -> None:
+            self._thumbnails[series.uid] = image
+            self.patients.show_thumbnail(series, image)
+
+        task = self._start("Preview", series_thumbnail, series.files, on_done=done, quiet=True)
+        task.failed.connect(
+            task.guarded(lambda error: self.patients.show_thumbnail(series, None, str(error)))
+        )
+
+    # -- labels and NIfTI ---------------------------------------------------------------------
+    def _load_labels(self, source: Path | LabelMap, volume: Volume) -> None:
+        """Show labels (a NIfTI file, or the case's own) on the volume, with their surfaces."""
+        hidden = set(self.scene.hidden_labels)
+        budget = self.view3d.triangle_budget()  # exports keep every triangle
+
+        def work(*, progress, cancelled) -> tuple[LabelMap, dict]:
+            label_map = source if isinstance(source, LabelMap) else read_label_map(source)
+            if not isinstance(source, LabelMap):
+                label_map = fit_labels_to(label_map, volume)
+            shown = [v for v, lab in label_map.labels.items() if lab.name not in hidden]
+            surfaces = label_surfaces(
+                label_map, shown, max_triangles=budget, progress=progress, cancelled=cancelled
+            )
+            return label_map, surfaces
+
+        def done(result: tuple[LabelMap, dict]) -> None:
+            label_map, surfaces = result
+            if self.scene.volume is not volume:
+                return  # the user opened something else meanwhile
+            self._surfaces = surfaces
+            self.timings["surfaces"] = time.perf_counter() - self._t0
+            self.scene.set_labels(label_map)
+            self.message.setText(f"{self.message.text()}, {len(label_map.labels)} labels")
+            if self.render_mode.findText(SURFACES_MODE) < 0:
+                self.render_mode.insertItem(0, SURFACES_MODE)
+            self.set_render_mode(SURFACES_MODE)
+
+        self._start("Loading labels and surfaces", work, on_done=done)
+
+    def _ask_nifti_volume(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import NIfTI image", "", _NIFTI_FILTER)
+        if path:
+            self.open_nifti(Path(path))
+
+    def open_nifti(self, path: Path) -> None:
+        """Open a NIfTI image as a new case (research data, other tools' output)."""
+        self.switch_case(None)
+
+        def work(*, progress, cancelled) -> Volume:
+            return read_volume(path)
+
+        def done(volume: Volume) -> None:
+            self._set_volume(volume)
+            self._describe(volume, path.name, 1)
+            self.set_render_mode(self._default_volume_preset(volume))
+            self.switch_case(new_case_for(volume, name=f"Image {path.name}"))
+
+        self._start(f"Importing {path.name}", work, on_done=done)
+
+    def _ask_nifti_labels(self) -> None:
+        if self.scene.volume is None:
+            QMessageBox.information(self, "Import labels", "Open an image first.")
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Import NIfTI labels", "", _NIFTI_FILTER)
+        if path:
+            self._load_labels(Path(path), self.scene.volume)
+
+    def _ask_export_volume(self) -> None:
+        if self.scene.volume is None:
+            QMessageBox.information(self, "Export image", "There is no image to export.")
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export image as NIfTI", "image.nii.gz", _NIFTI_FILTER
+        )
+        if path:
+            volume = self.scene.volume
+            self._start(
+                "Exporting image",
+                lambda *, progress, cancelled: write_volume(volume, Path(path)),
+                on_done=lambda _: self.message.setText(f"Saved {path}"),
+            )
+
+    def _ask_export_labels(self) -> None:
+        if self.scene.labels is None:
+            QMessageBox.information(self, "Export labels", "There are no labels to export.")
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export labels as NIfTI", "labels.nii.gz", _NIFTI_FILTER
+        )
+        if path:
+            labels = self.scene.labels
+            self._start(
+                "Exporting labels",
+                lambda *, progress, cancelled: write_label_map(labels, Path(path)),
+                on_done=lambda _: self.message.setText(f"Saved {path}"),
+            )
