@@ -213,9 +213,7 @@ def test_a_damaged_library_leaves_the_workstation_usable(
     window.close()
 
 
-def test_an_unusable_data_folder_still_opens_images(
-    qtbot, tmp_path, monkeypatch, private_library
-):
+def test_an_unusable_data_folder_still_opens_images(qtbot, tmp_path, monkeypatch, private_library):
     from meditwin_desktop.core.imaging.dicom.write import SeriesHeader, write_ct_series
     from meditwin_desktop.core.imaging.geometry import affine_from
     from meditwin_desktop.core.imaging.volume import Volume
