@@ -77,6 +77,7 @@ class Session:
             protect(case.name, case.patient_id, case.image_reference.get("birth_date", ""))
         self.case = case
         self.dirty = dirty
+        self.pseudonym = None  # a pseudonym names one case: never carried to the next
         self.generation += 1
         self.set_loading("")
         self.replaced.emit(case)

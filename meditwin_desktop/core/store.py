@@ -210,7 +210,9 @@ class CaseLibrary:
     @contextmanager
     def _case_lock(self, case_id: str, *, exclusive: bool = False, blocking: bool = True):
         folder = self._folder(case_id)
-        folder.mkdir(mode=0o700, exist_ok=True)
+        if not folder.is_dir():
+            folder.mkdir(mode=0o700, exist_ok=True)
+            fsync_dir(self.root)  # the new folder's entry survives a power cut
         with file_lock(folder / _LOCK, exclusive=exclusive, blocking=blocking):
             yield folder
 

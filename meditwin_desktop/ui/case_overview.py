@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.clinical import FIELDS, GROUPS
+from meditwin_desktop.core.session import PatientIdentity
 
 
 class CaseOverview(QScrollArea):
@@ -34,12 +35,14 @@ class CaseOverview(QScrollArea):
         layout.addStretch(1)
         self.setWidget(body)
 
-    def show_case(self, case: Case) -> None:
-        """Fill in the summary of `case`."""
+    def show_case(self, case: Case, identity: PatientIdentity | None = None) -> None:
+        """Fill in the summary of `case`, headed by who it is about (`identity`: the name
+        and ID, or the pseudonym while the patient's identity is hidden)."""
         clinical = case.clinical
-        parts = [f"<h2>{html.escape(case.name)}</h2>"]
-        if case.patient_id:
-            parts.append(f"<p>Patient ID {html.escape(case.patient_id)}</p>")
+        identity = identity or PatientIdentity(case.name, case.patient_id)
+        parts = [f"<h2>{html.escape(identity.name)}</h2>"]
+        if identity.patient_id:
+            parts.append(f"<p>Patient ID {html.escape(identity.patient_id)}</p>")
         if clinical.get("diagnosis"):
             parts.append(f"<p><b>{html.escape(str(clinical['diagnosis']))}</b></p>")
         for group in GROUPS:

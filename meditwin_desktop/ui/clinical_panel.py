@@ -146,9 +146,10 @@ class ClinicalPanel(QWidget):
         self.case = case
         self.setEnabled(case is not None)
         self.heading.setText(
-            f"Clinical data of {case.name}. Values are stored with the case." if case
+            "Clinical data of the open case (named in the banner). Values are stored with the case."
+            if case
             else "Open a case to enter its clinical data."
-        )  # fmt: skip
+        )
         clinical = case.clinical if case is not None else {}
         for spec in FIELDS:
             editor = self._editors[spec.key]

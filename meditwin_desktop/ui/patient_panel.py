@@ -67,6 +67,11 @@ class PatientPanel(QWidget):
         layout.addWidget(self.thumbnail, alignment=Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.details)
         layout.addWidget(self.summary)
+        self.hidden_note = QLabel("Patients are hidden while the patient's identity is hidden "
+                                  "(View menu).", self)  # fmt: skip
+        self.hidden_note.setWordWrap(True)
+        self.hidden_note.hide()
+        layout.addWidget(self.hidden_note)
         self._thumbnail_data: np.ndarray | None = None
         self._scan: ScanResult | None = None
 
@@ -79,6 +84,13 @@ class PatientPanel(QWidget):
         self.details.setText("")
         self.summary.setText("No folder open. File > Open DICOM folder…")
         self.summary.setToolTip("")
+
+    def set_identity_hidden(self, hidden: bool) -> None:
+        """Hide the browser, which names patients, while a pseudonym is shown (a board
+        screen); show it again after."""
+        for widget in (self.tree, self.thumbnail, self.details, self.summary):
+            widget.setVisible(not hidden)
+        self.hidden_note.setVisible(hidden)
 
     def patient_of(self, uid: str) -> PatientInfo | None:
         """The patient whose series has this UID, in the scan shown."""

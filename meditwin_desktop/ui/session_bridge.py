@@ -34,6 +34,8 @@ class SessionBridge(QObject):
         self._start = start_task  # MainWindow._start: background work with progress
         self._saving = False
         self._again = False
+        self._saving_id: str | None = None
+        self._after_save: list = []  # callbacks waiting for the save in progress
         # Plain methods, not the signals' bound `emit`: the core keeps no reference to a
         # PySide SignalInstance, which may outlive its C++ object when the window goes.
         session.replaced.connect(self._replaced)
@@ -94,7 +96,7 @@ class SessionBridge(QObject):
             return
         snapshot, library = session.snapshot(), session.library
         session.dirty = False
-        self._saving = True
+        self._saving, self._saving_id = True, snapshot.id
 
         def done(result: Saved) -> None:
             self._finished()
@@ -127,10 +129,21 @@ class SessionBridge(QObject):
         task.failed.connect(failed)
 
     def _finished(self) -> None:
-        self._saving = False
+        self._saving, self._saving_id = False, None
+        waiting, self._after_save = self._after_save, []
+        for callback in waiting:
+            callback()
         if self._again:
             self._again = False
             self.save_if_dirty()
+
+    def after_saving(self, case_id: str | None, callback) -> None:
+        """Call `callback` once no save of case `case_id` (None: of any case) is in
+        progress, at once if none: reopening a case just left must read what was saved."""
+        if self._saving and case_id in (None, self._saving_id):
+            self._after_save.append(callback)
+        else:
+            callback()
 
     def save_now(self) -> None:
         """Store synchronously (the window closes)."""

@@ -53,6 +53,8 @@ class CaseMixin:
         """A different case (or none): every panel, view and measurement starts again."""
         self._first_pick = None
         self.stale = {}
+        self.pseudonym_action.setChecked(False)
+        self.patients.set_identity_hidden(False)
         self.scene.clear_rulers()
         if case is None or case.image is None:
             self._surfaces = {}
@@ -73,7 +75,7 @@ class CaseMixin:
             else:
                 self.set_render_mode(self._default_volume_preset(case.image))
         if case is not None and case.image is None:
-            self.overview.show_case(case)
+            self.overview.show_case(case, self.session.identity())
             self.centre.setCurrentWidget(self.overview)
         else:
             self.centre.setCurrentIndex(0)
@@ -93,10 +95,14 @@ class CaseMixin:
             return
         if what == "identity":
             self._show_identity()
+            self.patients.set_identity_hidden(self.session.pseudonym is not None)
+            if case.image is None:
+                self.overview.show_case(case, self.session.identity())
+            self.message.setText("")  # it may name the patient
             return
         if what in ("clinical", "labels"):
             if what == "clinical" and case.image is None:
-                self.overview.show_case(case)
+                self.overview.show_case(case, self.session.identity())
             self.twin_panel.refresh_case(case)  # personalise again
         if what == "runs":
             self._runs_changed(self.twin_panel.twin.id if self.twin_panel.twin else "")
@@ -212,8 +218,11 @@ class CaseMixin:
         def work(*, progress, cancelled) -> Case:
             return load_case_image(library.load(case_id), progress=progress, cancelled=cancelled)
 
-        task = self._start("Opening the case", work, on_done=self.switch_case)
-        task.failed.connect(lambda *_: self.session.set_loading(""))
+        def load() -> None:
+            task = self._start("Opening the case", work, on_done=self.switch_case)
+            task.failed.connect(lambda *_: self.session.set_loading(""))
+
+        self.cases.after_saving(case_id, load)  # the case just left: read what was saved
 
     def _ask_history(self) -> None:
         case, library = self.cases.case, self.session.library

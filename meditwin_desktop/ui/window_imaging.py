@@ -68,8 +68,11 @@ class ImagingMixin:
         if DEMO_CASES[name]["image"]:
             self.open_demo()
             return
-        case_id = f"demo-{name}"
-        library = self.session.library
+        self.switch_case(None)  # saved first: reopening it reads what was just saved
+        self.cases.after_saving(f"demo-{name}", lambda: self._open_demo_case(name))
+
+    def _open_demo_case(self, name: str) -> None:
+        case_id, library = f"demo-{name}", self.session.library
         if library is not None and library.exists(case_id):
             self.open_case(case_id)
             return
@@ -175,7 +178,13 @@ class ImagingMixin:
         task.cancelled_.connect(stopped)
 
     def _open_case_of(self, volume: Volume, series_uid: str) -> None:
-        """The case this series belongs to (saved earlier), else a new one."""
+        """The case this series belongs to (saved earlier), else a new one; after the save
+        of the case just left, which may be that very case."""
+        self.cases.after_saving(None, lambda: self._find_case_of(volume, series_uid))
+
+    def _find_case_of(self, volume: Volume, series_uid: str) -> None:
+        if self.scene.volume is not volume:
+            return  # something else was opened meanwhile
         library = self.session.library
         case_id = library.find_by_series(series_uid) if library is not None else None
         if case_id is None:

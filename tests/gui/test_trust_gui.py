@@ -154,6 +154,63 @@ def test_a_changed_ldl_marks_results_out_of_date_until_run_again(fh_window, qtbo
     assert "out of date" not in comparison.table.horizontalHeaderItem(1).text()
 
 
+def test_a_pseudonym_hides_the_identity_on_screen_until_the_case_changes(fh_window, qtbot):
+    window = fh_window
+    case = window.cases.case
+    window.session.set_pseudonym("MDT-017")
+    shown = " ".join([window.banner.text(), window.windowTitle(), window.overview.text.text()])
+    assert "MDT-017" in shown and case.name not in shown and case.patient_id not in shown
+    assert window.patients.tree.isHidden()
+    _menu_action(window, "File", "Open demo case",
+                 "Newborn with hypoplastic left heart (clinical data)").trigger()  # fmt: skip
+    qtbot.waitUntil(lambda: window.cases.case is not case, timeout=10_000)
+    assert "MDT-017" not in window.banner.text()  # never carried to another patient
+    assert "MEDITWIN-DEMO-002" in window.banner.text() and not window.patients.tree.isHidden()
+
+
+def test_a_demo_case_reopens_with_its_saved_scenarios(fh_window, qtbot):
+    window = fh_window
+    window.twin_panel.add_scenario("High statin", {"therapy": "statin_high"})
+    _menu_action(window, "File", "Open demo case",
+                 "Newborn with hypoplastic left heart (clinical data)").trigger()  # fmt: skip
+    qtbot.waitUntil(lambda: _open_id(window) == "demo-neonate-hlhs", timeout=10_000)
+    _menu_action(window, "File", "Open demo case",
+                 "Familial hypercholesterolaemia (clinical data)").trigger()  # fmt: skip
+    qtbot.waitUntil(lambda: _open_id(window) == "demo-fh-patient"
+                    and window.cases.case.revision > 0, timeout=20_000)  # fmt: skip
+    names = [s.name for s in window.cases.case.scenarios["cardiometabolic"]]
+    assert names == ["Baseline", "High statin"]  # the saved case, not a fresh one
+
+
+def _open_id(window) -> str | None:
+    return window.cases.case.id if window.cases.case is not None else None
+
+
+def test_labels_edited_just_before_switching_series_are_saved(show_window, qtbot, tmp_path):
+    from meditwin_desktop.core.imaging.dicom.write import SeriesHeader, write_ct_series
+    from meditwin_desktop.core.imaging.geometry import affine_from
+    from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
+
+    affine = affine_from([0, 0, 0], np.eye(3), [1, 1, 1])
+    for name, seed in (("ONE^PATIENT", "one"), ("TWO^PATIENT", "two")):
+        volume = Volume(np.zeros((4, 16, 16), np.int16), affine)
+        write_ct_series(volume, tmp_path / seed, SeriesHeader(name, seed.upper(), uid_seed=seed))
+    window = show_window()
+    window.open_folder(tmp_path / "one")
+    qtbot.waitUntil(lambda: window.cases.case is not None, timeout=30_000)
+    first = window.cases.case
+    labels = np.zeros((4, 16, 16), np.uint8)
+    labels[1:3, 4:9, 4:9] = 1
+    window.scene.set_labels(LabelMap(Volume(labels, affine), {1: Label(1, "lesion", (1, 2, 3))}))
+    window.open_folder(tmp_path / "two")  # at once: within the 800 ms the labels wait
+    qtbot.waitUntil(lambda: window.cases.case is not None and window.cases.case is not first,
+                    timeout=30_000)  # fmt: skip
+    library = window.session.library
+    qtbot.waitUntil(lambda: library.exists(first.id), timeout=10_000)
+    saved = library.load(first.id)
+    assert saved.labels is not None and saved.labels.volume.array.sum() == labels.sum()
+
+
 def test_decimal_commas_are_read_as_decimal_points(fh_window):
     panel = fh_window.twin_panel
     scenario = panel.add_scenario("lower BP")
