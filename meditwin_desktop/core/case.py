@@ -40,6 +40,9 @@ class Run:
     user: str
     time: str
     result: Any = None  # core.twin.Result when ok (series and fields)
+    stored: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    # `stored`: the library's entry of an unreadable run, written back as it was (a damaged
+    # file may be a passing read error: saving must not drop the reference)
 
 
 @dataclass
@@ -47,7 +50,8 @@ class Case:
     """Everything the board discusses about one patient.
 
     `revision` is the library revision this object was loaded from or last saved as (0:
-    never saved); `problems` lists what could not be read back (a damaged array file).
+    never saved); `problems` lists what could not be read back (a damaged array file);
+    `unreadable` keeps the library's entries of those parts so that saving keeps them.
     """
 
     name: str
@@ -62,3 +66,4 @@ class Case:
     created: str = field(default_factory=now)
     revision: int = 0
     problems: list[str] = field(default_factory=list)
+    unreadable: dict[str, Any] = field(default_factory=dict)

@@ -8,6 +8,7 @@ whole case.
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import asdict, fields
 from typing import Any, Protocol
@@ -20,7 +21,7 @@ from meditwin_desktop.core.twin import Field, Result, Scenario, TimeSeries
 
 log = logging.getLogger(__name__)
 FORMAT = 2
-_RUN_FIELDS = {f.name for f in fields(Run)} - {"result"}
+_RUN_FIELDS = {f.name for f in fields(Run)} - {"result", "stored"}
 
 
 class ArrayStore(Protocol):
@@ -43,6 +44,8 @@ def to_document(case: Case, arrays: ArrayStore) -> dict[str, Any]:
         "runs": {},
         "labels": None,
     }
+    if case.labels is None and case.unreadable.get("labels"):
+        document["labels"] = case.unreadable["labels"]  # as stored: never dropped by a save
     if case.labels is not None:
         volume = case.labels.volume
         document["labels"] = {
@@ -55,8 +58,10 @@ def to_document(case: Case, arrays: ArrayStore) -> dict[str, Any]:
         entries = []
         for run in runs:
             if run.status == UNREADABLE:
-                continue  # its arrays are gone; the previous revision keeps what there was
-            entry = {k: v for k, v in asdict(run).items() if k != "result"}
+                if run.stored is not None:
+                    entries.append(run.stored)  # as stored: never dropped by a save
+                continue
+            entry = {k: v for k, v in asdict(run).items() if k not in ("result", "stored")}
             if run.result is not None:
                 entry["result"] = _result_document(run.result, arrays)
             entries.append(entry)
@@ -81,6 +86,7 @@ def from_document(document: dict[str, Any], arrays: ArrayStore, case: Case) -> C
             case.labels = LabelMap(volume, table)
         except Exception as error:  # a damaged file: the rest of the case stays usable
             log.warning("labels of case %s unreadable: %s", case.id, type(error).__name__)
+            case.unreadable["labels"] = stored_labels
             case.problems.append(
                 "The saved labels could not be read (damaged file); restore an earlier "
                 "revision to get them back. Everything else in the case is intact."
@@ -91,6 +97,7 @@ def from_document(document: dict[str, Any], arrays: ArrayStore, case: Case) -> C
 
 
 def _run(entry: dict[str, Any], arrays: ArrayStore, case: Case) -> Run:
+    original = copy.deepcopy(entry)
     stored = entry.get("result")
     run = Run(**{k: v for k, v in entry.items() if k in _RUN_FIELDS})
     if stored is not None:
@@ -98,7 +105,7 @@ def _run(entry: dict[str, Any], arrays: ArrayStore, case: Case) -> Run:
             run.result = _result(stored, arrays)
         except Exception as error:
             log.warning("a run of case %s unreadable: %s", case.id, type(error).__name__)
-            run.status, run.result = UNREADABLE, None
+            run.status, run.result, run.stored = UNREADABLE, None, original
             run.error = "its saved results are damaged; run the scenario again"
             case.problems.append(
                 f"The saved results of scenario '{run.scenario}' ({run.twin_id}) could not be "

@@ -11,9 +11,11 @@ from meditwin_desktop.core.twin import Outcome, Twin
 
 
 def best_scenarios(twin: Twin, runs: Sequence[Run], stale=frozenset()) -> dict[str, set[str]]:
-    """Per outcome, the scenario(s) with the better value (empty when no direction); runs
-    out of date (`stale` scenario names) are never marked best."""
-    runs = [r for r in runs if r.scenario not in stale]
+    """Per outcome, the scenario(s) with the better value (empty when no direction). While
+    any run is out of date (`stale` scenario names) nothing is marked best: the fresh runs
+    were not compared with what the stale ones would give now."""
+    if any(r.scenario in stale for r in runs):
+        return {outcome.name: set() for outcome in twin.outcomes}
     best: dict[str, set[str]] = {}
     for outcome in twin.outcomes:
         never = {r.scenario for r in runs if r.status == "ok" and outcome.name in r.outcomes

@@ -47,20 +47,32 @@ def changed_parameters(twin: Twin, ran: Mapping[str, Any], now: Mapping[str, Any
     return changes
 
 
+UNPREPARED = "the twin's inputs can no longer be made from the case as it is now"
+
+
 def current_digest(twin: Twin, case: Case) -> str | None:
     """The digest of the twin's inputs on the case as it is now (None if it cannot prepare)."""
     try:
         return input_hash(twin.prepare(case))
-    except Exception:  # the case no longer fits: the reasons come from `stale_runs`
+    except Exception:  # the case no longer fits: `stale_runs` says so
         return None
+
+
+def check_runs(twin: Twin, case: Case) -> dict[str, str]:
+    """`stale_runs` with the inputs prepared and hashed (a second on a large CT)."""
+    digest = current_digest(twin, case)
+    if digest is None and case.runs.get(twin.id):
+        reasons = stale_runs(twin, case)
+        return {r.scenario: reasons.get(r.scenario, UNPREPARED) for r in case.runs[twin.id]}
+    return stale_runs(twin, case, digest)
 
 
 def stale_runs(twin: Twin, case: Case, digest: str | None = None) -> dict[str, str]:
     """Scenario name -> why its run is out of date, for the twin's runs on the case.
 
     `digest`: `current_digest(twin, case)` when known (it prepares the twin's inputs, which
-    can take a second on a large CT: the GUI computes it in the background); without it,
-    changes of labels or image are not detected, everything else is.
+    can take a second on a large CT: `check_runs` does both); without it, changes of
+    labels or image are not detected, everything else is.
     """
     runs = case.runs.get(twin.id, [])
     if not runs:
@@ -69,6 +81,9 @@ def stale_runs(twin: Twin, case: Case, digest: str | None = None) -> dict[str, s
         baseline = baseline_of(twin, case)
     except TwinInputError as error:
         return {r.scenario: f"the case no longer fits the twin: {error}" for r in runs}
+    except Exception as error:  # a twin's bug: results cannot be vouched for
+        why = f"whether it is up to date could not be checked ({type(error).__name__})"
+        return {r.scenario: why for r in runs}
     scenarios = {s.name: s for s in case.scenarios.get(twin.id, [])}
     reasons = {}
     for run in runs:

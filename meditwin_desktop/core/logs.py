@@ -22,7 +22,7 @@ from pathlib import Path
 from meditwin_desktop.core.paths import log_file
 
 _FORMAT = "%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s"
-_MIN_LENGTH = 3  # shorter identifiers would redact ordinary words and numbers
+_MIN_LENGTH = 2  # two-letter surnames exist (Ng, Li); single letters are not identifying
 _PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s\\/'\"<>:|,;()]+){2,}[\\/]?")
 _UID = re.compile(r"(?<![\w.])\d+(?:\.\d+){4,}(?![\w.])")
 _CODE = tuple(
@@ -31,13 +31,16 @@ _CODE = tuple(
 )
 
 _lock = threading.Lock()
-_protected: set[str] = set()
-_pattern: re.Pattern[str] | None = None
+_words: set[str] = set()  # protected single words, lower case (a set: fast with many)
+_phrases: set[str] = set()  # protected texts with spaces ("Demo newborn with HLHS")
+_phrase_pattern: re.Pattern[str] | None = None
+_phrases_changed = False
+_TOKEN = re.compile(r"[^\W_]+")  # letters and digits: "Doe_John" is two words
 
 
 def protect(*identifiers: str | Iterable[str]) -> None:
     """Never write these texts (a patient's name and its parts, IDs, birth date) to the log."""
-    global _pattern
+    global _phrases_changed
     found = set()
     for item in identifiers:
         for text in [item] if isinstance(item, str) else item:
@@ -46,13 +49,13 @@ def protect(*identifiers: str | Iterable[str]) -> None:
             found.update(_name_parts(text))
     found = {t.strip() for t in found if len(t.strip()) >= _MIN_LENGTH}
     with _lock:
-        if found <= _protected:
-            return
-        _protected.update(found)
-        words = sorted(_protected, key=len, reverse=True)
-        _pattern = re.compile(
-            r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.IGNORECASE
-        )
+        for text in found:
+            words = _TOKEN.findall(text)
+            if len(words) == 1 and words[0] == text:
+                _words.add(text.lower())
+            elif text.lower() not in _phrases:
+                _phrases.add(text.lower())
+                _phrases_changed = True
 
 
 def _name_parts(text: str) -> list[str]:
@@ -65,18 +68,47 @@ def _name_parts(text: str) -> list[str]:
     return words if len(words) <= 3 and all(w.isalpha() for w in words) else []
 
 
+def _phrase_regex() -> re.Pattern[str] | None:
+    """One pattern of the protected phrases (and IDs with separators), rebuilt only after
+    `protect` added one."""
+    global _phrase_pattern, _phrases_changed
+    with _lock:
+        if _phrases_changed:
+            texts = sorted(_phrases, key=len, reverse=True)
+            _phrase_pattern = re.compile(
+                r"(?<![^\W_])(?:" + "|".join(map(re.escape, texts)) + r")(?![^\W_])",
+                re.IGNORECASE,
+            )
+            _phrases_changed = False
+        return _phrase_pattern
+
+
+def _word(match: re.Match[str]) -> str:
+    return "[patient]" if match.group(0).lower() in _words else match.group(0)
+
+
 def scrub(text: str) -> str:
-    """`text` without protected identifiers, data paths or UIDs."""
-    pattern = _pattern
-    if pattern is not None:
-        text = pattern.sub("[patient]", text)
-    text = _PATH.sub(_path_or_code, text)
-    return _UID.sub("[uid]", text)
+    """`text` without protected identifiers, data paths or UIDs (the application's own
+    code paths, in tracebacks, stay as they are)."""
+    parts, last = [], 0
+    for match in _PATH.finditer(text):
+        parts += [_names(text[last : match.start()]), _path_or_code(match)]
+        last = match.end()
+    parts.append(_names(text[last:]))
+    return _UID.sub("[uid]", "".join(parts))
+
+
+def _names(text: str) -> str:
+    phrases = _phrase_regex()
+    if phrases is not None:
+        text = phrases.sub("[patient]", text)
+    return _TOKEN.sub(_word, text) if _words else text
 
 
 def _path_or_code(match: re.Match[str]) -> str:
     path = match.group(0)
-    return path if path.startswith(_CODE) else "[path]"
+    inside = any(path == code or path.startswith(code + os.sep) for code in _CODE)
+    return path if inside else "[path]"
 
 
 class PrivacyFilter(logging.Filter):

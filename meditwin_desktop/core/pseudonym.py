@@ -45,6 +45,7 @@ OPERATOR = "operator"
 PSEUDONYM_RULE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 _.-]{0,46}[A-Za-z0-9_-])?")  # <= 48
 SAFE_META = ("modality", "window", "label", "warnings", "partial")
 _MIN_IDENTIFIER = 3  # shorter identifiers ("42") would redact ordinary numbers and words
+_MIN_NAME = 2  # but two-letter surnames exist (Ng, Li, Wu)
 _NAME_LIKE = re.compile(r"[^\W\d_]+(?:[ ,.'^=-]+[^\W\d_]+)*")  # letters and separators
 _NAME_COMPONENTS = re.compile(r"[ ,^=]+")  # "Thorax-Abdomen" stays whole, then its parts
 _NAME_PARTS = re.compile(r"[ ,.'^=-]+")
@@ -112,9 +113,14 @@ class Redactor:
 
 def _words(texts: Iterable[str]) -> re.Pattern[str] | None:
     """One pattern matching any of `texts` as a whole word, any case (longest first)."""
-    words = {t.strip() for t in texts if t and len(t.strip()) >= _MIN_IDENTIFIER}
+    words = {t.strip() for t in texts if t and _long_enough(t.strip())}
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.I) if words else None
+    # letters and digits bound a word: "Doe_John" (a file name) holds two
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.I) if words else None
+
+
+def _long_enough(text: str) -> bool:
+    return len(text) >= (_MIN_NAME if text.isalpha() else _MIN_IDENTIFIER)
 
 
 def identifiers(case: Case) -> list[str]:

@@ -31,7 +31,7 @@ from meditwin_desktop.core.comparison import (
     plot_series,
 )
 from meditwin_desktop.core.errors import InputError
-from meditwin_desktop.core.freshness import current_digest, stale_runs
+from meditwin_desktop.core.freshness import check_runs
 from meditwin_desktop.core.imaging.slicing import AXIAL, CORONAL, SAGITTAL, slice_through
 from meditwin_desktop.core.output_paths import output_file
 from meditwin_desktop.core.twin import Twin, format_value
@@ -287,17 +287,18 @@ def write_report(
 ) -> Path:
     """Write the PDF (atomically) and return its path.
 
-    `stale`: scenario -> why its run is out of date (`core.freshness.stale_runs`); computed
+    `stale`: scenario -> why its run is out of date (`core.freshness.check_runs`); computed
     here when not given. With `pseudonym` the report carries no identity: name, IDs, UIDs,
-    free text, the operator's name and dates are gone (`core.pseudonym`), and no 3D
-    snapshot or key view is printed with them (burned-in text could identify)."""
+    free text, the operator's name and dates (also the PDF's creation date) are gone
+    (`core.pseudonym`), and no 3D snapshot is printed (a surface rendering of a head can
+    show the face); the key slices through the lesion are kept."""
     path = output_file(path, ".pdf")
     if not case.runs.get(twin.id):
         raise InputError(f"No scenario of {twin.title} has been run on this case yet.")
     if case.image is None and case.image_reference.get("series_uid"):
         raise InputError("The case's image is not loaded; open the case with its images.")
     if stale is None:
-        stale = stale_runs(twin, case, current_digest(twin, case))
+        stale = check_runs(twin, case)
     if pseudonym is not None:
         from meditwin_desktop.core.pseudonym import Redactor, pseudonymize
 
@@ -332,8 +333,12 @@ def write_report(
         _spatial_page(pdf, case, ok)
         _provenance_page(pdf, twin, runs)
 
+    metadata = {"Creator": APP_NAME}
+    if pseudonym is not None:
+        metadata["CreationDate"] = None  # a date that could link the report to a visit
+
     def write(tmp: Path) -> None:
-        with PdfPages(tmp) as pdf:
+        with PdfPages(tmp, metadata=metadata) as pdf:
             pages(pdf)
 
     write_atomic(path, write, suffix=".pdf")
@@ -402,7 +407,8 @@ def _outcomes_page(pdf, case, twin, runs, ok, stale) -> None:
                 cell.set_text_props(color=_WARN, style="italic")
                 cell.set_facecolor("#f6e3e1")
     failed = [f"{r.scenario}: {r.status} ({r.error})" for r in runs if r.status != "ok"]
-    legend = ["* better value (never an out-of-date one); in brackets: difference to the "
+    legend = ["* better value (none is marked while a result is out of date); in brackets: "
+              "difference to the "
               "baseline; † the model noted something about this value (see 'What the model "
               "noted'); n/a: not defined for this scenario."]  # fmt: skip
     if stale:

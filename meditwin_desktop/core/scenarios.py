@@ -137,7 +137,11 @@ def submit_prepared(
 
 
 def record_run(case: Case, run: Run) -> None:
-    """Put a finished run in the case, replacing its scenario's earlier run (scenario order)."""
+    """Put a finished run in the case, replacing its scenario's earlier run (scenario order);
+    a cancelled run does not replace a result (the user stopped a refresh)."""
+    earlier = [r for r in case.runs.get(run.twin_id, []) if r.scenario == run.scenario]
+    if run.status == "cancelled" and any(r.status == "ok" for r in earlier):
+        return
     order = [s.name for s in case.scenarios.get(run.twin_id, [])]
     others = [r for r in case.runs.get(run.twin_id, []) if r.scenario != run.scenario]
     case.runs[run.twin_id] = sorted(

@@ -104,14 +104,13 @@ class Session:
         self.touch("labels")
 
     def add_run(self, run: Run) -> None:
-        """A finished run replaces the earlier run of its scenario (scenario order kept)."""
+        """A finished run replaces the earlier run of its scenario (scenario order kept; a
+        cancelled run keeps an earlier result)."""
         if self.case is None:
             return
-        order = [s.name for s in self.case.scenarios.get(run.twin_id, [])]
-        others = [r for r in self.case.runs.get(run.twin_id, []) if r.scenario != run.scenario]
-        self.case.runs[run.twin_id] = sorted(
-            [*others, run], key=lambda r: order.index(r.scenario) if r.scenario in order else 1e9
-        )
+        from meditwin_desktop.core.scenarios import record_run  # (it imports the runner)
+
+        record_run(self.case, run)
         self.touch("runs")
 
     def set_loading(self, text: str) -> None:

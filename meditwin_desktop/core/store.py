@@ -50,6 +50,7 @@ from meditwin_desktop.core.store_schema import (
     LibraryTooNew,
     check_file,
     check_health,
+    corruption,
     prepare,
 )
 
@@ -165,12 +166,15 @@ class CaseLibrary:
             with self._connect() as db:
                 check_health(db, self.path)
                 prepare(db, self.path)
-        except sqlite3.DatabaseError as error:
-            raise LibraryDamaged(f"The case library {self.path} is damaged ({error}).",
-                                 self.path) from None  # fmt: skip
         except sqlite3.Error as error:
-            raise LibraryError(f"The case library {self.path} cannot be opened ({error}).",
-                               self.path) from None  # fmt: skip
+            if corruption(error):
+                raise LibraryDamaged(f"The case library {self.path} is damaged ({error}).",
+                                     self.path) from None  # fmt: skip
+            raise LibraryError(
+                f"The case library {self.path} cannot be opened ({error}); it may be in use "
+                "or its disk unavailable.",
+                self.path,
+            ) from None
         self._secure()
         self._backup_daily()
 
@@ -372,12 +376,12 @@ class CaseLibrary:
         return case
 
     def delete(self, case_id: str) -> None:
-        """Remove a case, its history and its files."""
-        with self._transaction() as db:
-            db.execute("DELETE FROM revisions WHERE case_id = ?", (case_id,))
-            db.execute("DELETE FROM cases WHERE id = ?", (case_id,))
+        """Remove a case, its history and its files (waits for its readers and writers)."""
         folder = self._folder(case_id)
         with self._case_lock(case_id, exclusive=True):
+            with self._transaction() as db:
+                db.execute("DELETE FROM revisions WHERE case_id = ?", (case_id,))
+                db.execute("DELETE FROM cases WHERE id = ?", (case_id,))
             for entry in folder.iterdir():
                 if entry.name != _LOCK:
                     shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
@@ -485,6 +489,27 @@ class CaseLibrary:
         return cls(root)
 
 
+def _not_in_use(path: Path) -> None:
+    try:
+        check_file(path)
+    except LibraryError:
+        return  # empty or not SQLite: no program can be using it as a database
+    if not path.exists():
+        return
+    db = sqlite3.connect(path, timeout=1, isolation_level=None)
+    try:
+        db.execute("BEGIN EXCLUSIVE")
+        db.execute("ROLLBACK")
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            raise LibraryError(f"The case library {path} is in use by another MEDITWIN "
+                               "program; close it first.", path) from None  # fmt: skip
+    except sqlite3.DatabaseError:
+        pass  # garbage: no program can be using it as a database
+    finally:
+        db.close()
+
+
 def backups_of(root: Path) -> list[Path]:
     """The daily copies of a library's database, newest first."""
     return sorted((Path(root) / _BACKUPS).glob("library-*.sqlite"), reverse=True)
@@ -492,8 +517,10 @@ def backups_of(root: Path) -> list[Path]:
 
 def set_aside(root: Path) -> Path:
     """Rename a (damaged) library file and its journals to `library.damaged-<time>.sqlite`;
-    return the new name. Nothing is deleted."""
+    return the new name. Nothing is deleted. Refused (LibraryError) while another program
+    holds the file: renaming it under a writer would lose what it writes."""
     root = Path(root)
+    _not_in_use(root / _LIBRARY)
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{time.monotonic_ns() % 1000:03d}"
     kept = root / f"library.damaged-{stamp}.sqlite"
     source = root / _LIBRARY

@@ -84,6 +84,8 @@ def check_health(db: sqlite3.Connection, path: Path) -> None:
     try:
         rows = db.execute("PRAGMA quick_check").fetchall()
     except sqlite3.DatabaseError as error:
+        if not corruption(error):
+            raise
         raise LibraryDamaged(f"The case library {path} is damaged ({error}).", path) from None
     if rows != [("ok",)]:
         raise LibraryDamaged(f"The case library {path} is damaged ({rows[0][0]}).", path)
@@ -95,6 +97,8 @@ def prepare(db: sqlite3.Connection, path: Path) -> None:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as error:
+        if not corruption(error):
+            raise
         raise LibraryDamaged(f"The case library {path} is damaged ({error}).", path) from None
     if version > SCHEMA_VERSION:
         raise LibraryTooNew(
@@ -106,9 +110,15 @@ def prepare(db: sqlite3.Connection, path: Path) -> None:
         if not {"cases", "revisions"} <= tables:
             raise LibraryDamaged(f"The case library {path} has lost its tables.", path)
         return
+    if version == 0 and "cases" in tables:
+        _keep_copy(db, path.with_name(f"library.format1-{_stamp()}.sqlite"))
     db.execute("BEGIN IMMEDIATE")
-    try:
-        if version == 0 and "cases" in tables:
+    try:  # read again under the lock: another process may have migrated meanwhile
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version == SCHEMA_VERSION:
+            pass
+        elif version == 0 and "cases" in tables:
             _migrate_1_to_2(db)
         else:
             _create(db)
@@ -117,6 +127,27 @@ def prepare(db: sqlite3.Connection, path: Path) -> None:
     except BaseException:
         db.execute("ROLLBACK")
         raise
+
+
+def _stamp() -> str:
+    from datetime import UTC, datetime
+
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
+
+
+def _keep_copy(db: sqlite3.Connection, target: Path) -> None:
+    """A copy of the library as it is (journal included), before a migration changes it."""
+    copy = sqlite3.connect(target)
+    try:
+        db.backup(copy)
+    finally:
+        copy.close()
+
+
+def corruption(error: sqlite3.Error) -> bool:
+    """Whether an SQLite error means a damaged file (not a busy, locked or missing one)."""
+    text = str(error).lower()
+    return any(word in text for word in ("not a database", "malformed", "encrypted"))
 
 
 def _create(db: sqlite3.Connection) -> None:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from meditwin_desktop import APP_NAME, __version__
 from meditwin_desktop.core.imaging.dicom import workers
-from meditwin_desktop.core.logs import setup_logging
+from meditwin_desktop.core.logs import PrivacyFilter, setup_logging
 from meditwin_desktop.core.paths import private_files
 from meditwin_desktop.ui.crash import ExceptionReporter
 from meditwin_desktop.ui.main_window import MainWindow
@@ -64,6 +64,8 @@ def run_gui(
         setup_logging()
     except OSError as error:  # a read-only or missing data folder: run, log to stderr only
         logging.basicConfig(level=logging.WARNING)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(PrivacyFilter())
         log.warning("no log file (%s)", error.strerror)
     log.info("%s %s starting", APP_NAME, __version__)
     app = create_app()

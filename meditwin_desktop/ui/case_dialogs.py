@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.errors import MeditwinError
-from meditwin_desktop.core.store import CaseLibrary, LibraryError, backups_of
+from meditwin_desktop.core.store import CaseLibrary, LibraryDamaged, LibraryError, backups_of
 
 
 class HistoryDialog(QDialog):
@@ -162,7 +162,8 @@ def show_library_problem(window) -> None:
     daily backup, start a new library (the damaged file is kept), or go on without it."""
     session = window.session
     error = getattr(window, "library_error", None)
-    root = error.path.parent if isinstance(error, LibraryError) and error.path else None
+    damaged = isinstance(error, LibraryDamaged)  # a newer release's library is left alone
+    root = error.path.parent if damaged and error.path else None
     backups = backups_of(root) if root is not None else []
     box = QMessageBox(
         QMessageBox.Icon.Warning,

@@ -276,12 +276,29 @@ class MainWindow(CaseMixin, ImagingMixin, ViewsMixin, QMainWindow):
     def _elapsed(self) -> float:
         return time.perf_counter() - self._t0
 
-    def _start(self, name: str, fn, *args, on_done, on_partial=None, quiet=False, **kwargs) -> Task:
-        """Run `fn` in the background; `quiet` tasks neither take the status bar nor pop up."""
+    def _start(
+        self,
+        name: str,
+        fn,
+        *args,
+        on_done,
+        on_partial=None,
+        on_failed=None,
+        on_cancelled=None,
+        quiet=False,
+        **kwargs,
+    ) -> Task:
+        """Run `fn` in the background; `quiet` tasks neither take the status bar nor pop up.
+        Every handler is connected before the task starts: one that fails at once is
+        never missed."""
         task = self.runner.task(name, fn, *args, **kwargs)
         task.succeeded.connect(task.guarded(on_done))
         if on_partial is not None:
             task.partial.connect(task.guarded(on_partial))
+        if on_failed is not None:
+            task.failed.connect(task.guarded(on_failed))
+        if on_cancelled is not None:
+            task.cancelled_.connect(task.guarded(on_cancelled))
         if not quiet:
             task.failed.connect(task.guarded(lambda error, n=name: self._on_failed(n, error)))
             task.cancelled_.connect(lambda n=name: self.message.setText(f"{n}: cancelled"))

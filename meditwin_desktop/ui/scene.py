@@ -33,7 +33,8 @@ class Scene(QObject):
 
     volume_changed = Signal()
     data_changed = Signal()  # the open volume's voxels changed in place (e.g. still loading)
-    labels_changed = Signal()  # label voxels, names or colours changed
+    labels_changed = Signal()  # label voxels, names or colours changed (or a new label map)
+    labels_replaced = Signal()  # a label map was set (shown), just before labels_changed
     active_label_changed = Signal()
     cursor_changed = Signal()
     window_changed = Signal()
@@ -100,6 +101,7 @@ class Scene(QObject):
             if lab.name not in self.hidden_labels
         ]
         self.active_label = shown[0] if shown else None
+        self.labels_replaced.emit()
         self.labels_changed.emit()
         self.active_label_changed.emit()
 

@@ -79,6 +79,7 @@ class TwinPanel(QWidget):
         self.baseline: dict[str, Personalized] = {}
         self._handles: dict[str, RunHandle] = {}
         self._preparing = False
+        self._personalising = None  # token of the personalisation in progress
         self.out_of_date: dict[str, str] = {}  # scenario -> why its run is out of date
         self.stale = False  # the case changed while runs went on: personalise again after
         self._bridge = _RunBridge(self)
@@ -220,19 +221,42 @@ class TwinPanel(QWidget):
         self._show_twin(self.registry.twins.get(twin_id) if twin_id else None)
 
     def _show_twin(self, twin: Twin | None) -> None:
+        """Show a twin and personalise it: in the background when the case has images
+        (reading a large CT's labels takes about a second), at once for clinical data."""
         self.twin = twin
         self.baseline = {}
-        if twin is not None and self.case is not None:
-            try:
-                self.baseline = baseline_of(twin, self.case)
-                self.status.setText(f"{twin.question}")
-            except MeditwinError as error:
-                self.status.setText(str(error))
-            self.case.scenarios.setdefault(twin.id, [Scenario(BASELINE)])
+        self._personalising = None
+        case = self.case
+        if twin is not None and case is not None:
+            case.scenarios.setdefault(twin.id, [Scenario(BASELINE)])
+            if case.image is None:
+                self._personalised(twin, case, None, _personalise(twin, case))
+            else:
+                token = self._personalising = object()
+                self.status.setText("Personalising the twin to this case…")
+                self._start(
+                    "Personalising the twin",
+                    lambda *, progress, cancelled: _personalise(twin, case),
+                    on_done=lambda found: self._personalised(twin, case, token, found),
+                    quiet=True,
+                )
         self._fill_baseline()
         self._fill_scenarios()
         self._fill_point_buttons()
         self.runs_changed.emit(twin.id if twin else "")
+
+    def _personalised(self, twin: Twin, case: Case, token, found) -> None:
+        if twin is not self.twin or case is not self.case or token is not self._personalising:
+            return  # another twin or case is shown now
+        self._personalising = None
+        self.baseline, problem = found
+        self.status.setText(problem or twin.question)
+        self._fill_baseline()
+        self._fill_scenarios()
+
+    def personalising(self) -> bool:
+        """Whether the baseline is still being computed."""
+        return self._personalising is not None
 
     def _fill_baseline(self) -> None:
         twin = self.twin
@@ -478,6 +502,9 @@ class TwinPanel(QWidget):
             busy = [name for name, h in self._handles.items() if not h.done()]
             self._warn(f"Still running: {', '.join(busy) or 'the scenarios are being prepared'}.")
             return
+        if self.personalising():
+            self._warn("The twin is still being personalised to this case; run again in a moment.")
+            return
         twin, case, scenarios = self.twin, self.case, list(self._scenario_list())
         try:
             if self.baseline:  # else preparing says why the twin does not fit
@@ -489,19 +516,21 @@ class TwinPanel(QWidget):
         self._preparing = True
         self.status.setText(f"Preparing {len(scenarios)} scenario(s)…")
 
+        baseline = self.baseline or None  # as validated above
+
         def prepare(*, progress, cancelled) -> Prepared:
-            return prepare_scenarios(twin, case, scenarios, self.baseline or None)
+            return prepare_scenarios(twin, case, scenarios, baseline)
 
         def ended(*_) -> None:
             self._preparing = False
 
-        task = self._start(
+        self._start(
             "Preparing the scenarios",
             prepare,
             on_done=lambda prepared: self._submit(prepared, case),
+            on_failed=ended,
+            on_cancelled=ended,
         )
-        task.failed.connect(ended)
-        task.cancelled_.connect(ended)
 
     def _submit(self, prepared: Prepared, case: Case) -> None:
         self._preparing = False
@@ -576,6 +605,14 @@ class TwinPanel(QWidget):
         box = QMessageBox(QMessageBox.Icon.Warning, "Scenario", text, parent=self)
         box.setObjectName("scenario_warning")
         box.open()
+
+
+def _personalise(twin: Twin, case: Case) -> tuple[dict[str, Personalized], str]:
+    """The personalised baseline, and why there is none ('' when there is)."""
+    try:
+        return baseline_of(twin, case), ""
+    except MeditwinError as error:
+        return {}, str(error)
 
 
 def point_parameters(twin: Twin | None) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from meditwin_desktop import APP_NAME
 from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.case_images import load_case_image
-from meditwin_desktop.core.freshness import current_digest, stale_runs
+from meditwin_desktop.core.freshness import check_runs
 from meditwin_desktop.ui.case_dialogs import HistoryDialog, ReportDialog, show_library_problem
 from meditwin_desktop.ui.window_imaging import SURFACES_MODE
 
@@ -30,7 +30,9 @@ class CaseMixin:
         self._freshness_timer.timeout.connect(self._check_freshness)
         self._labels_timer = QTimer(self, singleShot=True, interval=800)
         self._labels_timer.timeout.connect(self._labels_changed_for_case)
-        self.scene.labels_changed.connect(self._labels_timer.start)
+        self._labels_just_shown = False
+        self.scene.labels_replaced.connect(self._labels_replaced)
+        self.scene.labels_changed.connect(self._labels_edited)
         self.twin_panel.case_changed.connect(lambda: self.session.touch("scenarios"))
         self.twin_panel.run_finished.connect(self.session.add_run)
         self.twin_panel.runs_changed.connect(self._runs_changed)
@@ -43,10 +45,12 @@ class CaseMixin:
 
     # -- switching ---------------------------------------------------------------------------
     def switch_case(self, case: Case | None) -> None:
-        """Save the case on screen (with label edits not yet handed over), then show `case`."""
+        """Save the case on screen (with label edits not yet handed over), then show `case`.
+        A series still loading for the case left no longer reaches the screen."""
         if self._labels_timer.isActive():
             self._labels_timer.stop()
             self._labels_changed_for_case()
+        self._loading = None
         self.cases.switch_to(case)
 
     def _case_replaced(self, case: Case | None) -> None:
@@ -107,6 +111,19 @@ class CaseMixin:
         if what == "runs":
             self._runs_changed(self.twin_panel.twin.id if self.twin_panel.twin else "")
         self._freshness_timer.start()
+
+    def _labels_replaced(self) -> None:
+        """A label map was set: the case's own (just shown: nothing changed) or another."""
+        case = self.cases.case
+        self._labels_just_shown = case is not None and self.scene.labels is case.labels
+        if case is not None and self.scene.labels is not case.labels:
+            self._labels_timer.start()  # imported or new labels: the case takes them
+
+    def _labels_edited(self) -> None:
+        if self._labels_just_shown:  # the signal that came with showing them
+            self._labels_just_shown = False
+            return
+        self._labels_timer.start()
 
     def _labels_changed_for_case(self) -> None:
         case = self.cases.case
@@ -169,13 +186,17 @@ class CaseMixin:
             return
 
         def work(*, progress, cancelled) -> dict[str, str]:
-            return stale_runs(twin, case, current_digest(twin, case))
+            return check_runs(twin, case)
 
         def done(stale: dict[str, str]) -> None:
             if self.session.generation == generation and self.twin_panel.twin is twin:
                 self._show_stale(stale)
 
-        self._start("Checking the results", work, on_done=done, quiet=True)
+        def failed(error: BaseException) -> None:  # never leave results looking fresh
+            why = f"whether it is up to date could not be checked ({type(error).__name__})"
+            done({r.scenario: why for r in case.runs.get(twin.id, [])})
+
+        self._start("Checking the results", work, on_done=done, on_failed=failed, quiet=True)
 
     def _show_stale(self, stale: dict[str, str]) -> None:
         if stale == self.stale:
@@ -214,13 +235,21 @@ class CaseMixin:
             return
         self.switch_case(None)
         self.session.set_loading("Opening a saved case…")
+        generation = self.session.generation
 
         def work(*, progress, cancelled) -> Case:
             return load_case_image(library.load(case_id), progress=progress, cancelled=cancelled)
 
+        def done(case: Case) -> None:
+            if self.session.generation == generation:  # nothing else was opened meanwhile
+                self.switch_case(case)
+
+        def failed(_error) -> None:
+            if self.session.generation == generation:
+                self.session.set_loading("")
+
         def load() -> None:
-            task = self._start("Opening the case", work, on_done=self.switch_case)
-            task.failed.connect(lambda *_: self.session.set_loading(""))
+            self._start("Opening the case", work, on_done=done, on_failed=failed)
 
         self.cases.after_saving(case_id, load)  # the case just left: read what was saved
 
@@ -235,11 +264,25 @@ class CaseMixin:
         dialog.open()
 
     def _restore_revision(self, revision: int) -> None:
-        case, library = self.cases.case, self.session.library
-        self.session.dirty = False  # what is on screen was just saved (history dialog)
-        new = library.restore(case.id, revision)
-        self.message.setText(f"Revision {revision} restored as revision {new}.")
-        self.open_case(case.id)
+        """Restore after every save of the case has ended (else a save still running would
+        become the newest revision), in the background, then reopen the case."""
+        case_id, library = self.cases.case.id, self.session.library
+        self.switch_case(None)
+        self.session.set_loading(f"Restoring revision {revision}…")
+
+        def restored(new: int) -> None:
+            self.open_case(case_id)
+            self.message.setText(f"Revision {revision} restored as revision {new}.")
+
+        def restore() -> None:
+            self._start(
+                f"Restoring revision {revision}",
+                lambda *, progress, cancelled: library.restore(case_id, revision),
+                on_done=restored,
+                on_failed=lambda _: self.session.set_loading(""),
+            )
+
+        self.cases.after_saving(case_id, restore)
 
     def _ask_pseudonym_display(self, on: bool) -> None:
         if not on:

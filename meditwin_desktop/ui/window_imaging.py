@@ -128,7 +128,7 @@ class ImagingMixin:
         """Load a series in the background; its first slices show while the rest decodes.
         The case on screen is saved and closed first."""
         patient = self.patients.patient_of(series.uid)
-        self.switch_case(None)
+        self.switch_case(None)  # (also forgets any other series still loading)
         who = ""
         if patient is not None:
             who = f" of {patient.name.replace('^', ' ').strip() or 'an unnamed patient'}"
@@ -166,16 +166,16 @@ class ImagingMixin:
                 self.session.set_loading("")
 
         task = self._start(
-            f"Loading {series.description or 'series'}",
+            "Loading a series",
             load_series,
             series.files,
             on_volume=EMIT_PARTIAL,
             on_done=done,
             on_partial=early,
+            on_failed=stopped,
+            on_cancelled=stopped,
         )
         task.progressed.connect(lambda *_: self.scene.data_changed.emit())
-        task.failed.connect(stopped)
-        task.cancelled_.connect(stopped)
 
     def _open_case_of(self, volume: Volume, series_uid: str) -> None:
         """The case this series belongs to (saved earlier), else a new one; after the save
@@ -191,9 +191,10 @@ class ImagingMixin:
             self.switch_case(new_case_for(volume, self._demo_clinical.get(series_uid)))
             return
         self.session.set_loading("Opening the saved case of this series…")
+        generation = self.session.generation
 
         def done(case: Case) -> None:
-            if self.scene.volume is not volume:
+            if self.scene.volume is not volume or self.session.generation != generation:
                 return  # something else was opened meanwhile
             case.image = volume
             self.switch_case(case)
@@ -202,12 +203,17 @@ class ImagingMixin:
                 f"{case.revision}; File > Case history for earlier ones)."
             )
 
-        task = self._start(
+        def failed(_error) -> None:  # said by the error dialog; never a duplicate case
+            if self.session.generation == generation:
+                self.session.set_loading("The saved case of this series could not be opened: "
+                                         "the images are shown, nothing is saved.")  # fmt: skip
+
+        self._start(
             "Opening the saved case",
             lambda *, progress, cancelled: library.load(case_id),
             on_done=done,
+            on_failed=failed,
         )
-        task.failed.connect(lambda *_: self.switch_case(new_case_for(volume)))
 
     def _set_volume(self, volume: Volume) -> None:
         self.centre.setCurrentIndex(0)
@@ -249,9 +255,13 @@ class ImagingMixin:
             self._thumbnails[series.uid] = image
             self.patients.show_thumbnail(series, image)
 
-        task = self._start("Preview", series_thumbnail, series.files, on_done=done, quiet=True)
-        task.failed.connect(
-            task.guarded(lambda error: self.patients.show_thumbnail(series, None, str(error)))
+        self._start(
+            "Preview",
+            series_thumbnail,
+            series.files,
+            on_done=done,
+            on_failed=lambda error: self.patients.show_thumbnail(series, None, str(error)),
+            quiet=True,
         )
 
     # -- labels and NIfTI ---------------------------------------------------------------------
@@ -292,17 +302,20 @@ class ImagingMixin:
     def open_nifti(self, path: Path) -> None:
         """Open a NIfTI image as a new case (research data, other tools' output)."""
         self.switch_case(None)
+        generation = self.session.generation
 
         def work(*, progress, cancelled) -> Volume:
             return read_volume(path)
 
         def done(volume: Volume) -> None:
+            if self.session.generation != generation:
+                return  # something else was opened meanwhile
             self._set_volume(volume)
             self._describe(volume, path.name, 1)
             self.set_render_mode(self._default_volume_preset(volume))
             self.switch_case(new_case_for(volume, name=f"Image {path.name}"))
 
-        self._start(f"Importing {path.name}", work, on_done=done)
+        self._start("Importing a NIfTI image", work, on_done=done)
 
     def _ask_nifti_labels(self) -> None:
         if self.scene.volume is None:

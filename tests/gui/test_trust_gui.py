@@ -93,6 +93,7 @@ def test_the_3d_results_tab_shows_grid_fields(show_window, qtbot, monkeypatch, d
                     timeout=60_000)  # fmt: skip
     qtbot.waitUntil(lambda: window.twin_panel.twin is not None, timeout=10_000)
     window.twin_panel.select_twin("reference")
+    qtbot.waitUntil(lambda: not window.twin_panel.personalising(), timeout=30_000)
     window.twin_panel.add_scenario("fast", {"rate": "2"})
     QTest.mouseClick(window.twin_panel.buttons["Run all"], Qt.MouseButton.LeftButton)
     _wait_runs(window, qtbot)

@@ -20,6 +20,7 @@ def twin_window(qtbot, demo_patient, monkeypatch, show_window):
                     timeout=60_000)  # fmt: skip  # the case has the labels: the twins can fit
     qtbot.waitUntil(lambda: window.twin_panel.twin is not None, timeout=10_000)
     window.twin_panel.select_twin("reference")  # installed twins (liver_ablation) come first
+    qtbot.waitUntil(lambda: not window.twin_panel.personalising(), timeout=30_000)
     assert window.twin_panel.twin.id == "reference"
     yield window
     window.close()
@@ -122,9 +123,11 @@ def test_a_saved_case_reopens_with_scenarios_and_results(twin_window, qtbot, tmp
     other.close()
 
 
-def test_liver_ablation_fits_the_demo_and_takes_its_target_from_the_crosshair(twin_window):
+def test_liver_ablation_fits_the_demo_and_takes_its_target_from_the_crosshair(twin_window, qtbot):
     panel, scene = twin_window.twin_panel, twin_window.scene
     panel.select_twin("liver_ablation")
+    assert panel.personalising()  # the CT's labels are read in the background
+    qtbot.waitUntil(lambda: not panel.personalising(), timeout=30_000)
     assert panel.twin.id == "liver_ablation"
     sources = [
         panel.baseline_table.item(r, 2).text() for r in range(panel.baseline_table.rowCount())

@@ -105,6 +105,7 @@ def test_one_damaged_array_makes_that_run_unreadable_not_the_case(tmp_path):
     other = document.runs["t"][1]
     blob = next(p for p in (tmp_path / case.id / "blobs").iterdir()
                 if p.stat().st_size < 2000 and _holds_series(p, 5 + 1))  # fmt: skip
+    intact = blob.read_bytes()
     blob.write_bytes(b"\x00" * 64)
     back = library.load(case.id)
     baseline, broken = back.runs["t"]
@@ -112,8 +113,10 @@ def test_one_damaged_array_makes_that_run_unreadable_not_the_case(tmp_path):
     assert broken.status == UNREADABLE and broken.result is None and other.scenario == "other"
     assert back.labels is not None and len(back.problems) == 1
     assert "other" in back.problems[0]
-    library.save(back)  # saving keeps the readable parts; the damaged run is left out
-    assert [r.scenario for r in library.load(case.id).runs["t"]] == ["Baseline"]
+    library.save(back)  # saving keeps the damaged run's reference, as it was stored
+    assert [r.status for r in library.load(case.id).runs["t"]] == ["ok", UNREADABLE]
+    blob.write_bytes(intact)  # the read error passes (a disk reconnected, a copy restored)
+    assert [r.status for r in library.load(case.id).runs["t"]] == ["ok", "ok"]
 
 
 def _holds_series(path: Path, value: float) -> bool:
@@ -199,3 +202,34 @@ def test_lookup_errors_name_no_other_patient(tmp_path):
     with pytest.raises(Exception) as caught:
         library.find("Somebody Else")
     assert "Jane" not in str(caught.value) and "PID-77" not in str(caught.value)
+
+
+def test_two_programs_opening_an_old_library_at_once_both_succeed(tmp_path):
+    import subprocess
+    import sys
+
+    shutil.copytree(LEGACY, tmp_path / "lib")
+    code = (
+        "import sys; from meditwin_desktop.core.store import CaseLibrary; "
+        "print(len(CaseLibrary(sys.argv[1]).cases()))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    programs = [
+        subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "lib")], cwd=root,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]  # fmt: skip
+    for program in programs:
+        out, err = program.communicate(timeout=60)
+        assert program.returncode == 0 and out.strip() == "2", err
+    assert list((tmp_path / "lib").glob("library.format1-*.sqlite"))  # kept before migrating
+
+
+def test_only_real_corruption_is_called_damage():
+    from meditwin_desktop.core.store_schema import corruption
+
+    assert corruption(sqlite3.DatabaseError("file is not a database"))
+    assert corruption(sqlite3.DatabaseError("database disk image is malformed"))
+    assert not corruption(sqlite3.OperationalError("database is locked"))
+    assert not corruption(sqlite3.OperationalError("unable to open database file"))
+    assert not corruption(sqlite3.OperationalError("disk I/O error"))

@@ -11,12 +11,13 @@ from meditwin_desktop.core import logs
 
 def test_identifiers_paths_and_uids_never_reach_the_log(tmp_path):
     path = tmp_path / "meditwin.log"
-    logs.protect("DOE^JANE^MARIE", "PID-4711", "19610302")
+    logs.protect("DOE^JANE^MARIE", "PID-4711", "19610302", "NG^WU")
     logs.setup_logging(path=path)
     log = logging.getLogger("meditwin.test")
     folder = "/data/pacs export/DOE_JANE/IM0001.dcm"
     log.warning("opened %s for Jane Doe (PID-4711, born 19610302), series %s", folder,
                 "1.2.840.113619.2.55.3.604688119")  # fmt: skip
+    log.warning("series of Ng_Wu and DOE_JANE")  # underscores join words in file names
     try:
         raise OSError(2, "No such file or directory", "/mnt/usb/Marie/scan")
     except OSError:
@@ -25,7 +26,7 @@ def test_identifiers_paths_and_uids_never_reach_the_log(tmp_path):
         handler.flush()
     text = path.read_text()
     for secret in ("Jane", "JANE", "Doe", "DOE", "Marie", "PID-4711", "19610302",
-                   "pacs export", "/mnt/usb", "113619"):  # fmt: skip
+                   "pacs export", "/mnt/usb", "113619", "Ng_", "_Wu"):  # fmt: skip
         assert secret not in text, secret
     assert "[patient]" in text and "[path]" in text and "[uid]" in text
     assert "Traceback" in text  # the traceback is kept, scrubbed

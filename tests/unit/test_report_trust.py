@@ -62,7 +62,11 @@ def test_model_warnings_are_summarised_on_page_one(fh_case, tmp_path):
 
 def test_a_pseudonymised_report_carries_no_identity(fh_case, tmp_path):
     case, twin = fh_case
-    text = " ".join(_pages(write_report(case, twin, tmp_path / "p.pdf", pseudonym="MDT-017")))
+    from pypdf import PdfReader
+
+    path = write_report(case, twin, tmp_path / "p.pdf", pseudonym="MDT-017")
+    assert "/CreationDate" not in PdfReader(path).metadata
+    text = " ".join(_pages(path))
     assert "MDT-017" in text
     for identifying in (case.name, case.patient_id, "myocardial infarction at 48",
                         getpass.getuser(), case.runs[twin.id][0].time[:10]):  # fmt: skip
