@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -45,10 +44,9 @@ from meditwin_desktop.core.scenarios import (
     submit_prepared,
 )
 from meditwin_desktop.core.twin import Personalized, Scenario, Twin, format_value
-from meditwin_desktop.ui.progress_cell import ProgressCell
+from meditwin_desktop.ui.scenario_status import ProgressCell, status_cell
 
 _TWIN_ROLE = Qt.ItemDataRole.UserRole
-_STATUS_TEXT = {"ok": "done", "failed": "failed", "cancelled": "cancelled", "unreadable": "damaged"}
 
 
 class _RunBridge(QObject):
@@ -357,45 +355,8 @@ class TwinPanel(QWidget):
         return personalized.value if personalized else self.twin.parameter(name).default
 
     def _status_widget(self, scenario: str) -> QWidget:
-        holder = QWidget()
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(2, 0, 2, 0)
-        bar = ProgressCell(holder)
-        bar.setObjectName(f"progress_{scenario}")
-        bar.setMaximumWidth(90)
-        run = self._last_run(scenario)
-        handle = self._handles.get(scenario)
-        if handle is not None and not handle.done():
-            bar.setValue(int(handle.progress * 1000))
-            bar.setFormat("running")
-        elif run is not None:
-            bar.setValue(1000 if run.status == "ok" else 0)
-            bar.setFormat(_STATUS_TEXT.get(run.status, run.status))
-            bar.setToolTip(run.error or f"{run.seconds:.1f} s")
-            reason = self.out_of_date.get(scenario)
-            if reason and run.status == "ok":
-                bar.setFormat("out of date")
-                bar.setStyleSheet("QProgressBar::chunk { background: #8a5a20; }")
-                bar.setToolTip(f"Out of date: {reason}. Run all again to refresh it.")
-        else:
-            bar.setFormat("not run")
-        bar.setTextVisible(True)
-        warnings = run.result.warnings if (run is not None and run.result is not None) else []
-        if warnings and not (handle is not None and not handle.done()):
-            badge = QLabel("⚠", holder)
-            badge.setObjectName(f"warnings_{scenario}")
-            badge.setStyleSheet("color: #f0c040; font-weight: bold;")
-            badge.setToolTip("What the model noted:\n" + "\n".join(f"• {w}" for w in warnings))
-            row.addWidget(badge)
-        cancel = QToolButton(holder)
-        cancel.setText("✕")
-        cancel.setObjectName(f"cancel_{scenario}")
-        cancel.setToolTip("Cancel this scenario")
-        cancel.setEnabled(handle is not None and not handle.done())
-        cancel.clicked.connect(lambda _=False, s=scenario: self.cancel(s))
-        row.addWidget(bar)
-        row.addWidget(cancel)
-        return holder
+        return status_cell(scenario, self._last_run(scenario), self._handles.get(scenario),
+                           self.out_of_date.get(scenario), self.cancel)  # fmt: skip
 
     def _last_run(self, scenario: str) -> Run | None:
         if self.case is None or self.twin is None:
