@@ -114,7 +114,9 @@ def _fmt(value: float) -> str:
 
 
 def format_value(value: Any) -> str:
-    """A parameter value as people read and type it (vectors as 'a, b, c')."""
+    """A parameter value as people read and type it (vectors as 'a, b, c', flags yes/no)."""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
     if isinstance(value, (tuple, list, np.ndarray)):
         return ", ".join(format_value(v) for v in value)
     if isinstance(value, float):

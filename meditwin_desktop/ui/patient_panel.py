@@ -81,6 +81,7 @@ class PatientPanel(QWidget):
         self.tree.clear()
         self.thumbnail.setPixmap(QPixmap())
         self.thumbnail.setText("")
+        self.thumbnail.hide()  # an empty black square reads as a broken preview
         self.details.setText("")
         self.summary.setText("No folder open. File > Open DICOM folder…")
         self.summary.setToolTip("")
@@ -88,8 +89,9 @@ class PatientPanel(QWidget):
     def set_identity_hidden(self, hidden: bool) -> None:
         """Hide the browser, which names patients, while a pseudonym is shown (a board
         screen); show it again after."""
-        for widget in (self.tree, self.thumbnail, self.details, self.summary):
+        for widget in (self.tree, self.details, self.summary):
             widget.setVisible(not hidden)
+        self.thumbnail.setVisible(not hidden and self.tree.currentItem() is not None)
         self.hidden_note.setVisible(hidden)
 
     def patient_of(self, uid: str) -> PatientInfo | None:
@@ -202,6 +204,7 @@ class PatientPanel(QWidget):
             f"{series.image_count} images, {_date(series.date) or 'no date'}"
             + (f", {series.body_part}" if series.body_part else "")
         )
+        self.thumbnail.show()
         self.thumbnail.setPixmap(QPixmap())
         self.thumbnail.setText("…")
         self.series_selected.emit(series)

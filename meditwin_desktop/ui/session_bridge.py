@@ -130,7 +130,9 @@ class SessionBridge(QObject):
             self._ended()
             if session.case is not None and session.case.id == snapshot.id:
                 session.case.revision = result.revision
-            text = f"Case saved (revision {result.revision})."
+            shown = session.case is not None and session.case.id == snapshot.id
+            what = "Case" if shown else "The case you left was"
+            text = f"{what} saved (revision {result.revision})."
             if result.replaced_other is not None:
                 text += (
                     f" It had also been changed elsewhere (revision {result.replaced_other});"

@@ -256,7 +256,9 @@ class CaseMixin:
     def _ask_history(self) -> None:
         case, library = self.cases.case, self.session.library
         if case is None or library is None or not library.exists(case.id):
-            QMessageBox.information(self, "Case history", "Open a saved case first.")
+            QMessageBox.information(self, "Case history", "Open a case first." if case is None
+                                    else "This case has not been saved yet: its history starts "
+                                    "with its first save (File > Save case).")  # fmt: skip
             return
         self.cases.save_if_dirty()
         dialog = HistoryDialog(library, case.id, self)

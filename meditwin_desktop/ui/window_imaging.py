@@ -199,8 +199,7 @@ class ImagingMixin:
             case.image = volume
             self.switch_case(case)
             self.message.setText(
-                f"Reopened the saved case of this series (revision "
-                f"{case.revision}; File > Case history for earlier ones)."
+                f"Reopened the saved case of this series (revision {case.revision})"
             )
 
         def failed(_error) -> None:  # said by the error dialog; never a duplicate case
