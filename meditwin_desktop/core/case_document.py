@@ -15,12 +15,22 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from meditwin_desktop.core.case import UNREADABLE, Case, Run
+from meditwin_desktop.core.case import (
+    UNREADABLE,
+    Case,
+    Event,
+    Measurement,
+    Medication,
+    Recording,
+    Run,
+    Study,
+    new_id,
+)
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
 from meditwin_desktop.core.twin import Field, Result, Scenario, TimeSeries
 
 log = logging.getLogger(__name__)
-FORMAT = 2
+FORMAT = 3  # 3: studies, measurements, events, medications, recordings
 _RUN_FIELDS = {f.name for f in fields(Run)} - {"result", "stored"}
 
 
@@ -35,25 +45,19 @@ class ArrayStore(Protocol):
 
 
 def to_document(case: Case, arrays: ArrayStore) -> dict[str, Any]:
-    """The case (without its image, which stays where it was imported from)."""
+    """The case (without its images, which stay where they were imported from)."""
     document: dict[str, Any] = {
         "format": FORMAT,
-        "image_reference": case.image_reference,
+        "studies": [_study_document(case, study, arrays) for study in case.studies],
+        "active": case.active,
         "clinical": case.clinical,
+        "measurements": [asdict(m) for m in case.measurements],
+        "events": [asdict(e) for e in case.events],
+        "medications": [asdict(m) for m in case.medications],
+        "recordings": [asdict(r) for r in case.recordings],
         "scenarios": {t: [asdict(s) for s in ss] for t, ss in case.scenarios.items()},
         "runs": {},
-        "labels": None,
     }
-    if case.labels is None and case.unreadable.get("labels"):
-        document["labels"] = case.unreadable["labels"]  # as stored: never dropped by a save
-    if case.labels is not None:
-        volume = case.labels.volume
-        document["labels"] = {
-            "file": arrays.put({"array": volume.array, "affine": volume.affine}),
-            "table": [
-                [lab.value, lab.name, list(lab.color)] for lab in case.labels.labels.values()
-            ],
-        }
     for twin_id, runs in case.runs.items():
         entries = []
         for run in runs:
@@ -69,31 +73,65 @@ def to_document(case: Case, arrays: ArrayStore) -> dict[str, Any]:
     return document
 
 
+def _study_document(case: Case, study: Study, arrays: ArrayStore) -> dict[str, Any]:
+    entry = {"id": study.id, "date": study.date, "modality": study.modality,
+             "description": study.description, "reference": study.reference,
+             "labels": None}  # fmt: skip
+    if study.labels is None:
+        entry["labels"] = case.unreadable.get(f"labels:{study.id}")  # never dropped by a save
+    else:
+        volume = study.labels.volume
+        entry["labels"] = {
+            "file": arrays.put({"array": volume.array, "affine": volume.affine}),
+            "table": [[lab.value, lab.name, list(lab.color)]
+                      for lab in study.labels.labels.values()],
+        }  # fmt: skip
+    return entry
+
+
 def from_document(document: dict[str, Any], arrays: ArrayStore, case: Case) -> Case:
-    """Fill `case` (name, id... already set) from a stored document."""
-    case.image_reference = dict(document.get("image_reference") or {})
+    """Fill `case` (name, id... already set) from a stored document (format 2 or 3)."""
+    if "studies" not in document:  # format 2: one image reference and its labels
+        reference = dict(document.get("image_reference") or {})
+        stored = {"reference": reference, "labels": document.get("labels")}
+        document = {**document, "studies": [stored] if reference or stored["labels"] else []}
+    for entry in document["studies"]:
+        study = Study(id=entry.get("id") or new_id(), date=entry.get("date", ""),
+                      modality=entry.get("modality", ""),
+                      description=entry.get("description", ""),
+                      reference=dict(entry.get("reference") or {}))  # fmt: skip
+        case.studies.append(study)
+        if entry.get("labels"):
+            study.labels = _labels(entry["labels"], arrays, case, study)
+    case.active = min(int(document.get("active", 0)), max(len(case.studies) - 1, 0))
     case.clinical = dict(document.get("clinical") or {})
+    case.measurements = [Measurement(**m) for m in document.get("measurements", [])]
+    case.events = [Event(**e) for e in document.get("events", [])]
+    case.medications = [Medication(**m) for m in document.get("medications", [])]
+    case.recordings = [Recording(**r) for r in document.get("recordings", [])]
     case.scenarios = {
         t: [Scenario(s["name"], dict(s.get("overrides") or {})) for s in ss]
         for t, ss in (document.get("scenarios") or {}).items()
     }
-    stored_labels = document.get("labels")
-    if stored_labels:
-        try:
-            data = arrays.get(stored_labels["file"])
-            volume = Volume(data["array"], data["affine"])
-            table = {int(v): Label(int(v), n, tuple(c)) for v, n, c in stored_labels["table"]}
-            case.labels = LabelMap(volume, table)
-        except Exception as error:  # a damaged file: the rest of the case stays usable
-            log.warning("labels of case %s unreadable: %s", case.id, type(error).__name__)
-            case.unreadable["labels"] = stored_labels
-            case.problems.append(
-                "The saved labels could not be read (damaged file); restore an earlier "
-                "revision to get them back. Everything else in the case is intact."
-            )
     for twin_id, entries in (document.get("runs") or {}).items():
         case.runs[twin_id] = [_run(entry, arrays, case) for entry in entries]
     return case
+
+
+def _labels(stored: dict[str, Any], arrays: ArrayStore, case: Case, study: Study):
+    try:
+        data = arrays.get(stored["file"])
+        table = {int(v): Label(int(v), n, tuple(c)) for v, n, c in stored["table"]}
+        return LabelMap(Volume(data["array"], data["affine"]), table)
+    except Exception as error:  # a damaged file: the rest of the case stays usable
+        log.warning("labels of case %s unreadable: %s", case.id, type(error).__name__)
+        case.unreadable[f"labels:{study.id}"] = stored
+        case.problems.append(
+            f"The saved labels of study {study.description or study.date or study.id} could "
+            "not be read (damaged file); restore an earlier revision to get them back. "
+            "Everything else in the case is intact."
+        )
+        return None
 
 
 def _run(entry: dict[str, Any], arrays: ArrayStore, case: Case) -> Run:

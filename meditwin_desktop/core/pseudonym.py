@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from meditwin_desktop.core.case import Case, Run
+from meditwin_desktop.core.case import Case, Run, Study
 from meditwin_desktop.core.clinical import BY_KEY
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
@@ -198,19 +198,19 @@ def pseudonymize(case: Case, pseudonym: str) -> Case:
     pseudonym = check_pseudonym(pseudonym, case)
     redact = Redactor.for_case(case, pseudonym)
     runs = [run for twin_runs in case.runs.values() for run in twin_runs]
-    created, *times = relative_days([case.created, *(run.time for run in runs)])
-    day = dict(zip(map(id, runs), times, strict=True))
-    image = _volume(case.image, redact) if case.image is not None else None
-    labels = _labels(case.labels, redact) if case.labels is not None else None
-    modality = str((case.image.meta if case.image is not None else {}).get("modality", ""))
-    reference = {"modality": modality, "description": modality} if modality else {}
-    return Case(
+    times = [case.created, *(run.time for run in runs), *(s.date for s in case.studies),
+             *(m.date for m in case.measurements), *(e.time for e in case.events),
+             *(t for m in case.medications for t in (m.start, m.stop)),
+             *(r.start for r in case.recordings)]  # fmt: skip
+    days = iter(relative_days(times))  # every date as "day N" from the same day 0
+    created = next(days)
+    day = {id(run): next(days) for run in runs}
+    studies = [_study(study, redact, next(days)) for study in case.studies]
+    copy_ = Case(
         name=pseudonym,
         patient_id="",
         id=pseudonym,
-        image=image,
-        labels=labels,
-        image_reference=reference if case.image_reference or image is not None else {},
+        studies=studies,
         clinical=safe_clinical(case.clinical),
         scenarios={
             twin: [_scenario(scenario, redact) for scenario in items]
@@ -221,8 +221,31 @@ def pseudonymize(case: Case, pseudonym: str) -> Case:
             for twin, items in case.runs.items()
         },
         created=created,
-        problems=[redact(str(p)) for p in case.problems],
-    )
+        measurements=[dataclasses.replace(m, date=next(days), source=redact(m.source),
+                                          target=redact(m.target)) for m in case.measurements],
+        events=[dataclasses.replace(e, time=next(days), note=redact(e.note),
+                                    details=redact.value(copy.deepcopy(e.details)))
+                for e in case.events],
+        medications=[dataclasses.replace(m, start=next(days), stop=next(days),
+                                         note=redact(m.note)) for m in case.medications],
+        recordings=[dataclasses.replace(r, start=next(days), file="", description="")
+                    for r in case.recordings],
+    )  # fmt: skip
+    copy_.active = case.active
+    copy_.problems = [redact(str(p)) for p in case.problems]
+    return copy_
+
+
+def _study(study: Study, redact: Redactor, day: str) -> Study:
+    """The study without where its files are and without free text (modality kept)."""
+    image = study.image
+    if isinstance(image, Volume):
+        image = _volume(image, redact)
+    labels = _labels(study.labels, redact) if study.labels is not None else None
+    modality = study.modality or str(getattr(image, "meta", {}).get("modality", ""))
+    reference = {"modality": modality, "description": modality} if modality else {}
+    return Study(id=study.id, date=day, modality=modality, description=modality,
+                 reference=reference, image=image, labels=labels)  # fmt: skip
 
 
 def _volume(volume: Volume, redact: Redactor) -> Volume:

@@ -147,15 +147,20 @@ class Session:
         if case is None:
             raise ValueError("no case is open")
         copied = copy.copy(case)
+        copied.studies = [copy.copy(study) for study in case.studies]
+        for study in copied.studies:
+            study.reference = dict(study.reference)
+            if study.labels is not None:
+                volume = study.labels.volume
+                study.labels = LabelMap(
+                    Volume(volume.array.copy(), volume.affine.copy(), dict(volume.meta)),
+                    dict(study.labels.labels),
+                )
         copied.clinical = copy.deepcopy(case.clinical)
-        copied.image_reference = dict(case.image_reference)
+        for name in ("measurements", "events", "medications", "recordings"):
+            setattr(copied, name, copy.deepcopy(getattr(case, name)))
         copied.scenarios = {t: copy.deepcopy(s) for t, s in case.scenarios.items()}
         copied.runs = {t: list(r) for t, r in case.runs.items()}
         copied.problems = list(case.problems)
-        if case.labels is not None:
-            volume = case.labels.volume
-            copied.labels = LabelMap(
-                Volume(volume.array.copy(), volume.affine.copy(), dict(volume.meta)),
-                dict(case.labels.labels),
-            )
+        copied.unreadable = dict(case.unreadable)
         return copied

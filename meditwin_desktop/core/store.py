@@ -133,10 +133,11 @@ def _json_default(value: Any) -> Any:
 
 
 def _references(document: dict[str, Any]) -> set[str]:
-    """The array files a revision's document points at."""
+    """The array files a revision's document points at (formats 2 and 3)."""
     found = set()
-    if document.get("labels"):
-        found.add(document["labels"]["file"])
+    for stored in [document.get("labels"), *(s.get("labels") for s in document.get("studies", []))]:
+        if stored:
+            found.add(stored["file"])
     for entries in (document.get("runs") or {}).values():
         for entry in entries:
             if (entry.get("result") or {}).get("file"):
@@ -253,8 +254,9 @@ class CaseLibrary:
             return None
         with self._connect() as db:
             row = db.execute(
-                "SELECT id FROM cases WHERE series_uid = ? ORDER BY modified DESC LIMIT 1",
-                (series_uid,),
+                "SELECT id FROM cases WHERE series_uid = ? OR series LIKE ? ORDER BY"
+                " modified DESC LIMIT 1",
+                (series_uid, f'%"{series_uid}"%'),
             ).fetchone()
         return row[0] if row else None
 
@@ -287,6 +289,8 @@ class CaseLibrary:
             text = json.dumps(document, default=_json_default)
             fsync_dir(folder)
             reference = case.image_reference
+            series = [s.reference["series_uid"] for s in case.studies
+                      if s.reference.get("series_uid")]  # fmt: skip
             with self._transaction() as db:
                 row = db.execute("SELECT revision FROM cases WHERE id = ?",
                                  (case.id,)).fetchone()  # fmt: skip
@@ -301,14 +305,15 @@ class CaseLibrary:
                     (case.id, revision, stamp, __version__, note, text),
                 )
                 db.execute(
-                    "INSERT INTO cases (id, name, patient_id, study_uid, series_uid, twins,"
-                    " created, modified, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    "INSERT INTO cases (id, name, patient_id, study_uid, series_uid, series,"
+                    " twins, created, modified, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT(id) DO UPDATE SET name=excluded.name,"
                     " patient_id=excluded.patient_id, study_uid=excluded.study_uid,"
-                    " series_uid=excluded.series_uid, twins=excluded.twins,"
-                    " modified=excluded.modified, revision=excluded.revision",
+                    " series_uid=excluded.series_uid, series=excluded.series,"
+                    " twins=excluded.twins, modified=excluded.modified,"
+                    " revision=excluded.revision",
                     (case.id, case.name, case.patient_id, reference.get("study_uid", ""),
-                     reference.get("series_uid", ""),
+                     reference.get("series_uid", ""), json.dumps(series),
                      json.dumps(sorted(t for t, runs in case.runs.items() if runs)),
                      case.created, stamp, revision),
                 )  # fmt: skip

@@ -4,7 +4,8 @@ Version 1 (releases up to 0.x of December 2026): one table `cases` holding each 
 latest document; arrays in `<case>/r<N>/`. Version 2: `cases` (one row per case: its
 head revision) and `revisions` (every kept revision's document); arrays referenced by
 path relative to the case's folder (`blobs/<hash>.npz`, or `r<N>/<file>` for migrated
-revisions). The version is SQLite's `user_version`.
+revisions). Version 3: `cases.series` lists the Series Instance UIDs of all the case's
+studies (a follow-up study reopens its case too). The version is SQLite's `user_version`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from meditwin_desktop.core.errors import MeditwinError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 SCHEMA = """
@@ -28,6 +29,7 @@ CREATE TABLE IF NOT EXISTS cases (
     patient_id TEXT NOT NULL,
     study_uid TEXT NOT NULL DEFAULT '',
     series_uid TEXT NOT NULL DEFAULT '',
+    series TEXT NOT NULL DEFAULT '[]',
     twins TEXT NOT NULL DEFAULT '[]',
     created TEXT NOT NULL,
     modified TEXT NOT NULL,
@@ -116,11 +118,11 @@ def prepare(db: sqlite3.Connection, path: Path) -> None:
     try:  # read again under the lock: another process may have migrated meanwhile
         version = db.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if version == SCHEMA_VERSION:
-            pass
-        elif version == 0 and "cases" in tables:
-            _migrate_1_to_2(db)
-        else:
+        if version == 0 and "cases" in tables:
+            _migrate_1_to_2(db)  # creates the current tables
+        elif version == 2:
+            _migrate_2_to_3(db)
+        elif version != SCHEMA_VERSION:
             _create(db)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("COMMIT")
@@ -157,6 +159,14 @@ def _create(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
+def _migrate_2_to_3(db: sqlite3.Connection) -> None:
+    """Version 2 -> 3: the series of every study, for reopening a case by any of them."""
+    db.execute("ALTER TABLE cases ADD COLUMN series TEXT NOT NULL DEFAULT '[]'")
+    for case_id, series_uid in db.execute("SELECT id, series_uid FROM cases").fetchall():
+        db.execute("UPDATE cases SET series = ? WHERE id = ?",
+                   (json.dumps([series_uid] if series_uid else []), case_id))  # fmt: skip
+
+
 def _migrate_1_to_2(db: sqlite3.Connection) -> None:
     """Version 1 -> 2: each case's document becomes its first kept revision, with array
     files referenced relative to the case folder (they stay in `r<N>/`)."""
@@ -180,10 +190,11 @@ def _migrate_1_to_2(db: sqlite3.Connection) -> None:
         reference = document.get("image_reference") or {}
         db.execute(
             "INSERT INTO cases (id, name, patient_id, study_uid, series_uid, twins, created,"
-            " modified, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " modified, revision, series) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (case_id, name, patient_id, reference.get("study_uid", ""),
              reference.get("series_uid", ""), json.dumps(sorted(document.get("runs", {}))),
-             created, modified, revision),
+             created, modified, revision,
+             json.dumps([reference["series_uid"]] if reference.get("series_uid") else [])),
         )  # fmt: skip
         db.execute(
             "INSERT INTO revisions (case_id, revision, saved, app_version, note, document)"

@@ -120,7 +120,7 @@ def strings(value, seen=None):
         if value.dtype.kind in "OUS":
             for item in value.ravel():
                 yield from strings(item, seen)
-    elif dataclasses.is_dataclass(value):
+    elif dataclasses.is_dataclass(value) or isinstance(value, Case):
         for item in vars(value).values():
             yield from strings(item, seen)
     elif isinstance(value, dict):
@@ -222,3 +222,27 @@ def test_redactor_leaves_ordinary_text_alone():
     text = "Planned 4.2 mL in 2 h, 1/3 of mg/dL, version 0.1.0, v 1.2.3.4, 42 Janet"
     assert redact(text) == text
     assert redact("Jane's scan C:\\data\\jane.dcm") == "P1's scan [path]"
+
+
+def test_measurements_events_medications_and_recordings_lose_identity_and_dates():
+    from meditwin_desktop.core.case import Event, Measurement, Medication, Recording, Study
+
+    case = Case(
+        "Jane Q. Smithson", "PID-9731-XYZ",
+        studies=[Study(date="2024-03-01", modality="CT", description="CT of Jane",
+                       reference={"folder": "/srv/pacs/SMITHSON"})],
+        measurements=[Measurement("MMSE", 24.0, "points", "2024-03-11", "", "typed by Smithson")],
+        events=[Event("2024-03-12T08:00:00", "convulsive", 120.0, {"by": "Smithson"},
+                      "at /home/jane/diary.csv")],
+        medications=[Medication("valproate", 20.0, "mg/kg/day", "2024-01-01", "",
+                                note="Smithson's pharmacy")],
+        recordings=[Recording("/srv/eeg/SMITHSON_JANE.edf", description="EEG of Jane")],
+        created="2024-01-01T00:00:00+00:00",
+    )  # fmt: skip
+    copy_ = pseudonymize(case, "MDT-9")
+    text = " ".join(strings(copy_))
+    for identifying in ("Smithson", "Jane", "PID-9731", "/srv", "/home", "2024-"):
+        assert identifying not in text, identifying
+    assert copy_.studies[0].date == "day 60" and copy_.measurements[0].date == "day 70"
+    assert copy_.events[0].time == "day 71" and copy_.medications[0].start == "day 0"
+    assert copy_.measurements[0].value == 24.0 and copy_.events[0].duration_s == 120.0

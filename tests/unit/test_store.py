@@ -3,6 +3,7 @@ nothing that was saved before it."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -137,3 +138,45 @@ def test_a_clinical_only_case_with_absent_outcomes_and_guides_round_trips(tmp_pa
     assert baseline.outcomes["nnt_10y"] is None and statin.outcomes["nnt_10y"] > 0
     series = statin.result.series["ldl_burden"]
     assert series.guides == (("CHD threshold", 160.0),) and series.x_label == "age"
+
+
+def test_studies_measurements_events_medications_and_recordings_round_trip(tmp_path):
+    from meditwin_desktop.core.case import Event, Measurement, Medication, Recording, Study
+
+    first = _case()
+    follow_up = Study(date="2025-06-01", modality="CT", description="follow-up",
+                      reference={"folder": "/x", "series_uid": "1.2.9"},
+                      labels=first.labels)  # fmt: skip
+    first.studies[0].date = "2025-01-01"
+    first.studies.append(follow_up)
+    first.active = 1
+    first.measurements = [Measurement("longest diameter", 31.5, "mm", "2025-01-01", "lesion 1")]
+    first.events = [Event("2025-02-03T04:05:06", "convulsive", 95.0, {"rescue": "midazolam"})]
+    first.medications = [Medication("stiripentol", 50.0, "mg/kg/day", "2025-01-15")]
+    first.recordings = [Recording("eeg/night.edf", start="2025-02-03T01:00:00")]
+    library = CaseLibrary(tmp_path)
+    library.save(first)
+    back = library.load(first.id)
+    assert [s.date for s in back.studies] == ["2025-01-01", "2025-06-01"] and back.active == 1
+    assert back.image_reference["series_uid"] == "1.2.9"  # the active study's
+    assert np.array_equal(back.studies[1].labels.volume.array, first.labels.volume.array)
+    assert (back.measurements, back.events) == (first.measurements, first.events)
+    assert (back.medications, back.recordings) == (first.medications, first.recordings)
+    assert library.find_by_series("1.2.9") == first.id  # a follow-up study reopens the case
+    assert library.find_by_series("1.2.3") == first.id
+
+
+def test_a_library_of_format_2_is_migrated(tmp_path):
+    library = CaseLibrary(tmp_path)
+    case = _case()
+    library.save(case)
+    with sqlite3.connect(tmp_path / "library.sqlite") as db:  # back to format 2
+        document = json.loads(db.execute("SELECT document FROM revisions").fetchone()[0])
+        study = document.pop("studies")[0]
+        document.update(format=2, image_reference=study["reference"], labels=study["labels"])
+        db.execute("UPDATE revisions SET document = ?", (json.dumps(document),))
+        db.execute("ALTER TABLE cases DROP COLUMN series")
+        db.execute("PRAGMA user_version = 2")
+    back = CaseLibrary(tmp_path).load(case.id)
+    assert back.image_reference["series_uid"] == "1.2.3" and back.labels is not None
+    assert CaseLibrary(tmp_path).find_by_series("1.2.3") == case.id
