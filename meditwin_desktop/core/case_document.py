@@ -27,7 +27,7 @@ from meditwin_desktop.core.case import (
     new_id,
 )
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
-from meditwin_desktop.core.twin import Field, Result, Scenario, TimeSeries
+from meditwin_desktop.core.twin import Field, Overlay, Result, Scenario, Table, TimeSeries
 
 log = logging.getLogger(__name__)
 FORMAT = 3  # 3: studies, measurements, events, medications, recordings
@@ -155,10 +155,22 @@ def _run(entry: dict[str, Any], arrays: ArrayStore, case: Case) -> Run:
 def _result_document(result: Result, store: ArrayStore) -> dict[str, Any]:
     arrays: dict[str, np.ndarray] = {}
     meta: dict[str, Any] = {"outcomes": result.outcomes, "warnings": list(result.warnings),
-                            "notes": dict(result.notes), "series": {}, "fields": {}}  # fmt: skip
+                            "notes": dict(result.notes), "series": {}, "fields": {},
+                            "overlays": {}, "tables": {}}  # fmt: skip
+    for name, overlay in result.overlays.items():
+        arrays[f"overlay.{name}"] = np.asarray(overlay.values)
+        meta["overlays"][name] = {"label": overlay.label, "study": overlay.study,
+                                  "unit": overlay.unit}  # fmt: skip
+    for name, table in result.tables.items():
+        meta["tables"][name] = {"label": table.label, "columns": list(table.columns),
+                                "rows": [list(row) for row in table.rows],
+                                "units": list(table.units)}  # fmt: skip
     for name, series in result.series.items():
         arrays[f"series.{name}.time"] = np.asarray(series.time)
         arrays[f"series.{name}.values"] = np.asarray(series.values)
+        if series.observed_time is not None:
+            arrays[f"series.{name}.observed_time"] = np.asarray(series.observed_time)
+            arrays[f"series.{name}.observed_values"] = np.asarray(series.observed_values)
         meta["series"][name] = {"label": series.label, "unit": series.unit,
                                 "time_unit": series.time_unit, "x_label": series.x_label,
                                 "guides": [list(g) for g in series.guides]}  # fmt: skip
@@ -178,7 +190,9 @@ def _result(meta: dict[str, Any], store: ArrayStore) -> Result:
         name: TimeSeries(m["label"], m["unit"], arrays[f"series.{name}.time"],
                          arrays[f"series.{name}.values"], m["time_unit"],
                          m.get("x_label", "time"),
-                         tuple((str(t), float(v)) for t, v in m.get("guides", ())))
+                         tuple((str(t), float(v)) for t, v in m.get("guides", ())),
+                         arrays.get(f"series.{name}.observed_time"),
+                         arrays.get(f"series.{name}.observed_values"))
         for name, m in meta["series"].items()
     }  # fmt: skip
     fields_ = {
@@ -187,5 +201,11 @@ def _result(meta: dict[str, Any], store: ArrayStore) -> Result:
                     arrays.get(f"field.{name}.faces"))
         for name, m in meta["fields"].items()
     }  # fmt: skip
+    overlays = {name: Overlay(m["label"], arrays[f"overlay.{name}"], m.get("study", ""),
+                              m.get("unit", ""))
+                for name, m in meta.get("overlays", {}).items()}  # fmt: skip
+    tables = {name: Table(m["label"], tuple(m["columns"]), [tuple(r) for r in m["rows"]],
+                          tuple(m.get("units", ())))
+              for name, m in meta.get("tables", {}).items()}  # fmt: skip
     return Result(dict(meta["outcomes"]), series, fields_, list(meta.get("warnings", [])),
-                  dict(meta.get("notes", {})))  # fmt: skip
+                  dict(meta.get("notes", {})), overlays, tables)  # fmt: skip

@@ -9,6 +9,8 @@ humanly plausible, wider than any model's validity: a twin flags values outside 
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +18,6 @@ from meditwin_desktop.core.errors import InputError
 
 # Cholesterol mmol/L -> mg/dL (molar mass 386.65 g/mol; as in the SCORE2 authors' code).
 CHOLESTEROL_MG_DL_PER_MMOL_L = 38.67
-HEMOGLOBIN_G_DL_PER_G_L = 0.1
 _FLAG_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
@@ -104,25 +105,10 @@ class ClinicalField:
         return f"{float(value) / factor:.4g}"
 
 
-def _cholesterol(key: str, label: str, low: float, high: float, help: str = "") -> ClinicalField:
-    mmol = {"mmol/L": CHOLESTEROL_MG_DL_PER_MMOL_L}
-    return ClinicalField(key, label, "Lipids", "mg/dL", minimum=low, maximum=high,
-                         alternatives=mmol, help=help)  # fmt: skip
-
-
-def _flag(key: str, label: str, group: str, help: str = "") -> ClinicalField:
-    return ClinicalField(key, label, group, kind="flag", help=help)
-
-
-FIELDS: tuple[ClinicalField, ...] = (
+CORE_FIELDS: tuple[ClinicalField, ...] = (
     ClinicalField("age_y", "Age", "Patient", "years", minimum=0, maximum=120,
                   alternatives={"months": 1 / 12, "days": 1 / 365.25}),
     ClinicalField("sex", "Sex", "Patient", kind="choice", choices=("female", "male")),
-    ClinicalField("race", "Race (for the PCE)", "Patient", kind="choice",
-                  choices=("white", "african_american", "other")),
-    ClinicalField("region", "ESC risk region", "Patient", kind="choice",
-                  choices=("low", "moderate", "high", "very_high"),
-                  help="Cardiovascular risk region of the country of residence (SCORE2)"),
     ClinicalField("weight_kg", "Weight", "Patient", "kg", minimum=0.3, maximum=350,
                   alternatives={"g": 0.001, "lb": 0.45359237}),
     ClinicalField("height_cm", "Height / length", "Patient", "cm", minimum=20, maximum=250,
@@ -134,46 +120,46 @@ FIELDS: tuple[ClinicalField, ...] = (
                   maximum=300, alternatives={"kPa": 7.50062}),
     ClinicalField("dbp_mmhg", "Diastolic blood pressure", "Vital signs", "mmHg", minimum=10,
                   maximum=200, alternatives={"kPa": 7.50062}),
-    _flag("bp_treated", "On blood-pressure treatment", "Vital signs"),
-    ClinicalField("sao2_pct", "Arterial saturation (SpO2)", "Vital signs", "%", minimum=30,
-                  maximum=100),
-    ClinicalField("spvo2_pct", "Pulmonary venous saturation", "Vital signs", "%",
-                  minimum=50, maximum=100),
-    ClinicalField("hemoglobin_g_dl", "Haemoglobin", "Laboratory", "g/dL", minimum=3,
-                  maximum=25, alternatives={"g/L": HEMOGLOBIN_G_DL_PER_G_L}),
-    _cholesterol("total_chol_mg_dl", "Total cholesterol", 50, 1500),
-    _cholesterol("hdl_mg_dl", "HDL cholesterol", 5, 250),
-    _cholesterol("ldl_mg_dl", "LDL cholesterol (untreated)", 10, 1300,
-                 help="Before any lipid-lowering therapy"),
-    _flag("smoker", "Current smoker", "History"),
-    _flag("diabetes", "Diabetes", "History"),
-    _flag("personal_premature_chd", "Premature coronary heart disease", "History",
-          "Men < 55, women < 60 years"),
-    _flag("personal_premature_vascular", "Premature cerebral or peripheral vascular disease",
-          "History"),
-    _flag("family_history_premature_chd",
-          "Family: first-degree relative with premature coronary or vascular disease, or "
-          "LDL-C > 95th percentile", "Family history"),
-    _flag("family_history_xanthomas",
-          "Family: first-degree relative with tendon xanthomas or arcus, or a child < 18 y "
-          "with LDL-C > 95th percentile", "Family history"),
-    _flag("tendon_xanthomas", "Tendon xanthomas", "Examination and genetics"),
-    _flag("corneal_arcus_before_45", "Corneal arcus before age 45", "Examination and genetics"),
-    ClinicalField("fh_genotype", "FH genotype", "Examination and genetics", kind="choice",
-                  choices=("unknown", "negative", "LDLR", "APOB", "PCSK9"),
-                  help="A causative variant in LDLR, APOB or PCSK9"),
 )  # fmt: skip
-BY_KEY = {f.key: f for f in FIELDS}
-GROUPS = tuple(dict.fromkeys(f.group for f in FIELDS))
+"""The fields every twin may share; each twin declares its own (`Twin.clinical_fields`)."""
+
+
+@functools.cache
+def _vocabulary(extra_twins: str) -> tuple[ClinicalField, ...]:
+    from meditwin_desktop.core.registry import discover  # twins import this module
+
+    fields, seen = list(CORE_FIELDS), {f.key for f in CORE_FIELDS}
+    for twin in discover().twins.values():
+        for spec in twin.clinical_fields:
+            if spec.key not in seen:  # the first declaration of a key is the one shown
+                fields.append(spec)
+                seen.add(spec.key)
+    return tuple(fields)
+
+
+def fields() -> tuple[ClinicalField, ...]:
+    """The clinical vocabulary: the shared fields, then those of the installed twins."""
+    return _vocabulary(os.environ.get("MEDITWIN_EXTRA_TWINS", ""))
+
+
+def by_key() -> dict[str, ClinicalField]:
+    """The vocabulary by key."""
+    return {f.key: f for f in fields()}
+
+
+def groups() -> tuple[str, ...]:
+    """The form's groups, in order of first use."""
+    return tuple(dict.fromkeys(f.group for f in fields()))
 
 
 def field_for(key: str) -> ClinicalField:
     """The field called `key`; ClinicalInputError naming the known ones otherwise."""
+    known = by_key()
     try:
-        return BY_KEY[key]
+        return known[key]
     except KeyError:
         raise ClinicalInputError(
-            f"No clinical field '{key}' (there is: {', '.join(BY_KEY)})."
+            f"No clinical field '{key}' (there is: {', '.join(known)})."
         ) from None
 
 
@@ -189,11 +175,11 @@ def set_value(clinical: dict[str, Any], key: str, text: Any, unit: str | None = 
 
 def problems(clinical: dict[str, Any]) -> list[str]:
     """Why stored values cannot be right (values from a file or an older version)."""
-    found = []
+    found, known = [], by_key()
     for key, value in clinical.items():
-        if key in BY_KEY:
+        if key in known:
             try:
-                BY_KEY[key].parse(value)
+                known[key].parse(value)
             except ClinicalInputError as error:
                 found.append(str(error))
     if {"sbp_mmhg", "dbp_mmhg"} <= clinical.keys() and clinical["dbp_mmhg"] >= clinical["sbp_mmhg"]:

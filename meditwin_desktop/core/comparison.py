@@ -11,29 +11,39 @@ from meditwin_desktop.core.twin import Outcome, Twin
 
 
 def best_scenarios(twin: Twin, runs: Sequence[Run], stale=frozenset()) -> dict[str, set[str]]:
-    """Per outcome, the scenario(s) with the better value (empty when no direction). While
-    any run is out of date (`stale` scenario names) nothing is marked best: the fresh runs
-    were not compared with what the stale ones would give now."""
+    """Per outcome, the scenario with the better value (empty when there is no direction, a
+    tie, or a lead smaller than the outcome's clinical resolution). While any run is out
+    of date (`stale` scenario names) nothing is marked best: the fresh runs were not
+    compared with what the stale ones would give now."""
     if any(r.scenario in stale for r in runs):
         return {outcome.name: set() for outcome in twin.outcomes}
-    best: dict[str, set[str]] = {}
-    for outcome in twin.outcomes:
-        never = {r.scenario for r in runs if r.status == "ok" and outcome.name in r.outcomes
-                 and r.outcomes[outcome.name] is None}  # fmt: skip
-        if outcome.absent_is_best and never and outcome.better in ("higher", "lower"):
-            best[outcome.name] = never
-            continue
-        values = {
-            r.scenario: r.outcomes[outcome.name]
-            for r in runs
-            if r.outcomes.get(outcome.name) is not None
-        }
-        if not values or outcome.better not in ("higher", "lower"):
-            best[outcome.name] = set()
-            continue
-        target = max(values.values()) if outcome.better == "higher" else min(values.values())
-        best[outcome.name] = {s for s, v in values.items() if v == target}
-    return best
+    return {outcome.name: _best(outcome, runs) for outcome in twin.outcomes}
+
+
+def _best(outcome: Outcome, runs: Sequence[Run]) -> set[str]:
+    if outcome.better not in ("higher", "lower"):
+        return set()
+    shown = [r for r in runs if r.status == "ok" and outcome.name in r.outcomes]
+    if len(shown) < 2:
+        return set()  # nothing to compare with
+    never = {r.scenario for r in shown if r.outcomes[outcome.name] is None}
+    if outcome.absent_is_best and never:
+        return never if len(never) == 1 else set()
+    values = {r.scenario: r.outcomes[outcome.name] for r in shown
+              if r.outcomes[outcome.name] is not None}  # fmt: skip
+    if len(values) < 2:
+        return set()
+    ranked = sorted(values.items(), key=lambda item: item[1], reverse=outcome.better == "higher")
+    (first, lead), (_, second) = ranked[0], ranked[1]
+    if lead == second or abs(lead - second) < outcome.resolution:
+        return set()  # a tie, or a difference that is clinically the same
+    return {first}
+
+
+def target_mark(outcome: Outcome, value: float | None) -> str:
+    """'↓' below the outcome's clinical target, '↑' above it, '' within (or no target)."""
+    text = outcome.off_target(value)
+    return "" if not text else ("↓" if text.startswith("below") else "↑")
 
 
 def baseline_run(runs: Sequence[Run]) -> Run | None:

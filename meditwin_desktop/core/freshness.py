@@ -17,7 +17,7 @@ from typing import Any
 from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.runner import input_hash
 from meditwin_desktop.core.scenarios import baseline_of, parameters
-from meditwin_desktop.core.twin import Twin, TwinInputError, format_value
+from meditwin_desktop.core.twin import Twin, TwinInputError, format_value, view_of
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -53,7 +53,7 @@ UNPREPARED = "the twin's inputs can no longer be made from the case as it is now
 def current_digest(twin: Twin, case: Case) -> str | None:
     """The digest of the twin's inputs on the case as it is now (None if it cannot prepare)."""
     try:
-        return input_hash(twin.prepare(case))
+        return input_hash(twin.prepare(view_of(case)))
     except Exception:  # the case no longer fits: `stale_runs` says so
         return None
 

@@ -7,7 +7,7 @@ never changed; image, label and result arrays are shared, not copied). The rules
 - `image_reference` keeps only `{"modality", "description"}`, both the modality code
   (e.g. "CT"): the folder and UIDs identify, and the series description is free text
   typed at the scanner (DICOM PS3.15 removes it too).
-- `clinical` keeps the fields of `core.clinical.FIELDS` that are not free text (kind
+- `clinical` keeps the fields of `core.clinical.fields()` that are not free text (kind
   "text", e.g. the diagnosis, goes) when their value has the field's kind (a number, a
   yes/no, one of the choices), and unknown keys only when their value is a number or a
   yes/no.
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from meditwin_desktop.core.case import Case, Run, Study
-from meditwin_desktop.core.clinical import BY_KEY
+from meditwin_desktop.core.clinical import by_key
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
 from meditwin_desktop.core.twin import Result, Scenario
@@ -180,7 +180,7 @@ def safe_clinical(clinical: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plain_value(key: str, value: Any) -> bool:
-    field = BY_KEY.get(key)
+    field = by_key().get(key)
     if field is None or field.kind == "number":
         return isinstance(value, (bool, int, float))
     if field.kind == "flag":

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from meditwin_desktop import APP_NAME, __version__
 from meditwin_desktop.core.atomic import write_atomic
 from meditwin_desktop.core.case import Case, Run, now
-from meditwin_desktop.core.clinical import FIELDS as CLINICAL_FIELDS
+from meditwin_desktop.core.clinical import fields as clinical_fields
 from meditwin_desktop.core.comparison import (
     OUT_OF_DATE,
     baseline_run,
@@ -253,11 +253,11 @@ def _model_notes(twin: Twin, runs: list[Run]) -> list[str]:
 def clinical_lines(clinical: dict) -> list[str]:
     """'Label: value unit' for each recorded clinical value (known fields in form order)."""
     lines = []
-    for spec in CLINICAL_FIELDS:
+    for spec in clinical_fields():
         if clinical.get(spec.key) not in (None, ""):
             text, unit = spec.readable(clinical[spec.key])
             lines.append(f"  {spec.label}: {text} {unit}".rstrip())
-    known = {spec.key for spec in CLINICAL_FIELDS}
+    known = {spec.key for spec in clinical_fields()}
     lines += [f"  {k}: {v}" for k, v in clinical.items() if k not in known]
     return lines
 

@@ -24,6 +24,7 @@ from meditwin_desktop.core.twin import (
     Twin,
     TwinInputError,
     format_value,
+    view_of,
 )
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def baseline_of(twin: Twin, case: Case) -> dict[str, Personalized]:
     missing = twin.missing(case)
     if missing:
         raise TwinInputError(f"{twin.title} does not fit this case: " + "; ".join(missing) + ".")
-    return twin.personalize(case)
+    return twin.personalize(view_of(case))
 
 
 def parameters(twin: Twin, baseline: dict[str, Personalized], scenario: Scenario) -> dict:
@@ -100,7 +101,7 @@ def prepare_scenarios(
     validated = [(s, parameters(twin, baseline, s)) for s in scenarios]
     for scenario, params in validated:
         check_points(twin, case, scenario.name, params)
-    inputs = twin.prepare(case)
+    inputs = twin.prepare(view_of(case))
     return Prepared(twin, validated, inputs, input_hash(inputs))
 
 

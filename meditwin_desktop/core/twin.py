@@ -1,30 +1,48 @@
-"""The twin contract: what every virtual twin declares and provides.
+"""The twin contract (version 2): what every virtual twin declares and provides.
 
 A twin is a plugin (entry-point group `meditwin.twins`) exposing a `Twin` object:
-- `parameters` and `outcomes` with units, ranges, defaults and sources;
-- `requirements`: the case data it needs (a label, a clinical value...);
-- `personalize(case)`: baseline parameter values from the case, each with provenance;
-- `prepare(case)`: the inputs `simulate` needs (arrays, numbers), picklable;
+- `parameters` (kinds: number, choice, flag, point, vector, date, file) and `outcomes`
+  (unit, display precision, clinical target, clinical resolution) with their sources;
+- `requirements`: the case data it needs, of a closed set of kinds (`REQUIREMENT_KINDS`);
+- `clinical_fields`: the clinical values it asks for beyond the shared ones (age, sex,
+  weight...); the clinical form shows them;
+- `personalize(view)`: baseline parameter values from the case, each with provenance;
+- `prepare(view)`: the inputs `simulate` needs (arrays, numbers), picklable;
 - `simulate(params, inputs, progress, cancelled) -> Result`: a pure, deterministic,
-  module-level function (it runs in another process), seeded where random.
+  module-level function (it runs in another process), seeded where random;
+- `verification`: the published or analytic references it is checked against
+  (`meditwin verify`).
 
-Results carry outcome values, named time series (with units), named fields on an image
-grid or a mesh, and warnings. Scenarios are named parameter overrides on the baseline.
-Units: SI inside models; the declared unit of a parameter is what users type and see.
+A twin sees the case only through `CaseView` (read-only: labels, images, studies,
+measurements, events, medications, recordings, clinical values) and imports only this
+module, numpy and scipy (and its own field's libraries); never Qt.
+
+Results carry outcome values (with notes), time series (with observed points), fields on
+an image grid or values on a surface mesh, overlays on a 2D image, tables and warnings.
+Scenarios are named parameter overrides on the baseline. Units: SI inside models; the
+declared unit of a parameter is what users type and see.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from meditwin_desktop.core.clinical import ClinicalField as ClinicalField  # for twins
 from meditwin_desktop.core.errors import Cancelled as Cancelled  # for twins: they import only this
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn
+from meditwin_desktop.core.twin_case import CaseView as CaseView  # for twins
+from meditwin_desktop.core.twin_case import view_of
+
+REQUIREMENT_KINDS = ("label", "clinical", "image", "photo", "studies", "measurement",
+                     "events", "medications", "recording")  # fmt: skip
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class TwinInputError(InputError):
@@ -47,10 +65,14 @@ class Parameter:
     size: int = 1  # > 1: a vector of numbers (e.g. a point, 3 numbers in LPS mm)
     point: bool = False  # a position in the patient (LPS mm, size 3): set from the crosshair
     within: tuple[str, ...] = ()  # a point must lie in one of these labels (if the case has)
+    choice_labels: tuple[str, ...] = ()  # what clinicians read for each of `choices`
+    value_type: str = ""  # "date" (ISO) or "file" (a path); else from default and choices
 
     @property
     def kind(self) -> str:
-        """'choice', 'flag', 'point', 'vector' or 'number'."""
+        """'choice', 'flag', 'point', 'vector', 'date', 'file' or 'number'."""
+        if self.value_type:
+            return self.value_type
         if self.choices:
             return "choice"
         if self.point:
@@ -76,10 +98,21 @@ class Parameter:
             return tuple(float(number.validate(item)) for item in items)
         if self.kind == "choice":
             text = str(value)
+            if text not in self.choices and text in self.choice_labels:
+                text = self.choices[self.choice_labels.index(text)]  # typed as shown
             if text not in self.choices:
-                raise TwinInputError(
-                    f"{self.label}: '{text}' is not one of {', '.join(self.choices)}."
-                )
+                shown = self.choice_labels or self.choices
+                raise TwinInputError(f"{self.label}: '{text}' is not one of {', '.join(shown)}.")
+            return text
+        if self.kind == "date":
+            text = str(value).strip()
+            if not _DATE.fullmatch(text):
+                raise TwinInputError(f"{self.label}: '{text}' is not a date (YYYY-MM-DD).")
+            return text
+        if self.kind == "file":
+            text = str(value).strip()
+            if not text:
+                raise TwinInputError(f"{self.label}: give a file.")
             return text
         if self.kind == "flag":
             if isinstance(value, str):
@@ -108,6 +141,12 @@ class Parameter:
             )
         return number
 
+    def choice_label(self, code: str) -> str:
+        """What clinicians read for a stored choice code."""
+        if self.choice_labels and code in self.choices:
+            return self.choice_labels[self.choices.index(code)]
+        return str(code)
+
 
 def _fmt(value: float) -> str:
     return f"{value:g}"
@@ -135,6 +174,9 @@ class Outcome:
     help: str = ""
     absent: str = ""  # shown when the model gives None ("never", "not valid at this age")
     absent_is_best: bool = False  # None beats any value (e.g. a threshold "never" reached)
+    target: Target | None = None  # the clinical target: values outside it are flagged
+    resolution: float = 0.0  # differences below this are clinically the same: no "best"
+    precision: int | None = None  # decimals shown (None: 4 significant digits)
 
     @property
     def optional(self) -> bool:
@@ -143,14 +185,51 @@ class Outcome:
 
     def format(self, value: float | None) -> str:
         """The value as the comparison and the report show it."""
-        return self.absent if value is None else f"{value:.4g}"
+        if value is None:
+            return self.absent
+        return f"{value:.{self.precision}f}" if self.precision is not None else f"{value:.4g}"
+
+    def off_target(self, value: float | None) -> str:
+        """'' when `value` meets the target (or there is none), else what is wrong with it
+        ("below the target 75-85 %")."""
+        if value is None or self.target is None or self.target.met(value):
+            return ""
+        low = self.target.low if self.target.low is not None else -math.inf
+        side = "below" if value < low else "above"
+        return f"{side} the target {self.target.describe(self.unit)}"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A clinical target of an outcome: a range [low, high], at least `low` (a remnant
+    liver of at least 30 %), or at most `high`."""
+
+    low: float | None = None
+    high: float | None = None
+    source: str = ""  # guideline or paper
+
+    def met(self, value: float) -> bool:
+        """Whether a value meets the target."""
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def describe(self, unit: str = "") -> str:
+        """'75-85 %', '>= 30 %' or '<= 5 mL'."""
+        unit = f" {unit}" if unit else ""
+        if self.low is not None and self.high is not None:
+            return f"{self.low:g}-{self.high:g}{unit}"
+        return f">= {self.low:g}{unit}" if self.low is not None else f"<= {self.high:g}{unit}"
 
 
 @dataclass(frozen=True)
 class Requirement:
-    """Case data a twin needs: kind is 'label', 'clinical' or 'image'; `what` names it.
+    """Case data a twin needs; `kind` is one of `REQUIREMENT_KINDS`, `what` names it:
 
-    A clinical number may have to lie in [minimum, maximum] (a newborn's weight, say).
+    - label: a label named `what` in the active study; clinical: the value `what` (a number
+      may have to lie in [minimum, maximum], a newborn's weight say);
+    - image: a 3D image; photo: a 2D photograph; studies: at least `minimum` studies;
+    - measurement: at least `minimum` (default 1) values of the measurement `what`;
+    - events: at least `minimum` events (of kind `what` if given); medications: at least one;
+    - recording: a signal recording (of kind `what`, e.g. EEG).
     """
 
     kind: str
@@ -158,6 +237,12 @@ class Requirement:
     why: str = ""
     minimum: float | None = None
     maximum: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in REQUIREMENT_KINDS:
+            raise ValueError(
+                f"Requirement kind '{self.kind}' is not one of {', '.join(REQUIREMENT_KINDS)}."
+            )
 
     def range_text(self) -> str:
         """'outside 1.5-6', 'below 1.5' or 'above 6' (what a value out of range is)."""
@@ -168,7 +253,7 @@ class Requirement:
     def out_of_range(self, value: Any) -> bool:
         """Whether a clinical value falls outside [minimum, maximum] (non-numbers do not)."""
         if isinstance(value, (bool, np.bool_)):
-            raise TwinInputError(f"{self.label}: {value} is not a number ({self.unit}).")
+            return False
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -202,6 +287,8 @@ class TimeSeries:
     time_unit: str = "s"
     x_label: str = "time"
     guides: tuple[tuple[str, float], ...] = ()
+    observed_time: np.ndarray | None = None  # the patient's own measurements, drawn as
+    observed_values: np.ndarray | None = None  # points beside the prediction
 
 
 @dataclass
@@ -214,6 +301,27 @@ class Field:
     affine: np.ndarray | None = None  # voxel (i, j, k) -> LPS, for values indexed [k, j, i]
     points: np.ndarray | None = None  # (n, 3) LPS mm, for values per point
     faces: np.ndarray | None = None  # (m, 3) triangles of `points`
+
+
+@dataclass
+class Overlay:
+    """A result drawn over a 2D image of the case (vessels on a fundus photograph): values
+    or a 0/1 mask with the photograph's rows and columns."""
+
+    label: str
+    values: np.ndarray  # (rows, columns)
+    study: str = ""  # the study it lies on ("" the active one)
+    unit: str = ""
+
+
+@dataclass
+class Table:
+    """A small table of results (per lesion, per vessel segment...)."""
+
+    label: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    units: tuple[str, ...] = ()
 
 
 @dataclass
@@ -232,6 +340,8 @@ class Result:
     fields: dict[str, Field] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # outcome name -> why n/a, or caveat
+    overlays: dict[str, Overlay] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
 
 
 @dataclass
@@ -245,12 +355,26 @@ class Scenario:
 SimulateFn = Callable[[Mapping[str, Any], Mapping[str, Any], ProgressFn, CancelledFn], Result]
 
 
-class CaseLike(Protocol):
-    """What twins may read from a case (see `core.case.Case`)."""
+@dataclass(frozen=True)
+class VerificationCase:
+    """A check of a twin against a published result or an analytic solution, run by
+    `meditwin verify` on the installed software: `compute()` returns the twin's value of
+    `quantity`, which must lie within `tolerance` of `reference` (relative when
+    `relative`, else absolute, in `unit`)."""
 
-    image: Any
-    labels: Any
-    clinical: Mapping[str, Any]
+    name: str
+    quantity: str
+    unit: str
+    reference: float
+    tolerance: float
+    source: str
+    compute: Callable[[], float]
+    relative: bool = False
+
+    def passed(self, value: float) -> bool:
+        """Whether `value` agrees with the reference within the tolerance."""
+        allowed = self.tolerance * abs(self.reference) if self.relative else self.tolerance
+        return math.isfinite(value) and abs(value - self.reference) <= allowed
 
 
 @dataclass(frozen=True)
@@ -266,10 +390,12 @@ class Twin:
     parameters: tuple[Parameter, ...]
     outcomes: tuple[Outcome, ...]
     requirements: tuple[Requirement, ...]
-    personalize: Callable[[CaseLike], dict[str, Personalized]]
-    prepare: Callable[[CaseLike], dict[str, Any]]
+    personalize: Callable[[CaseView], dict[str, Personalized]]
+    prepare: Callable[[CaseView], dict[str, Any]]
     simulate: SimulateFn
     limitations: tuple[str, ...] = ()
+    clinical_fields: tuple[ClinicalField, ...] = ()  # its own, beyond the shared ones
+    verification: tuple[VerificationCase, ...] = ()
 
     def parameter(self, name: str) -> Parameter:
         """The parameter called `name`; TwinInputError naming the known ones otherwise."""
@@ -279,26 +405,11 @@ class Twin:
         known = ", ".join(p.name for p in self.parameters)
         raise TwinInputError(f"{self.title} has no parameter '{name}' (it has: {known}).")
 
-    def missing(self, case: CaseLike) -> list[str]:
-        """Why this twin does not fit the case (empty when it does)."""
-        reasons = []
-        for need in self.requirements:
-            if need.kind == "label":
-                names = (
-                    {lab.name.lower() for lab in case.labels.labels.values()}
-                    if (case.labels is not None)
-                    else set()
-                )
-                if need.what.lower() not in names:
-                    reasons.append(f"needs a label named '{need.what}' {need.why}".strip())
-            elif need.kind == "clinical" and case.clinical.get(need.what) in (None, ""):
-                reasons.append(f"needs the clinical value '{need.what}' {need.why}".strip())
-            elif need.kind == "clinical" and need.out_of_range(case.clinical[need.what]):
-                value = float(case.clinical[need.what])
-                reasons.append(f"'{need.what}' {value:g} is {need.range_text()} {need.why}".strip())
-            elif need.kind == "image" and case.image is None:
-                reasons.append(f"needs an image ({need.what}) {need.why}".strip())
-        return reasons
+    def missing(self, case: Any) -> list[str]:
+        """Why this twin does not fit the case (a `CaseView`, or a case: viewed), empty
+        when it does."""
+        view = view_of(case)
+        return [reason for need in self.requirements if (reason := _unmet(need, view))]
 
     def parameters_for(
         self, baseline: Mapping[str, Any], overrides: Mapping[str, Any]
@@ -326,11 +437,66 @@ class Twin:
             ],
             "outcomes": [
                 {"name": o.name, "label": o.label, "unit": o.unit, "better": o.better,
-                 "absent": o.absent, "absent_is_best": o.absent_is_best}
+                 "absent": o.absent, "absent_is_best": o.absent_is_best,
+                 "target": None if o.target is None else {"low": o.target.low,
+                                                          "high": o.target.high},
+                 "resolution": o.resolution, "precision": o.precision}
                 for o in self.outcomes
             ],
             "requirements": [{"kind": r.kind, "what": r.what} for r in self.requirements],
+            "clinical_fields": [{"key": f.key, "label": f.label, "unit": f.unit,
+                                 "kind": f.kind} for f in self.clinical_fields],
+            "verification": [v.name for v in self.verification],
         }  # fmt: skip
+
+
+def _unmet(need: Requirement, view: CaseView) -> str:
+    """Why the case does not meet one requirement ('' when it does)."""
+    why = f" {need.why}" if need.why else ""
+    kind, what = need.kind, need.what
+    if kind == "label":
+        return "" if view.has_label(what) else f"needs a label named '{what}'{why}"
+    if kind == "clinical":
+        value = view.clinical.get(what)
+        if value in (None, ""):
+            return f"needs the clinical value '{what}'{why}"
+        if need.out_of_range(value):
+            return f"'{what}' {float(value):g} is {need.range_text()}{why}"
+        return ""
+    if kind == "image":
+        return "" if view.has_image and _has_grid(view) else f"needs an image ({what}){why}"
+    if kind == "photo":
+        return "" if _has_photo(view) else f"needs a photograph ({what}){why}"
+    least = int(need.minimum or 1)
+    count = {
+        "studies": lambda: len(view.studies),
+        "measurement": lambda: len(view.measurements(what)),
+        "events": lambda: len(view.events(what or None)),
+        "medications": lambda: len(view.medications),
+        "recording": lambda: len([r for r in view.recordings if not what or r.kind == what]),
+    }[kind]()
+    if count >= least:
+        return ""
+    noun = {"studies": "imaging studies", "measurement": f"measurements of '{what}'",
+            "events": f"{what or 'events'} in the diary", "medications": "medications",
+            "recording": f"{what or 'signal'} recordings"}[kind]  # fmt: skip
+    return f"needs at least {least} {noun} (has {count}){why}"
+
+
+def _has_grid(view: CaseView) -> bool:
+    try:
+        view.image_grid()
+    except KeyError:
+        return False
+    return True
+
+
+def _has_photo(view: CaseView) -> bool:
+    try:
+        view.photo()
+    except KeyError:
+        return False
+    return True
 
 
 def check_result(twin: Twin, result: Result) -> None:

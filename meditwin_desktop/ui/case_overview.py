@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from meditwin_desktop.core.case import Case
-from meditwin_desktop.core.clinical import FIELDS, GROUPS
+from meditwin_desktop.core.clinical import fields, groups
 from meditwin_desktop.core.session import PatientIdentity
 
 
@@ -45,9 +45,9 @@ class CaseOverview(QScrollArea):
             parts.append(f"<p>Patient ID {html.escape(identity.patient_id)}</p>")
         if clinical.get("diagnosis"):
             parts.append(f"<p><b>{html.escape(str(clinical['diagnosis']))}</b></p>")
-        for group in GROUPS:
+        for group in groups():
             rows = []
-            for spec in FIELDS:
+            for spec in fields():
                 if spec.group != group or spec.key == "diagnosis":
                     continue
                 if clinical.get(spec.key) in (None, ""):

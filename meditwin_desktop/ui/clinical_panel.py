@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 
 from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.clinical import (
-    FIELDS,
-    GROUPS,
     ClinicalField,
     ClinicalInputError,
+    fields,
+    groups,
     set_value,
 )
 from meditwin_desktop.core.clinical import problems as clinical_problems
@@ -103,11 +103,11 @@ class ClinicalPanel(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget(scroll)
         column = QVBoxLayout(body)
-        for group in GROUPS:
+        for group in groups():
             box = QGroupBox(group, body)
             form = QFormLayout(box)
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-            for spec in (f for f in FIELDS if f.group == group):
+            for spec in (f for f in fields() if f.group == group):
                 label = QLabel(spec.label, box)
                 label.setWordWrap(True)
                 if spec.help:
@@ -151,7 +151,7 @@ class ClinicalPanel(QWidget):
             else "Open a case to enter its clinical data."
         )
         clinical = case.clinical if case is not None else {}
-        for spec in FIELDS:
+        for spec in fields():
             editor = self._editors[spec.key]
             editor.blockSignals(True)
             value = clinical.get(spec.key)

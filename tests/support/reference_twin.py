@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from meditwin_desktop.core.twin import (
+    CaseView,
     Field,
     Outcome,
     Parameter,
@@ -30,14 +31,13 @@ from meditwin_desktop.core.twin import (
 BEHAVIOURS = ("normal", "raise", "nan", "ignore_cancel", "sleep", "exit", "segfault")
 
 
-def personalize(case) -> dict[str, Personalized]:
-    label = case.labels.by_name("liver")
-    volume = case.labels.volume_ml(label.name)
+def personalize(case: CaseView) -> dict[str, Personalized]:
+    volume = case.label_volume_ml("liver")
     return {"c0": Personalized(volume, f"liver volume {volume:.1f} mL, from label 'liver'")}
 
 
-def prepare(case) -> dict:
-    return {"grid_affine": case.image.affine.copy() if case.image is not None else np.eye(4)}
+def prepare(case: CaseView) -> dict:
+    return {"grid_affine": case.image_grid().affine.copy() if case.has_image else np.eye(4)}
 
 
 def simulate(params, inputs, progress, cancelled) -> Result:

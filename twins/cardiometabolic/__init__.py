@@ -6,14 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from meditwin_desktop.core.twin import (
+    CaseView,
     Outcome,
     Parameter,
     Personalized,
     Requirement,
     Twin,
     TwinInputError,
+    view_of,
 )
 
+from .form import CLINICAL_FIELDS
 from .lipids import GENOTYPES, THERAPIES
 from .model import LIFESTYLE, MG_DL_PER_MMOL_L, simulate
 
@@ -140,9 +143,9 @@ OUTCOMES = (
 )  # fmt: skip
 
 
-def personalize(case) -> dict[str, Personalized]:
+def personalize(case: CaseView) -> dict[str, Personalized]:
     """Each parameter found in the clinical form under its own name; therapy starts now."""
-    clinical = case.clinical
+    clinical = view_of(case).clinical
     values = {
         p.name: Personalized(clinical[p.name], FROM_FORM)
         for p in PARAMETERS
@@ -164,9 +167,9 @@ def _genotype(value: Any) -> str:
     raise TwinInputError(f"FH genotype '{text}' is not one of {', '.join(GENOTYPES)}.")
 
 
-def prepare(case) -> dict[str, Any]:
+def prepare(case: CaseView) -> dict[str, Any]:
     """DLCN findings (missing: no / unknown) and the case's own blood pressure and smoking."""
-    clinical = case.clinical
+    clinical = view_of(case).clinical
     inputs: dict[str, Any] = {
         key: bool(Parameter(key, label, "", False).validate(clinical.get(key) or False))
         for key, label in DLCN_INPUTS.items()
@@ -216,6 +219,7 @@ TWIN = Twin(
     personalize=personalize,
     prepare=prepare,
     simulate=simulate,
+    clinical_fields=CLINICAL_FIELDS,
     limitations=(
         "LDL-C is assumed constant from birth at the measured untreated value, then constant "
         "on treatment; real LDL-C rises with age and varies.",

@@ -5,21 +5,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from meditwin_desktop.core.twin import Outcome, Parameter, Personalized, Requirement, Twin
+from meditwin_desktop.core.twin import (
+    CaseView,
+    Outcome,
+    Parameter,
+    Personalized,
+    Requirement,
+    Twin,
+    view_of,
+)
 
+from .form import CLINICAL_FIELDS
 from .model import REFERENCE_MAP_MMHG, simulate
 
 VENTRICLE_LABELS = ("single ventricle", "ventricle", "right ventricle", "systemic ventricle")
 _FROM_FORM = "from the clinical form"
 
 
-def _clinical(case, key: str):
+def _clinical(case: CaseView, key: str):
     value = case.clinical.get(key)
     return None if value in (None, "") else value
 
 
-def personalize(case) -> dict[str, Personalized]:
+def personalize(case: CaseView) -> dict[str, Personalized]:
     """Body size, heart rate, haemoglobin, SVR from the blood pressure, ventricle volume."""
+    case = view_of(case)
     values: dict[str, Personalized] = {}
     for key in ("weight_kg", "height_cm", "heart_rate_bpm", "hemoglobin_g_dl"):
         value = _clinical(case, key)
@@ -38,20 +48,19 @@ def personalize(case) -> dict[str, Personalized]:
     spvo2 = _clinical(case, "spvo2_pct")
     if spvo2 is not None:
         values["spvo2_pct"] = Personalized(float(spvo2), _FROM_FORM)
-    labels = getattr(case, "labels", None)
-    if labels is not None:
-        for label in labels.labels.values():
-            if label.name.lower() in VENTRICLE_LABELS:
-                volume = labels.volume_ml(label.name)
-                values["ventricle_edv_ml"] = Personalized(
-                    round(volume, 1), f"volume of label '{label.name}' (taken as end-diastolic)"
-                )
-                break
+    for name in case.label_names:
+        if name.lower() in VENTRICLE_LABELS:
+            volume = case.label_volume_ml(name)
+            values["ventricle_edv_ml"] = Personalized(
+                round(volume, 1), f"volume of label '{name}' (taken as end-diastolic)"
+            )
+            break
     return values
 
 
-def prepare(case) -> dict[str, Any]:
+def prepare(case: CaseView) -> dict[str, Any]:
     """Measured values the results are compared with (nothing heavy: no image needed)."""
+    case = view_of(case)
     measured = _clinical(case, "sao2_pct")
     return {"measured_sao2_pct": float(measured) if measured is not None else None}
 
@@ -269,6 +278,7 @@ TWIN = Twin(
     personalize=personalize,
     prepare=prepare,
     simulate=simulate,
+    clinical_fields=CLINICAL_FIELDS,
     limitations=(
         "Lumped (0D) model: no wave propagation, no 3D flow in the arch or anastomoses; "
         "the shunt's pressure drop uses one loss coefficient calibrated on the reference.",

@@ -6,7 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from meditwin_desktop.core.twin import Outcome, Parameter, Personalized, Requirement, Twin
+from meditwin_desktop.core.twin import (
+    CaseView,
+    Outcome,
+    Parameter,
+    Personalized,
+    Requirement,
+    Twin,
+    TwinInputError,
+    view_of,
+)
 
 from .model import FLR_THRESHOLD_PCT, simulate
 from .tissue import TUMOUR, classify
@@ -16,26 +25,23 @@ MODALITIES = ("microwave", "rf")
 RESECTIONS = ("none", "remove right part", "remove left part")
 
 
-def _tumours(case) -> list[tuple[str, np.ndarray, float]]:
+def _tumours(case: CaseView) -> list[tuple[str, np.ndarray, float]]:
     """(name, centre LPS, volume mL) of each tumour label, in label order."""
-    labels = case.labels
-    _, names = classify({v: lab.name for v, lab in labels.labels.items()})
+    _, names = classify(case.label_values())
     found = []
     for name in names:
-        mask = labels.mask(name)
-        k, j, i = np.nonzero(mask)
-        if len(k):
-            centre = labels.volume.index_to_lps(np.array([i.mean(), j.mean(), k.mean()]))
-            found.append((name, centre, labels.volume_ml(name)))
+        try:
+            found.append((name, case.label_centroid(name), case.label_volume_ml(name)))
+        except KeyError:  # an empty tumour label
+            continue
     return found
 
 
-def personalize(case) -> dict[str, Personalized]:
+def personalize(case: CaseView) -> dict[str, Personalized]:
     """Target at the largest tumour's centre, entry from the right, cut at the IVC."""
+    case = view_of(case)
     tumours = _tumours(case)
     if not tumours:
-        from meditwin_desktop.core.twin import TwinInputError
-
         raise TwinInputError(
             "No tumour label in this case: draw the tumour and name it 'tumour 1' "
             "(or 'metastasis', 'lesion')."
@@ -57,31 +63,28 @@ def personalize(case) -> dict[str, Personalized]:
             f"{ENTRY_DISTANCE_MM:.0f} mm to the patient's right of the target",
         ),
     }
-    labels = case.labels
     try:
-        ivc = labels.mask("inferior vena cava")
-        k, j, i = np.nonzero(ivc)
-        at = labels.volume.index_to_lps(np.array([i.mean(), j.mean(), k.mean()]))[0]
+        at = case.label_centroid("inferior vena cava")[0]
         values["resection_l_mm"] = Personalized(
             round(float(at), 1), "L position of the inferior vena cava (a Cantlie-line stand-in)"
         )
     except KeyError:
         pass
     values["liver_ml"] = Personalized(
-        round(labels.volume_ml("liver"), 1), "volume of label 'liver' (tumours excluded)"
+        round(case.label_volume_ml("liver"), 1), "volume of label 'liver' (tumours excluded)"
     )
     return values
 
 
-def prepare(case) -> dict[str, Any]:
+def prepare(case: CaseView) -> dict[str, Any]:
     """Tissue codes of the whole CT (uint8) and its affine."""
-    labels = case.labels
-    lut, names = classify({v: lab.name for v, lab in labels.labels.items()})
-    array = labels.volume.array
-    codes = lut[np.clip(array, 0, len(lut) - 1)]
+    case = view_of(case)
+    lut, names = classify(case.label_values())
+    grid = case.label_grid()
+    codes = lut[np.clip(grid.array, 0, len(lut) - 1)]
     return {
         "codes": codes,
-        "affine": labels.volume.affine.copy(),
+        "affine": grid.affine.copy(),
         "tumours": names,
         "tumour_code": TUMOUR,
     }

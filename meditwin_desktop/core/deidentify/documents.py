@@ -27,7 +27,7 @@ import numpy as np
 
 from meditwin_desktop import APP_NAME, __version__
 from meditwin_desktop.core.case import Case
-from meditwin_desktop.core.clinical import BY_KEY
+from meditwin_desktop.core.clinical import by_key
 from meditwin_desktop.core.deidentify.profile import PROFILE, BasicProfile
 
 CHARACTERISTIC_FIELDS = ("age_y", "sex", "race", "weight_kg", "height_cm")
@@ -40,7 +40,7 @@ NOT_APPLIED = (
 
 def case_document(view: Case, profile: BasicProfile, numbers: dict[int, int]) -> dict:
     """case.json from the pseudonymised `view` ({label value: SEG segment number})."""
-    clinical = dict(view.clinical)
+    clinical, known = dict(view.clinical), by_key()
     if not profile.retain_characteristics:
         for key in CHARACTERISTIC_FIELDS:
             clinical.pop(key, None)
@@ -52,7 +52,7 @@ def case_document(view: Case, profile: BasicProfile, numbers: dict[int, int]) ->
         "pseudonym": view.name,
         "created": view.created,
         "clinical": clinical,
-        "units": {k: BY_KEY[k].unit for k in clinical if k in BY_KEY and BY_KEY[k].unit},
+        "units": {k: known[k].unit for k in clinical if k in known and known[k].unit},
         "image": None
         if image is None
         else {

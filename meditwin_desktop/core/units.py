@@ -1,0 +1,102 @@
+"""One table of units for measurements: convert a value between units of a dimension, and
+between mass and molar concentrations of the analytes whose molar mass is known.
+
+    convert(6.2, "mmol/L", "mg/dL", "LDL cholesterol")  -> 239.75
+    convert(31.5, "mm", "cm")                           -> 3.15
+
+Units are written as clinicians write them ("mg/dL", "µmol/L", "mL", "mmHg"); "u" may be
+typed for "µ". A conversion that is not possible raises UnitError naming both units.
+"""
+
+from __future__ import annotations
+
+from meditwin_desktop.core.errors import InputError
+
+
+class UnitError(InputError):
+    """Two units that cannot be converted into each other (or an unknown unit)."""
+
+
+# dimension -> unit -> factor to the dimension's first unit
+_DIMENSIONS: dict[str, dict[str, float]] = {
+    "length": {"mm": 1.0, "cm": 10.0, "m": 1000.0, "µm": 1e-3, "in": 25.4},
+    "volume": {"mL": 1.0, "L": 1000.0, "cm3": 1.0, "µL": 1e-3, "mm3": 1e-3, "dL": 100.0},
+    "mass": {"g": 1.0, "kg": 1000.0, "mg": 1e-3, "µg": 1e-6, "lb": 453.59237},
+    "time": {"s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "week": 604800.0,
+             "month": 2629800.0, "y": 31557600.0},
+    "pressure": {"mmHg": 1.0, "kPa": 7.50062, "cmH2O": 0.735559},
+    "fraction": {"%": 1.0, "fraction": 100.0},
+    "mass concentration": {"mg/dL": 1.0, "g/dL": 1000.0, "g/L": 100.0, "mg/L": 0.1,
+                           "µg/mL": 0.1, "ng/mL": 1e-4, "pg/mL": 1e-7},
+    "molar concentration": {"mmol/L": 1.0, "µmol/L": 1e-3, "nmol/L": 1e-6, "pmol/L": 1e-9},
+    "rate": {"bpm": 1.0, "/min": 1.0, "/h": 1 / 60, "/d": 1 / 1440},
+    "score": {"points": 1.0},
+}  # fmt: skip
+_SYNONYMS = {"years": "y", "year": "y", "days": "d", "day": "d", "hours": "h", "ml": "mL",
+             "l": "L", "cc": "mL", "ml/": "mL", "score": "points", "pts": "points",
+             "beats/min": "bpm", "mmhg": "mmHg", "g/l": "g/L", "mg/dl": "mg/dL",
+             "mmol/l": "mmol/L", "months": "month", "weeks": "week"}  # fmt: skip
+
+# molar mass in g/mol: 1 mmol/L = molar_mass / 10 mg/dL
+_MOLAR_MASS = {
+    "cholesterol": 386.65,  # total, LDL, HDL, non-HDL (as in SCORE2: x 38.67)
+    "triglycerides": 885.7,  # triolein (x 88.57)
+    "glucose": 180.16,  # (x 18.016)
+    "creatinine": 113.12,  # (1 mg/dL = 88.4 µmol/L)
+    "urea": 60.06,
+}
+_ANALYTES = {"ldl": "cholesterol", "hdl": "cholesterol", "cholesterol": "cholesterol",
+             "triglyceride": "triglycerides", "glucose": "glucose", "creatinine": "creatinine",
+             "urea": "urea"}  # fmt: skip
+
+
+def normalise(unit: str) -> str:
+    """The unit as the table writes it ("umol/l" -> "µmol/L")."""
+    text = unit.strip().replace("u", "µ", 1) if unit.strip().startswith("u") else unit.strip()
+    if text.lower() in _SYNONYMS:
+        return _SYNONYMS[text.lower()]
+    for units in _DIMENSIONS.values():
+        for known in units:
+            if known.lower() == text.lower():
+                return known
+    return text
+
+
+def dimension(unit: str) -> str | None:
+    """The dimension of a unit ("mass concentration"), None if unknown."""
+    unit = normalise(unit)
+    return next((d for d, units in _DIMENSIONS.items() if unit in units), None)
+
+
+def _molar_mass(quantity: str | None) -> float | None:
+    text = (quantity or "").lower()
+    return next((_MOLAR_MASS[a] for key, a in _ANALYTES.items() if key in text), None)
+
+
+def convert(value: float, source: str, target: str, quantity: str | None = None) -> float:
+    """`value` in unit `source`, expressed in unit `target`; `quantity` (e.g. "LDL
+    cholesterol") allows mass <-> molar concentration for known analytes."""
+    a, b = normalise(source), normalise(target)
+    if a == b:
+        return float(value)
+    da, db = dimension(a), dimension(b)
+    if da is None or db is None:
+        unknown = source if da is None else target
+        raise UnitError(f"Unknown unit '{unknown}' (known: {', '.join(known_units())}).")
+    if da == db:
+        return float(value) * _DIMENSIONS[da][a] / _DIMENSIONS[db][b]
+    concentrations = {"mass concentration", "molar concentration"}
+    molar_mass = _molar_mass(quantity)
+    if {da, db} == concentrations and molar_mass is not None:
+        if da == "molar concentration":  # mmol/L -> mg/dL, then to the target
+            mg_dl = float(value) * _DIMENSIONS[da][a] * molar_mass / 10.0
+            return mg_dl / _DIMENSIONS[db][b]
+        mmol_l = float(value) * _DIMENSIONS[da][a] * 10.0 / molar_mass
+        return mmol_l / _DIMENSIONS[db][b]
+    what = f" for {quantity}" if quantity else ""
+    raise UnitError(f"{source} cannot be converted to {target}{what}.")
+
+
+def known_units() -> list[str]:
+    """Every unit of the table."""
+    return [unit for units in _DIMENSIONS.values() for unit in units]
