@@ -150,9 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--twin", help="twin id (default: the twin run on the case)")
     report.add_argument("--pseudonym", help="print this instead of the patient's name and ID")
 
-    from meditwin_desktop import cli_cases, cli_export
+    from meditwin_desktop import cli_case, cli_cases, cli_export
 
     cli_cases.add_parser(commands)
+    cli_case.add_parser(commands)
     cli_export.add_parser(commands)
     return parser
 
@@ -348,7 +349,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return export_command(args)
 
 
+def _cmd_case(args: argparse.Namespace) -> int:
+    from meditwin_desktop.cli_case import case_command
+
+    return case_command(args)
+
+
 _COMMANDS = {
+    "case": _cmd_case,
     "cases": _cmd_cases,
     "export": _cmd_export,
     "gui": _cmd_gui,

@@ -1,22 +1,45 @@
-"""Load a case's image from its reference (the DICOM stays where it was imported from)."""
+"""Load a case's images from their references (the DICOM and photographs stay where they
+were imported from)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from meditwin_desktop.core.case import Case
+from meditwin_desktop.core.case import Case, Study
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.imaging.dicom import load_series, scan
+from meditwin_desktop.core.imaging.photo import read_photo
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 
 
 def load_case_image(
     case: Case, *, progress: ProgressFn = no_progress, cancelled: CancelledFn = never_cancelled
 ) -> Case:
-    """Fill `case.image` from `case.image_reference` ({"folder", "series_uid", "index"})."""
-    reference = case.image_reference
-    if not reference:
-        return case
+    """Fill the active study's image (a case without studies is returned as it is)."""
+    if case.study is not None and case.study.reference:
+        load_study_image(case, case.study, progress=progress, cancelled=cancelled)
+    return case
+
+
+def load_study_image(
+    case: Case,
+    study: Study,
+    *,
+    progress: ProgressFn = no_progress,
+    cancelled: CancelledFn = never_cancelled,
+) -> Study:
+    """Fill `study.image` from `study.reference`: {"file"} for a photograph, {"folder",
+    "series_uid", "index"} for a DICOM series. InputError says what is missing."""
+    reference = study.reference
+    if reference.get("file"):
+        path = Path(reference["file"])
+        if not path.is_file():
+            raise InputError(
+                f"The photograph of case '{case.name}' is no longer at {path}. Reconnect the "
+                "disk or import it again; the case's labels and results are safe."
+            )
+        study.image = read_photo(path)
+        return study
     folder = Path(reference.get("folder", ""))
     if not folder.exists():
         raise InputError(
@@ -27,5 +50,5 @@ def load_case_image(
     if series is None:
         raise InputError(f"Series {reference.get('series_uid')} is no longer in {folder}.")
     volumes = load_series(series.files, progress=progress, cancelled=cancelled)
-    case.image = volumes[min(int(reference.get("index", 0)), len(volumes) - 1)]
-    return case
+    study.image = volumes[min(int(reference.get("index", 0)), len(volumes) - 1)]
+    return study

@@ -19,7 +19,8 @@ from meditwin_desktop.core.imaging.volume import LabelMap, Volume
 from meditwin_desktop.core.logs import protect
 from meditwin_desktop.core.store import CaseLibrary
 
-CHANGES = ("clinical", "labels", "scenarios", "runs", "identity")
+CHANGES = ("clinical", "labels", "scenarios", "runs", "identity", "studies", "measurements",
+           "events", "medications", "recordings")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,22 @@ class Session:
             return
         self.dirty = True
         self.changed.emit(what)
+
+    def set_active_study(self, index: int) -> None:
+        """Show another study of the open case (its image is loaded by the caller)."""
+        case = self.case
+        if case is None or not 0 <= index < len(case.studies) or index == case.active:
+            return
+        case.active = index
+        self.touch("studies")
+
+    def add_study(self, study) -> None:
+        """Add a study (a follow-up, a photograph) to the open case and show it."""
+        if self.case is None:
+            return
+        self.case.studies.append(study)
+        self.case.active = len(self.case.studies) - 1
+        self.touch("studies")
 
     def set_image(self, image: Volume | None) -> None:
         """The open case's image finished loading (does not make the case dirty)."""

@@ -51,6 +51,7 @@ from meditwin_desktop.ui.twin_panel import TwinPanel
 from meditwin_desktop.ui.view3d import View3D
 from meditwin_desktop.ui.window_case import CaseMixin
 from meditwin_desktop.ui.window_imaging import ImagingMixin
+from meditwin_desktop.ui.window_studies import StudiesMixin
 from meditwin_desktop.ui.window_views import LAYOUTS, ViewsMixin, settings
 
 __all__ = ["LAYOUTS", "MainWindow", "settings"]
@@ -70,7 +71,7 @@ def open_library(root: Path | None = None) -> tuple[CaseLibrary | None, LibraryE
         return None, LibraryError(f"The data folder cannot be used ({error.strerror}).", None)
 
 
-class MainWindow(CaseMixin, ImagingMixin, ViewsMixin, QMainWindow):
+class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow):
     """The workstation window. All heavy work goes through `self.runner`."""
 
     ready = Signal()  # the opened series (and its labels, if any) is on screen in all views
@@ -158,6 +159,7 @@ class MainWindow(CaseMixin, ImagingMixin, ViewsMixin, QMainWindow):
         )
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         dock.setMinimumWidth(340)
+        self._build_studies(dock)
         self.segments = SegmentPanel(self.scene, self._start, self)
         self.segments.surface_requested.connect(self.show_label_surface)
         self.segments.surface_export_requested.connect(self.export_label_surface)
@@ -226,6 +228,8 @@ class MainWindow(CaseMixin, ImagingMixin, ViewsMixin, QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Save case", self.cases_save, QKeySequence.StandardKey.Save)
         self._action(file_menu, "Open &case…", self._ask_case)
+        self._action(file_menu, "&Import case file or photograph…", self._ask_import_case)
+        self._action(file_menu, "Export case &file…", self._ask_export_case)
         self._action(file_menu, "Case &history…", self._ask_history)
         self._action(file_menu, "Export &report (PDF)…", self._ask_report)
         self._action(file_menu, "Export de-&identified case…", self._ask_deidentified_export)

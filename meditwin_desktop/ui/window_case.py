@@ -13,6 +13,7 @@ from meditwin_desktop import APP_NAME
 from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.case_images import load_case_image
 from meditwin_desktop.core.freshness import check_runs
+from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.ui.case_dialogs import HistoryDialog, ReportDialog, show_library_problem
 from meditwin_desktop.ui.window_imaging import SURFACES_MODE
 
@@ -60,29 +61,20 @@ class CaseMixin:
         self.pseudonym_action.setChecked(False)
         self.patients.set_identity_hidden(False)
         self.scene.clear_rulers()
-        if case is None or case.image is None:
+        if case is None or not isinstance(case.image, Volume):
             self._surfaces = {}
             self.scene.set_volume(None)
             self.view3d.clear()
             self.status.set_warnings([])
         if case is not None and not self.patients.holds(case.image_reference.get("series_uid", "")):
             self.patients.clear()  # the browser listed another patient's folder
-        if case is not None and case.image is not None:
-            if case.image is not self.scene.volume:
-                self._set_volume(case.image)
-                self._describe(case.image, case.image_reference.get("description", ""), 1)
-            series_uid = case.image_reference.get("series_uid", "")
-            if case.labels is not None:
-                self._load_labels(case.labels, case.image)
-            elif series_uid in self._known_labels:
-                self._load_labels(self._known_labels[series_uid], case.image)
-            else:
-                self.set_render_mode(self._default_volume_preset(case.image))
-        if case is not None and case.image is None:
+        self.photo_view.show_photo(None)
+        if case is not None and not case.studies:
             self.overview.show_case(case, self.session.identity())
             self.centre.setCurrentWidget(self.overview)
         else:
             self.centre.setCurrentIndex(0)
+        self._show_study()
         self.clinical.set_case(case)
         self.twin_panel.set_case(case)
         self.comparison.show_runs(None, None)
@@ -100,12 +92,15 @@ class CaseMixin:
         if what == "identity":
             self._show_identity()
             self.patients.set_identity_hidden(self.session.pseudonym is not None)
-            if case.image is None:
+            if not case.studies:
                 self.overview.show_case(case, self.session.identity())
             self.message.setText("")  # it may name the patient
             return
+        if what == "studies":
+            self._show_study()
+            self.twin_panel.refresh_case(case)  # another study: other labels and image
         if what in ("clinical", "labels"):
-            if what == "clinical" and case.image is None:
+            if what == "clinical" and not case.studies:
                 self.overview.show_case(case, self.session.identity())
             self.twin_panel.refresh_case(case)  # personalise again
         if what == "runs":

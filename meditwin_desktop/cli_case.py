@@ -1,0 +1,51 @@
+"""`meditwin case import|export`: cases in and out of the library as files.
+
+`meditwin case import PATH [--json]` makes a case of a case file (JSON, see
+`core/case_file.py`), a DICOM folder or DICOMDIR (one patient; each series a dated study)
+or a single 2D image (a fundus photograph), saves it in the library and prints its id
+(`--json`: {"id": ..., "name": ...}). `meditwin case export CASE --out FILE.json` writes a
+case of the library as a case file (labels as NIfTI beside it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def add_parser(commands) -> None:
+    """Add the `case` subcommand to the `meditwin` parser."""
+    case = commands.add_parser("case", help="import or export a case as a file")
+    actions = case.add_subparsers(dest="case_command", metavar="ACTION", required=True)
+    source = actions.add_parser("import", help="make a case of a case file, DICOM or a photo")
+    source.add_argument("path", type=Path, help="case file (.json), DICOM folder, or image")
+    source.add_argument("--json", action="store_true", help='print {"id", "name"}')
+    out = actions.add_parser("export", help="write a case of the library as a case file")
+    out.add_argument("case", help="case id or name in the local library")
+    out.add_argument("--out", type=Path, required=True, help="case file to write (.json)")
+
+
+def case_command(args: argparse.Namespace) -> int:
+    """Import or export one case."""
+    from meditwin_desktop.core.store import CaseLibrary
+
+    library = CaseLibrary()
+    if args.case_command == "import":
+        from meditwin_desktop.core.case_import import case_from
+
+        case = case_from(args.path)
+        library.save(case, f"imported from {args.path.name}")
+        if args.json:
+            print(json.dumps({"id": case.id, "name": case.name}))
+        else:
+            print(f"{case.id}  {case.name}  ({len(case.studies)} studies)")
+        return 0
+    from meditwin_desktop.core.case_file import export_case
+    from meditwin_desktop.core.output_paths import output_file
+
+    path = output_file(args.out, ".json")
+    case = library.load(library.find(args.case))
+    export_case(case, path)
+    print(f"Case written to {path}")
+    return 0

@@ -1,0 +1,85 @@
+"""The studies of the open case: dated series and photographs, the one on screen marked;
+choose one to show it, or add a follow-up series or a photograph."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meditwin_desktop.core.case import Case, Study
+
+
+def study_text(study: Study) -> str:
+    """'2024-01-10  CT  baseline  (3 labels)'."""
+    labels = f"  ({len(study.labels.labels)} labels)" if study.labels is not None else ""
+    parts = [study.date or "no date", study.modality or "?", study.description or ""]
+    return "  ".join(p for p in parts if p) + labels
+
+
+class StudiesPanel(QWidget):
+    """A list of the case's studies; `chosen(index)` asks to show one."""
+
+    chosen = Signal(int)
+    add_series = Signal()
+    add_photo = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.heading = QLabel("Open a case to see its imaging studies.", self)
+        self.heading.setWordWrap(True)
+        layout.addWidget(self.heading)
+        self.list = QListWidget(self)
+        self.list.setObjectName("studies_list")
+        self.list.itemActivated.connect(lambda item: self.chosen.emit(self.list.row(item)))
+        self.list.itemClicked.connect(lambda item: self.chosen.emit(self.list.row(item)))
+        layout.addWidget(self.list, stretch=1)
+        row = QHBoxLayout()
+        self.series_button = QPushButton("Add a series…", self)
+        self.series_button.setObjectName("add_series")
+        self.series_button.setToolTip("A follow-up CT or MR of this patient, from a DICOM folder")
+        self.series_button.clicked.connect(lambda _=False: self.add_series.emit())
+        self.photo_button = QPushButton("Add a photograph…", self)
+        self.photo_button.setObjectName("add_photo")
+        self.photo_button.setToolTip("A fundus or other photograph (PNG, JPEG, TIFF, DICOM)")
+        self.photo_button.clicked.connect(lambda _=False: self.add_photo.emit())
+        row.addWidget(self.series_button)
+        row.addWidget(self.photo_button)
+        layout.addLayout(row)
+        self.show_case(None)
+
+    def show_case(self, case: Case | None) -> None:
+        """List the studies of `case` (oldest first as stored), the active one in bold."""
+        self.list.blockSignals(True)
+        self.list.clear()
+        for n, study in enumerate(case.studies if case is not None else ()):
+            item = QListWidgetItem(study_text(study))
+            item.setToolTip(study.reference.get("file") or study.reference.get("folder", ""))
+            if n == case.active:
+                font = QFont(item.font())
+                font.setBold(True)
+                item.setFont(font)
+                item.setText("▶ " + item.text())
+            self.list.addItem(item)
+        if case is not None and case.studies:
+            self.list.setCurrentRow(case.active)
+        self.list.blockSignals(False)
+        for button in (self.series_button, self.photo_button):
+            button.setEnabled(case is not None)
+        count = len(case.studies) if case is not None else 0
+        self.heading.setText(
+            "Open a case to see its imaging studies." if case is None
+            else f"{count} imaging stud{'y' if count == 1 else 'ies'}; click one to show it."
+            if count else "This case has no images yet."
+        )  # fmt: skip
+        self.heading.setAlignment(Qt.AlignmentFlag.AlignLeft)

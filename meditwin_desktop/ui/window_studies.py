@@ -1,0 +1,209 @@
+"""The main window's studies: show the open case's active study (a 3D series in the slice
+and 3D views, a photograph in the photo view), switch to another, add a follow-up series
+or a photograph, import and export case files."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMessageBox
+
+from meditwin_desktop.core.case import Study
+from meditwin_desktop.core.case_images import load_study_image
+from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.imaging.dicom import scan
+from meditwin_desktop.core.imaging.photo import Photo, read_photo
+from meditwin_desktop.core.imaging.volume import Volume
+from meditwin_desktop.ui.photo_view import PhotoView
+from meditwin_desktop.ui.studies_panel import StudiesPanel
+
+_PHOTOS = "Photographs (*.png *.jpg *.jpeg *.tif *.tiff *.dcm);;All files (*)"
+
+
+class StudiesMixin:
+    """Studies of the open case (mixed into `MainWindow`)."""
+
+    def _build_studies(self, patients_dock: QDockWidget) -> None:
+        self.photo_view = PhotoView(self)
+        self.centre.addWidget(self.photo_view)
+        self.studies = StudiesPanel(self)
+        self.studies.chosen.connect(self.choose_study)
+        self.studies.add_series.connect(self._ask_series_for_case)
+        self.studies.add_photo.connect(self._ask_photo_for_case)
+        self.studies_dock = self._dock("Studies", "studies_dock", self.studies,
+                                       Qt.DockWidgetArea.LeftDockWidgetArea)  # fmt: skip
+        self.tabifyDockWidget(patients_dock, self.studies_dock)
+        patients_dock.raise_()
+
+    # -- showing the active study ------------------------------------------------------------
+    def _show_study(self) -> None:
+        """Show the active study's image, loading it in the background when needed."""
+        case = self.cases.case
+        study = case.study if case is not None else None
+        self.studies.show_case(case)
+        if study is None:
+            return
+        if study.image is None:
+            self._load_study(study)
+        elif isinstance(study.image, Photo):
+            self._show_photo(study.image)
+        else:
+            self._show_volume_of(study)
+
+    def _show_photo(self, photo: Photo) -> None:
+        self._surfaces = {}
+        self.scene.set_volume(None)
+        self.view3d.clear()
+        self.photo_view.show_photo(photo)
+        self.centre.setCurrentWidget(self.photo_view)
+        size = f", {photo.pixel_mm:.4g} mm per pixel" if photo.pixel_mm else ", pixel size unknown"
+        self.message.setText(f"Photograph {photo.shape[1]} x {photo.shape[0]} pixels{size}")
+
+    def _show_volume_of(self, study: Study) -> None:
+        """The study's volume in the views (unless it is there already, e.g. just loaded
+        from the browser), then its labels: its own, else known ones (the demo's)."""
+        image: Volume = study.image
+        self.centre.setCurrentIndex(0)
+        if image is not self.scene.volume:
+            self._set_volume(image)
+            self._describe(image, study.description or study.reference.get("description", ""),
+                           1)  # fmt: skip
+        elif study.labels is not None and self.scene.labels is study.labels:
+            return  # already on screen with its labels
+        series_uid = study.reference.get("series_uid", "")
+        if study.labels is not None:
+            self._load_labels(study.labels, image)
+        elif series_uid in self._known_labels:
+            self._load_labels(self._known_labels[series_uid], image)
+        else:
+            self.set_render_mode(self._default_volume_preset(image))
+
+    def _load_study(self, study: Study) -> None:
+        case, generation = self.cases.case, self.session.generation
+        self.session.set_loading(f"Loading the study of {study.date or 'unknown date'}…")
+
+        def done(_) -> None:
+            if self.session.generation == generation and case.study is study:
+                self.session.set_loading("")
+                self._show_study()
+
+        self._start("Loading a study",
+                    lambda *, progress, cancelled: load_study_image(case, study, progress=progress,
+                                                                    cancelled=cancelled),
+                    on_done=done, on_failed=lambda _: self.session.set_loading(""))  # fmt: skip
+
+    def choose_study(self, index: int) -> None:
+        """Show another study of the open case (label edits on screen are kept first)."""
+        case = self.cases.case
+        if case is None or index == case.active:
+            return
+        if self._labels_timer.isActive():
+            self._labels_timer.stop()
+            self._labels_changed_for_case()
+        self.session.set_active_study(index)
+
+    # -- adding -----------------------------------------------------------------------------
+    def _ask_series_for_case(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a series to this case")
+        if folder:
+            self.add_series_to_case(Path(folder))
+
+    def add_series_to_case(self, folder: Path) -> None:
+        """Scan a folder and add one of its series to the open case as a new study."""
+        case, generation = self.cases.case, self.session.generation
+
+        def done(result) -> None:
+            if self.session.generation != generation:
+                return
+            series = result.all_series()
+            if not series:
+                QMessageBox.information(self, "Add a series", f"No DICOM series in {folder}.")
+                return
+            chosen = series[0]
+            if len(series) > 1:
+                names = [f"{s.date} {s.modality} {s.description} ({s.image_count} images)"
+                         for s in series]  # fmt: skip
+                text, ok = QInputDialog.getItem(self, "Add a series", "Series:", names, 0, False)
+                if not ok:
+                    return
+                chosen = series[names.index(text)]
+            date = chosen.date
+            study = Study(date=f"{date[:4]}-{date[4:6]}-{date[6:8]}" if len(date) == 8 else date,
+                          modality=chosen.modality, description=chosen.description,
+                          reference={"folder": str(Path(chosen.files[0]).parent),
+                                     "series_uid": chosen.uid,
+                                     "description": chosen.description})  # fmt: skip
+            if case is self.cases.case:
+                self.session.add_study(study)
+
+        self._start("Scanning DICOM", scan, [folder], on_done=done)
+
+    def _ask_photo_for_case(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add a photograph", "", _PHOTOS)
+        if path:
+            self.add_photo_to_case(Path(path))
+
+    def add_photo_to_case(self, path: Path) -> None:
+        """Read a photograph and add it to the open case as a new study."""
+        case = self.cases.case
+
+        def done(photo: Photo) -> None:
+            if case is not self.cases.case:
+                return
+            study = Study(date=photo.meta.get("date", ""),
+                          modality=photo.meta.get("modality") or "XC",
+                          description=f"photograph {path.name}",
+                          reference={"file": str(path.resolve())}, image=photo)  # fmt: skip
+            self.session.add_study(study)
+
+        self._start("Reading a photograph", lambda *, progress, cancelled: read_photo(path),
+                    on_done=done)  # fmt: skip
+
+    # -- case files --------------------------------------------------------------------------
+    def _ask_import_case(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import a case", "", "Case files (*.json);;Photographs (*.png *.jpg *.jpeg "
+            "*.tif *.tiff *.dcm);;All files (*)")  # fmt: skip
+        if path:
+            self.import_case(Path(path))
+
+    def import_case(self, path: Path) -> None:
+        """Make a case of a case file or a photograph (a DICOM folder opens through File >
+        Open DICOM folder), show it and save it."""
+        from meditwin_desktop.core.case_images import load_case_image
+        from meditwin_desktop.core.case_import import case_from
+
+        self.switch_case(None)
+        generation = self.session.generation
+
+        def work(*, progress, cancelled):
+            case = case_from(path, progress=progress, cancelled=cancelled)
+            with suppress(MeditwinError):  # the images may be elsewhere: loaded when shown
+                load_case_image(case, progress=progress, cancelled=cancelled)
+            return case
+
+        def done(case) -> None:
+            if self.session.generation == generation:
+                self.switch_case(case)
+                self.cases.save(f"imported from {path.name}")
+
+        self._start("Importing a case", work, on_done=done)
+
+    def _ask_export_case(self) -> None:
+        from meditwin_desktop.core.case_file import export_case
+
+        if self.cases.case is None:
+            QMessageBox.information(self, "Export case file", "Open a case first.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export case file", "case.json",
+                                              "Case files (*.json)")  # fmt: skip
+        if not path:
+            return
+        snapshot = self.session.snapshot()
+        self._start(
+            "Exporting the case",
+            lambda *, progress, cancelled: export_case(snapshot, Path(path)),
+            on_done=lambda written: self.message.setText(f"Case written to {written}"),
+        )
