@@ -101,8 +101,10 @@ class Parameter:
             if text not in self.choices and text in self.choice_labels:
                 text = self.choices[self.choice_labels.index(text)]  # typed as shown
             if text not in self.choices:
-                shown = self.choice_labels or self.choices
-                raise TwinInputError(f"{self.label}: '{text}' is not one of {', '.join(shown)}.")
+                labels = f" ({', '.join(self.choice_labels)})" if self.choice_labels else ""
+                raise TwinInputError(
+                    f"{self.label}: '{text}' is not one of {', '.join(self.choices)}{labels}."
+                )
             return text
         if self.kind == "date":
             text = str(value).strip()

@@ -44,6 +44,12 @@ from meditwin_desktop.core.scenarios import (
     submit_prepared,
 )
 from meditwin_desktop.core.twin import Personalized, Scenario, Twin, format_value
+from meditwin_desktop.ui.parameter_editors import (
+    ParameterDelegate,
+    decimal_text,
+    point_parameters,
+    shown_value,
+)
 from meditwin_desktop.ui.scenario_status import ProgressCell, status_cell
 
 _TWIN_ROLE = Qt.ItemDataRole.UserRole
@@ -143,6 +149,9 @@ class TwinPanel(QWidget):
         self.scenarios = QTableWidget(0, 0, area)
         self.scenarios.setObjectName("scenario_table")
         self.scenarios.itemChanged.connect(self._cell_edited)
+        self.scenarios.setItemDelegate(
+            ParameterDelegate(lambda name: self.twin.parameter(name), self.scenarios)
+        )
         layout.addWidget(self.scenarios, stretch=1)
         return area
 
@@ -331,7 +340,7 @@ class TwinPanel(QWidget):
             table.setCellWidget(row, 1, self._status_widget(scenario.name))
             for column, parameter in enumerate(params, start=2):
                 value = scenario.overrides.get(parameter.name)
-                item = QTableWidgetItem("" if value is None else _text(value))
+                item = QTableWidgetItem("" if value is None else shown_value(parameter, value))
                 item.setData(Qt.ItemDataRole.UserRole, parameter.name)
                 item.setToolTip(
                     f"Leave empty to use the baseline; {parameter.label} in "
@@ -344,7 +353,7 @@ class TwinPanel(QWidget):
                 )
                 if scenario.name == BASELINE:
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                    item.setText(_text(self._baseline_value(parameter.name)))
+                    item.setText(shown_value(parameter, self._baseline_value(parameter.name)))
                     item.setForeground(QColor(150, 150, 150))
                 table.setItem(row, column, item)
         table.resizeColumnsToContents()
@@ -380,10 +389,13 @@ class TwinPanel(QWidget):
                 self._warn(str(error))
                 self.scenarios.blockSignals(True)
                 previous = scenario.overrides.get(name)
-                item.setText("" if previous is None else _text(previous))
+                item.setText("" if previous is None else shown_value(parameter, previous))
                 self.scenarios.blockSignals(False)
                 return
-            scenario.overrides[name] = text
+            # codes are stored for choices (their labels are shown), values for flags and
+            # dates; numbers as typed (validated again when run)
+            typed = parameter.kind in ("choice", "flag", "date", "file")
+            scenario.overrides[name] = parameter.validate(text) if typed else text
         self.status.setText(f"{scenario.name}: {self.twin.parameter(name).label} set.")
         self.case_changed.emit()
 
@@ -574,24 +586,6 @@ def _personalise(twin: Twin, case: Case) -> tuple[dict[str, Personalized], str]:
         return baseline_of(twin, case), ""
     except MeditwinError as error:
         return {}, str(error)
-
-
-def point_parameters(twin: Twin | None) -> list[tuple[str, str]]:
-    """(name, label) of the positions in the patient a twin takes (kind 'point')."""
-    parameters = twin.parameters if twin is not None else ()
-    return [(p.name, p.label) for p in parameters if p.kind == "point"]
-
-
-def decimal_text(text: str, kind: str) -> str:
-    """What the user typed, with decimal commas read as points (French, German... locales):
-    '2,5' is 2.5 for a number; a point or vector separated by ';' may use them too
-    ('-94,5; -12; -38')."""
-    text = text.strip()
-    if kind == "number" and text.count(",") == 1 and "." not in text:
-        return text.replace(",", ".")
-    if kind in ("point", "vector") and ";" in text:
-        return ", ".join(part.strip().replace(",", ".") for part in text.split(";"))
-    return text
 
 
 def _text(value: Any) -> str:
