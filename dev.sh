@@ -69,7 +69,7 @@ case "$command" in
     if [ $# -gt 0 ]; then exec "$VENV/bin/python" -m pytest "$@"; fi
     # The GUI tests run in a process of their own: after the ~190 headless tests in the same
     # process they crashed now and then inside Qt (not reproduced with either half alone).
-    "$VENV/bin/python" -m pytest tests/unit tests/reliability tests/validation
+    "$VENV/bin/python" -m pytest tests/unit tests/reliability tests/validation twins
     exec "$VENV/bin/python" -m pytest tests/gui
     ;;
   bench)

@@ -141,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=_seconds, default=600.0, metavar="SECONDS", help="limit per run (600)"
     )
     run.add_argument("--json", action="store_true", help="print JSON")
+    run.add_argument(
+        "--export",
+        type=Path,
+        metavar="DIR",
+        help="also write each scenario's results under DIR/<scenario>/ (DIR must exist): "
+        "outcomes.json, curves and tables as CSV, grid fields as NIfTI, surface maps as VTP, "
+        "overlays as PNG",
+    )
 
     report = commands.add_parser("report", help="write the board (MDT) report of a case as PDF")
     report.add_argument("case", help="case id or name in the local library")
@@ -150,11 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--twin", help="twin id (default: the twin run on the case)")
     report.add_argument("--pseudonym", help="print this instead of the patient's name and ID")
 
-    from meditwin_desktop import cli_case, cli_cases, cli_export
+    from meditwin_desktop import cli_case, cli_cases, cli_export, cli_verify
 
     cli_cases.add_parser(commands)
     cli_case.add_parser(commands)
     cli_export.add_parser(commands)
+    cli_verify.add_parser(commands)
     return parser
 
 
@@ -355,7 +364,28 @@ def _cmd_case(args: argparse.Namespace) -> int:
     return case_command(args)
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from meditwin_desktop.cli_verify import verify_command
+
+    return verify_command(args)
+
+
+def _cmd_check_twin(args: argparse.Namespace) -> int:
+    from meditwin_desktop.cli_verify import check_twin_command
+
+    return check_twin_command(args)
+
+
+def _cmd_twin(args: argparse.Namespace) -> int:
+    from meditwin_desktop.cli_verify import twin_command
+
+    return twin_command(args)
+
+
 _COMMANDS = {
+    "check-twin": _cmd_check_twin,
+    "twin": _cmd_twin,
+    "verify": _cmd_verify,
     "case": _cmd_case,
     "cases": _cmd_cases,
     "export": _cmd_export,

@@ -13,6 +13,29 @@ described in `core/scenario_file.py`), on a demo case or a case of the library:
   every other scenario and run stays as it was. Results are printed under these names, and
   printed before the case is saved: a failed save still shows them (exit 1, reason on stderr).
 
+- `--export DIR` (an existing folder) also writes each scenario's results as files, after
+  printing them (and before saving with --save), one folder per scenario:
+      DIR/<scenario>/            the scenario's name made safe for a file name (characters
+                                 other than letters, digits, space and . , ( ) + = - become
+                                 "_"; names that collide get " (2)", " (3)"...)
+        outcomes.json            twin (id, version, title), scenario, status, error, time,
+                                 parameters {name: {"value", "unit"}}, outcomes {name:
+                                 {"value", "unit", "label", "note"?, "target"?, "off_target"?}},
+                                 warnings, and "series", "fields", "overlays", "tables":
+                                 {result name: {"file", "label", "unit", ...}}
+        <series>.csv             a curve: columns "<x> [<unit>]", "<label> [<unit>]"
+        <series>.observed.csv    the patient's observed points of that curve (same columns)
+        <field>.nii.gz           a field on an image grid (NIfTI; 0/1 fields as uint8)
+        <field>.vtp              values on a surface mesh (VTK PolyData, points in LPS mm,
+                                 point data named after the field)
+        <overlay>.png            an overlay of the photograph's size, 8-bit grey: a mask as
+                                 0/255; values scaled to 1..255 (0: no value) or 0..255, the
+                                 scale in outcomes.json ("overlays" -> "scale": low, high, first)
+        <table>.csv              a table: its columns, headed "<column> [<unit>]"
+  File names are the results' names made safe; existing files of the same names are
+  replaced (atomically), others in the folder are left alone. A failed run gets its
+  outcomes.json (status and error) only. An export that fails exits 1 with the reason.
+
 `run` output (JSON): {"twin": id, "version": v, "scenarios": [{"name", "status": "ok" |
 "failed" | "cancelled", "error": text or null, "outcomes": {name: {"value", "unit"}},
 "warnings": [text]}]}; a value of null (undefined for this run) comes with a "note" saying
@@ -39,8 +62,9 @@ from typing import Any
 from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.case_images import load_case_image
 from meditwin_desktop.core.errors import InputError, MeditwinError
-from meditwin_desktop.core.output_paths import output_file
+from meditwin_desktop.core.output_paths import output_file, output_folder
 from meditwin_desktop.core.registry import discover
+from meditwin_desktop.core.result_export import export_runs, outcome_entries
 from meditwin_desktop.core.runner import Runner
 from meditwin_desktop.core.scenario_file import read_scenarios
 from meditwin_desktop.core.scenarios import (
@@ -125,17 +149,7 @@ def _start_dicom_workers() -> None:
 
 def run_json(run, twin: Twin) -> dict:
     """One scenario's entry of the `meditwin run --json` output."""
-    declared = {o.name: o for o in twin.outcomes}
-    notes = run.result.notes if run.result is not None else {}
-    outcomes = {}
-    for name, value in run.outcomes.items():
-        outcome = declared.get(name)
-        entry = {"value": value, "unit": outcome.unit if outcome else ""}
-        if value is None:  # why: the model's reason, else the outcome's declared meaning
-            entry["note"] = notes.get(name) or (outcome.absent if outcome else "") or "n/a"
-        elif notes.get(name):
-            entry["note"] = notes[name]
-        outcomes[name] = entry
+    outcomes = outcome_entries(run, twin)  # a null value has a note saying why
     warnings = list(run.result.warnings) if run.result is not None else []
     return {"name": run.scenario, "status": run.status, "error": run.error,
             "outcomes": outcomes, "warnings": warnings}  # fmt: skip
@@ -153,6 +167,9 @@ def run_command(args: argparse.Namespace) -> int:
             "--save stores runs in a case of the library; a demo case is not stored "
             "(use --case, or leave --save out)."
         )
+    export = getattr(args, "export", None)
+    if export is not None:
+        export = output_folder(export)  # before anything runs: a typo costs nothing
     scenarios = scenarios_to_run(
         twin,
         read_scenarios(args.scenarios, twin) if args.scenarios else None,
@@ -170,13 +187,14 @@ def run_command(args: argparse.Namespace) -> int:
     code = 0 if all(run.status == "ok" for run in runs) else 1
     if args.save is None or library is None:
         _print_runs(runs, twin, as_json=args.json)
-        return code  # the case in the library is left as it was
+        return max(code, _export(runs, twin, export, args.json))  # the case is left as it was
     try:
         _print_runs(runs, twin, as_json=args.json)
         sys.stdout.flush()  # the results are out before the save is tried
         output_closed = False
     except BrokenPipeError:  # `| head`: what was asked to be saved is saved all the same
         output_closed = True
+    code = max(code, _export(runs, twin, export, args.json or output_closed))
     case.runs = stored_runs  # run_scenarios replaced same-named runs in memory: start afresh
     store_runs(case, twin, scenarios, runs)
     try:
@@ -192,6 +210,22 @@ def run_command(args: argparse.Namespace) -> int:
         names = ", ".join(f"'{s.name}'" for s in scenarios)
         print(f"Saved in case '{case.name}' as {names}.")
     return code
+
+
+def _export(runs: list[Run], twin: Twin, folder, quiet: bool) -> int:
+    """Write the runs' results under `folder` (if given); 0, or 1 with the reason on stderr."""
+    if folder is None:
+        return 0
+    try:
+        files = export_runs(runs, twin, folder)
+    except (OSError, MeditwinError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        log.warning("exporting the results failed", exc_info=True, extra={"log_only": True})
+        print(f"meditwin: the results were not exported to {folder}: {reason}", file=sys.stderr)
+        return 1
+    message = f"Results of {len(runs)} scenario(s) written to {folder} ({len(files)} files)."
+    print(message, file=sys.stderr if quiet else sys.stdout)
+    return 0
 
 
 def scenarios_to_run(

@@ -1,9 +1,12 @@
-"""Scenario comparison shared by the GUI and the board report: best values, cell texts,
-curves (matplotlib axes, no Qt)."""
+"""Scenario comparison shared by the GUI and the board report: best values, cell texts
+with the clinical target's marks, curves with observed points and bars with the target
+(matplotlib axes, no Qt). Surfaces, overlays and tables: `core.result_plots`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import numpy as np
 
 from meditwin_desktop.core.case import Run
 from meditwin_desktop.core.scenarios import BASELINE
@@ -69,12 +72,16 @@ def value_text(outcome: Outcome, value: float | None, note: str = "") -> str:
 
 
 def cell_text(outcome: Outcome, run: Run, baseline: Run | None) -> str:
-    """An outcome of one run, with its difference to the baseline ('–' when not computed,
-    'n/a' when undefined for this run: `outcome_note` says why)."""
+    """An outcome of one run, marked ↓/↑ when off its clinical target, with its difference
+    to the baseline ('–' when not computed, 'n/a' when undefined for this run:
+    `outcome_note` says why)."""
     if run.status != "ok" or outcome.name not in run.outcomes:
         return "–"
     value = run.outcomes[outcome.name]
     text = value_text(outcome, value, outcome_note(outcome, run))
+    mark = target_mark(outcome, value)
+    if mark:
+        text += f" {mark}"
     reference = baseline.outcomes.get(outcome.name) if baseline is not None else None
     if value is not None and reference is not None and run is not baseline:
         text += f" (Δ {value - reference:+.3g})"
@@ -89,29 +96,52 @@ def run_warnings(run: Run) -> list[str]:
 
 
 def outcome_heading(outcome: Outcome) -> str:
-    """'Label [unit] (higher is better)'."""
-    arrow = {"higher": " (higher is better)", "lower": " (lower is better)"}.get(outcome.better, "")
+    """'Label [unit] (higher is better; target >= 30 %)'."""
+    notes = {"higher": ["higher is better"], "lower": ["lower is better"]}.get(outcome.better, [])
+    if outcome.target is not None:
+        notes.append(f"target {outcome.target.describe(outcome.unit)}")
     unit = f" [{outcome.unit}]" if outcome.unit else ""
-    return f"{outcome.label}{unit}{arrow}"
+    return f"{outcome.label}{unit}" + (f" ({'; '.join(notes)})" if notes else "")
+
+
+TARGET_LEGEND = "↓ / ↑ below / above the outcome's clinical target (given with its name)"
+TARGET_COLOUR = "#2e9d5b"
 
 
 def plot_series(
-    axes, runs: Sequence[Run], name: str, *, linewidth: float = 1.6, stale=frozenset()
+    axes,
+    runs: Sequence[Run],
+    name: str,
+    *,
+    linewidth: float = 1.6,
+    stale=frozenset(),
+    observed_colour: str = "black",
 ) -> bool:
-    """Draw series `name` of every run on matplotlib `axes`, with its guides; False if none.
-    Runs in `stale` (scenario names) are dashed and labelled out of date."""
+    """Draw series `name` of every run on matplotlib `axes`, with its guides and the
+    patient's observed points (markers labelled 'observed'); False if none. Runs in
+    `stale` (scenario names) are dashed and labelled out of date. Observed points that
+    several scenarios share (the patient's measurements) are drawn once in
+    `observed_colour`; points of one scenario only get its curve's colour."""
     plotted = None
+    drawn: list[tuple[Run, object, str]] = []
     for run in runs:
         series = run.result.series.get(name) if run.result is not None else None
         if series is None:
             continue
         old = run.scenario in stale
-        axes.plot(series.time, series.values, linewidth=linewidth,
-                  linestyle="--" if old else "-", alpha=0.6 if old else 1.0,
-                  label=f"{run.scenario} ({OUT_OF_DATE})" if old else run.scenario)  # fmt: skip
+        (line,) = axes.plot(
+            series.time,
+            series.values,
+            linewidth=linewidth,
+            linestyle="--" if old else "-",
+            alpha=0.6 if old else 1.0,
+            label=f"{run.scenario} ({OUT_OF_DATE})" if old else run.scenario,
+        )
+        drawn.append((run, series, line.get_color()))
         plotted = series
     if plotted is None:
         return False
+    _plot_observed(axes, drawn, observed_colour)
     for text, level in plotted.guides:
         axes.axhline(level, color="#d9534f", linestyle="--", linewidth=1.0)
         axes.annotate(
@@ -126,6 +156,31 @@ def plot_series(
     return True
 
 
+def _observed_key(series) -> bytes | None:
+    if series.observed_time is None or series.observed_values is None:
+        return None
+    time = np.asarray(series.observed_time, float)
+    values = np.asarray(series.observed_values, float)
+    return None if not len(values) else time.tobytes() + b"|" + values.tobytes()
+
+
+def _plot_observed(axes, drawn: list, colour: str) -> None:
+    """The observed points of each distinct set once (see `plot_series`)."""
+    users: dict[bytes, list] = {}
+    for run, series, line_colour in drawn:
+        key = _observed_key(series)
+        if key is not None:
+            users.setdefault(key, []).append((run, series, line_colour))
+    for group in users.values():
+        run, series, line_colour = group[0]
+        shared = len(group) > 1 or len(drawn) == 1
+        label = "observed" if shared else f"{run.scenario}: observed"
+        axes.plot(series.observed_time, series.observed_values, linestyle="none", marker="o",
+                  markersize=5, color=colour if len(group) > 1 else line_colour,
+                  markeredgecolor="white" if colour == "black" else "black",
+                  markeredgewidth=0.6, label=label, zorder=5)  # fmt: skip
+
+
 def plot_bars(axes, outcome: Outcome, runs: Sequence[Run], *, stale=frozenset()) -> bool:
     """One outcome across scenarios as labelled bars ('absent' text where not computed);
     runs in `stale` (scenario names) are hatched and labelled out of date."""
@@ -138,7 +193,7 @@ def plot_bars(axes, outcome: Outcome, runs: Sequence[Run], *, stale=frozenset())
     colours = [f"C{n % 10}" if v is not None else "none" for n, v in enumerate(values)]
     bars = axes.bar(range(len(names)), heights, color=colours, width=0.6)  # absent: no bar
     for bar, run, value in zip(bars, shown, values, strict=True):
-        text = value_text(outcome, value)
+        text = value_text(outcome, value) + (f" {target_mark(outcome, value)}".rstrip())
         if run.scenario in stale:
             bar.set_hatch("//")
             bar.set_alpha(0.45)
@@ -151,4 +206,25 @@ def plot_bars(axes, outcome: Outcome, runs: Sequence[Run], *, stale=frozenset())
     axes.set_title(outcome_heading(outcome).replace(f" [{outcome.unit}]", ""), fontsize=10)
     axes.grid(axis="y", alpha=0.25)
     axes.margins(y=0.15)
+    _draw_target(axes, outcome)
     return True
+
+
+def _draw_target(axes, outcome: Outcome) -> None:
+    """The clinical target behind the bars: a shaded band (a range) or a dashed line (a
+    threshold), labelled 'target' at the right edge (the title gives its values)."""
+    target = outcome.target
+    if target is None:
+        return
+    label = f"target {target.describe(outcome.unit)}"
+    if target.low is not None and target.high is not None:
+        axes.axhspan(target.low, target.high, color=TARGET_COLOUR, alpha=0.22, zorder=0,
+                     label=label)  # fmt: skip
+        level = (target.low + target.high) / 2
+    else:
+        level = target.low if target.low is not None else target.high
+        axes.axhline(level, color=TARGET_COLOUR, linestyle="--", linewidth=1.4, zorder=3,
+                     label=label)  # fmt: skip
+    axes.annotate("target", (1.0, level), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                  textcoords="offset points", va="center", fontsize=7, color=TARGET_COLOUR,
+                  annotation_clip=False)  # fmt: skip

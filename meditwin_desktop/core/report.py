@@ -1,5 +1,8 @@
-"""The board (MDT) report: a PDF with the case, key views, scenarios, outcomes, curves,
-the twin's version and references, its limitations and the statement of use.
+"""The board (MDT) report: a PDF with the case, key views, scenarios, outcomes (marked
+against their clinical targets), curves with observed points, spatial results, surface
+maps, overlays on photographs, tables, the twin's version and references, its
+limitations and the statement of use. Every result kind is drawn side by side across
+scenarios with shared colour scales; out-of-date runs are marked on every page.
 
 Drawn with matplotlib (Agg; no Qt), so `meditwin report` writes the same file headless.
 """
@@ -22,6 +25,7 @@ from meditwin_desktop.core.case import Case, Run, now
 from meditwin_desktop.core.clinical import fields as clinical_fields
 from meditwin_desktop.core.comparison import (
     OUT_OF_DATE,
+    TARGET_LEGEND,
     baseline_run,
     best_scenarios,
     cell_text,
@@ -34,6 +38,16 @@ from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.freshness import check_runs
 from meditwin_desktop.core.imaging.slicing import AXIAL, CORONAL, SAGITTAL, slice_through
 from meditwin_desktop.core.output_paths import output_file
+from meditwin_desktop.core.result_plots import (
+    is_surface,
+    photo_pixels,
+    plot_overlay,
+    plot_surface,
+    result_labels,
+    shared_range,
+    table_side_by_side,
+    table_stacked,
+)
 from meditwin_desktop.core.twin import Twin, format_value
 
 STATEMENT = (
@@ -128,8 +142,14 @@ def _key_views(figure: Figure, case: Case, snapshot: np.ndarray | None, top: flo
         axes.axis("off")
 
 
-def _field_slice(case: Case, field) -> tuple[np.ndarray, np.ndarray, tuple]:
-    """The CT and a grid field on the field's middle axial plane (extent in LPS mm)."""
+def _is_volume(image) -> bool:
+    """A 3D image (a Volume), not a 2D photograph."""
+    return image is not None and np.ndim(getattr(image, "array", None)) == 3
+
+
+def _field_slice(case: Case, field) -> tuple[np.ndarray | None, np.ndarray, tuple]:
+    """The CT (None without one) and a grid field on the field's middle axial plane
+    (extent in LPS mm)."""
     from scipy import ndimage
 
     values = np.asarray(field.values)
@@ -137,17 +157,20 @@ def _field_slice(case: Case, field) -> tuple[np.ndarray, np.ndarray, tuple]:
     nj, ni = values.shape[1:]
     j, i = np.mgrid[0:nj, 0:ni]
     ijk = np.stack([i, j, np.full_like(i, k)], axis=-1).astype(float)
-    lps = ijk @ field.affine[:3, :3].T + field.affine[:3, 3]
+    affine = field.affine if field.affine is not None else np.eye(4)
+    lps = ijk @ affine[:3, :3].T + affine[:3, 3]
+    extent = (lps[0, 0, 0], lps[0, -1, 0], lps[-1, 0, 1], lps[0, 0, 1])
     image = case.image
+    if not _is_volume(image):
+        return None, values[k], extent
     index = image.lps_to_index(lps)
     ct = ndimage.map_coordinates(
         image.array.astype(np.float32), np.moveaxis(index[..., ::-1], -1, 0), order=1, cval=-1000
     )
-    extent = (lps[0, 0, 0], lps[0, -1, 0], lps[-1, 0, 1], lps[0, 0, 1])
     return ct, values[k], extent
 
 
-def _spatial_page(pdf: PdfPages, case: Case, runs: list[Run]) -> None:
+def _spatial_page(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, str]) -> None:
     """Grid fields side by side: an axial plane through each field's centre, over the CT."""
     names = sorted(
         {
@@ -155,14 +178,15 @@ def _spatial_page(pdf: PdfPages, case: Case, runs: list[Run]) -> None:
             for r in runs
             if r.result
             for n, f in r.result.fields.items()
-            if f.affine is not None and np.asarray(f.values).ndim == 3
+            if not is_surface(f) and np.asarray(f.values).ndim == 3
         }
     )
     shown = [r for r in runs if r.result and any(n in r.result.fields for n in names)][:4]
     if not names or not shown:
         return
-    figure, y = _page("Spatial results (axial plane through the target)")
-    level, width = case.image.meta.get("window") or (40.0, 400.0)
+    figure, y = _page("Spatial results (axial plane through the target)", bool(stale))
+    meta = getattr(case.image, "meta", None) or {}
+    level, width = meta.get("window") or (40.0, 400.0)
     for row, name in enumerate(names[:3]):
         fields = [r.result.fields.get(name) for r in shown]
         present = [np.asarray(f.values) for f in fields if f is not None]
@@ -173,9 +197,10 @@ def _spatial_page(pdf: PdfPages, case: Case, runs: list[Run]) -> None:
                 continue
             axes = figure.add_axes([0.06 + column * 0.225, y - 0.25 - row * 0.28, 0.21, 0.21])
             ct, plane, extent = _field_slice(case, field)
-            axes.imshow(
-                ct, cmap="gray", vmin=level - width / 2, vmax=level + width / 2, extent=extent
-            )
+            if ct is not None:
+                axes.imshow(
+                    ct, cmap="gray", vmin=level - width / 2, vmax=level + width / 2, extent=extent
+                )
             if set(np.unique(plane)) <= {0.0, 1.0}:
                 if plane.any():
                     axes.contour(
@@ -188,7 +213,7 @@ def _spatial_page(pdf: PdfPages, case: Case, runs: list[Run]) -> None:
                     )
             else:
                 axes.imshow(plane, cmap="inferno", alpha=0.55, vmin=low, vmax=high, extent=extent)
-            axes.set_title(f"{run.scenario}\n{field.label} {field.unit}".strip(), fontsize=7)
+            _panel_title(axes, run, stale, f"{field.label} {field.unit}".strip(), 7)
             axes.set_xticks([])
             axes.set_yticks([])
     _lines(
@@ -198,6 +223,131 @@ def _spatial_page(pdf: PdfPages, case: Case, runs: list[Run]) -> None:
         size=8,
     )
     pdf.savefig(figure)
+
+
+def _panel_title(axes, run: Run, stale: dict[str, str], what: str = "", size: float = 8) -> None:
+    """A panel's title: the scenario (in red, marked, when out of date) and what it shows."""
+    old = run.scenario in stale
+    title = f"{run.scenario} ({OUT_OF_DATE})" if old else run.scenario
+    axes.set_title(f"{title}\n{what}".strip(), fontsize=size, color=_WARN if old else "black")
+
+
+def _surface_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
+    """Values on surface meshes: per field, a row of scenarios seen from the front and one
+    seen from the patient's left, on a shared colour scale (two fields a page)."""
+    names = list(result_labels(runs, "fields", is_surface))
+    for first in range(0, len(names), 2):
+        figure, y = _page("Surface results", bool(stale))
+        for block, name in enumerate(names[first : first + 2]):
+            shown = [r for r in runs if r.result and name in r.result.fields][:4]
+            fields = [r.result.fields[name] for r in shown]
+            clim = shared_range(f.values for f in fields)
+            top = y - block * 0.45
+            figure.text(0.06, top, f"{fields[0].label} [{fields[0].unit}]".replace(" []", ""),
+                        fontsize=10, weight="bold", va="top")  # fmt: skip
+            width = 0.88 / len(shown)
+            mapping = None
+            for row, (view, caption) in enumerate(
+                (("anterior", "from the front"), ("left", "from the patient's left"))
+            ):
+                for column, (run, field) in enumerate(zip(shown, fields, strict=True)):
+                    axes = figure.add_axes(
+                        [0.06 + column * width, top - 0.2 - row * 0.18, width * 0.94, 0.16]
+                    )
+                    mapping = plot_surface(axes, field, view=view, clim=clim)
+                    if row == 0:
+                        _panel_title(axes, run, stale, size=8)
+                    if column == 0:
+                        axes.set_ylabel(caption, fontsize=7)
+                    for spine in axes.spines.values():
+                        spine.set_visible(False)
+            bar = figure.add_axes([0.3, top - 0.415, 0.4, 0.01])
+            figure.colorbar(mapping, cax=bar, orientation="horizontal")
+            bar.tick_params(labelsize=7)
+            bar.set_xlabel(f"{fields[0].label} [{fields[0].unit}], shared scale", fontsize=7)
+        view_note = (
+            "Orthographic views; from the front the patient's right is on the left, from the "
+            "left anterior is on the left."
+        )
+        _lines(figure, 0.04, [view_note], size=7.5)
+        pdf.savefig(figure)
+
+
+def _image_pages(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, str]) -> None:
+    """Overlays on the case's photographs: per overlay a row of scenarios (shared colour
+    scale and bar for values; a mask as a cyan fill and outline), as many rows a page as
+    fit."""
+    names = list(result_labels(runs, "overlays"))
+    figure, y, missing = None, 0.0, False
+
+    def finish() -> None:
+        notes = ["Masks: cyan fill and outline. Value maps share one colour scale per row."]
+        if missing:
+            notes.append("Grey background: the photograph was not loaded with the case.")
+        _lines(figure, 0.05, notes, size=7.5)
+        pdf.savefig(figure)
+
+    for name in names:
+        shown = [r for r in runs if r.result and name in r.result.overlays][:4]
+        overlays = [r.result.overlays[name] for r in shown]
+        rows, columns = np.asarray(overlays[0].values).shape[:2]
+        width = 0.19  # of the page's width; the height keeps the photograph's aspect
+        height = width * _A4[0] / _A4[1] * rows / max(columns, 1)
+        if height > 0.3:
+            width, height = width * 0.3 / height, 0.3
+        if figure is None or y - height - 0.07 < 0.08:
+            if figure is not None:
+                finish()
+            figure, y = _page("Images", bool(stale))
+            missing = False
+        unit = f" [{overlays[0].unit}]" if overlays[0].unit else ""
+        figure.text(0.06, y, overlays[0].label + unit, fontsize=10, weight="bold", va="top")
+        clim = shared_range(o.values for o in overlays)
+        mapping = None
+        bottom = y - 0.055 - height
+        for column, (run, overlay) in enumerate(zip(shown, overlays, strict=True)):
+            axes = figure.add_axes([0.06 + column * (width + 0.015), bottom, width, height])
+            photo = photo_pixels(case, overlay)
+            missing |= photo is None
+            mapping = plot_overlay(axes, overlay, photo, clim=clim) or mapping
+            _panel_title(axes, run, stale, size=8)
+        if mapping is not None:
+            left = 0.06 + len(shown) * (width + 0.015) + 0.005
+            bar = figure.add_axes([left, bottom, 0.012, height])
+            figure.colorbar(mapping, cax=bar)
+            bar.tick_params(labelsize=7)
+            bar.set_ylabel(f"{overlays[0].label}{unit}", fontsize=7)
+        y = bottom - 0.04
+    if figure is not None:
+        finish()
+
+
+def _table_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
+    """Each table: scenarios side by side when the rows are named and it fits, else one
+    scenario after another; 35 rows a page."""
+    for name, label in result_labels(runs, "tables").items():
+        side = table_side_by_side(runs, name, stale)
+        headings, rows = side if side and len(side[0]) <= 9 else table_stacked(runs, name, stale)
+        for first in range(0, max(len(rows), 1), 35):
+            more = " (continued)" if first else ""
+            figure, _ = _page(f"Table: {label}{more}", bool(stale))
+            axes = figure.add_axes([0.06, 0.08, 0.88, 0.8])
+            axes.axis("off")
+            table = axes.table(
+                cellText=rows[first : first + 35] or [["–"] * len(headings)],
+                colLabels=headings,
+                loc="upper center",
+                cellLoc="center",
+            )
+            table.auto_set_font_size(False)
+            table.set_fontsize(7 if len(headings) > 6 else 8)
+            for (row, _column), cell in table.get_celld().items():
+                if row == 0:
+                    cell.set_height(cell.get_height() * 2.2)
+                    cell.set_text_props(weight="bold")
+                if OUT_OF_DATE in cell.get_text().get_text():
+                    cell.set_text_props(color=_WARN, style="italic")
+            pdf.savefig(figure)
 
 
 def _change(twin: Twin, name: str, value) -> str:
@@ -263,8 +413,9 @@ def clinical_lines(clinical: dict) -> list[str]:
 
 
 def _bars_page(pdf: PdfPages, twin: Twin, runs: list[Run], stale: dict[str, str]) -> None:
-    """Up to six outcomes that have a better direction, as bars across the scenarios."""
-    chosen = [o for o in twin.outcomes if o.better in ("higher", "lower")][:6]
+    """Up to six outcomes that have a better direction or a clinical target, as bars across
+    the scenarios (the target as a band or a line)."""
+    chosen = [o for o in twin.outcomes if o.better in ("higher", "lower") or o.target][:6]
     if not chosen or not runs:
         return
     figure, _ = _page("Key outcomes", bool(stale))
@@ -330,7 +481,10 @@ def write_report(
                 axes = figure.add_axes([0.1, 0.7 - n * 0.22, 0.82, 0.17])
                 plot_series(axes, ok, name, linewidth=1.2, stale=set(stale))
             pdf.savefig(figure)
-        _spatial_page(pdf, case, ok)
+        _spatial_page(pdf, case, ok, stale)
+        _surface_pages(pdf, ok, stale)
+        _image_pages(pdf, case, ok, stale)
+        _table_pages(pdf, ok, stale)
         _provenance_page(pdf, twin, runs)
 
     metadata = {"Creator": APP_NAME}
@@ -363,11 +517,17 @@ def _first_page(pdf, case, twin, runs, stale, snapshot, pseudonymised: bool) -> 
     if status:
         y = _lines(figure, y, status, size=9, color=_WARN if stale else "black") - 0.01
     y = _lines(figure, y, ["Clinical data:", *clinical_lines(case.clinical)])
-    if case.image is not None:
+    if _is_volume(case.image):
         if y < 0.66:  # no room for the views under a long status: they get a page
             pdf.savefig(figure)
             figure, y = _page("Key views", bool(stale))
         _key_views(figure, case, None if pseudonymised else snapshot, y - 0.01)
+    elif getattr(case.image, "pixels", None) is not None and y > 0.4:
+        axes = figure.add_axes([0.06, 0.06, 0.88, y - 0.1])
+        pixels = np.asarray(case.image.pixels)
+        axes.imshow(pixels, cmap="gray" if pixels.ndim == 2 else None)
+        axes.set_title("Photograph", fontsize=9)
+        axes.axis("off")
     pdf.savefig(figure)
 
 
@@ -411,6 +571,8 @@ def _outcomes_page(pdf, case, twin, runs, ok, stale) -> None:
               "difference to the "
               "baseline; † the model noted something about this value (see 'What the model "
               "noted'); n/a: not defined for this scenario."]  # fmt: skip
+    if any(o.target is not None for o in twin.outcomes):
+        legend.append(f"{TARGET_LEGEND}.")
     if stale:
         legend.append(f"Columns marked '{OUT_OF_DATE}' were computed from other data than "
                       "the case now holds (page 1 says what changed).")  # fmt: skip

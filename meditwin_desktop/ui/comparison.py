@@ -1,4 +1,6 @@
-"""Scenarios side by side: an outcomes table, overlaid time series, linked 3D viewports."""
+"""Scenarios side by side: an outcomes table (marked against clinical targets), overlaid
+time series with observed points, bars with the target, linked 3D viewports (grid fields
+and surface maps), overlays on photographs and result tables (`ui.result_tabs`)."""
 
 from __future__ import annotations
 
@@ -32,7 +34,9 @@ from meditwin_desktop.core.comparison import (
     plot_bars,
     plot_series,
 )
+from meditwin_desktop.core.result_plots import result_labels
 from meditwin_desktop.core.twin import Field, Twin
+from meditwin_desktop.ui.result_tabs import ImagesPage, TablesPage, refill
 
 MAX_VIEWPORTS = 4
 
@@ -53,28 +57,6 @@ def field_to_mesh(field: Field) -> pv.DataSet:
     return grid
 
 
-def _refill(combo: QComboBox, labels: dict[str, str]) -> None:
-    """Replace a combo box's items (shown: label, data: name), keeping the current choice."""
-    current = combo.currentData()
-    combo.blockSignals(True)
-    combo.clear()
-    for name, label in labels.items():
-        combo.addItem(label, name)
-    index = combo.findData(current)
-    combo.setCurrentIndex(index if index >= 0 else 0)
-    combo.blockSignals(False)
-
-
-def _labels(runs: list[Run], kind: str) -> dict[str, str]:
-    """name -> label of the runs' series or fields, in the order the twin gives them."""
-    labels: dict[str, str] = {}
-    for run in runs:
-        if run.result is not None:
-            for name, item in getattr(run.result, kind).items():
-                labels.setdefault(name, item.label)
-    return labels
-
-
 def _is_zone(mesh: pv.DataSet) -> bool:
     """A 0/1 grid field (a zone rather than a quantity)."""
     values = np.asarray(mesh["values"])
@@ -92,7 +74,7 @@ def _anatomy_near(
         if (b[0::2] <= box[1::2]).all() and (b[1::2] >= box[0::2]).all():
             clipped = surface.clip_box(box.tolist(), invert=False)
             if clipped.n_points:
-                near.append((clipped.extract_surface(), color))
+                near.append((clipped.extract_surface(algorithm="dataset_surface"), color))
     return near
 
 
@@ -170,6 +152,10 @@ class ComparisonView(QWidget):
         self.tabs.addTab(self.bars_page, "Bars")
         self.spatial_page = self._spatial()
         self.tabs.addTab(self.spatial_page, "3D results")
+        self.images_page = ImagesPage(lambda: self.tabs.currentWidget() is self.images_page, self)
+        self.tabs.addTab(self.images_page, "Images")
+        self.tables_page = TablesPage(lambda: self.tabs.currentWidget() is self.tables_page, self)
+        self.tabs.addTab(self.tables_page, "Tables")
         self.tabs.currentChanged.connect(lambda _: self._refresh_visible())
 
     def _figure_page(
@@ -235,13 +221,15 @@ class ComparisonView(QWidget):
         self._show_stale()
         self._show_notes()
         self._fill_table()
-        _refill(self.series_choice, _labels(self.runs, "series"))
+        refill(self.series_choice, result_labels(self.runs, "series"))
         self._plot()
         outcomes = {o.name: o.label for o in twin.outcomes} if twin is not None else {}
-        _refill(self.bar_choice, outcomes)
+        refill(self.bar_choice, outcomes)
         self._plot_bars()
-        _refill(self.field_choice, _labels(self.runs, "fields"))
+        refill(self.field_choice, result_labels(self.runs, "fields"))
         self._refresh_spatial()
+        self.images_page.set_runs(self.runs, set(self.stale), case)
+        self.tables_page.set_runs(self.runs, set(self.stale), case)
 
     def _show_stale(self) -> None:
         if not self.stale:
@@ -281,7 +269,11 @@ class ComparisonView(QWidget):
         best = best_scenarios(twin, runs, set(self.stale)) if twin else {}
         for row, outcome in enumerate(outcomes):
             heading = QTableWidgetItem(outcome_heading(outcome))
-            heading.setToolTip(outcome.help or outcome_heading(outcome))
+            tip = [outcome.help or outcome_heading(outcome)]
+            if outcome.target is not None:
+                source = f" ({outcome.target.source})" if outcome.target.source else ""
+                tip.append(f"Clinical target: {outcome.target.describe(outcome.unit)}{source}")
+            heading.setToolTip("\n".join(tip))
             table.setItem(row, 0, heading)
             for column, run in enumerate(runs, start=1):
                 table.setItem(row, column, self._cell(outcome, run, baseline, best))
@@ -306,6 +298,10 @@ class ComparisonView(QWidget):
         item = QTableWidgetItem(text + (" ⚠" if note else ""))
         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         tips = [note] if note else []
+        off = outcome.off_target(run.outcomes.get(outcome.name)) if run.status == "ok" else ""
+        if off:
+            tips.append(off[0].upper() + off[1:])  # "Below the target 75-85 %"
+            item.setForeground(QColor(240, 176, 64))
         if run.scenario in self.stale:
             font = QFont(item.font())
             font.setItalic(True)
@@ -326,14 +322,16 @@ class ComparisonView(QWidget):
         self._plot()
         self._plot_bars()
         self._refresh_spatial()
+        self.images_page.draw()
+        self.tables_page.draw()
 
     def _plot(self) -> None:
         if self.tabs.currentWidget() is not self.curves_page:
             return  # drawing costs ~0.1 s on the GUI thread: only for the tab looked at
         axes = _dark_axes(self.figure)
-        if plot_series(
-            axes, self.runs, self.series_choice.currentData(), linewidth=1.8, stale=set(self.stale)
-        ):
+        name = self.series_choice.currentData()
+        stale = set(self.stale)
+        if plot_series(axes, self.runs, name, linewidth=1.8, stale=stale, observed_colour="white"):
             _darken(axes)
             legend = axes.get_legend()
             legend.get_frame().set_facecolor("#2b2d30")

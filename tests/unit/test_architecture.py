@@ -39,7 +39,11 @@ def test_every_package_is_listed_in_pyproject():
     on_disk = {
         ".".join(p.parent.relative_to(ROOT).parts)
         for p in (ROOT / "meditwin_desktop").rglob("__init__.py")
-    } | {f"meditwin_desktop.resources{sub}" for sub in ("", ".icons", ".presets")}
+    } | {  # resources/ is installed as meditwin_desktop.resources, each folder a package
+        ".".join(("meditwin_desktop.resources", *d.relative_to(ROOT / "resources").parts))
+        for d in (ROOT / "resources", *(ROOT / "resources").rglob("*"))
+        if d.is_dir() and d.name != "__pycache__"
+    }
     twins = {  # twins/ is installed as meditwin_twins
         ".".join(("meditwin_twins", *p.parent.relative_to(ROOT / "twins").parts))
         for p in (ROOT / "twins").rglob("__init__.py")

@@ -11,6 +11,7 @@ from meditwin_desktop.core.twin import (
     Parameter,
     Personalized,
     Requirement,
+    Target,
     Twin,
     TwinInputError,
     view_of,
@@ -19,6 +20,7 @@ from meditwin_desktop.core.twin import (
 from .form import CLINICAL_FIELDS
 from .lipids import GENOTYPES, THERAPIES
 from .model import LIFESTYLE, MG_DL_PER_MMOL_L, simulate
+from .verification import VERIFICATION
 
 __all__ = ["MG_DL_PER_MMOL_L", "TWIN", "personalize", "prepare", "simulate"]
 
@@ -87,6 +89,9 @@ PARAMETERS = (
     _flag("bp_treated", "On blood-pressure treatment", "PCE treated-SBP terms", GOFF),
     Parameter(
         "therapy", "Lipid-lowering therapy", "", "none", choices=tuple(THERAPIES),
+        choice_labels=("none", "moderate-intensity statin", "high-intensity statin",
+                       "high-intensity statin + ezetimibe",
+                       "high-intensity statin + ezetimibe + PCSK9 antibody"),
         help="LDL-C lowering: moderate statin 40%, high statin 50%, + ezetimibe 24% of the "
         "rest, + PCSK9 antibody 60% of the rest",
         source="AHA/ACC 2018 Table 3; ESC/EAS 2019 sections 8.1-8.4",
@@ -116,7 +121,10 @@ OUTCOMES = (
         help="ESC SCORE2 below 70, SCORE2-OP from 70, with the CTT effect of therapy",
         absent="outside validity (age 40-89, no diabetes under 70; see warnings)",
     ),
-    Outcome("ldl_on_treatment_mg_dl", "LDL-C on treatment", "mg/dL", "lower"),
+    Outcome("ldl_on_treatment_mg_dl", "LDL-C on treatment", "mg/dL", "lower",
+            target=Target(high=70.0, source="ESC/EAS 2019 dyslipidaemia guidelines: LDL-C "
+                          "< 1.8 mmol/L (70 mg/dL) at high risk, FH included"),
+            resolution=2.0, precision=0),
     Outcome("ldl_burden_at_40_mmol_y", "LDL-C burden at 40", "mmol/L-years", "lower"),
     Outcome("ldl_burden_at_60_mmol_y", "LDL-C burden at 60", "mmol/L-years", "lower"),
     Outcome(
@@ -219,6 +227,7 @@ TWIN = Twin(
     personalize=personalize,
     prepare=prepare,
     simulate=simulate,
+    verification=VERIFICATION,
     clinical_fields=CLINICAL_FIELDS,
     limitations=(
         "LDL-C is assumed constant from birth at the measured untreated value, then constant "

@@ -11,12 +11,14 @@ from meditwin_desktop.core.twin import (
     Parameter,
     Personalized,
     Requirement,
+    Target,
     Twin,
     view_of,
 )
 
 from .form import CLINICAL_FIELDS
 from .model import REFERENCE_MAP_MMHG, simulate
+from .verification import VERIFICATION
 
 VENTRICLE_LABELS = ("single ventricle", "ventricle", "right ventricle", "systemic ventricle")
 _FROM_FORM = "from the clinical form"
@@ -65,8 +67,10 @@ def prepare(case: CaseView) -> dict[str, Any]:
     return {"measured_sao2_pct": float(measured) if measured is not None else None}
 
 
-def _p(name, label, unit, default, low=None, high=None, help="", source="", choices=()):
-    return Parameter(name, label, unit, default, low, high, help, source, tuple(choices))
+def _p(name, label, unit, default, low=None, high=None, help="", source="", choices=(),
+       choice_labels=()):  # fmt: skip
+    return Parameter(name, label, unit, default, low, high, help, source, tuple(choices),
+                     choice_labels=tuple(choice_labels))  # fmt: skip
 
 
 SCALING = "Reference newborn, scaled by weight (allometry); see README"
@@ -99,6 +103,8 @@ TWIN = Twin(
             "",
             "bt",
             choices=("bt", "sano"),
+            choice_labels=("modified BT shunt", "RV-PA (Sano) conduit"),
+            source="scenario (the surgical options compared in the SVR trial, Ohye 2010)",
             help="bt: modified Blalock-Taussig (innominate artery to pulmonary artery); "
             "sano: right ventricle to pulmonary artery conduit (unvalved)",
         ),
@@ -233,8 +239,33 @@ TWIN = Twin(
         ),
     ),
     outcomes=(
-        Outcome("qp_qs", "Qp/Qs", "", help="Pulmonary to systemic flow ratio (1 is balanced)"),
-        Outcome("sao2_pct", "Arterial saturation", "%", "higher"),
+        Outcome(
+            "qp_qs",
+            "Qp/Qs",
+            "",
+            help="Pulmonary to systemic flow ratio (1 is balanced)",
+            target=Target(
+                0.8,
+                1.2,
+                "a balanced single-ventricle circulation (clinical convention: Qp/Qs about 1)",
+            ),
+            resolution=0.05,
+            precision=2,
+        ),
+        Outcome(
+            "sao2_pct",
+            "Arterial saturation",
+            "%",
+            help="Too low: hypoxaemia; too high: "
+            "pulmonary overcirculation at the expense of systemic flow",
+            target=Target(
+                75.0,
+                85.0,
+                "after the Norwood operation (clinical convention for a balanced circulation)",
+            ),
+            resolution=1.0,
+            precision=0,
+        ),
         Outcome("svo2_pct", "Mixed venous saturation", "%", "higher"),
         Outcome("do2_ml_min_m2", "Systemic oxygen delivery", "mL/min/m2", "higher"),
         Outcome(
@@ -253,6 +284,8 @@ TWIN = Twin(
             "mmHg",
             "higher",
             help="Aortic diastolic minus ventricular end-diastolic pressure",
+            target=Target(low=20.0, source="the twin's own warning level (see README)"),
+            resolution=1.0,
         ),
         Outcome("pulmonary_mean_mmhg", "Mean pulmonary artery pressure", "mmHg", "lower"),
         Outcome("atrial_mean_mmhg", "Mean atrial pressure", "mmHg", "lower"),
@@ -278,6 +311,7 @@ TWIN = Twin(
     personalize=personalize,
     prepare=prepare,
     simulate=simulate,
+    verification=VERIFICATION,
     clinical_fields=CLINICAL_FIELDS,
     limitations=(
         "Lumped (0D) model: no wave propagation, no 3D flow in the arch or anastomoses; "

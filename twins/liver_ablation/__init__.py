@@ -12,6 +12,7 @@ from meditwin_desktop.core.twin import (
     Parameter,
     Personalized,
     Requirement,
+    Target,
     Twin,
     TwinInputError,
     view_of,
@@ -19,6 +20,7 @@ from meditwin_desktop.core.twin import (
 
 from .model import FLR_THRESHOLD_PCT, simulate
 from .tissue import TUMOUR, classify
+from .verification import VERIFICATION
 
 ENTRY_DISTANCE_MM = 80.0  # default entry: this far from the target, from the patient's right
 MODALITIES = ("microwave", "rf")
@@ -138,7 +140,9 @@ TWIN = Twin(
             "",
             "microwave",
             choices=MODALITIES,
+            choice_labels=("microwave", "radiofrequency"),
             help="microwave (2.45 GHz antenna) or rf (radiofrequency needle electrode)",
+            source="scenario (device chosen for the plan)",
         ),
         Parameter(
             "power_w",
@@ -167,8 +171,17 @@ TWIN = Twin(
             1.0,
             3.0,
             help="1, 2 side by side, or 3 in a triangle",
+            source="scenario (plan)",
         ),
-        Parameter("applicator_spacing_mm", "Applicator spacing", "mm", 15.0, 5.0, 30.0),
+        Parameter(
+            "applicator_spacing_mm",
+            "Applicator spacing",
+            "mm",
+            15.0,
+            5.0,
+            30.0,
+            source="scenario (plan)",
+        ),
         Parameter(
             "active_length_mm",
             "Active length",
@@ -197,6 +210,7 @@ TWIN = Twin(
             0.0,
             600.0,
             help="Time simulated after the power stops (damage keeps accruing)",
+            source="numerical setting (see README)",
         ),
         Parameter(
             "damage_threshold",
@@ -214,8 +228,11 @@ TWIN = Twin(
             "",
             True,
             help="Switch the applicators off for a resection-only scenario",
+            source="scenario (plan)",
         ),
-        Parameter("resection", "Resection", "", "none", choices=RESECTIONS),
+        Parameter(
+            "resection", "Resection", "", "none", choices=RESECTIONS, source="scenario (plan)"
+        ),
         Parameter(
             "resection_l_mm",
             "Resection plane L",
@@ -234,6 +251,7 @@ TWIN = Twin(
             -60.0,
             60.0,
             help="Rotation of the sagittal cutting plane about the S axis",
+            source="scenario (plan)",
         ),
         Parameter(
             "liver_condition",
@@ -262,6 +280,7 @@ TWIN = Twin(
             0.5,
             3.0,
             help="Simulation grid (isotropic, around the target)",
+            source="numerical setting (grid convergence in the README)",
         ),
         Parameter(
             "region_mm",
@@ -271,6 +290,7 @@ TWIN = Twin(
             40.0,
             140.0,
             help="Edge of the cube simulated around the target",
+            source="numerical setting (see README)",
         ),
     ),
     outcomes=(
@@ -278,12 +298,42 @@ TWIN = Twin(
         Outcome("ablation_long_axis_mm", "Long axis (along the applicator)", "mm"),
         Outcome("ablation_short_axis_mm", "Short axis", "mm"),
         Outcome("tumor_coverage_pct", "Tumour treated (ablated or resected)", "%", "higher"),
-        Outcome("coverage_5mm_pct", "Coverage with 5 mm margin", "%", "higher"),
+        Outcome(
+            "coverage_5mm_pct",
+            "Coverage with 5 mm margin",
+            "%",
+            "higher",
+            target=Target(low=100.0, source="a 5 mm ablative margin all round"),
+            resolution=1.0,
+        ),
         Outcome("coverage_10mm_pct", "Coverage with 10 mm margin", "%", "higher"),
-        Outcome("min_margin_mm", "Minimal margin", "mm", "higher"),
+        Outcome(
+            "min_margin_mm",
+            "Minimal margin",
+            "mm",
+            "higher",
+            target=Target(
+                low=5.0,
+                source="minimal ablative margin >= 5 mm (Laimer et al., "
+                "Eur Radiol 2020;30:2463-2472)",
+            ),
+            resolution=1.0,
+            precision=1,
+        ),
         Outcome("vessel_wall_ablated_ml", "Vessel wall in the zone", "mL", "lower"),
         Outcome("critical_ablated_ml", "Tissue outside the liver in the zone", "mL", "lower"),
-        Outcome("flr_pct", "Future liver remnant", "%", "higher"),
+        Outcome(
+            "flr_pct",
+            "Future liver remnant",
+            "%",
+            "higher",
+            target=Target(
+                low=30.0,
+                source="Adams et al. 2013: 30 % after chemotherapy "
+                "(20 % normal, 40 % cirrhosis: see the liver condition)",
+            ),
+            resolution=1.0,
+        ),
         Outcome("cem43_volume_ml", "Volume with CEM43 >= 240 min", "mL"),
         Outcome("max_temperature_c", "Highest temperature", "°C"),
     ),
@@ -294,6 +344,7 @@ TWIN = Twin(
     personalize=personalize,
     prepare=prepare,
     simulate=simulate,
+    verification=VERIFICATION,
     limitations=(
         "Microwave power deposition is an analytic pattern (exponential decay from the "
         "antenna), not an electromagnetic solution; absorbed power is assumed.",

@@ -1,0 +1,267 @@
+"""Result kinds beyond outcomes and curves, drawn the same way by the GUI comparison and the
+board report (matplotlib axes, no Qt): values on a surface mesh, overlays on a 2D
+photograph, and tables, side by side across scenarios with shared colour scales."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.cm import ScalarMappable
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import ListedColormap, Normalize
+
+from meditwin_desktop.core.case import Run
+from meditwin_desktop.core.comparison import OUT_OF_DATE
+from meditwin_desktop.core.twin import Field, Overlay
+
+MASK_COLOUR = "#00e5ff"  # cyan: stands out on fundus red and on grey
+NEUTRAL = 0.55  # grey behind an overlay whose photograph is not loaded
+
+# Orthographic views of a surface (LPS): the direction the viewer looks and screen-up.
+# "anterior": seen from the front, the patient's right on the viewer's left (as a chest
+# X-ray); "left": from the patient's left side, anterior on the viewer's left.
+SURFACE_VIEWS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
+    "anterior": ((0.0, 1.0, 0.0), (0.0, 0.0, 1.0)),
+    "posterior": ((0.0, -1.0, 0.0), (0.0, 0.0, 1.0)),
+    "left": ((-1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
+    "right": ((1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
+}
+
+
+def scenario_title(run: Run, stale: Iterable[str] = ()) -> str:
+    """'Scenario' or 'Scenario (out of date)'."""
+    return f"{run.scenario} ({OUT_OF_DATE})" if run.scenario in set(stale) else run.scenario
+
+
+def result_labels(runs: Sequence[Run], kind: str, test=None) -> dict[str, str]:
+    """name -> label of the runs' results of `kind` ('series', 'fields', 'overlays',
+    'tables'), in the order the twin gives them; `test(item)` keeps some only."""
+    labels: dict[str, str] = {}
+    for run in runs:
+        if run.result is not None:
+            for name, item in getattr(run.result, kind, {}).items():
+                if test is None or test(item):
+                    labels.setdefault(name, item.label)
+    return labels
+
+
+def is_surface(field: Field) -> bool:
+    """Whether a field holds values on a surface mesh (points and triangles)."""
+    return field.points is not None and field.faces is not None
+
+
+def is_mask(values: np.ndarray) -> bool:
+    """A 0/1 (or boolean) array: a zone to outline rather than a quantity to colour."""
+    values = np.asarray(values)
+    return values.dtype == bool or (values.size > 0 and bool(np.isin(values, (0, 1)).all()))
+
+
+def shared_range(arrays: Iterable[np.ndarray]) -> tuple[float, float]:
+    """The finite minimum and maximum over all arrays (high > low; (0, 1) if none)."""
+    low, high = math.inf, -math.inf
+    for array in arrays:
+        finite = np.asarray(array, float)
+        finite = finite[np.isfinite(finite)]
+        if finite.size:
+            low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+    if not math.isfinite(low):
+        return 0.0, 1.0
+    return low, high if high > low else low + 1.0
+
+
+# -- values on a surface mesh -------------------------------------------------------------
+def face_values(field: Field) -> np.ndarray:
+    """One value per triangle: the mean of its corners (or the field's own per-face values)."""
+    values = np.asarray(field.values, float).reshape(-1)
+    faces = np.asarray(field.faces, int)
+    if len(values) == len(faces) and len(values) != len(field.points):
+        return values
+    return values[faces].mean(axis=1)
+
+
+def plot_surface(
+    axes,
+    field: Field,
+    *,
+    view: str = "anterior",
+    clim: tuple[float, float] | None = None,
+    cmap: str = "inferno",
+) -> ScalarMappable:
+    """A surface field as an orthographic rendering on 2D `axes` (triangles painted far to
+    near, lightly shaded by their slope to the viewer); returns the colour mapping for a
+    colour bar. Triangles without a finite value are grey."""
+    forward, up = (np.array(v) for v in SURFACE_VIEWS[view])
+    right = np.cross(forward, up)
+    points = np.asarray(field.points, float)
+    faces = np.asarray(field.faces, int)
+    values = face_values(field)
+    low, high = clim or shared_range([values])
+    norm = Normalize(low, high)
+    mapping = ScalarMappable(norm, cmap)
+    colours = mapping.to_rgba(np.nan_to_num(values, nan=low))
+    colours[~np.isfinite(values)] = (0.6, 0.6, 0.6, 1.0)
+    corners = points[faces]  # (m, 3, 3)
+    normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    length = np.linalg.norm(normals, axis=1)
+    facing = np.abs(normals @ forward) / np.where(length > 0, length, 1.0)
+    colours[:, :3] *= (0.7 + 0.3 * facing)[:, None]
+    depth = corners.mean(axis=1) @ forward  # larger: farther from the viewer
+    order = np.argsort(-depth, kind="stable")
+    screen = np.stack([corners @ right, corners @ up], axis=-1)[order]
+    axes.add_collection(
+        PolyCollection(screen, facecolors=colours[order], edgecolors=colours[order], linewidths=0.3)
+    )
+    flat = screen.reshape(-1, 2)
+    margin = 0.04 * max(np.ptp(flat[:, 0]), np.ptp(flat[:, 1]), 1.0)
+    axes.set_xlim(flat[:, 0].min() - margin, flat[:, 0].max() + margin)
+    axes.set_ylim(flat[:, 1].min() - margin, flat[:, 1].max() + margin)
+    axes.set_aspect("equal")
+    axes.set_xticks([])
+    axes.set_yticks([])
+    return mapping
+
+
+# -- overlays on a 2D photograph ----------------------------------------------------------
+def photo_pixels(case: Any, overlay: Overlay) -> np.ndarray | None:
+    """The pixels of the photograph an overlay lies on (its study, or the active one for
+    ''), or None when that study's image is not a loaded 2D photograph."""
+    if case is None:
+        return None
+    studies = list(getattr(case, "studies", []) or [])
+    study = next((s for s in studies if getattr(s, "id", None) == overlay.study), None)
+    if study is None and not overlay.study:
+        study = getattr(case, "study", None)
+    pixels = getattr(getattr(study, "image", None), "pixels", None)
+    if pixels is None or np.asarray(pixels).ndim not in (2, 3):
+        return None
+    return np.asarray(pixels)
+
+
+def _photo_rgb(pixels: np.ndarray) -> np.ndarray:
+    """A photograph as floats in [0, 1] (grey or RGB, any integer depth)."""
+    array = np.asarray(pixels, float)
+    if array.ndim == 3 and array.shape[2] > 3:
+        array = array[..., :3]
+    top = float(array.max()) if array.size else 1.0
+    scale = 255.0 if top <= 255 and pixels.dtype == np.uint8 else max(top, 1.0)
+    return np.clip(array / scale, 0.0, 1.0)
+
+
+def plot_overlay(
+    axes,
+    overlay: Overlay,
+    photo: np.ndarray | None = None,
+    *,
+    clim: tuple[float, float] | None = None,
+    cmap: str = "viridis",
+) -> ScalarMappable | None:
+    """An overlay over its photograph (a neutral grey without one): a 0/1 mask as a cyan fill
+    and outline, values with `cmap` over `clim` (non-finite values transparent). Returns the
+    mapping for a colour bar (None for a mask)."""
+    values = np.asarray(overlay.values)
+    rows, columns = values.shape[:2]
+    extent = (0, columns, rows, 0)  # the photograph is stretched to the overlay's grid
+    if photo is None:
+        axes.imshow(np.full((rows, columns), NEUTRAL), cmap="gray", vmin=0, vmax=1, extent=extent)
+    else:
+        picture = _photo_rgb(photo)
+        axes.imshow(picture, cmap="gray" if picture.ndim == 2 else None, extent=extent,
+                    interpolation="bilinear")  # fmt: skip
+    mapping = None
+    if is_mask(values):
+        inside = values.astype(bool)
+        fill = np.ma.masked_where(~inside, np.ones(inside.shape))
+        axes.imshow(fill, cmap=ListedColormap([MASK_COLOUR]), alpha=0.45, extent=extent,
+                    interpolation="nearest", vmin=0, vmax=1)  # fmt: skip
+        if inside.any() and not inside.all():
+            axes.contour(inside.astype(float), levels=[0.5], colors=[MASK_COLOUR],
+                         linewidths=0.8, extent=extent, origin="upper")  # fmt: skip
+    else:
+        low, high = clim or shared_range([values])
+        mapping = axes.imshow(
+            np.ma.masked_invalid(values.astype(float)),
+            cmap=cmap,
+            vmin=low,
+            vmax=high,
+            alpha=0.8 if photo is not None else 1.0,
+            extent=extent,
+            interpolation="nearest",
+        )
+    axes.set_xlim(0, columns)
+    axes.set_ylim(rows, 0)
+    axes.set_xticks([])
+    axes.set_yticks([])
+    return mapping
+
+
+# -- tables --------------------------------------------------------------------------------
+def table_cell(value: Any) -> str:
+    """A table value as shown: numbers to 4 significant digits, None as '–'."""
+    if value is None:
+        return "–"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (float, np.floating)):
+        return "n/a" if not math.isfinite(float(value)) else f"{float(value):.4g}"
+    return str(value)
+
+
+def _headings(table) -> list[str]:
+    units = list(table.units) + [""] * (len(table.columns) - len(table.units))
+    return [f"{c} [{u}]" if u else str(c) for c, u in zip(table.columns, units, strict=False)]
+
+
+def table_stacked(
+    runs: Sequence[Run], name: str, stale: Iterable[str] = ()
+) -> tuple[list[str], list[list[str]]]:
+    """Table `name` of every run, one scenario after another: headings ('Scenario' first)
+    and rows of texts."""
+    shown = [r for r in runs if r.result is not None and name in r.result.tables]
+    if not shown:
+        return [], []
+    headings = ["Scenario", *_headings(shown[0].result.tables[name])]
+    rows = []
+    for run in shown:
+        table = run.result.tables[name]
+        title = scenario_title(run, stale)
+        rows += [[title, *(table_cell(v) for v in row)] for row in table.rows]
+    return headings, rows
+
+
+def table_side_by_side(
+    runs: Sequence[Run], name: str, stale: Iterable[str] = ()
+) -> tuple[list[str], list[list[str]]] | None:
+    """Table `name` with scenarios side by side: rows matched on the first column (a
+    lesion, a vessel segment), each further column once per scenario. None when the first
+    column does not name the rows (repeated within a scenario) or columns differ."""
+    shown = [r for r in runs if r.result is not None and name in r.result.tables]
+    if not shown:
+        return None
+    tables = [r.result.tables[name] for r in shown]
+    if any(tuple(t.columns) != tuple(tables[0].columns) for t in tables):
+        return None
+    keys: list[Any] = []
+    by_key = []
+    for table in tables:
+        rows = {row[0]: row for row in table.rows}
+        if len(rows) != len(table.rows):
+            return None
+        by_key.append(rows)
+        keys += [k for k in rows if k not in keys]
+    names = _headings(tables[0])
+    headings = [names[0]] + [
+        f"{column}\n{scenario_title(run, stale)}" for column in names[1:] for run in shown
+    ]
+    rows = []
+    for key in keys:
+        row = [table_cell(key)]
+        for index in range(1, len(names)):
+            row += [
+                table_cell(found[key][index]) if key in found and index < len(found[key]) else "–"
+                for found in by_key
+            ]
+        rows.append(row)
+    return headings, rows

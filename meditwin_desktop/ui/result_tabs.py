@@ -1,0 +1,196 @@
+"""The comparison's Images and Tables tabs: overlays on the case's photographs and result
+tables, side by side across scenarios (drawn with `core.result_plots`, as in the report).
+
+Each page draws only while its tab is looked at (`shown()`); out-of-date runs keep their
+mark in every panel title and table cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meditwin_desktop.core.case import Run
+from meditwin_desktop.core.comparison import OUT_OF_DATE
+from meditwin_desktop.core.result_plots import (
+    photo_pixels,
+    plot_overlay,
+    result_labels,
+    scenario_title,
+    shared_range,
+    table_side_by_side,
+    table_stacked,
+)
+
+MAX_PANELS = 4
+STALE_COLOUR = "#f08c6e"
+
+
+def refill(combo: QComboBox, labels: dict[str, str]) -> None:
+    """Replace a combo box's items (shown: label, data: name), keeping the current choice."""
+    current = combo.currentData()
+    combo.blockSignals(True)
+    combo.clear()
+    for name, label in labels.items():
+        combo.addItem(label, name)
+    index = combo.findData(current)
+    combo.setCurrentIndex(index if index >= 0 else 0)
+    combo.blockSignals(False)
+
+
+class _ResultPage(QWidget):
+    """A page with a chooser of one result (by name) of the compared runs."""
+
+    kind = ""
+    empty = ""
+
+    def __init__(self, shown: Callable[[], bool], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.shown = shown
+        self.runs: list[Run] = []
+        self.stale: set[str] = set()
+        self.case: Any = None
+        self.layout_ = QVBoxLayout(self)
+        self.top = QHBoxLayout()
+        self.choice = QComboBox(self)
+        self.choice.setObjectName(f"{self.kind}_choice")
+        self.choice.currentIndexChanged.connect(lambda _: self.draw())
+        self.top.addWidget(self.choice, stretch=1)
+        self.layout_.addLayout(self.top)
+        self.note = QLabel(self.empty, self)
+        self.note.setObjectName(f"{self.kind}_note")
+        self.note.setWordWrap(True)
+
+    def set_runs(self, runs: list[Run], stale: set[str], case: Any) -> None:
+        """The runs to compare (scenario order), the out-of-date scenarios and the case."""
+        self.runs, self.stale, self.case = runs, set(stale), case
+        refill(self.choice, result_labels(runs, self.kind))
+        self.draw()
+
+    def chosen(self) -> tuple[str | None, list[Run]]:
+        """The chosen result's name and the runs that have it."""
+        name = self.choice.currentData()
+        runs = [r for r in self.runs if r.result and name in getattr(r.result, self.kind)]
+        return name, runs
+
+    def draw(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class ImagesPage(_ResultPage):
+    """Overlays on a 2D photograph: one panel per scenario, a shared colour scale."""
+
+    kind = "overlays"
+    empty = "Run scenarios of a twin with results on a photograph to compare them here."
+
+    def __init__(self, shown: Callable[[], bool], parent: QWidget | None = None) -> None:
+        super().__init__(shown, parent)
+        self.figure = Figure(figsize=(6, 3), layout="constrained")
+        self.figure.patch.set_facecolor("#2b2d30")
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setObjectName("images_canvas")
+        self.layout_.addWidget(self.canvas, stretch=1)
+        self.layout_.addWidget(self.note)
+
+    def draw(self) -> None:
+        """Draw the chosen overlay of each scenario (only while the tab is looked at)."""
+        if not self.shown():
+            return
+        self.figure.clear()
+        name, runs = self.chosen()
+        runs = runs[:MAX_PANELS]
+        if not runs:
+            self.note.setText(self.empty)
+            self.canvas.draw_idle()
+            return
+        overlays = [r.result.overlays[name] for r in runs]
+        clim = shared_range(o.values for o in overlays)
+        axes_row = self.figure.subplots(1, len(runs), squeeze=False)[0]
+        mapping, missing = None, False
+        for axes, run, overlay in zip(axes_row, runs, overlays, strict=True):
+            photo = photo_pixels(self.case, overlay)
+            missing |= photo is None
+            mapping = plot_overlay(axes, overlay, photo, clim=clim) or mapping
+            old = run.scenario in self.stale
+            axes.set_title(scenario_title(run, self.stale), fontsize=9,
+                           color=STALE_COLOUR if old else "#dddddd")  # fmt: skip
+        unit = f" [{overlays[0].unit}]" if overlays[0].unit else ""
+        if mapping is not None:
+            bar = self.figure.colorbar(mapping, ax=list(axes_row), fraction=0.03, pad=0.02)
+            bar.ax.tick_params(colors="#dddddd", labelsize=8)
+            bar.set_label(overlays[0].label + unit, color="#dddddd", fontsize=8)
+        text = f"{len(runs)} scenario(s); " + (
+            f"shared colour scale {clim[0]:.3g} to {clim[1]:.3g}{unit}."
+            if mapping is not None
+            else "the zone in cyan (fill and outline)."
+        )
+        if missing:
+            text += " Grey background: the photograph is not loaded (or not in this case)."
+        self.note.setText(text)
+        self.canvas.draw_idle()
+
+
+class TablesPage(_ResultPage):
+    """A result table of every scenario, side by side (rows matched on the first column)
+    or one scenario after another."""
+
+    kind = "tables"
+    empty = "Run scenarios of a twin with result tables to compare them here."
+
+    def __init__(self, shown: Callable[[], bool], parent: QWidget | None = None) -> None:
+        super().__init__(shown, parent)
+        self.side = QCheckBox("Scenarios side by side", self)
+        self.side.setObjectName("tables_side_by_side")
+        self.side.setChecked(True)
+        self.side.toggled.connect(lambda _: self.draw())
+        self.top.addWidget(self.side)
+        self.table = QTableWidget(0, 0, self)
+        self.table.setObjectName("result_table")
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.layout_.addWidget(self.table, stretch=1)
+        self.layout_.addWidget(self.note)
+
+    def draw(self) -> None:
+        """Fill the table (only while the tab is looked at)."""
+        if not self.shown():
+            return
+        name, runs = self.chosen()
+        side = table_side_by_side(runs, name, self.stale) if self.side.isChecked() else None
+        headings, rows = side or table_stacked(runs, name, self.stale)
+        self.side.setEnabled(bool(runs) and table_side_by_side(runs, name) is not None)
+        self.table.clear()
+        self.table.setColumnCount(len(headings))
+        self.table.setRowCount(len(rows))
+        self.table.setHorizontalHeaderLabels(headings)
+        for column, heading in enumerate(headings):
+            if OUT_OF_DATE in heading:
+                self.table.horizontalHeaderItem(column).setForeground(QColor(STALE_COLOUR))
+        for row, cells in enumerate(rows):
+            old_row = OUT_OF_DATE in cells[0]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if old_row or OUT_OF_DATE in headings[column]:
+                    font = QFont(item.font())
+                    font.setItalic(True)
+                    item.setFont(font)
+                    item.setForeground(QColor(150, 150, 150))
+                    item.setToolTip("Out of date: computed from other data than the case holds")
+                self.table.setItem(row, column, item)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        how = "side by side" if side else "one scenario after another"
+        self.note.setText(f"{len(runs)} scenario(s), {how}." if runs else self.empty)

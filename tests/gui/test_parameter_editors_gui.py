@@ -1,0 +1,41 @@
+"""Scenario cells edited by kind: a choice by its clinical label (its code stored), a flag
+as yes / no / as the baseline."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QComboBox
+
+pytestmark = pytest.mark.gui
+
+
+def _edit_combo(table, row: int, column: int, text: str, qtbot) -> None:
+    table.setCurrentCell(row, column)
+    table.editItem(table.item(row, column))
+    qtbot.waitUntil(lambda: table.viewport().findChild(QComboBox) is not None)
+    combo = table.viewport().findChild(QComboBox)
+    assert combo.findText(text) >= 0, [combo.itemText(i) for i in range(combo.count())]
+    combo.setCurrentIndex(combo.findText(text))
+    QTest.keyClick(combo, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: table.viewport().findChild(QComboBox) is None)
+
+
+def test_choices_show_clinical_labels_and_store_codes(show_window, qtbot):
+    window = show_window(1500, 950)
+    window.open_demo_case("fh-patient")
+    qtbot.waitUntil(lambda: window.cases.case is not None, timeout=10_000)
+    window.twins_dock.raise_()
+    panel = window.twin_panel
+    panel.select_twin("cardiometabolic")
+    scenario = panel.add_scenario("statin")
+    names = [p.name for p in panel.twin.parameters]
+    table = panel.scenarios
+    _edit_combo(table, 1, 2 + names.index("therapy"), "high-intensity statin", qtbot)
+    assert scenario.overrides["therapy"] == "statin_high"  # the code is stored
+    assert table.item(1, 2 + names.index("therapy")).text() == "high-intensity statin"
+    _edit_combo(table, 1, 2 + names.index("smoker"), "no", qtbot)
+    assert scenario.overrides["smoker"] is False
+    _edit_combo(table, 1, 2 + names.index("smoker"), "(baseline)", qtbot)
+    assert "smoker" not in scenario.overrides  # back to the baseline
