@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -142,9 +143,15 @@ class TaskRunner(QObject):
         """Tasks not yet finished."""
         return [t for t in self._tasks if t.future is not None and not t.future.done()]
 
-    def shutdown(self) -> None:
-        """Cancel everything, silence the tasks, stop the pool without waiting."""
+    def shutdown(self, wait_s: float = 3.0) -> None:
+        """Cancel everything, silence the tasks, and give running ones up to `wait_s` to
+        end: a worker thread still in a task while the window's objects are destroyed has
+        aborted Qt. Then stop the pool without waiting further."""
         self._closed = True
         for task in list(self._tasks):
+            task.cancel()
             task.detach()
+        running = [t.future for t in self._tasks if t.future is not None and not t.future.done()]
+        if running and wait_s > 0:
+            futures_wait(running, timeout=wait_s)
         self._pool.shutdown(wait=False, cancel_futures=True)
