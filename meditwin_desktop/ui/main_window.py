@@ -36,6 +36,7 @@ from meditwin_desktop.core.session import Session
 from meditwin_desktop.core.store import CaseLibrary, LibraryError
 from meditwin_desktop.demo.case import DEMO_CASES
 from meditwin_desktop.ui.background import Task, TaskRunner
+from meditwin_desktop.ui.case_data_panel import CaseDataPanel
 from meditwin_desktop.ui.case_dialogs import show_library_problem
 from meditwin_desktop.ui.case_overview import CaseOverview
 from meditwin_desktop.ui.clinical_panel import ClinicalPanel
@@ -174,6 +175,9 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         self.clinical = ClinicalPanel(self)
         self.clinical_dock = self._dock("Clinical", "clinical_dock", self.clinical, right)
         self.tabifyDockWidget(self.segmentation_dock, self.clinical_dock)
+        self.case_data = CaseDataPanel(self.session, self.cases, self._start, self)
+        self.case_data_dock = self._dock("Case data", "case_data_dock", self.case_data, right)
+        self.tabifyDockWidget(self.clinical_dock, self.case_data_dock)
         self.registry = discover()
         self.twin_runner = Runner()
         self.twin_panel = TwinPanel(self.registry, self.twin_runner, self._start, self)
@@ -293,18 +297,22 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         **kwargs,
     ) -> Task:
         """Run `fn` in the background; `quiet` tasks neither take the status bar nor pop up.
-        Every handler is connected before the task starts: one that fails at once is
-        never missed."""
+        Every handler is connected before the task starts (one that fails at once is never
+        missed) and queued: it runs after `_start` has returned, even when the work ended
+        at once, so a caller may keep the returned task before its handlers run."""
+        queued = Qt.ConnectionType.QueuedConnection
         task = self.runner.task(name, fn, *args, **kwargs)
-        task.succeeded.connect(task.guarded(on_done))
+        task.succeeded.connect(task.guarded(on_done), queued)
         if on_partial is not None:
-            task.partial.connect(task.guarded(on_partial))
+            task.partial.connect(task.guarded(on_partial), queued)
         if on_failed is not None:
-            task.failed.connect(task.guarded(on_failed))
+            task.failed.connect(task.guarded(on_failed), queued)
         if on_cancelled is not None:
-            task.cancelled_.connect(task.guarded(on_cancelled))
+            task.cancelled_.connect(task.guarded(on_cancelled), queued)
         if not quiet:
-            task.failed.connect(task.guarded(lambda error, n=name: self._on_failed(n, error)))
+            task.failed.connect(
+                task.guarded(lambda error, n=name: self._on_failed(n, error)), queued
+            )
             task.cancelled_.connect(lambda n=name: self.message.setText(f"{n}: cancelled"))
             self.status.track(task)
         return self.runner.start(task)

@@ -99,10 +99,11 @@ class CaseMixin:
         if what == "studies":
             self._show_study()
             self.twin_panel.refresh_case(case)  # another study: other labels and image
-        if what in ("clinical", "labels"):
+        if what in ("clinical", "labels", "measurements", "events", "medications",
+                    "recordings"):  # fmt: skip
             if what == "clinical" and not case.studies:
                 self.overview.show_case(case, self.session.identity())
-            self.twin_panel.refresh_case(case)  # personalise again
+            self.twin_panel.refresh_case(case)  # personalise again (and refit the twins)
         if what == "runs":
             self._runs_changed(self.twin_panel.twin.id if self.twin_panel.twin else "")
         self._freshness_timer.start()

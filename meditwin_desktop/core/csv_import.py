@@ -1,0 +1,390 @@
+"""CSV import of measurements and seizure diaries, with a column mapping.
+
+    read_measurements("labs.csv")                      # columns guessed from the headers
+    read_diary("journal.csv", {"kind": "Crise"})        # one guess overridden
+
+Headers are matched in English and French ("date", "valeur", "unité", "type", "durée"...),
+accents and case ignored. Files from French spreadsheets work as they come: ';' between
+columns, decimal commas ("6,2"), Windows-1252 text. Dates are ISO (2024-03-12, with
+"T" or a space before a time), or day first: 12/03/2024, 12.03.2024, 12-03-2024, with
+an optional time (14:30, 14:30:05, 14h30). A diary's time of day may be a column of its
+own. Durations are "90", "90 s", "2 min", "1:30", "1 min 30"; a bare number is in seconds
+unless its header says minutes ("durée (min)"). Units must be in `core.units`.
+Every problem raises InputError naming the line (1 is the header) and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from meditwin_desktop.core.case import Event, Measurement
+from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.units import known_units, normalise
+
+MEASUREMENT_FIELDS = {  # field -> (label, required)
+    "date": ("Date", True),
+    "name": ("Name", True),
+    "value": ("Value", True),
+    "unit": ("Unit", False),
+    "target": ("Target (lesion, eye...)", False),
+    "source": ("Source", False),
+}
+DIARY_FIELDS = {
+    "date": ("Date (or date-time)", True),
+    "time": ("Time of day", False),
+    "kind": ("Type", True),
+    "duration": ("Duration", False),
+    "rescue": ("Rescue medication", False),
+    "note": ("Note", False),
+}
+_SYNONYMS = {  # normalised header words -> field; exact matches first, then whole words
+    "measurements": {
+        "date": ["date", "day", "jour", "date de mesure", "date du prelevement", "prelevement",
+                 "sampling date", "visit date", "date de visite", "visite", "datetime"],
+        "name": ["name", "test", "analyte", "measurement", "parameter", "parametre", "examen",
+                 "analyse", "nom", "libelle", "item", "variable", "quantity", "marker"],
+        "value": ["value", "valeur", "result", "resultat", "val", "score"],
+        "unit": ["unit", "units", "unite", "unites", "uom"],
+        "target": ["target", "lesion", "site", "location", "cible", "localisation", "eye",
+                   "oeil", "side", "cote"],
+        "source": ["source", "origin", "origine", "lab", "laboratory", "laboratoire",
+                   "method", "methode"],
+    },
+    "diary": {
+        "date": ["date", "datetime", "date time", "date heure", "date et heure", "timestamp",
+                 "day", "jour", "when", "start", "debut", "onset", "date de la crise"],
+        "time": ["time", "heure", "hour", "time of day", "clock", "horaire"],
+        "kind": ["type", "kind", "seizure type", "type de crise", "crise", "seizure", "event",
+                 "evenement", "category", "categorie", "nature"],
+        "duration": ["duration", "duree", "length", "longueur"],
+        "rescue": ["rescue", "rescue medication", "rescue med", "rescue drug", "secours",
+                   "traitement de secours", "medicament de secours", "emergency medication"],
+        "note": ["note", "notes", "comment", "comments", "commentaire", "commentaires",
+                 "remarque", "remarques", "remarks", "observation", "observations", "details"],
+    },
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Table:
+    """The cells of a CSV file: its headers and its rows with their line numbers."""
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[int, tuple[str, ...]], ...]  # (line number in the file, cells)
+    delimiter: str
+    name: str  # the file's name (the default source of measurements)
+
+
+# -- reading the file -------------------------------------------------------------------------
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def load_table(path: str | Path) -> Table:
+    """The file's cells (UTF-8 or Windows-1252; ',', ';', tab or '|' between columns)."""
+    path = Path(path)
+    try:
+        text = _decode(path.read_bytes())
+    except OSError as error:
+        raise InputError(f"{path.name} cannot be read: {error.strerror or error}.") from error
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    if not first:
+        raise InputError(f"{path.name} is empty.")
+    delimiter = max(";\t,|", key=first.count) if any(c in first for c in ";\t,|") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    headers: tuple[str, ...] | None = None
+    rows = []
+    try:
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if headers is None:
+                headers = tuple(c.strip() for c in cells)
+                continue
+            rows.append((reader.line_num, tuple(c.strip() for c in cells)))
+    except csv.Error as error:
+        raise InputError(f"{path.name}, line {reader.line_num}: {error}.") from error
+    if headers is None or not any(headers):
+        raise InputError(f"{path.name} has no header line.")
+    return Table(headers, tuple(rows), delimiter, path.name)
+
+
+def _words(header: str) -> str:
+    """A header without accents, case, units in brackets or punctuation: 'Durée (min)' ->
+    'duree'."""
+    text = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"[\(\[].*?[\)\]]", " ", text)
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def guess_mapping(headers: tuple[str, ...] | list[str], kind: str) -> dict[str, str | None]:
+    """Which column holds each field ('measurements' or 'diary'); None where none matched."""
+    synonyms = _SYNONYMS[kind]
+    keys = [_words(h) for h in headers]
+    mapping: dict[str, str | None] = dict.fromkeys(synonyms)
+    taken: set[int] = set()
+    for whole_words in (False, True):
+        for field, names in synonyms.items():
+            if mapping[field] is not None:
+                continue
+            for name in names:
+                hit = next(
+                    (
+                        i
+                        for i, k in enumerate(keys)
+                        if i not in taken
+                        and (f" {name} " in f" {k} " if whole_words else k == name)
+                    ),
+                    None,
+                )
+                if hit is not None:
+                    mapping[field] = headers[hit]
+                    taken.add(hit)
+                    break
+    if kind == "diary" and mapping["date"] is None and mapping["time"] is not None:
+        mapping["date"], mapping["time"] = mapping["time"], None  # one 'time' column: date-time
+    return mapping
+
+
+# -- cells ------------------------------------------------------------------------------------
+def parse_number(text: str) -> float:
+    """'6,2', '1 234,5', '1,234.5', '1.5e3' -> float; ValueError otherwise."""
+    cleaned = re.sub(r"[\s\u00a0\u202f']", "", text)
+    if "," in cleaned and "." in cleaned:  # the last one is the decimal separator
+        thousands = "," if cleaned.rfind(".") > cleaned.rfind(",") else "."
+        cleaned = cleaned.replace(thousands, "").replace(",", ".")
+    else:
+        cleaned = cleaned.replace(",", ".")
+    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", cleaned):
+        raise ValueError(text)
+    return float(cleaned)
+
+
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+_YEAR_FIRST = re.compile(r"(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})")
+_TIME = re.compile(r"(\d{1,2})\s*[:hH]\s*(\d{2})?(?::(\d{2})(?:\.\d+)?)?")
+DATE_FORMATS = "2024-03-12, 12/03/2024, 12.03.2024 (day first), optionally with 14:30 or 14h30"
+
+
+def parse_time_of_day(text: str) -> tuple[int, int, int]:
+    """'14:30', '14:30:05', '14h30', '9h' -> (hour, minute, second); ValueError otherwise."""
+    match = _TIME.fullmatch(text.strip())
+    if not match:
+        raise ValueError(text)
+    hour, minute, second = (int(g or 0) for g in match.groups())
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValueError(text)
+    return hour, minute, second
+
+
+def parse_date(text: str) -> str:
+    """A date or date-time in one of DATE_FORMATS, as ISO text ('2024-03-12' or
+    '2024-03-12T14:30:00'); ValueError with the reason otherwise."""
+    text = text.strip()
+    match = _DAY_FIRST.match(text) or _YEAR_FIRST.match(text)
+    if not match:
+        raise ValueError(f"'{text}' is not a date ({DATE_FORMATS})")
+    a, b, c = (int(g) for g in match.groups())
+    year, month, day = (c, b, a) if match.re is _DAY_FIRST else (a, b, c)
+    try:
+        when = date(year, month, day)
+    except ValueError:
+        hint = " (dates are read day first: DD/MM/YYYY)" if match.re is _DAY_FIRST else ""
+        raise ValueError(f"'{text}' is not a date{hint}") from None
+    rest = text[match.end() :].strip().lstrip("T").strip()
+    rest = re.sub(r"(Z|[+-]\d{2}:?\d{2})$", "", rest).strip()  # a time zone: local time kept
+    if not rest:
+        return when.isoformat()
+    try:
+        hour, minute, second = parse_time_of_day(rest)
+    except ValueError:
+        raise ValueError(f"'{text}' has no readable time after the date ('{rest}')") from None
+    return datetime(year, month, day, hour, minute, second).isoformat()
+
+
+_SECONDS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "seconde": 1, "secondes": 1,
+            "min": 60, "mn": 60, "mins": 60, "minute": 60, "minutes": 60, "m": 60, "h": 3600,
+            "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600, "heure": 3600,
+            "heures": 3600}  # fmt: skip
+_NEXT_UNIT = {3600: 60, 60: 1, 1: 1}  # '1h30' is 1 h 30 min; '2 min 30' is 2 min 30 s
+
+
+def parse_duration(text: str, default_unit_s: float = 1.0) -> float:
+    """A duration in seconds: '90', '90 s', '2 min', '2,5 min', '1:30', '0:01:30', '1h30',
+    '1 min 30'; a bare number is in `default_unit_s`. ValueError otherwise."""
+    text = text.strip().lower()
+    if re.fullmatch(r"\d+(:\d{1,2}){1,2}", text):  # m:ss or h:mm:ss
+        parts = [int(p) for p in text.split(":")]
+        return float(sum(p * 60**i for i, p in enumerate(reversed(parts))))
+    tokens = re.findall(r"(\d+(?:[.,]\d+)?)\s*([a-zé]*)", text)
+    if not tokens or "".join(n + u for n, u in tokens) != re.sub(r"\s", "", text):
+        raise ValueError(text)  # something else than numbers and units
+    total, previous = 0.0, None
+    for number, unit in tokens:
+        if unit and unit not in _SECONDS:
+            raise ValueError(text)
+        scale = _SECONDS[unit] if unit else (_NEXT_UNIT[previous] if previous else default_unit_s)
+        total += parse_number(number) * scale
+        previous = scale
+    return total
+
+
+def _unit_hint(header: str) -> float:
+    """Seconds per bare number of a duration column: 60 if its header says minutes."""
+    text = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode().lower()
+    if re.search(r"\b(min|mins|minutes?|mn)\b", text):
+        return 60.0
+    if re.search(r"\b(h|hours?|heures?)\b", text):
+        return 3600.0
+    return 1.0
+
+
+_NO_RESCUE = {"", "-", "no", "none", "non", "aucun", "aucune", "0"}
+
+
+# -- rows -------------------------------------------------------------------------------------
+class _Row:
+    """One row's cells by field, raising InputError that names the line and the column."""
+
+    def __init__(self, table: Table, mapping: dict[str, str | None], line: int, cells) -> None:
+        self.table, self.mapping, self.line, self.cells = table, mapping, line, cells
+
+    def text(self, field: str) -> str:
+        column = self.mapping.get(field)
+        if column is None:
+            return ""
+        index = self.table.headers.index(column)
+        return self.cells[index].strip() if index < len(self.cells) else ""
+
+    def fail(self, field: str, message: str) -> InputError:
+        column = self.mapping.get(field) or field
+        return InputError(f"{self.table.name}, line {self.line}, column '{column}': {message}.")
+
+    def required(self, field: str) -> str:
+        value = self.text(field)
+        if not value:
+            raise self.fail(field, "this cell is empty")
+        return value
+
+
+def _resolved(table: Table, mapping: dict[str, str | None] | None, kind: str) -> dict:
+    fields = MEASUREMENT_FIELDS if kind == "measurements" else DIARY_FIELDS
+    resolved = guess_mapping(table.headers, kind)
+    for field, column in (mapping or {}).items():
+        if field not in fields:
+            raise InputError(f"'{field}' is not a column to import (one of: {', '.join(fields)}).")
+        if column is not None and column not in table.headers:
+            raise InputError(
+                f"{table.name} has no column '{column}' (columns: {', '.join(table.headers)})."
+            )
+        resolved[field] = column
+    missing = [fields[f][0] for f, (_, required) in fields.items() if required and not resolved[f]]
+    if missing:
+        raise InputError(
+            f"{table.name}: no column was found for {', '.join(missing)} "
+            f"(columns: {', '.join(table.headers)}); choose one."
+        )
+    return resolved
+
+
+def check_unit(unit: str) -> str:
+    """The unit as `core.units` writes it ('' stays ''); ValueError naming the known ones."""
+    if not unit:
+        return ""
+    written = normalise(unit)
+    if written not in known_units():
+        raise ValueError(f"unknown unit '{unit}' (known: {', '.join(known_units())})")
+    return written
+
+
+def measurements_from(
+    table: Table, mapping: dict[str, str | None] | None = None
+) -> list[Measurement]:
+    """Measurements of a table (`mapping` overrides the guessed columns)."""
+    mapping = _resolved(table, mapping, "measurements")
+    found = []
+    for line, cells in table.rows:
+        row = _Row(table, mapping, line, cells)
+        when = row.required("date")
+        try:
+            when = parse_date(when)
+        except ValueError as error:
+            raise row.fail("date", str(error)) from None
+        value_text, unit = row.required("value"), row.text("unit")
+        if not unit:  # '6,2 mmol/L' in the value's cell
+            match = re.fullmatch(r"([-+]?[\d.,\s]*\d)\s*([^\d\s].*)", value_text)
+            if match:
+                value_text, unit = match.group(1), match.group(2).strip()
+        try:
+            value = parse_number(value_text)
+        except ValueError:
+            raise row.fail("value", f"'{value_text}' is not a number") from None
+        try:
+            unit = check_unit(unit)
+        except ValueError as error:
+            raise row.fail("unit" if mapping["unit"] else "value", str(error)) from None
+        source = row.text("source") or table.name
+        found.append(
+            Measurement(row.required("name"), value, unit, when, row.text("target"), source)
+        )
+    return found
+
+
+def events_from(table: Table, mapping: dict[str, str | None] | None = None) -> list[Event]:
+    """Diary events of a table (`mapping` overrides the guessed columns)."""
+    mapping = _resolved(table, mapping, "diary")
+    per_number = _unit_hint(mapping["duration"] or "")
+    found = []
+    for line, cells in table.rows:
+        row = _Row(table, mapping, line, cells)
+        try:
+            when = parse_date(row.required("date"))
+        except ValueError as error:
+            raise row.fail("date", str(error)) from None
+        clock = row.text("time")
+        if clock:
+            try:
+                hour, minute, second = parse_time_of_day(clock)
+            except ValueError:
+                raise row.fail("time", f"'{clock}' is not a time of day (14:30)") from None
+            when = (
+                datetime.fromisoformat(when[:10])
+                .replace(hour=hour, minute=minute, second=second)
+                .isoformat()
+            )
+        duration_text, duration = row.text("duration"), None
+        if duration_text:
+            try:
+                duration = parse_duration(duration_text, per_number)
+            except ValueError:
+                raise row.fail(
+                    "duration", f"'{duration_text}' is not a duration (90 s, 2 min, 1:30)"
+                ) from None
+        rescue = row.text("rescue")
+        details = {"rescue": rescue} if rescue.lower() not in _NO_RESCUE else {}
+        found.append(Event(when, row.required("kind"), duration, details, row.text("note")))
+    return found
+
+
+def read_measurements(
+    path: str | Path, mapping: dict[str, str | None] | None = None
+) -> list[Measurement]:
+    """Measurements of a CSV file (list of `core.case.Measurement`)."""
+    return measurements_from(load_table(path), mapping)
+
+
+def read_diary(path: str | Path, mapping: dict[str, str | None] | None = None) -> list[Event]:
+    """Events of a seizure-diary CSV file (list of `core.case.Event`)."""
+    return events_from(load_table(path), mapping)

@@ -1,0 +1,230 @@
+"""Import measurements or a diary from a CSV file: the file's columns, each with a choice of
+what it holds (guessed from its header, editable), and a preview of what will be imported.
+
+The file is read and converted in the background (`core.csv_import`); a problem names the
+line and the column, and the dialog stays open so that the mapping can be corrected.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from meditwin_desktop.core import csv_import
+from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.ui.diary_view import format_duration
+
+_PREVIEW_ROWS = 20
+_NOT_IMPORTED = "(not imported)"
+
+
+def _convert(kind: str, table: csv_import.Table, mapping: dict, **_) -> list:
+    """Records of the whole table (runs in the background)."""
+    if kind == "diary":
+        return csv_import.events_from(table, mapping)
+    return csv_import.measurements_from(table, mapping)
+
+
+def _load(path: str, **_) -> csv_import.Table:
+    return csv_import.load_table(path)
+
+
+class CsvImportDialog(QDialog):
+    """Choose what each column holds, look at the preview, import. `imported(records)`."""
+
+    imported = Signal(list)
+
+    def __init__(self, path: str, kind: str, start_task, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("csv_import_dialog")
+        self.kind, self._start = kind, start_task
+        self.fields = csv_import.DIARY_FIELDS if kind == "diary" else csv_import.MEASUREMENT_FIELDS
+        what = "a diary" if kind == "diary" else "measurements"
+        self.setWindowTitle(f"Import {what} from CSV")
+        self.table: csv_import.Table | None = None
+        self._combos: list[QComboBox] = []
+        layout = QVBoxLayout(self)
+        self.intro = QLabel(f"Reading {path}…", self)
+        self.intro.setWordWrap(True)
+        layout.addWidget(self.intro)
+        layout.addWidget(QLabel("The file: choose what each column holds (first row).", self))
+        self.columns = QTableWidget(0, 0, self)
+        self.columns.setObjectName("csv_columns")
+        self.columns.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        layout.addWidget(self.columns, stretch=2)
+        layout.addWidget(QLabel("What will be imported:", self))
+        self.preview = QTableWidget(0, len(self.fields), self)
+        self.preview.setObjectName("csv_preview")
+        self.preview.setHorizontalHeaderLabels([label for label, _ in self.fields.values()])
+        self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.preview.verticalHeader().hide()
+        layout.addWidget(self.preview, stretch=2)
+        self.message = QLabel("", self)
+        self.message.setObjectName("csv_message")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.import_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.import_button.setText("Import")
+        self.import_button.setObjectName("csv_import_button")
+        self.import_button.setEnabled(False)
+        self.buttons.accepted.connect(self._import)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.resize(860, 560)
+        self._start(
+            "Reading the CSV file",
+            _load,
+            path,
+            on_done=self._loaded,
+            on_failed=self._failed,
+            quiet=True,
+        )
+
+    # -- the file ----------------------------------------------------------------------------
+    def _loaded(self, table: csv_import.Table) -> None:
+        self.table = table
+        separator = {"\t": "tab", ";": "';'", ",": "','", "|": "'|'"}[table.delimiter]
+        self.intro.setText(
+            f"{table.name}: {len(table.rows)} rows, {len(table.headers)} "
+            f"columns separated by {separator}."
+        )
+        guess = csv_import.guess_mapping(table.headers, self.kind)
+        by_column = {column: field for field, column in guess.items() if column}
+        shown = table.rows[:_PREVIEW_ROWS]
+        self.columns.setColumnCount(len(table.headers))
+        self.columns.setHorizontalHeaderLabels(list(table.headers))
+        self.columns.setRowCount(len(shown) + 1)
+        self.columns.setVerticalHeaderLabels(["holds", *(str(line) for line, _ in shown)])
+        choices = [_NOT_IMPORTED, *(label for label, _ in self.fields.values())]
+        for column, header in enumerate(table.headers):
+            combo = QComboBox(self.columns)
+            combo.setObjectName(f"csv_map_{column}")
+            combo.addItems(choices)
+            field = by_column.get(header)
+            if field is not None:
+                combo.setCurrentText(self.fields[field][0])
+            combo.currentIndexChanged.connect(lambda _: self._refresh())
+            self.columns.setCellWidget(0, column, combo)
+            self._combos.append(combo)
+            for row, (_, cells) in enumerate(shown, start=1):
+                text = cells[column] if column < len(cells) else ""
+                self.columns.setItem(row, column, QTableWidgetItem(text))
+        self.columns.resizeColumnsToContents()
+        self._refresh()
+
+    def _failed(self, error: BaseException) -> None:
+        self.message.setText(str(error))
+        self.intro.setText("This file cannot be imported.")
+
+    def mapping(self) -> dict[str, str | None]:
+        """Field -> column as chosen; ValueError when a field is chosen for two columns."""
+        labels = {label: field for field, (label, _) in self.fields.items()}
+        chosen: dict[str, str | None] = dict.fromkeys(self.fields)
+        for combo, header in zip(self._combos, self.table.headers, strict=True):
+            field = labels.get(combo.currentText())
+            if field is None:
+                continue
+            if chosen[field] is not None:
+                raise ValueError(
+                    f"Two columns ('{chosen[field]}' and '{header}') are chosen "
+                    f"for {self.fields[field][0]}: keep one."
+                )
+            chosen[field] = header
+        return chosen
+
+    def set_column(self, header: str, field: str | None) -> None:
+        """Choose what a column holds (None: not imported)."""
+        combo = self._combos[self.table.headers.index(header)]
+        combo.setCurrentText(self.fields[field][0] if field else _NOT_IMPORTED)
+
+    # -- preview and import -------------------------------------------------------------------
+    def _refresh(self) -> None:
+        """Convert the first rows with the mapping: show them, or the first problem."""
+        self.preview.setRowCount(0)
+        try:
+            mapping = self.mapping()
+            head = csv_import.Table(
+                self.table.headers,
+                self.table.rows[:_PREVIEW_ROWS],
+                self.table.delimiter,
+                self.table.name,
+            )
+            records = _convert(self.kind, head, mapping)
+        except (ValueError, InputError) as error:
+            self.message.setText(str(error))
+            self.message.setStyleSheet("color: #f0ad4e;")
+            self.import_button.setEnabled(False)
+            return
+        self.preview.setRowCount(len(records))
+        for row, record in enumerate(records):
+            for column, text in enumerate(self._cells(record)):
+                self.preview.setItem(row, column, QTableWidgetItem(text))
+        self.preview.resizeColumnsToContents()
+        more = len(self.table.rows) - len(records)
+        self.message.setStyleSheet("")
+        self.message.setText(
+            f"The first {len(records)} rows read well"
+            + (f"; {more} more are checked on import." if more > 0 else ".")
+        )
+        self.import_button.setEnabled(bool(self.table.rows))
+
+    def _cells(self, record) -> list[str]:
+        if self.kind == "diary":
+            time = str(record.time).replace("T", " ")
+            return [
+                time[:10],
+                time[11:16],
+                record.kind,
+                format_duration(record.duration_s),
+                str(record.details.get("rescue", "")),
+                record.note,
+            ]
+        return [
+            record.date.replace("T", " "),
+            record.name,
+            f"{record.value:g}",
+            record.unit,
+            record.target,
+            record.source,
+        ]
+
+    def _import(self) -> None:
+        try:
+            mapping = self.mapping()
+        except ValueError as error:
+            self.message.setText(str(error))
+            return
+        self.import_button.setEnabled(False)
+        self.message.setText("Importing…")
+        self._start(
+            "Importing the CSV file",
+            _convert,
+            self.kind,
+            self.table,
+            mapping,
+            on_done=self._converted,
+            on_failed=self._import_failed,
+            quiet=True,
+        )
+
+    def _converted(self, records: list) -> None:
+        self.imported.emit(records)
+        self.accept()
+
+    def _import_failed(self, error: BaseException) -> None:
+        self.message.setText(str(error))
+        self.message.setStyleSheet("color: #f0ad4e;")
+        self.import_button.setEnabled(True)
