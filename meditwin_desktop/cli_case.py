@@ -4,7 +4,10 @@
 `core/case_file.py`), a DICOM folder or DICOMDIR (one patient; each series a dated study)
 or a single 2D image (a fundus photograph), saves it in the library and prints its id
 (`--json`: {"id": ..., "name": ...}). `meditwin case export CASE --out FILE.json` writes a
-case of the library as a case file (labels as NIfTI beside it).
+case of the library as a case file (labels as NIfTI beside it). `meditwin case add-csv CASE
+FILE (--measurements | --diary) [--map FIELD=COLUMN ...]` adds measurements or a seizure
+diary from a CSV file (columns guessed from English or French headers, see
+`core/csv_import.py`; errors name the line and the column).
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ def add_parser(commands) -> None:
     out = actions.add_parser("export", help="write a case of the library as a case file")
     out.add_argument("case", help="case id or name in the local library")
     out.add_argument("--out", type=Path, required=True, help="case file to write (.json)")
+    csv = actions.add_parser("add-csv", help="add measurements or a diary from a CSV file")
+    csv.add_argument("case", help="case id or name in the local library")
+    csv.add_argument("file", type=Path, help="CSV file (English or French headers)")
+    kind = csv.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--measurements", action="store_true", help="date, name, value, unit...")
+    kind.add_argument("--diary", action="store_true", help="date, time, type, duration...")
+    csv.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                     help="use this column for a field (the others are guessed)")  # fmt: skip
 
 
 def case_command(args: argparse.Namespace) -> int:
@@ -41,6 +52,8 @@ def case_command(args: argparse.Namespace) -> int:
         else:
             print(f"{case.id}  {case.name}  ({len(case.studies)} studies)")
         return 0
+    if args.case_command == "add-csv":
+        return _add_csv(args, library)
     from meditwin_desktop.core.case_file import export_case
     from meditwin_desktop.core.output_paths import output_file
 
@@ -48,4 +61,29 @@ def case_command(args: argparse.Namespace) -> int:
     case = library.load(library.find(args.case))
     export_case(case, path)
     print(f"Case written to {path}")
+    return 0
+
+
+def _add_csv(args: argparse.Namespace, library) -> int:
+    """Read a CSV file into the case's measurements or diary and save the case."""
+    from meditwin_desktop.core.csv_import import read_diary, read_measurements
+    from meditwin_desktop.core.errors import InputError
+
+    mapping = {}
+    for pair in args.map:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip():
+            raise InputError(f"--map '{pair}' is not of the form FIELD=COLUMN.")
+        mapping[field.strip()] = column.strip() or None
+    case = library.load(library.find(args.case))
+    if args.measurements:
+        found = read_measurements(args.file, mapping or None)
+        case.measurements.extend(found)
+        what = "measurements"
+    else:
+        found = read_diary(args.file, mapping or None)
+        case.events.extend(found)
+        what = "diary events"
+    library.save(case, f"{len(found)} {what} from {args.file.name}")
+    print(f"Added {len(found)} {what} to case {case.id}.")
     return 0

@@ -112,3 +112,26 @@ def test_case_import_and_export_from_the_command_line(tmp_path, monkeypatch, cap
     assert cli.main(["case", "import", str(bad)]) == 2
     assert "patient: unknown key 'nom'" in capsys.readouterr().err
     assert cli.main(["case", "import", str(shared_data / "dicom")]) == 2  # many patients
+
+
+def test_csv_measurements_and_diaries_are_added_from_the_command_line(tmp_path, monkeypatch,
+                                                                       capsys):  # fmt: skip
+    monkeypatch.setenv("MEDITWIN_HOME", str(tmp_path / "home"))
+    case = Case("Csv Patient", "C-1")
+    CaseLibrary().save(case)
+    labs = tmp_path / "labs.csv"
+    labs.write_text("Date;Analyse;Valeur;Unité\n12/03/2024;LDL cholesterol;6,2;mmol/L\n",
+                    encoding="utf-8")  # fmt: skip
+    assert cli.main(["case", "add-csv", case.id, str(labs), "--measurements",
+                     "--map", "name=Analyse"]) == 0  # fmt: skip
+    diary = tmp_path / "diary.csv"
+    diary.write_text("date,type,duration\n2024-03-12 14:30,convulsive,90\n", encoding="utf-8")
+    assert cli.main(["case", "add-csv", case.id, str(diary), "--diary"]) == 0
+    back = CaseLibrary().load(case.id)
+    assert [(m.date[:10], m.value, m.unit) for m in back.measurements] == [
+        ("2024-03-12", 6.2, "mmol/L")]  # fmt: skip
+    assert back.events[0].kind == "convulsive" and back.events[0].duration_s == 90.0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,name,value,unit\n2024-01-01,MMSE,abc,points\n", encoding="utf-8")
+    assert cli.main(["case", "add-csv", case.id, str(bad), "--measurements"]) == 2
+    assert "line 2" in capsys.readouterr().err
