@@ -108,6 +108,17 @@ class Session:
         self.case.active = len(self.case.studies) - 1
         self.touch("studies")
 
+    def remove_study(self, index: int) -> None:
+        """Take a study out of the open case (its images stay where they are; earlier
+        revisions of the case keep it)."""
+        case = self.case
+        if case is None or not 0 <= index < len(case.studies):
+            return
+        del case.studies[index]
+        if case.active >= index:
+            case.active = max(case.active - 1, 0)
+        self.touch("studies")
+
     def set_image(self, image: Volume | None) -> None:
         """The open case's image finished loading (does not make the case dirty)."""
         if self.case is not None:

@@ -31,6 +31,7 @@ class StudiesPanel(QWidget):
     chosen = Signal(int)
     add_series = Signal()
     add_photo = Signal()
+    remove = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,8 +54,17 @@ class StudiesPanel(QWidget):
         self.photo_button.setObjectName("add_photo")
         self.photo_button.setToolTip("A fundus or other photograph (PNG, JPEG, TIFF, DICOM)")
         self.photo_button.clicked.connect(lambda _=False: self.add_photo.emit())
+        self.remove_button = QPushButton("Remove", self)
+        self.remove_button.setObjectName("remove_study")
+        self.remove_button.setToolTip("Take the selected study out of this case (its files stay; "
+                                      "File > Case history keeps earlier revisions)")  # fmt: skip
+        self.remove_button.clicked.connect(
+            lambda _=False: self.remove.emit(self.list.currentRow())
+            if self.list.currentRow() >= 0 else None
+        )  # fmt: skip
         row.addWidget(self.series_button)
         row.addWidget(self.photo_button)
+        row.addWidget(self.remove_button)
         layout.addLayout(row)
         self.show_case(None)
 
@@ -76,6 +86,7 @@ class StudiesPanel(QWidget):
         self.list.blockSignals(False)
         for button in (self.series_button, self.photo_button):
             button.setEnabled(case is not None)
+        self.remove_button.setEnabled(case is not None and bool(case.studies))
         count = len(case.studies) if case is not None else 0
         self.heading.setText(
             "Open a case to see its imaging studies." if case is None

@@ -32,6 +32,7 @@ class StudiesMixin:
         self.studies.chosen.connect(self.choose_study)
         self.studies.add_series.connect(self._ask_series_for_case)
         self.studies.add_photo.connect(self._ask_photo_for_case)
+        self.studies.remove.connect(self._ask_remove_study)
         self.studies_dock = self._dock("Studies", "studies_dock", self.studies,
                                        Qt.DockWidgetArea.LeftDockWidgetArea)  # fmt: skip
         self.tabifyDockWidget(patients_dock, self.studies_dock)
@@ -103,6 +104,35 @@ class StudiesMixin:
             self._labels_timer.stop()
             self._labels_changed_for_case()
         self.session.set_active_study(index)
+
+    def _ask_remove_study(self, index: int) -> None:
+        case = self.cases.case
+        if case is None or not 0 <= index < len(case.studies):
+            return
+        study = case.studies[index]
+        what = study.description or study.modality
+        answer = QMessageBox.question(
+            self,
+            "Remove a study",
+            f"Take the study of {study.date or 'unknown date'} ({what}) out of this case? Its "
+            "files stay where they are; File > Case history keeps the earlier revisions.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.remove_study(index)
+
+    def remove_study(self, index: int) -> None:
+        """Take a study out of the open case (label edits on screen are kept first)."""
+        if self._labels_timer.isActive():
+            self._labels_timer.stop()
+            self._labels_changed_for_case()
+        self.session.remove_study(index)
+        if self.cases.case is not None and not self.cases.case.studies:
+            self._surfaces = {}
+            self.scene.set_volume(None)
+            self.view3d.clear()
+            self.photo_view.show_photo(None)
+            self.overview.show_case(self.cases.case, self.session.identity())
+            self.centre.setCurrentWidget(self.overview)
 
     # -- adding -----------------------------------------------------------------------------
     def _ask_series_for_case(self) -> None:

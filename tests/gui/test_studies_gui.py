@@ -47,6 +47,10 @@ def test_a_case_holds_a_photograph_and_a_series_and_shows_either(show_window, qt
     qtbot.waitUntil(lambda: window.session.library.exists(window.cases.case.id), timeout=10_000)
     saved = window.session.library.load(window.cases.case.id)
     assert [s.modality for s in saved.studies] == ["XC", "CT"]
+    window.remove_study(0)  # the photograph goes; the series is shown
+    qtbot.waitUntil(lambda: window.scene.volume is not None, timeout=20_000)
+    assert [s.modality for s in window.cases.case.studies] == ["CT"]
+    assert window.studies.list.count() == 1
 
 
 def test_a_case_file_imports_from_the_file_menu(show_window, qtbot, tmp_path):
