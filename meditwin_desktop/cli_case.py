@@ -66,7 +66,7 @@ def case_command(args: argparse.Namespace) -> int:
 
 def _add_csv(args: argparse.Namespace, library) -> int:
     """Read a CSV file into the case's measurements or diary and save the case."""
-    from meditwin_desktop.core.csv_import import read_diary, read_measurements
+    from meditwin_desktop.core.csv_import import new_records, read_diary, read_measurements
     from meditwin_desktop.core.errors import InputError
 
     mapping = {}
@@ -77,13 +77,16 @@ def _add_csv(args: argparse.Namespace, library) -> int:
         mapping[field.strip()] = column.strip() or None
     case = library.load(library.find(args.case))
     if args.measurements:
-        found = read_measurements(args.file, mapping or None)
+        found, repeats = new_records(
+            case.measurements, read_measurements(args.file, mapping or None)
+        )
         case.measurements.extend(found)
         what = "measurements"
     else:
-        found = read_diary(args.file, mapping or None)
+        found, repeats = new_records(case.events, read_diary(args.file, mapping or None))
         case.events.extend(found)
         what = "diary events"
     library.save(case, f"{len(found)} {what} from {args.file.name}")
-    print(f"Added {len(found)} {what} to case {case.id}.")
+    skipped = f" ({repeats} already in the case left out)" if repeats else ""
+    print(f"Added {len(found)} {what} to case {case.id}{skipped}.")
     return 0

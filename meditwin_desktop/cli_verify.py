@@ -141,7 +141,11 @@ def verify_command(args: argparse.Namespace) -> int:
     if report is not None:
         path = write_evidence(report, results, registry.problems)
         print(f"Verification evidence written to {path}", file=sys.stderr)
-    return 0 if not failed else 1
+    unverified = [t.id for t in twins if not t.verification]
+    if unverified:  # nothing checked is not a pass
+        print(f"meditwin: not verified (no verification cases): {', '.join(unverified)}",
+              file=sys.stderr)  # fmt: skip
+    return 0 if not failed and not unverified else 1
 
 
 # -- check-twin -------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -117,9 +118,12 @@ def read_case_file(path: Path) -> Case:
     path = Path(path)
     if not path.is_file() or path.stat().st_size > _MAX_BYTES:
         raise CaseFileError(f"{path} is not a case file (not a regular file under 50 MB).")
-    text = path.read_text(encoding="utf-8-sig", errors="strict")
     try:
+        text = path.read_text(encoding="utf-8-sig", errors="strict")
         document = json.loads(text, parse_constant=_no_constant)
+    except UnicodeDecodeError as error:
+        raise CaseFileError(f"{path.name}: not UTF-8 text (byte {error.start}); save the "
+                            "case file as UTF-8.") from None  # fmt: skip
     except json.JSONDecodeError as error:
         raise CaseFileError(f"{path.name}, line {error.lineno}, column {error.colno}: "
                             f"{error.msg}.") from None  # fmt: skip
@@ -187,12 +191,7 @@ def _case(document: Any, folder: Path, source: str) -> Case:
     patient = _Reader(top.get("patient", dict, {}), "patient", source)
     patient.only("name", "id", "birth_date")
     case = Case(patient.get("name", str, "") or "Unnamed patient", patient.get("id", str, ""))
-    clinical = top.get("clinical", dict, {})
-    for key, value in clinical.items():
-        if isinstance(value, (dict, list)) or (isinstance(value, float)
-                                               and not math.isfinite(value)):  # fmt: skip
-            top.fail(f"clinical.{key}: must be a number, text or true/false")
-    case.clinical = dict(clinical)
+    case.clinical = _clinical(top.get("clinical", dict, {}), top)
     for where, item in top.items("studies"):
         case.studies.append(_study(_Reader(item, where, source), folder))
     birth = patient.get("birth_date", str, "")
@@ -221,6 +220,38 @@ def _case(document: Any, folder: Path, source: str) -> Case:
     return case
 
 
+def _clinical(values: dict[str, Any], top: _Reader) -> dict[str, Any]:
+    """Clinical values checked by their field of the vocabulary (units, ranges, choices);
+    keys of twins not installed here are kept as they are when plain."""
+    from meditwin_desktop.core.clinical import ClinicalInputError, by_key
+
+    known, clinical = by_key(), {}
+    for key, value in values.items():
+        if isinstance(value, (dict, list)) or value is None:
+            top.fail(f"clinical.{key}: must be a number, text or true/false")
+        if key in known:
+            try:
+                value = known[key].parse(value)
+            except ClinicalInputError as error:
+                top.fail(f"clinical.{key}: {error}")
+        if value is not None:
+            clinical[key] = value
+    return clinical
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?")
+
+
+def _date(item: _Reader, key: str) -> str:
+    """An ISO 8601 date or date-time ('' when absent): twins order values by it."""
+    text = item.get(key, str, "")
+    if text and not _ISO_DATE.fullmatch(text):
+        path = f"{item.where}.{key}" if item.where else key
+        raise CaseFileError(f"{item.source}: {path}: '{text}' is not an ISO date "
+                            "(YYYY-MM-DD, or YYYY-MM-DDThh:mm).")  # fmt: skip
+    return text
+
+
 def _resolve(text: str, folder: Path) -> str:
     path = Path(text)
     return str(path if path.is_absolute() else (folder / path).resolve())
@@ -230,7 +261,7 @@ def _study(item: _Reader, folder: Path) -> Study:
     item.only(
         "date", "modality", "description", "dicom", "series_uid", "study_uid", "image", "labels"
     )
-    study = Study(date=item.get("date", str, ""), modality=item.get("modality", str, ""),
+    study = Study(date=_date(item, "date"), modality=item.get("modality", str, ""),
                   description=item.get("description", str, ""))  # fmt: skip
     if item.get("image", str, ""):
         study.reference = {"file": _resolve(item.value["image"], folder)}
@@ -255,7 +286,7 @@ def _measurement(item: _Reader) -> Measurement:
     if "name" not in item.value or "value" not in item.value:
         item.fail("a measurement needs a 'name' and a 'value'")
     return Measurement(item.get("name", str), float(item.get("value", float)),
-                       item.get("unit", str, ""), item.get("date", str, ""),
+                       item.get("unit", str, ""), _date(item, "date"),
                        item.get("target", str, ""), item.get("source", str, ""))  # fmt: skip
 
 
@@ -264,7 +295,7 @@ def _event(item: _Reader) -> Event:
     if "time" not in item.value or "kind" not in item.value:
         item.fail("an event needs a 'time' and a 'kind'")
     duration = item.get("duration_s", float)
-    return Event(item.get("time", str), item.get("kind", str),
+    return Event(_date(item, "time"), item.get("kind", str),
                  None if duration is None else float(duration),
                  dict(item.get("details", dict, {})), item.get("note", str, ""))  # fmt: skip
 
@@ -274,8 +305,8 @@ def _medication(item: _Reader) -> Medication:
     if "name" not in item.value or "dose" not in item.value:
         item.fail("a medication needs a 'name' and a 'dose'")
     return Medication(item.get("name", str), float(item.get("dose", float)),
-                      item.get("unit", str, ""), item.get("start", str, ""),
-                      item.get("stop", str, ""), item.get("route", str, ""),
+                      item.get("unit", str, ""), _date(item, "start"),
+                      _date(item, "stop"), item.get("route", str, ""),
                       item.get("note", str, ""))  # fmt: skip
 
 
@@ -284,4 +315,4 @@ def _recording(item: _Reader, folder: Path) -> Recording:
     if not item.get("file", str, ""):
         item.fail("a recording needs its 'file'")
     return Recording(_resolve(item.value["file"], folder), item.get("kind", str, "EEG"),
-                     item.get("start", str, ""), item.get("description", str, ""))  # fmt: skip
+                     _date(item, "start"), item.get("description", str, ""))  # fmt: skip

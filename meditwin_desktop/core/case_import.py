@@ -11,6 +11,8 @@ from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.imaging.photo import is_photo_file, read_photo
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 
+PHOTO_MODALITIES = ("OP", "XC", "ES")  # ophthalmic, external camera, endoscopy photographs
+
 
 def case_from(
     path: Path, *, progress: ProgressFn = no_progress, cancelled: CancelledFn = never_cancelled
@@ -64,6 +66,13 @@ def case_from_dicom(
     for study in patient.studies:
         for series in study.series:
             folder = Path(series.files[0]).parent if series.files else Path(path)
+            if series.modality in PHOTO_MODALITIES and len(series.files) == 1:
+                photo = str(Path(series.files[0]).resolve())
+                studies.append(Study(date=_iso(series.date or study.date),
+                                     modality=series.modality,
+                                     description=series.description or "photograph",
+                                     reference={"file": photo}))  # fmt: skip
+                continue
             studies.append(Study(
                 date=_iso(series.date or study.date), modality=series.modality,
                 description=series.description or study.description,

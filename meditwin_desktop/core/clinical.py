@@ -10,11 +10,14 @@ humanly plausible, wider than any model's validity: a twin flags values outside 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from meditwin_desktop.core.errors import InputError
+
+log = logging.getLogger(__name__)
 
 # Cholesterol mmol/L -> mg/dL (molar mass 386.65 g/mol; as in the SCORE2 authors' code).
 CHOLESTEROL_MG_DL_PER_MMOL_L = 38.67
@@ -128,12 +131,15 @@ CORE_FIELDS: tuple[ClinicalField, ...] = (
 def _vocabulary(extra_twins: str) -> tuple[ClinicalField, ...]:
     from meditwin_desktop.core.registry import discover  # twins import this module
 
-    fields, seen = list(CORE_FIELDS), {f.key for f in CORE_FIELDS}
+    fields, seen = list(CORE_FIELDS), {f.key: f for f in CORE_FIELDS}
     for twin in discover().twins.values():
         for spec in twin.clinical_fields:
             if spec.key not in seen:  # the first declaration of a key is the one shown
                 fields.append(spec)
-                seen.add(spec.key)
+                seen[spec.key] = spec
+            elif seen[spec.key] != spec:
+                log.warning("twin %s declares the clinical field '%s' differently from an "
+                            "earlier one: the earlier one is used", twin.id, spec.key)  # fmt: skip
     return tuple(fields)
 
 
@@ -180,13 +186,17 @@ def problems(clinical: dict[str, Any]) -> list[str]:
         if key in known:
             try:
                 known[key].parse(value)
-            except ClinicalInputError as error:
+            except (ClinicalInputError, TypeError, ValueError) as error:
                 found.append(str(error))
-    if {"sbp_mmhg", "dbp_mmhg"} <= clinical.keys() and clinical["dbp_mmhg"] >= clinical["sbp_mmhg"]:
-        found.append("Diastolic blood pressure is not below the systolic one.")
-    lipids = ("total_chol_mg_dl", "hdl_mg_dl", "ldl_mg_dl")
-    if set(lipids) <= clinical.keys() and (
-        clinical["ldl_mg_dl"] + clinical["hdl_mg_dl"] > clinical["total_chol_mg_dl"] * 1.05
-    ):
-        found.append("LDL plus HDL cholesterol exceed the total cholesterol: check the units.")
+    try:  # values from a file may not be numbers: their own messages say so above
+        pressures = {"sbp_mmhg", "dbp_mmhg"} <= clinical.keys()
+        if pressures and clinical["dbp_mmhg"] >= clinical["sbp_mmhg"]:
+            found.append("Diastolic blood pressure is not below the systolic one.")
+        lipids = ("total_chol_mg_dl", "hdl_mg_dl", "ldl_mg_dl")
+        if set(lipids) <= clinical.keys() and (
+            clinical["ldl_mg_dl"] + clinical["hdl_mg_dl"] > clinical["total_chol_mg_dl"] * 1.05
+        ):
+            found.append("LDL plus HDL cholesterol exceed the total cholesterol: check the units.")
+    except TypeError:
+        pass  # not numbers: said by the field's own message above
     return found

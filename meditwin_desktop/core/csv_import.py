@@ -388,3 +388,15 @@ def read_measurements(
 def read_diary(path: str | Path, mapping: dict[str, str | None] | None = None) -> list[Event]:
     """Events of a seizure-diary CSV file (list of `core.case.Event`)."""
     return events_from(load_table(path), mapping)
+
+
+def new_records(existing: list, found: list) -> tuple[list, int]:
+    """The records of `found` not already in `existing` (the same file imported twice must
+    not double a seizure count), and how many were left out as repeats."""
+    seen = list(existing)
+    fresh = []
+    for record in found:
+        if record not in seen:
+            fresh.append(record)
+            seen.append(record)
+    return fresh, len(found) - len(fresh)

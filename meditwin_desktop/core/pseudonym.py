@@ -241,6 +241,8 @@ def _study(study: Study, redact: Redactor, day: str) -> Study:
     image = study.image
     if isinstance(image, Volume):
         image = _volume(image, redact)
+    elif image is not None and hasattr(image, "pixels"):  # a photograph: keep no identity
+        image = type(image)(image.pixels, image.pixel_mm, safe_meta(image.meta, redact))
     labels = _labels(study.labels, redact) if study.labels is not None else None
     modality = study.modality or str(getattr(image, "meta", {}).get("modality", ""))
     reference = {"modality": modality, "description": modality} if modality else {}

@@ -98,7 +98,7 @@ class Session:
         if case is None or not 0 <= index < len(case.studies) or index == case.active:
             return
         case.active = index
-        self.touch("studies")
+        self.changed.emit("studies")  # viewing is not an edit: nothing to save for it
 
     def add_study(self, study) -> None:
         """Add a study (a follow-up, a photograph) to the open case and show it."""

@@ -206,8 +206,11 @@ class EdfFile:
         count = reader.signals_in_file
         if count < 1:
             raise InputError(f"{self.path.name} holds no signal (only annotations).")
-        self.channels = tuple(reader.getSignalLabels())
+        self.channels = _unique_names([label.strip() for label in reader.getSignalLabels()])
         self.rates = tuple(float(reader.getSampleFrequency(i)) for i in range(count))
+        if min(self.rates) <= 0 or not all(np.isfinite(self.rates)):
+            raise InputError(f"{self.path.name}: a channel has no valid sampling rate "
+                             f"({min(self.rates):g} Hz): the header is damaged.")  # fmt: skip
         self.sfreq = max(self.rates)
         self._lengths = np.asarray(reader.getNSamples()[:count], dtype=np.int64)
         self.n_samples = int(
@@ -479,3 +482,14 @@ __all__ = [
     "standard_name",
     "welch",
 ]
+
+
+def _unique_names(labels: list[str]) -> tuple[str, ...]:
+    """Channel labels made unique ("EEG", "EEG #2"): a repeated label must not make every
+    copy read the first channel."""
+    seen: dict[str, int] = {}
+    names = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        names.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return tuple(names)

@@ -194,6 +194,8 @@ class Outcome:
     def off_target(self, value: float | None) -> str:
         """'' when `value` meets the target (or there is none), else what is wrong with it
         ("below the target 75-85 %")."""
+        if value is not None and self.precision is not None:
+            value = round(value, self.precision)  # judged as shown: "30.0" meets ">= 30"
         if value is None or self.target is None or self.target.met(value):
             return ""
         low = self.target.low if self.target.low is not None else -math.inf

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -204,7 +205,7 @@ class CaseView:
                       n == active)
             for n, s in enumerate(self._get("studies", []))
         ]  # fmt: skip
-        return tuple(sorted(views, key=lambda s: s.date))
+        return tuple(sorted(views, key=lambda s: _when(s.date)))
 
     def measurements(
         self, name: str | None = None, *, unit: str | None = None, target: str | None = None
@@ -220,14 +221,14 @@ class CaseView:
             value = convert(m.value, m.unit, unit, m.name) if unit else m.value
             found.append(MeasurementView(m.name, value, unit or m.unit, m.date, m.target,
                                          m.source))  # fmt: skip
-        return tuple(sorted(found, key=lambda m: m.date))
+        return tuple(sorted(found, key=lambda m: _when(m.date)))
 
     def events(self, kind: str | None = None) -> tuple[EventView, ...]:
         """Events (of `kind`), by time."""
         found = [EventView(e.time, e.kind, e.duration_s, MappingProxyType(dict(e.details)),
                            e.note)
                  for e in self._get("events", []) if kind is None or e.kind == kind]  # fmt: skip
-        return tuple(sorted(found, key=lambda e: e.time))
+        return tuple(sorted(found, key=lambda e: _when(e.time)))
 
     @property
     def medications(self) -> tuple[MedicationView, ...]:
@@ -247,6 +248,15 @@ class CaseView:
         if self._read_signal is None:
             raise KeyError("signals are not available here")
         return self._read_signal(recording_id)
+
+
+def _when(text: str) -> tuple[int, str]:
+    """A sort key for an ISO date or date-time (time zones dropped); text that is not one
+    sorts after, as it is."""
+    try:
+        return (0, datetime.fromisoformat(str(text)).replace(tzinfo=None).isoformat())
+    except ValueError:
+        return (1, str(text))
 
 
 def view_of(case: Any) -> CaseView:

@@ -28,14 +28,25 @@ _DIMENSIONS: dict[str, dict[str, float]] = {
     "fraction": {"%": 1.0, "fraction": 100.0},
     "mass concentration": {"mg/dL": 1.0, "g/dL": 1000.0, "g/L": 100.0, "mg/L": 0.1,
                            "µg/mL": 0.1, "ng/mL": 1e-4, "pg/mL": 1e-7},
-    "molar concentration": {"mmol/L": 1.0, "µmol/L": 1e-3, "nmol/L": 1e-6, "pmol/L": 1e-9},
+    "molar concentration": {"mmol/L": 1.0, "µmol/L": 1e-3, "nmol/L": 1e-6, "pmol/L": 1e-9,
+                            "mM": 1.0, "µM": 1e-3, "nM": 1e-6},
     "rate": {"bpm": 1.0, "/min": 1.0, "/h": 1 / 60, "/d": 1 / 1440},
     "score": {"points": 1.0},
+    "cell count": {"G/L": 1.0, "10^9/L": 1.0, "/nL": 1.0, "/µL": 1e-3, "T/L": 1000.0,
+                   "10^12/L": 1000.0},
+    "enzyme activity": {"U/L": 1.0, "IU/L": 1.0, "kU/L": 1000.0, "µkat/L": 60.0},
+    "ratio": {"mmol/mol": 1.0},
+    "clearance": {"mL/min/1.73m²": 1.0, "mL/min/1.73m2": 1.0},
 }  # fmt: skip
+# Written as people type them (case-insensitive only here: "G/L" and "g/L" differ)
 _SYNONYMS = {"years": "y", "year": "y", "days": "d", "day": "d", "hours": "h", "ml": "mL",
-             "l": "L", "cc": "mL", "ml/": "mL", "score": "points", "pts": "points",
-             "beats/min": "bpm", "mmhg": "mmHg", "g/l": "g/L", "mg/dl": "mg/dL",
-             "mmol/l": "mmol/L", "months": "month", "weeks": "week"}  # fmt: skip
+             "l": "L", "cc": "mL", "score": "points", "pts": "points", "beats/min": "bpm",
+             "mmhg": "mmHg", "mg/dl": "mg/dL", "mmol/l": "mmol/L", "months": "month",
+             "weeks": "week", "g/dl": "g/dL", "mg/l": "mg/L", "ng/ml": "ng/mL",
+             "pg/ml": "pg/mL", "umol/l": "µmol/L", "nmol/l": "nmol/L", "pmol/l": "pmol/L",
+             "ug/ml": "µg/mL", "ul": "µL", "um": "µm", "ug": "µg", "u/l": "U/L",
+             "iu/l": "IU/L", "ukat/l": "µkat/L", "/ul": "/µL", "kpa": "kPa",
+             "cmh2o": "cmH2O"}  # fmt: skip
 
 # molar mass in g/mol: 1 mmol/L = molar_mass / 10 mg/dL
 _MOLAR_MASS = {
@@ -43,34 +54,39 @@ _MOLAR_MASS = {
     "triglycerides": 885.7,  # triolein (x 88.57)
     "glucose": 180.16,  # (x 18.016)
     "creatinine": 113.12,  # (1 mg/dL = 88.4 µmol/L)
+    "urea nitrogen": 28.01,  # BUN: two nitrogen atoms (1 mg/dL = 0.357 mmol/L urea)
     "urea": 60.06,
 }
 _ANALYTES = {"ldl": "cholesterol", "hdl": "cholesterol", "cholesterol": "cholesterol",
              "triglyceride": "triglycerides", "glucose": "glucose", "creatinine": "creatinine",
-             "urea": "urea"}  # fmt: skip
+             "urea nitrogen": "urea nitrogen", "bun": "urea nitrogen",
+             "urea": "urea"}  # fmt: skip  # the more specific first
 
 
 def normalise(unit: str) -> str:
-    """The unit as the table writes it ("umol/l" -> "µmol/L")."""
-    text = unit.strip().replace("u", "µ", 1) if unit.strip().startswith("u") else unit.strip()
-    if text.lower() in _SYNONYMS:
-        return _SYNONYMS[text.lower()]
-    for units in _DIMENSIONS.values():
-        for known in units:
-            if known.lower() == text.lower():
-                return known
-    return text
+    """The unit as the table writes it ("umol/l" -> "µmol/L"). Exact first: capitals
+    matter ("G/L" is giga-cells per litre, "g/L" grams); then the known ways of typing it
+    (lower case, "u" for "µ"); Greek mu (U+03BC) is the micro sign."""
+    text = unit.strip().replace("\u03bc", "µ")
+    if dimension_of_exact(text):
+        return text
+    return _SYNONYMS.get(text.lower(), text)
+
+
+def dimension_of_exact(unit: str) -> str | None:
+    """The dimension of a unit written exactly as the table writes it."""
+    return next((d for d, units in _DIMENSIONS.items() if unit in units), None)
 
 
 def dimension(unit: str) -> str | None:
     """The dimension of a unit ("mass concentration"), None if unknown."""
-    unit = normalise(unit)
-    return next((d for d, units in _DIMENSIONS.items() if unit in units), None)
+    return dimension_of_exact(normalise(unit))
 
 
 def _molar_mass(quantity: str | None) -> float | None:
-    text = (quantity or "").lower()
-    return next((_MOLAR_MASS[a] for key, a in _ANALYTES.items() if key in text), None)
+    words = f" {(quantity or '').lower()} "
+    return next((_MOLAR_MASS[a] for key, a in _ANALYTES.items() if f" {key}" in words
+                 or key in words.replace(" ", "")), None)  # fmt: skip
 
 
 def convert(value: float, source: str, target: str, quantity: str | None = None) -> float:

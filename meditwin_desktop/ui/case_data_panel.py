@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from meditwin_desktop.core import signals
 from meditwin_desktop.core.case import Case, Recording
+from meditwin_desktop.core.csv_import import new_records
 from meditwin_desktop.core.session import Session
 from meditwin_desktop.ui.csv_import_dialog import CsvImportDialog
 from meditwin_desktop.ui.diary_view import DiaryView
@@ -179,9 +180,11 @@ class CaseDataPanel(QWidget):
     def _imported(self, case: Case, view: RecordTable, records: list) -> None:
         if self.session.case is not case:
             return  # the case was switched while the dialog was open
-        view.add_records(records)
+        fresh, repeats = new_records(view.records, records)
+        view.add_records(fresh)
         self.message.setStyleSheet("")
-        self.message.setText(f"{len(records)} {view.noun}(s) imported.")
+        skipped = f"; {repeats} already in the case were left out" if repeats else ""
+        self.message.setText(f"{len(fresh)} {view.noun}(s) imported{skipped}.")
 
     # -- recordings --------------------------------------------------------------------------
     def add_recording(self, path: str | None = None) -> None:

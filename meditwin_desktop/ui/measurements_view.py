@@ -209,16 +209,16 @@ class RecordTable(QWidget):
     def add(self) -> None:
         if self.case is None:
             return
-        dialog = self.dialog(None)
-        dialog.accepted.connect(lambda: self._store(None, dialog.record))
+        dialog, case = self.dialog(None), self.case
+        dialog.accepted.connect(lambda: self._store(None, dialog.record, case))
         dialog.open()
 
     def edit(self) -> None:
         index = self.selected()
         if index is None:
             return
-        dialog = self.dialog(self.records[index])
-        dialog.accepted.connect(lambda: self._store(index, dialog.record))
+        dialog, case = self.dialog(self.records[index]), self.case
+        dialog.accepted.connect(lambda: self._store(index, dialog.record, case))
         dialog.open()
 
     def delete(self) -> None:
@@ -235,9 +235,9 @@ class RecordTable(QWidget):
             self.records.extend(records)
             self.edited.emit()
 
-    def _store(self, index: int | None, record) -> None:
-        if self.case is None or record is None:
-            return
+    def _store(self, index: int | None, record, case) -> None:
+        if self.case is None or record is None or self.case is not case:
+            return  # the case was switched while the dialog was open: never into another
         if index is None:
             self.records.append(record)
         else:
@@ -382,7 +382,7 @@ class MeasurementsView(RecordTable):
         unit, points, skipped = self.plot_unit.currentText(), [], []
         for m in self._points():
             try:
-                when = datetime.fromisoformat(m.date)
+                when = datetime.fromisoformat(m.date).replace(tzinfo=None)  # naive and aware mix
                 value = convert(m.value, m.unit, unit, m.name) if m.unit or unit else m.value
             except (ValueError, UnitError):
                 skipped.append(m)

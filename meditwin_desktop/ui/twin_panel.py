@@ -228,15 +228,16 @@ class TwinPanel(QWidget):
         self._show_twin(self.registry.twins.get(twin_id) if twin_id else None)
 
     def _show_twin(self, twin: Twin | None) -> None:
-        """Show a twin and personalise it: in the background when the case has images
-        (reading a large CT's labels takes about a second), at once for clinical data."""
+        """Show a twin and personalise it: in the background when the case has images or
+        recordings (reading a large CT's labels or an EEG takes seconds), at once for
+        clinical data."""
         self.twin = twin
         self.baseline = {}
         self._personalising = None
         case = self.case
         if twin is not None and case is not None:
             case.scenarios.setdefault(twin.id, [Scenario(BASELINE)])
-            if case.image is None:
+            if case.image is None and not case.recordings:  # clinical values only: quick
                 self._personalised(twin, case, None, _personalise(twin, case))
             else:
                 token = self._personalising = object()

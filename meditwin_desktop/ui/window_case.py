@@ -125,8 +125,8 @@ class CaseMixin:
         case = self.cases.case
         if case is None or (case.labels is None and self.scene.labels is None):
             return  # e.g. the views emptied for a case without images: nothing changed
-        if self.scene.volume is not case.image and case.image is not None:
-            return  # labels of another image (the case is being replaced)
+        if case.image is None or self.scene.volume is not case.image:
+            return  # labels of another image (another study or case is being shown)
         self.session.set_labels(self.scene.labels)
 
     def _show_identity(self) -> None:

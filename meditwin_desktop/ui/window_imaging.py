@@ -39,7 +39,8 @@ def new_case_for(volume: Volume, clinical: dict | None = None, name: str = "") -
     meta = volume.meta
     files = meta.get("files") or []
     patient = meta.get("patient_name", "").replace("^", " ").strip()
-    return Case(
+    date = meta.get("series_date") or meta.get("study_date") or ""
+    case = Case(
         name=patient or name or "Unnamed patient",
         patient_id=meta.get("patient_id", ""),
         image=volume,
@@ -52,6 +53,11 @@ def new_case_for(volume: Volume, clinical: dict | None = None, name: str = "") -
         },
         clinical=dict(clinical or {}),
     )
+    study = case.studies[0]
+    study.date = f"{date[:4]}-{date[4:6]}-{date[6:8]}" if len(date) == 8 else date
+    study.modality = meta.get("modality", "")
+    study.description = meta.get("series_description", "")
+    return case
 
 
 class ImagingMixin:
@@ -196,6 +202,9 @@ class ImagingMixin:
         def done(case: Case) -> None:
             if self.scene.volume is not volume or self.session.generation != generation:
                 return  # something else was opened meanwhile
+            index = next((n for n, s in enumerate(case.studies)
+                          if s.reference.get("series_uid") == series_uid), case.active)  # fmt: skip
+            case.active = index  # a follow-up opened from the browser shows as itself
             case.image = volume
             self.switch_case(case)
             self.message.setText(

@@ -38,6 +38,11 @@ class StudiesMixin:
         self.tabifyDockWidget(patients_dock, self.studies_dock)
         patients_dock.raise_()
 
+    def _studies_warning(self, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self)
+        box.setObjectName("studies_warning")
+        box.open()  # not modal: the window goes on
+
     # -- showing the active study ------------------------------------------------------------
     def _show_study(self) -> None:
         """Show the active study's image, loading it in the background when needed."""
@@ -47,11 +52,19 @@ class StudiesMixin:
         if study is None:
             return
         if study.image is None:
+            self._clear_views()  # never the previous study under this one's name
             self._load_study(study)
         elif isinstance(study.image, Photo):
             self._show_photo(study.image)
         else:
             self._show_volume_of(study)
+
+    def _clear_views(self) -> None:
+        self._surfaces = {}
+        self.scene.set_volume(None)
+        self.view3d.clear()
+        self.photo_view.show_photo(None)
+        self.status.set_warnings([])
 
     def _show_photo(self, photo: Photo) -> None:
         self._surfaces = {}
@@ -90,10 +103,15 @@ class StudiesMixin:
                 self.session.set_loading("")
                 self._show_study()
 
+        def failed(_error) -> None:  # the error dialog says why; the views stay empty
+            if self.session.generation == generation and case.study is study:
+                self.session.set_loading(f"The study of {study.date or 'unknown date'} could not "
+                                         "be loaded (see the message).")  # fmt: skip
+
         self._start("Loading a study",
                     lambda *, progress, cancelled: load_study_image(case, study, progress=progress,
                                                                     cancelled=cancelled),
-                    on_done=done, on_failed=lambda _: self.session.set_loading(""))  # fmt: skip
+                    on_done=done, on_failed=failed)  # fmt: skip
 
     def choose_study(self, index: int) -> None:
         """Show another study of the open case (label edits on screen are kept first)."""
@@ -103,6 +121,7 @@ class StudiesMixin:
         if self._labels_timer.isActive():
             self._labels_timer.stop()
             self._labels_changed_for_case()
+        self.session.set_loading("")
         self.session.set_active_study(index)
 
     def _ask_remove_study(self, index: int) -> None:
@@ -151,6 +170,12 @@ class StudiesMixin:
             if not series:
                 QMessageBox.information(self, "Add a series", f"No DICOM series in {folder}.")
                 return
+            series = [s for s in series if _same_patient(result, s, case)]
+            if not series:
+                self._studies_warning("Add a series", f"The series in {folder} belong to "
+                                      "another patient than this case's (patient ID or name "
+                                      "differ): open them as their own case.")  # fmt: skip
+                return
             chosen = series[0]
             if len(series) > 1:
                 names = [f"{s.date} {s.modality} {s.description} ({s.image_count} images)"
@@ -181,6 +206,14 @@ class StudiesMixin:
 
         def done(photo: Photo) -> None:
             if case is not self.cases.case:
+                return
+            other = photo.meta.get("patient_id", "")
+            if other and case.patient_id and other != case.patient_id:
+                self._studies_warning(
+                    "Add a photograph",
+                    f"{path.name} belongs to another patient (patient ID differs): import it "
+                    "as its own case.",
+                )
                 return
             study = Study(date=photo.meta.get("date", ""),
                           modality=photo.meta.get("modality") or "XC",
@@ -237,3 +270,16 @@ class StudiesMixin:
             lambda *, progress, cancelled: export_case(snapshot, Path(path)),
             on_done=lambda written: self.message.setText(f"Case written to {written}"),
         )
+
+
+def _same_patient(result, series, case) -> bool:
+    """Whether a scanned series belongs to the case's patient (by ID, else by name; a case
+    without either takes any)."""
+    patient = next((p for p in result.patients
+                    if any(s is series for st in p.studies for s in st.series)), None)  # fmt: skip
+    if patient is None:
+        return False
+    if case.patient_id and patient.id:
+        return patient.id == case.patient_id
+    name = patient.name.replace("^", " ").strip().lower()
+    return not case.name or not name or name == case.name.strip().lower()

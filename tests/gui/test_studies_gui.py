@@ -35,7 +35,13 @@ def test_a_case_holds_a_photograph_and_a_series_and_shows_either(show_window, qt
 
     volume = Volume(np.full((5, 20, 20), 40, np.int16), affine_from([0, 0, 0], np.eye(3),
                                                                     [1, 1, 1]))  # fmt: skip
-    write_ct_series(volume, tmp_path / "ct", SeriesHeader("FOLLOW^UP", "F1", uid_seed="fu"))
+    write_ct_series(volume, tmp_path / "other", SeriesHeader("OTHER^ONE", "X9", uid_seed="x"))
+    window.add_series_to_case(tmp_path / "other")  # another patient's: refused
+    qtbot.waitUntil(lambda: _message_box("belong to another patient") is not None, timeout=20_000)
+    _message_box("belong to another patient").close()
+    assert len(window.cases.case.studies) == 1
+    write_ct_series(volume, tmp_path / "ct",
+                    SeriesHeader("DEMO^FH", "MEDITWIN-DEMO-003", uid_seed="fu"))  # fmt: skip
     window.add_series_to_case(tmp_path / "ct")
     qtbot.waitUntil(lambda: len(window.cases.case.studies) == 2, timeout=20_000)
     qtbot.waitUntil(lambda: window.scene.volume is not None, timeout=20_000)
@@ -66,3 +72,10 @@ def test_a_case_file_imports_from_the_file_menu(show_window, qtbot, tmp_path):
     assert "Case From File" in window.banner.text()
     assert window.cases.case.measurements[0].value == 26.0
     qtbot.waitUntil(lambda: window.session.library.exists(window.cases.case.id), timeout=10_000)
+
+
+def _message_box(text: str):
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+    return next((w for w in boxes if w.isVisible() and text in w.text()), None)

@@ -82,12 +82,24 @@ def test_export_then_import_is_lossless(tmp_path):
         ('{"format": "meditwin-case", "version": 2}', "version 2 is not one this release reads"),
         ('{"format": "other"}', "'format' must be"),
         ('{"format": "meditwin-case", "version": 1, "clinical": {"age_y": NaN}}', "NaN"),
+        ('{"format": "meditwin-case", "version": 1, "clinical": {"sbp_mmhg": "abc"}}',
+         "clinical.sbp_mmhg: Systolic blood pressure: 'abc' is not a number"),
+        ('{"format": "meditwin-case", "version": 1, "measurements": [{"name": "MMSE", '
+         '"value": 24, "date": "12/03/2024"}]}', "measurements[0].date: '12/03/2024' is not"),
     ],
 )  # fmt: skip
 def test_a_malformed_case_file_names_the_line_or_the_key(tmp_path, text, message):
     path = tmp_path / "bad.json"
     path.write_text(text)
     with pytest.raises(CaseFileError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        read_case_file(path)
+
+
+def test_a_case_file_that_is_not_utf8_is_refused_with_the_reason(tmp_path):
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"format": "meditwin-case", "version": 1, "patient": {"name": "Zoé"}}'
+                     .encode("latin-1"))  # fmt: skip
+    with pytest.raises(CaseFileError, match="not UTF-8"):
         read_case_file(path)
 
 
@@ -127,7 +139,10 @@ def test_csv_measurements_and_diaries_are_added_from_the_command_line(tmp_path, 
     diary = tmp_path / "diary.csv"
     diary.write_text("date,type,duration\n2024-03-12 14:30,convulsive,90\n", encoding="utf-8")
     assert cli.main(["case", "add-csv", case.id, str(diary), "--diary"]) == 0
+    assert cli.main(["case", "add-csv", case.id, str(diary), "--diary"]) == 0  # again
+    assert "1 already in the case left out" in capsys.readouterr().out
     back = CaseLibrary().load(case.id)
+    assert len(back.events) == 1  # not doubled
     assert [(m.date[:10], m.value, m.unit) for m in back.measurements] == [
         ("2024-03-12", 6.2, "mmol/L")]  # fmt: skip
     assert back.events[0].kind == "convulsive" and back.events[0].duration_s == 90.0

@@ -458,3 +458,22 @@ def test_cli_refuses_what_the_user_can_fix(library, tmp_path, argv, message):
         export_command(
             _args("fh", "--deidentify", "--pseudonym", "P", "--out", str(tmp_path / "no"))
         )
+
+
+def test_a_case_shown_on_a_photograph_exports_without_crashing(tmp_path):
+    """The active study is a photograph: its clinical data and results are exported, the
+    photograph is not (yet), said in the manifest; no identity in the photo's meta."""
+    from meditwin_desktop.core.case import Study
+    from meditwin_desktop.core.imaging.photo import Photo
+    from meditwin_desktop.core.pseudonym import pseudonymize
+
+    meta = {"patient_name": "DOE^JANE", "patient_id": "PID-1", "modality": "OP"}
+    photo = Photo(np.zeros((8, 8, 3), np.uint8), 0.01, meta)
+    case = Case("Jane Doe", "PID-1", clinical={"age_y": 60.0},
+                studies=[Study(modality="OP", reference={"file": "/x/fundus.png"},
+                               image=photo)])  # fmt: skip
+    assert pseudonymize(case, "P-1").studies[0].image.meta == {"modality": "OP"}
+    folder = export_deidentified(case, tmp_path / "out", pseudonym="P-1")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert "photograph" in json.dumps(manifest)
+    assert "DOE" not in (folder / "case.json").read_text()

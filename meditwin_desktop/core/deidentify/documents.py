@@ -44,7 +44,7 @@ def case_document(view: Case, profile: BasicProfile, numbers: dict[int, int]) ->
     if not profile.retain_characteristics:
         for key in CHARACTERISTIC_FIELDS:
             clinical.pop(key, None)
-    image = view.image
+    image = view.image if hasattr(getattr(view, "image", None), "spacing") else None  # 3D only
     labels = sorted(view.labels.labels.values(), key=lambda x: x.value) if view.labels else []
     return {
         "format": "meditwin-deidentified-case",

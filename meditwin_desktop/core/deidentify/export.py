@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import logging
 import os
 import secrets
@@ -19,6 +19,7 @@ from meditwin_desktop.core.deidentify.documents import case_document, manifest, 
 from meditwin_desktop.core.deidentify.profile import DATE_RULES, BasicProfile
 from meditwin_desktop.core.deidentify.segmentation import write_segmentation
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.core.output_paths import output_folder
 from meditwin_desktop.core.progress import (
     CancelledFn,
@@ -101,10 +102,13 @@ def _write(
     if images and case.image is None and case.image_reference:
         from meditwin_desktop.core.case_images import load_case_image
 
-        case = load_case_image(dataclasses.replace(case), cancelled=cancelled)
+        case = load_case_image(_shallow_copy(case), cancelled=cancelled)
     written: list[Path] = []
     sources: dict[str, Dataset] = {}
-    if images and case.image is not None:
+    if images and case.image is not None and not isinstance(case.image, Volume):
+        profile.warn("The active study is a photograph: photographs are not exported as "
+                     "DICOM yet (only 3D series are).")  # fmt: skip
+    elif images and case.image is not None:
         progress_images = sub_progress(progress, 0.0, 0.8)
         written, sources = _write_images(case, folder, profile, progress_images, cancelled)
     numbers: dict[int, int] | None = None
@@ -152,6 +156,13 @@ def _source_files(case: Case, cancelled: CancelledFn) -> list[Path]:
             "Reconnect the disk, or export without images."
         )
     return []
+
+
+def _shallow_copy(case: Case) -> Case:
+    """A copy whose active study can take a loaded image without touching `case`."""
+    copied = copy.copy(case)
+    copied.studies = [copy.copy(study) for study in case.studies]
+    return copied
 
 
 def _write_images(

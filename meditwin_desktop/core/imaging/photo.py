@@ -57,6 +57,10 @@ def _read_common(path: Path) -> Photo:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with Image.open(path) as image:
+            columns, rows = image.size
+            if columns * rows > MAX_PIXELS:  # before decoding: a "bomb" only warns below 2x
+                raise InputError(f"{path.name} is {columns} x {rows} pixels: too large for a "
+                                 "photograph.")  # fmt: skip
             image.load()
             if image.mode not in ("L", "I;16", "RGB"):
                 image = image.convert("RGB")
@@ -74,6 +78,9 @@ def _read_dicom(path: Path) -> Photo:
         raise InputError(f"{path.name} is too large for a photograph.")
     try:
         ds = pydicom.dcmread(path, force=True)  # the user chose this file: no preamble is fine
+        size = int(ds.get("Rows", 0) or 0) * int(ds.get("Columns", 0) or 0)
+        if size > MAX_PIXELS or int(ds.get("NumberOfFrames", 1) or 1) * size > 4 * MAX_PIXELS:
+            raise InputError(f"{path.name} is too large for a photograph.")
         pixels = ds.pixel_array
     except (InvalidDicomError, OSError, ValueError, AttributeError) as error:
         raise InputError(f"{path.name} is not a photograph PNG, JPEG, TIFF or DICOM file "

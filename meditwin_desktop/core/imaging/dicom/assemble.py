@@ -52,6 +52,8 @@ _SERIES_META = {
     "patient_id": "PatientID",
     "patient_name": "PatientName",
     "patient_birth_date": "PatientBirthDate",
+    "series_date": "SeriesDate",
+    "study_date": "StudyDate",
     "study_uid": "StudyInstanceUID",
     "frame_of_reference_uid": "FrameOfReferenceUID",
 }
