@@ -126,14 +126,16 @@ class RunHandle:
         self._cancel.set()
 
     def done(self) -> bool:
-        return self._done.is_set()
+        """True once the run has ended, already while its listener is told."""
+        return self._done.is_set() or self.status in ("ok", "failed", "cancelled")
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the run ends; False on timeout."""
         return self._done.wait(timeout)
 
     def _finish(self, status: str, result: Result | None = None, error: str | None = None) -> None:
-        self.status, self.result, self.error = status, result, error
+        self.result, self.error = result, error
+        self.status = status  # last: `done()` reads it, other threads may look
         if status == "ok":
             self.progress = 1.0
             if self._cache is not None and not self.cache_hit:
