@@ -5,8 +5,16 @@ first use (or by `warm_up`) and reused, so a sweep of many quick scenarios pays 
 start-up of a process once. A twin that raises or returns NaN fails only its own
 scenario, with the reason; one that runs past its time limit, ignores a cancel or kills
 its process (os._exit, a segfault) fails only its own scenario too, and its worker is
-replaced. Progress and cancellation cross the process boundary through a pipe and an
-event; a cancelled run that does not stop within a second is killed.
+replaced. A worker that dies before it has begun a run (killed while idle) costs the
+run nothing: it is requeued on a fresh worker. An unexpected error in the runner's own
+thread fails the runs it held, with the reason, and the thread starts afresh. Progress
+and cancellation cross the process boundary through a pipe and an event; a cancelled
+run that does not stop within a second is killed.
+
+Admission control: a twin may declare `memory_estimate(params, inputs)` (bytes per run);
+runs start only while the sum of the running ones' estimates stays within the runner's
+memory budget (default 70% of the memory available when it was created), the others
+wait in order; a single run larger than the whole budget is refused with a clear reason.
 
 With `executor=` (e.g. a `concurrent.futures.ThreadPoolExecutor`, or a dask
 `distributed.Client`'s executor for cohort sweeps), runs are submitted there instead;
@@ -31,6 +39,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait as wait_for
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 import numpy as np
@@ -44,6 +53,28 @@ log = logging.getLogger(__name__)
 
 _GRACE_S = 1.0  # a cancelled run still alive after this long is killed
 _POLL_S = 0.05
+_MAX_STARTS = 3  # a run whose worker dies before beginning it is retried on a fresh one
+MEMORY_SHARE = 0.7  # of the memory available at start, the default budget for runs
+
+
+def available_memory() -> int | None:
+    """Bytes of memory the system can give without swapping (Linux MemAvailable)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def format_bytes(count: float) -> str:
+    """'1.2 GB', '350 MB'."""
+    return f"{count / 1e9:.1f} GB" if count >= 1e9 else f"{count / 1e6:.0f} MB"
 
 
 def input_hash(inputs: Mapping[str, Any]) -> str:
@@ -120,6 +151,8 @@ class RunHandle:
     _cancel: threading.Event = field(default_factory=threading.Event)
     _inputs: Mapping[str, Any] = field(default_factory=dict)
     _cache: ResultCache | None = None
+    memory: float = 0.0  # the twin's estimate of this run's peak memory, bytes
+    _starts: int = 0
 
     def cancel(self) -> None:
         """Ask the run to stop (it is killed if it does not within a second)."""
@@ -162,9 +195,15 @@ def _serve(connection, cancel_event) -> None:
     lower_process_priority()  # a sweep on every core must not starve the window
     while True:
         try:
-            twin, params, inputs = connection.recv()
+            message = connection.recv_bytes()
         except (EOFError, OSError):
             return
+        connection.send(("started",))  # from here a crash is the run's, not the worker's
+        try:
+            twin, params, inputs = ForkingPickler.loads(message)
+        except Exception as error:
+            connection.send(("error", f"the worker could not read the run ({error})"))
+            continue
         _simulate(connection, cancel_event, twin, params, inputs)
         del twin, params, inputs  # an idle worker keeps no volume of the last run
 
@@ -219,6 +258,8 @@ class _Worker:
         self.process.start()
         child.close()  # the worker holds its end
         self.handle: RunHandle | None = None
+        self.begun = False  # the worker acknowledged the current run
+        self.requeue: RunHandle | None = None  # a run to hand to another worker
         self.started = 0.0
         self.cancel_sent: float | None = None
 
@@ -230,10 +271,12 @@ class _Worker:
         """Send a run to this (idle) worker."""
         self.cancel_event.clear()
         self.handle, self.started, self.cancel_sent = handle, time.monotonic(), None
+        self.begun = False
         handle.status = "running"
+        handle._starts += 1
         try:
             self.connection.send((handle.twin, handle.params, handle._inputs))
-        except (OSError, ValueError):  # the worker died while idle
+        except (OSError, ValueError):  # the worker died while idle: requeued
             self._end("crashed", None)
         except Exception as error:  # inputs that cannot be pickled
             self._end("error", f"the inputs could not be sent to the worker ({error})")
@@ -246,7 +289,9 @@ class _Worker:
         try:
             while self.connection.poll():
                 message = self.connection.recv()
-                if message[0] == "progress":
+                if message[0] == "started":
+                    self.begun = True
+                elif message[0] == "progress":
                     handle._report(message[1], message[2])
                 else:
                     return self._end(message[0], message[1])
@@ -272,6 +317,11 @@ class _Worker:
         handle.seconds = time.monotonic() - self.started
         if kind in ("crashed", "timeout", "killed-cancelled"):
             self.stop()
+        if kind == "crashed" and not self.begun and handle._starts < _MAX_STARTS:
+            log.warning("a simulation worker died before starting a run; requeued")
+            handle.status, handle.progress = "queued", 0.0
+            self.requeue = handle
+            return True
         if kind == "ok":
             handle._finish("ok", result=payload)
         elif kind in ("cancelled", "killed-cancelled"):
@@ -304,8 +354,14 @@ class Runner:
         executor: Executor | None = None,
         cache: ResultCache | None = None,
         timeout_s: float | None = 600.0,
+        memory_budget: float | None = None,
     ) -> None:
+        """`memory_budget`: bytes the runs may use together (default: `MEMORY_SHARE` of the
+        memory available now; unknown memory: no limit)."""
         self.max_parallel = max_parallel or max(1, os.cpu_count() or 1)
+        if memory_budget is None and (available := available_memory()) is not None:
+            memory_budget = MEMORY_SHARE * available
+        self.memory_budget = memory_budget
         self.executor = executor
         self.cache = cache if cache is not None else ResultCache()
         self.timeout_s = timeout_s
@@ -316,6 +372,7 @@ class Runner:
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._waiting: list[RunHandle] = []  # runs to tell that they wait for memory
 
     def submit(
         self,
@@ -344,6 +401,10 @@ class Runner:
             handle.cache_hit = True
             handle._finish("ok", result=cached)
             return handle
+        refusal = self._admit(handle)
+        if refusal:
+            handle._finish("failed", error=refusal)
+            return handle
         if self.executor is not None:
             self._submit_to_executor(handle)
             return handle
@@ -355,6 +416,42 @@ class Runner:
                 self._thread.start()
         self._wake.set()
         return handle
+
+    def _admit(self, handle: RunHandle) -> str:
+        """Record the run's memory estimate; why it can never run here ('' when it can)."""
+        estimate = handle.twin.memory_estimate
+        if estimate is None:
+            return ""
+        try:
+            handle.memory = float(estimate(handle.params, handle._inputs))
+        except Exception as error:  # a twin's bug must not stop the run: no estimate
+            log.warning("memory estimate of %s failed: %s", handle.twin.id, error)
+            return ""
+        if not np.isfinite(handle.memory) or handle.memory < 0:
+            handle.memory = 0.0
+        budget = self.memory_budget
+        if budget is not None and handle.memory > budget:
+            return (
+                f"This run would need about {format_bytes(handle.memory)} of memory; "
+                f"simulations may use {format_bytes(budget)} on this computer. "
+                "Choose coarser settings (e.g. a larger grid spacing or a smaller region) "
+                "or close other programs and start the application again."
+            )
+        return ""
+
+    def _fits(self, handle: RunHandle) -> bool:
+        """Whether the run may start now beside the running ones (lock held)."""
+        if self.memory_budget is None or handle.memory <= 0:
+            return True
+        in_use = sum(w.handle.memory for w in self._workers if w.handle is not None)
+        if in_use + handle.memory <= self.memory_budget:
+            return True
+        text = (f"waiting for memory: needs {format_bytes(handle.memory)}, "
+                f"{format_bytes(self.memory_budget - in_use)} free for simulations")  # fmt: skip
+        if handle.message != text:
+            handle.message = text
+            self._waiting.append(handle)  # told outside the lock
+        return False
 
     def _submit_to_executor(self, handle: RunHandle) -> None:
         start = time.monotonic()
@@ -384,41 +481,84 @@ class Runner:
                 self._workers.append(_Worker(self._context))
 
     def _loop(self) -> None:
-        """The runner's thread: hand queued runs to idle workers, watch busy ones, clean up."""
+        """The runner's thread; an unexpected error fails its runs and starts a new one."""
+        try:
+            self._serve_queue()
+        except Exception as error:
+            log.exception("the runner's thread failed")
+            self._recover(f"the background runner failed ({type(error).__name__}: {error})")
+
+    def _serve_queue(self) -> None:
+        """Hand queued runs to idle workers in order, watch busy ones, clean up at the end."""
         while not self._stopping:
             with self._lock:
                 for handle in [h for h in self._queue if h._cancel.is_set()]:
                     self._queue.remove(handle)
                     handle._finish("cancelled", error="cancelled before it started")
                 self._workers = [w for w in self._workers if w.handle or w.alive]
-                for worker in self._workers:
-                    if self._queue and worker.handle is None:
-                        worker.start(self._queue.pop(0))
-                while self._queue and len(self._workers) < self.max_parallel:
-                    worker = _Worker(self._context)
-                    self._workers.append(worker)
-                    worker.start(self._queue.pop(0))
+                self._start_queued()
                 busy = [w for w in self._workers if w.handle is not None]
+                waiting, self._waiting = self._waiting, []
+            for handle in waiting:
+                handle._report(0.0, handle.message)
             finished = [worker.poll() for worker in busy]
-            if any(finished) and self._queue:
-                continue  # a worker is free: hand it the next run at once
+            if any(finished):
+                with self._lock:
+                    requeued = [w.requeue for w in busy if w.requeue is not None]
+                    for worker in busy:
+                        worker.requeue = None
+                    self._queue[:0] = requeued  # first in line again
+                if self._queue:
+                    continue  # a worker is free: hand it the next run at once
             busy = [w for w, done in zip(busy, finished, strict=True) if not done]
             waitables = [w.connection for w in busy if not w.connection.closed] + [
                 w.process.sentinel for w in busy if w.process.is_alive()]  # fmt: skip
             if waitables:
                 wait_for(waitables, timeout=_POLL_S)
-            elif not self._queue:
+            else:
                 self._wake.wait(_POLL_S)
                 self._wake.clear()
+        self._end_all("the application is closing", "cancelled")
+
+    def _start_queued(self) -> None:
+        """Start queued runs, in order, while a worker is free and memory allows (lock held)."""
+        while self._queue and self._fits(self._queue[0]):
+            worker = next((w for w in self._workers if w.handle is None and w.alive), None)
+            if worker is None:
+                if len(self._workers) >= self.max_parallel:
+                    return
+                worker = _Worker(self._context)
+                self._workers.append(worker)
+            worker.start(self._queue.pop(0))
+            if worker.requeue is not None:  # it had died while idle
+                self._queue.insert(0, worker.requeue)
+                worker.requeue = None
+
+    def _end_all(self, reason: str, status: str) -> None:
+        """End every queued and running run with `reason` and stop the workers."""
         with self._lock:
-            for handle in self._queue:
-                handle._finish("cancelled", error="the application is closing")
-            self._queue.clear()
-            for worker in self._workers:
-                if worker.handle is not None:
-                    worker._end("killed-cancelled", None)
-                worker.stop()
-            self._workers.clear()
+            queued, self._queue = self._queue, []
+            workers, self._workers = self._workers, []
+        for handle in queued:
+            handle._finish(status, error=reason)
+        for worker in workers:
+            handle = worker.handle
+            worker.handle = None
+            worker.stop()
+            if handle is not None:
+                handle._finish(status, error=reason)
+
+    def _recover(self, reason: str) -> None:
+        """After the thread failed: fail what it held and serve new runs with a new thread."""
+        try:
+            self._end_all(f"{reason}; run it again", "failed")
+        finally:
+            with self._lock:
+                self._thread = None
+                if not self._stopping:
+                    self._thread = threading.Thread(target=self._loop, name="meditwin-runner",
+                                                    daemon=True)  # fmt: skip
+                    self._thread.start()
 
     def busy(self) -> bool:
         """Whether anything is queued or running."""

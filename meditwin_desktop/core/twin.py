@@ -357,6 +357,7 @@ class Scenario:
 
 
 SimulateFn = Callable[[Mapping[str, Any], Mapping[str, Any], ProgressFn, CancelledFn], Result]
+MemoryFn = Callable[[Mapping[str, Any], Mapping[str, Any]], float]  # (params, inputs) -> bytes
 
 
 @dataclass(frozen=True)
@@ -400,6 +401,8 @@ class Twin:
     limitations: tuple[str, ...] = ()
     clinical_fields: tuple[ClinicalField, ...] = ()  # its own, beyond the shared ones
     verification: tuple[VerificationCase, ...] = ()
+    # peak bytes one run needs, from its parameters and inputs (admission control)
+    memory_estimate: MemoryFn | None = None
 
     def parameter(self, name: str) -> Parameter:
         """The parameter called `name`; TwinInputError naming the known ones otherwise."""

@@ -242,6 +242,7 @@ def _run_twice(twin: Twin, cases: Cases | None, report: CheckReport) -> None:
             return
         report.notes.append(f"ran simulate twice on the case '{name}'")
         _check_result(twin, first, name, report)
+        _check_memory_estimate(twin, inputs, report)
         difference = _difference(first, second)
         if difference:
             report.problems.append(
@@ -259,6 +260,20 @@ def _run_twice(twin: Twin, cases: Cases | None, report: CheckReport) -> None:
         return
     why = "; ".join(tried) if tried else "no case was given"
     report.notes.append(f"determinism not checked: no small case fits this twin ({why})")
+
+
+def _check_memory_estimate(twin: Twin, inputs: dict, report: CheckReport) -> None:
+    """A declared memory estimate is a finite, non-negative number of bytes."""
+    if twin.memory_estimate is None:
+        return
+    params = twin.parameters_for({}, {})
+    try:
+        estimate = float(twin.memory_estimate(params, inputs))
+    except Exception as error:
+        report.problems.append(f"memory_estimate failed: {type(error).__name__}: {error}")
+        return
+    if not math.isfinite(estimate) or estimate < 0:
+        report.problems.append(f"memory_estimate gave {estimate!r}, not a number of bytes")
 
 
 def _candidates(cases: Cases | None, tried: list[str]) -> Iterator[tuple[str, Any]]:

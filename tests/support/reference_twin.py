@@ -99,3 +99,8 @@ TWIN = Twin(
 )
 
 BROKEN = "not a twin"  # for the registry test: a plugin that does not honour the contract
+
+
+def memory_of_duration(params, inputs) -> float:
+    """A declared memory estimate for admission tests: 100 MB per hour of duration."""
+    return params["duration"] * 1e8

@@ -18,7 +18,7 @@ from meditwin_desktop.core.twin import (
     view_of,
 )
 
-from .model import FLR_THRESHOLD_PCT, simulate
+from .model import FLR_THRESHOLD_PCT, memory_estimate, simulate
 from .tissue import TUMOUR, classify
 from .verification import VERIFICATION
 
@@ -345,6 +345,7 @@ TWIN = Twin(
     prepare=prepare,
     simulate=simulate,
     verification=VERIFICATION,
+    memory_estimate=memory_estimate,
     limitations=(
         "Microwave power deposition is an analytic pattern (exponential decay from the "
         "antenna), not an electromagnetic solution; absorbed power is assumed.",

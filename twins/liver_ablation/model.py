@@ -50,6 +50,20 @@ def future_liver_remnant(
     return 100.0 * max(remnant, 0.0) / liver_ml, liver_ml
 
 
+def memory_estimate(params: Mapping[str, Any], inputs: Mapping[str, Any]) -> float:
+    """Peak bytes one run adds to its process, for the runner's admission control.
+
+    Measured on the demo CT (VmHWM around `simulate`, twins/liver_ablation/tests/
+    test_memory_estimate.py): ~180 B per voxel of the simulation grid (2.8 M voxels:
+    497 MB; 4.2 M: 746 MB), plus the liver-remnant step on the whole CT (~1 B per CT
+    voxel and some 45 B per liver voxel); rounded up, so the estimate errs high.
+    """
+    n = round(float(params["region_mm"]) / float(params["grid_mm"])) + 1
+    codes = inputs["codes"]
+    liver_voxels = int(np.count_nonzero(codes == LIVER))
+    return 190.0 * n**3 + 1.0 * codes.size + 64.0 * liver_voxels
+
+
 def simulate(
     params: Mapping[str, Any],
     inputs: Mapping[str, Any],
