@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from meditwin_desktop import __version__
 from meditwin_desktop.core.case import Case, Run, now
@@ -68,14 +69,21 @@ def check_points(twin: Twin, case: Case, scenario: str, params: Mapping[str, Any
                   in wanted]  # fmt: skip
         if not values:
             continue  # the case has none of those labels: nothing more to check
-        grid = labels.volume
-        i, j, k = np.round(grid.lps_to_index(point)).astype(int)
-        inside = grid.contains_index(np.array([i, j, k])) and int(grid.array[k, j, i]) in values
-        if not inside:
+        if not _inside(labels.volume, point, values):
             raise TwinInputError(
                 f"Scenario '{scenario}': {parameter.label} ({where}) lies outside the "
                 f"{' or '.join(parameter.within)}; place it with the crosshair inside."
             )
+
+
+def _inside(grid, point: np.ndarray, values: list[int]) -> bool:
+    """Whether `point` lies within the outline of the labels `values` on its axial slice:
+    structures drawn inside them (organs inside the body, a tumour inside the liver) are
+    holes of their mask, filled here (scipy.ndimage.binary_fill_holes)."""
+    i, j, k = np.round(grid.lps_to_index(point)).astype(int)
+    if not grid.contains_index(np.array([i, j, k])):
+        return False
+    return bool(ndimage.binary_fill_holes(np.isin(grid.array[k], values))[j, i])
 
 
 @dataclass

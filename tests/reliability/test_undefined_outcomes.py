@@ -43,3 +43,17 @@ def test_a_target_outside_the_patient_is_refused(liver, target, where):
     twin, case = liver
     with pytest.raises(TwinInputError, match=where):
         prepare_scenarios(twin, case, [Scenario("bad", {"target_lps_mm": target})])
+
+
+@pytest.mark.parametrize("where", ["baseline (the largest tumour)", "liver", "aorta"])
+def test_a_target_inside_an_organ_or_tumour_is_inside_the_body(liver, where):
+    """Organs and tumours are labelled over the body: they are inside it all the same (the
+    default target, the centre of tumour 1, was once refused as 'outside the body')."""
+    twin, case = liver
+    overrides = {}
+    if where in ("liver", "aorta"):
+        from meditwin_desktop.core.twin_case import view_of
+
+        overrides = {"target_lps_mm": tuple(view_of(case).label_centroid(where))}
+    prepared = prepare_scenarios(twin, case, [Scenario("inside", overrides)])
+    assert len(prepared.scenarios) == 1
