@@ -72,6 +72,19 @@ def available_memory() -> int | None:
         return None
 
 
+def memory_estimate(twin: Twin, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> float:
+    """The twin's estimate of one run's peak memory in bytes (0: none declared, or its
+    estimate failed: a twin's bug must not stop the run)."""
+    if twin.memory_estimate is None:
+        return 0.0
+    try:
+        estimate = float(twin.memory_estimate(params, inputs))
+    except Exception as error:
+        log.warning("memory estimate of %s failed: %s", twin.id, error)
+        return 0.0
+    return estimate if np.isfinite(estimate) and estimate > 0 else 0.0
+
+
 def format_bytes(count: float) -> str:
     """'1.2 GB', '350 MB'."""
     return f"{count / 1e9:.1f} GB" if count >= 1e9 else f"{count / 1e6:.0f} MB"
@@ -385,17 +398,21 @@ class Runner:
         on_done: Callable[[RunHandle], None] | None = None,
         timeout_s: float | None = None,
         digest: str | None = None,
+        memory: float | None = None,
     ) -> RunHandle:
         """Start (or queue) one run; validated parameters are expected (`Twin.parameters_for`).
 
-        `digest`: `input_hash(inputs)` when the caller has it (hashing a 3D volume costs
+        `digest`: `input_hash(inputs)`, and `memory`: `memory_estimate(...)`, when the
+        caller has them (computed in a background thread: hashing a 3D volume costs
         ~0.2 s, once per set of scenarios is enough)."""
         params = dict(params)
         digest = input_hash(inputs) if digest is None else digest
+        if memory is None:
+            memory = memory_estimate(twin, params, inputs)
         handle = RunHandle(scenario, twin, params, cache_key(twin, params, digest),
                            timeout_s if timeout_s is not None else self.timeout_s,
                            on_progress=on_progress, on_done=on_done, _inputs=inputs,
-                           _cache=self.cache)  # fmt: skip
+                           _cache=self.cache, memory=memory or 0.0)  # fmt: skip
         cached = self.cache.get(handle.key)
         if cached is not None:
             handle.cache_hit = True
@@ -418,17 +435,7 @@ class Runner:
         return handle
 
     def _admit(self, handle: RunHandle) -> str:
-        """Record the run's memory estimate; why it can never run here ('' when it can)."""
-        estimate = handle.twin.memory_estimate
-        if estimate is None:
-            return ""
-        try:
-            handle.memory = float(estimate(handle.params, handle._inputs))
-        except Exception as error:  # a twin's bug must not stop the run: no estimate
-            log.warning("memory estimate of %s failed: %s", handle.twin.id, error)
-            return ""
-        if not np.isfinite(handle.memory) or handle.memory < 0:
-            handle.memory = 0.0
+        """Why the run can never run here, beside nothing else ('' when it can)."""
         budget = self.memory_budget
         if budget is not None and handle.memory > budget:
             return (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from scipy import ndimage
 
 from meditwin_desktop import __version__
 from meditwin_desktop.core.case import Case, Run, now
-from meditwin_desktop.core.runner import RunHandle, Runner, input_hash
+from meditwin_desktop.core.runner import RunHandle, Runner, input_hash, memory_estimate
 from meditwin_desktop.core.twin import (
     Personalized,
     Scenario,
@@ -95,6 +95,7 @@ class Prepared:
     scenarios: list[tuple[Scenario, dict[str, Any]]]
     inputs: dict[str, Any]
     digest: str
+    memory: dict[str, float | None] = field(default_factory=dict)  # per scenario, bytes
 
 
 def prepare_scenarios(
@@ -110,7 +111,8 @@ def prepare_scenarios(
     for scenario, params in validated:
         check_points(twin, case, scenario.name, params)
     inputs = twin.prepare(view_of(case))
-    return Prepared(twin, validated, inputs, input_hash(inputs))
+    memory = {s.name: memory_estimate(twin, params, inputs) for s, params in validated}
+    return Prepared(twin, validated, inputs, input_hash(inputs), memory)
 
 
 def submit_prepared(
@@ -141,7 +143,8 @@ def submit_prepared(
 
         handles.append(runner.submit(twin, scenario.name, params, prepared.inputs,
                                      digest=prepared.digest, on_progress=on_progress,
-                                     on_done=finished))  # fmt: skip
+                                     on_done=finished,
+                                     memory=prepared.memory.get(scenario.name)))  # fmt: skip
     return handles
 
 
