@@ -32,7 +32,10 @@ def _volume():
 
 
 class StallProbe:
-    """Intervals between ticks of a 5 ms QTimer (the longer ones: stalls)."""
+    """Intervals between ticks of a 5 ms QTimer (the longer ones: stalls).
+
+    With BENCH_TRACE_STALLS=1 a watchdog thread samples the GUI thread's stack every 5 ms
+    while it has not ticked for 20 ms, and `print_culprits()` names where it was."""
 
     def __init__(self) -> None:
         from PySide6.QtCore import QTimer
@@ -43,6 +46,30 @@ class StallProbe:
         self._timer = QTimer(interval=5)
         self._timer.timeout.connect(self._tick)
         self._timer.start()
+        self.samples: dict[str, int] = {}
+        if os.environ.get("BENCH_TRACE_STALLS"):
+            import threading
+
+            self._gui = threading.get_ident()
+            threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self) -> None:
+        import traceback
+
+        while True:
+            time.sleep(0.005)
+            if time.perf_counter() - self._last > 0.020:
+                frame = sys._current_frames().get(self._gui)
+                if frame is not None:
+                    stack = traceback.extract_stack(frame)[-8:]
+                    key = " <- ".join(f"{f.name} ({os.path.basename(f.filename)}:{f.lineno})"
+                                      for f in reversed(stack))  # fmt: skip
+                    self.samples[key] = self.samples.get(key, 0) + 1
+
+    def print_culprits(self, top: int = 8) -> None:
+        """The GUI thread's most sampled stacks during stalls (5 ms per sample)."""
+        for key, count in sorted(self.samples.items(), key=lambda kv: -kv[1])[:top]:
+            print(f"  {count * 5:5d} ms  {key}")
 
     def _tick(self) -> None:
         now = time.perf_counter()
