@@ -27,7 +27,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from scipy import signal as sp
 
 from meditwin_desktop.core.errors import InputError
 
@@ -261,7 +260,9 @@ class EdfFile:
             return out
         slow = self._reader.readSignal(i, lo, hi - lo)
         if abs(float(ratio) - self.sfreq / rate) < 1e-9:
-            fast = sp.resample_poly(slow, ratio.numerator, ratio.denominator)
+            from scipy.signal import resample_poly  # scipy.signal: ~0.7 s, imported on use
+
+            fast = resample_poly(slow, ratio.numerator, ratio.denominator)
         else:  # no small rational ratio: linear interpolation
             fast = np.interp(
                 np.arange(len(slow) * self.sfreq / rate) * rate / self.sfreq,
@@ -398,6 +399,8 @@ def bandpass(
         raise InputError(f"The band {low:g}-{high:g} Hz is empty.")
     if low is None and high is None:
         return np.asarray(data, float)
+    from scipy import signal as sp  # ~0.7 s to import: on first use, not at start-up
+
     if low is None:
         sos = sp.butter(order, high, "lowpass", fs=sfreq, output="sos")
     elif high is None:
@@ -414,6 +417,8 @@ def notch(data: np.ndarray, sfreq: float, freq: float = 50.0, quality: float = 3
             f"A {freq:g} Hz notch needs a sampling rate above {2 * freq:g} Hz "
             f"(this one: {sfreq:g} Hz)."
         )
+    from scipy import signal as sp  # on first use
+
     b, a = sp.iirnotch(freq, quality, fs=sfreq)
     return sp.filtfilt(b, a, data, axis=-1)
 
@@ -428,6 +433,8 @@ def welch(
     nperseg = min(round(window_s * sfreq), data.shape[-1])
     if nperseg < 2:
         raise InputError("The signal is too short for a spectrum.")
+    from scipy import signal as sp  # on first use
+
     return sp.welch(
         data, fs=sfreq, window="hann", nperseg=nperseg, noverlap=int(nperseg * overlap), axis=-1
     )
