@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyvista as pv
 import vtk
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QOffscreenSurface, QOpenGLContext
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 from PySide6.QtWidgets import (
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from pyvistaqt import QtInteractor
 
 from meditwin_desktop.core.imaging.slicing import PlaneImage
+from meditwin_desktop.core.imaging.surfaces import interaction_surface
 from meditwin_desktop.core.imaging.volume import Label, Volume
 from meditwin_desktop.core.imaging.vtk_bridge import index_image
 from meditwin_desktop.ui.theme import VIEW_COLORS
@@ -49,11 +50,14 @@ _TRANSLUCENT = {"right lung": 0.15, "left lung": 0.15, "liver": 0.45, "body": 0.
 _CURSOR_COLORS = ((0.8, 0.3, 0.3), (0.35, 0.67, 0.31), (0.84, 0.75, 0.24))
 # clipping keeps the side a plane's normal points away from: below axial, behind coronal...
 _CLIP_KEEP = {"axial": -1.0, "coronal": -1.0, "sagittal": -1.0}
-# Triangles per surface worth drawing. Software OpenGL (Mesa llvmpipe on 2 cores) draws
-# about 3 k triangles per ms: a 300 k-triangle liver took 100 ms a frame, 47 k took 35 ms,
-# in a 341 x 398 px view where 300 k triangles are smaller than a pixel.
-TRIANGLES_HARDWARE = 300_000
-TRIANGLES_SOFTWARE = 60_000
+# Triangles worth drawing, all surfaces together. Software OpenGL (Mesa llvmpipe on 2
+# cores) draws about 3 k triangles per ms: the demo's 19 surfaces at 350 k triangles took
+# 130-175 ms a frame in a 488 x 424 px view where most triangles are smaller than a pixel;
+# decimated to 150 k they look the same. While the view moves, less is drawn
+# (the lighter copies, a quarter), for 20+ frames a second; full detail returns when still.
+TRIANGLES_HARDWARE = 1_500_000
+TRIANGLES_SOFTWARE = 150_000
+REFINE_MS = 150  # full detail this long after the last interaction (wheel steps come in bursts)
 _SOFTWARE_RENDERERS = (
     "llvmpipe",
     "softpipe",
@@ -88,6 +92,13 @@ class View3D(QWidget):
         self.plotter.enable_anti_aliasing("fxaa")
         layout.addWidget(self.plotter, stretch=1)
         self._content: dict[str, object] = {}  # actor name -> actor (content, not decorations)
+        self._lighter: dict[str, object] = {}  # actor name -> its lighter actor while moving
+        self.detail = "full"  # "full", or "interaction" while the view moves
+        self._refine = QTimer(self, singleShot=True, interval=REFINE_MS)
+        self._refine.timeout.connect(self._full_detail)
+        self._style = None
+        self._fxaa: dict[object, bool] = {}  # renderer -> its FXAA setting, while moving
+        self._watch_interaction()
         self._planes: dict[str, pv.PolyData] = {}
         self._cursor_mesh: pv.PolyData | None = None
         self._bounds: np.ndarray | None = None
@@ -133,9 +144,10 @@ class View3D(QWidget):
     # -- content ---------------------------------------------------------------------
     def clear(self) -> None:
         """Remove surfaces, volume, planes, cursor and rulers."""
-        for name in [*self._content, *self._planes, "cursor", "rulers"]:
+        self._remove_content()
+        for name in [*self._planes, "cursor", "rulers"]:
             self.plotter.remove_actor(name, render=False)
-        self._content, self._planes, self._cursor_mesh = {}, {}, None
+        self._planes, self._cursor_mesh = {}, None
         self.mode = "empty"
 
     def _add_content(self, name: str, actor) -> None:
@@ -152,6 +164,7 @@ class View3D(QWidget):
             bounds = np.array([m.bounds for m in meshes]).reshape(-1, 6)
             self._bounds = np.r_[bounds[:, 0::2].min(0), bounds[:, 1::2].max(0)][[0, 3, 1, 4, 2, 5]]
         self.mode = "surfaces"
+        self._watch_interaction()  # pyvista may have set another style since
         self.status.setText(f"{len(self._content)} structures")
         self.standard_view("A")
 
@@ -160,8 +173,7 @@ class View3D(QWidget):
     ) -> None:
         """Add, replace or (mesh None) remove one label's surface."""
         name = f"label-{value}"
-        self.plotter.remove_actor(name, render=False)
-        self._content.pop(name, None)
+        self._remove_actor(name)
         if mesh is None or label is None or mesh.n_cells == 0:
             if render:
                 self.request_render()
@@ -178,6 +190,9 @@ class View3D(QWidget):
         )
         actor.prop.interpolation = "phong"  # shaded with the mesh's own point normals
         self._add_content(name, actor)
+        lighter = interaction_surface(mesh)
+        if lighter is not None:
+            self._add_lighter(name, actor, lighter)
         if self._bounds is None:
             b = np.asarray(mesh.bounds)
             self._bounds = b
@@ -218,9 +233,76 @@ class View3D(QWidget):
         self.standard_view("A")
 
     def _remove_content(self) -> None:
-        for name in self._content:
-            self.plotter.remove_actor(name, render=False)
-        self._content = {}
+        for name in list(self._content):
+            self._remove_actor(name)
+
+    def _remove_actor(self, name: str) -> None:
+        self.plotter.remove_actor([name, f"{name}-lighter"], render=False)
+        self._content.pop(name, None)
+        self._lighter.pop(name, None)
+
+    # -- level of detail while the view moves --------------------------------------------------
+    def _add_lighter(self, name: str, actor, mesh: pv.PolyData) -> None:
+        """Add the lighter copy of a surface, drawn in its place while the view moves."""
+        lighter = self.plotter.add_mesh(
+            mesh, name=f"{name}-lighter", render=False, reset_camera=False, pickable=False
+        )
+        lighter.SetProperty(actor.GetProperty())  # one look: colour, opacity, shading
+        moving = self.detail == "interaction"
+        lighter.SetVisibility(moving)
+        actor.SetVisibility(not moving)
+        self._lighter[name] = lighter
+        self._apply_clipping(lighter)
+
+    def _watch_interaction(self) -> None:
+        """Observe the interactor style's start and end of interaction (rotate, pan, zoom)."""
+        style = self.plotter.iren.interactor.GetInteractorStyle()
+        if style is None or style is self._style:
+            return
+        style.AddObserver("StartInteractionEvent", self._interaction_started)
+        style.AddObserver("EndInteractionEvent", self._interaction_ended)
+        self._style = style
+
+    def _interaction_started(self, *args) -> None:
+        self._refine.stop()
+        if self.detail == "full" and self._lighter:
+            self._set_detail("interaction")
+
+    def _interaction_ended(self, *args) -> None:
+        if self.detail == "interaction":
+            self._refine.start()  # the style's own frame after this one stays light
+
+    def _full_detail(self) -> None:
+        if self.detail != "full":
+            self._set_detail("full")
+            self.plotter.update()  # the widget's paint renders the frame
+
+    def _set_detail(self, detail: str) -> None:
+        """Show the lighter copies ("interaction") or the surfaces themselves ("full")."""
+        self.detail = detail
+        moving = detail == "interaction"
+        for name, lighter in self._lighter.items():
+            lighter.SetVisibility(moving)
+            self._content[name].SetVisibility(not moving)
+        # FXAA is a full-screen pass, ~10 ms a frame in software OpenGL: in motion the eye
+        # does not see the edges it smooths; the still frame has it again
+        for renderer in self.plotter.renderers:
+            if moving:
+                self._fxaa[renderer] = renderer.GetUseFXAA()
+                renderer.SetUseFXAA(False)
+            elif renderer in self._fxaa:
+                renderer.SetUseFXAA(self._fxaa.pop(renderer))
+
+    def triangles_drawn(self) -> int:
+        """Triangles of the content drawn now (surfaces or their lighter copies)."""
+        total = 0
+        for name, actor in self._content.items():
+            shown = self._lighter.get(name) if self.detail == "interaction" else None
+            shown = shown if shown is not None else actor
+            data = shown.GetMapper().GetInput() if hasattr(shown, "GetMapper") else None
+            if isinstance(data, vtk.vtkPolyData):
+                total += data.GetNumberOfPolys()
+        return total
 
     # -- slice planes, clipping, cursor, rulers -------------------------------------------------
     def set_slice_planes(self, planes: dict[str, tuple[PlaneImage, QImage]]) -> None:
@@ -274,7 +356,7 @@ class View3D(QWidget):
     def set_clipping(self, planes: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
         """Clip surfaces and volume at slice planes {orientation: (origin, normal)}."""
         self._clipping = planes
-        for actor in self._content.values():
+        for actor in [*self._content.values(), *self._lighter.values()]:
             self._apply_clipping(actor)
         self.request_render()
 
@@ -375,7 +457,8 @@ class View3D(QWidget):
         self.request_render()
 
     def triangle_budget(self) -> int:
-        """Most triangles per surface worth drawing with this machine's OpenGL."""
+        """Most triangles worth drawing, all surfaces together, with this machine's OpenGL
+        (`label_surfaces` gives each surface its share and a lighter copy for moving)."""
         name = opengl_renderer().lower()
         software = any(word in name for word in _SOFTWARE_RENDERERS)
         return TRIANGLES_SOFTWARE if software else TRIANGLES_HARDWARE

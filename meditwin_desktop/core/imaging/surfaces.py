@@ -64,20 +64,32 @@ def _extract(
     return surfaces
 
 
+# a surface keeps at least this many triangles (or all it has) under a display budget: small
+# structures (a 3 k-triangle tumour) would turn faceted long before the budget notices them
+_FLOOR_STILL = 4_000
+_FLOOR_INTERACTION = 1_500
+
+
 def label_surfaces(
     label_map: LabelMap,
     values: Iterable[int] | None = None,
     *,
     smoothing_iterations: int = 16,
     max_triangles: int | None = None,
+    interaction_triangles: int | None = None,
     progress: ProgressFn = no_progress,
     cancelled: CancelledFn = never_cancelled,
 ) -> dict[int, pv.PolyData]:
     """Closed triangle surfaces in LPS mm for each requested label present in the map.
 
-    `max_triangles` (for display: software OpenGL renders a million triangles slowly)
-    re-extracts a too-detailed surface from the label sampled every f-th voxel, f chosen
-    from the triangle count; the result stays closed and smooth. Exports keep full detail.
+    `max_triangles` (for display: software OpenGL draws ~3 k triangles per ms) is the
+    budget of all the surfaces together, shared in proportion to their triangle counts
+    (a small one keeps its detail). A surface far over its share is re-extracted from
+    the label sampled every f-th voxel (closed and smooth), one a little over it is
+    decimated (quadric error, the shape kept). With a budget, each surface also carries
+    a lighter copy for drawing while the view moves (see `interaction_surface`), within
+    `interaction_triangles` in all (default a quarter of the budget). Exports pass no
+    budget and keep full detail.
     """
     array = label_map.volume.array
     present = set(np.unique(array).tolist()) - {0}
@@ -88,17 +100,74 @@ def label_surfaces(
     affine = label_map.volume.affine
     surfaces = _extract(array, affine, wanted, smoothing_iterations)
     check_cancelled(cancelled)
+    counts = {value: mesh.n_cells for value, mesh in surfaces.items()}
+    still = _shares(counts, max_triangles, _FLOOR_STILL) if max_triangles else counts
+    if max_triangles and interaction_triangles is None:
+        interaction_triangles = max_triangles // 4
+    moving = _shares(still, interaction_triangles, _FLOOR_INTERACTION) if max_triangles else {}
     for n, value in enumerate(list(surfaces)):
         check_cancelled(cancelled)
         progress(0.5 + 0.5 * n / len(surfaces), f"Surface {n + 1}/{len(surfaces)}")
-        if max_triangles and surfaces[value].n_cells > max_triangles:
-            step = int(np.ceil(np.sqrt(surfaces[value].n_cells / max_triangles)))
+        target = still[value]
+        if surfaces[value].n_cells >= 4 * target:  # a coarser grid first: much faster
+            step = int(np.sqrt(surfaces[value].n_cells / target))
             coarse = affine @ np.diag([step, step, step, 1.0])
             surfaces.update(
                 _extract(array[::step, ::step, ::step], coarse, [value], smoothing_iterations)
             )
-        surfaces[value] = surfaces[value].compute_normals(
-            split_vertices=False, auto_orient_normals=False
-        )
+        mesh = _normals(_decimate(surfaces[value], target))
+        if value in moving and moving[value] < mesh.n_cells:
+            lighter = _normals(_decimate(mesh, moving[value]))
+            _set_attribute(mesh, _LIGHTER, lighter)
+        surfaces[value] = mesh
     progress(1.0, "Surfaces ready")
     return surfaces
+
+
+_LIGHTER = "meditwin_interaction_surface"
+# pyvista >= 0.45 refuses new public attributes unless set this way
+_set_attribute = getattr(pv, "set_new_attribute", setattr)
+
+
+def interaction_surface(mesh: pv.PolyData) -> pv.PolyData | None:
+    """The lighter copy of a display surface drawn while the view moves (None: none)."""
+    return getattr(mesh, _LIGHTER, None)
+
+
+def _shares(counts: dict[int, int], budget: int | None, floor: int) -> dict[int, int]:
+    """Triangles each surface may keep so that all keep about `budget` in total.
+
+    Each keeps the same fraction r of its triangles (uniform detail on screen), but at
+    least `floor` (or all it has): r found by bisection.
+    """
+    if not budget or sum(counts.values()) <= budget:
+        return dict(counts)
+
+    def kept(r: float) -> dict[int, int]:
+        return {v: min(n, max(int(n * r), floor)) for v, n in counts.items()}
+
+    low, high = 0.0, 1.0
+    for _ in range(40):
+        middle = (low + high) / 2
+        if sum(kept(middle).values()) > budget:
+            high = middle
+        else:
+            low = middle
+    return kept(low)
+
+
+def _decimate(mesh: pv.PolyData, target: int) -> pv.PolyData:
+    """The mesh with about `target` triangles (quadric decimation, volume kept), or itself."""
+    if mesh.n_cells <= target:
+        return mesh
+    decimate = vtk.vtkQuadricDecimation()
+    decimate.SetInputData(mesh)
+    decimate.SetTargetReduction(1.0 - target / mesh.n_cells)
+    decimate.VolumePreservationOn()
+    decimate.Update()
+    return pv.wrap(decimate.GetOutput())
+
+
+def _normals(mesh: pv.PolyData) -> pv.PolyData:
+    """Point normals for smooth shading, computed here (off the GUI thread), once."""
+    return mesh.compute_normals(split_vertices=False, auto_orient_normals=False)
