@@ -86,6 +86,9 @@ def main() -> None:
         f"in the first second {opening * 1000:.0f} ms); idle window {idle * 1000:.0f} ms"
     )
     print("statuses:", {h.scenario: h.status for h in panel._handles.values()})
+    long_gaps = [(a - started, b - a) for a, b in probe.gaps if b - a > 0.040]
+    print("stalls over 40 ms (s after Run all: ms):",
+          ", ".join(f"{t:.2f}: {d * 1000:.0f}" for t, d in long_gaps) or "none")  # fmt: skip
     probe.print_culprits()
     sys.stdout.flush()
     window.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QMessageBox, QProgressBar
+from PySide6.QtWidgets import QMessageBox, QProgressBar, QTableWidget
 
 pytestmark = pytest.mark.gui
 EXTRA = "tests.support.reference_twin:TWIN,tests.support.reference_twin:BROKEN"
@@ -140,3 +140,23 @@ def test_liver_ablation_fits_the_demo_and_takes_its_target_from_the_crosshair(tw
     scene.set_cursor(scene.labels.volume.index_to_lps(np.array([i, j, k])))
     panel.findChild(type(panel.buttons["Add"]), "point_target").click()
     assert scenario.overrides["target_lps_mm"] == pytest.approx(tuple(scene.cursor), abs=0.05)
+
+
+def test_run_all_button_runs_the_liver_twin_on_the_demo(twin_window, qtbot):
+    """The liver twin's own scenarios, run from the button a surgeon clicks, all finish
+    with numbers on screen (a regression once refused them all: 'target outside the body')."""
+    panel = twin_window.twin_panel
+    panel.select_twin("liver_ablation")
+    qtbot.waitUntil(lambda: not panel.personalising(), timeout=30_000)
+    panel.buttons["Run all"].click()
+    qtbot.waitUntil(lambda: bool(panel._handles) and not panel.running(), timeout=300_000)
+    statuses = {name: handle.status for name, handle in panel._handles.items()}
+    assert statuses and set(statuses.values()) == {"ok"}, statuses
+    assert twin_window.comparison_dock.isVisible()
+    outcomes = twin_window.comparison.findChild(QTableWidget, "outcome_table")
+    assert outcomes is not None and outcomes.rowCount() > 0
+    volume_row = [outcomes.item(r, 0).text() for r in range(outcomes.rowCount())].index(
+        "Ablation volume [mL]"
+    )
+    baseline = outcomes.item(volume_row, 1).text()
+    assert float(baseline.split()[0]) > 0, baseline
