@@ -205,7 +205,7 @@ def test_a_dead_worker_pool_falls_back_to_reading_here(tmp_path, monkeypatch):
     from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 
-    from meditwin_desktop.core.imaging.dicom import workers
+    from meditwin_desktop.core.imaging.dicom import assemble, workers
 
     class DeadPool:
         def submit(self, *args, **kwargs):
@@ -216,6 +216,8 @@ def test_a_dead_worker_pool_falls_back_to_reading_here(tmp_path, monkeypatch):
     shut = []
     monkeypatch.setattr(workers, "pool", lambda: DeadPool())
     monkeypatch.setattr(workers, "shutdown", lambda: shut.append(True))
+    monkeypatch.setattr(workers, "running", lambda: True)  # headers go to running workers
+    monkeypatch.setattr(assemble, "_FILES_FOR_WORKERS", 64)
     files = _series(tmp_path, slices=70)  # enough files to use the workers
     [volume] = load_series(files)
     assert volume.shape == (70, 16, 16) and shut == [True]

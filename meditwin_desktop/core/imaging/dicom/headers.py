@@ -112,6 +112,31 @@ def open_regular(path: Path | str) -> io.FileIO:
         raise
 
 
+def prefetch(paths: Sequence[Path | str]) -> None:
+    """Ask the OS to read these regular files into its cache, without waiting (Linux).
+
+    Run from a background thread before reading the headers: the disk then reads ahead
+    while the headers are parsed, instead of file by file at each first touch.
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return
+    for path in paths:
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                continue
+            fd = os.open(path, _OPEN_FLAGS)
+        except OSError:
+            continue
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                advise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
 class _DeadlineReader(io.RawIOBase):
     """A file that refuses to read past a deadline (checked at each buffer refill)."""
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pydicom
@@ -22,8 +21,10 @@ from pydicom.pixels import get_decoder
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from meditwin_desktop.core.errors import Cancelled, DicomError
+from meditwin_desktop.core.imaging.dicom import decoders
 from meditwin_desktop.core.imaging.dicom import workers as worker_pool
 from meditwin_desktop.core.imaging.dicom.frames import Frame, PixelSource
+from meditwin_desktop.core.imaging.dicom.schedule import RemoteDecoder
 
 _MAX_FRAME_BYTES = 1 << 30  # no single image of 1 GiB or more
 _MAX_EXPANSION = 400  # decoded size at most this many times the file size (damaged headers)
@@ -89,8 +90,18 @@ def _read_native(source: PixelSource, shape: tuple[int, ...]) -> np.ndarray:
 def _decode(source: PixelSource) -> np.ndarray:
     palette = source.photometric.upper() == "PALETTE COLOR"
     if not (palette or source.forced or source.transfer_syntax == DeflatedExplicitVRLittleEndian):
-        plugins = ("pylibjpeg", "") if source.transfer_syntax in _PYLIBJPEG_FIRST else ("",)
-        for plugin in plugins:  # pylibjpeg's OpenJPEG: single-threaded, cheapest per image
+        plugins: tuple[str, ...] = ("",)
+        if source.transfer_syntax in _PYLIBJPEG_FIRST:
+            plugins = ("pylibjpeg", "")  # pylibjpeg's OpenJPEG: single-threaded, cheapest
+        elif source.transfer_syntax in decoders.JPEG_LOSSLESS:
+            plugins = decoders.JPEG_LOSSLESS_PLUGINS
+            try:
+                decoded = decoders.decode_jpeg_lossless(source)
+                if decoded is not None:
+                    return decoded
+            except Exception:
+                pass  # damaged for libjpeg-turbo: GDCM and pylibjpeg try, and name the problem
+        for plugin in plugins:
             try:
                 decoded = _decode_encapsulated(source, plugin)
                 if decoded is not None:
@@ -181,8 +192,18 @@ def _tile(mosaic: np.ndarray, frame: Frame) -> np.ndarray:
     return tile
 
 
-def _to_output(stored: np.ndarray, frame: Frame, out: np.ndarray) -> str | None:
-    """Rescale into `out`; return a note when values had to be clipped to the output type."""
+class OutOfRangeError(Exception):
+    """Rescaled values do not fit the (narrowed) output type: the caller widens it."""
+
+
+def _to_output(
+    stored: np.ndarray, frame: Frame, out: np.ndarray, strict: bool = False
+) -> str | None:
+    """Rescale into `out`; return a note when values had to be clipped to the output type.
+
+    `strict`: raise OutOfRangeError instead of clipping (the output type was narrowed
+    below what the header allows, betting on the actual values).
+    """
     if stored.ndim == 3:  # colour: luminance (ITU-R BT.601)
         stored = stored[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     if stored.shape != out.shape:
@@ -190,12 +211,13 @@ def _to_output(stored: np.ndarray, frame: Frame, out: np.ndarray) -> str | None:
             f"{frame.path.name}: decoded image is {stored.shape[0]} x {stored.shape[1]}, "
             f"the header says {out.shape[0]} x {out.shape[1]}."
         )
-    note = None
     if np.issubdtype(out.dtype, np.integer):
         info = np.iinfo(out.dtype)
         lo = float(stored.min()) * frame.slope + frame.intercept
         hi = float(stored.max()) * frame.slope + frame.intercept
-        if lo < info.min or hi > info.max:  # values beyond Bits Stored
+        if lo < info.min or hi > info.max:  # values beyond Bits Stored (or a narrowed type)
+            if strict:
+                raise OutOfRangeError
             stored = np.clip(
                 stored.astype(np.float64) * frame.slope + frame.intercept, info.min, info.max
             )
@@ -208,7 +230,47 @@ def _to_output(stored: np.ndarray, frame: Frame, out: np.ndarray) -> str | None:
     else:
         np.multiply(stored, frame.slope, out=out, casting="unsafe")
         out += np.array(frame.intercept, dtype=out.dtype)
-    return note
+    return None
+
+
+def _reads_in_place(frame: Frame, out: np.ndarray) -> bool:
+    """Native frames whose stored values have the output's size and need no scaling."""
+    source = frame.pixel
+    return (
+        _is_native(frame)
+        and source is not None
+        and np.issubdtype(out.dtype, np.integer)
+        and source.stored_dtype.itemsize == out.dtype.itemsize
+        and frame.slope == 1
+        and float(frame.intercept).is_integer()
+    )
+
+
+def _read_in_place(frame: Frame, out: np.ndarray, strict: bool) -> str | None:
+    """Read the stored values straight into `out` (no temporary), then add the intercept.
+
+    Integer addition in the output type wraps modulo 2^bits, so it is exact whenever the
+    result fits, which the stored minimum and maximum tell; otherwise `_to_output` decides.
+    """
+    source = frame.pixel
+    assert source is not None and source.native_offset is not None
+    _check_size(frame)
+    stored = out.view(source.stored_dtype)
+    with open(source.path, "rb") as handle:
+        handle.seek(source.native_offset)
+        count = handle.readinto(memoryview(out).cast("B"))
+    if count != out.nbytes:
+        raise DicomError(
+            f"{source.path.name}: the pixel data is {count} bytes where {out.nbytes} were "
+            "expected (truncated file?)."
+        )
+    info = np.iinfo(out.dtype)
+    intercept = int(frame.intercept)
+    if int(stored.min()) + intercept < info.min or int(stored.max()) + intercept > info.max:
+        return _to_output(stored.copy(), frame, out, strict)
+    if intercept:
+        np.add(out, out.dtype.type(intercept), out=out)
+    return None
 
 
 def _error_text(frame: Frame, error: Exception) -> str:
@@ -247,6 +309,7 @@ def _wants_process(frame: Frame) -> bool:
         source is not None
         and frame.mosaic_tile is None
         and (source.native_offset is None or source.samples != 1)
+        and not decoders.in_threads(source)
     )
 
 
@@ -258,21 +321,31 @@ def decode_into(
     on_frame: Callable[[int, str | None, str | None], None],
     cancelled: Callable[[], bool],
     workers: int | None = None,
-    executor: Executor | None = None,
-) -> None:
+    use_processes: bool = False,
+    strict: bool = False,
+) -> list[int]:
     """Decode `frames[k]` into `out[k]` for k in `order`; report each: `on_frame(k, error, note)`.
 
-    Native frames are read by threads; compressed ones are decoded by `executor` (worker
-    processes) when given. A frame that fails is reported with its error message and left
-    untouched; the others go on. Raises `Cancelled` when `cancelled()` turns true.
+    Native frames are read here, compressed ones whose decoder releases the GIL (JPEG
+    lossless, `decoders.py`) by threads here, the others by the shared worker processes
+    when `use_processes` (`schedule.py`: started on demand, helped from here while they
+    start, restarted after a crash). A frame that fails is reported with its error
+    message and left untouched; the others go on. `strict`: frames whose values do not
+    fit `out`'s type are left out and returned (not reported), for the caller to widen.
+    Raises `Cancelled` when `cancelled()` turns true.
     """
     cache: dict = {}
     lock = threading.Lock()
+    too_wide: list[int] = []
 
     def finish(k: int, stored: np.ndarray | None, error: str | None) -> None:
         if error is None:
             try:
-                on_frame(k, None, _to_output(stored, frames[k], out[k]))
+                on_frame(k, None, _to_output(stored, frames[k], out[k], strict))
+                return
+            except OutOfRangeError:
+                with lock:
+                    too_wide.append(k)
                 return
             except Exception as failure:  # a decoded image of the wrong size, say
                 error = _error_text(frames[k], failure)
@@ -282,49 +355,40 @@ def decode_into(
         if cancelled():
             return
         try:
+            if _reads_in_place(frames[k], out[k]):
+                on_frame(k, None, _read_in_place(frames[k], out[k], strict))
+                return
             stored = _stored_pixels(frames[k], cache, lock)
+        except OutOfRangeError:
+            with lock:
+                too_wide.append(k)
+            return
         except Exception as error:  # decoders raise anything on damaged data
             finish(k, None, _error_text(frames[k], error))
             return
         finish(k, stored, None)
 
-    remote = [k for k in order if _wants_process(frames[k])] if executor is not None else []
-    if len(remote) < _MIN_REMOTE_FRAMES:
+    remote = [k for k in order if _wants_process(frames[k])] if use_processes else []
+    if len(remote) < _MIN_REMOTE_FRAMES or worker_pool.worker_count() == 0:
         remote = []
-    # small chunks keep the workers evenly loaded to the end; each costs one round trip
-    size = max(1, min(8, len(remote) // (8 * max(1, os.cpu_count() or 1))))
-    chunks = [remote[n : n + size] for n in range(0, len(remote), size)]
-    futures = (
-        {executor.submit(decode_chunk, [frames[k] for k in chunk]): chunk for chunk in chunks}
-        if chunks
-        else {}
-    )
     sent = set(remote)
     local = [k for k in order if k not in sent]
-    native = [k for k in local if _is_native(frames[k])]
-    for k in native:  # one read each: threads only add overhead (measured: 2 threads 1.5x slower)
-        work(k)
-    others = [k for k in local if not _is_native(frames[k])]
     threads = workers or min(8, os.cpu_count() or 1)
-    if threads == 1 or len(others) < 4:
-        for k in others:
+    # native frames: one read each, here (measured: threads only add overhead)
+    threaded = [k for k in local if not _is_native(frames[k])]
+    if threads == 1 or len(threaded) < 4:
+        threaded = []
+    here = [k for k in local if k not in set(threaded)]
+    scheduler = RemoteDecoder(frames, remote, finish, cancelled, decode_chunk) if remote else None
+    with ThreadPoolExecutor(threads, thread_name_prefix="meditwin-decode") as pool:
+        jobs = [pool.submit(work, k) for k in threaded]
+        if scheduler is not None:
+            jobs.append(pool.submit(scheduler.help, work))
+            scheduler.run()
+        for k in here:
             work(k)
-    else:
-        with ThreadPoolExecutor(threads, thread_name_prefix="meditwin-decode") as pool:
-            for future in [pool.submit(work, k) for k in others]:
-                future.result()
-    for future in as_completed(futures):
-        if cancelled():
-            for pending in futures:
-                pending.cancel()
-            break
-        try:
-            results = future.result()
-        except BrokenProcessPool:  # a decoder crashed its process: only these images fail
-            worker_pool.shutdown()  # fresh workers for the next load
-            crashed = "the image decoder stopped unexpectedly on this image (process crashed)"
-            results = [(None, f"{frames[k].path.name}: {crashed}") for k in futures[future]]
-        for k, (stored, error) in zip(futures[future], results, strict=True):
-            finish(k, stored, error)
+        for job in jobs:
+            job.result()
     if cancelled():
         raise Cancelled()
+    return sorted(too_wide)

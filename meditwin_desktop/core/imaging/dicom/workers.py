@@ -3,7 +3,10 @@
 pydicom's parsing and the JPEG/JPEG 2000 decoders hold Python's GIL, so threads do not
 run them in parallel; processes do. The pool uses the `spawn` start method (safe beside
 Qt), is created on first use and kept for later loads; `warm_up()` starts it ahead of
-time (the GUI does so at start-up). `MEDITWIN_DICOM_WORKERS=0` disables it.
+time (the GUI does so at start-up). Starting it costs about 0.6 s (each worker imports
+pydicom and numpy), more than reading a few hundred headers here, so the loader only
+sends work that needs it: compressed frames whose decoder holds the GIL, and headers of
+large series once the pool is running. `MEDITWIN_DICOM_WORKERS=0` disables it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,31 @@ def pool() -> ProcessPoolExecutor | None:
             )
             atexit.register(shutdown)
         return _pool
+
+
+def discard(broken: ProcessPoolExecutor) -> None:
+    """Stop `broken` (a worker died, or it was shut down) if it is still the shared pool.
+
+    Loads share the pool: when several see it break, the first replaces it, and the others
+    must not shut down the replacement another load has just started.
+    """
+    global _pool
+    with _lock:
+        if _pool is broken and _pool is not None:
+            _pool.shutdown(wait=False, cancel_futures=True)
+            _pool = None
+
+
+def replace(broken: ProcessPoolExecutor) -> ProcessPoolExecutor | None:
+    """A working pool in place of `broken`: a fresh one, or the one another load started."""
+    discard(broken)
+    return pool()
+
+
+def running() -> bool:
+    """Whether the pool has been started (by `warm_up()` or an earlier load)."""
+    with _lock:
+        return _pool is not None
 
 
 def _ready() -> bool:
