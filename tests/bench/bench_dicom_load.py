@@ -18,6 +18,9 @@ that process (our worker pool not started before; imports done before the clock 
 name order. Memory: growth of the loading process's peak resident set (VmHWM, reset
 before the cold load) over the voxel bytes; the worker processes' own resident memory
 is printed beside it. Medians over `BENCH_RUNS` (default 3) processes.
+Then, for each CT series, every installed decoder of its transfer syntax decodes the same
+40 middle frames (CPU ms per frame, one thread, warm cache): which wins, and which one
+the loader uses (`core/imaging/dicom/decoders.py`).
 Run: `./dev.sh bench` or `.venv/bin/python tests/bench/bench_dicom_load.py`.
 """
 
@@ -33,6 +36,7 @@ from pathlib import Path
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 WARM_LOADS = 3
+DECODER_FRAMES = 40
 SLICES, SIZE = 260, 512
 JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70"
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dicom"
@@ -225,6 +229,78 @@ def bench(name: str, folder: Path, work: Path, cold_cache: bool) -> None:
     )
 
 
+def _decoders(syntax: str) -> dict:
+    """name -> decode(frame) of every installed decoder for this transfer syntax."""
+    import numpy as np
+    import pydicom
+
+    from meditwin_desktop.core.imaging.dicom import decoders, pixels
+
+    found = {
+        "pydicom dcmread + pixel_array": lambda f: pydicom.dcmread(f.path).pixel_array,
+    }
+    if syntax == JPEG_LOSSLESS_SV1:
+        if decoders.jpeg8_decode() is not None:
+            found["imagecodecs (libjpeg-turbo)"] = decoders.decode_jpeg_lossless
+        for plugin in ("gdcm", "pylibjpeg"):
+            found[f"pydicom plugin {plugin}"] = partial_plugin(pixels, plugin)
+    else:
+        found["in place (ours)"] = lambda f: pixels._read_native(f, (f.rows, f.columns))
+
+    def gdcm_image(frame):
+        import gdcm
+
+        reader = gdcm.ImageReader()
+        reader.SetFileName(str(frame.path))
+        reader.Read()
+        return np.frombuffer(
+            reader.GetImage().GetBuffer().encode("utf-8", "surrogateescape"), np.uint16
+        )
+
+    found["GDCM ImageReader"] = gdcm_image
+    return found
+
+
+def partial_plugin(pixels, plugin: str):
+    return lambda source: pixels._decode_encapsulated(source, plugin)
+
+
+def compare_decoders(name: str, folder: Path) -> None:
+    """CPU ms per frame of each installed decoder, one thread, warm page cache."""
+    import time
+
+    from meditwin_desktop.core.imaging.dicom import decoders, pixels
+    from meditwin_desktop.core.imaging.dicom.assemble import read_frames
+
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    middle = len(files) // 2
+    frames, _, _ = read_frames(files[middle - DECODER_FRAMES // 2 : middle + DECODER_FRAMES // 2])
+    sources = [f.pixel for f in frames]
+    syntax = sources[0].transfer_syntax
+    times = {}
+    for label, decode in _decoders(syntax).items():
+        try:
+            decode(sources[0] if "pydicom dcmread" not in label else frames[0])
+        except Exception as error:  # not usable for this syntax
+            print(f"    {label}: fails ({type(error).__name__})")
+            continue
+        start = time.process_time()
+        for frame, source in zip(frames, sources, strict=True):
+            decode(frame if "pydicom dcmread" in label else source)
+        times[label] = (time.process_time() - start) / len(frames) * 1e3
+    ranked = sorted(times.items(), key=lambda item: item[1])
+    print(f"  decoders, CPU ms per frame over {len(frames)} frames, one thread:")
+    print("    " + ", ".join(f"{label} {ms:.1f}" for label, ms in ranked))
+    used = (
+        "imagecodecs (libjpeg-turbo)"
+        if syntax in decoders.JPEG_LOSSLESS and decoders.in_threads(sources[0])
+        else "in place (ours)"
+        if pixels._is_native(frames[0])
+        else "pydicom plugins"
+    )
+    print(f"    fastest: {ranked[0][0]}; the loader uses: {used}")
+
+
 def main() -> None:
     cold_cache = drop_page_cache()
     load = os.getloadavg()
@@ -237,6 +313,8 @@ def main() -> None:
         root = Path(os.environ.get("BENCH_DICOM_DIR") or Path(tmp) / "series")
         for name, folder in series(root):
             bench(name, folder, Path(tmp), cold_cache)
+            if "CT" in name:
+                compare_decoders(name, folder)
 
 
 if __name__ == "__main__":

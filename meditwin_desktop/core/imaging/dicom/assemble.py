@@ -192,7 +192,10 @@ def _load_stack(
     wide = output_dtype(frames)
     dtype = _narrowed(wide, frames)
     first = frames[0]
-    array = np.full((len(frames), first.rows, first.columns), _fill_value(frames, dtype), dtype)
+    fill = _fill_value(frames, dtype)
+    # zeros: fresh pages the decoders fault in once (np.full would write all of them first,
+    # a quarter of a warm 512^2 CT load); slices that fail get the fill value below
+    array = np.zeros((len(frames), first.rows, first.columns), dtype)
     warnings = list(stack.warnings)
     volume = Volume(
         array,
@@ -211,6 +214,7 @@ def _load_stack(
     if on_volume is not None and stack.resampling is None:
         on_volume(volume)
     failed: list[str] = []
+    blank: list[int] = []  # slices that failed (possibly half written): shown as `fill`
     notes: list[str] = []
     done = 0
     lock = threading.Lock()
@@ -221,6 +225,7 @@ def _load_stack(
             done += 1
             if error:
                 failed.append(error)
+                blank.append(k)
             if note:
                 notes.append(note)
             if done % 4 == 0 or done == len(frames):
@@ -236,6 +241,7 @@ def _load_stack(
         decode(volume.array, too_wide)
         if on_volume is not None and stack.resampling is None:
             on_volume(volume)
+    volume.array[blank] = fill
     if len(failed) == len(frames):
         raise DicomError("No image of this series could be decoded. " + failed[0])
     if failed:
