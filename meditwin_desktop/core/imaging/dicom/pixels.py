@@ -378,7 +378,8 @@ def decode_into(
     threaded = [k for k in local if not _is_native(frames[k])]
     if threads == 1 or len(threaded) < 4:
         threaded = []
-    here = [k for k in local if k not in set(threaded)]
+    taken = set(threaded)
+    here = [k for k in local if k not in taken]
     scheduler = RemoteDecoder(frames, remote, finish, cancelled, decode_chunk) if remote else None
     with ThreadPoolExecutor(threads, thread_name_prefix="meditwin-decode") as pool:
         jobs = [pool.submit(work, k) for k in threaded]
