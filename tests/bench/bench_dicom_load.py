@@ -17,7 +17,8 @@ that process (our worker pool not started before; imports done before the clock 
 `GetGDCMSeriesFileNames` in the parent, outside its timing; ours is given the files in
 name order. Memory: growth of the loading process's peak resident set (VmHWM, reset
 before the cold load) over the voxel bytes; the worker processes' own resident memory
-is printed beside it. Medians over `BENCH_RUNS` (default 3) processes.
+is printed beside it. Medians over `BENCH_RUNS` (default 3) processes, and the ratio of
+the best times (less sensitive to other work on the machine).
 Then, for each CT series, every installed decoder of its transfer syntax decodes the same
 40 middle frames (CPU ms per frame, one thread, warm cache): which wins, and which one
 the loader uses (`core/imaging/dicom/decoders.py`).
@@ -205,16 +206,20 @@ def bench(name: str, folder: Path, work: Path, cold_cache: bool) -> None:
                 drop_page_cache()
             runs[mode].append(_child(mode, ours_list if mode == "ours" else sitk_list))
 
-    def median(mode: str, key: str) -> float:
+    def median(mode: str, key: str, pick=statistics.median) -> float:
         values = [r[key] for r in runs[mode]]
         flat = [v for value in values for v in (value if isinstance(value, list) else [value])]
-        return statistics.median(flat)
+        return pick(flat)
 
     ours, ref = runs["ours"][0], runs["sitk"][0]
     print(f"{name}: {len(files)} files, ours {ours['dtype']}, SimpleITK {ref['dtype']}")
     for key in ("cold", "warm"):
         a, b = median("ours", key), median("sitk", key)
-        print(f"  {key:4s}: ours {a:.3f} s, SimpleITK {b:.3f} s, ratio {a / b:.2f}")
+        best = median("ours", key, min) / median("sitk", key, min)
+        print(
+            f"  {key:4s}: ours {a:.3f} s, SimpleITK {b:.3f} s, ratio {a / b:.2f} "
+            f"(medians; best of each: {best:.2f})"
+        )
     voxel_mb = ours["voxel_bytes"] / 2**20
     peak_mb = median("ours", "peak_kb") / 1024
     print(
