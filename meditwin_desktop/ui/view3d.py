@@ -273,7 +273,7 @@ class View3D(QWidget):
             self._refine.start()  # the style's own frame after this one stays light
 
     def _full_detail(self) -> None:
-        if self.detail != "full":
+        if self.detail != "full" and not getattr(self.plotter, "_closed", True):
             self._set_detail("full")
             self.plotter.update()  # the widget's paint renders the frame
 
@@ -487,6 +487,7 @@ class View3D(QWidget):
 
     def close_plotter(self) -> None:
         """Release the render window (call before the widget is destroyed)."""
+        self._refine.stop()  # no full-detail frame on a released window
         self.plotter.close()
 
 
