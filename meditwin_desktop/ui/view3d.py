@@ -7,10 +7,11 @@ Geometry is in LPS millimetres; volumes are placed with their affine as user mat
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyvista as pv
-import vtk
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QOffscreenSurface, QOpenGLContext
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 from PySide6.QtWidgets import (
@@ -22,6 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from pyvistaqt import QtInteractor
+from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction, vtkPlane, vtkPolyData
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
+from vtkmodules.vtkRenderingAnnotation import vtkAnnotatedCubeActor
+from vtkmodules.vtkRenderingCore import vtkColorTransferFunction, vtkVolume, vtkVolumeProperty
+from vtkmodules.vtkRenderingVolumeOpenGL2 import vtkSmartVolumeMapper
 
 from meditwin_desktop.core.imaging.slicing import PlaneImage
 from meditwin_desktop.core.imaging.surfaces import interaction_surface
@@ -99,6 +105,8 @@ class View3D(QWidget):
         self._style = None
         self._fxaa: dict[object, bool] = {}  # renderer -> its FXAA setting, while moving
         self._watch_interaction()
+        self.busy: Callable[[], bool] = lambda: False  # while true, moved frames stay light
+        self.plotter.installEventFilter(self)  # resizes draw light, like interaction
         self._planes: dict[str, pv.PolyData] = {}
         self._cursor_mesh: pv.PolyData | None = None
         self._bounds: np.ndarray | None = None
@@ -202,25 +210,25 @@ class View3D(QWidget):
     def show_volume(self, volume: Volume, preset: dict) -> None:
         """Volume-render a volume with a transfer-function preset (see resources/presets)."""
         self._remove_content()
-        mapper = vtk.vtkSmartVolumeMapper()
+        mapper = vtkSmartVolumeMapper()
         mapper.SetInputData(index_image(volume.array))
-        prop = vtk.vtkVolumeProperty()
+        prop = vtkVolumeProperty()
         prop.SetInterpolationTypeToLinear()
         prop.ShadeOn()
         prop.SetAmbient(0.3)
         prop.SetDiffuse(0.7)
         prop.SetSpecular(0.2)
-        opacity, color = vtk.vtkPiecewiseFunction(), vtk.vtkColorTransferFunction()
+        opacity, color = vtkPiecewiseFunction(), vtkColorTransferFunction()
         for value, alpha in _points(volume, preset, "opacity"):
             opacity.AddPoint(value, alpha)
         for value, r, g, b in _points(volume, preset, "color"):
             color.AddRGBPoint(value, r, g, b)
         prop.SetScalarOpacity(opacity)
         prop.SetColor(color)
-        actor = vtk.vtkVolume()
+        actor = vtkVolume()
         actor.SetMapper(mapper)
         actor.SetProperty(prop)
-        matrix = vtk.vtkMatrix4x4()
+        matrix = vtkMatrix4x4()
         matrix.DeepCopy(volume.affine.ravel())
         actor.SetUserMatrix(matrix)
         self.plotter.add_actor(actor, name="volume", reset_camera=False, render=False)
@@ -272,8 +280,20 @@ class View3D(QWidget):
         if self.detail == "interaction":
             self._refine.start()  # the style's own frame after this one stays light
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        """A resize (a dock opening: the comparison at *Run all*) repaints at once, inside
+        the layout change: that frame draws the lighter copies, full detail follows."""
+        if watched is self.plotter and event.type() == QEvent.Type.Resize and self._frames:
+            self._interaction_started()
+            if self.detail == "interaction":
+                self._refine.start()
+        return False
+
     def _full_detail(self) -> None:
         if self.detail != "full" and not getattr(self.plotter, "_closed", True):
+            if self.busy():  # simulations hold every core: a full frame would stall
+                self._refine.start()
+                return
             self._set_detail("full")
             self.plotter.update()  # the widget's paint renders the frame
 
@@ -300,7 +320,7 @@ class View3D(QWidget):
             shown = self._lighter.get(name) if self.detail == "interaction" else None
             shown = shown if shown is not None else actor
             data = shown.GetMapper().GetInput() if hasattr(shown, "GetMapper") else None
-            if isinstance(data, vtk.vtkPolyData):
+            if isinstance(data, vtkPolyData):
                 total += data.GetNumberOfPolys()
         return total
 
@@ -366,7 +386,7 @@ class View3D(QWidget):
             return
         mapper.RemoveAllClippingPlanes()
         for name, (origin, normal) in self._clipping.items():
-            plane = vtk.vtkPlane()
+            plane = vtkPlane()
             plane.SetOrigin(*origin)
             plane.SetNormal(*(np.asarray(normal) * _CLIP_KEEP[name]))
             mapper.AddClippingPlane(plane)
@@ -576,9 +596,9 @@ def _image_array(image: QImage) -> np.ndarray:
     )
 
 
-def _orientation_cube() -> vtk.vtkAnnotatedCubeActor:
+def _orientation_cube() -> vtkAnnotatedCubeActor:
     """A cube whose faces carry the patient's anatomical directions (LPS world)."""
-    cube = vtk.vtkAnnotatedCubeActor()
+    cube = vtkAnnotatedCubeActor()
     for face, text in (
         ("XPlus", "L"),
         ("XMinus", "R"),

@@ -38,6 +38,7 @@ class CaseMixin:
         self.twin_panel.run_finished.connect(self.session.add_run)
         self.twin_panel.runs_changed.connect(self._runs_changed)
         self.twin_panel.runs_started.connect(lambda _: self.comparison_dock.show())
+        self.view3d.busy = self.twin_panel.running  # 3D stays light while twins run
         self.twin_panel.point_requested.connect(
             lambda name: self.twin_panel.set_point(name, self.scene.cursor)
         )

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyvista as pv
-import vtk
+from vtkmodules.vtkFiltersCore import vtkQuadricDecimation, vtkSurfaceNets3D
 
 from meditwin_desktop.core.imaging.volume import LabelMap
 from meditwin_desktop.core.imaging.vtk_bridge import index_image, transform_points
@@ -34,7 +34,7 @@ def _extract(
     """
     padded = np.pad(array, 1)
     affine = affine @ np.array([[1, 0, 0, -1], [0, 1, 0, -1], [0, 0, 1, -1], [0, 0, 0, 1.0]])
-    nets = vtk.vtkSurfaceNets3D()
+    nets = vtkSurfaceNets3D()
     nets.SetInputData(index_image(padded))
     nets.SetNumberOfLabels(len(values))
     for index, value in enumerate(values):
@@ -160,7 +160,7 @@ def _decimate(mesh: pv.PolyData, target: int) -> pv.PolyData:
     """The mesh with about `target` triangles (quadric decimation, volume kept), or itself."""
     if mesh.n_cells <= target:
         return mesh
-    decimate = vtk.vtkQuadricDecimation()
+    decimate = vtkQuadricDecimation()
     decimate.SetInputData(mesh)
     decimate.SetTargetReduction(1.0 - target / mesh.n_cells)
     decimate.VolumePreservationOn()
