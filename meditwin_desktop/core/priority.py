@@ -49,3 +49,11 @@ def _lower(tid: int, niceness: int) -> bool:
         log.debug("could not lower the priority of thread %s: %s", tid, error)
         return False
     return True
+
+
+def lower_priority_of(pid: int | None, niceness: int = BACKGROUND_NICENESS) -> bool:
+    """Lower a child process's priority from outside, as soon as it exists (Linux: its
+    main thread, whose niceness the threads it starts inherit); True if it took effect."""
+    if pid is None or not hasattr(os, "setpriority"):
+        return False
+    return _lower(pid, niceness)

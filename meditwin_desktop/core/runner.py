@@ -46,7 +46,7 @@ import numpy as np
 
 from meditwin_desktop.core.errors import Cancelled
 from meditwin_desktop.core.parent_watch import exit_with_parent
-from meditwin_desktop.core.priority import lower_process_priority
+from meditwin_desktop.core.priority import lower_priority_of, lower_process_priority
 from meditwin_desktop.core.twin import Result, Twin, check_result
 
 log = logging.getLogger(__name__)
@@ -269,6 +269,9 @@ class _Worker:
             target=_serve, args=(child, self.cancel_event), daemon=True, name="meditwin-twin"
         )
         self.process.start()
+        # niced from its first instruction: the ~1 s of imports a spawned worker begins
+        # with would otherwise compete with the window at full priority (Run all's frame)
+        lower_priority_of(self.process.pid)
         child.close()  # the worker holds its end
         self.handle: RunHandle | None = None
         self.begun = False  # the worker acknowledged the current run

@@ -6,6 +6,7 @@ Uses the reference twin of tests/support (analytic washout C0 exp(-kT)), never a
 from __future__ import annotations
 
 import math
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -165,3 +166,20 @@ def test_warmed_up_workers_stop_with_the_runner():
     for process in processes:
         process.join(timeout=10)
         assert not process.is_alive()
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="niceness is a POSIX notion")
+def test_workers_yield_to_the_window_from_their_first_instruction():
+    """A spawned worker imports for ~1 s before its own code runs: it is niced from outside
+    at once, so that import does not compete with the window (e.g. at Run all)."""
+    import multiprocessing
+
+    from meditwin_desktop.core.priority import BACKGROUND_NICENESS
+    from meditwin_desktop.core.runner import _Worker
+
+    worker = _Worker(multiprocessing.get_context("spawn"))
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, worker.process.pid) >= BACKGROUND_NICENESS
+    finally:
+        worker.process.kill()
+        worker.process.join(5)
