@@ -170,7 +170,20 @@ class Scene(QObject):
         if not self.volume.contains_index(ijk):
             return None
         i, j, k = np.round(ijk).astype(int)
+        if not self.slice_read(k):
+            return None
         return float(self.volume.array[k, j, i])
+
+    def slice_read(self, k: int) -> bool:
+        """Whether slice k of the volume has been read (a series still loading shows its
+        slices as they come; the others hold no value yet)."""
+        decoded = self.volume.meta.get("decoded") if self.volume is not None else None
+        return decoded is None or not 0 <= k < len(decoded) or bool(decoded[k])
+
+    def slices_unread(self) -> int:
+        """How many slices of the volume are still being read (0 when it is complete)."""
+        decoded = self.volume.meta.get("decoded") if self.volume is not None else None
+        return 0 if decoded is None else int(len(decoded) - np.count_nonzero(decoded))
 
     def label_at(self, lps: np.ndarray) -> str | None:
         """Name of the label at an LPS position, if any."""

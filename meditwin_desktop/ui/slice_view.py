@@ -211,6 +211,22 @@ class SliceView(QWidget):
         self._draw_scale_bar(painter)
         self._draw_title(painter)
         self._draw_window_text(painter)
+        self._draw_loading(painter)
+
+    def _draw_loading(self, painter: QPainter) -> None:
+        """While the series loads, say so: slices not yet read are blank, not anatomy."""
+        unread = self.scene.slices_unread()
+        if not unread:
+            return
+        total = len(self.scene.volume.meta.get("decoded", ()))
+        self._font(painter, 10, bold=True)
+        painter.setPen(QColor(240, 200, 90))
+        text = f"Loading {total - unread}/{total} slices: blank ones are not read yet"
+        painter.drawText(
+            QRectF(8, self.height() - 66, self.width() - 16, 40),  # above the bottom letter
+            Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
+            text,
+        )
 
     def _font(self, painter: QPainter, points: float, bold: bool = False) -> None:
         font = QFont(self.font())

@@ -231,6 +231,10 @@ class ViewsMixin:
         text = f"L {lps[0]:+.1f}  P {lps[1]:+.1f}  S {lps[2]:+.1f} mm"
         if value is not None:
             text += f"   {value:.0f}{unit}"
+        elif self.scene.slices_unread() and self.scene.volume.contains_index(
+            self.scene.volume.lps_to_index(lps)
+        ):
+            text += "   (this slice is still loading)"
         label = self.scene.label_at(lps)
         if label:
             text += f"   {label}"

@@ -62,9 +62,7 @@ def test_a_run_sent_to_a_worker_that_dies_before_beginning_it_is_requeued(runner
     assert handle._starts == 2  # the second start, on a fresh worker, ran it
 
 
-def test_a_run_whose_workers_keep_dying_before_it_begins_fails_with_the_reason(
-    runner, monkeypatch
-):
+def test_a_run_whose_workers_keep_dying_before_it_begins_fails_with_the_reason(runner, monkeypatch):
     monkeypatch.setattr(runner_module, "_MAX_STARTS", 1)
     runner.warm_up()
     [worker] = runner._workers
@@ -112,10 +110,16 @@ def test_runs_that_do_not_fit_together_wait_for_memory():
                 moments.setdefault("second computing", time.monotonic())
 
         params = HUNGRY.parameters_for({"c0": 100.0}, {"duration": 2.0, "work_seconds": 1.0})
-        first = runner.submit(HUNGRY, "first", params, INPUTS,
-                              on_done=lambda h: moments.setdefault("first done", time.monotonic()))
-        second = runner.submit(HUNGRY, "second", {**params, "rate": 0.6}, INPUTS,
-                               on_progress=second_progress)
+        first = runner.submit(
+            HUNGRY,
+            "first",
+            params,
+            INPUTS,
+            on_done=lambda h: moments.setdefault("first done", time.monotonic()),
+        )
+        second = runner.submit(
+            HUNGRY, "second", {**params, "rate": 0.6}, INPUTS, on_progress=second_progress
+        )
         _wait_for(lambda: first.status == "running")
         time.sleep(0.3)
         assert second.status == "queued"  # a second worker is free, but not the memory

@@ -183,12 +183,14 @@ def test_progressive_loading_gives_the_volume_before_the_pixels(tmp_path):
     seen = []
 
     def on_volume(volume):
-        seen.append((volume, volume.array.copy()))
+        seen.append((volume, volume.array.copy(), volume.meta["decoded"].copy()))
 
     [volume] = load_series(files, on_volume=on_volume)
-    early, snapshot = seen[0]
+    early, snapshot, decoded = seen[0]
     assert early is volume  # the same array, filled in place
     assert not np.array_equal(snapshot, volume.array)  # it was not yet decoded then
+    assert not decoded.any()  # and it said so: no slice read yet
+    assert "decoded" not in volume.meta  # every slice read
 
 
 def test_copies_of_one_file_do_not_double_the_series(tmp_path):

@@ -209,8 +209,12 @@ def _load_stack(
             "instance_uids": [f.sop_uid for f in frames]
             if all(f.index is None and f.mosaic_tile is None for f in frames)
             else [],
+            # slice k has been read (a viewer shown the volume early says which are not;
+            # removed once every slice is read)
+            "decoded": np.zeros(len(frames), bool),
         },
     )
+    decoded = volume.meta["decoded"]
     if on_volume is not None and stack.resampling is None:
         on_volume(volume)
     failed: list[str] = []
@@ -223,6 +227,7 @@ def _load_stack(
         nonlocal done
         with lock:
             done += 1
+            decoded[k] = True
             if error:
                 failed.append(error)
                 blank.append(k)
@@ -242,6 +247,7 @@ def _load_stack(
         if on_volume is not None and stack.resampling is None:
             on_volume(volume)
     volume.array[blank] = fill
+    volume.meta.pop("decoded", None)  # every slice read (failed ones are named below)
     if len(failed) == len(frames):
         raise DicomError("No image of this series could be decoded. " + failed[0])
     if failed:
