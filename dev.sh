@@ -66,11 +66,7 @@ case "$command" in
     ensure_apt "${RUNTIME_APT[@]}" "${TEST_APT[@]}"
     ensure_venv test
     unset QT_QPA_PLATFORM  # offscreen cannot host the VTK widget; pytest-xvfb provides a screen
-    if [ $# -gt 0 ]; then exec "$VENV/bin/python" -m pytest "$@"; fi
-    # The GUI tests run in a process of their own: after the ~190 headless tests in the same
-    # process they crashed now and then inside Qt (not reproduced with either half alone).
-    "$VENV/bin/python" -m pytest tests/unit tests/reliability tests/validation twins
-    exec "$VENV/bin/python" -m pytest tests/gui
+    exec "$VENV/bin/python" -m pytest "$@"  # the whole suite (pyproject's testpaths) in one process
     ;;
   bench)
     ensure_apt "${RUNTIME_APT[@]}" "${TEST_APT[@]}"

@@ -429,5 +429,7 @@ class ComparisonView(QWidget):
 
     def close_viewports(self) -> None:
         """Release the OpenGL viewports."""
+        from meditwin_desktop.ui.view3d import release_plotter
+
         for viewport in self.viewports:
-            viewport.close()
+            release_plotter(viewport)

@@ -508,7 +508,7 @@ class View3D(QWidget):
     def close_plotter(self) -> None:
         """Release the render window (call before the widget is destroyed)."""
         self._refine.stop()  # no full-detail frame on a released window
-        self.plotter.close()
+        release_plotter(self.plotter)
 
 
 class ElidedLabel(QLabel):
@@ -538,6 +538,25 @@ class ElidedLabel(QLabel):
     def _elide(self) -> None:
         metrics = self.fontMetrics()
         super().setText(metrics.elidedText(self._full, Qt.TextElideMode.ElideRight, self.width()))
+
+
+def release_plotter(plotter: QtInteractor) -> None:
+    """Close a QtInteractor and let go of its wrappers of Qt's GL context and surface, while
+    the widget (which owns them) still exists: call it before the widget is destroyed.
+
+    pyvistaqt keeps Python wrappers of the widget's QOpenGLContext and of that context's
+    surface, a QOffscreenSurface owned by Qt and reached through `QOpenGLContext.surface()`
+    (a QSurface*, so PySide is never told when Qt deletes it). `close()` keeps both, and
+    pyvistaqt's own release (on the context's aboutToBeDestroyed) cannot run once the
+    widget's destruction has begun. The surface's wrapper then stayed in PySide's table of
+    live objects under a freed address; a QObject made there later (a QMenu of the next
+    main window) was handed that wrapper, and the first call on it crashed in
+    PySide::getHiddenDataFromQObject (the GUI tests' intermittent segfault).
+    """
+    plotter.close()
+    forget = getattr(plotter, "_forget_context", None)  # pyvistaqt's QOpenGLWidget interactor
+    if forget is not None:
+        forget()
 
 
 def give_own_window(widget: QOpenGLWidget) -> None:

@@ -29,6 +29,22 @@ def _collect_garbage_between_tests(qapp):
     qapp.processEvents()
     gc.enable()
     gc.collect()
+    _no_stale_surface_wrappers()
+
+
+def _no_stale_surface_wrappers() -> None:
+    """Fail if a Python wrapper of a QOffscreenSurface outlived the test's windows.
+
+    Qt owns a QOpenGLWidget's surface and deletes it with the widget without telling PySide
+    (it is reached as a QSurface*): a wrapper kept past that stays in PySide's table under
+    a freed address, and a QObject made there later is handed it, crashing at a distance
+    (the segfaults that made the GUI tests run in a process of their own). Plotters are
+    released with `view3d.release_plotter`, which drops these wrappers in time."""
+    from PySide6.QtGui import QOffscreenSurface
+
+    # type() only: isinstance() would ask stale wrappers for __class__
+    left = sum(1 for o in gc.get_objects() if type(o) is QOffscreenSurface)
+    assert left == 0, f"{left} QOffscreenSurface wrapper(s) outlived the test's windows"
 
 
 @pytest.fixture(autouse=True)
