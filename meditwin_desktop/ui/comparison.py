@@ -254,7 +254,12 @@ class ComparisonView(QWidget):
             "\n".join(lines[:12] + ([f"… and {len(lines) - 12} more"] if len(lines) > 12 else []))
         )
         self.notes.setToolTip("\n".join(lines))
-        self.notes.setVisible(bool(lines))
+        if not self.runs and self.twin is not None:  # opened before the first run
+            self.notes.setText(
+                "No results yet: set the scenarios in the Twins panel and press Run all; "
+                "they appear here side by side."
+            )
+        self.notes.setVisible(bool(self.notes.text()))
 
     def _fill_table(self) -> None:
         table, twin, runs = self.table, self.twin, self.runs

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from meditwin_desktop import APP_NAME
@@ -37,7 +37,10 @@ class CaseMixin:
         self.twin_panel.case_changed.connect(lambda: self.session.touch("scenarios"))
         self.twin_panel.run_finished.connect(self.session.add_run)
         self.twin_panel.runs_changed.connect(self._runs_changed)
-        self.twin_panel.runs_started.connect(lambda _: self.comparison_dock.show())
+        self.twin_panel.runs_started.connect(lambda _: self._show_comparison())
+        # where the results will appear opens with the Twins tab (the views shrink then, at
+        # the user's click, not at Run all while the simulations start)
+        self.twins_dock.visibilityChanged.connect(self._twins_shown)
         self.view3d.busy = self.twin_panel.running  # 3D stays light while twins run
         self.twin_panel.point_requested.connect(
             lambda name: self.twin_panel.set_point(name, self.scene.cursor)
@@ -152,6 +155,18 @@ class CaseMixin:
         box.open()
 
     # -- results on screen --------------------------------------------------------------------
+    def _twins_shown(self, visible: bool) -> None:
+        if visible and self.cases.case is not None and self.twin_panel.twin is not None:
+            self._show_comparison()
+
+    def _show_comparison(self) -> None:
+        """Open the comparison below the views, a third of the window high (the views keep
+        the rest: its table would otherwise take half)."""
+        if self.comparison_dock.isVisible():
+            return
+        self.comparison_dock.show()
+        self.resizeDocks([self.comparison_dock], [self.height() // 3], Qt.Orientation.Vertical)
+
     def _runs_changed(self, twin_id: str) -> None:
         case, twin = self.cases.case, self.twin_panel.twin
         if case is None or twin is None:
@@ -168,7 +183,7 @@ class CaseMixin:
         self.comparison.set_anatomy(anatomy)
         self.comparison.show_runs(twin, case, self.stale)
         if case.runs.get(twin.id):
-            self.comparison_dock.show()
+            self._show_comparison()
         self._freshness_timer.start()
 
     def _check_freshness(self) -> None:

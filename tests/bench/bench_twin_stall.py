@@ -71,7 +71,13 @@ def main() -> None:
     for n, overrides in enumerate(SCENARIOS[twin_id](work)):
         panel.add_scenario(f"variant {n + 1}", overrides)
     probe = StallProbe()
-    spin(lambda: time.perf_counter() - settle > 4.0)
+    window.twins_dock.raise_()  # as the user does: the comparison opens below the views
+    spin(lambda: window.comparison_dock.isVisible(), 10.0)
+    tab_opened = time.perf_counter()
+    spin(lambda: time.perf_counter() - tab_opened > 1.0)
+    opening_tab = probe.longest
+    probe.reset()
+    spin(lambda: time.perf_counter() - tab_opened > 3.0)
     idle = probe.longest
     probe.reset()
     started = time.perf_counter()
@@ -83,7 +89,9 @@ def main() -> None:
     print(
         f"{twin_id}: 4 scenarios on {os.cpu_count()} cores, {seconds:.1f} s from Run all to "
         f"the last result; longest GUI stall {probe.longest * 1000:.0f} ms (target < 50 ms; "
-        f"in the first second {opening * 1000:.0f} ms); idle window {idle * 1000:.0f} ms"
+        f"in the first second {opening * 1000:.0f} ms); idle window {idle * 1000:.0f} ms; "
+        f"opening the Twins tab (the comparison dock appears, the views shrink) "
+        f"{opening_tab * 1000:.0f} ms"
     )
     print("statuses:", {h.scenario: h.status for h in panel._handles.values()})
     long_gaps = [(a - started, b - a) for a, b in probe.gaps if b - a > 0.040]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QMessageBox, QProgressBar, QTableWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QTableWidget
 
 pytestmark = pytest.mark.gui
 EXTRA = "tests.support.reference_twin:TWIN,tests.support.reference_twin:BROKEN"
@@ -160,3 +160,17 @@ def test_run_all_button_runs_the_liver_twin_on_the_demo(twin_window, qtbot):
     )
     baseline = outcomes.item(volume_row, 1).text()
     assert float(baseline.split()[0]) > 0, baseline
+
+
+def test_the_twins_tab_opens_the_comparison_before_any_run(twin_window, qtbot):
+    """The views shrink when the user opens the Twins tab, not at Run all while the
+    simulations start; the empty comparison says what will appear there."""
+    twin_window.comparison_dock.hide()
+    twin_window.segmentation_dock.raise_()
+    qtbot.wait(50)
+    twin_window.twins_dock.raise_()
+    qtbot.waitUntil(twin_window.comparison_dock.isVisible, timeout=5_000)
+    notes = twin_window.comparison.findChild(QLabel, "model_notes")
+    assert "No results yet" in notes.text() and notes.isVisible()
+    height = twin_window.comparison_dock.height()
+    assert height <= twin_window.height() // 2  # the views keep most of the window
