@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyvista as pv
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
@@ -36,6 +35,7 @@ from meditwin_desktop.core.comparison import (
 )
 from meditwin_desktop.core.result_plots import result_labels
 from meditwin_desktop.core.twin import Field, Twin
+from meditwin_desktop.ui.plot_canvas import PlotCanvas
 from meditwin_desktop.ui.result_tabs import ImagesPage, TablesPage, refill
 
 MAX_VIEWPORTS = 4
@@ -158,9 +158,7 @@ class ComparisonView(QWidget):
         self.tabs.addTab(self.tables_page, "Tables")
         self.tabs.currentChanged.connect(lambda _: self._refresh_visible())
 
-    def _figure_page(
-        self, name: str, redraw
-    ) -> tuple[QWidget, QComboBox, Figure, FigureCanvasQTAgg]:
+    def _figure_page(self, name: str, redraw) -> tuple[QWidget, QComboBox, Figure, PlotCanvas]:
         """A page with a chooser above a matplotlib canvas (curves, bars)."""
         page = QWidget(self)
         layout = QVBoxLayout(page)
@@ -169,7 +167,7 @@ class ComparisonView(QWidget):
         choice.currentTextChanged.connect(lambda _: redraw())
         figure = Figure(figsize=(5, 3), tight_layout=True)
         figure.patch.set_facecolor("#2b2d30")
-        canvas = FigureCanvasQTAgg(figure)
+        canvas = PlotCanvas(figure)
         layout.addWidget(choice)
         layout.addWidget(canvas, stretch=1)
         return page, choice, figure, canvas

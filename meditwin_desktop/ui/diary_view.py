@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
 from meditwin_desktop.core.case import Event
 from meditwin_desktop.core.csv_import import parse_duration
 from meditwin_desktop.ui.measurements_view import (
-    PlotCanvas,
     RecordDialog,
     RecordTable,
     dark_axes,
 )
+from meditwin_desktop.ui.plot_canvas import PlotCanvas
 
 KINDS = (
     "generalised tonic-clonic",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 from meditwin_desktop.core.case import Case, Measurement
 from meditwin_desktop.core.csv_import import check_unit, parse_number
 from meditwin_desktop.core.units import UnitError, convert, dimension, known_units, normalise
+from meditwin_desktop.ui.plot_canvas import PlotCanvas
 
 
 def dark_axes(figure: Figure):
@@ -46,27 +46,6 @@ def dark_axes(figure: Figure):
         spine.set_color("#aaaaaa")
     axes.tick_params(colors="#dddddd", labelsize=8)
     return axes
-
-
-class PlotCanvas(FigureCanvasQTAgg):
-    """A matplotlib canvas that draws only while on screen: a hidden tab has no size to lay
-    the axes out in; what changed meanwhile is drawn when it is shown."""
-
-    def __init__(self, figure: Figure) -> None:
-        super().__init__(figure)
-        self._stale = False
-
-    def draw_idle(self) -> None:
-        if self.isVisible():
-            super().draw_idle()
-        else:
-            self._stale = True
-
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
-        super().showEvent(event)
-        if self._stale:
-            self._stale = False
-            super().draw_idle()
 
 
 def iso_to_qdate(text: str) -> QDate:

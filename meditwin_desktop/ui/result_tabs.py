@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
@@ -36,6 +35,7 @@ from meditwin_desktop.core.result_plots import (
     table_side_by_side,
     table_stacked,
 )
+from meditwin_desktop.ui.plot_canvas import PlotCanvas
 
 MAX_PANELS = 4
 STALE_COLOUR = "#f08c6e"
@@ -102,7 +102,7 @@ class ImagesPage(_ResultPage):
         super().__init__(shown, parent)
         self.figure = Figure(figsize=(6, 3), layout="constrained")
         self.figure.patch.set_facecolor("#2b2d30")
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas = PlotCanvas(self.figure)
         self.canvas.setObjectName("images_canvas")
         self.layout_.addWidget(self.canvas, stretch=1)
         self.layout_.addWidget(self.note)
