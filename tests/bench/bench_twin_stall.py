@@ -40,12 +40,13 @@ def main() -> None:
     twin_id = sys.argv[1]
     from bench_gui_stall import StallProbe  # same folder
 
-    from meditwin_desktop.ui.app import create_app, show_main_window
+    from meditwin_desktop.ui.app import create_app, freeze_startup_objects, show_main_window
     from meditwin_desktop.ui.main_window import MainWindow
 
     app = create_app(install_exception_hook=False)
     window = MainWindow()
     show_main_window(window, app)
+    freeze_startup_objects()  # as the app does
 
     def spin(condition, limit: float = 600.0) -> float:
         start = time.perf_counter()
