@@ -158,6 +158,8 @@ def test_run_all_button_runs_the_liver_twin_on_the_demo(twin_window, qtbot):
     volume_row = [outcomes.item(r, 0).text() for r in range(outcomes.rowCount())].index(
         "Ablation volume [mL]"
     )
+    # a run is done in the runner's thread a moment before its result reaches the window
+    qtbot.waitUntil(lambda: outcomes.item(volume_row, 1) is not None, timeout=10_000)
     baseline = outcomes.item(volume_row, 1).text()
     assert float(baseline.split()[0]) > 0, baseline
 
