@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,10 +119,20 @@ def read_demo(out: Path) -> list[DemoPatient] | None:
     ]
 
 
+_generating = threading.Lock()
+
+
 def ensure_demo(
     *, progress: ProgressFn = no_progress, cancelled: CancelledFn = never_cancelled
 ) -> list[DemoPatient]:
-    """The cached demo library, generated first if missing (into a temp dir, then renamed)."""
+    """The cached demo library, generated first if missing (into a temp dir, then renamed).
+    Callers in other threads wait for a generation under way (the GUI starts one while its
+    modules import) instead of writing a second copy."""
+    with _generating:
+        return _ensure_demo(progress, cancelled)
+
+
+def _ensure_demo(progress: ProgressFn, cancelled: CancelledFn) -> list[DemoPatient]:
     target = cache_dir() / f"demo-v{DEMO_VERSION}"
     patients = read_demo(target)
     if patients is not None:

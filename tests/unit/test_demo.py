@@ -113,3 +113,33 @@ def test_generation_is_deterministic(demo_truth):
 def test_manifest_lists_the_written_patient(demo_patient):
     [listed] = read_demo(demo_patient.dicom_dir.parent.parent)
     assert listed == demo_patient
+
+
+def test_two_threads_asking_for_the_demo_generate_it_once(tmp_path, monkeypatch):
+    """The GUI prepares the demo while its modules import, then asks again: one copy."""
+    import json
+    import threading
+    import time
+
+    import meditwin_desktop.demo as demo
+
+    calls = []
+
+    def slow_write(out, progress=None, cancelled=None):
+        calls.append(out)
+        time.sleep(0.3)
+        (out / demo.MANIFEST).write_text(
+            json.dumps({"version": demo.DEMO_VERSION, "patients": []}), encoding="utf-8"
+        )
+
+    monkeypatch.setattr(demo, "cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(demo, "write_demo", slow_write)
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(demo.ensure_demo())) for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert results == [[], []] and len(calls) == 1
