@@ -45,6 +45,8 @@ def test_newborn_shunt_scenarios_run_and_compare(window, qtbot, shot):
     assert "3.2" in window.overview.text.text() and "4</b> days" in window.overview.text.text()
     panel = window.twin_panel
     panel.select_twin("hlhs_norwood")
+    # the case opened on the Twins tab: the comparison is there before the first run
+    qtbot.waitUntil(window.comparison_dock.isVisible, timeout=10_000)
     sources = {panel.baseline_table.item(r, 0).text(): panel.baseline_table.item(r, 2).text()
                for r in range(panel.baseline_table.rowCount())}  # fmt: skip
     assert sources["Weight"] == "from the clinical form"
@@ -122,3 +124,13 @@ def test_fh_form_units_and_risk_scenarios(window, qtbot, shot):
     heights = [patch.get_height() for patch in axes.patches]
     assert heights == pytest.approx(risks, rel=1e-3)
     shot(window, "fh-bars")
+
+
+def test_the_comparison_stays_open_from_case_to_case_on_the_twins_tab(window, qtbot):
+    window.open_demo_case("neonate-hlhs")
+    qtbot.waitUntil(lambda: window.twin_panel.twin is not None, timeout=30_000)
+    qtbot.waitUntil(window.comparison_dock.isVisible, timeout=10_000)
+    window.open_demo_case("fh-patient")  # the Twins tab stays raised: no visibility change
+    qtbot.waitUntil(lambda: window.cases.case is not None and "fh" in window.cases.case.id,
+                    timeout=30_000)  # fmt: skip
+    qtbot.waitUntil(window.comparison_dock.isVisible, timeout=10_000)
