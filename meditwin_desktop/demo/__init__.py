@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from meditwin_desktop.core.atomic import write_text_atomic
-from meditwin_desktop.core.imaging.dicom.write import SeriesHeader, write_ct_series
-from meditwin_desktop.core.imaging.nifti import write_label_map
 from meditwin_desktop.core.paths import cache_dir
 from meditwin_desktop.core.progress import (
     CancelledFn,
@@ -27,7 +25,6 @@ from meditwin_desktop.core.progress import (
     no_progress,
     sub_progress,
 )
-from meditwin_desktop.demo import anatomy
 
 DEMO_VERSION = 2  # bump whenever the generated data change (cache key)
 MANIFEST = "demo.json"
@@ -48,6 +45,12 @@ def write_demo(
     out: Path, *, progress: ProgressFn = no_progress, cancelled: CancelledFn = never_cancelled
 ) -> list[DemoPatient]:
     """Generate the demo library into `out`; return its patients."""
+    # imported here: `meditwin gui --demo` reads the demo cases (this package) before its
+    # first window, and these bring pydicom and scipy (0.6 s)
+    from meditwin_desktop.core.imaging.dicom.write import SeriesHeader, write_ct_series
+    from meditwin_desktop.core.imaging.nifti import write_label_map
+    from meditwin_desktop.demo import anatomy
+
     out = Path(out)
     progress(0.0, "Building the demo anatomy")
     ct, labels = anatomy.build()

@@ -73,7 +73,7 @@ def run_gui(
         log.warning("no log file (%s)", error.strerror)
     log.info("%s %s starting", APP_NAME, __version__)
     app = create_app()
-    if demo:  # the first launch generates the demo while the toolkits import
+    if demo and _demo_has_images(demo):  # a first launch writes the demo CT meanwhile
         threading.Thread(target=_prepare_demo, name="demo", daemon=True).start()
 
     def ready(window: MainWindow) -> None:
@@ -91,6 +91,12 @@ def run_gui(
         _mark_startup_window(launcher, started)
     launcher.start()
     return app.exec()
+
+
+def _demo_has_images(name: str) -> bool:
+    from meditwin_desktop.demo.case import DEMO_CASES
+
+    return bool(DEMO_CASES.get(name, {}).get("image"))
 
 
 def _prepare_demo() -> None:
