@@ -182,7 +182,7 @@ class CaseMixin:
         ]
         self.comparison.set_anatomy(anatomy)
         self.comparison.show_runs(twin, case, self.stale)
-        if case.runs.get(twin.id) or self.twins_dock.isVisible():  # or about to run
+        if case.runs.get(twin.id):
             self._show_comparison()
         self._freshness_timer.start()
 

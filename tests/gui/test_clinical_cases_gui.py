@@ -124,13 +124,3 @@ def test_fh_form_units_and_risk_scenarios(window, qtbot, shot):
     heights = [patch.get_height() for patch in axes.patches]
     assert heights == pytest.approx(risks, rel=1e-3)
     shot(window, "fh-bars")
-
-
-def test_the_comparison_stays_open_from_case_to_case_on_the_twins_tab(window, qtbot):
-    window.open_demo_case("neonate-hlhs")
-    qtbot.waitUntil(lambda: window.twin_panel.twin is not None, timeout=30_000)
-    qtbot.waitUntil(window.comparison_dock.isVisible, timeout=10_000)
-    window.open_demo_case("fh-patient")  # the Twins tab stays raised: no visibility change
-    qtbot.waitUntil(lambda: window.cases.case is not None and "fh" in window.cases.case.id,
-                    timeout=30_000)  # fmt: skip
-    qtbot.waitUntil(window.comparison_dock.isVisible, timeout=10_000)
