@@ -9,6 +9,7 @@ double-click = this view alone. Keys: Up/Down/PageUp/PageDown step slices.
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -50,6 +51,16 @@ def label_colors(scene: Scene) -> np.ndarray:
     return table
 
 
+class SliceLayer(Protocol):
+    """Something drawn over a slice view that may take the left mouse button (a plan's
+    applicator, a measurement): `mouse` returns True on "press" to take the drag, and then
+    gets its "move" and "release" events."""
+
+    def paint(self, view: SliceView, painter: QPainter) -> None: ...
+
+    def mouse(self, view: SliceView, kind: str, event: QMouseEvent) -> bool: ...
+
+
 class SliceView(QWidget):
     """One anatomical plane of the scene's volume."""
 
@@ -77,6 +88,7 @@ class SliceView(QWidget):
         self._draft: Ruler | tuple[QPointF, QPointF] | None = None
         self._mouse: QPointF | None = None
         self._letters = orientation.edge_letters()
+        self._layers: list[SliceLayer] = []
         for signal in (
             scene.volume_changed,
             scene.data_changed,
@@ -119,6 +131,11 @@ class SliceView(QWidget):
             self._overlay = QImage(rgba.data, cols, rows, cols * 4, QImage.Format.Format_RGBA8888)
             buffers.append(rgba)
         self._buffers = tuple(buffers)  # QImage does not own numpy memory
+        self.update()
+
+    def add_layer(self, layer: SliceLayer) -> None:
+        """Draw `layer` over the slice and offer it the left mouse button first."""
+        self._layers.append(layer)
         self.update()
 
     def plane(self) -> PlaneImage | None:
@@ -206,6 +223,10 @@ class SliceView(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self._draw_crosshair(painter, rect)
         self._draw_rulers(painter)
+        for layer in self._layers:
+            painter.save()
+            layer.paint(self, painter)
+            painter.restore()
         self._draw_tool_cursor(painter)
         self._draw_letters(painter)
         self._draw_scale_bar(painter)
@@ -343,8 +364,19 @@ class SliceView(QWidget):
         self.setCursor(cursor)
         self.update()
 
+    def _offer_to_layers(self, kind: str, event: QMouseEvent) -> bool:
+        if self._plane is None:
+            return False
+        for layer in reversed(self._layers):  # the topmost first
+            if layer.mouse(self, kind, event):
+                self._drag = ("layer", event.position(), layer) if kind == "press" else self._drag
+                return True
+        return False
+
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
+        if event.button() == Qt.MouseButton.LeftButton and self._offer_to_layers("press", event):
+            return
         if event.button() == Qt.MouseButton.RightButton:
             self._drag = ("window", pos, self.scene.window)
         elif event.button() == Qt.MouseButton.MiddleButton:
@@ -371,7 +403,9 @@ class SliceView(QWidget):
         self._mouse = pos
         if self._drag is not None:
             kind, start, data = self._drag
-            if kind == "cursor":
+            if kind == "layer":
+                data.mouse(self, "move", event)
+            elif kind == "cursor":
                 self._move_cursor(pos)
             elif kind == "window":
                 level, width = data
@@ -400,9 +434,11 @@ class SliceView(QWidget):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._drag is None:
             return
-        kind = self._drag[0]
+        kind, _, data = self._drag
         self._drag = None
-        if kind == "brush":
+        if kind == "layer":
+            data.mouse(self, "release", event)
+        elif kind == "brush":
             self.scene.editor.end_stroke()  # type: ignore[union-attr]
             self.scene.labels_changed.emit()
             self.edited.emit()
