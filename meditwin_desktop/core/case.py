@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
+from meditwin_desktop.core.segmentation.measurements import ImageMeasurement
 from meditwin_desktop.core.twin import Scenario
 
 UNREADABLE = "unreadable"  # a stored run whose result file is damaged
@@ -162,6 +163,7 @@ class Case:
         self.active = 0
         self.clinical: dict[str, Any] = dict(clinical or {})
         self.measurements: list[Measurement] = list(measurements or [])
+        self.image_measurements: list[ImageMeasurement] = []  # rulers and ROIs on studies
         self.events: list[Event] = list(events or [])
         self.medications: list[Medication] = list(medications or [])
         self.recordings: list[Recording] = list(recordings or [])

@@ -27,6 +27,7 @@ from meditwin_desktop.core.case import (
     new_id,
 )
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
+from meditwin_desktop.core.segmentation.measurements import ImageMeasurement
 from meditwin_desktop.core.twin import Field, Overlay, Result, Scenario, Table, TimeSeries
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def to_document(case: Case, arrays: ArrayStore) -> dict[str, Any]:
         "active": case.active,
         "clinical": case.clinical,
         "measurements": [asdict(m) for m in case.measurements],
+        "image_measurements": [m.to_dict() for m in case.image_measurements],
         "events": [asdict(e) for e in case.events],
         "medications": [asdict(m) for m in case.medications],
         "recordings": [asdict(r) for r in case.recordings],
@@ -106,6 +108,9 @@ def from_document(document: dict[str, Any], arrays: ArrayStore, case: Case) -> C
     case.active = min(int(document.get("active", 0)), max(len(case.studies) - 1, 0))
     case.clinical = dict(document.get("clinical") or {})
     case.measurements = [Measurement(**m) for m in document.get("measurements", [])]
+    case.image_measurements = [
+        ImageMeasurement.from_dict(m) for m in document.get("image_measurements", [])
+    ]
     case.events = [Event(**e) for e in document.get("events", [])]
     case.medications = [Medication(**m) for m in document.get("medications", [])]
     case.recordings = [Recording(**r) for r in document.get("recordings", [])]

@@ -20,7 +20,7 @@ from meditwin_desktop.core.logs import protect
 from meditwin_desktop.core.store import CaseLibrary
 
 CHANGES = ("clinical", "labels", "scenarios", "runs", "identity", "studies", "measurements",
-           "events", "medications", "recordings")  # fmt: skip
+           "events", "medications", "recordings", "image_measurements")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,8 @@ class Session:
                     dict(study.labels.labels),
                 )
         copied.clinical = copy.deepcopy(case.clinical)
-        for name in ("measurements", "events", "medications", "recordings"):
+        for name in ("measurements", "events", "medications", "recordings",
+                     "image_measurements"):  # fmt: skip
             setattr(copied, name, copy.deepcopy(getattr(case, name)))
         copied.scenarios = {t: copy.deepcopy(s) for t, s in case.scenarios.items()}
         copied.runs = {t: list(r) for t, r in case.runs.items()}

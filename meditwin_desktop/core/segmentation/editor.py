@@ -39,6 +39,31 @@ _PALETTE = [
 
 
 @dataclass(frozen=True)
+class EditPolicy:
+    """Which voxels the tools may give a label (Slicer's "editable area" and "modify other
+    segments"): unlabelled ones; with `overwrite` any label's too; with `inside` only those
+    of label `inside`. Voxels of a `locked` label (used by a twin, not unlocked by the user)
+    are never taken, whatever else is set."""
+
+    overwrite: bool = False
+    inside: int | None = None
+    locked: frozenset[int] = frozenset()
+
+    def allowed(self, current: np.ndarray, value: int) -> np.ndarray:
+        """Where voxels with the labels `current` may become `value`."""
+        if self.inside is not None:
+            ok = current == self.inside
+        elif self.overwrite:
+            ok = current != value
+        else:
+            ok = current == 0
+        locked = [v for v in self.locked if v != value]
+        if locked:
+            ok &= ~np.isin(current, locked)
+        return ok & (current != value)
+
+
+@dataclass(frozen=True)
 class Edit:
     """One undoable change: which voxels, and their values before and after.
 
@@ -128,10 +153,22 @@ class LabelEditor:
 
     # -- voxels --------------------------------------------------------------------
     def paint(
-        self, mask: np.ndarray, value: int, *, overwrite: bool = False, description: str = "paint"
+        self,
+        mask: np.ndarray,
+        value: int,
+        *,
+        overwrite: bool = False,
+        description: str = "paint",
+        policy: EditPolicy | None = None,
     ) -> int:
-        """Give `value` to the voxels of `mask` (only unlabelled ones unless `overwrite`)."""
-        target = mask if overwrite else mask & (self.array == 0)
+        """Give `value` to the voxels of `mask` that `policy` allows (without a policy:
+        unlabelled ones, or any with `overwrite`)."""
+        policy = policy or EditPolicy(overwrite=overwrite)
+        box = _bounding_box(mask)
+        if box is None:
+            return 0
+        target = np.zeros_like(mask)
+        target[box] = mask[box] & policy.allowed(self.array[box], value)
         return self.set_voxels(target, value, description)
 
     def erase(self, mask: np.ndarray, value: int | None = None, description: str = "erase") -> int:
@@ -140,11 +177,18 @@ class LabelEditor:
         return self.set_voxels(target, 0, description)
 
     def replace(
-        self, value: int, mask: np.ndarray, description: str, overwrite: bool = False
+        self,
+        value: int,
+        mask: np.ndarray,
+        description: str,
+        overwrite: bool = False,
+        policy: EditPolicy | None = None,
     ) -> int:
-        """Make label `value` exactly `mask` (other labels' voxels only taken if `overwrite`)."""
+        """Make label `value` exactly `mask`, taking only voxels `policy` allows (without a
+        policy: unlabelled ones, or any with `overwrite`)."""
+        policy = policy or EditPolicy(overwrite=overwrite)
         current = self.array == value
-        grow = mask & ~current & ((self.array == 0) | overwrite)
+        grow = mask & policy.allowed(self.array, value)
         shrink = current & ~mask
         new = np.where(grow, value, 0).astype(self.array.dtype)
         return self._commit(grow | shrink, new, description)
@@ -161,11 +205,14 @@ class LabelEditor:
         *,
         overwrite: bool = False,
         description: str = "brush",
+        policy: EditPolicy | None = None,
     ) -> int:
-        """Give `value` to voxels at (k, j, i) index arrays (unlabelled ones unless `overwrite`)."""
+        """Give `value` to voxels at (k, j, i) index arrays that `policy` allows (without a
+        policy: unlabelled ones, or any with `overwrite`)."""
+        policy = policy or EditPolicy(overwrite=overwrite)
         flat_index = np.ravel_multi_index(index, self.array.shape)
         current = self.array.reshape(-1)[flat_index]
-        keep = (current != value) & ((current == 0) | overwrite)
+        keep = policy.allowed(current, value)
         return self._commit_flat(flat_index[keep], value, description)
 
     def erase_at(
