@@ -36,6 +36,8 @@ import numpy as np
 from meditwin_desktop.core.clinical import ClinicalField as ClinicalField  # for twins
 from meditwin_desktop.core.errors import Cancelled as Cancelled  # for twins: they import only this
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.planning import choose_entry as choose_entry  # for twins
+from meditwin_desktop.core.planning import path_crossings as path_crossings  # for twins
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn
 from meditwin_desktop.core.twin_case import CaseView as CaseView  # for twins
 from meditwin_desktop.core.twin_case import view_of

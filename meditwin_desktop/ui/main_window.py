@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -50,6 +51,7 @@ from meditwin_desktop.ui.slice_view import SliceView
 from meditwin_desktop.ui.status import StatusBar
 from meditwin_desktop.ui.twin_panel import TwinPanel
 from meditwin_desktop.ui.view3d import View3D
+from meditwin_desktop.ui.welcome import WelcomePage
 from meditwin_desktop.ui.window_case import CaseMixin
 from meditwin_desktop.ui.window_imaging import ImagingMixin
 from meditwin_desktop.ui.window_studies import StudiesMixin
@@ -104,10 +106,14 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         self._build_actions()
         self._build_view_tool_bar()
         self._build_tool_bar()
+        for bar in self.findChildren(QToolBar):
+            self.panels_menu.addAction(bar.toggleViewAction())
+        self._default_panels = self.saveState()
         self._wire_views()
         self._build_case_wiring()
         self._restore_settings()
         self._show_identity()
+        self._wire_welcome()
         if library is None:
             QTimer.singleShot(0, lambda: show_library_problem(self))
         else:  # what killed saves left behind, collected when nobody waits for it
@@ -132,6 +138,9 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         self.centre = QStackedWidget(self)
         self.centre.addWidget(grid)
         self.centre.addWidget(self.overview)
+        self.welcome = WelcomePage(DEMO_CASES, self)
+        self.centre.addWidget(self.welcome)
+        self.centre.setCurrentWidget(self.welcome)
         self.banner = PatientBanner(self.session, self)
         holder = QWidget(self)
         column = QVBoxLayout(holder)
@@ -256,6 +265,12 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         )
         self.pseudonym_action.triggered.connect(self._ask_pseudonym_display)
         view_menu.addAction(self.pseudonym_action)
+        view_menu.addSeparator()
+        self.panels_menu = view_menu.addMenu("&Panels")
+        for dock in self._docks():
+            self.panels_menu.addAction(dock.toggleViewAction())
+        self.panels_menu.addSeparator()
+        self._action(view_menu, "&Restore all panels", self.restore_panels)
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, f"&About {APP_NAME}", self._about)
@@ -264,6 +279,38 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
             "Open &log folder",
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file().parent))),
         )
+
+    def _wire_welcome(self) -> None:
+        self.welcome.open_dicom.connect(self._ask_folder)
+        self.welcome.open_dicomdir.connect(self._ask_dicomdir)
+        self.welcome.import_case.connect(self._ask_import_case)
+        self.welcome.case_chosen.connect(self.open_case)
+        self.welcome.demo_chosen.connect(self.open_demo_case)
+        self.show_welcome()
+
+    def show_welcome(self) -> None:
+        """The welcome page in the centre, with the library's recent cases."""
+        library = self.session.library
+        if library is None:
+            self.welcome.show_recent(None, "The case library cannot be used: nothing is saved.")
+        else:
+            try:
+                self.welcome.show_recent(library.cases())
+            except (LibraryError, OSError):
+                log.exception("recent cases unreadable")
+                self.welcome.show_recent(None, "The list of saved cases cannot be read.")
+        self.centre.setCurrentWidget(self.welcome)
+
+    def _docks(self) -> list[QDockWidget]:
+        return [dock for dock in self.findChildren(QDockWidget) if dock.parent() is self]
+
+    def restore_panels(self) -> None:
+        """Every panel back where it starts (a closed Twins tab, a floating panel...)."""
+        self.restoreState(self._default_panels)
+        for dock in self._docks():
+            if dock is not self.comparison_dock:  # it opens with results, as at start
+                dock.show()
+        self.segmentation_dock.raise_()
 
     def _about(self) -> None:
         QMessageBox.about(

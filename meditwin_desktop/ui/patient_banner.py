@@ -21,6 +21,8 @@ class PatientBanner(QLabel):
         self.session = session
         self.setObjectName("patient_banner")
         self.setTextFormat(Qt.TextFormat.RichText)
+        # wraps rather than widening the window past a 1280-pixel screen (or being cut)
+        self.setWordWrap(True)
         self.refresh()
 
     def refresh(self) -> None:

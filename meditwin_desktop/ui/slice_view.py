@@ -16,10 +16,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from meditwin_desktop.core.imaging.geometry import direction_letter
+from meditwin_desktop.core.imaging.geometry import offset_text
 from meditwin_desktop.core.imaging.slicing import Orientation, PlaneImage, slice_through
 from meditwin_desktop.core.segmentation.brush import brush_voxels
 from meditwin_desktop.core.segmentation.statistics import region_statistics
+from meditwin_desktop.ui.overlay_text import outlined_text
 from meditwin_desktop.ui.scene import Ruler, Scene
 from meditwin_desktop.ui.theme import VIEW_COLORS
 
@@ -28,6 +29,8 @@ _TEXT = QColor(235, 235, 235)
 _PREVIEW = (60, 230, 90, 110)
 _PREVIEW_RGBA = np.array(_PREVIEW, np.uint8).view(np.uint32)[0]
 _RULER = QColor(90, 220, 255)
+_TOOL = QColor(255, 170, 60)
+_TOOL_NAMES = {"ruler": "Ruler", "roi": "ROI", "paint": "Paint", "erase": "Erase"}
 _NICE_LENGTHS_MM = (1, 2, 5, 10, 20, 50, 100, 200, 500)
 
 
@@ -231,6 +234,7 @@ class SliceView(QWidget):
         self._draw_letters(painter)
         self._draw_scale_bar(painter)
         self._draw_title(painter)
+        self._draw_tool_badge(painter)
         self._draw_window_text(painter)
         self._draw_loading(painter)
 
@@ -284,7 +288,9 @@ class SliceView(QWidget):
             painter.drawLine(a, b)
             for end in (a, b):
                 painter.drawEllipse(end, 3, 3)
-            painter.drawText((a + b) / 2 + QPointF(6, -6), f"{ruler.length_mm:.1f} mm")
+            outlined_text(
+                painter, (a + b) / 2 + QPointF(6, -6), f"{ruler.length_mm:.1f} mm", _RULER
+            )
         if isinstance(self._draft, tuple):
             painter.setPen(QPen(_RULER, 1, Qt.PenStyle.DashLine))
             painter.drawRect(QRectF(*self._draft).normalized())
@@ -314,7 +320,7 @@ class SliceView(QWidget):
             ),
         }
         for edge, (rect, flags) in places.items():
-            painter.drawText(rect, flags, self._letters[edge])
+            outlined_text(painter, rect, self._letters[edge], _TEXT, flags)
 
     def _draw_title(self, painter: QPainter) -> None:
         color = VIEW_COLORS[self.orientation.name]
@@ -326,10 +332,17 @@ class SliceView(QWidget):
             normal = np.asarray(self.orientation.normal, float)
             position = float(normal @ self.scene.cursor)
             text += (
-                f"   {self._plane.index + 1}/{self._plane.count}"
-                f"   {direction_letter(normal)} {position:+.1f} mm"
+                f"   {self._plane.index + 1}/{self._plane.count}   {offset_text(normal, position)}"
             )
-        painter.drawText(QPointF(8, 18), text)
+        outlined_text(painter, QPointF(8, 18), text, color.lighter(130))
+
+    def _draw_tool_badge(self, painter: QPainter) -> None:
+        """The active tool, always in sight when it is not the crosshair (Esc ends it)."""
+        name = _TOOL_NAMES.get(self.scene.tool)
+        if name is None:
+            return
+        self._font(painter, 9, bold=True)
+        outlined_text(painter, QPointF(8, 36), f"{name} tool · Esc: crosshair", _TOOL)
 
     def _draw_window_text(self, painter: QPainter) -> None:
         self._font(painter, 9)
@@ -338,7 +351,7 @@ class SliceView(QWidget):
         text = f"W {width:.0f}  L {level:.0f}"
         if self.zoom != 1.0:
             text += f"   zoom {self.zoom:.1f}x"
-        painter.drawText(QPointF(8, self.height() - 8), text)
+        outlined_text(painter, QPointF(8, self.height() - 8), text, _TEXT)
 
     def _draw_scale_bar(self, painter: QPainter) -> None:
         px_per_mm = 1.0 / self._mm_per_pixel_on_screen()
@@ -352,7 +365,9 @@ class SliceView(QWidget):
         painter.drawLine(QPointF(x1, y - 4), QPointF(x1, y))
         self._font(painter, 9)
         label = f"{length / 10:g} cm" if length >= 10 else f"{length} mm"
-        painter.drawText(QRectF(x1 - bar, y - 20, bar, 16), Qt.AlignmentFlag.AlignCenter, label)
+        outlined_text(
+            painter, QRectF(x1 - bar, y - 20, bar, 16), label, _TEXT, Qt.AlignmentFlag.AlignCenter
+        )
 
     # -- interaction -------------------------------------------------------------------
     def _tool_changed(self) -> None:
@@ -477,6 +492,8 @@ class SliceView(QWidget):
         }.get(event.key())
         if steps:
             self.step_slice(steps)
+        elif event.key() == Qt.Key.Key_Escape and self.scene.tool != "navigate":
+            self.scene.set_tool("navigate")
         else:
             super().keyPressEvent(event)
 

@@ -17,6 +17,7 @@ from PySide6.QtOpenGLWidgets import QOpenGLWidget
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMenu,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -118,17 +119,20 @@ class View3D(QWidget):
         self.mode = "empty"
 
     def _toolbar(self) -> QWidget:
-        bar = QWidget(self)
+        bar = _HeaderBar(self._fit_header, self)
         color = VIEW_COLORS["3d"]
         bar.setStyleSheet(f"background: rgb(24,25,28); border-top: 3px solid {color.name()};")
         row = QHBoxLayout(bar)
         row.setContentsMargins(8, 2, 4, 2)
         row.setSpacing(2)
-        title = QLabel("3D", bar)
-        title.setStyleSheet(f"color: {color.lighter(130).name()}; font-weight: bold; border: none;")
-        row.addWidget(title)
+        self._title = QLabel("3D", bar)
+        self._title.setStyleSheet(
+            f"color: {color.lighter(130).name()}; font-weight: bold; border: none;"
+        )
+        row.addWidget(self._title)
         self.status = ElidedLabel(bar)
         self.status.setStyleSheet("color: #bbb; border: none;")
+        self.status.changed.connect(self._fit_header)
         row.addWidget(self.status, stretch=1)
         self.measure_button = QToolButton(bar)
         self.measure_button.setText("Measure")
@@ -139,7 +143,19 @@ class View3D(QWidget):
         # buttons keep their full text; the status label is what gives way
         self.measure_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         row.addWidget(self.measure_button)
+        # the six standard views as buttons, folded into one menu when the bar is narrow
+        # (1 x 3, 1280 x 800, 2x scaling) so that the status text is read whole
+        self.views_button = QToolButton(bar)
+        self.views_button.setText("View")
+        self.views_button.setToolTip("View from the front, back, left, right, above or below")
+        self.views_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.views_button.setStyleSheet("border: none; color: #ddd; padding: 0 6px;")
+        menu = QMenu(self.views_button)
+        self._view_buttons: list[QToolButton] = []
         for name in STANDARD_VIEWS:
+            menu.addAction(
+                f"{name}: from {_VIEW_NAMES[name]}", lambda n=name: self.standard_view(n)
+            )
             button = QToolButton(bar)
             button.setText(name)
             button.setToolTip(f"View from {_VIEW_NAMES[name]}")
@@ -147,7 +163,32 @@ class View3D(QWidget):
             button.clicked.connect(lambda _=False, n=name: self.standard_view(n))
             button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
             row.addWidget(button)
+            self._view_buttons.append(button)
+        self.views_button.setMenu(menu)
+        self.views_button.hide()
+        row.addWidget(self.views_button)
+        self._bar = bar
         return bar
+
+    def _fit_header(self) -> None:
+        """Show the six view buttons only where the status text still fits whole."""
+        bar = getattr(self, "_bar", None)
+        if bar is None:
+            return
+        margins = bar.layout().contentsMargins()
+        fixed = (
+            margins.left()
+            + margins.right()
+            + self._title.sizeHint().width()
+            + self.measure_button.sizeHint().width()
+            + 12
+        )
+        text = self.status.fontMetrics().horizontalAdvance(self.status.text()) + 8
+        wide = sum(b.sizeHint().width() + 2 for b in self._view_buttons)
+        folded = bar.width() < fixed + text + wide
+        for button in self._view_buttons:
+            button.setVisible(not folded)
+        self.views_button.setVisible(folded)
 
     # -- content ---------------------------------------------------------------------
     def clear(self) -> None:
@@ -511,12 +552,26 @@ class View3D(QWidget):
         release_plotter(self.plotter)
 
 
+class _HeaderBar(QWidget):
+    """The 3D view's header; tells its view when its width changes."""
+
+    def __init__(self, on_resize: Callable[[], None], parent: QWidget) -> None:
+        super().__init__(parent)
+        self._on_resize = on_resize
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._on_resize()
+
+
 class ElidedLabel(QLabel):
     """A label that gives way in a narrow bar, ending its text with "…" (full text as tip).
 
     A plain QLabel's minimum width is its whole text: in the 2 x 2 layout it squeezed the
     3D view's Measure button down to "...".
     """
+
+    changed = Signal()  # the full text changed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -527,6 +582,7 @@ class ElidedLabel(QLabel):
         self._full = text
         self.setToolTip(text)
         self._elide()
+        self.changed.emit()
 
     def text(self) -> str:
         return self._full

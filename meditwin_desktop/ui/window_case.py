@@ -73,7 +73,9 @@ class CaseMixin:
         if case is not None and not self.patients.holds(case.image_reference.get("series_uid", "")):
             self.patients.clear()  # the browser listed another patient's folder
         self.photo_view.show_photo(None)
-        if case is not None and not case.studies:
+        if case is None:
+            self.show_welcome()
+        elif not case.studies:
             self.overview.show_case(case, self.session.identity())
             self.centre.setCurrentWidget(self.overview)
         else:

@@ -4,11 +4,12 @@ overlays, cursor read-out, measurements, label surfaces and the user's view sett
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSettings
-from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy
 
 from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.imaging.geometry import position_text
 from meditwin_desktop.core.imaging.surfaces import label_surfaces
 from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.core.paths import data_dir
@@ -79,6 +80,11 @@ class ViewsMixin:
             toolbar.addAction(action)
             self.tool_actions[tool] = action
         toolbar.addAction("Clear rulers", self.scene.clear_rulers)
+        # Esc ends a tool anywhere in the window, as in Slicer; enabled only while a tool is
+        # on, so it never takes Esc from an editor or a table cell otherwise
+        self.escape_tool = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        self.escape_tool.setEnabled(False)
+        self.escape_tool.activated.connect(lambda: self.scene.set_tool("navigate"))
         self.scene.tool_changed.connect(self._tool_changed)
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Layout: "))
@@ -101,6 +107,7 @@ class ViewsMixin:
             self.clip_actions[name] = action
 
     def _tool_changed(self) -> None:
+        self.escape_tool.setEnabled(self.scene.tool != "navigate")
         action = self.tool_actions.get(self.scene.tool)
         for tool, other in self.tool_actions.items():
             other.setChecked(other is action or (action is None and tool == "navigate"))
@@ -228,7 +235,7 @@ class ViewsMixin:
             return
         value = self.scene.value_at(lps)
         unit = " HU" if self.scene.volume and self.scene.volume.meta.get("modality") == "CT" else ""
-        text = f"L {lps[0]:+.1f}  P {lps[1]:+.1f}  S {lps[2]:+.1f} mm"
+        text = f"{position_text(lps)} mm"
         if value is not None:
             text += f"   {value:.0f}{unit}"
         elif self.scene.slices_unread() and self.scene.volume.contains_index(

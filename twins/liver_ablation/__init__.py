@@ -15,14 +15,16 @@ from meditwin_desktop.core.twin import (
     Target,
     Twin,
     TwinInputError,
+    choose_entry,
     view_of,
 )
 
+from .devices import DEVICES
 from .model import FLR_THRESHOLD_PCT, memory_estimate, simulate
 from .tissue import TUMOUR, classify
 from .verification import VERIFICATION
 
-ENTRY_DISTANCE_MM = 80.0  # default entry: this far from the target, from the patient's right
+ENTRY_DISTANCE_MM = 80.0  # fallback entry: this far from the target, from the patient's right
 MODALITIES = ("microwave", "rf")
 RESECTIONS = ("none", "remove right part", "remove left part")
 
@@ -57,13 +59,10 @@ def personalize(case: CaseView) -> dict[str, Personalized]:
     where = f"centre of '{name}' ({volume:.1f} mL, the largest tumour)" + (
         f"; other tumours: {others}" if others else ""
     )
-    entry = centre - np.array([ENTRY_DISTANCE_MM, 0.0, 0.0])
+    entry, why = _default_entry(case, centre)
     values = {
         "target_lps_mm": Personalized(tuple(round(float(x), 1) for x in centre), where),
-        "entry_lps_mm": Personalized(
-            tuple(round(float(x), 1) for x in entry),
-            f"{ENTRY_DISTANCE_MM:.0f} mm to the patient's right of the target",
-        ),
+        "entry_lps_mm": Personalized(tuple(round(float(x), 1) for x in entry), why),
     }
     try:
         at = case.label_centroid("inferior vena cava")[0]
@@ -78,8 +77,32 @@ def personalize(case: CaseView) -> dict[str, Personalized]:
     return values
 
 
+def _default_entry(case: CaseView, target: np.ndarray) -> tuple[np.ndarray, str]:
+    """A skin entry whose straight path to the target avoids bone, vessels and other organs
+    where possible (core.planning.choose_entry over ~450 directions), with why."""
+    grid = case.label_grid()
+    names = case.label_values()
+    inside = None
+    if not case.has_label("body"):  # the skin from the CT: tissue denser than -500 HU
+        try:
+            image = case.image_grid()
+            if image.array.shape == grid.array.shape:
+                inside = (image.array > -500) | (grid.array > 0)
+        except KeyError:
+            pass
+    choice = choose_entry(grid.array, grid.affine, names, target, inside=inside)
+    if choice is None:
+        fallback = target - np.array([ENTRY_DISTANCE_MM, 0.0, 0.0])
+        return fallback, (
+            f"{ENTRY_DISTANCE_MM:.0f} mm to the patient's right of the target (no straight "
+            "path reached the skin within 20 cm)"
+        )
+    return choice.entry, choice.provenance()
+
+
 def prepare(case: CaseView) -> dict[str, Any]:
-    """Tissue codes of the whole CT (uint8) and its affine."""
+    """Tissue codes of the whole CT (uint8) and its affine; the labels and their names
+    (for the path check)."""
     case = view_of(case)
     lut, names = classify(case.label_values())
     grid = case.label_grid()
@@ -89,6 +112,8 @@ def prepare(case: CaseView) -> dict[str, Any]:
         "affine": grid.affine.copy(),
         "tumours": names,
         "tumour_code": TUMOUR,
+        "labels": grid.array,
+        "label_names": dict(case.label_values()),
     }
 
 
@@ -136,12 +161,14 @@ TWIN = Twin(
         ),
         Parameter(
             "modality",
-            "Modality",
+            "Device (zone chart)",
             "",
             "microwave",
             choices=MODALITIES,
-            choice_labels=("microwave", "radiofrequency"),
-            help="microwave (2.45 GHz antenna) or rf (radiofrequency needle electrode)",
+            choice_labels=tuple(DEVICES[m].label for m in MODALITIES),
+            help="The applicator: its heating pattern and the zone chart it is compared "
+            "with. Neither generic device is calibrated: the zone size is not fitted to a "
+            "manufacturer's chart (see the README)",
             source="scenario (device chosen for the plan)",
         ),
         Parameter(

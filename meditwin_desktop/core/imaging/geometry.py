@@ -36,6 +36,22 @@ def direction_letter(vector: np.ndarray) -> str:
     return "".join(letters)
 
 
+def position_text(lps, decimals: int = 1) -> str:
+    """A position as clinicians read it: "R 94.4 / A 14.0 / S 38.0" (mm), each coordinate
+    with the letter of the side it lies on (as 3D Slicer and Horos show it)."""
+    parts = []
+    for axis, value in enumerate(np.asarray(lps, float)[:3]):
+        letter = _LETTERS[(axis, 1 if value >= 0 else -1)]
+        parts.append(f"{letter} {abs(value):.{decimals}f}")
+    return " / ".join(parts)
+
+
+def offset_text(normal, position: float, decimals: int = 1) -> str:
+    """A slice position along its normal as a side and a distance: "I 38.0 mm"."""
+    side = np.asarray(normal, float) * (1 if position >= 0 else -1)
+    return f"{direction_letter(side)} {abs(position):.{decimals}f} mm"
+
+
 def affine_from(origin, direction, spacing) -> np.ndarray:
     """4x4 voxel (i, j, k) -> LPS affine from origin, 3x3 direction (columns) and spacing."""
     affine = np.eye(4)
