@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import ndimage
+
+if TYPE_CHECKING:  # scipy and contourpy are imported where used: core.twin re-exports this
+    from meditwin_desktop.core.imaging.slicing import PlaneImage
 
 TUMOUR_WORDS = ("tumour", "tumor", "metasta", "lesion")
 VESSEL_WORDS = ("vein", "artery", "aorta", "vena cava", "vessel", "portal")
@@ -219,6 +222,8 @@ def spacing_of(affine: np.ndarray) -> np.ndarray:
 def margin_field(mask: np.ndarray, affine: np.ndarray, reach_mm: float = 15.0) -> MarginField:
     """Euclidean distance from `mask` (anisotropic voxels respected) within `reach_mm` of it,
     on the bounding box of the mask grown by `reach_mm`: small, whatever the CT's size."""
+    from scipy import ndimage
+
     if not mask.any():
         raise ValueError("the tumour label is empty")
     spacing = spacing_of(affine)
@@ -280,3 +285,56 @@ def margin_state(
         why = f"within {resolution:g} mm of" if value < low else "meets"
         return MarginState("amber", f"{why} the {low:g} mm target, below {SAFE_MARGIN_MM:g} mm")
     return MarginState("green", f"at least {SAFE_MARGIN_MM:g} mm (target {low:g} mm)")
+
+
+# -- contours of a 3D field on a slice -----------------------------------------------------------
+def section_contours(
+    values: np.ndarray,
+    affine: np.ndarray,
+    plane: PlaneImage,
+    levels: tuple[float, ...],
+    fill: float,
+    oversample: int = 2,
+) -> dict[float, list[np.ndarray]]:
+    """Iso-lines of a field (`values[k, j, i]` placed by `affine`) where a slice cuts it:
+    level -> polylines of (col, row) pixel positions of `plane` (fractional). The field is
+    sampled trilinearly on the plane's pixel grid (`oversample` points per pixel), only
+    over the part of the slice its box projects to; lines are traced by marching squares
+    (contourpy, matplotlib's contour generator). Empty where the slice misses the field."""
+    from contourpy import contour_generator
+    from scipy import ndimage
+
+    nk, nj, ni = values.shape
+    corners = np.array([[i, j, k] for i in (0, ni - 1) for j in (0, nj - 1) for k in (0, nk - 1)])
+    lps = corners @ np.asarray(affine)[:3, :3].T + np.asarray(affine)[:3, 3]
+    normal = np.cross(plane.col_step, plane.row_step)
+    normal /= np.linalg.norm(normal)
+    depth = (lps - plane.origin) @ normal
+    if depth.min() > 1e-6 or depth.max() < -1e-6:
+        return {level: [] for level in levels}  # the slice misses the field's box
+    cols, rows = zip(*(plane.from_lps(p) for p in lps), strict=True)
+    shape = plane.pixels.shape
+    c0, c1 = max(np.floor(min(cols)), 0), min(np.ceil(max(cols)), shape[1] - 1)
+    r0, r1 = max(np.floor(min(rows)), 0), min(np.ceil(max(rows)), shape[0] - 1)
+    if c1 <= c0 or r1 <= r0:
+        return {level: [] for level in levels}
+    c = np.arange(c0, c1 + 1e-9, 1.0 / oversample)
+    r = np.arange(r0, r1 + 1e-9, 1.0 / oversample)
+    cc, rr = np.meshgrid(c, r)
+    points = plane.origin + cc[..., None] * plane.col_step + rr[..., None] * plane.row_step
+    inverse = np.linalg.inv(affine)
+    ijk = points @ inverse[:3, :3].T + inverse[:3, 3]
+    sampled = ndimage.map_coordinates(
+        np.asarray(values, np.float32), [ijk[..., 2], ijk[..., 1], ijk[..., 0]], order=1,
+        cval=fill,
+    )  # fmt: skip
+    generator = contour_generator(z=sampled)
+    lines = {}
+    for level in levels:
+        found = []
+        for line in generator.lines(level):
+            if len(line) >= 2:  # (x = column index, y = row index) of `sampled`
+                found.append(np.column_stack([c0 + line[:, 0] / oversample,
+                                              r0 + line[:, 1] / oversample]))  # fmt: skip
+        lines[level] = found
+    return lines

@@ -107,3 +107,23 @@ def test_target_label_is_the_tumour_at_or_nearest_the_target():
 )
 def test_margin_traffic_light(value, state):
     assert planning.margin_state(value, 5.0, resolution=1.0).state == state
+
+
+def test_section_contours_trace_a_sphere_where_the_slice_cuts_it():
+    from meditwin_desktop.core.imaging.slicing import AXIAL, slice_through
+    from meditwin_desktop.core.imaging.volume import Volume
+
+    image = Volume(np.zeros((40, 100, 100), np.int16), np.diag([1.5, 1.5, 2.0, 1.0]))
+    k, j, i = np.indices((41, 41, 41))
+    ball = ((i - 20) ** 2 + (j - 20) ** 2 + (k - 20) ** 2 <= 100).astype(np.float32)  # r 10 mm
+    affine = np.eye(4)
+    affine[:3, 3] = (55.0, 65.0, 20.0)  # the ball's centre at L 75, P 85, S 40
+    centre = np.array([75.0, 85.0, 40.0])
+    plane = slice_through(image, AXIAL, centre)
+    lines = planning.section_contours(ball, affine, plane, (0.5,), fill=0.0)[0.5]
+    assert len(lines) == 1
+    lps = np.array([plane.to_lps(c, r) for c, r in lines[0]])
+    radius = np.linalg.norm(lps - centre, axis=1)
+    assert radius.mean() == pytest.approx(10.0, abs=0.7)
+    far = slice_through(image, AXIAL, centre + np.array([0, 0, 30.0]))  # above the ball
+    assert planning.section_contours(ball, affine, far, (0.5,), fill=0.0)[0.5] == []

@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from meditwin_desktop.core.twin import Field, Result, TimeSeries
+from meditwin_desktop.core.twin import Field, Result, TimeSeries, path_crossings
 
 from . import bioheat, geometry
+from .devices import calibration_note
 from .tissue import LIVER, OTHER, TUMOUR, VESSEL, properties
 
 FLR_THRESHOLD_PCT = {"normal": 20.0, "after chemotherapy": 30.0, "cirrhosis": 40.0}
@@ -61,7 +62,9 @@ def memory_estimate(params: Mapping[str, Any], inputs: Mapping[str, Any]) -> flo
     n = round(float(params["region_mm"]) / float(params["grid_mm"])) + 1
     codes = inputs["codes"]
     liver_voxels = int(np.count_nonzero(codes == LIVER))
-    return 190.0 * n**3 + 1.0 * codes.size + 64.0 * liver_voxels
+    labels = inputs.get("labels")  # the label map itself, for the path check
+    extra = float(labels.nbytes) if labels is not None else 0.0
+    return 190.0 * n**3 + 1.0 * codes.size + 64.0 * liver_voxels + extra
 
 
 def simulate(
@@ -159,6 +162,16 @@ def simulate(
         "max_temperature_c": float(heating.peak.max()),
     }
     notes: dict[str, str] = {}
+    if params["ablation"]:
+        calibration = calibration_note(params["modality"], params["absorbed_fraction"])
+        for name in ("ablation_volume_ml", "ablation_long_axis_mm", "ablation_short_axis_mm"):
+            notes[name] = calibration
+        warnings.append("Zone size " + calibration + ".")
+        if "labels" in inputs:  # the applicator's path on the patient's labels
+            crossings = path_crossings(
+                inputs["labels"], affine, inputs["label_names"], entry, target
+            )
+            warnings.extend(c.text() for c in crossings)
     if not tumour.any():
         warnings.append("No tumour near the target: coverage and margins are not defined.")
         for name in (
