@@ -69,6 +69,12 @@ class Parameter:
     within: tuple[str, ...] = ()  # a point must lie in one of these labels (if the case has)
     choice_labels: tuple[str, ...] = ()  # what clinicians read for each of `choices`
     value_type: str = ""  # "date" (ISO) or "file" (a path); else from default and choices
+    key: int = 0  # a key parameter of the plan (True, or its rank 1, 2...): shown first
+    short_labels: tuple[str, ...] = ()  # in scenario names: choices ("BT", "Sano"), a flag's
+    # (yes, no) ("smoking", "stops smoking") or a number's short name ("SBP")
+    decimals: int | None = None  # decimals shown for a number (None: as typed, up to 4 digits)
+    variant_of: str = ""  # a choice this value belongs to (a shunt's diameter: its type)
+    variant_defaults: tuple[tuple[str, Any], ...] = ()  # (choice code, default) pairs
 
     @property
     def kind(self) -> str:
@@ -150,6 +156,21 @@ class Parameter:
         if self.choice_labels and code in self.choices:
             return self.choice_labels[self.choices.index(code)]
         return str(code)
+
+    def short_label(self, value: Any) -> str:
+        """A choice or flag value as a scenario's name says it ("Sano", "smoking stopped")."""
+        if self.kind == "flag":
+            yes, no = self.short_labels or (self.label, f"no {self.label.lower()}")
+            return yes if value else no
+        code = str(value)
+        if self.short_labels and code in self.choices:
+            return self.short_labels[self.choices.index(code)]
+        return self.choice_label(code)
+
+    def variant_default(self, variant: Any) -> Any | None:
+        """This parameter's default for a value of `variant_of` (None: no default of its own;
+        a Sano conduit's diameter is 5 mm where a BT shunt keeps the parameter's)."""
+        return dict(self.variant_defaults).get(variant)
 
 
 def _fmt(value: float) -> str:
@@ -429,7 +450,13 @@ class Twin:
         for name, value in overrides.items():
             self.parameter(name)  # unknown names are an input error
             values[name] = value
-        return {p.name: p.validate(values[p.name]) for p in self.parameters}
+        validated = {p.name: p.validate(values[p.name]) for p in self.parameters}
+        for p in self.parameters:  # a variant's own default unless the scenario sets one
+            if p.variant_of and p.name not in overrides:
+                default = p.variant_default(validated.get(p.variant_of))
+                if default is not None:
+                    validated[p.name] = p.validate(default)
+        return validated
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description (for `meditwin twins --json`)."""
@@ -441,7 +468,9 @@ class Twin:
                 {"name": p.name, "label": p.label, "unit": p.unit, "default": p.default,
                  "min": p.minimum, "max": p.maximum, "choices": list(p.choices),
                  "help": p.help, "source": p.source, "size": p.size, "kind": p.kind,
-                 "within": list(p.within)}
+                 "within": list(p.within), "choice_labels": list(p.choice_labels),
+                 "key": p.key, "variant_of": p.variant_of,
+                 "variant_defaults": dict(p.variant_defaults)}
                 for p in self.parameters
             ],
             "outcomes": [

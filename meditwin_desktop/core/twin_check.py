@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from meditwin_desktop.core.twin import REQUIREMENT_KINDS, Result, Twin, view_of
+from meditwin_desktop.core.twin import REQUIREMENT_KINDS, Parameter, Result, Twin, view_of
 
 README_NAMES = ("README.md", "README.rst", "README.txt", "README")
 # section -> what a heading (or a bold lead-in) naming it looks like (lower case)
@@ -128,6 +128,31 @@ def _parameters(twin: Twin, report: CheckReport) -> None:
             p.validate(p.default)
         except Exception as error:  # TwinInputError: out of range, not a choice...
             report.problems.append(f"{where}: default {p.default!r} is not valid ({error})")
+        _variants(twin, p, where, report)
+    if twin.parameters and not any(p.key for p in twin.parameters):
+        report.notes.append("no key parameter (key=True): the scenario table shows all alike")
+
+
+def _variants(twin: Twin, p: Parameter, where: str, report: CheckReport) -> None:
+    """Short labels and per-variant defaults (a Sano conduit's own diameter) are coherent."""
+    wanted = {"choice": len(p.choices), "flag": 2, "number": 1}.get(p.kind, 0)
+    if p.short_labels and len(p.short_labels) != wanted:
+        report.problems.append(f"{where}: {len(p.short_labels)} short labels, {wanted} expected")
+    if not p.variant_of:
+        if p.variant_defaults:
+            report.problems.append(f"{where}: variant defaults without variant_of")
+        return
+    variant = next((q for q in twin.parameters if q.name == p.variant_of), None)
+    if variant is None or variant.kind != "choice":
+        report.problems.append(f"{where}: variant_of '{p.variant_of}' is not a choice parameter")
+        return
+    for code, default in p.variant_defaults:
+        if code not in variant.choices:
+            report.problems.append(f"{where}: variant default for unknown choice '{code}'")
+        try:
+            p.validate(default)
+        except Exception as error:
+            report.problems.append(f"{where}: default {default!r} for '{code}' ({error})")
 
 
 def _outcomes(twin: Twin, report: CheckReport) -> None:

@@ -41,8 +41,8 @@ GOFF = "Goff 2013 (ACC/AHA), Table A"
 SCORE2_SOURCE = "SCORE2 / SCORE2-OP, Eur Heart J 2021"
 
 
-def _flag(name: str, label: str, help: str, source: str) -> Parameter:
-    return Parameter(name, label, "", False, help=help, source=source)
+def _flag(name: str, label: str, help: str, source: str, **more: Any) -> Parameter:
+    return Parameter(name, label, "", False, help=help, source=source, **more)
 
 
 PARAMETERS = (
@@ -51,18 +51,22 @@ PARAMETERS = (
         help="Current age. PCE valid 40-79, SCORE2 40-69, SCORE2-OP 70-89",
         source=f"{GOFF}; {SCORE2_SOURCE}",
     ),
-    Parameter("sex", "Sex", "", "male", choices=("female", "male"), source=GOFF),
+    Parameter("sex", "Sex", "", "male", choices=("female", "male"),
+              choice_labels=("female", "male"), source=GOFF),
     Parameter(
         "race", "Race (PCE)", "", "white", choices=("white", "african_american", "other"),
+        choice_labels=("White", "African American", "other (white equations)"),
         help="'other' uses the white equations, as the guideline recommends", source=GOFF,
     ),
     Parameter(
         "region", "ESC risk region (SCORE2)", "", "moderate",
         choices=("low", "moderate", "high", "very_high"),
+        choice_labels=("low risk", "moderate risk", "high risk", "very high risk"),
         help="Cardiovascular risk region of the country of residence (ESC 2021 list)",
         source="SCORE2 2021, Supplementary Methods Table 3",
     ),
-    _flag("smoker", "Current smoker", "Stopping smoking acts through the risk equations", GOFF),
+    _flag("smoker", "Current smoker", "Stopping smoking acts through the risk equations", GOFF,
+          key=3, short_labels=("smoking", "stops smoking")),
     _flag(
         "diabetes", "Diabetes", "SCORE2 (40-69 y) does not apply with diabetes",
         f"{GOFF}; {SCORE2_SOURCE}",
@@ -84,14 +88,18 @@ PARAMETERS = (
     Parameter(
         "sbp_mmhg", "Systolic blood pressure", "mmHg", 120.0, 60.0, 300.0,
         help="PCE and SCORE2 valid 90-200 mmHg; lower it for a blood-pressure scenario",
-        source=GOFF,
+        source=GOFF, key=2, short_labels=("SBP",), decimals=0,
     ),
-    _flag("bp_treated", "On blood-pressure treatment", "PCE treated-SBP terms", GOFF),
+    _flag("bp_treated", "On blood-pressure treatment", "PCE treated-SBP terms", GOFF,
+          short_labels=("BP treated", "BP untreated")),
     Parameter(
         "therapy", "Lipid-lowering therapy", "", "none", choices=tuple(THERAPIES),
         choice_labels=("none", "moderate-intensity statin", "high-intensity statin",
                        "high-intensity statin + ezetimibe",
                        "high-intensity statin + ezetimibe + PCSK9 antibody"),
+        short_labels=("no lipid therapy", "statin moderate", "statin high",
+                      "statin high + ezetimibe", "statin high + ezetimibe + PCSK9i"),
+        key=1,
         help="LDL-C lowering: moderate statin 40%, high statin 50%, + ezetimibe 24% of the "
         "rest, + PCSK9 antibody 60% of the rest",
         source="AHA/ACC 2018 Table 3; ESC/EAS 2019 sections 8.1-8.4",

@@ -68,9 +68,9 @@ def prepare(case: CaseView) -> dict[str, Any]:
 
 
 def _p(name, label, unit, default, low=None, high=None, help="", source="", choices=(),
-       choice_labels=()):  # fmt: skip
+       choice_labels=(), **more):  # fmt: skip
     return Parameter(name, label, unit, default, low, high, help, source, tuple(choices),
-                     choice_labels=tuple(choice_labels))  # fmt: skip
+                     choice_labels=tuple(choice_labels), **more)  # fmt: skip
 
 
 SCALING = "Reference newborn, scaled by weight (allometry); see README"
@@ -104,6 +104,8 @@ TWIN = Twin(
             "bt",
             choices=("bt", "sano"),
             choice_labels=("modified BT shunt", "RV-PA (Sano) conduit"),
+            short_labels=("BT", "Sano"),
+            key=True,
             source="scenario (the surgical options compared in the SVR trial, Ohye 2010)",
             help="bt: modified Blalock-Taussig (innominate artery to pulmonary artery); "
             "sano: right ventricle to pulmonary artery conduit (unvalved)",
@@ -115,8 +117,13 @@ TWIN = Twin(
             3.5,
             2.5,
             6.0,
-            help="Inner diameter of the graft (BT 3.0-4.0 mm, Sano 5-6 mm)",
-            source="surgical practice (SVR trial, Ohye 2010)",
+            help="Inner diameter of the graft (BT 3.0-4.0 mm, Sano 5-6 mm); a Sano conduit "
+            "is 5 mm unless set",
+            source="surgical practice: BT 3.5 mm, RV-PA conduit 5 or 6 mm (SVR trial, Ohye 2010)",
+            key=True,
+            decimals=1,
+            variant_of="shunt_type",
+            variant_defaults=(("sano", 5.0),),
         ),
         _p("weight_kg", "Weight", "kg", 3.5, 1.5, 6.0, source=SCALING),
         _p(

@@ -180,6 +180,8 @@ TWIN = Twin(
             150.0,
             help="Generator power of each antenna",
             source="typical 2.45 GHz systems",
+            key=True,
+            decimals=0,
         ),
         Parameter(
             "time_s",
@@ -189,6 +191,8 @@ TWIN = Twin(
             30.0,
             1200.0,
             source="typical 2.45 GHz protocols (2-10 min)",
+            key=True,
+            decimals=0,
         ),
         Parameter(
             "n_applicators",
@@ -199,6 +203,8 @@ TWIN = Twin(
             3.0,
             help="1, 2 side by side, or 3 in a triangle",
             source="scenario (plan)",
+            short_labels=("applicators",),
+            decimals=0,
         ),
         Parameter(
             "applicator_spacing_mm",
@@ -256,9 +262,21 @@ TWIN = Twin(
             True,
             help="Switch the applicators off for a resection-only scenario",
             source="scenario (plan)",
+            short_labels=("ablation", "no ablation"),
         ),
         Parameter(
-            "resection", "Resection", "", "none", choices=RESECTIONS, source="scenario (plan)"
+            "resection",
+            "Resection",
+            "",
+            "none",
+            choices=RESECTIONS,
+            choice_labels=(
+                "none",
+                "remove the part right of the plane",
+                "remove the part left of the plane",
+            ),
+            short_labels=("no resection", "right resection", "left resection"),
+            source="scenario (plan)",
         ),
         Parameter(
             "resection_l_mm",
@@ -287,6 +305,7 @@ TWIN = Twin(
             "after chemotherapy",
             choices=tuple(FLR_THRESHOLD_PCT),
             help="Sets the FLR threshold: 20% normal, 30% after chemotherapy, 40% cirrhosis",
+            choice_labels=("normal liver", "after chemotherapy", "cirrhosis"),
             source="Adams et al. 2013",
         ),
         Parameter(
