@@ -1,26 +1,107 @@
-"""Scenario comparison shared by the GUI and the board report: best values, cell texts
-with the clinical target's marks, curves with observed points and bars with the target
-(matplotlib axes, no Qt). Surfaces, overlays and tables: `core.result_plots`."""
+"""Scenario comparison shared by the GUI and the board report: each outcome judged against
+its clinical target (green met, amber borderline, red missed), the best values (only beyond
+the clinical resolution), values at their clinical precision in the user's unit system,
+curves with observed points and bars with the target (matplotlib axes, no Qt). Surfaces,
+overlays and tables: `core.result_plots`."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from meditwin_desktop.core.case import Run
 from meditwin_desktop.core.scenarios import BASELINE
 from meditwin_desktop.core.twin import Outcome, Twin
+from meditwin_desktop.core.units import in_system, system_factor, system_unit
+
+# -- the clinical target --------------------------------------------------------------------
+MET, NEAR, OFF = "met", "near", "off"
+STATE_COLOURS = {MET: "#2e9d5b", NEAR: "#e0a526", OFF: "#d9534f"}
+STATE_WORDS = {MET: "meets the target", NEAR: "borderline", OFF: "misses the target"}
+TARGET_RULE = (
+    "Against each outcome's clinical target, judged on the value as shown: green meets it; "
+    "amber misses it by no more than the outcome's clinical resolution (borderline: the "
+    "twin cannot tell it from meeting it); red misses it by more."
+)
+BEST_RULE = (
+    "★ the better value: only where it leads the next scenario by more than the outcome's "
+    "clinical resolution, never for a scenario that misses a safety limit, none while a "
+    "result is out of date."
+)
+
+
+def judged(outcome: Outcome, value: float | None) -> float | None:
+    """The value as shown in the outcome's own unit (rounded to its precision): what targets
+    and comparisons judge, so that '30' meets '>= 30' and 30.04 ties 29.96."""
+    if value is None or outcome.precision is None:
+        return value
+    return round(float(value), outcome.precision)
+
+
+def target_state(outcome: Outcome, value: float | None) -> str | None:
+    """MET, NEAR or OFF against the outcome's target (`TARGET_RULE`); None without a target
+    or a value."""
+    if value is None or outcome.target is None or not math.isfinite(float(value)):
+        return None
+    target, shown = outcome.target, judged(outcome, value)
+    if target.met(shown):
+        return MET
+    gap = target.low - shown if target.low is not None and shown < target.low else 0.0
+    if target.high is not None and shown > target.high:
+        gap = shown - target.high
+    return NEAR if gap <= outcome.resolution + 1e-9 else OFF
+
+
+def state_text(outcome: Outcome, value: float | None, system: str | None = None) -> str:
+    """'Meets the target >= 30 %', 'Borderline: below the target ...', 'Below the target ...'
+    ('' without a target), with the target's source."""
+    state = target_state(outcome, value)
+    if state is None:
+        return ""
+    target = f"the target {target_text(outcome, system)}"
+    if state == MET:
+        text = f"Meets {target}"
+    else:
+        side = (
+            "below"
+            if outcome.target.low is not None and judged(outcome, value) < (outcome.target.low)
+            else "above"
+        )
+        text = f"{side.capitalize()} {target}"
+        if state == NEAR:
+            text = f"Borderline: {side} {target} by no more than its clinical resolution"
+    source = outcome.target.source
+    return text + (f" ({source})" if source else "")
+
+
+def ruled_out(twin: Twin, runs: Sequence[Run]) -> dict[str, list[str]]:
+    """Scenario -> the safety limits it misses (outcomes declared `limit`): such a scenario
+    is best at nothing (a resection leaving 21 % of the liver has the best margins)."""
+    out: dict[str, list[str]] = {}
+    for run in runs:
+        if run.status != "ok":
+            continue
+        for outcome in twin.outcomes:
+            state = target_state(outcome, run.outcomes.get(outcome.name))
+            if getattr(outcome, "limit", False) and state not in (None, MET):
+                out.setdefault(run.scenario, []).append(outcome.label)
+    return out
 
 
 def best_scenarios(twin: Twin, runs: Sequence[Run], stale=frozenset()) -> dict[str, set[str]]:
-    """Per outcome, the scenario with the better value (empty when there is no direction, a
-    tie, or a lead smaller than the outcome's clinical resolution). While any run is out
-    of date (`stale` scenario names) nothing is marked best: the fresh runs were not
-    compared with what the stale ones would give now."""
+    """Per outcome, the scenario with the better value (`BEST_RULE`): empty when there is no
+    direction, a tie, or a lead not beyond the outcome's clinical resolution. Scenarios that
+    miss a safety limit compete for nothing. While any run is out of date (`stale`
+    scenario names) nothing is marked best: the fresh runs were not compared with what the
+    stale ones would give now."""
     if any(r.scenario in stale for r in runs):
         return {outcome.name: set() for outcome in twin.outcomes}
-    return {outcome.name: _best(outcome, runs) for outcome in twin.outcomes}
+    excluded = ruled_out(twin, runs)
+    eligible = [r for r in runs if r.scenario not in excluded]
+    return {outcome.name: _best(outcome, eligible) for outcome in twin.outcomes}
 
 
 def _best(outcome: Outcome, runs: Sequence[Run]) -> set[str]:
@@ -32,13 +113,13 @@ def _best(outcome: Outcome, runs: Sequence[Run]) -> set[str]:
     never = {r.scenario for r in shown if r.outcomes[outcome.name] is None}
     if outcome.absent_is_best and never:
         return never if len(never) == 1 else set()
-    values = {r.scenario: r.outcomes[outcome.name] for r in shown
+    values = {r.scenario: judged(outcome, r.outcomes[outcome.name]) for r in shown
               if r.outcomes[outcome.name] is not None}  # fmt: skip
     if len(values) < 2:
         return set()
     ranked = sorted(values.items(), key=lambda item: item[1], reverse=outcome.better == "higher")
     (first, lead), (_, second) = ranked[0], ranked[1]
-    if lead == second or abs(lead - second) < outcome.resolution:
+    if abs(lead - second) <= outcome.resolution + 1e-9:
         return set()  # a tie, or a difference that is clinically the same
     return {first}
 
@@ -47,6 +128,57 @@ def target_mark(outcome: Outcome, value: float | None) -> str:
     """'↓' below the outcome's clinical target, '↑' above it, '' within (or no target)."""
     text = outcome.off_target(value)
     return "" if not text else ("↓" if text.startswith("below") else "↑")
+
+
+# -- values as shown: clinical precision, the user's unit system ----------------------------
+def shown_unit(outcome: Outcome, system: str | None = None) -> str:
+    """The unit an outcome is shown in: its own, or `system`'s (mg/dL or mmol/L) for the
+    concentration of a known analyte ('LDL-C on treatment' in mmol/L)."""
+    return outcome.unit if system is None else system_unit(outcome.unit, outcome.label, system)
+
+
+def shown_precision(outcome: Outcome, system: str | None = None) -> int | None:
+    """Decimals shown: the outcome's, shifted by the conversion's order of magnitude (0 in
+    mg/dL -> 2 in mmol/L); None: 3 significant digits."""
+    if outcome.precision is None or system is None:
+        return outcome.precision
+    factor = system_factor(outcome.unit, outcome.label, system)
+    return max(0, outcome.precision - round(math.log10(factor))) if factor > 0 else None
+
+
+def shown_value(outcome: Outcome, value: float | None, system: str | None = None) -> float | None:
+    """The value in the shown unit (full precision: for exports beside the shown text)."""
+    if value is None or system is None:
+        return value
+    return in_system(float(value), outcome.unit, outcome.label, system)[0]
+
+
+def number_text(value: float, precision: int | None) -> str:
+    """A number at `precision` decimals (3 significant digits for None); never '-0'."""
+    if not math.isfinite(value):
+        return NOT_APPLICABLE
+    text = f"{value:.{precision}f}" if precision is not None else f"{value:.3g}"
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
+
+
+def target_text(outcome: Outcome, system: str | None = None) -> str:
+    """The target in the shown unit and precision: '75-85 %', '>= 30 %', '<= 1.81 mmol/L'."""
+    target = outcome.target
+    if target is None:
+        return ""
+    precision = shown_precision(outcome, system)
+
+    def bound(value: float) -> str:
+        shown = shown_value(outcome, value, system)
+        return f"{round(shown, precision) if precision is not None else shown:g}"
+
+    unit = shown_unit(outcome, system)
+    unit = f" {unit}" if unit else ""
+    if target.low is not None and target.high is not None:
+        return f"{bound(target.low)}-{bound(target.high)}{unit}"
+    if target.low is not None:
+        return f">= {bound(target.low)}{unit}"
+    return f"<= {bound(target.high)}{unit}"
 
 
 def baseline_run(runs: Sequence[Run]) -> Run | None:
@@ -64,28 +196,76 @@ def outcome_note(outcome: Outcome, run: Run) -> str:
     return str(notes.get(outcome.name, ""))
 
 
-def value_text(outcome: Outcome, value: float | None, note: str = "") -> str:
-    """A value as shown: formatted, its declared meaning when absent ('never'), else 'n/a'."""
+def value_text(
+    outcome: Outcome, value: float | None, note: str = "", system: str | None = None
+) -> str:
+    """A value as shown: at its clinical precision in the shown unit, its declared meaning
+    when absent ('never'), else 'n/a'."""
     if value is None:
         return outcome.absent or NOT_APPLICABLE
-    return outcome.format(value)
+    return number_text(shown_value(outcome, value, system), shown_precision(outcome, system))
 
 
-def cell_text(outcome: Outcome, run: Run, baseline: Run | None) -> str:
+def difference_text(
+    outcome: Outcome, value: float, reference: float, system: str | None = None
+) -> str:
+    """'Δ +3', 'Δ -0.25' or 'Δ 0': the difference to the baseline at the shown precision."""
+    difference = shown_value(outcome, value, system) - shown_value(outcome, reference, system)
+    text = number_text(difference, shown_precision(outcome, system))
+    if text != NOT_APPLICABLE and not text.startswith("-") and any(c in "123456789" for c in text):
+        text = "+" + text
+    return f"Δ {text}"
+
+
+def cell_text(outcome: Outcome, run: Run, baseline: Run | None, system: str | None = None) -> str:
     """An outcome of one run, marked ↓/↑ when off its clinical target, with its difference
     to the baseline ('–' when not computed, 'n/a' when undefined for this run:
     `outcome_note` says why)."""
     if run.status != "ok" or outcome.name not in run.outcomes:
         return "–"
     value = run.outcomes[outcome.name]
-    text = value_text(outcome, value, outcome_note(outcome, run))
+    text = value_text(outcome, value, outcome_note(outcome, run), system)
     mark = target_mark(outcome, value)
     if mark:
         text += f" {mark}"
     reference = baseline.outcomes.get(outcome.name) if baseline is not None else None
     if value is not None and reference is not None and run is not baseline:
-        text += f" (Δ {value - reference:+.3g})"
+        text += f" ({difference_text(outcome, value, reference, system)})"
     return text
+
+
+CSV_HEADINGS = ["Outcome", "Unit", "Scenario", "Shown", "Value", "Target", "State", "Best",
+                "Out of date", "Note"]  # fmt: skip
+
+
+def comparison_table(
+    twin: Twin, runs: Sequence[Run], stale=frozenset(), system: str | None = None
+) -> tuple[list[str], list[list]]:
+    """The comparison as rows for a CSV file (`CSV_HEADINGS`), one per outcome and run:
+    the value as shown (clinical precision, `system`'s unit) and, beside it, the full
+    value in the same unit; the target, its state and the best mark as the table shows."""
+    best = best_scenarios(twin, runs, stale)
+    baseline = baseline_run(runs)
+    rows: list[list] = []
+    for outcome in twin.outcomes:
+        for run in runs:
+            if run.status != "ok" or outcome.name not in run.outcomes:
+                continue
+            value = run.outcomes[outcome.name]
+            note = outcome_note(outcome, run)
+            rows.append([
+                outcome.label,
+                shown_unit(outcome, system),
+                run.scenario,
+                cell_text(outcome, run, baseline, system).split(" (Δ")[0],
+                shown_value(outcome, value, system),
+                target_text(outcome, system),
+                STATE_WORDS.get(target_state(outcome, value) or "", ""),
+                "yes" if run.scenario in best[outcome.name] else "",
+                "yes" if run.scenario in stale else "",
+                note,
+            ])  # fmt: skip
+    return list(CSV_HEADINGS), rows
 
 
 def run_warnings(run: Run) -> list[str]:
@@ -95,17 +275,37 @@ def run_warnings(run: Run) -> list[str]:
     return list(run.result.warnings)
 
 
-def outcome_heading(outcome: Outcome) -> str:
-    """'Label [unit] (higher is better; target >= 30 %)'."""
+def outcome_heading(outcome: Outcome, system: str | None = None) -> str:
+    """'Label [unit] (higher is better; target >= 30 %)', in the shown unit."""
     notes = {"higher": ["higher is better"], "lower": ["lower is better"]}.get(outcome.better, [])
     if outcome.target is not None:
-        notes.append(f"target {outcome.target.describe(outcome.unit)}")
-    unit = f" [{outcome.unit}]" if outcome.unit else ""
+        notes.append(f"target {target_text(outcome, system)}")
+    unit = shown_unit(outcome, system)
+    unit = f" [{unit}]" if unit else ""
     return f"{outcome.label}{unit}" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 TARGET_LEGEND = "↓ / ↑ below / above the outcome's clinical target (given with its name)"
 TARGET_COLOUR = "#2e9d5b"
+NO_RESULTS = "No results yet: set the scenarios in the Twins panel and press Run all."
+
+
+def series_in_system(series, system: str | None):
+    """A time series (values, observed points, guides) in `system`'s unit, or itself."""
+    if system is None:
+        return series
+    unit = system_unit(series.unit, series.label, system)
+    if unit == series.unit:
+        return series
+    factor = system_factor(series.unit, series.label, system)
+    observed = series.observed_values
+    return replace(
+        series,
+        unit=unit,
+        values=np.asarray(series.values, float) * factor,
+        observed_values=None if observed is None else np.asarray(observed, float) * factor,
+        guides=tuple((text, level * factor) for text, level in series.guides),
+    )
 
 
 def plot_series(
@@ -116,18 +316,21 @@ def plot_series(
     linewidth: float = 1.6,
     stale=frozenset(),
     observed_colour: str = "black",
+    system: str | None = None,
 ) -> bool:
     """Draw series `name` of every run on matplotlib `axes`, with its guides and the
     patient's observed points (markers labelled 'observed'); False if none. Runs in
     `stale` (scenario names) are dashed and labelled out of date. Observed points that
     several scenarios share (the patient's measurements) are drawn once in
-    `observed_colour`; points of one scenario only get its curve's colour."""
+    `observed_colour`; points of one scenario only get its curve's colour. Concentrations
+    are drawn in `system`'s unit (mg/dL or mmol/L; None: as the twin gives them)."""
     plotted = None
     drawn: list[tuple[Run, object, str]] = []
     for run in runs:
         series = run.result.series.get(name) if run.result is not None else None
         if series is None:
             continue
+        series = series_in_system(series, system)
         old = run.scenario in stale
         (line,) = axes.plot(
             series.time,
@@ -145,7 +348,7 @@ def plot_series(
     for text, level in plotted.guides:
         axes.axhline(level, color="#d9534f", linestyle="--", linewidth=1.0)
         axes.annotate(
-            f"{text} ({level:g})", (0.01, level), xycoords=("axes fraction", "data"),
+            f"{text} ({level:.3g})", (0.01, level), xycoords=("axes fraction", "data"),
             textcoords="offset points", xytext=(0, 3), color="#d9534f", fontsize=8,
         )  # fmt: skip
     axes.set_xlabel(f"{plotted.x_label} [{plotted.time_unit}]")
@@ -181,19 +384,36 @@ def _plot_observed(axes, drawn: list, colour: str) -> None:
                   markeredgewidth=0.6, label=label, zorder=5)  # fmt: skip
 
 
-def plot_bars(axes, outcome: Outcome, runs: Sequence[Run], *, stale=frozenset()) -> bool:
-    """One outcome across scenarios as labelled bars ('absent' text where not computed);
-    runs in `stale` (scenario names) are hatched and labelled out of date."""
+def plot_bars(
+    axes,
+    outcome: Outcome,
+    runs: Sequence[Run],
+    *,
+    stale=frozenset(),
+    best: set[str] | None = None,
+    system: str | None = None,
+) -> bool:
+    """One outcome across scenarios as labelled bars ('absent' text where not computed), at
+    its clinical precision in `system`'s unit. With a target each bar takes its state's
+    colour (`TARGET_RULE`), else the scenario's; `best` scenarios get a ★. Runs in `stale`
+    (scenario names) are hatched and labelled out of date."""
     shown = [r for r in runs if r.status == "ok"]
     names = [r.scenario for r in shown]
     values = [r.outcomes.get(outcome.name) for r in shown]
     if not names:
         return False
-    heights = [0.0 if v is None else float(v) for v in values]
-    colours = [f"C{n % 10}" if v is not None else "none" for n, v in enumerate(values)]
+    heights = [0.0 if v is None else float(shown_value(outcome, v, system)) for v in values]
+    colours = [
+        "none" if v is None
+        else STATE_COLOURS.get(target_state(outcome, v) or "", f"C{n % 10}")
+        for n, v in enumerate(values)
+    ]  # fmt: skip
     bars = axes.bar(range(len(names)), heights, color=colours, width=0.6)  # absent: no bar
     for bar, run, value in zip(bars, shown, values, strict=True):
-        text = value_text(outcome, value) + (f" {target_mark(outcome, value)}".rstrip())
+        text = value_text(outcome, value, system=system)
+        text += f" {target_mark(outcome, value)}".rstrip()
+        if run.scenario in (best or set()):
+            text = "★ " + text
         if run.scenario in stale:
             bar.set_hatch("//")
             bar.set_alpha(0.45)
@@ -202,27 +422,33 @@ def plot_bars(axes, outcome: Outcome, runs: Sequence[Run], *, stale=frozenset())
         axes.annotate(text, top, textcoords="offset points", xytext=(0, 3), ha="center",
                       fontsize=8)  # fmt: skip
     axes.set_xticks(range(len(names)), names, fontsize=8)
-    axes.set_ylabel(outcome.unit)
-    axes.set_title(outcome_heading(outcome).replace(f" [{outcome.unit}]", ""), fontsize=10)
+    axes.set_ylabel(shown_unit(outcome, system))
+    axes.set_title(_bar_title(outcome, system), fontsize=10)
     axes.grid(axis="y", alpha=0.25)
     axes.margins(y=0.15)
-    _draw_target(axes, outcome)
+    _draw_target(axes, outcome, system)
     return True
 
 
-def _draw_target(axes, outcome: Outcome) -> None:
+def _bar_title(outcome: Outcome, system: str | None) -> str:
+    unit = shown_unit(outcome, system)
+    return outcome_heading(outcome, system).replace(f" [{unit}]", "")
+
+
+def _draw_target(axes, outcome: Outcome, system: str | None = None) -> None:
     """The clinical target behind the bars: a shaded band (a range) or a dashed line (a
     threshold), labelled 'target' at the right edge (the title gives its values)."""
     target = outcome.target
     if target is None:
         return
-    label = f"target {target.describe(outcome.unit)}"
-    if target.low is not None and target.high is not None:
-        axes.axhspan(target.low, target.high, color=TARGET_COLOUR, alpha=0.22, zorder=0,
-                     label=label)  # fmt: skip
-        level = (target.low + target.high) / 2
+    label = f"target {target_text(outcome, system)}"
+    low = shown_value(outcome, target.low, system)
+    high = shown_value(outcome, target.high, system)
+    if low is not None and high is not None:
+        axes.axhspan(low, high, color=TARGET_COLOUR, alpha=0.22, zorder=0, label=label)
+        level = (low + high) / 2
     else:
-        level = target.low if target.low is not None else target.high
+        level = low if low is not None else high
         axes.axhline(level, color=TARGET_COLOUR, linestyle="--", linewidth=1.4, zorder=3,
                      label=label)  # fmt: skip
     axes.annotate("target", (1.0, level), xycoords=("axes fraction", "data"), xytext=(3, 0),

@@ -202,6 +202,7 @@ class Outcome:
     target: Target | None = None  # the clinical target: values outside it are flagged
     resolution: float = 0.0  # differences below this are clinically the same: no "best"
     precision: int | None = None  # decimals shown (None: 4 significant digits)
+    limit: bool = False  # a safety limit: a scenario missing its target is "best" at nothing
 
     @property
     def optional(self) -> bool:
@@ -478,7 +479,7 @@ class Twin:
                  "absent": o.absent, "absent_is_best": o.absent_is_best,
                  "target": None if o.target is None else {"low": o.target.low,
                                                           "high": o.target.high},
-                 "resolution": o.resolution, "precision": o.precision}
+                 "resolution": o.resolution, "precision": o.precision, "limit": o.limit}
                 for o in self.outcomes
             ],
             "requirements": [{"kind": r.kind, "what": r.what} for r in self.requirements],

@@ -4,6 +4,11 @@ between mass and molar concentrations of the analytes whose molar mass is known.
     convert(6.2, "mmol/L", "mg/dL", "LDL cholesterol")  -> 239.75
     convert(31.5, "mm", "cm")                           -> 3.15
 
+A unit system (`UNIT_SYSTEMS`: mg/dL or mmol/L) is the user's one choice for showing
+concentrations of the known analytes everywhere (comparison, curves, report):
+
+    in_system(160.0, "mmol/L-years", "LDL-C burden", "mg/dL")  -> (6187.2, "mg/dL-years")
+
 Units are written as clinicians write them ("mg/dL", "µmol/L", "mL", "mmHg"); "u" may be
 typed for "µ". A conversion that is not possible raises UnitError naming both units.
 """
@@ -83,10 +88,16 @@ def dimension(unit: str) -> str | None:
     return dimension_of_exact(normalise(unit))
 
 
-def _molar_mass(quantity: str | None) -> float | None:
+def _analyte(quantity: str | None) -> str | None:
+    """The analyte a quantity names ('LDL-C on treatment' -> 'cholesterol'), if known."""
     words = f" {(quantity or '').lower()} "
-    return next((_MOLAR_MASS[a] for key, a in _ANALYTES.items() if f" {key}" in words
+    return next((a for key, a in _ANALYTES.items() if f" {key}" in words
                  or key in words.replace(" ", "")), None)  # fmt: skip
+
+
+def _molar_mass(quantity: str | None) -> float | None:
+    analyte = _analyte(quantity)
+    return None if analyte is None else _MOLAR_MASS[analyte]
 
 
 def convert(value: float, source: str, target: str, quantity: str | None = None) -> float:
@@ -116,3 +127,61 @@ def convert(value: float, source: str, target: str, quantity: str | None = None)
 def known_units() -> list[str]:
     """Every unit of the table."""
     return [unit for units in _DIMENSIONS.values() for unit in units]
+
+
+# The user's choice of units for concentrations: one system everywhere
+UNIT_SYSTEMS: dict[str, str] = {
+    "mmol/L": "SI: mmol/L (lipids, glucose), µmol/L (creatinine)",
+    "mg/dL": "conventional: mg/dL",
+}
+DEFAULT_SYSTEM = "mmol/L"  # SI, as in the ESC/EAS guidelines and DESIGN.md
+_SYSTEM_UNITS = {
+    "mmol/L": {"creatinine": "µmol/L"},  # the other analytes in mmol/L
+    "mg/dL": {},
+}
+
+
+def _split(unit: str) -> tuple[str, str]:
+    """A compound unit as its concentration and the rest: 'mmol/L-years' -> ('mmol/L',
+    '-years'); a plain unit -> (unit, '')."""
+    for separator in ("-", "·", " x ", "*"):
+        head, found, tail = unit.partition(separator)
+        if found and dimension(head) in ("mass concentration", "molar concentration"):
+            return normalise(head), found + tail
+    return normalise(unit), ""
+
+
+def system_unit(unit: str, quantity: str | None, system: str) -> str:
+    """The unit `system` shows a quantity declared in `unit` in: the analyte's unit of
+    that system for a known analyte's concentration (also inside a compound unit such as
+    'mmol/L-years'), else `unit` unchanged."""
+    head, tail = _split(unit)
+    analyte = _analyte(quantity)
+    if (
+        analyte is None
+        or system not in _SYSTEM_UNITS
+        or dimension(head)
+        not in (
+            "mass concentration",
+            "molar concentration",
+        )
+    ):
+        return unit
+    wanted = _SYSTEM_UNITS[system].get(analyte, system)
+    return unit if wanted == head else wanted + tail
+
+
+def in_system(
+    value: float | None, unit: str, quantity: str | None, system: str
+) -> tuple[float | None, str]:
+    """`value` (declared in `unit`) and its unit as `system` shows them (None stays None)."""
+    shown = system_unit(unit, quantity, system)
+    if shown == unit or value is None:
+        return value, shown
+    return convert(value, _split(unit)[0], _split(shown)[0], quantity), shown
+
+
+def system_factor(unit: str, quantity: str | None, system: str) -> float:
+    """By how much `system` multiplies a value (or a difference) declared in `unit`."""
+    value, _ = in_system(1.0, unit, quantity, system)
+    return float(value) if value is not None else 1.0

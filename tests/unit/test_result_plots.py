@@ -103,7 +103,7 @@ def test_bars_show_the_clinical_target_and_marks():
     assert set(line.get_ydata()) == {30}
     assert outcome_heading(sao2) == "SaO2 [%] (target 75-85 %)"
     assert outcome_heading(remnant) == "Remnant [%] (higher is better; target >= 30 %)"
-    assert cell_text(sao2, runs[1], runs[0]) == "70.0 ↓ (Δ -10)"
+    assert cell_text(sao2, runs[1], runs[0]) == "70.0 ↓ (Δ -10.0)"  # at its precision
     assert cell_text(sao2, runs[0], runs[0]) == "80.0"
 
 

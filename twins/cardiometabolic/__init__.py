@@ -118,43 +118,56 @@ PARAMETERS = (
     ),
 )  # fmt: skip
 
+# Shown at clinical precision; `resolution`: differences no larger are clinically the same
+# (no "best"). Risk equations: a 10-year risk is read to about one percentage point (the
+# ESC and ACC/AHA charts and calculators give whole percent; the equations' calibration
+# error is larger), so risks differ clinically only beyond 1 pp.
+RISK_RESOLUTION_PP = 1.0
 OUTCOMES = (
     Outcome(
         "pce_10y_risk_pct", "10-year ASCVD risk (PCE)", "%", "lower",
         help="ACC/AHA Pooled Cohort Equations, with the CTT effect of therapy",
         absent="outside validity (age 40-79; see warnings)",
+        resolution=RISK_RESOLUTION_PP, precision=1,
     ),
     Outcome(
         "score2_10y_risk_pct", "10-year CVD risk (SCORE2 / SCORE2-OP)", "%", "lower",
         help="ESC SCORE2 below 70, SCORE2-OP from 70, with the CTT effect of therapy",
         absent="outside validity (age 40-89, no diabetes under 70; see warnings)",
+        resolution=RISK_RESOLUTION_PP, precision=1,
     ),
     Outcome("ldl_on_treatment_mg_dl", "LDL-C on treatment", "mg/dL", "lower",
-            target=Target(high=70.0, source="ESC/EAS 2019 dyslipidaemia guidelines: LDL-C "
-                          "< 1.8 mmol/L (70 mg/dL) at high risk, FH included"),
-            resolution=2.0, precision=0),
-    Outcome("ldl_burden_at_40_mmol_y", "LDL-C burden at 40", "mmol/L-years", "lower"),
-    Outcome("ldl_burden_at_60_mmol_y", "LDL-C burden at 60", "mmol/L-years", "lower"),
+            target=Target(high=70.0, source="ESC/EAS 2019 dyslipidaemia guidelines (Mach et "
+                          "al., Eur Heart J 2020;41:111-188): LDL-C < 1.8 mmol/L (70 mg/dL) "
+                          "at high risk, FH without other major risk factor included"),
+            # a measured LDL-C varies by about 5-10 % from one sample to the next
+            resolution=5.0, precision=0),
+    Outcome("ldl_burden_at_40_mmol_y", "LDL-C burden at 40", "mmol/L-years", "lower",
+            resolution=5.0, precision=0),  # 5 mmol/L-years: one year at an FH level
+    Outcome("ldl_burden_at_60_mmol_y", "LDL-C burden at 60", "mmol/L-years", "lower",
+            resolution=5.0, precision=0),
     Outcome(
         "age_burden_threshold_y", "Age at the CHD burden threshold", "years", "higher",
-        absent="never (before 100)", absent_is_best=True,
+        absent="never (before 100)", absent_is_best=True, resolution=1.0, precision=0,
     ),
     Outcome(
         "arr_10y_pct", "10-year absolute risk reduction", "pp", "higher",
         help="Against no therapy and the case's blood pressure and smoking; SCORE2 when "
         "valid, else PCE",
-        absent="no valid risk equation",
+        absent="no valid risk equation", resolution=RISK_RESOLUTION_PP, precision=1,
     ),
     Outcome(
-        "rrr_pct", "Relative risk reduction", "%", "higher", absent="no valid risk equation"
+        "rrr_pct", "Relative risk reduction", "%", "higher", absent="no valid risk equation",
+        resolution=5.0, precision=0,  # CTT: 22 % per mmol/L; 5 % is a fifth of that
     ),
     Outcome(
         "nnt_10y", "Number needed to treat (10 years)", "people", "lower",
-        absent="no risk reduction (or no valid equation)",
+        help="Whole people (100 / absolute risk reduction in pp)",
+        absent="no risk reduction (or no valid equation)", resolution=2.0, precision=0,
     ),
     Outcome(
         "dlcn_points", "Dutch Lipid Clinic Network score", "points",
-        help="> 8 definite, 6-8 probable, 3-5 possible FH",
+        help="> 8 definite, 6-8 probable, 3-5 possible FH", precision=0,
     ),
 )  # fmt: skip
 

@@ -245,6 +245,10 @@ TWIN = Twin(
             source=CALIBRATED,
         ),
     ),
+    # Clinical precision and resolution (differences no larger are the same: no "best"):
+    # saturations to 1 % with pulse oximetry good to about 2-3 %; pressures to 1 mmHg with a
+    # clinical resolution of 2 mmHg (1 for the low atrial and filling pressures); flows
+    # indexed to 0.1 L/min/m2 (Fick and Doppler differ by about 10 %).
     outcomes=(
         Outcome(
             "qp_qs",
@@ -254,56 +258,123 @@ TWIN = Twin(
             target=Target(
                 0.8,
                 1.2,
-                "a balanced single-ventricle circulation (clinical convention: Qp/Qs about 1)",
+                "a balanced single-ventricle circulation, Qp/Qs about 1: Barnea et al., J Am "
+                "Coll Cardiol 1994;24:1376-81 (systemic O2 delivery peaks near Qp/Qs 1); "
+                "Migliavacca et al., Am J Physiol Heart Circ Physiol 2001;280:H2076-86",
             ),
-            resolution=0.05,
+            resolution=0.1,
             precision=2,
         ),
         Outcome(
             "sao2_pct",
             "Arterial saturation",
             "%",
-            help="Too low: hypoxaemia; too high: "
+            help="Neither higher nor lower is better: too low is hypoxaemia; too high is "
             "pulmonary overcirculation at the expense of systemic flow",
             target=Target(
                 75.0,
                 85.0,
-                "after the Norwood operation (clinical convention for a balanced circulation)",
+                "a balanced circulation after the Norwood operation (SaO2 about 75-85 % with "
+                "Qp/Qs near 1): Barnea et al., J Am Coll Cardiol 1994;24:1376-81; Hsia et al., "
+                "Circulation 2011;124:S204-10",
             ),
-            resolution=1.0,
+            resolution=2.0,
             precision=0,
         ),
-        Outcome("svo2_pct", "Mixed venous saturation", "%", "higher"),
-        Outcome("do2_ml_min_m2", "Systemic oxygen delivery", "mL/min/m2", "higher"),
+        Outcome(
+            "svo2_pct",
+            "Mixed venous saturation",
+            "%",
+            "higher",
+            help="Systemic oxygen delivery against consumption",
+            target=Target(
+                low=30.0,
+                source="above the anaerobic threshold of about 30 % (Hoffman et al., Ann "
+                "Thorac Surg 2000;70:1515-20); the twin warns below it",
+            ),
+            resolution=2.0,
+            precision=0,
+        ),
+        Outcome(
+            "do2_ml_min_m2",
+            "Systemic oxygen delivery",
+            "mL/min/m2",
+            "higher",
+            resolution=20.0,
+            precision=0,
+        ),
         Outcome(
             "cardiac_index_l_min_m2",
             "Ventricular output (Qp + Qs)",
             "L/min/m2",
             help="Total output of the single ventricle, indexed",
+            precision=1,
         ),
-        Outcome("systemic_index_l_min_m2", "Systemic flow (Qs)", "L/min/m2", "higher"),
-        Outcome("aortic_systolic_mmhg", "Aortic systolic pressure", "mmHg"),
-        Outcome("aortic_diastolic_mmhg", "Aortic diastolic pressure", "mmHg", "higher"),
-        Outcome("aortic_mean_mmhg", "Mean aortic pressure", "mmHg"),
+        Outcome(
+            "systemic_index_l_min_m2",
+            "Systemic flow (Qs)",
+            "L/min/m2",
+            "higher",
+            resolution=0.2,
+            precision=1,
+        ),
+        Outcome("aortic_systolic_mmhg", "Aortic systolic pressure", "mmHg", precision=0),
+        Outcome(
+            "aortic_diastolic_mmhg",
+            "Aortic diastolic pressure",
+            "mmHg",
+            "higher",
+            resolution=2.0,
+            precision=0,
+        ),
+        Outcome("aortic_mean_mmhg", "Mean aortic pressure", "mmHg", precision=0),
         Outcome(
             "coronary_perfusion_mmhg",
             "Coronary perfusion pressure",
             "mmHg",
             "higher",
             help="Aortic diastolic minus ventricular end-diastolic pressure",
-            target=Target(low=20.0, source="the twin's own warning level (see README)"),
-            resolution=1.0,
+            target=Target(
+                low=20.0,
+                source="the twin's own warning level (README); no published newborn "
+                "threshold was verified",
+            ),
+            resolution=2.0,
+            precision=0,
         ),
-        Outcome("pulmonary_mean_mmhg", "Mean pulmonary artery pressure", "mmHg", "lower"),
-        Outcome("atrial_mean_mmhg", "Mean atrial pressure", "mmHg", "lower"),
-        Outcome("ventricular_edp_mmhg", "Ventricular end-diastolic pressure", "mmHg", "lower"),
-        Outcome("ejection_fraction_pct", "Ejection fraction", "%"),
+        Outcome(
+            "pulmonary_mean_mmhg",
+            "Mean pulmonary artery pressure",
+            "mmHg",
+            "lower",
+            resolution=2.0,
+            precision=0,
+        ),
+        Outcome(
+            "atrial_mean_mmhg",
+            "Mean atrial pressure",
+            "mmHg",
+            "lower",
+            resolution=1.0,
+            precision=0,
+        ),
+        Outcome(
+            "ventricular_edp_mmhg",
+            "Ventricular end-diastolic pressure",
+            "mmHg",
+            "lower",
+            resolution=1.0,
+            precision=0,
+        ),
+        Outcome("ejection_fraction_pct", "Ejection fraction", "%", precision=0),
         Outcome(
             "shunt_regurgitant_pct",
             "Shunt regurgitant fraction",
             "%",
             "lower",
             help="Backward over forward shunt flow (diastolic regurgitation of a Sano)",
+            resolution=2.0,
+            precision=0,
         ),
     ),
     requirements=(

@@ -340,19 +340,46 @@ TWIN = Twin(
         ),
     ),
     outcomes=(
-        Outcome("ablation_volume_ml", "Ablation volume", "mL"),
-        Outcome("ablation_long_axis_mm", "Long axis (along the applicator)", "mm"),
-        Outcome("ablation_short_axis_mm", "Short axis", "mm"),
-        Outcome("tumor_coverage_pct", "Tumour treated (ablated or resected)", "%", "higher"),
+        # Clinical precision: volumes to 0.1 mL, zone axes to whole mm (as zone charts give
+        # them), margins to 0.1 mm, coverages to 0.1 % (99.6 % is not complete), the remnant
+        # to whole percent; `resolution`: differences no larger are the same (no "best").
+        Outcome("ablation_volume_ml", "Ablation volume", "mL", precision=1),
+        Outcome("ablation_long_axis_mm", "Long axis (along the applicator)", "mm", precision=0),
+        Outcome("ablation_short_axis_mm", "Short axis", "mm", precision=0),
+        Outcome(
+            "tumor_coverage_pct",
+            "Tumour treated (ablated or resected)",
+            "%",
+            "higher",
+            target=Target(
+                low=100.0,
+                source="technical success: the whole tumour inside the ablation zone (Ahmed "
+                "et al., Radiology 2014;273:241-260)",
+            ),
+            resolution=1.0,
+            precision=1,
+        ),
         Outcome(
             "coverage_5mm_pct",
             "Coverage with 5 mm margin",
             "%",
             "higher",
-            target=Target(low=100.0, source="a 5 mm ablative margin all round"),
+            target=Target(
+                low=100.0,
+                source="a 5 mm ablative margin all round (Laimer et al., Eur Radiol "
+                "2020;30:2463-2472; Shady et al., Radiology 2016;278:601-611)",
+            ),
             resolution=1.0,
+            precision=1,
         ),
-        Outcome("coverage_10mm_pct", "Coverage with 10 mm margin", "%", "higher"),
+        Outcome(
+            "coverage_10mm_pct",
+            "Coverage with 10 mm margin",
+            "%",
+            "higher",
+            resolution=1.0,
+            precision=1,
+        ),
         Outcome(
             "min_margin_mm",
             "Minimal margin",
@@ -366,8 +393,22 @@ TWIN = Twin(
             resolution=1.0,
             precision=1,
         ),
-        Outcome("vessel_wall_ablated_ml", "Vessel wall in the zone", "mL", "lower"),
-        Outcome("critical_ablated_ml", "Tissue outside the liver in the zone", "mL", "lower"),
+        Outcome(
+            "vessel_wall_ablated_ml",
+            "Vessel wall in the zone",
+            "mL",
+            "lower",
+            resolution=0.5,
+            precision=1,
+        ),
+        Outcome(
+            "critical_ablated_ml",
+            "Tissue outside the liver in the zone",
+            "mL",
+            "lower",
+            resolution=0.5,
+            precision=1,
+        ),
         Outcome(
             "flr_pct",
             "Future liver remnant",
@@ -375,13 +416,16 @@ TWIN = Twin(
             "higher",
             target=Target(
                 low=30.0,
-                source="Adams et al. 2013: 30 % after chemotherapy "
-                "(20 % normal, 40 % cirrhosis: see the liver condition)",
+                source="30 % after chemotherapy (Adams et al., HPB 2013;15:91-103; Shindoh "
+                "et al., Ann Surg Oncol 2013;20:2493-2500); 20 % normal, 40 % cirrhosis: the "
+                "twin warns at the threshold of the liver condition chosen",
             ),
             resolution=1.0,
+            precision=0,
+            limit=True,  # post-hepatectomy liver failure: such a plan is best at nothing
         ),
-        Outcome("cem43_volume_ml", "Volume with CEM43 >= 240 min", "mL"),
-        Outcome("max_temperature_c", "Highest temperature", "°C"),
+        Outcome("cem43_volume_ml", "Volume with CEM43 >= 240 min", "mL", precision=1),
+        Outcome("max_temperature_c", "Highest temperature", "°C", precision=0),
     ),
     requirements=(
         Requirement("label", "liver", "(functional liver and perfusion)"),
