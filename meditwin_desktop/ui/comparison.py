@@ -427,8 +427,42 @@ class ComparisonView(QWidget):
             viewport.set_background((0.08, 0.09, 0.11))
             self.viewport_row.addWidget(viewport)
             self.viewports.append(viewport)
+            self._link(viewport)
         for n, viewport in enumerate(self.viewports):
             viewport.setVisible(n < count)
+
+    def _link(self, viewport) -> None:
+        """Rotating or zooming `viewport` re-renders the others with its camera: they share
+        the camera object, but a VTK view draws only when told (its interactor's render
+        event, fired at every step of a rotation or zoom, tells them here)."""
+        import weakref
+
+        view, source = weakref.ref(self), weakref.ref(viewport)  # no cycle through VTK
+
+        def follow(*_) -> None:
+            this, moved = view(), source()
+            if this is not None and moved is not None:
+                this._follow(moved)
+
+        viewport.iren.interactor.AddObserver("RenderEvent", follow)
+
+    def _follow(self, source) -> None:
+        """Render the other visible viewports with `source`'s camera (once: their own
+        renders do not come back here)."""
+        if getattr(self, "_following", False) or getattr(source, "_closed", False):
+            return
+        self._following = True
+        try:
+            for viewport in self.viewports:
+                if viewport is source or not viewport.isVisible():
+                    continue
+                if getattr(viewport, "_closed", False):
+                    continue
+                if viewport.camera is not source.camera:
+                    viewport.camera = source.camera
+                viewport.render()
+        finally:
+            self._following = False
 
     def close_viewports(self) -> None:
         """Release the OpenGL viewports."""

@@ -219,6 +219,7 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         self.scene.measurements_changed.connect(lambda: self.view3d.set_rulers(self.scene.rulers))
         self.view3d.rendered.connect(self._on_3d_rendered)
         self.view3d.picked.connect(self._picked_in_3d)
+        self._attach_planning()
 
     def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
         action = QAction(text, self)

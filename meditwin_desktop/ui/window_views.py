@@ -106,6 +106,12 @@ class ViewsMixin:
             toolbar.addAction(action)
             self.clip_actions[name] = action
 
+    def _attach_planning(self) -> None:
+        """The ablation plan on the slice views and its summary in the twin panel."""
+        from meditwin_desktop.ui.planning_controller import PlanningController
+
+        self.planning = PlanningController(self)
+
     def _tool_changed(self) -> None:
         self.escape_tool.setEnabled(self.scene.tool != "navigate")
         action = self.tool_actions.get(self.scene.tool)

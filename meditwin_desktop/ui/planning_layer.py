@@ -1,0 +1,230 @@
+"""The ablation plan over the slice views (a `SliceLayer`): the applicator from entry to
+target, the predicted zone, the tumour with its 5 and 10 mm margins, and a small legend
+(minimal margin in traffic-light colours, zone size and its calibration, path warnings).
+
+The applicator is drawn projected on every slice: thick and solid where it lies within
+half a slice of the plane, thin and dashed elsewhere. Its two ends are handles: a left
+drag moves one (keeping its depth across the slice), every view redraws only lines while
+dragging, and the new point goes to `on_moved(name, lps)` on release (the scenario, and
+its results' staleness, change then). Contours are traced once per slice and cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QMouseEvent, QPainter, QPen, QPolygonF
+
+from meditwin_desktop.core.planning import MarginField, section_contours
+from meditwin_desktop.ui.overlay_text import outlined_text
+
+ENTRY, TARGET = "entry_lps_mm", "target_lps_mm"
+HANDLE_PX = 9.0  # how near a handle a press must be to take it
+ZONE = QColor(255, 140, 40)
+TUMOUR = QColor(250, 230, 70)
+MARGIN_5 = QColor(120, 235, 140)
+MARGIN_10 = QColor(90, 200, 235)
+APPLICATOR = QColor(245, 245, 245)
+STATE_COLORS = {
+    "green": QColor(90, 220, 110),
+    "amber": QColor(255, 190, 60),
+    "red": QColor(255, 90, 80),
+    "grey": QColor(180, 180, 180),
+}
+
+
+@dataclass
+class Plan:
+    """What the layer draws: built by the planning controller from the selected scenario."""
+
+    entry: np.ndarray
+    target: np.ndarray
+    scenario: str = ""
+    zone: tuple[np.ndarray, np.ndarray] | None = None  # (values [k, j, i], affine)
+    zone_stale: bool = False  # the zone is from other parameters than the plan's now
+    margins: MarginField | None = None
+    legend: list[tuple[str, QColor]] = field(default_factory=list)
+
+
+class PlanningLayer:
+    """Draws a `Plan` on slice views and lets the user drag its ends."""
+
+    def __init__(self, on_moved: Callable[[str, np.ndarray], None]) -> None:
+        self.plan: Plan | None = None
+        self.on_moved = on_moved
+        self.views: list = []
+        self._dragging: str | None = None
+        self._cache: dict[tuple, list] = {}
+
+    def attach(self, view) -> None:
+        """Draw on `view` too."""
+        self.views.append(view)
+        view.add_layer(self)
+
+    def set_plan(self, plan: Plan | None) -> None:
+        """Show another plan (None: nothing); a drag in progress keeps its point."""
+        if self._dragging and plan is not None and self.plan is not None:
+            attribute = _attribute(self._dragging)
+            setattr(plan, attribute, getattr(self.plan, attribute))
+        self.plan = plan
+        self._cache.clear()
+        self._update_views()
+
+    def dragging(self) -> bool:
+        """Whether an end is being dragged."""
+        return self._dragging is not None
+
+    def _update_views(self) -> None:
+        for view in self.views:
+            view.update()
+
+    # -- painting -------------------------------------------------------------------------
+    def paint(self, view, painter: QPainter) -> None:
+        plan, plane = self.plan, view.plane()
+        if plan is None or plane is None:
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if plan.margins is not None:
+            margins = plan.margins
+            levels = (float(min(_spacing(margins.affine))) / 2, 5.0, 10.0)
+            lines = self._contours(view, "margins", margins.distance, margins.affine, levels, 1e6)
+            styles = (
+                (TUMOUR, 2.0, Qt.PenStyle.SolidLine),
+                (MARGIN_5, 1.5, Qt.PenStyle.DashLine),
+                (MARGIN_10, 1.5, Qt.PenStyle.DotLine),
+            )
+            for level, (color, width, style) in zip(levels, styles, strict=True):
+                self._draw_lines(view, painter, lines[level], QPen(color, width, style))
+        if plan.zone is not None:
+            values, affine = plan.zone
+            lines = self._contours(view, "zone", values, affine, (0.5,), 0.0)[0.5]
+            color = QColor(ZONE)
+            style = Qt.PenStyle.SolidLine
+            if plan.zone_stale:
+                color.setAlpha(140)
+                style = Qt.PenStyle.DashDotLine
+            self._draw_lines(view, painter, lines, QPen(color, 2.5, style))
+        self._draw_applicator(view, painter, plan)
+        self._draw_legend(view, painter, plan)
+
+    def _contours(self, view, kind, values, affine, levels, fill) -> dict[float, list]:
+        plane = view.plane()
+        key = (id(view), kind, plane.index, tuple(np.round(plane.origin, 3)))
+        if key not in self._cache:
+            self._cache[key] = section_contours(values, affine, plane, levels, fill)
+        return self._cache[key]
+
+    @staticmethod
+    def _draw_lines(view, painter: QPainter, lines: list[np.ndarray], pen: QPen) -> None:
+        if not lines:
+            return
+        rect = view.image_rect()
+        rows, cols = view.plane().pixels.shape
+        sx, sy = rect.width() / cols, rect.height() / rows
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for line in lines:
+            x = rect.left() + (line[:, 0] + 0.5) * sx
+            y = rect.top() + (line[:, 1] + 0.5) * sy
+            painter.drawPolyline(QPolygonF([QPointF(a, b) for a, b in zip(x, y, strict=True)]))
+
+    def _draw_applicator(self, view, painter: QPainter, plan: Plan) -> None:
+        plane = view.plane()
+        entry, target = view.lps_to_widget(plan.entry), view.lps_to_widget(plan.target)
+        painter.setPen(QPen(APPLICATOR, 1.2, Qt.PenStyle.DashLine))
+        painter.drawLine(entry, target)  # projected
+        span = in_slab(plan.entry, plan.target, plane)
+        if span is not None:  # the part within half a slice of this plane
+            a, b = span
+            along = plan.target - plan.entry
+            p, q = plan.entry + a * along, plan.entry + b * along
+            painter.setPen(QPen(APPLICATOR, 3.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            painter.drawLine(view.lps_to_widget(p), view.lps_to_widget(q))
+        painter.setPen(QPen(QColor(20, 20, 20), 1.5))
+        painter.setBrush(QBrush(APPLICATOR))
+        painter.drawEllipse(entry, 5, 5)  # entry: a filled disc
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(ZONE, 2.5))
+        painter.drawEllipse(target, 6, 6)  # target: a ring with a dot
+        painter.setBrush(QBrush(ZONE))
+        painter.drawEllipse(target, 1.5, 1.5)
+
+    def _draw_legend(self, view, painter: QPainter, plan: Plan) -> None:
+        font = QFont(view.font())
+        font.setPointSizeF(8.5)
+        painter.setFont(font)
+        y = 38.0
+        for text, color in plan.legend:
+            box = QRectF(8, y, view.width() - 16, 16)
+            outlined_text(painter, box, text, color, Qt.AlignmentFlag.AlignRight)
+            y += 15
+
+    # -- dragging ---------------------------------------------------------------------------
+    def mouse(self, view, kind: str, event: QMouseEvent) -> bool:
+        plan = self.plan
+        if plan is None:
+            return False
+        pos = event.position()
+        if kind == "press":
+            name = self.handle_at(view, pos)
+            if name is None:
+                return False
+            self._dragging = name
+            return True
+        if self._dragging is None:
+            return False
+        name = self._dragging
+        point = self._moved_point(view, pos, getattr(plan, _attribute(name)))
+        if point is not None:
+            setattr(plan, _attribute(name), point)
+            self._update_views()  # lines only: the contours stay cached
+        if kind == "release":
+            self._dragging = None
+            self.on_moved(name, getattr(plan, _attribute(name)))
+        return True
+
+    def handle_at(self, view, pos: QPointF) -> str | None:
+        """ENTRY or TARGET when `pos` is on that end's handle (the target first)."""
+        plan = self.plan
+        if plan is None or view.plane() is None:
+            return None
+        for name, point in ((TARGET, plan.target), (ENTRY, plan.entry)):
+            where = view.lps_to_widget(point)
+            if np.hypot(where.x() - pos.x(), where.y() - pos.y()) <= HANDLE_PX:
+                return name
+        return None
+
+    @staticmethod
+    def _moved_point(view, pos: QPointF, before: np.ndarray) -> np.ndarray | None:
+        """The LPS point under the mouse at the dragged end's depth across the slice."""
+        on_plane = view.widget_to_lps(pos)
+        if on_plane is None:
+            return None
+        normal = np.asarray(view.orientation.normal, float)
+        return on_plane + normal * float(normal @ (np.asarray(before, float) - on_plane))
+
+
+def _attribute(name: str) -> str:
+    return "entry" if name == ENTRY else "target"
+
+
+def _spacing(affine: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(np.asarray(affine)[:3, :3], axis=0)
+
+
+def in_slab(entry: np.ndarray, target: np.ndarray, plane) -> tuple[float, float] | None:
+    """The fractions [a, b] of the segment entry -> target lying within half a slice of
+    `plane` (None when none does)."""
+    normal = np.cross(plane.col_step, plane.row_step)
+    normal /= np.linalg.norm(normal)
+    half = plane.slice_step_mm / 2
+    d0 = float(normal @ (np.asarray(entry, float) - plane.origin))
+    d1 = float(normal @ (np.asarray(target, float) - plane.origin))
+    if abs(d1 - d0) < 1e-9:
+        return (0.0, 1.0) if abs(d0) <= half else None
+    a, b = sorted(((-half - d0) / (d1 - d0), (half - d0) / (d1 - d0)))
+    a, b = max(a, 0.0), min(b, 1.0)
+    return (a, b) if a < b else None
