@@ -34,6 +34,10 @@ _GREY = QColor(200, 200, 200)
 _WARN = QColor(255, 120, 100)
 
 
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
 def plans_points(twin: Twin | None) -> bool:
     """Whether a twin's scenarios have an applicator (entry and target points)."""
     if twin is None:
@@ -62,7 +66,8 @@ class PlanningController(QObject):
         self._timer = QTimer(self, singleShot=True, interval=60)
         self._timer.timeout.connect(self.refresh)
         panel = self.panel
-        for signal in (panel.runs_changed, panel.case_changed, panel.run_finished):
+        for signal in (panel.runs_changed, panel.case_changed, panel.run_finished,
+                       panel.personalised):  # fmt: skip
             signal.connect(self._timer.start)
         panel.scenarios.itemSelectionChanged.connect(self._timer.start)
         model = panel.scenarios.model()
@@ -141,7 +146,7 @@ class PlanningController(QObject):
         if outcome is None:
             return
         if result is None:
-            summary.append(f"<b>Plan ({html.escape(plan.scenario)})</b>: not run yet.")
+            summary.append(f"<b>Plan ({_esc(plan.scenario)})</b>: not run yet.")
             return
         value = result.outcomes.get(MARGIN_OUTCOME)
         low = outcome.target.low if outcome.target is not None else None
@@ -151,9 +156,9 @@ class PlanningController(QObject):
         stale = " (out of date)" if plan.zone_stale else ""
         lines.append((f"Min margin {shown}: {state.state}{stale}", color))
         summary.append(
-            f"<b>Plan ({html.escape(plan.scenario)})</b>: minimal margin "
+            f"<b>Plan ({_esc(plan.scenario)})</b>: minimal margin "
             f"<span style='color:{color.name()}'><b>{shown} ({state.state})</b></span>: "
-            f"{html.escape(state.text)}{stale}. Colour rule: red below the target minus "
+            f"{_esc(state.text)}{stale}. Colour rule: red below the target minus "
             f"{outcome.resolution:g} mm, amber up to 10 mm (Laimer 2020; Shady 2016)."
         )
 
@@ -175,8 +180,8 @@ class PlanningController(QObject):
         )
         summary.append(
             f"Zone {short:.0f} × {long:.0f} mm (short × long axis)"
-            + (f" — <i>{html.escape(calibration)}</i>" if calibration else "")
-            + ("." if not note else f". <span style='color:#aaaaaa'>{html.escape(note)}</span>")
+            + (f" — <i>{_esc(calibration)}</i>" if calibration else "")
+            + ("." if not note else f". <span style='color:#aaaaaa'>{_esc(note)}</span>")
         )
 
     def _path_lines(self, plan, lines, summary) -> None:
@@ -195,8 +200,7 @@ class PlanningController(QObject):
         first = crossings[0]
         lines.append((f"⚠ path crosses the {first.name} at {first.start_mm:.0f} mm", _WARN))
         summary += [
-            f"<span style='color:{_WARN.name()}'>⚠ {html.escape(c.text())}</span>"
-            for c in crossings
+            f"<span style='color:{_WARN.name()}'>⚠ {_esc(c.text())}</span>" for c in crossings
         ]
 
     # -- dragging -----------------------------------------------------------------------------

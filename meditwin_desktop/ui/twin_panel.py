@@ -70,6 +70,7 @@ class TwinPanel(QWidget):
     run_finished = Signal(object)  # a finished Run, to record in the case (GUI thread)
     point_requested = Signal(str)  # a point parameter's name: send the crosshair
     case_changed = Signal()  # scenarios edited (for autosave)
+    personalised = Signal()  # the baseline was computed (the plan on the views follows)
 
     def __init__(
         self, registry: Registry, runner: Runner, start_task, parent: QWidget | None = None
@@ -261,6 +262,7 @@ class TwinPanel(QWidget):
         self.status.setText(problem or twin.question)
         self._fill_baseline()
         self._fill_scenarios()
+        self.personalised.emit()
 
     def personalising(self) -> bool:
         """Whether the baseline is still being computed."""
