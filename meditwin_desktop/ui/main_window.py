@@ -168,7 +168,7 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
             "Patients", "patients_dock", self.patients, Qt.DockWidgetArea.LeftDockWidgetArea
         )
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-        dock.setMinimumWidth(340)
+        dock.setMinimumWidth(280)  # the views keep room on a 1280-pixel screen
         self._build_studies(dock)
         self.segments = SegmentPanel(self.scene, self._start, self)
         self.segments.surface_requested.connect(self.show_label_surface)
@@ -287,6 +287,10 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         self.welcome.import_case.connect(self._ask_import_case)
         self.welcome.case_chosen.connect(self.open_case)
         self.welcome.demo_chosen.connect(self.open_demo_case)
+        # a case saved while the page is up (the one just closed) joins the recent list
+        self.cases.saved.connect(
+            lambda _: self.show_welcome() if self.centre.currentWidget() is self.welcome else None
+        )
         self.show_welcome()
 
     def show_welcome(self) -> None:

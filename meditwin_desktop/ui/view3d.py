@@ -138,7 +138,7 @@ class View3D(QWidget):
         self.measure_button.setText("Measure")
         self.measure_button.setCheckable(True)
         self.measure_button.setToolTip("Click two points on the surfaces to measure in 3D")
-        self.measure_button.setStyleSheet("border: none; color: #ddd; padding: 0 8px;")
+        self.measure_button.setStyleSheet("border: none; color: #ddd; padding: 0 5px;")
         self.measure_button.toggled.connect(self.set_measuring)
         # buttons keep their full text; the status label is what gives way
         self.measure_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
