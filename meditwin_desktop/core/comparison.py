@@ -6,12 +6,16 @@ overlays and tables: `core.result_plots`."""
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
+from meditwin_desktop.core.atomic import write_text_atomic
 from meditwin_desktop.core.case import Run
 from meditwin_desktop.core.scenarios import BASELINE
 from meditwin_desktop.core.twin import Outcome, Twin
@@ -266,6 +270,22 @@ def comparison_table(
                 note,
             ])  # fmt: skip
     return list(CSV_HEADINGS), rows
+
+
+def write_comparison_csv(
+    path, twin: Twin, runs: Sequence[Run], stale=frozenset(), system: str | None = None
+) -> Path:
+    """`comparison_table` as a CSV file (UTF-8, written atomically); full values in the
+    'Value' column with every digit, beside the shown text."""
+    headings, rows = comparison_table(twin, runs, stale, system)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(headings)
+    writer.writerows([["" if c is None else (repr(c) if isinstance(c, float) else c)
+                       for c in row] for row in rows])  # fmt: skip
+    path = Path(path)
+    write_text_atomic(path, buffer.getvalue())
+    return path
 
 
 def run_warnings(run: Run) -> list[str]:

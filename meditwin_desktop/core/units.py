@@ -15,7 +15,10 @@ typed for "µ". A conversion that is not possible raises UnitError naming both u
 
 from __future__ import annotations
 
+import configparser
+
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.paths import data_dir
 
 
 class UnitError(InputError):
@@ -139,6 +142,23 @@ _SYSTEM_UNITS = {
     "mmol/L": {"creatinine": "µmol/L"},  # the other analytes in mmol/L
     "mg/dL": {},
 }
+
+
+SYSTEM_SETTING = "units/system"  # the key in the user's settings.ini (the GUI's QSettings)
+
+
+def user_system() -> str:
+    """The unit system the user chose in the GUI (`SYSTEM_SETTING` of settings.ini in the
+    data directory, as the window keeps it), else `DEFAULT_SYSTEM`: the report and the
+    command line show what the window shows."""
+    section, key = SYSTEM_SETTING.split("/")
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(data_dir() / "settings.ini", encoding="utf-8")
+    except (OSError, configparser.Error, UnicodeDecodeError):
+        return DEFAULT_SYSTEM
+    chosen = parser.get(section, key, fallback=DEFAULT_SYSTEM)
+    return chosen if chosen in UNIT_SYSTEMS else DEFAULT_SYSTEM
 
 
 def _split(unit: str) -> tuple[str, str]:

@@ -1,6 +1,7 @@
-"""Scenarios side by side: an outcomes table (marked against clinical targets), overlaid
-time series with observed points, bars with the target, linked 3D viewports (grid fields
-and surface maps), overlays on photographs and result tables (`ui.result_tabs`)."""
+"""Scenarios side by side: an outcomes table (each value coloured against its clinical
+target, ★ only beyond the clinical resolution, clinical rounding, the user's unit system),
+overlaid time series with observed points, bars with the target, linked 3D viewports (grid
+fields and surface maps), overlays on photographs and result tables (`ui.result_tabs`)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -24,7 +27,10 @@ from PySide6.QtWidgets import (
 
 from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.comparison import (
+    BEST_RULE,
     OUT_OF_DATE,
+    STATE_COLOURS,
+    TARGET_RULE,
     baseline_run,
     best_scenarios,
     cell_text,
@@ -32,11 +38,23 @@ from meditwin_desktop.core.comparison import (
     outcome_note,
     plot_bars,
     plot_series,
+    ruled_out,
+    state_text,
+    target_state,
+    target_text,
+    write_comparison_csv,
 )
 from meditwin_desktop.core.result_plots import result_labels
 from meditwin_desktop.core.twin import Field, Twin
+from meditwin_desktop.core.units import SYSTEM_SETTING, UNIT_SYSTEMS, user_system
 from meditwin_desktop.ui.plot_canvas import PlotCanvas
 from meditwin_desktop.ui.result_tabs import ImagesPage, TablesPage, refill
+from meditwin_desktop.ui.window_views import settings
+
+# Table cells: a dark tint of the target state's colour behind light text (the ↓/↑ marks
+# and the tooltip say the same for colour-blind readers)
+CELL_TINTS = {"met": QColor(36, 92, 58), "near": QColor(112, 84, 20), "off": QColor(118, 38, 36)}
+EMPTY_PLOTS = "No {} yet: they appear here, side by side, once the scenarios have run."
 
 MAX_VIEWPORTS = 4
 
@@ -134,6 +152,7 @@ class ComparisonView(QWidget):
         row.addWidget(refresh)
         self.stale_bar.hide()
         layout.addWidget(self.stale_bar)
+        layout.addLayout(self._header_row())
         self.tabs = QTabWidget(self)
         layout.addWidget(self.tabs)
         self.notes = QLabel(self)
@@ -158,8 +177,73 @@ class ComparisonView(QWidget):
         self.tabs.addTab(self.tables_page, "Tables")
         self.tabs.currentChanged.connect(lambda _: self._refresh_visible())
 
+    def _header_row(self) -> QHBoxLayout:
+        """The colour key, the unit system (the user's setting, for the whole app and the
+        report) and the CSV export."""
+        row = QHBoxLayout()
+        row.setContentsMargins(4, 0, 4, 0)
+        key = QLabel(
+            " ".join(
+                f'<span style="color:{STATE_COLOURS[state]}">■</span> {word}'
+                for state, word in (("met", "meets target"), ("near", "borderline"),
+                                    ("off", "misses target"))
+            )
+            + " &nbsp; ★ better beyond the clinical resolution",
+            self,
+        )  # fmt: skip
+        key.setObjectName("target_key")
+        key.setToolTip(f"{TARGET_RULE}\n{BEST_RULE}")
+        row.addWidget(key, stretch=1)
+        row.addWidget(QLabel("Units:", self))
+        self.unit_system = QComboBox(self)
+        self.unit_system.setObjectName("unit_system")
+        for system, description in UNIT_SYSTEMS.items():
+            self.unit_system.addItem(system, system)
+            self.unit_system.setItemData(
+                self.unit_system.count() - 1, description, Qt.ItemDataRole.ToolTipRole
+            )
+        self.unit_system.setToolTip(
+            "Concentrations (LDL-C, glucose...) in this unit system everywhere: table, bars, "
+            "curves and the report"
+        )
+        self.system = user_system()
+        self.unit_system.setCurrentIndex(max(0, self.unit_system.findData(self.system)))
+        self.unit_system.currentIndexChanged.connect(lambda _: self._system_chosen())
+        row.addWidget(self.unit_system)
+        self.export_button = QPushButton("Export CSV…", self)
+        self.export_button.setObjectName("export_csv")
+        self.export_button.setToolTip(
+            "The table as a CSV file: values as shown and, beside them, the full values"
+        )
+        self.export_button.clicked.connect(self._ask_export)
+        row.addWidget(self.export_button)
+        return row
+
+    def _system_chosen(self) -> None:
+        """Keep the user's unit system and show everything in it."""
+        self.system = str(self.unit_system.currentData())
+        settings().setValue(SYSTEM_SETTING, self.system)
+        self._fill_table()
+        self._plot()
+        self._plot_bars()
+
+    def export_csv(self, path) -> None:
+        """Write the comparison table as CSV to `path` (`core.comparison.comparison_table`)."""
+        if self.twin is not None:
+            write_comparison_csv(path, self.twin, self.runs, set(self.stale), self.system)
+
+    def _ask_export(self) -> None:
+        if self.twin is None or not self.runs:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export the comparison", f"{self.twin.id}-comparison.csv", "CSV (*.csv)"
+        )
+        if path:
+            self.export_csv(path)
+
     def _figure_page(self, name: str, redraw) -> tuple[QWidget, QComboBox, Figure, PlotCanvas]:
-        """A page with a chooser above a matplotlib canvas (curves, bars)."""
+        """A page with a chooser above a matplotlib canvas (curves, bars); before there is
+        anything to draw the canvas gives way to a message (no empty 0-1 axes)."""
         page = QWidget(self)
         layout = QVBoxLayout(page)
         choice = QComboBox(page)
@@ -168,9 +252,28 @@ class ComparisonView(QWidget):
         figure = Figure(figsize=(5, 3), tight_layout=True)
         figure.patch.set_facecolor("#2b2d30")
         canvas = PlotCanvas(figure)
+        stack = QStackedWidget(page)
+        stack.setObjectName(f"{name}_stack")
+        empty = QLabel(page)
+        empty.setObjectName(f"{name}_empty")
+        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty.setWordWrap(True)
+        empty.setStyleSheet("color: #aaaaaa; font-size: 13px;")
+        stack.addWidget(empty)
+        stack.addWidget(canvas)
+        canvas.empty = empty  # the message shown instead (see `_show_plot`)
         layout.addWidget(choice)
-        layout.addWidget(canvas, stretch=1)
+        layout.addWidget(stack, stretch=1)
         return page, choice, figure, canvas
+
+    @staticmethod
+    def _show_plot(canvas: PlotCanvas, drawn: bool, message: str = "") -> None:
+        """The canvas when something was drawn, else the message in its place."""
+        stack = canvas.parentWidget()
+        canvas.empty.setText(message)
+        stack.setCurrentWidget(canvas if drawn else canvas.empty)
+        if drawn:
+            canvas.draw_idle()
 
     def _plots(self) -> QWidget:
         page, self.series_choice, self.figure, self.canvas = self._figure_page(
@@ -242,12 +345,20 @@ class ComparisonView(QWidget):
         self.stale_bar.show()
 
     def _show_notes(self) -> None:
+        """The model's warnings, each once: 'all scenarios' or the scenarios it concerns."""
+        where: dict[str, list[str]] = {}
+        for run in self.runs:
+            for warning in run.result.warnings if run.result is not None else []:
+                where.setdefault(warning, []).append(run.scenario)
+        every = len(self.runs) > 1
         lines = [
-            f"⚠ {run.scenario}: {warning}"
-            for run in self.runs
-            if run.result is not None
-            for warning in run.result.warnings
+            f"⚠ {'All scenarios' if every and len(names) == len(self.runs) else ', '.join(names)}"
+            f": {warning}"
+            for warning, names in where.items()
         ]
+        for scenario, limits in ruled_out(self.twin, self.runs).items() if self.twin else []:
+            lines.insert(0, f"⚠ {scenario} misses a safety limit ({', '.join(limits)}): it is "
+                            "not marked best at anything")  # fmt: skip
         self.notes.setText(
             "\n".join(lines[:12] + ([f"… and {len(lines) - 12} more"] if len(lines) > 12 else []))
         )
@@ -271,11 +382,18 @@ class ComparisonView(QWidget):
         baseline = baseline_run(runs)
         best = best_scenarios(twin, runs, set(self.stale)) if twin else {}
         for row, outcome in enumerate(outcomes):
-            heading = QTableWidgetItem(outcome_heading(outcome))
-            tip = [outcome.help or outcome_heading(outcome)]
+            heading = QTableWidgetItem(outcome_heading(outcome, self.system))
+            tip = [outcome.help or outcome_heading(outcome, self.system)]
             if outcome.target is not None:
                 source = f" ({outcome.target.source})" if outcome.target.source else ""
-                tip.append(f"Clinical target: {outcome.target.describe(outcome.unit)}{source}")
+                tip.append(f"Clinical target: {target_text(outcome, self.system)}{source}")
+            if outcome.resolution and outcome.better != "none":
+                tip.append(
+                    f"Clinical resolution: differences up to {outcome.resolution:g} "
+                    f"{outcome.unit} are the same (no ★)".replace("  ", " ")
+                )
+            if outcome.limit:
+                tip.append("A safety limit: a scenario missing it is marked best at nothing")
             heading.setToolTip("\n".join(tip))
             table.setItem(row, 0, heading)
             for column, run in enumerate(runs, start=1):
@@ -296,15 +414,18 @@ class ComparisonView(QWidget):
         return item
 
     def _cell(self, outcome, run: Run, baseline, best) -> QTableWidgetItem:
-        text = cell_text(outcome, run, baseline)
+        text = cell_text(outcome, run, baseline, self.system)
         note = outcome_note(outcome, run)
         item = QTableWidgetItem(text + (" ⚠" if note else ""))
         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         tips = [note] if note else []
-        off = outcome.off_target(run.outcomes.get(outcome.name)) if run.status == "ok" else ""
-        if off:
-            tips.append(off[0].upper() + off[1:])  # "Below the target 75-85 %"
-            item.setForeground(QColor(240, 176, 64))
+        value = run.outcomes.get(outcome.name) if run.status == "ok" else None
+        state = target_state(outcome, value)
+        if state is not None:
+            tips.append(state_text(outcome, value, self.system))  # "Below the target 75-85 %"
+            item.setBackground(CELL_TINTS[state])
+            item.setForeground(QColor(240, 240, 240))
+            item.setData(Qt.ItemDataRole.UserRole, state)
         if run.scenario in self.stale:
             font = QFont(item.font())
             font.setItalic(True)
@@ -316,8 +437,12 @@ class ComparisonView(QWidget):
             font = QFont(item.font())
             font.setBold(True)
             item.setFont(font)
-            item.setForeground(QColor(120, 220, 120))
-            tips.append("The better value for this outcome")
+            if state is None:
+                item.setForeground(QColor(120, 220, 120))
+            tips.append(
+                "The better value: ahead of the next scenario by more than the clinical "
+                f"resolution ({outcome.resolution:g} {outcome.unit})".replace(" )", ")")
+            )
         item.setToolTip("\n".join(tips))
         return item
 
@@ -331,28 +456,43 @@ class ComparisonView(QWidget):
     def _plot(self) -> None:
         if self.tabs.currentWidget() is not self.curves_page:
             return  # drawing costs ~0.1 s on the GUI thread: only for the tab looked at
-        axes = _dark_axes(self.figure)
         name = self.series_choice.currentData()
+        if name is None:
+            self._show_plot(self.canvas, False, self._empty_text("curves"))
+            return
+        axes = _dark_axes(self.figure)
         stale = set(self.stale)
-        if plot_series(axes, self.runs, name, linewidth=1.8, stale=stale, observed_colour="white"):
+        drawn = plot_series(axes, self.runs, name, linewidth=1.8, stale=stale,
+                            observed_colour="white", system=self.system)  # fmt: skip
+        if drawn:
             _darken(axes)
             legend = axes.get_legend()
             legend.get_frame().set_facecolor("#2b2d30")
             for text in legend.get_texts():
                 text.set_color("#dddddd")
-        self.canvas.draw_idle()
+        self._show_plot(self.canvas, drawn, self._empty_text("curves"))
+
+    def _empty_text(self, what: str) -> str:
+        if not self.runs:
+            return EMPTY_PLOTS.format(what)
+        return f"The results of this twin have no {what}."
 
     def _plot_bars(self) -> None:
         if self.tabs.currentWidget() is not self.bars_page or self.twin is None:
             return
-        axes = _dark_axes(self.bar_figure)
         name = self.bar_choice.currentData()
         outcome = next((o for o in self.twin.outcomes if o.name == name), None)
-        if outcome is not None and plot_bars(axes, outcome, self.runs, stale=set(self.stale)):
+        if outcome is None or not self.runs:
+            self._show_plot(self.bar_canvas, False, self._empty_text("outcomes"))
+            return
+        axes = _dark_axes(self.bar_figure)
+        stale = set(self.stale)
+        best = best_scenarios(self.twin, self.runs, stale)[outcome.name]
+        if plot_bars(axes, outcome, self.runs, stale=stale, best=best, system=self.system):
             _darken(axes)
             for text in axes.texts + axes.get_xticklabels():
                 text.set_color("#dddddd")
-        self.bar_canvas.draw_idle()
+        self._show_plot(self.bar_canvas, True)
 
     # -- linked viewports ---------------------------------------------------------------------
     def set_anatomy(self, surfaces: list[tuple[pv.PolyData, tuple[int, int, int]]]) -> None:

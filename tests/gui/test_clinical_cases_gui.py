@@ -122,5 +122,5 @@ def test_fh_form_units_and_risk_scenarios(window, qtbot, shot):
     qtbot.wait(100)
     axes = window.comparison.bar_figure.axes[0]
     heights = [patch.get_height() for patch in axes.patches]
-    assert heights == pytest.approx(risks, rel=1e-3)
+    assert heights == pytest.approx(risks, abs=0.05)  # the table shows them to 0.1 %
     shot(window, "fh-bars")
