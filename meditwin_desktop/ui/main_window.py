@@ -42,6 +42,7 @@ from meditwin_desktop.ui.case_dialogs import show_library_problem
 from meditwin_desktop.ui.case_overview import CaseOverview
 from meditwin_desktop.ui.clinical_panel import ClinicalPanel
 from meditwin_desktop.ui.comparison import ComparisonView
+from meditwin_desktop.ui.image_measurements import ImageMeasurementList
 from meditwin_desktop.ui.patient_banner import PatientBanner
 from meditwin_desktop.ui.patient_panel import PatientPanel
 from meditwin_desktop.ui.scene import Scene
@@ -173,6 +174,8 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         self.segments = SegmentPanel(self.scene, self._start, self)
         self.segments.surface_requested.connect(self.show_label_surface)
         self.segments.surface_export_requested.connect(self.export_label_surface)
+        self.image_measurements = ImageMeasurementList(self.scene, self.session, self)
+        self.segments.tools.addItem(self.image_measurements, "Measurements (rulers, ROIs)")
         self.segmentation_dock = self._dock(
             "Segmentation", "segmentation_dock", self.segments, right
         )
@@ -190,6 +193,7 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         self.registry = discover()
         self.twin_runner = Runner()
         self.twin_panel = TwinPanel(self.registry, self.twin_runner, self._start, self)
+        self.segments.guard.set_context(lambda: (self.registry.twins.values(), self.cases.case))
         self.twins_dock = self._dock("Twins", "twins_dock", self.twin_panel, right)
         self.tabifyDockWidget(self.clinical_dock, self.twins_dock)
         self.segmentation_dock.raise_()
@@ -206,6 +210,8 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         for view in self.slice_views():
             view.hovered.connect(self._show_hover)
             view.roi_measured.connect(self._show_roi)
+            view.roi_measured.connect(self.image_measurements.add_roi)
+            view.add_layer(self.image_measurements.layer)
             view.maximize_requested.connect(lambda v=view: self._toggle_maximized(v))
         self._3d_timer = QTimer(self, singleShot=True, interval=40)
         self._3d_timer.timeout.connect(self._update_3d_overlays)
@@ -220,6 +226,12 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         self.view3d.rendered.connect(self._on_3d_rendered)
         self.view3d.picked.connect(self._picked_in_3d)
         self._attach_planning()
+        self.cases.replaced.connect(lambda _: self.image_measurements.show_study())
+        self.cases.replaced.connect(lambda _: self.segments.guard.refresh())
+        self.cases.changed.connect(lambda _: self.segments.guard.refresh())
+        self.cases.changed.connect(
+            lambda what: what == "studies" and self.image_measurements.show_study()
+        )
 
     def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
         action = QAction(text, self)

@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
-from meditwin_desktop.core.segmentation.editor import LabelEditor
+from meditwin_desktop.core.segmentation.editor import EditPolicy, LabelEditor
 
 TOOLS = ("navigate", "paint", "erase", "ruler", "roi")
 
@@ -42,6 +42,7 @@ class Scene(QObject):
     preview_changed = Signal()
     tool_changed = Signal()
     measurements_changed = Signal()
+    edit_refused = Signal(int)  # a tool was refused a locked label (value): ask to unlock it
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -56,7 +57,10 @@ class Scene(QObject):
         self.preview_range: tuple[float, float] | None = None  # threshold preview on slices
         self.tool = "navigate"
         self.brush_radius_mm = 5.0
-        self.overwrite = True  # painting tools may take voxels from other labels
+        self.overwrite = False  # painting tools may take voxels from other labels
+        self.edit_inside: int | None = None  # tools edit only voxels of this label
+        self.locked_labels: set[int] = set()  # used by a twin: not edited unless unlocked
+        self.preview_mask: Volume | None = None  # e.g. region growing, before it is applied
         self.rulers: list[Ruler] = []
 
     @property
@@ -73,6 +77,8 @@ class Scene(QObject):
         self.editor = None
         self.active_label = None
         self.preview_range = None
+        self.preview_mask = None
+        self.edit_inside = None
         self.rulers = []
         if volume is not None:
             nk, nj, ni = volume.shape
@@ -95,12 +101,13 @@ class Scene(QObject):
     def set_labels(self, labels: LabelMap | None) -> None:
         """Show (and edit) a label map on the open volume's grid."""
         self.editor = LabelEditor(labels) if labels is not None else None
-        shown = [
-            v
-            for v, lab in (labels.labels.items() if labels else [])
-            if lab.name not in self.hidden_labels
-        ]
-        self.active_label = shown[0] if shown else None
+        self.edit_inside = None
+        self.preview_mask = None
+        # the label under the crosshair, or none: never the first one just for being first
+        under = self.label_at(self.cursor) if labels is not None else None
+        self.active_label = (
+            labels.by_name(under).value if under and under not in self.hidden_labels else None
+        )
         self.labels_replaced.emit()
         self.labels_changed.emit()
         self.active_label_changed.emit()
@@ -144,6 +151,15 @@ class Scene(QObject):
         """Highlight voxels within a value range on the slices (threshold preview)."""
         self.preview_range = value_range
         self.preview_changed.emit()
+
+    def set_preview_mask(self, mask: Volume | None) -> None:
+        """Show a mask (on the volume's grid) as the preview on the slices, or none."""
+        self.preview_mask = mask
+        self.preview_changed.emit()
+
+    def edit_policy(self) -> EditPolicy:
+        """Which voxels the tools may take now (options of the segmentation panel)."""
+        return EditPolicy(self.overwrite, self.edit_inside, frozenset(self.locked_labels))
 
     def set_tool(self, tool: str) -> None:
         """What a left-drag on a slice does: navigate, paint, erase, ruler or roi."""

@@ -1,7 +1,11 @@
 """The segmentation panel: labels (names, colours, statistics) and the tools that edit them.
 
-Every whole-volume operation (threshold, region growing, cleanup, statistics) runs in
-the background through `run`; brush strokes are drawn on the slice views themselves.
+Every whole-volume operation (threshold, region growing and its preview, cleanup,
+statistics) runs in the background through `run`; brush strokes are drawn on the slice
+views themselves. Region growing is previewed on the slices and applied on confirmation.
+Labels a twin reads are locked (`ui.label_guard`): tools never take their voxels, and
+editing one asks first. By default tools fill only unlabelled voxels; they may be
+restricted to the inside of one label (Slicer's "editable area").
 """
 
 from __future__ import annotations
@@ -10,12 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QColorDialog,
+    QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -36,9 +41,12 @@ from PySide6.QtWidgets import (
 from meditwin_desktop.core.errors import MeditwinError
 from meditwin_desktop.core.imaging.labels import fit_labels_to
 from meditwin_desktop.core.imaging.nifti import read_label_map, write_label_map
+from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.core.segmentation import tools
 from meditwin_desktop.core.segmentation.dicom_seg import read_dicom_seg, write_dicom_seg
+from meditwin_desktop.core.segmentation.editor import EditPolicy
 from meditwin_desktop.core.segmentation.statistics import LabelStatistics, label_statistics
+from meditwin_desktop.ui.label_guard import LabelGuard
 from meditwin_desktop.ui.scene import Scene
 
 Runner = Callable[..., object]  # run(name, fn, *, on_done) -> Task
@@ -69,17 +77,30 @@ class SegmentPanel(QWidget):
         self._run = run
         self._busy = False
         self._stats: dict[int, LabelStatistics] = {}
+        self._preview: dict | None = None  # the region growing shown, not yet applied
+        self.guard = LabelGuard(scene, self)
+        self.guard.changed.connect(self._labels_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self._label_table())
         layout.addLayout(self._label_buttons())
         self.overwrite = QCheckBox("Tools may take voxels from other labels")
-        self.overwrite.setChecked(True)
+        self.overwrite.setObjectName("segment_overwrite")
+        self.overwrite.setChecked(False)
         self.overwrite.setToolTip(
-            "Off: threshold, growing and the brush only fill unlabelled voxels"
+            "Off: threshold, growing and the brush only fill unlabelled voxels. Labels a "
+            "twin uses (padlock) stay protected either way until you unlock them."
         )
         self.overwrite.toggled.connect(self._overwrite_changed)
         layout.addWidget(self.overwrite)
+        inside = QHBoxLayout()
+        inside.addWidget(QLabel("Edit only inside"))
+        self.inside = QComboBox(self)
+        self.inside.setObjectName("segment_inside")
+        self.inside.setToolTip("Paint, threshold and growing change only voxels of this label")
+        self.inside.currentIndexChanged.connect(self._inside_changed)
+        inside.addWidget(self.inside, stretch=1)
+        layout.addLayout(inside)
         self.tools = QToolBox(self)
         self.tools.addItem(self._threshold_page(), "Threshold")
         self.tools.addItem(self._grow_page(), "Grow from the crosshair")
@@ -92,9 +113,15 @@ class SegmentPanel(QWidget):
         self.status.setObjectName("segment_status")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
+        self._regrow = QTimer(self, singleShot=True, interval=400)
+        self._regrow.timeout.connect(self._refresh_preview)
         scene.labels_changed.connect(self._labels_changed)
         scene.volume_changed.connect(self._labels_changed)
+        scene.labels_replaced.connect(self.cancel_preview)
+        scene.volume_changed.connect(self.cancel_preview)
         scene.active_label_changed.connect(self._select_active)
+        scene.active_label_changed.connect(self._refresh_preview)
+        scene.edit_refused.connect(self._edit_refused)
         self._labels_changed()
 
     # -- construction -------------------------------------------------------------------
@@ -160,13 +187,27 @@ class SegmentPanel(QWidget):
         self.grow_high = _spin(-5000, 50000, 140)
         suggest = QPushButton("Suggest range from the crosshair")
         suggest.clicked.connect(self.suggest_range)
-        self.grow_button = QPushButton("Grow into the selected label")
-        self.grow_button.clicked.connect(self.grow)
-        form.addRow(QLabel("Voxels in the range, connected to the crosshair."))
+        self.grow_preview_button = QPushButton("Preview from the crosshair")
+        self.grow_preview_button.setObjectName("grow_preview")
+        self.grow_preview_button.clicked.connect(self.grow)
+        self.grow_button = QPushButton("Apply to the selected label")
+        self.grow_button.setObjectName("grow_apply")
+        self.grow_button.clicked.connect(self.apply_grow)
+        self.grow_cancel = QPushButton("Cancel")
+        self.grow_cancel.setObjectName("grow_cancel")
+        self.grow_cancel.clicked.connect(self.cancel_preview)
+        for box in (self.grow_low, self.grow_high):
+            box.valueChanged.connect(lambda _: self._preview and self._regrow.start())
+        confirm = QHBoxLayout()
+        confirm.addWidget(self.grow_button, stretch=1)
+        confirm.addWidget(self.grow_cancel)
+        form.addRow(QLabel("Voxels in the range, connected to the crosshair: previewed in "
+                           "green, applied when you confirm."))  # fmt: skip
         form.addRow("From", self.grow_low)
         form.addRow("To", self.grow_high)
         form.addRow(suggest)
-        form.addRow(self.grow_button)
+        form.addRow(self.grow_preview_button)
+        form.addRow(confirm)
         return page
 
     def _brush_page(self) -> QWidget:
@@ -252,6 +293,10 @@ class SegmentPanel(QWidget):
             swatch.setToolTip("Double-click to change the colour")
             name = QTableWidgetItem(label.name)
             name.setData(Qt.ItemDataRole.UserRole, label.value)
+            icon = self.guard.icon(label.value)
+            if icon is not None:  # a twin's input: locked (or unlocked by the user)
+                name.setIcon(icon)
+                name.setToolTip(self.guard.tooltip(label.value))
             stats = self._stats.get(label.value)
             volume = QTableWidgetItem(f"{stats.volume_ml:.1f} mL" if stats else "–")
             values = QTableWidgetItem(f"{stats.mean:.0f} ± {stats.std:.0f}" if stats else "–")
@@ -261,9 +306,26 @@ class SegmentPanel(QWidget):
             for column, item in enumerate((swatch, name, volume, values)):
                 self.table.setItem(row, column, item)
         self.table.blockSignals(False)
+        self._fill_inside(labels)
         self._select_active()
         self._update_buttons()
         self.refresh_statistics()
+
+    def _fill_inside(self, labels) -> None:
+        self.inside.blockSignals(True)
+        self.inside.clear()
+        self.inside.addItem("anywhere", None)
+        for label in labels:
+            self.inside.addItem(label.name, label.value)
+        index = self.inside.findData(self.scene.edit_inside)
+        self.inside.setCurrentIndex(max(index, 0))
+        self.inside.blockSignals(False)
+        if index < 0:  # that label is gone
+            self.scene.edit_inside = None
+
+    def _inside_changed(self, index: int) -> None:
+        self.scene.edit_inside = self.inside.itemData(index)
+        self._refresh_preview()
 
     def _select_active(self) -> None:
         for row in range(self.table.rowCount()):
@@ -313,6 +375,7 @@ class SegmentPanel(QWidget):
         except MeditwinError as error:
             self._message(str(error))
             return None
+        self.guard.allow(label.value)  # added to be edited: a twin's use of it is news
         self.scene.labels_changed.emit()
         self.scene.set_active_label(label.value)
         return label.value
@@ -322,8 +385,12 @@ class SegmentPanel(QWidget):
         if value is None or self.scene.editor is None:
             return
         name = self.scene.labels.labels[value].name
-        answer = QMessageBox.question(self, "Delete label", f"Delete '{name}' and its voxels?")
-        if answer == QMessageBox.StandardButton.Yes:
+        if value in self.scene.locked_labels:  # one question, naming the twin
+            agreed = self.guard.confirm([value], f"deleting '{name}' and its voxels")
+        else:
+            answer = QMessageBox.question(self, "Delete label", f"Delete '{name}' and its voxels?")
+            agreed = answer == QMessageBox.StandardButton.Yes
+        if agreed:
             self.scene.editor.remove_label(value)
             self.scene.set_active_label(None)
             self.scene.labels_changed.emit()
@@ -347,6 +414,8 @@ class SegmentPanel(QWidget):
     # -- tools --------------------------------------------------------------------------------
     def _page_changed(self, index: int) -> None:
         self._update_preview()
+        if index != 1:
+            self.cancel_preview()
         if index != 2 and self.scene.tool in ("paint", "erase"):
             self.scene.set_tool("navigate")
 
@@ -364,6 +433,19 @@ class SegmentPanel(QWidget):
 
     def _overwrite_changed(self, overwrite: bool) -> None:
         self.scene.overwrite = overwrite
+        self._refresh_preview()
+
+    def _edit_refused(self, value: int) -> None:
+        """A brush stroke met a locked label: offer to unlock it (after the mouse event)."""
+
+        def ask() -> None:
+            name = self.scene.labels.labels[value].name if self.scene.labels else str(value)
+            if self.guard.confirm([value], f"painting with the {self.scene.tool} tool"):
+                self._message(f"'{name}' is unlocked: paint again.")
+            else:
+                self._message(f"'{name}' is protected: nothing was painted.")
+
+        QTimer.singleShot(0, ask)
 
     def _with_active(self, action: Callable[[int], object]) -> None:
         if self.scene.active_label is None or self.scene.editor is None:
@@ -393,26 +475,28 @@ class SegmentPanel(QWidget):
             self._update_buttons()
 
     def apply_threshold(self) -> None:
-        """Add the voxels within the threshold range to the selected label."""
+        """Add the voxels within the threshold range to the selected label (after asking,
+        when the edit changes a label a twin uses)."""
         self._with_active(self._threshold_into)
 
     def _threshold_into(self, value: int) -> None:
         scene, low, high = self.scene, self.threshold_low.value(), self.threshold_high.value()
         connected = self.threshold_connected.isChecked()
-        overwrite = self.overwrite.isChecked()
         seed = tools.seed_index(scene.volume, scene.cursor) if connected else None
-        editor = scene.editor
+        labels, policy = scene.editor.array, self._open_policy()
+        description = f"threshold {low:g} to {high:g}"
 
-        def work() -> str:
+        def work(*, progress, cancelled) -> tuple[np.ndarray, set[int]]:
             mask = tools.threshold(scene.volume.array, low, high)
             if seed is not None:
                 mask = tools.component_at(mask, seed)
-            count = editor.paint(
-                mask, value, overwrite=overwrite, description=f"threshold {low:g} to {high:g}"
-            )
-            return f"Threshold: {count} voxels added."
+            return _takes(mask, labels, value, policy)
 
-        self._start("Threshold", work)
+        def done(result: tuple[np.ndarray, set[int]]) -> None:
+            mask, taken = result
+            self._apply(value, mask, taken, description, "Threshold")
+
+        self._compute("Threshold", work, done)
 
     def suggest_range(self) -> None:
         """Set the growing range from the values around the crosshair."""
@@ -428,41 +512,144 @@ class SegmentPanel(QWidget):
         self.grow_high.setValue(high)
 
     def grow(self) -> None:
-        """Region growing from the crosshair into the selected label."""
-        self._with_active(self._grow_into)
+        """Region growing from the crosshair: a preview on the slices (`apply_grow` applies
+        it to the selected label)."""
+        self._with_active(self._grow_preview)
 
-    def _grow_into(self, value: int) -> None:
+    def _grow_preview(self, value: int, seed: tools.Index | None = None) -> None:
         scene, low, high = self.scene, self.grow_low.value(), self.grow_high.value()
         try:
-            seed = tools.seed_index(scene.volume, scene.cursor)
+            seed = seed or tools.seed_index(scene.volume, scene.cursor)
         except MeditwinError as error:
             self._message(str(error))
             return
-        editor, overwrite = scene.editor, self.overwrite.isChecked()
+        image, labels, policy = scene.volume, scene.editor.array, self._open_policy()
 
-        def work() -> str:
-            mask = tools.region_grow(scene.volume.array, seed, low, high)
-            count = editor.paint(
-                mask, value, overwrite=overwrite, description=f"grow {low:g} to {high:g}"
+        def work(*, progress, cancelled) -> tuple[np.ndarray, set[int]]:
+            return _takes(tools.region_grow(image.array, seed, low, high), labels, value, policy)
+
+        def done(result: tuple[np.ndarray, set[int]]) -> None:
+            if scene.volume is not image:
+                return
+            mask, taken = result
+            self._preview = {"value": value, "seed": seed, "mask": mask, "taken": taken,
+                             "description": f"grow {low:g} to {high:g}"}  # fmt: skip
+            preview = np.zeros(mask.shape, np.uint8)
+            preview[mask] = 1
+            scene.set_preview_mask(Volume(preview, image.affine))
+            ml = int(mask.sum()) * float(np.prod(image.spacing)) / 1000.0
+            takes = self._names(taken)
+            self._message(
+                f"Preview: {ml:.1f} mL in green"
+                + (f", taken from {takes}" if takes else "")
+                + ". Apply to add it to the label, or Cancel."
             )
-            return f"Region growing: {count} voxels added."
+            self._update_buttons()
 
-        self._start("Region growing", work)
+        def failed(error: BaseException) -> None:
+            self._message(str(error))
+
+        self._compute("Region growing", work, done, failed)
+
+    def _refresh_preview(self) -> None:
+        """The range, label or options changed: grow the shown preview again."""
+        if self._preview is None:
+            return
+        if self._busy:
+            self._regrow.start()
+            return
+        value = self.scene.active_label
+        if value is None:
+            self.cancel_preview()
+            return
+        self._grow_preview(value, self._preview["seed"])
+
+    def apply_grow(self) -> None:
+        """Apply the previewed region growing to the selected label."""
+        preview = self._preview
+        if preview is None or self._busy:
+            return
+        value = preview["value"]
+        self.cancel_preview()
+        self._apply(value, preview["mask"], preview["taken"], preview["description"],
+                    "Region growing")  # fmt: skip
+
+    def cancel_preview(self) -> None:
+        """Drop the region growing preview (nothing is changed)."""
+        self._regrow.stop()
+        if self._preview is not None or self.scene.preview_mask is not None:
+            self._preview = None
+            self.scene.set_preview_mask(None)
+            self._update_buttons()
 
     def cleanup(self, text: str, operation: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
         """Apply a morphological operation to the selected label."""
         self._with_active(lambda value: self._cleanup(value, text, operation))
 
     def _cleanup(self, value: int, text: str, operation) -> None:
+        if not self.guard.confirm([value], text.lower()):
+            return
         editor, spacing = self.scene.editor, self.scene.volume.spacing
-        overwrite = self.overwrite.isChecked()
+        policy = self.scene.edit_policy()
 
         def work() -> str:
             mask = operation(editor.array == value, spacing)
-            count = editor.replace(value, mask, text.lower(), overwrite=overwrite)
+            count = editor.replace(value, mask, text.lower(), policy=policy)
             return f"{text}: {count} voxels changed."
 
         self._start(text, work)
+
+    # -- applying a mask, with the twins' inputs protected ----------------------------------
+    def _open_policy(self) -> EditPolicy:
+        """The panel's options without the locks: what an edit would take if allowed (locked
+        labels it would take are asked about before it is applied)."""
+        policy = self.scene.edit_policy()
+        return EditPolicy(policy.overwrite, policy.inside)
+
+    def _names(self, values) -> str:
+        labels = self.scene.labels
+        names = [f"'{labels.labels[v].name}'" for v in sorted(values) if v in labels.labels]
+        return ", ".join(names)
+
+    def _apply(self, value: int, mask: np.ndarray, taken: set[int], description: str,
+               title: str) -> None:  # fmt: skip
+        """Paint `mask` into label `value` in the background, once the user has agreed to
+        change any locked label it touches (the label itself, or labels it takes from)."""
+        if self.scene.editor is None or value not in self.scene.labels.labels:
+            return
+        if not self.guard.confirm([value, *sorted(taken)], title.lower()):
+            self._message(f"{title}: nothing was changed (protected labels).")
+            return
+        editor, policy = self.scene.editor, self.scene.edit_policy()
+
+        def work() -> str:
+            count = editor.paint(mask, value, description=description, policy=policy)
+            return f"{title}: {count} voxels added."
+
+        self._start(title, work)
+
+    def _compute(self, name: str, work, done, failed=None) -> None:
+        """Run a computation that changes nothing in the background, one at a time."""
+        if self._busy:
+            self._message("Another operation is still running.")
+            return
+        self._busy = True
+        self._update_buttons()
+
+        def then(handler):
+            def call(value) -> None:  # free for the next operation (an apply) first
+                self._busy, self._task = False, None
+                self._update_buttons()
+                if handler is not None:
+                    handler(value)
+
+            return call
+
+        task = self._run(
+            name, work, on_done=then(done), on_failed=then(failed), quiet=failed is not None
+        )
+        task.finished.connect(lambda: self._finished(task))
+        self._task = task
 
     # -- statistics and files ------------------------------------------------------------------
     def refresh_statistics(self) -> None:
@@ -565,8 +752,23 @@ class SegmentPanel(QWidget):
         self.delete_button.setEnabled(editor is not None and not self._busy)
         self.undo_button.setEnabled(editor is not None and editor.can_undo() and not self._busy)
         self.redo_button.setEnabled(editor is not None and editor.can_redo() and not self._busy)
-        for button in (self.threshold_apply, self.grow_button, *self.cleanup_buttons.values()):
+        for button in (
+            self.threshold_apply,
+            self.grow_preview_button,
+            *self.cleanup_buttons.values(),
+        ):
             button.setEnabled(has_image and not self._busy)
+        self.grow_button.setEnabled(self._preview is not None and not self._busy)
+        self.grow_cancel.setEnabled(self._preview is not None)
 
     def _message(self, text: str) -> None:
         self.status.setText(text)
+
+
+def _takes(
+    mask: np.ndarray, labels: np.ndarray, value: int, policy: EditPolicy
+) -> tuple[np.ndarray, set[int]]:
+    """`mask` cut to what `policy` lets label `value` have, and the labels it takes from."""
+    allowed = mask & policy.allowed(labels, value)
+    taken = set(np.unique(labels[allowed]).tolist()) - {0}
+    return allowed, taken

@@ -128,6 +128,11 @@ class SliceView(QWidget):
             if rgba is None:
                 rgba = np.zeros((rows, cols), np.uint32)
             rgba[(self._plane.pixels >= low) & (self._plane.pixels <= high)] = _PREVIEW_RGBA
+        if scene.preview_mask is not None:  # e.g. region growing before it is applied
+            mask = slice_through(scene.preview_mask, self.orientation, scene.cursor, nearest=True)
+            if rgba is None:
+                rgba = np.zeros((rows, cols), np.uint32)
+            rgba[mask.pixels > 0] = _PREVIEW_RGBA
         self._overlay = None
         if rgba is not None:
             rgba = np.ascontiguousarray(rgba)
@@ -403,6 +408,8 @@ class SliceView(QWidget):
                 self._drag = ("cursor", pos, None)
                 self._move_cursor(pos)
             elif tool in ("paint", "erase") and lps is not None and self._can_paint():
+                if self._refused(tool):
+                    return
                 self.scene.editor.begin_stroke(tool)  # type: ignore[union-attr]
                 self._drag = ("brush", pos, lps)
                 self._dab(lps)
@@ -511,12 +518,22 @@ class SliceView(QWidget):
             and (scene.editor is not None)
         )
 
+    def _refused(self, tool: str) -> bool:
+        """A locked label (used by a twin) is not painted, erased, or painted inside: the
+        scene asks the segmentation panel to offer unlocking it, and the stroke stops."""
+        scene = self.scene
+        for value in (scene.active_label, scene.edit_inside if tool == "paint" else None):
+            if value is not None and value in scene.locked_labels:
+                scene.edit_refused.emit(value)
+                return True
+        return False
+
     def _dab(self, lps: np.ndarray) -> None:
         scene = self.scene
         index = brush_voxels(scene.volume, self._plane, lps, scene.brush_radius_mm)  # type: ignore[arg-type]
         if scene.tool == "paint":
             scene.editor.paint_at(
-                index, scene.active_label, overwrite=scene.overwrite, description="paint"
+                index, scene.active_label, policy=scene.edit_policy(), description="paint"
             )  # type: ignore[union-attr]
         else:
             scene.editor.erase_at(index, scene.active_label, description="erase")  # type: ignore[union-attr]
@@ -546,4 +563,10 @@ class SliceView(QWidget):
         values = self._plane.pixels[r0 : r1 + 1, c0 : c1 + 1] if c1 >= c0 and r1 >= r0 else []
         stats = region_statistics(values, self._plane.pixel_size[0] * self._plane.pixel_size[1])
         stats["view"] = self.orientation.name
+        stats["slice"] = self._plane.index + 1
+        # the rectangle's corners (pixel edges) in LPS, so that it is drawn again on its slice
+        stats["corners"] = [
+            self._plane.to_lps(c0 - 0.5, r0 - 0.5).tolist(),
+            self._plane.to_lps(c1 + 0.5, r1 + 0.5).tolist(),
+        ]
         return stats

@@ -22,11 +22,15 @@ def _wait_idle(window, qtbot) -> None:
 def test_region_grow_and_cleanup_recover_the_liver(main_window, qtbot, demo_patient, shot):
     truth = read_label_map(demo_patient.labels_path)
     panel = main_window.segments
+    main_window.scene.set_labels(None)  # segmenting from scratch
     main_window.scene.set_cursor(np.array([-70.0, 0.0, -40.0]))  # a point in the liver
     value = panel.add_label("my liver")
     panel.tools.setCurrentIndex(1)
     panel.grow_low.setValue(75)
     panel.grow_high.setValue(130)
+    panel.grow_preview_button.click()  # a preview first, applied on confirmation
+    _wait_idle(main_window, qtbot)
+    assert (main_window.scene.labels.volume.array == value).sum() == 0
     panel.grow_button.click()
     _wait_idle(main_window, qtbot)
     shot(main_window, "seg-region-grow-liver")
@@ -54,6 +58,7 @@ def test_region_grow_and_cleanup_recover_the_liver(main_window, qtbot, demo_pati
 def test_bone_threshold_at_the_spine_recovers_the_spine(main_window, qtbot, demo_patient, shot):
     truth = read_label_map(demo_patient.labels_path)
     panel = main_window.segments
+    main_window.scene.set_labels(None)  # segmenting from scratch
     main_window.scene.set_cursor(np.array([0.0, 70.0, -56.0]))  # a lumbar vertebral body
     value = panel.add_label("bone")
     panel.tools.setCurrentIndex(0)
@@ -87,6 +92,7 @@ def test_threshold_preview_colours_the_slices(main_window):
 
 def test_brush_paints_on_a_slice_and_undo_redo_restore(main_window, qtbot, shot):
     panel, scene, axial = main_window.segments, main_window.scene, main_window.axial
+    scene.set_labels(None)  # segmenting from scratch (by default only unlabelled voxels)
     value = panel.add_label("scar")
     panel.tools.setCurrentIndex(2)
     panel.brush_radius.setValue(4.0)

@@ -4,6 +4,8 @@ persist with the case."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -18,6 +20,7 @@ from meditwin_desktop.core.segmentation.measurements import (
 )
 from meditwin_desktop.core.segmentation.protection import labels_used_by, protected_labels
 from meditwin_desktop.core.store import CaseLibrary
+from tests.support.reference_twin import TWIN
 
 LIVER, TUMOUR, KIDNEY = 1, 2, 3
 
@@ -67,12 +70,28 @@ def test_cleanup_respects_locked_labels():
     assert _row(editor) == [3, 1, 1, 1, 2, 3, 3, 3]
 
 
-def test_the_liver_twin_reads_liver_tumours_and_vessels_not_the_kidney():
-    twin = discover().get("liver_ablation")
+def _by_words(case) -> dict:
+    """A prepare that tells tissues by words in label names (as the liver twin once did)."""
+    names = case.label_values()
+    lut = np.full(max(names) + 1, 9, np.uint8)
+    for value, name in names.items():
+        lut[value] = 1 if name == "liver" else 2 if "tumour" in name else 3 if "vein" in name else 9
+    return {"codes": lut[case.label_grid().array]}
+
+
+def test_a_twin_reads_the_labels_it_treats_apart_not_the_others():
+    twin = replace(TWIN, id="words", prepare=_by_words)
     names = {1: "liver", 2: "tumour 1", 3: "tumour 2", 4: "portal vein", 5: "kidney",
-             6: "body", 7: "right lung", 8: "inferior vena cava"}  # fmt: skip
+             6: "body", 7: "right lung"}  # fmt: skip
     used = {names[v] for v in labels_used_by(twin, names)}
-    assert used == {"liver", "tumour 1", "tumour 2", "portal vein", "inferior vena cava"}
+    assert used == {"liver", "tumour 1", "tumour 2", "portal vein"}
+    assert not labels_used_by(replace(TWIN, id="none", requirements=()), names)
+
+
+def test_the_liver_twin_reads_liver_and_tumours():
+    twin = discover().get("liver_ablation")
+    names = {1: "liver", 2: "tumour 1", 3: "portal vein", 4: "inferior vena cava"}
+    assert labels_used_by(twin, names) == {1, 2, 3, 4}
 
 
 def test_protection_concerns_twins_whose_requirements_the_case_meets():
@@ -80,7 +99,7 @@ def test_protection_concerns_twins_whose_requirements_the_case_meets():
     editor = _editor()
     case = Case("p", labels=editor.labels)
     protection = protected_labels(twins, case, editor.labels)
-    assert LIVER in protection and TUMOUR in protection and KIDNEY not in protection
+    assert LIVER in protection and TUMOUR in protection
     assert "liver" in protection.describe(LIVER).lower()
     no_liver = LabelMap(Volume(np.zeros((1, 1, 2), np.uint8), np.eye(4)),
                         {1: Label(1, "tumour 1", (1, 2, 3))})  # fmt: skip
