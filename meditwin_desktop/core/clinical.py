@@ -117,6 +117,9 @@ CORE_FIELDS: tuple[ClinicalField, ...] = (
     ClinicalField("height_cm", "Height / length", "Patient", "cm", minimum=20, maximum=250,
                   alternatives={"m": 100.0, "in": 2.54}),
     ClinicalField("diagnosis", "Diagnosis", "Patient", kind="text"),
+    ClinicalField("board_question", "Question to the board", "Patient", kind="text",
+                  help="What the multidisciplinary board is asked to decide (page 1 of the "
+                  "report)"),
     ClinicalField("heart_rate_bpm", "Heart rate", "Vital signs", "bpm", minimum=20,
                   maximum=300),
     ClinicalField("sbp_mmhg", "Systolic blood pressure", "Vital signs", "mmHg", minimum=30,

@@ -1,8 +1,13 @@
-"""The board (MDT) report: a PDF with the case, key views, scenarios, outcomes (marked
-against their clinical targets), curves with observed points, spatial results, surface
-maps, overlays on photographs, tables, the twin's version and references, its
-limitations and the statement of use. Every result kind is drawn side by side across
-scenarios with shared colour scales; out-of-date runs are marked on every page.
+"""The board (MDT) report: a PDF designed for printing on A4.
+
+Page 1 is the summary (patient or pseudonym, the question to the board, the scenarios
+with their key outcomes coloured against the clinical targets, every flag once, which
+results are out of date: `core.report_summary`); then the baseline with every parameter's
+source (`core.report_baseline`); the target described anatomically with large slices
+through it, its margins and each scenario's zone (`core.report_images`); all outcomes and
+notes; bars, curves, spatial and surface results, overlays on photographs, tables; the
+twin's version, references, limitations and the statement of use. Out-of-date runs are
+marked on every page. Images are rendered at 300 dpi.
 
 Drawn with matplotlib (Agg; no Qt), so `meditwin report` writes the same file headless.
 """
@@ -22,7 +27,6 @@ from matplotlib.figure import Figure
 from meditwin_desktop import APP_NAME, __version__
 from meditwin_desktop.core.atomic import write_atomic
 from meditwin_desktop.core.case import Case, Run, now
-from meditwin_desktop.core.clinical import fields as clinical_fields
 from meditwin_desktop.core.comparison import (
     OUT_OF_DATE,
     TARGET_LEGEND,
@@ -36,8 +40,25 @@ from meditwin_desktop.core.comparison import (
 )
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.freshness import check_runs
-from meditwin_desktop.core.imaging.slicing import AXIAL, CORONAL, SAGITTAL, slice_through
 from meditwin_desktop.core.output_paths import output_file
+from meditwin_desktop.core.report_baseline import baseline_page
+from meditwin_desktop.core.report_baseline import clinical_lines as clinical_lines
+from meditwin_desktop.core.report_images import key_views_page, target_page
+from meditwin_desktop.core.report_layout import (
+    A4,
+    DPI,
+    LEFT,
+    STALE_FILL,
+    STAMP,
+    WARN,
+    Cell,
+    heading,
+    lines,
+    lines_height,
+    page,
+    table,
+)
+from meditwin_desktop.core.report_summary import QUESTION_KEY, flags, summary_page
 from meditwin_desktop.core.result_plots import (
     is_surface,
     photo_pixels,
@@ -48,98 +69,21 @@ from meditwin_desktop.core.result_plots import (
     table_side_by_side,
     table_stacked,
 )
-from meditwin_desktop.core.twin import Twin, format_value
+from meditwin_desktop.core.twin import Twin
 
 STATEMENT = (
     "This report supports, and does not replace, the clinical decision of the "
     "multidisciplinary team. Model results carry the assumptions and limitations listed "
     "here; they must be weighed with all other clinical information."
 )
-_A4 = (8.27, 11.69)
-_WARN = "#b02a1f"
-_STAMP = [f"{APP_NAME} {__version__} — {now()}"]  # the page header's second line
+_A4 = A4
+_WARN = WARN
+_page = page
 
 
-def _page(title: str, stale: bool = False) -> tuple[Figure, float]:
-    figure = Figure(figsize=_A4)
-    figure.text(0.06, 0.965, title, fontsize=15, weight="bold")
-    figure.text(0.06, 0.945, _STAMP[0], fontsize=8, color="#555555")
-    if stale:
-        figure.text(0.94, 0.965, "RESULTS OUT OF DATE", fontsize=10, weight="bold",
-                    color=_WARN, ha="right")  # fmt: skip
-    return figure, 0.92
-
-
-def _lines(
-    figure: Figure,
-    y: float,
-    lines: list[str],
-    size: float = 9.5,
-    width: int = 100,
-    **style,
-) -> float:
-    for line in lines:
-        for part in textwrap.wrap(line, width) or [""]:
-            figure.text(0.06, y, part, fontsize=size, va="top", **style)
-            y -= size * 0.0017
-    return y
-
-
-def _focus(case: Case) -> np.ndarray:
-    """Where the key views cut: the centre of the first tumour-like label, else the image's."""
-    image = case.image
-    if case.labels is not None:
-        for label in case.labels.labels.values():
-            if "tumour" in label.name.lower() or "tumor" in label.name.lower():
-                index = np.argwhere(case.labels.volume.array == label.value)
-                if len(index):
-                    k, j, i = index.mean(axis=0)
-                    return case.labels.volume.index_to_lps(np.array([i, j, k]))
-    return image.center_lps()
-
-
-def _key_views(figure: Figure, case: Case, snapshot: np.ndarray | None, top: float) -> None:
-    image = case.image
-    point = _focus(case)
-    level, width = image.meta.get("window") or (40.0, 400.0)
-    panels = [AXIAL, CORONAL, SAGITTAL]
-    for n, orientation in enumerate(panels):
-        axes = figure.add_axes([0.06 + n * 0.3, top - 0.27, 0.28, 0.26])
-        plane = slice_through(image, orientation, point)
-        rows, cols = plane.pixels.shape
-        dx, dy = plane.pixel_size
-        extent = (0, cols * dx, rows * dy, 0)
-        axes.imshow(
-            plane.pixels,
-            cmap="gray",
-            vmin=level - width / 2,
-            vmax=level + width / 2,
-            extent=extent,
-            interpolation="bilinear",
-        )
-        if case.labels is not None:
-            labels = slice_through(case.labels.volume, orientation, point, nearest=True).pixels
-            rgba = np.zeros((*labels.shape, 4))
-            for value, label in case.labels.labels.items():
-                if label.name != "body":
-                    rgba[labels == value] = (*(np.array(label.color) / 255), 0.35)
-            axes.imshow(rgba, extent=extent, interpolation="nearest")
-        letters = orientation.edge_letters()
-        for text, x, y in (
-            (letters["left"], 0.02, 0.5),
-            (letters["right"], 0.95, 0.5),
-            (letters["top"], 0.5, 0.93),
-            (letters["bottom"], 0.5, 0.02),
-        ):
-            axes.text(x, y, text, transform=axes.transAxes, color="white", weight="bold")
-        axes.set_title(orientation.name.capitalize(), fontsize=9)
-        axes.set_xticks([])
-        axes.set_yticks([])
-    if snapshot is not None:
-        axes = figure.add_axes([0.06, top - 0.62, 0.88, 0.33])
-        axes.imshow(snapshot)
-        axes.set_title("3D view", fontsize=9)
-        axes.axis("off")
+def _lines(figure: Figure, y: float, texts: list[str], size: float = 9.5, width: int = 100,
+           **style) -> float:  # fmt: skip
+    return lines(figure, y, texts, size=size, width=width, **style)
 
 
 def _is_volume(image) -> bool:
@@ -187,42 +131,42 @@ def _spatial_page(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, s
     figure, y = _page("Spatial results (axial plane through the target)", bool(stale))
     meta = getattr(case.image, "meta", None) or {}
     level, width = meta.get("window") or (40.0, 400.0)
-    for row, name in enumerate(names[:3]):
+    side = min(0.27, (0.84 - 0.02 * (len(shown) - 1)) / len(shown))  # of the page's width
+    tall = side * A4[0] / A4[1]  # square panels
+    top = y - 0.04
+    for name in names[:3]:
         fields = [r.result.fields.get(name) for r in shown]
         present = [np.asarray(f.values) for f in fields if f is not None]
         low = min(float(v.min()) for v in present)
         high = max(float(v.max()) for v in present)
+        mapping = None
         for column, (run, field) in enumerate(zip(shown, fields, strict=True)):
             if field is None:
                 continue
-            axes = figure.add_axes([0.06 + column * 0.225, y - 0.25 - row * 0.28, 0.21, 0.21])
+            axes = figure.add_axes([LEFT + column * (side + 0.02), top - tall, side, tall])
             ct, plane, extent = _field_slice(case, field)
             if ct is not None:
-                axes.imshow(
-                    ct, cmap="gray", vmin=level - width / 2, vmax=level + width / 2, extent=extent
-                )
+                axes.imshow(ct, cmap="gray", vmin=level - width / 2, vmax=level + width / 2,
+                            extent=extent, interpolation="bilinear")  # fmt: skip
             if set(np.unique(plane)) <= {0.0, 1.0}:
                 if plane.any():
-                    axes.contour(
-                        plane,
-                        levels=[0.5],
-                        colors="orange",
-                        extent=extent,
-                        origin="upper",
-                        linewidths=1.2,
-                    )
+                    axes.contour(plane, levels=[0.5], colors="orange", extent=extent,
+                                 origin="upper", linewidths=1.2)  # fmt: skip
             else:
-                axes.imshow(plane, cmap="inferno", alpha=0.55, vmin=low, vmax=high, extent=extent)
-            _panel_title(axes, run, stale, f"{field.label} {field.unit}".strip(), 7)
+                mapping = axes.imshow(plane, cmap="inferno", alpha=0.55, vmin=low, vmax=high,
+                                      extent=extent, interpolation="bilinear")  # fmt: skip
+            _panel_title(axes, run, stale, f"{field.label} {field.unit}".strip(), 7.5)
             axes.set_xticks([])
             axes.set_yticks([])
-    _lines(
-        figure,
-        y - 0.27 - (min(len(names), 3) - 1) * 0.28 - 0.02,
-        ["Colour scales are shared across scenarios; patient's right on the left."],
-        size=8,
-    )
-    pdf.savefig(figure)
+        if mapping is not None:
+            bar = figure.add_axes([LEFT + len(shown) * (side + 0.02) - 0.01, top - tall, 0.012,
+                                   tall])  # fmt: skip
+            figure.colorbar(mapping, cax=bar)
+            bar.tick_params(labelsize=7)
+        top -= tall + 0.06
+    _lines(figure, top + 0.03, ["Colour scales are shared across scenarios; patient's right on "
+                                "the left; orange outline: a predicted zone."], size=8)  # fmt: skip
+    pdf.savefig(figure, dpi=DPI)
 
 
 def _panel_title(axes, run: Run, stale: dict[str, str], what: str = "", size: float = 8) -> None:
@@ -270,7 +214,7 @@ def _surface_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> Non
             "left anterior is on the left."
         )
         _lines(figure, 0.04, [view_note], size=7.5)
-        pdf.savefig(figure)
+        pdf.savefig(figure, dpi=DPI)
 
 
 def _image_pages(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, str]) -> None:
@@ -285,7 +229,7 @@ def _image_pages(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, st
         if missing:
             notes.append("Grey background: the photograph was not loaded with the case.")
         _lines(figure, 0.05, notes, size=7.5)
-        pdf.savefig(figure)
+        pdf.savefig(figure, dpi=DPI)
 
     for name in names:
         shown = [r for r in runs if r.result and name in r.result.overlays][:4]
@@ -347,69 +291,7 @@ def _table_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
                     cell.set_text_props(weight="bold")
                 if OUT_OF_DATE in cell.get_text().get_text():
                     cell.set_text_props(color=_WARN, style="italic")
-            pdf.savefig(figure)
-
-
-def _change(twin: Twin, name: str, value) -> str:
-    parameter = twin.parameter(name)
-    return f"{parameter.label} = {format_value(value)} {parameter.unit}".strip()
-
-
-def _outcome_rows(twin: Twin, runs: list[Run], stale: dict[str, str]) -> list[list[str]]:
-    baseline = baseline_run(runs)
-    best = best_scenarios(twin, runs, stale)
-    rows = []
-    for outcome in twin.outcomes:
-        row = [outcome_heading(outcome).replace(" is better", "")]
-        for run in runs:
-            text = cell_text(outcome, run, baseline)
-            if outcome_note(outcome, run):
-                text += " †"
-            row.append(("* " + text) if run.scenario in best[outcome.name] else text)
-        rows.append(row)
-    return rows
-
-
-def _status_lines(twin: Twin, runs: list[Run], stale: dict[str, str]) -> list[str]:
-    """Page 1: which results are out of date and why, and what the model noted."""
-    lines = []
-    if stale:
-        lines += [
-            f"RESULTS OUT OF DATE: {len(stale)} of {len(runs)} scenario result(s) were computed "
-            "from other data than the case now holds. Run them again before deciding.",
-            *[f"  - {name}: {reason}" for name, reason in stale.items()],
-        ]
-    notes = _model_notes(twin, runs)
-    if notes:
-        lines += ["", f"What the model noted ({len(notes)}; all on the page 'What the model "
-                      "noted'):", *notes[:8]]  # fmt: skip
-    return lines
-
-
-def _model_notes(twin: Twin, runs: list[Run]) -> list[str]:
-    """'  - Scenario: warning' and '  - Scenario, Outcome: n/a because…' for every run."""
-    notes = []
-    for run in runs:
-        if run.result is None:
-            continue
-        notes += [f"  - {run.scenario}: {warning}" for warning in run.result.warnings]
-        for outcome in twin.outcomes:
-            note = outcome_note(outcome, run)
-            if note:
-                notes.append(f"  - {run.scenario}, {outcome.label}: {note}")
-    return notes
-
-
-def clinical_lines(clinical: dict) -> list[str]:
-    """'Label: value unit' for each recorded clinical value (known fields in form order)."""
-    lines = []
-    for spec in clinical_fields():
-        if clinical.get(spec.key) not in (None, ""):
-            text, unit = spec.readable(clinical[spec.key])
-            lines.append(f"  {spec.label}: {text} {unit}".rstrip())
-    known = {spec.key for spec in clinical_fields()}
-    lines += [f"  {k}: {v}" for k, v in clinical.items() if k not in known]
-    return lines
+            pdf.savefig(figure, dpi=DPI)
 
 
 def _bars_page(pdf: PdfPages, twin: Twin, runs: list[Run], stale: dict[str, str]) -> None:
@@ -421,10 +303,12 @@ def _bars_page(pdf: PdfPages, twin: Twin, runs: list[Run], stale: dict[str, str]
     figure, _ = _page("Key outcomes", bool(stale))
     for n, outcome in enumerate(chosen):
         row, column = divmod(n, 2)
-        axes = figure.add_axes([0.08 + column * 0.47, 0.64 - row * 0.29, 0.4, 0.22])
+        axes = figure.add_axes([0.1 + column * 0.49, 0.64 - row * 0.29, 0.35, 0.22])
         plot_bars(axes, outcome, runs, stale=set(stale))
         axes.tick_params(labelsize=7)
-    pdf.savefig(figure)
+        title = axes.get_title()  # 'Label (higher is better; target …)': wrapped to the axes
+        axes.set_title(textwrap.fill(title, 42), fontsize=8.5)
+    pdf.savefig(figure, dpi=DPI)
 
 
 def write_report(
@@ -442,7 +326,8 @@ def write_report(
     here when not given. With `pseudonym` the report carries no identity: name, IDs, UIDs,
     free text, the operator's name and dates (also the PDF's creation date) are gone
     (`core.pseudonym`), and no 3D snapshot is printed (a surface rendering of a head can
-    show the face); the key slices through the lesion are kept."""
+    show the face); the key slices through the lesion are kept, the question to the board
+    (free text) is withheld."""
     path = output_file(path, ".pdf")
     if not case.runs.get(twin.id):
         raise InputError(f"No scenario of {twin.title} has been run on this case yet.")
@@ -450,15 +335,17 @@ def write_report(
         raise InputError("The case's image is not loaded; open the case with its images.")
     if stale is None:
         stale = check_runs(twin, case)
+    withheld = pseudonym is not None and bool(case.clinical.get(QUESTION_KEY))
     if pseudonym is not None:
         from meditwin_desktop.core.pseudonym import Redactor, pseudonymize
 
         redact = Redactor.for_case(case, pseudonym)  # as scenario names are redacted
         stale = {redact(name): redact(reason) for name, reason in stale.items()}
         case = pseudonymize(case, pseudonym)
-        _STAMP[0] = f"{APP_NAME} {__version__}"
+        STAMP[0] = f"{APP_NAME} {__version__}"
+        snapshot = None  # a surface rendering of a head can show the face
     else:
-        _STAMP[0] = f"{APP_NAME} {__version__} — {now()}"
+        STAMP[0] = f"{APP_NAME} {__version__} — {now()}"
     runs = list(case.runs.get(twin.id, []))
     order = [s.name for s in case.scenarios.get(twin.id, [])]
     runs.sort(key=lambda r: order.index(r.scenario) if r.scenario in order else 99)
@@ -466,21 +353,22 @@ def write_report(
     stale = {k: v for k, v in stale.items() if any(r.scenario == k for r in runs)}
 
     def pages(pdf: PdfPages) -> None:
-        _first_page(pdf, case, twin, runs, stale, snapshot, pseudonym is not None)
-        _outcomes_page(pdf, case, twin, runs, ok, stale)
-        notes = _model_notes(twin, ok)
-        if notes:
-            figure, y = _page("What the model noted", bool(stale))
-            _lines(figure, y, notes[:60], size=8.5, width=110)
-            pdf.savefig(figure)
+        summary_page(pdf, case, twin, runs, stale, pseudonym is not None, withheld)
+        baseline_page(pdf, case, twin, runs, stale)
+        if not target_page(pdf, case, twin, runs, stale, snapshot) and not key_views_page(
+            pdf, case, stale, snapshot
+        ):
+            _photo_page(pdf, case, stale)
+        _outcomes_page(pdf, twin, runs, ok, stale)
         _bars_page(pdf, twin, ok, stale)
         series_names = list(dict.fromkeys(n for r in ok if r.result for n in r.result.series))
-        for first in range(0, min(len(series_names), 8), 4):  # 4 curves a page, 2 pages
+        for first in range(0, min(len(series_names), 9), 3):  # 3 curves a page, 3 pages
             figure, _ = _page("Curves", bool(stale))
-            for n, name in enumerate(series_names[first : first + 4]):
-                axes = figure.add_axes([0.1, 0.7 - n * 0.22, 0.82, 0.17])
+            for n, name in enumerate(series_names[first : first + 3]):
+                axes = figure.add_axes([0.11, 0.66 - n * 0.29, 0.82, 0.21])
                 plot_series(axes, ok, name, linewidth=1.2, stale=set(stale))
-            pdf.savefig(figure)
+                axes.tick_params(labelsize=8)
+            pdf.savefig(figure, dpi=DPI)
         _spatial_page(pdf, case, ok, stale)
         _surface_pages(pdf, ok, stale)
         _image_pages(pdf, case, ok, stale)
@@ -497,87 +385,6 @@ def write_report(
 
     write_atomic(path, write, suffix=".pdf")
     return path
-
-
-def _first_page(pdf, case, twin, runs, stale, snapshot, pseudonymised: bool) -> None:
-    figure, y = _page("Multidisciplinary board — virtual twin report", bool(stale))
-    if pseudonymised:
-        patient = f"Patient: {case.name} (pseudonymised)"
-        imaging = "Imaging: " + (case.image_reference.get("modality") or "yes")
-    else:
-        patient = f"Patient: {case.name} (ID {case.patient_id or 'unknown'})"
-        imaging = (f"Imaging: {case.image_reference.get('description', '')} "
-                   f"(series {case.image_reference.get('series_uid', 'n/a')})")  # fmt: skip
-    if case.image is None:
-        imaging = "Imaging: none (clinical data only)"
-    y = _lines(figure, y, [patient, imaging,
-                           f"Twin: {twin.title}, version {twin.version} ({twin.specialty})",
-                           f"Question: {twin.question}", ""])  # fmt: skip
-    status = _status_lines(twin, runs, stale)
-    if status:
-        y = _lines(figure, y, status, size=9, color=_WARN if stale else "black") - 0.01
-    y = _lines(figure, y, ["Clinical data:", *clinical_lines(case.clinical)])
-    if _is_volume(case.image):
-        if y < 0.66:  # no room for the views under a long status: they get a page
-            pdf.savefig(figure)
-            figure, y = _page("Key views", bool(stale))
-        _key_views(figure, case, None if pseudonymised else snapshot, y - 0.01)
-    elif getattr(case.image, "pixels", None) is not None and y > 0.4:
-        axes = figure.add_axes([0.06, 0.06, 0.88, y - 0.1])
-        pixels = np.asarray(case.image.pixels)
-        axes.imshow(pixels, cmap="gray" if pixels.ndim == 2 else None)
-        axes.set_title("Photograph", fontsize=9)
-        axes.axis("off")
-    pdf.savefig(figure)
-
-
-def _outcomes_page(pdf, case, twin, runs, ok, stale) -> None:
-    figure, _ = _page("Scenarios and outcomes", bool(stale))
-    table_axes = figure.add_axes([0.06, 0.70, 0.88, 0.18])
-    table_axes.axis("off")
-    scenario_rows = [
-        [s.name, textwrap.shorten(", ".join(_change(twin, k, v) for k, v in s.overrides.items())
-                                  or "personalised baseline", 110, placeholder=" …")]
-        for s in case.scenarios.get(twin.id, [])
-    ] or [  # runs made without stored scenarios (e.g. by a script): their names only
-        [run.scenario, "as run (see the outcomes)"] for run in runs
-    ]  # fmt: skip
-    scenario_table = table_axes.table(cellText=scenario_rows, colLabels=["Scenario", "Changes"],
-                                      colWidths=[0.22, 0.78], loc="upper center",
-                                      cellLoc="left")  # fmt: skip
-    scenario_table.auto_set_font_size(False)
-    scenario_table.set_fontsize(8)
-    outcome_axes = figure.add_axes([0.06, 0.40, 0.88, 0.26])
-    outcome_axes.axis("off")
-    if ok:
-        headers = [f"{r.scenario}\n({OUT_OF_DATE})" if r.scenario in stale else r.scenario
-                   for r in ok]  # fmt: skip
-        table = outcome_axes.table(cellText=_outcome_rows(twin, ok, stale),
-                                   colLabels=["Outcome", *headers],
-                                   colWidths=[0.46] + [0.54 / len(ok)] * len(ok),
-                                   loc="upper center", cellLoc="center")  # fmt: skip
-        table.auto_set_font_size(False)
-        table.set_fontsize(7 if len(twin.outcomes) > 10 else 8)
-        for (row, column), cell in table.get_celld().items():
-            if column == 0 and row > 0:
-                cell.set_text_props(ha="left")  # long outcome names read from the left
-            if row == 0 and stale:
-                cell.set_height(cell.get_height() * 1.8)  # two-line headers
-            if column > 0 and ok[column - 1].scenario in stale:
-                cell.set_text_props(color=_WARN, style="italic")
-                cell.set_facecolor("#f6e3e1")
-    failed = [f"{r.scenario}: {r.status} ({r.error})" for r in runs if r.status != "ok"]
-    legend = ["* better value (none is marked while a result is out of date); in brackets: "
-              "difference to the "
-              "baseline; † the model noted something about this value (see 'What the model "
-              "noted'); n/a: not defined for this scenario."]  # fmt: skip
-    if any(o.target is not None for o in twin.outcomes):
-        legend.append(f"{TARGET_LEGEND}.")
-    if stale:
-        legend.append(f"Columns marked '{OUT_OF_DATE}' were computed from other data than "
-                      "the case now holds (page 1 says what changed).")  # fmt: skip
-    _lines(figure, 0.36, [*legend, *failed], size=8)
-    pdf.savefig(figure)
 
 
 def _provenance_page(pdf, twin, runs) -> None:
@@ -599,4 +406,75 @@ def _provenance_page(pdf, twin, runs) -> None:
         + [""],
     )
     _lines(figure, y - 0.02, [STATEMENT], size=10.5, width=85)
-    pdf.savefig(figure)
+    pdf.savefig(figure, dpi=DPI)
+
+
+def _photo_page(pdf: PdfPages, case: Case, stale: dict[str, str]) -> None:
+    """The case's 2D photograph, large (nothing without one)."""
+    pixels = getattr(case.image, "pixels", None)
+    if pixels is None:
+        return
+    figure, y = _page("Photograph", bool(stale))
+    axes = figure.add_axes([LEFT, 0.08, 1 - 2 * LEFT, y - 0.1])
+    pixels = np.asarray(pixels)
+    axes.imshow(pixels, cmap="gray" if pixels.ndim == 2 else None)
+    axes.axis("off")
+    pdf.savefig(figure, dpi=DPI)
+
+
+def _outcome_rows(twin: Twin, runs: list[Run], stale: dict[str, str]) -> list[list]:
+    baseline = baseline_run(runs)
+    best = best_scenarios(twin, runs, stale)
+    rows = []
+    for outcome in twin.outcomes:
+        row = [Cell(outcome_heading(outcome).replace(" is better", ""))]
+        for run in runs:
+            text = cell_text(outcome, run, baseline)
+            if outcome_note(outcome, run):
+                text += " †"
+            if run.scenario in stale:
+                row.append(Cell(text, STALE_FILL, style="italic", colour=WARN, align="center"))
+            elif run.scenario in best[outcome.name]:
+                row.append(Cell("* " + text, weight="bold", align="center"))
+            else:
+                row.append(Cell(text, align="center"))
+        rows.append(row)
+    return rows
+
+
+def _outcomes_page(pdf, twin: Twin, runs: list[Run], ok: list[Run], stale) -> None:
+    """Every outcome of every scenario, the legend, and every flag and note (once)."""
+    figure, y = _page("Scenarios and outcomes", bool(stale))
+    if ok:
+        shown = ok[:6]
+        first = 0.34
+        widths = [first] + [(1 - 2 * LEFT - first) / len(shown)] * len(shown)
+        header = [Cell("Outcome")] + [
+            Cell(f"{r.scenario}\n({OUT_OF_DATE})", colour=WARN, align="center")
+            if r.scenario in stale else Cell(r.scenario, align="center")
+            for r in shown
+        ]  # fmt: skip
+        size = 8 if len(twin.outcomes) <= 14 else 7
+        y = table(figure, y, widths, header, _outcome_rows(twin, shown, stale), size=size)
+    legend = [
+        "* better value beyond the outcome's clinical resolution (none is marked while a "
+        "result is out of date); in brackets: difference to the baseline; † the model noted "
+        "something about this value (below); n/a: not defined for this scenario."
+    ]
+    if any(o.target is not None for o in twin.outcomes):
+        legend.append(f"{TARGET_LEGEND}.")
+    if stale:
+        legend.append(f"Columns marked '{OUT_OF_DATE}' were computed from other data than "
+                      "the case now holds (page 1 says what changed).")  # fmt: skip
+    y = _lines(figure, y - 0.008, legend, size=8, width=120) - 0.01
+    found = flags(twin, runs, stale)
+    if found:
+        y = heading(figure, y, "Flags, warnings and notes")
+        for text, alarm in found:
+            need = lines_height([text], 8.5, 112)
+            if y - need < 0.04:
+                pdf.savefig(figure, dpi=DPI)
+                figure, y = _page("Flags, warnings and notes (continued)", bool(stale))
+            y = _lines(figure, y, [("⚠ " if alarm else "• ") + text], size=8.5, width=112,
+                       color=_WARN if alarm else "black")  # fmt: skip
+    pdf.savefig(figure, dpi=DPI)

@@ -22,6 +22,8 @@ DEMO_CASES = {
         "clinical": {
             "age_y": 65, "sex": "male", "weight_kg": 82.0, "height_cm": 178.0,
             "diagnosis": "colorectal cancer, two liver metastases",
+            "board_question": "Tumour 1 (right liver, beside the right hepatic vein): "
+            "percutaneous microwave ablation with a 5 mm margin, or right hepatectomy?",
         },
     },
     "neonate-hlhs": {

@@ -47,17 +47,20 @@ def test_a_changed_ldl_marks_every_result_out_of_date(fh_case, tmp_path):
     first = pages[0]
     assert "RESULTS OUT OF DATE: 2 of 2" in first
     assert "240 → 193 mg/dL" in first  # what changed, where the board reads first
-    assert "LDL cholesterol (untreated): 193 mg/dL" in first
-    outcomes = next(p for p in pages if "Scenarios and outcomes" in p)
+    baseline = next(p for p in pages if "Personalised baseline" in p)
+    assert "LDL cholesterol (untreated): 193 mg/dL" in baseline  # the clinical data, page 2
+    outcomes = next(p for p in pages if p.startswith("Scenarios and outcomes"))
     assert outcomes.count("(out of date)") >= 2  # each column of the table
     assert all("RESULTS OUT OF DATE" in page for page in pages[:-1])  # every page's header
 
 
-def test_model_warnings_are_summarised_on_page_one(fh_case, tmp_path):
+def test_model_warnings_are_summarised_on_page_one(fh_case, tmp_path):  # once, not per run
     case, twin = fh_case
     first = _pages(write_report(case, twin, tmp_path / "r.pdf"))[0]
-    assert "What the model noted" in first
+    assert "Flags and warnings" in first
     assert "Dutch Lipid Clinic Network score" in first
+    assert first.count("Dutch Lipid Clinic Network score 18") == 1  # both scenarios: once
+    assert "(all scenarios)" in first
 
 
 def test_a_pseudonymised_report_carries_no_identity(fh_case, tmp_path):

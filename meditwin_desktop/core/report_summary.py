@@ -1,0 +1,280 @@
+"""Page 1 of the board report: who (or the pseudonym), the question to the board, the
+scenarios with their key outcomes coloured against the clinical targets, every flag and
+warning once (with the scenarios it concerns), and which results are out of date."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+from matplotlib.backends.backend_pdf import PdfPages
+
+from meditwin_desktop.core.case import Case, Run
+from meditwin_desktop.core.comparison import (
+    NOT_APPLICABLE,
+    best_scenarios,
+    outcome_note,
+    target_mark,
+    value_text,
+)
+from meditwin_desktop.core.report_layout import (
+    DPI,
+    LEFT,
+    MET,
+    MISSED,
+    STALE_FILL,
+    STALE_SIGN,
+    WARN,
+    Cell,
+    heading,
+    line_height,
+    lines,
+    page,
+    table,
+)
+from meditwin_desktop.core.twin import Outcome, Twin, format_value
+
+QUESTION_KEY = "board_question"  # the clinical form's field for the question to the board
+KEY_OUTCOMES = 6
+
+
+def key_outcomes(twin: Twin, limit: int = KEY_OUTCOMES) -> list[Outcome]:
+    """The outcomes page 1 shows: those with a clinical target first, then those with a
+    better direction, in the twin's order."""
+    targeted = [o for o in twin.outcomes if o.target is not None]
+    directed = [o for o in twin.outcomes if o.target is None and o.better in ("higher", "lower")]
+    return (targeted + directed)[:limit]
+
+
+def changes_text(twin: Twin, overrides: dict) -> str:
+    """'Power per applicator 100 W, Ablation time 600 s' (or 'personalised baseline')."""
+    parts = []
+    for name, value in overrides.items():
+        try:
+            parameter = twin.parameter(name)
+        except Exception:  # a parameter the twin no longer has: named as stored
+            parts.append(f"{name} = {format_value(value)}")
+            continue
+        if parameter.kind == "choice":
+            shown = parameter.choice_label(str(value))
+        else:
+            shown = format_value(value)
+        parts.append(f"{parameter.label} {shown} {parameter.unit}".strip())
+    return ", ".join(parts) or "personalised baseline (no change)"
+
+
+def _who(names: Sequence[str], everyone: Sequence[str]) -> str:
+    if len(everyone) > 1 and set(names) == set(everyone):
+        return "all scenarios"
+    return ", ".join(names)
+
+
+def flags(twin: Twin, runs: Sequence[Run], stale: dict[str, str]) -> list[tuple[str, bool]]:
+    """Every flag once, with the scenarios it concerns: (text, off a clinical target).
+
+    Off-target outcomes first (each outcome and side once, with each scenario's value),
+    then the model's warnings and its notes on values (identical texts merged), then runs
+    that failed."""
+    ok = [r for r in runs if r.status == "ok"]
+    names = [r.scenario for r in ok]
+    out: list[tuple[str, bool]] = []
+    for outcome in twin.outcomes:
+        sides: dict[str, list[str]] = {}
+        for run in ok:
+            value = run.outcomes.get(outcome.name)
+            wrong = outcome.off_target(value)
+            if wrong:
+                unit = f" {outcome.unit}" if outcome.unit else ""
+                sides.setdefault(wrong, []).append(
+                    f"{run.scenario} ({outcome.format(value)}{unit})"
+                )
+        for wrong, where in sides.items():
+            out.append((f"{outcome.label} {wrong}: {', '.join(where)}.", True))
+    merged: dict[str, list[str]] = {}  # text -> scenarios
+    about: dict[str, list[str]] = {}  # a note's text -> the outcomes it is about
+    for run in ok:
+        texts = list(run.result.warnings) if run.result is not None else []
+        for outcome in twin.outcomes:
+            note = outcome_note(outcome, run)
+            if note:
+                texts.append(note)
+                if outcome.label not in about.setdefault(note, []):
+                    about[note].append(outcome.label)
+        for text in dict.fromkeys(texts):
+            merged.setdefault(text, []).append(run.scenario)
+    for text, where in merged.items():
+        subject = f"{', '.join(about[text])}: " if text in about else ""
+        out.append((f"{subject}{text.rstrip('.')} ({_who(where, names)}).", False))
+    out += [(f"{r.scenario}: the run {r.status} ({r.error}).", True) for r in runs
+            if r.status != "ok"]  # fmt: skip
+    return out
+
+
+def _question(case: Case, twin: Twin, withheld: bool) -> tuple[str, str]:
+    asked = str(case.clinical.get(QUESTION_KEY) or "").strip()
+    if asked:
+        return "Question to the board", asked
+    if withheld:
+        return ("Question to the board: withheld (free text, may identify the patient); the "
+                "twin's question", twin.question)  # fmt: skip
+    return "Question to the board (the twin's; none recorded for this case)", twin.question
+
+
+def _patient_lines(case: Case, twin: Twin, pseudonymised: bool) -> list[str]:
+    if pseudonymised:
+        who = f"Patient: {case.name} (pseudonymised)"
+        imaging = "Imaging: " + ((case.study.modality if case.study else "") or "3D image")
+    else:
+        who = f"Patient: {case.name} (ID {case.patient_id or 'unknown'})"
+        study = case.study
+        what = [study.modality, study.date, study.description] if study is not None else []
+        imaging = "Imaging: " + (" ".join(w for w in what if w) or "3D image")
+    if case.image is None:
+        imaging = "Imaging: none (clinical data only)"
+    facts = []
+    for key, unit in (("age_y", "years"), ("sex", ""), ("weight_kg", "kg")):
+        value = case.clinical.get(key)
+        if value not in (None, ""):
+            if key == "age_y" and float(value) < 1:
+                facts.append(f"{float(value) * 365.25:.0f} days")
+            else:
+                facts.append(f"{format_value(value)} {unit}".strip())
+    diagnosis = str(case.clinical.get("diagnosis") or "")
+    if facts or diagnosis:
+        who += " — " + ", ".join(facts + ([diagnosis] if diagnosis else []))
+    return [who, imaging, f"Twin: {twin.title}, version {twin.version} ({twin.specialty})"]
+
+
+def _target_line(case: Case, twin: Twin, runs: Sequence[Run]) -> list[str]:
+    """'Target: tumour 1, in the liver, right liver; 64 mm from the skin along the path.'"""
+    from meditwin_desktop.core.report_images import point_parameters
+    from meditwin_desktop.core.target_description import describe_target
+
+    run = next((r for r in runs if r.status == "ok"), None)
+    if run is None or case.labels is None or getattr(case.image, "array", None) is None:
+        return []
+    target, entry = point_parameters(twin, run.parameters)
+    if target is None:
+        return []
+    found = describe_target(case.labels, target, entry, case.image)
+    where = found.structure or "no labelled structure"
+    if found.organ and found.organ != found.structure:
+        where += f", in the {found.organ}"
+    if found.region:
+        where += f", {found.region}"
+    if found.depth_mm is not None:
+        where += f"; {found.depth_mm:.0f} mm from the skin along the path"
+    return [f"Target: {where} (page 'Target and plan')."]
+
+
+def _outcome_table(figure, y: float, twin: Twin, ok: list[Run], stale: dict[str, str]) -> float:
+    chosen = key_outcomes(twin)
+    best = best_scenarios(twin, ok, stale)
+    shown = ok[:6]
+    first = 0.36 if len(shown) > 3 else 0.42
+    widths = [first] + [(1 - 2 * LEFT - first) / len(shown)] * len(shown)
+    header = [Cell("Key outcome (clinical target)")]
+    for run in shown:
+        if run.scenario in stale:
+            header.append(Cell(f"{run.scenario}\n{STALE_SIGN} out of date", colour=WARN,
+                               align="center"))  # fmt: skip
+        else:
+            header.append(Cell(run.scenario, align="center"))
+    rows = []
+    for outcome in chosen:
+        unit = f" [{outcome.unit}]" if outcome.unit else ""
+        why = f"target {outcome.target.describe(outcome.unit)}" if outcome.target else (
+            f"{outcome.better} is better")  # fmt: skip
+        row = [Cell(f"{outcome.label}{unit} ({why})")]
+        for run in shown:
+            value = run.outcomes.get(outcome.name)
+            text = value_text(outcome, value) if outcome.name in run.outcomes else "–"
+            fill = None
+            if run.scenario in stale:
+                row.append(Cell(f"{STALE_SIGN} {text}", STALE_FILL, style="italic",
+                                colour=WARN, align="center"))  # fmt: skip
+                continue
+            if outcome.target is not None and value is not None:
+                mark = target_mark(outcome, value)
+                text += f" {mark}" if mark else " ✓"
+                fill = MISSED if mark else MET
+            elif text == NOT_APPLICABLE:
+                fill = "#f3f3f3"
+            weight = "bold" if run.scenario in best[outcome.name] else "normal"
+            row.append(Cell(text, fill, weight, align="center"))
+        rows.append(row)
+    return table(figure, y, widths, header, rows, size=8.5)
+
+
+def summary_page(
+    pdf: PdfPages,
+    case: Case,
+    twin: Twin,
+    runs: list[Run],
+    stale: dict[str, str],
+    pseudonymised: bool,
+    withheld: bool = False,
+) -> None:
+    """Page 1: the summary the board reads first (`withheld`: the case's question to the
+    board is not printed, the report being pseudonymised)."""
+    figure, y = page("Multidisciplinary board — virtual twin report", bool(stale))
+    about = _patient_lines(case, twin, pseudonymised) + _target_line(case, twin, runs)
+    y = lines(figure, y, about, size=9.5, width=98)
+    title, question = _question(case, twin, withheld)
+    y = heading(figure, y - 0.008, title)
+    y = lines(figure, y, [question], size=10.5, width=88) - 0.008
+    if stale:
+        y = _stale_box(figure, y, runs, stale)
+    ok = [r for r in runs if r.status == "ok"]
+    y = heading(figure, y, "Scenarios")
+    scenarios = {s.name: s for s in case.scenarios.get(twin.id, [])}
+    described = [
+        f"{run.scenario}: " + (changes_text(twin, scenarios[run.scenario].overrides)
+                               if run.scenario in scenarios else "as run")
+        for run in runs
+    ]  # fmt: skip
+    y = lines(figure, y, described, size=8.5, width=110) - 0.006
+    if ok:
+        y = _outcome_table(figure, y, twin, ok, stale) - 0.006
+        legend = (
+            "Green ✓: meets its clinical target; red ↓/↑: below/above it; bold: the better "
+            "value beyond the outcome's clinical resolution (none while a result is out of "
+            "date). All outcomes: 'Scenarios and outcomes'."
+        )
+        y = lines(figure, y, [legend], size=7.5, width=125, color="#444444") - 0.008
+    found = flags(twin, runs, stale)
+    y = heading(figure, y, f"Flags and warnings ({len(found)}, each once)")
+    if not found:
+        lines(figure, y, ["None: every key outcome meets its target and the model noted "
+                          "nothing."], size=9)  # fmt: skip
+    room = int((y - 0.04) / line_height(8.5))
+    written = 0
+    for text, alarm in found:
+        parts = textwrap.wrap(text, 112, subsequent_indent="   ")
+        if written + len(parts) > room:
+            lines(figure, y, [f"… {len(found) - found.index((text, alarm))} more on the page "
+                              "'Scenarios and outcomes'."], size=8.5)  # fmt: skip
+            break
+        sign = f"{STALE_SIGN} " if alarm else "• "
+        y = lines(figure, y, [sign + text], size=8.5, width=112,
+                  color=WARN if alarm else "black")  # fmt: skip
+        written += len(parts)
+    pdf.savefig(figure, dpi=DPI)
+
+
+def _stale_box(figure, y: float, runs: list[Run], stale: dict[str, str]) -> float:
+    from matplotlib.patches import Rectangle
+
+    texts = [
+        f"{STALE_SIGN} RESULTS OUT OF DATE: {len(stale)} of {len(runs)} scenario result(s) "
+        "were computed from other data than the case now holds. Run them again before "
+        "deciding.",
+        *[f"   {name}: {reason}" for name, reason in stale.items()],
+    ]
+    top = y
+    y = lines(figure, y - 0.004, texts, size=9, width=100, x=LEFT + 0.01, color=WARN)
+    figure.patches.append(
+        Rectangle((LEFT, y - 0.004), 1 - 2 * LEFT, top - y + 0.004, transform=figure.transFigure,
+                  facecolor="#fbeeee", edgecolor=WARN, linewidth=1.2, zorder=-1)
+    )  # fmt: skip
+    return y - 0.014
