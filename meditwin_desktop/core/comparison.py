@@ -19,7 +19,16 @@ from meditwin_desktop.core.atomic import write_text_atomic
 from meditwin_desktop.core.case import Run
 from meditwin_desktop.core.scenarios import BASELINE
 from meditwin_desktop.core.twin import Outcome, Twin
-from meditwin_desktop.core.units import in_system, system_factor, system_unit
+from meditwin_desktop.core.units import in_system, system_factor, system_unit, user_system
+
+USER_SYSTEM = "user"  # `system` arguments: the unit system the user chose (`user_system`);
+# None: each value in its twin's declared unit; "mg/dL" or "mmol/L": that system
+
+
+def resolved(system: str | None) -> str | None:
+    """`system` with USER_SYSTEM replaced by the user's choice."""
+    return user_system() if system == USER_SYSTEM else system
+
 
 # -- the clinical target --------------------------------------------------------------------
 MET, NEAR, OFF = "met", "near", "off"
@@ -59,7 +68,7 @@ def target_state(outcome: Outcome, value: float | None) -> str | None:
     return NEAR if gap <= outcome.resolution + 1e-9 else OFF
 
 
-def state_text(outcome: Outcome, value: float | None, system: str | None = None) -> str:
+def state_text(outcome: Outcome, value: float | None, system: str | None = USER_SYSTEM) -> str:
     """'Meets the target >= 30 %', 'Borderline: below the target ...', 'Below the target ...'
     ('' without a target), with the target's source."""
     state = target_state(outcome, value)
@@ -135,23 +144,28 @@ def target_mark(outcome: Outcome, value: float | None) -> str:
 
 
 # -- values as shown: clinical precision, the user's unit system ----------------------------
-def shown_unit(outcome: Outcome, system: str | None = None) -> str:
+def shown_unit(outcome: Outcome, system: str | None = USER_SYSTEM) -> str:
     """The unit an outcome is shown in: its own, or `system`'s (mg/dL or mmol/L) for the
     concentration of a known analyte ('LDL-C on treatment' in mmol/L)."""
+    system = resolved(system)
     return outcome.unit if system is None else system_unit(outcome.unit, outcome.label, system)
 
 
-def shown_precision(outcome: Outcome, system: str | None = None) -> int | None:
+def shown_precision(outcome: Outcome, system: str | None = USER_SYSTEM) -> int | None:
     """Decimals shown: the outcome's, shifted by the conversion's order of magnitude (0 in
     mg/dL -> 2 in mmol/L); None: 3 significant digits."""
+    system = resolved(system)
     if outcome.precision is None or system is None:
         return outcome.precision
     factor = system_factor(outcome.unit, outcome.label, system)
     return max(0, outcome.precision - round(math.log10(factor))) if factor > 0 else None
 
 
-def shown_value(outcome: Outcome, value: float | None, system: str | None = None) -> float | None:
+def shown_value(
+    outcome: Outcome, value: float | None, system: str | None = USER_SYSTEM
+) -> float | None:
     """The value in the shown unit (full precision: for exports beside the shown text)."""
+    system = resolved(system)
     if value is None or system is None:
         return value
     return in_system(float(value), outcome.unit, outcome.label, system)[0]
@@ -165,7 +179,7 @@ def number_text(value: float, precision: int | None) -> str:
     return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
 
 
-def target_text(outcome: Outcome, system: str | None = None) -> str:
+def target_text(outcome: Outcome, system: str | None = USER_SYSTEM) -> str:
     """The target in the shown unit and precision: '75-85 %', '>= 30 %', '<= 1.81 mmol/L'."""
     target = outcome.target
     if target is None:
@@ -201,7 +215,7 @@ def outcome_note(outcome: Outcome, run: Run) -> str:
 
 
 def value_text(
-    outcome: Outcome, value: float | None, note: str = "", system: str | None = None
+    outcome: Outcome, value: float | None, note: str = "", system: str | None = USER_SYSTEM
 ) -> str:
     """A value as shown: at its clinical precision in the shown unit, its declared meaning
     when absent ('never'), else 'n/a'."""
@@ -211,7 +225,7 @@ def value_text(
 
 
 def difference_text(
-    outcome: Outcome, value: float, reference: float, system: str | None = None
+    outcome: Outcome, value: float, reference: float, system: str | None = USER_SYSTEM
 ) -> str:
     """'Δ +3', 'Δ -0.25' or 'Δ 0': the difference to the baseline at the shown precision."""
     difference = shown_value(outcome, value, system) - shown_value(outcome, reference, system)
@@ -221,7 +235,9 @@ def difference_text(
     return f"Δ {text}"
 
 
-def cell_text(outcome: Outcome, run: Run, baseline: Run | None, system: str | None = None) -> str:
+def cell_text(
+    outcome: Outcome, run: Run, baseline: Run | None, system: str | None = USER_SYSTEM
+) -> str:
     """An outcome of one run, marked ↓/↑ when off its clinical target, with its difference
     to the baseline ('–' when not computed, 'n/a' when undefined for this run:
     `outcome_note` says why)."""
@@ -243,7 +259,7 @@ CSV_HEADINGS = ["Outcome", "Unit", "Scenario", "Shown", "Value", "Target", "Stat
 
 
 def comparison_table(
-    twin: Twin, runs: Sequence[Run], stale=frozenset(), system: str | None = None
+    twin: Twin, runs: Sequence[Run], stale=frozenset(), system: str | None = USER_SYSTEM
 ) -> tuple[list[str], list[list]]:
     """The comparison as rows for a CSV file (`CSV_HEADINGS`), one per outcome and run:
     the value as shown (clinical precision, `system`'s unit) and, beside it, the full
@@ -273,7 +289,7 @@ def comparison_table(
 
 
 def write_comparison_csv(
-    path, twin: Twin, runs: Sequence[Run], stale=frozenset(), system: str | None = None
+    path, twin: Twin, runs: Sequence[Run], stale=frozenset(), system: str | None = USER_SYSTEM
 ) -> Path:
     """`comparison_table` as a CSV file (UTF-8, written atomically); full values in the
     'Value' column with every digit, beside the shown text."""
@@ -295,7 +311,7 @@ def run_warnings(run: Run) -> list[str]:
     return list(run.result.warnings)
 
 
-def outcome_heading(outcome: Outcome, system: str | None = None) -> str:
+def outcome_heading(outcome: Outcome, system: str | None = USER_SYSTEM) -> str:
     """'Label [unit] (higher is better; target >= 30 %)', in the shown unit."""
     notes = {"higher": ["higher is better"], "lower": ["lower is better"]}.get(outcome.better, [])
     if outcome.target is not None:
@@ -312,6 +328,7 @@ NO_RESULTS = "No results yet: set the scenarios in the Twins panel and press Run
 
 def series_in_system(series, system: str | None):
     """A time series (values, observed points, guides) in `system`'s unit, or itself."""
+    system = resolved(system)
     if system is None:
         return series
     unit = system_unit(series.unit, series.label, system)
@@ -336,7 +353,7 @@ def plot_series(
     linewidth: float = 1.6,
     stale=frozenset(),
     observed_colour: str = "black",
-    system: str | None = None,
+    system: str | None = USER_SYSTEM,
 ) -> bool:
     """Draw series `name` of every run on matplotlib `axes`, with its guides and the
     patient's observed points (markers labelled 'observed'); False if none. Runs in
@@ -411,7 +428,7 @@ def plot_bars(
     *,
     stale=frozenset(),
     best: set[str] | None = None,
-    system: str | None = None,
+    system: str | None = USER_SYSTEM,
 ) -> bool:
     """One outcome across scenarios as labelled bars ('absent' text where not computed), at
     its clinical precision in `system`'s unit. With a target each bar takes its state's
@@ -455,7 +472,7 @@ def _bar_title(outcome: Outcome, system: str | None) -> str:
     return outcome_heading(outcome, system).replace(f" [{unit}]", "")
 
 
-def _draw_target(axes, outcome: Outcome, system: str | None = None) -> None:
+def _draw_target(axes, outcome: Outcome, system: str | None = USER_SYSTEM) -> None:
     """The clinical target behind the bars: a shaded band (a range) or a dashed line (a
     threshold), labelled 'target' at the right edge (the title gives its values)."""
     target = outcome.target

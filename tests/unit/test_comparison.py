@@ -28,7 +28,7 @@ from meditwin_desktop.core.comparison import (
     value_text,
 )
 from meditwin_desktop.core.twin import Result, TimeSeries
-from meditwin_desktop.core.units import DEFAULT_SYSTEM, in_system, system_unit
+from meditwin_desktop.core.units import DEFAULT_SYSTEM, in_system, system_unit, user_system
 from twins.cardiometabolic import TWIN as CARDIO
 from twins.hlhs_norwood import TWIN as NORWOOD
 from twins.liver_ablation import TWIN as LIVER
@@ -155,3 +155,20 @@ def test_the_csv_table_shows_rounded_values_beside_the_full_ones():
     shown = dict(zip(headings, row, strict=True))
     assert shown["Shown"] == "17" and shown["Value"] == pytest.approx(17.1528)
     assert shown["Unit"] == "people"
+
+
+def test_the_report_follows_the_unit_system_chosen_in_the_window(tmp_path, monkeypatch):
+    """The window keeps the choice in settings.ini (QSettings, INI format); the report and
+    the command line read it there without Qt, through the functions' default."""
+    monkeypatch.setenv("MEDITWIN_HOME", str(tmp_path))
+    ldl = _outcome(CARDIO, "ldl_on_treatment_mg_dl")
+    assert user_system() == DEFAULT_SYSTEM == "mmol/L"  # nothing chosen yet
+    assert outcome_heading(ldl).startswith("LDL-C on treatment [mmol/L]")
+    (tmp_path / "data" / "settings.ini").write_text(
+        "[General]\nlayout=1 x 3\n\n[units]\nsystem=mg/dL\n"
+    )
+    assert user_system() == "mg/dL"
+    assert outcome_heading(ldl).startswith("LDL-C on treatment [mg/dL]")
+    assert value_text(ldl, 96.7) == "97"
+    (tmp_path / "data" / "settings.ini").write_text("[units]\nsystem=furlongs\n")
+    assert user_system() == "mmol/L"  # an unknown choice falls back to the default
