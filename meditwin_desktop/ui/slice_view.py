@@ -31,6 +31,7 @@ _PREVIEW_RGBA = np.array(_PREVIEW, np.uint8).view(np.uint32)[0]
 _RULER = QColor(90, 220, 255)
 _TOOL = QColor(255, 170, 60)
 _TOOL_NAMES = {"ruler": "Ruler", "roi": "ROI", "paint": "Paint", "erase": "Erase"}
+_LINE = 16  # pixels between lines of the corner texts
 _NICE_LENGTHS_MM = (1, 2, 5, 10, 20, 50, 100, 200, 500)
 
 
@@ -239,7 +240,6 @@ class SliceView(QWidget):
         self._draw_letters(painter)
         self._draw_scale_bar(painter)
         self._draw_title(painter)
-        self._draw_tool_badge(painter)
         self._draw_window_text(painter)
         self._draw_loading(painter)
 
@@ -308,9 +308,16 @@ class SliceView(QWidget):
             painter.drawEllipse(self._mouse, radius, radius)
 
     def _draw_letters(self, painter: QPainter) -> None:
+        """The edge letters; the top and bottom ones step aside (below the title, above
+        the window text) where a narrow pane (1 x 3, 2x scaling) would overlap them."""
         self._font(painter, 12, bold=True)
-        painter.setPen(_TEXT)
-        w, h, m, box = self.width(), self.height(), 6, 40
+        w, h, m, box = self.width(), self.height(), 8, 40
+        letter = painter.fontMetrics().horizontalAdvance("M")
+        header_end, header_bottom = self._header_extent(painter)
+        footer_end = self._footer_extent(painter)
+        self._font(painter, 12, bold=True)
+        top = 22 if header_end < w / 2 - letter else header_bottom + 4
+        bottom = h - box - m if footer_end < w / 2 - letter else h - box - m - 18
         align = Qt.AlignmentFlag
         places = {
             "left": (QRectF(m, h / 2 - box / 2, box, box), align.AlignLeft | align.AlignVCenter),
@@ -318,45 +325,67 @@ class SliceView(QWidget):
                 QRectF(w - box - m, h / 2 - box / 2, box, box),
                 align.AlignRight | align.AlignVCenter,
             ),
-            "top": (QRectF(w / 2 - box / 2, 22, box, box), align.AlignHCenter | align.AlignTop),
+            "top": (QRectF(w / 2 - box / 2, top, box, box), align.AlignHCenter | align.AlignTop),
             "bottom": (
-                QRectF(w / 2 - box / 2, h - box - m, box, box),
+                QRectF(w / 2 - box / 2, bottom, box, box),
                 align.AlignHCenter | align.AlignBottom,
             ),
         }
         for edge, (rect, flags) in places.items():
             outlined_text(painter, rect, self._letters[edge], _TEXT, flags)
 
-    def _draw_title(self, painter: QPainter) -> None:
-        color = VIEW_COLORS[self.orientation.name]
-        painter.fillRect(QRectF(0, 0, self.width(), 3), color)
+    def _title_lines(self, painter: QPainter) -> list[str]:
+        """The view's name, slice number and position: one line, or two in a narrow pane."""
+        name = self.orientation.name.capitalize()
+        if self._plane is None:
+            return [name]
+        normal = np.asarray(self.orientation.normal, float)
+        position = float(normal @ self.scene.cursor)
+        first = f"{name}   {self._plane.index + 1}/{self._plane.count}"
+        second = offset_text(normal, position)
         self._font(painter, 9, bold=True)
-        painter.setPen(color.lighter(130))
-        text = self.orientation.name.capitalize()
-        if self._plane is not None:
-            normal = np.asarray(self.orientation.normal, float)
-            position = float(normal @ self.scene.cursor)
-            text += (
-                f"   {self._plane.index + 1}/{self._plane.count}   {offset_text(normal, position)}"
-            )
-        outlined_text(painter, QPointF(8, 18), text, color.lighter(130))
+        if painter.fontMetrics().horizontalAdvance(f"{first}   {second}") <= self.width() - 16:
+            return [f"{first}   {second}"]
+        return [first, second]
 
-    def _draw_tool_badge(self, painter: QPainter) -> None:
-        """The active tool, always in sight when it is not the crosshair (Esc ends it)."""
-        name = _TOOL_NAMES.get(self.scene.tool)
-        if name is None:
-            return
+    def _header_lines(self, painter: QPainter) -> list[tuple[str, QColor]]:
+        color = VIEW_COLORS[self.orientation.name].lighter(130)
+        lines = [(text, color) for text in self._title_lines(painter)]
+        tool = _TOOL_NAMES.get(self.scene.tool)
+        if tool is not None:  # the active tool, in sight while it is not the crosshair
+            lines.append((f"{tool} tool · Esc: crosshair", _TOOL))
+        return lines
+
+    def _header_extent(self, painter: QPainter) -> tuple[float, float]:
+        """Right end and bottom of the title block (top left)."""
         self._font(painter, 9, bold=True)
-        outlined_text(painter, QPointF(8, 36), f"{name} tool · Esc: crosshair", _TOOL)
+        metrics = painter.fontMetrics()
+        lines = self._header_lines(painter)
+        self._font(painter, 9, bold=True)
+        end = max(8 + metrics.horizontalAdvance(text) for text, _ in lines)
+        return end, 18 + _LINE * (len(lines) - 1) + metrics.descent()
 
-    def _draw_window_text(self, painter: QPainter) -> None:
+    def _footer_extent(self, painter: QPainter) -> float:
+        """Right end of the window text (bottom left)."""
         self._font(painter, 9)
-        painter.setPen(_TEXT)
+        return 8 + painter.fontMetrics().horizontalAdvance(self._window_text())
+
+    def _draw_title(self, painter: QPainter) -> None:
+        painter.fillRect(QRectF(0, 0, self.width(), 3), VIEW_COLORS[self.orientation.name])
+        for row, (text, color) in enumerate(self._header_lines(painter)):
+            self._font(painter, 9, bold=True)
+            outlined_text(painter, QPointF(8, 18 + _LINE * row), text, color)
+
+    def _window_text(self) -> str:
         level, width = self.scene.window
         text = f"W {width:.0f}  L {level:.0f}"
         if self.zoom != 1.0:
             text += f"   zoom {self.zoom:.1f}x"
-        outlined_text(painter, QPointF(8, self.height() - 8), text, _TEXT)
+        return text
+
+    def _draw_window_text(self, painter: QPainter) -> None:
+        self._font(painter, 9)
+        outlined_text(painter, QPointF(8, self.height() - 8), self._window_text(), _TEXT)
 
     def _draw_scale_bar(self, painter: QPainter) -> None:
         px_per_mm = 1.0 / self._mm_per_pixel_on_screen()
