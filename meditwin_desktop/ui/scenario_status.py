@@ -64,7 +64,7 @@ def status_cell(
     row.setContentsMargins(2, 0, 2, 0)
     bar = ProgressCell(holder)
     bar.setObjectName(f"progress_{scenario}")
-    bar.setMaximumWidth(90)
+    bar.setMaximumWidth(58)  # the key values beside it fit a 1280-pixel screen
     running = handle is not None and not handle.done()
     if running:
         bar.setValue(int(handle.progress * 1000))
@@ -78,6 +78,7 @@ def status_cell(
             bar.setStyleSheet("QProgressBar::chunk { background: #8a5a20; }")
             bar.setToolTip(f"Out of date: {out_of_date}. Run all again to refresh it.")
     else:
+        bar.setValue(0)  # a bar with no value draws no text at all
         bar.setFormat("not run")
     bar.setTextVisible(True)
     warnings = run.result.warnings if (run is not None and run.result is not None) else []

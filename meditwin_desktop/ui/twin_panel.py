@@ -13,15 +13,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -35,6 +37,12 @@ from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.errors import MeditwinError
 from meditwin_desktop.core.registry import Registry
 from meditwin_desktop.core.runner import RunHandle, Runner
+from meditwin_desktop.core.scenario_names import (
+    automatic_name,
+    is_automatic,
+    plan_order,
+    unique_name,
+)
 from meditwin_desktop.core.scenarios import (
     BASELINE,
     Prepared,
@@ -43,10 +51,12 @@ from meditwin_desktop.core.scenarios import (
     prepare_scenarios,
     submit_prepared,
 )
-from meditwin_desktop.core.twin import Personalized, Scenario, Twin, format_value
+from meditwin_desktop.core.twin import Parameter, Personalized, Scenario, Twin, TwinInputError
 from meditwin_desktop.ui.parameter_editors import (
     ParameterDelegate,
+    bold,
     decimal_text,
+    header_text,
     point_parameters,
     shown_value,
 )
@@ -99,12 +109,10 @@ class TwinPanel(QWidget):
         splitter.addWidget(self._twin_list())
         splitter.addWidget(self._baseline_table())
         splitter.addWidget(self._scenario_area())
-        splitter.setSizes([120, 180, 260])
+        splitter.setSizes([66, 150, 400])
+        for index, stretch in enumerate((0, 0, 1)):  # the scenarios take what is left
+            splitter.setStretchFactor(index, stretch)
         layout.addWidget(splitter, stretch=1)
-        self.status = QLabel("Open a case to see which twins fit it.")
-        self.status.setObjectName("twin_status")
-        self.status.setWordWrap(True)
-        layout.addWidget(self.status)
 
     # -- construction ------------------------------------------------------------------
     def _twin_list(self) -> QWidget:
@@ -151,9 +159,28 @@ class TwinPanel(QWidget):
         self.scenarios.setObjectName("scenario_table")
         self.scenarios.itemChanged.connect(self._cell_edited)
         self.scenarios.setItemDelegate(
-            ParameterDelegate(lambda name: self.twin.parameter(name), self.scenarios)
+            ParameterDelegate(
+                lambda name: self.twin.parameter(name), self.scenarios, self._inherited
+            )
         )
+        self.scenarios.verticalHeader().hide()
+        rows = self.scenarios.verticalHeader()  # one fixed height: an edit moves no row
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(max(30, self.fontMetrics().height() + 14))
+        self.scenarios.setWordWrap(False)
+        self.scenarios.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.scenarios.customContextMenuRequested.connect(self._cell_menu)
+        self.scenarios.installEventFilter(self)
+        self._columns: list[Parameter] = []  # the parameters' columns, key ones first
+        self._effective: list[dict[str, Any]] = []  # per row: the values it runs with
         layout.addWidget(self.scenarios, stretch=1)
+        # the message goes under the table, inside its pane: a message of another length
+        # resizes the table from below, the rows stay where they are (below the splitter,
+        # it gave every pane a share and moved the rows ~20 px after each edit)
+        self.status = QLabel("Open a case to see which twins fit it.", area)
+        self.status.setObjectName("twin_status")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
         return area
 
     # -- case and twins -------------------------------------------------------------------
@@ -270,7 +297,7 @@ class TwinPanel(QWidget):
 
     def _fill_baseline(self) -> None:
         twin = self.twin
-        rows = twin.parameters if twin is not None else ()
+        rows = plan_order(twin) if twin is not None else ()
         self.baseline_table.setRowCount(len(rows))
         for row, parameter in enumerate(rows):
             personalized = self.baseline.get(parameter.name)
@@ -280,10 +307,15 @@ class TwinPanel(QWidget):
                 if personalized
                 else (f"default; {parameter.source}" if parameter.source else "default")
             )
-            cells = (f"{parameter.label}", f"{_text(value)} {parameter.unit}".strip(), source)
+            shown = shown_value(parameter, value, unit=True)
+            if parameter.kind in ("point", "vector") and parameter.unit:
+                shown = f"{shown} {parameter.unit}"
+            cells = (parameter.label, shown, source)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(parameter.help or text)
+                if parameter.key and column == 0:
+                    item.setFont(bold(item.font()))
                 self.baseline_table.setItem(row, column, item)
 
     def _fill_point_buttons(self) -> None:
@@ -311,7 +343,9 @@ class TwinPanel(QWidget):
         except MeditwinError as error:
             self._warn(str(error))
             return
+        before = dict(scenario.overrides)
         scenario.overrides[name] = point
+        self._name_automatically(scenario, before)
         self._fill_scenarios()
         self.status.setText(
             f"{scenario.name}: {parameter.label} set to L {point[0]:.1f}, P {point[1]:.1f}, "
@@ -326,45 +360,102 @@ class TwinPanel(QWidget):
         return self.case.scenarios.setdefault(self.twin.id, [Scenario(BASELINE)])
 
     def _fill_scenarios(self) -> None:
+        """One row per scenario: its name, status, then its values (key parameters first)."""
         table = self.scenarios
         table.blockSignals(True)
         twin, scenarios = self.twin, self._scenario_list()
-        params = list(twin.parameters) if twin is not None else []
-        table.setColumnCount(len(params) + 2)
-        table.setHorizontalHeaderLabels(
-            ["Scenario", "Status"]
-            + [f"{p.label}\n({p.unit})" if p.unit else p.label for p in params]
-        )
+        self._columns = plan_order(twin) if twin is not None else []
+        table.setColumnCount(len(self._columns) + 2)
+        table.setHorizontalHeaderLabels(["Scenario", "Status"])
+        for column, parameter in enumerate(self._columns, start=2):
+            header = QTableWidgetItem(header_text(parameter))
+            header.setToolTip(_column_tip(parameter))
+            if parameter.key:
+                header.setFont(bold(header.font()))
+            table.setHorizontalHeaderItem(column, header)
         table.setRowCount(len(scenarios))
+        self._effective = [self._values_of(s) for s in scenarios]
         for row, scenario in enumerate(scenarios):
             name = QTableWidgetItem(scenario.name)
-            name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            if scenario.name == BASELINE:
+                name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            else:
+                name.setToolTip(
+                    f"{scenario.name}\nDouble-click to rename (empty: named by what it changes)"
+                )
             table.setItem(row, 0, name)
             table.setCellWidget(row, 1, self._status_widget(scenario.name))
-            for column, parameter in enumerate(params, start=2):
+            for column, parameter in enumerate(self._columns, start=2):
                 value = scenario.overrides.get(parameter.name)
                 item = QTableWidgetItem("" if value is None else shown_value(parameter, value))
                 item.setData(Qt.ItemDataRole.UserRole, parameter.name)
-                item.setToolTip(
-                    f"Leave empty to use the baseline; {parameter.label} in "
-                    f"{parameter.unit or 'no unit'}"
-                    + (
-                        f", {parameter.minimum:g} to {parameter.maximum:g}"
-                        if parameter.minimum is not None
-                        else ""
-                    )
-                )
+                item.setToolTip(_column_tip(parameter))
                 if scenario.name == BASELINE:
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                    item.setText(shown_value(parameter, self._baseline_value(parameter.name)))
-                    item.setForeground(QColor(150, 150, 150))
+                    item.setText("")  # drawn as the baseline's value, in grey
                 table.setItem(row, column, item)
-        table.resizeColumnsToContents()
+        self._size_columns()
         table.blockSignals(False)
 
-    def _baseline_value(self, name: str) -> Any:
-        personalized = self.baseline.get(name)
-        return personalized.value if personalized else self.twin.parameter(name).default
+    def _size_columns(self) -> None:
+        """Columns as wide as their content, within bounds: the name and the key values
+        fit beside the status without scrolling in the docked panel (1280 x 800)."""
+        table = self.scenarios
+        table.resizeColumnsToContents()
+        table.setColumnWidth(0, min(max(table.columnWidth(0), 80), 130))
+        table.setColumnWidth(1, 80)
+        for column, parameter in enumerate(self._columns, start=2):
+            wide = 150 if parameter.kind in ("choice", "point", "vector", "file") else 90
+            table.setColumnWidth(column, min(max(table.columnWidth(column), 40), wide))
+        self._fit_key_columns()
+
+    def _fit_key_columns(self) -> None:
+        """Narrow the name and the drop-downs (to their short labels) until the key
+        values fit the table's width: no scrolling to see them."""
+        table = self.scenarios
+        keys = [c for c, p in enumerate(self._columns, start=2) if p.key]
+        if not keys:
+            return
+        excess = sum(table.columnWidth(c) for c in range(max(keys) + 1))
+        excess -= table.viewport().width()
+        for column, floor in [(0, 72), *((c, 96) for c in keys if self._is_choice(c))]:
+            if excess <= 0:
+                break
+            cut = min(excess, max(table.columnWidth(column) - floor, 0))
+            table.setColumnWidth(column, table.columnWidth(column) - cut)
+            excess -= cut
+
+    def _is_choice(self, column: int) -> bool:
+        return self._columns[column - 2].kind == "choice"
+
+    def column_of(self, name: str) -> int:
+        """The table column of the parameter `name`."""
+        return 2 + [p.name for p in self._columns].index(name)
+
+    def _values_of(self, scenario: Scenario) -> dict[str, Any]:
+        """The values a scenario runs with (defaults < baseline < its own), {} if invalid."""
+        if self.twin is None:
+            return {}
+        try:
+            return self.twin.parameters_for(self._baseline_values(), scenario.overrides)
+        except TwinInputError:
+            return {}
+
+    def _baseline_values(self) -> dict[str, Any]:
+        return {name: p.value for name, p in self.baseline.items()}
+
+    def _inherited(self, index) -> Any:
+        """What a cell takes without its own value (the baseline's, or its variant's)."""
+        name = index.data(Qt.ItemDataRole.UserRole)
+        row = index.row()
+        scenarios = self._scenario_list()
+        if not name or row >= len(self._effective) or row >= len(scenarios):
+            return None
+        overrides = scenarios[row].overrides
+        if name in overrides:
+            others = {k: v for k, v in overrides.items() if k != name}
+            return self._values_of(Scenario("", others)).get(name)
+        return self._effective[row].get(name)
 
     def _status_widget(self, scenario: str) -> QWidget:
         return status_cell(scenario, self._last_run(scenario), self._handles.get(scenario),
@@ -378,11 +469,18 @@ class TwinPanel(QWidget):
 
     def _cell_edited(self, item: QTableWidgetItem) -> None:
         name = item.data(Qt.ItemDataRole.UserRole)
-        scenario = self._scenario_list()[item.row()]
+        scenarios = self._scenario_list()
+        if item.row() >= len(scenarios):
+            return
+        scenario = scenarios[item.row()]
+        if item.column() == 0:
+            self._renamed_in_table(scenario, item)
+            return
         if not name:
             return
         parameter = self.twin.parameter(name)
         text = decimal_text(item.text(), parameter.kind)
+        before = dict(scenario.overrides)
         if not text:
             scenario.overrides.pop(name, None)
         else:
@@ -390,17 +488,117 @@ class TwinPanel(QWidget):
                 parameter.validate(text)
             except MeditwinError as error:
                 self._warn(str(error))
-                self.scenarios.blockSignals(True)
-                previous = scenario.overrides.get(name)
-                item.setText("" if previous is None else shown_value(parameter, previous))
-                self.scenarios.blockSignals(False)
+                self._set_text(item, scenario.overrides.get(name), parameter)
                 return
             # codes are stored for choices (their labels are shown), values for flags and
             # dates; numbers as typed (validated again when run)
             typed = parameter.kind in ("choice", "flag", "date", "file")
             scenario.overrides[name] = parameter.validate(text) if typed else text
-        self.status.setText(f"{scenario.name}: {self.twin.parameter(name).label} set.")
+        self._name_automatically(scenario, before)
+        self._refresh_row(item.row())
+        self.status.setText(f"{scenario.name}: {parameter.label} set.")
         self.case_changed.emit()
+
+    def _set_text(self, item: QTableWidgetItem, value: Any, parameter: Parameter) -> None:
+        self.scenarios.blockSignals(True)
+        item.setText("" if value is None else shown_value(parameter, value))
+        self.scenarios.blockSignals(False)
+
+    def _refresh_row(self, row: int) -> None:
+        """Redraw one scenario's row in place (name, inherited values): nothing moves."""
+        scenario = self._scenario_list()[row]
+        self._effective[row] = self._values_of(scenario)
+        name = self.scenarios.item(row, 0)
+        if name is not None and name.text() != scenario.name:
+            self.scenarios.blockSignals(True)
+            name.setText(scenario.name)
+            self.scenarios.blockSignals(False)
+            self.scenarios.setCellWidget(row, 1, self._status_widget(scenario.name))
+        self.scenarios.viewport().update()
+
+    def _name_automatically(self, scenario: Scenario, before: dict[str, Any]) -> None:
+        """A scenario the user has not named is named by what it changes now."""
+        if self.twin is None or scenario.name == BASELINE:
+            return
+        baseline = self._baseline_values()
+        if not is_automatic(scenario.name, automatic_name(self.twin, baseline, before)):
+            return
+        name = automatic_name(self.twin, baseline, scenario.overrides)
+        others = [s.name for s in self._scenario_list() if s is not scenario]
+        if name is not None and name != scenario.name:
+            self._rename(scenario, unique_name(name, [*others, BASELINE]))
+
+    def _rename(self, scenario: Scenario, new: str) -> None:
+        """Rename a scenario and its runs (the comparison and the report follow)."""
+        for run in self.case.runs.get(self.twin.id, []):
+            if run.scenario == scenario.name:
+                run.scenario = new
+        for table in (self._handles, self.out_of_date):
+            if scenario.name in table:
+                table[new] = table.pop(scenario.name)
+        scenario.name = new
+        self.runs_changed.emit(self.twin.id)
+
+    def _renamed_in_table(self, scenario: Scenario, item: QTableWidgetItem) -> None:
+        """The name typed over the name cell (empty: named by what it changes)."""
+        new = item.text().strip()
+        if new == scenario.name:
+            return
+        if not new:
+            automatic = automatic_name(self.twin, self._baseline_values(), scenario.overrides)
+            others = [s.name for s in self._scenario_list() if s is not scenario]
+            new = unique_name(automatic or scenario.name, [*others, BASELINE])
+        if self._name_refused(new, scenario):
+            self.scenarios.blockSignals(True)
+            item.setText(scenario.name)
+            self.scenarios.blockSignals(False)
+            return
+        self._rename(scenario, new)
+        self._refresh_row(item.row())
+        self.status.setText(f"Renamed to {new}.")
+        self.case_changed.emit()
+
+    def _name_refused(self, new: str, scenario: Scenario) -> bool:
+        """Warn and return True when a name is empty or another scenario's."""
+        taken = {s.name for s in self._scenario_list() if s is not scenario} | {BASELINE}
+        if not new or new in taken:
+            self._warn(f"'{new}' is empty or already used.")
+            return True
+        return False
+
+    def _cell_menu(self, position) -> None:
+        """Right click: rename a scenario, or give a value back to the baseline."""
+        item = self.scenarios.itemAt(position)
+        scenarios = self._scenario_list()
+        if item is None or item.row() >= len(scenarios) or scenarios[item.row()].name == BASELINE:
+            return
+        menu = QMenu(self)
+        if item.column() == 0:
+            menu.addAction("Rename", lambda: self.scenarios.editItem(item))
+        elif item.data(Qt.ItemDataRole.UserRole) and item.text():
+            menu.addAction("Use the baseline value", lambda: item.setText(""))
+        if not menu.isEmpty():
+            menu.exec(self.scenarios.viewport().mapToGlobal(position))
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+        """Delete or Backspace on a value gives it back to the baseline; a resized table
+        fits its key columns again."""
+        if watched is self.scenarios and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self._size_columns)
+        if (
+            watched is self.scenarios
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+            and self.scenarios.state() != QAbstractItemView.State.EditingState
+        ):
+            for item in self.scenarios.selectedItems():
+                if (
+                    item.data(Qt.ItemDataRole.UserRole)
+                    and item.flags() & Qt.ItemFlag.ItemIsEditable
+                ):
+                    item.setText("")
+            return True
+        return super().eventFilter(watched, event)
 
     def _selected_scenario(self) -> Scenario | None:
         rows = self.scenarios.selectionModel().selectedRows() or [
@@ -409,33 +607,32 @@ class TwinPanel(QWidget):
         scenarios = self._scenario_list()
         return scenarios[rows[0].row()] if rows and rows[0].row() < len(scenarios) else None
 
-    def _unique(self, name: str) -> str:
-        existing = {s.name for s in self._scenario_list()}
-        candidate, n = name, 2
-        while candidate in existing:
-            candidate, n = f"{name} {n}", n + 1
-        return candidate
-
     def add_scenario(
         self, name: str | None = None, overrides: dict | None = None
     ) -> Scenario | None:
-        """A new scenario (overrides on the baseline)."""
+        """A new scenario (overrides on the baseline), named by what it changes unless
+        `name` is given; selected, ready to edit."""
         if self.twin is None:
             return None
-        scenario = Scenario(self._unique(name or "Scenario"), dict(overrides or {}))
+        overrides = dict(overrides or {})
+        automatic = automatic_name(self.twin, self._baseline_values(), overrides)
+        taken = [s.name for s in self._scenario_list()] + [BASELINE]
+        scenario = Scenario(unique_name(name or automatic or "New scenario", taken), overrides)
         self._scenario_list().append(scenario)
         self._fill_scenarios()
+        self.scenarios.setCurrentCell(self.scenarios.rowCount() - 1, 0)
         self.case_changed.emit()
         return scenario
 
     def duplicate_scenario(self) -> None:
-        """Copy the selected scenario."""
+        """Copy the selected scenario, named by what it changes (then edit the copy)."""
         scenario = self._selected_scenario()
         if scenario is not None:
-            self.add_scenario(f"{scenario.name} copy", copy.deepcopy(scenario.overrides))
+            self.add_scenario(overrides=copy.deepcopy(scenario.overrides))
 
     def rename_scenario(self, new: str | None = None) -> None:
-        """Rename the selected scenario (not the baseline)."""
+        """Rename the selected scenario (not the baseline); the name sticks (it is no
+        longer named by what it changes) and is saved with the case."""
         scenario = self._selected_scenario()
         if scenario is None or scenario.name == BASELINE:
             self._warn("Select a scenario other than the baseline to rename it.")
@@ -445,15 +642,10 @@ class TwinPanel(QWidget):
             if not ok:
                 return
         new = new.strip()
-        if not new or new in {s.name for s in self._scenario_list()}:
-            self._warn(f"'{new}' is empty or already used.")
+        if self._name_refused(new, scenario):
             return
-        for run in self.case.runs.get(self.twin.id, []):
-            if run.scenario == scenario.name:
-                run.scenario = new
-        scenario.name = new
+        self._rename(scenario, new)
         self._fill_scenarios()
-        self.runs_changed.emit(self.twin.id)
         self.case_changed.emit()
 
     def delete_scenario(self) -> None:
@@ -591,5 +783,21 @@ def _personalise(twin: Twin, case: Case) -> tuple[dict[str, Personalized], str]:
         return {}, str(error)
 
 
-def _text(value: Any) -> str:
-    return format_value(value)
+def _column_tip(parameter: Parameter) -> str:
+    """A column's tooltip: what it is, its unit and range, how to edit it."""
+    unit = f" in {parameter.unit}" if parameter.unit else ""
+    span = (
+        f", {parameter.minimum:g} to {parameter.maximum:g}"
+        if parameter.minimum is not None and parameter.maximum is not None
+        else ""
+    )
+    how = {
+        "choice": "click to choose",
+        "flag": "click to switch",
+    }.get(parameter.kind, "double-click to type")
+    key = "Key parameter. " if parameter.key else ""
+    more = f" {parameter.help}" if parameter.help else ""
+    return (
+        f"{key}{parameter.label}{unit}{span}: {how}. Grey: the baseline's value; "
+        f"Delete gives a value back to the baseline.{more}"
+    )

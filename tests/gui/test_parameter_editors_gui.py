@@ -30,12 +30,11 @@ def test_choices_show_clinical_labels_and_store_codes(show_window, qtbot):
     panel = window.twin_panel
     panel.select_twin("cardiometabolic")
     scenario = panel.add_scenario("statin")
-    names = [p.name for p in panel.twin.parameters]
     table = panel.scenarios
-    _edit_combo(table, 1, 2 + names.index("therapy"), "high-intensity statin", qtbot)
+    _edit_combo(table, 1, panel.column_of("therapy"), "high-intensity statin", qtbot)
     assert scenario.overrides["therapy"] == "statin_high"  # the code is stored
-    assert table.item(1, 2 + names.index("therapy")).text() == "high-intensity statin"
-    _edit_combo(table, 1, 2 + names.index("smoker"), "no", qtbot)
+    assert table.item(1, panel.column_of("therapy")).text() == "high-intensity statin"
+    _edit_combo(table, 1, panel.column_of("smoker"), "no", qtbot)
     assert scenario.overrides["smoker"] is False
-    _edit_combo(table, 1, 2 + names.index("smoker"), "(baseline)", qtbot)
+    _edit_combo(table, 1, panel.column_of("smoker"), "(baseline (yes))", qtbot)
     assert "smoker" not in scenario.overrides  # back to the baseline

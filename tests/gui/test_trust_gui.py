@@ -215,7 +215,7 @@ def test_labels_edited_just_before_switching_series_are_saved(show_window, qtbot
 def test_decimal_commas_are_read_as_decimal_points(fh_window):
     panel = fh_window.twin_panel
     scenario = panel.add_scenario("lower BP")
-    column = 2 + [p.name for p in panel.twin.parameters].index("sbp_mmhg")
+    column = panel.column_of("sbp_mmhg")
     panel.scenarios.item(1, column).setText("127,5")
     assert float(scenario.overrides["sbp_mmhg"]) == 127.5
 

@@ -46,7 +46,7 @@ def test_scenarios_are_validated_run_and_compared(twin_window, qtbot):
     fast = panel.add_scenario("fast")
     table = panel.scenarios
     row = _rows(table).index("fast")
-    rate_column = 2 + [p.name for p in panel.twin.parameters].index("rate")
+    rate_column = panel.column_of("rate")
     table.item(row, rate_column).setText("50")  # outside 0.01 .. 10 1/h
     qtbot.waitUntil(lambda: twin_window.findChild(QMessageBox, "scenario_warning") is not None)
     warning = twin_window.findChild(QMessageBox, "scenario_warning")
