@@ -26,6 +26,7 @@ from meditwin_desktop.core.planning import (
 )
 from meditwin_desktop.core.scenarios import BASELINE, parameters
 from meditwin_desktop.core.twin import Scenario, Twin
+from meditwin_desktop.ui.applicator_view import ApplicatorView
 from meditwin_desktop.ui.planning_layer import ENTRY, STATE_COLORS, TARGET, Plan, PlanningLayer
 
 ZONE_FIELD = "ablation_zone"
@@ -56,6 +57,10 @@ class PlanningController(QObject):
         self.layer = PlanningLayer(self._moved)
         for view in window.slice_views():
             self.layer.attach(view)
+        self.along = ApplicatorView(window.scene)
+        tabs = window.comparison.tabs
+        self._along_tab = tabs.addTab(self.along, "Along the applicator")
+        tabs.setTabVisible(self._along_tab, False)
         self.summary = QLabel(self.panel)
         self.summary.setObjectName("plan_summary")
         self.summary.setWordWrap(True)
@@ -92,14 +97,15 @@ class PlanningController(QObject):
         """Rebuild the plan from the selected scenario (nothing for twins without one)."""
         panel, twin = self.panel, self.panel.twin
         scenario = self.scenario()
+        self.window.comparison.tabs.setTabVisible(self._along_tab, plans_points(twin))
         if not plans_points(twin) or scenario is None or panel.case is None:
-            self.layer.set_plan(None)
+            self._show(None)
             self.summary.hide()
             return
         try:
             params = parameters(twin, panel.baseline, scenario)
         except MeditwinError:
-            self.layer.set_plan(None)
+            self._show(None)
             self.summary.hide()
             return
         plan = Plan(
@@ -121,10 +127,16 @@ class PlanningController(QObject):
         self._margin_lines(twin, result, plan, lines, summary)
         self._zone_lines(result, plan, lines, summary)
         self._path_lines(plan, lines, summary)
+        if plan.zone is None:
+            self.summary.setToolTip("")
         plan.legend = lines
-        self.layer.set_plan(plan)
+        self._show(plan)
         self.summary.setText("<br>".join(summary))
         self.summary.setVisible(bool(summary))
+
+    def _show(self, plan: Plan | None) -> None:
+        self.layer.set_plan(plan)
+        self.along.set_plan(plan)
 
     def _margin_field(self, target: np.ndarray):
         labels = self.window.scene.labels
@@ -181,8 +193,9 @@ class PlanningController(QObject):
         summary.append(
             f"Zone {short:.0f} × {long:.0f} mm (short × long axis)"
             + (f" — <i>{_esc(calibration)}</i>" if calibration else "")
-            + ("." if not note else f". <span style='color:#aaaaaa'>{_esc(note)}</span>")
+            + ("" if not note else " (hover for the device's reference)")
         )
+        self.summary.setToolTip(note)
 
     def _path_lines(self, plan, lines, summary) -> None:
         labels = self.window.scene.labels

@@ -120,6 +120,14 @@ def test_zone_contours_margin_colour_and_calibration_follow_the_result(liver_win
     assert "3.0 mm (red)" in text
     assert "uncalibrated: zone size not fitted to this device's chart" in text
     assert any("uncalibrated" in line for line, _ in planning.layer.plan.legend)
+    tabs = liver_window.comparison.tabs
+    assert tabs.isTabVisible(tabs.indexOf(planning.along))  # resliced along the applicator
+    along = planning.along
+    assert along.plane is not None and along._lines["zone"] and along._lines["m5"]
+    col, row = along.plane.from_lps(np.asarray(params["target_lps_mm"]))
+    zone = np.vstack(along._lines["zone"])  # a ball of 22 mm about the target, in plane
+    radius = np.hypot(zone[:, 0] - col, zone[:, 1] - row) * along.plane.pixel_size[0]
+    assert radius.mean() == pytest.approx(22.0, abs=1.5)
     case.runs[twin.id] = [_run_with_zone(twin, "Baseline", params, margin=7.0)]
     planning.refresh()
     assert "7.0 mm (amber)" in planning.summary.text()

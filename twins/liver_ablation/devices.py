@@ -44,16 +44,15 @@ DEVICES = {
 }
 
 
-def calibration_note(code: str, absorbed_fraction: float) -> str:
-    """What the GUI and the report say beside the zone size about its calibration."""
+def calibration_note(code: str, absorbed_fraction: float, reference: bool = True) -> str:
+    """What the GUI and the report say beside the zone size about its calibration (with
+    the published sizes it is compared with, unless `reference` is False)."""
     device = DEVICES[code]
     if device.calibrated:
-        return (
-            f"calibrated: {device.label}, absorbed fraction {device.fitted_fraction:.2f} "
-            f"fitted to {device.reference}"
-        )
-    return (
+        text = f"calibrated: {device.label}, absorbed fraction {device.fitted_fraction:.2f}"
+        return text + (f" fitted to {device.reference}" if reference else "")
+    text = (
         f"uncalibrated: zone size not fitted to this device's chart ({device.label}; "
-        f"absorbed fraction {absorbed_fraction:.2f} assumed; compared with: "
-        f"{device.reference})"
+        f"absorbed fraction {absorbed_fraction:.2f} assumed"
     )
+    return text + (f"; compared with: {device.reference})" if reference else ")")

@@ -62,9 +62,7 @@ def memory_estimate(params: Mapping[str, Any], inputs: Mapping[str, Any]) -> flo
     n = round(float(params["region_mm"]) / float(params["grid_mm"])) + 1
     codes = inputs["codes"]
     liver_voxels = int(np.count_nonzero(codes == LIVER))
-    labels = inputs.get("labels")  # the label map itself, for the path check
-    extra = float(labels.nbytes) if labels is not None else 0.0
-    return 190.0 * n**3 + 1.0 * codes.size + 64.0 * liver_voxels + extra
+    return 190.0 * n**3 + 1.0 * codes.size + 64.0 * liver_voxels  # the path check: ~nothing
 
 
 def simulate(
@@ -166,7 +164,8 @@ def simulate(
         calibration = calibration_note(params["modality"], params["absorbed_fraction"])
         for name in ("ablation_volume_ml", "ablation_long_axis_mm", "ablation_short_axis_mm"):
             notes[name] = calibration
-        warnings.append("Zone size " + calibration + ".")
+        short = calibration_note(params["modality"], params["absorbed_fraction"], False)
+        warnings.append(f"Zone size {short}.")
         if "labels" in inputs:  # the applicator's path on the patient's labels
             crossings = path_crossings(
                 inputs["labels"], affine, inputs["label_names"], entry, target
