@@ -18,7 +18,8 @@ refusal is an `InputError` naming the file, the scenario and the key:
 - each value in "set", by the kind of the twin's parameter: number: a JSON number, finite
   (not true/false); flag: the JSON booleans true or false only (not 1/0, not text such as
   "yes" or "true": a typo or a quoted value must not silently flip a flag); choice: one of
-  the parameter's choices, as text; vector: a list of `size` finite numbers. Then the
+  the parameter's choices, as text (its code, or its clinical label as the GUI shows it;
+  the code is stored); vector: a list of `size` finite numbers. Then the
   parameter's own range check (`Parameter.validate`).
 
 No Qt here: the command line (`meditwin run --scenarios`) and the GUI share this reader.
@@ -175,6 +176,8 @@ def _typed(parameter: Parameter, value: Any) -> Any:
             raise _RefusedError(f"give true or false (without quotes), not {_describe(value)}.")
         return value
     if kind == "choice":
+        if isinstance(value, str) and value in parameter.choice_labels:
+            return parameter.choices[parameter.choice_labels.index(value)]  # as shown
         if not isinstance(value, str) or value not in parameter.choices:
             choices = ", ".join(f"'{c}'" for c in parameter.choices)
             raise _RefusedError(f"give one of {choices}, not {_describe(value)}.")

@@ -112,3 +112,18 @@ def test_check_twin_refuses_incoherent_variants():
     assert any("default 5.0 for 'c'" in p for p in report.problems)  # outside 0-2 mm
     with pytest.raises(TwinInputError):
         bad.validate(5.0)
+
+
+def test_scenario_files_and_the_command_line_take_codes_or_clinical_labels(tmp_path):
+    from meditwin_desktop.core.scenario_file import read_scenarios
+    from meditwin_desktop.core.scenarios import parse_overrides
+
+    path = tmp_path / "shunts.json"
+    path.write_text(
+        '{"scenarios": [{"name": "a", "set": {"shunt_type": "RV-PA (Sano) conduit"}},'
+        ' {"name": "b", "set": {"shunt_type": "sano"}}]}'
+    )
+    assert [s.overrides for s in read_scenarios(path, NORWOOD)] == [{"shunt_type": "sano"}] * 2
+    typed = parse_overrides(LIPIDS, ["therapy=high-intensity statin", "smoker=no"])
+    assert LIPIDS.parameters_for({}, typed)["therapy"] == "statin_high"
+    assert LIPIDS.parameters_for({}, typed)["smoker"] is False
