@@ -65,6 +65,7 @@ class PatientPanel(QWidget):
         self.summary.setStyleSheet("color: #aaa;")
         layout.addWidget(self.tree, stretch=1)
         layout.addWidget(self.thumbnail, alignment=Qt.AlignmentFlag.AlignHCenter)
+        self.thumbnail.hide()  # until a series is selected: a black square reads as broken
         layout.addWidget(self.details)
         layout.addWidget(self.summary)
         self.hidden_note = QLabel("Patients are hidden while the patient's identity is hidden "
@@ -100,6 +101,10 @@ class PatientPanel(QWidget):
             if any(s.uid == uid for study in patient.studies for s in study.series):
                 return patient
         return None
+
+    def find_series(self, uid: str) -> SeriesInfo | None:
+        """The scanned series with this SeriesInstanceUID, if listed."""
+        return self._scan.find_series(uid) if self._scan is not None else None
 
     def holds(self, uid: str) -> bool:
         """Whether the series with this UID is listed."""
