@@ -153,13 +153,25 @@ class PlanningLayer:
         painter.drawEllipse(target, 1.5, 1.5)
 
     def _draw_legend(self, view, painter: QPainter, plan: Plan) -> None:
+        """Top right: level with the title when clear of it and of the top letter (centred),
+        else below both (narrow panes)."""
+        if not plan.legend:
+            return
+        header = getattr(view, "_header_extent", None)
+        header_end, header_bottom = header(painter) if header is not None else (160.0, 24.0)
         font = QFont(view.font())
         font.setPointSizeF(8.5)
         painter.setFont(font)
-        y = 38.0
+        metrics = painter.fontMetrics()
+        width = max(metrics.horizontalAdvance(text) for text, _ in plan.legend)
+        left = view.width() - 8 - width
+        clear = left > view.width() / 2 + 14 and left > header_end + 12
+        y = 8.0 if clear else max(header_bottom, 44.0) + 26.0
+        room = view.width() - 16
         for text, color in plan.legend:
-            box = QRectF(8, y, view.width() - 16, 16)
-            outlined_text(painter, box, text, color, Qt.AlignmentFlag.AlignRight)
+            shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)  # narrow panes
+            box = QRectF(8, y, room, 16)
+            outlined_text(painter, box, shown, color, Qt.AlignmentFlag.AlignRight)
             y += 15
 
     # -- dragging ---------------------------------------------------------------------------
