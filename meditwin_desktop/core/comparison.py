@@ -227,9 +227,15 @@ def value_text(
 def difference_text(
     outcome: Outcome, value: float, reference: float, system: str | None = USER_SYSTEM
 ) -> str:
-    """'Δ +3', 'Δ -0.25' or 'Δ 0': the difference to the baseline at the shown precision."""
-    difference = shown_value(outcome, value, system) - shown_value(outcome, reference, system)
-    text = number_text(difference, shown_precision(outcome, system))
+    """'Δ +3', 'Δ -0.25' or 'Δ 0': the difference between the two values as shown (46 and 48
+    differ by 2 on screen, whatever digits lie behind them)."""
+    precision = shown_precision(outcome, system)
+
+    def shown(number: float) -> float:
+        converted = shown_value(outcome, number, system)
+        return round(converted, precision) if precision is not None else converted
+
+    text = number_text(shown(value) - shown(reference), precision)
     if text != NOT_APPLICABLE and not text.startswith("-") and any(c in "123456789" for c in text):
         text = "+" + text
     return f"Δ {text}"

@@ -359,9 +359,9 @@ class ComparisonView(QWidget):
         for scenario, limits in ruled_out(self.twin, self.runs).items() if self.twin else []:
             lines.insert(0, f"⚠ {scenario} misses a safety limit ({', '.join(limits)}): it is "
                             "not marked best at anything")  # fmt: skip
-        self.notes.setText(
-            "\n".join(lines[:12] + ([f"… and {len(lines) - 12} more"] if len(lines) > 12 else []))
-        )
+        shown = 4  # the table keeps the room; the tooltip lists them all
+        more = [f"… and {len(lines) - shown} more: point here to read them all"]
+        self.notes.setText("\n".join(lines[:shown] + (more if len(lines) > shown else [])))
         self.notes.setToolTip("\n".join(lines))
         if not self.runs and self.twin is not None:  # opened before the first run
             self.notes.setText(

@@ -72,6 +72,10 @@ def test_a_trivial_pressure_difference_gets_no_star_and_reads_as_zero():
     assert best_scenarios(NORWOOD, runs[:2])["aortic_diastolic_mmhg"] == set()
     assert cell_text(outcome, runs[1], runs[0]) == "40 (Δ 0)"
     assert cell_text(outcome, runs[2], runs[0]) == "46 (Δ +6)"
+    shown = [_run("Baseline", {"ejection_fraction_pct": 48.4}),
+             _run("BT", {"ejection_fraction_pct": 45.6})]  # fmt: skip
+    ejection = _outcome(NORWOOD, "ejection_fraction_pct")
+    assert cell_text(ejection, shown[1], shown[0]) == "46 (Δ -2)"  # as read: 48 -> 46
     # exactly one resolution ahead is still the same: "exceeds" means more than
     tied = [_run("a", {"aortic_diastolic_mmhg": 42.0}), _run("b", {"aortic_diastolic_mmhg": 40.0})]
     assert best_scenarios(NORWOOD, tied)["aortic_diastolic_mmhg"] == set()
