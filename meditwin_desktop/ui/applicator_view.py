@@ -88,7 +88,7 @@ class ApplicatorView(QWidget):
         layout.addLayout(row)
         self.canvas = _Canvas(self._paint, self)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.canvas.setMinimumHeight(120)
+        self.canvas.setMinimumHeight(60)  # never the tallest page of the comparison
         layout.addWidget(self.canvas, stretch=1)
         for signal in (scene.volume_changed, scene.window_changed, scene.labels_changed,
                        scene.overlay_changed):  # fmt: skip
