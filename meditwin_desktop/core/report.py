@@ -28,8 +28,12 @@ from meditwin_desktop import APP_NAME, __version__
 from meditwin_desktop.core.atomic import write_atomic
 from meditwin_desktop.core.case import Case, Run, now
 from meditwin_desktop.core.comparison import (
+    BEST_RULE,
+    MET,
+    NEAR,
     OUT_OF_DATE,
     TARGET_LEGEND,
+    TARGET_RULE,
     baseline_run,
     best_scenarios,
     cell_text,
@@ -37,6 +41,7 @@ from meditwin_desktop.core.comparison import (
     outcome_note,
     plot_bars,
     plot_series,
+    target_state,
 )
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.freshness import check_runs
@@ -46,8 +51,11 @@ from meditwin_desktop.core.report_baseline import clinical_lines as clinical_lin
 from meditwin_desktop.core.report_images import key_views_page, target_page
 from meditwin_desktop.core.report_layout import (
     A4,
+    BORDERLINE,
     DPI,
     LEFT,
+    MEETS,
+    MISSED,
     STALE_FILL,
     STAMP,
     WARN,
@@ -294,6 +302,16 @@ def _table_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
             pdf.savefig(figure, dpi=DPI)
 
 
+_CURVE = 0.27  # page height one curve takes (axes, title, ticks and axis label)
+
+
+def _curve(figure: Figure, top: float, runs: list[Run], name: str, stale) -> None:
+    """One curve across the scenarios, its title's top at `top`."""
+    axes = figure.add_axes([0.11, top - 0.235, 0.82, 0.21])
+    plot_series(axes, runs, name, linewidth=1.2, stale=set(stale))
+    axes.tick_params(labelsize=8)
+
+
 def _bars_page(pdf: PdfPages, twin: Twin, runs: list[Run], stale: dict[str, str]) -> None:
     """Up to six outcomes that have a better direction or a clinical target, as bars across
     the scenarios (the target as a band or a line)."""
@@ -308,6 +326,8 @@ def _bars_page(pdf: PdfPages, twin: Twin, runs: list[Run], stale: dict[str, str]
         axes.tick_params(labelsize=7)
         title = axes.get_title()  # 'Label (higher is better; target …)': wrapped to the axes
         axes.set_title(textwrap.fill(title, 42), fontsize=8.5)
+        names = [textwrap.fill(t.get_text(), 16) for t in axes.get_xticklabels()]
+        axes.set_xticks(axes.get_xticks(), names, fontsize=7)  # scenario names wrapped
     pdf.savefig(figure, dpi=DPI)
 
 
@@ -359,15 +379,21 @@ def write_report(
             pdf, case, stale, snapshot
         ):
             _photo_page(pdf, case, stale)
-        _outcomes_page(pdf, twin, runs, ok, stale)
+        figure, y = _outcomes_page(pdf, twin, runs, ok, stale)
+        series = list(dict.fromkeys(n for r in ok if r.result for n in r.result.series))[:9]
+        room = int((y - 0.06) // _CURVE) if series else 0  # curves that fit below the table
+        if room:
+            y = heading(figure, y - 0.01, "Curves")
+            for name in series[:room]:
+                _curve(figure, y, ok, name, stale)
+                y -= _CURVE
+        pdf.savefig(figure, dpi=DPI)
         _bars_page(pdf, twin, ok, stale)
-        series_names = list(dict.fromkeys(n for r in ok if r.result for n in r.result.series))
-        for first in range(0, min(len(series_names), 9), 3):  # 3 curves a page, 3 pages
-            figure, _ = _page("Curves", bool(stale))
-            for n, name in enumerate(series_names[first : first + 3]):
-                axes = figure.add_axes([0.11, 0.66 - n * 0.29, 0.82, 0.21])
-                plot_series(axes, ok, name, linewidth=1.2, stale=set(stale))
-                axes.tick_params(labelsize=8)
+        rest = series[room:]
+        for first in range(0, len(rest), 3):  # 3 curves a page
+            figure, y = _page("Curves", bool(stale))
+            for n, name in enumerate(rest[first : first + 3]):
+                _curve(figure, y - 0.02 - n * _CURVE, ok, name, stale)
             pdf.savefig(figure, dpi=DPI)
         _spatial_page(pdf, case, ok, stale)
         _surface_pages(pdf, ok, stale)
@@ -432,18 +458,21 @@ def _outcome_rows(twin: Twin, runs: list[Run], stale: dict[str, str]) -> list[li
             text = cell_text(outcome, run, baseline)
             if outcome_note(outcome, run):
                 text += " †"
+            state = target_state(outcome, run.outcomes.get(outcome.name))
+            fill = {MET: MEETS, NEAR: BORDERLINE, None: None}.get(state, MISSED)
             if run.scenario in stale:
                 row.append(Cell(text, STALE_FILL, style="italic", colour=WARN, align="center"))
             elif run.scenario in best[outcome.name]:
-                row.append(Cell("* " + text, weight="bold", align="center"))
+                row.append(Cell("★ " + text, fill, weight="bold", align="center"))
             else:
-                row.append(Cell(text, align="center"))
+                row.append(Cell(text, fill, align="center"))
         rows.append(row)
     return rows
 
 
-def _outcomes_page(pdf, twin: Twin, runs: list[Run], ok: list[Run], stale) -> None:
-    """Every outcome of every scenario, the legend, and every flag and note (once)."""
+def _outcomes_page(pdf, twin: Twin, runs: list[Run], ok: list[Run], stale) -> tuple[Figure, float]:
+    """Every outcome of every scenario, the legend, and every flag and note (once); returns
+    the last page, not yet written, and the height where its content ends."""
     figure, y = _page("Scenarios and outcomes", bool(stale))
     if ok:
         shown = ok[:6]
@@ -457,12 +486,12 @@ def _outcomes_page(pdf, twin: Twin, runs: list[Run], ok: list[Run], stale) -> No
         size = 8 if len(twin.outcomes) <= 14 else 7
         y = table(figure, y, widths, header, _outcome_rows(twin, shown, stale), size=size)
     legend = [
-        "* better value beyond the outcome's clinical resolution (none is marked while a "
-        "result is out of date); in brackets: difference to the baseline; † the model noted "
-        "something about this value (below); n/a: not defined for this scenario."
+        BEST_RULE,
+        "In brackets: difference to the baseline; † the model noted something about this "
+        "value (below); n/a: not defined for this scenario.",
     ]
     if any(o.target is not None for o in twin.outcomes):
-        legend.append(f"{TARGET_LEGEND}.")
+        legend += [TARGET_RULE, f"{TARGET_LEGEND}."]
     if stale:
         legend.append(f"Columns marked '{OUT_OF_DATE}' were computed from other data than "
                       "the case now holds (page 1 says what changed).")  # fmt: skip
@@ -477,4 +506,4 @@ def _outcomes_page(pdf, twin: Twin, runs: list[Run], ok: list[Run], stale) -> No
                 figure, y = _page("Flags, warnings and notes (continued)", bool(stale))
             y = _lines(figure, y, [("⚠ " if alarm else "• ") + text], size=8.5, width=112,
                        color=_WARN if alarm else "black")  # fmt: skip
-    pdf.savefig(figure, dpi=DPI)
+    return figure, y

@@ -11,16 +11,25 @@ from matplotlib.backends.backend_pdf import PdfPages
 
 from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.comparison import (
+    MET,
+    NEAR,
     NOT_APPLICABLE,
+    OFF,
     best_scenarios,
     outcome_note,
+    ruled_out,
+    shown_unit,
+    state_text,
     target_mark,
+    target_state,
+    target_text,
     value_text,
 )
 from meditwin_desktop.core.report_layout import (
+    BORDERLINE,
     DPI,
     LEFT,
-    MET,
+    MEETS,
     MISSED,
     STALE_FILL,
     STALE_SIGN,
@@ -82,14 +91,15 @@ def flags(twin: Twin, runs: Sequence[Run], stale: dict[str, str]) -> list[tuple[
         sides: dict[str, list[str]] = {}
         for run in ok:
             value = run.outcomes.get(outcome.name)
-            wrong = outcome.off_target(value)
-            if wrong:
-                unit = f" {outcome.unit}" if outcome.unit else ""
-                sides.setdefault(wrong, []).append(
-                    f"{run.scenario} ({outcome.format(value)}{unit})"
-                )
+            if target_state(outcome, value) in (NEAR, OFF):
+                unit = shown_unit(outcome)
+                shown = f"{value_text(outcome, value)} {unit}".strip()
+                sides.setdefault(state_text(outcome, value), []).append(f"{run.scenario} ({shown})")
         for wrong, where in sides.items():
-            out.append((f"{outcome.label} {wrong}: {', '.join(where)}.", True))
+            out.append((f"{outcome.label}: {wrong}: {', '.join(where)}.", True))
+    for scenario, limits in ruled_out(twin, ok).items():
+        out.append((f"{scenario} misses a safety limit ({', '.join(limits)}): it is marked "
+                    "better at nothing.", True))  # fmt: skip
     merged: dict[str, list[str]] = {}  # text -> scenarios
     about: dict[str, list[str]] = {}  # a note's text -> the outcomes it is about
     for run in ok:
@@ -120,15 +130,22 @@ def _question(case: Case, twin: Twin, withheld: bool) -> tuple[str, str]:
     return "Question to the board (the twin's; none recorded for this case)", twin.question
 
 
+def _modality(case: Case) -> str:
+    meta = getattr(case.image, "meta", None) or {}
+    study = case.study
+    found = (study.modality if study else "") or meta.get("modality")
+    return str(found or case.image_reference.get("modality") or "image")
+
+
 def _patient_lines(case: Case, twin: Twin, pseudonymised: bool) -> list[str]:
     if pseudonymised:
         who = f"Patient: {case.name} (pseudonymised)"
-        imaging = "Imaging: " + ((case.study.modality if case.study else "") or "3D image")
+        imaging = f"Imaging: {_modality(case)}"
     else:
         who = f"Patient: {case.name} (ID {case.patient_id or 'unknown'})"
         study = case.study
-        what = [study.modality, study.date, study.description] if study is not None else []
-        imaging = "Imaging: " + (" ".join(w for w in what if w) or "3D image")
+        what = [_modality(case), study.date, study.description] if study is not None else []
+        imaging = "Imaging: " + " ".join(w for w in what if w)
     if case.image is None:
         imaging = "Imaging: none (clinical data only)"
     facts = []
@@ -182,8 +199,8 @@ def _outcome_table(figure, y: float, twin: Twin, ok: list[Run], stale: dict[str,
             header.append(Cell(run.scenario, align="center"))
     rows = []
     for outcome in chosen:
-        unit = f" [{outcome.unit}]" if outcome.unit else ""
-        why = f"target {outcome.target.describe(outcome.unit)}" if outcome.target else (
+        unit = f" [{shown_unit(outcome)}]" if shown_unit(outcome) else ""
+        why = f"target {target_text(outcome)}" if outcome.target else (
             f"{outcome.better} is better")  # fmt: skip
         row = [Cell(f"{outcome.label}{unit} ({why})")]
         for run in shown:
@@ -194,10 +211,12 @@ def _outcome_table(figure, y: float, twin: Twin, ok: list[Run], stale: dict[str,
                 row.append(Cell(f"{STALE_SIGN} {text}", STALE_FILL, style="italic",
                                 colour=WARN, align="center"))  # fmt: skip
                 continue
-            if outcome.target is not None and value is not None:
-                mark = target_mark(outcome, value)
-                text += f" {mark}" if mark else " ✓"
-                fill = MISSED if mark else MET
+            state = target_state(outcome, value)
+            if state is not None:
+                text += {MET: " ✓", NEAR: f" ≈{target_mark(outcome, value)}"}.get(
+                    state, f" {target_mark(outcome, value)}"
+                )
+                fill = {MET: MEETS, NEAR: BORDERLINE}.get(state, MISSED)
             elif text == NOT_APPLICABLE:
                 fill = "#f3f3f3"
             weight = "bold" if run.scenario in best[outcome.name] else "normal"
@@ -237,9 +256,10 @@ def summary_page(
     if ok:
         y = _outcome_table(figure, y, twin, ok, stale) - 0.006
         legend = (
-            "Green ✓: meets its clinical target; red ↓/↑: below/above it; bold: the better "
-            "value beyond the outcome's clinical resolution (none while a result is out of "
-            "date). All outcomes: 'Scenarios and outcomes'."
+            "Green ✓: meets its clinical target; amber ≈: misses it by no more than the "
+            "outcome's clinical resolution; red ↓/↑: below/above it. Bold: the better value, "
+            "beyond the clinical resolution (none while a result is out of date). Values in "
+            "the unit system chosen in the window. All outcomes: 'Scenarios and outcomes'."
         )
         y = lines(figure, y, [legend], size=7.5, width=125, color="#444444") - 0.008
     found = flags(twin, runs, stale)

@@ -125,7 +125,8 @@ def test_page_one_summarises_question_outcomes_flags_and_staleness(demo_runs, tm
     assert "Target: tumour 1, in the liver, right liver" in first
     assert "RESULTS OUT OF DATE: 1 of 3" in first and "Power per applicator 80 → 100 W" in first
     assert "out of date" in first  # its column in the summary table
-    assert "Future liver remnant below the target" in first  # the resection's 21 %
+    assert "Future liver remnant: Below the target" in first  # the resection's 21 %
+    assert "Right hepatectomy (21 %)" in first
     flagged = [line for line in first.splitlines() if "Tissue reached 100 C" in line]
     assert len(flagged) <= 1  # a warning of several scenarios is printed once
     assert sum(t.count("Tissue reached 100 C") for t in texts[:1]) <= 1

@@ -49,7 +49,7 @@ def test_a_changed_ldl_marks_every_result_out_of_date(fh_case, tmp_path):
     assert "240 → 193 mg/dL" in first  # what changed, where the board reads first
     baseline = next(p for p in pages if "Personalised baseline" in p)
     assert "LDL cholesterol (untreated): 193 mg/dL" in baseline  # the clinical data, page 2
-    outcomes = next(p for p in pages if p.startswith("Scenarios and outcomes"))
+    outcomes = next(p for p in pages if "Scenarios and outcomes\nMEDITWIN" in p)  # its title
     assert outcomes.count("(out of date)") >= 2  # each column of the table
     assert all("RESULTS OUT OF DATE" in page for page in pages[:-1])  # every page's header
 
