@@ -16,6 +16,7 @@ typed for "µ". A conversion that is not possible raises UnitError naming both u
 from __future__ import annotations
 
 import configparser
+from collections.abc import Sequence
 
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.paths import data_dir
@@ -189,6 +190,17 @@ def system_unit(unit: str, quantity: str | None, system: str) -> str:
         return unit
     wanted = _SYSTEM_UNITS[system].get(analyte, system)
     return unit if wanted == head else wanted + tail
+
+
+# Decimals a concentration is read to in each system's unit (lab reports, guidelines)
+SYSTEM_DECIMALS = {"mmol/L": 2, "µmol/L": 0, "mg/dL": 0}
+
+
+def preferred_unit(unit: str, choices: Sequence[str], quantity: str | None, system: str) -> str:
+    """Among the units a form field offers (`choices`, its own `unit` first), the one
+    `system` shows this quantity in; else `unit`."""
+    wanted = system_unit(unit, quantity, system)
+    return wanted if wanted in choices else unit
 
 
 def in_system(

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.clinical import fields, groups
 from meditwin_desktop.core.session import PatientIdentity
+from meditwin_desktop.core.units import SYSTEM_DECIMALS, preferred_unit, user_system
 
 
 class CaseOverview(QScrollArea):
@@ -53,6 +54,10 @@ class CaseOverview(QScrollArea):
                 if clinical.get(spec.key) in (None, ""):
                     continue
                 text, unit = spec.readable(clinical[spec.key])
+                shown = preferred_unit(spec.unit, spec.units, spec.label, user_system())
+                if shown != spec.unit:  # lipids in the user's unit system (core.units)
+                    number = float(spec.display(clinical[spec.key], shown))
+                    text, unit = f"{number:.{SYSTEM_DECIMALS.get(shown, 2)}f}", shown
                 rows.append(
                     f"<tr><td style='padding-right:24px'>{html.escape(spec.label)}</td>"
                     f"<td><b>{html.escape(text)}</b> {html.escape(unit)}</td></tr>"

@@ -32,6 +32,7 @@ from meditwin_desktop.core.clinical import (
     set_value,
 )
 from meditwin_desktop.core.clinical import problems as clinical_problems
+from meditwin_desktop.core.units import preferred_unit, user_system
 
 _NOT_RECORDED = "not recorded"
 _INVALID = "border: 1px solid #d9534f;"
@@ -64,9 +65,15 @@ class _NumberEditor(QWidget):
         self.unit.setEnabled(len(spec.units) > 1)
         self.unit.setObjectName(f"clinical_{spec.key}_unit")
         self._shown_unit = spec.unit
+        self.prefer(user_system())
         self.unit.currentTextChanged.connect(self._unit_changed)
         row.addWidget(self.unit)
         self.value: Any = None
+
+    def prefer(self, system: str) -> None:
+        """Show lipids (and other analytes) in the user's unit system (`core.units`)."""
+        self.unit.setCurrentText(preferred_unit(self.spec.unit, self.spec.units,
+                                                self.spec.label, system))  # fmt: skip
 
     def show_value(self, value: Any) -> None:
         self.value = value
@@ -156,6 +163,7 @@ class ClinicalPanel(QWidget):
             editor.blockSignals(True)
             value = clinical.get(spec.key)
             if isinstance(editor, _NumberEditor):
+                editor.prefer(user_system())  # chosen in the comparison, kept in settings
                 editor.show_value(value)
                 editor.text.setStyleSheet("")
             elif isinstance(editor, QCheckBox):
@@ -168,6 +176,12 @@ class ClinicalPanel(QWidget):
             editor.blockSignals(False)
         found = clinical_problems(clinical)
         self.message.setText(" ".join(found))
+
+    def set_unit_system(self, system: str) -> None:
+        """Show every value that has a unit of `system` in it (mg/dL or mmol/L)."""
+        for editor in self._editors.values():
+            if isinstance(editor, _NumberEditor):
+                editor.prefer(system)
 
     def _store(self, spec: ClinicalField, text: Any, unit: str | None = None) -> None:
         if self.case is None:

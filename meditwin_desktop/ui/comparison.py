@@ -128,6 +128,7 @@ class ComparisonView(QWidget):
     other data than the case now holds are marked out of date everywhere."""
 
     refresh_requested = Signal()  # "Run all again" for out-of-date results
+    unit_system_changed = Signal(str)  # the user chose mg/dL or mmol/L (kept in settings)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -226,6 +227,7 @@ class ComparisonView(QWidget):
         self._fill_table()
         self._plot()
         self._plot_bars()
+        self.unit_system_changed.emit(self.system)
 
     def export_csv(self, path) -> None:
         """Write the comparison table as CSV to `path` (`core.comparison.comparison_table`)."""

@@ -46,7 +46,15 @@ class CaseMixin:
             lambda name: self.twin_panel.set_point(name, self.scene.cursor)
         )
         self.comparison.refresh_requested.connect(self.twin_panel.run_all)
+        self.comparison.unit_system_changed.connect(self._unit_system_changed)
         self.clinical.changed.connect(lambda: self.session.touch("clinical"))
+
+    def _unit_system_changed(self, system: str) -> None:
+        """The clinical form and the case overview follow the unit system chosen."""
+        self.clinical.set_unit_system(system)
+        case = self.cases.case
+        if case is not None and not case.studies:
+            self.overview.show_case(case, self.session.identity())
 
     # -- switching ---------------------------------------------------------------------------
     def switch_case(self, case: Case | None) -> None:

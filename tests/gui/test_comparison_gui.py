@@ -134,6 +134,10 @@ def test_lipids_in_the_unit_system_chosen_with_clinical_rounding(show_window, qt
     panel.select_twin("cardiometabolic")
     comparison = window.comparison
     qtbot.waitUntil(comparison.isVisible, timeout=10_000)
+    ldl_editor = window.clinical._editors["ldl_mg_dl"]
+    assert ldl_editor.unit.currentText() == "mmol/L"  # the form in the same system
+    overview = window.overview.text.text()
+    assert "6.21</b> mmol/L" in overview and "mg/dL" not in overview  # 2 decimals
     _click_tab(qtbot, comparison, "Bars")
     assert comparison.bar_canvas.empty.text().startswith("No outcomes yet")
     panel.add_scenario("High statin", {"therapy": "statin_high"})
@@ -166,6 +170,9 @@ def test_lipids_in_the_unit_system_chosen_with_clinical_rounding(show_window, qt
     assert ldl_mg.split()[0] == f"{untreated:.0f}"
     assert _row(table, "LDL-C burden at 40 [mg/dL-years]") >= 0
     assert user_system() == "mg/dL"  # kept for the report and the command line
+    assert ldl_editor.unit.currentText() == "mg/dL"
+    assert ldl_editor.text.text() == f"{untreated:g}"
+    assert f"{untreated:g}</b> mg/dL" in window.overview.text.text()
     _click_tab(qtbot, comparison, "Curves")
     choice = comparison.series_choice
     choice.setCurrentIndex(choice.findData("ldl_burden"))
