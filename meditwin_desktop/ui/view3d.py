@@ -199,6 +199,11 @@ class View3D(QWidget):
         self._planes, self._cursor_mesh = {}, None
         self.mode = "empty"
 
+    @property
+    def structures(self) -> int:
+        """How many structures (label surfaces, or a volume) the view shows."""
+        return len(self._content)
+
     def _add_content(self, name: str, actor) -> None:
         self._content[name] = actor
         self._apply_clipping(actor)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
@@ -333,10 +334,7 @@ class CaseMixin:
         from meditwin_desktop.core.report import write_report
 
         case, twin = self.cases.case, self.twin_panel.twin
-        snapshot = None
-        if self.view3d.isVisible() and self.render_mode.currentText() == SURFACES_MODE:
-            self.view3d.plotter.render()  # frames are drawn when painted: the last may be old
-            snapshot = self.view3d.plotter.screenshot(return_img=True)
+        snapshot = self.report_snapshot()
         self._start(
             "Writing the report",
             lambda *, progress, cancelled: write_report(
@@ -344,6 +342,18 @@ class CaseMixin:
             ),
             on_done=lambda _: self.message.setText(f"Report written to {path}"),
         )
+
+    def report_snapshot(self) -> np.ndarray | None:
+        """The 3D view as the report prints it: None unless it shows label surfaces (an
+        empty scene, e.g. surfaces still being made after File > Open case, would print
+        as a bare orientation cube)."""
+        view = self.view3d
+        if not (view.isVisible() and self.render_mode.currentText() == SURFACES_MODE):
+            return None
+        if view.mode != "surfaces" or not view.structures:
+            return None
+        view.plotter.render()  # frames are drawn when painted: the last may be old
+        return view.plotter.screenshot(return_img=True)
 
     def _ask_deidentified_export(self) -> None:
         from meditwin_desktop.core.deidentify import export_deidentified
