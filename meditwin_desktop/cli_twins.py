@@ -292,7 +292,10 @@ def _print_runs(runs: list[Run], twin: Twin, *, as_json: bool) -> None:
     if as_json:
         print(json.dumps(report, indent=2))
         return
+    from meditwin_desktop.core.comparison import shown_unit, value_text
+
     absent_texts = {o.absent for o in twin.outcomes if o.absent}
+    declared = {o.name: o for o in twin.outcomes}
     for entry in report["scenarios"]:
         print(
             f"{entry['name']}: {entry['status']}"
@@ -303,7 +306,10 @@ def _print_runs(runs: list[Run], twin: Twin, *, as_json: bool) -> None:
             if value is None:
                 text = note if note in absent_texts else f"n/a ({note})"
             else:
-                text = f"{value:.6g} {outcome['unit']}".rstrip() + (f" ({note})" if note else "")
+                known = declared.get(name)  # at its clinical precision, in the user's units
+                shown = (f"{value_text(known, value)} {shown_unit(known)}" if known is not None
+                         else f"{value:.6g} {outcome['unit']}").rstrip()  # fmt: skip
+                text = shown + (f" ({note})" if note else "")
             print(f"  {name} = {text}".rstrip())
         for warning in entry["warnings"]:
             print(f"  note: {warning}")

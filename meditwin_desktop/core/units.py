@@ -196,6 +196,21 @@ def system_unit(unit: str, quantity: str | None, system: str) -> str:
 SYSTEM_DECIMALS = {"mmol/L": 2, "µmol/L": 0, "mg/dL": 0}
 
 
+def system_text(
+    value: float | None, unit: str, quantity: str | None, system: str
+) -> tuple[str, str] | None:
+    """(text, unit) of a value that `system` shows in another unit than its own `unit`
+    (LDL cholesterol 240 mg/dL -> ('6.21', 'mmol/L')), read to `SYSTEM_DECIMALS`; None when
+    it stays as it is (no conversion, or no value): for clinical values and parameters."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    converted, shown = in_system(float(value), unit, quantity, system)
+    if shown == unit or converted is None:
+        return None
+    head = _split(shown)[0]
+    return f"{converted:.{SYSTEM_DECIMALS.get(head, 2)}f}", shown
+
+
 def preferred_unit(unit: str, choices: Sequence[str], quantity: str | None, system: str) -> str:
     """Among the units a form field offers (`choices`, its own `unit` first), the one
     `system` shows this quantity in; else `unit`."""

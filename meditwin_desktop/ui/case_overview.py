@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.clinical import fields, groups
 from meditwin_desktop.core.session import PatientIdentity
-from meditwin_desktop.core.units import SYSTEM_DECIMALS, preferred_unit, user_system
+from meditwin_desktop.core.units import system_text, user_system
 
 
 class CaseOverview(QScrollArea):
@@ -54,10 +54,10 @@ class CaseOverview(QScrollArea):
                 if clinical.get(spec.key) in (None, ""):
                     continue
                 text, unit = spec.readable(clinical[spec.key])
-                shown = preferred_unit(spec.unit, spec.units, spec.label, user_system())
-                if shown != spec.unit:  # lipids in the user's unit system (core.units)
-                    number = float(spec.display(clinical[spec.key], shown))
-                    text, unit = f"{number:.{SYSTEM_DECIMALS.get(shown, 2)}f}", shown
+                # lipids in the user's unit system (core.units), to a lab report's decimals
+                converted = system_text(clinical[spec.key], spec.unit, spec.label, user_system())
+                if converted is not None and converted[1] in spec.units:
+                    text, unit = converted
                 rows.append(
                     f"<tr><td style='padding-right:24px'>{html.escape(spec.label)}</td>"
                     f"<td><b>{html.escape(text)}</b> {html.escape(unit)}</td></tr>"

@@ -176,3 +176,19 @@ def test_the_report_follows_the_unit_system_chosen_in_the_window(tmp_path, monke
     assert value_text(ldl, 96.7) == "97"
     (tmp_path / "data" / "settings.ini").write_text("[units]\nsystem=furlongs\n")
     assert user_system() == "mmol/L"  # an unknown choice falls back to the default
+
+
+def test_clinical_values_and_parameters_read_in_the_unit_system():
+    from meditwin_desktop.core.units import system_text
+
+    assert system_text(240.0, "mg/dL", "LDL cholesterol (untreated)", "mmol/L") == (
+        "6.21",
+        "mmol/L",
+    )
+    assert system_text(240.0, "mg/dL", "LDL cholesterol (untreated)", "mg/dL") is None
+    assert system_text(160.0, "mmol/L-years", "LDL-C burden threshold", "mg/dL") == (
+        "6186",
+        "mg/dL-years",
+    )
+    assert system_text(84.0, "kg", "Weight", "mmol/L") is None
+    assert system_text(None, "mg/dL", "LDL", "mmol/L") is None
