@@ -173,6 +173,36 @@ class PlanningLayer:
             box = QRectF(8, y, room, 16)
             outlined_text(painter, box, shown, color, Qt.AlignmentFlag.AlignRight)
             y += 15
+        self._draw_key(view, painter, plan, y + 2)
+
+    @staticmethod
+    def _draw_key(view, painter: QPainter, plan: Plan, y: float) -> None:
+        """What each line is: right-aligned samples, left out where the pane is too narrow."""
+        items = []
+        if plan.margins is not None:
+            items += [
+                (QPen(TUMOUR, 2.0), "tumour"),
+                (QPen(MARGIN_5, 1.5, Qt.PenStyle.DashLine), "5 mm"),
+                (QPen(MARGIN_10, 1.5, Qt.PenStyle.DotLine), "10 mm"),
+            ]
+        if plan.zone is not None:
+            style = Qt.PenStyle.DashDotLine if plan.zone_stale else Qt.PenStyle.SolidLine
+            items.append((QPen(ZONE, 2.5, style), "zone (old)" if plan.zone_stale else "zone"))
+        metrics = painter.fontMetrics()
+        sample, gap = 16.0, 8.0
+        width = sum(sample + 3 + metrics.horizontalAdvance(t) for _, t in items)
+        width += gap * (len(items) - 1)
+        if not items or width > view.width() - 16:
+            return
+        x = view.width() - 8 - width
+        base = y + metrics.ascent()
+        for pen, text in items:
+            painter.setPen(pen)
+            middle = base - metrics.ascent() / 2 + 1
+            painter.drawLine(QPointF(x, middle), QPointF(x + sample, middle))
+            x += sample + 3
+            outlined_text(painter, QPointF(x, base), text, QColor(225, 225, 225))
+            x += metrics.horizontalAdvance(text) + gap
 
     # -- dragging ---------------------------------------------------------------------------
     def mouse(self, view, kind: str, event: QMouseEvent) -> bool:
