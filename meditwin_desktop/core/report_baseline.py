@@ -22,6 +22,7 @@ from meditwin_desktop.core.report_layout import (
 from meditwin_desktop.core.report_summary import QUESTION_KEY, changes_text
 from meditwin_desktop.core.target_description import lps_text
 from meditwin_desktop.core.twin import Parameter, Twin, format_value
+from meditwin_desktop.core.units import system_text, user_system
 
 PERSONALISED = "#e3eefa"  # rows whose value comes from this patient's data
 
@@ -33,6 +34,9 @@ def clinical_lines(clinical: dict) -> list[str]:
     for spec in clinical_fields():
         if spec.key != QUESTION_KEY and clinical.get(spec.key) not in (None, ""):
             text, unit = spec.readable(clinical[spec.key])
+            converted = system_text(clinical[spec.key], spec.unit, spec.label, user_system())
+            if converted is not None:  # lipids in the unit system the user chose
+                text, unit = converted
             lines.append(f"  {spec.label}: {text} {unit}".rstrip())
     known = {spec.key for spec in clinical_fields()} | {QUESTION_KEY}
     lines += [f"  {k}: {v}" for k, v in clinical.items() if k not in known]
@@ -50,6 +54,10 @@ def parameter_text(parameter: Parameter, value: Any) -> str:
             return format_value(value)
     if parameter.kind == "choice":
         return parameter.choice_label(str(value))
+    if parameter.kind == "number":  # lipids in the unit system the user chose
+        converted = system_text(value, parameter.unit, parameter.label, user_system())
+        if converted is not None:
+            return " ".join(converted)
     text = format_value(value)
     return f"{text} {parameter.unit}".strip() if parameter.kind == "number" else text
 

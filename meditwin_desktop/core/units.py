@@ -135,10 +135,12 @@ def known_units() -> list[str]:
 
 # The user's choice of units for concentrations: one system everywhere
 UNIT_SYSTEMS: dict[str, str] = {
-    "mmol/L": "SI: mmol/L (lipids, glucose), µmol/L (creatinine)",
     "mg/dL": "conventional: mg/dL",
+    "mmol/L": "SI: mmol/L (lipids, glucose), µmol/L (creatinine)",
 }
-DEFAULT_SYSTEM = "mmol/L"  # SI, as in the ESC/EAS guidelines and DESIGN.md
+# mg/dL until the user chooses: the unit the clinical form stores lipids in, and the one the
+# demo cases and the risk equations (PCE) are written in; mmol/L is one click away
+DEFAULT_SYSTEM = "mg/dL"
 _SYSTEM_UNITS = {
     "mmol/L": {"creatinine": "µmol/L"},  # the other analytes in mmol/L
     "mg/dL": {},

@@ -135,9 +135,9 @@ def test_lipids_in_the_unit_system_chosen_with_clinical_rounding(show_window, qt
     comparison = window.comparison
     qtbot.waitUntil(comparison.isVisible, timeout=10_000)
     ldl_editor = window.clinical._editors["ldl_mg_dl"]
-    assert ldl_editor.unit.currentText() == "mmol/L"  # the form in the same system
-    overview = window.overview.text.text()
-    assert "6.21</b> mmol/L" in overview and "mg/dL" not in overview  # 2 decimals
+    untreated = window.cases.case.clinical["ldl_mg_dl"]  # the baseline has no therapy
+    assert ldl_editor.unit.currentText() == "mg/dL"  # the form in the same system
+    assert f"{untreated:g}</b> mg/dL" in window.overview.text.text()
     _click_tab(qtbot, comparison, "Bars")
     assert comparison.bar_canvas.empty.text().startswith("No outcomes yet")
     panel.add_scenario("High statin", {"therapy": "statin_high"})
@@ -147,44 +147,45 @@ def test_lipids_in_the_unit_system_chosen_with_clinical_rounding(show_window, qt
     _run_and_wait(window, qtbot)
     _click_tab(qtbot, comparison, "Outcomes")
     table = comparison.table
-    assert comparison.unit_system.currentData() == "mmol/L"  # SI by default
-    ldl_row = _row(table, "LDL-C on treatment [mmol/L]")
-    assert "target <= 1.81 mmol/L" in table.item(ldl_row, 0).text()
-    untreated = window.cases.case.clinical["ldl_mg_dl"]  # the baseline has no therapy
-    baseline = table.item(ldl_row, 1).text()
-    assert baseline.split()[0] == f"{untreated / 38.665:.2f}"  # 2 decimals in mmol/L
+    assert comparison.unit_system.currentData() == "mg/dL"  # as the form stores lipids
+    ldl_row = _row(table, "LDL-C on treatment [mg/dL]")
+    assert "target <= 70 mg/dL" in table.item(ldl_row, 0).text()
+    assert table.item(ldl_row, 1).text().split()[0] == f"{untreated:.0f}"
+    assert _row(table, "LDL-C burden at 40 [mg/dL-years]") >= 0  # one system in the table
     nnt = table.item(_row(table, "Number needed to treat"), 2).text()
     assert nnt.split()[0].isdigit()  # whole people
     score2 = _row(table, "10-year CVD risk (SCORE2")
     texts = [table.item(score2, c).text() for c in (1, 2, 3)]
     assert all(len(t.lstrip("★ ").split()[0].split(".")[1]) == 1 for t in texts)
     assert [t.startswith("★") for t in texts] == [False, False, True]
-    assert table.item(ldl_row, 1).data(Qt.ItemDataRole.UserRole) == OFF  # above 1.81
-    shot(window, "fh-outcomes-mmol")
+    assert table.item(ldl_row, 1).data(Qt.ItemDataRole.UserRole) == OFF  # above 70
+    shot(window, "fh-outcomes-mg")
 
     combo = comparison.unit_system
     QTest.mouseClick(combo, Qt.MouseButton.LeftButton)
-    combo.setCurrentIndex(combo.findData("mg/dL"))
+    combo.setCurrentIndex(combo.findData("mmol/L"))
     combo.hidePopup()
-    ldl_mg = table.item(_row(table, "LDL-C on treatment [mg/dL]"), 1).text()
-    assert ldl_mg.split()[0] == f"{untreated:.0f}"
-    assert _row(table, "LDL-C burden at 40 [mg/dL-years]") >= 0
-    assert user_system() == "mg/dL"  # kept for the report and the command line
-    assert ldl_editor.unit.currentText() == "mg/dL"
-    assert ldl_editor.text.text() == f"{untreated:g}"
-    assert f"{untreated:g}</b> mg/dL" in window.overview.text.text()
+    ldl_row = _row(table, "LDL-C on treatment [mmol/L]")
+    assert "target <= 1.81 mmol/L" in table.item(ldl_row, 0).text()
+    baseline = table.item(ldl_row, 1).text()
+    assert baseline.split()[0] == f"{untreated / 38.665:.2f}"  # 2 decimals in mmol/L
+    assert _row(table, "LDL-C burden at 40 [mmol/L-years]") >= 0
+    assert user_system() == "mmol/L"  # kept for the report and the command line
+    assert ldl_editor.unit.currentText() == "mmol/L"  # the form follows
+    overview = window.overview.text.text()
+    assert f"{untreated / 38.665:.2f}</b> mmol/L" in overview and "mg/dL" not in overview
     _click_tab(qtbot, comparison, "Curves")
     choice = comparison.series_choice
     choice.setCurrentIndex(choice.findData("ldl_burden"))
     qtbot.waitUntil(lambda: comparison.canvas.isVisible(), timeout=5_000)
-    assert comparison.canvas.figure.axes[0].get_ylabel() == "mg/dL-years"
-    shot(window, "fh-curves-mg")
+    assert comparison.canvas.figure.axes[0].get_ylabel() == "mmol/L-years"
+    shot(window, "fh-curves-mmol")
 
     path = tmp_path / "comparison.csv"
     comparison.export_csv(path)
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     ldl = next(r for r in rows if r["Outcome"] == "LDL-C on treatment" and
                r["Scenario"] == "Baseline")  # fmt: skip
-    assert ldl["Unit"] == "mg/dL" and ldl["Shown"] == f"{untreated:.0f} ↑"
-    assert float(ldl["Value"]) == pytest.approx(untreated)  # the full value beside it
+    assert ldl["Unit"] == "mmol/L" and ldl["Shown"] == f"{untreated / 38.665:.2f} ↑"
+    assert float(ldl["Value"]) == pytest.approx(untreated / 38.665)  # the full value beside
     window.close()

@@ -118,7 +118,7 @@ def test_clinical_rounding_nnt_whole_people_and_no_false_precision():
 def test_one_unit_system_for_lipids_in_table_bars_and_curves():
     ldl = _outcome(CARDIO, "ldl_on_treatment_mg_dl")
     burden = _outcome(CARDIO, "ldl_burden_at_40_mmol_y")
-    assert DEFAULT_SYSTEM == "mmol/L"
+    assert DEFAULT_SYSTEM == "mg/dL"  # as the clinical form stores them
     assert system_unit("mg/dL", ldl.label, "mmol/L") == "mmol/L"
     assert system_unit("mmol/L-years", burden.label, "mg/dL") == "mg/dL-years"
     assert system_unit("mmHg", "Mean aortic pressure", "mg/dL") == "mmHg"
@@ -166,16 +166,16 @@ def test_the_report_follows_the_unit_system_chosen_in_the_window(tmp_path, monke
     the command line read it there without Qt, through the functions' default."""
     monkeypatch.setenv("MEDITWIN_HOME", str(tmp_path))
     ldl = _outcome(CARDIO, "ldl_on_treatment_mg_dl")
-    assert user_system() == DEFAULT_SYSTEM == "mmol/L"  # nothing chosen yet
-    assert outcome_heading(ldl).startswith("LDL-C on treatment [mmol/L]")
-    (tmp_path / "data" / "settings.ini").write_text(
-        "[General]\nlayout=1 x 3\n\n[units]\nsystem=mg/dL\n"
-    )
-    assert user_system() == "mg/dL"
+    assert user_system() == DEFAULT_SYSTEM == "mg/dL"  # nothing chosen yet
     assert outcome_heading(ldl).startswith("LDL-C on treatment [mg/dL]")
-    assert value_text(ldl, 96.7) == "97"
+    (tmp_path / "data" / "settings.ini").write_text(
+        "[General]\nlayout=1 x 3\n\n[units]\nsystem=mmol/L\n"
+    )
+    assert user_system() == "mmol/L"
+    assert outcome_heading(ldl).startswith("LDL-C on treatment [mmol/L]")
+    assert value_text(ldl, 96.7) == "2.50"
     (tmp_path / "data" / "settings.ini").write_text("[units]\nsystem=furlongs\n")
-    assert user_system() == "mmol/L"  # an unknown choice falls back to the default
+    assert user_system() == "mg/dL"  # an unknown choice falls back to the default
 
 
 def test_clinical_values_and_parameters_read_in_the_unit_system():
