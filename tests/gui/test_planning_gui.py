@@ -169,3 +169,31 @@ def test_comparison_viewports_follow_a_rotation_of_one(qtbot):
     assert seen[-1] == pytest.approx(first.camera.position)
     assert second.camera.position == pytest.approx(first.camera.position)
     view.close_viewports()
+
+
+def test_a_dragged_entry_marks_the_scenarios_zone_out_of_date(liver_window, qtbot):
+    panel, planning, axial = liver_window.twin_panel, liver_window.planning, liver_window.axial
+    twin, case = panel.twin, panel.case
+    from meditwin_desktop.core.scenarios import parameters
+
+    scenario = panel.add_scenario("planned", {"power_w": 80.0})
+    params = parameters(twin, panel.baseline, scenario)
+    case.runs[twin.id] = [_run_with_zone(twin, scenario.name, params, margin=8.0)]
+    panel.scenarios.selectRow(panel._scenario_list().index(scenario))
+    qtbot.waitUntil(lambda: planning.layer.plan.scenario == "planned", timeout=5_000)
+    planning.refresh()
+    assert not planning.layer.plan.zone_stale
+    entry = np.asarray(params["entry_lps_mm"], float)
+    liver_window.scene.set_cursor(entry)  # the entry's slice
+    qtbot.wait(50)
+    start = axial.lps_to_widget(entry)
+    press = QPoint(round(start.x()), round(start.y()))
+    QTest.mousePress(axial, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, press)
+    QTest.mouseMove(axial, press + QPoint(0, -15))
+    QTest.mouseRelease(
+        axial, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, press + QPoint(0, -15)
+    )
+    assert "entry_lps_mm" in scenario.overrides
+    assert scenario.overrides["entry_lps_mm"][1] < entry[1] - 5  # moved anterior (up)
+    qtbot.waitUntil(lambda: planning.layer.plan.zone_stale, timeout=5_000)
+    assert "(out of date)" in planning.summary.text()
