@@ -329,6 +329,7 @@ def outcome_heading(outcome: Outcome, system: str | None = USER_SYSTEM) -> str:
 
 TARGET_LEGEND = "↓ / ↑ below / above the outcome's clinical target (given with its name)"
 TARGET_COLOUR = "#2e9d5b"
+NEUTRAL_BAR = "#6f8fb8"  # bars of an outcome without a target
 NO_RESULTS = "No results yet: set the scenarios in the Twins panel and press Run all."
 
 
@@ -438,7 +439,8 @@ def plot_bars(
 ) -> bool:
     """One outcome across scenarios as labelled bars ('absent' text where not computed), at
     its clinical precision in `system`'s unit. With a target each bar takes its state's
-    colour (`TARGET_RULE`), else the scenario's; `best` scenarios get a ★. Runs in `stale`
+    colour (`TARGET_RULE`), else one neutral blue (a green or red scenario colour would read
+    as a target met or missed); `best` scenarios get a ★. Runs in `stale`
     (scenario names) are hatched and labelled out of date."""
     shown = [r for r in runs if r.status == "ok"]
     names = [r.scenario for r in shown]
@@ -448,8 +450,8 @@ def plot_bars(
     heights = [0.0 if v is None else float(shown_value(outcome, v, system)) for v in values]
     colours = [
         "none" if v is None
-        else STATE_COLOURS.get(target_state(outcome, v) or "", f"C{n % 10}")
-        for n, v in enumerate(values)
+        else STATE_COLOURS.get(target_state(outcome, v) or "", NEUTRAL_BAR)
+        for v in values
     ]  # fmt: skip
     bars = axes.bar(range(len(names)), heights, color=colours, width=0.6)  # absent: no bar
     for bar, run, value in zip(bars, shown, values, strict=True):
