@@ -321,11 +321,11 @@ def _bars_page(pdf: PdfPages, twin: Twin, runs: list[Run], stale: dict[str, str]
     figure, _ = _page("Key outcomes", bool(stale))
     for n, outcome in enumerate(chosen):
         row, column = divmod(n, 2)
-        axes = figure.add_axes([0.1 + column * 0.49, 0.64 - row * 0.29, 0.35, 0.22])
+        axes = figure.add_axes([0.1 + column * 0.47, 0.64 - row * 0.29, 0.33, 0.22])
         plot_bars(axes, outcome, runs, stale=set(stale))
         axes.tick_params(labelsize=7)
         title = axes.get_title()  # 'Label (higher is better; target …)': wrapped to the axes
-        axes.set_title(textwrap.fill(title, 42), fontsize=8.5)
+        axes.set_title(textwrap.fill(title, 40), fontsize=8.5)
         names = [textwrap.fill(t.get_text(), 16) for t in axes.get_xticklabels()]
         axes.set_xticks(axes.get_xticks(), names, fontsize=7)  # scenario names wrapped
     pdf.savefig(figure, dpi=DPI)

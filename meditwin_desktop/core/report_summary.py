@@ -125,8 +125,8 @@ def _question(case: Case, twin: Twin, withheld: bool) -> tuple[str, str]:
     if asked:
         return "Question to the board", asked
     if withheld:
-        return ("Question to the board: withheld (free text, may identify the patient); the "
-                "twin's question", twin.question)  # fmt: skip
+        return ("Question to the board: withheld (free text), the twin's instead",
+                twin.question)  # fmt: skip
     return "Question to the board (the twin's; none recorded for this case)", twin.question
 
 

@@ -79,10 +79,11 @@ def _context(chars, n: int) -> str:
     return "".join(c["text"] for c in chars[max(n - 12, 0) : n + 12])
 
 
-def outside(page) -> list[str]:
-    """Characters cut by the page's edge."""
-    return [c["text"] for c in page.chars if c["x0"] < 0 or c["x1"] > page.width
-            or c["top"] < 0 or c["bottom"] > page.height]  # fmt: skip
+def outside(page, margin: float = 12.0) -> list[str]:
+    """Characters within `margin` points of the page's edge, or beyond it (pdfplumber keeps
+    only what lies on the page: text running off it ends in the margin)."""
+    return [c["text"] for c in page.chars if c["x0"] < margin or c["x1"] > page.width - margin
+            or c["top"] < margin or c["bottom"] > page.height - margin]  # fmt: skip
 
 
 def text_lines(page) -> int:
