@@ -68,6 +68,7 @@ class PlanningController(QObject):
         self.summary.hide()
         self.panel.layout().insertWidget(1, self.summary)  # under the scenarios, above status
         self._margins: tuple[tuple, object] | None = None  # (key, MarginField) cache
+        self._tumour: tuple[tuple, int | None] | None = None  # (where, label) cache
         self._timer = QTimer(self, singleShot=True, interval=60)
         self._timer.timeout.connect(self.refresh)
         panel = self.panel
@@ -83,7 +84,7 @@ class PlanningController(QObject):
         window.scene.labels_replaced.connect(self._labels_changed)
 
     def _labels_changed(self, *_) -> None:
-        self._margins = None
+        self._margins = self._tumour = None
         self._timer.start()
 
     # -- the plan ---------------------------------------------------------------------------
@@ -144,7 +145,10 @@ class PlanningController(QObject):
             return None
         names = {v: lab.name for v, lab in labels.labels.items()}
         array, affine = labels.volume.array, labels.volume.affine
-        value = target_label(array, affine, names, target)
+        where = (id(labels), tuple(np.round(target, 1)))
+        if self._tumour is None or self._tumour[0] != where:  # a scan of the labels when
+            self._tumour = (where, target_label(array, affine, names, target))  # off a tumour
+        value = self._tumour[1]
         key = (id(labels), value)
         if self._margins is None or self._margins[0] != key:
             field = None
