@@ -103,6 +103,10 @@ class TwinPanel(ScenarioTable, QWidget):
         splitter.addWidget(self._baseline_table())
         splitter.addWidget(self._scenario_area())
         splitter.setSizes([66, 150, 400])
+        # small minimums: the message's fixed height must not make the window taller than
+        # a 1280 x 800 screen (the panes shrink first)
+        for pane, least in ((self.twins, 40), (self.baseline_table, 48), (self.scenarios, 48)):
+            pane.setMinimumHeight(least)
         for index, stretch in enumerate((0, 0, 1)):  # the scenarios take what is left
             splitter.setStretchFactor(index, stretch)
         layout.addWidget(splitter, stretch=1)
