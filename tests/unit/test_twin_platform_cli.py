@@ -127,4 +127,5 @@ def test_run_on_a_stored_case_then_report(tmp_path, demo_patient):
     ):
         assert expected in text, expected
     assert case.name not in text  # the pseudonym replaced the patient's name
-    assert len(PdfReader(pdf).pages) == 6  # case, outcomes, key outcomes, curves, 3D, provenance
+    # summary, baseline, key views, outcomes with curves, key outcomes, spatial, provenance
+    assert len(PdfReader(pdf).pages) == 7
