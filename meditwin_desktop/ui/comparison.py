@@ -153,8 +153,10 @@ class ComparisonView(QWidget):
         row.addWidget(refresh)
         self.stale_bar.hide()
         layout.addWidget(self.stale_bar)
-        layout.addLayout(self._header_row())
         self.tabs = QTabWidget(self)
+        corner = QWidget(self.tabs)  # beside the tabs: no row of its own in a short dock
+        corner.setLayout(self._header_row())
+        self.tabs.setCornerWidget(corner, Qt.Corner.TopRightCorner)
         layout.addWidget(self.tabs)
         self.notes = QLabel(self)
         self.notes.setObjectName("model_notes")
@@ -182,19 +184,20 @@ class ComparisonView(QWidget):
         """The colour key, the unit system (the user's setting, for the whole app and the
         report) and the CSV export."""
         row = QHBoxLayout()
-        row.setContentsMargins(4, 0, 4, 0)
+        row.setContentsMargins(12, 0, 2, 2)
         key = QLabel(
             " ".join(
                 f'<span style="color:{STATE_COLOURS[state]}">■</span> {word}'
-                for state, word in (("met", "meets target"), ("near", "borderline"),
-                                    ("off", "misses target"))
+                for state, word in (("met", "target met"), ("near", "borderline"),
+                                    ("off", "missed"))
             )
-            + " &nbsp; ★ better beyond the clinical resolution",
+            + " &nbsp; ★ better (beyond the clinical resolution)",
             self,
         )  # fmt: skip
         key.setObjectName("target_key")
         key.setToolTip(f"{TARGET_RULE}\n{BEST_RULE}")
-        row.addWidget(key, stretch=1)
+        row.addWidget(key)
+        row.addSpacing(12)
         row.addWidget(QLabel("Units:", self))
         self.unit_system = QComboBox(self)
         self.unit_system.setObjectName("unit_system")
@@ -361,7 +364,7 @@ class ComparisonView(QWidget):
         for scenario, limits in ruled_out(self.twin, self.runs).items() if self.twin else []:
             lines.insert(0, f"⚠ {scenario} misses a safety limit ({', '.join(limits)}): it is "
                             "not marked best at anything")  # fmt: skip
-        shown = 4  # the table keeps the room; the tooltip lists them all
+        shown = 3  # the table keeps the room; the tooltip lists them all
         more = [f"… and {len(lines) - shown} more: point here to read them all"]
         self.notes.setText("\n".join(lines[:shown] + (more if len(lines) > shown else [])))
         self.notes.setToolTip("\n".join(lines))
