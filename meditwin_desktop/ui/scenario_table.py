@@ -211,6 +211,10 @@ class ScenarioTable:
         for table in (self._handles, self.out_of_date):
             if scenario.name in table:
                 table[new] = table.pop(scenario.name)
+        if new in self._handles:  # still running under its first name: follow it
+            started = [k for k, v in self._aliases.items() if v == scenario.name]
+            for first in started or [scenario.name]:
+                self._aliases[first] = new
         scenario.name = new
         self.runs_changed.emit(self.twin.id)
 

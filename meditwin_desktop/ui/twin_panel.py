@@ -86,6 +86,7 @@ class TwinPanel(ScenarioTable, QWidget):
         self.twin: Twin | None = None
         self.baseline: dict[str, Personalized] = {}
         self._handles: dict[str, RunHandle] = {}
+        self._aliases: dict[str, str] = {}  # a running scenario's name -> its name now
         self._preparing = False
         self._personalising = None  # token of the personalisation in progress
         self.out_of_date: dict[str, str] = {}  # scenario -> why its run is out of date
@@ -419,6 +420,7 @@ class TwinPanel(ScenarioTable, QWidget):
             on_done=lambda handle, run: self._bridge.finished.emit(handle, run),
         )
         self._handles = {h.scenario: h for h in handles}
+        self._aliases = {}
         self.status.setText(f"Running {len(handles)} scenario(s)…")
         self._fill_scenarios()
         self.runs_started.emit(prepared.twin.id)
@@ -445,7 +447,7 @@ class TwinPanel(ScenarioTable, QWidget):
 
     def _on_progress(self, handle: RunHandle) -> None:
         """Progress is shown at most every 100 ms, however often twins report it."""
-        self._progressed[handle.scenario] = handle
+        self._progressed[self._name_now(handle.scenario)] = handle
         if not self._progress_timer.isActive():
             self._progress_timer.start()
 
@@ -458,18 +460,24 @@ class TwinPanel(ScenarioTable, QWidget):
                     handle.progress
                 )
 
+    def _name_now(self, scenario: str) -> str:
+        """A running scenario's name now (it may have been renamed since it started)."""
+        return self._aliases.get(scenario, scenario)
+
     def _on_finished(self, handle: RunHandle, run: Run) -> None:
-        if self._handles.get(handle.scenario) is not handle:
+        name = self._name_now(handle.scenario)
+        if self._handles.get(name) is not handle:
             return  # a run of a case or twin no longer shown (it was cancelled)
+        run.scenario = name
         self.out_of_date.pop(run.scenario, None)  # made from the case as it is
         self.run_finished.emit(run)  # recorded in the case, in this (the GUI) thread
-        row = self._row_of(handle.scenario)
+        row = self._row_of(name)
         if row is not None:
-            self.scenarios.setCellWidget(row, 1, self._status_widget(handle.scenario))
+            self.scenarios.setCellWidget(row, 1, self._status_widget(name))
         if not self.running() and self.stale and self.case is not None:
             self._show_case(self.case, keep_twin=True)  # changed during the runs: personalise
         if not self.running():
-            failed = [h.scenario for h in self._handles.values() if h.status != "ok"]
+            failed = [name for name, h in self._handles.items() if h.status != "ok"]
             self.status.setText(
                 "All scenarios ran."
                 if not failed

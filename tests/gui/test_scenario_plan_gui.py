@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QProgressBar
 
 pytestmark = pytest.mark.gui
 
@@ -171,3 +171,20 @@ def test_rename_by_double_click_sticks_and_is_saved(plan_window, qtbot):
         ("Guideline plan", {"therapy": "statin_high"}),
     ]
     QApplication.processEvents()
+
+
+def test_a_scenario_renamed_while_it_runs_keeps_its_result(plan_window, qtbot):
+    panel = _open(plan_window, qtbot, "fh-patient", "cardiometabolic")
+    scenario = panel.add_scenario(overrides={"therapy": "statin_high"})
+    assert scenario.name == "statin high"
+    with qtbot.waitSignal(panel.runs_started, timeout=60_000):
+        panel.run_all()
+    table = panel.scenarios
+    table.selectRow(1)
+    panel.rename_scenario("High-intensity statin")  # while it runs (or just after)
+    qtbot.waitUntil(lambda: not panel.running(), timeout=120_000)
+    runs = plan_window.cases.case.runs["cardiometabolic"]
+    qtbot.waitUntil(lambda: len(runs) == 2, timeout=10_000)
+    assert sorted(r.scenario for r in runs) == ["Baseline", "High-intensity statin"]
+    assert all(r.status == "ok" for r in runs)
+    assert table.cellWidget(1, 1).findChild(QProgressBar).value() == 1000
