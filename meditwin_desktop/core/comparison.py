@@ -199,6 +199,18 @@ def target_text(outcome: Outcome, system: str | None = USER_SYSTEM) -> str:
     return f"<= {bound(target.high)}{unit}"
 
 
+def resolution_text(outcome: Outcome, system: str | None = USER_SYSTEM) -> str:
+    """The clinical resolution in the shown unit: '2 mmHg', '0.13 mmol/L' ('' if none)."""
+    if not outcome.resolution:
+        return ""
+    system = resolved(system)
+    factor = 1.0 if system is None else system_factor(outcome.unit, outcome.label, system)
+    precision = shown_precision(outcome, system)
+    amount = outcome.resolution * factor
+    text = f"{round(amount, precision + 1) if precision is not None else amount:g}"
+    return f"{text} {shown_unit(outcome, system)}".strip()
+
+
 def baseline_run(runs: Sequence[Run]) -> Run | None:
     """The run of the baseline scenario, if there is one."""
     return next((r for r in runs if r.scenario == BASELINE), None)

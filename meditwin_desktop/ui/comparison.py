@@ -38,6 +38,7 @@ from meditwin_desktop.core.comparison import (
     outcome_note,
     plot_bars,
     plot_series,
+    resolution_text,
     ruled_out,
     state_text,
     target_state,
@@ -394,8 +395,8 @@ class ComparisonView(QWidget):
                 tip.append(f"Clinical target: {target_text(outcome, self.system)}{source}")
             if outcome.resolution and outcome.better != "none":
                 tip.append(
-                    f"Clinical resolution: differences up to {outcome.resolution:g} "
-                    f"{outcome.unit} are the same (no ★)".replace("  ", " ")
+                    "Clinical resolution: differences up to "
+                    f"{resolution_text(outcome, self.system)} are the same (no ★)"
                 )
             if outcome.limit:
                 tip.append("A safety limit: a scenario missing it is marked best at nothing")
@@ -446,7 +447,7 @@ class ComparisonView(QWidget):
                 item.setForeground(QColor(120, 220, 120))
             tips.append(
                 "The better value: ahead of the next scenario by more than the clinical "
-                f"resolution ({outcome.resolution:g} {outcome.unit})".replace(" )", ")")
+                f"resolution ({resolution_text(outcome, self.system)})"
             )
         item.setToolTip("\n".join(tips))
         return item

@@ -167,6 +167,7 @@ def test_lipids_in_the_unit_system_chosen_with_clinical_rounding(show_window, qt
     combo.hidePopup()
     ldl_row = _row(table, "LDL-C on treatment [mmol/L]")
     assert "target <= 1.81 mmol/L" in table.item(ldl_row, 0).text()
+    assert "differences up to 0.129 mmol/L are the same" in table.item(ldl_row, 0).toolTip()
     baseline = table.item(ldl_row, 1).text()
     assert baseline.split()[0] == f"{untreated / 38.665:.2f}"  # 2 decimals in mmol/L
     assert _row(table, "LDL-C burden at 40 [mmol/L-years]") >= 0

@@ -192,3 +192,13 @@ def test_clinical_values_and_parameters_read_in_the_unit_system():
     )
     assert system_text(84.0, "kg", "Weight", "mmol/L") is None
     assert system_text(None, "mg/dL", "LDL", "mmol/L") is None
+
+
+def test_the_clinical_resolution_is_said_in_the_shown_unit():
+    from meditwin_desktop.core.comparison import resolution_text
+
+    ldl = _outcome(CARDIO, "ldl_on_treatment_mg_dl")
+    assert resolution_text(ldl, "mg/dL") == "5 mg/dL"
+    assert resolution_text(ldl, "mmol/L") == "0.129 mmol/L"
+    assert resolution_text(_outcome(NORWOOD, "aortic_diastolic_mmhg"), None) == "2 mmHg"
+    assert resolution_text(_outcome(NORWOOD, "ejection_fraction_pct")) == ""
