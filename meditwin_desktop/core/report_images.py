@@ -22,10 +22,11 @@ from meditwin_desktop.core.target_description import describe_target, is_lesion,
 from meditwin_desktop.core.twin import Twin
 
 STEP_MM = 0.5  # resampling step of the slices (contours drawn smooth at print size)
-TUMOUR_COLOUR = "#ffe135"
-MARGIN_COLOURS = {5.0: "#00e5ff", 10.0: "#7fdbff"}
-PATH_COLOUR = "#39ff14"
-ZONE_COLOURS = ("#ff4fd8", "#ff8c1a", "#4da3ff", "#b4ff4f", "#ff5050", "#c8a2ff")
+# as the planning views draw them (ui/planning_layer.py), so the board sees the same picture
+TUMOUR_COLOUR = "#fae646"
+MARGIN_COLOURS = {5.0: "#78eb8c", 10.0: "#5ac8eb"}
+PATH_COLOUR = "#f5f5f5"
+ZONE_COLOURS = ("#ff8c28", "#ff4fd8", "#4da3ff", "#c8a2ff", "#ff5050", "#b4ff4f")
 
 
 def point_parameters(twin: Twin, values: dict) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -88,7 +89,8 @@ def _zones(runs: Sequence[Run]) -> list[tuple[Run, object]]:
         for field in run.result.fields.values():
             values = np.asarray(field.values)
             if not is_surface(field) and values.ndim == 3 and is_mask(values):
-                out.append((run, field))
+                if values.max() > 0.5:  # an empty zone (a resection only) is not drawn
+                    out.append((run, field))
                 break
     return out
 
@@ -122,20 +124,20 @@ def _draw_plane(
         if mask.max() > 0.5:
             axes.contour(mask, levels=[0.5], colors=TUMOUR_COLOUR, linewidths=1.6,
                          extent=plane.extent, origin="upper")  # fmt: skip
-    if margin is not None:
-        distance = plane.sample(margin.distance, margin.affine, outside=1e3)
-        for mm, colour in MARGIN_COLOURS.items():
-            if distance.min() < mm < distance.max():
-                axes.contour(distance, levels=[mm], colors=colour, extent=plane.extent,
-                             origin="upper", linewidths=1.0,
-                             linestyles="--" if mm == 5.0 else ":")  # fmt: skip
     for n, (run, field) in enumerate(zones):
         zone = plane.sample(np.asarray(field.values, np.float32), field.affine)
         if zone.max() > 0.5:
             axes.contour(zone, levels=[0.5], colors=ZONE_COLOURS[n % len(ZONE_COLOURS)],
                          extent=plane.extent, origin="upper", linewidths=1.4,
                          linestyles="-." if run.scenario in stale else "-")  # fmt: skip
-    if path is not None:
+    if margin is not None:  # over the zones: where a zone meets a margin, both show
+        distance = plane.sample(margin.distance, margin.affine, outside=1e3)
+        for mm, colour in MARGIN_COLOURS.items():
+            if distance.min() < mm < distance.max():
+                axes.contour(distance, levels=[mm], colors=colour, extent=plane.extent,
+                             origin="upper", linewidths=1.3,
+                             linestyles="--" if mm == 5.0 else ":")  # fmt: skip
+    if path is not None and _in_plane(plane, path):
         (su, sv), (tu, tv) = plane.project(path[0]), plane.project(path[1])
         axes.plot([su, tu], [sv, tv], color=PATH_COLOUR, linewidth=1.2, linestyle=(0, (6, 3)))
         axes.plot([su], [sv], marker="o", markersize=4, color=PATH_COLOUR)
@@ -153,6 +155,17 @@ def _draw_plane(
                   fontsize=fontsize, ha=ha, va=va)  # fmt: skip
     axes.set_xticks([])
     axes.set_yticks([])
+
+
+def _in_plane(plane: Plane, path: tuple[np.ndarray, np.ndarray], degrees: float = 30.0) -> bool:
+    """Whether the path runs within `degrees` of the plane (else its projection would show
+    a skin entry inside the body)."""
+    direction = np.asarray(path[1], float) - np.asarray(path[0], float)
+    length = float(np.linalg.norm(direction))
+    if length == 0:
+        return False
+    normal = np.asarray(plane.orientation.normal, float)
+    return abs(float(direction @ normal)) / length < np.sin(np.radians(degrees))
 
 
 def _scale_bar(axes, half: float) -> None:
@@ -245,7 +258,7 @@ def _legend(figure: Figure, y: float, tumour, margin, zones, path, stale, case) 
             Line2D([], [], color=MARGIN_COLOURS[10.0], lw=1.2, ls=":", label="10 mm margin"),
         ]
     for n, (run, field) in enumerate(zones):
-        label = f"{run.scenario}: {field.label.lower()}"
+        label = f"{run.scenario}: {field.label}"
         if run.scenario in stale:
             label += " (out of date)"
         handles.append(Line2D([], [], color=ZONE_COLOURS[n % len(ZONE_COLOURS)], lw=2,
