@@ -437,6 +437,9 @@ class ComparisonView(QWidget):
             font.setItalic(True)
             item.setFont(font)
             item.setForeground(QColor(150, 150, 150))
+            if state is not None:  # a faint tint: judged on a result that is out of date
+                item.setBackground(QColor(CELL_TINTS[state].red(), CELL_TINTS[state].green(),
+                                          CELL_TINTS[state].blue(), 90))  # fmt: skip
             tips.append(f"Out of date: {self.stale[run.scenario]}")
         elif run.scenario in best.get(outcome.name, set()):
             item.setText("★ " + item.text())

@@ -47,7 +47,8 @@ def _row(table, label_start: str) -> int:
 
 def _column(table, scenario: str) -> int:
     columns = range(1, table.columnCount())
-    return next(c for c in columns if table.horizontalHeaderItem(c).text().endswith(scenario))
+    texts = {c: table.horizontalHeaderItem(c).text().removeprefix("⚠ ") for c in columns}
+    return next(c for c, text in texts.items() if text.split(" (")[0] == scenario)
 
 
 def _liver_case() -> Case:
@@ -59,6 +60,8 @@ def _liver_case() -> Case:
                      "min_margin_mm": 1.96, "ablation_volume_ml": 17.1528},
         "Resection": {"flr_pct": 21.04, "tumor_coverage_pct": 100.0, "coverage_5mm_pct": 100.0,
                       "min_margin_mm": 10.2, "ablation_volume_ml": 0.0},
+        "Longer": {"flr_pct": 62.0, "tumor_coverage_pct": 99.5, "coverage_5mm_pct": 90.0,
+                   "min_margin_mm": 4.0, "ablation_volume_ml": 30.0},
     }  # fmt: skip
     runs = [
         Run(TWIN.id, TWIN.version, name, {}, "", "ok", None, values, 1.0, "", "", "",
@@ -94,19 +97,28 @@ def test_before_a_run_a_message_then_the_resection_is_red_and_starless(qtbot, sh
     assert "Below the target >= 30 %" in flr.toolTip() and "Adams" in flr.toolTip()
     texts = [table.item(r, resection).text() for r in range(table.rowCount())]
     assert not any("★" in t for t in texts)  # best margins, but 21 % of liver: no stars
-    assert "★" not in table.item(_row(table, "Future liver remnant"), ablation).text()
+    assert "★" not in table.item(_row(table, "Future liver remnant"), ablation).text()  # 63/62
+    longer = table.item(_row(table, "Minimal margin"), _column(table, "Longer"))
+    assert longer.text().startswith("★ 4.0 ↓")  # 2 mm ahead of the baseline: beyond 1 mm
     margin = table.item(_row(table, "Minimal margin"), ablation)
     assert margin.text() == "2.0 ↓" and margin.data(Qt.ItemDataRole.UserRole) == OFF
     volume = table.item(_row(table, "Ablation volume"), ablation)
     assert volume.text() == "17.2"  # clinical precision, no false digits
     assert "⚠ Resection misses a safety limit (Future liver remnant)" in view.notes.text()
 
+    view.show_runs(TWIN, _liver_case(), {"Longer": "the tumour label was edited"})
+    texts = [table.item(r, c).text() for r in range(table.rowCount())
+             for c in range(1, table.columnCount())]  # fmt: skip
+    assert not any("★" in t for t in texts)  # never best while a result is out of date
+    stale = table.item(_row(table, "Minimal margin"), _column(table, "Longer"))
+    assert stale.font().italic() and stale.background().color().alpha() < 255
+    view.show_runs(TWIN, _liver_case())
     _click_tab(qtbot, view, "Bars")
     view.bar_choice.setCurrentIndex(view.bar_choice.findData("flr_pct"))
     qtbot.waitUntil(lambda: view.bar_canvas.isVisible(), timeout=5_000)
     axes = view.bar_figure.axes[0]
     labels = [t.get_text() for t in axes.texts]
-    assert "21 ↓" in labels and "63" in labels
+    assert "21 ↓" in labels and "63" in labels and "62" in labels
     shot(view, "liver-bars-flr")
 
 
