@@ -78,11 +78,8 @@ def state_text(outcome: Outcome, value: float | None, system: str | None = USER_
     if state == MET:
         text = f"Meets {target}"
     else:
-        side = (
-            "below"
-            if outcome.target.low is not None and judged(outcome, value) < (outcome.target.low)
-            else "above"
-        )
+        low = outcome.target.low
+        side = "below" if low is not None and judged(outcome, value) < low else "above"
         text = f"{side.capitalize()} {target}"
         if state == NEAR:
             text = f"Borderline: {side} {target} by no more than its clinical resolution"
@@ -99,7 +96,7 @@ def ruled_out(twin: Twin, runs: Sequence[Run]) -> dict[str, list[str]]:
             continue
         for outcome in twin.outcomes:
             state = target_state(outcome, run.outcomes.get(outcome.name))
-            if getattr(outcome, "limit", False) and state not in (None, MET):
+            if outcome.limit and state not in (None, MET):
                 out.setdefault(run.scenario, []).append(outcome.label)
     return out
 
