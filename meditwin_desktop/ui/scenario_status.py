@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -81,6 +82,7 @@ def status_cell(
         bar.setValue(0)  # a bar with no value draws no text at all
         bar.setFormat("not run")
     bar.setTextVisible(True)
+    bar.setAlignment(Qt.AlignmentFlag.AlignCenter)  # inside the bar: the column is narrow
     warnings = run.result.warnings if (run is not None and run.result is not None) else []
     if warnings and not running:
         badge = QLabel("⚠", holder)
