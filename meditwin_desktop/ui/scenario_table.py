@@ -205,9 +205,11 @@ class ScenarioTable:
 
     def _rename(self, scenario: Scenario, new: str) -> None:
         """Rename a scenario and its runs (the comparison and the report follow)."""
+        ran = False
         for run in self.case.runs.get(self.twin.id, []):
             if run.scenario == scenario.name:
                 run.scenario = new
+                ran = True
         for table in (self._handles, self.out_of_date):
             if scenario.name in table:
                 table[new] = table.pop(scenario.name)
@@ -216,7 +218,8 @@ class ScenarioTable:
             for first in started or [scenario.name]:
                 self._aliases[first] = new
         scenario.name = new
-        self.runs_changed.emit(self.twin.id)
+        if ran:  # the comparison shows runs by name (no redraw for a scenario not run)
+            self.runs_changed.emit(self.twin.id)
 
     def _renamed_in_table(self, scenario: Scenario, item: QTableWidgetItem) -> None:
         """The name typed over the name cell (empty: named by what it changes)."""
