@@ -90,7 +90,7 @@ class ScenarioTable:
         table.setColumnWidth(0, min(max(table.columnWidth(0), 80), 130))
         table.setColumnWidth(1, 96)  # the bar (58 px), its cancel button and margins
         for column, parameter in enumerate(self._columns, start=2):
-            wide = 150 if parameter.kind in ("choice", "point", "vector", "file") else 90
+            wide = 170 if parameter.kind in ("choice", "point", "vector", "file") else 90
             table.setColumnWidth(column, min(max(table.columnWidth(column), 40), wide))
         self._fit_key_columns()
 
