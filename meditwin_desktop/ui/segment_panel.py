@@ -39,12 +39,13 @@ from PySide6.QtWidgets import (
 )
 
 from meditwin_desktop.core.errors import MeditwinError
-from meditwin_desktop.core.imaging.labels import fit_labels_to
-from meditwin_desktop.core.imaging.nifti import read_label_map, write_label_map
+from meditwin_desktop.core.imaging.nifti import write_label_map
 from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.core.segmentation import tools
-from meditwin_desktop.core.segmentation.dicom_seg import read_dicom_seg, write_dicom_seg
+from meditwin_desktop.core.segmentation.dicom_seg import write_dicom_seg
 from meditwin_desktop.core.segmentation.editor import EditPolicy
+from meditwin_desktop.core.segmentation.label_files import FILE_FILTER as LABEL_FILE_FILTER
+from meditwin_desktop.core.segmentation.label_files import read_label_file
 from meditwin_desktop.core.segmentation.statistics import LabelStatistics, label_statistics
 from meditwin_desktop.ui.label_guard import LabelGuard
 from meditwin_desktop.ui.scene import Scene
@@ -260,7 +261,7 @@ class SegmentPanel(QWidget):
         buttons = [
             ("Show surface in 3D", lambda: self._with_active(self.surface_requested.emit)),
             ("Export surface (STL/VTP)…", self._ask_export_surface),
-            ("Import labels (NIfTI / DICOM SEG)…", self._ask_import),
+            ("Import labels (NIfTI, NRRD, DICOM SEG)…", self._ask_import),
             ("Export labels as NIfTI…", lambda: self._ask_export("nifti")),
             ("Export labels as DICOM SEG…", lambda: self._ask_export("seg")),
         ]
@@ -688,24 +689,26 @@ class SegmentPanel(QWidget):
         if self.scene.volume is None:
             self._message("Open an image first.")
             return
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Import labels", "", "Labels (*.nii *.nii.gz *.dcm);;All files (*)"
-        )
+        path, _ = QFileDialog.getOpenFileName(self, "Import labels", "", LABEL_FILE_FILTER)
         if path:
             self.import_labels(Path(path))
 
     def import_labels(self, path: Path) -> None:
-        """Import a NIfTI label map or a DICOM SEG onto the open image."""
+        """Import a NIfTI or NRRD label map or a DICOM SEG onto the open image (it replaces
+        the labels on screen: asked first when a twin uses them)."""
         image = self.scene.volume
+        if not self.guard.confirm(sorted(self.scene.locked_labels), f"importing {path.name}"):
+            return
 
         def work(*, progress, cancelled):
-            if path.name.endswith((".nii", ".nii.gz")):
-                return fit_labels_to(read_label_map(path), image)
-            return read_dicom_seg(path, image)
+            return read_label_file(path, image)
 
-        def done(labels) -> None:
+        def done(result) -> None:
+            labels, note = result
+            if self.scene.volume is not image:
+                return
             self.scene.set_labels(labels)
-            self._message(f"Imported {len(labels.labels)} label(s) from {path.name}.")
+            self._message(f"Imported {len(labels.labels)} label(s) from {path.name}. {note}")
 
         self._run(f"Importing {path.name}", work, on_done=done)
 

@@ -17,15 +17,15 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.imaging.dicom import ScanResult, SeriesInfo, load_series, scan
 from meditwin_desktop.core.imaging.dicom.thumbnail import series_thumbnail
-from meditwin_desktop.core.imaging.labels import fit_labels_to
 from meditwin_desktop.core.imaging.nifti import (
-    read_label_map,
     read_volume,
     write_label_map,
     write_volume,
 )
 from meditwin_desktop.core.imaging.surfaces import label_surfaces
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
+from meditwin_desktop.core.segmentation.label_files import FILE_FILTER as LABEL_FILE_FILTER
+from meditwin_desktop.core.segmentation.label_files import read_label_file, referenced_series_uid
 from meditwin_desktop.demo import DemoPatient, ensure_demo
 from meditwin_desktop.demo.case import DEMO_CASES, demo_case
 from meditwin_desktop.ui.background import EMIT_PARTIAL
@@ -132,7 +132,11 @@ class ImagingMixin:
 
     def open_series(self, series: SeriesInfo) -> None:
         """Load a series in the background; its first slices show while the rest decodes.
-        The case on screen is saved and closed first."""
+        The case on screen is saved and closed first. A DICOM SEG opens as labels on the
+        series it segments (`open_seg`)."""
+        if series.modality == "SEG":
+            self.open_seg(series)
+            return
         patient = self.patients.patient_of(series.uid)
         self.switch_case(None)  # (also forgets any other series still loading)
         who = ""
@@ -182,6 +186,32 @@ class ImagingMixin:
             on_cancelled=stopped,
         )
         task.progressed.connect(lambda *_: self.scene.data_changed.emit())
+
+    def open_seg(self, series: SeriesInfo) -> None:
+        """A DICOM SEG: its labels onto the series it references, opened first if needed."""
+        path = series.files[0]
+        try:
+            reference = referenced_series_uid(path)
+        except Exception as error:  # an unreadable header: say so, open nothing
+            self.message.setText(f"{path.name} cannot be read as DICOM SEG ({error}).")
+            return
+        volume = self.scene.volume
+        if volume is not None and reference and volume.meta.get("series_uid") == reference:
+            self.import_label_file(path)
+            return
+        target = self.patients.find_series(reference) if reference else None
+        if target is None:
+            box = QMessageBox(QMessageBox.Icon.Information, "Segmentation of another series",
+                              f"{series.description or path.name} is a segmentation (DICOM SEG) "
+                              "of a series that is not in this folder. Open that series, then "
+                              "import the SEG with File > Import labels.", parent=self)  # fmt: skip
+            box.setObjectName("seg_reference_missing")
+            box.open()
+            return
+        self._known_labels[target.uid] = path  # shown when the series' case has no labels
+        self.patients.select_series(target.uid)
+        self.open_series(target)
+        self.message.setText(f"Opening the series that {path.name} segments…")
 
     def _open_case_of(self, volume: Volume, series_uid: str) -> None:
         """The case this series belongs to (saved earlier), else a new one; after the save
@@ -279,23 +309,27 @@ class ImagingMixin:
         budget = self.view3d.triangle_budget()  # exports keep every triangle
 
         def work(*, progress, cancelled) -> tuple[LabelMap, dict]:
-            label_map = source if isinstance(source, LabelMap) else read_label_map(source)
-            if not isinstance(source, LabelMap):
-                label_map = fit_labels_to(label_map, volume)
+            note = ""
+            if isinstance(source, LabelMap):
+                label_map = source
+            else:  # NIfTI, NRRD or DICOM SEG, onto the volume
+                label_map, note = read_label_file(source, volume)
             shown = [v for v, lab in label_map.labels.items() if lab.name not in hidden]
             surfaces = label_surfaces(
                 label_map, shown, max_triangles=budget, progress=progress, cancelled=cancelled
             )
-            return label_map, surfaces
+            return label_map, surfaces, note
 
-        def done(result: tuple[LabelMap, dict]) -> None:
-            label_map, surfaces = result
+        def done(result: tuple[LabelMap, dict, str]) -> None:
+            label_map, surfaces, note = result
             if self.scene.volume is not volume:
                 return  # the user opened something else meanwhile
             self._surfaces = surfaces
             self.timings["surfaces"] = time.perf_counter() - self._t0
             self.scene.set_labels(label_map)
             self.message.setText(f"{self.message.text()}, {len(label_map.labels)} labels")
+            if note:
+                self.message.setText(note)
             if self.render_mode.findText(SURFACES_MODE) < 0:
                 self.render_mode.insertItem(0, SURFACES_MODE)
             self.set_render_mode(SURFACES_MODE)
@@ -329,9 +363,19 @@ class ImagingMixin:
         if self.scene.volume is None:
             QMessageBox.information(self, "Import labels", "Open an image first.")
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Import NIfTI labels", "", _NIFTI_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Import labels", "", LABEL_FILE_FILTER)
         if path:
-            self._load_labels(Path(path), self.scene.volume)
+            self.import_label_file(Path(path))
+
+    def import_label_file(self, path: Path) -> None:
+        """Labels from a NIfTI, NRRD or DICOM SEG file onto the open image (they replace
+        the labels on screen: asked first when a twin uses those)."""
+        if self.scene.volume is None:
+            return
+        if not self.segments.guard.confirm(sorted(self.scene.locked_labels),
+                                           f"importing {path.name}"):  # fmt: skip
+            return
+        self._load_labels(path, self.scene.volume)
 
     def _ask_export_volume(self) -> None:
         if self.scene.volume is None:

@@ -217,3 +217,39 @@ def test_roi_stays_drawn_is_listed_and_saved_with_the_case(main_window, qtbot, s
     back = window.session.library.load(case_id)
     assert [m.name for m in back.image_measurements] == ["ROI 1", "Ruler 1"]
     assert back.image_measurements[0].values == roi.values
+
+
+def test_a_dicom_seg_double_clicked_opens_as_labels_on_its_ct(show_window, qtbot, shared_data):
+    from meditwin_desktop.core.imaging.nrrd import read_nrrd
+
+    folder = shared_data / "dicom/ct_liver_seg"
+    window = show_window()
+    window.open_folder(folder)
+    tree = window.patients.tree
+
+    def seg_items():
+        flags = Qt.MatchFlag.MatchStartsWith | Qt.MatchFlag.MatchRecursive
+        return tree.findItems("SEG", flags)
+
+    qtbot.waitUntil(lambda: bool(seg_items()), timeout=30_000)
+    [seg_item] = seg_items()
+    tree.scrollToItem(seg_item)
+    at = tree.visualItemRect(seg_item).center()
+    QTest.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    QTest.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    qtbot.waitUntil(lambda: window.scene.labels is not None, timeout=60_000)
+    assert window.scene.volume.meta["modality"] == "CT"  # the CT, not a white image
+    assert [lab.name for lab in window.scene.labels.labels.values()] == ["Liver"]
+    reference, _, _ = read_nrrd(folder / "liver_seg.nrrd")
+    assert np.array_equal(window.scene.labels.volume.array > 0, reference > 0)
+
+    seen: list[str] = []
+    _answer_unlock("yes", seen)  # 'Liver' is the liver twin's input: replacing it asks
+    window.import_label_file(folder / "liver_seg.nrrd")  # File > Import labels, NRRD
+    assert seen and "'Liver'" in seen[0]
+    qtbot.waitUntil(
+        lambda: [lab.name for lab in window.scene.labels.labels.values()] == ["label 1"],
+        timeout=30_000,
+    )
+    assert np.array_equal(window.scene.labels.volume.array > 0, reference > 0)
+    window.close()
