@@ -122,3 +122,14 @@ def test_image_measurements_persist_with_the_case(tmp_path):
     back = library.load(case.id)
     assert back.image_measurements == [ruler, roi]
     assert back.image_measurements[1].summary() == "mean 40 ± 5 HU (min 30, max 50), 4 mm²"
+
+
+def test_report_rows_name_the_study_slice_and_values():
+    from meditwin_desktop.core.segmentation.measurements import report_rows
+
+    case = Case("p", image=Volume(np.zeros((2, 3, 4), np.int16), np.eye(4)))
+    case.study.modality, case.study.date = "CT", "2024-03-12"
+    case.image_measurements = [
+        ruler_measurement("Ruler 1", case.study.id, "axial", 12, [0, 0, 0], [0, 30, 40])
+    ]
+    assert report_rows(case) == [("CT 2024-03-12", "Ruler 1", "axial 12", "50.0 mm")]

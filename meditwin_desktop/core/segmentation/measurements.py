@@ -90,3 +90,16 @@ def next_name(existing: list[ImageMeasurement], kind: str) -> str:
         if m.kind == kind and head == prefix and tail.isdigit():
             numbers.append(int(tail))
     return f"{prefix} {max(numbers) + 1}"
+
+
+def report_rows(case: Any) -> list[tuple[str, str, str, str]]:
+    """(study, name, where, value) for each ruler and ROI of a case, for the board report:
+    the study as 'CT 2024-03-12' (its modality and date, else its description)."""
+    studies = {s.id: s for s in getattr(case, "studies", [])}
+    rows = []
+    for m in getattr(case, "image_measurements", []):
+        study = studies.get(m.study)
+        label = " ".join(x for x in (study.modality, study.date) if x) if study else ""
+        label = label or (study.description if study else "") or "image"
+        rows.append((label, m.name, m.where(), m.summary()))
+    return rows
