@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -98,7 +99,9 @@ class ImageMeasurementList(QWidget):
         self.table.itemChanged.connect(self._renamed)
         self.table.itemSelectionChanged.connect(self._redraw_views)
         self.table.cellDoubleClicked.connect(lambda row, _: self.go_to(row))
-        layout.addWidget(self.table, stretch=1)
+        # as tall as the page allows (its own size hint pushed the buttons out at 1280 x 800)
+        self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.table.setMinimumHeight(90)
         row = QHBoxLayout()
         self.go_button = QPushButton("Go to", self)
         self.go_button.clicked.connect(lambda: self.go_to(self.table.currentRow()))
@@ -109,6 +112,7 @@ class ImageMeasurementList(QWidget):
         row.addWidget(self.delete_button)
         row.addStretch(1)
         layout.addLayout(row)
+        layout.addWidget(self.table, stretch=1)
         hint = QLabel("Draw with the Ruler and ROI tools; saved with the case, in the report.")
         hint.setWordWrap(True)
         layout.addWidget(hint)

@@ -202,8 +202,10 @@ class SegmentPanel(QWidget):
         confirm = QHBoxLayout()
         confirm.addWidget(self.grow_button, stretch=1)
         confirm.addWidget(self.grow_cancel)
-        form.addRow(QLabel("Voxels in the range, connected to the crosshair: previewed in "
-                           "green, applied when you confirm."))  # fmt: skip
+        explain = QLabel("Voxels in the range, connected to the crosshair: previewed in green, "
+                         "applied when you confirm.")  # fmt: skip
+        explain.setWordWrap(True)
+        form.addRow(explain)
         form.addRow("From", self.grow_low)
         form.addRow("To", self.grow_high)
         form.addRow(suggest)
@@ -540,6 +542,14 @@ class SegmentPanel(QWidget):
             scene.set_preview_mask(Volume(preview, image.affine))
             ml = int(mask.sum()) * float(np.prod(image.spacing)) / 1000.0
             takes = self._names(taken)
+            if not mask.any():
+                self._message(
+                    "Preview: nothing to add. The grown region's voxels already belong to this "
+                    "or other labels: allow taking voxels from other labels, or edit only "
+                    "inside a label."
+                )
+                self._update_buttons()
+                return
             self._message(
                 f"Preview: {ml:.1f} mL in green"
                 + (f", taken from {takes}" if takes else "")
