@@ -253,3 +253,32 @@ def test_a_dicom_seg_double_clicked_opens_as_labels_on_its_ct(show_window, qtbot
     )
     assert np.array_equal(window.scene.labels.volume.array > 0, reference > 0)
     window.close()
+
+
+def test_measurements_come_back_drawn_when_the_case_is_reopened(main_window, qtbot):
+    window, scene, axial = main_window, main_window.scene, main_window.axial
+    scene.set_cursor(np.array([-78.0, 18.0, 95.0]))
+    centre = axial.lps_to_widget(scene.cursor).toPoint()
+    scene.set_tool("roi")
+    qtbot.mousePress(axial, Qt.MouseButton.LeftButton, pos=centre - QPoint(15, 15))
+    qtbot.mouseMove(axial, centre + QPoint(15, 15))
+    qtbot.mouseRelease(axial, Qt.MouseButton.LeftButton, pos=centre + QPoint(15, 15))
+    scene.set_tool("navigate")
+    case_id = window.cases.case.id
+    window.open_case(case_id)  # saves, closes and opens it again from the library
+    qtbot.waitUntil(
+        lambda: (
+            window.cases.case is not None
+            and window.cases.case.revision > 0
+            and scene.volume is window.cases.case.image
+            and window.image_measurements.table.rowCount() == 1
+        ),
+        timeout=60_000,
+    )
+    assert window.image_measurements.table.item(0, 0).text() == "ROI 1"
+    scene.set_cursor(np.array([-78.0, 18.0, 95.0]))
+    qtbot.wait(300)
+    image = axial.grab().toImage()
+    centre = axial.lps_to_widget(scene.cursor).toPoint()
+    edge = image.pixelColor(centre.x(), centre.y() - 15)
+    assert edge.red() > 200 and edge.blue() < 150  # drawn again on its slice
