@@ -14,6 +14,8 @@ Format "meditwin-case", version 1 (UTF-8 JSON; paths relative to the file's fold
      "events": [{"time", "kind", "duration_s", "details": {}, "note"}],
      "medications": [{"name", "dose", "unit", "start", "stop", "route", "note"}],
      "recordings": [{"file", "kind", "start", "description"}],
+     "image_measurements": [{"kind": "ruler"|"roi", "name", "study": 0, "view", "slice",
+                             "points": [[x, y, z], [x, y, z]], "values": {}, "unit", "time"}],
      "scenarios": {"twin id": [{"name": "...", "set": {"parameter": value}}]}}
 
 Everything but "format" and "version" is optional. Unknown keys and wrong types are
@@ -41,6 +43,7 @@ from meditwin_desktop.core.case import (
     Study,
 )
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.segmentation.measurements import ImageMeasurement
 from meditwin_desktop.core.twin import Scenario
 
 FORMAT, VERSION = "meditwin-case", 1
@@ -83,6 +86,7 @@ def export_case(case: Case, path: Path) -> Path:
         "medications": [asdict(m) for m in case.medications],
         "recordings": [{**asdict(r), "file": _relative(r.file, folder)}
                        for r in case.recordings],
+        "image_measurements": _image_measurements_out(case),
         "scenarios": {twin: [{"name": s.name, "set": s.overrides} for s in items]
                       for twin, items in case.scenarios.items()},
     }  # fmt: skip
@@ -91,6 +95,13 @@ def export_case(case: Case, path: Path) -> Path:
     write_text_atomic(path, json.dumps(document, indent=2, ensure_ascii=False,
                                        default=_plain) + "\n")  # fmt: skip
     return path
+
+
+def _image_measurements_out(case: Case) -> list[dict[str, Any]]:
+    """Rulers and ROIs, each with its study as an index into "studies" (ids are local)."""
+    index = {study.id: n for n, study in enumerate(case.studies)}
+    return [{**m.to_dict(), "study": index[m.study]}
+            for m in case.image_measurements if m.study in index]  # fmt: skip
 
 
 def _plain(value: Any) -> Any:
@@ -182,7 +193,8 @@ class _Reader:
 def _case(document: Any, folder: Path, source: str) -> Case:
     top = _Reader(document, "", source)
     top.only("format", "version", "patient", "clinical", "studies", "active", "measurements",
-             "events", "medications", "recordings", "scenarios")  # fmt: skip
+             "events", "medications", "recordings", "image_measurements",
+             "scenarios")  # fmt: skip
     if top.get("format", str, "") != FORMAT:
         top.fail(f"'format' must be \"{FORMAT}\"")
     version = top.get("version", (int,), 0)
@@ -206,6 +218,8 @@ def _case(document: Any, folder: Path, source: str) -> Case:
     case.medications = [_medication(_Reader(i, w, source)) for w, i in top.items("medications")]
     case.recordings = [_recording(_Reader(i, w, source), folder)
                        for w, i in top.items("recordings")]  # fmt: skip
+    case.image_measurements = [_image_measurement(_Reader(i, w, source), case)
+                               for w, i in top.items("image_measurements")]  # fmt: skip
     scenarios = top.get("scenarios", dict, {})
     for twin, entries in scenarios.items():
         reader = _Reader({"list": entries}, f"scenarios.{twin}", source)
@@ -308,6 +322,39 @@ def _medication(item: _Reader) -> Medication:
                       item.get("unit", str, ""), _date(item, "start"),
                       _date(item, "stop"), item.get("route", str, ""),
                       item.get("note", str, ""))  # fmt: skip
+
+
+def _image_measurement(item: _Reader, case: Case) -> ImageMeasurement:
+    item.only("kind", "name", "study", "view", "slice", "points", "values", "unit", "time")
+    study = item.get("study", (int,), 0)
+    if not 0 <= study < len(case.studies):
+        item.fail("'study' must be a study's index in \"studies\"")
+    points = item.get("points", list, [])
+    if len(points) != 2 or not all(
+        isinstance(p, list)
+        and len(p) == 3
+        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in p)
+        for p in points
+    ):
+        item.fail("'points' must be two [x, y, z] positions in millimetres")
+    values = item.get("values", dict, {})
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values.values()):
+        item.fail("'values' must hold numbers")
+    try:
+        return ImageMeasurement(
+            item.get("kind", str, ""),
+            item.get("name", str, ""),
+            case.studies[study].id,
+            item.get("view", str, "axial"),
+            item.get("slice", (int,), 0),
+            points,
+            values,
+            item.get("unit", str, ""),
+            item.get("time", str, ""),
+        )
+    except ValueError as error:  # an unknown kind
+        item.fail(str(error))
+        raise
 
 
 def _recording(item: _Reader, folder: Path) -> Recording:

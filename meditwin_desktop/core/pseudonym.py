@@ -233,6 +233,10 @@ def pseudonymize(case: Case, pseudonym: str) -> Case:
     )  # fmt: skip
     copy_.active = case.active
     copy_.problems = [redact(str(p)) for p in case.problems]
+    # rulers and ROIs keep their geometry and values; a name the user typed is free text
+    copy_.image_measurements = [
+        dataclasses.replace(m, name=redact(m.name), time="") for m in case.image_measurements
+    ]
     return copy_
 
 

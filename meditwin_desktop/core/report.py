@@ -77,6 +77,7 @@ from meditwin_desktop.core.result_plots import (
     table_side_by_side,
     table_stacked,
 )
+from meditwin_desktop.core.segmentation.measurements import report_rows
 from meditwin_desktop.core.twin import Twin
 
 STATEMENT = (
@@ -274,6 +275,17 @@ def _image_pages(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, st
         finish()
 
 
+def _measurements_pages(pdf: PdfPages, case: Case, stale: dict[str, str]) -> None:
+    """The rulers and ROIs the clinicians kept on the images, 40 a page (none: no page)."""
+    rows = [list(row) for row in report_rows(case)]
+    for first in range(0, len(rows), 40):
+        more = " (continued)" if first else ""
+        figure, y = _page(f"Measurements on the images{more}", bool(stale))
+        table(figure, y, [0.2, 0.2, 0.16, 1 - 2 * LEFT - 0.56],
+              ["Study", "Measurement", "Where", "Value"], rows[first : first + 40])  # fmt: skip
+        pdf.savefig(figure, dpi=DPI)
+
+
 def _table_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
     """Each table: scenarios side by side when the rows are named and it fits, else one
     scenario after another; 35 rows a page."""
@@ -379,6 +391,7 @@ def write_report(
             pdf, case, stale, snapshot
         ):
             _photo_page(pdf, case, stale)
+        _measurements_pages(pdf, case, stale)
         figure, y = _outcomes_page(pdf, twin, runs, ok, stale)
         series = list(dict.fromkeys(n for r in ok if r.result for n in r.result.series))[:9]
         room = int((y - 0.06) // _CURVE) if series else 0  # curves that fit below the table

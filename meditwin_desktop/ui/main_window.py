@@ -17,9 +17,11 @@ from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
+    QFrame,
     QGridLayout,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QStackedWidget,
     QToolBar,
     QVBoxLayout,
@@ -152,9 +154,21 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         self.setCentralWidget(holder)
         self.layout_name = "2 x 2"
 
-    def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
+    def _dock(
+        self, title: str, name: str, widget: QWidget, area, scroll: bool = False
+    ) -> QDockWidget:
+        """A panel; `scroll` lets a tall one scroll rather than make the window taller
+        than the screen (the Segmentation panel needs ~530 px: with the comparison open
+        the window needed 841 px at 1280 x 800)."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
+        if scroll:
+            area_widget = QScrollArea(dock)
+            area_widget.setObjectName(f"{name}_scroll")
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            area_widget.setWidget(widget)
+            widget = area_widget
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
@@ -177,7 +191,7 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         self.image_measurements = ImageMeasurementList(self.scene, self.session, self)
         self.segments.tools.addItem(self.image_measurements, "Measurements (rulers, ROIs)")
         self.segmentation_dock = self._dock(
-            "Segmentation", "segmentation_dock", self.segments, right
+            "Segmentation", "segmentation_dock", self.segments, right, scroll=True
         )
         self.segmentation_dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -188,7 +202,9 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         self.clinical_dock = self._dock("Clinical", "clinical_dock", self.clinical, right)
         self.tabifyDockWidget(self.segmentation_dock, self.clinical_dock)
         self.case_data = CaseDataPanel(self.session, self.cases, self._start, self)
-        self.case_data_dock = self._dock("Case data", "case_data_dock", self.case_data, right)
+        self.case_data_dock = self._dock(
+            "Case data", "case_data_dock", self.case_data, right, scroll=True
+        )
         self.tabifyDockWidget(self.clinical_dock, self.case_data_dock)
         self.registry = discover()
         self.twin_runner = Runner()

@@ -267,6 +267,9 @@ class ScenarioTable:
         fits its key columns again."""
         if watched is self.scenarios and event.type() == QEvent.Type.Resize:
             QTimer.singleShot(0, self._size_columns)
+        splitter = getattr(self, "_splitter", None)
+        if watched is splitter and event.type() == QEvent.Type.Resize:
+            self._share_height(splitter)
         if (
             watched is self.scenarios
             and event.type() == QEvent.Type.KeyPress
@@ -281,6 +284,16 @@ class ScenarioTable:
                     item.setText("")
             return True
         return super().eventFilter(watched, event)
+
+    def _share_height(self, splitter) -> None:
+        """Twin list and baseline give way before the scenarios: at most a sixth and a
+        fifth of a short panel, the scenario pane (buttons, table, messages) the rest."""
+        if getattr(self, "_splitter_moved", False):
+            return  # the user's own division stands
+        total = max(0, splitter.height() - splitter.handleWidth() * 2)
+        twins = min(66, total // 6)
+        baseline = min(150, total // 5)
+        splitter.setSizes([twins, baseline, max(0, total - twins - baseline)])
 
     def _selected_scenario(self) -> Scenario | None:
         rows = self.scenarios.selectionModel().selectedRows() or [

@@ -110,6 +110,13 @@ class TwinPanel(ScenarioTable, QWidget):
             pane.setMinimumHeight(least)
         for index, stretch in enumerate((0, 0, 1)):  # the scenarios take what is left
             splitter.setStretchFactor(index, stretch)
+        # ...and keep at least half when the panel is short (1280 x 800 with the comparison
+        # open): a splitter otherwise takes a shrink from the stretching pane, which left
+        # the scenario table with its header and no row; until the user moves a handle
+        self._splitter = splitter
+        self._splitter_moved = False
+        splitter.splitterMoved.connect(lambda *_: setattr(self, "_splitter_moved", True))
+        splitter.installEventFilter(self)
         layout.addWidget(splitter, stretch=1)
 
     # -- construction ------------------------------------------------------------------

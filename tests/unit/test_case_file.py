@@ -12,6 +12,7 @@ from meditwin_desktop import cli
 from meditwin_desktop.core.case import Case, Event, Measurement, Medication, Recording, Study
 from meditwin_desktop.core.case_file import CaseFileError, export_case, read_case_file
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
+from meditwin_desktop.core.segmentation.measurements import ImageMeasurement
 from meditwin_desktop.core.store import CaseLibrary
 from meditwin_desktop.core.twin import Scenario
 
@@ -21,7 +22,7 @@ def _case(tmp_path) -> Case:
     labels[1, 1:3, 2:4] = 2
     affine = np.diag([0.8, 0.8, 2.5, 1.0])
     affine[:3, 3] = (-10.0, 5.0, 30.0)
-    return Case(
+    case = Case(
         "Ann Example", "A-1",
         clinical={"age_y": 61.0, "sex": "female", "smoker": False, "diagnosis": "two lesions"},
         studies=[
@@ -40,6 +41,20 @@ def _case(tmp_path) -> Case:
                               "overnight")],
         scenarios={"cardiometabolic": [Scenario("statin", {"therapy": "statin_high"})]},
     )  # fmt: skip
+    case.image_measurements = [
+        ImageMeasurement(
+            "ruler",
+            "lesion 1 axis",
+            case.studies[0].id,
+            "axial",
+            2,
+            [[-9.2, 5.8, 32.5], [-7.6, 6.6, 32.5]],
+            {"length_mm": 1.79},
+            "",
+            "2024-01-11T09:00:00",
+        )
+    ]
+    return case
 
 
 def test_export_then_import_is_lossless(tmp_path):
@@ -64,6 +79,9 @@ def test_export_then_import_is_lossless(tmp_path):
     assert [(r.file, r.kind, r.start, r.description) for r in back.recordings] == [
         (r.file, r.kind, r.start, r.description) for r in case.recordings]  # fmt: skip
     assert back.scenarios["cardiometabolic"][0].overrides == {"therapy": "statin_high"}
+    [ruler] = back.image_measurements  # on the first study, whatever its id there
+    assert ruler.study == back.studies[0].id and ruler.to_dict() | {"study": ""} == (
+        case.image_measurements[0].to_dict() | {"study": ""})  # fmt: skip
     document = json.loads(path.read_text())
     assert document["studies"][0]["dicom"] == "ct1"  # relative to the file's folder
 
@@ -80,6 +98,11 @@ def test_export_then_import_is_lossless(tmp_path):
         ('{"format": "meditwin-case", "version": 1, "events": [{"time": "t", "kind": "k", '
          '"duration_s": true}]}', "events[0].duration_s: must be a number"),
         ('{"format": "meditwin-case", "version": 2}', "version 2 is not one this release reads"),
+        ('{"format": "meditwin-case", "version": 1, "image_measurements": [{"kind": "ruler", '
+         '"points": [[0, 0, 0], [1, 1, 1]]}]}', "image_measurements[0]: 'study' must be"),
+        ('{"format": "meditwin-case", "version": 1, "studies": [{"image": "a.png"}], '
+         '"image_measurements": [{"kind": "ruler", "points": [[0, 0]]}]}',
+         "image_measurements[0]: 'points' must be two"),
         ('{"format": "other"}', "'format' must be"),
         ('{"format": "meditwin-case", "version": 1, "clinical": {"age_y": NaN}}', "NaN"),
         ('{"format": "meditwin-case", "version": 1, "clinical": {"sbp_mmhg": "abc"}}',

@@ -160,3 +160,35 @@ def test_a_pseudonymised_report_withholds_the_question(demo_runs, tmp_path):
         first = document.pages[0].extract_text()
     assert "MDT-017" in first and "withheld" in first
     assert "right hepatectomy?" not in first and case.name not in first
+
+
+def test_rulers_and_rois_kept_with_the_case_are_listed_for_the_board(demo_runs, tmp_path):
+    from meditwin_desktop.core.segmentation.measurements import ImageMeasurement
+
+    case, twin = demo_runs["thorax-abdomen"]
+    study = case.studies[0].id
+    kept = [
+        ImageMeasurement("ruler", "Tumour 1 long axis", study, "axial", 121,
+                         [[-100.0, -10, -38], [-80.0, -10, -38]], {"length_mm": 20.0}),
+        ImageMeasurement("roi", f"{case.name} liver ROI", study, "axial", 121,
+                         [[-90.0, 0, -38], [-70.0, 20, -38]],
+                         {"pixels": 144, "mean": 61.0, "std": 12.0, "min": 20.0,
+                          "max": 98.0, "area_mm2": 400.0}, "HU"),
+    ]  # fmt: skip
+    case.image_measurements = kept
+    try:
+        path = write_report(case, twin, tmp_path / "m.pdf")
+        hidden = write_report(case, twin, tmp_path / "p.pdf", pseudonym="MDT-017")
+    finally:
+        case.image_measurements = []
+    for pdf in (path, hidden):
+        with pdfplumber.open(pdf) as document:
+            page = next(p for p in document.pages if "Measurements on the images" in
+                        p.extract_text()[:80])  # fmt: skip
+            text = page.extract_text()
+            assert not overlaps(page), overlaps(page)[:3]
+            assert "20.0 mm" in text and "mean 61 ± 12 HU" in text and "axial 121" in text
+    with pdfplumber.open(path) as document:
+        assert case.name in "".join(p.extract_text() for p in document.pages)
+    with pdfplumber.open(hidden) as document:  # a name typed with the patient's name in it
+        assert case.name not in "".join(p.extract_text() for p in document.pages)
