@@ -162,7 +162,7 @@ OUTCOMES = (
     ),
     Outcome(
         "nnt_10y", "Number needed to treat (10 years)", "people", "lower",
-        help="Whole people (100 / absolute risk reduction in pp)",
+        help="Whole people: 100 / absolute risk reduction in pp, rounded up",
         absent="no risk reduction (or no valid equation)", resolution=2.0, precision=0,
     ),
     Outcome(
@@ -218,7 +218,7 @@ TWIN = Twin(
     id="cardiometabolic",
     title="Cardiovascular risk and familial hypercholesterolaemia",
     specialty="cardiology",
-    version="1.0",
+    version="1.1",
     question="What is this patient's 10-year cardiovascular risk, is familial "
     "hypercholesterolaemia likely, how much LDL cholesterol has accumulated over life, and "
     "how much do statins, ezetimibe, a PCSK9 antibody, stopping smoking or lowering blood "

@@ -7,6 +7,7 @@ pressure and smoking, the reference for the risk reduction), or empty.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -190,7 +191,8 @@ def simulate(
         ),
         "arr_10y_pct": arr,
         "rrr_pct": rrr,
-        "nnt_10y": 100.0 / arr if arr is not None and arr > 0 else None,
+        # whole people, rounded up as NNTs are (Altman, BMJ 1998;317:1309): 17.2 treat 18
+        "nnt_10y": float(math.ceil(100.0 / arr - 1e-9)) if arr is not None and arr > 0 else None,
         "dlcn_points": float(points),
     }
     return Result(

@@ -80,7 +80,7 @@ TWIN = Twin(
     id="hlhs_norwood",
     title="Hypoplastic left heart: Norwood shunt choice",
     specialty="cardiology",
-    version="1.0",
+    version="1.1",
     question="For this newborn, which source of pulmonary blood flow at the Norwood "
     "operation - a 3.0, 3.5 or 4.0 mm modified Blalock-Taussig shunt or a right-ventricle-"
     "to-pulmonary-artery (Sano) conduit - balances pulmonary and systemic flow best?",

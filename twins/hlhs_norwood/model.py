@@ -198,7 +198,7 @@ def _warnings(params, outcomes, extra, inputs) -> list[str]:
     if outcomes["qp_qs"] > 2.0:
         notes.append(f"Qp/Qs {outcomes['qp_qs']:.1f}: pulmonary over-circulation; systemic "
                      "output and oxygen delivery suffer.")  # fmt: skip
-    if outcomes["coronary_perfusion_mmhg"] < 20:
+    if round(outcomes["coronary_perfusion_mmhg"]) < 20:  # judged as shown, as the target
         notes.append(f"Coronary perfusion pressure {outcomes['coronary_perfusion_mmhg']:.0f} "
                      "mmHg (diastolic run-off): myocardial ischaemia risk.")  # fmt: skip
     measured = inputs.get("measured_sao2_pct")

@@ -138,7 +138,7 @@ TWIN = Twin(
     id="liver_ablation",
     title="Liver metastases: ablation and resection",
     specialty="oncology",
-    version="1.0",
+    version="1.1",
     question="Does a microwave ablation cover the tumour with a safe margin despite the "
     "heat sink of nearby vessels, and does a resection leave enough liver?",
     references=(
