@@ -170,7 +170,11 @@ class PlanningController(QObject):
         color = STATE_COLORS[state.state]
         shown = "n/a" if value is None else f"{value:.1f} mm"
         stale = " (out of date)" if plan.zone_stale else ""
-        lines.append((f"Min margin {shown}: {state.state}{stale}", color))
+        if value is not None and value < 0:  # a signed distance: part of the tumour is outside
+            shown = f"none: tumour up to {-value:.1f} mm outside the zone"
+            lines.append((f"No margin: tumour outside the zone{stale}", color))
+        else:
+            lines.append((f"Min margin {shown}: {state.state}{stale}", color))
         summary.append(
             f"<b>Plan ({_esc(plan.scenario)})</b>: minimal margin "
             f"<span style='color:{color.name()}'><b>{shown} ({state.state})</b></span>: "

@@ -23,7 +23,7 @@ def test_the_startup_window_says_what_loads_then_the_main_window_takes_its_place
     assert window.isVisible()
     assert not shiboken6.isValid(startup) or not startup.isVisible()  # closed, then deleted
     assert window.geometry() == place  # where the start-up window was
-    assert window.axial.isVisible() and window.twin_panel is not None
+    assert window.welcome.isVisible() and window.twin_panel is not None  # nothing open yet
     window.close()
 
 
