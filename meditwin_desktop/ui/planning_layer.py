@@ -164,6 +164,9 @@ class PlanningLayer:
         painter.setFont(font)
         metrics = painter.fontMetrics()
         width = max(metrics.horizontalAdvance(text) for text, _ in plan.legend)
+        key = self._key_width(metrics, self._key_items(plan))
+        if key <= view.width() - 16:  # the key row is drawn: it must clear the letter too
+            width = max(width, key)
         left = view.width() - 8 - width
         clear = left > view.width() / 2 + 14 and left > header_end + 12
         y = 8.0 if clear else max(header_bottom, 44.0) + 26.0
@@ -176,8 +179,7 @@ class PlanningLayer:
         self._draw_key(view, painter, plan, y + 2)
 
     @staticmethod
-    def _draw_key(view, painter: QPainter, plan: Plan, y: float) -> None:
-        """What each line is: right-aligned samples, left out where the pane is too narrow."""
+    def _key_items(plan: Plan) -> list[tuple[QPen, str]]:
         items = []
         if plan.margins is not None:
             items += [
@@ -188,10 +190,21 @@ class PlanningLayer:
         if plan.zone is not None:
             style = Qt.PenStyle.DashDotLine if plan.zone_stale else Qt.PenStyle.SolidLine
             items.append((QPen(ZONE, 2.5, style), "zone (old)" if plan.zone_stale else "zone"))
+        return items
+
+    @staticmethod
+    def _key_width(metrics, items: list[tuple[QPen, str]]) -> float:
+        if not items:
+            return 0.0
+        width = sum(_SAMPLE + 3 + metrics.horizontalAdvance(t) for _, t in items)
+        return width + _GAP * (len(items) - 1)
+
+    def _draw_key(self, view, painter: QPainter, plan: Plan, y: float) -> None:
+        """What each line is: right-aligned samples, left out where the pane is too narrow."""
+        items = self._key_items(plan)
         metrics = painter.fontMetrics()
-        sample, gap = 16.0, 8.0
-        width = sum(sample + 3 + metrics.horizontalAdvance(t) for _, t in items)
-        width += gap * (len(items) - 1)
+        sample, gap = _SAMPLE, _GAP
+        width = self._key_width(metrics, items)
         if not items or width > view.width() - 16:
             return
         x = view.width() - 8 - width
@@ -247,6 +260,9 @@ class PlanningLayer:
             return None
         normal = np.asarray(view.orientation.normal, float)
         return on_plane + normal * float(normal @ (np.asarray(before, float) - on_plane))
+
+
+_SAMPLE, _GAP = 16.0, 8.0  # the key's line samples and the space between its items
 
 
 def _attribute(name: str) -> str:
