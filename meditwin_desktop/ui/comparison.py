@@ -47,7 +47,7 @@ from meditwin_desktop.core.comparison import (
 )
 from meditwin_desktop.core.result_plots import result_labels
 from meditwin_desktop.core.twin import Field, Twin
-from meditwin_desktop.core.units import SYSTEM_SETTING, UNIT_SYSTEMS, user_system
+from meditwin_desktop.core.units import SYSTEM_SETTING, UNIT_SYSTEMS, system_unit, user_system
 from meditwin_desktop.ui.plot_canvas import PlotCanvas
 from meditwin_desktop.ui.result_tabs import ImagesPage, TablesPage, refill
 from meditwin_desktop.ui.window_views import settings
@@ -199,7 +199,8 @@ class ComparisonView(QWidget):
         key.setToolTip(f"{TARGET_RULE}\n{BEST_RULE}")
         row.addWidget(key)
         row.addSpacing(12)
-        row.addWidget(QLabel("Units:", self))
+        self.unit_label = QLabel("Units:", self)
+        row.addWidget(self.unit_label)
         self.unit_system = QComboBox(self)
         self.unit_system.setObjectName("unit_system")
         for system, description in UNIT_SYSTEMS.items():
@@ -317,6 +318,13 @@ class ComparisonView(QWidget):
         """Compare the successful runs of `twin` on `case` (scenario order); `stale`:
         scenario -> why its run is out of date."""
         self.twin = twin
+        convertible = twin is not None and any(  # a choice only where it changes something
+            system_unit(o.unit, o.label, system) != o.unit
+            for o in twin.outcomes
+            for system in UNIT_SYSTEMS
+        )
+        self.unit_label.setVisible(convertible)
+        self.unit_system.setVisible(convertible)
         runs = case.runs.get(twin.id, []) if (twin is not None and case is not None) else []
         order = [s.name for s in case.scenarios.get(twin.id, [])] if twin and case else []
         self.runs = sorted(

@@ -81,6 +81,7 @@ def test_before_a_run_a_message_then_the_resection_is_red_and_starless(qtbot, sh
     view.show()
     qtbot.waitExposed(view)
     view.show_runs(TWIN, Case("empty"))
+    assert not view.unit_system.isVisible()  # no concentration to convert in this twin
     for title, canvas in (("Curves", view.canvas), ("Bars", view.bar_canvas)):
         _click_tab(qtbot, view, title)
         assert not canvas.isVisible() and canvas.empty.isVisible()
@@ -160,6 +161,7 @@ def test_lipids_in_the_unit_system_chosen_with_clinical_rounding(show_window, qt
     _click_tab(qtbot, comparison, "Outcomes")
     table = comparison.table
     assert comparison.unit_system.currentData() == "mg/dL"  # as the form stores lipids
+    assert comparison.unit_system.isVisible()
     ldl_row = _row(table, "LDL-C on treatment [mg/dL]")
     assert "target <= 70 mg/dL" in table.item(ldl_row, 0).text()
     assert table.item(ldl_row, 1).text().split()[0] == f"{untreated:.0f}"
