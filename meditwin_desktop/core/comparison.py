@@ -54,24 +54,40 @@ def judged(outcome: Outcome, value: float | None) -> float | None:
     return round(float(value), outcome.precision)
 
 
-def target_state(outcome: Outcome, value: float | None) -> str | None:
+def target_state(
+    outcome: Outcome, value: float | None, system: str | None = USER_SYSTEM
+) -> str | None:
     """MET, NEAR or OFF against the outcome's target (`TARGET_RULE`); None without a target
-    or a value."""
+    or a value. Value and target are judged as shown, in the unit system on screen: a LDL-C
+    of 70.4 mg/dL reads 1.82 mmol/L and misses '<= 1.81 mmol/L', as it reads."""
     if value is None or outcome.target is None or not math.isfinite(float(value)):
         return None
-    target, shown = outcome.target, judged(outcome, value)
-    if target.met(shown):
+    target = outcome.target
+    precision = shown_precision(outcome, system)
+
+    def shown(number: float | None) -> float | None:
+        if number is None:
+            return None
+        converted = float(shown_value(outcome, number, system))
+        return round(converted, precision) if precision is not None else converted
+
+    now, low, high = shown(value), shown(target.low), shown(target.high)
+    if (low is None or now >= low) and (high is None or now <= high):
         return MET
-    gap = target.low - shown if target.low is not None and shown < target.low else 0.0
-    if target.high is not None and shown > target.high:
-        gap = shown - target.high
-    return NEAR if gap <= outcome.resolution + 1e-9 else OFF
+    gap = low - now if low is not None and now < low else now - high  # type: ignore[operator]
+    resolution = outcome.resolution * abs(_factor(outcome, system))
+    return NEAR if gap <= resolution + 1e-9 else OFF
+
+
+def _factor(outcome: Outcome, system: str | None) -> float:
+    system = resolved(system)
+    return 1.0 if system is None else system_factor(outcome.unit, outcome.label, system)
 
 
 def state_text(outcome: Outcome, value: float | None, system: str | None = USER_SYSTEM) -> str:
     """'Meets the target >= 30 %', 'Borderline: below the target ...', 'Below the target ...'
     ('' without a target), with the target's source."""
-    state = target_state(outcome, value)
+    state = target_state(outcome, value, system)
     if state is None:
         return ""
     target = f"the target {target_text(outcome, system)}"
@@ -79,7 +95,10 @@ def state_text(outcome: Outcome, value: float | None, system: str | None = USER_
         text = f"Meets {target}"
     else:
         low = outcome.target.low
-        side = "below" if low is not None and judged(outcome, value) < low else "above"
+        below = low is not None and target_state(outcome, value, system) != MET and (
+            shown_value(outcome, value, system) < shown_value(outcome, low, system)
+        )
+        side = "below" if below else "above"
         text = f"{side.capitalize()} {target}"
         if state == NEAR:
             text = f"Borderline: {side} {target} by no more than its clinical resolution"
@@ -134,10 +153,13 @@ def _best(outcome: Outcome, runs: Sequence[Run]) -> set[str]:
     return {first}
 
 
-def target_mark(outcome: Outcome, value: float | None) -> str:
-    """'↓' below the outcome's clinical target, '↑' above it, '' within (or no target)."""
-    text = outcome.off_target(value)
-    return "" if not text else ("↓" if text.startswith("below") else "↑")
+def target_mark(outcome: Outcome, value: float | None, system: str | None = USER_SYSTEM) -> str:
+    """'↓' below the outcome's clinical target, '↑' above it, '' within (or no target),
+    judged as shown (`target_state`)."""
+    if target_state(outcome, value, system) in (None, MET):
+        return ""
+    low = outcome.target.low  # type: ignore[union-attr]
+    return "↓" if low is not None and float(value) < low else "↑"  # type: ignore[arg-type]
 
 
 # -- values as shown: clinical precision, the user's unit system ----------------------------
@@ -260,7 +282,7 @@ def cell_text(
         return "–"
     value = run.outcomes[outcome.name]
     text = value_text(outcome, value, outcome_note(outcome, run), system)
-    mark = target_mark(outcome, value)
+    mark = target_mark(outcome, value, system)
     if mark:
         text += f" {mark}"
     reference = baseline.outcomes.get(outcome.name) if baseline is not None else None
@@ -295,7 +317,7 @@ def comparison_table(
                 cell_text(outcome, run, baseline, system).split(" (Δ")[0],
                 shown_value(outcome, value, system),
                 target_text(outcome, system),
-                STATE_WORDS.get(target_state(outcome, value) or "", ""),
+                STATE_WORDS.get(target_state(outcome, value, system) or "", ""),
                 "yes" if run.scenario in best[outcome.name] else "",
                 "yes" if run.scenario in stale else "",
                 note,
@@ -459,13 +481,13 @@ def plot_bars(
     heights = [0.0 if v is None else float(shown_value(outcome, v, system)) for v in values]
     colours = [
         "none" if v is None
-        else STATE_COLOURS.get(target_state(outcome, v) or "", NEUTRAL_BAR)
+        else STATE_COLOURS.get(target_state(outcome, v, system) or "", NEUTRAL_BAR)
         for v in values
     ]  # fmt: skip
     bars = axes.bar(range(len(names)), heights, color=colours, width=0.6)  # absent: no bar
     for bar, run, value in zip(bars, shown, values, strict=True):
         text = value_text(outcome, value, system=system)
-        text += f" {target_mark(outcome, value)}".rstrip()
+        text += f" {target_mark(outcome, value, system)}".rstrip()
         if run.scenario in (best or set()):
             text = "★ " + text
         if run.scenario in stale:

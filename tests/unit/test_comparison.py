@@ -24,7 +24,10 @@ from meditwin_desktop.core.comparison import (
     plot_bars,
     plot_series,
     ruled_out,
+    state_text,
+    target_mark,
     target_state,
+    target_text,
     value_text,
 )
 from meditwin_desktop.core.twin import Result, TimeSeries
@@ -202,3 +205,16 @@ def test_the_clinical_resolution_is_said_in_the_shown_unit():
     assert resolution_text(ldl, "mmol/L") == "0.129 mmol/L"
     assert resolution_text(_outcome(NORWOOD, "aortic_diastolic_mmhg"), None) == "2 mmHg"
     assert resolution_text(_outcome(NORWOOD, "ejection_fraction_pct")) == ""
+
+
+def test_targets_are_judged_in_the_unit_on_screen():
+    """LDL-C 70.45 mg/dL reads 1.82 mmol/L: beside '<= 1.81 mmol/L' it must not be green
+    (it was: the target was judged on 70 mg/dL, the value rounded in mg/dL)."""
+    ldl = _outcome(CARDIO, "ldl_on_treatment_mg_dl")
+    assert target_text(ldl, "mmol/L") == "<= 1.81 mmol/L"
+    assert value_text(ldl, 70.45, system="mmol/L") == "1.82"
+    assert target_state(ldl, 70.45, "mmol/L") != MET
+    assert target_mark(ldl, 70.45, "mmol/L") == "↑"
+    assert state_text(ldl, 70.45, "mmol/L").startswith(("Above", "Borderline: above"))
+    assert target_state(ldl, 70.45, "mg/dL") == MET  # reads 70, meets '<= 70 mg/dL'
+    assert target_mark(ldl, 70.45, "mg/dL") == ""
