@@ -269,21 +269,29 @@ class MarginState:
 
 
 def margin_state(
-    value: float | None, target_low: float | None, resolution: float = 0.0
+    value: float | None,
+    target_low: float | None,
+    resolution: float = 0.0,
+    precision: int | None = 1,
 ) -> MarginState:
     """Colour of a minimal ablative margin against the twin's declared target (at least
-    `target_low` mm, 5 mm: Laimer et al. 2020): red below the target by more than the
-    outcome's resolution; amber within the resolution of the target, or meeting it but
-    below 10 mm (Shady et al. 2016: local progression lowest above 10 mm); green at
-    10 mm or more."""
+    `target_low` mm, 5 mm: Laimer et al. 2020), by the comparison's rule so that the slice
+    legend, the table and the report agree (`core.comparison.TARGET_RULE`), judged on the
+    value as shown (`precision` decimals): green meets the target, amber misses it by no
+    more than the outcome's `resolution`, red misses it by more. A met margin under 10 mm
+    says so in words (Shady et al. 2016: local progression lowest above 10 mm)."""
     if value is None or not np.isfinite(value):
         return MarginState("grey", "minimal margin not defined (no tumour near the target)")
     low = 5.0 if target_low is None else float(target_low)
-    if value < low - resolution:
+    shown = round(float(value), precision) if precision is not None else float(value)
+    if shown < low - resolution - 1e-9:
         return MarginState("red", f"below the {low:g} mm target: the tumour may not be covered")
-    if value < low or value < SAFE_MARGIN_MM:
-        why = f"within {resolution:g} mm of" if value < low else "meets"
-        return MarginState("amber", f"{why} the {low:g} mm target, below {SAFE_MARGIN_MM:g} mm")
+    if shown < low:
+        return MarginState("amber", f"within {resolution:g} mm of the {low:g} mm target")
+    if shown < SAFE_MARGIN_MM:
+        return MarginState(
+            "green", f"meets the {low:g} mm target (under {SAFE_MARGIN_MM:g} mm, Shady 2016)"
+        )
     return MarginState("green", f"at least {SAFE_MARGIN_MM:g} mm (target {low:g} mm)")
 
 

@@ -166,7 +166,7 @@ class PlanningController(QObject):
             return
         value = result.outcomes.get(MARGIN_OUTCOME)
         low = outcome.target.low if outcome.target is not None else None
-        state = margin_state(value, low, outcome.resolution)
+        state = margin_state(value, low, outcome.resolution, outcome.precision)
         color = STATE_COLORS[state.state]
         shown = "n/a" if value is None else f"{value:.1f} mm"
         stale = " (out of date)" if plan.zone_stale else ""
@@ -178,8 +178,9 @@ class PlanningController(QObject):
         summary.append(
             f"<b>Plan ({_esc(plan.scenario)})</b>: minimal margin "
             f"<span style='color:{color.name()}'><b>{shown} ({state.state})</b></span>: "
-            f"{_esc(state.text)}{stale}. Colour rule: red below the target minus "
-            f"{outcome.resolution:g} mm, amber up to 10 mm (Laimer 2020; Shady 2016)."
+            f"{_esc(state.text)}{stale}. Colours as in the comparison: green meets the "
+            f"target, amber misses it by up to {outcome.resolution:g} mm, red by more "
+            f"(Laimer 2020)."
         )
 
     def _zone_lines(self, result, plan, lines, summary) -> None:

@@ -131,7 +131,11 @@ def test_zone_contours_margin_colour_and_calibration_follow_the_result(liver_win
     assert radius.mean() == pytest.approx(22.0, abs=1.5)
     case.runs[twin.id] = [_run_with_zone(twin, "Baseline", params, margin=7.0)]
     planning.refresh()
-    assert "7.0 mm (amber)" in planning.summary.text()
+    assert "7.0 mm (green)" in planning.summary.text()  # as the comparison table colours it
+    assert "under 10 mm" in planning.summary.text()
+    case.runs[twin.id] = [_run_with_zone(twin, "Baseline", params, margin=4.5)]
+    planning.refresh()
+    assert "4.5 mm (amber)" in planning.summary.text()
     case.runs[twin.id] = [_run_with_zone(twin, "Baseline", params, margin=12.0)]
     planning.refresh()
     assert "12.0 mm (green)" in planning.summary.text()

@@ -98,8 +98,11 @@ def test_target_label_is_the_tumour_at_or_nearest_the_target():
     [
         (12.0, "green"),
         (10.0, "green"),
-        (7.0, "amber"),
+        (9.96, "green"),  # reads 10.0
+        (7.0, "green"),  # meets the 5 mm target, as the comparison table says
+        (4.96, "green"),  # reads 5.0
         (4.5, "amber"),
+        (4.0, "amber"),
         (3.0, "red"),
         (-2.0, "red"),
         (None, "grey"),
