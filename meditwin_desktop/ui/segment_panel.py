@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -347,8 +348,22 @@ class SegmentPanel(QWidget):
     def _item_changed(self, item: QTableWidgetItem) -> None:
         if item.column() != 1 or self.scene.editor is None:
             return
+        value, name = item.data(Qt.ItemDataRole.UserRole), item.text()
+        label = self.scene.labels.labels.get(value) if self.scene.labels is not None else None
+        # a twin finds its inputs by name ("tumour 1"): renaming one is an edit of them (the
+        # question's answer rebuilds the table: the item is not used after it)
+        if (
+            label is not None
+            and name != label.name
+            and not self.guard.confirm([value], f"renaming '{label.name}'")
+        ):
+            if shiboken6.isValid(item):
+                blocked = self.table.blockSignals(True)
+                item.setText(label.name)
+                self.table.blockSignals(blocked)
+            return
         try:
-            self.scene.editor.rename(item.data(Qt.ItemDataRole.UserRole), item.text())
+            self.scene.editor.rename(value, name)
         except MeditwinError as error:
             self._message(str(error))
         self.scene.labels_changed.emit()

@@ -146,6 +146,26 @@ def test_painting_a_locked_label_asks_first(main_window, qtbot):
     assert int((scene.labels.volume.array == liver).sum()) < before  # now it erases
 
 
+def test_renaming_a_locked_label_asks_first(main_window, qtbot):
+    """The liver twin finds its tumours by name: 'tumour 1' renamed 'lesion A' stops being
+    one, so a rename is an edit of the twin's input (it went through unasked)."""
+    window, scene, panel = main_window, main_window.scene, main_window.segments
+    tumour = _label(window, "tumour 1")
+    assert tumour in scene.locked_labels
+    row = next(r for r in range(panel.table.rowCount())
+               if panel.table.item(r, 1).data(Qt.ItemDataRole.UserRole) == tumour)  # fmt: skip
+    seen: list[str] = []
+    _answer_unlock("cancel", seen)
+    panel.table.item(row, 1).setText("lesion A")  # what the cell's editor commits
+    assert seen and "renaming 'tumour 1'" in seen[0].lower()
+    assert scene.labels.labels[tumour].name == "tumour 1"
+    assert panel.table.item(row, 1).text() == "tumour 1"  # the cell shows the name kept
+    _answer_unlock("yes", seen)
+    panel.table.item(row, 1).setText("lesion A")
+    assert len(seen) == 2 and scene.labels.labels[tumour].name == "lesion A"
+    assert tumour not in scene.locked_labels
+
+
 def test_an_unlocked_edit_marks_the_liver_twins_results_out_of_date(main_window, qtbot):
     from meditwin_desktop.core.case import Run, now
     from meditwin_desktop.core.freshness import current_digest
