@@ -29,10 +29,14 @@ def plan_order(twin: Twin) -> list[Parameter]:
 
 
 def number_text(parameter: Parameter, value: Any) -> str:
-    """A number as cells and names show it: its declared decimals, else up to 4 digits."""
+    """A number as cells and names show it: its declared decimals, more where the value has
+    them (62.5 W is never shown as '62 W': the model runs 62.5), else up to 4 digits."""
     number = float(value)
     if parameter.decimals is not None:
-        return f"{number:.{parameter.decimals}f}"
+        text = f"{number:.{parameter.decimals}f}"
+        if float(text) != number:  # digits the declared decimals would hide
+            text = f"{number:.6g}"
+        return text
     return f"{number:.4g}"
 
 

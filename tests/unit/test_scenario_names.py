@@ -127,3 +127,15 @@ def test_scenario_files_and_the_command_line_take_codes_or_clinical_labels(tmp_p
     typed = parse_overrides(LIPIDS, ["therapy=high-intensity statin", "smoker=no"])
     assert LIPIDS.parameters_for({}, typed)["therapy"] == "statin_high"
     assert LIPIDS.parameters_for({}, typed)["smoker"] is False
+
+
+def test_a_value_is_never_shown_rounded_below_what_the_model_runs():
+    """62.5 W typed in a cell that declares whole watts showed '62 W' in the cell and the
+    name while the model ran 62.5 W."""
+    from meditwin_desktop.core.scenario_names import number_text, with_unit
+
+    power = LIVER.parameter("power_w")
+    assert power.decimals == 0
+    assert with_unit(power, 60.0) == "60 W"
+    assert with_unit(power, 62.5) == "62.5 W"
+    assert number_text(power, 62.5) != "62"
