@@ -95,8 +95,10 @@ def state_text(outcome: Outcome, value: float | None, system: str | None = USER_
         text = f"Meets {target}"
     else:
         low = outcome.target.low
-        below = low is not None and target_state(outcome, value, system) != MET and (
-            shown_value(outcome, value, system) < shown_value(outcome, low, system)
+        below = (
+            low is not None
+            and target_state(outcome, value, system) != MET
+            and (shown_value(outcome, value, system) < shown_value(outcome, low, system))
         )
         side = "below" if below else "above"
         text = f"{side.capitalize()} {target}"

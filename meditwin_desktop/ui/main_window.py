@@ -90,6 +90,7 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         self.timings: dict[str, float] = {}
         self._t0 = time.perf_counter()
         self._known_labels: dict = {}
+        self._pending_seg: tuple[str, Path] | None = None  # (series UID, SEG) to import
         self._demo_clinical: dict[str, dict] = {}
         self._volumes: dict = {}
         self._thumbnails: dict[str, np.ndarray] = {}

@@ -209,6 +209,7 @@ class ImagingMixin:
             box.open()
             return
         self._known_labels[target.uid] = path  # shown when the series' case has no labels
+        self._pending_seg = (target.uid, path)  # offered over the case's own labels if any
         self.patients.select_series(target.uid)
         self.open_series(target)
         self.message.setText(f"Opening the series that {path.name} segments…")

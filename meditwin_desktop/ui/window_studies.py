@@ -7,7 +7,7 @@ from __future__ import annotations
 from contextlib import suppress
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMessageBox
 
 from meditwin_desktop.core.case import Study
@@ -87,8 +87,14 @@ class StudiesMixin:
         elif study.labels is not None and self.scene.labels is study.labels:
             return  # already on screen with its labels
         series_uid = study.reference.get("series_uid", "")
+        pending, self._pending_seg = self._pending_seg, None
         if study.labels is not None:
             self._load_labels(study.labels, image)
+            if pending is not None and pending[0] == series_uid:
+                # a SEG double-clicked for a series whose saved case has labels: imported
+                # over them as File > Import labels does (asked first where a twin reads
+                # them), never silently dropped for the case's own
+                QTimer.singleShot(0, lambda path=pending[1]: self.import_label_file(path))
         elif series_uid in self._known_labels:
             self._load_labels(self._known_labels[series_uid], image)
         else:

@@ -272,6 +272,25 @@ def test_a_dicom_seg_double_clicked_opens_as_labels_on_its_ct(show_window, qtbot
         timeout=30_000,
     )
     assert np.array_equal(window.scene.labels.volume.array > 0, reference > 0)
+
+    # the CT's saved case now has labels of its own: the SEG double-clicked again is
+    # imported over them (asked), not dropped for the case's labels under a message
+    # saying that the SEG opens
+    window.cases.save("test")
+    qtbot.waitUntil(lambda: not window.cases.saving(), timeout=30_000)
+    window.switch_case(None)
+    [seg_item] = seg_items()
+    at = tree.visualItemRect(seg_item).center()
+    _answer_unlock("yes", seen)
+    QTest.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    QTest.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    qtbot.waitUntil(
+        lambda: (
+            window.scene.labels is not None
+            and [lab.name for lab in window.scene.labels.labels.values()] == ["Liver"]
+        ),
+        timeout=60_000,
+    )
     window.close()
 
 
