@@ -124,6 +124,9 @@ def test_zone_contours_margin_colour_and_calibration_follow_the_result(liver_win
     tabs = liver_window.comparison.tabs
     assert tabs.isTabVisible(tabs.indexOf(planning.along))  # resliced along the applicator
     along = planning.along
+    assert not along.isVisible() and along.plane is None  # a hidden tab reslices nothing
+    tabs.setCurrentWidget(along)  # ...until shown
+    qtbot.waitUntil(lambda: along.plane is not None, timeout=5_000)
     assert along.plane is not None and along._lines["zone"] and along._lines["m5"]
     col, row = along.plane.from_lps(np.asarray(params["target_lps_mm"]))
     zone = np.vstack(along._lines["zone"])  # a ball of 22 mm about the target, in plane
