@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from meditwin_desktop.core.imaging.geometry import position_text
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
 
 BODY_HU = -300.0  # above this a voxel is tissue, not air (when there are no labels)
@@ -77,11 +78,7 @@ class TargetDescription:
 
 def lps_text(point) -> str:
     """'R 94.0 / A 12.0 / S 38.0' for an LPS point (the letters a radiologist reads)."""
-    x, y, z = (float(v) for v in point)
-    return (
-        f"{'R' if x < 0 else 'L'} {abs(x):.1f} / {'A' if y < 0 else 'P'} {abs(y):.1f} / "
-        f"{'I' if z < 0 else 'S'} {abs(z):.1f}"
-    )
+    return position_text(point)
 
 
 def is_lesion(name: str) -> bool:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.imaging.geometry import position_text
 from meditwin_desktop.core.registry import Registry
 from meditwin_desktop.core.runner import RunHandle, Runner
 from meditwin_desktop.core.scenario_names import (
@@ -356,8 +357,7 @@ class TwinPanel(ScenarioTable, QWidget):
         self._name_automatically(scenario, before)
         self._fill_scenarios()
         self.status.setText(
-            f"{scenario.name}: {parameter.label} set to L {point[0]:.1f}, P {point[1]:.1f}, "
-            f"S {point[2]:.1f} mm."
+            f"{scenario.name}: {parameter.label} set to {position_text(point)} mm."
         )
         self.case_changed.emit()
 
