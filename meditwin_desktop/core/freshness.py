@@ -10,28 +10,14 @@ case gives now: the twin was updated, a clinical value changed the baseline (LDL
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.runner import input_hash
+from meditwin_desktop.core.scenario_names import same_value
 from meditwin_desktop.core.scenarios import baseline_of, parameters
 from meditwin_desktop.core.twin import Twin, TwinInputError, format_value, view_of
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-        try:
-            return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-        except TypeError:
-            return False
-    if isinstance(a, bool) or isinstance(b, bool) or isinstance(a, str) or isinstance(b, str):
-        return a == b
-    try:
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
-    except (TypeError, ValueError):
-        return a == b
 
 
 def changed_parameters(twin: Twin, ran: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
@@ -39,7 +25,7 @@ def changed_parameters(twin: Twin, ran: Mapping[str, Any], now: Mapping[str, Any
     changes = []
     for parameter in twin.parameters:
         before, after = ran.get(parameter.name), now.get(parameter.name)
-        if not _same(before, after):
+        if not same_value(before, after):
             unit = f" {parameter.unit}" if parameter.unit else ""
             changes.append(
                 f"{parameter.label} {format_value(before)} → {format_value(after)}{unit}"

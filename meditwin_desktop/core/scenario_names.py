@@ -57,12 +57,19 @@ def _duration(value: float) -> str:
     return f"{value:g} s"
 
 
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two parameter values are the same (numbers to 1e-9, points element-wise)."""
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        try:
+            return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+        except TypeError:
+            return False
+    if isinstance(a, bool) or isinstance(b, bool) or isinstance(a, str) or isinstance(b, str):
+        return a == b
+    try:
         return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
-    return a == b
+    except (TypeError, ValueError):
+        return a == b
 
 
 def _fragment(parameter: Parameter, value: Any) -> str:
@@ -85,7 +92,7 @@ def changes(twin: Twin, baseline: Mapping[str, Any], overrides: Mapping[str, Any
     when its overrides are not valid."""
     before = twin.parameters_for(baseline, {})
     after = twin.parameters_for(baseline, overrides)
-    changed = {p.name for p in twin.parameters if not _same(before[p.name], after[p.name])}
+    changed = {p.name for p in twin.parameters if not same_value(before[p.name], after[p.name])}
     variants = {p.variant_of for p in twin.parameters if p.variant_of}
     fragments = []
     for parameter in plan_order(twin):
