@@ -394,7 +394,7 @@ def test_declaration_names_units_and_a_default_run_pass_the_contract():
     """The TWIN declaration: stable parameter and outcome names, every parameter with a
     label, source and (numbers) a unit and range; flags default False and accept 'true' /
     'false'; a default run passes check_result; simulate honours cancellation."""
-    assert (TWIN.id, TWIN.specialty, TWIN.version) == ("cardiometabolic", "cardiology", "1.0")
+    assert (TWIN.id, TWIN.specialty, TWIN.version) == ("cardiometabolic", "cardiology", "1.1")
     assert names(TWIN.parameters) == STABLE_PARAMETERS
     assert names(TWIN.outcomes) == STABLE_OUTCOMES
     for p in TWIN.parameters:
