@@ -189,6 +189,7 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         self.segments = SegmentPanel(self.scene, self._start, self)
         self.segments.surface_requested.connect(self.show_label_surface)
         self.segments.surface_export_requested.connect(self.export_label_surface)
+        self.segments.import_requested.connect(self.import_label_file)
         self.image_measurements = ImageMeasurementList(self.scene, self.session, self)
         self.segments.tools.addItem(self.image_measurements, "Measurements (rulers, ROIs)")
         self.segmentation_dock = self._dock(

@@ -46,7 +46,6 @@ from meditwin_desktop.core.segmentation import tools
 from meditwin_desktop.core.segmentation.dicom_seg import write_dicom_seg
 from meditwin_desktop.core.segmentation.editor import EditPolicy
 from meditwin_desktop.core.segmentation.label_files import FILE_FILTER as LABEL_FILE_FILTER
-from meditwin_desktop.core.segmentation.label_files import read_label_file
 from meditwin_desktop.core.segmentation.statistics import LabelStatistics, label_statistics
 from meditwin_desktop.ui.label_guard import LabelGuard
 from meditwin_desktop.ui.scene import Scene
@@ -72,6 +71,7 @@ class SegmentPanel(QWidget):
 
     surface_requested = Signal(int)  # label value to show as a surface in 3D
     surface_export_requested = Signal(int, str)  # label value, file path
+    import_requested = Signal(object)  # a label file (Path) to import onto the open image
 
     def __init__(self, scene: Scene, run: Runner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -719,23 +719,10 @@ class SegmentPanel(QWidget):
             self.import_labels(Path(path))
 
     def import_labels(self, path: Path) -> None:
-        """Import a NIfTI or NRRD label map or a DICOM SEG onto the open image (it replaces
-        the labels on screen: asked first when a twin uses them)."""
-        image = self.scene.volume
-        if not self.guard.confirm(sorted(self.scene.locked_labels), f"importing {path.name}"):
-            return
-
-        def work(*, progress, cancelled):
-            return read_label_file(path, image)
-
-        def done(result) -> None:
-            labels, note = result
-            if self.scene.volume is not image:
-                return
-            self.scene.set_labels(labels)
-            self._message(f"Imported {len(labels.labels)} label(s) from {path.name}. {note}")
-
-        self._run(f"Importing {path.name}", work, on_done=done)
+        """Import a NIfTI or NRRD label map or a DICOM SEG onto the open image: the window
+        does it, as File > Import labels (asked first when a twin uses the labels on
+        screen; the 3D surfaces follow)."""
+        self.import_requested.emit(path)
 
     def _ask_export(self, kind: str) -> None:
         if self.scene.labels is None:

@@ -166,6 +166,7 @@ def test_nifti_label_round_trip_is_lossless(main_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: main_window.scene.labels is not None, timeout=30_000)
     assert np.array_equal(main_window.scene.labels.volume.array, original)
     assert {v: lab.name for v, lab in main_window.scene.labels.labels.items()} == names
+    assert set(main_window._surfaces) <= set(names) and main_window._surfaces  # 3D follows
 
 
 def _click_in_3d(view3d, qtbot, lps: np.ndarray) -> None:
