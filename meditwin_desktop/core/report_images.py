@@ -144,7 +144,14 @@ def _draw_plane(
     axes.plot([0], [0], marker="+", markersize=12, mew=1.8, color="#ff2b2b")
     axes.set_xlim(-plane.half, plane.half)
     axes.set_ylim(plane.half, -plane.half)
-    letters = plane.orientation.edge_letters()
+    edge_letters(axes, plane.orientation, fontsize)
+    axes.set_xticks([])
+    axes.set_yticks([])
+
+
+def edge_letters(axes, orientation, fontsize: float | None = None) -> None:
+    """The anatomical letters at the edges of a slice's axes (R, L, A, P...)."""
+    letters = orientation.edge_letters()
     for text, x, y, ha, va in (
         (letters["left"], 0.015, 0.5, "left", "center"),
         (letters["right"], 0.985, 0.5, "right", "center"),
@@ -153,8 +160,6 @@ def _draw_plane(
     ):
         axes.text(x, y, text, transform=axes.transAxes, color="white", weight="bold",
                   fontsize=fontsize, ha=ha, va=va)  # fmt: skip
-    axes.set_xticks([])
-    axes.set_yticks([])
 
 
 def _in_plane(plane: Plane, path: tuple[np.ndarray, np.ndarray], degrees: float = 30.0) -> bool:
@@ -333,15 +338,7 @@ def key_views_page(
                 if label.name.lower() != "body":
                     rgba[labels == value] = (*(np.array(label.color) / 255), 0.35)
             axes.imshow(rgba, extent=extent, interpolation="nearest")
-        letters = what.edge_letters()
-        for text, x, yy, ha, va in (
-            (letters["left"], 0.015, 0.5, "left", "center"),
-            (letters["right"], 0.985, 0.5, "right", "center"),
-            (letters["top"], 0.5, 0.985, "center", "top"),
-            (letters["bottom"], 0.5, 0.015, "center", "bottom"),
-        ):
-            axes.text(x, yy, text, transform=axes.transAxes, color="white", weight="bold",
-                      ha=ha, va=va)  # fmt: skip
+        edge_letters(axes, what)
         axes.set_title(f"{what.name.capitalize()} ({lps_text(point)} mm)", fontsize=9)
         axes.set_xticks([])
         axes.set_yticks([])
