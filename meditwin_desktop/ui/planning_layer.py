@@ -154,7 +154,8 @@ class PlanningLayer:
 
     def _draw_legend(self, view, painter: QPainter, plan: Plan) -> None:
         """Top right: level with the title when clear of it and of the top letter (centred),
-        else below both (narrow panes)."""
+        else below both (narrow panes); in a short pane only the lines that end above the
+        side letters (the margin first: the plan summary in the Twins panel has them all)."""
         if not plan.legend:
             return
         header = getattr(view, "_header_extent", None)
@@ -171,12 +172,16 @@ class PlanningLayer:
         clear = left > view.width() / 2 + 14 and left > header_end + 12
         y = 8.0 if clear else max(header_bottom, 44.0) + 26.0
         room = view.width() - 16
+        bottom = view.height() / 2 - 14  # the L/R (A/P) letters sit at mid-height
         for text, color in plan.legend:
+            if y + 15 > bottom:
+                return
             shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)  # narrow panes
             box = QRectF(8, y, room, 16)
             outlined_text(painter, box, shown, color, Qt.AlignmentFlag.AlignRight)
             y += 15
-        self._draw_key(view, painter, plan, y + 2)
+        if y + 2 + metrics.height() <= bottom:
+            self._draw_key(view, painter, plan, y + 2)
 
     @staticmethod
     def _key_items(plan: Plan) -> list[tuple[QPen, str]]:
