@@ -189,8 +189,7 @@ class DiaryView(RecordTable):
                 va="center",
                 transform=axes.transAxes,
             )
-            axes.set_xticks([])
-            axes.set_yticks([])
+            axes.set_axis_off()  # the message alone: no empty frame behind it
         else:
             bottom = [0] * len(weeks)
             for i, (kind, values) in enumerate(counts.items()):

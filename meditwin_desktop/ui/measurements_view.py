@@ -388,6 +388,7 @@ class MeasurementsView(RecordTable):
                 va="center",
                 transform=axes.transAxes,
             )
+            axes.set_axis_off()  # the message alone: no empty 0-1 axes behind it
         self.note.setText(
             f"{len(skipped)} value(s) not plotted: no date or a unit that cannot be converted "
             f"to {unit}."

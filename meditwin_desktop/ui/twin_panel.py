@@ -356,9 +356,7 @@ class TwinPanel(ScenarioTable, QWidget):
         scenario.overrides[name] = point
         self._name_automatically(scenario, before)
         self._fill_scenarios()
-        self.status.setText(
-            f"{scenario.name}: {parameter.label} set to {position_text(point)} mm."
-        )
+        self.status.setText(f"{scenario.name}: {parameter.label} set to {position_text(point)} mm.")
         self.case_changed.emit()
 
     # -- scenarios ----------------------------------------------------------------------------

@@ -64,6 +64,7 @@ def test_add_a_measurement_and_see_mg_per_kg(window, qtbot, shot):
     assert table.item(0, 0).text() == "stiripentol" and table.item(0, 3).text() == "50"
     shot(window.case_data_dock, "case_data_medications")
     _click_tab(qtbot, panel.tabs, "Measurements")
+    assert not panel.measurements.figure.axes[0].axison  # a message, no empty 0-1 axes
     _click(qtbot, panel.measurements.add_button)
     dialog = _modal(qtbot, MeasurementDialog)
     dialog.name.setCurrentText("LDL cholesterol")
@@ -92,6 +93,7 @@ def test_add_a_measurement_and_see_mg_per_kg(window, qtbot, shot):
     assert view.series.currentText() == "LDL cholesterol"
     view.plot_unit.setCurrentText("mmol/L")
     (line,) = view.figure.axes[0].get_lines()
+    assert view.figure.axes[0].axison
     assert line.get_ydata()[1] == pytest.approx(120 / 38.665, rel=1e-3)
     shot(window.case_data_dock, "case_data_measurements")
 
