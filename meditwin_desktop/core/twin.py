@@ -36,6 +36,7 @@ import numpy as np
 from meditwin_desktop.core.clinical import ClinicalField as ClinicalField  # for twins
 from meditwin_desktop.core.errors import Cancelled as Cancelled  # for twins: they import only this
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.imaging.geometry import position_text
 from meditwin_desktop.core.planning import choose_entry as choose_entry  # for twins
 from meditwin_desktop.core.planning import path_crossings as path_crossings  # for twins
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn
@@ -177,6 +178,22 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+def point_text(value: Any, precision: int | None = 1) -> str:
+    """A point outcome as clinicians read it: 'R 94.4 / A 14.0 / S 38.0' (mm)."""
+    return position_text(value, 1 if precision is None else precision)
+
+
+def is_point(value: Any) -> bool:
+    """Whether an outcome value is a position: three finite numbers (LPS mm)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list, np.ndarray)):
+        return False
+    try:
+        numbers = [float(x) for x in value]
+    except (TypeError, ValueError):
+        return False
+    return len(numbers) == 3 and all(math.isfinite(x) for x in numbers)
+
+
 def format_value(value: Any) -> str:
     """A parameter value as people read and type it (vectors as 'a, b, c', flags yes/no)."""
     if isinstance(value, (bool, np.bool_)):
@@ -203,6 +220,8 @@ class Outcome:
     resolution: float = 0.0  # differences below this are clinically the same: no "best"
     precision: int | None = None  # decimals shown (None: 4 significant digits)
     limit: bool = False  # a safety limit: a scenario missing its target is "best" at nothing
+    point: bool = False  # the value is a position (x, y, z) in LPS mm, marked on the views
+    # (a VT's isthmus); points have no target, direction or difference
 
     @property
     def optional(self) -> bool:
@@ -213,11 +232,15 @@ class Outcome:
         """The value as the comparison and the report show it."""
         if value is None:
             return self.absent
+        if self.point:
+            return point_text(value, self.precision)
         return f"{value:.{self.precision}f}" if self.precision is not None else f"{value:.4g}"
 
     def off_target(self, value: float | None) -> str:
         """'' when `value` meets the target (or there is none), else what is wrong with it
         ("below the target 75-85 %")."""
+        if self.point:
+            return ""  # a position has no target
         if value is not None and self.precision is not None:
             value = round(value, self.precision)  # judged as shown: "30.0" meets ">= 30"
         if value is None or self.target is None or self.target.met(value):
@@ -329,6 +352,16 @@ class Field:
     affine: np.ndarray | None = None  # voxel (i, j, k) -> LPS, for values indexed [k, j, i]
     points: np.ndarray | None = None  # (n, 3) LPS mm, for values per point
     faces: np.ndarray | None = None  # (m, 3) triangles of `points`
+    times: np.ndarray | None = None  # (T,) ms: values per point over time, shape (T, n),
+    # shown with a time slider (a membrane potential movie)
+    time_unit: str = "ms"
+
+    def frame(self, index: int | None = None) -> np.ndarray:
+        """The values at time frame `index` (the last when None); the values themselves
+        when the field does not change over time."""
+        if self.times is None:
+            return self.values
+        return np.asarray(self.values)[-1 if index is None else int(index)]
 
 
 @dataclass
@@ -399,6 +432,8 @@ class VerificationCase:
     source: str
     compute: Callable[[], float]
     relative: bool = False
+    heavy: bool = False  # minutes of computing: skipped by the default test run (a coarse
+    # version stays there), run by `meditwin verify`
 
     def passed(self, value: float) -> bool:
         """Whether `value` agrees with the reference within the tolerance."""
@@ -427,6 +462,18 @@ class Twin:
     verification: tuple[VerificationCase, ...] = ()
     # peak bytes one run needs, from its parameters and inputs (admission control)
     memory_estimate: MemoryFn | None = None
+    # independent parts of one run (a VT induction from each pacing site): `split(params)`
+    # gives each part's params (they may carry private keys starting with "_"), the runner
+    # runs them in parallel workers, `combine(params, inputs, results)` makes the one Result
+    split: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None
+    combine: Callable[[Mapping[str, Any], Mapping[str, Any], list[Result]], Result] | None = None
+
+    def parts(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The params of each independent part of a run (one part: the params themselves)."""
+        if self.split is None or self.combine is None:
+            return [dict(params)]
+        parts = [dict(part) for part in self.split(params)]
+        return parts or [dict(params)]
 
     def parameter(self, name: str) -> Parameter:
         """The parameter called `name`; TwinInputError naming the known ones otherwise."""
@@ -550,11 +597,60 @@ def check_result(twin: Twin, result: Result) -> None:
             if outcome.optional or result.notes.get(outcome.name):
                 continue  # undefined for this run, with its declared meaning or a reason
             raise TwinInputError(f"{twin.title} did not compute '{outcome.label}'.")
+        if outcome.point:
+            if not is_point(value):
+                raise TwinInputError(
+                    f"{twin.title} gave '{outcome.label}' as {value!r}, not a position "
+                    "(three finite numbers, LPS mm)."
+                )
+            continue
+        if is_point(value):
+            raise TwinInputError(f"{twin.title} gave '{outcome.label}' as a position, not a "
+                                 "number.")  # fmt: skip
         if not math.isfinite(float(value)):
             raise TwinInputError(
                 f"{twin.title} produced a non-finite {outcome.label} ({value}): the model "
                 "diverged for these parameters."
             )
+
+
+def mask_surface(
+    mask: np.ndarray,
+    affine: np.ndarray,
+    *,
+    smoothing_iterations: int = 16,
+    max_triangles: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth closed surface of a boolean mask [k, j, i]: points (p, 3) LPS mm, faces
+    (m, 3) (VTK SurfaceNets, imported on first use: twins stay quick to import)."""
+    from meditwin_desktop.core.imaging.surfaces import mask_surface as extract
+
+    return extract(mask, affine, smoothing_iterations=smoothing_iterations,
+                   max_triangles=max_triangles)  # fmt: skip
+
+
+def run_parts(
+    twin: Twin,
+    params: Mapping[str, Any],
+    inputs: Mapping[str, Any],
+    progress: ProgressFn,
+    cancelled: CancelledFn,
+) -> Result:
+    """One run in this process: each part of `twin.parts(params)` in turn, then `combine`
+    (the runner does the same with the parts in parallel workers)."""
+    parts = twin.parts(params)
+    if len(parts) == 1 and (twin.split is None or twin.combine is None):
+        return twin.simulate(parts[0], inputs, progress, cancelled)
+    results = []
+    for index, part in enumerate(parts):
+        low, high = index / len(parts), (index + 1) / len(parts)
+
+        def report(fraction: float, message: str, low=low, high=high) -> None:
+            progress(low + (high - low) * fraction, message)
+
+        results.append(twin.simulate(part, inputs, report, cancelled))
+    assert twin.combine is not None
+    return twin.combine(params, inputs, results)
 
 
 def names(items: Sequence[Parameter] | Sequence[Outcome]) -> list[str]:

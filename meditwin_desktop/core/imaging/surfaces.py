@@ -171,3 +171,23 @@ def _decimate(mesh: pv.PolyData, target: int) -> pv.PolyData:
 def _normals(mesh: pv.PolyData) -> pv.PolyData:
     """Point normals for smooth shading, computed here (off the GUI thread), once."""
     return mesh.compute_normals(split_vertices=False, auto_orient_normals=False)
+
+
+def mask_surface(
+    mask: np.ndarray,
+    affine: np.ndarray,
+    *,
+    smoothing_iterations: int = 16,
+    max_triangles: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A closed, smoothed triangle surface of a boolean mask indexed [k, j, i] (SurfaceNets):
+    points (p, 3) in LPS mm and faces (m, 3); empty arrays for an empty mask. Twins reach it
+    through `core.twin.mask_surface` (results drawn on the surface: activation maps)."""
+    surfaces = _extract(np.asarray(mask, np.uint8), np.asarray(affine, float), [1],
+                        smoothing_iterations)  # fmt: skip
+    if 1 not in surfaces:
+        return np.zeros((0, 3)), np.zeros((0, 3), np.int64)
+    mesh = surfaces[1]
+    if max_triangles and mesh.n_cells > max_triangles:
+        mesh = _decimate(mesh, max_triangles)
+    return np.asarray(mesh.points, float), np.asarray(mesh.regular_faces, np.int64)
