@@ -47,7 +47,7 @@ import numpy as np
 from meditwin_desktop.core.errors import Cancelled
 from meditwin_desktop.core.parent_watch import exit_with_parent
 from meditwin_desktop.core.priority import lower_priority_of, lower_process_priority
-from meditwin_desktop.core.twin import Result, Twin, check_result
+from meditwin_desktop.core.twin import Result, Twin, check_result, run_parts
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +166,7 @@ class RunHandle:
     _cache: ResultCache | None = None
     memory: float = 0.0  # the twin's estimate of this run's peak memory, bytes
     _starts: int = 0
+    part: bool = False  # one part of a split run: its result is combined, not checked alone
 
     def cancel(self) -> None:
         """Ask the run to stop (it is killed if it does not within a second)."""
@@ -213,16 +214,19 @@ def _serve(connection, cancel_event) -> None:
             return
         connection.send(("started",))  # from here a crash is the run's, not the worker's
         try:
-            twin, params, inputs = ForkingPickler.loads(message)
+            twin, params, inputs, check = ForkingPickler.loads(message)
         except Exception as error:
             connection.send(("error", f"the worker could not read the run ({error})"))
             continue
-        _simulate(connection, cancel_event, twin, params, inputs)
+        _simulate(connection, cancel_event, twin, params, inputs, check)
         del twin, params, inputs  # an idle worker keeps no volume of the last run
 
 
-def _simulate(connection, cancel_event, twin: Twin, params: dict, inputs: Mapping) -> None:
-    """Run one simulation, sending progress and then exactly one closing message."""
+def _simulate(
+    connection, cancel_event, twin: Twin, params: dict, inputs: Mapping, check: bool = True
+) -> None:
+    """Run one simulation, sending progress and then exactly one closing message (a part
+    of a split run is checked once combined: `check` False)."""
     last = [0.0]
 
     def progress(fraction: float, message: str) -> None:
@@ -233,7 +237,8 @@ def _simulate(connection, cancel_event, twin: Twin, params: dict, inputs: Mappin
 
     try:
         result = twin.simulate(params, inputs, progress, cancel_event.is_set)
-        check_result(twin, result)
+        if check:
+            check_result(twin, result)
         connection.send(("ok", result))
     except Cancelled:
         connection.send(("cancelled", None))
@@ -291,7 +296,7 @@ class _Worker:
         handle.status = "running"
         handle._starts += 1
         try:
-            self.connection.send((handle.twin, handle.params, handle._inputs))
+            self.connection.send((handle.twin, handle.params, handle._inputs, not handle.part))
         except (OSError, ValueError):  # the worker died while idle: requeued
             self._end("crashed", None)
         except Exception as error:  # inputs that cannot be pickled
@@ -428,14 +433,84 @@ class Runner:
         if self.executor is not None:
             self._submit_to_executor(handle)
             return handle
+        try:
+            parts = twin.parts(params)
+        except Exception as error:  # a twin's bug in `split` fails its run, with the reason
+            handle._finish("failed", error=f"{twin.title} could not split the run ({error})")
+            return handle
+        if len(parts) > 1:
+            self._queue_parts(handle, parts)
+            return handle
+        self._enqueue([handle])
+        return handle
+
+    def _enqueue(self, handles: list[RunHandle]) -> None:
         with self._lock:
-            self._queue.append(handle)
+            self._queue.extend(handles)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="meditwin-runner",
                                                 daemon=True)  # fmt: skip
                 self._thread.start()
         self._wake.set()
-        return handle
+
+    def _queue_parts(self, parent: RunHandle, parts: list[dict[str, Any]]) -> None:
+        """Run each part of a split run as its own queued run (in parallel workers), then
+        combine their results into `parent`: progress is the parts' mean, cancelling the
+        parent cancels every part, the first part to fail fails the whole run."""
+        twin, inputs, start = parent.twin, parent._inputs, time.monotonic()
+        lock = threading.Lock()
+        ended = [False]
+
+        def end(status: str, result: Result | None = None, error: str | None = None) -> None:
+            with lock:
+                if ended[0]:
+                    return
+                ended[0] = True
+            parent.seconds = time.monotonic() - start
+            if status != "ok":
+                for child in children:
+                    child.cancel()
+            parent._finish(status, result=result, error=error)
+
+        def combine() -> None:
+            try:
+                result = twin.combine(parent.params, inputs, [c.result for c in children])
+                check_result(twin, result)
+            except Exception as error:
+                summary = "".join(traceback.format_exception_only(type(error), error)).strip()
+                end("failed", error=summary)
+                return
+            end("ok", result=result)
+
+        def part_progress(child: RunHandle) -> None:
+            fraction = sum(c.progress for c in children) / len(children)
+            parent._report(fraction, child.message)
+
+        def part_done(child: RunHandle) -> None:
+            if child.status == "failed":
+                number = children.index(child) + 1
+                end("failed", error=f"part {number} of {len(children)}: {child.error}")
+            elif child.status == "cancelled":
+                end("cancelled", error=child.error)
+            elif all(c.status == "ok" for c in children):
+                # off the runner's thread: combining maps must not hold up other runs
+                threading.Thread(target=combine, name="meditwin-combine", daemon=True).start()
+
+        children = [
+            RunHandle(parent.scenario, twin, part, f"{parent.key}#{n}", parent.timeout_s,
+                      on_progress=part_progress, on_done=part_done, _inputs=inputs,
+                      memory=memory_estimate(twin, part, inputs), part=True)
+            for n, part in enumerate(parts)
+        ]  # fmt: skip
+
+        def cancel() -> None:
+            parent._cancel.set()
+            for child in children:
+                child.cancel()
+
+        parent.cancel = cancel  # type: ignore[method-assign]
+        parent.status = "running"
+        self._enqueue(children)
 
     def _admit(self, handle: RunHandle) -> str:
         """Why the run can never run here, beside nothing else ('' when it can)."""
@@ -588,7 +663,8 @@ class Runner:
 
 
 def execute(twin: Twin, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> Result:
-    """Run one simulation here (the Executor path), checking its result."""
-    result = twin.simulate(params, inputs, lambda fraction, message: None, lambda: False)
+    """Run one simulation here (the Executor path; a split run's parts in turn), checking
+    its result."""
+    result = run_parts(twin, params, inputs, lambda fraction, message: None, lambda: False)
     check_result(twin, result)
     return result

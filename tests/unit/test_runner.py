@@ -183,3 +183,62 @@ def test_workers_yield_to_the_window_from_their_first_instruction():
     finally:
         worker.process.kill()
         worker.process.join(5)
+
+
+# -- a run split into parts (Twin.split / Twin.combine) ------------------------------------
+def test_a_split_run_runs_its_parts_in_workers_and_combines_them(runner):
+    from tests.support.split_twin import DURATIONS
+    from tests.support.split_twin import TWIN as SPLIT
+
+    seen = []
+    handle = runner.submit(SPLIT, "baseline", _params(rate=0.5), INPUTS,
+                           on_progress=lambda h: seen.append(h.progress))  # fmt: skip
+    assert handle.wait(60)
+    assert handle.status == "ok", handle.error
+    expected = sum(100 * math.exp(-0.5 * d) for d in DURATIONS)
+    assert handle.result.outcomes["final"] == pytest.approx(expected, rel=1e-12)
+    assert handle.result.warnings == ["3 parts"]
+    assert seen and max(seen) <= 1.0
+    again = runner.submit(SPLIT, "baseline", _params(rate=0.5), INPUTS)
+    assert again.cache_hit and again.result.outcomes["final"] == handle.result.outcomes["final"]
+
+
+def test_run_parts_gives_the_same_result_in_one_process():
+    from meditwin_desktop.core.runner import execute
+    from tests.support.split_twin import DURATIONS
+    from tests.support.split_twin import TWIN as SPLIT
+
+    result = execute(SPLIT, _params(rate=0.5), INPUTS)
+    assert result.outcomes["final"] == pytest.approx(
+        sum(100 * math.exp(-0.5 * d) for d in DURATIONS), rel=1e-12
+    )
+
+
+def test_a_failing_part_fails_the_whole_run_with_its_reason(runner):
+    from tests.support.split_twin import TWIN as SPLIT
+
+    params = {**_params(behaviour="raise"), "_fail_part": 1}
+    handle = runner.submit(SPLIT, "bad", params, INPUTS)
+    assert handle.wait(60)
+    assert handle.status == "failed"
+    assert "part 2 of 3" in handle.error and "deliberate failure" in handle.error
+
+
+def test_cancelling_a_split_run_cancels_every_part(runner):
+    from tests.support.split_twin import TWIN as SPLIT
+
+    handle = runner.submit(SPLIT, "slow", _params(behaviour="sleep"), INPUTS)
+    time.sleep(0.5)
+    started = time.monotonic()
+    handle.cancel()
+    assert handle.wait(10)
+    assert handle.status == "cancelled"
+    assert time.monotonic() - started < 5  # no part ran on to its end (50 x 0.2 s)
+    assert not runner.busy() or runner_idle_soon(runner)
+
+
+def runner_idle_soon(runner) -> bool:
+    deadline = time.monotonic() + 5
+    while runner.busy() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not runner.busy()
