@@ -1,12 +1,13 @@
 """`meditwin verify`, `meditwin check-twin` and `meditwin twin new`: twins' credibility.
 
-- `verify [TWIN ...] [--json] [--report FILE.pdf]` runs the installed twins' verification
-  cases (every twin when none is named) and prints per case its verdict, name, quantity,
-  value, unit, reference, tolerance and source. `--json`: {"twins": [{"id", "version",
-  "cases": [{"name", "quantity", "value", "unit", "reference", "tolerance", "source",
-  "passed"}]}]}, the tolerance as the allowed deviation in the case's unit, value null when
-  the case failed to compute (its error then goes to stderr). `--report` also writes the
-  installation verification evidence as PDF. Exit 0 when every case passed, else 1.
+- `verify [TWIN ...] [--json] [--quick] [--report FILE.pdf]` runs the installed twins'
+  verification cases (every twin when none is named; `--quick`: not the heavy ones) and
+  prints per case its verdict, name, quantity, value, unit, reference, tolerance and
+  source. `--json`: {"twins": [{"id", "version", "cases": [{"name", "quantity", "value",
+  "unit", "reference", "tolerance", "source", "passed"}]}]}, the tolerance as the allowed
+  deviation in the case's unit, value null when the case failed to compute (its error then
+  goes to stderr). `--report` also writes the installation verification evidence as PDF.
+  Exit 0 when every case passed, else 1.
 - `check-twin NAME [--json]` checks an installed twin's conformance (`core.twin_check`);
   the determinism run uses the first demo case the twin fits. Exit 0 "OK", 1 the problems.
 - `twin new NAME [--out DIR]` writes the template twin as the package folder DIR/NAME.
@@ -44,6 +45,11 @@ def add_parser(commands) -> None:
     )
     verify.add_argument("twins", nargs="*", metavar="TWIN", help="twin ids (default: all)")
     verify.add_argument("--json", action="store_true", help="print JSON")
+    verify.add_argument(
+        "--quick",
+        action="store_true",
+        help="skip the heavy cases (minutes each, e.g. the cardiac tissue benchmark at 0.1 mm)",
+    )
     verify.add_argument(
         "--report",
         type=Path,
@@ -117,7 +123,10 @@ def verify_command(args: argparse.Namespace) -> int:
             print(f"{twin.id} {twin.version} — {twin.title}", flush=True)
             if not twin.verification:
                 print("      declares no verification cases")
-        results.append(verify_twin(twin, show))
+        results.append(verify_twin(twin, show, quick=args.quick))
+        skipped = [c.name for c in twin.verification if c.heavy and args.quick]
+        if skipped and not args.json:
+            print(f"      skipped (heavy, run without --quick): {', '.join(skipped)}")
         if not args.json:
             print()
     cases = [c for r in results for c in r.cases]

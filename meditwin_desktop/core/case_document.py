@@ -180,8 +180,9 @@ def _result_document(result: Result, store: ArrayStore) -> dict[str, Any]:
                                 "time_unit": series.time_unit, "x_label": series.x_label,
                                 "guides": [list(g) for g in series.guides]}  # fmt: skip
     for name, item in result.fields.items():
-        meta["fields"][name] = {"label": item.label, "unit": item.unit}
-        for part in ("values", "affine", "points", "faces"):
+        meta["fields"][name] = {"label": item.label, "unit": item.unit,
+                                "time_unit": item.time_unit}  # fmt: skip
+        for part in ("values", "affine", "points", "faces", "times"):
             if getattr(item, part) is not None:
                 arrays[f"field.{name}.{part}"] = np.asarray(getattr(item, part))
     if arrays:
@@ -203,7 +204,8 @@ def _result(meta: dict[str, Any], store: ArrayStore) -> Result:
     fields_ = {
         name: Field(m["label"], m["unit"], arrays[f"field.{name}.values"],
                     arrays.get(f"field.{name}.affine"), arrays.get(f"field.{name}.points"),
-                    arrays.get(f"field.{name}.faces"))
+                    arrays.get(f"field.{name}.faces"), arrays.get(f"field.{name}.times"),
+                    m.get("time_unit", "ms"))
         for name, m in meta["fields"].items()
     }  # fmt: skip
     overlays = {name: Overlay(m["label"], arrays[f"overlay.{name}"], m.get("study", ""),
@@ -212,5 +214,7 @@ def _result(meta: dict[str, Any], store: ArrayStore) -> Result:
     tables = {name: Table(m["label"], tuple(m["columns"]), [tuple(r) for r in m["rows"]],
                           tuple(m.get("units", ())))
               for name, m in meta.get("tables", {}).items()}  # fmt: skip
-    return Result(dict(meta["outcomes"]), series, fields_, list(meta.get("warnings", [])),
+    outcomes = {name: tuple(value) if isinstance(value, list) else value  # a point outcome
+                for name, value in meta["outcomes"].items()}  # fmt: skip
+    return Result(outcomes, series, fields_, list(meta.get("warnings", [])),
                   dict(meta.get("notes", {})), overlays, tables)  # fmt: skip

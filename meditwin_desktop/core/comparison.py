@@ -18,7 +18,7 @@ import numpy as np
 from meditwin_desktop.core.atomic import write_text_atomic
 from meditwin_desktop.core.case import Run
 from meditwin_desktop.core.scenarios import BASELINE
-from meditwin_desktop.core.twin import Outcome, Twin
+from meditwin_desktop.core.twin import Outcome, Twin, point_text
 from meditwin_desktop.core.units import in_system, system_factor, system_unit, user_system
 
 USER_SYSTEM = "user"  # `system` arguments: the unit system the user chose (`user_system`);
@@ -187,8 +187,8 @@ def shown_value(
 ) -> float | None:
     """The value in the shown unit (full precision: for exports beside the shown text)."""
     system = resolved(system)
-    if value is None or system is None:
-        return value
+    if value is None or system is None or outcome.point:
+        return value  # a position stays in LPS mm
     return in_system(float(value), outcome.unit, outcome.label, system)[0]
 
 
@@ -254,6 +254,8 @@ def value_text(
     when absent ('never'), else 'n/a'."""
     if value is None:
         return outcome.absent or NOT_APPLICABLE
+    if outcome.point:
+        return point_text(value, outcome.precision)
     return number_text(shown_value(outcome, value, system), shown_precision(outcome, system))
 
 
@@ -288,7 +290,10 @@ def cell_text(
     if mark:
         text += f" {mark}"
     reference = baseline.outcomes.get(outcome.name) if baseline is not None else None
-    if value is not None and reference is not None and run is not baseline:
+    if value is not None and reference is not None and run is not baseline and outcome.point:
+        moved = float(np.linalg.norm(np.subtract(value, reference)))
+        text += f" (Δ {number_text(moved, outcome.precision)} mm away)" if moved > 0 else ""
+    elif value is not None and reference is not None and run is not baseline:
         text += f" ({difference_text(outcome, value, reference, system)})"
     return text
 
@@ -317,7 +322,8 @@ def comparison_table(
                 shown_unit(outcome, system),
                 run.scenario,
                 cell_text(outcome, run, baseline, system).split(" (Δ")[0],
-                shown_value(outcome, value, system),
+                "; ".join(f"{x:g}" for x in value) if outcome.point and value is not None
+                else shown_value(outcome, value, system),
                 target_text(outcome, system),
                 STATE_WORDS.get(target_state(outcome, value, system) or "", ""),
                 "yes" if run.scenario in best[outcome.name] else "",

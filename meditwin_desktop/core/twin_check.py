@@ -23,7 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from meditwin_desktop.core.twin import REQUIREMENT_KINDS, Parameter, Result, Twin, view_of
+from meditwin_desktop.core.twin import (
+    REQUIREMENT_KINDS,
+    Parameter,
+    Result,
+    Twin,
+    is_point,
+    run_parts,
+    view_of,
+)
 
 README_NAMES = ("README.md", "README.rst", "README.txt", "README")
 # section -> what a heading (or a bold lead-in) naming it looks like (lower case)
@@ -316,8 +324,8 @@ def _simulate_twice(twin: Twin, case: Any) -> tuple[Result, Result, dict]:
     baseline = {name: p.value for name, p in twin.personalize(view).items()}
     inputs = twin.prepare(view)
     params = twin.parameters_for(baseline, {})
-    first = twin.simulate(params, inputs, _quiet, _never)
-    second = twin.simulate(twin.parameters_for(baseline, {}), twin.prepare(view), _quiet, _never)
+    first = run_parts(twin, params, inputs, _quiet, _never)
+    second = run_parts(twin, twin.parameters_for(baseline, {}), twin.prepare(view), _quiet, _never)
     return first, second, inputs
 
 
@@ -336,6 +344,11 @@ def _check_result(twin: Twin, result: Any, case: str, report: CheckReport) -> No
                     f"outcome '{outcome.name}' is None on '{case}' with no "
                     "note saying why (nor a declared `absent` meaning)"
                 )
+            continue
+        if outcome.point:
+            if not is_point(value):
+                report.problems.append(f"point outcome '{outcome.name}' is {value!r} on "
+                                       f"'{case}', not three finite LPS numbers")  # fmt: skip
             continue
         try:
             finite = math.isfinite(float(value))

@@ -338,8 +338,8 @@ class ComparisonView(QWidget):
         self._fill_table()
         refill(self.series_choice, result_labels(self.runs, "series"))
         self._plot()
-        outcomes = {o.name: o.label for o in twin.outcomes} if twin is not None else {}
-        refill(self.bar_choice, outcomes)
+        outcomes = {o.name: o.label for o in twin.outcomes if not o.point} if twin else {}
+        refill(self.bar_choice, outcomes)  # a position has no bar: it is marked on the views
         self._plot_bars()
         refill(self.field_choice, result_labels(self.runs, "fields"))
         self._refresh_spatial()
