@@ -1,6 +1,9 @@
 """The demo library: demo patients as cases (imaging where there is some, clinical data).
 
 - `thorax-abdomen`: the synthetic CT with ground-truth labels (liver metastases).
+- `post-mi-vt`: a cardiac CT after an anterior myocardial infarction, scar with a conducting
+  border-zone channel (the substrate of re-entrant VT), with ground-truth labels.
+- `post-mi-no-channel`: the same heart and scar without the channel (negative control).
 - `neonate-hlhs`: a newborn with hypoplastic left heart syndrome before the Norwood
   operation (clinical data only).
 - `fh-patient`: a man with heterozygous familial hypercholesterolaemia (clinical data only).
@@ -14,10 +17,21 @@ from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 
+_POST_MI = {
+    "age_y": 64, "sex": "male", "weight_kg": 86.0, "height_cm": 176.0,
+    "heart_rate_bpm": 72.0, "sbp_mmhg": 112.0, "dbp_mmhg": 70.0,
+    "diagnosis": "anterior myocardial infarction (proximal LAD occlusion) 5 years ago; "
+    "ischaemic cardiomyopathy, LVEF 30 %; ICD with three appropriate shocks for sustained "
+    "monomorphic VT in the last 2 months despite amiodarone",
+    "board_question": "Is VT inducible by programmed stimulation, and which ablation target "
+    "stops it?",
+}  # fmt: skip
+
 DEMO_CASES = {
     "thorax-abdomen": {
         "name": "Demo thorax-abdomen (synthetic)",
         "title": "Thorax-abdomen CT: colorectal liver metastases",
+        "patient_id": "MEDITWIN-DEMO-001",
         "image": True,
         "clinical": {
             "age_y": 65, "sex": "male", "weight_kg": 82.0, "height_cm": 178.0,
@@ -25,6 +39,20 @@ DEMO_CASES = {
             "board_question": "Tumour 1 (right liver, beside the right hepatic vein): "
             "percutaneous microwave ablation with a 5 mm margin, or right hepatectomy?",
         },
+    },
+    "post-mi-vt": {
+        "name": "Demo post-infarction VT (synthetic)",
+        "title": "Cardiac CT after myocardial infarction: ventricular tachycardia",
+        "patient_id": "MEDITWIN-DEMO-004",
+        "image": True,
+        "clinical": _POST_MI,
+    },
+    "post-mi-no-channel": {
+        "name": "Demo post-infarction scar without channel (synthetic)",
+        "title": "Cardiac CT after myocardial infarction: scar without channel (control)",
+        "patient_id": "MEDITWIN-DEMO-005",
+        "image": True,
+        "clinical": _POST_MI,
     },
     "neonate-hlhs": {
         "name": "Demo newborn with HLHS (synthetic)",
@@ -75,9 +103,10 @@ def demo_case(
     from meditwin_desktop.core.imaging.nifti import read_label_map
     from meditwin_desktop.demo import ensure_demo
 
-    [patient] = ensure_demo(progress=progress, cancelled=cancelled)
+    patients = ensure_demo(progress=progress, cancelled=cancelled)
+    [patient] = [p for p in patients if p.patient_id == spec["patient_id"]]
     [image] = load_series(sorted(patient.dicom_dir.glob("*.dcm")), cancelled=cancelled)
-    return Case(
+    case = Case(
         name=spec["name"],
         patient_id=patient.patient_id,
         id=f"demo-{name}",
@@ -86,3 +115,5 @@ def demo_case(
         image_reference={"folder": str(patient.dicom_dir), "series_uid": patient.series_uid},
         clinical=dict(spec["clinical"]),
     )
+    case.studies[0].modality = image.meta.get("modality", "")
+    return case

@@ -65,14 +65,18 @@ class ImagingMixin:
 
     # -- demo -----------------------------------------------------------------------------
     def open_demo(self) -> None:
-        """Generate (first time) and open the built-in demo patient."""
-        self._start("Preparing the demo patient", ensure_demo, on_done=self._demo_ready)
+        """Generate (first time) and open the built-in demo patient (the thorax CT)."""
+        self._open_demo_image("thorax-abdomen")
+
+    def _open_demo_image(self, name: str) -> None:
+        self._start("Preparing the demo patient", ensure_demo,
+                    on_done=lambda patients: self._demo_ready(patients, name))  # fmt: skip
 
     def open_demo_case(self, name: str) -> None:
         """Open a case of the demo library: the saved one if there is (its scenarios and
-        runs), else a fresh one (the CT demo goes through the DICOM import)."""
+        runs), else a fresh one (the imaging demos go through the DICOM import)."""
         if DEMO_CASES[name]["image"]:
-            self.open_demo()
+            self._open_demo_image(name)
             return
         self.switch_case(None)  # saved first: reopening it reads what was just saved
         self.cases.after_saving(f"demo-{name}", lambda: self._open_demo_case(name))
@@ -87,11 +91,12 @@ class ImagingMixin:
         self.twins_dock.raise_()
         self.message.setText(f"Opened {case.name}: clinical data only, no images.")
 
-    def _demo_ready(self, patients: list[DemoPatient]) -> None:
+    def _demo_ready(self, patients: list[DemoPatient], name: str = "thorax-abdomen") -> None:
         self.timings["demo_ready"] = time.perf_counter() - self._t0
-        patient = patients[0]
+        wanted = DEMO_CASES[name].get("patient_id")
+        patient = next((p for p in patients if p.patient_id == wanted), patients[0])
         self._known_labels[patient.series_uid] = patient.labels_path
-        self._demo_clinical[patient.series_uid] = DEMO_CASES["thorax-abdomen"]["clinical"]
+        self._demo_clinical[patient.series_uid] = DEMO_CASES[name]["clinical"]
         self.open_folder(patient.dicom_dir, select=patient.series_uid)
 
     # -- DICOM ----------------------------------------------------------------------------
