@@ -39,14 +39,17 @@ OUTSIDE, HEALTHY, BORDER_ZONE, DENSE_SCAR = 0, 1, 2, 3
 SOURCES = ("labels", "lge", "ct_thickness")
 
 # LGE-MRI signal-intensity thresholds as fractions of the maximum myocardial intensity:
-# core (dense scar) >= 60 %, border zone 40-60 %. Perez-David E et al., J Am Coll Cardiol
-# 2011;57:184-194 and Andreu D et al., Circ Arrhythm Electrophysiol 2011;4:674-683.
+# core (dense scar) >= 60 %, border zone 40-60 % (Andreu D et al., Circ Arrhythm
+# Electrophysiol 2011;4:674-683; the same core/border-zone scheme in Perez-David E et al.,
+# J Am Coll Cardiol 2011;57:184-194). Cited from the literature as known; the full texts
+# could not be re-read offline here.
 LGE_BZ_FRACTION = 0.4
 LGE_SCAR_FRACTION = 0.6
 # CT wall thinning: wall thickness < 5 mm is "thinned" myocardium (Komatsu Y et al., Circ
-# Arrhythm Electrophysiol 2013;6:342-350); severe thinning < 2-3 mm marks dense scar (the
-# thinned areas beside VT ridges: 2.6 +- 1.1 mm, Ghannam M et al., J Cardiovasc
-# Electrophysiol 2018;29:438-445). Defaults: border zone < 5 mm, dense scar < 3 mm.
+# Arrhythm Electrophysiol 2013;6:342-350, cited as known); the thinned areas beside VT
+# ridges measure 2.6 +- 1.1 mm and the ridges 4.2 +- 1.2 mm (Ghannam M et al., J Cardiovasc
+# Electrophysiol 2018;29:438-445, abstract checked). Defaults: border zone < 5 mm, dense
+# scar < 3 mm (within one SD above Ghannam's thinning mean).
 CT_BZ_MM = 5.0
 CT_SCAR_MM = 3.0
 
