@@ -21,7 +21,7 @@ def main() -> None:
     from meditwin_desktop.demo import write_demo
 
     with tempfile.TemporaryDirectory() as tmp:
-        [patient] = write_demo(Path(tmp) / "demo")
+        patient = write_demo(Path(tmp) / "demo")[0]  # the thorax CT
         root = Path(tmp) / "disk"
         for copy in range(9):
             shutil.copytree(patient.dicom_dir, root / f"copy{copy}")
