@@ -188,7 +188,8 @@ def _panel_title(axes, run: Run, stale: dict[str, str], what: str = "", size: fl
 def _surface_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
     """Values on surface meshes: per field, a row of scenarios seen from the front and one
     seen from the patient's left, on a shared colour scale (two fields a page)."""
-    names = list(result_labels(runs, "fields", is_surface))
+    # a movie (values over time) has no page: paper shows its maps, the screen its frames
+    names = list(result_labels(runs, "fields", lambda f: is_surface(f) and f.times is None))
     for first in range(0, len(names), 2):
         figure, y = _page("Surface results", bool(stale))
         for block, name in enumerate(names[first : first + 2]):

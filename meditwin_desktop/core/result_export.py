@@ -175,7 +175,10 @@ def _write_surface(field: Field, path: Path, name: str) -> None:
     faces = np.asarray(field.faces, np.int64)
     mesh = pv.PolyData(points, np.column_stack([np.full(len(faces), 3), faces]).ravel())
     values = np.asarray(field.values)
-    if len(values) == len(points):
+    if field.times is not None:  # a movie: one array per frame, named by its time
+        for time, frame in zip(field.times, values, strict=True):
+            mesh.point_data[f"{name} t={float(time):g} {field.time_unit}"] = frame
+    elif len(values) == len(points):
         mesh.point_data[name] = values
     else:
         mesh.cell_data[name] = values

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSlider,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -46,7 +47,7 @@ from meditwin_desktop.core.comparison import (
     write_comparison_csv,
 )
 from meditwin_desktop.core.result_plots import result_labels
-from meditwin_desktop.core.twin import Field, Twin
+from meditwin_desktop.core.twin import Field, Twin, is_point
 from meditwin_desktop.core.units import SYSTEM_SETTING, UNIT_SYSTEMS, system_unit, user_system
 from meditwin_desktop.ui.plot_canvas import PlotCanvas
 from meditwin_desktop.ui.result_tabs import ImagesPage, TablesPage, refill
@@ -60,12 +61,13 @@ EMPTY_PLOTS = "No {} yet: they appear here, side by side, once the scenarios hav
 MAX_VIEWPORTS = 4
 
 
-def field_to_mesh(field: Field) -> pv.DataSet:
-    """A field as a pyvista dataset in LPS mm (grid fields: image data placed by affine)."""
+def field_to_mesh(field: Field, frame: int | None = None) -> pv.DataSet:
+    """A field as a pyvista dataset in LPS mm (grid fields: image data placed by affine);
+    a field over time at `frame` (None: its last)."""
     if field.points is not None:
         faces = np.column_stack([np.full(len(field.faces), 3), field.faces]).ravel()
         mesh = pv.PolyData(field.points, faces)
-        mesh.point_data["values"] = field.values
+        mesh.point_data["values"] = field.frame(frame)
         return mesh
     nk, nj, ni = field.values.shape
     affine = field.affine if field.affine is not None else np.eye(4)
@@ -74,6 +76,28 @@ def field_to_mesh(field: Field) -> pv.DataSet:
     grid.direction_matrix = affine[:3, :3] / spacing
     grid.point_data["values"] = field.values.reshape(-1)
     return grid
+
+
+def _colour_bar(title: str) -> dict:
+    """A slim vertical colour bar along the right edge (a horizontal one ran across the
+    ventricle in a short viewport)."""
+    return {"title": title.replace(" []", ""), "vertical": True, "position_x": 0.82,
+            "position_y": 0.12, "width": 0.05, "height": 0.76, "title_font_size": 12,
+            "label_font_size": 11, "n_labels": 4, "fmt": "%.3g"}  # fmt: skip
+
+
+def _mark_points(viewport, twin: Twin | None, run: Run) -> None:
+    """The run's point outcomes (a VT isthmus) as labelled yellow spheres."""
+    if twin is None or run.result is None:
+        return
+    for outcome in twin.outcomes:
+        value = run.result.outcomes.get(outcome.name)
+        if outcome.point and is_point(value):
+            centre = np.asarray(value, float)
+            viewport.add_mesh(pv.Sphere(radius=2.5, center=centre), color="#ffdc3c")
+            viewport.add_point_labels(centre[None, :], [outcome.label], font_size=10,
+                                      text_color="#ffdc3c", shape=None, show_points=False,
+                                      always_visible=True)  # fmt: skip
 
 
 def _is_zone(mesh: pv.DataSet) -> bool:
@@ -304,9 +328,20 @@ class ComparisonView(QWidget):
         self.spatial_note = QLabel(
             "Run scenarios of a twin with spatial results to compare them here."
         )
+        self.time_slider = QSlider(Qt.Orientation.Horizontal, page)
+        self.time_slider.setObjectName("field_time")
+        self.time_slider.valueChanged.connect(self._show_frame)
+        self.time_label = QLabel(page)
+        time_row = QHBoxLayout()
+        time_row.addWidget(self.time_label)
+        time_row.addWidget(self.time_slider, stretch=1)
         layout.addWidget(self.field_choice)
         layout.addLayout(self.viewport_row, stretch=1)
+        layout.addLayout(time_row)
         layout.addWidget(self.spatial_note)
+        self.time_slider.hide()
+        self.time_label.hide()
+        self._frames: list[tuple[object, pv.DataSet, Field]] = []  # viewport, mesh, field
         self.viewports: list = []
         self.color_range: tuple[float, float] | None = None
         return page
@@ -527,15 +562,25 @@ class ComparisonView(QWidget):
                 "Run scenarios of a twin with spatial results to compare them here."
             )
             return
-        meshes = [field_to_mesh(r.result.fields[name]) for r in runs]
-        low = min(float(np.min(m["values"])) for m in meshes)
-        high = max(float(np.max(m["values"])) for m in meshes)
+        fields = [r.result.fields[name] for r in runs]
+        timed = all(f.times is not None and f.points is not None for f in fields)
+        frame = self._frame_for(fields[0]) if timed else None
+        meshes = [field_to_mesh(f, frame) for f in fields]
+        # over every frame of a movie: a colour means the same potential all along
+        low = min(float(np.min(f.values if timed else m["values"]))
+                  for f, m in zip(fields, meshes, strict=True))  # fmt: skip
+        high = max(float(np.max(f.values if timed else m["values"]))
+                   for f, m in zip(fields, meshes, strict=True))  # fmt: skip
         self.color_range = (low, high if high > low else low + 1.0)
         unit = runs[0].result.fields[name].unit
         bounds = np.array(meshes[0].bounds)
         anatomy = _anatomy_near(self.anatomy, bounds, margin_mm=20.0)
+        self._frames = []
         for viewport, run, mesh in zip(self.viewports, runs, meshes, strict=False):
             viewport.clear()
+            if timed:
+                self._frames.append((viewport, mesh, run.result.fields[name]))
+            _mark_points(viewport, self.twin, run)
             for surface, color in anatomy:
                 viewport.add_mesh(surface, color=np.array(color) / 255, opacity=0.25)
             shown = _shown(mesh)
@@ -549,7 +594,7 @@ class ComparisonView(QWidget):
                     scalars="values",
                     clim=self.color_range,
                     cmap="inferno",
-                    scalar_bar_args={"title": f"{name} [{unit}]"},
+                    scalar_bar_args=_colour_bar(f"{fields[0].label} [{unit}]"),
                 )
             old = run.scenario in self.stale
             viewport.add_text(
@@ -557,6 +602,10 @@ class ComparisonView(QWidget):
                 font_size=10,
                 color="#f08c6e" if old else "white",
             )
+        self.time_slider.setVisible(timed)
+        self.time_label.setVisible(timed)
+        if timed:
+            self._show_time(fields[0], frame)
         first = self.viewports[0]
         first.reset_camera(bounds=bounds)
         for viewport in self.viewports[1 : len(runs)]:
@@ -572,6 +621,26 @@ class ComparisonView(QWidget):
                 f"{self.color_range[1]:.3g} {unit}."
             )
         )
+
+    def _frame_for(self, field: Field) -> int:
+        """The frame the slider shows for `field` (kept across refreshes, in range)."""
+        count = len(field.times)
+        blocked = self.time_slider.blockSignals(True)
+        self.time_slider.setRange(0, max(count - 1, 0))
+        self.time_slider.blockSignals(blocked)
+        return min(self.time_slider.value(), count - 1)
+
+    def _show_time(self, field: Field, frame: int) -> None:
+        self.time_label.setText(f"t = {float(field.times[frame]):.0f} {field.time_unit}")
+
+    def _show_frame(self, frame: int) -> None:
+        """Move every viewport's movie to `frame` (same time in all the scenarios)."""
+        for viewport, mesh, field in self._frames:
+            if frame < len(field.times):
+                mesh.point_data["values"] = field.frame(frame)
+                viewport.render()
+        if self._frames:
+            self._show_time(self._frames[0][2], min(frame, len(self._frames[0][2].times) - 1))
 
     def _ensure_viewports(self, count: int) -> None:
         from pyvistaqt import QtInteractor

@@ -111,6 +111,9 @@ class ViewsMixin:
         from meditwin_desktop.ui.planning_controller import PlanningController
 
         self.planning = PlanningController(self)
+        from meditwin_desktop.ui.result_markers import ResultMarkerController
+
+        self.result_markers = ResultMarkerController(self)  # other twins' points and zones
 
     def _tool_changed(self) -> None:
         self.escape_tool.setEnabled(self.scene.tool != "navigate")

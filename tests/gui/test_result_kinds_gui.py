@@ -173,3 +173,37 @@ def test_a_surface_field_becomes_a_mesh_with_its_values():
     assert np.array_equal(mesh.regular_faces, faces) and np.allclose(mesh.points, points)
     assert list(mesh["values"]) == [1.0, 2.0, 3.0, 4.0]
     assert _shown(mesh) is mesh  # drawn as it is, coloured by its values
+
+
+def test_points_are_marked_and_movies_play_in_the_3d_results(kinds_window, qtbot, shot):
+    """A point outcome reads as a position in the table and is marked on the slices (the
+    selected scenario's) and in the 3D results; a surface movie gets a time slider that moves
+    every scenario's viewport to the same frame."""
+    comparison = kinds_window.comparison
+    table = comparison.table
+    rows = [table.item(r, 0).text() for r in range(table.rowCount())]
+    row = next(r for r, text in enumerate(rows) if text.startswith("Hot spot"))
+    assert table.item(row, 1).text().startswith("L ") and " / " in table.item(row, 1).text()
+    assert "mm away" in table.item(row, 2).text()  # "low" moved it 10 mm
+    assert comparison.bar_choice.findData("hotspot") == -1  # a position has no bar
+
+    layer = kinds_window.result_markers.layer
+    qtbot.waitUntil(lambda: layer.marks is not None and bool(layer.marks.points), timeout=5_000)
+    assert [m.text for m in layer.marks.points if m.outcome] == ["Hot spot"]
+    assert layer.marks.zones == []  # the dose grid is no 0/1 zone
+
+    _click_tab(qtbot, comparison, "3D results")
+    _choose(comparison.field_choice, "potential")
+    qtbot.waitUntil(lambda: comparison.time_slider.isVisible(), timeout=10_000)
+    slider = comparison.time_slider
+    assert slider.maximum() == 4
+    first = comparison._frames[0][1]
+    slider.setValue(0)
+    before = np.array(first.point_data["values"])
+    slider.setValue(3)
+    after = np.array(first.point_data["values"])
+    assert np.allclose(after - before, 30.0)  # frame 3 is 30 ms later: values + 30
+    assert comparison.time_label.text() == "t = 30 ms"
+    shot(comparison, "kinds-movie")
+    _choose(comparison.field_choice, "activation")
+    qtbot.waitUntil(lambda: not comparison.time_slider.isVisible(), timeout=5_000)

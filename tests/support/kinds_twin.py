@@ -2,7 +2,9 @@
 
 Outcomes with clinical targets (a range and a threshold), a curve with observed points, a
 grid field, values on a surface mesh (a sphere around the image's centre), a 0/1 mask and
-a value map on the active 2D photograph (or a 48 x 64 grid without one), and a table.
+a value map on the active 2D photograph (or a 48 x 64 grid without one), a table, a point
+outcome (a "hot spot" 10 mm to the patient's left of the centre, moved by `shift` mm) and a
+surface movie (values over 5 frames, 0-40 ms).
 `shift` moves every value, so scenarios differ; shift -10 puts SaO2 below its target.
 """
 
@@ -81,9 +83,17 @@ def simulate(params, inputs, progress, cancelled) -> Result:
     vessel = (np.abs(y - rows / 2 - 6 * np.sin(x / 7.0)) < 2 + abs(shift) / 10).astype(np.uint8)
     inside = (y - rows / 2) ** 2 + (x - columns / 2) ** 2 < (min(rows, columns) / 2.5) ** 2
     flow = np.where(inside, x / columns * 10.0 + shift / 5, np.nan)
+    times = np.arange(5) * 10.0
+    movie = np.stack([(points[:, 2] - centre[2]) + t for t in times]).astype(np.float32)
+    hotspot = tuple(float(x) for x in centre + np.array([10.0 + shift, 0.0, 0.0]))
     progress(1.0, "done")
     return Result(
-        outcomes={"sao2": 80.0 + shift, "remnant": 35.0 + shift, "time": 5.0 - shift / 10},
+        outcomes={
+            "sao2": 80.0 + shift,
+            "remnant": 35.0 + shift,
+            "time": 5.0 - shift / 10,
+            "hotspot": hotspot,
+        },
         series={
             "pressure": TimeSeries(
                 "Pressure",
@@ -98,6 +108,7 @@ def simulate(params, inputs, progress, cancelled) -> Result:
         fields={
             "dose": Field("Dose", "Gy", dose, affine=affine),
             "activation": Field("Activation time", "ms", activation, points=points, faces=faces),
+            "potential": Field("Potential", "mV", movie, points=points, faces=faces, times=times),
         },
         overlays={
             "vessels": Overlay("Vessels", vessel),
@@ -127,6 +138,7 @@ TWIN = Twin(
         Outcome("sao2", "SaO2", "%", "none", target=Target(75, 85), precision=1),
         Outcome("remnant", "Remnant", "%", "higher", target=Target(low=30), resolution=2.0),
         Outcome("time", "Time", "h", "lower"),
+        Outcome("hotspot", "Hot spot", "mm", point=True, precision=1),
     ),
     requirements=(),
     personalize=personalize,

@@ -60,6 +60,7 @@ def test_every_kind_is_written_and_reads_back(tmp_path):
         "pressure.observed.csv",
         "dose.nii.gz",
         "activation.vtp",
+        "potential.vtp",
         "vessels.png",
         "flow.png",
         "segments.csv",
@@ -92,6 +93,11 @@ def test_every_kind_is_written_and_reads_back(tmp_path):
     assert np.allclose(mesh.point_data["activation"], surface.values)
     assert np.array_equal(mesh.regular_faces, surface.faces)
     assert document["fields"]["activation"]["coordinates"] == "LPS mm"
+    movie = run.result.fields["potential"]  # one array per frame, named by its time
+    frames = pv.read(folder / "potential.vtp").point_data
+    assert np.allclose(frames["potential t=30 ms"], movie.values[3])
+    assert len([name for name in frames if name.startswith("potential t=")]) == 5
+    assert document["outcomes"]["hotspot"]["value"] == list(run.result.outcomes["hotspot"])
 
     mask = np.asarray(Image.open(folder / "vessels.png"))
     vessels = run.result.overlays["vessels"].values
