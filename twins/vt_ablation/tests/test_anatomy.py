@@ -161,3 +161,17 @@ def test_prepare_without_myocardium_says_what_to_draw():
     labels = LabelMap(Volume(array, np.eye(4)), {1: Label(1, "liver", (200, 100, 100))})
     with pytest.raises(TwinInputError, match="name it 'left ventricle myocardium'"):
         prepare(Case(name="no heart", labels=labels))
+
+
+def test_intensity_is_sampled_when_the_image_grid_differs_from_the_labels(demo):
+    """Labels on the CT grid, the image a sub-block of it (another origin and shape): the
+    crop's intensities are the CT values at the same LPS positions."""
+    case, inputs = demo
+    ct = case.image
+    sub = ct.array[5:-5, 3:-3, 7:-7]
+    affine = ct.affine.copy()
+    affine[:3, 3] = ct.index_to_lps(np.array([7.0, 3.0, 5.0]))
+    other = Case(name="other grid", image=Volume(sub, affine), labels=case.labels)
+    moved = prepare(other)
+    myo = inputs["myocardium"]
+    assert np.array_equal(moved["intensity"][myo], inputs["intensity"][myo])
