@@ -47,13 +47,13 @@ class TissueModel:
     affine: np.ndarray  # (4, 4) (i, j, k, 1) -> LPS mm
     indptr: np.ndarray  # CSR of the diffusion operator (1/ms), int64
     indices: np.ndarray  # int32
-    data: np.ndarray  # float32 (the numba path) ; data64 for the reference
-    data64: np.ndarray
+    data: np.ndarray  # float64
     code: np.ndarray  # (n,) uint8 tissue code of each node
     table: np.ndarray  # (max code + 1, 5) float64: tau_in, tau_out, tau_open, tau_close, v_gate
     dt_ms: float
     spacing: np.ndarray = field(default_factory=lambda: np.ones(3))  # (k, j, i) mm
     _lps: np.ndarray | None = field(default=None, repr=False)
+    _stencil: tuple | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -61,7 +61,7 @@ class TissueModel:
 
     def operator(self) -> sp.csr_matrix:
         """The diffusion operator (float64 CSR, 1/ms)."""
-        return sp.csr_matrix((self.data64, self.indices, self.indptr), shape=(self.n, self.n))
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=(self.n, self.n))
 
     def lps(self) -> np.ndarray:
         """(n, 3) node positions in LPS mm."""
@@ -89,12 +89,40 @@ class TissueModel:
         out[self.index[:, 0], self.index[:, 1], self.index[:, 2]] = values
         return out
 
+    def stencil(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """The numba kernel's layout: flat index of each node in the zero-padded grid,
+        (n, W + 1) float32 weights (W stencil directions, then the centre), the W flat
+        offsets, and the padded grid's size. Built from the CSR once and cached."""
+        if self._stencil is None:
+            self._stencil = _stencil_of(self)
+        return self._stencil
+
     def quiet_level(self) -> float:
         """v below which no node can excite itself (0.8 x the lowest resting threshold)."""
         tin, tout = self.table[:, 0], self.table[:, 1]
         used = np.unique(self.code)
         r = tin[used] / tout[used]
         return float(0.8 * np.min(0.5 * (1.0 - np.sqrt(1.0 - 4.0 * r))))
+
+
+def _stencil_of(model: TissueModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    padded = np.array(model.shape, dtype=np.int64) + 2
+    strides = np.array([padded[1] * padded[2], padded[2], 1], dtype=np.int64)
+    flat = (model.index.astype(np.int64) + 1) @ strides
+    rows = np.repeat(np.arange(model.n), np.diff(model.indptr))
+    step = model.index[model.indices].astype(np.int64) - model.index[rows]
+    if np.any(np.abs(step) > 1):
+        raise ValueError("The operator couples non-adjacent voxels.")
+    code = (step + 1) @ np.array([9, 3, 1])  # 0..26, 13 = the centre
+    used = np.unique(code[code != 13])
+    column = np.full(27, -1, dtype=np.int64)
+    column[used] = np.arange(len(used))
+    column[13] = len(used)
+    coef = np.zeros((model.n, len(used) + 1), dtype=np.float32)
+    coef[rows, column[code]] = model.data
+    dirs = np.stack([used // 9 - 1, (used // 3) % 3 - 1, used % 3 - 1], axis=1)
+    offsets = dirs @ strides
+    return flat.astype(np.int64), coef, offsets.astype(np.int64), int(np.prod(padded))
 
 
 def _spacing(affine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -261,8 +289,7 @@ def build_model(
         affine=np.asarray(affine, dtype=np.float64),
         indptr=mat.indptr.astype(np.int64),
         indices=mat.indices.astype(np.int32),
-        data=mat.data.astype(np.float32),
-        data64=mat.data.astype(np.float64),
+        data=mat.data.astype(np.float64),
         code=code,
         table=table,
         dt_ms=dt,
@@ -502,9 +529,43 @@ def run(
 _KERNEL = None
 
 
-def _numba_kernel():  # pragma: no cover - placeholder until the numba path lands
-    return None  # the numpy path runs meanwhile
+def _numba_kernel():
+    """The compiled fused kernel (compiled on first use, cached on disk by numba)."""
+    global _KERNEL
+    if _KERNEL is None:
+        from ._kernel import advance
+
+        _KERNEL = advance
+    return _KERNEL
 
 
-def _advance_numba(kernel, model, state, n_steps, stims, acc):  # pragma: no cover
-    raise NotImplementedError
+def _advance_numba(
+    kernel: Callable[..., float],
+    model: TissueModel,
+    state: State,
+    n_steps: int,
+    stims: _Stims,
+    acc: _Acc,
+) -> float:
+    """Fused float32 stepping in numba: returns max v after the last step."""
+    dt = model.dt_ms
+    inv_tin, inv_tout, vgate, e_open, e_close = (
+        x.astype(np.float32) for x in _gate_factors(model, dt)
+    )
+    flat, coef, offsets, size = model.stencil()
+    grid = np.zeros(size, np.float32)
+    grid[flat] = state.v
+    scratch = np.zeros(size, np.float32)
+    h = np.ascontiguousarray(state.h, dtype=np.float32)
+    stim_buf = np.zeros(model.n, np.float32)
+    vmax = kernel(
+        n_steps, state.t_ms, dt, grid, scratch, h,
+        flat, coef, offsets, model.code,
+        inv_tin, inv_tout, vgate, e_open, e_close,
+        stims.nodes, stims.ptr, stims.start, stims.end, stims.amp, stim_buf,
+        acc.first, acc.last, acc.count, acc.probe_slot, acc.probe_times, acc.probe_n,
+    )  # fmt: skip
+    state.v = grid[flat]
+    state.h = h
+    state.t_ms = state.t_ms + n_steps * dt
+    return float(vmax)
