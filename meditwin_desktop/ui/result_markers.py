@@ -3,8 +3,8 @@ a lesion, a line's end: small rings with their short names) and its latest resul
 outcomes (a VT isthmus: a diamond) and 0/1 zones on the image grid (ablation lesions:
 contours), for twins without an applicator plan (the liver's plan has its own layer).
 
-A point within half a slice of the plane is drawn solid; farther, hollow and faded, with
-its distance ("12 mm below"), as the planning layer draws a projected applicator. An out of
+A point within half a slice of the plane is drawn solid and named; farther, hollow, faded
+and unnamed (its projection), as the planning layer draws a projected applicator. An out of
 date result's marks are dashed.
 """
 
@@ -123,8 +123,8 @@ class ResultMarkerLayer:
                                            at + QPointF(0, r), at + QPointF(-r, 0)]))  # fmt: skip
         else:
             painter.drawEllipse(at, r, r)
-        text = mark.text if near else f"{mark.text} ({abs(offset):.0f} mm off this slice)"
-        outlined_text(painter, at + QPointF(r + 4, -r), text, colour)
+        if near:  # far ones stay unnamed: a small view would fill with words
+            outlined_text(painter, at + QPointF(r + 4, -r), mark.text, colour)
 
     @staticmethod
     def _draw_lines(view, painter: QPainter, lines: list[np.ndarray], pen: QPen) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -328,17 +329,34 @@ class TwinPanel(ScenarioTable, QWidget):
                 self.baseline_table.setItem(row, column, item)
 
     def _fill_point_buttons(self) -> None:
+        """A "<point> ← crosshair" button per point parameter; beyond two (a VT twin's pacing
+        sites, lesion, line end, electrode), one chooser and one button: six buttons in a
+        row made the panel 1000 px wide, wider than a 1280 px screen allows."""
         while self.point_row.count():
             self.point_row.takeAt(0).widget().deleteLater()
-        for name, label in point_parameters(self.twin):
-            button = QPushButton(f"{label} ← crosshair")
-            button.setObjectName(f"point_{name.removesuffix('_lps_mm')}")
-            button.setToolTip(
-                f"Set the selected scenario's {label.lower()} to the crosshair position "
-                "(click on a slice view to place the crosshair)"
-            )
-            button.clicked.connect(lambda _=False, n=name: self.point_requested.emit(n))
-            self.point_row.addWidget(button)
+        points = point_parameters(self.twin)
+        tip = ("Set the selected scenario's {} to the crosshair position (click on a slice "
+               "view to place the crosshair)")  # fmt: skip
+        if len(points) <= 2:
+            for name, label in points:
+                button = QPushButton(f"{label} ← crosshair")
+                button.setObjectName(f"point_{name.removesuffix('_lps_mm')}")
+                button.setToolTip(tip.format(label.lower()))
+                button.clicked.connect(lambda _=False, n=name: self.point_requested.emit(n))
+                self.point_row.addWidget(button)
+            return
+        choice = QComboBox()
+        choice.setObjectName("point_choice")
+        for name, label in points:
+            choice.addItem(label, name)
+        choice.setMinimumContentsLength(12)
+        choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        button = QPushButton("← crosshair")
+        button.setObjectName("point_set")
+        button.setToolTip(tip.format("chosen point"))
+        button.clicked.connect(lambda _=False: self.point_requested.emit(choice.currentData()))
+        self.point_row.addWidget(choice, stretch=1)
+        self.point_row.addWidget(button)
 
     def set_point(self, name: str, lps) -> None:
         """Write an LPS point (mm) into the selected scenario's parameter `name`."""
