@@ -352,6 +352,20 @@ class Recording:
         return self.probe_times[int(where[0])]
 
 
+def transfer_state(src: TissueModel, state: State, dst: TissueModel) -> State:
+    """A state of `dst` (same grid): nodes of both models keep their v, h; others rest."""
+    if src.shape != dst.shape:
+        raise ValueError("The two models are on different grids.")
+    lookup = np.full(src.shape, -1, dtype=np.int64)
+    lookup[src.index[:, 0], src.index[:, 1], src.index[:, 2]] = np.arange(src.n)
+    where = lookup[dst.index[:, 0], dst.index[:, 1], dst.index[:, 2]]
+    out = resting_state(dst, state.t_ms)
+    both = where >= 0
+    out.v[both] = state.v[where[both]]
+    out.h[both] = state.h[where[both]]
+    return out
+
+
 def activation_map(model: TissueModel, times: np.ndarray) -> np.ndarray:
     """Per-node times as a float32 grid [k, j, i] (nan outside the tissue or never)."""
     return model.grid_values(times)
@@ -510,6 +524,8 @@ def run(
                 and not np.any(stims.end > state.t_ms + 1e-9 * dt)):  # fmt: skip
             stopped_quiet = step < total
             break
+    if progress is not None:
+        progress(1.0, f"{state.t_ms:.0f} ms")
     n_probe = np.minimum(acc.probe_n, acc.probe_times.shape[1])
     return Recording(
         first_activation=acc.first,
