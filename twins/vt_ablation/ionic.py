@@ -7,11 +7,11 @@ times in ms:
     dh/dt = (1 - h) / tau_open   if v < v_gate
             -h / tau_close       otherwise
 
-Action potential duration to leading order (Mitchell & Schaeffer 2003, eq. 13):
+Action potential duration to leading order (Mitchell & Schaeffer 2003):
 APD_max = tau_close ln(tau_out / (4 tau_in)).
 
 Healthy myocardium: tau_open 120 ms, tau_close 150 ms, v_gate 0.13 as published by
-Mitchell & Schaeffer 2003 (table 1). tau_in and tau_out are both scaled by 10/3 from the
+Mitchell & Schaeffer 2003. tau_in and tau_out are both scaled by 10/3 from the
 published 0.3 ms and 6 ms (to 1.0 ms and 20 ms): the ratio tau_out / tau_in, hence the APD
 (~241 ms) and the excitation threshold, is unchanged, while the upstroke front (width
 ~ sqrt(D tau_in)) becomes wide enough to be resolved on the 1 mm image grid. With the
@@ -28,12 +28,19 @@ transverse, conductivity; Relan et al. 2011 (Interface Focus 1:396-407) personal
 same two MS quantities (conductivity and tau_close) for VT prediction.
 
 Diffusivity (mm^2/ms, monodomain D = sigma / (beta C_m) folded into one number): set so the
-plane-wave CV of healthy tissue is 0.6 mm/ms along and 0.3 mm/ms across fibres (anisotropy
-ratio 2, human ventricle, Taggart et al. 2000 J Mol Cell Cardiol 32:621: ~0.67 along and
-~0.30 across), calibrated numerically on the default grid (dx = 1 mm, dt = 0.2 ms; see
-tests/test_monodomain.py, which measures it). Border zone: x 0.25 along and x 0.25 across
-(CV about half, ~0.3 / 0.15 mm/ms); the transverse reduction of Arevalo et al. (90 %) is
-not used because 0.1 x across-fibre diffusivity no longer propagates reliably at 1 mm.
+plane-wave CV of healthy tissue is 0.6 mm/ms along and 0.3 mm/ms across fibres, the targets
+of this twin (issue 18; anisotropy ratio 2, within the 2-3 measured in canine ventricle by
+Roberts, Hersh & Scher 1979, Circ Res 44:701), calibrated numerically on the default grid
+(dx = 1 mm, dt = 0.2 ms: 0.599 and 0.300 mm/ms; converged at dx = 0.25 mm: 0.611 and 0.311,
+so the 1 mm grid is 2-3 % slow; tests/test_monodomain.py measures these). Border zone:
+x 0.25 along and across (CV about half: ~0.3 / 0.15 mm/ms). The 90 % transverse reduction
+of Arevalo et al. is not the default: at 1 mm such low diffusivities conduct markedly
+slower than their converged value (measured -10 % already at D = 0.04 mm^2/ms).
+
+Known grid effects at 1 mm (measured): a plane wave at 45 deg to the grid is 1.3 % slower
+than along an axis; a narrow channel whose walls are oblique to the grid (staircase walls)
+conducts slower than a straight one (45 deg: -10 % at 3 mm width, -4.5 % at 8 mm, -3 % at
+12 mm), which lengthens re-entry around curved obstacles by a few per cent.
 """
 
 from __future__ import annotations
@@ -61,7 +68,7 @@ class CellParams:
     v_gate: float
 
     def apd_ms(self) -> float:
-        """Leading-order maximal APD, tau_close ln(tau_out / (4 tau_in)) (MS 2003 eq. 13)."""
+        """Leading-order maximal APD, tau_close ln(tau_out / (4 tau_in)) (MS 2003)."""
         return self.tau_close * math.log(self.tau_out / (4.0 * self.tau_in))
 
     def threshold(self) -> float:
