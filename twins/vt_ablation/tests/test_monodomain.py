@@ -221,3 +221,16 @@ def test_state_transfers_between_models_on_the_same_grid():
     assert moved.t_ms == 12.0 and b.n == a.n + 5
     assert np.allclose(b.grid_values(moved.v)[0, 2], 0.0)
     assert np.allclose(b.grid_values(moved.v)[cut == 1], a.grid_values(state.v)[cut == 1])
+
+
+def test_the_default_time_step_is_stable_on_a_3d_block_with_oblique_fibres():
+    model = _block_3d()
+    assert model.dt_ms <= md.DEFAULT_DT_MS
+    state = md.resting_state(model)
+    rng = np.random.default_rng(1)
+    state.v[:] = rng.random(model.n).astype(np.float32)  # rough start: all modes excited
+    md.run(model, state, 60.0, [], stop_when_quiet=False)
+    assert np.all(np.isfinite(state.v)) and state.v.min() > -0.05 and state.v.max() < 1.05
+    with pytest.raises(ValueError):  # an explicit step above the bound is refused
+        md.build_model(np.ones((3, 3, 3), np.uint8), np.eye(4), None, ionic.CELLS,
+                       ionic.DIFFUSIVITY, dt_ms=1.0)  # fmt: skip
