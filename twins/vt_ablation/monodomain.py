@@ -589,7 +589,8 @@ def _advance_numba(
         stims.nodes, stims.ptr, stims.start, stims.end, stims.amp, stim_buf,
         acc.first, acc.last, acc.count, acc.probe_slot, acc.probe_times, acc.probe_n,
     )  # fmt: skip
-    state.v = grid[flat]
-    state.h = h
+    state.v[:] = grid[flat]  # in place, like the numpy path
+    if h is not state.h:
+        state.h[:] = h
     state.t_ms = state.t_ms + n_steps * dt
     return float(vmax)
