@@ -33,9 +33,9 @@ of this twin (issue 18; anisotropy ratio 2, within the 2-3 measured in canine ve
 Roberts, Hersh & Scher 1979, Circ Res 44:701), calibrated numerically on the default grid
 (dx = 1 mm, dt = 0.2 ms: 0.599 and 0.300 mm/ms; converged at dx = 0.25 mm: 0.611 and 0.311,
 so the 1 mm grid is 2-3 % slow; tests/test_monodomain.py measures these). Border zone:
-x 0.25 along and across (CV about half: ~0.3 / 0.15 mm/ms). The 90 % transverse reduction
-of Arevalo et al. is not the default: at 1 mm such low diffusivities conduct markedly
-slower than their converged value (measured -10 % already at D = 0.04 mm^2/ms).
+x 0.25 along and across (CV about half: ~0.29 / 0.14 mm/ms at 1 mm). The 90 % transverse
+reduction of Arevalo et al. is not the default: at 1 mm such low diffusivities conduct
+markedly slower than their converged value (measured -10 % already at D = 0.04 mm^2/ms).
 
 Known grid effects at 1 mm (measured): a plane wave at 45 deg to the grid is 1.3 % slower
 than along an axis; a narrow channel whose walls are oblique to the grid (staircase walls)
