@@ -91,6 +91,7 @@ def test_p8_activation_against_the_reference(case):
 
 
 def test_p8_converges_as_the_grid_is_refined():
-    """P8 activates earlier on the finer grid, and both lie within the stated tolerance
-    of the reference (the dx 0.2 run is shared with the case above)."""
-    assert p8_activation_ms(0.2, 0.01) < p8_activation_ms(0.5, 0.05) - 20.0
+    """The under-resolved dx 0.5 grid conducts slowly; refining to 0.2 mm brings P8 more
+    than 50 ms earlier (130.5 -> 54.9 ms here; cardiacFoam 142.9 -> 54.5 ms). The runs
+    are shared with the cases above."""
+    assert p8_activation_ms(0.2, 0.01) < p8_activation_ms(0.5, 0.05) - 50.0
