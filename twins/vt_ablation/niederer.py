@@ -90,7 +90,9 @@ class SlabResult:
     backend: str
 
 
-@numba.njit(cache=True)
+# Not cached on disk: numba's cache would not notice a change of tp06.py, whose cell model
+# is compiled into this kernel, and fails across the package's two import names.
+@numba.njit
 def _advance(V, Vn, S, act, stim, table, t0, dt, n_steps, cx, cy, cz, stim_rate, stim_end):
     """`n_steps` explicit steps of the fused stencil + TP06 kernel (voltage-only terms from
     `table`, a tp06.voltage_table); returns the V buffer that holds the latest voltage (V

@@ -256,7 +256,7 @@ def cell_step(V, *states_dt_stim):
     return cell_core(V, cols, cols, 0.0, *states, dt, i_stim)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(inline="always")
 def table_row(table, V):  # pragma: no cover - compiled
     """(row index, weight) of V in a `voltage_table` (clamped to its range)."""
     u = (V - TABLE_V_MIN) * (1.0 / TABLE_DV)
@@ -271,11 +271,13 @@ def table_row(table, V):  # pragma: no cover - compiled
 
 # The compiled scalar form, called per node by the numba kernels (numba: the model costs
 # ~20 table look-ups and ~10 exponentials per node and step, which numpy cannot do at
-# 10^5 nodes x 10^4 steps without gigabytes of temporaries).
-cell_core_numba = numba.njit(cache=True, fastmath={"contract", "arcp", "afn", "reassoc"})(cell_core)
+# 10^5 nodes x 10^4 steps without gigabytes of temporaries). Nothing here is cached on
+# disk: the package is imported under two names (meditwin_twins.* and, in pytest, twins.*)
+# and numba's cache then fails to load across them; compiling takes ~1.5 s per process.
+cell_core_numba = numba.njit(fastmath={"contract", "arcp", "afn", "reassoc"})(cell_core)
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _pace(y, table, dt, n_steps, bcl, stim_ms, stim_amp, every):  # pragma: no cover
     """Advance one cell `n_steps` steps, paced every `bcl` ms from t = 0; V every `every`."""
     out = np.empty(n_steps // every + 1)
