@@ -178,7 +178,11 @@ def run_command(args: argparse.Namespace) -> int:
     )
     case, library = _case(args)
     stored_runs = {twin_id: list(runs) for twin_id, runs in case.runs.items()}
-    runner = Runner(max_parallel=min(len(scenarios), os.cpu_count() or 1), timeout_s=args.timeout)
+    try:  # a twin split in parts (a VT's pacing sites) runs them side by side
+        parts = len(scenarios) * max(1, len(twin.parts(twin.parameters_for({}, {}))))
+    except Exception:
+        parts = len(scenarios)
+    runner = Runner(max_parallel=min(parts, os.cpu_count() or 1), timeout_s=args.timeout)
     try:
         _start_workers(runner)
         runs = run_scenarios(twin, case, scenarios, runner)  # TwinInputError before any run

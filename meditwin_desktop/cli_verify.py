@@ -4,10 +4,10 @@
   verification cases (every twin when none is named; `--quick`: not the heavy ones) and
   prints per case its verdict, name, quantity, value, unit, reference, tolerance and
   source. `--json`: {"twins": [{"id", "version", "cases": [{"name", "quantity", "value",
-  "unit", "reference", "tolerance", "source", "passed"}]}]}, the tolerance as the allowed
-  deviation in the case's unit, value null when the case failed to compute (its error then
-  goes to stderr). `--report` also writes the installation verification evidence as PDF.
-  Exit 0 when every case passed, else 1.
+  "unit", "reference", "tolerance", "source", "passed"}], "skipped": [names]}]}, the
+  tolerance as the allowed deviation in the case's unit, value null when the case failed
+  to compute (its error then goes to stderr). `--report` also writes the installation
+  verification evidence as PDF. Exit 0 when every case passed, else 1.
 - `check-twin NAME [--json]` checks an installed twin's conformance (`core.twin_check`);
   the determinism run uses the first demo case the twin fits. Exit 0 "OK", 1 the problems.
 - `twin new NAME [--out DIR]` writes the template twin as the package folder DIR/NAME.
@@ -150,7 +150,7 @@ def verify_command(args: argparse.Namespace) -> int:
     if report is not None:
         path = write_evidence(report, results, registry.problems)
         print(f"Verification evidence written to {path}", file=sys.stderr)
-    unverified = [t.id for t in twins if not t.verification]
+    unverified = [r.id for r in results if not r.cases]  # none declared, or all skipped
     if unverified:  # nothing checked is not a pass
         print(f"meditwin: not verified (no verification cases): {', '.join(unverified)}",
               file=sys.stderr)  # fmt: skip

@@ -144,7 +144,8 @@ class ResultCache:
 
 @dataclass
 class RunHandle:
-    """The state of one submitted run; callbacks fire from the runner's thread."""
+    """The state of one submitted run; callbacks fire from the runner's thread (a split
+    run's end from the thread that combines its parts)."""
 
     scenario: str
     twin: Twin
@@ -394,6 +395,7 @@ class Runner:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._waiting: list[RunHandle] = []  # runs to tell that they wait for memory
+        self._combining: set[threading.Thread] = set()  # split runs being combined
 
     def submit(
         self,
@@ -438,7 +440,7 @@ class Runner:
         except Exception as error:  # a twin's bug in `split` fails its run, with the reason
             handle._finish("failed", error=f"{twin.title} could not split the run ({error})")
             return handle
-        if len(parts) > 1:
+        if twin.split is not None and twin.combine is not None:  # even one part: combined
             self._queue_parts(handle, parts)
             return handle
         self._enqueue([handle])
@@ -455,8 +457,10 @@ class Runner:
 
     def _queue_parts(self, parent: RunHandle, parts: list[dict[str, Any]]) -> None:
         """Run each part of a split run as its own queued run (in parallel workers), then
-        combine their results into `parent`: progress is the parts' mean, cancelling the
-        parent cancels every part, the first part to fail fails the whole run."""
+        combine their results into `parent` (in a thread of its own, which `busy` and
+        `shutdown` see): progress is the parts' mean, cancelling the parent cancels every
+        part (and a combine under way), the first part to fail fails the whole run. The
+        parts' results are dropped once combined (a VT part carries a movie)."""
         twin, inputs, start = parent.twin, parent._inputs, time.monotonic()
         lock = threading.Lock()
         ended = [False]
@@ -470,21 +474,35 @@ class Runner:
             if status != "ok":
                 for child in children:
                     child.cancel()
+            for child in children:
+                child.result = None
             parent._finish(status, result=result, error=error)
 
         def combine() -> None:
             try:
+                if parent._cancel.is_set():
+                    raise Cancelled()
                 result = twin.combine(parent.params, inputs, [c.result for c in children])
                 check_result(twin, result)
-            except Exception as error:
+                if parent._cancel.is_set():
+                    raise Cancelled()
+            except Cancelled:
+                end("cancelled", error="cancelled by the user")
+            except BaseException as error:  # a twin's bug fails its run, with the reason
                 summary = "".join(traceback.format_exception_only(type(error), error)).strip()
                 end("failed", error=summary)
-                return
-            end("ok", result=result)
+            else:
+                end("ok", result=result)
+            finally:
+                with self._lock:
+                    self._combining.discard(thread)
 
         def part_progress(child: RunHandle) -> None:
-            fraction = sum(c.progress for c in children) / len(children)
-            parent._report(fraction, child.message)
+            if not ended[0]:
+                fraction = sum(c.progress for c in children) / len(children)
+                parent._report(fraction, child.message)
+
+        thread = threading.Thread(target=combine, name="meditwin-combine", daemon=True)
 
         def part_done(child: RunHandle) -> None:
             if child.status == "failed":
@@ -492,9 +510,11 @@ class Runner:
                 end("failed", error=f"part {number} of {len(children)}: {child.error}")
             elif child.status == "cancelled":
                 end("cancelled", error=child.error)
-            elif all(c.status == "ok" for c in children):
+            elif all(c.status == "ok" for c in children) and not ended[0]:
                 # off the runner's thread: combining maps must not hold up other runs
-                threading.Thread(target=combine, name="meditwin-combine", daemon=True).start()
+                with self._lock:
+                    self._combining.add(thread)
+                thread.start()
 
         children = [
             RunHandle(parent.scenario, twin, part, f"{parent.key}#{n}", parent.timeout_s,
@@ -502,6 +522,10 @@ class Runner:
                       memory=memory_estimate(twin, part, inputs), part=True)
             for n, part in enumerate(parts)
         ]  # fmt: skip
+        refusal = next((why for child in children if (why := self._admit(child))), "")
+        if refusal:
+            parent._finish("failed", error=refusal)
+            return
 
         def cancel() -> None:
             parent._cancel.set()
@@ -509,7 +533,6 @@ class Runner:
                 child.cancel()
 
         parent.cancel = cancel  # type: ignore[method-assign]
-        parent.status = "running"
         self._enqueue(children)
 
     def _admit(self, handle: RunHandle) -> str:
@@ -648,7 +671,7 @@ class Runner:
     def busy(self) -> bool:
         """Whether anything is queued or running."""
         with self._lock:
-            return bool(self._queue or any(w.handle for w in self._workers))
+            return bool(self._queue or any(w.handle for w in self._workers) or self._combining)
 
     def shutdown(self) -> None:
         """Cancel queued runs and kill running ones (done by the runner's own thread)."""
@@ -656,6 +679,10 @@ class Runner:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        with self._lock:
+            combining = list(self._combining)
+        for thread in combining:  # a combine is quick (maps merged); it ends on its own
+            thread.join(timeout=10)
         with self._lock:  # workers started by warm_up() when nothing was ever submitted
             for worker in self._workers:
                 worker.stop()

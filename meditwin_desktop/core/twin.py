@@ -526,7 +526,8 @@ class Twin:
                  "absent": o.absent, "absent_is_best": o.absent_is_best,
                  "target": None if o.target is None else {"low": o.target.low,
                                                           "high": o.target.high},
-                 "resolution": o.resolution, "precision": o.precision, "limit": o.limit}
+                 "resolution": o.resolution, "precision": o.precision, "limit": o.limit,
+                 "point": o.point}
                 for o in self.outcomes
             ],
             "requirements": [{"kind": r.kind, "what": r.what} for r in self.requirements],
@@ -586,9 +587,20 @@ def _has_photo(view: CaseView) -> bool:
 
 
 def check_result(twin: Twin, result: Result) -> None:
-    """Refuse results with missing or non-finite outcomes (a diverging model)."""
+    """Refuse results with missing or non-finite outcomes (a diverging model) or a movie
+    whose frames do not match its times (point outcomes become tuples of floats)."""
     if not isinstance(result, Result):
         raise TwinInputError(f"{twin.title} returned {type(result).__name__}, not a Result.")
+    for name, item in result.fields.items():
+        if item.times is None:
+            continue
+        shape = np.shape(item.values)
+        if item.points is None or len(shape) != 2 or shape != (len(item.times), len(item.points)):
+            raise TwinInputError(
+                f"{twin.title}: the field '{name}' over time has values of shape {shape}; "
+                f"a movie needs points and (times, points) = ({len(item.times)}, "
+                f"{0 if item.points is None else len(item.points)})."
+            )
     for outcome in twin.outcomes:
         if outcome.name not in result.outcomes:
             raise TwinInputError(f"{twin.title} did not compute '{outcome.label}'.")
@@ -603,6 +615,7 @@ def check_result(twin: Twin, result: Result) -> None:
                     f"{twin.title} gave '{outcome.label}' as {value!r}, not a position "
                     "(three finite numbers, LPS mm)."
                 )
+            result.outcomes[outcome.name] = tuple(float(x) for x in value)  # JSON-ready
             continue
         if is_point(value):
             raise TwinInputError(f"{twin.title} gave '{outcome.label}' as a position, not a "

@@ -183,6 +183,12 @@ def _outcomes(twin: Twin, report: CheckReport) -> None:
         target = o.target
         if target is not None and target.low is None and target.high is None:
             report.problems.append(f"{where}: a target with neither low nor high")
+        if o.point and (o.better != "none" or target is not None or o.limit):
+            report.problems.append(f"{where}: a point (a position) has no direction, target "
+                                   "or limit")  # fmt: skip
+    if (twin.split is None) != (twin.combine is None):
+        report.problems.append("split without combine (or combine without split): a run in "
+                               "parts needs both")  # fmt: skip
 
 
 def _requirements(twin: Twin, report: CheckReport) -> None:

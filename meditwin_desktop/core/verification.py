@@ -64,6 +64,7 @@ class TwinVerification:
     version: str
     title: str
     cases: tuple[CaseResult, ...]
+    skipped: tuple[str, ...] = ()  # heavy cases left out (`verify --quick`)
 
     @property
     def passed(self) -> bool:
@@ -76,6 +77,7 @@ class TwinVerification:
             "id": self.id,
             "version": self.version,
             "cases": [case.as_json() for case in self.cases],
+            "skipped": list(self.skipped),
         }
 
 
@@ -135,14 +137,15 @@ def verify_twin(
     """Run every verification case of `twin` (`quick`: not the heavy ones, minutes each);
     `on_case` sees each result as it comes."""
     results = []
+    skipped = tuple(case.name for case in twin.verification if quick and case.heavy)
     for case in twin.verification:
-        if quick and case.heavy:
+        if case.name in skipped:
             continue
         result = run_case(case)
         if on_case is not None:
             on_case(result)
         results.append(result)
-    return TwinVerification(twin.id, twin.version, twin.title, tuple(results))
+    return TwinVerification(twin.id, twin.version, twin.title, tuple(results), skipped)
 
 
 def as_json(verifications: Iterable[TwinVerification]) -> dict[str, Any]:
@@ -308,6 +311,9 @@ def write_evidence(
                 value = f"error: {case.error}" if case.error else f"{_number(case.value)}{unit}"
                 out.line(f"{case.quantity}: {value}; reference {tolerance_text(case)}", 8.5)
                 out.line(f"Source: {case.source}", 7.5, color=grey, width=125)
+            if verification.skipped:
+                out.line(f"NOT RUN (heavy, skipped by --quick): {', '.join(verification.skipped)}",
+                         8.5, color=red)  # fmt: skip
         out.gap(0.03)
         out.line(
             "Run by (name, role): ______________________    Signature: ______________    "

@@ -46,7 +46,7 @@ from meditwin_desktop.core.comparison import (
     target_text,
     write_comparison_csv,
 )
-from meditwin_desktop.core.result_plots import result_labels
+from meditwin_desktop.core.result_plots import result_labels, shared_range
 from meditwin_desktop.core.twin import Field, Twin, is_point
 from meditwin_desktop.core.units import SYSTEM_SETTING, UNIT_SYSTEMS, system_unit, user_system
 from meditwin_desktop.ui.plot_canvas import PlotCanvas
@@ -78,6 +78,11 @@ def field_to_mesh(field: Field, frame: int | None = None) -> pv.DataSet:
     return grid
 
 
+def _nearest_frame(field: Field, at: float) -> int:
+    """The frame of a movie closest in time to `at`."""
+    return int(np.abs(np.asarray(field.times, float) - at).argmin())
+
+
 def _colour_bar(title: str) -> dict:
     """A slim vertical colour bar along the right edge (a horizontal one ran across the
     ventricle in a short viewport)."""
@@ -94,7 +99,7 @@ def _mark_points(viewport, twin: Twin | None, run: Run) -> None:
         value = run.result.outcomes.get(outcome.name)
         if outcome.point and is_point(value):
             centre = np.asarray(value, float)
-            viewport.add_mesh(pv.Sphere(radius=2.5, center=centre), color="#ffdc3c")
+            viewport.add_mesh(pv.Sphere(radius=4.0, center=centre), color="#ffdc3c")
             viewport.add_point_labels(centre[None, :], [outcome.label], font_size=10,
                                       text_color="#ffdc3c", shape=None, show_points=False,
                                       always_visible=True)  # fmt: skip
@@ -341,7 +346,8 @@ class ComparisonView(QWidget):
         layout.addWidget(self.spatial_note)
         self.time_slider.hide()
         self.time_label.hide()
-        self._frames: list[tuple[object, pv.DataSet, Field]] = []  # viewport, mesh, field
+        self._frames: list[tuple[object, pv.DataSet, Field, str]] = []  # viewport, mesh,
+        # field, scenario of each movie shown
         self.viewports: list = []
         self.color_range: tuple[float, float] | None = None
         return page
@@ -558,20 +564,21 @@ class ComparisonView(QWidget):
         runs = [r for r in self.runs if r.result and name in r.result.fields][:MAX_VIEWPORTS]
         self._ensure_viewports(len(runs))
         if not runs:
+            self._frames = []
+            self.time_slider.hide()
+            self.time_label.hide()
             self.spatial_note.setText(
                 "Run scenarios of a twin with spatial results to compare them here."
             )
             return
         fields = [r.result.fields[name] for r in runs]
         timed = all(f.times is not None and f.points is not None for f in fields)
-        frame = self._frame_for(fields[0]) if timed else None
-        meshes = [field_to_mesh(f, frame) for f in fields]
-        # over every frame of a movie: a colour means the same potential all along
-        low = min(float(np.min(f.values if timed else m["values"]))
-                  for f, m in zip(fields, meshes, strict=True))  # fmt: skip
-        high = max(float(np.max(f.values if timed else m["values"]))
-                   for f, m in zip(fields, meshes, strict=True))  # fmt: skip
-        self.color_range = (low, high if high > low else low + 1.0)
+        at = float(fields[0].times[self._frame_for(fields[0])]) if timed else 0.0
+        meshes = [field_to_mesh(f, _nearest_frame(f, at) if timed else None) for f in fields]
+        # finite values only (scar has none), over every frame of a movie: a colour means
+        # the same potential all along
+        self.color_range = shared_range(f.values if timed else m["values"]
+                                        for f, m in zip(fields, meshes, strict=True))  # fmt: skip
         unit = runs[0].result.fields[name].unit
         bounds = np.array(meshes[0].bounds)
         anatomy = _anatomy_near(self.anatomy, bounds, margin_mm=20.0)
@@ -579,7 +586,7 @@ class ComparisonView(QWidget):
         for viewport, run, mesh in zip(self.viewports, runs, meshes, strict=False):
             viewport.clear()
             if timed:
-                self._frames.append((viewport, mesh, run.result.fields[name]))
+                self._frames.append((viewport, mesh, run.result.fields[name], run.scenario))
             _mark_points(viewport, self.twin, run)
             for surface, color in anatomy:
                 viewport.add_mesh(surface, color=np.array(color) / 255, opacity=0.25)
@@ -594,6 +601,7 @@ class ComparisonView(QWidget):
                     scalars="values",
                     clim=self.color_range,
                     cmap="inferno",
+                    nan_color="#6b6f76",  # no value (scar, a lesion): grey
                     scalar_bar_args=_colour_bar(f"{fields[0].label} [{unit}]"),
                 )
             old = run.scenario in self.stale
@@ -605,7 +613,7 @@ class ComparisonView(QWidget):
         self.time_slider.setVisible(timed)
         self.time_label.setVisible(timed)
         if timed:
-            self._show_time(fields[0], frame)
+            self._show_time(at)
         first = self.viewports[0]
         first.reset_camera(bounds=bounds)
         for viewport in self.viewports[1 : len(runs)]:
@@ -630,17 +638,27 @@ class ComparisonView(QWidget):
         self.time_slider.blockSignals(blocked)
         return min(self.time_slider.value(), count - 1)
 
-    def _show_time(self, field: Field, frame: int) -> None:
-        self.time_label.setText(f"t = {float(field.times[frame]):.0f} {field.time_unit}")
+    def _show_time(self, at: float) -> None:
+        """'t = 120 ms', and where a scenario's movie has no frame that close, its own."""
+        unit = self._frames[0][2].time_unit if self._frames else "ms"
+        text = f"t = {at:.0f} {unit}"
+        for _, _, field, scenario in self._frames[1:]:
+            own = float(field.times[_nearest_frame(field, at)])
+            if abs(own - at) > 1.0:
+                text += f"; {scenario} at {own:.0f} {unit}"
+        self.time_label.setText(text)
 
     def _show_frame(self, frame: int) -> None:
-        """Move every viewport's movie to `frame` (same time in all the scenarios)."""
-        for viewport, mesh, field in self._frames:
-            if frame < len(field.times):
-                mesh.point_data["values"] = field.frame(frame)
-                viewport.render()
-        if self._frames:
-            self._show_time(self._frames[0][2], min(frame, len(self._frames[0][2].times) - 1))
+        """Move every viewport's movie to the time of the first one's `frame` (each to its
+        nearest frame: the scenarios' movies need not share their times)."""
+        if not self._frames:
+            return
+        first = self._frames[0][2]
+        at = float(first.times[min(frame, len(first.times) - 1)])
+        for viewport, mesh, field, _ in self._frames:
+            mesh.point_data["values"] = field.frame(_nearest_frame(field, at))
+            viewport.render()
+        self._show_time(at)
 
     def _ensure_viewports(self, count: int) -> None:
         from pyvistaqt import QtInteractor

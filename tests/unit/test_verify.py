@@ -50,7 +50,8 @@ def test_verify_json_has_exactly_the_documented_keys(capsys):
     document = json.loads(capsys.readouterr().out)
     assert [t["id"] for t in document["twins"]] == ["hlhs_norwood", "cardiometabolic"]
     for twin in document["twins"]:
-        assert list(twin) == ["id", "version", "cases"] and twin["version"]
+        assert list(twin) == ["id", "version", "cases", "skipped"] and twin["version"]
+        assert twin["skipped"] == []  # nothing left out without --quick
         assert twin["cases"], twin["id"]
         for case in twin["cases"]:
             assert list(case) == CASE_KEYS
