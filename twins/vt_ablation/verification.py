@@ -30,11 +30,16 @@ PAPER = "Niederer et al., Phil Trans R Soc A 2011;369:4331 (benchmark definition
 
 
 @cache
-def p8_activation_ms(dx_mm: float, dt_ms: float) -> float:
-    """Activation time (ms) at P8 of the benchmark slab on the given grid (cached)."""
+def slab_points_ms(dx_mm: float, dt_ms: float) -> dict[str, float]:
+    """Activation times (ms) at P1..P9 of the benchmark slab on the given grid (cached)."""
     from .niederer import run_slab
 
-    return run_slab(dx_mm, dt_ms).points_ms["P8"]
+    return dict(run_slab(dx_mm, dt_ms).points_ms)
+
+
+def p8_activation_ms(dx_mm: float, dt_ms: float) -> float:
+    """Activation time (ms) at P8, the corner opposite the stimulus (cached run)."""
+    return slab_points_ms(dx_mm, dt_ms)["P8"]
 
 
 def _case(dx: float, dt: float, reference: float, tolerance: float, why: str,
