@@ -22,11 +22,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+# Cached on disk only under the installed name: the test suite imports this package as
+# `twins.vt_ablation` too, and a cache written under one module name fails to load under the
+# other (ModuleNotFoundError) instead of compiling afresh.
+_CACHE = __name__.startswith("meditwin_twins.")
 V_ACT = np.float32(0.5)
 TINY = np.float32(1e-12)  # |v| below this is set to 0 (rest; thresholds are ~0.05)
 
 
-@njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True)
+@njit(cache=_CACHE, fastmath={"reassoc", "contract"}, nogil=True)
 def advance(
     n_steps, t0, dt, grid, scratch, h,
     flat, coef, offsets, code,
