@@ -11,16 +11,14 @@ boundary as the tissue model), the integral is the sum over pairs of face neighb
 (v_b - v_a)(g_b - g_a) dV / h^2 (g = 1/r), which is linear in v: phi(t) = w . v(t) with
 weights w computed once. Interior weights are the discrete Laplacian of 1/r, which is
 nearly zero away from the electrode, so w is concentrated on the tissue's boundary (the
-integral equals a surface integral of v d(1/r)/dn): only the nodes carrying nearly all of
-sum |w| need their potential recorded.
+integral equals a surface integral of v d(1/r)/dn); the interior weights still add up
+coherently over a large activated region, so every node is used (protocol._observe reduces
+each chunk of recorded potentials to phi at once, keeping memory to one chunk).
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-KEEP_WEIGHT = 0.995  # fraction of sum |w| kept (the rest: near-zero interior weights)
-MAX_NODES = 40000  # memory bound for the recorded potentials (float32, every 2 ms)
 
 
 def weights(
@@ -48,17 +46,6 @@ def weights(
         np.add.at(w, b, c)
         np.subtract.at(w, a, c)
     return w
-
-
-def recorded_nodes(w: np.ndarray) -> np.ndarray:
-    """Node indices carrying KEEP_WEIGHT of sum |w| (at most MAX_NODES), sorted."""
-    order = np.argsort(-np.abs(w), kind="stable")
-    cumulative = np.cumsum(np.abs(w[order]))
-    total = cumulative[-1] if len(cumulative) else 0.0
-    if total <= 0:
-        return np.zeros(0, np.int64)
-    count = min(int(np.searchsorted(cumulative, KEEP_WEIGHT * total)) + 1, MAX_NODES)
-    return np.sort(order[:count])
 
 
 def electrode_note(inside_body: bool | None, in_myocardium: bool) -> str:

@@ -372,16 +372,14 @@ def simulate_site(
     model = tissue.model
     vertex_nodes = _surface_nodes(model, inputs, float(params["grid_mm"]))
     weights, electrode_note = _electrode(params, inputs, model)
-    ecg_nodes = ecg.recorded_nodes(weights) if weights is not None else np.zeros(0, np.int64)
-    trace_nodes = np.union1d(ecg_nodes, vertex_nodes[vertex_nodes >= 0])
-    trace_weights = None if weights is None else weights[trace_nodes]
+    trace_nodes = np.unique(vertex_nodes[vertex_nodes >= 0])
     found = protocol.induce(
         model,
         site,
         site_point(params, site),
         settings(params),
         trace_nodes=trace_nodes,
-        ecg_weights=trace_weights,
+        ecg_weights=weights,
         progress=_part(progress, *span),
         cancelled=cancelled,
         backend=BACKEND,
@@ -502,8 +500,8 @@ def _fields(
             inputs,
         )
     trace = found.trace
-    if trace is not None and len(trace.times):
-        frames = np.unique(np.linspace(0, len(trace.times) - 1, MEMBRANE_FRAMES).astype(int))
+    if trace is not None and len(trace.v_times):
+        frames = np.unique(np.linspace(0, len(trace.v_times) - 1, MEMBRANE_FRAMES).astype(int))
         column = np.full(tissue.model.n, -1, np.int64)
         column[trace_nodes] = np.arange(len(trace_nodes))
         ok = vertex_nodes >= 0
@@ -514,7 +512,7 @@ def _fields(
             "",
             values,
             inputs,
-            times=np.asarray(trace.times[frames], float),
+            times=np.asarray(trace.v_times[frames], float),
         )
     return fields
 
@@ -620,13 +618,13 @@ def combine(params: Mapping[str, Any], inputs: Mapping[str, Any], results: list[
 
 def memory_estimate(params: Mapping[str, Any], inputs: Mapping[str, Any]) -> float:
     """Peak bytes of one part (one pacing site): ~1.5 kB per simulation node (operator,
-    state, checkpoints, recordings), the recorded potentials (float32 every 2 ms over the
-    sustained window at up to MAX_NODES electrogram nodes plus the surface), ~60 B per crop
-    voxel (codes, fibres, lesions). Measured in tests/bench/bench_vt_ablation.py."""
+    state, checkpoints, recordings), one chunk of every node's potential for the
+    electrogram (float32, twice while stacked), the membrane frames kept at the surface
+    nodes, ~60 B per crop voxel (codes, fibres, lesions)."""
     myocardium = np.asarray(inputs["myocardium"], bool)
     spacing = np.linalg.norm(np.asarray(inputs["affine"], float)[:3, :3], axis=0)
     nodes = float(myocardium.sum()) * float(np.prod(spacing)) / float(params["grid_mm"]) ** 3
     surface = len(np.asarray(inputs.get("surface_points", np.zeros((0, 3)))))
-    frames = float(params["sustained_ms"]) / protocol.ECG_MS + 1
-    recorded = min(nodes, ecg.MAX_NODES + surface)
-    return 1500.0 * nodes + 4.0 * frames * recorded * 2 + 60.0 * myocardium.size
+    chunk = (protocol.CHUNK_MS / protocol.ECG_MS + 1) * nodes * 4.0 * 2
+    frames = float(params["sustained_ms"]) / protocol.MEMBRANE_MS + 1
+    return 1500.0 * nodes + chunk + 4.0 * frames * min(surface, nodes) + 60.0 * myocardium.size

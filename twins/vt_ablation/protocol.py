@@ -20,7 +20,7 @@ Choices (and why):
   activate within `CAPTURE_WINDOW_MS` of the stimulus (a propagated response, not a local
   one that dies in the stimulated tissue).
 - Cycle length: the median interval between activations of 64 probe nodes over the last
-  second of the VT (over its second half when `sustained_ms` < 2 s).
+  1.5 s of the VT (the last three quarters of `sustained_ms`, at least 1 s).
 - Exit site and activation map: the VT's last cycle is cut at its quietest moment (the
   fewest nodes activating per millisecond: the wavefront is then in the narrow, slow
   pathway); the activation map is the time within the cycle from that moment and the exit
@@ -44,7 +44,8 @@ from . import monodomain
 
 STIMULUS_RADIUS_MM = 3.0  # a pacing bipole spans ~2-5 mm; smaller regions at 2 mm grids
 # fail to excite their neighbours in 3D (source-sink mismatch)
-CAPTURE_WINDOW_MS = 100.0  # 6 mm at the slowest border-zone speed (~0.1 mm/ms) plus latency
+CAPTURE_WINDOW_MS = 250.0  # a premature stimulus near refractoriness excites its
+# surroundings late: ~150 ms to 4 mm measured on the demo heart (1.5 mm grid, S2 440 ms)
 CAPTURE_SHELL_MM = (2.0, 6.0)  # beyond the stimulated region
 CAPTURE_FRACTION = 0.5
 FIRST_COUPLING_FRACTION = 0.8  # S2 starts late in diastole (480 ms after a 600 ms train):
@@ -52,10 +53,12 @@ FIRST_COUPLING_FRACTION = 0.8  # S2 starts late in diastole (480 ms after a 600 
 DISTINCT_CL_MS = 20.0
 DISTINCT_EXIT_MM = 10.0
 PROBES = 64
+NEXT_START_MS = 100.0
 REENTRY_MARGIN_MS = 50.0  # re-entry: activity outlasting a paced beat's activation by this
 EXIT_FRACTION = 0.01
-CHUNK_MS = 250.0  # observation in chunks: progress, cancellation, bounded memory
+CHUNK_MS = 100.0  # observation in chunks: progress, cancellation, bounded memory
 ECG_MS = 2.0  # electrogram sampling while observing
+MEMBRANE_MS = 10.0  # membrane potential frames kept for the time slider
 
 
 @dataclass(frozen=True)
@@ -115,11 +118,13 @@ class VT:
 
 @dataclass
 class Trace:
-    """Membrane potential at some nodes while one extrastimulus was observed."""
+    """What was recorded while one extrastimulus was observed: the electrogram every
+    ECG_MS and the membrane potential of some nodes every MEMBRANE_MS."""
 
-    times: np.ndarray  # (T,) ms from the extrastimulus
-    v: np.ndarray  # (T, n_nodes) float32
-    ecg: np.ndarray | None = None  # (T,) electrogram, when weights were given
+    times: np.ndarray  # (T,) ms from the extrastimulus, of the electrogram
+    ecg: np.ndarray | None  # (T,) electrogram (None without weights)
+    v_times: np.ndarray  # (F,) ms from the extrastimulus
+    v: np.ndarray  # (F, n_nodes) float32 at the trace nodes
 
 
 @dataclass
@@ -202,25 +207,32 @@ class _Observation:
     counts: np.ndarray
     last: np.ndarray
     probe_times: list[list[float]]
-    times: list[np.ndarray]
-    v: list[np.ndarray]
-    ended_ms: float
+    times: list[np.ndarray] = field(default_factory=list)  # electrogram times
+    ecg: list[np.ndarray] = field(default_factory=list)
+    v_times: list[np.ndarray] = field(default_factory=list)
+    v: list[np.ndarray] = field(default_factory=list)
+    ended_ms: float = 0.0
+    quiet: bool = False  # the tissue fell quiet before the end
 
 
 def _observe(
-    model, state, t_end, *, probes, trace_nodes, cancelled, backend, budget, what
+    model, state, t_end, *, probes, trace_nodes, ecg_weights, cancelled, backend, budget, what
 ) -> _Observation:
-    """Advance `state` with no stimulus until `t_end` or until the tissue is quiet."""
+    """Advance `state` with no stimulus until `t_end` or until the tissue is quiet. The
+    electrogram needs every node's potential: each chunk records all of them, reduces them
+    to the electrogram and keeps the trace nodes every MEMBRANE_MS (memory of one chunk)."""
     n = len(model.index)
-    seen = _Observation(
-        np.zeros(n, np.int64), np.full(n, np.nan), [[] for _ in probes], [], [], float(state.t_ms)
-    )
-    while state.t_ms < t_end - 1e-9:
+    seen = _Observation(np.zeros(n, np.int64), np.full(n, np.nan), [[] for _ in probes])
+    nodes = trace_nodes if trace_nodes is not None else np.zeros(0, np.int64)
+    record_all = ecg_weights is not None
+    every = max(int(round(MEMBRANE_MS / ECG_MS)), 1)
+    while t_end - state.t_ms >= model.dt_ms - 1e-9:  # run() steps whole dt
         start = float(state.t_ms)
         stop = min(start + CHUNK_MS, t_end)
         record = {"probe_nodes": probes}
-        if trace_nodes is not None and len(trace_nodes):
-            record.update(snapshot_nodes=trace_nodes, snapshot_ms=ECG_MS)
+        if record_all or len(nodes):
+            snapped = np.arange(n) if record_all else nodes
+            record.update(snapshot_nodes=snapped, snapshot_ms=ECG_MS)
         rec = _run(
             model, state, stop, [], quiet=True, cancelled=cancelled, backend=backend, **record
         )
@@ -229,14 +241,21 @@ def _observe(
         seen.last = np.where(np.isnan(later), seen.last, later)
         for p, node in enumerate(probes):
             seen.probe_times[p].extend(float(t) for t in rec.activation_times(int(node)))
-        if trace_nodes is not None and len(trace_nodes):
+        if record_all or len(nodes):
             times, values = _snapshots(rec)
             if seen.times and len(times) and times[0] <= seen.times[-1][-1] + 1e-9:
                 times, values = times[1:], values[1:]  # each chunk repeats its start
+            offset = sum(len(t) for t in seen.times)
             seen.times.append(times)
-            seen.v.append(values)
+            if record_all:
+                seen.ecg.append(values.astype(np.float64) @ ecg_weights)
+            keep = (offset + np.arange(len(times))) % every == 0
+            seen.v_times.append(times[keep])
+            seen.v.append((values[:, nodes] if record_all else values)[keep].astype(np.float32))
+            del values
         budget.advance(float(state.t_ms) - start, what)
-        if state.t_ms < stop - 1e-9:  # stopped early: quiet
+        if rec.stopped_quiet:
+            seen.quiet = True
             break
     seen.ended_ms = float(state.t_ms)
     return seen
@@ -316,7 +335,7 @@ def induce(
     backend: str = "numba",
 ) -> SiteResult:
     """Run the protocol from one site. `trace_nodes`: nodes whose membrane potential is kept
-    for the trial shown; `ecg_weights` (len(trace_nodes),): electrogram = v @ weights."""
+    for the trial shown; `ecg_weights` (n,): electrogram = v @ weights over all nodes."""
     nodes = stimulated_nodes(model, site_lps)
     shell = _capture_shell(model, nodes)
     n = len(model.index)
@@ -392,15 +411,16 @@ def induce(
                 t + settings.sustained_ms,
                 probes=probes,
                 trace_nodes=trace_nodes,
+                ecg_weights=ecg_weights,
                 cancelled=cancelled,
                 backend=backend,
                 budget=budget,
                 what=f"S{extra + 2} {coupling:.0f} ms",
             )
             counts = seen.counts + np.asarray(rec.activation_count, np.int64)
-            trace = _trace(seen, t, ecg_weights)
-            if seen.ended_ms >= t + settings.sustained_ms - 1e-6:
-                window = min(1000.0, 0.5 * settings.sustained_ms)
+            trace = _trace(seen, t)
+            if not seen.quiet:  # still active sustained_ms after the extrastimulus
+                window = min(max(1000.0, 0.75 * settings.sustained_ms), 1500.0)
                 cl = cycle_length(seen.probe_times, seen.ended_ms, window)
                 if cl is None:  # activity without a rhythm at the probes: still sustained
                     cl = float("nan")
@@ -436,19 +456,19 @@ def induce(
             backend=backend,
         )
         checkpoint, t_previous = state.copy(), t
-        # restitution shortens refractoriness after a premature beat: the next extrastimulus
-        # starts two steps above the last one that captured, not at the first coupling
-        start = min(settings.first_coupling_ms, chosen + 2 * settings.coupling_step_ms)
+        # a premature beat reaches the tissue around the site late (latency, slow conduction
+        # in tissue not fully recovered: up to ~150 ms on the demo heart), so the next
+        # extrastimulus starts NEXT_START_MS above the coupling that captured
+        start = min(settings.s1_cycle_ms, chosen + NEXT_START_MS)
     return result
 
 
-def _trace(seen: _Observation, t: float, weights: np.ndarray | None) -> Trace | None:
+def _trace(seen: _Observation, t: float) -> Trace | None:
     if not seen.times:
         return None
-    times = np.concatenate(seen.times) - t
-    v = np.concatenate(seen.v, axis=0).astype(np.float32)
-    ecg = None if weights is None else v.astype(float) @ weights
-    return Trace(times, v, ecg)
+    ecg = np.concatenate(seen.ecg) if seen.ecg else None
+    v = np.concatenate(seen.v, axis=0) if seen.v else np.zeros((0, 0), np.float32)
+    return Trace(np.concatenate(seen.times) - t, ecg, np.concatenate(seen.v_times) - t, v)
 
 
 def distinct(vts: Sequence[VT]) -> list[VT]:
