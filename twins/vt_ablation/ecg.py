@@ -48,8 +48,14 @@ def weights(
     return w
 
 
-def electrode_note(inside_body: bool | None, in_myocardium: bool) -> str:
-    """Why the electrogram is not shown or what it means ('' when it is a normal one)."""
+def electrode_note(inside_body: bool | None, in_myocardium: bool, checked: bool = True) -> str:
+    """Why the electrogram is not shown or what it means ('' when it is a normal one).
+    `inside_body` None with `checked`: the electrode lies outside the image."""
+    if inside_body is None and checked:
+        return (
+            "The electrode lies outside the image: it cannot be checked against the body "
+            "outline (the electrogram assumes it is in the torso)."
+        )
     if inside_body is False:
         return (
             "The electrode lies outside the body outline: no electrogram (place it on "

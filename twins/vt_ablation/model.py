@@ -328,7 +328,7 @@ def _electrode(
     if outline is not None:
         inside_body = sites.inside(outline[0], outline[1], point)
     in_myo = inside_crop and bool(np.asarray(inputs["myocardium"])[tuple(kji)])
-    note = ecg.electrode_note(inside_body, in_myo)
+    note = ecg.electrode_note(inside_body, in_myo, checked=outline is not None)
     if inside_body is False:
         return None, note
     weights = ecg.weights(model.index, model.shape, model.affine, point)

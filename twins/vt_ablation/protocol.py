@@ -54,6 +54,8 @@ DISTINCT_CL_MS = 20.0
 DISTINCT_EXIT_MM = 10.0
 PROBES = 64
 NEXT_START_MS = 100.0
+SUSTAINED_TAIL_MS = 50.0  # re-entry always has a wavefront: some node activated within the
+# last 50 ms of the window (a repolarising tail without activations is not VT)
 REENTRY_MARGIN_MS = 50.0  # re-entry: activity outlasting a paced beat's activation by this
 EXIT_FRACTION = 0.01
 CHUNK_MS = 100.0  # observation in chunks: progress, cancellation, bounded memory
@@ -225,7 +227,7 @@ def _observe(
     seen = _Observation(np.zeros(n, np.int64), np.full(n, np.nan), [[] for _ in probes])
     nodes = trace_nodes if trace_nodes is not None else np.zeros(0, np.int64)
     record_all = ecg_weights is not None
-    every = max(int(round(MEMBRANE_MS / ECG_MS)), 1)
+    every = max(round(MEMBRANE_MS / ECG_MS), 1)
     while t_end - state.t_ms >= model.dt_ms - 1e-9:  # run() steps whole dt
         start = float(state.t_ms)
         stop = min(start + CHUNK_MS, t_end)
@@ -419,7 +421,8 @@ def induce(
             )
             counts = seen.counts + np.asarray(rec.activation_count, np.int64)
             trace = _trace(seen, t)
-            if not seen.quiet:  # still active sustained_ms after the extrastimulus
+            newest = float(np.nanmax(seen.last, initial=-np.inf))
+            if not seen.quiet and newest >= seen.ended_ms - SUSTAINED_TAIL_MS:
                 window = min(max(1000.0, 0.75 * settings.sustained_ms), 1500.0)
                 cl = cycle_length(seen.probe_times, seen.ended_ms, window)
                 if cl is None:  # activity without a rhythm at the probes: still sustained

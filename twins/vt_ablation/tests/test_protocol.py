@@ -49,7 +49,7 @@ def induced():
 
 
 def test_a_premature_beat_blocked_in_the_border_zone_induces_sustained_reentry(induced):
-    model, found = induced
+    _model, found = induced
     assert found.vt is not None, [t.outcome for t in found.trials]
     assert found.trials[-1].outcome == "sustained VT"
     assert found.trials[0].captured
@@ -112,7 +112,7 @@ def test_the_isthmus_is_the_channel_through_the_scar():
     codes, affine = _channel_sheet()
     index = np.argwhere(np.isin(codes, (1, 2)))
     # a made-up VT cycle map: the channel activates at the cycle's start, the rest later
-    k, j, i = index.T
+    _k, j, i = index.T
     activation = np.where(codes[0, j, i] == 2, (j - 25) * 2.0, 100.0 + np.hypot(j, i))
     found = isthmus.find(index, codes.shape, affine, codes, codes == 3, activation, 400.0)
     assert found is not None
@@ -158,7 +158,7 @@ def test_a_point_lesion_is_a_transmural_cylinder():
 
 
 def test_a_lesion_off_the_myocardium_is_refused():
-    myocardium, affine, transmural, thickness = _slab()
+    myocardium, affine, transmural, _thickness = _slab()
     with pytest.raises(TwinInputError, match="not on the myocardium"):
         lesions.point_lesion(myocardium, affine, (20.0, 20.0, 30.0), 5.0, transmural=transmural)
 
