@@ -42,8 +42,9 @@ BASE_MM = 15.0  # the base is cut flat this far above the equator (towards the b
 # --- the infarct, in coordinates on the wall: angle around the long axis, height u along it
 # (u = 0 at the equator, > 0 towards the apex), arc lengths measured at mid-wall --------------
 SCAR_DIRECTION = (-0.45, -1.0, 0.0)  # centre of the scar: anterior (-y) and septal (right, -x)
-SCAR_HALF_ANGLE_DEG = 52.0  # half width around the circumference (~56 mm arc at the equator)
-SCAR_U = (8.0, 42.0)  # from mid-ventricle to near the apex (~40 mm along the curved wall)
+SCAR_HALF_ANGLE_DEG = 150.0  # half width around the circumference (a 300 deg band; VT twin:
+# the way round the scar must be much longer than through the channel to induce re-entry)
+SCAR_U = (8.0, 24.0)  # mid-ventricle, 16 mm tall (the channel: ~22 mm of border zone)
 BZ_RIM_MM = 3.0  # border-zone rim around the dense scar
 CHANNEL_HALF_WIDTH_MM = 2.5  # the channel: 5 mm wide, along the long axis through the scar
 CHANNEL_ANGLE_DEG = 0.0  # its position: angle from the scar centre

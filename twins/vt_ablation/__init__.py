@@ -303,6 +303,18 @@ PARAMETERS = (
         source="Arevalo 2013, 2016 (prolonged border-zone APD); Relan J et al., "
         "Interface Focus 2011;1:396",
     ),
+    Parameter(
+        "bz_recovery_factor",
+        "Border-zone recovery factor",
+        "",
+        3.0,
+        1.0,
+        4.0,
+        help="border-zone recovery of excitability (tau_open) over healthy: "
+        "post-repolarisation refractoriness",
+        source="Pu J, Boyden PA, Circ Res 1997;81:110 (slowed Na-current recovery in "
+        "border-zone cells); Janse MJ, Wit AL, Physiol Rev 1989;69:1049",
+    ),
     _point_parameter("electrode_lps_mm", "Electrode", "Unipolar electrogram electrode", within=()),
     Parameter(
         "grid_mm",

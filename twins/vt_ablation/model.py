@@ -76,7 +76,9 @@ def settings(params: Mapping[str, Any]) -> protocol.Settings:
 def cells_and_diffusivity(params: Mapping[str, Any]):
     """Cell parameters and diffusivities per conducting code, border zone from its factors."""
     border = dataclasses.replace(
-        ionic.BORDER_ZONE, tau_close=ionic.HEALTHY.tau_close * float(params["bz_apd_factor"])
+        ionic.BORDER_ZONE,
+        tau_close=ionic.HEALTHY.tau_close * float(params["bz_apd_factor"]),
+        tau_open=ionic.HEALTHY.tau_open * float(params.get("bz_recovery_factor", 1.0)),
     )
     factor = float(params["bz_diffusivity_factor"])
     d_long, d_trans = ionic.HEALTHY_D
