@@ -4,10 +4,12 @@
    on the left ventricle: target < 20 s;
 2. the full induction protocol (8 drive beats at 600 ms, S2 and S3, 2 s to call a VT
    sustained) from each of the 3 personalised pacing sites, one site per process as the
-   runner's parallel workers do it: per-site wall time, and the scenario's time with the
-   sites in parallel on 2 workers (target < 3 min), for `none` and `auto_isthmus`.
+   runner's parallel workers do it (`TWIN.parts`: `auto_isthmus` is one part): per-part
+   wall time, and the scenario's time on 2 workers (target < 3 min), for `none` and
+   `auto_isthmus`.
 
-`PYTHONPATH=. NUMBA_NUM_THREADS=1 python tests/bench/bench_vt_ablation.py [grid_mm]`
+`PYTHONPATH=. NUMBA_NUM_THREADS=1 python tests/bench/bench_vt_ablation.py [grid_mm] [ablations]`
+(ablations comma-separated, default `none,auto_isthmus`)
 """
 
 from __future__ import annotations
@@ -31,12 +33,17 @@ def _demo():
 
 
 def _site(args):
+    import resource
+
     from meditwin_twins.vt_ablation import model
 
-    params, inputs, site = args
+    part, inputs = args
     start = time.perf_counter()
-    result = model.simulate({**params, "_site": site}, inputs, lambda *a: None, lambda: False)
-    return site, time.perf_counter() - start, result
+    result = model.simulate(part, inputs, lambda *a: None, lambda: False)
+    site = part.get("_site", "all")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    estimate_mb = model.memory_estimate(part, inputs) / 2**20
+    return site, time.perf_counter() - start, result, peak_mb, estimate_mb
 
 
 def one_second(inputs, baseline, grid_mm: float) -> None:
@@ -65,26 +72,28 @@ def one_second(inputs, baseline, grid_mm: float) -> None:
     )
 
 
-def protocol_runs(inputs, baseline, grid_mm: float) -> None:
+def protocol_runs(inputs, baseline, grid_mm: float, ablations: list[str]) -> None:
     from meditwin_twins.vt_ablation import TWIN, model
 
-    for ablation in ("none", "auto_isthmus"):
+    for ablation in ablations:
         params = TWIN.parameters_for(baseline, {"grid_mm": grid_mm, "ablation": ablation})
         start = time.perf_counter()
         with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
-            done = list(pool.map(_site, [(params, inputs, site) for site in model.SITES]))
+            done = list(pool.map(_site, [(part, inputs) for part in TWIN.parts(params)]))
         wall = time.perf_counter() - start
-        combined = model.combine(params, inputs, [r for _, _, r in done])
-        for site, seconds, result in done:
+        results = [r for _, _, r, _, _ in done]
+        combined = model.combine(params, inputs, results) if len(results) > 1 else results[0]
+        for site, seconds, result, peak_mb, estimate_mb in done:
             rows = result.tables["protocol"].rows
             print(
                 f"  {ablation} site {site}: {seconds:.0f} s, {len(rows)} extrastimuli tried, "
-                f"VT {result.outcomes['inducible_vt_count']:.0f}",
+                f"VT {result.outcomes['inducible_vt_count']:.0f}, worker peak RSS "
+                f"{peak_mb:.0f} MB (memory_estimate {estimate_mb:.0f} MB)",
                 flush=True,
             )
         print(
-            f"{ablation}: 3 sites on 2 workers {wall:.0f} s (target < 180 s); inducible VTs "
-            f"{combined.outcomes['inducible_vt_count']:.0f}, CL "
+            f"{ablation}: {len(done)} part(s) on 2 workers {wall:.0f} s (target < 180 s); "
+            f"inducible VTs {combined.outcomes['inducible_vt_count']:.0f}, CL "
             f"{combined.outcomes['vt_cycle_length_ms']}",
             flush=True,
         )
@@ -92,9 +101,10 @@ def protocol_runs(inputs, baseline, grid_mm: float) -> None:
 
 def main() -> None:
     grid_mm = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+    ablations = sys.argv[2].split(",") if len(sys.argv) > 2 else ["none", "auto_isthmus"]
     inputs, baseline = _demo()
     one_second(inputs, baseline, grid_mm)
-    protocol_runs(inputs, baseline, grid_mm)
+    protocol_runs(inputs, baseline, grid_mm, ablations)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,9 @@ except ImportError:  # helper B's module not there yet
 OUTLINE_STEP = 2  # the body outline is kept every 2nd voxel (electrode checks only)
 ABLATIONS = ("none", "auto_isthmus", "point", "line")
 SOURCES = ("labels", "lge", "ct_thickness")
-MYOCARDIUM = ("left ventricle myocardium",)
+MYOCARDIUM = anatomy.LABELS["myocardium"]  # pacing sites: on the myocardium labels
+WALL = MYOCARDIUM + anatomy.LABELS["border_zone"] + anatomy.LABELS["scar"]  # lesions: anywhere
+# in the wall (an isthmus lies in the border zone)
 
 
 def prepare(view: CaseView) -> dict[str, Any]:
@@ -131,6 +133,7 @@ PARAMETERS = (
         "Lesion point (line start)",
         "Centre of a point lesion, or the start of a line",
         key=2,
+        within=WALL,
     ),
     Parameter(
         "lesion_radius_mm",
@@ -144,7 +147,7 @@ PARAMETERS = (
         "1995;91:2264-2273); transmural through thinned post-infarct wall",
         key=3,
     ),
-    _point_parameter("line_end_lps_mm", "Line end", "End of a linear lesion"),
+    _point_parameter("line_end_lps_mm", "Line end", "End of a linear lesion", within=WALL),
     Parameter(
         "scar_source",
         "Scar from",

@@ -539,7 +539,8 @@ def simulate(
         )
     results = []
     low = 0.4 if baseline is not None else 0.0
-    for n, part in enumerate(split(params)):
+    parts = [{**params, "_site": site} for site in SITES]
+    for n, part in enumerate(parts):
         step = (1.0 - low) / len(SITES)
         results.append(
             simulate_site(
@@ -555,7 +556,10 @@ def simulate(
 
 
 def split(params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One part per pacing site."""
+    """One part per pacing site; `auto_isthmus` is one part (its lesion needs the baseline
+    protocol from the sites in turn: in separate parts each would repeat it)."""
+    if params["ablation"] == "auto_isthmus":
+        return [dict(params)]
     return [{**params, "_site": site} for site in SITES]
 
 
@@ -619,7 +623,7 @@ def combine(params: Mapping[str, Any], inputs: Mapping[str, Any], results: list[
 
 
 def memory_estimate(params: Mapping[str, Any], inputs: Mapping[str, Any]) -> float:
-    """Peak bytes of one part (one pacing site): ~1.5 kB per simulation node (operator,
+    """Peak bytes of one part (one pacing site): ~2 kB per simulation node (operator,
     state, checkpoints, recordings), one chunk of every node's potential for the
     electrogram (float32, twice while stacked), the membrane frames kept at the surface
     nodes, ~60 B per crop voxel (codes, fibres, lesions)."""
@@ -629,4 +633,4 @@ def memory_estimate(params: Mapping[str, Any], inputs: Mapping[str, Any]) -> flo
     surface = len(np.asarray(inputs.get("surface_points", np.zeros((0, 3)))))
     chunk = (protocol.CHUNK_MS / protocol.ECG_MS + 1) * nodes * 4.0 * 2
     frames = float(params["sustained_ms"]) / protocol.MEMBRANE_MS + 1
-    return 1500.0 * nodes + chunk + 4.0 * frames * min(surface, nodes) + 60.0 * myocardium.size
+    return 2000.0 * nodes + chunk + 4.0 * frames * min(surface, nodes) + 60.0 * myocardium.size

@@ -68,6 +68,7 @@ def test_the_declaration_conforms_to_the_contract():
     }
     assert next(o for o in TWIN.outcomes if o.name == "isthmus_lps_mm").point
     assert len(model.split(TWIN.parameters_for({}, {}))) == 3
+    assert len(model.split(TWIN.parameters_for({}, {"ablation": "auto_isthmus"}))) == 1
 
 
 def test_personalised_sites_lie_on_healthy_endocardium(demo):
