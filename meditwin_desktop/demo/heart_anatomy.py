@@ -3,8 +3,9 @@
 A short-axis-ish thorax crop (1 mm isotropic, 110 x 120 x 120 voxels) around a left
 ventricle drawn analytically in LPS mm (+x left, +y posterior, +z superior): the
 endocardium is a prolate half-ellipsoid cut flat at the base, the wall everything within
-`WALL_MM` of it (so the epicardium is the endocardium's offset surface). An antero-septal,
-mid-to-apical transmural infarct (dense scar) is wrapped in a border-zone rim; in
+`WALL_MM` of it (so the epicardium is the endocardium's offset surface). A transmural
+mid-ventricular infarct band (dense scar, 300 degrees around the ventricle, centred
+antero-septally, so that a wave cannot simply go round it) is wrapped in a border-zone rim; in
 `build(channel=True)` one border-zone channel crosses the scar along the long axis
 (scar | channel | scar: the classic isthmus of post-infarct re-entrant VT), in
 `build(channel=False)` the same scar has none (negative control).

@@ -36,16 +36,18 @@ def test_labels_have_the_planned_sizes(hearts):
     for ct, labels in hearts.values():
         masks = _masks(labels)
         wall = masks["left ventricle myocardium"] | masks["scar"] | masks["border zone"]
-        assert 100_000 <= wall.sum() <= 140_000  # 1 mm voxels: 100-140 mL of wall
+        assert 90_000 <= wall.sum() <= 140_000  # 1 mm voxels: 90-140 mL of wall (96 with
+        # the thinned infarct band)
         assert 80_000 <= masks["left ventricle blood pool"].sum() <= 140_000
         assert 2_000 <= masks["scar"].sum() <= 6_000  # thin (2.5 mm) transmural scar
         assert 1_500 <= masks["border zone"].sum() <= 5_000
         assert masks["body"].sum() > 0.5 * masks["body"].size
-        # the dense scar and its channel: ~40 mm along the long axis, > 90 deg around it
+        # the dense scar and its channel: a mid-ventricular band ~16 mm tall (22 mm with its
+        # rims) and 300 deg around: going round it is no shortcut past the channel
         angle, u = _local(labels)
         patch = masks["scar"] | (masks["border zone"] & (np.abs(angle) < 20))
-        assert np.ptp(u[patch]) >= 30.0
-        assert np.ptp(angle[patch]) >= 90.0
+        assert np.ptp(u[patch]) >= 20.0
+        assert np.ptp(angle[patch]) >= 280.0
         assert labels.volume.array.dtype == np.uint8 and ct.array.shape == labels.volume.shape
 
 

@@ -135,10 +135,13 @@ def test_helix_angle_goes_from_plus_to_minus_60_across_the_wall(demo):
                                   np.einsum("ij,ij->i", f, circ)))  # fmt: skip
     angle = (angle + 90.0) % 180.0 - 90.0  # fibres are axes
     t = inputs["transmural"][tuple(kji.T)]
-    mid_ventricle = (np.abs(u) < 10.0) & (_truth(case, inputs)[tuple(kji.T)] == HEALTHY)
+    # healthy wall between the base and the infarct band (its thinned wall bends the
+    # transmural coordinate nearby): u from -10 to +2 mm, the band starts at +8 mm - 3 mm rim
+    band_free = (u > -10.0) & (u < 2.0)
+    mid_ventricle = band_free & (_truth(case, inputs)[tuple(kji.T)] == HEALTHY)
     expected = 60.0 - 120.0 * t
     error = np.abs(angle - expected)[mid_ventricle]
-    assert np.median(error) < 1.0 and np.percentile(error, 90) < 2.0  # measured 0.15, 0.45
+    assert np.median(error) < 1.0 and np.percentile(error, 90) < 2.0  # measured 0.17, 0.62
     for lo, hi, target in ((0.0, 0.1, 54.0), (0.45, 0.55, 0.0), (0.9, 1.0, -54.0)):
         layer = mid_ventricle & (t >= lo) & (t <= hi)
         assert layer.sum() > 500
