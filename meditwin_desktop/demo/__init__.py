@@ -26,7 +26,7 @@ from meditwin_desktop.core.progress import (
     sub_progress,
 )
 
-DEMO_VERSION = 3  # bump whenever the generated data change (cache key)
+DEMO_VERSION = 4  # bump whenever the generated data change (cache key)
 MANIFEST = "demo.json"
 
 
