@@ -241,6 +241,13 @@ def _picklable(twin: Twin, report: CheckReport) -> None:
         report.problems.append(
             "simulate unpickles as another function (its module name does not lead back to it)"
         )
+    try:  # the runner sends the whole twin to its workers
+        pickle.dumps(twin)
+    except Exception as error:
+        report.problems.append(
+            f"the twin does not pickle ({type(error).__name__}: {error}): a lambda in its "
+            "verification cases or fields? Use module-level functions or functools.partial"
+        )
     for name in ("personalize", "prepare"):
         if not callable(getattr(twin, name, None)):
             report.problems.append(f"{name} is not callable")

@@ -20,7 +20,7 @@ and the cases share them.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 
 from meditwin_desktop.core.twin import VerificationCase
 
@@ -51,7 +51,7 @@ def _case(dx: float, dt: float, reference: float, tolerance: float, why: str,
         reference=reference,
         tolerance=tolerance,
         source=f"{PAPER}; reference: {CARDIACFOAM}, {why}",
-        compute=lambda: p8_activation_ms(dx, dt),
+        compute=partial(p8_activation_ms, dx, dt),  # not a lambda: the twin is pickled
         heavy=heavy,
     )
 
