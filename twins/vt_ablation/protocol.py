@@ -18,9 +18,22 @@ Choices (and why):
   terminated before pacing went on); other VTs show from the other sites.
 - Capture: at least half of the conducting nodes 2-6 mm beyond the stimulated region
   activate within `CAPTURE_WINDOW_MS` of the stimulus (a propagated response, not a local
-  one that dies in the stimulated tissue).
+  one that dies in the stimulated tissue). Every S1 beat is checked too: a drive train
+  faster than the tissue's refractory period captures only some beats, and the protocol
+  stops at that site with a note instead of going on from a wrong paced state.
 - Cycle length: the median interval between activations of 64 probe nodes over the last
-  1.5 s of the VT (the last three quarters of `sustained_ms`, at least 1 s).
+  three quarters of `sustained_ms` (at most 1.5 s, and no more than was observed after
+  the capture window). A short observation of a slow VT may hold fewer than two
+  activations per probe: the cycle length is then the median over all nodes activated at
+  least twice during the observation of (last - first) / (count - 1). When no node
+  activated twice (`sustained_ms` shorter than the capture window plus one cycle), the
+  trial is observed on past `sustained_ms` (up to `MEASURE_SPAN_MS` after the capture
+  window) until one has, with a note. A trial classified sustained keeps its VT (still
+  active without any node activated twice by then: the time since the extrastimulus is its
+  cycle length, a lower bound, with a note); only a single slow wavefront that outlasted
+  `sustained_ms` and then died with no node activating twice is no re-entry. (Counting
+  from the extrastimulus's own activation is not a cycle: nodes where it blocked are
+  reached early by the returning wavefront.)
 - Exit site and activation map: the VT's last cycle is cut at its quietest moment (the
   fewest nodes activating per millisecond: the wavefront is then in the narrow, slow
   pathway); the activation map is the time within the cycle from that moment and the exit
@@ -53,6 +66,9 @@ FIRST_COUPLING_FRACTION = 0.8  # S2 starts late in diastole (480 ms after a 600 
 DISTINCT_CL_MS = 20.0
 DISTINCT_EXIT_MM = 10.0
 PROBES = 64
+MEASURE_SPAN_MS = 2000.0  # a sustained trial whose observation holds no two activations of
+# a node is observed on, EXTEND_MS at a time, up to this long after the capture window
+EXTEND_MS = 250.0
 NEXT_START_MS = 100.0
 SUSTAINED_TAIL_MS = 50.0  # re-entry always has a wavefront: some node activated within the
 # last 50 ms of the window (a repolarising tail without activations is not VT)
@@ -207,6 +223,7 @@ class _Observation:
     """What an observation (several chunks of `run`) collected."""
 
     counts: np.ndarray
+    first: np.ndarray
     last: np.ndarray
     probe_times: list[list[float]]
     times: list[np.ndarray] = field(default_factory=list)  # electrogram times
@@ -218,13 +235,29 @@ class _Observation:
 
 
 def _observe(
-    model, state, t_end, *, probes, trace_nodes, ecg_weights, cancelled, backend, budget, what
+    model,
+    state,
+    t_end,
+    *,
+    probes,
+    trace_nodes,
+    ecg_weights,
+    cancelled,
+    backend,
+    budget,
+    what,
+    into: _Observation | None = None,
 ) -> _Observation:
     """Advance `state` with no stimulus until `t_end` or until the tissue is quiet. The
     electrogram needs every node's potential: each chunk records all of them, reduces them
-    to the electrogram and keeps the trace nodes every MEMBRANE_MS (memory of one chunk)."""
+    to the electrogram and keeps the trace nodes every MEMBRANE_MS (memory of one chunk).
+    `into`: an observation of the same state to go on with (it is extended and returned)."""
     n = len(model.index)
-    seen = _Observation(np.zeros(n, np.int64), np.full(n, np.nan), [[] for _ in probes])
+    seen = into
+    if seen is None:
+        seen = _Observation(
+            np.zeros(n, np.int64), np.full(n, np.nan), np.full(n, np.nan), [[] for _ in probes]
+        )
     nodes = trace_nodes if trace_nodes is not None else np.zeros(0, np.int64)
     record_all = ecg_weights is not None
     every = max(round(MEMBRANE_MS / ECG_MS), 1)
@@ -239,6 +272,8 @@ def _observe(
             model, state, stop, [], quiet=True, cancelled=cancelled, backend=backend, **record
         )
         seen.counts += np.asarray(rec.activation_count, np.int64)
+        earlier = np.asarray(rec.first_activation, float)
+        seen.first = np.where(np.isnan(seen.first), earlier, seen.first)
         later = np.asarray(rec.last_activation, float)
         seen.last = np.where(np.isnan(later), seen.last, later)
         for p, node in enumerate(probes):
@@ -273,6 +308,29 @@ def cycle_length(
         if len(recent) >= 2:
             medians.append(float(np.median(np.diff(np.sort(recent)))))
     return float(np.median(medians)) if medians else None
+
+
+def mean_interval(first: np.ndarray, last: np.ndarray, counts: np.ndarray) -> float | None:
+    """Median over the nodes activated at least twice of their mean interval between
+    activations, (last - first) / (count - 1); None when no node activated twice."""
+    twice = (np.asarray(counts) >= 2) & np.isfinite(first) & np.isfinite(last)
+    if not twice.any():
+        return None
+    intervals = (last[twice] - first[twice]) / (np.asarray(counts)[twice] - 1)
+    return float(np.median(intervals))
+
+
+def measured_cycle_length(seen: _Observation, t: float, sustained_ms: float) -> float | None:
+    """The cycle length of a sustained trial (see the module docstring): at the probes over
+    the last three quarters of `sustained_ms` (at most 1.5 s and what was observed after the
+    capture window), else over every node activated twice during the observation; None when
+    no node was."""
+    observed = seen.ended_ms - (t + CAPTURE_WINDOW_MS)
+    window = min(0.75 * sustained_ms, 1500.0, max(observed, 0.0))
+    cl = cycle_length(seen.probe_times, seen.ended_ms, window) if window > 0 else None
+    if cl is not None:
+        return cl
+    return mean_interval(seen.first, seen.last, seen.counts)
 
 
 def cycle_map(
@@ -346,17 +404,14 @@ def induce(
     result = SiteResult(site)
     state = monodomain.resting_state(model)
     last_s1 = settings.s1_cycle_ms * (settings.s1_count - 1)
-    if settings.s1_count > 1:
-        _run(
-            model,
-            state,
-            last_s1 - 1.0,
-            [_stimulus(nodes, settings.s1_cycle_ms * b) for b in range(settings.s1_count - 1)],
-            quiet=False,
-            cancelled=cancelled,
-            backend=backend,
-        )
-    budget.advance(last_s1, "drive train S1")
+    s1_window = min(CAPTURE_WINDOW_MS, settings.s1_cycle_ms - 1.0)
+    for beat in range(settings.s1_count - 1):  # each beat alone: its capture is checked
+        t = settings.s1_cycle_ms * beat
+        rec = _deliver(model, state, t, nodes, t + s1_window, cancelled=cancelled, backend=backend)
+        budget.advance(settings.s1_cycle_ms, f"drive train S1 {beat + 1}")
+        if not _captured(rec.activation_count, shell):
+            result.note = _s1_note(settings, beat)
+            return result
     rec = _deliver(
         model,
         state,
@@ -379,6 +434,10 @@ def induce(
     first = np.where(
         np.asarray(rec.activation_count) > 0, rec.first_activation, tail.first_activation
     )
+    early = np.asarray(first, float)[shell] <= last_s1 + s1_window  # nan: False
+    if early.mean() < CAPTURE_FRACTION:
+        result.note = _s1_note(settings, settings.s1_count - 1)
+        return result
     result.paced_activation = np.asarray(first, float) - last_s1
     paced_ms = float(np.nanmax(result.paced_activation, initial=0.0))
     kept: list[float] = []
@@ -402,8 +461,7 @@ def induce(
                 f"S{extra + 2} {coupling:.0f} ms",
             )
             couplings = (*kept, coupling)
-            captured = (np.asarray(rec.activation_count)[shell] > 0).mean() >= CAPTURE_FRACTION
-            if not captured:
+            if not _captured(rec.activation_count, shell):
                 result.trials.append(Trial(couplings, False, "no capture", 0.0))
                 break
             chosen = coupling
@@ -419,23 +477,48 @@ def induce(
                 budget=budget,
                 what=f"S{extra + 2} {coupling:.0f} ms",
             )
-            counts = seen.counts + np.asarray(rec.activation_count, np.int64)
-            trace = _trace(seen, t)
             newest = float(np.nanmax(seen.last, initial=-np.inf))
             if not seen.quiet and newest >= seen.ended_ms - SUSTAINED_TAIL_MS:
-                window = min(max(1000.0, 0.75 * settings.sustained_ms), 1500.0)
-                cl = cycle_length(seen.probe_times, seen.ended_ms, window)
-                if cl is None:  # activity without a rhythm at the probes: still sustained
-                    cl = float("nan")
-                trial = Trial(couplings, True, "sustained VT", seen.ended_ms - t, cl)
-                result.trials.append(trial)
-                result.trace = trace
-                if np.isfinite(cl):
-                    activation = cycle_map(seen.last, seen.ended_ms, cl)
+                cl, note = measured_cycle_length(seen, t, settings.sustained_ms), ""
+                longest = t + CAPTURE_WINDOW_MS + MEASURE_SPAN_MS
+                while cl is None and not seen.quiet and seen.ended_ms < longest - 1e-6:
+                    _observe(
+                        model,
+                        trial_state,
+                        min(seen.ended_ms + EXTEND_MS, longest),
+                        probes=probes,
+                        trace_nodes=trace_nodes,
+                        ecg_weights=ecg_weights,
+                        cancelled=cancelled,
+                        backend=backend,
+                        budget=budget,
+                        what=f"S{extra + 2} {coupling:.0f} ms: cycle length",
+                        into=seen,
+                    )
+                    cl = measured_cycle_length(seen, t, settings.sustained_ms)
+                    note = (
+                        f"observed {seen.ended_ms - t:.0f} ms, beyond sustained_ms "
+                        f"({settings.sustained_ms:.0f} ms), to measure the VT's cycle length"
+                    )
+                if cl is None and not seen.quiet:  # no node activated twice, still active:
+                    cl = seen.ended_ms - t  # the VT is kept, its cycle length at least this
+                    note = (
+                        f"no node activated twice in {seen.ended_ms - t:.0f} ms: the VT's "
+                        "cycle length is a lower bound (the time since the extrastimulus)"
+                    )
+                if cl is not None:
+                    trial = Trial(couplings, True, "sustained VT", seen.ended_ms - t, cl)
+                    result.trials.append(trial)
+                    result.trace = _trace(seen, t)
+                    result.note = note
+                    last = np.where(np.isnan(seen.last), rec.last_activation, seen.last)
+                    activation = cycle_map(np.asarray(last, float), seen.ended_ms, cl)
                     result.vt = VT(site, couplings, cl, exit_site(model, activation), activation)
-                else:
-                    result.note = "sustained activity without a regular cycle at the probes"
-                return result
+                    return result
+                # one slow wavefront outlasted sustained_ms, then the tissue fell quiet
+                # without any node activating twice: no re-entry (the outcomes below)
+            counts = seen.counts + np.asarray(rec.activation_count, np.int64)
+            trace = _trace(seen, t)
             ended = np.nanmax(np.concatenate([seen.last, np.asarray(rec.last_activation)]))
             activity = float(ended - t) if np.isfinite(ended) else 0.0
             counts[nodes] = 0  # a stimulated node may cross twice under the stimulus
@@ -464,6 +547,19 @@ def induce(
         # extrastimulus starts NEXT_START_MS above the coupling that captured
         start = min(settings.s1_cycle_ms, chosen + NEXT_START_MS)
     return result
+
+
+def _captured(activation_count, shell: np.ndarray) -> bool:
+    """Whether a stimulus propagated: enough of the capture shell activated."""
+    return bool((np.asarray(activation_count)[shell] > 0).mean() >= CAPTURE_FRACTION)
+
+
+def _s1_note(settings: Settings, beat: int) -> str:
+    return (
+        f"the drive train at {settings.s1_cycle_ms:.0f} ms does not capture every beat "
+        f"(S1 beat {beat + 1} of {settings.s1_count} did not; tissue refractory period "
+        "~440 ms in this model): lengthen the S1 cycle"
+    )
 
 
 def _trace(seen: _Observation, t: float) -> Trace | None:

@@ -79,6 +79,60 @@ def test_a_homogeneous_ring_is_not_inducible():
     )  # the paced beat: half the circumference at 0.6 mm/ms
 
 
+def test_a_vt_slower_than_the_observation_is_still_a_vt(induced):
+    """sustained_ms 500: the probes see activity only 250-500 ms after S2, less than one
+    cycle of the ~900 ms ring VT. The trial is observed on until a cycle length can be
+    measured, and the VT is the one found with 1.5 s of observation; an S2 whose single
+    wavefront merely outlasts 500 ms and then dies is not a VT."""
+    _model, reference = induced
+    model = _ring(border_zone=True)
+    short = protocol.Settings(s1_count=2, extrastimuli=1, sustained_ms=500.0,
+                              first_coupling_ms=480.0)  # fmt: skip
+    found = protocol.induce(model, 1, SITE, short)
+    assert found.trials[0].outcome == "no re-entry"  # S2 480: one lap, then quiet
+    assert found.trials[-1].outcome == "sustained VT"
+    assert found.vt is not None, (found.note, [t.outcome for t in found.trials])
+    assert found.vt.couplings == reference.vt.couplings
+    assert found.vt.cycle_length_ms > short.sustained_ms
+    assert found.vt.cycle_length_ms == pytest.approx(reference.vt.cycle_length_ms, rel=0.1)
+    assert found.trials[-1].cycle_length_ms == found.vt.cycle_length_ms
+    assert "beyond sustained_ms" in found.note
+    assert np.isfinite(found.vt.activation).mean() > 0.95
+
+
+def test_cycle_length_from_every_node_when_the_probes_see_too_few_activations():
+    n = 10
+    seen = protocol._Observation(
+        counts=np.array([2, 3, 1, 0] + [2] * (n - 4)),
+        first=np.array([300.0, 260.0, 400.0, np.nan] + [310.0] * (n - 4)),
+        last=np.array([1000.0, 1660.0, 400.0, np.nan] + [1010.0] * (n - 4)),
+        probe_times=[[300.0], [400.0]],  # one activation each: no interval
+        ended_ms=1100.0,
+    )
+    assert protocol.cycle_length(seen.probe_times, 1100.0, 750.0) is None
+    assert protocol.measured_cycle_length(seen, 0.0, 1100.0) == pytest.approx(700.0)
+    seen.counts[:] = 1
+    assert protocol.measured_cycle_length(seen, 0.0, 1100.0) is None
+
+
+def _sheet() -> monodomain.TissueModel:
+    """A 30 x 30 mm healthy sheet (1 mm)."""
+    codes = np.ones((1, 30, 30), np.uint8)
+    return monodomain.build_model(codes, np.eye(4), None, ionic.CELLS, ionic.DIFFUSIVITY)
+
+
+def test_a_drive_train_faster_than_refractoriness_stops_the_protocol():
+    model = _sheet()
+    fast = protocol.Settings(s1_cycle_ms=300.0, s1_count=3, extrastimuli=1)
+    found = protocol.induce(model, 1, (15.0, 15.0, 0.0), fast)
+    assert found.vt is None and found.trials == [] and found.paced_activation is None
+    assert "drive train at 300 ms does not capture every beat" in found.note
+    assert "S1 beat 2 of 3" in found.note  # the first beat captures, the second does not
+    paced = protocol.induce(model, 1, (15.0, 15.0, 0.0), protocol.Settings(s1_count=3))
+    assert "drive train" not in paced.note and paced.trials  # 600 ms captures every beat
+    assert np.isfinite(paced.paced_activation).all()
+
+
 def test_the_same_vt_twice_and_distinct_vts():
     a = protocol.VT(1, (300.0,), 500.0, np.zeros(3), np.zeros(0))
     b = protocol.VT(2, (300.0,), 515.0, np.array([6.0, 0.0, 0.0]), np.zeros(0))
