@@ -360,6 +360,8 @@ OUTCOMES = (
         "Healthy myocardium ablated",
         "%",
         "lower",
+        help="the share of this ventricle's healthy myocardium that the lesions destroy "
+        "(of all healthy wall, not of the lesion)",
         resolution=0.5,
         precision=1,
     ),
@@ -409,7 +411,8 @@ TWIN = Twin(
     memory_estimate=memory_estimate,
     limitations=(
         "Phenomenological cells (Mitchell-Schaeffer): no ion channels, drugs or restitution "
-        "beyond the model's own; border zone by two factors.",
+        "beyond the model's own; border zone by three factors (conductivity, action-potential "
+        "duration, recovery).",
         "Left ventricle only, monodomain, no torso: the electrogram is an infinite-medium "
         "pseudo-ECG in arbitrary units, not a 12-lead ECG.",
         "Fibres by a helix rule, not measured; scar geometry as segmented or thresholded.",

@@ -51,7 +51,12 @@ def weights(
 def electrode_note(inside_body: bool | None, in_myocardium: bool, checked: bool = True) -> str:
     """Why the electrogram is not shown or what it means ('' when it is a normal one).
     `inside_body` None with `checked`: the electrode lies outside the image."""
-    if inside_body is None and checked:
+    if not checked:
+        return (
+            "No body outline label in this case: the electrode's position was not checked "
+            "(the electrogram assumes it lies in the torso, off the heart)."
+        )
+    if inside_body is None:
         return (
             "The electrode lies outside the image: it cannot be checked against the body "
             "outline (the electrogram assumes it is in the torso)."

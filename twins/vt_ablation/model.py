@@ -89,7 +89,7 @@ def cells_and_diffusivity(params: Mapping[str, Any]):
 
 def resample(array: np.ndarray, affine: np.ndarray, grid_mm: float):
     """Nearest-neighbour resampling of a [k, j, i(, c)] array to an isotropic `grid_mm`
-    grid with the same orientation and first voxel; (array, affine, source index (m,3))."""
+    grid with the same orientation and first voxel: (array, affine)."""
     spacing = np.linalg.norm(np.asarray(affine)[:3, :3], axis=0)  # i, j, k
     if np.allclose(spacing, grid_mm):
         return array, np.asarray(affine, float)
@@ -273,6 +273,48 @@ def _isthmus(tissue: Tissue, vt: protocol.VT) -> isthmus.Isthmus | None:
     )
 
 
+MODEL_SCALE = (
+    "model scale: the Mitchell-Schaeffer tissue's refractory period is ~450 ms at a 600 ms "
+    "drive (human ventricle 250-300 ms), so model VTs are slower than the patient's; "
+    "compare scenarios with each other, not with the clinical VT's cycle length"
+)
+OFF_WALL_MM = 1.5  # a lesion point farther than this from the wall is said to be off it
+
+
+def _lesion_warnings(
+    params: Mapping[str, Any], inputs: Mapping[str, Any], lesion: np.ndarray
+) -> list[str]:
+    """What is wrong with a planned point or line lesion that still ablates something: an
+    end off the wall (placed in the cavity or outside), or a lesion much smaller than its
+    nominal transmural cylinder."""
+    kind = params["ablation"]
+    if kind not in ("point", "line"):
+        return []
+    myocardium = np.asarray(inputs["myocardium"], bool)
+    affine = np.asarray(inputs["affine"], float)
+    radius = float(params["lesion_radius_mm"])
+    ends = {
+        "point": (("lesion point", "lesion_lps_mm"),),
+        "line": (("line start", "lesion_lps_mm"), ("line end", "line_end_lps_mm")),
+    }[kind]
+    out = []
+    for what, name in ends:
+        distance, _ = lesions.nearest_myocardium_mm(myocardium, affine, params[name], radius)
+        if np.isfinite(distance) and distance > OFF_WALL_MM:
+            out.append(f"The {what} lies {distance:.1f} mm off the left-ventricular wall (in "
+                       "the cavity or outside): the lesion was placed on the nearest wall; "
+                       "move the point onto the wall.")  # fmt: skip
+    thickness = np.asarray(inputs.get("thickness_mm", np.zeros(0)), float)
+    wall = float(np.nanmedian(thickness[myocardium])) if thickness.size else 10.0
+    nominal = np.pi * radius**2 * wall / 1000.0  # mL: a cylinder through the wall
+    volume = float(lesion.sum()) * _voxel_ml(inputs)
+    if kind == "point" and 0 < volume < 0.25 * nominal:
+        out.append(f"The lesion ablates only {volume:.2f} mL of wall, under a quarter of a "
+                   f"transmural lesion of {radius:g} mm radius ({nominal:.2f} mL): it grazes "
+                   "the wall's edge.")  # fmt: skip
+    return out
+
+
 def _voxel_ml(inputs: Mapping[str, Any]) -> float:
     return float(abs(np.linalg.det(np.asarray(inputs["affine"], float)[:3, :3]))) / 1000.0
 
@@ -369,6 +411,14 @@ def simulate_site(
             "The lesion ablates no conducting tissue (it lies in dense scar): it "
             "cannot change the VT circuit."
         )
+    warnings.extend(_lesion_warnings(params, inputs, lesion))
+    if float(params["grid_mm"]) > 1.0 + 1e-9:
+        warnings.append(
+            f"Grid {float(params['grid_mm']):g} mm: the conductivities are calibrated at 1 mm; "
+            "on a coarser grid conduction is slower (across fibres in the border zone about "
+            "9 % at 2 mm, 17 % at 3 mm, and it may block), which can create or abolish a "
+            "VT. Use 1 mm for a decision."
+        )
     tissue = build_tissue(params, inputs, base, provenance, lesion, fibres)
     _stimulus_check(tissue.model, params, site)
     model = tissue.model
@@ -386,6 +436,8 @@ def simulate_site(
         cancelled=cancelled,
         backend=BACKEND,
     )
+    if found.note:  # a drive train that did not capture, a VT observed longer...
+        warnings.append(f"Pacing site {site}: {found.note}.")
     voxel_ml = _voxel_ml(inputs)
     healthy = base == HEALTHY
     outcomes: dict[str, Any] = {
@@ -404,11 +456,15 @@ def simulate_site(
     if found.vt is None:
         notes["vt_cycle_length_ms"] = "no sustained VT induced"
         notes["isthmus_lps_mm"] = "no sustained VT induced: no circuit, no isthmus"
-        if found.note:
-            warnings.append(f"Pacing site {site}: {found.note}.")
+        if baseline is not None and baseline.isthmus_lps is not None:  # the one ablated
+            outcomes["isthmus_lps_mm"] = tuple(round(float(x), 1) for x in baseline.isthmus_lps)
+            notes["isthmus_lps_mm"] = (
+                "the baseline VT's isthmus, ablated in this scenario: no VT after the ablation"
+            )
     else:
         vt = found.vt
         outcomes["vt_cycle_length_ms"] = vt.cycle_length_ms
+        notes["vt_cycle_length_ms"] = MODEL_SCALE
         channel = _isthmus(tissue, vt)
         where = (np.nan,) * 3
         if channel is None:
@@ -599,6 +655,22 @@ def combine(params: Mapping[str, Any], inputs: Mapping[str, Any], results: list[
         outcomes["isthmus_lps_mm"] = None
         notes["vt_cycle_length_ms"] = f"no sustained VT induced from {len(results)} pacing sites"
         notes["isthmus_lps_mm"] = "no sustained VT induced: no circuit, no isthmus"
+        notes["inducible_vt_count"] = (
+            f"no sustained VT from the programmed stimulation at {len(results)} pacing "
+            "site(s): no channel through the scar supported re-entry under this protocol "
+            "(the protocol table shows each coupling tried)"
+        )
+        ablated = results[0].outcomes.get("isthmus_lps_mm")
+        if params["ablation"] == "auto_isthmus" and ablated is not None:
+            outcomes["isthmus_lps_mm"] = ablated
+            notes["isthmus_lps_mm"] = (
+                "the baseline VT's isthmus, ablated in this scenario: no VT after the ablation"
+            )
+    if not outcomes.get("scar_volume_ml"):
+        notes["scar_volume_ml"] = (
+            "no dense scar in this case (none labelled or above the thresholds): without "
+            "scar there is no substrate for scar-related re-entry"
+        )
     tables = {}
     for key in ("protocol", "vts"):
         parts = [r.tables[key] for r in results if key in r.tables]

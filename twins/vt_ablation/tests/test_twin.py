@@ -109,6 +109,9 @@ def test_automatic_isthmus_ablation_makes_it_non_inducible(demo, baseline_run):
     assert 0 < result.outcomes["lesion_volume_ml"] < 5.0
     assert result.outcomes["healthy_myocardium_ablated_pct"] < 5.0
     assert any("Automatic isthmus ablation" in w for w in result.warnings)
+    ablated = result.outcomes["isthmus_lps_mm"]  # still marked on the views, as ablated
+    assert np.allclose(ablated, baseline_run.outcomes["isthmus_lps_mm"], atol=1.0)
+    assert "ablated in this scenario" in result.notes["isthmus_lps_mm"]
 
 
 def test_the_heart_without_a_channel_is_not_inducible(control):
