@@ -634,6 +634,9 @@ def combine(params: Mapping[str, Any], inputs: Mapping[str, Any], results: list[
     if not results:
         raise TwinInputError("No pacing site was simulated.")
     every = [pair for result in results for pair in _vts(result)]
+    sites = len({row[0] for r in results if "protocol" in r.tables
+                 for row in r.tables["protocol"].rows}) or len(results)  # fmt: skip
+    # (an auto_isthmus run is one part that ran every site itself)
     distinct = protocol.distinct([vt for vt, _ in every])
     first = next((r for r in results if r.outcomes.get("inducible_vt_count")), results[0])
     outcomes = dict(results[0].outcomes)
@@ -646,17 +649,17 @@ def combine(params: Mapping[str, Any], inputs: Mapping[str, Any], results: list[
             notes["isthmus_lps_mm"] = first.notes.get("isthmus_lps_mm", "no isthmus found")
         if len(every) > len(distinct):
             notes["inducible_vt_count"] = (
-                f"{len(every)} sustained VTs induced from {len(results)} pacing sites, "
+                f"{len(every)} sustained VTs induced from {sites} pacing sites, "
                 f"{len(distinct)} distinct (cycle lengths within {protocol.DISTINCT_CL_MS:.0f} "
                 f"ms and exit sites within {protocol.DISTINCT_EXIT_MM:.0f} mm are the same VT)"
             )
     else:
         outcomes["vt_cycle_length_ms"] = None
         outcomes["isthmus_lps_mm"] = None
-        notes["vt_cycle_length_ms"] = f"no sustained VT induced from {len(results)} pacing sites"
+        notes["vt_cycle_length_ms"] = f"no sustained VT induced from {sites} pacing site(s)"
         notes["isthmus_lps_mm"] = "no sustained VT induced: no circuit, no isthmus"
         notes["inducible_vt_count"] = (
-            f"no sustained VT from the programmed stimulation at {len(results)} pacing "
+            f"no sustained VT from the programmed stimulation at {sites} pacing "
             "site(s): no channel through the scar supported re-entry under this protocol "
             "(the protocol table shows each coupling tried)"
         )
