@@ -5,8 +5,8 @@
 2. the full induction protocol (8 drive beats at 600 ms, S2 and S3, 2 s to call a VT
    sustained) from each of the 3 personalised pacing sites, one site per process as the
    runner's parallel workers do it (`TWIN.parts`: `auto_isthmus` is one part): per-part
-   wall time, and the scenario's time on 2 workers (target < 3 min), for `none` and
-   `auto_isthmus`.
+   wall time, and the scenario's time on 2 workers (target < 3 min) with its ratio to the
+   parts run one after another (the reference: one worker), for `none` and `auto_isthmus`.
 
 `PYTHONPATH=. NUMBA_NUM_THREADS=1 python tests/bench/bench_vt_ablation.py [grid_mm] [ablations]`
 (ablations comma-separated, default `none,auto_isthmus`)
@@ -91,8 +91,10 @@ def protocol_runs(inputs, baseline, grid_mm: float, ablations: list[str]) -> Non
                 f"{peak_mb:.0f} MB (memory_estimate {estimate_mb:.0f} MB)",
                 flush=True,
             )
+        serial = sum(seconds for _, seconds, _, _, _ in done)  # the parts one after another
         print(
-            f"{ablation}: {len(done)} part(s) on 2 workers {wall:.0f} s (target < 180 s); "
+            f"{ablation}: {len(done)} part(s) on 2 workers {wall:.0f} s (target < 180 s), "
+            f"{serial / wall:.2f}x the parts run one after another ({serial:.0f} s); "
             f"inducible VTs {combined.outcomes['inducible_vt_count']:.0f}, CL "
             f"{combined.outcomes['vt_cycle_length_ms']}",
             flush=True,
