@@ -183,8 +183,12 @@ def test_a_scenario_renamed_while_it_runs_keeps_its_result(plan_window, qtbot):
     table.selectRow(1)
     panel.rename_scenario("High-intensity statin")  # while it runs (or just after)
     qtbot.waitUntil(lambda: not panel.running(), timeout=120_000)
-    runs = plan_window.cases.case.runs["cardiometabolic"]
-    qtbot.waitUntil(lambda: len(runs) == 2, timeout=10_000)
+    # a run is recorded when the GUI thread gets its end (after `running()` turns false),
+    # and each record replaces the case's list: read it afresh (a list taken before the
+    # second record stays at one run: this failed under CI's load)
+    case = plan_window.cases.case
+    qtbot.waitUntil(lambda: len(case.runs.get("cardiometabolic", [])) == 2, timeout=10_000)
+    runs = case.runs["cardiometabolic"]
     assert sorted(r.scenario for r in runs) == ["Baseline", "High-intensity statin"]
     assert all(r.status == "ok" for r in runs)
     assert table.cellWidget(1, 1).findChild(QProgressBar).value() == 1000

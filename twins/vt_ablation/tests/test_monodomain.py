@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from meditwin_twins.vt_ablation import ionic
-from meditwin_twins.vt_ablation import monodomain as md
 from scipy.integrate import solve_ivp
 
 from meditwin_desktop.core.twin import Cancelled
+
+from .. import ionic
+from .. import monodomain as md
 
 D_L, D_T = ionic.HEALTHY_D
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from meditwin_twins.vt_ablation import ionic
-from meditwin_twins.vt_ablation import monodomain as md
+
+from .. import ionic
+from .. import monodomain as md
 
 
 def _loop(inner: float, width: float, square: bool) -> tuple[np.ndarray, np.ndarray]:
