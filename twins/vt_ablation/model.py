@@ -541,6 +541,12 @@ def _fields(
             affine=np.asarray(inputs["affine"], float),
         )
     }
+    ablated = tissue.lesion & np.asarray(inputs["myocardium"], bool)
+    if ablated.any():  # 0/1: outlined on the slices, a surface in the 3D results
+        fields["lesion"] = Field(
+            "Ablation lesion", "", ablated.astype(np.float32),
+            affine=np.asarray(inputs["affine"], float),
+        )  # fmt: skip
     if not len(vertex_nodes):
         return fields
     if found.paced_activation is not None:

@@ -109,6 +109,10 @@ def test_automatic_isthmus_ablation_makes_it_non_inducible(demo, baseline_run):
     assert 0 < result.outcomes["lesion_volume_ml"] < 5.0
     assert result.outcomes["healthy_myocardium_ablated_pct"] < 5.0
     assert any("Automatic isthmus ablation" in w for w in result.warnings)
+    lesion = result.fields["lesion"]  # outlined on the slices (a 0/1 grid field)
+    assert set(np.unique(lesion.values)) == {0.0, 1.0}
+    ml = float(lesion.values.sum()) * abs(np.linalg.det(lesion.affine[:3, :3])) / 1000
+    assert ml == pytest.approx(result.outcomes["lesion_volume_ml"], rel=1e-6)
     ablated = result.outcomes["isthmus_lps_mm"]  # still marked on the views, as ablated
     assert np.allclose(ablated, baseline_run.outcomes["isthmus_lps_mm"], atol=1.0)
     assert "ablated in this scenario" in result.notes["isthmus_lps_mm"]
