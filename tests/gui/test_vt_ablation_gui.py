@@ -74,8 +74,13 @@ def test_a_quick_run_marks_the_isthmus_and_plays_the_maps(vt_window, qtbot, shot
     comparison = vt_window.comparison
     assert panel.running()  # preparing
     qtbot.waitUntil(lambda: not panel.running(), timeout=600_000)
+    # the run is recorded when the GUI thread gets its end, a moment after `running()`
+    # turns false (it reads the handles); a failed preparation records nothing and says why
+    try:
+        qtbot.waitUntil(lambda: panel._last_run("Baseline") is not None, timeout=30_000)
+    except Exception:
+        pytest.fail(f"no run recorded: {panel.status.text()}")
     run = panel._last_run("Baseline")
-    assert run is not None, panel.status.text()  # else preparing failed: the panel says why
     assert run.status == "ok", run.error
     isthmus = run.outcomes["isthmus_lps_mm"]
     assert run.outcomes["inducible_vt_count"] >= 1 and isthmus is not None
