@@ -22,6 +22,9 @@ from meditwin_desktop.core.scenarios import parameters
 from meditwin_desktop.core.twin import Twin, is_point
 from meditwin_desktop.ui.overlay_text import outlined_text
 from meditwin_desktop.ui.planning_controller import plans_points
+from meditwin_desktop.ui.planning_layer import PlanningLayer
+
+draw_lines = PlanningLayer._draw_lines  # polylines of slice pixels, as the plan draws its zone
 
 PARAMETER_COLOUR = QColor(120, 200, 255)
 OUTCOME_COLOUR = QColor(255, 220, 60)
@@ -101,7 +104,7 @@ class ResultMarkerLayer:
             key = (id(view), n, plane.index, tuple(np.round(plane.origin, 3)))
             if key not in self._cache:
                 self._cache[key] = section_contours(values, affine, plane, (0.5,), 0.0)
-            self._draw_lines(view, painter, self._cache[key][0.5], QPen(ZONE_COLOUR, 2, style))
+            draw_lines(view, painter, self._cache[key][0.5], QPen(ZONE_COLOUR, 2, style))
         normal = np.asarray(view.orientation.normal, float)
         half = plane.slice_step_mm / 2
         for mark in marks.points:
@@ -125,20 +128,6 @@ class ResultMarkerLayer:
             painter.drawEllipse(at, r, r)
         if near:  # far ones stay unnamed: a small view would fill with words
             outlined_text(painter, at + QPointF(r + 4, -r), mark.text, colour)
-
-    @staticmethod
-    def _draw_lines(view, painter: QPainter, lines: list[np.ndarray], pen: QPen) -> None:
-        if not lines:
-            return
-        rect = view.image_rect()
-        rows, cols = view.plane().pixels.shape
-        sx, sy = rect.width() / cols, rect.height() / rows
-        painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        for line in lines:
-            x = rect.left() + (line[:, 0] + 0.5) * sx
-            y = rect.top() + (line[:, 1] + 0.5) * sy
-            painter.drawPolyline(QPolygonF([QPointF(a, b) for a, b in zip(x, y, strict=True)]))
 
 
 class ResultMarkerController(QObject):
