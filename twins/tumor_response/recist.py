@@ -1,0 +1,413 @@
+"""RECIST 1.1 response assessment from serial target-lesion diameters.
+
+Source: Eisenhauer EA et al. "New response evaluation criteria in solid tumours: Revised
+RECIST guideline (version 1.1)". Eur J Cancer 2009;45:228-247 (sections 3.1-3.3, 4.3).
+
+What is implemented (the guideline's numbers):
+- measurable at baseline: a non-nodal lesion with longest diameter >= 10 mm; a lymph node
+  with short axis >= 15 mm (a node 10-15 mm is pathological but non-measurable, < 10 mm is
+  normal);
+- target lesions: at most 5 in total and 2 per organ, the largest first (all nodes count
+  as the one organ "lymph node");
+- SLD: sum of the longest diameters of non-nodal targets plus the short axes of nodal targets;
+- CR: every non-nodal target gone (0 mm) and every nodal target < 10 mm short axis;
+- PR: >= 30 % decrease of the SLD from the baseline SLD;
+- PD: >= 20 % increase of the SLD over the nadir (smallest SLD so far, baseline included)
+  AND >= 5 mm absolute increase; or a new lesion; or unequivocal non-target progression;
+- SD: none of the above;
+- NE: a target lesion not measured at the visit, unless PD holds regardless (a new lesion,
+  non-target progression, or the measured targets alone already meet the PD rule).
+
+Not implemented: the assessment of non-target lesions other than their unequivocal
+progression (a CR here therefore concerns the targets), the 5 mm default for a lesion "too
+small to measure", confirmation of response, best overall response.
+
+Dates are ISO 'YYYY-MM-DD'; the first date is the baseline; diameters are in mm.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from meditwin_desktop.core.twin import TwinInputError
+
+NODE_ORGAN = "lymph node"
+MEASURABLE_LESION_MM = 10.0  # Eisenhauer 2009, section 3.1.1
+MEASURABLE_NODE_MM = 15.0  # short axis, section 3.1.1
+NORMAL_NODE_MM = 10.0  # short axis below which a node is normal (CR), section 3.3.1
+MAX_TARGETS = 5  # section 3.2.1
+MAX_PER_ORGAN = 2
+PR_DECREASE_PCT = 30.0  # section 3.3.1
+PD_INCREASE_PCT = 20.0
+PD_ABSOLUTE_MM = 5.0
+_EPS = 1e-9  # comparisons at the thresholds are inclusive (">= 30 %"), exact decimals count
+
+
+@dataclass(frozen=True)
+class Lesion:
+    """One lesion followed across studies.
+
+    `values_mm` maps an ISO date to the lesion's longest diameter (a node: its short axis)
+    in mm; a missing date, None or NaN means "not measured at that visit".
+    """
+
+    name: str
+    organ: str
+    node: bool
+    values_mm: Mapping[str, float | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecistPoint:
+    """The RECIST assessment of one visit (baseline included)."""
+
+    date: str
+    day: float
+    sld_mm: float | None
+    nadir_mm: float | None
+    change_from_baseline_pct: float | None
+    change_from_nadir_pct: float | None
+    category: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class RecistTimeline:
+    """Target lesions, the lesions left out (with why) and the assessment of each visit."""
+
+    targets: tuple[str, ...]
+    excluded: dict[str, str]
+    points: tuple[RecistPoint, ...]
+
+    @property
+    def last(self) -> RecistPoint:
+        """The most recent assessment."""
+        return self.points[-1]
+
+    @property
+    def nadir_mm(self) -> float | None:
+        """The smallest SLD over every evaluable visit, baseline included."""
+        values = [p.sld_mm for p in self.points if p.sld_mm is not None]
+        return min(values) if values else None
+
+
+def parse_date(text: str, what: str = "date") -> _dt.date:
+    """An ISO 'YYYY-MM-DD' date, or TwinInputError naming what it belongs to."""
+    if not isinstance(text, str) or len(text.strip()) != 10:
+        raise TwinInputError(f"The {what} '{text}' is not a date written YYYY-MM-DD.")
+    try:
+        return _dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise TwinInputError(
+            f"The {what} '{text}' is not a valid date (expected YYYY-MM-DD)."
+        ) from None
+
+
+def _value(lesion: Lesion, date: str) -> float | None:
+    """The lesion's diameter at `date` (None when not measured); checks the number."""
+    raw = lesion.values_mm.get(date)
+    if raw is None:
+        return None
+    value = float(raw)
+    if math.isnan(value):
+        return None
+    if not math.isfinite(value):
+        raise TwinInputError(f"Lesion '{lesion.name}' on {date}: the diameter is not a number.")
+    if value < 0:
+        raise TwinInputError(
+            f"Lesion '{lesion.name}' on {date}: the diameter {value:g} mm is negative; "
+            "a diameter is 0 mm or more."
+        )
+    return value
+
+
+def _organ(lesion: Lesion) -> str:
+    return NODE_ORGAN if lesion.node else (lesion.organ.strip() or "unknown organ")
+
+
+def select_targets(lesions: Sequence[Lesion], baseline: str) -> tuple[list[Lesion], dict[str, str]]:
+    """Choose the RECIST target lesions at `baseline`: measurable, <= 5, <= 2 per organ.
+
+    Measurable lesions are taken largest first (ties by name). Returns the targets and,
+    for every other lesion, the reason it is not a target. Raises TwinInputError when no
+    lesion is measurable at baseline.
+    """
+    excluded: dict[str, str] = {}
+    measurable: list[tuple[float, Lesion]] = []
+    for lesion in lesions:
+        value = _value(lesion, baseline)
+        if value is None:
+            excluded[lesion.name] = f"not measured at baseline ({baseline})"
+        elif lesion.node and value < MEASURABLE_NODE_MM:
+            excluded[lesion.name] = (
+                f"node short axis {value:g} mm < {MEASURABLE_NODE_MM:g} mm (not measurable"
+                + ("; pathological non-target)" if value >= NORMAL_NODE_MM else "; normal node)")
+            )
+        elif not lesion.node and value < MEASURABLE_LESION_MM:
+            excluded[lesion.name] = (
+                f"longest diameter {value:g} mm < {MEASURABLE_LESION_MM:g} mm (not measurable)"
+            )
+        else:
+            measurable.append((value, lesion))
+    measurable.sort(key=lambda item: (-item[0], item[1].name))
+    targets: list[Lesion] = []
+    per_organ: dict[str, int] = {}
+    for value, lesion in measurable:
+        organ = _organ(lesion)
+        count = per_organ.get(organ, 0)
+        if count >= MAX_PER_ORGAN:
+            excluded[lesion.name] = (
+                f"{count + 1}{_ordinal(count + 1)} lesion in {organ} ({value:g} mm): "
+                f"at most {MAX_PER_ORGAN} per organ"
+            )
+        elif len(targets) >= MAX_TARGETS:
+            excluded[lesion.name] = (
+                f"{value:g} mm: already {MAX_TARGETS} larger target lesions "
+                f"(at most {MAX_TARGETS} in total)"
+            )
+        else:
+            targets.append(lesion)
+            per_organ[organ] = count + 1
+    if not targets:
+        reasons = "; ".join(f"{name}: {why}" for name, why in excluded.items()) or "no lesions"
+        raise TwinInputError(
+            f"No lesion is measurable at baseline ({baseline}): RECIST 1.1 needs a lesion "
+            f">= {MEASURABLE_LESION_MM:g} mm or a node with short axis >= "
+            f"{MEASURABLE_NODE_MM:g} mm ({reasons})."
+        )
+    return targets, excluded
+
+
+def _ordinal(n: int) -> str:
+    return {1: "st", 2: "nd", 3: "rd"}.get(n if n < 20 else n % 10, "th")
+
+
+def _check_dates(dates: Sequence[str], what: str) -> list[tuple[_dt.date, str]]:
+    parsed = [(parse_date(d, what), d.strip()) for d in dates]
+    seen: dict[_dt.date, str] = {}
+    for day, text in parsed:
+        if day in seen:
+            raise TwinInputError(
+                f"The {what} {text} appears twice: each study date must be given once "
+                "(merge the measurements of one study under one date)."
+            )
+        seen[day] = text
+    return sorted(parsed)
+
+
+def _pct(value: float, reference: float) -> float | None:
+    return None if reference <= 0 else 100.0 * (value - reference) / reference
+
+
+def assess(
+    lesions: Sequence[Lesion],
+    dates: Sequence[str],
+    *,
+    new_lesion_dates: Sequence[str] = (),
+    nontarget_progression_dates: Sequence[str] = (),
+) -> RecistTimeline:
+    """The RECIST 1.1 category at each visit; the first (earliest) date is the baseline.
+
+    Dates out of order are sorted. A new lesion or an unequivocal non-target progression
+    counts at the first visit on or after its date; one dated after the last visit gets its
+    own time point (SLD not measured, PD). An event on or before the baseline is refused.
+    Raises TwinInputError for an unreadable or duplicated date, a negative diameter, or no
+    lesion measurable at baseline.
+    """
+    if not dates:
+        raise TwinInputError("RECIST needs at least the baseline study date.")
+    visits = _check_dates(dates, "study date")
+    for lesion in lesions:  # unreadable dates and negative values anywhere are input errors
+        for date in lesion.values_mm:
+            parse_date(date, f"date of lesion '{lesion.name}'")
+            _value(lesion, date)
+    base_day, base_text = visits[0]
+    events: dict[str, list[tuple[_dt.date, str]]] = {"new lesion": [], "non-target": []}
+    for kind, given in (
+        ("new lesion", new_lesion_dates),
+        ("non-target", nontarget_progression_dates),
+    ):
+        for day, text in sorted({(parse_date(d, f"{kind} date"), d.strip()) for d in given}):
+            if day <= base_day:
+                raise TwinInputError(
+                    f"The {kind} date {text} is not after the baseline study ({base_text}): "
+                    "progression is judged against the baseline."
+                )
+            events[kind].append((day, text))
+
+    # lesions keyed by the visit's own text (lesion dates must match the study date's text)
+    by_date = {day: text for day, text in visits}
+    norm = [
+        Lesion(
+            lesion.name,
+            lesion.organ,
+            lesion.node,
+            {by_date.get(parse_date(d), d.strip()): v for d, v in lesion.values_mm.items()},
+        )
+        for lesion in lesions
+    ]
+    targets, excluded = select_targets(norm, base_text)
+
+    schedule: list[tuple[_dt.date, str, bool]] = [(d, t, True) for d, t in visits]
+    last_visit = visits[-1][0]
+    extra = sorted({e for evs in events.values() for e in evs if e[0] > last_visit})
+    schedule += [(d, t, False) for d, t in extra]
+
+    points: list[RecistPoint] = []
+    nadir: float | None = None
+    base_sld: float | None = None
+    previous_day = None
+    for day, text, is_visit in schedule:
+        offset = float((day - base_day).days)
+        if is_visit:
+            seen_events = [
+                (kind, etext)
+                for kind, evs in events.items()
+                for eday, etext in evs
+                if eday <= day and (previous_day is None or eday > previous_day)
+            ]
+        else:
+            seen_events = [
+                (kind, etext) for kind, evs in events.items() for eday, etext in evs if eday == day
+            ]
+        previous_day = day if is_visit else previous_day
+        values = {t.name: _value(t, text) if is_visit else None for t in targets}
+        missing = [name for name, v in values.items() if v is None]
+        partial = sum(v for v in values.values() if v is not None)
+        sld = None if missing else partial
+
+        if base_sld is None:  # baseline
+            base_sld = partial
+            nadir = partial
+            points.append(
+                RecistPoint(
+                    text,
+                    0.0,
+                    partial,
+                    None,
+                    0.0,
+                    None,
+                    "baseline",
+                    f"baseline SLD {partial:.1f} mm over {len(targets)} target lesion"
+                    f"{'s' if len(targets) != 1 else ''}",
+                )
+            )
+            continue
+
+        assert nadir is not None
+        category, rule = _categorise(
+            sld, partial, missing, values, targets, base_sld, nadir, seen_events, is_visit
+        )
+        points.append(
+            RecistPoint(
+                text,
+                offset,
+                sld,
+                nadir,
+                _pct(sld, base_sld) if sld is not None else None,
+                _pct(sld, nadir) if sld is not None else None,
+                category,
+                rule,
+            )
+        )
+        if sld is not None:
+            nadir = min(nadir, sld)
+    return RecistTimeline(tuple(t.name for t in targets), excluded, tuple(points))
+
+
+def _pd_by_sld(value: float, nadir: float) -> bool:
+    increase = value - nadir
+    return increase >= PD_INCREASE_PCT / 100.0 * nadir - _EPS and increase >= PD_ABSOLUTE_MM - _EPS
+
+
+def _categorise(
+    sld: float | None,
+    partial: float,
+    missing: list[str],
+    values: dict[str, float | None],
+    targets: list[Lesion],
+    base_sld: float,
+    nadir: float,
+    seen_events: list[tuple[str, str]],
+    is_visit: bool,
+) -> tuple[str, str]:
+    """(category, rule in words) for one follow-up visit."""
+    if seen_events:
+        words = "; ".join(
+            f"{'new lesion' if kind == 'new lesion' else 'unequivocal non-target progression'}"
+            f" on {etext}"
+            for kind, etext in seen_events
+        )
+        if not is_visit:
+            return "PD", f"{words}: PD (no target measurement that day)"
+        return "PD", f"{words}: PD"
+    increase = partial - nadir
+    pct_nadir = _pct(partial, nadir)
+    pct_text = f"{pct_nadir:+.1f} %" if pct_nadir is not None else "up from 0"
+    if missing:
+        names = ", ".join(f"'{n}'" for n in missing)
+        if _pd_by_sld(partial, nadir):
+            return "PD", (
+                f"{names} not measured, but the measured targets alone sum to {partial:.1f} mm, "
+                f"{pct_text} and +{increase:.1f} mm over nadir {nadir:.1f} mm "
+                f"(PD: >= {PD_INCREASE_PCT:g} % and >= {PD_ABSOLUTE_MM:g} mm)"
+            )
+        return "NE", f"lesion{'s' if len(missing) > 1 else ''} {names} not measured: NE"
+    assert sld is not None
+    if _pd_by_sld(sld, nadir):
+        return "PD", (
+            f"SLD {sld:.1f} mm is {pct_text} and +{increase:.1f} mm over nadir {nadir:.1f} mm "
+            f"(PD: >= {PD_INCREASE_PCT:g} % and >= {PD_ABSOLUTE_MM:g} mm)"
+        )
+    gone = all(values[t.name] == 0 for t in targets if not t.node)
+    nodes_normal = all((values[t.name] or 0.0) < NORMAL_NODE_MM for t in targets if t.node)
+    if gone and nodes_normal:
+        node_note = (
+            f"; every target node < {NORMAL_NODE_MM:g} mm short axis"
+            if any(t.node for t in targets)
+            else ""
+        )
+        return "CR", f"every non-nodal target gone{node_note} (SLD {sld:.1f} mm): CR"
+    pct_base = _pct(sld, base_sld)
+    assert pct_base is not None
+    if pct_base <= -PR_DECREASE_PCT + _EPS:
+        return "PR", (
+            f"SLD {sld:.1f} mm is {-pct_base:.1f} % below baseline {base_sld:.1f} mm "
+            f"(PR: >= {PR_DECREASE_PCT:g} % decrease)"
+        )
+    if increase > 0 and pct_nadir is not None and pct_nadir >= PD_INCREASE_PCT - _EPS:
+        return "SD", (
+            f"SLD {pct_text} over nadir {nadir:.1f} mm but only +{increase:.1f} mm "
+            f"(PD needs >= {PD_ABSOLUTE_MM:g} mm): SD"
+        )
+    if increase >= PD_ABSOLUTE_MM - _EPS:
+        return "SD", (
+            f"SLD +{increase:.1f} mm over nadir {nadir:.1f} mm but only {pct_text} "
+            f"(PD needs >= {PD_INCREASE_PCT:g} %): SD"
+        )
+    return "SD", (
+        f"SLD {sld:.1f} mm: {pct_base:+.1f} % from baseline {base_sld:.1f} mm, "
+        f"{pct_text} from nadir {nadir:.1f} mm (neither PR nor PD): SD"
+    )
+
+
+def recist_table(
+    timeline: RecistTimeline,
+) -> list[tuple[str, float, float | None, float | None, float | None, str, str]]:
+    """Rows for a results table: (date, day, SLD mm, change vs baseline %, change vs nadir %,
+    category, rule)."""
+    return [
+        (
+            p.date,
+            p.day,
+            p.sld_mm,
+            p.change_from_baseline_pct,
+            p.change_from_nadir_pct,
+            p.category,
+            p.rule,
+        )
+        for p in timeline.points
+    ]
