@@ -28,7 +28,15 @@ from meditwin_desktop.core.case import (
 )
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
 from meditwin_desktop.core.segmentation.measurements import ImageMeasurement
-from meditwin_desktop.core.twin import Field, Overlay, Result, Scenario, Table, TimeSeries
+from meditwin_desktop.core.twin import (
+    Chart,
+    Field,
+    Overlay,
+    Result,
+    Scenario,
+    Table,
+    TimeSeries,
+)
 
 log = logging.getLogger(__name__)
 FORMAT = 3  # 3: studies, measurements, events, medications, recordings
@@ -161,7 +169,7 @@ def _result_document(result: Result, store: ArrayStore) -> dict[str, Any]:
     arrays: dict[str, np.ndarray] = {}
     meta: dict[str, Any] = {"outcomes": result.outcomes, "warnings": list(result.warnings),
                             "notes": dict(result.notes), "series": {}, "fields": {},
-                            "overlays": {}, "tables": {}}  # fmt: skip
+                            "overlays": {}, "tables": {}, "charts": {}}  # fmt: skip
     for name, overlay in result.overlays.items():
         arrays[f"overlay.{name}"] = np.asarray(overlay.values)
         meta["overlays"][name] = {"label": overlay.label, "study": overlay.study,
@@ -170,15 +178,28 @@ def _result_document(result: Result, store: ArrayStore) -> dict[str, Any]:
         meta["tables"][name] = {"label": table.label, "columns": list(table.columns),
                                 "rows": [list(row) for row in table.rows],
                                 "units": list(table.units)}  # fmt: skip
+    for name, chart in result.charts.items():
+        meta["charts"][name] = {
+            "label": chart.label, "kind": chart.kind, "unit": chart.unit,
+            "x_label": chart.x_label, "x_unit": chart.x_unit,
+            "guides": [list(g) for g in chart.guides],
+            "x": [x if isinstance(x, str) else float(x) for x in chart.x],
+            "lines": {k: [float(v) if np.isfinite(v) else None for v in np.asarray(values, float)]
+                      for k, values in chart.lines.items()},
+        }  # fmt: skip
     for name, series in result.series.items():
         arrays[f"series.{name}.time"] = np.asarray(series.time)
         arrays[f"series.{name}.values"] = np.asarray(series.values)
         if series.observed_time is not None:
             arrays[f"series.{name}.observed_time"] = np.asarray(series.observed_time)
             arrays[f"series.{name}.observed_values"] = np.asarray(series.observed_values)
+        if series.lower is not None and series.upper is not None:
+            arrays[f"series.{name}.lower"] = np.asarray(series.lower)
+            arrays[f"series.{name}.upper"] = np.asarray(series.upper)
         meta["series"][name] = {"label": series.label, "unit": series.unit,
                                 "time_unit": series.time_unit, "x_label": series.x_label,
-                                "guides": [list(g) for g in series.guides]}  # fmt: skip
+                                "guides": [list(g) for g in series.guides],
+                                "band_label": series.band_label}  # fmt: skip
     for name, item in result.fields.items():
         meta["fields"][name] = {"label": item.label, "unit": item.unit,
                                 "time_unit": item.time_unit}  # fmt: skip
@@ -198,7 +219,9 @@ def _result(meta: dict[str, Any], store: ArrayStore) -> Result:
                          m.get("x_label", "time"),
                          tuple((str(t), float(v)) for t, v in m.get("guides", ())),
                          arrays.get(f"series.{name}.observed_time"),
-                         arrays.get(f"series.{name}.observed_values"))
+                         arrays.get(f"series.{name}.observed_values"),
+                         arrays.get(f"series.{name}.lower"), arrays.get(f"series.{name}.upper"),
+                         m.get("band_label", ""))
         for name, m in meta["series"].items()
     }  # fmt: skip
     fields_ = {
@@ -214,7 +237,13 @@ def _result(meta: dict[str, Any], store: ArrayStore) -> Result:
     tables = {name: Table(m["label"], tuple(m["columns"]), [tuple(r) for r in m["rows"]],
                           tuple(m.get("units", ())))
               for name, m in meta.get("tables", {}).items()}  # fmt: skip
+    charts = {name: Chart(m["label"], m["kind"], tuple(m["x"]),
+                          {k: np.array([np.nan if x is None else x for x in v], float)
+                           for k, v in m["lines"].items()},
+                          m.get("unit", ""), m.get("x_label", ""), m.get("x_unit", ""),
+                          tuple((str(t), float(v)) for t, v in m.get("guides", ())))
+              for name, m in meta.get("charts", {}).items()}  # fmt: skip
     outcomes = {name: tuple(value) if isinstance(value, list) else value  # a point outcome
                 for name, value in meta["outcomes"].items()}  # fmt: skip
     return Result(outcomes, series, fields_, list(meta.get("warnings", [])),
-                  dict(meta.get("notes", {})), overlays, tables)  # fmt: skip
+                  dict(meta.get("notes", {})), overlays, tables, charts)  # fmt: skip

@@ -60,7 +60,9 @@ def target_state(
     """MET, NEAR or OFF against the outcome's target (`TARGET_RULE`); None without a target
     or a value. Value and target are judged as shown, in the unit system on screen: a LDL-C
     of 70.4 mg/dL reads 1.82 mmol/L and misses '<= 1.81 mmol/L', as it reads."""
-    if value is None or outcome.target is None or not math.isfinite(float(value)):
+    if value is None or outcome.target is None or not outcome.numeric:
+        return None
+    if not math.isfinite(float(value)):
         return None
     target = outcome.target
     precision = shown_precision(outcome, system)
@@ -187,8 +189,8 @@ def shown_value(
 ) -> float | None:
     """The value in the shown unit (full precision: for exports beside the shown text)."""
     system = resolved(system)
-    if value is None or system is None or outcome.point:
-        return value  # a position stays in LPS mm
+    if value is None or system is None or not outcome.numeric:
+        return value  # a position stays in LPS mm, a category a word
     return in_system(float(value), outcome.unit, outcome.label, system)[0]
 
 
@@ -256,6 +258,8 @@ def value_text(
         return outcome.absent or NOT_APPLICABLE
     if outcome.point:
         return point_text(value, outcome.precision)
+    if outcome.categories:
+        return str(value)
     return number_text(shown_value(outcome, value, system), shown_precision(outcome, system))
 
 
@@ -293,7 +297,7 @@ def cell_text(
     if value is not None and reference is not None and run is not baseline and outcome.point:
         moved = float(np.linalg.norm(np.subtract(value, reference)))
         text += f" (Δ {number_text(moved, outcome.precision)} mm away)" if moved > 0 else ""
-    elif value is not None and reference is not None and run is not baseline:
+    elif value is not None and reference is not None and run is not baseline and outcome.numeric:
         text += f" ({difference_text(outcome, value, reference, system)})"
     return text
 
@@ -373,7 +377,8 @@ NO_RESULTS = "No results yet: set the scenarios in the Twins panel and press Run
 
 
 def series_in_system(series, system: str | None):
-    """A time series (values, observed points, guides) in `system`'s unit, or itself."""
+    """A time series (values, band, observed points, guides) in `system`'s unit, or
+    itself."""
     system = resolved(system)
     if system is None:
         return series
@@ -387,6 +392,8 @@ def series_in_system(series, system: str | None):
         unit=unit,
         values=np.asarray(series.values, float) * factor,
         observed_values=None if observed is None else np.asarray(observed, float) * factor,
+        lower=None if series.lower is None else np.asarray(series.lower, float) * factor,
+        upper=None if series.upper is None else np.asarray(series.upper, float) * factor,
         guides=tuple((text, level * factor) for text, level in series.guides),
     )
 
@@ -402,7 +409,8 @@ def plot_series(
     system: str | None = USER_SYSTEM,
 ) -> bool:
     """Draw series `name` of every run on matplotlib `axes`, with its guides and the
-    patient's observed points (markers labelled 'observed'); False if none. Runs in
+    patient's observed points (markers labelled 'observed') and each run's uncertainty band
+    (shaded in its colour); False if none. Runs in
     `stale` (scenario names) are dashed and labelled out of date. Observed points that
     several scenarios share (the patient's measurements) are drawn once in
     `observed_colour`; points of one scenario only get its curve's colour. Concentrations
@@ -423,6 +431,11 @@ def plot_series(
             alpha=0.6 if old else 1.0,
             label=f"{run.scenario} ({OUT_OF_DATE})" if old else run.scenario,
         )
+        if series.lower is not None and series.upper is not None:
+            band = f" ({series.band_label})" if series.band_label and not drawn else ""
+            axes.fill_between(series.time, series.lower, series.upper, color=line.get_color(),
+                              alpha=0.1 if old else 0.2, linewidth=0,
+                              label=f"{run.scenario}: band{band}")  # fmt: skip
         drawn.append((run, series, line.get_color()))
         plotted = series
     if plotted is None:

@@ -68,11 +68,14 @@ from meditwin_desktop.core.report_layout import (
 )
 from meditwin_desktop.core.report_summary import QUESTION_KEY, flags, summary_page
 from meditwin_desktop.core.result_plots import (
+    chart_groups,
     is_surface,
     photo_pixels,
+    plot_chart,
     plot_overlay,
     plot_surface,
     result_labels,
+    scenario_title,
     shared_range,
     table_side_by_side,
     table_stacked,
@@ -315,6 +318,23 @@ def _table_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
             pdf.savefig(figure, dpi=DPI)
 
 
+def _chart_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
+    """Each chart (waterfall, spider plot), two a page; identical charts of several
+    scenarios drawn once, titled with all of them."""
+    panels = []
+    for name, label in result_labels(runs, "charts").items():
+        for members, chart in chart_groups(runs, name):
+            who = ", ".join(scenario_title(r, stale) for r in members)
+            panels.append((chart, f"{label} — {who}"))
+    for first in range(0, len(panels), 2):
+        figure, y = _page("Charts", bool(stale))
+        for n, (chart, title) in enumerate(panels[first : first + 2]):
+            axes = figure.add_axes([0.12, y - 0.4 - n * 0.45, 0.8, 0.33])
+            plot_chart(axes, chart, textwrap.fill(title, 90), colour="black")
+            axes.tick_params(labelsize=7)
+        pdf.savefig(figure, dpi=DPI)
+
+
 _CURVE = 0.27  # page height one curve takes (axes, title, ticks and axis label)
 
 
@@ -413,6 +433,7 @@ def write_report(
         _surface_pages(pdf, ok, stale)
         _image_pages(pdf, case, ok, stale)
         _table_pages(pdf, ok, stale)
+        _chart_pages(pdf, ok, stale)
         _provenance_page(pdf, twin, runs)
 
     metadata = {"Creator": APP_NAME}

@@ -14,7 +14,9 @@ made safe for a file name; names that collide get ' (2)', ' (3)'...), `export_ru
 - `<overlay>.png`: a 2D overlay of the photograph's size: a 0/1 mask as 0/255 8-bit grey;
   values scaled to 8 bits, the scale in outcomes.json (`value = low + (pixel - first) *
   (high - low) / (255 - first)`; with missing values `first` is 1 and pixel 0 means none);
-- `<table>.csv`: a table, headed with its columns and units.
+- `<table>.csv`: a table, headed with its columns and units;
+- `<chart>.csv`: a chart (waterfall, spider plot): its x column, then one column per line.
+A curve with an uncertainty band has two more columns, its lower and upper edges.
 File names are the results' names made safe; a name used twice gets ' (2)'. Files are
 written atomically; an existing export of the same scenario is overwritten file by file.
 """
@@ -35,7 +37,7 @@ import numpy as np
 from meditwin_desktop.core.atomic import write_atomic, write_text_atomic
 from meditwin_desktop.core.case import Run
 from meditwin_desktop.core.output_paths import output_folder
-from meditwin_desktop.core.twin import Field, Overlay, Table, TimeSeries, Twin
+from meditwin_desktop.core.twin import Chart, Field, Overlay, Table, TimeSeries, Twin
 
 _UNSAFE = re.compile(r"[^\w .,()+=-]+")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"{p}{n}" for p in ("com", "lpt") for n in range(10))}
@@ -134,7 +136,12 @@ def _number(value: Any) -> Any:
 
 def _write_series(series: TimeSeries, folder: Path, stem: str) -> dict[str, Any]:
     headings = [f"{series.x_label} [{series.time_unit}]", f"{series.label} [{series.unit}]"]
-    rows = zip(map(_number, series.time), map(_number, series.values), strict=True)
+    columns = [series.time, series.values]
+    if series.lower is not None and series.upper is not None:
+        band = series.band_label or "band"
+        headings += [f"{band}: lower [{series.unit}]", f"{band}: upper [{series.unit}]"]
+        columns += [series.lower, series.upper]
+    rows = zip(*(map(_number, c) for c in columns), strict=True)
     write_text_atomic(folder / f"{stem}.csv", _csv_text(headings, rows))
     entry: dict[str, Any] = {
         "file": f"{stem}.csv",
@@ -142,6 +149,7 @@ def _write_series(series: TimeSeries, folder: Path, stem: str) -> dict[str, Any]
         "unit": series.unit,
         "x": series.x_label,
         "x_unit": series.time_unit,
+        "band": series.band_label if series.lower is not None else None,
         "guides": [{"label": t, "value": _json_value(v)} for t, v in series.guides],
     }
     if series.observed_time is not None and series.observed_values is not None:
@@ -226,6 +234,17 @@ def _write_table(table: Table, folder: Path, stem: str) -> dict[str, Any]:
     }
 
 
+def _write_chart(chart: Chart, folder: Path, stem: str) -> dict[str, Any]:
+    x_unit = f" [{chart.x_unit}]" if chart.x_unit else ""
+    unit = f" [{chart.unit}]" if chart.unit else ""
+    headings = [f"{chart.x_label or 'x'}{x_unit}", *(f"{name}{unit}" for name in chart.lines)]
+    rows = ([_number(x), *(_number(v[n]) for v in chart.lines.values())]
+            for n, x in enumerate(chart.x))  # fmt: skip
+    write_text_atomic(folder / f"{stem}.csv", _csv_text(headings, rows))
+    return {"file": f"{stem}.csv", "label": chart.label, "kind": chart.kind, "unit": chart.unit,
+            "guides": [{"label": t, "value": _json_value(v)} for t, v in chart.guides]}  # fmt: skip
+
+
 def export_run(run: Run, twin: Twin, folder: Path | str, name: str | None = None) -> list[Path]:
     """Write one run's results into `folder/<name>/` (default: the scenario's safe name),
     created if needed; `folder` must exist. Returns the files written."""
@@ -249,6 +268,7 @@ def export_run(run: Run, twin: Twin, folder: Path | str, name: str | None = None
         "fields": {},
         "overlays": {},
         "tables": {},
+        "charts": {},
     }
     result = run.result if run.status == "ok" else None
     if result is not None:
@@ -292,6 +312,10 @@ def export_run(run: Run, twin: Twin, folder: Path | str, name: str | None = None
         for key, table in result.tables.items():
             stem = _unique(safe_name(key), taken)
             document["tables"][key] = _write_table(table, target, stem)
+            written.append(target / f"{stem}.csv")
+        for key, chart in result.charts.items():
+            stem = _unique(safe_name(key), taken)
+            document["charts"][key] = _write_chart(chart, target, stem)
             written.append(target / f"{stem}.csv")
     write_text_atomic(target / "outcomes.json", json.dumps(document, indent=2) + "\n")
     return [target / "outcomes.json", *written]

@@ -1,6 +1,7 @@
 """Result kinds beyond outcomes and curves, drawn the same way by the GUI comparison and the
 board report (matplotlib axes, no Qt): values on a surface mesh, overlays on a 2D
-photograph, and tables, side by side across scenarios with shared colour scales."""
+photograph, tables and charts (waterfall, spider plots), side by side across scenarios with
+shared colour scales."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from matplotlib.colors import ListedColormap, Normalize
 
 from meditwin_desktop.core.case import Run
 from meditwin_desktop.core.comparison import OUT_OF_DATE
-from meditwin_desktop.core.twin import Field, Overlay
+from meditwin_desktop.core.twin import Chart, Field, Overlay
 
 MASK_COLOUR = "#00e5ff"  # cyan: stands out on fundus red and on grey
 NEUTRAL = 0.55  # grey behind an overlay whose photograph is not loaded
@@ -38,7 +39,7 @@ def scenario_title(run: Run, stale: Iterable[str] = ()) -> str:
 
 def result_labels(runs: Sequence[Run], kind: str, test=None) -> dict[str, str]:
     """name -> label of the runs' results of `kind` ('series', 'fields', 'overlays',
-    'tables'), in the order the twin gives them; `test(item)` keeps some only."""
+    'tables', 'charts'), in the order the twin gives them; `test(item)` keeps some only."""
     labels: dict[str, str] = {}
     for run in runs:
         if run.result is not None:
@@ -265,3 +266,65 @@ def table_side_by_side(
             ]
         rows.append(row)
     return headings, rows
+
+
+# -- charts (waterfall, spider plots) -------------------------------------------------------
+def chart_groups(runs: Sequence[Run], name: str) -> list[tuple[list[Run], Chart]]:
+    """The runs' charts `name`, identical ones together (a waterfall of the observed
+    lesions is the same in every scenario: drawn once, titled with every scenario)."""
+    groups: list[tuple[list[Run], Chart]] = []
+    for run in runs:
+        chart = run.result.charts.get(name) if run.result is not None else None
+        if chart is None:
+            continue
+        for members, shown in groups:
+            if _same_chart(shown, chart):
+                members.append(run)
+                break
+        else:
+            groups.append(([run], chart))
+    return groups
+
+
+def _same_chart(a: Chart, b: Chart) -> bool:
+    if a.kind != b.kind or list(a.x) != list(b.x) or list(a.lines) != list(b.lines):
+        return False
+    return all(np.array_equal(np.asarray(a.lines[k], float), np.asarray(b.lines[k], float),
+                              equal_nan=True) for k in a.lines)  # fmt: skip
+
+
+def plot_chart(axes, chart: Chart, title: str = "", *, colour: str = "#dddddd") -> None:
+    """A chart on matplotlib `axes`: bars coloured by sign (a waterfall: shrinking lesions
+    blue, growing ones red, missing values marked 'n/a') or one line per entry (a spider
+    plot), with its labelled guides; `colour` is the text colour of the annotations."""
+    if chart.kind == "bars":
+        [values] = [np.asarray(v, float) for v in chart.lines.values()]
+        labels = [str(x) for x in chart.x]
+        heights = np.where(np.isfinite(values), values, 0.0)
+        colours = ["#4f8fd6" if v < 0 else "#d9534f" if v > 0 else "#9a9a9a" for v in heights]
+        bars = axes.bar(range(len(labels)), heights, color=colours, width=0.65)
+        for bar, value in zip(bars, values, strict=True):
+            text = f"{value:+.0f}" if math.isfinite(value) else "n/a"
+            top = bar.get_height()
+            axes.annotate(text, (bar.get_x() + bar.get_width() / 2, top),
+                          textcoords="offset points", xytext=(0, 3 if top >= 0 else -10),
+                          ha="center", fontsize=7, color=colour)  # fmt: skip
+        axes.set_xticks(range(len(labels)), labels, fontsize=7, rotation=20, ha="right")
+        axes.axhline(0.0, color="#888888", linewidth=0.8)
+    else:
+        x = np.asarray(chart.x, float)
+        for name, values in chart.lines.items():
+            values = np.asarray(values, float)
+            keep = np.isfinite(values)
+            axes.plot(x[keep], values[keep], marker="o", markersize=4, linewidth=1.3, label=name)
+        axes.legend(fontsize=7)
+        label = f"{chart.x_label} [{chart.x_unit}]" if chart.x_unit else chart.x_label
+        axes.set_xlabel(label)
+    for text, level in chart.guides:
+        axes.axhline(level, color="#d9534f", linestyle="--", linewidth=0.9)
+        axes.annotate(f"{text}", (0.01, level), xycoords=("axes fraction", "data"),
+                      textcoords="offset points", xytext=(0, 3), color="#d9534f",
+                      fontsize=7)  # fmt: skip
+    axes.set_ylabel(chart.unit)
+    axes.set_title(title or chart.label, fontsize=9)
+    axes.grid(alpha=0.25)

@@ -222,6 +222,14 @@ class Outcome:
     limit: bool = False  # a safety limit: a scenario missing its target is "best" at nothing
     point: bool = False  # the value is a position (x, y, z) in LPS mm, marked on the views
     # (a VT's isthmus); points have no target, direction or difference
+    categories: tuple[str, ...] = ()  # the value is one of these words (a RECIST category:
+    # "CR", "PR", "SD", "PD"); categories have no target, direction or difference either
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the value is a number (not a position nor a category): only numbers have
+        targets, bars, differences and a best scenario."""
+        return not self.point and not self.categories
 
     @property
     def optional(self) -> bool:
@@ -234,13 +242,15 @@ class Outcome:
             return self.absent
         if self.point:
             return point_text(value, self.precision)
+        if self.categories:
+            return str(value)
         return f"{value:.{self.precision}f}" if self.precision is not None else f"{value:.4g}"
 
     def off_target(self, value: float | None) -> str:
         """'' when `value` meets the target (or there is none), else what is wrong with it
         ("below the target 75-85 %")."""
-        if self.point:
-            return ""  # a position has no target
+        if not self.numeric:
+            return ""  # a position or a category has no target
         if value is not None and self.precision is not None:
             value = round(value, self.precision)  # judged as shown: "30.0" meets ">= 30"
         if value is None or self.target is None or self.target.met(value):
@@ -340,6 +350,9 @@ class TimeSeries:
     guides: tuple[tuple[str, float], ...] = ()
     observed_time: np.ndarray | None = None  # the patient's own measurements, drawn as
     observed_values: np.ndarray | None = None  # points beside the prediction
+    lower: np.ndarray | None = None  # an uncertainty band around `values` (same times),
+    upper: np.ndarray | None = None  # drawn shaded: e.g. the 5th and 95th percentiles
+    band_label: str = ""  # what the band is ("90 % interval of the fitted parameters")
 
 
 @dataclass
@@ -386,6 +399,26 @@ class Table:
 
 
 @dataclass
+class Chart:
+    """A chart across items of one run (lesions, vessels, seizure types...): `kind` "bars"
+    draws one bar per x label (a waterfall plot: each lesion's best change); "lines" draws
+    one line per entry of `lines` over the numbers `x` (a spider plot: each lesion's change
+    over time). `guides` are labelled horizontal lines (a +20 % progression threshold)."""
+
+    label: str
+    kind: str  # "bars" or "lines"
+    x: tuple[Any, ...] | np.ndarray  # bar labels (bars) or x values (lines)
+    lines: dict[str, np.ndarray]  # bars: one entry, the bar heights; lines: name -> values
+    unit: str = ""
+    x_label: str = ""
+    x_unit: str = ""
+    guides: tuple[tuple[str, float], ...] = ()
+
+
+CHART_KINDS = ("bars", "lines")
+
+
+@dataclass
 class Result:
     """What one simulation produced.
 
@@ -403,6 +436,7 @@ class Result:
     notes: dict[str, str] = field(default_factory=dict)  # outcome name -> why n/a, or caveat
     overlays: dict[str, Overlay] = field(default_factory=dict)
     tables: dict[str, Table] = field(default_factory=dict)
+    charts: dict[str, Chart] = field(default_factory=dict)
 
 
 @dataclass
@@ -527,7 +561,7 @@ class Twin:
                  "target": None if o.target is None else {"low": o.target.low,
                                                           "high": o.target.high},
                  "resolution": o.resolution, "precision": o.precision, "limit": o.limit,
-                 "point": o.point}
+                 "point": o.point, "categories": list(o.categories)}
                 for o in self.outcomes
             ],
             "requirements": [{"kind": r.kind, "what": r.what} for r in self.requirements],
@@ -587,8 +621,9 @@ def _has_photo(view: CaseView) -> bool:
 
 
 def check_result(twin: Twin, result: Result) -> None:
-    """Refuse results with missing or non-finite outcomes (a diverging model) or a movie
-    whose frames do not match its times (point outcomes become tuples of floats)."""
+    """Refuse results with missing or non-finite outcomes (a diverging model), a movie
+    whose frames do not match its times, a band or a chart whose lengths do not match
+    (point outcomes become tuples of floats, categories strings)."""
     if not isinstance(result, Result):
         raise TwinInputError(f"{twin.title} returned {type(result).__name__}, not a Result.")
     for name, item in result.fields.items():
@@ -601,6 +636,7 @@ def check_result(twin: Twin, result: Result) -> None:
                 f"a movie needs points and (times, points) = ({len(item.times)}, "
                 f"{0 if item.points is None else len(item.points)})."
             )
+    _check_bands_and_charts(twin, result)
     for outcome in twin.outcomes:
         if outcome.name not in result.outcomes:
             raise TwinInputError(f"{twin.title} did not compute '{outcome.label}'.")
@@ -617,13 +653,44 @@ def check_result(twin: Twin, result: Result) -> None:
                 )
             result.outcomes[outcome.name] = tuple(float(x) for x in value)  # JSON-ready
             continue
-        if is_point(value):
-            raise TwinInputError(f"{twin.title} gave '{outcome.label}' as a position, not a "
+        if outcome.categories:
+            if str(value) not in outcome.categories:
+                raise TwinInputError(
+                    f"{twin.title} gave '{outcome.label}' as {value!r}, not one of "
+                    f"{', '.join(outcome.categories)}."
+                )
+            result.outcomes[outcome.name] = str(value)
+            continue
+        if is_point(value) or isinstance(value, str):
+            raise TwinInputError(f"{twin.title} gave '{outcome.label}' as {value!r}, not a "
                                  "number.")  # fmt: skip
         if not math.isfinite(float(value)):
             raise TwinInputError(
                 f"{twin.title} produced a non-finite {outcome.label} ({value}): the model "
                 "diverged for these parameters."
+            )
+
+
+def _check_bands_and_charts(twin: Twin, result: Result) -> None:
+    for name, series in result.series.items():
+        if (series.lower is None) != (series.upper is None):
+            raise TwinInputError(f"{twin.title}: the curve '{name}' has half a band.")
+        for edge in (series.lower, series.upper):
+            if edge is not None and np.shape(edge) != np.shape(series.values):
+                raise TwinInputError(
+                    f"{twin.title}: the band of the curve '{name}' has {np.shape(edge)} values "
+                    f"for {np.shape(series.values)} on the curve."
+                )
+    for name, chart in result.charts.items():
+        if chart.kind not in CHART_KINDS:
+            kinds = ", ".join(CHART_KINDS)
+            raise TwinInputError(f"{twin.title}: the chart '{name}' is of kind "
+                                 f"'{chart.kind}', not one of {kinds}.")  # fmt: skip
+        wrong = [k for k, v in chart.lines.items() if len(v) != len(chart.x)]
+        if wrong or (chart.kind == "bars" and len(chart.lines) != 1):
+            raise TwinInputError(
+                f"{twin.title}: the chart '{name}' has {len(chart.x)} x values but "
+                f"{', '.join(wrong) or 'several bar series'} does not match."
             )
 
 

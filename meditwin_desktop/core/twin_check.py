@@ -186,6 +186,9 @@ def _outcomes(twin: Twin, report: CheckReport) -> None:
         if o.point and (o.better != "none" or target is not None or o.limit):
             report.problems.append(f"{where}: a point (a position) has no direction, target "
                                    "or limit")  # fmt: skip
+        if o.categories and (o.better != "none" or target is not None or o.limit or o.point):
+            report.problems.append(f"{where}: a category has no direction, target or limit "
+                                   "and is no position")  # fmt: skip
     if (twin.split is None) != (twin.combine is None):
         report.problems.append("split without combine (or combine without split): a run in "
                                "parts needs both")  # fmt: skip
@@ -362,6 +365,11 @@ def _check_result(twin: Twin, result: Any, case: str, report: CheckReport) -> No
             if not is_point(value):
                 report.problems.append(f"point outcome '{outcome.name}' is {value!r} on "
                                        f"'{case}', not three finite LPS numbers")  # fmt: skip
+            continue
+        if outcome.categories:
+            if value not in outcome.categories:
+                report.problems.append(f"category outcome '{outcome.name}' is {value!r} on "
+                                       f"'{case}', not one of {outcome.categories}")  # fmt: skip
             continue
         try:
             finite = math.isfinite(float(value))

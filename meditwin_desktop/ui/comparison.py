@@ -50,7 +50,7 @@ from meditwin_desktop.core.result_plots import result_labels, shared_range
 from meditwin_desktop.core.twin import Field, Twin, is_point
 from meditwin_desktop.core.units import SYSTEM_SETTING, UNIT_SYSTEMS, system_unit, user_system
 from meditwin_desktop.ui.plot_canvas import PlotCanvas
-from meditwin_desktop.ui.result_tabs import ImagesPage, TablesPage, refill
+from meditwin_desktop.ui.result_tabs import ChartsPage, ImagesPage, TablesPage, refill
 from meditwin_desktop.ui.window_views import settings
 
 # Table cells: a dark tint of the target state's colour behind light text (the ↓/↑ marks
@@ -208,6 +208,8 @@ class ComparisonView(QWidget):
         self.tabs.addTab(self.images_page, "Images")
         self.tables_page = TablesPage(lambda: self.tabs.currentWidget() is self.tables_page, self)
         self.tabs.addTab(self.tables_page, "Tables")
+        self.charts_page = ChartsPage(lambda: self.tabs.currentWidget() is self.charts_page, self)
+        self.tabs.addTab(self.charts_page, "Charts")
         self.tabs.currentChanged.connect(lambda _: self._refresh_visible())
 
     def _header_row(self) -> QHBoxLayout:
@@ -379,13 +381,14 @@ class ComparisonView(QWidget):
         self._fill_table()
         refill(self.series_choice, result_labels(self.runs, "series"))
         self._plot()
-        outcomes = {o.name: o.label for o in twin.outcomes if not o.point} if twin else {}
-        refill(self.bar_choice, outcomes)  # a position has no bar: it is marked on the views
+        outcomes = {o.name: o.label for o in twin.outcomes if o.numeric} if twin else {}
+        refill(self.bar_choice, outcomes)  # a position or a category has no bar
         self._plot_bars()
         refill(self.field_choice, result_labels(self.runs, "fields"))
         self._refresh_spatial()
         self.images_page.set_runs(self.runs, set(self.stale), case)
         self.tables_page.set_runs(self.runs, set(self.stale), case)
+        self.charts_page.set_runs(self.runs, set(self.stale), case)
 
     def _show_stale(self) -> None:
         if not self.stale:
@@ -510,6 +513,7 @@ class ComparisonView(QWidget):
         self._refresh_spatial()
         self.images_page.draw()
         self.tables_page.draw()
+        self.charts_page.draw()
 
     def _plot(self) -> None:
         if self.tabs.currentWidget() is not self.curves_page:

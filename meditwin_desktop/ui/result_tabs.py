@@ -1,5 +1,6 @@
-"""The comparison's Images and Tables tabs: overlays on the case's photographs and result
-tables, side by side across scenarios (drawn with `core.result_plots`, as in the report).
+"""The comparison's Images, Tables and Charts tabs: overlays on the case's photographs,
+result tables and charts (waterfall, spider plots), side by side across scenarios (drawn
+with `core.result_plots`, as in the report).
 
 Each page draws only while its tab is looked at (`shown()`); out-of-date runs keep their
 mark in every panel title and table cell.
@@ -27,7 +28,9 @@ from PySide6.QtWidgets import (
 from meditwin_desktop.core.case import Run
 from meditwin_desktop.core.comparison import OUT_OF_DATE
 from meditwin_desktop.core.result_plots import (
+    chart_groups,
     photo_pixels,
+    plot_chart,
     plot_overlay,
     result_labels,
     scenario_title,
@@ -194,3 +197,51 @@ class TablesPage(_ResultPage):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         how = "side by side" if side else "one scenario after another"
         self.note.setText(f"{len(runs)} scenario(s), {how}." if runs else self.empty)
+
+
+class ChartsPage(_ResultPage):
+    """A chart (waterfall, spider plot) of every scenario: identical charts drawn once,
+    titled with every scenario that has it."""
+
+    kind = "charts"
+    empty = "Run scenarios of a twin with charts (waterfall, spider plots) to see them here."
+
+    def __init__(self, shown: Callable[[], bool], parent: QWidget | None = None) -> None:
+        super().__init__(shown, parent)
+        self.figure = Figure(figsize=(6, 3), layout="constrained")
+        self.figure.patch.set_facecolor("#2b2d30")
+        self.canvas = PlotCanvas(self.figure)
+        self.canvas.setObjectName("charts_canvas")
+        self.layout_.addWidget(self.canvas, stretch=1)
+        self.layout_.addWidget(self.note)
+
+    def draw(self) -> None:
+        """Draw the chosen chart (only while the tab is looked at)."""
+        if not self.shown():
+            return
+        self.figure.clear()
+        name, runs = self.chosen()
+        groups = chart_groups(runs, name)[:MAX_PANELS] if name else []
+        if not groups:
+            self.note.setText(self.empty)
+            self.canvas.draw_idle()
+            return
+        axes_row = self.figure.subplots(1, len(groups), squeeze=False)[0]
+        for axes, (members, chart) in zip(axes_row, groups, strict=True):
+            axes.set_facecolor("#1e1f22")
+            for spine in axes.spines.values():
+                spine.set_color("#aaaaaa")
+            axes.tick_params(colors="#dddddd", labelsize=8)
+            title = ", ".join(scenario_title(r, self.stale) for r in members)
+            plot_chart(axes, chart, title)
+            old = any(r.scenario in self.stale for r in members)
+            axes.title.set_color(STALE_COLOUR if old else "#dddddd")
+            axes.yaxis.label.set_color("#dddddd")
+            axes.xaxis.label.set_color("#dddddd")
+        shared = len(groups) == 1 and len(runs) > 1
+        self.note.setText(
+            "The same in every scenario (it comes from the patient's measurements)."
+            if shared
+            else f"{len(groups)} chart(s), one per scenario."
+        )
+        self.canvas.draw_idle()
