@@ -11,6 +11,15 @@ an optional time (14:30, 14:30:05, 14h30). A diary's time of day may be a column
 own. Durations are "90", "90 s", "2 min", "1:30", "1 min 30"; a bare number is in seconds
 unless its header says minutes ("durée (min)"). Units must be in `core.units`.
 Every problem raises InputError naming the line (1 is the header) and the column.
+
+Lesion diameters (the tumour-response follow-up) import without a name column: a value
+column headed "diameter", "longest diameter", "diamètre", "grand axe" holds lesion longest
+diameters (`core.lesions.LONGEST`), "short axis", "petit axe" lymph-node short axes
+(`SHORT_AXIS`): `date,lesion,diameter` or `date;lésion;diamètre (mm)` read as they come, the
+lesion column being the target. Diameters are in mm unless the header ("(cm)") or the cell
+("3,1 cm") says otherwise, and are converted to mm (mixed units in one file are fine); a
+diameter over 400 mm is refused as a likely typo. When the columns are guessed (no mapping
+given), a file with both a longest-diameter and a short-axis column gives both per row.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from pathlib import Path
 
 from meditwin_desktop.core.case import Event, Measurement
 from meditwin_desktop.core.errors import InputError
-from meditwin_desktop.core.units import known_units, normalise
+from meditwin_desktop.core.units import convert, known_units, normalise
 
 MEASUREMENT_FIELDS = {  # field -> (label, required)
     "date": ("Date", True),
@@ -69,6 +78,36 @@ _SYNONYMS = {  # normalised header words -> field; exact matches first, then who
                  "remarque", "remarques", "remarks", "observation", "observations", "details"],
     },
 }  # fmt: skip
+
+
+# lesion diameters: normalised header -> measurement name (core.lesions.LONGEST, SHORT_AXIS;
+# spelled out here so that this module does not import the image-measuring one)
+_LONGEST, _SHORT_AXIS = "longest diameter", "short axis"
+_DIAMETER_HEADERS = {
+    _LONGEST: ["longest diameter", "diameter", "diametre", "long axis", "grand axe",
+               "plus grand diametre", "ld", "longest axial diameter", "target diameter",
+               "diameter mm", "diametre mm", "grand diametre"],
+    _SHORT_AXIS: ["short axis", "petit axe", "short axis diameter", "sad",
+                  "short axis mm", "petit diametre"],
+}  # fmt: skip
+MAX_DIAMETER_MM = 400.0  # larger than any lesion (a whole abdomen is ~350 mm wide)
+
+
+def diameter_column(header: str) -> tuple[str, str] | None:
+    """(measurement name, unit) of a lesion-diameter column from its header ('Diamètre (cm)'
+    -> ('longest diameter', 'cm')); None for any other column. The unit defaults to mm."""
+    words = _words(header)
+    for name, headers in _DIAMETER_HEADERS.items():
+        if words in headers:
+            bracket = re.search(r"[\(\[]\s*([^\)\]]+?)\s*[\)\]]", header)
+            unit = "mm"
+            if bracket:
+                try:
+                    unit = check_unit(bracket.group(1)) or "mm"
+                except ValueError:
+                    unit = "mm"
+            return name, unit
+    return None
 
 
 @dataclass(frozen=True)
@@ -153,6 +192,10 @@ def guess_mapping(headers: tuple[str, ...] | list[str], kind: str) -> dict[str, 
                     mapping[field] = headers[hit]
                     taken.add(hit)
                     break
+    if kind == "measurements" and mapping["value"] is None:  # date, lesion, diameter
+        diameters = [h for i, h in enumerate(headers) if i not in taken and diameter_column(h)]
+        if diameters:
+            mapping["value"] = diameters[0]
     if kind == "diary" and mapping["date"] is None and mapping["time"] is not None:
         mapping["date"], mapping["time"] = mapping["time"], None  # one 'time' column: date-time
     return mapping
@@ -291,6 +334,8 @@ def _resolved(table: Table, mapping: dict[str, str | None] | None, kind: str) ->
             )
         resolved[field] = column
     missing = [fields[f][0] for f, (_, required) in fields.items() if required and not resolved[f]]
+    if kind == "measurements" and resolved["value"] and diameter_column(resolved["value"]):
+        missing = [m for m in missing if m != fields["name"][0]]  # the header names them
     if missing:
         raise InputError(
             f"{table.name}: no column was found for {', '.join(missing)} "
@@ -309,11 +354,63 @@ def check_unit(unit: str) -> str:
     return written
 
 
+def _diameter_mm(row: _Row, field: str, value: float, unit: str, bare: bool) -> float:
+    """A lesion diameter in mm; InputError when it is negative or implausibly large."""
+    try:
+        mm = convert(value, unit or "mm", "mm")
+    except InputError as error:
+        raise row.fail(field, f"a diameter cannot be in {unit} ({error})") from None
+    if mm < 0:
+        raise row.fail(field, f"a diameter cannot be negative ({value:g} {unit})")
+    if mm > MAX_DIAMETER_MM:
+        hint = (
+            "it looks like micrometres or a typo; write the unit in the cell ('21 mm') or "
+            "the column's header ('diameter (cm)')"
+            if bare
+            else "no lesion is that large; check the value and its unit"
+        )
+        raise row.fail(field, f"a lesion diameter of {mm:g} mm is not plausible: {hint}")
+    return mm
+
+
+def _value_and_unit(row: _Row, field: str, text: str, unit: str) -> tuple[float, str, bool]:
+    """The number of a value cell and its unit: the unit column's, else one written in the
+    cell ('6,2 mmol/L'); whether the number came bare (no unit anywhere)."""
+    bare = not unit
+    if not unit:
+        match = re.fullmatch(r"([-+]?[\d.,\s]*\d)\s*([^\d\s.,].*)", text)
+        if match:
+            text, unit = match.group(1), match.group(2).strip()
+            bare = False
+    try:
+        value = parse_number(text)
+    except ValueError:
+        raise row.fail(field, f"'{text}' is not a number") from None
+    try:
+        unit = check_unit(unit)
+    except ValueError as error:
+        raise row.fail("unit" if row.mapping.get("unit") else field, str(error)) from None
+    return value, unit, bare
+
+
 def measurements_from(
     table: Table, mapping: dict[str, str | None] | None = None
 ) -> list[Measurement]:
-    """Measurements of a table (`mapping` overrides the guessed columns)."""
+    """Measurements of a table (`mapping` overrides the guessed columns). Lesion diameters
+    (a value column headed "diameter", "short axis"...) need no name column and are
+    converted to mm."""
+    guessed = mapping is None
     mapping = _resolved(table, mapping, "measurements")
+    value_column = mapping["value"]
+    columns = [("value", value_column, diameter_column(value_column or ""))]
+    if guessed and mapping["name"] is None and columns[0][2] is not None:
+        used = {column for column in mapping.values() if column}
+        for index, header in enumerate(table.headers):  # longest diameter and short axis
+            kind = diameter_column(header)
+            if header not in used and kind is not None and kind[0] != columns[0][2][0]:
+                field = f"_diameter{index}"
+                mapping[field] = header
+                columns.append((field, header, kind))
     found = []
     for line, cells in table.rows:
         row = _Row(table, mapping, line, cells)
@@ -322,23 +419,21 @@ def measurements_from(
             when = parse_date(when)
         except ValueError as error:
             raise row.fail("date", str(error)) from None
-        value_text, unit = row.required("value"), row.text("unit")
-        if not unit:  # '6,2 mmol/L' in the value's cell
-            match = re.fullmatch(r"([-+]?[\d.,\s]*\d)\s*([^\d\s].*)", value_text)
-            if match:
-                value_text, unit = match.group(1), match.group(2).strip()
-        try:
-            value = parse_number(value_text)
-        except ValueError:
-            raise row.fail("value", f"'{value_text}' is not a number") from None
-        try:
-            unit = check_unit(unit)
-        except ValueError as error:
-            raise row.fail("unit" if mapping["unit"] else "value", str(error)) from None
         source = row.text("source") or table.name
-        found.append(
-            Measurement(row.required("name"), value, unit, when, row.text("target"), source)
-        )
+        named = row.text("name") if mapping["name"] else ""
+        filled = [(f, c, k) for f, c, k in columns if row.text(f)]
+        if not filled:
+            raise row.fail("value", "this cell is empty")
+        if mapping["name"] and not named:
+            raise row.fail("name", "this cell is empty")
+        for field, _column, kind in filled:
+            value, unit, bare = _value_and_unit(row, field, row.text(field), row.text("unit"))
+            if kind and not unit:
+                unit = kind[1]  # the header's unit ("diameter (cm)"), mm by default
+            name = named or (kind[0] if kind else "")
+            if name.lower() in (_LONGEST, _SHORT_AXIS):
+                value, unit = _diameter_mm(row, field, value, unit or "mm", bare), "mm"
+            found.append(Measurement(name, value, unit, when, row.text("target"), source))
     return found
 
 

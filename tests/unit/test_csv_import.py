@@ -141,3 +141,81 @@ def test_empty_and_missing_files(tmp_path):
         csv_import.read_diary(_write(tmp_path, "\n\n"))
     with pytest.raises(InputError, match="cannot be read"):
         csv_import.read_diary(tmp_path / "absent.csv")
+
+
+# -- lesion diameters (tumour-response follow-up, issue 19) -----------------------------------
+def test_date_lesion_diameter_needs_no_name_column(tmp_path):
+    path = _write(tmp_path, "date,lesion,diameter\n2026-01-05,liver: tumour 1,31\n"
+                            "2026-03-02,liver: tumour 1,22.5\n")  # fmt: skip
+    found = csv_import.read_measurements(path)
+    assert found == [
+        Measurement("longest diameter", 31.0, "mm", "2026-01-05", "liver: tumour 1", "data.csv"),
+        Measurement("longest diameter", 22.5, "mm", "2026-03-02", "liver: tumour 1", "data.csv"),
+    ]
+
+
+def test_french_diameters_in_cm_and_mixed_units_are_converted_to_mm(tmp_path):
+    path = _write(
+        tmp_path,
+        "date;lésion;diamètre (cm)\n05/01/2026;foie: tumeur 1;3,1\n"
+        "02/03/2026;foie: tumeur 1;22 mm\n27/04/2026;foie: tumeur 1;0.0021 m\n",
+        encoding="cp1252",
+    )
+    values = [(m.name, m.value, m.unit) for m in csv_import.read_measurements(path)]
+    assert values == [
+        ("longest diameter", pytest.approx(31.0), "mm"),
+        ("longest diameter", pytest.approx(22.0), "mm"),
+        ("longest diameter", pytest.approx(2.1), "mm"),
+    ]
+
+
+def test_target_lesion_longest_diameter_and_short_axis_columns(tmp_path):
+    path = _write(
+        tmp_path,
+        "Date,Target lesion,Longest diameter,Short axis\n"
+        "2026-01-05,liver: tumour 1,31,\n2026-01-05,lymph node: hilar,24,17\n",
+    )
+    found = csv_import.read_measurements(path)
+    assert [(m.name, m.target, m.value) for m in found] == [
+        ("longest diameter", "liver: tumour 1", 31.0),
+        ("longest diameter", "lymph node: hilar", 24.0),
+        ("short axis", "lymph node: hilar", 17.0),
+    ]
+    node_only = _write(tmp_path, "date,lésion,petit axe (mm)\n2026-01-05,hilar,1.7 cm\n", "n.csv")
+    (node,) = csv_import.read_measurements(node_only)
+    assert (node.name, node.value, node.unit) == ("short axis", pytest.approx(17.0), "mm")
+
+
+def test_a_named_longest_diameter_in_cm_is_converted(tmp_path):
+    path = _write(tmp_path, "date,name,value,unit,target\n2026-01-05,Longest diameter,3.1,cm,t1\n")
+    (found,) = csv_import.read_measurements(path)
+    assert (found.value, found.unit) == (pytest.approx(31.0), "mm")
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("2100", "line 3, column 'diameter': a lesion diameter of 2100 mm is not plausible: it "
+                 "looks like micrometres or a typo"),
+        ("450 mm", "no lesion is that large"),
+        ("-3", "cannot be negative"),
+        ("3 kg", "a diameter cannot be in kg"),
+        ("", "line 3, column 'diameter': this cell is empty"),
+    ],
+)  # fmt: skip
+def test_implausible_diameters_are_refused_with_the_line(tmp_path, cell, message):
+    path = _write(tmp_path, f"date,lesion,diameter\n2026-01-05,t1,31\n2026-03-02,t1,{cell}\n")
+    with pytest.raises(InputError, match=message):
+        csv_import.read_measurements(path)
+
+
+def test_diameter_headers_are_recognised():
+    assert csv_import.diameter_column("Diamètre (cm)") == ("longest diameter", "cm")
+    assert csv_import.diameter_column("LONGEST DIAMETER [mm]") == ("longest diameter", "mm")
+    assert csv_import.diameter_column("Petit axe") == ("short axis", "mm")
+    assert csv_import.diameter_column("value") is None
+    mapping = csv_import.guess_mapping(
+        ["Date", "Target lesion", "Longest diameter"], "measurements"
+    )
+    assert (mapping["value"], mapping["target"], mapping["name"]) == (
+        "Longest diameter", "Target lesion", None)  # fmt: skip
