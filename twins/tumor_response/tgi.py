@@ -77,28 +77,27 @@ class TgiPrior:
     omega_lam: float
     sigma_prop: float
     source: str
-    sigma_add_mm: float = 2.0  # additive residual error, mm (our choice: see CLARET_2009)
+    sigma_add_mm: float = 2.0  # additive residual error SD, mm
 
 
-# Typical values: those carried by BioModels MODEL1708310001 for Claret 2009 (KL 0.021,
-# KD 0.025, lambda 0.053, read as per week and divided by 7). The paper's own table (and
-# its IIV and residual-error estimates) was not accessible to us: these numbers are NOT
-# verified against the paper. The omegas (1.0 on the log scale, ~130 % CV), sigma_prop
-# (10 %) and sigma_add_mm (2 mm) are OUR CHOICES (weakly informative), not published values.
+# Claret 2009's 5-FU phase III estimates as reproduced in PumasAI-Labs/Pumas-NLME-Handson-2025
+# (Day2/03-Solutions/TGI_model/TGI_model_solution.jl, commit a419ac2e; a secondary source,
+# NOT checked against the paper, whose table was not accessible to us): KL 0.015 /week,
+# KD 0.058 /(g week) x the cycle-averaged daily dose (see regimens.py), lambda 0.042 /week,
+# IIV variances 0.556 / 0.540 / 0.450 (SD = square root), additive residual SD 14.9 mm.
 CLARET_2009 = TgiPrior(
-    kl=0.021 / WEEK,
-    kd=REGIMENS["capecitabine"].kd_per_day,
-    lam=0.053 / WEEK,
-    omega_kl=1.0,
-    omega_kd=1.0,
-    omega_lam=1.0,
-    sigma_prop=0.10,
+    kl=0.015 / WEEK,
+    kd=REGIMENS["5-FU"].kd_per_day,
+    lam=0.042 / WEEK,
+    omega_kl=0.556**0.5,
+    omega_kd=0.540**0.5,
+    omega_lam=0.450**0.5,
+    sigma_prop=0.0,
     source=(
-        "Claret 2009 (J Clin Oncol 27:4103) capecitabine TGI model; typical values as "
-        "carried by BioModels MODEL1708310001 (non-curated, unverified against the paper); "
-        "between-patient SDs and residual error chosen by us (not published)"
+        "Claret 2009 (J Clin Oncol 27:4103) 5-FU TGI estimates as reproduced in "
+        "PumasAI-Labs/Pumas-NLME-Handson-2025 (secondary source, unverified against the paper)"
     ),
-    sigma_add_mm=2.0,
+    sigma_add_mm=14.9,
 )
 
 NAMES = ("log_y0", "log_kl", "log_kd", "log_lam")
