@@ -1,0 +1,325 @@
+"""The twin's tumour dynamics: fit the patient's sum of diameters (and each lesion) with the
+Stein regression-growth family and the Claret TGI model, then project one scenario.
+
+Scenarios (README.md):
+- continue: the current treatment periods go on as recorded (an ongoing one to the horizon);
+- holiday (stop): every treatment stops on the change date. Stein: the regressing component
+  stops decaying, the growing one goes on (`regression_growth.project`); TGI: no more kill
+  term, the tumour grows at the patient's KL;
+- switch: the current treatment stops and the new regimen starts on the change date, with
+  its published kill-rate prior (`regimens.REGIMENS`, with its source). TGI: the new
+  regimen's own KD and resistance clock. Stein: the tumour present at the switch starts a new
+  regression-growth course, its regression rate d taken as the regimen's TGI kill rate KD at
+  onset (in both models the initial net log-rate is growth minus kill: -d + g and -KD + KL);
+  the patient's g goes on (`regression_growth.project`);
+- local treatment of a target lesion (ablation, resection, radiotherapy) on a date: that
+  lesion's projected diameter leaves the sum from then on (its own fit, same model).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from meditwin_desktop.core.twin import Table, TwinInputError
+
+from . import regression_growth as rg
+from . import tgi
+from .regimens import REGIMENS, find_regimen
+
+DRAWS = 400
+SEED = 20261207
+MISFIT_MM = 5.0  # RECIST's own measurement noise: a fit missing the scans by more is flagged
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One scenario in days since the baseline scan."""
+
+    therapy: str  # "continue", "stop" or "switch"
+    change_day: float
+    new_regimen: str
+    local_lesion: str | None
+    local_day: float
+    model: str  # "stein" or "tgi"
+
+    @classmethod
+    def from_params(
+        cls, params: Mapping[str, Any], baseline: dt.date, last_day: float, targets: Sequence[str]
+    ) -> Scenario:
+        """From the twin's parameters; TwinInputError for a date before the last scan or a
+        target lesion number the case does not have."""
+
+        def day(name: str, what: str) -> float:
+            value = float((dt.date.fromisoformat(str(params[name])) - baseline).days)
+            if value < last_day:
+                last = baseline + dt.timedelta(days=last_day)
+                raise TwinInputError(
+                    f"The {what} ({params[name]}) is before the last scan ({last.isoformat()}): "
+                    "a scenario changes what happens from the last scan on."
+                )
+            return value
+
+        local = str(params["local_lesion"])
+        lesion = None
+        if local != "none":
+            number = int(local)
+            if number > len(targets):
+                raise TwinInputError(
+                    f"Local treatment of target lesion {number}: the case has "
+                    f"{len(targets)} target lesion(s) ({', '.join(targets) or 'none'})."
+                )
+            lesion = targets[number - 1]
+        therapy = str(params["therapy"])
+        return cls(
+            therapy,
+            day("change_date", "date of the change") if therapy != "continue" else last_day,
+            str(params["new_regimen"]),
+            lesion,
+            day("local_date", "date of the local treatment") if lesion else last_day,
+            str(params["model"]),
+        )
+
+
+@dataclass(frozen=True)
+class Fits:
+    """The patient's fits: Stein on the SLD always, TGI when there are treatment periods."""
+
+    stein: rg.GrowthFit
+    tgi: tgi.TgiFit | None
+    periods: tuple[tgi.Period, ...]
+    sld0: float
+    model: str  # the model the projection uses: "stein" or "tgi"
+    warnings: list[str] = field(default_factory=list)
+    lesions: dict[str, Any] = field(default_factory=dict)  # name -> (days, mm) of its scans
+
+
+@dataclass(frozen=True)
+class Projected:
+    """The scenario's SLD (median, band) and each target lesion's median, in mm."""
+
+    median: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    lesions: dict[str, np.ndarray]
+    warnings: list[str]
+
+
+def periods_of(treatments: Sequence[Mapping[str, Any]], baseline: dt.date) -> list[tgi.Period]:
+    """The case's treatment periods in days since the baseline scan."""
+    periods = []
+    for item in treatments:
+        start = float((dt.date.fromisoformat(item["start"]) - baseline).days)
+        stop = (float((dt.date.fromisoformat(item["stop"]) - baseline).days)
+                if item["stop"] else None)  # fmt: skip
+        periods.append(tgi.Period(start, stop, item["regimen"].strip().casefold()))
+    return periods
+
+
+def fit_all(
+    days: np.ndarray,
+    sld: np.ndarray,
+    inputs: Mapping[str, Any],
+    baseline: dt.date,
+    model: str,
+) -> Fits:
+    """Fit the SLD series; TwinInputError when it cannot be (fewer than two evaluable scans,
+    the TGI model asked for without treatment periods...)."""
+    if len(days) < 2:
+        raise TwinInputError(
+            f"fitting the tumour dynamics needs at least two scans with every target lesion "
+            f"measured (this case has {len(days)}); RECIST is shown all the same"
+        )
+    stein = rg.fit_growth(days, sld / sld[0])
+    periods = tuple(periods_of(inputs.get("treatments", ()), baseline))
+    warnings: list[str] = []
+    fitted = None
+    if periods:
+        try:
+            fitted = tgi.fit_tgi(days, sld, periods)
+        except TwinInputError as error:
+            if model == "tgi":
+                raise
+            warnings.append(f"TGI model not fitted ({error}); the projection uses Stein's.")
+    elif model == "tgi":
+        raise TwinInputError(
+            "the TGI model needs the treatment periods (Medications: regimen, start, stop)"
+        )
+    chosen = "tgi" if model == "tgi" else "stein"
+    if chosen == "tgi" and fitted is not None:
+        miss = float(np.sqrt(np.mean((tgi.sld_tgi(days, fitted.y0, fitted.kl, fitted.kd,
+                                                  fitted.lam, periods) - sld) ** 2)))  # fmt: skip
+        if miss > MISFIT_MM:
+            warnings.append(
+                f"The TGI fit misses this patient's scans by {miss:.1f} mm (root mean square): "
+                "its population prior outweighs the data; the Stein projection follows them."
+            )
+    if chosen == "tgi" and not any(find_regimen(p.regimen) for p in periods):
+        warnings.append(
+            "The TGI kill rate was fitted to this patient with the population prior of "
+            f"{tgi.CLARET_2009.source} (no published prior for "
+            f"{', '.join(sorted({p.regimen for p in periods}))})."
+        )
+    return Fits(stein, fitted, periods, float(sld[0]), chosen, warnings,
+                _lesion_series(inputs, baseline))  # fmt: skip
+
+
+def _lesion_series(inputs: Mapping[str, Any], baseline: dt.date) -> dict[str, Any]:
+    out = {}
+    for name, item in inputs["lesions"].items():
+        dates = sorted(item["values"])
+        days = np.array([(dt.date.fromisoformat(d) - baseline).days for d in dates], float)
+        out[name] = (days, np.array([item["values"][d] for d in dates], float))
+    return out
+
+
+def scenario_periods(
+    periods: Sequence[tgi.Period], scenario: Scenario
+) -> tuple[list[tgi.Period], list[str]]:
+    """The treatment periods of a scenario (see the module docstring) and its caveats."""
+    if scenario.therapy == "continue":
+        return list(periods), []
+    at = scenario.change_day
+    kept = []
+    for p in periods:
+        if p.start_day >= at:
+            continue  # planned after the change: replaced by the scenario
+        stop = at if p.stop_day is None or p.stop_day > at else p.stop_day
+        kept.append(tgi.Period(p.start_day, stop, p.regimen, p.intensity))
+    if scenario.therapy == "stop":
+        return kept, []
+    regimen = REGIMENS.get(scenario.new_regimen)
+    if regimen is None:
+        raise TwinInputError(f"No published kill rate for the regimen '{scenario.new_regimen}'.")
+    kept.append(tgi.Period(at, None, scenario.new_regimen))
+    return kept, [f"Switch to {regimen.label}: kill rate {regimen.kd_per_day:.4g}/day "
+                  f"from {regimen.kd_source}."]  # fmt: skip
+
+
+def _stein_curve(fit: rg.GrowthFit, grid: np.ndarray, scenario: Scenario, draws: int):
+    if scenario.therapy == "switch":
+        regimen = REGIMENS.get(scenario.new_regimen)
+        if regimen is None:
+            raise TwinInputError(
+                f"No published kill rate for the regimen '{scenario.new_regimen}'."
+            )
+        return rg.project(
+            fit, grid, switch_day=scenario.change_day, switch_d=regimen.kd_per_day,
+            switch_d_sd_log=tgi.CLARET_2009.omega_kd, draws=draws, seed=SEED,
+        )  # fmt: skip
+    stop = scenario.change_day if scenario.therapy == "stop" else None
+    return rg.project(fit, grid, stop_day=stop, draws=draws, seed=SEED)
+
+
+def project(
+    fits: Fits, grid: np.ndarray, scenario: Scenario, inputs: Mapping[str, Any], baseline
+) -> Projected:
+    """The scenario's projected SLD and target-lesion curves on `grid` (days)."""
+    warnings: list[str] = []
+    use_tgi = fits.model == "tgi"
+    if use_tgi and fits.tgi is None:
+        raise TwinInputError(
+            "the TGI model needs the treatment periods (Medications: regimen, start, stop)"
+        )
+    periods, caveats = scenario_periods(fits.periods, scenario)
+    warnings += caveats
+    if use_tgi:
+        curve = tgi.project_tgi(fits.tgi, grid, periods, draws=DRAWS, seed=SEED)
+        median, low, high = curve.median, curve.low, curve.high
+    else:
+        curve = _stein_curve(fits.stein, grid, scenario, DRAWS)
+        median, low, high = (np.asarray(x) * fits.sld0 for x in (curve.median, curve.low,
+                                                                    curve.high))  # fmt: skip
+    lesions = _lesion_curves(fits, grid, scenario, use_tgi, warnings)
+    if scenario.local_lesion is not None:
+        removed = lesions.get(scenario.local_lesion)
+        if removed is None:
+            raise TwinInputError(
+                f"the lesion '{scenario.local_lesion}' has too few measurements for its own "
+                "fit: its local treatment cannot be projected"
+            )
+        after = grid >= scenario.local_day
+        cut = np.where(after, removed, 0.0)
+        median, low, high = (np.maximum(x - cut, 0.0) for x in (median, low, high))
+        lesions[scenario.local_lesion] = np.where(after, 0.0, removed)
+        warnings.append(f"Local treatment of '{scenario.local_lesion}': its projected diameter "
+                        "leaves the sum from that date (assumed complete, no local "
+                        "recurrence).")  # fmt: skip
+    return Projected(median, low, high, lesions, warnings)
+
+
+def _lesion_curves(
+    fits: Fits, grid: np.ndarray, scenario: Scenario, use_tgi: bool, warnings: list[str]
+) -> dict[str, np.ndarray]:
+    """Each lesion's own fit (same model) projected under the scenario (median only)."""
+    curves: dict[str, np.ndarray] = {}
+    for name, (days, values) in fits.lesions.items():
+        try:
+            if use_tgi:
+                periods, _ = scenario_periods(fits.periods, scenario)
+                fit = tgi.fit_tgi(days, values, fits.periods)
+                curves[name] = tgi.project_tgi(fit, grid, periods, draws=100, seed=SEED).median
+            else:
+                fit = rg.fit_growth(days, values / values[0])
+                curves[name] = np.asarray(_stein_curve(fit, grid, scenario, 100).median) * values[0]
+        except (TwinInputError, ValueError, FloatingPointError) as error:
+            warnings.append(f"Lesion '{name}': no curve of its own ({error}).")
+    return curves
+
+
+def _interval(value: float, sd: float | None, scale: str) -> tuple[float | None, float | None]:
+    """The 90 % interval of a parameter whose log (or logit) is normal with SD `sd`."""
+    if sd is None or not np.isfinite(sd):
+        return None, None
+    z = 1.645 * sd
+    if scale == "log":
+        return value * float(np.exp(-z)), value * float(np.exp(z))
+    if scale == "logit":
+        centre = np.log(value / (1 - value)) if 0 < value < 1 else 0.0
+        return float(1 / (1 + np.exp(-(centre - z)))), float(1 / (1 + np.exp(-(centre + z))))
+    return value - z, value + z
+
+
+def fit_table(fits: Fits) -> Table:
+    """Both models' parameters with their 90 % intervals (Laplace approximation)."""
+    rows: list[tuple[Any, ...]] = []
+    stein = fits.stein
+    sds = _sds(stein.cov, stein.names)
+    for key, value in (("g", stein.g), ("d", stein.d), ("phi", stein.phi)):
+        if value is None:
+            continue
+        sd, scale = sds.get(key, (None, ""))
+        low, high = _interval(value, sd, scale)
+        unit = "" if key == "phi" else "/day"
+        rows.append((f"Stein ({stein.model})", key, value, low, high, unit, stein.method))
+    if fits.tgi is not None:
+        t = fits.tgi
+        sds = _sds(t.cov, t.names)
+        for key, value, unit in (("y0", t.y0, "mm"), ("kl", t.kl, "/day"), ("kd", t.kd, "/day"),
+                                 ("lam", t.lam, "/day")):  # fmt: skip
+            sd, scale = sds.get(key, (None, ""))
+            low, high = _interval(value, sd, scale)
+            rows.append(("Claret TGI", key, value, low, high, unit, t.method))
+    return Table(
+        "Fitted tumour dynamics",
+        ("Model", "Parameter", "Value", "5 %", "95 %", "Unit", "Method"),
+        rows,
+    )
+
+
+def _sds(cov: np.ndarray | None, names: Sequence[str]) -> dict[str, tuple[float, str]]:
+    """Parameter -> (SD, its scale: 'log', 'logit' or '') from a covariance of
+    (log-, logit-)parameters."""
+    if cov is None:
+        return {}
+    out = {}
+    for n, name in enumerate(names):
+        scale, _, key = (
+            name.partition("_") if name.startswith(("log_", "logit_")) else ("", "", name)
+        )
+        out[key] = (float(np.sqrt(max(cov[n, n], 0.0))), scale)
+    return out

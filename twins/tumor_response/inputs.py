@@ -1,0 +1,136 @@
+"""What the tumour-response twin reads from the case: lesion diameters per study date, new
+lesions and non-target progression (diary events), treatment periods (medications).
+
+Conventions (shared with the platform's follow-up workspace, `core.lesions`): a lesion's
+identity across studies is the measurement's `target`, "organ: name" ("liver: tumour 1");
+its longest axial diameter is the measurement "longest diameter"; a lymph node is measured
+by its "short axis" (a lesion with short-axis measurements is a node). New lesions and
+unequivocal non-target progression are events of kind "new lesion" and "non-target
+progression". Treatment periods are the case's medications (regimen, start, stop).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from meditwin_desktop.core.twin import CaseView, TwinInputError, view_of
+
+LONGEST = "longest diameter"
+SHORT_AXIS = "short axis"
+NEW_LESION = "new lesion"
+NONTARGET_PROGRESSION = "non-target progression"
+NODE_WORDS = ("lymph node", "node", "ganglion", "adenopathy")
+
+
+def looks_like_node(organ: str) -> bool:
+    """Whether an organ name is a lymph node's (then RECIST measures the short axis)."""
+    return any(word in organ for word in NODE_WORDS)
+
+
+def organ_of(target: str) -> str:
+    """'liver' for 'liver: tumour 1' (text before ':'), 'unknown organ' without one."""
+    head, sep, _ = target.partition(":")
+    return head.strip().lower() if sep and head.strip() else "unknown organ"
+
+
+def _day(text: str, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(text).strip()[:10])
+    except ValueError:
+        raise TwinInputError(f"The {what} '{text}' is not a date (YYYY-MM-DD).") from None
+
+
+def _diameters(view: CaseView, name: str) -> list[Any]:
+    try:
+        return list(view.measurements(name, unit="mm"))
+    except Exception as error:  # core.units.UnitError: a unit that is not a length
+        raise TwinInputError(
+            f"A lesion's {name} is not in a length unit ({error}); diameters are in mm or cm."
+        ) from None
+
+
+def read_lesions(view: CaseView) -> dict[str, Any]:
+    """Lesions {target: {"organ", "node", "values": {date: mm}, "sources": {date: source}}}
+    and the visit dates (every date with a diameter), sorted. TwinInputError for a lesion
+    measured twice on one date with different values, a measurement without a date or a
+    lesion name, or a diameter out of any plausible range."""
+    lesions: dict[str, dict[str, Any]] = {}
+    for name in (LONGEST, SHORT_AXIS):
+        for m in _diameters(view, name):
+            target = (m.target or "").strip()
+            if not target:
+                raise TwinInputError(
+                    f"A {name} of {m.value:g} mm ({m.date or 'no date'}) names no lesion: give "
+                    "each measurement its lesion (e.g. 'liver: segment VII') so that it can be "
+                    "followed across studies."
+                )
+            if not m.date:
+                raise TwinInputError(f"The {name} of lesion '{target}' has no date.")
+            date = _day(m.date, f"date of lesion '{target}'").isoformat()
+            if not 0.0 <= m.value <= 400.0:
+                raise TwinInputError(
+                    f"Lesion '{target}' on {date}: {m.value:g} mm is not a plausible diameter "
+                    "(0-400 mm); check the unit (mm, cm) and the value."
+                )
+            lesion = lesions.setdefault(target, {"organ": organ_of(target), "node": False,
+                                                 "values": {}, "sources": {}})  # fmt: skip
+            if name == SHORT_AXIS:
+                if lesion["values"] and not lesion["node"]:
+                    raise TwinInputError(
+                        f"Lesion '{target}' has both longest diameters and short axes: a lymph "
+                        "node is followed by its short axis, any other lesion by its longest "
+                        "diameter. Keep one kind."
+                    )
+                lesion["node"] = True
+            elif lesion["node"]:
+                raise TwinInputError(
+                    f"Lesion '{target}' has both longest diameters and short axes: keep one kind."
+                )
+            old = lesion["values"].get(date)
+            if old is not None and abs(old - m.value) > 1e-6:
+                raise TwinInputError(
+                    f"Lesion '{target}' has two {name}s on {date} ({old:g} and {m.value:g} mm): "
+                    "delete the wrong one in the Measurements view."
+                )
+            lesion["values"][date] = float(m.value)
+            lesion["sources"][date] = m.source
+    dates = sorted({d for lesion in lesions.values() for d in lesion["values"]})
+    return {"lesions": lesions, "dates": dates}
+
+
+def read_events(view: CaseView) -> dict[str, list[str]]:
+    """Dates of new lesions and of unequivocal non-target progression."""
+    return {
+        "new_lesion_dates": sorted(_day(e.time, "new lesion date").isoformat()
+                                   for e in view.events(NEW_LESION)),
+        "nontarget_progression_dates": sorted(
+            _day(e.time, "non-target progression date").isoformat()
+            for e in view.events(NONTARGET_PROGRESSION)
+        ),
+    }  # fmt: skip
+
+
+def read_treatments(view: CaseView) -> list[dict[str, Any]]:
+    """Treatment periods {regimen, start, stop ('' ongoing), dose, unit}, by start date."""
+    periods = []
+    for m in view.medications:
+        if not m.start:
+            raise TwinInputError(
+                f"The treatment '{m.name}' has no start date: the model needs when each "
+                "treatment period began (and ended)."
+            )
+        start = _day(m.start, f"start of '{m.name}'").isoformat()
+        stop = _day(m.stop, f"stop of '{m.name}'").isoformat() if m.stop else ""
+        if stop and stop < start:
+            raise TwinInputError(f"The treatment '{m.name}' stops ({stop}) before it starts "
+                                 f"({start}).")  # fmt: skip
+        periods.append({"regimen": m.name, "start": start, "stop": stop, "dose": m.dose,
+                        "unit": m.unit})  # fmt: skip
+    return sorted(periods, key=lambda p: p["start"])
+
+
+def prepare(view: CaseView) -> dict[str, Any]:
+    """Everything `simulate` needs, as plain picklable data."""
+    view = view_of(view)
+    return {**read_lesions(view), **read_events(view), "treatments": read_treatments(view)}

@@ -1,0 +1,225 @@
+"""The tumour-response twin's run: RECIST at each scan, the fitted tumour dynamics and the
+projected sum of diameters under one scenario (continue, holiday, switch, local treatment).
+
+Time is in days from the baseline scan (the first scan with diameters); diameters in mm.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from meditwin_desktop.core.twin import (
+    Cancelled,
+    Chart,
+    Result,
+    Table,
+    TimeSeries,
+    TwinInputError,
+)
+
+from . import dynamics
+from .inputs import looks_like_node
+from .recist import PD_ABSOLUTE_MM, PD_INCREASE_PCT, PR_DECREASE_PCT, Lesion, assess, recist_table
+
+CATEGORIES = ("CR", "PR", "SD", "PD", "NE")
+BAND = "90 % interval of the fitted parameters"
+GRID_STEP_DAYS = 2.0
+
+
+def _days(date: str, baseline: dt.date) -> float:
+    return float((dt.date.fromisoformat(date[:10]) - baseline).days)
+
+
+def _timeline(inputs: Mapping[str, Any]):
+    lesions = [
+        Lesion(name, item["organ"], item["node"], dict(item["values"]))
+        for name, item in inputs["lesions"].items()
+    ]
+    return assess(
+        lesions,
+        inputs["dates"],
+        new_lesion_dates=inputs.get("new_lesion_dates", ()),
+        nontarget_progression_dates=inputs.get("nontarget_progression_dates", ()),
+    )
+
+
+def _observed(inputs: Mapping[str, Any], timeline) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Days and SLD of the evaluable visits (NE visits left out, with why)."""
+    baseline = dt.date.fromisoformat(timeline.points[0].date)
+    days, sld, left = [], [], []
+    for point in timeline.points:
+        if point.sld_mm is None:
+            if point.date in inputs["dates"]:
+                left.append(f"{point.date} (not every target lesion measured)")
+            continue
+        days.append(_days(point.date, baseline))
+        sld.append(point.sld_mm)
+    return np.array(days), np.array(sld), left
+
+
+def _time_to_progression(
+    grid: np.ndarray, median: np.ndarray, last_day: float, nadir: float
+) -> float | None:
+    """Days after the last scan until the projected SLD meets RECIST PD (>= 20 % and >= 5 mm
+    over the nadir so far, the projected nadir included); None when not within the grid."""
+    after = grid > last_day
+    running = np.minimum.accumulate(np.concatenate([[nadir], median[after]]))[:-1]
+    values = median[after]
+    increase = values - running
+    hit = (increase >= PD_INCREASE_PCT / 100 * running - 1e-9) & (increase >= PD_ABSOLUTE_MM)
+    if not hit.any():
+        return None
+    return float(grid[after][np.argmax(hit)] - last_day)
+
+
+def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, cancelled) -> Result:
+    """RECIST, the fits and the projection of one scenario (see README.md)."""
+    timeline = _timeline(inputs)
+    baseline_date = dt.date.fromisoformat(timeline.points[0].date)
+    days, sld, left_out = _observed(inputs, timeline)
+    last_day = _days(inputs["dates"][-1], baseline_date)
+    horizon = last_day + float(params["horizon_days"])
+    targets = list(timeline.targets)
+    warnings: list[str] = []
+    notes: dict[str, str] = {}
+    if left_out:
+        warnings.append("Left out of the fit (RECIST: not evaluable): " + "; ".join(left_out))
+    for name in targets:
+        item = inputs["lesions"][name]
+        if not item["node"] and looks_like_node(item["organ"]):
+            warnings.append(f"'{name}' looks like a lymph node but is measured by its longest "
+                            "diameter: RECIST follows nodes by their short axis.")  # fmt: skip
+    category = timeline.last.category
+    outcomes: dict[str, Any] = {
+        "recist_last": category if category in CATEGORIES else None,
+        "nadir_sld_mm": timeline.nadir_mm,
+    }
+    if outcomes["recist_last"] is None:
+        notes["recist_last"] = "only the baseline scan: no response to assess yet"
+    tables = {"recist": _recist_table(timeline)}
+    charts = _charts(inputs, timeline, baseline_date)
+    series: dict[str, TimeSeries] = {}
+    progress(0.1, "Fitting the tumour dynamics")
+    if cancelled():
+        raise Cancelled()
+    scenario = dynamics.Scenario.from_params(params, baseline_date, last_day, targets)
+    try:
+        fits = dynamics.fit_all(days, sld, inputs, baseline_date, params["model"])
+    except TwinInputError as error:  # too few scans, no treatment period...
+        fits = None
+        why = str(error)
+        for name in ("growth_rate_g_per_day", "decay_rate_d_per_day", "sld_mm_at_horizon",
+                     "sld_change_pct_at_horizon", "time_to_progression_days"):  # fmt: skip
+            outcomes[name] = None
+            notes[name] = why
+        warnings.append(f"No projection: {why}")
+    if fits is not None:
+        progress(0.5, "Projecting the scenario")
+        grid = np.unique(np.concatenate([np.arange(0.0, horizon, GRID_STEP_DAYS), [horizon],
+                                         days]))  # fmt: skip
+        projection = dynamics.project(fits, grid, scenario, inputs, baseline_date)
+        warnings += projection.warnings
+        outcomes["growth_rate_g_per_day"] = fits.stein.g
+        outcomes["decay_rate_d_per_day"] = fits.stein.d
+        if fits.stein.g is None:
+            notes["growth_rate_g_per_day"] = f"no regrowth in the data ({fits.stein.note})"
+        if fits.stein.d is None:
+            notes["decay_rate_d_per_day"] = f"no regression in the data ({fits.stein.note})"
+        at_horizon = float(np.interp(horizon, grid, projection.median))
+        outcomes["sld_mm_at_horizon"] = at_horizon
+        outcomes["sld_change_pct_at_horizon"] = float(100.0 * (at_horizon - sld[0]) / sld[0])
+        progressed = category == "PD" and days[-1] == last_day
+        # after a progression the next one is judged from a new baseline (a new line of
+        # therapy is assessed against the scan it starts from)
+        reference = float(sld[-1]) if progressed else float(min(sld))
+        ttp = _time_to_progression(grid, projection.median, last_day, reference)
+        outcomes["time_to_progression_days"] = ttp
+        if ttp is None:
+            notes["time_to_progression_days"] = (
+                f"no RECIST progression predicted within the horizon "
+                f"({params['horizon_days']:g} days after the last scan)"
+            )
+        elif progressed:
+            notes["time_to_progression_days"] = (
+                "the last scan is already PD: the next progression is judged against it as a "
+                f"new baseline ({reference:.0f} mm), as for a new line of therapy"
+            )
+        elif category == "PD":
+            notes["time_to_progression_days"] = "already PD at the last scan (new lesion)"
+        series["sld"] = TimeSeries(
+            "Sum of target-lesion diameters (SLD)", "mm", grid, projection.median, "days",
+            "days since baseline", _guides(sld), days, sld, projection.low, projection.high,
+            BAND,
+        )  # fmt: skip
+        for name, curve in projection.lesions.items():
+            observed = inputs["lesions"][name]["values"]
+            when = sorted(observed)
+            series[f"lesion: {name}"] = TimeSeries(
+                f"Lesion {name}", "mm", grid, curve, "days", "days since baseline", (),
+                np.array([_days(d, baseline_date) for d in when]),
+                np.array([observed[d] for d in when]),
+            )  # fmt: skip
+        tables["fit"] = dynamics.fit_table(fits)
+        warnings += fits.warnings
+    progress(1.0, "Done")
+    return Result(outcomes, series, warnings=warnings, notes=notes, tables=tables,
+                  charts=charts)  # fmt: skip
+
+
+def _guides(sld: np.ndarray) -> tuple[tuple[str, float], ...]:
+    nadir = float(min(sld))
+    pd_level = max(nadir * (1 + PD_INCREASE_PCT / 100), nadir + PD_ABSOLUTE_MM)
+    return (
+        ("PR: -30 % from baseline", float(sld[0]) * (1 - PR_DECREASE_PCT / 100)),
+        ("PD: +20 % and +5 mm over the nadir", pd_level),
+    )
+
+
+def _recist_table(timeline) -> Table:
+    rows = [
+        (date, day, _round(sld), _round(base), _round(nadir), category, rule)
+        for date, day, sld, base, nadir, category, rule in recist_table(timeline)
+    ]
+    excluded = [(name, "", None, None, None, "not a target", why)
+                for name, why in timeline.excluded.items()]  # fmt: skip
+    return Table(
+        "RECIST 1.1 per scan",
+        ("Date", "Day", "SLD", "Change from baseline", "Change from nadir", "Category", "Rule"),
+        rows + excluded,
+        ("", "days", "mm", "%", "%", "", ""),
+    )
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def _charts(inputs: Mapping[str, Any], timeline, baseline_date: dt.date) -> dict[str, Chart]:
+    """Waterfall (each target lesion's best change from baseline) and spider plot (each
+    target lesion's change from baseline over time), from the measurements."""
+    names = list(timeline.targets)
+    if not names:
+        return {}
+    best, lines, all_days = [], {}, sorted({_days(d, baseline_date) for d in inputs["dates"]})
+    for name in names:
+        values = inputs["lesions"][name]["values"]
+        first = values.get(timeline.points[0].date)
+        change = np.full(len(all_days), np.nan)
+        for date, value in values.items():
+            if first:
+                change[all_days.index(_days(date, baseline_date))] = 100 * (value - first) / first
+        later = change[1:][np.isfinite(change[1:])]
+        best.append(float(later.min()) if later.size else np.nan)
+        lines[name] = change
+    guides = (("PD +20 %", 20.0), ("PR -30 %", -30.0))
+    return {
+        "waterfall": Chart("Best change per target lesion (waterfall)", "bars", tuple(names),
+                           {"best change from baseline": np.array(best)}, "%",
+                           "target lesion", "", guides),
+        "spider": Chart("Change per target lesion over time (spider plot)", "lines",
+                        np.array(all_days), lines, "%", "days since baseline", "days", guides),
+    }  # fmt: skip
