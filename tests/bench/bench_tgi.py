@@ -1,13 +1,13 @@
 """Speed of the Claret TGI fit (issue 19: 100 patients' series in < 2 s on one core).
 
 Simulates `n` patients (4-8 scans each, 6-9 weeks apart, 5-FU stopped at a random day for
-half of them, parameters drawn from CLARET_2009's between-patient variability, KD around 3x the 5-FU
-typical value so that most series shrink then regrow, 3 mm noise),
-fits each with `fit_tgi` (closed form, analytic Jacobian), and, as the reference in the
-same run, fits the first `n_ref` with the same MAP objective whose model is integrated by
-scipy's solve_ivp (RK45, rtol 1e-8, piecewise between the treatment edges) with a
-finite-difference Jacobian. Prints both times per patient, the ratio and how far the two
-fits' parameters differ.
+half of them, parameters drawn from CLARET_2009's between-patient variability with KD
+around 3x the 5-FU typical value so that most series shrink then regrow, 3 mm noise), fits
+each with `fit_tgi` (closed form, analytic Jacobian) and, as the reference in the same run,
+fits the first `n_ref` with the same MAP objective whose model is integrated by scipy's
+solve_ivp (RK45, rtol 1e-8, piecewise between the treatment edges) with a finite-difference
+Jacobian. Prints both times per patient, the ratio and how far the two fits' parameters
+differ.
 `PYTHONPATH=. python tests/bench/bench_tgi.py`
 """
 
