@@ -43,7 +43,10 @@ from .regimens import REGIMENS, WEEK, find_regimen
 
 @dataclass(frozen=True)
 class Period:
-    """A treatment period: regimen code, from `start_day` to `stop_day` (None = ongoing)."""
+    """A treatment period: regimen code, from `start_day` to `stop_day` (None = ongoing).
+
+    `intensity`: the fraction of the regimen's standard dose actually given (0-1).
+    """
 
     start_day: float
     stop_day: float | None
@@ -254,7 +257,7 @@ def fit_tgi(
             "The TGI model needs the patient's treatment periods (regimen, start, stop): "
             "none is recorded."
         )
-    sd = np.sqrt(prior.sigma_add_mm**2 + (prior.sigma_prop * y) ** 2)
+    sd = np.maximum(np.sqrt(prior.sigma_add_mm**2 + (prior.sigma_prop * y) ** 2), 1e-3)
     mu = np.array([np.log(y[0]), np.log(prior.kl), np.log(prior.kd), np.log(prior.lam)])
     om = np.array([0.5, prior.omega_kl, prior.omega_kd, prior.omega_lam])
     h = 1e-5
