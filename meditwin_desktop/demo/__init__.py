@@ -1,7 +1,8 @@
 """The built-in demo patient library: generated, deterministic, written as real DICOM.
 
 `write_demo(out)` writes, per patient, a DICOM series and its ground-truth label map
-(NIfTI + JSON sidecar), then `demo.json`, which lists them; the manifest is written
+(NIfTI + JSON sidecar), or for a follow-up patient one such study per visit (each with its
+own StudyInstanceUID and dates), then `demo.json`, which lists them; the manifest is written
 last, so a folder with a manifest is complete. `ensure_demo()` keeps one copy in the
 user's cache.
 """
@@ -26,13 +27,26 @@ from meditwin_desktop.core.progress import (
     sub_progress,
 )
 
-DEMO_VERSION = 4  # bump whenever the generated data change (cache key)
+DEMO_VERSION = 5  # bump whenever the generated data change (cache key)
 MANIFEST = "demo.json"
 
 
 @dataclass(frozen=True)
+class DemoStudy:
+    """One dated study of a follow-up demo patient as written on disk."""
+
+    date: str  # ISO
+    description: str  # "Baseline", "Week 8"...
+    dicom_dir: Path
+    labels_path: Path
+    series_uid: str
+    study_uid: str
+
+
+@dataclass(frozen=True)
 class DemoPatient:
-    """One demo patient as written on disk."""
+    """One demo patient as written on disk (a follow-up patient: its first study, and all
+    of them in `studies`)."""
 
     patient_id: str
     description: str
@@ -40,12 +54,15 @@ class DemoPatient:
     labels_path: Path
     series_uid: str
     case: str = ""  # its name in demo.case.DEMO_CASES
+    studies: tuple[DemoStudy, ...] = ()  # dated studies, first to last (follow-up patients)
 
 
 def _patients() -> list[dict]:
     """What is written: per demo patient, its case name (demo.case.DEMO_CASES), the
-    generator and the DICOM header fields. The thorax-abdomen CT stays first."""
-    from meditwin_desktop.demo import anatomy, heart_anatomy
+    generator ("build": one CT and labels; "build_studies": dated studies) and the DICOM
+    header fields; "weight": its share of the generation time. The thorax-abdomen CT stays
+    first."""
+    from meditwin_desktop.demo import anatomy, followup_anatomy, heart_anatomy
 
     heart = {
         "birth_date": "19620704",
@@ -62,17 +79,25 @@ def _patients() -> list[dict]:
          "header": {"birth_date": "19610315", "sex": "M",
                     "study_description": "CT thorax-abdomen, portal venous phase (synthetic demo)",
                     "series_description": "Portal venous 2 mm", "body_part": "CHESTABDOMEN",
-                    "series_number": 2}},
+                    "series_number": 2}, "weight": 0.55},
+        {"case": "crc-liver-followup", "patient_id": "MEDITWIN-DEMO-006",
+         "name": "DEMO^CRC-Liver-Followup", "build_studies": followup_anatomy.build_studies,
+         "description": "Abdominal CT at baseline and weeks 8, 16 and 24 of chemotherapy: two "
+                        "liver metastases shrink, then regrow (synthetic, known rates).",
+         "header": {"birth_date": "19630412", "sex": "F",
+                    "study_description": "CT abdomen, portal venous phase (synthetic demo)",
+                    "series_description": "Portal venous 2 mm (abdomen)",
+                    "body_part": "ABDOMEN", "series_number": 2}, "weight": 0.3},
         {"case": "post-mi-vt", "patient_id": "MEDITWIN-DEMO-004", "name": "DEMO^Post-MI-VT",
          "build": lambda: heart_anatomy.build(channel=True),
          "description": "Cardiac CT after an anterior infarction: scar with a conducting "
                         "channel (synthetic).",
-         "header": heart},
+         "header": heart, "weight": 0.075},
         {"case": "post-mi-no-channel", "patient_id": "MEDITWIN-DEMO-005",
          "name": "DEMO^Post-MI-No-Channel", "build": lambda: heart_anatomy.build(channel=False),
          "description": "Cardiac CT after an anterior infarction: the same scar without a "
                         "channel (synthetic negative control).",
-         "header": heart},
+         "header": heart, "weight": 0.075},
     ]  # fmt: skip
 
 
@@ -82,38 +107,47 @@ def write_demo(
     """Generate the demo library into `out`; return its patients."""
     # imported here: `meditwin gui --demo` reads the demo cases (this package) before its
     # first window, and these bring pydicom and scipy (0.6 s)
+    import numpy as np
     import pydicom
 
-    from meditwin_desktop.core.imaging.dicom.write import SeriesHeader, write_ct_series
+    from meditwin_desktop.core.imaging.dicom.write import write_ct_series
     from meditwin_desktop.core.imaging.nifti import write_label_map
 
     out = Path(out)
     specs = _patients()
     patients = []
-    # the thorax CT is most of the work (about 4/5 of the voxels)
-    bounds = [0.0, 0.8, 0.9, 1.0][: len(specs) + 1]
+    bounds = np.cumsum([0.0, *(spec["weight"] for spec in specs)]) / sum(
+        spec["weight"] for spec in specs
+    )
     for spec, low, high in zip(specs, bounds[:-1], bounds[1:], strict=True):
         step = sub_progress(progress, low, high)
         step(0.0, f"Building the demo anatomy ({spec['case']})")
-        ct, labels = spec["build"]()
+        one = "build_studies" not in spec  # one series, undated
+        dated = [("", "", *spec["build"]())] if one else spec["build_studies"]()
         check_cancelled(cancelled)
-        patient_id = spec["patient_id"]
-        header = SeriesHeader(
-            patient_name=spec["name"],
-            patient_id=patient_id,
-            uid_seed=f"meditwin-demo-{DEMO_VERSION}-{patient_id}",
-            **spec["header"],
-        )
-        dicom_dir = out / patient_id / "CT"
-        paths = write_ct_series(
-            ct, dicom_dir, header, progress=sub_progress(step, 0.3, 0.9), cancelled=cancelled
-        )
-        labels_path = out / patient_id / "ct_labels.nii.gz"
-        step(0.92, "Writing the ground-truth labels")
-        write_label_map(labels, labels_path)
-        series_uid = str(pydicom.dcmread(paths[0], stop_before_pixels=True).SeriesInstanceUID)
-        patients.append(DemoPatient(patient_id, spec["description"], dicom_dir, labels_path,
-                                    series_uid, spec["case"]))  # fmt: skip
+        written = []
+        for index, (date, description, ct, labels) in enumerate(dated):
+            share = 0.65 / len(dated)
+            part = sub_progress(step, 0.3 + share * index, 0.3 + share * (index + 1))
+            folder = out / spec["patient_id"] / date if date else out / spec["patient_id"]
+            paths = write_ct_series(
+                ct,
+                folder / "CT",
+                _header(spec, date, description),
+                progress=sub_progress(part, 0.0, 0.9),
+                cancelled=cancelled,
+            )
+            labels_path = folder / "ct_labels.nii.gz"
+            part(0.92, "Writing the ground-truth labels")
+            write_label_map(labels, labels_path)
+            first = pydicom.dcmread(paths[0], stop_before_pixels=True)
+            uids = str(first.SeriesInstanceUID), str(first.StudyInstanceUID)
+            written.append(DemoStudy(date, description, folder / "CT", labels_path, *uids))
+        base = written[0]
+        studies = () if one else tuple(written)
+        patients.append(DemoPatient(spec["patient_id"], spec["description"], base.dicom_dir,
+                                    base.labels_path, base.series_uid, spec["case"],
+                                    studies))  # fmt: skip
     manifest = {
         "version": DEMO_VERSION,
         "patients": [
@@ -124,6 +158,7 @@ def write_demo(
                 "dicom": str(patient.dicom_dir.relative_to(out)),
                 "labels": str(patient.labels_path.relative_to(out)),
                 "series_uid": patient.series_uid,
+                **_studies_entry(patient, out),
             }
             for patient in patients
         ],
@@ -131,6 +166,51 @@ def write_demo(
     write_text_atomic(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     progress(1.0, "Demo patients ready")
     return patients
+
+
+def _header(spec: dict, date: str, description: str):
+    """The DICOM header of a demo series; a dated study has its own UIDs and dates."""
+    from meditwin_desktop.core.imaging.dicom.write import SeriesHeader
+
+    fields = dict(spec["header"])
+    seed = f"meditwin-demo-{DEMO_VERSION}-{spec['patient_id']}"
+    if date:
+        dicom_date = date.replace("-", "")
+        seed += f"-{date}"
+        fields["study_date"] = dicom_date
+        fields["extra"] = {"AcquisitionDate": dicom_date, "AcquisitionTime": "120000"}
+    if description:
+        fields["study_description"] += f": {description}"
+    return SeriesHeader(
+        patient_name=spec["name"], patient_id=spec["patient_id"], uid_seed=seed, **fields
+    )
+
+
+def _studies_entry(patient: DemoPatient, out: Path) -> dict:
+    """The manifest's list of a follow-up patient's studies ({} for a one-series patient)."""
+    if not patient.studies:
+        return {}
+    return {
+        "studies": [
+            {
+                "date": study.date,
+                "description": study.description,
+                "dicom": str(study.dicom_dir.relative_to(out)),
+                "labels": str(study.labels_path.relative_to(out)),
+                "series_uid": study.series_uid,
+                "study_uid": study.study_uid,
+            }
+            for study in patient.studies
+        ]
+    }
+
+
+def _read_studies(patient: dict, out: Path) -> tuple[DemoStudy, ...]:
+    return tuple(
+        DemoStudy(study["date"], study.get("description", ""), out / study["dicom"],
+                  out / study["labels"], study["series_uid"], study.get("study_uid", ""))
+        for study in patient.get("studies", [])
+    )  # fmt: skip
 
 
 def read_demo(out: Path) -> list[DemoPatient] | None:
@@ -150,6 +230,7 @@ def read_demo(out: Path) -> list[DemoPatient] | None:
             Path(out) / p["labels"],
             p["series_uid"],
             p.get("case", ""),
+            _read_studies(p, Path(out)),
         )
         for p in manifest["patients"]
     ]

@@ -283,10 +283,18 @@ def _paint_liver_vessels(c: Canvas) -> None:
     c.tube([confluence, (0, -14, -12), (24, -46, -30)], [5.5, 4, 2.5], *hv)
 
 
-def _paint_tumours(c: Canvas) -> None:
-    for name, (center, radius) in TUMOURS.items():
-        c.ellipsoid(center, (radius,) * 3, L[name], 75.0)  # enhancing rim
-        c.ellipsoid(center, (radius - 3.0,) * 3, L[name], 38.0, only=[L[name]])
+def _paint_tumours(c: Canvas, shapes: dict | None = None) -> None:
+    """Paint the metastases: `shapes` {name: (centre, semi-axes, rotation or None)} (LPS mm),
+    by default the spheres of TUMOURS. An enhancing rim 3 mm thick around a hypodense core."""
+    if shapes is None:
+        shapes = {name: (center, (radius,) * 3, None) for name, (center, radius) in TUMOURS.items()}
+    for name, (center, semi, rotation) in shapes.items():
+        semi = np.asarray(semi, float)
+        if semi.min() <= 0.0:
+            continue  # gone
+        c.ellipsoid(center, semi, L[name], 75.0, rotation=rotation)  # enhancing rim
+        if semi.min() > 4.0:
+            c.ellipsoid(center, semi - 3.0, L[name], 38.0, rotation=rotation, only=[L[name]])
 
 
 def label_table() -> dict[int, Label]:
@@ -294,11 +302,15 @@ def label_table() -> dict[int, Label]:
     return {value: Label(value, name, color) for value, (name, color, _) in LABELS.items()}
 
 
-def build() -> tuple[Volume, LabelMap]:
-    """Generate the demo CT (HU, int16) and its ground-truth label map on the same grid."""
-    rng = np.random.default_rng(SEED)
-    c = Canvas(SHAPE, SPACING, ORIGIN)
-    texture = _smooth_noise(rng, SHAPE, 8)
+def paint_organs(
+    shape: tuple[int, int, int] = SHAPE, origin=ORIGIN, seed: int = SEED
+) -> tuple[Canvas, np.random.Generator]:
+    """The anatomy without the metastases on a grid of `shape` at `origin` (a crop of the
+    full grid keeps the same voxel positions when `origin` is on it), and the random
+    generator to finish it with."""
+    rng = np.random.default_rng(seed)
+    c = Canvas(shape, SPACING, origin)
+    texture = _smooth_noise(rng, shape, 8)
     _paint_body(c, texture)
     _paint_lungs(c)
     lungs = (c.labels == L["right lung"]) | (c.labels == L["left lung"])
@@ -308,11 +320,23 @@ def build() -> tuple[Volume, LabelMap]:
     _paint_heart(c)
     _paint_great_vessels(c)
     _paint_liver_vessels(c)
-    _paint_tumours(c)
+    return c, rng
+
+
+def finish(c: Canvas, rng: np.random.Generator, origin=None) -> tuple[Volume, LabelMap]:
+    """Partial volume (blur) and scanner noise; the CT (HU, int16) and its label map, on
+    the canvas grid placed at `origin` (LPS of voxel (0, 0, 0); default: the canvas's)."""
     hu = ndimage.gaussian_filter(c.hu, sigma=(0.5, 0.7, 0.7))
-    hu += NOISE_HU * rng.standard_normal(SHAPE, dtype=np.float32)
+    hu += NOISE_HU * rng.standard_normal(c.hu.shape, dtype=np.float32)
     affine = np.diag([*SPACING, 1.0])
-    affine[:3, 3] = ORIGIN
+    affine[:3, 3] = c.origin if origin is None else origin
     ct = Volume(np.clip(np.rint(hu), -1024, 3071).astype(np.int16), affine, {"modality": "CT"})
     labels = LabelMap(Volume(c.labels, affine.copy()), label_table())
     return ct, labels
+
+
+def build() -> tuple[Volume, LabelMap]:
+    """Generate the demo CT (HU, int16) and its ground-truth label map on the same grid."""
+    c, rng = paint_organs()
+    _paint_tumours(c)
+    return finish(c, rng)

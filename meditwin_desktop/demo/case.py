@@ -4,6 +4,10 @@
 - `post-mi-vt`: a cardiac CT after an anterior myocardial infarction, scar with a conducting
   border-zone channel (the substrate of re-entrant VT), with ground-truth labels.
 - `post-mi-no-channel`: the same heart and scar without the channel (negative control).
+- `crc-liver-followup`: colorectal liver metastases on FOLFOX + bevacizumab, four dated
+  abdominal CT studies (baseline, weeks 8, 16, 24) with ground-truth labels; the metastases
+  shrink then regrow from known rates (`demo.followup_anatomy.TRUTH`). No lesion
+  measurements are in the case: the user measures them (or measures the labels).
 - `neonate-hlhs`: a newborn with hypoplastic left heart syndrome before the Norwood
   operation (clinical data only).
 - `fh-patient`: a man with heterozygous familial hypercholesterolaemia (clinical data only).
@@ -13,7 +17,7 @@ All are invented; none is a real patient.
 
 from __future__ import annotations
 
-from meditwin_desktop.core.case import Case
+from meditwin_desktop.core.case import Case, Medication, Study
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 
@@ -53,6 +57,28 @@ DEMO_CASES = {
         "patient_id": "MEDITWIN-DEMO-005",
         "image": True,
         "clinical": _POST_MI,
+    },
+    "crc-liver-followup": {
+        "name": "Demo colorectal liver metastases follow-up (synthetic)",
+        "title": "Abdominal CT follow-up: liver metastases on chemotherapy",
+        "patient_id": "MEDITWIN-DEMO-006",
+        "image": True,
+        "studies": True,  # several dated studies: open with demo_case(), not one series
+        "clinical": {
+            "age_y": 62, "sex": "female", "weight_kg": 68.0, "height_cm": 165.0,
+            "diagnosis": "sigmoid adenocarcinoma, synchronous liver metastases (segments VII "
+            "and V)",
+            "board_question": "Disease regrowing at week 24 on FOLFOX + bevacizumab: "
+            "continue, treatment holiday, switch to FOLFIRI, or ablate the largest "
+            "metastasis?",
+        },
+        # treatment periods; the regimen as twins/tumor_response names it
+        "medications": [
+            {"name": "FOLFOX + bevacizumab", "dose": 1.0, "unit": "full dose",
+             "start": "2026-01-05", "stop": "", "route": "intravenous",
+             "note": "mFOLFOX6 (oxaliplatin 85 mg/m2, leucovorin, 5-FU) + bevacizumab "
+             "5 mg/kg every 2 weeks, from the baseline scan"},
+        ],
     },
     "neonate-hlhs": {
         "name": "Demo newborn with HLHS (synthetic)",
@@ -105,6 +131,8 @@ def demo_case(
 
     patients = ensure_demo(progress=progress, cancelled=cancelled)
     [patient] = [p for p in patients if p.patient_id == spec["patient_id"]]
+    if patient.studies:
+        return _followup_case(name, spec, patient, cancelled)
     [image] = load_series(sorted(patient.dicom_dir.glob("*.dcm")), cancelled=cancelled)
     case = Case(
         name=spec["name"],
@@ -116,4 +144,33 @@ def demo_case(
         clinical=dict(spec["clinical"]),
     )
     case.studies[0].modality = image.meta.get("modality", "")
+    return case
+
+
+def _followup_case(name: str, spec: dict, patient, cancelled: CancelledFn) -> Case:
+    """A case with one Study per dated demo study: the first (baseline) active with its
+    image loaded, the others loaded on demand from their `reference`; all with labels."""
+    from meditwin_desktop.core.imaging.dicom import load_series
+    from meditwin_desktop.core.imaging.nifti import read_label_map
+
+    studies = []
+    for written in patient.studies:
+        reference = {
+            "folder": str(written.dicom_dir),
+            "series_uid": written.series_uid,
+            "study_uid": written.study_uid,
+            "description": written.description,
+        }
+        labels = read_label_map(written.labels_path)
+        studies.append(
+            Study(date=written.date, modality="CT", description=written.description,
+                  reference=reference, labels=labels)
+        )  # fmt: skip
+    [studies[0].image] = load_series(
+        sorted(patient.studies[0].dicom_dir.glob("*.dcm")), cancelled=cancelled
+    )
+    case = Case(name=spec["name"], patient_id=patient.patient_id, id=f"demo-{name}",
+                clinical=dict(spec["clinical"]), studies=studies,
+                medications=[Medication(**m) for m in spec.get("medications", [])])  # fmt: skip
+    case.active = 0
     return case
