@@ -18,6 +18,7 @@ from meditwin_desktop.core.twin import CaseView, TwinInputError, view_of
 
 LONGEST = "longest diameter"
 SHORT_AXIS = "short axis"
+VOLUME = "lesion volume"
 NEW_LESION = "new lesion"
 NONTARGET_PROGRESSION = "non-target progression"
 NODE_WORDS = ("lymph node", "node", "ganglion", "adenopathy")
@@ -130,7 +131,21 @@ def read_treatments(view: CaseView) -> list[dict[str, Any]]:
     return sorted(periods, key=lambda p: p["start"])
 
 
+def read_volumes(view: CaseView) -> dict[str, dict[str, float]]:
+    """Lesion volumes from segmentations {target: {date: mL}} (shown, not fitted)."""
+    volumes: dict[str, dict[str, float]] = {}
+    try:
+        found = view.measurements(VOLUME, unit="mL")
+    except Exception as error:  # core.units.UnitError
+        raise TwinInputError(f"A lesion volume is not in a volume unit ({error}).") from None
+    for m in found:
+        if m.target and m.date:
+            volumes.setdefault(m.target, {})[m.date[:10]] = float(m.value)
+    return volumes
+
+
 def prepare(view: CaseView) -> dict[str, Any]:
     """Everything `simulate` needs, as plain picklable data."""
     view = view_of(view)
-    return {**read_lesions(view), **read_events(view), "treatments": read_treatments(view)}
+    return {**read_lesions(view), **read_events(view), "treatments": read_treatments(view),
+            "volumes": read_volumes(view)}  # fmt: skip

@@ -101,6 +101,8 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     if outcomes["recist_last"] is None:
         notes["recist_last"] = "only the baseline scan: no response to assess yet"
     tables = {"recist": _recist_table(timeline)}
+    if inputs.get("volumes"):
+        tables["volumes"] = _volume_table(inputs["volumes"])
     charts = _charts(inputs, timeline, baseline_date)
     series: dict[str, TimeSeries] = {}
     progress(0.1, "Fitting the tumour dynamics")
@@ -192,6 +194,14 @@ def _recist_table(timeline) -> Table:
         rows + excluded,
         ("", "days", "mm", "%", "%", "", ""),
     )
+
+
+def _volume_table(volumes: Mapping[str, Mapping[str, float]]) -> Table:
+    """Lesion volumes from the segmentations, one column per date (shown, not fitted)."""
+    dates = sorted({d for per in volumes.values() for d in per})
+    rows = [(name, *(_round(per.get(d)) for d in dates)) for name, per in volumes.items()]
+    return Table("Lesion volumes (segmentation)", ("Lesion", *dates), rows,
+                 ("", *("mL" for _ in dates)))  # fmt: skip
 
 
 def _round(value: float | None) -> float | None:
