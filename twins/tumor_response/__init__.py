@@ -66,7 +66,7 @@ PARAMETERS = (
     ),
     _date("local_date", "Date of the local treatment", "Its diameter leaves the sum from then"),
     Parameter(
-        "horizon_days", "Horizon", "days", 182.0, 14.0, 1095.0, decimals=0,
+        "horizon_days", "Horizon", "days", 91.0, 14.0, 1095.0, decimals=0,
         help="How far after the last scan the projection goes", source="clinical choice",
         short_labels=("horizon",),
     ),

@@ -35,8 +35,11 @@ DRAWS = 400
 SEED = 20261207
 # The TGI prior as this twin uses it: the published residual SD (14.9 mm, readers across a
 # phase III trial) would pull a patient's fit onto the population curve; one reader measuring
-# on one workstation is nearer 3 mm (our choice, see README.md).
-TGI_PRIOR = replace(tgi.CLARET_2009, sigma_add_mm=3.0)
+# on one workstation is nearer 3 mm (our choice, see README.md). The Stein fits' bands
+# assume no less noise than that either (a fit through 4 scans with 3 parameters would
+# otherwise claim none).
+READER_NOISE_MM = 3.0
+TGI_PRIOR = replace(tgi.CLARET_2009, sigma_add_mm=READER_NOISE_MM)
 MISFIT_MM = 5.0  # RECIST's own measurement noise: a fit missing the scans by more is flagged
 
 
@@ -138,7 +141,7 @@ def fit_all(
             f"fitting the tumour dynamics needs at least two scans with every target lesion "
             f"measured (this case has {len(days)}); RECIST is shown all the same"
         )
-    stein = rg.fit_growth(days, sld / sld[0])
+    stein = rg.fit_growth(days, sld / sld[0], noise_floor=READER_NOISE_MM / sld[0])
     periods = tuple(periods_of(inputs.get("treatments", ()), baseline))
     warnings: list[str] = []
     fitted = None
@@ -270,7 +273,8 @@ def _lesion_curves(
                     fit, grid, periods, draws=100, seed=SEED, prior=TGI_PRIOR
                 ).median
             else:
-                fit = rg.fit_growth(days, values / values[0])
+                fit = rg.fit_growth(days, values / values[0],
+                                    noise_floor=READER_NOISE_MM / values[0])  # fmt: skip
                 curves[name] = np.asarray(_stein_curve(fit, grid, scenario, 100).median) * values[0]
         except (TwinInputError, ValueError, FloatingPointError) as error:
             warnings.append(f"Lesion '{name}': no curve of its own ({error}).")

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -201,6 +201,7 @@ class _LS:
     cov: np.ndarray | None  # natural parameters
     pvalues: np.ndarray
     aic: float
+    unscaled: np.ndarray | None = None  # (J'J)^-1: the covariance per unit residual variance
 
 
 def _least_squares(model: str, t: np.ndarray, f: np.ndarray) -> _LS:
@@ -244,11 +245,12 @@ def _least_squares(model: str, t: np.ndarray, f: np.ndarray) -> _LS:
     rss = float(2.0 * best.cost)
     df = n - k
     jac = _jac(model, best.x, t)
-    cov = None
+    cov = unscaled = None
     pvalues = np.ones(k)
     try:
         jtj_inv = np.linalg.inv(jac.T @ jac)
         if np.all(np.isfinite(jtj_inv)) and np.all(np.diag(jtj_inv) >= 0):
+            unscaled = jtj_inv
             cov = jtj_inv * (rss / df)
             se = np.sqrt(np.diag(cov))
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -257,7 +259,21 @@ def _least_squares(model: str, t: np.ndarray, f: np.ndarray) -> _LS:
     except np.linalg.LinAlgError:
         pass
     aic = n * math.log(max(rss, _TINY) / n) + 2 * k
-    return _LS(model, best.x, rss, bool(best.status > 0), cov, pvalues, aic)
+    return _LS(model, best.x, rss, bool(best.status > 0), cov, pvalues, aic, unscaled)
+
+
+def _floored(r: _LS, n: int, noise_floor: float) -> _LS:
+    """`r` judged with a residual variance of at least `noise_floor`**2 (see fit_growth)."""
+    k = N_PARAMS[r.model]
+    rss = max(r.rss, (n - k) * noise_floor**2)
+    aic = n * math.log(max(r.rss, n * noise_floor**2, _TINY) / n) + 2 * k
+    if r.unscaled is None:
+        return replace(r, aic=aic)
+    cov = r.unscaled * (rss / (n - k))
+    se = np.sqrt(np.diag(cov))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tval = np.where(se > 0, np.abs(r.x) / se, np.where(r.x > 0, np.inf, 0.0))
+    return replace(r, cov=cov, pvalues=2.0 * stdtr(n - k, -tval), aic=aic)
 
 
 def _log_cov(model: str, x: np.ndarray, cov: np.ndarray | None) -> np.ndarray | None:
@@ -304,6 +320,7 @@ def fit_growth(
     prior: GrowthPrior | None = POPULATION_PRIOR,
     selection: str = "tumgr",
     pval: float = TUMGR_PVAL,
+    noise_floor: float = 0.0,
 ) -> GrowthFit:
     """Fit the regression–growth family to f = SLD/SLD(baseline) at `days` (0 = baseline).
 
@@ -311,6 +328,12 @@ def fit_growth(
     fewer than 4 points or no model has all parameters significant, the MAP gd fit with
     `prior` is returned (or, with prior=None, the lowest-AIC converged least-squares fit, its
     note saying that tumgr would not retain it). selection "map": always the MAP gd fit.
+    `noise_floor` (on f, default 0: tumgr's own selection) is the measurement noise: with as
+    many parameters as points but one, a least-squares fit can pass almost exactly through
+    the scans and its residuals would claim a certainty no measurement has, and an AIC that
+    rewards it. With a floor, each model's residual SD, p-values and AIC use at least the
+    floor (a fit closer to the scans than their noise is no better: the fewer parameters
+    then win), and the reported covariance too.
     f = 0 (a complete response) is allowed. Raises TwinInputError for < 2 points,
     non-finite values, negative f or two values on one day; unsorted days are sorted.
     """
@@ -329,6 +352,8 @@ def fit_growth(
         for model in MODELS:
             if n > N_PARAMS[model]:
                 fits.append(_least_squares(model, t, y))
+    if noise_floor > 0:
+        fits = [_floored(r, n, noise_floor) for r in fits]
     eligible = [r for r in fits if r.converged and np.all(r.pvalues < pval)]
     chosen = min(eligible, key=lambda r: r.aic) if eligible else None
 
@@ -339,7 +364,7 @@ def fit_growth(
             f"({chosen.aic:.1f})"
             + (f" among {others}" if others else "; no other model had all parameters significant")
         )
-        return _from_ls(chosen, t, y, note)
+        return _from_ls(chosen, t, y, note, noise_floor)
 
     if prior is not None:
         if n < MIN_POINTS_LEAST_SQUARES:
@@ -366,17 +391,25 @@ def fit_growth(
     )
 
 
-def _from_ls(r: _LS, t: np.ndarray, y: np.ndarray, note: str) -> GrowthFit:
+def _from_ls(
+    r: _LS, t: np.ndarray, y: np.ndarray, note: str, noise_floor: float = 0.0
+) -> GrowthFit:
     values = dict(zip(PARAM_NAMES[r.model], (float(v) for v in r.x), strict=True))
     df = max(len(t) - N_PARAMS[r.model], 1)
+    sigma = math.sqrt(r.rss / df)
+    cov = r.cov
+    if r.unscaled is not None and noise_floor > sigma:
+        cov = r.unscaled * noise_floor**2
+        note += (f"; uncertainty from a measurement noise of {noise_floor:.3g} (on f), larger "
+                 f"than the fit's residual SD {sigma:.2g}")  # fmt: skip
     return GrowthFit(
         model=r.model,
         g=values.get("g"),
         d=values.get("d"),
         phi=values.get("phi"),
-        cov=_log_cov(r.model, r.x, r.cov),
+        cov=_log_cov(r.model, r.x, cov),
         names=COV_NAMES[r.model],
-        sigma=math.sqrt(r.rss / df),
+        sigma=sigma,
         n=len(t),
         method="least squares (tumgr selection)",
         note=note,

@@ -235,3 +235,18 @@ def test_every_model_name_is_known():
     assert set(MODELS) == {"gdphi", "gd", "d", "g"}
     with pytest.raises(ValueError):
         f_model("gompertz", [0.0], g=0.1)
+
+
+def test_a_noise_floor_keeps_a_four_scan_fit_from_claiming_certainty():
+    """Four scans of the gd model (f(0) = 1 is fixed): gdphi passes exactly through them and
+    its AIC would win by an arbitrary margin. With a measurement-noise floor the fewer
+    parameters win and the interval is as wide as the noise allows."""
+    t = np.array([0.0, 56.0, 112.0, 168.0])
+    f = f_model("gd", t, g=0.0041, d=0.0165) + np.array([0.0, 0.004, -0.003, 0.002])
+    plain = fit_growth(t, f)
+    floored = fit_growth(t, f, noise_floor=0.05)
+    assert plain.model == "gdphi"  # tumgr's own choice
+    assert floored.model == "gd" and floored.g == pytest.approx(0.0041, rel=0.1)
+    assert "measurement noise" in floored.note
+    sd_log_g = np.sqrt(floored.cov[floored.names.index("log_g"), floored.names.index("log_g")])
+    assert sd_log_g > 0.02  # not the near-zero of an exact fit
