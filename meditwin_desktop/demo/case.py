@@ -6,8 +6,9 @@
 - `post-mi-no-channel`: the same heart and scar without the channel (negative control).
 - `crc-liver-followup`: colorectal liver metastases on FOLFOX + bevacizumab, four dated
   abdominal CT studies (baseline, weeks 8, 16, 24) with ground-truth labels; the metastases
-  shrink then regrow from known rates (`demo.followup_anatomy.TRUTH`). No lesion
-  measurements are in the case: the user measures them (or measures the labels).
+  shrink then regrow from known rates (`demo.followup_anatomy.TRUTH`). The lesion diameters
+  come measured on the labels (as a radiologist's report would); a ruler in the Follow-up
+  workspace replaces one.
 - `neonate-hlhs`: a newborn with hypoplastic left heart syndrome before the Norwood
   operation (clinical data only).
 - `fh-patient`: a man with heterozygous familial hypercholesterolaemia (clinical data only).
@@ -152,6 +153,7 @@ def _followup_case(name: str, spec: dict, patient, cancelled: CancelledFn) -> Ca
     image loaded, the others loaded on demand from their `reference`; all with labels."""
     from meditwin_desktop.core.imaging.dicom import load_series
     from meditwin_desktop.core.imaging.nifti import read_label_map
+    from meditwin_desktop.core.lesions import measure_labels
 
     studies = []
     for written in patient.studies:
@@ -173,4 +175,7 @@ def _followup_case(name: str, spec: dict, patient, cancelled: CancelledFn) -> Ca
                 clinical=dict(spec["clinical"]), studies=studies,
                 medications=[Medication(**m) for m in spec.get("medications", [])])  # fmt: skip
     case.active = 0
+    # the radiologist's report: each metastasis measured on each study's labels (a ruler in
+    # the Follow-up workspace replaces a value; the labels give back the truth)
+    case.measurements = measure_labels(case)
     return case

@@ -75,7 +75,7 @@ class ImagingMixin:
     def open_demo_case(self, name: str) -> None:
         """Open a case of the demo library: the saved one if there is (its scenarios and
         runs), else a fresh one (the imaging demos go through the DICOM import)."""
-        if DEMO_CASES[name]["image"]:
+        if DEMO_CASES[name]["image"] and not DEMO_CASES[name].get("studies"):
             self._open_demo_image(name)
             return
         self.switch_case(None)  # saved first: reopening it reads what was just saved
@@ -86,10 +86,20 @@ class ImagingMixin:
         if library is not None and library.exists(case_id):
             self.open_case(case_id)
             return
+        if DEMO_CASES[name].get("studies"):  # dated studies: built in the background
+            self._start(f"Preparing the demo case {name}",
+                        lambda *, progress, cancelled: demo_case(name, progress=progress,
+                                                                 cancelled=cancelled),
+                        on_done=self._demo_studies_ready)  # fmt: skip
+            return
         case = demo_case(name)  # clinical data only: nothing to compute
         self.switch_case(case)
         self.twins_dock.raise_()
         self.message.setText(f"Opened {case.name}: clinical data only, no images.")
+
+    def _demo_studies_ready(self, case) -> None:
+        self.switch_case(case)
+        self.message.setText(f"Opened {case.name}: {len(case.studies)} dated studies.")
 
     def _demo_ready(self, patients: list[DemoPatient], name: str = "thorax-abdomen") -> None:
         self.timings["demo_ready"] = time.perf_counter() - self._t0

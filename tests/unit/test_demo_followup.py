@@ -67,7 +67,10 @@ def test_case_has_four_dated_ct_studies_baseline_loaded(case):
     assert "synchronous liver metastases" in clinical["diagnosis"]
     [therapy] = case.medications
     assert (therapy.name, therapy.start, therapy.stop) == ("FOLFOX + bevacizumab", "2026-01-05", "")
-    assert case.measurements == [] and case.events == []  # the user measures them
+    assert {m.source for m in case.measurements} == {
+        f"labels of study {d}" for d in followup_anatomy.DATES
+    }
+    assert case.events == []  # the diameters come from the labels; no new lesion
     assert DEMO_CASES[NAME]["image"] and DEMO_CASES[NAME]["studies"]
 
 
