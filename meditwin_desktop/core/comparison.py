@@ -441,11 +441,13 @@ def plot_series(
     if plotted is None:
         return False
     _plot_observed(axes, drawn, observed_colour)
-    for text, level in plotted.guides:
+    for n, (text, level) in enumerate(plotted.guides):
         axes.axhline(level, color="#d9534f", linestyle="--", linewidth=1.0)
+        right = n % 2 == 1  # guides close together: their labels at either end
         axes.annotate(
-            f"{text} ({level:.3g})", (0.01, level), xycoords=("axes fraction", "data"),
-            textcoords="offset points", xytext=(0, 3), color="#d9534f", fontsize=8,
+            f"{text} ({level:.3g})", (0.99 if right else 0.01, level),
+            xycoords=("axes fraction", "data"), textcoords="offset points", xytext=(0, 3),
+            color="#d9534f", fontsize=8, ha="right" if right else "left",
         )  # fmt: skip
     axes.set_xlabel(f"{plotted.x_label} [{plotted.time_unit}]")
     axes.set_ylabel(plotted.unit)

@@ -310,6 +310,7 @@ def plot_chart(axes, chart: Chart, title: str = "", *, colour: str = "#dddddd") 
                           textcoords="offset points", xytext=(0, 3 if top >= 0 else -10),
                           ha="center", fontsize=7, color=colour)  # fmt: skip
         axes.set_xticks(range(len(labels)), labels, fontsize=7, rotation=20, ha="right")
+        axes.set_xlim(-0.6, max(len(labels), 6) - 0.4)  # a few bars stay bar-wide
         axes.axhline(0.0, color="#888888", linewidth=0.8)
     else:
         x = np.asarray(chart.x, float)
@@ -320,11 +321,13 @@ def plot_chart(axes, chart: Chart, title: str = "", *, colour: str = "#dddddd") 
         axes.legend(fontsize=7)
         label = f"{chart.x_label} [{chart.x_unit}]" if chart.x_unit else chart.x_label
         axes.set_xlabel(label)
-    for text, level in chart.guides:
+    for n, (text, level) in enumerate(chart.guides):
         axes.axhline(level, color="#d9534f", linestyle="--", linewidth=0.9)
-        axes.annotate(f"{text}", (0.01, level), xycoords=("axes fraction", "data"),
-                      textcoords="offset points", xytext=(0, 3), color="#d9534f",
-                      fontsize=7)  # fmt: skip
+        right = n % 2 == 1
+        axes.annotate(f"{text}", (0.99 if right else 0.01, level),
+                      xycoords=("axes fraction", "data"), textcoords="offset points",
+                      xytext=(0, 3), color="#d9534f", fontsize=7,
+                      ha="right" if right else "left")  # fmt: skip
     axes.set_ylabel(chart.unit)
     axes.set_title(title or chart.label, fontsize=9)
     axes.grid(alpha=0.25)

@@ -99,7 +99,7 @@ class ImagingMixin:
 
     def _demo_studies_ready(self, case) -> None:
         self.switch_case(case)
-        self.message.setText(f"Opened {case.name}: {len(case.studies)} dated studies.")
+        self.message.setText(f"Opened {case.name}: {len(case.studies)} dated studies")
 
     def _demo_ready(self, patients: list[DemoPatient], name: str = "thorax-abdomen") -> None:
         self.timings["demo_ready"] = time.perf_counter() - self._t0

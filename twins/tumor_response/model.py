@@ -7,6 +7,7 @@ Time is in days from the baseline scan (the first scan with diameters); diameter
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -160,7 +161,7 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
         for name, curve in projection.lesions.items():
             observed = inputs["lesions"][name]["values"]
             when = sorted(observed)
-            series[f"lesion: {name}"] = TimeSeries(
+            series[_lesion_key(name)] = TimeSeries(
                 f"Lesion {name}", "mm", grid, curve, "days", "days since baseline", (),
                 np.array([_days(d, baseline_date) for d in when]),
                 np.array([observed[d] for d in when]),
@@ -170,6 +171,11 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     progress(1.0, "Done")
     return Result(outcomes, series, warnings=warnings, notes=notes, tables=tables,
                   charts=charts)  # fmt: skip
+
+
+def _lesion_key(name: str) -> str:
+    """'lesion liver tumour 1' for 'liver: tumour 1' (a key that makes a file name)."""
+    return "lesion " + re.sub(r"[^\w]+", " ", name).strip()
 
 
 def _guides(sld: np.ndarray) -> tuple[tuple[str, float], ...]:

@@ -72,7 +72,8 @@ def test_recist_and_the_rates_of_a_noiseless_follow_up():
     assert result.charts["waterfall"].lines["best change from baseline"][0] == pytest.approx(
         100 * (_diameter(30.0, DATES[1]) / 30.0 - 1)
     )
-    assert {"lesion: liver: tumour 1", "lesion: liver: tumour 2"} <= set(result.series)
+    assert {"lesion liver tumour 1", "lesion liver tumour 2"} <= set(result.series)
+    assert result.series["lesion liver tumour 1"].label == "Lesion liver: tumour 1"
 
 
 def test_the_scenarios_order_as_the_model_says():
