@@ -56,6 +56,7 @@ from meditwin_desktop.ui.twin_panel import TwinPanel
 from meditwin_desktop.ui.view3d import View3D
 from meditwin_desktop.ui.welcome import WelcomePage
 from meditwin_desktop.ui.window_case import CaseMixin
+from meditwin_desktop.ui.window_followup import FollowUpMixin
 from meditwin_desktop.ui.window_imaging import ImagingMixin
 from meditwin_desktop.ui.window_studies import StudiesMixin
 from meditwin_desktop.ui.window_views import LAYOUTS, ViewsMixin, settings
@@ -77,7 +78,7 @@ def open_library(root: Path | None = None) -> tuple[CaseLibrary | None, LibraryE
         return None, LibraryError(f"The data folder cannot be used ({error.strerror}).", None)
 
 
-class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow):
+class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixin, QMainWindow):
     """The workstation window. All heavy work goes through `self.runner`."""
 
     ready = Signal()  # the opened series (and its labels, if any) is on screen in all views
@@ -115,6 +116,7 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         self._default_panels = self.saveState()
         self._wire_views()
         self._build_case_wiring()
+        self._build_followup()
         self._restore_settings()
         self._show_identity()
         self._wire_welcome()
@@ -296,6 +298,7 @@ class MainWindow(CaseMixin, StudiesMixin, ImagingMixin, ViewsMixin, QMainWindow)
         )
         self.pseudonym_action.triggered.connect(self._ask_pseudonym_display)
         view_menu.addAction(self.pseudonym_action)
+        self._action(view_menu, "&Follow-up comparison", self.show_followup, "Ctrl+Shift+F")
         view_menu.addSeparator()
         self.panels_menu = view_menu.addMenu("&Panels")
         for dock in self._docks():

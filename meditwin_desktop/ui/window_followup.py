@@ -1,0 +1,78 @@
+"""The main window's follow-up workspace (View > Follow-up comparison): two dated studies
+of the open case side by side in the centre, with the lesion tool and table; Close (or
+another case) brings the usual views back."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox
+
+from meditwin_desktop.ui.followup_view import FollowUpView
+
+
+class FollowUpMixin:
+    """The follow-up workspace (mixed into `MainWindow`)."""
+
+    def _build_followup(self) -> None:
+        self.followup = FollowUpView(self.session, self._start, self)
+        self.centre.addWidget(self.followup)
+        self._before_followup = None  # the centre page the workspace replaced
+        self._followup_open = False
+        self.centre.currentChanged.connect(self._keep_followup)
+        self.followup.close_requested.connect(self.close_followup)
+        self.followup.measured.connect(lambda: self.image_measurements.show_study())
+        self.cases.replaced.connect(self._followup_case_replaced)
+        self.cases.changed.connect(self.followup.case_changed)
+
+    def show_followup(self) -> bool:
+        """Show the open case's baseline and latest studies side by side (False, with the
+        reason, when the case has fewer than two dated 3D studies)."""
+        case = self.cases.case
+        if case is None or not self.followup.open():
+            count = len(self.followup.studies())
+            text = (
+                "Open a case first."
+                if case is None
+                else f"The comparison needs two studies of the case with images; this case "
+                f"has {count}. Add a follow-up series in the Studies panel."
+            )
+            box = QMessageBox(QMessageBox.Icon.Information, "Follow-up comparison", text,
+                              parent=self)  # fmt: skip
+            box.setObjectName("followup_refused")
+            box.open()
+            return False
+        if self.centre.currentWidget() is not self.followup:
+            self._before_followup = self.centre.currentWidget()
+        self._followup_open = True
+        self.centre.setCurrentWidget(self.followup)
+        self.message.setText("Follow-up comparison: choose a lesion, then draw with the Ruler.")
+        return True
+
+    def close_followup(self) -> None:
+        """Back to the layout the workspace replaced."""
+        self._followup_open = False
+        if self.centre.currentWidget() is not self.followup:
+            return
+        previous = self._before_followup
+        self._before_followup = None
+        if previous is None or previous is self.followup:
+            self.centre.setCurrentIndex(0)
+        else:
+            self.centre.setCurrentWidget(previous)
+
+    def _followup_case_replaced(self, _case) -> None:
+        """Another case: nothing of the previous patient stays in the workspace, which
+        closes (the window has already chosen the new case's page)."""
+        self._followup_open = False
+        self.followup.clear()
+        self._before_followup = None
+        if self.centre.currentWidget() is self.followup:
+            self.centre.setCurrentIndex(0)
+
+    def _keep_followup(self, index: int) -> None:
+        """While the workspace is open, the active study shown (or loaded) in the usual
+        views does not take the centre from it; the welcome page (no case) does."""
+        page = self.centre.widget(index)
+        if self._followup_open and page is not self.followup and page is not self.welcome:
+            if page is not None:
+                self._before_followup = page
+            self.centre.setCurrentWidget(self.followup)
