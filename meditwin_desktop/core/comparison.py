@@ -432,10 +432,11 @@ def plot_series(
             label=f"{run.scenario} ({OUT_OF_DATE})" if old else run.scenario,
         )
         if series.lower is not None and series.upper is not None:
-            band = f" ({series.band_label})" if series.band_label and not drawn else ""
+            first = not any(c.get_label().startswith("band") for c in axes.collections)
             axes.fill_between(series.time, series.lower, series.upper, color=line.get_color(),
                               alpha=0.1 if old else 0.2, linewidth=0,
-                              label=f"{run.scenario}: band{band}")  # fmt: skip
+                              label=f"band: {series.band_label or 'uncertainty'} (shaded, "
+                              "each scenario's colour)" if first else "_band")  # fmt: skip
         drawn.append((run, series, line.get_color()))
         plotted = series
     if plotted is None:

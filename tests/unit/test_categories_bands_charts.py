@@ -142,3 +142,5 @@ def test_identical_charts_are_drawn_once_and_bands_are_shaded():
     axes = Figure().add_subplot()
     assert plot_series(axes, runs, "sld")
     assert len(axes.collections) >= 2  # one band per scenario (plus the observed points)
+    legend = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert sum(text.startswith("band") for text in legend) == 1  # one legend entry for all

@@ -232,9 +232,11 @@ def _charts(inputs: Mapping[str, Any], timeline, baseline_date: dt.date) -> dict
         best.append(float(later.min()) if later.size else np.nan)
         lines[name] = change
     guides = (("PD +20 %", 20.0), ("PR -30 %", -30.0))
-    return {
-        "waterfall": Chart("Best change per target lesion (waterfall)", "bars", tuple(names),
-                           {"best change from baseline": np.array(best)}, "%",
+    order = sorted(range(len(names)), key=lambda n: (np.isnan(best[n]), -np.nan_to_num(best[n])))
+    return {  # a waterfall runs from the largest growth down to the deepest shrinkage
+        "waterfall": Chart("Best change per target lesion (waterfall)", "bars",
+                           tuple(names[n] for n in order),
+                           {"best change from baseline": np.array([best[n] for n in order])}, "%",
                            "target lesion", "", guides),
         "spider": Chart("Change per target lesion over time (spider plot)", "lines",
                         np.array(all_days), lines, "%", "days since baseline", "days", guides),
