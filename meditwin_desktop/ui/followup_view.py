@@ -58,6 +58,7 @@ from meditwin_desktop.ui.slice_view import SliceView
 NEW_LESION = "New lesion…"
 NOT_EVALUABLE = "—"
 _CORNER = QColor(255, 225, 120)
+_TITLE_PX = 230  # room the view's own title ("Axial  48/88   I 56.0 mm") takes, top left
 _LOADING = "background: rgba(0, 0, 0, 170); color: #f0c060; padding: 8px; font-weight: bold;"
 # nudge buttons: (text, axis, step mm in LPS, tooltip direction)
 _NUDGES = (
@@ -99,7 +100,8 @@ def _is_label_value(m: Measurement) -> bool:
 
 
 class _CornerText:
-    """Draws the study's date and 'Week N' in the top-right corner (a `SliceLayer`)."""
+    """Draws the study's date and 'Week N' in the top-right corner, or above the scale bar
+    (bottom right) where a narrow view's title would run into it (a `SliceLayer`)."""
 
     def __init__(self, pane: FollowUpPane) -> None:
         self.pane = pane
@@ -112,7 +114,9 @@ class _CornerText:
         font.setPointSizeF(10)
         font.setBold(True)
         painter.setFont(font)
-        rect = QRectF(8, 6, view.width() - 16, 20)
+        room = view.width() - painter.fontMetrics().horizontalAdvance(text) - 16
+        top = 6 if room >= _TITLE_PX else view.height() - 58
+        rect = QRectF(8, top, view.width() - 16, 20)
         outlined_text(painter, rect, text, _CORNER, Qt.AlignmentFlag.AlignRight)
 
     def mouse(self, view: SliceView, kind: str, event: QMouseEvent) -> bool:
@@ -142,7 +146,7 @@ class FollowUpPane(QWidget):
         self.chooser.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.chooser.setMinimumContentsLength(18)
+        self.chooser.setMinimumContentsLength(10)
         self.chooser.activated.connect(self._chosen)
         layout.addWidget(self.chooser)
         self.view = SliceView(self.scene, AXIAL, self)
@@ -285,6 +289,7 @@ class FollowUpView(QWidget):
             pane.scene.cursor_changed.connect(lambda p=pane, o=other, s=sign: self._follow(p, o, s))
             pane.scene.window_changed.connect(lambda p=pane, o=other: self._share_window(p, o))
             pane.ruler_drawn.connect(lambda ruler, p=pane: self.record_ruler(p, ruler))
+            pane.scene.tool_changed.connect(lambda p=pane: self._tool_changed(p))
 
     # -- construction ----------------------------------------------------------------------
     def _button(self, layout, text: str, slot, name: str, tip: str = "") -> QPushButton:
@@ -303,7 +308,7 @@ class FollowUpView(QWidget):
         tools.addWidget(QLabel("Lesion:", self))
         self.lesion = QComboBox(self)
         self.lesion.setObjectName("followup_lesion")
-        self.lesion.setMinimumContentsLength(16)
+        self.lesion.setMinimumContentsLength(12)
         self.lesion.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -328,23 +333,18 @@ class FollowUpView(QWidget):
                      "Match the liver centres of the two studies")  # fmt: skip
         self._button(align, "Align by body", lambda: self.align("body"), "followup_align_body",
                      "Match the body centres of the two studies")  # fmt: skip
-        align.addSpacing(8)
-        align.addWidget(QLabel("Nudge 1 mm:", self))
+        align.addSpacing(6)
         self.nudges: dict[str, QToolButton] = {}
         for text, axis, step, where in _NUDGES:
             button = QToolButton(self)
             button.setText(text)
             button.setObjectName(f"followup_nudge_{text}")
-            button.setToolTip(f"Move the right study's point 1 mm {where}")
+            button.setToolTip(f"Nudge: the right study's point 1 mm {where}")
             button.clicked.connect(lambda _=False, a=axis, s=step: self.nudge(a, s))
             align.addWidget(button)
             self.nudges[text] = button
         self._button(align, "Reset", self.reset_offset, "followup_nudge_reset",
                      "Back to the offset of the last alignment")  # fmt: skip
-        self.offset_label = QLabel(offset_text(self.offset), self)
-        self.offset_label.setObjectName("followup_offset")
-        align.addSpacing(8)
-        align.addWidget(self.offset_label)
         align.addStretch(1)
         layout.addLayout(align)
         split = QSplitter(Qt.Orientation.Vertical, self)
@@ -368,10 +368,17 @@ class FollowUpView(QWidget):
         split.setStretchFactor(1, 1)
         split.setSizes([600, 160])
         layout.addWidget(split, stretch=1)
+        bottom = QHBoxLayout()
         self.status = QLabel("", self)
         self.status.setObjectName("followup_status")
         self.status.setWordWrap(True)
-        layout.addWidget(self.status)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bottom.addWidget(self.status, stretch=1)
+        self.offset_label = QLabel(offset_text(self.offset), self)
+        self.offset_label.setObjectName("followup_offset")
+        self.offset_label.setToolTip("Where the right study's point is from the left's (LPS)")
+        bottom.addWidget(self.offset_label)
+        layout.addLayout(bottom)
 
     # -- the case ------------------------------------------------------------------------------
     @property
@@ -434,6 +441,13 @@ class FollowUpView(QWidget):
             self.refresh()
         elif what in ("measurements", "image_measurements"):
             self.refresh()
+        elif what == "labels":  # the active study's labels edited or replaced
+            for pane in (self.left, self.right):
+                study = pane.study
+                if study is not None and pane.scene.volume is not None:
+                    labels = study.labels
+                    if labels is not None and pane.scene.labels is not labels:
+                        pane.scene.set_labels(labels)
 
     # -- studies -----------------------------------------------------------------------------
     def show_study(self, pane: FollowUpPane, index: int) -> None:
@@ -609,6 +623,13 @@ class FollowUpView(QWidget):
         for pane in (self.left, self.right):
             pane.scene.set_tool(tool)
 
+    def _tool_changed(self, pane: FollowUpPane) -> None:
+        """Esc on a view (back to the crosshair) ends the ruler on both sides."""
+        ruler = pane.scene.tool == "ruler"
+        if self.ruler_button.isChecked() != ruler:
+            self.ruler_button.setChecked(ruler)
+            self._ruler_toggled()
+
     def record_ruler(self, pane: FollowUpPane, ruler: Ruler) -> Measurement | None:
         """A ruler drawn on a side becomes the chosen lesion's measurement on that study
         (replacing the lesion's earlier value on that study)."""
@@ -686,7 +707,7 @@ class FollowUpView(QWidget):
 
     def _from_labels(self, found: list[Measurement]) -> None:
         case = self.case
-        added, changed, kept = 0, [], 0
+        added, changed, kept, same_value = 0, [], 0, 0
         for new in found:
             same = [m for m in case.measurements
                     if (m.name, m.target, m.date) == (new.name, new.target, new.date)]  # fmt: skip
@@ -697,12 +718,14 @@ class FollowUpView(QWidget):
                 added += 1
             elif abs(same[0].value - new.value) > 1e-9:
                 changed.append(f"{new.target} {new.date} {same[0].value:.1f} → {new.value:.1f}")
+            else:
+                same_value += 1
             for m in same:
                 case.measurements.remove(m)
             case.measurements.append(new)
         if added or changed:
             self.session.touch("measurements")
-        text = f"From the labels: {added} added, {len(changed)} changed"
+        text = f"From the labels: {added} added, {len(changed)} changed, {same_value} unchanged"
         if changed:
             text += " (" + "; ".join(changed[:4]) + ("; …" if len(changed) > 4 else "") + ")"
         text += f", {kept} kept (measured by ruler or typed)." if kept else "."

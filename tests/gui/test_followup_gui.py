@@ -38,9 +38,14 @@ def _wait_case_shown(window, qtbot) -> None:
     qtbot.waitUntil(lambda: window.cases.case is not None, timeout=120_000)
     qtbot.waitUntil(lambda: window.scene.volume is not None, timeout=120_000)
     qtbot.waitUntil(lambda: not window.session.loading, timeout=60_000)
+
     # the active study's labels on screen first: until they are, the window's label timer
     # may hand "no labels" to the case (reported by this test's author to the lead)
-    qtbot.waitUntil(lambda: window.scene.labels is not None, timeout=60_000)
+    def shown() -> bool:
+        labels = window.scene.labels
+        return labels is not None and window.cases.case.labels is labels
+
+    qtbot.waitUntil(shown, timeout=60_000)
 
 
 def _menu_action(window, text: str):
@@ -84,8 +89,10 @@ def test_follow_up_workspace_measures_aligns_and_clears(show_window, qtbot, demo
     window = show_window(1500, 950)
     case = _open_two_studies(window, qtbot, demo_patient)
     followup = window.followup
+    assert window.studies_dock.isVisible() or window.patients.isVisible()
     _menu_action(window, "&Follow-up comparison").trigger()
-    assert window.centre.currentWidget() is followup
+    assert window.centre.currentWidget() is window.followup_page
+    assert not window.studies_dock.isVisible() and not window.patients.isVisible()  # room
     left, right = followup.left, followup.right
     dated = sorted(s.date for s in case.studies)
     assert left.study.date == dated[0] and right.study.date == dated[-1]  # baseline | latest
@@ -93,6 +100,10 @@ def test_follow_up_workspace_measures_aligns_and_clears(show_window, qtbot, demo
         assert right.loading_label.isVisible() and "Loading" in right.loading_label.text()
     qtbot.waitUntil(followup.loaded, timeout=120_000)
     assert not right.loading_label.isVisible()
+    # the window's minimum width is kept: the page asks no more than the usual views
+    pages = [window.centre.widget(i) for i in range(window.centre.count())]
+    usual = max(p.minimumSizeHint().width() for p in pages if p is not window.followup_page)
+    assert window.followup_page.minimumSizeHint().width() <= usual
     assert "Week 0" in left.corner_text()
     weeks = round((np.datetime64(dated[-1]) - np.datetime64(dated[0])).astype(int) / 7)
     assert f"Week {weeks}" in right.corner_text()
@@ -121,6 +132,9 @@ def test_follow_up_workspace_measures_aligns_and_clears(show_window, qtbot, demo
     assert followup.current_lesion() == "liver: tumour 1"
     qtbot.mouseClick(followup.ruler_button, Qt.MouseButton.LeftButton)
     assert left.scene.tool == "ruler" and right.scene.tool == "ruler"
+    qtbot.keyClick(right.view, Qt.Key.Key_Escape)  # Esc: the crosshair on both sides
+    assert not followup.ruler_button.isChecked() and left.scene.tool == "navigate"
+    qtbot.mouseClick(followup.ruler_button, Qt.MouseButton.LeftButton)
     a = left.scene.cursor.copy()
     drawn = _draw_ruler(qtbot, left.view, a, a + np.array([28.0, 6.0, 0.0]))
     ours = [m for m in case.measurements if m.target == "liver: tumour 1"]
@@ -182,9 +196,10 @@ def test_follow_up_workspace_measures_aligns_and_clears(show_window, qtbot, demo
     # Close returns to the usual views; reopening shows the same studies
     qtbot.mouseClick(followup.findChild(QPushButton, "followup_close"),
                      Qt.MouseButton.LeftButton)  # fmt: skip
-    assert window.centre.currentWidget() is not followup
+    assert window.centre.currentWidget() is not window.followup_page
+    assert window.patients.isVisible()  # the usual panels are back
     _menu_action(window, "&Follow-up comparison").trigger()
-    assert window.centre.currentWidget() is followup and followup.loaded()
+    assert window.centre.currentWidget() is window.followup_page and followup.loaded()
 
     # another case: none of this patient's images stay on screen
     window.open_demo_case("fh-patient")
@@ -193,12 +208,12 @@ def test_follow_up_workspace_measures_aligns_and_clears(show_window, qtbot, demo
     assert left.scene.volume is None and right.scene.volume is None
     assert left.study is None and right.study is None
     assert left.chooser.count() == 0 and followup.table.rowCount() == 0
-    assert window.centre.currentWidget() is not followup
+    assert window.centre.currentWidget() is not window.followup_page
     # and the comparison is refused for a case without two studies with images
     _menu_action(window, "&Follow-up comparison").trigger()
     qtbot.waitUntil(lambda: _box("followup_refused") is not None)
     _box("followup_refused").close()
-    assert window.centre.currentWidget() is not followup
+    assert window.centre.currentWidget() is not window.followup_page
 
 
 def _box(name: str):
@@ -209,7 +224,7 @@ def _box(name: str):
                 None)  # fmt: skip
 
 
-def test_the_demo_follow_up_case_opens_side_by_side(show_window, qtbot):
+def test_the_demo_follow_up_case_opens_side_by_side(show_window, qtbot, shot):
     """The demo case's four dated studies: baseline and week 24 shown, the labels measured
     into a table of four dates."""
     from meditwin_desktop.demo.case import DEMO_CASES
@@ -229,9 +244,10 @@ def test_the_demo_follow_up_case_opens_side_by_side(show_window, qtbot):
     assert len(window.cases.case.studies) == 4
     _wait_case_shown(window, qtbot)
     followup = window.followup
-    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier
-                   | Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
-    assert window.centre.currentWidget() is followup
+    action = _menu_action(window, "&Follow-up comparison")
+    assert action.shortcut().toString() == "Ctrl+Shift+F"
+    action.trigger()
+    assert window.centre.currentWidget() is window.followup_page
     qtbot.waitUntil(followup.loaded, timeout=120_000)
     assert "Week 0" in followup.left.corner_text() and "Week 24" in followup.right.corner_text()
     qtbot.mouseClick(followup.labels_button, Qt.MouseButton.LeftButton)
@@ -239,3 +255,8 @@ def test_the_demo_follow_up_case_opens_side_by_side(show_window, qtbot):
     assert len(followup.dates()) == 4 and followup.lesions()
     sums = [followup.cell("Sum of diameters", d) for d in followup.dates()]
     assert all(s != "—" for s in sums), sums
+    shot(window, "followup-demo")
+    window.resize(1104, 800)  # the narrowest window: the page fits or scrolls
+    qtbot.waitUntil(lambda: window.width() <= 1110)
+    shot(window, "followup-demo-narrow")
+    assert followup.left.scene.labels is not None and followup.right.scene.labels is not None
