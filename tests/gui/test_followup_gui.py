@@ -186,6 +186,14 @@ def test_follow_up_workspace_measures_aligns_and_clears(show_window, qtbot, demo
     qtbot.mouseDClick(followup.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.waitUntil(lambda: np.linalg.norm(left.scene.cursor - expected) < 3.0, timeout=20_000)
     np.testing.assert_allclose(right.scene.cursor, left.scene.cursor + followup.offset, atol=1e-6)
+    # and on a cell measured with the ruler: the ruler's middle, where it was drawn
+    ruler = next(m for m in case.image_measurements if m.name == "liver: tumour 1")
+    middle = (ruler.ends[0] + ruler.ends[1]) / 2
+    row = list(lesions).index("liver: tumour 1")
+    rect = followup.table.visualItemRect(followup.table.item(row, column))
+    qtbot.mouseClick(followup.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(followup.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert np.linalg.norm(left.scene.cursor - middle) < 1.0
 
     # the measurements are the case's: the Measurements view lists them
     table = window.case_data.measurements.table
