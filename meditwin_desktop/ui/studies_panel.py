@@ -32,6 +32,7 @@ class StudiesPanel(QWidget):
     add_series = Signal()
     add_photo = Signal()
     remove = Signal(int)
+    compare = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +67,12 @@ class StudiesPanel(QWidget):
         row.addWidget(self.photo_button)
         row.addWidget(self.remove_button)
         layout.addLayout(row)
+        self.compare_button = QPushButton("Compare studies side by side…", self)
+        self.compare_button.setObjectName("compare_studies")
+        self.compare_button.setToolTip("The follow-up workspace: two dated studies at the same "
+                                       "anatomical point, lesions measured on each")  # fmt: skip
+        self.compare_button.clicked.connect(lambda _=False: self.compare.emit())
+        layout.addWidget(self.compare_button)
         self.show_case(None)
 
     def show_case(self, case: Case | None) -> None:
@@ -87,6 +94,7 @@ class StudiesPanel(QWidget):
         for button in (self.series_button, self.photo_button):
             button.setEnabled(case is not None)
         self.remove_button.setEnabled(case is not None and bool(case.studies))
+        self.compare_button.setEnabled(case is not None and len(case.studies) >= 2)
         count = len(case.studies) if case is not None else 0
         self.heading.setText(
             "Open a case to see its imaging studies." if case is None

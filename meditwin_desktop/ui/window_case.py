@@ -142,6 +142,10 @@ class CaseMixin:
             return  # e.g. the views emptied for a case without images: nothing changed
         if case.image is None or self.scene.volume is not case.image:
             return  # labels of another image (another study or case is being shown)
+        if self.scene.labels is None and case.labels is not None:
+            # the volume is shown and its labels not yet (surfaces slower than the timer):
+            # nothing in the views removes a case's labels, so this is never an edit
+            return
         self.session.set_labels(self.scene.labels)
 
     def _show_identity(self) -> None:

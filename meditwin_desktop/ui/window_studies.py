@@ -33,6 +33,7 @@ class StudiesMixin:
         self.studies.add_series.connect(self._ask_series_for_case)
         self.studies.add_photo.connect(self._ask_photo_for_case)
         self.studies.remove.connect(self._ask_remove_study)
+        self.studies.compare.connect(lambda: self.show_followup())
         self.studies_dock = self._dock("Studies", "studies_dock", self.studies,
                                        Qt.DockWidgetArea.LeftDockWidgetArea)  # fmt: skip
         self.tabifyDockWidget(patients_dock, self.studies_dock)

@@ -149,14 +149,15 @@ def fit_all(
         try:
             fitted = tgi.fit_tgi(days, sld, periods, prior=TGI_PRIOR)
         except TwinInputError as error:
-            if model == "tgi":
-                raise
-            warnings.append(f"TGI model not fitted ({error}); the projection uses Stein's.")
+            warnings.append(f"TGI model not fitted ({error}).")
     elif model == "tgi":
-        raise TwinInputError(
-            "the TGI model needs the treatment periods (Medications: regimen, start, stop)"
-        )
-    chosen = "tgi" if model == "tgi" else "stein"
+        warnings.append("The TGI model needs the treatment periods (Medications: regimen, "
+                        "start, stop): none recorded.")  # fmt: skip
+    if fitted is not None and "not converge" in fitted.note:
+        warnings.append(f"TGI fit: {fitted.note}")
+    chosen = "tgi" if model == "tgi" and fitted is not None else "stein"
+    if model == "tgi" and chosen != "tgi":
+        warnings.append("The projection uses the Stein model instead.")
     if chosen == "tgi" and fitted is not None:
         miss = float(np.sqrt(np.mean((tgi.sld_tgi(days, fitted.y0, fitted.kl, fitted.kd,
                                                   fitted.lam, periods) - sld) ** 2)))  # fmt: skip
@@ -233,12 +234,14 @@ def project(
             "the TGI model needs the treatment periods (Medications: regimen, start, stop)"
         )
     periods, caveats = scenario_periods(fits.periods, scenario)
-    warnings += caveats
+    warnings += caveats + _mismatch(fits.periods, scenario)
     if use_tgi:
         curve = tgi.project_tgi(fits.tgi, grid, periods, draws=DRAWS, seed=SEED, prior=TGI_PRIOR)
         median, low, high = curve.median, curve.low, curve.high
     else:
         curve = _stein_curve(fits.stein, grid, scenario, DRAWS)
+        if curve.note:
+            warnings.append(curve.note)
         median, low, high = (np.asarray(x) * fits.sld0 for x in (curve.median, curve.low,
                                                                     curve.high))  # fmt: skip
     lesions = _lesion_curves(fits, grid, scenario, use_tgi, warnings)
@@ -249,7 +252,7 @@ def project(
                 f"the lesion '{scenario.local_lesion}' has too few measurements for its own "
                 "fit: its local treatment cannot be projected"
             )
-        after = grid >= scenario.local_day
+        after = grid > scenario.local_day  # the scan of that day was measured with it
         cut = np.where(after, removed, 0.0)
         median, low, high = (np.maximum(x - cut, 0.0) for x in (median, low, high))
         lesions[scenario.local_lesion] = np.where(after, 0.0, removed)
@@ -257,6 +260,20 @@ def project(
                         "leaves the sum from that date (assumed complete, no local "
                         "recurrence).")  # fmt: skip
     return Projected(median, low, high, lesions, warnings)
+
+
+def _mismatch(periods: Sequence[tgi.Period], scenario: Scenario) -> list[str]:
+    """Warnings when the scenario does not match the recorded treatment periods."""
+    at = scenario.change_day
+    ongoing = [p for p in periods if p.start_day <= at and (p.stop_day is None
+                                                            or p.stop_day > at)]  # fmt: skip
+    if scenario.therapy in ("stop", "switch") and not ongoing:
+        return ["No treatment is recorded as ongoing on the date of the change: the holiday "
+                "stops the regression the scans show, as if a therapy caused it."]  # fmt: skip
+    if scenario.therapy == "continue" and periods and not ongoing:
+        return ["Every recorded treatment had stopped by the last scan: 'continue' extends "
+                "the course the scans show."]  # fmt: skip
+    return []
 
 
 def _lesion_curves(

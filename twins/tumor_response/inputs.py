@@ -29,10 +29,18 @@ def looks_like_node(organ: str) -> bool:
     return any(word in organ for word in NODE_WORDS)
 
 
+UNKNOWN_ORGAN = "unknown organ"
+
+
 def organ_of(target: str) -> str:
-    """'liver' for 'liver: tumour 1' (text before ':'), 'unknown organ' without one."""
+    """'liver' for 'liver: tumour 1' (text before ':'); both lungs are one organ for RECIST
+    ('lung'); without an organ, 'unknown organ (T1)': each such lesion its own organ, so that
+    the 2-per-organ rule never drops one on a guess."""
     head, sep, _ = target.partition(":")
-    return head.strip().lower() if sep and head.strip() else "unknown organ"
+    organ = head.strip().lower()
+    if not sep or not organ:
+        return f"{UNKNOWN_ORGAN} ({target.strip()})"
+    return "lung" if organ in ("right lung", "left lung", "lungs") else organ
 
 
 def _day(text: str, what: str) -> dt.date:
@@ -97,7 +105,8 @@ def read_lesions(view: CaseView) -> dict[str, Any]:
             lesion["values"][date] = float(m.value)
             lesion["sources"][date] = m.source
     dates = sorted({d for lesion in lesions.values() for d in lesion["values"]})
-    return {"lesions": lesions, "dates": dates}
+    units = sorted({m.unit for name in (LONGEST, SHORT_AXIS) for m in view.measurements(name)})
+    return {"lesions": lesions, "dates": dates, "units": units}
 
 
 def read_events(view: CaseView) -> dict[str, list[str]]:

@@ -23,6 +23,7 @@ from meditwin_desktop.core.twin import (
 )
 
 from . import dynamics
+from .inputs import UNKNOWN_ORGAN as UNKNOWN
 from .inputs import looks_like_node
 from .recist import PD_ABSOLUTE_MM, PD_INCREASE_PCT, PR_DECREASE_PCT, Lesion, assess, recist_table
 
@@ -94,6 +95,15 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
         if not item["node"] and looks_like_node(item["organ"]):
             warnings.append(f"'{name}' looks like a lymph node but is measured by its longest "
                             "diameter: RECIST follows nodes by their short axis.")  # fmt: skip
+    if len(inputs.get("units", ())) > 1:
+        warnings.append(f"Diameters were given in {', '.join(inputs['units'])}: all converted "
+                        "to mm.")  # fmt: skip
+    unnamed = [n for n, item in inputs["lesions"].items() if item["organ"].startswith(UNKNOWN)]
+    if unnamed:
+        warnings.append(
+            f"{len(unnamed)} lesion(s) name no organ ('organ: name'): each counts as an organ "
+            "of its own for RECIST's 2-per-organ rule; name the organ to apply it."
+        )
     category = timeline.last.category
     outcomes: dict[str, Any] = {
         "recist_last": category if category in CATEGORIES else None,
@@ -132,6 +142,10 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
             notes["growth_rate_g_per_day"] = f"no regrowth in the data ({fits.stein.note})"
         if fits.stein.d is None:
             notes["decay_rate_d_per_day"] = f"no regression in the data ({fits.stein.note})"
+        if fits.stein.method.startswith("MAP"):
+            for name in ("growth_rate_g_per_day", "decay_rate_d_per_day"):
+                notes.setdefault(name, f"from the population prior as much as the scans: "
+                                       f"{fits.stein.note}")  # fmt: skip
         at_horizon = float(np.interp(horizon, grid, projection.median))
         outcomes["sld_mm_at_horizon"] = at_horizon
         outcomes["sld_change_pct_at_horizon"] = float(100.0 * (at_horizon - sld[0]) / sld[0])
@@ -152,7 +166,9 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
                 f"new baseline ({reference:.0f} mm), as for a new line of therapy"
             )
         elif category == "PD":
-            notes["time_to_progression_days"] = "already PD at the last scan (new lesion)"
+            notes["time_to_progression_days"] = "already PD at the last scan"
+        _flag_projection(outcomes, notes, warnings, category, grid, projection, days, sld,
+                         scenario, inputs, float(params["horizon_days"]), last_day)  # fmt: skip
         series["sld"] = TimeSeries(
             "Sum of target-lesion diameters (SLD)", "mm", grid, projection.median, "days",
             "days since baseline", _guides(sld), days, sld, projection.low, projection.high,
@@ -171,6 +187,43 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     progress(1.0, "Done")
     return Result(outcomes, series, warnings=warnings, notes=notes, tables=tables,
                   charts=charts)  # fmt: skip
+
+
+PROJECTED = ("sld_mm_at_horizon", "sld_change_pct_at_horizon", "time_to_progression_days")
+
+
+def _flag_projection(
+    outcomes: dict[str, Any], notes: dict[str, str], warnings: list[str], category: str,
+    grid: np.ndarray, projection, days: np.ndarray, sld: np.ndarray, scenario,
+    inputs: Mapping[str, Any], horizon_days: float, last_day: float,
+) -> None:  # fmt: skip
+    """Say where a projected number must not be read as it stands: a complete response
+    (the models cannot regrow from nothing), a fit that misses the last scan, a horizon
+    beyond the follow-up, a sum without a locally treated lesion."""
+    if category == "CR":
+        for name in PROJECTED:
+            outcomes[name] = None
+            notes[name] = ("complete response at the last scan: these models cannot project "
+                           "regrowth from no measurable disease")  # fmt: skip
+        warnings.append("Complete response at the last scan: the fitted curve is shown, no "
+                        "projected number is given.")  # fmt: skip
+        return
+    miss = abs(float(np.interp(days[-1], grid, projection.median)) - float(sld[-1]))
+    if miss > dynamics.MISFIT_MM:
+        for name in PROJECTED:
+            notes.setdefault(name, f"the fitted curve misses the last scan by {miss:.0f} mm: "
+                                   "read the projection with care")  # fmt: skip
+    if horizon_days > max(last_day, 1.0):
+        warnings.append(f"The horizon ({horizon_days:g} days) is longer than the follow-up "
+                        f"the fit rests on ({last_day:g} days): an extrapolation.")  # fmt: skip
+    if float(np.max(projection.high)) > 400.0:
+        warnings.append("The projection's band passes 400 mm of summed diameters, far beyond "
+                        "the scans: read it as 'continued growth', not a number.")  # fmt: skip
+    if scenario.local_lesion is not None:
+        notes["sld_change_pct_at_horizon"] = (
+            f"'{scenario.local_lesion}' treated locally leaves the sum; the change is against "
+            "the baseline sum, which includes it"
+        )
 
 
 def _lesion_key(name: str) -> str:
@@ -231,7 +284,7 @@ def _charts(inputs: Mapping[str, Any], timeline, baseline_date: dt.date) -> dict
         later = change[1:][np.isfinite(change[1:])]
         best.append(float(later.min()) if later.size else np.nan)
         lines[name] = change
-    guides = (("PD +20 %", 20.0), ("PR -30 %", -30.0))
+    guides = (("+20 % (per lesion; RECIST judges the sum)", 20.0), ("-30 %", -30.0))
     order = sorted(range(len(names)), key=lambda n: (np.isnan(best[n]), -np.nan_to_num(best[n])))
     return {  # a waterfall runs from the largest growth down to the deepest shrinkage
         "waterfall": Chart("Best change per target lesion (waterfall)", "bars",

@@ -181,6 +181,35 @@ def select_targets(lesions: Sequence[Lesion], baseline: str) -> tuple[list[Lesio
     return targets, excluded
 
 
+def _present(lesion: Lesion, value: float | None) -> bool:
+    """Whether a measured lesion is there: a non-nodal lesion above 0 mm, a node at least
+    10 mm short axis (a smaller node is normal)."""
+    if value is None:
+        return False
+    return value >= NORMAL_NODE_MM if lesion.node else value > 0
+
+
+def _add_appeared(
+    lesions: Sequence[Lesion],
+    targets: set[str],
+    visits: list[tuple[_dt.date, str]],
+    baseline: str,
+    events: dict[str, list[tuple[_dt.date, str]]],
+) -> None:
+    """A lesion absent at baseline (not measured, 0 mm, a normal node) and measured present
+    later is a new lesion (RECIST 1.1, section 4.3.2): an event on the day it was seen."""
+    for lesion in lesions:
+        if lesion.name in targets or _present(lesion, _value(lesion, baseline)):
+            continue
+        for day, text in visits[1:]:
+            value = _value(lesion, text)
+            if _present(lesion, value):
+                events["new lesion"].append(
+                    (day, f"{text} ('{lesion.name}' {value:g} mm, absent at baseline)")
+                )
+                break
+
+
 def _ordinal(n: int) -> str:
     return {1: "st", 2: "nd", 3: "rd"}.get(n if n < 20 else n % 10, "th")
 
@@ -212,8 +241,11 @@ def assess(
     """The RECIST 1.1 category at each visit; the first (earliest) date is the baseline.
 
     Dates out of order are sorted. A new lesion or an unequivocal non-target progression
-    counts at the first visit on or after its date; one dated after the last visit gets its
-    own time point (SLD not measured, PD). An event on or before the baseline is refused.
+    is PD on its date (a time point of its own when no scan was read that day, SLD not
+    measured); a lesion absent at baseline and measured later is a new lesion. Once PD, it
+    stands at every later visit (the rule says what the scan alone would give); a target back
+    after a complete response is PD; targets gone with a non-target lesion still there (or
+    not measured) is PR. An event on or before the baseline is refused.
     Raises TwinInputError for an unreadable or duplicated date, a negative diameter, or no
     lesion measurable at baseline.
     """
@@ -250,30 +282,29 @@ def assess(
         for lesion in lesions
     ]
     targets, excluded = select_targets(norm, base_text)
-
+    names = {t.name for t in targets}
+    present = [x for x in norm if x.name not in names and _present(x, _value(x, base_text))]
+    _add_appeared(norm, names, visits, base_text, events)
+    # a date where only lesions absent at baseline were measured is no RECIST visit: their
+    # appearance is an event of its own day
+    kept = {x.name for x in targets} | {x.name for x in present}
+    visits = [visits[0]] + [
+        (d, t) for d, t in visits[1:] if any(_value(x, t) is not None for x in norm
+                                             if x.name in kept)
+    ]  # fmt: skip
+    visit_days = {d for d, _ in visits}
     schedule: list[tuple[_dt.date, str, bool]] = [(d, t, True) for d, t in visits]
-    last_visit = visits[-1][0]
-    extra = sorted({e for evs in events.values() for e in evs if e[0] > last_visit})
-    schedule += [(d, t, False) for d, t in extra]
+    extra = sorted({(d, t) for evs in events.values() for d, t in evs if d not in visit_days})
+    schedule = sorted(schedule + [(d, t.split(" ")[0], False) for d, t in extra])
 
     points: list[RecistPoint] = []
     nadir: float | None = None
     base_sld: float | None = None
-    previous_day = None
+    progressed: str | None = None  # the date PD was first met: it stands
     for day, text, is_visit in schedule:
         offset = float((day - base_day).days)
-        if is_visit:
-            seen_events = [
-                (kind, etext)
-                for kind, evs in events.items()
-                for eday, etext in evs
-                if eday <= day and (previous_day is None or eday > previous_day)
-            ]
-        else:
-            seen_events = [
-                (kind, etext) for kind, evs in events.items() for eday, etext in evs if eday == day
-            ]
-        previous_day = day if is_visit else previous_day
+        seen_events = [(kind, etext) for kind, evs in events.items() for eday, etext in evs
+                       if eday == day]  # fmt: skip
         values = {t.name: _value(t, text) if is_visit else None for t in targets}
         missing = [name for name, v in values.items() if v is None]
         partial = sum(v for v in values.values() if v is not None)
@@ -301,6 +332,26 @@ def assess(
         category, rule = _categorise(
             sld, partial, missing, values, targets, base_sld, nadir, seen_events, is_visit
         )
+        back = [t for t in targets if points[-1].category == "CR" and _present(t, values[t.name])]
+        if back and category != "PD":
+            listed = ", ".join(f"'{t.name}' {values[t.name]:g} mm" for t in back)
+            category, rule = "PD", f"{listed} back after a complete response: PD"
+        if category == "CR":
+            left = [x.name for x in present if _value(x, text) is None
+                    or _present(x, _value(x, text))]  # fmt: skip
+            if left:
+                category, rule = (
+                    "PR",
+                    (
+                        f"every target gone, but non-target {', '.join(repr(n) for n in left)} "
+                        "still present or not measured (RECIST table 1: PR)"
+                    ),
+                )
+        if progressed and category != "PD":
+            rule = f"progression on {progressed} stands; this scan alone: {category} ({rule})"
+            category = "PD"
+        elif category == "PD" and progressed is None:
+            progressed = text
         points.append(
             RecistPoint(
                 text,

@@ -55,10 +55,32 @@ def test_20_percent_and_5_mm_over_nadir_is_progression_even_below_baseline():
     assert t.nadir_mm == pytest.approx(50.0)
 
 
-def test_new_lesion_is_progression():
+def test_new_lesion_is_progression_and_it_stands():
     t = assess([liver("a", 50, 30)], D[:2], new_lesion_dates=["2025-03-01"])
-    assert t.last.category == "PD"
-    assert "new lesion on 2025-03-01" in t.last.rule
+    event = next(p for p in t.points if p.date == "2025-03-01")
+    assert event.category == "PD" and "new lesion on 2025-03-01" in event.rule
+    assert t.last.category == "PD"  # RECIST: progression is not undone by a shrinking SLD
+    assert "progression on 2025-03-01 stands; this scan alone: PR" in t.last.rule
+
+
+def test_a_lesion_absent_at_baseline_and_measured_later_is_a_new_lesion():
+    lesions = [liver("a", 40, 30, 25), Lesion("lung: new", "lung", False, {D[2]: 12.0})]
+    t = assess(lesions, D[:3])
+    assert t.last.category == "PD" and "'lung: new' 12 mm, absent at baseline" in t.last.rule
+    zero = [liver("a", 40, 30, 25), liver("new", 0, 0, 14)]  # 0 mm at baseline: absent too
+    assert assess(zero, D[:3]).last.category == "PD"
+
+
+def test_a_target_back_after_a_complete_response_is_progression():
+    t = assess([liver("a", 40, 0, 0, 4)], D)
+    assert [p.category for p in t.points[1:]] == ["CR", "CR", "PD"]
+    assert "back after a complete response" in t.last.rule
+
+
+def test_targets_gone_with_a_non_target_still_there_is_partial_response():
+    lesions = [liver("a", 40, 10, 0), liver("b", 30, 8, 0), liver("c", 25, 20, 20)]
+    t = assess(lesions, D[:3])  # c: the third liver lesion, a non-target
+    assert t.last.category == "PR" and "non-target 'liver: c'" in t.last.rule
 
 
 def test_nontarget_progression_is_progression():
@@ -67,8 +89,8 @@ def test_nontarget_progression_is_progression():
 
 
 def test_node_12_mm_at_baseline_is_not_a_target_and_node_below_10_mm_counts_for_cr():
-    lesions = [liver("a", 30, 0), node("hilar", 20, 9), node("small", 12, 12)]
-    t = assess(lesions, D[:2])
+    lesions = [liver("a", 30, 0), node("hilar", 20, 9), node("small", 12, 9)]
+    t = assess(lesions, D[:2])  # the pathological non-target node is normal (< 10 mm) too
     assert "lymph node: small" not in t.targets
     assert "12 mm < 15 mm" in t.excluded["lymph node: small"]
     assert set(t.targets) == {"liver: a", "lymph node: hilar"}

@@ -142,9 +142,44 @@ def test_a_new_lesion_is_progression_whatever_the_diameters():
     assert "new lesion" in result.tables["recist"].rows[1][6]
 
 
-def test_without_treatment_periods_tgi_is_refused_with_the_reason():
+def test_without_treatment_periods_tgi_falls_back_to_stein_and_says_so():
     case = _case(therapy=False)
     result = _run(case, model="tgi")
-    assert result.outcomes["sld_mm_at_horizon"] is None
-    assert "treatment periods" in result.notes["sld_mm_at_horizon"]
-    assert _run(case).outcomes["sld_mm_at_horizon"] is not None  # Stein needs none
+    assert result.outcomes["sld_mm_at_horizon"] == _run(case).outcomes["sld_mm_at_horizon"]
+    assert any("treatment periods" in w for w in result.warnings)
+    assert any("Stein model instead" in w for w in result.warnings)
+    holiday = _run(case, therapy="stop")  # nothing recorded to stop: said
+    assert any("No treatment is recorded as ongoing" in w for w in holiday.warnings)
+
+
+def test_a_complete_response_gives_no_projected_number():
+    case = Case(name="cr")
+    for name, values in (("liver: a", (40, 10, 0)), ("liver: b", (20, 5, 0))):
+        for date, value in zip(DATES, values, strict=False):
+            case.measurements.append(Measurement("longest diameter", float(value), "mm", date,
+                                                 name, "typed"))  # fmt: skip
+    result = _run(case)
+    assert result.outcomes["recist_last"] == "CR"
+    for name in ("sld_mm_at_horizon", "time_to_progression_days"):
+        assert result.outcomes[name] is None and "complete response" in result.notes[name]
+
+
+def test_unnamed_organs_and_mixed_units_are_said():
+    case = Case(name="csv")
+    for name, d0 in (("T1", 40.0), ("T2", 30.0), ("T3", 25.0)):
+        for n, date in enumerate(DATES[:3]):
+            unit, scale = ("cm", 0.1) if n == 1 else ("mm", 1.0)
+            case.measurements.append(Measurement("longest diameter", d0 * scale * (1 - 0.1 * n),
+                                                 unit, date, name, "CSV"))  # fmt: skip
+    result = _run(case)
+    assert result.tables["recist"].rows[0][2] == pytest.approx(95.0)  # all three: targets
+    assert any("name no organ" in w for w in result.warnings)
+    assert any("cm, mm: all converted to mm" in w for w in result.warnings)
+
+
+def test_local_treatment_is_said_beside_the_change_it_makes():
+    result = _run(_case(), local_lesion="1")
+    assert "treated locally leaves the sum" in result.notes["sld_change_pct_at_horizon"]
+    series = result.series["sld"]
+    last = np.searchsorted(series.time, 168.0)
+    assert series.values[last] == pytest.approx(series.observed_values[-1], abs=1.0)
