@@ -3,6 +3,7 @@ were imported from)."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from meditwin_desktop.core.case import Case, Study
@@ -10,6 +11,8 @@ from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.imaging.dicom import load_series, scan
 from meditwin_desktop.core.imaging.photo import read_photo
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
+
+_ASSIGNING = threading.Lock()
 
 
 def load_case_image(
@@ -50,5 +53,7 @@ def load_study_image(
     if series is None:
         raise InputError(f"Series {reference.get('series_uid')} is no longer in {folder}.")
     volumes = load_series(series.files, progress=progress, cancelled=cancelled)
-    study.image = volumes[min(int(reference.get("index", 0)), len(volumes) - 1)]
+    with _ASSIGNING:  # two loads of one study (the views and the follow-up workspace): the
+        if study.image is None:  # first image stays, the views and their labels keep it
+            study.image = volumes[min(int(reference.get("index", 0)), len(volumes) - 1)]
     return study

@@ -37,9 +37,14 @@ VOLUME = "lesion volume"
 UNKNOWN_ORGAN = "unknown organ"
 NODE_ORGAN = "lymph node"
 LESION_PREFIXES = ("tumour", "tumor", "lesion", "metastasis", "node")
-ORGAN_LABELS = ("liver", "lung", "right lung", "left lung")
+ORGAN_LABELS = ("liver", "lung", "right lung", "left lung", "lungs", "kidney", "right kidney",
+                "left kidney", "spleen", "pancreas", "adrenal", "right adrenal", "left adrenal",
+                "adrenal gland", "brain", "bone", "peritoneum", "stomach", "colon", "bladder",
+                "prostate", "uterus", "thyroid", "breast", "skin")  # fmt: skip
+# TotalSegmentator-like names ("lung_upper_lobe_left", "kidney_right") are normalised first
 ORGAN_MARGIN_MM = 2.0  # a lesion belongs to the organ label it touches most within this margin
 BODY_HU = -300.0  # above this, a voxel is body (air and lung below)
+AXIAL_COSINE = 0.9  # a series whose slice normal is within ~25 degrees of S-I is axial
 
 
 def lesion_organ(target: str) -> str:
@@ -50,10 +55,20 @@ def lesion_organ(target: str) -> str:
 
 
 def organ_name(label_name: str) -> str:
-    """The organ an organ label stands for: "right lung" and "left lung" are one organ, "lung"
-    (RECIST 1.1 counts the lungs as one organ for the two-lesions-per-organ rule)."""
-    name = label_name.strip().lower()
-    return "lung" if name.endswith("lung") else name
+    """The organ an organ label stands for: "right lung", "left lung" and the lobes are one
+    organ, "lung" (RECIST 1.1 counts the lungs as one organ for the two-lesions-per-organ
+    rule); underscores read as spaces ("kidney_left" is "left kidney")."""
+    name = " ".join(label_name.strip().lower().replace("_", " ").split())
+    if "lung" in name.split():
+        return "lung"
+    for side in ("left", "right"):
+        if name.endswith(f" {side}"):
+            name = f"{side} {name[: -len(side) - 1]}"
+    return name
+
+
+def _is_organ(label_name: str, organ_labels: Sequence[str]) -> bool:
+    return organ_name(label_name) in {organ_name(o) for o in organ_labels}
 
 
 def is_node(name: str) -> bool:
@@ -133,6 +148,12 @@ def axial_diameters(mask: np.ndarray, affine: np.ndarray) -> Diameters:
     if mask.ndim != 3:
         raise ValueError(f"a lesion mask needs 3 dimensions [k, j, i], got {mask.shape}")
     affine = np.asarray(affine, float)
+    normal = np.cross(affine[:3, 0], affine[:3, 1])
+    if abs(normal[2]) < AXIAL_COSINE * np.linalg.norm(normal):
+        raise InputError(
+            "This series is not axial (its slices are sagittal, coronal or oblique): RECIST "
+            "diameters are measured on axial slices. Measure with the ruler on the axial view."
+        )
     e1, e2 = _plane_basis(affine)
     to_plane = np.array([[affine[:3, 0] @ e1, affine[:3, 1] @ e1],
                          [affine[:3, 0] @ e2, affine[:3, 1] @ e2]])  # fmt: skip
@@ -166,24 +187,41 @@ def _is_lesion_label(name: str, names: Sequence[str] | None) -> bool:
     return name.strip().lower().startswith(LESION_PREFIXES)
 
 
-def _touching_organs(labels: Any, lesion: np.ndarray, organ_labels: Sequence[str]) -> dict:
-    """Voxels of each organ label within ORGAN_MARGIN_MM of the lesion (organ -> count)."""
+def _touching_organs(
+    labels: Any, box: tuple[slice, ...], lesion: np.ndarray, organ_labels: Sequence[str]
+) -> dict:
+    """Voxels of each organ label within ORGAN_MARGIN_MM of the lesion (its crop `lesion` at
+    `box` of the label array): organ -> count."""
     spacing = labels.volume.spacing  # (di, dj, dk)
+    array = labels.volume.array
     pad = np.ceil(ORGAN_MARGIN_MM / spacing[::-1]).astype(int) + 1
-    where = np.argwhere(lesion)
-    lo = np.maximum(where.min(axis=0) - pad, 0)
-    hi = np.minimum(where.max(axis=0) + pad + 1, lesion.shape)
-    box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
-    distance = ndimage.distance_transform_edt(~lesion[box], sampling=spacing[::-1])
-    ring = distance <= ORGAN_MARGIN_MM
-    values = labels.volume.array[box][ring]
+    lo = np.maximum([b.start - p for b, p in zip(box, pad, strict=True)], 0)
+    hi = np.minimum([b.stop + p for b, p in zip(box, pad, strict=True)], array.shape)
+    outer = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+    local = np.zeros(tuple(hi - lo), bool)
+    local[tuple(slice(b.start - a, b.stop - a) for b, a in zip(box, lo, strict=True))] = lesion
+    distance = ndimage.distance_transform_edt(~local, sampling=spacing[::-1])
+    values = array[outer][distance <= ORGAN_MARGIN_MM]
     counts: dict[str, int] = {}
     for label in labels.labels.values():
-        if label.name.lower() in {o.lower() for o in organ_labels}:
+        if _is_organ(label.name, organ_labels):
             n = int(np.count_nonzero(values == label.value))
             organ = organ_name(label.name)
             counts[organ] = counts.get(organ, 0) + n
     return counts
+
+
+def _crop(labels: Any, value: int, boxes: list) -> tuple[np.ndarray, np.ndarray, tuple | None]:
+    """The label's mask cropped to its bounding box, the affine of that crop, and the box
+    (None for an empty label): a lesion is measured without a full-volume mask."""
+    affine = np.asarray(labels.volume.affine, float)
+    box = boxes[value - 1] if 0 < value <= len(boxes) else None
+    if box is None:
+        return np.zeros((1, 1, 1), bool), affine, None
+    crop = labels.volume.array[box] == value
+    shifted = affine.copy()
+    shifted[:3, 3] = (affine @ np.array([box[2].start, box[1].start, box[0].start, 1.0]))[:3]
+    return crop, shifted, box
 
 
 def measure_labels(
@@ -200,43 +238,44 @@ def measure_labels(
     target "organ: label name"; the organ is the organ label the lesion touches most within
     2 mm, over all studies (so that the target is the same at every date; "lymph node" for
     nodes, "unknown organ" when it touches none). A label present but empty at one study
-    measures 0.0 (the lesion is gone), not missing.
+    measures 0.0 (the lesion is gone), not missing. Each lesion is measured on its bounding
+    box (memory: a few crops, never a mask of the whole volume per lesion).
     """
-    found: list[tuple[Any, str, np.ndarray]] = []  # (study, label name, mask)
+    rows: list[tuple[Any, str, Diameters, float]] = []
     organ_votes: dict[str, dict[str, int]] = {}
     for study in case.studies:
         labels = study.labels
         if labels is None:
             continue
+        boxes = ndimage.find_objects(np.asarray(labels.volume.array))
+        voxel_ml = float(np.prod(labels.volume.spacing)) / 1000.0
         for label in sorted(labels.labels.values(), key=lambda lab: lab.value):
             if not _is_lesion_label(label.name, names):
                 continue
-            mask = labels.volume.array == label.value
-            found.append((study, label.name, mask))
+            crop, affine, box = _crop(labels, int(label.value), boxes)
+            count = int(np.count_nonzero(crop)) if box is not None else 0
+            rows.append((study, label.name, axial_diameters(crop, affine), count * voxel_ml))
             votes = organ_votes.setdefault(label.name.lower(), {})
-            if mask.any() and not is_node(label.name):
-                for organ, n in _touching_organs(labels, mask, organ_labels).items():
+            if count and not is_node(label.name):
+                for organ, n in _touching_organs(labels, box, crop, organ_labels).items():
                     votes[organ] = votes.get(organ, 0) + n
     measurements = []
-    for study, name, mask in found:
+    for study, name, diameters, volume_ml in rows:
         if is_node(name):
             organ = NODE_ORGAN
         else:
             votes = {o: n for o, n in organ_votes[name.lower()].items() if n > 0}
             organ = max(votes, key=votes.__getitem__) if votes else UNKNOWN_ORGAN
         target = f"{organ}: {name}"
-        affine = study.labels.volume.affine
-        diameters = axial_diameters(mask, affine)
         source = f"labels of study {study.date}" if study.date else "labels of a study"
-        voxel_ml = float(np.prod(study.labels.volume.spacing)) / 1000.0
         if is_node(name):
             measurements.append(Measurement(SHORT_AXIS, round(diameters.short_axis_mm, 2), "mm",
                                             study.date, target, source))  # fmt: skip
         else:
             measurements.append(Measurement(LONGEST, round(diameters.longest_mm, 2), "mm",
                                             study.date, target, source))  # fmt: skip
-        volume = round(float(np.count_nonzero(mask)) * voxel_ml, 3)
-        measurements.append(Measurement(VOLUME, volume, "mL", study.date, target, source))
+        measurements.append(Measurement(VOLUME, round(volume_ml, 3), "mL", study.date, target,
+                                        source))  # fmt: skip
     return measurements
 
 
@@ -255,34 +294,44 @@ def _label_centroid(study: Any, label: str) -> np.ndarray | None:
     return labels.volume.index_to_lps(kji[::-1])
 
 
+BODY_STEP = 4  # the body outline is found on every 4th voxel (memory; the centre moves < 1 mm)
+
+
 def _body_centroid(study: Any) -> np.ndarray | None:
     image = study.image
     array = getattr(image, "array", None)
     if array is None or np.ndim(array) != 3:
         return None
-    body = array > BODY_HU
+    body = np.asarray(array)[::BODY_STEP, ::BODY_STEP, ::BODY_STEP] > BODY_HU
     components, n = ndimage.label(body)
     if n == 0:
         return None
     sizes = np.bincount(components.ravel())
     sizes[0] = 0
-    kji = np.argwhere(components == int(np.argmax(sizes))).mean(axis=0)
+    kji = np.array(ndimage.center_of_mass(components == int(np.argmax(sizes)))) * BODY_STEP
     return image.index_to_lps(kji[::-1])
 
 
-def centroid_offset(fixed: Any, moving: Any, label: str = "liver") -> np.ndarray:
+def centroid_alignment(fixed: Any, moving: Any, label: str = "liver") -> tuple[np.ndarray, str]:
     """Rigid translation (LPS mm, shape (3,)) that aligns study `moving` on study `fixed`
-    by matching centroids: `moving - fixed`. The named label's centroid when both studies
-    have it, else the body's (the largest connected region above -300 HU of the loaded
-    images). InputError when neither is available."""
+    by matching centroids, `moving - fixed`, and what was matched: the named label's centre
+    when both studies have it, else the body's (the largest connected region above -300 HU
+    of the loaded images; CT only). InputError when neither is available."""
     a, b = _label_centroid(fixed, label), _label_centroid(moving, label)
     if a is not None and b is not None:
-        return b - a
-    a, b = _body_centroid(fixed), _body_centroid(moving)
-    if a is not None and b is not None:
-        return b - a
+        return b - a, f"the {label} centre"
+    modalities = {getattr(s, "modality", "") for s in (fixed, moving)}
+    if modalities <= {"CT", ""}:
+        a, b = _body_centroid(fixed), _body_centroid(moving)
+        if a is not None and b is not None:
+            return b - a, "the body centre"
     raise InputError(
         f"The two studies cannot be aligned automatically: they do not both have a '{label}' "
-        "label, and the images of both are not loaded (the body outline is used otherwise). "
-        "Load both studies' images, or align them by hand."
+        "label, and the body outline is found only on two loaded CT images. Align them by "
+        "hand (the nudge buttons)."
     )
+
+
+def centroid_offset(fixed: Any, moving: Any, label: str = "liver") -> np.ndarray:
+    """`centroid_alignment`'s translation alone."""
+    return centroid_alignment(fixed, moving, label)[0]

@@ -14,6 +14,7 @@ go back to it. Images load in the background (`start_task`, the window's `_start
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -40,23 +42,28 @@ from PySide6.QtWidgets import (
 )
 
 from meditwin_desktop.core.case import Case, Measurement, Study, now
+from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.imaging.slicing import AXIAL
 from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.core.lesions import (
     LONGEST,
     SHORT_AXIS,
     VOLUME,
-    centroid_offset,
+    centroid_alignment,
+    is_node,
     measure_labels,
 )
 from meditwin_desktop.core.segmentation.measurements import ruler_measurement
 from meditwin_desktop.core.session import Session
+from meditwin_desktop.core.units import UnitError, convert
 from meditwin_desktop.ui.overlay_text import outlined_text
 from meditwin_desktop.ui.scene import Ruler, Scene
 from meditwin_desktop.ui.slice_view import SliceView
 
 NEW_LESION = "New lesion…"
 NOT_EVALUABLE = "—"
+SUM_ROW = "Sum (lesions at baseline)"
+MIN_RULER_MM = 2.0  # shorter: a slip of the mouse, not a diameter
 _CORNER = QColor(255, 225, 120)
 _TITLE_PX = 230  # room the view's own title ("Axial  48/88   I 56.0 mm") takes, top left
 _LOADING = "background: rgba(0, 0, 0, 170); color: #f0c060; padding: 8px; font-weight: bold;"
@@ -437,6 +444,10 @@ class FollowUpView(QWidget):
         if self._generation != self.session.generation:
             return
         if what == "studies":
+            studies = self.case.studies if self.case is not None else []
+            for pane in (self.left, self.right):  # a removed study leaves the screen
+                if pane.study is not None and not any(s is pane.study for s in studies):
+                    pane.clear()
             self.refresh_choices()
             self.refresh()
         elif what in ("measurements", "image_measurements"):
@@ -474,10 +485,10 @@ class FollowUpView(QWidget):
                 pane.set_loading("")
                 self._shown(pane, study, week)
 
-        def failed(_error) -> None:  # the window's error dialog says why
+        def failed(error) -> None:
             if self.session.generation == generation and pane.study is study:
                 pane.set_loading(f"The study of {study.date or 'unknown date'} could not be "
-                                 "loaded.")  # fmt: skip
+                                 f"loaded: {error}")  # fmt: skip
 
         self._start(
             "Loading a study to compare",
@@ -486,11 +497,16 @@ class FollowUpView(QWidget):
             ),
             on_done=done,
             on_failed=failed,
+            quiet=True,  # the side says it; a dialog could outlive a switch of case
         )
 
     def _shown(self, pane: FollowUpPane, study: Study, week: int | None) -> None:
         other = self.right if pane is self.left else self.left
-        pane.show_study(study, week)
+        self._syncing = True  # a new volume's own cursor and window must not move the other
+        try:
+            pane.show_study(study, week)
+        finally:
+            self._syncing = False
         self._show_rulers(pane)
         if other.scene.volume is not None:
             self._syncing = True
@@ -552,21 +568,22 @@ class FollowUpView(QWidget):
             return
         generation = self.session.generation
 
-        def done(offset) -> None:
-            if self.session.generation != generation or (self.left.study, self.right.study) != (
-                left, right,
-            ):  # fmt: skip
+        def done(result) -> None:
+            if self.session.generation != generation or not (
+                self.left.study is left and self.right.study is right
+            ):
                 return
+            offset, matched = result
             self._auto = np.asarray(offset, float)
             self.set_offset(self._auto)
-            self.status.setText(f"Aligned by the {label} centre: {offset_text(self.offset)}.")
+            self.status.setText(f"Aligned by {matched}: {offset_text(self.offset)}.")
 
         def failed(error) -> None:
             if self.session.generation == generation:
                 self.status.setText(f"Could not align by the {label} centre: {error}")
 
         self._start(f"Aligning by the {label} centre",
-                    lambda *, progress, cancelled: centroid_offset(left, right, label=label),
+                    lambda *, progress, cancelled: centroid_alignment(left, right, label=label),
                     on_done=done, on_failed=failed, quiet=True)  # fmt: skip
 
     # -- lesions -----------------------------------------------------------------------------------
@@ -576,7 +593,7 @@ class FollowUpView(QWidget):
         found: dict[str, bool] = {}
         for m in self.case.measurements if self.case is not None else []:
             if m.name in (LONGEST, SHORT_AXIS) and m.target:
-                found[m.target] = found.get(m.target, False) or m.name == SHORT_AXIS
+                found[m.target] = is_node(m.target)  # a node by its name, not by a column
         for target, node in self._new_lesions.items():
             found.setdefault(target, node)
         return dict(sorted(found.items()))
@@ -597,7 +614,7 @@ class FollowUpView(QWidget):
         if not target:
             return
         if target not in self.lesions():
-            self._new_lesions[target] = node
+            self._new_lesions[target] = node or is_node(target)
         self.refresh()
         self.choose_lesion(target)
         kind = "short axis" if self.lesions()[target] else "longest diameter"
@@ -638,11 +655,27 @@ class FollowUpView(QWidget):
             self.status.setText("Choose a lesion first: the ruler is not recorded.")
             self._show_rulers(pane)
             return None
+        if not study.date:
+            self.status.setText("This study has no date: a diameter needs its study's date. "
+                                "The ruler is not recorded.")  # fmt: skip
+            self._show_rulers(pane)
+            return None
+        if ruler.length_mm < MIN_RULER_MM:
+            self.status.setText(f"A ruler under {MIN_RULER_MM:g} mm is taken for a slip of the "
+                                "mouse: not recorded.")  # fmt: skip
+            self._show_rulers(pane)
+            return None
         node = self.lesions().get(target, False)
         name = SHORT_AXIS if node else LONGEST
         value = round(ruler.length_mm, 1)
-        old = [m for m in case.measurements
-               if m.name == name and m.target == target and m.date == study.date]  # fmt: skip
+        old = [m for m in case.measurements if m.name == name and m.target == target
+               and same_day(m.date, study.date)]  # fmt: skip
+        typed = [m for m in old if not _is_label_value(m) and not m.source.startswith("ruler")]
+        if typed and not self._confirm_replace(typed[0], value):
+            self.status.setText(f"{target}, {study.date}: kept {typed[0].value:g} "
+                                f"{typed[0].unit} ({typed[0].source or 'typed'}).")  # fmt: skip
+            self._show_rulers(pane)
+            return None
         for m in old:
             case.measurements.remove(m)
         record = Measurement(name, value, "mm", study.date, target, f"ruler on study {study.date}")
@@ -668,6 +701,15 @@ class FollowUpView(QWidget):
         self.refresh()
         self.measured.emit()
         return record
+
+    def _confirm_replace(self, old: Measurement, value: float) -> bool:
+        """Ask before a ruler replaces a typed or imported value (nothing is lost unasked)."""
+        answer = QMessageBox.question(
+            self, "Replace a measurement?",
+            f"{old.target} on {old.date[:10]} has {old.value:g} {old.unit} "
+            f"({old.source or 'typed'}). Replace it with the ruler's {value:.1f} mm?",
+        )  # fmt: skip
+        return answer == QMessageBox.StandardButton.Yes
 
     def _show_rulers(self, pane: FollowUpPane) -> None:
         case, study = self.case, pane.study
@@ -708,6 +750,11 @@ class FollowUpView(QWidget):
     def _from_labels(self, found: list[Measurement]) -> None:
         case = self.case
         added, changed, kept, same_value = 0, [], 0, 0
+        given = {(m.name, m.target, m.date) for m in found}
+        gone = [m for m in case.measurements if _is_label_value(m)
+                and (m.name, m.target, m.date) not in given]  # fmt: skip
+        for m in gone:  # a label renamed or deleted since: its old values would count twice
+            case.measurements.remove(m)
         for new in found:
             same = [m for m in case.measurements
                     if (m.name, m.target, m.date) == (new.name, new.target, new.date)]  # fmt: skip
@@ -723,9 +770,11 @@ class FollowUpView(QWidget):
             for m in same:
                 case.measurements.remove(m)
             case.measurements.append(new)
-        if added or changed:
+        if added or changed or gone:
             self.session.touch("measurements")
         text = f"From the labels: {added} added, {len(changed)} changed, {same_value} unchanged"
+        if gone:
+            text += f", {len(gone)} removed (no such label any more)"
         if changed:
             text += " (" + "; ".join(changed[:4]) + ("; …" if len(changed) > 4 else "") + ")"
         text += f", {kept} kept (measured by ruler or typed)." if kept else "."
@@ -751,8 +800,14 @@ class FollowUpView(QWidget):
         """The lesion's diameter (short axis for a node) on a date, if measured."""
         name = SHORT_AXIS if node else LONGEST
         found = [m for m in self.case.measurements if m.name == name and m.target == target
-                 and m.date[:10] == date and m.unit == "mm"] if self.case else []  # fmt: skip
-        return found[-1] if found else None
+                 and same_day(m.date, date)] if self.case else []  # fmt: skip
+        if not found:
+            return None
+        m = found[-1]
+        try:
+            return replace(m, value=convert(m.value, m.unit, "mm", m.name), unit="mm")
+        except UnitError:
+            return None  # not a length: the twin says so
 
     def refresh(self) -> None:
         """Redraw the lesion chooser and the table (lesions x dates, and the sum)."""
@@ -775,7 +830,9 @@ class FollowUpView(QWidget):
             headers.append(f"{date}\nweek {week}" if week is not None else date)
         self.table.setHorizontalHeaderLabels(headers)
         rows = [f"{t} (short axis)" if node else t for t, node in lesions.items()]
-        self.table.setVerticalHeaderLabels([*rows, "Sum of diameters"] if lesions else [])
+        self.table.setVerticalHeaderLabels([*rows, SUM_ROW] if lesions else [])
+        first = dates[0] if dates else ""
+        at_baseline = {t for t, node in lesions.items() if self.value(t, first, node)}
         self._cells = []
         for column, date in enumerate(dates):
             total, missing = 0.0, []
@@ -785,6 +842,8 @@ class FollowUpView(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 item.setToolTip(self._tip(m, target, date))
                 self.table.setItem(row, column, item)
+                if target not in at_baseline:
+                    continue  # a new lesion: not in the sum (RECIST: it is progression)
                 if m:
                     total += m.value
                 else:
@@ -797,7 +856,9 @@ class FollowUpView(QWidget):
                 font.setBold(True)
                 item.setFont(font)
                 item.setToolTip(f"not evaluable: {', '.join(missing)} not measured" if missing
-                                else "sum of the lesions' diameters, mm")  # fmt: skip
+                                else "sum of the diameters of the lesions measured on the first "
+                                "date, mm (all of them: the twin's RECIST table picks the "
+                                "targets)")  # fmt: skip
                 self.table.setItem(len(lesions), column, item)
         self.table.resizeRowsToContents()
 
@@ -812,7 +873,7 @@ class FollowUpView(QWidget):
     def cell(self, target: str, date: str) -> str:
         """The text of a table cell ('' when there is none)."""
         lesions = list(self.lesions())
-        rows = [*lesions, "Sum of diameters"]
+        rows = [*lesions, SUM_ROW]
         dates = self.dates()
         if target not in rows or date not in dates:
             return ""
@@ -825,7 +886,7 @@ class FollowUpView(QWidget):
         if case is None or not (0 <= row < len(lesions) and 0 <= column < len(dates)):
             return
         target, date = lesions[row], dates[column]
-        index = next((i for i in self.studies() if case.studies[i].date == date), None)
+        index = next((i for i in self.studies() if same_day(case.studies[i].date, date)), None)
         if index is None:
             self.status.setText(f"No study of {date} in this case.")
             return
@@ -846,14 +907,20 @@ class FollowUpView(QWidget):
             self.status.setText(f"{target} has no ruler or label on {date} to go to.")
             return
         generation = self.session.generation
+
+        def failed(error) -> None:
+            if self.session.generation == generation:
+                self.status.setText(f"{target} on {date}: {error}")
+
         self._start(f"Finding {target}",
                     lambda *, progress, cancelled: _label_centre(labels, name),
                     on_done=lambda point: self.session.generation == generation
-                    and self._go(pane, study, point), quiet=True)  # fmt: skip
+                    and self._go(pane, study, point), on_failed=failed, quiet=True)  # fmt: skip
 
     def _go(self, pane: FollowUpPane, study: Study, point: np.ndarray) -> None:
         """Put the cursor on `point` of `study` once the side shows it."""
-        if pane.study is not study:
+        point = np.asarray(point, float)
+        if pane.study is not study or point.shape != (3,) or not np.isfinite(point).all():
             return
         if pane.scene.volume is None:  # still loading: go there once it is shown
             pane.scene.volume_changed.connect(
@@ -865,10 +932,17 @@ class FollowUpView(QWidget):
 
 
 def _label_centre(labels, name: str) -> np.ndarray:
-    """LPS centre (mm) of a label's voxels."""
+    """LPS centre (mm) of a label's voxels; InputError when it has none (a lesion gone)."""
     mask = labels.mask(name)
+    if not mask.any():
+        raise InputError(f"'{name}' has no voxels on this study (0 mm: nothing to show).")
     k, j, i = (float(v.mean()) for v in np.nonzero(mask))
     return labels.volume.index_to_lps(np.array([i, j, k]))
+
+
+def same_day(a: str, b: str) -> bool:
+    """Whether two ISO dates (or date-times) are the same day (and neither is empty)."""
+    return bool(a) and bool(b) and a[:10] == b[:10]
 
 
 __all__ = ["FollowUpPane", "FollowUpView", "NewLesionDialog", "offset_text", "week_of"]

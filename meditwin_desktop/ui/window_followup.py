@@ -74,11 +74,15 @@ class FollowUpMixin:
     def _followup_case_replaced(self, _case) -> None:
         """Another case: nothing of the previous patient stays in the workspace, which
         closes (the window has already chosen the new case's page)."""
+        previous = self._before_followup  # the page the window chose for the new case
         self._end_followup()
         self.followup.clear()
         self._before_followup = None
         if self.centre.currentWidget() is self.followup_page:
-            self.centre.setCurrentIndex(0)
+            if previous is not None and previous is not self.followup_page:
+                self.centre.setCurrentWidget(previous)  # an overview, a photograph...
+            else:
+                self.centre.setCurrentIndex(0)
 
     def _keep_followup(self, index: int) -> None:
         """While the workspace is open, the active study shown (or loaded) in the usual

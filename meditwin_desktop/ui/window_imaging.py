@@ -87,10 +87,23 @@ class ImagingMixin:
             self.open_case(case_id)
             return
         if DEMO_CASES[name].get("studies"):  # dated studies: built in the background
+            if getattr(self, "_building_demo", False):
+                return  # a second click while the first build runs
+            self._building_demo = True
+            generation = self.session.generation
+
+            def done(case) -> None:
+                self._building_demo = False
+                if self.session.generation == generation:  # no other case opened meanwhile
+                    self._demo_studies_ready(case)
+
+            def ended(*_) -> None:
+                self._building_demo = False
+
             self._start(f"Preparing the demo case {name}",
                         lambda *, progress, cancelled: demo_case(name, progress=progress,
                                                                  cancelled=cancelled),
-                        on_done=self._demo_studies_ready)  # fmt: skip
+                        on_done=done, on_failed=ended, on_cancelled=ended)  # fmt: skip
             return
         case = demo_case(name)  # clinical data only: nothing to compute
         self.switch_case(case)

@@ -10,6 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QPushButton
 
+from meditwin_desktop.ui.followup_view import SUM_ROW
+
 pytestmark = pytest.mark.gui
 
 FOLLOW_UP = "crc-liver-followup"
@@ -150,7 +152,7 @@ def test_follow_up_workspace_measures_aligns_and_clears(show_window, qtbot, demo
     assert "replaces" in followup.status.text()
     assert followup.cell("liver: tumour 1", left.study.date) == f"{ours[0].value:.1f}"
     assert followup.cell("liver: tumour 1", right.study.date) == "—"  # not measured yet
-    assert followup.cell("Sum of diameters", right.study.date) == "—"
+    assert followup.cell(SUM_ROW, right.study.date) == "—"
     ruler_value = ours[0].value
     shot(window, "followup-ruler")
 
@@ -165,7 +167,7 @@ def test_follow_up_workspace_measures_aligns_and_clears(show_window, qtbot, demo
     for date in (left.study.date, right.study.date):
         values = [followup.cell(t, date) for t in lesions]
         assert all(v != "—" for v in values), values
-        assert float(followup.cell("Sum of diameters", date)) == pytest.approx(
+        assert float(followup.cell(SUM_ROW, date)) == pytest.approx(
             sum(float(v) for v in values), abs=0.05 * len(values)
         )
     # the labels' tumour 1 (a 15 mm radius sphere in the thorax demo) measures about 30 mm
@@ -261,10 +263,23 @@ def test_the_demo_follow_up_case_opens_side_by_side(show_window, qtbot, shot):
     qtbot.mouseClick(followup.labels_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: followup.status.text().startswith("From the labels"), timeout=60_000)
     assert len(followup.dates()) == 4 and followup.lesions()
-    sums = [followup.cell("Sum of diameters", d) for d in followup.dates()]
+    sums = [followup.cell(SUM_ROW, d) for d in followup.dates()]
     assert all(s != "—" for s in sums), sums
     shot(window, "followup-demo")
     window.resize(1104, 800)  # the narrowest window: the page fits or scrolls
     qtbot.waitUntil(lambda: window.width() <= 1110)
     shot(window, "followup-demo-narrow")
     assert followup.left.scene.labels is not None and followup.right.scene.labels is not None
+
+    # a metastasis gone at week 8 (its label emptied): 0 mm, and going to it says so
+    week8 = window.cases.case.studies[1]
+    value = week8.labels.by_name("tumour 2").value
+    week8.labels.volume.array[week8.labels.volume.array == value] = 0
+    qtbot.mouseClick(followup.labels_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "changed" in followup.status.text(), timeout=60_000)
+    assert followup.cell("liver: tumour 2", week8.date) == "0.0"
+    row, column = list(followup.lesions()).index("liver: tumour 2"), 1
+    followup.go_to_cell(row, column)
+    qtbot.waitUntil(lambda: "no voxels" in followup.status.text(), timeout=30_000)
+    for pane in (followup.left, followup.right):
+        assert np.isfinite(pane.scene.cursor).all()  # the views never get a NaN point

@@ -18,6 +18,7 @@ from meditwin_desktop.core.lesions import (
     SHORT_AXIS,
     VOLUME,
     axial_diameters,
+    centroid_alignment,
     centroid_offset,
     lesion_organ,
     measure_labels,
@@ -165,6 +166,28 @@ def test_centroid_offset_recovers_a_known_shift():
     assert np.allclose(centroid_offset(fixed, moving), shift, atol=0.5)
     # without a liver label: the body (image > -300 HU) centroid
     assert np.allclose(centroid_offset(fixed, moving, label="spleen"), shift, atol=0.5)
+    assert centroid_alignment(fixed, moving)[1] == "the liver centre"
+    assert centroid_alignment(fixed, moving, label="spleen")[1] == "the body centre"
     fixed.image = None
     with pytest.raises(InputError, match="cannot be aligned"):
         centroid_offset(fixed, moving, label="spleen")
+
+
+def test_organ_names_from_other_segmenters_and_both_lungs_are_one_organ():
+    from meditwin_desktop.core.lesions import organ_name
+
+    assert organ_name("lung_upper_lobe_left") == "lung"
+    assert organ_name("right lung") == organ_name("Left Lung") == "lung"
+    assert organ_name("kidney_left") == "left kidney"
+    assert organ_name("Liver") == "liver"
+
+
+def test_a_non_axial_series_is_refused_with_the_reason():
+    from meditwin_desktop.core.errors import InputError
+    from meditwin_desktop.core.lesions import axial_diameters
+
+    sagittal = np.array([[0, 0, 1.0, 0], [1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 0, 1]])
+    mask = np.zeros((5, 20, 20), bool)
+    mask[2, 5:15, 5:15] = True
+    with pytest.raises(InputError, match="not axial"):
+        axial_diameters(mask, sagittal)
