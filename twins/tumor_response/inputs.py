@@ -60,11 +60,14 @@ def _diameters(view: CaseView, name: str) -> list[Any]:
 
 
 def read_lesions(view: CaseView) -> dict[str, Any]:
-    """Lesions {target: {"organ", "node", "values": {date: mm}, "sources": {date: source}}}
-    and the visit dates (every date with a diameter), sorted. TwinInputError for a lesion
-    measured twice on one date with different values, a measurement without a date or a
-    lesion name, or a diameter out of any plausible range."""
-    lesions: dict[str, dict[str, Any]] = {}
+    """Lesions {target: {"organ", "node", "values": {date: mm}, "sources": {date: source}}},
+    the visit dates (every date with a diameter), sorted, the units given and the lesions
+    whose other kind of diameter was left aside. A lymph node (its organ names a node, or
+    it has short axes only) is followed by its short axis, any other lesion by its longest
+    diameter (RECIST 1.1): a CSV with both columns gives both, the other is set aside.
+    TwinInputError for a lesion measured twice on one date with different values, a
+    measurement without a date or a lesion name, or a diameter out of any plausible range."""
+    found: dict[str, dict[str, dict[str, tuple[float, str]]]] = {}
     for name in (LONGEST, SHORT_AXIS):
         for m in _diameters(view, name):
             target = (m.target or "").strip()
@@ -82,31 +85,32 @@ def read_lesions(view: CaseView) -> dict[str, Any]:
                     f"Lesion '{target}' on {date}: {m.value:g} mm is not a plausible diameter "
                     "(0-400 mm); check the unit (mm, cm) and the value."
                 )
-            lesion = lesions.setdefault(target, {"organ": organ_of(target), "node": False,
-                                                 "values": {}, "sources": {}})  # fmt: skip
-            if name == SHORT_AXIS:
-                if lesion["values"] and not lesion["node"]:
-                    raise TwinInputError(
-                        f"Lesion '{target}' has both longest diameters and short axes: a lymph "
-                        "node is followed by its short axis, any other lesion by its longest "
-                        "diameter. Keep one kind."
-                    )
-                lesion["node"] = True
-            elif lesion["node"]:
+            values = found.setdefault(target, {}).setdefault(name, {})
+            old = values.get(date)
+            if old is not None and abs(old[0] - m.value) > 1e-6:
                 raise TwinInputError(
-                    f"Lesion '{target}' has both longest diameters and short axes: keep one kind."
+                    f"Lesion '{target}' has two {name}s on {date} ({old[0]:g} and {m.value:g} "
+                    "mm): delete the wrong one in the Measurements view."
                 )
-            old = lesion["values"].get(date)
-            if old is not None and abs(old - m.value) > 1e-6:
-                raise TwinInputError(
-                    f"Lesion '{target}' has two {name}s on {date} ({old:g} and {m.value:g} mm): "
-                    "delete the wrong one in the Measurements view."
-                )
-            lesion["values"][date] = float(m.value)
-            lesion["sources"][date] = m.source
+            values[date] = (float(m.value), m.source)
+    lesions: dict[str, dict[str, Any]] = {}
+    set_aside = []
+    for target, kinds in found.items():
+        organ = organ_of(target)
+        node = looks_like_node(organ) or LONGEST not in kinds
+        kind = SHORT_AXIS if node else LONGEST
+        if kind not in kinds:  # a node measured by its longest diameter only
+            kind, node = LONGEST, False
+        if len(kinds) > 1:
+            set_aside.append(target)
+        lesions[target] = {
+            "organ": organ, "node": node,
+            "values": {d: v for d, (v, _) in kinds[kind].items()},
+            "sources": {d: src for d, (_, src) in kinds[kind].items()},
+        }  # fmt: skip
     dates = sorted({d for lesion in lesions.values() for d in lesion["values"]})
     units = sorted({m.unit for name in (LONGEST, SHORT_AXIS) for m in view.measurements(name)})
-    return {"lesions": lesions, "dates": dates, "units": units}
+    return {"lesions": lesions, "dates": dates, "units": units, "set_aside": set_aside}
 
 
 def read_events(view: CaseView) -> dict[str, list[str]]:

@@ -95,6 +95,12 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
         if not item["node"] and looks_like_node(item["organ"]):
             warnings.append(f"'{name}' looks like a lymph node but is measured by its longest "
                             "diameter: RECIST follows nodes by their short axis.")  # fmt: skip
+    if inputs.get("set_aside"):
+        warnings.append(
+            f"{', '.join(inputs['set_aside'])}: both diameters given; RECIST follows a lymph "
+            "node by its short axis and any other lesion by its longest diameter (the other "
+            "set aside)."
+        )
     if len(inputs.get("units", ())) > 1:
         warnings.append(f"Diameters were given in {', '.join(inputs['units'])}: all converted "
                         "to mm.")  # fmt: skip

@@ -183,3 +183,21 @@ def test_local_treatment_is_said_beside_the_change_it_makes():
     series = result.series["sld"]
     last = np.searchsorted(series.time, 168.0)
     assert series.values[last] == pytest.approx(series.observed_values[-1], abs=1.0)
+
+
+def test_both_diameters_of_a_lesion_are_read_as_recist_reads_them():
+    """A CSV with a long-axis and a short-axis column gives both for every lesion: a liver
+    metastasis is followed by its longest diameter, a lymph node by its short axis."""
+    case = _case()
+    for m in list(case.measurements):
+        case.measurements.append(Measurement("short axis", m.value * 0.6, "mm", m.date,
+                                             m.target, "CSV"))  # fmt: skip
+    for date, long, short in zip(DATES, (30, 25, 22, 28), (18, 12, 9, 14), strict=True):
+        case.measurements += [Measurement("longest diameter", long, "mm", date,
+                                          "lymph node: hilar", "CSV"),
+                              Measurement("short axis", short, "mm", date,
+                                          "lymph node: hilar", "CSV")]  # fmt: skip
+    result = _run(case)
+    baseline = result.tables["recist"].rows[0]
+    assert baseline[2] == pytest.approx(30.0 + 16.0 + 18.0)  # two longest + the node's short
+    assert any("both diameters given" in w for w in result.warnings)
