@@ -77,6 +77,7 @@ from meditwin_desktop.core.result_plots import (
     result_labels,
     scenario_title,
     shared_range,
+    table_shared,
     table_side_by_side,
     table_stacked,
 )
@@ -291,31 +292,46 @@ def _measurements_pages(pdf: PdfPages, case: Case, stale: dict[str, str]) -> Non
 
 
 def _table_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
-    """Each table: scenarios side by side when the rows are named and it fits, else one
-    scenario after another; 35 rows a page."""
+    """Each table: once when every scenario has the same (it comes from the case), else the
+    scenarios side by side when the rows are named and it fits, else one scenario after
+    another; long texts wrapped, columns as wide as their texts; 35 rows a page."""
     for name, label in result_labels(runs, "tables").items():
-        side = table_side_by_side(runs, name, stale)
-        headings, rows = side if side and len(side[0]) <= 9 else table_stacked(runs, name, stale)
+        shared = table_shared(runs, name, stale)
+        side = None if shared else table_side_by_side(runs, name, stale)
+        headings, rows = shared or (
+            side if side and len(side[0]) <= 9 else table_stacked(runs, name, stale)
+        )
+        title = f"Table: {label}" + (" (the same in every scenario)" if shared else "")
         for first in range(0, max(len(rows), 1), 35):
             more = " (continued)" if first else ""
-            figure, _ = _page(f"Table: {label}{more}", bool(stale))
-            axes = figure.add_axes([0.06, 0.08, 0.88, 0.8])
+            figure, _ = _page(f"{title}{more}", bool(stale))
+            axes = figure.add_axes([0.04, 0.08, 0.92, 0.8])
             axes.axis("off")
+            cells = [[textwrap.fill(c, WRAP) for c in row] for row in rows[first : first + 35]]
             table = axes.table(
-                cellText=rows[first : first + 35] or [["–"] * len(headings)],
-                colLabels=headings,
+                cellText=cells or [["–"] * len(headings)],
+                colLabels=[textwrap.fill(h, 18) for h in headings],
                 loc="upper center",
                 cellLoc="center",
             )
             table.auto_set_font_size(False)
             table.set_fontsize(7 if len(headings) > 6 else 8)
-            for (row, _column), cell in table.get_celld().items():
+            table.auto_set_column_width(list(range(len(headings))))
+            celld = table.get_celld()
+            lines: dict[int, int] = {}  # a row as tall as its tallest cell
+            for (row, _column), cell in celld.items():
+                count = cell.get_text().get_text().count("\n") + 1
+                lines[row] = max(lines.get(row, 1), count)
+            for (row, _column), cell in celld.items():
+                cell.set_height(cell.get_height() * max(lines[row], 2.2 if row == 0 else 1))
                 if row == 0:
-                    cell.set_height(cell.get_height() * 2.2)
                     cell.set_text_props(weight="bold")
                 if OUT_OF_DATE in cell.get_text().get_text():
                     cell.set_text_props(color=_WARN, style="italic")
             pdf.savefig(figure, dpi=DPI)
+
+
+WRAP = 48  # characters of a table cell on one line (a RECIST rule takes two or three)
 
 
 def _chart_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:

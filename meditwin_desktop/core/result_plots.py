@@ -331,3 +331,24 @@ def plot_chart(axes, chart: Chart, title: str = "", *, colour: str = "#dddddd") 
     axes.set_ylabel(chart.unit)
     axes.set_title(title or chart.label, fontsize=9)
     axes.grid(alpha=0.25)
+
+
+def table_shared(
+    runs: Sequence[Run], name: str, stale: Iterable[str] = ()
+) -> tuple[list[str], list[list[str]]] | None:
+    """Table `name` once when every run has the same one (a RECIST table comes from the
+    measurements, not the scenario): headings and rows of texts; None when they differ or
+    only one run has it, or any is out of date (then each keeps its mark)."""
+    shown = [r for r in runs if r.result is not None and name in r.result.tables]
+    if len(shown) < 2 or any(r.scenario in set(stale) for r in shown):
+        return None
+    first = shown[0].result.tables[name]
+    texts = [[table_cell(v) for v in row] for row in first.rows]
+    for run in shown[1:]:
+        table = run.result.tables[name]
+        if (
+            tuple(table.columns) != tuple(first.columns)
+            or [[table_cell(v) for v in row] for row in table.rows] != texts
+        ):
+            return None
+    return _headings(first), texts

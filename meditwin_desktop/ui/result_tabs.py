@@ -35,6 +35,7 @@ from meditwin_desktop.core.result_plots import (
     result_labels,
     scenario_title,
     shared_range,
+    table_shared,
     table_side_by_side,
     table_stacked,
 )
@@ -173,8 +174,9 @@ class TablesPage(_ResultPage):
         if not self.shown():
             return
         name, runs = self.chosen()
+        shared = table_shared(runs, name, self.stale)
         side = table_side_by_side(runs, name, self.stale) if self.side.isChecked() else None
-        headings, rows = side or table_stacked(runs, name, self.stale)
+        headings, rows = shared or side or table_stacked(runs, name, self.stale)
         self.side.setEnabled(bool(runs) and table_side_by_side(runs, name) is not None)
         self.table.clear()
         self.table.setColumnCount(len(headings))
@@ -196,6 +198,8 @@ class TablesPage(_ResultPage):
                 self.table.setItem(row, column, item)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         how = "side by side" if side else "one scenario after another"
+        if shared:
+            how = "the same in every scenario (it comes from the case): shown once"
         self.note.setText(f"{len(runs)} scenario(s), {how}." if runs else self.empty)
 
 

@@ -144,3 +144,23 @@ def test_identical_charts_are_drawn_once_and_bands_are_shaded():
     assert len(axes.collections) >= 2  # one band per scenario (plus the observed points)
     legend = [t.get_text() for t in axes.get_legend().get_texts()]
     assert sum(text.startswith("band") for text in legend) == 1  # one legend entry for all
+
+
+def test_a_table_the_same_in_every_scenario_is_shown_once_unless_one_is_out_of_date():
+    from meditwin_desktop.core.result_plots import table_shared
+    from meditwin_desktop.core.twin import Table
+
+    def run(name, rows):
+        result = Result({"recist_last": "PR", "sld_mm": 1.0},
+                        tables={"recist": Table("RECIST", ("Date", "Category"), rows)})  # fmt: skip
+        return Run("t", "1", name, {}, "", "ok", None, dict(result.outcomes), 0, "", "", "",
+                   result)  # fmt: skip
+
+    same = [
+        run("Baseline", [("2026-01-05", "baseline")]),
+        run("Stop", [("2026-01-05", "baseline")]),
+    ]
+    assert table_shared(same, "recist") == (["Date", "Category"], [["2026-01-05", "baseline"]])
+    assert table_shared(same, "recist", stale={"Stop"}) is None  # each keeps its mark
+    other = [same[0], run("Stop", [("2026-01-05", "PR")])]
+    assert table_shared(other, "recist") is None
