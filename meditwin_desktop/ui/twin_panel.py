@@ -105,7 +105,7 @@ class TwinPanel(ScenarioTable, QWidget):
         splitter.addWidget(self._twin_list())
         splitter.addWidget(self._baseline_table())
         splitter.addWidget(self._scenario_area())
-        splitter.setSizes([66, 150, 400])
+        splitter.setSizes([100, 140, 380])  # the list shows five twins without scrolling
         # small minimums: the message's fixed height must not make the window taller than
         # a 1280 x 800 screen (the panes shrink first)
         for pane, least in ((self.twins, 40), (self.baseline_table, 48), (self.scenarios, 48)):
