@@ -133,6 +133,7 @@ def fit_all(
     inputs: Mapping[str, Any],
     baseline: dt.date,
     model: str,
+    targets: Sequence[str] = (),
 ) -> Fits:
     """Fit the SLD series; TwinInputError when it cannot be (fewer than two evaluable scans,
     the TGI model asked for without treatment periods...)."""
@@ -173,12 +174,17 @@ def fit_all(
             f"{', '.join(sorted({p.regimen for p in periods}))})."
         )
     return Fits(stein, fitted, periods, float(sld[0]), chosen, warnings,
-                _lesion_series(inputs, baseline))  # fmt: skip
+                _lesion_series(inputs, baseline, targets))  # fmt: skip
 
 
-def _lesion_series(inputs: Mapping[str, Any], baseline: dt.date) -> dict[str, Any]:
+def _lesion_series(
+    inputs: Mapping[str, Any], baseline: dt.date, targets: Sequence[str]
+) -> dict[str, Any]:
+    """Each target lesion's scans (days, mm): the lesions the sum is made of."""
     out = {}
     for name, item in inputs["lesions"].items():
+        if name not in targets:
+            continue
         dates = sorted(item["values"])
         days = np.array([(dt.date.fromisoformat(d) - baseline).days for d in dates], float)
         out[name] = (days, np.array([item["values"][d] for d in dates], float))
@@ -282,6 +288,9 @@ def _lesion_curves(
     """Each lesion's own fit (same model) projected under the scenario (median only)."""
     curves: dict[str, np.ndarray] = {}
     for name, (days, values) in fits.lesions.items():
+        if len(values) < 2 or values[0] <= 0:
+            warnings.append(f"Lesion '{name}': too few measurements for a curve of its own.")
+            continue
         try:
             if use_tgi:
                 periods, _ = scenario_periods(fits.periods, scenario)

@@ -127,7 +127,7 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
         raise Cancelled()
     scenario = dynamics.Scenario.from_params(params, baseline_date, last_day, targets)
     try:
-        fits = dynamics.fit_all(days, sld, inputs, baseline_date, params["model"])
+        fits = dynamics.fit_all(days, sld, inputs, baseline_date, params["model"], targets)
     except TwinInputError as error:  # too few scans, no treatment period...
         fits = None
         why = str(error)
