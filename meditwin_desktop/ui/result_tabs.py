@@ -96,20 +96,27 @@ class _ResultPage(QWidget):
         raise NotImplementedError
 
 
-class ImagesPage(_ResultPage):
-    """Overlays on a 2D photograph: one panel per scenario, a shared colour scale."""
+class _FigurePage(_ResultPage):
+    """A result page drawn as one matplotlib figure (its canvas named `<kind>_canvas`)."""
 
-    kind = "overlays"
-    empty = "Run scenarios of a twin with results on a photograph to compare them here."
+    canvas_name = ""
 
     def __init__(self, shown: Callable[[], bool], parent: QWidget | None = None) -> None:
         super().__init__(shown, parent)
         self.figure = Figure(figsize=(6, 3), layout="constrained")
         self.figure.patch.set_facecolor("#2b2d30")
         self.canvas = PlotCanvas(self.figure)
-        self.canvas.setObjectName("images_canvas")
+        self.canvas.setObjectName(self.canvas_name)
         self.layout_.addWidget(self.canvas, stretch=1)
         self.layout_.addWidget(self.note)
+
+
+class ImagesPage(_FigurePage):
+    """Overlays on a 2D photograph: one panel per scenario, a shared colour scale."""
+
+    kind = "overlays"
+    canvas_name = "images_canvas"
+    empty = "Run scenarios of a twin with results on a photograph to compare them here."
 
     def draw(self) -> None:
         """Draw the chosen overlay of each scenario (only while the tab is looked at)."""
@@ -203,21 +210,13 @@ class TablesPage(_ResultPage):
         self.note.setText(f"{len(runs)} scenario(s), {how}." if runs else self.empty)
 
 
-class ChartsPage(_ResultPage):
+class ChartsPage(_FigurePage):
     """A chart (waterfall, spider plot) of every scenario: identical charts drawn once,
     titled with every scenario that has it."""
 
     kind = "charts"
+    canvas_name = "charts_canvas"
     empty = "Run scenarios of a twin with charts (waterfall, spider plots) to see them here."
-
-    def __init__(self, shown: Callable[[], bool], parent: QWidget | None = None) -> None:
-        super().__init__(shown, parent)
-        self.figure = Figure(figsize=(6, 3), layout="constrained")
-        self.figure.patch.set_facecolor("#2b2d30")
-        self.canvas = PlotCanvas(self.figure)
-        self.canvas.setObjectName("charts_canvas")
-        self.layout_.addWidget(self.canvas, stretch=1)
-        self.layout_.addWidget(self.note)
 
     def draw(self) -> None:
         """Draw the chosen chart (only while the tab is looked at)."""

@@ -34,6 +34,7 @@ from meditwin_desktop.core.twin import (
     check_result,
 )
 from meditwin_desktop.core.twin_check import CheckReport, _outcomes
+from tests.support.memory_store import MemoryStore
 from tests.support.reference_twin import TWIN as REFERENCE
 
 CATEGORY = Outcome(
@@ -41,19 +42,6 @@ CATEGORY = Outcome(
 )
 SLD = Outcome("sld_mm", "SLD", "mm", better="lower", precision=1)
 TWIN = replace(REFERENCE, outcomes=(CATEGORY, SLD))
-
-
-class _Store:
-    def __init__(self):
-        self.items = {}
-
-    def put(self, arrays):
-        key = str(len(self.items))
-        self.items[key] = {k: np.array(v) for k, v in arrays.items()}
-        return key
-
-    def get(self, reference):
-        return self.items[reference]
 
 
 def _series(shift=0.0):
@@ -99,7 +87,7 @@ def test_the_comparison_prints_categories_without_difference_target_or_best():
 
 def test_a_saved_result_gives_back_categories_bands_and_charts():
     run = _run("Baseline", "PR", 30.0)
-    store = _Store()
+    store = MemoryStore()
     back = case_document._result(case_document._result_document(run.result, store), store)
     assert back.outcomes["recist_last"] == "PR"
     series = back.series["sld"]

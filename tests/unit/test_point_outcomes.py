@@ -20,24 +20,12 @@ from meditwin_desktop.core.twin import (
     check_result,
     is_point,
 )
+from tests.support.memory_store import MemoryStore
 from tests.support.reference_twin import TWIN as REFERENCE
 
 ISTHMUS = Outcome("isthmus_lps_mm", "Isthmus", "mm", point=True, precision=1,
                   absent="no VT induced")  # fmt: skip
 TWIN = replace(REFERENCE, outcomes=(ISTHMUS,))
-
-
-class _Store:
-    def __init__(self):
-        self.items = {}
-
-    def put(self, arrays):
-        key = str(len(self.items))
-        self.items[key] = {k: np.array(v) for k, v in arrays.items()}
-        return key
-
-    def get(self, reference):
-        return self.items[reference]
 
 
 def _run(name, point):
@@ -75,7 +63,7 @@ def test_a_saved_result_gives_back_points_and_time_frames():
         times=times,
     )
     result = Result({"isthmus_lps_mm": (1.5, -2.0, 3.25)}, fields={"membrane": movie})
-    store = _Store()
+    store = MemoryStore()
     back = case_document._result(case_document._result_document(result, store), store)
     assert back.outcomes["isthmus_lps_mm"] == (1.5, -2.0, 3.25)
     field = back.fields["membrane"]
