@@ -287,13 +287,13 @@ def _lesion_curves(
 ) -> dict[str, np.ndarray]:
     """Each lesion's own fit (same model) projected under the scenario (median only)."""
     curves: dict[str, np.ndarray] = {}
+    periods = scenario_periods(fits.periods, scenario)[0] if use_tgi else []
     for name, (days, values) in fits.lesions.items():
         if len(values) < 2 or values[0] <= 0:
             warnings.append(f"Lesion '{name}': too few measurements for a curve of its own.")
             continue
         try:
             if use_tgi:
-                periods, _ = scenario_periods(fits.periods, scenario)
                 fit = tgi.fit_tgi(days, values, fits.periods, prior=TGI_PRIOR)
                 curves[name] = tgi.project_tgi(
                     fit, grid, periods, draws=100, seed=SEED, prior=TGI_PRIOR

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -465,36 +466,17 @@ def induce(
                 result.trials.append(Trial(couplings, False, "no capture", 0.0))
                 break
             chosen = coupling
-            seen = _observe(
-                model,
-                trial_state,
-                t + settings.sustained_ms,
-                probes=probes,
-                trace_nodes=trace_nodes,
-                ecg_weights=ecg_weights,
-                cancelled=cancelled,
-                backend=backend,
-                budget=budget,
-                what=f"S{extra + 2} {coupling:.0f} ms",
-            )
+            observe = partial(_observe, model, trial_state, probes=probes,
+                              trace_nodes=trace_nodes, ecg_weights=ecg_weights,
+                              cancelled=cancelled, backend=backend, budget=budget)  # fmt: skip
+            seen = observe(t + settings.sustained_ms, what=f"S{extra + 2} {coupling:.0f} ms")
             newest = float(np.nanmax(seen.last, initial=-np.inf))
             if not seen.quiet and newest >= seen.ended_ms - SUSTAINED_TAIL_MS:
                 cl, note = measured_cycle_length(seen, t, settings.sustained_ms), ""
                 longest = t + CAPTURE_WINDOW_MS + MEASURE_SPAN_MS
                 while cl is None and not seen.quiet and seen.ended_ms < longest - 1e-6:
-                    _observe(
-                        model,
-                        trial_state,
-                        min(seen.ended_ms + EXTEND_MS, longest),
-                        probes=probes,
-                        trace_nodes=trace_nodes,
-                        ecg_weights=ecg_weights,
-                        cancelled=cancelled,
-                        backend=backend,
-                        budget=budget,
-                        what=f"S{extra + 2} {coupling:.0f} ms: cycle length",
-                        into=seen,
-                    )
+                    what = f"S{extra + 2} {coupling:.0f} ms: cycle length"
+                    observe(min(seen.ended_ms + EXTEND_MS, longest), what=what, into=seen)
                     cl = measured_cycle_length(seen, t, settings.sustained_ms)
                     note = (
                         f"observed {seen.ended_ms - t:.0f} ms, beyond sustained_ms "
