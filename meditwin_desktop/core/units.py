@@ -46,6 +46,11 @@ _DIMENSIONS: dict[str, dict[str, float]] = {
     "enzyme activity": {"U/L": 1.0, "IU/L": 1.0, "kU/L": 1000.0, "µkat/L": 60.0},
     "ratio": {"mmol/mol": 1.0},
     "clearance": {"mL/min/1.73m²": 1.0, "mL/min/1.73m2": 1.0},
+    "frequency": {"Hz": 1.0},
+    "amyloid load": {"CL": 1.0},  # centiloids (Klunk et al. 2015)
+    "uptake ratio": {"SUVR": 1.0},
+    "dimensionless": {"ratio": 1.0},  # theta/alpha power, CSF Abeta42/40
+    "model space": {"0-1": 1.0},  # a disease-course model's normalised scale (Leaspy)
 }  # fmt: skip
 # Written as people type them (case-insensitive only here: "G/L" and "g/L" differ)
 _SYNONYMS = {"years": "y", "year": "y", "days": "d", "day": "d", "hours": "h", "ml": "mL",
@@ -55,7 +60,8 @@ _SYNONYMS = {"years": "y", "year": "y", "days": "d", "day": "d", "hours": "h", "
              "pg/ml": "pg/mL", "umol/l": "µmol/L", "nmol/l": "nmol/L", "pmol/l": "pmol/L",
              "ug/ml": "µg/mL", "ul": "µL", "um": "µm", "ug": "µg", "u/l": "U/L",
              "iu/l": "IU/L", "ukat/l": "µkat/L", "/ul": "/µL", "kpa": "kPa",
-             "cmh2o": "cmH2O"}  # fmt: skip
+             "cmh2o": "cmH2O", "hz": "Hz", "cl": "CL", "centiloid": "CL",
+             "suvr": "SUVR"}  # fmt: skip
 
 # molar mass in g/mol: 1 mmol/L = molar_mass / 10 mg/dL
 _MOLAR_MASS = {
