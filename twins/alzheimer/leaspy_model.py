@@ -1,0 +1,424 @@
+"""A Leaspy logistic disease-course model read from the JSON file Leaspy's `save` writes.
+
+Leaspy (ARAMIS lab, ICM/Inria; BSD-3-Clause-Clear) v2 logistic model with sources
+(Schiratti et al. 2017; Koval et al. 2021), for feature k at age t:
+
+    rt = exp(xi) * (t - tau)                   reparametrised (disease) time, years
+    w = sources @ mixing_matrix                space shifts, one per feature
+    g = exp(log_g_mean); v0 = exp(log_v0_mean); metric = (g + 1)**2 / g
+    y_k(t) = sigmoid(metric_k * (v0_k * rt + w_k) - log g_k)   (0 healthy .. 1)
+
+as in leaspy 2.1.0 `models/logistic.py` (`model_with_sources`, `metric`) and
+`models/time_reparametrized.py` (`time_reparametrization`). Leaspy recomputes the mixing
+matrix at load from `betas_mean` and a Householder basis orthogonal to metric**2 * v0
+(`utils/linalg.py`, `compute_orthonormal_basis`, strip_col 0) and checks the stored one
+against it (absolute tolerance 1e-4): this module does the same.
+
+Our extension: an optional top-level key "meditwin" (Leaspy's loader passes unknown
+top-level keys to the model as ignored keyword arguments) carrying a label, whether the
+model is a demonstration, its licence and source, and per-feature linear scalings from a
+clinical unit to the model's 0-1 space: y = (x - at_0) / (at_1 - at_0).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from meditwin_desktop.core.twin import TwinInputError
+
+DATA = Path(__file__).parent / "data"
+SUPPORTED = "Leaspy's logistic model (file written by Leaspy 2.x `save`)"
+# Leaspy checks a stored mixing matrix against the recomputed one with this tolerance
+# (leaspy 2.1.0 models/stateful.py, load_parameters: torch.allclose(..., atol=1e-4)).
+MIXING_ATOL = 1e-4
+_GAUSSIAN = ("gaussian-diagonal", "gaussian-scalar")
+
+
+def normalise_name(name: str) -> str:
+    """Feature/measurement name key: case-insensitive, spaces, hyphens, underscores ignored."""
+    return re.sub(r"[\s\-_]+", "", str(name)).lower()
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """Linear map between a clinical unit and the model's 0-1 space (0 = healthy end)."""
+
+    unit: str
+    at_0: float
+    at_1: float
+
+    def to_model(self, x: Any) -> Any:
+        """Clinical value(s) -> model space: (x - at_0) / (at_1 - at_0)."""
+        return (np.asarray(x, dtype=float) - self.at_0) / (self.at_1 - self.at_0)
+
+    def to_clinical(self, y: Any) -> Any:
+        """Model-space value(s) -> clinical unit."""
+        return self.at_0 + np.asarray(y, dtype=float) * (self.at_1 - self.at_0)
+
+
+@dataclass(frozen=True, eq=False)
+class LeaspyModel:
+    """A loaded Leaspy logistic model (population parameters and priors)."""
+
+    features: tuple[str, ...]
+    log_g: np.ndarray  # (n_features,)
+    log_v0: np.ndarray  # (n_features,)
+    mixing_matrix: np.ndarray  # (source_dimension, n_features)
+    tau_mean: float
+    tau_std: float
+    xi_mean: float
+    xi_std: float
+    noise_std: np.ndarray  # (n_features,)
+    scaling: Mapping[str, Scaling] = field(default_factory=dict)
+    label: str = ""
+    demonstration: bool = False
+    licence: str = ""
+    source: str = ""
+    sources_mean: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n_sources,)
+    sources_std: float = 1.0
+    leaspy_version: str = ""
+    obs_model: str = "gaussian-diagonal"
+
+    @property
+    def n_features(self) -> int:
+        """Number of features (model dimension)."""
+        return len(self.features)
+
+    @property
+    def source_dimension(self) -> int:
+        """Number of sources."""
+        return int(self.mixing_matrix.shape[0])
+
+    def values_at_rt(self, rt: Any, sources: Any) -> np.ndarray:
+        """Model values (n_times, n_features) at reparametrised times `rt` (years)."""
+        rt = np.atleast_1d(np.asarray(rt, dtype=float))
+        w = self.space_shifts(sources)
+        g = np.exp(self.log_g)
+        metric = (g + 1.0) ** 2 / g
+        logit = metric * (np.exp(self.log_v0) * rt[:, None] + w) - self.log_g
+        return _sigmoid(logit)
+
+    def values(self, ages: Any, xi: float, tau: float, sources: Any) -> np.ndarray:
+        """Model values (n_ages, n_features) at `ages` (years) for one patient."""
+        ages = np.atleast_1d(np.asarray(ages, dtype=float))
+        return self.values_at_rt(math.exp(xi) * (ages - tau), sources)
+
+    def space_shifts(self, sources: Any) -> np.ndarray:
+        """Space shifts w = sources @ mixing_matrix, (n_features,)."""
+        s = np.asarray(sources if sources is not None else [], dtype=float).reshape(-1)
+        if s.size != self.source_dimension:
+            raise TwinInputError(
+                f"The model has {self.source_dimension} sources; {s.size} were given."
+            )
+        if s.size == 0:
+            return np.zeros(self.n_features)
+        return s @ self.mixing_matrix
+
+    def feature_index(self, name: str) -> int | None:
+        """Index of the feature matching `name` (case, spaces, hyphens, underscores ignored)."""
+        key = normalise_name(name)
+        for i, f in enumerate(self.features):
+            if normalise_name(f) == key:
+                return i
+        return None
+
+    def scaling_for(self, name: str) -> Scaling | None:
+        """The clinical scaling of a feature, or None (its values are in the 0-1 space)."""
+        key = normalise_name(name)
+        for f, s in self.scaling.items():
+            if normalise_name(f) == key:
+                return s
+        return None
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    out = np.empty_like(z)
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+
+
+def householder_basis(dgamma: np.ndarray, metric_diag: np.ndarray) -> np.ndarray:
+    """Leaspy's orthonormal basis (dimension, dimension-1): Householder reflection of
+    metric_diag * dgamma onto e_0, first column dropped (leaspy 2.1.0 utils/linalg.py)."""
+    d = np.asarray(metric_diag, dtype=float) * np.asarray(dgamma, dtype=float)
+    n = d.size
+    alpha = -np.sign(d[0]) * np.linalg.norm(d)
+    u = d.copy()
+    u[0] -= alpha
+    v = u / np.linalg.norm(u)
+    q = np.eye(n) - 2.0 * np.outer(v, v)
+    return q[:, 1:]
+
+
+def mixing_from_betas(log_g: np.ndarray, log_v0: np.ndarray, betas: np.ndarray) -> np.ndarray:
+    """Mixing matrix (n_sources, n_features) = (basis @ betas).T, the basis orthogonal to
+    v0 for the metric (g + 1)**2 / g, as Leaspy's logistic model derives it."""
+    g = np.exp(log_g)
+    metric = (g + 1.0) ** 2 / g
+    basis = householder_basis(np.exp(log_v0), metric**2)
+    return (basis @ betas).T
+
+
+def demo_model_path() -> Path:
+    """The twin's default model: Leaspy's example model with clinical scalings."""
+    return DATA / "demo_model.json"
+
+
+def example_model_path() -> Path:
+    """Leaspy's published example model (alzheimer-model_parameters.json), unmodified."""
+    return DATA / "leaspy_example_alzheimer.json"
+
+
+def _bad(path: Path | str, why: str) -> TwinInputError:
+    return TwinInputError(f"Model file {Path(path).name}: {why}")
+
+
+def _vector(path: Path | str, params: Mapping[str, Any], key: str, n: int) -> np.ndarray:
+    if key not in params:
+        raise _bad(path, f"the parameter '{key}' is missing; re-save the model with Leaspy.")
+    try:
+        arr = np.asarray(params[key], dtype=float).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise _bad(path, f"the parameter '{key}' is not a list of numbers.") from exc
+    if arr.size != n:
+        raise _bad(
+            path,
+            f"'{key}' has {arr.size} values but the model has {n} features "
+            "(dimension and parameter lengths disagree).",
+        )
+    if not np.all(np.isfinite(arr)):
+        raise _bad(path, f"'{key}' holds non-finite values.")
+    return arr
+
+
+def _scalar(path: Path | str, params: Mapping[str, Any], key: str, positive: bool) -> float:
+    arr = _vector(path, params, key, 1) if key in params else None
+    if arr is None:
+        raise _bad(path, f"the parameter '{key}' is missing; re-save the model with Leaspy.")
+    value = float(arr[0])
+    if positive and value <= 0:
+        raise _bad(path, f"'{key}' must be > 0 (it is {value}).")
+    return value
+
+
+def _obs_model(path: Path | str, settings: Mapping[str, Any]) -> str:
+    obs = settings.get("obs_models", "gaussian-diagonal")
+    if isinstance(obs, Mapping):
+        if set(obs) != {"y"}:
+            raise _bad(
+                path,
+                f"observation models {sorted(obs)} are not supported: only one gaussian "
+                "observation model ('y') is.",
+            )
+        obs = obs["y"]
+    if isinstance(obs, list | tuple):
+        if len(obs) != 1:
+            raise _bad(path, "only one (gaussian) observation model is supported.")
+        obs = obs[0]
+    if not isinstance(obs, str) or obs.lower() not in _GAUSSIAN:
+        raise _bad(
+            path,
+            f"observation model '{obs}' is not supported: only gaussian noise "
+            "('gaussian-diagonal' or 'gaussian-scalar') is.",
+        )
+    return obs.lower()
+
+
+def _meditwin(path: Path | str, block: Any, features: tuple[str, ...]) -> dict[str, Any]:
+    if block is None:
+        return {}
+    if not isinstance(block, Mapping):
+        raise _bad(path, "the 'meditwin' block must be an object.")
+    out: dict[str, Any] = {
+        "label": str(block.get("label", "")),
+        "demonstration": bool(block.get("demonstration", False)),
+        "licence": str(block.get("licence", "")),
+        "source": str(block.get("source", "")),
+    }
+    keys = {normalise_name(f): f for f in features}
+    scaling: dict[str, Scaling] = {}
+    raw = block.get("scaling", {}) or {}
+    if not isinstance(raw, Mapping):
+        raise _bad(path, "'meditwin.scaling' must map feature names to {unit, at_0, at_1}.")
+    for name, spec in raw.items():
+        feature = keys.get(normalise_name(name))
+        if feature is None:
+            raise _bad(path, f"the scaling names '{name}', which is not a model feature.")
+        try:
+            s = Scaling(str(spec["unit"]), float(spec["at_0"]), float(spec["at_1"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _bad(path, f"the scaling of '{name}' needs unit, at_0 and at_1.") from exc
+        if not (math.isfinite(s.at_0) and math.isfinite(s.at_1)) or s.at_0 == s.at_1:
+            raise _bad(path, f"the scaling of '{name}' needs two different finite ends.")
+        scaling[feature] = s
+    out["scaling"] = scaling
+    return out
+
+
+def load_model(path: str | Path) -> LeaspyModel:
+    """Read a Leaspy logistic model JSON file; TwinInputError with a clear message otherwise."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise _bad(path, "not found.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _bad(path, f"cannot be read ({exc.__class__.__name__}).") from exc
+    try:
+        settings = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _bad(
+            path,
+            f"is not valid JSON (line {exc.lineno}: {exc.msg}); a Leaspy model is the JSON "
+            "file written by Leaspy's save (is the file truncated?).",
+        ) from exc
+    if not isinstance(settings, Mapping) or "name" not in settings or "parameters" not in settings:
+        raise _bad(path, f"is not a Leaspy model file (no 'name' and 'parameters'); {SUPPORTED}.")
+    name = str(settings["name"]).lower()
+    version = str(settings.get("leaspy_version", ""))
+    if name != "logistic":
+        raise _bad(
+            path,
+            f"is a Leaspy '{settings['name']}' model; only {SUPPORTED} is supported.",
+        )
+    if not version:
+        raise _bad(
+            path,
+            "has no 'leaspy_version': it was written by Leaspy < 1.1, which Leaspy itself no "
+            "longer loads; re-fit it with Leaspy 2.",
+        )
+    params = settings["parameters"]
+    if not isinstance(params, Mapping):
+        raise _bad(path, "'parameters' must be an object.")
+    if version.startswith(("0.", "1.")) or "v0" in params or "g" in params:
+        return _load_v1(path, settings, version)
+    return _load_v2(path, settings, version)
+
+
+def _features(path: Path | str, settings: Mapping[str, Any]) -> tuple[str, ...]:
+    features = settings.get("features")
+    if (
+        not isinstance(features, list)
+        or not features
+        or not all(isinstance(f, str) and f.strip() for f in features)
+    ):
+        raise _bad(path, "'features' must be a non-empty list of feature names.")
+    if len({normalise_name(f) for f in features}) != len(features):
+        raise _bad(path, "two features have the same name (case, spaces, hyphens ignored).")
+    dim = settings.get("dimension", len(features))
+    if dim != len(features):
+        raise _bad(path, f"'dimension' is {dim} but {len(features)} features are listed.")
+    return tuple(features)
+
+
+def _load_v2(path: Path, settings: Mapping[str, Any], version: str) -> LeaspyModel:
+    features = _features(path, settings)
+    n = len(features)
+    params = settings["parameters"]
+    ns = settings.get("source_dimension", 0 if n == 1 else None)
+    if not isinstance(ns, int) or isinstance(ns, bool) or not 0 <= ns <= max(n - 1, 0):
+        raise _bad(path, f"'source_dimension' must be an integer in [0, {n - 1}] (it is {ns}).")
+    obs = _obs_model(path, settings)
+    log_g = _vector(path, params, "log_g_mean", n)
+    log_v0 = _vector(path, params, "log_v0_mean", n)
+    if obs == "gaussian-scalar":
+        noise = np.full(n, _scalar(path, params, "noise_std", True))
+    else:
+        raw = np.asarray(params.get("noise_std", []), dtype=float).reshape(-1)
+        noise = np.full(n, raw[0]) if raw.size == 1 else _vector(path, params, "noise_std", n)
+    if np.any(noise <= 0) or not np.all(np.isfinite(noise)):
+        raise _bad(path, "'noise_std' must be > 0 for every feature.")
+    mixing = _mixing_v2(path, params, log_g, log_v0, n, ns)
+    hyper = settings.get("hyperparameters") or {}
+    xi_mean = float(hyper.get("xi_mean", 0.0))
+    sources_mean = np.asarray(hyper.get("sources_mean", np.zeros(ns)), dtype=float).reshape(-1)
+    if sources_mean.size != ns:
+        raise _bad(path, f"'sources_mean' has {sources_mean.size} values for {ns} sources.")
+    sources_std = float(np.asarray(hyper.get("sources_std", 1.0), dtype=float).reshape(-1)[0])
+    if sources_std <= 0:
+        raise _bad(path, "'sources_std' must be > 0.")
+    extra = _meditwin(path, settings.get("meditwin"), features)
+    return LeaspyModel(
+        features=features,
+        log_g=log_g,
+        log_v0=log_v0,
+        mixing_matrix=mixing,
+        tau_mean=_scalar(path, params, "tau_mean", False),
+        tau_std=_scalar(path, params, "tau_std", True),
+        xi_mean=xi_mean,
+        xi_std=_scalar(path, params, "xi_std", True),
+        noise_std=noise,
+        sources_mean=sources_mean,
+        sources_std=sources_std,
+        leaspy_version=version,
+        obs_model=obs,
+        **extra,
+    )
+
+
+def _mixing_v2(
+    path: Path, params: Mapping[str, Any], log_g: np.ndarray, log_v0: np.ndarray, n: int, ns: int
+) -> np.ndarray:
+    if ns == 0:
+        return np.zeros((0, n))
+    stored = None
+    if "mixing_matrix" in params:
+        try:
+            stored = np.asarray(params["mixing_matrix"], dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise _bad(path, "'mixing_matrix' is not a matrix of numbers.") from exc
+        if stored.shape != (ns, n):
+            raise _bad(
+                path,
+                f"'mixing_matrix' has shape {stored.shape} but source_dimension {ns} and "
+                f"{n} features need ({ns}, {n}).",
+            )
+    if "betas_mean" in params:
+        try:
+            betas = np.asarray(params["betas_mean"], dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise _bad(path, "'betas_mean' is not a matrix of numbers.") from exc
+        if betas.shape != (n - 1, ns):
+            raise _bad(
+                path,
+                f"'betas_mean' has shape {betas.shape}; {n} features and {ns} sources "
+                f"need ({n - 1}, {ns}).",
+            )
+        mixing = mixing_from_betas(log_g, log_v0, betas)
+        if stored is not None and not np.allclose(stored, mixing, atol=MIXING_ATOL, rtol=0):
+            raise _bad(
+                path,
+                "its 'mixing_matrix' disagrees with the one Leaspy derives from 'betas_mean' "
+                f"(max difference {np.abs(stored - mixing).max():.2g}); the file was edited "
+                "or is corrupt.",
+            )
+        return mixing
+    if stored is None:
+        raise _bad(
+            path,
+            f"the model has {ns} sources but neither 'mixing_matrix' nor 'betas_mean' "
+            "is given; re-save the model with Leaspy.",
+        )
+    if not np.all(np.isfinite(stored)):
+        raise _bad(path, "'mixing_matrix' holds non-finite values.")
+    return stored
+
+
+def _load_v1(path: Path, settings: Mapping[str, Any], version: str) -> LeaspyModel:
+    raise _bad(
+        path,
+        f"was written by Leaspy {version or '1.x'}; Leaspy 1.x model files are not supported "
+        "(their parametrisation differs): load it in Leaspy 1.x, re-fit or convert it with "
+        "Leaspy 2, and save it again.",
+    )
