@@ -9,6 +9,7 @@ humanly plausible, wider than any model's validity: a twin flags values outside 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import os
@@ -36,7 +37,7 @@ class ClinicalField:
     label: str
     group: str
     unit: str = ""
-    kind: str = "number"  # "number", "flag", "choice" or "text"
+    kind: str = "number"  # "number", "flag", "choice", "text" or "date" (ISO YYYY-MM-DD)
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
@@ -68,7 +69,20 @@ class ClinicalField:
             return value
         if self.kind == "text":
             return str(text).strip()
+        if self.kind == "date":
+            return self._date(str(text).strip())
         return self._number(text, unit or self.unit)
+
+    def _date(self, text: str) -> str:
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            raise ClinicalInputError(
+                f"{self.label}: '{text}' is not a date; write it as YYYY-MM-DD (e.g. 1950-05-21)."
+            ) from None
+        if not dt.date(1900, 1, 1) <= day <= dt.date.today():
+            raise ClinicalInputError(f"{self.label}: {text} is not plausible (1900 to today).")
+        return day.isoformat()
 
     def _number(self, text: Any, unit: str) -> float:
         if unit != self.unit and unit not in self.alternatives:

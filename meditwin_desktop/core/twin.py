@@ -598,7 +598,8 @@ def _unmet(need: Requirement, view: CaseView) -> str:
     }[kind]()
     if count >= least:
         return ""
-    noun = {"studies": "imaging studies", "measurement": f"measurements of '{what}'",
+    noun = {"studies": "imaging studies",
+            "measurement": f"measurements of '{what}'" if what else "measurements",
             "events": f"{what or 'events'} in the diary", "medications": "medications",
             "recording": f"{what or 'signal'} recordings"}[kind]  # fmt: skip
     return f"needs at least {least} {noun} (has {count}){why}"

@@ -210,11 +210,11 @@ class CaseView:
     def measurements(
         self, name: str | None = None, *, unit: str | None = None, target: str | None = None
     ) -> tuple[MeasurementView, ...]:
-        """Measurements (of `name`, of `target`), by date; values converted to `unit`
-        (core.units: UnitError when they cannot be)."""
+        """Measurements (of `name`: all when None or empty; of `target`), by date; values
+        converted to `unit` (core.units: UnitError when they cannot be)."""
         found = []
         for m in self._get("measurements", []):
-            if (name is not None and m.name.lower() != name.lower()) or (
+            if (name and m.name.lower() != name.lower()) or (
                 target is not None and m.target != target
             ):
                 continue
