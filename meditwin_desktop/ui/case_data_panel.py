@@ -3,6 +3,12 @@
 Each tab edits one list of `session.case`; an edit calls `session.touch(what)` so the case is
 saved, and the tabs redraw on the bridge's `replaced` and `changed`. CSV files are imported
 through `CsvImportDialog`; recordings open in the EEG viewer (one window per recording).
+
+Brain MRI volumes (`core.brain_volumes`), in the Measurements tab: "Hippocampal volume from
+labels" measures the active study's labels; "Import FreeSurfer aseg…" reads aseg.stats or
+aseg.mgz/.nii(.gz) in the background for a visit date the user confirms. Both add their
+measurements through the view's own path (so the case is saved and runs go stale), and ask
+before replacing values of the same name, target and date.
 """
 
 from __future__ import annotations
@@ -12,26 +18,40 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QDateEdit,
     QFileDialog,
+    QHBoxLayout,
     QLabel,
+    QMessageBox,
+    QPushButton,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from meditwin_desktop.core import signals
-from meditwin_desktop.core.case import Case, Recording
+from meditwin_desktop.core import brain_volumes, signals
+from meditwin_desktop.core.case import Case, Measurement, Recording
 from meditwin_desktop.core.csv_import import new_records
+from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.session import Session
 from meditwin_desktop.ui.csv_import_dialog import CsvImportDialog
 from meditwin_desktop.ui.diary_view import DiaryView
 from meditwin_desktop.ui.eeg_viewer import EegViewer
-from meditwin_desktop.ui.measurements_view import MeasurementsView, RecordTable
+from meditwin_desktop.ui.measurements_view import (
+    MeasurementsView,
+    RecordDialog,
+    RecordTable,
+    iso_to_qdate,
+)
 from meditwin_desktop.ui.medications_view import MedicationsView
 from meditwin_desktop.ui.session_bridge import SessionBridge
 
 SIGNAL_FILES = "EDF/BDF recordings (*.edf *.EDF *.bdf *.BDF *.rec);;All files (*)"
 CSV_FILES = "CSV files (*.csv *.CSV *.txt *.tsv);;All files (*)"
+ASEG_FILES = (
+    "FreeSurfer/FastSurfer aseg (*.stats *.mgz *.mgh *.nii *.nii.gz);;"
+    "aseg.stats (*.stats);;Label volumes (*.mgz *.mgh *.nii *.nii.gz);;All files (*)"
+)
 
 
 def ask_file(parent: QWidget, title: str, filters: str) -> str:
@@ -49,6 +69,34 @@ def describe_recording(path: str, **_) -> Recording:
         return Recording(
             str(Path(path).resolve()), signals.guess_kind(edf.channels), start, description
         )
+
+
+def read_aseg_file(path: str, date: str, **_) -> brain_volumes.BrainVolumes:
+    """`core.brain_volumes.read_aseg` as a background task (it may read a large aseg.mgz)."""
+    return brain_volumes.read_aseg(path, date)
+
+
+class VisitDateDialog(RecordDialog):
+    """Asks the date of the MRI visit a FreeSurfer output was computed from."""
+
+    def __init__(self, file_name: str, default: str, parent: QWidget | None = None) -> None:
+        super().__init__("Date of the MRI visit", parent)
+        self.setObjectName("visit_date_dialog")
+        text = QLabel(
+            f"{file_name}: on which visit was the MRI acquired? (FreeSurfer's files carry "
+            "the processing date, not the scan's.)",
+            self,
+        )
+        text.setWordWrap(True)
+        self.form.addRow(text)
+        self.date = QDateEdit(iso_to_qdate(default), self)
+        self.date.setCalendarPopup(True)
+        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.date.setObjectName("visit_date")
+        self.form.addRow("Visit date", self.date)
+
+    def build(self) -> str:
+        return self.date.date().toString("yyyy-MM-dd")
 
 
 class RecordingsView(RecordTable):
@@ -128,6 +176,7 @@ class CaseDataPanel(QWidget):
         for what, view in self.views.items():
             view.edited.connect(lambda w=what: self._edited(w))
         self.measurements.import_requested.connect(lambda: self.import_csv("measurements"))
+        self._brain_buttons()
         self.diary.import_requested.connect(lambda: self.import_csv("diary"))
         self.recordings.add_requested.connect(lambda: self.add_recording())
         self.recordings.open_requested.connect(lambda: self.open_recording())
@@ -185,6 +234,148 @@ class CaseDataPanel(QWidget):
         self.message.setStyleSheet("")
         skipped = f"; {repeats} already in the case were left out" if repeats else ""
         self.message.setText(f"{len(fresh)} {view.noun}(s) imported{skipped}.")
+
+    # -- brain MRI volumes ------------------------------------------------------------------
+    def _brain_buttons(self) -> None:
+        row = QHBoxLayout()
+        view = self.measurements
+        self.hippocampus_button = QPushButton("Hippocampal volume from labels", view)
+        self.hippocampus_button.setObjectName("hippocampus_from_labels")
+        self.hippocampus_button.setToolTip(
+            "Measure the left and right hippocampus labels (and an 'intracranial' label, for "
+            "the ratio) of the study on screen, dated with the study."
+        )
+        self.hippocampus_button.clicked.connect(lambda _=False: self.hippocampus_from_labels())
+        self.aseg_button = QPushButton("Import FreeSurfer aseg…", view)
+        self.aseg_button.setObjectName("import_aseg")
+        self.aseg_button.setToolTip(
+            "Hippocampal volumes (and eTIV) from FreeSurfer or FastSurfer: "
+            "<subject>/stats/aseg.stats, or <subject>/mri/aseg.mgz."
+        )
+        self.aseg_button.clicked.connect(lambda _=False: self.import_aseg())
+        row.addWidget(self.hippocampus_button)
+        row.addWidget(self.aseg_button)
+        row.addStretch(1)
+        view.layout().insertLayout(1, row)  # under the Add/Edit/Delete/Import CSV bar
+
+    def hippocampus_from_labels(self) -> None:
+        """Measure the hippocampus (and intracranial) labels of the study on screen."""
+        case = self.session.case
+        if case is None:
+            return
+        try:
+            volumes = brain_volumes.from_labels(case)
+        except InputError as error:
+            self._show_problem(error)
+            return
+        self._add_brain_volumes(case, volumes)
+
+    def import_aseg(self, path: str | None = None) -> VisitDateDialog | None:
+        """Pick an aseg.stats or aseg.mgz, ask the visit's date (default: the study on
+        screen's), then read it in the background."""
+        case = self.session.case
+        if case is None:
+            return None
+        path = path or ask_file(self, "Import FreeSurfer/FastSurfer aseg", ASEG_FILES)
+        if not path:
+            return None
+        default = case.study.date if case.study is not None else ""
+        dialog = VisitDateDialog(Path(path).name, default, self)
+        dialog.accepted.connect(lambda: self._read_aseg(case, path, dialog.record))
+        dialog.open()
+        return dialog
+
+    def _read_aseg(self, case: Case, path: str, date: str) -> None:
+        if self.session.case is not case:
+            return
+        self.message.setStyleSheet("")
+        self.message.setText(f"Reading {Path(path).name}…")
+        self._start(
+            "Reading FreeSurfer volumes",
+            read_aseg_file,
+            path,
+            date,
+            on_done=lambda volumes: self._add_brain_volumes(case, volumes),
+            on_failed=self._show_problem,
+            quiet=True,
+        )
+
+    def _add_brain_volumes(self, case: Case, volumes: brain_volumes.BrainVolumes) -> None:
+        if self.session.case is not case:
+            return  # the case was switched while the file was read
+        rows = brain_volumes.brain_measurements(volumes)
+        clashes = [m for m in case.measurements if any(brain_volumes.same_slot(m, r) for r in rows)]
+        if not clashes:
+            self._store_brain_volumes(case, volumes, rows, [])
+            return
+
+        def new_value(old: Measurement) -> str:
+            new = next(r for r in rows if brain_volumes.same_slot(old, r))
+            return f"{new.value:g} {new.unit}"
+
+        listed = "\n".join(
+            f"• {m.name}{f' ({m.target})' if m.target else ''}: {m.value:g} {m.unit} "
+            f"({m.source or 'no source'}) → {new_value(m)}"
+            for m in clashes
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Replace measurements?",
+            f"The case already has these values for {volumes.date or 'this undated visit'}:"
+            f"\n{listed}\n\nReplace them with those from {volumes.source}?",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        box.setObjectName("replace_brain_volumes")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        replace = box.addButton("Replace", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(
+            lambda button: (
+                self._store_brain_volumes(case, volumes, rows, clashes)
+                if button is replace
+                else self.message.setText("Nothing imported: the case's values were kept.")
+            )
+        )
+        box.open()
+
+    def _store_brain_volumes(
+        self,
+        case: Case,
+        volumes: brain_volumes.BrainVolumes,
+        rows: list[Measurement],
+        replaced: list[Measurement],
+    ) -> None:
+        if self.session.case is not case:
+            return
+        if replaced:
+            case.measurements[:] = [
+                m for m in case.measurements if not any(m is r for r in replaced)
+            ]
+        self.measurements.add_records(rows)  # the view's path: saved, runs go stale
+        parts = []
+        for name, value in (
+            ("left", volumes.left_ml),
+            ("right", volumes.right_ml),
+            ("both hippocampi", volumes.hippocampus_ml),
+            ("intracranial", volumes.icv_ml),
+        ):
+            if value is not None:
+                parts.append(f"{name} {value:.2f} mL")
+        if volumes.ratio is not None:
+            parts.append(f"ratio {volumes.ratio:.5f}")
+        when = (
+            f"the visit of {volumes.date}"
+            if volumes.date
+            else "no date (the study has none: edit the rows to date them)"
+        )
+        text = f"{len(rows)} measurement(s) for {when} ({volumes.source}): {', '.join(parts)}."
+        if replaced:
+            text += f" {len(replaced)} earlier value(s) replaced."
+        if volumes.notes:
+            text += "\n" + "\n".join(volumes.notes)
+        self.message.setStyleSheet("color: #f0ad4e;" if volumes.notes else "")
+        self.message.setText(text)
 
     # -- recordings --------------------------------------------------------------------------
     def add_recording(self, path: str | None = None) -> None:
@@ -247,4 +438,11 @@ class CaseDataPanel(QWidget):
         return viewer
 
 
-__all__ = ["CaseDataPanel", "RecordingsView", "ask_file", "describe_recording"]
+__all__ = [
+    "CaseDataPanel",
+    "RecordingsView",
+    "VisitDateDialog",
+    "ask_file",
+    "describe_recording",
+    "read_aseg_file",
+]
