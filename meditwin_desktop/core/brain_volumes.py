@@ -15,11 +15,13 @@ File formats:
   mri_segstats.c) and by FastSurfer's `segstats.py` in the same layout: header lines
   "# Measure <key>, <name>, <description>, <value>, <unit>", among them
   "# Measure EstimatedTotalIntraCranialVol, eTIV, Estimated Total Intracranial Volume,
-  <value>, mm^3" (FastSurfer declares the same key and name, FastSurferCNN/utils/
-  brainvolstats.py), then "# ColHeaders Index SegId NVoxels Volume_mm3 StructName ..." and
-  one whitespace-separated row per structure. Columns are found by name, never by position.
-  The test file tests/data/freesurfer/aseg.stats copies the layout of a FreeSurfer 7.4.1
-  output (public example: github.com/Neuro-iX/FS741, stats/aseg.stats) with values of its own.
+  <value>, mm^3" (FastSurfer writes the same key, name and unit, the value with 12 decimals:
+  Deep-MI/FastSurfer, FastSurferCNN/utils/brainvolstats.py, `default(
+  "EstimatedTotalIntraCranialVol")` and `fmt_measure`), then
+  "# ColHeaders Index SegId NVoxels Volume_mm3 StructName ..." and one whitespace-separated
+  row per structure. Columns are found by name, never by position. The test file
+  tests/data/freesurfer/aseg.stats copies the layout of a FreeSurfer 7.4.1 output (public
+  example: github.com/Neuro-iX/FS741, stats/aseg.stats) with values of its own.
 - `aseg.mgz` is a label volume whose values follow FreeSurferColorLUT.txt: 17
   Left-Hippocampus, 53 Right-Hippocampus. It holds no intracranial volume (eTIV is computed
   from the Talairach transform and written only to aseg.stats).
@@ -27,9 +29,9 @@ File formats:
 Plausibility: a hippocampus of 0.5-7 mL per side and an intracranial volume of 900-2300 mL
 are accepted silently; anything outside gets a note (never a refusal). These bounds are a
 deliberately wide screen meant to catch unit mistakes (mm3 read as mL differ 1000-fold) and
-wrong labels, not normative limits: adult FreeSurfer hippocampi are typically 3-5 mL per side
-and eTIV 1.2-1.8 L (e.g. the FreeSurfer 7.4.1 example above: 4.11 and 4.27 mL, eTIV 1464 mL).
-No published normative table is encoded here.
+wrong labels; they are not normative limits, and no published normative table is encoded
+here (for scale, the FreeSurfer 7.4.1 example above: hippocampi 4.11 and 4.27 mL, eTIV
+1464 mL).
 """
 
 from __future__ import annotations

@@ -146,6 +146,11 @@ def test_aseg_stats_columns_by_name_not_position(tmp_path):
     assert (volumes.left_ml, volumes.right_ml) == (3333.3 / 1000, 3444.4 / 1000)
     assert volumes.icv_ml is None and volumes.ratio is None
     assert any("no EstimatedTotalIntraCranialVol" in n for n in volumes.notes)
+    # FastSurfer's eTIV line (FastSurferCNN/utils/brainvolstats.py, fmt_measure: 12 decimals)
+    etiv = "# Measure EstimatedTotalIntraCranialVol, eTIV, Estimated Total Intracranial Volume, "
+    path.write_text(etiv + "1398765.432109876543, mm^3\n" + text)
+    volumes = read_aseg(path)
+    assert volumes.icv_ml == 1398765.432109876543 / 1000 and volumes.notes == ()
 
 
 def test_aseg_mgz_read_back(tmp_path):
@@ -212,3 +217,18 @@ def test_same_slot_matches_name_target_and_day():
     assert same_slot(a, Measurement("hippocampal volume", 3.4, "mL", "2024-03-12T10:00", "Left"))
     assert not same_slot(a, Measurement("Hippocampal volume", 3.4, "mL", "2024-03-12", "right"))
     assert not same_slot(a, Measurement("Hippocampal volume", 3.4, "mL", "2025-03-12", "left"))
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [("hippocampus left", "Hippocampus_R"), ("LH hippocampus", "right-hippocampus")],
+)
+def test_side_names_as_people_write_them(left, right):
+    volumes = from_labels(_study({1: left, 2: right}, {1: LEFT_BOX, 2: RIGHT_BOX}))
+    assert volumes.left_ml == pytest.approx(2880 * VOXEL_ML)
+    assert volumes.right_ml == pytest.approx(3120 * VOXEL_ML)
+
+
+def test_a_hippocampal_fissure_is_not_the_hippocampus():
+    with pytest.raises(InputError, match="No hippocampus label"):
+        from_labels(_study({1: "hippocampal fissure"}, {1: LEFT_BOX}))
