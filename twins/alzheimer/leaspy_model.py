@@ -12,7 +12,10 @@ as in leaspy 2.1.0 `models/logistic.py` (`model_with_sources`, `metric`) and
 `models/time_reparametrized.py` (`time_reparametrization`). Leaspy recomputes the mixing
 matrix at load from `betas_mean` and a Householder basis orthogonal to metric**2 * v0
 (`utils/linalg.py`, `compute_orthonormal_basis`, strip_col 0) and checks the stored one
-against it (absolute tolerance 1e-4): this module does the same.
+against it (absolute tolerance 1e-4): this module does the same. Leaspy 1.x files (1.1 to
+1.5: parameters "g", "v0", "betas", noise in "noise_model") describe the same model and load
+exactly (see `_load_v1`); files older than 1.1 (no "leaspy_version") are refused, as Leaspy
+refuses them.
 
 Our extension: an optional top-level key "meditwin" (Leaspy's loader passes unknown
 top-level keys to the model as ignored keyword arguments) carrying a label, whether the
@@ -35,7 +38,7 @@ import numpy as np
 from meditwin_desktop.core.twin import TwinInputError
 
 DATA = Path(__file__).parent / "data"
-SUPPORTED = "Leaspy's logistic model (file written by Leaspy 2.x `save`)"
+SUPPORTED = "Leaspy's logistic model (file written by Leaspy's `save`, 1.1 to 2.x)"
 # Leaspy checks a stored mixing matrix against the recomputed one with this tolerance
 # (leaspy 2.1.0 models/stateful.py, load_parameters: torch.allclose(..., atol=1e-4)).
 MIXING_ATOL = 1e-4
@@ -416,9 +419,61 @@ def _mixing_v2(
 
 
 def _load_v1(path: Path, settings: Mapping[str, Any], version: str) -> LeaspyModel:
-    raise _bad(
-        path,
-        f"was written by Leaspy {version or '1.x'}; Leaspy 1.x model files are not supported "
-        "(their parametrisation differs): load it in Leaspy 1.x, re-fit or convert it with "
-        "Leaspy 2, and save it again.",
+    """Leaspy 1.x multivariate logistic file (leaspy 1.5.0 models/multivariate.py,
+    models/utils/attributes/logistic_attributes.py): parameters "g" and "v0" hold log g and
+    log v0, the same curve and time reparametrisation as 2.x; the mixing matrix is recomputed
+    from "betas" with the same Householder basis (metric (1 + g)**4 / g**2 = metric**2); the
+    stored one (features x sources) is ignored, as 1.x does at load."""
+    features = _features(path, settings)
+    n = len(features)
+    params = settings["parameters"]
+    ns = settings.get("source_dimension", 0 if n == 1 else None)
+    if not isinstance(ns, int) or isinstance(ns, bool) or not 0 <= ns <= max(n - 1, 0):
+        raise _bad(path, f"'source_dimension' must be an integer in [0, {n - 1}] (it is {ns}).")
+    noise = settings.get("noise_model", "gaussian-diagonal")
+    scale = params.get("noise_std")
+    if isinstance(noise, Mapping):
+        scale = noise.get("scale", scale)
+        noise = noise.get("name", "")
+    obs = str(noise).replace("_", "-").lower()
+    if obs not in _GAUSSIAN:
+        raise _bad(
+            path,
+            f"noise model '{noise}' is not supported: only gaussian noise "
+            "('gaussian-diagonal' or 'gaussian-scalar') is.",
+        )
+    if scale is None:
+        raise _bad(path, "the gaussian noise scale (noise_std) is missing.")
+    noise_std = _vector(path, {"noise_std": scale}, "noise_std", np.size(scale))
+    noise_std = np.full(n, noise_std[0]) if noise_std.size == 1 else noise_std
+    if noise_std.size != n or np.any(noise_std <= 0):
+        raise _bad(path, f"'noise_std' must be one or {n} values > 0.")
+    log_g = _vector(path, params, "g", n)
+    log_v0 = _vector(path, params, "v0", n)
+    if ns:
+        if "betas" not in params:
+            raise _bad(path, f"the model has {ns} sources but no 'betas'.")
+        betas = np.asarray(params["betas"], dtype=float)
+        if betas.shape != (n - 1, ns):
+            raise _bad(path, f"'betas' has shape {betas.shape}; expected ({n - 1}, {ns}).")
+        mixing = mixing_from_betas(log_g, log_v0, betas)
+    else:
+        mixing = np.zeros((0, n))
+    sources_mean = float(params.get("sources_mean", 0.0)) if ns else 0.0
+    extra = _meditwin(path, settings.get("meditwin"), features)
+    return LeaspyModel(
+        features=features,
+        log_g=log_g,
+        log_v0=log_v0,
+        mixing_matrix=mixing,
+        tau_mean=_scalar(path, params, "tau_mean", False),
+        tau_std=_scalar(path, params, "tau_std", True),
+        xi_mean=float(params.get("xi_mean", 0.0)),
+        xi_std=_scalar(path, params, "xi_std", True),
+        noise_std=noise_std,
+        sources_mean=np.full(ns, sources_mean),
+        sources_std=float(params.get("sources_std", 1.0)) if ns else 1.0,
+        leaspy_version=version,
+        obs_model=obs,
+        **extra,
     )

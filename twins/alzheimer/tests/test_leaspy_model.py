@@ -153,8 +153,29 @@ def test_scaling_must_name_a_feature(tmp_path: Path) -> None:
         lm.load_model(_write(tmp_path, d))
 
 
-def test_leaspy_1_files_refused_plainly(tmp_path: Path) -> None:
-    d = _example()
-    d["leaspy_version"] = "1.5.0"
-    with pytest.raises(TwinInputError, match=r"Leaspy 1\.5\.0"):
+V1_FILE = Path(__file__).parent / "data" / "leaspy1_alzheimer-multivariate-model_parameters.json"
+
+
+def test_leaspy_1_file_gives_the_same_model(tmp_path: Path) -> None:
+    # Leaspy 1.5.0's copy of the same example model (datasets/model_parameters/
+    # alzheimer-multivariate-model_parameters.json, written by 1.2.1rc1, BSD-3-Clause):
+    # parameters g, v0, betas, noise in "noise_model"; the mixing matrix it stores
+    # (features x sources) must be what we derive from betas.
+    v1 = lm.load_model(V1_FILE)
+    v2 = lm.load_model(lm.example_model_path())
+    assert v1.leaspy_version.startswith("1.")
+    stored = np.array(json.loads(V1_FILE.read_text())["parameters"]["mixing_matrix"]).T
+    assert np.abs(v1.mixing_matrix - stored).max() < 1e-6
+    ages = np.linspace(60, 95, 8)
+    np.testing.assert_allclose(
+        v1.values(ages, 0.2, 74.0, [0.3, -0.8]), v2.values(ages, 0.2, 74.0, [0.3, -0.8]), atol=1e-7
+    )
+    np.testing.assert_array_equal(v1.noise_std, v2.noise_std)
+    d = json.loads(V1_FILE.read_text())
+    d["noise_model"] = {"name": "ordinal"}
+    with pytest.raises(TwinInputError, match=r"noise model 'ordinal' is not supported"):
+        lm.load_model(_write(tmp_path, d))
+    d = json.loads(V1_FILE.read_text())
+    d["name"] = "logistic_parallel"
+    with pytest.raises(TwinInputError, match=r"Leaspy 'logistic_parallel' model"):
         lm.load_model(_write(tmp_path, d))
