@@ -96,6 +96,38 @@ def leaspy_agreement(parameter: str, statistic: str = "median", n_patients: int 
     return float(np.max(col))
 
 
+@lru_cache(maxsize=2)
+def _replay(n_patients: int) -> np.ndarray:
+    from scipy.optimize import minimize
+
+    from .personalization import _Problem
+
+    model = load_model(example_model_path())
+    _, obs, published = example_patients()
+    est = []
+    for o in obs[:n_patients]:
+        problem = _Problem(model, np.asarray(o.ages, float), np.asarray(o.values, float))
+        z0 = np.zeros(2 + model.source_dimension)
+        res = minimize(
+            problem.fun, z0, jac=problem.jac, method="BFGS", options={"gtol": 1e-2, "maxiter": 200}
+        )
+        est.append(problem.natural(res.x))
+    return np.abs(np.array(est) - published[:n_patients])
+
+
+def leaspy1_replay(parameter: str, statistic: str = "median", n_patients: int = 200) -> float:
+    """As `leaspy_agreement`, for a replay of Leaspy 1.x's default scipy_minimize (BFGS,
+    exact gradient, gtol 1e-2, from the prior mode) on our objective: how exactly we
+    reproduce the published file, i.e. evidence of which algorithm wrote it."""
+    diff = _replay(n_patients)
+    col = {"xi": diff[:, 0], "tau": diff[:, 1], "sources": diff[:, 2:].ravel()}[parameter]
+    if statistic == "median":
+        return float(np.median(col))
+    if statistic == "p90":
+        return float(np.percentile(col, 90))
+    return float(np.max(col))
+
+
 def simulate(
     model: LeaspyModel, n_patients: int, n_visits: int, seed: int
 ) -> tuple[list[Observations], np.ndarray]:
