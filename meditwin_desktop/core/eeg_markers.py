@@ -326,52 +326,70 @@ def markers_as_measurements(markers: EegMarkers, date: str, source: str) -> list
 # -- published values ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Reference:
-    """Published values of one marker: healthy older adults, Alzheimer's disease, source."""
+    """Published values of one marker: healthy older adults, Alzheimer's disease, the source
+    (journal, year, doi) and a note on what was read there and how it compares."""
 
     healthy: str
     alzheimer: str
-    source: str
+    source: str = ""
+    note: str = ""
 
 
 NOT_AVAILABLE = "reference not available"
-_NO_NUMBER = (
-    "no published group value was read for this exact measure; direction only: relative "
-    "theta power higher globally in AD than in healthy older adults, eyes closed (Musaeus et "
-    "al., J Alzheimers Dis 2018, 'EEG theta power is an early marker of cognitive decline in "
-    "dementia due to Alzheimer's disease', doi:10.3233/JAD-180300, abstract)"
+_SDAT_1985 = (
+    "Electroencephalogr Clin Neurophysiol 1985;61(2):101-12, doi:10.1016/0013-4694(85)91048-x"
 )
-# Only values read in the source itself (its abstract) are given; a marker whose group values
-# could not be read says NOT_AVAILABLE. Published values depend on the montage, the bands and
-# the state (eyes closed here); compare with care.
+_SDAT_NOTE = (
+    "No group value read (abstract only). Direction, % power at occipital-vertex "
+    "derivations: in mild AD theta higher and beta lower than in controls; alpha differs "
+    "from the moderate stage; delta changes last. 'A longitudinal EEG study of mild senile "
+    "dementia of Alzheimer type: changes at 1 year and at 2.5 years'."
+)
+# Only values read in the source itself (its abstract) are given; where no group value could
+# be read, the marker says NOT_AVAILABLE and the note gives the published direction. Published
+# values depend on montage, bands and state (rest, eyes closed): compare with care.
 REFERENCES: dict[str, Reference] = {
     PEAK_ALPHA: Reference(
-        healthy="9.48 ± 0.57 Hz (n = 50, age-matched controls)",
-        alzheimer="8.24 ± 1.04 Hz (n = 41, early-stage AD)",
+        healthy="9.48 ± 0.57 Hz (n = 50)",
+        alzheimer="8.24 ± 1.04 Hz (n = 41, early stage)",
         source=(
+            "Electroencephalogr Clin Neurophysiol 1989;73(5):427-32, "
+            "doi:10.1016/0013-4694(89)90092-8"
+        ),
+        note=(
             "'Dominant occipital (alpha) rhythm frequency in early stage Alzheimer's disease "
-            "and depression', Electroencephalogr Clin Neurophysiol 1989;73(5):427-32, "
-            "doi:10.1016/0013-4694(89)90092-8 (abstract, mean ± SD; dominant occipital "
-            "frequency read visually in relaxed wakefulness, not a Welch peak)"
+            "and depression' (abstract): mean ± SD of the dominant occipital frequency, read "
+            "visually in relaxed wakefulness, in age-, sex- and health-matched controls and "
+            "early-stage AD; not a Welch peak, so compare approximately."
         ),
     ),
-    RELATIVE_DELTA: Reference(NOT_AVAILABLE, NOT_AVAILABLE, ""),
-    RELATIVE_THETA: Reference(NOT_AVAILABLE, NOT_AVAILABLE, _NO_NUMBER),
-    RELATIVE_ALPHA: Reference(NOT_AVAILABLE, NOT_AVAILABLE, ""),
-    RELATIVE_BETA: Reference(NOT_AVAILABLE, NOT_AVAILABLE, ""),
+    RELATIVE_DELTA: Reference(NOT_AVAILABLE, NOT_AVAILABLE, _SDAT_1985, _SDAT_NOTE),
+    RELATIVE_THETA: Reference(
+        NOT_AVAILABLE,
+        NOT_AVAILABLE,
+        "J Alzheimers Dis 2018, doi:10.3233/JAD-180300",
+        "No group value read (abstract only). Direction: relative theta power higher "
+        "globally in AD (n = 117) than in healthy older adults (n = 138), eyes closed; "
+        "'EEG theta power is an early marker of cognitive decline in dementia due to "
+        "Alzheimer's disease' (Musaeus et al.).",
+    ),
+    RELATIVE_ALPHA: Reference(NOT_AVAILABLE, NOT_AVAILABLE, _SDAT_1985, _SDAT_NOTE),
+    RELATIVE_BETA: Reference(NOT_AVAILABLE, NOT_AVAILABLE, _SDAT_1985, _SDAT_NOTE),
     THETA_ALPHA: Reference(
         NOT_AVAILABLE,
         NOT_AVAILABLE,
-        "no group value read; direction only: theta/alpha ratio significantly higher in AD "
-        "(n = 50) than in matched healthy individuals (n = 50) (Fahimi et al., Acta Med Iran "
-        "2017;55(8):502-506, 'Index of theta/alpha ratio of the quantitative "
-        "electroencephalogram in Alzheimer's disease: a case-control study', abstract)",
+        "Acta Med Iran 2017;55(8):502-506",
+        "No group value read (abstract only). Direction: theta/alpha ratio significantly "
+        "higher in AD (n = 50) than in matched healthy individuals (n = 50); 'Index of "
+        "theta/alpha ratio of the quantitative electroencephalogram in Alzheimer's disease: "
+        "a case-control study' (Fahimi et al.).",
     ),
 }
 
 
 def reference(name: str) -> Reference:
     """The published values for a marker's measurement name (NOT_AVAILABLE when none)."""
-    return REFERENCES.get(name, Reference(NOT_AVAILABLE, NOT_AVAILABLE, ""))
+    return REFERENCES.get(name, Reference(NOT_AVAILABLE, NOT_AVAILABLE))
 
 
 __all__ = [

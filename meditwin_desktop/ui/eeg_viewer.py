@@ -6,11 +6,12 @@ selection, the file's annotations and the case's events drawn where they fall. P
 are read, re-referenced and filtered in the background (`core.signals`), two seconds of
 margin on each side so the filters settle; the next page is prepared ahead, so paging
 forward is immediate. Keys: → / PgDn / space next page, ← / PgUp previous, Home / End,
-↑ / ↓ sensitivity.
+↑ / ↓ sensitivity. "Markers…" opens the recording's spectral markers (`eeg_markers_view`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,7 +33,10 @@ from PySide6.QtWidgets import (
 )
 
 from meditwin_desktop.core import signals
-from meditwin_desktop.core.errors import Cancelled
+from meditwin_desktop.core.case import Measurement
+from meditwin_desktop.core.csv_import import new_records
+from meditwin_desktop.core.errors import Cancelled, InputError
+from meditwin_desktop.ui.eeg_markers_view import EegMarkersView
 
 PAGE_S = 10.0
 _MARGIN_S = 2.0  # read around a page so that the filters settle before it
@@ -304,6 +308,9 @@ class EegViewer(QWidget):
         self._wanted: PageRequest | None = None
         self._closed = False
         self._fit_gain = True  # choose the sensitivity from the first page shown
+        self.markers_view: EegMarkersView | None = None
+        # how markers reach the case: set by the owner; None: the Case data panel it came from
+        self.save_measurements: Callable[[list[Measurement]], str] | None = None
         self._build()
         self.resize(1280, 820)
         self._run(
@@ -359,9 +366,18 @@ class EegViewer(QWidget):
         self.gain.blockSignals(True)  # the canvas starts at 7 µV/mm too
         self.gain.setCurrentIndex(SENSITIVITIES.index(7))
         self.gain.blockSignals(False)
+        self.markers_button = QPushButton("Markers…", self)
+        self.markers_button.setObjectName("eeg_markers_button")
+        self.markers_button.setToolTip(
+            "Spectral markers of the whole recording: peak alpha frequency, relative band "
+            "powers, theta/alpha ratio"
+        )
+        self.markers_button.clicked.connect(lambda _=False: self.open_markers())
+        self.markers_button.setEnabled(False)
         for widget in (self.previous, self.next, self.position):
             bar.addWidget(widget)
         bar.addStretch(1)
+        bar.addWidget(self.markers_button)
         for text, widget in (
             ("Montage", self.montage),
             ("Low cut", self.low),
@@ -419,6 +435,7 @@ class EegViewer(QWidget):
         self.montage.model().item(2).setEnabled(len(banana) >= 8)
         self.montage.setEnabled(True)
         self.channel_list.setEnabled(True)
+        self.markers_button.setEnabled(True)
         self.canvas.annotations = edf.annotations
         self.canvas.events = event_marks(self._events, edf.start, edf.duration_s)
         self.scroll.setRange(0, max(0, int(np.ceil(edf.duration_s - PAGE_S))))
@@ -588,8 +605,53 @@ class EegViewer(QWidget):
         self.canvas.show_page(page)
         self.page_shown.emit(page.request.start_s)
 
+    # -- markers ---------------------------------------------------------------------------
+    def open_markers(self) -> EegMarkersView | None:
+        """Show the recording's spectral markers (computed in the background)."""
+        if self.edf is None:
+            return None
+        if self.markers_view is None:
+            self.markers_view = EegMarkersView(
+                self.path, self._start, self.edf.start, self._saver(), self
+            )
+            self.markers_view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.markers_view.destroyed.connect(lambda _=None: setattr(self, "markers_view", None))
+        self.markers_view.show()
+        self.markers_view.raise_()
+        self.markers_view.activateWindow()
+        return self.markers_view
+
+    def _saver(self) -> Callable[[list[Measurement]], str] | None:
+        """`save_measurements`, else the measurements table of the Case data panel this viewer
+        was opened from (its own path: the case is saved); None without a case."""
+        if self.save_measurements is not None:
+            return self.save_measurements
+        panel = self.parent()
+        table, session = getattr(panel, "measurements", None), getattr(panel, "session", None)
+        if table is None or session is None or session.case is None:
+            return None
+        case = session.case
+
+        def save(rows: list[Measurement]) -> str:
+            if session.case is not case:
+                raise InputError("Another case is open now: the markers were not saved.")
+            keys = {(m.name, m.target, m.date, m.source) for m in rows}
+            earlier = [m for m in case.measurements if (m.name, m.target, m.date, m.source) in keys]
+            case.measurements[:] = [
+                m for m in case.measurements if not any(m is e for e in earlier)
+            ]
+            fresh, _ = new_records(table.records, rows)
+            table.add_records(fresh)  # the view's path: the case is saved, runs go stale
+            text = f"{len(fresh)} measurements of {rows[0].date} added to the case."
+            return text + (f" {len(earlier)} earlier value(s) from this recording replaced."
+                           if earlier else "")  # fmt: skip
+
+        return save
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self._closed = True
+        if self.markers_view is not None:
+            self.markers_view.close()
         if self._task not in (None, _STARTING):
             self._task.detach()
         self._task = None
