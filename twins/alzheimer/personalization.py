@@ -14,7 +14,10 @@ prior mode (z = 0) and use Newton steps with the exact gradient and Hessian (sci
 `trust-exact`), falling back to BFGS if that fails; a second start at the tau that best fits
 the observed values is tried and the lower objective kept.
 The Laplace covariance is the inverse of the exact Hessian of the negative log posterior at the
-MAP (Gauss-Newton Hessian, always positive definite, if the exact one is not).
+MAP (Gauss-Newton Hessian, always positive definite, if the exact one is not). The posterior
+is not Gaussian (xi and tau trade off): on 12 simulated patients, importance sampling of the
+exact posterior gave a tau sd 1.27x (1 visit), 1.32x (3 visits) and 1.14x (6 visits) the
+Laplace sd (medians; range 0.88-1.87x), so bands drawn with `sample` are somewhat narrow.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from meditwin_desktop.core.twin import TwinInputError
 
 from .leaspy_model import LeaspyModel
 
-__all__ = ["Individual", "Observations", "personalize", "personalize_many", "sample"]
+__all__ = ["Individual", "Observations", "objective", "personalize", "personalize_many", "sample"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,6 +163,11 @@ class _Problem:
         return min(candidates, key=self.fun)
 
 
+# Model-space values beyond these cannot come from the model plus plausible noise: they are
+# almost surely measurements in clinical units that were not scaled.
+SPACE_LOW, SPACE_HIGH = -0.5, 1.5
+
+
 def _check(model: LeaspyModel, obs: Observations) -> tuple[np.ndarray, np.ndarray]:
     ages = np.asarray(obs.ages, dtype=float).reshape(-1)
     values = np.asarray(obs.values, dtype=float)
@@ -174,6 +182,15 @@ def _check(model: LeaspyModel, obs: Observations) -> tuple[np.ndarray, np.ndarra
         raise TwinInputError("Observations: every visit needs an age (years).")
     if np.any(np.isinf(values)):
         raise TwinInputError("Observations: values must be finite numbers (NaN = not measured).")
+    outside = np.isfinite(values) & ((values < SPACE_LOW) | (values > SPACE_HIGH))
+    if np.any(outside):
+        k = int(np.nonzero(outside.any(axis=0))[0][0])
+        x = float(values[outside[:, k], k][0])
+        raise TwinInputError(
+            f"Observations: {model.features[k]} = {x:g} is far outside the model's 0-1 space "
+            "(0 healthy, 1 worst): convert the measurement with the model's scaling, or use a "
+            "model whose file gives a scaling for this feature."
+        )
     if not np.any(np.isfinite(values)):
         raise TwinInputError(
             "No measurement of any model feature: the course model cannot be personalised. "

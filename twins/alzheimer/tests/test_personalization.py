@@ -107,6 +107,10 @@ def test_bad_observations_refused(model) -> None:
         pz.personalize(model, pz.Observations(np.array([70.0, 71.0]), np.zeros((2, 3))))
     with pytest.raises(TwinInputError, match="every visit needs an age"):
         pz.personalize(model, pz.Observations(np.array([np.nan]), np.zeros((1, 7))))
+    unscaled = np.full((1, model.n_features), np.nan)
+    unscaled[0, 2] = 27.0  # an MMSE in points given to a model without scaling
+    with pytest.raises(TwinInputError, match=r"MMSE = 27 is far outside the model's 0-1 space"):
+        pz.personalize(model, pz.Observations(np.array([70.0]), unscaled))
     with pytest.raises(TwinInputError, match="No individual parameter 'alpha'"):
         pz.personalize(model, pz.Observations(np.array([70.0]), np.zeros((1, 7)))).sd("alpha")
 
