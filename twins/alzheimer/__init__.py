@@ -1,0 +1,167 @@
+"""Alzheimer's disease course: where this patient is heading, and what an anti-amyloid therapy
+would change (Leaspy-compatible disease course mapping; see README.md)."""
+
+from __future__ import annotations
+
+from meditwin_desktop.core.twin import (
+    CaseView,
+    ClinicalField,
+    Outcome,
+    Parameter,
+    Personalized,
+    Requirement,
+    Twin,
+    view_of,
+)
+
+from .inputs import prepare
+from .model import BUILT_IN, MILESTONES, simulate
+from .treatment import CLARITY_AD, THERAPIES, TIME_SAVED, TRAILBLAZER
+
+try:
+    from .verification import VERIFICATION
+except ImportError:  # pragma: no cover - written last
+    VERIFICATION = ()
+
+__all__ = ["TWIN", "personalize", "prepare", "simulate"]
+
+LEASPY = ("Schiratti JB et al. A Bayesian mixed-effects model to learn trajectories of changes "
+          "from repeated manifold-valued observations. J Mach Learn Res 2017;18:1-33; Koval I et "
+          "al. AD Course Map charts Alzheimer's disease progression. Sci Rep 2021;11:8020 "
+          "(Leaspy, ARAMIS lab, ICM/Inria)")  # fmt: skip
+_TODAY = "2026-01-01"  # placeholder default of the date: personalised to the last visit
+TREATMENTS = ("none", *THERAPIES)
+
+CLINICAL_FIELDS = (
+    ClinicalField("birth_date", "Date of birth", "Patient", kind="date",
+                  help="For the patient's age at each dated visit (the disease course is in "
+                  "years of age)"),
+    ClinicalField("apoe_genotype", "APOE genotype", "Examination and genetics", kind="choice",
+                  choices=("e2/e2", "e2/e3", "e2/e4", "e3/e3", "e3/e4", "e4/e4"),
+                  help="e4 homozygotes have the highest risk of ARIA on anti-amyloid "
+                  "antibodies"),
+    ClinicalField("amyloid_status", "Amyloid status", "Examination and genetics",
+                  kind="choice", choices=("confirmed (PET)", "confirmed (CSF)", "negative",
+                                          "not tested"),
+                  help="Anti-amyloid therapy needs amyloid confirmed by PET or CSF"),
+    ClinicalField("anticoagulant", "Takes an anticoagulant", "History", kind="flag",
+                  help="Also detected from the medications list"),
+)  # fmt: skip
+
+PARAMETERS = (
+    Parameter(
+        "treatment", "Anti-amyloid therapy", "", "none", choices=TREATMENTS,
+        choice_labels=("no anti-amyloid therapy", *(t.label for t in THERAPIES.values())),
+        short_labels=("no treatment", *THERAPIES), key=1, source=f"{CLARITY_AD}; {TRAILBLAZER}",
+        help="Started on the date below; modelled as a slowing of the disease course",
+    ),
+    Parameter("treatment_start", "Start of the therapy", "", _TODAY, value_type="date", key=2,
+              source="case (the last visit's date)",
+              help="Not before the last visit"),
+    Parameter(
+        "effect_pct", "Slowing of the disease course", "%", 0.0, 0.0, 90.0, decimals=0,
+        variant_of="treatment", variant_defaults=tuple(
+            (code, t.effect_pct) for code, t in THERAPIES.items()),
+        source=f"{CLARITY_AD}; {TRAILBLAZER}",
+        help="The trial's relative slowing of decline (lecanemab 27 % on CDR-SB at 18 months; "
+        "donanemab 35 % on iADRS at 76 weeks, low/medium tau), assumed to persist",
+    ),
+    Parameter("horizon_y", "Horizon", "years", 5.0, 1.0, 15.0, decimals=1,
+              source="clinical choice", short_labels=("horizon",),
+              help="How far after the last visit the course is projected"),
+    Parameter(
+        "milestone_feature", "Milestone", "", "MMSE", choices=tuple(MILESTONES),
+        choice_labels=("MMSE below a threshold", "CDR-SB at or above a threshold",
+                       "FAQ at or above a threshold"),
+        source="; ".join(source for _, source in MILESTONES.values()),
+        help="The score whose threshold marks the milestone (years to milestone)",
+    ),
+    Parameter(
+        "milestone_threshold", "Milestone threshold", "points", 20.0, 0.0, 85.0, decimals=1,
+        variant_of="milestone_feature",
+        variant_defaults=(("MMSE", 20.0), ("CDR-SB", 4.5), ("FAQ", 9.0)),
+        source="; ".join(source for _, source in MILESTONES.values()),
+        help="MMSE below 20: moderate dementia; CDR-SB 4.5: mild dementia; FAQ 9: dependence",
+    ),
+    Parameter(
+        "model_file", "Disease-course model", "", BUILT_IN, value_type="file",
+        source=LEASPY,
+        help="A Leaspy logistic model (the JSON written by Leaspy's save); the built-in one "
+        "is Leaspy's example model, fitted on synthetic data: a demonstration only",
+    ),
+)  # fmt: skip
+
+OUTCOMES = (
+    Outcome("estimated_onset_age_y", "Estimated onset age (tau)", "years", precision=1,
+            help="The age at which the patient reaches the population's reference stage "
+            "(Leaspy's time shift); the same in every scenario"),
+    Outcome("progression_pace", "Progression pace (e^xi)", "", precision=2,
+            help="1 = the population's average pace; 2 = twice as fast"),
+    Outcome("mmse_at_horizon", "MMSE at the horizon", "points", better="higher", precision=1,
+            resolution=1.5, absent="not in the model",
+            help="Predicted MMSE (0-30); differences under 1.5 points are below the score's "
+            "test-retest noise"),
+    Outcome("cdr_sb_at_horizon", "CDR-SB at the horizon", "points", better="lower",
+            precision=1, resolution=0.5, absent="not in the model"),
+    Outcome("adas_cog13_at_horizon", "ADAS-Cog 13 at the horizon", "points", better="lower",
+            precision=1, resolution=2.0, absent="not in the model"),
+    Outcome("years_to_milestone", "Years to the milestone", "years", better="higher",
+            precision=1, resolution=0.25, absent="not within the horizon",
+            absent_is_best=True,
+            help="From the last visit until the chosen score crosses its threshold"),
+    Outcome("time_gained_y", "Time gained against no treatment", "years", better="higher",
+            precision=2, resolution=0.1,
+            help=f"How much later the untreated course would reach this scenario's stage at "
+            f"the horizon ({TIME_SAVED})"),
+)  # fmt: skip
+
+
+def personalize(view: CaseView) -> dict[str, Personalized]:
+    """The therapy starts at the last visit by default; the provenance says what was measured."""
+    view = view_of(view)
+    inputs = prepare(view)
+    rows = inputs["measurements"]
+    last = inputs["last_visit"]
+    dates = sorted({row["date"][:10] for row in rows})
+    names = sorted({row["name"] for row in rows})
+    visits = f"{len(dates)} visit date(s) {dates[0]} to {dates[-1]}" if dates else "no visit"
+    return {
+        "treatment_start": Personalized(last or _TODAY, f"the last visit's date; {visits}; "
+                                        f"measured: {', '.join(names) or 'nothing'}"),
+    }  # fmt: skip
+
+
+TWIN = Twin(
+    id="alzheimer",
+    title="Alzheimer's disease course",
+    specialty="neurology",
+    version="1.0",
+    question="Where is this patient's cognitive decline heading, and what would an "
+    "anti-amyloid therapy (lecanemab, donanemab) change?",
+    references=(LEASPY, CLARITY_AD, TRAILBLAZER, TIME_SAVED),
+    parameters=PARAMETERS,
+    outcomes=OUTCOMES,
+    requirements=(
+        Requirement(
+            "measurement",
+            "MMSE",
+            "(the visits' scores, dated; a disease course is "
+            "charted from the MMSE and whatever else the model has)",
+        ),
+    ),
+    personalize=personalize,
+    prepare=prepare,
+    simulate=simulate,
+    clinical_fields=CLINICAL_FIELDS,
+    limitations=(
+        "The built-in model is Leaspy's example, fitted on synthetic data: a demonstration; "
+        "a site loads its own Leaspy model fitted on its cohort.",
+        "A therapy is a persistent relative slowing of the whole disease course (the trials "
+        "measured 18 months); no ARIA, no dose, no stopping rule.",
+        "Bands are the personalised parameters' uncertainty (Laplace), not the spread of "
+        "future test scores.",
+        "Features are matched to measurements by name; scaling to clinical units is the model "
+        "file's (a linear map of the scale's ends).",
+    ),
+    verification=VERIFICATION,
+)

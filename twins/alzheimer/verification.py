@@ -1,0 +1,116 @@
+"""Verification cases of the Alzheimer twin, run by `meditwin verify` on an installation:
+the model's equations, agreement with the individual parameters Leaspy publishes for its
+example patients, recovery of simulated patients, the therapy's analytic delay and its
+first-order slowing, and the demo patient's known truth. The tests beside the twin run
+coarse versions; each `compute` runs the twin's own code.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from meditwin_desktop.core.twin import VerificationCase
+
+from . import leaspy_checks
+from .leaspy_model import demo_model_path, load_model
+from .treatment import CLARITY_AD, disease_clock
+
+LEASPY_DATA = ("Leaspy 2.1.0 example model and its 200 synthetic patients with their published "
+               "individual parameters (datasets/individual_parameters/"
+               "alzheimer-individual_parameters.csv)")  # fmt: skip
+EQUATIONS = "Leaspy 2.1.0 models/logistic.py; Schiratti et al. JMLR 2017;18:1-33, eq. 2"
+# a patient of the demo model (tau, xi, sources) for the therapy checks
+PATIENT = (0.25, 76.0, np.array([0.3, -0.5]))
+
+
+def delay_error() -> float:
+    """Max |treated(t) - untreated(t - r (t - s))| in model space, for t after the start s:
+    the treated course is the untreated one delayed by r (t - s) (analytic; 27 % from s = 77)."""
+    model = load_model(demo_model_path())
+    xi, tau, sources = PATIENT
+    start, effect = 77.0, 0.27
+    ages = np.linspace(start, start + 10.0, 101)
+    treated = model.values_at_rt(disease_clock(ages, xi, tau, start, effect), sources)
+    delayed = model.values(ages - effect * (ages - start), xi, tau, sources)
+    return float(np.abs(treated - delayed).max())
+
+
+def mmse_slowing_pct(months: float = 18.0) -> float:
+    """The slowing (%) of the MMSE decline over `months` from the start, treated (27 %)
+    against untreated, for the demo model's patient: the trial's relative slowing read on a
+    score, which the clock model reproduces to first order."""
+    model = load_model(demo_model_path())
+    k = model.feature_index("MMSE")
+    xi, tau, sources = PATIENT
+    start = 77.0
+    ages = np.array([start, start + months / 12.0])
+    untreated = model.values(ages, xi, tau, sources)[:, k]
+    treated = model.values_at_rt(disease_clock(ages, xi, tau, start, 0.27), sources)[:, k]
+    return float(100.0 * (1.0 - np.diff(treated)[0] / np.diff(untreated)[0]))
+
+
+def demo_recovery(parameter: str) -> float:
+    """|estimate - truth| / Laplace SD of `parameter` ("tau" or "xi") for the demo patient
+    `alzheimer-mci`, personalised from the case's own measurements."""
+    from meditwin_desktop.core.twin import view_of
+    from meditwin_desktop.demo.alzheimer_visits import TRUTH
+    from meditwin_desktop.demo.case import demo_case
+
+    from . import TWIN
+    from .inputs import prepare
+    from .model import _feature_values, model_of, observations
+    from .personalization import personalize
+
+    view = view_of(demo_case("alzheimer-mci"))
+    params = TWIN.parameters_for({}, {})
+    model, _ = model_of(params)
+    found, _, _ = _feature_values(model, prepare(view)["measurements"])
+    individual = personalize(model, observations(model, found))
+    value = individual.xi if parameter == "xi" else individual.tau
+    return abs(value - TRUTH[parameter]) / individual.sd(parameter)
+
+
+VERIFICATION = (
+    VerificationCase(
+        "Model values = the logistic equations", "max |difference|", "", 0.0, 1e-9,
+        EQUATIONS, partial(leaspy_checks.equations_max_error, 50),
+    ),
+    VerificationCase(
+        "Agreement with Leaspy: tau (median over 200 patients)", "median |dtau|", "years",
+        0.0, 0.01, LEASPY_DATA, partial(leaspy_checks.leaspy_agreement, "tau", "median"),
+    ),
+    VerificationCase(
+        "Agreement with Leaspy: xi (median over 200 patients)", "median |dxi|", "", 0.0, 0.001,
+        LEASPY_DATA, partial(leaspy_checks.leaspy_agreement, "xi", "median"),
+    ),
+    VerificationCase(
+        "Recovery of simulated patients: tau", "median |dtau|, 5 visits", "years", 0.0, 0.5,
+        "patients drawn from the example model's priors and noise (analytic truth)",
+        partial(leaspy_checks.recovery_error, "tau"),
+    ),
+    VerificationCase(
+        "Uncertainty shrinks with visits", "SD(tau) 6 visits / 1 visit", "", 0.0, 0.6,
+        "Laplace SD of tau, median over simulated patients (must fall as visits are added)",
+        lambda: leaspy_checks.tau_sd_median(6) / leaspy_checks.tau_sd_median(1),
+    ),
+    VerificationCase(
+        "Therapy = the untreated course delayed by r (t - s)", "max |difference|", "", 0.0,
+        1e-9, "analytic (treatment.py)", delay_error,
+    ),
+    VerificationCase(
+        "Lecanemab: slowing of the MMSE decline at 18 months", "slowing", "%", 27.0, 3.0,
+        f"{CLARITY_AD} (first order on another score)", mmse_slowing_pct,
+    ),
+    VerificationCase(
+        "Demo patient: tau recovered", "|tau - truth| / SD", "", 0.0, 2.0,
+        "the demo case's known truth (demo.alzheimer_visits.TRUTH)",
+        partial(demo_recovery, "tau"),
+    ),
+    VerificationCase(
+        "Demo patient: xi recovered", "|xi - truth| / SD", "", 0.0, 2.0,
+        "the demo case's known truth (demo.alzheimer_visits.TRUTH)",
+        partial(demo_recovery, "xi"),
+    ),
+)  # fmt: skip
