@@ -1,7 +1,8 @@
 """Verification cases of the Alzheimer twin, run by `meditwin verify` on an installation:
 the model's equations, agreement with the individual parameters Leaspy publishes for its
 example patients, recovery of simulated patients, the therapy's analytic delay and its
-first-order slowing, and the demo patient's known truth. The tests beside the twin run
+first-order slowing. The demo patient's known truth is checked in tests/test_demo_recovery.py
+(it needs the platform's demo). The tests beside the twin run
 coarse versions; each `compute` runs the twin's own code.
 """
 
@@ -51,27 +52,6 @@ def mmse_slowing_pct(months: float = 18.0) -> float:
     return float(100.0 * (1.0 - np.diff(treated)[0] / np.diff(untreated)[0]))
 
 
-def demo_recovery(parameter: str) -> float:
-    """|estimate - truth| / Laplace SD of `parameter` ("tau" or "xi") for the demo patient
-    `alzheimer-mci`, personalised from the case's own measurements."""
-    from meditwin_desktop.core.twin import view_of
-    from meditwin_desktop.demo.alzheimer_visits import TRUTH
-    from meditwin_desktop.demo.case import demo_case
-
-    from . import TWIN
-    from .inputs import prepare
-    from .model import _feature_values, model_of, observations
-    from .personalization import personalize
-
-    view = view_of(demo_case("alzheimer-mci"))
-    params = TWIN.parameters_for({}, {})
-    model, _ = model_of(params)
-    found, _, _ = _feature_values(model, prepare(view)["measurements"])
-    individual = personalize(model, observations(model, found))
-    value = individual.xi if parameter == "xi" else individual.tau
-    return abs(value - TRUTH[parameter]) / individual.sd(parameter)
-
-
 VERIFICATION = (
     VerificationCase(
         "Model values = the logistic equations", "max |difference|", "", 0.0, 1e-9,
@@ -102,15 +82,5 @@ VERIFICATION = (
     VerificationCase(
         "Lecanemab: slowing of the MMSE decline at 18 months", "slowing", "%", 27.0, 3.0,
         f"{CLARITY_AD} (first order on another score)", mmse_slowing_pct,
-    ),
-    VerificationCase(
-        "Demo patient: tau recovered", "|tau - truth| / SD", "", 0.0, 2.0,
-        "the demo case's known truth (demo.alzheimer_visits.TRUTH)",
-        partial(demo_recovery, "tau"),
-    ),
-    VerificationCase(
-        "Demo patient: xi recovered", "|xi - truth| / SD", "", 0.0, 2.0,
-        "the demo case's known truth (demo.alzheimer_visits.TRUTH)",
-        partial(demo_recovery, "xi"),
     ),
 )  # fmt: skip

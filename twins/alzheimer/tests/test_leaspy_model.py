@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from meditwin_twins.alzheimer import leaspy_model as lm
 
 from meditwin_desktop.core.twin import TwinInputError
+
+from .. import leaspy_model as lm
 
 
 def _classic(model: lm.LeaspyModel, age: float, xi: float, tau: float, sources) -> list[float]:

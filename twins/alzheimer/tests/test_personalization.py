@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from meditwin_twins.alzheimer import leaspy_checks as checks
-from meditwin_twins.alzheimer import personalization as pz
-from meditwin_twins.alzheimer.leaspy_model import example_model_path, load_model
 
 from meditwin_desktop.core.twin import TwinInputError
+
+from .. import leaspy_checks as checks
+from .. import personalization as pz
+from ..leaspy_model import example_model_path, load_model
 
 
 @pytest.fixture(scope="module")
