@@ -27,7 +27,7 @@ from meditwin_desktop.core.progress import (
     sub_progress,
 )
 
-DEMO_VERSION = 5  # bump whenever the generated data change (cache key)
+DEMO_VERSION = 6  # bump whenever the generated data change (cache key)
 MANIFEST = "demo.json"
 
 
@@ -55,14 +55,16 @@ class DemoPatient:
     series_uid: str
     case: str = ""  # its name in demo.case.DEMO_CASES
     studies: tuple[DemoStudy, ...] = ()  # dated studies, first to last (follow-up patients)
+    recordings: tuple[Path, ...] = ()  # signal files (EDF) written beside the studies
 
 
 def _patients() -> list[dict]:
     """What is written: per demo patient, its case name (demo.case.DEMO_CASES), the
-    generator ("build": one CT and labels; "build_studies": dated studies) and the DICOM
-    header fields; "weight": its share of the generation time. The thorax-abdomen CT stays
-    first."""
-    from meditwin_desktop.demo import anatomy, followup_anatomy, heart_anatomy
+    generator ("build": one CT and labels; "build_studies": dated studies), the DICOM
+    header fields, optionally "modality" ("MR": written as MR Image Storage) and
+    "recordings" (writes the patient's signal files into its folder, returns their paths);
+    "weight": its share of the generation time. The thorax-abdomen CT stays first."""
+    from meditwin_desktop.demo import alzheimer_visits, anatomy, followup_anatomy, heart_anatomy
 
     heart = {
         "birth_date": "19620704",
@@ -98,6 +100,16 @@ def _patients() -> list[dict]:
          "description": "Cardiac CT after an anterior infarction: the same scar without a "
                         "channel (synthetic negative control).",
          "header": heart, "weight": 0.075},
+        {"case": "alzheimer-mci", "patient_id": "MEDITWIN-DEMO-007",
+         "name": "DEMO^Alzheimer-MCI", "build_studies": alzheimer_visits.build_studies,
+         "modality": "MR", "recordings": alzheimer_visits.write_recordings,
+         "description": "Amnestic mild cognitive impairment: five yearly visits drawn from "
+                        "the demonstration Leaspy model (known truth), T1 brain MRI with "
+                        "hippocampus labels, resting EEG (synthetic).",
+         "header": {"birth_date": alzheimer_visits.BIRTH_DATE.replace("-", ""), "sex": "F",
+                    "study_description": "MR brain T1 MPRAGE (synthetic demo)",
+                    "series_description": "MR brain T1 MPRAGE (synthetic demo)",
+                    "body_part": "BRAIN", "series_number": 3}, "weight": 0.12},
     ]  # fmt: skip
 
 
@@ -112,6 +124,7 @@ def write_demo(
 
     from meditwin_desktop.core.imaging.dicom.write import write_ct_series
     from meditwin_desktop.core.imaging.nifti import write_label_map
+    from meditwin_desktop.demo.brain_anatomy import write_mr_series
 
     out = Path(out)
     specs = _patients()
@@ -126,28 +139,32 @@ def write_demo(
         dated = [("", "", *spec["build"]())] if one else spec["build_studies"]()
         check_cancelled(cancelled)
         written = []
+        modality = spec.get("modality", "CT")
+        write_series = write_mr_series if modality == "MR" else write_ct_series
         for index, (date, description, ct, labels) in enumerate(dated):
             share = 0.65 / len(dated)
             part = sub_progress(step, 0.3 + share * index, 0.3 + share * (index + 1))
             folder = out / spec["patient_id"] / date if date else out / spec["patient_id"]
-            paths = write_ct_series(
+            paths = write_series(
                 ct,
-                folder / "CT",
+                folder / modality,
                 _header(spec, date, description),
                 progress=sub_progress(part, 0.0, 0.9),
                 cancelled=cancelled,
             )
-            labels_path = folder / "ct_labels.nii.gz"
+            labels_path = folder / f"{modality.lower()}_labels.nii.gz"
             part(0.92, "Writing the ground-truth labels")
             write_label_map(labels, labels_path)
             first = pydicom.dcmread(paths[0], stop_before_pixels=True)
             uids = str(first.SeriesInstanceUID), str(first.StudyInstanceUID)
-            written.append(DemoStudy(date, description, folder / "CT", labels_path, *uids))
+            written.append(DemoStudy(date, description, folder / modality, labels_path, *uids))
         base = written[0]
         studies = () if one else tuple(written)
+        write_recordings = spec.get("recordings", lambda folder: ())
+        recordings = tuple(write_recordings(out / spec["patient_id"]))
         patients.append(DemoPatient(spec["patient_id"], spec["description"], base.dicom_dir,
                                     base.labels_path, base.series_uid, spec["case"],
-                                    studies))  # fmt: skip
+                                    studies, recordings))  # fmt: skip
     manifest = {
         "version": DEMO_VERSION,
         "patients": [
@@ -159,6 +176,11 @@ def write_demo(
                 "labels": str(patient.labels_path.relative_to(out)),
                 "series_uid": patient.series_uid,
                 **_studies_entry(patient, out),
+                **(
+                    {"recordings": [str(p.relative_to(out)) for p in patient.recordings]}
+                    if patient.recordings
+                    else {}
+                ),
             }
             for patient in patients
         ],
@@ -231,6 +253,7 @@ def read_demo(out: Path) -> list[DemoPatient] | None:
             p["series_uid"],
             p.get("case", ""),
             _read_studies(p, Path(out)),
+            tuple(Path(out) / file for file in p.get("recordings", [])),
         )
         for p in manifest["patients"]
     ]

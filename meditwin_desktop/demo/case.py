@@ -9,6 +9,11 @@
   shrink then regrow from known rates (`demo.followup_anatomy.TRUTH`). The lesion diameters
   come measured on the labels (as a radiologist's report would); a ruler in the Follow-up
   workspace replaces one.
+- `alzheimer-mci`: a woman with amnestic mild cognitive impairment, amyloid PET positive:
+  five yearly visits (scores, FDG PET, hippocampus ratio) drawn from the demonstration Leaspy
+  model with a known truth (`demo.alzheimer_visits.TRUTH`), a T1 brain MRI at the last
+  visit with hippocampus and intracranial labels (the last visit's hippocampal volumes and
+  ratio are measured on them), a resting EEG of that visit, donepezil.
 - `neonate-hlhs`: a newborn with hypoplastic left heart syndrome before the Norwood
   operation (clinical data only).
 - `fh-patient`: a man with heterozygous familial hypercholesterolaemia (clinical data only).
@@ -18,7 +23,7 @@ All are invented; none is a real patient.
 
 from __future__ import annotations
 
-from meditwin_desktop.core.case import Case, Medication, Study
+from meditwin_desktop.core.case import Case, Medication, Recording, Study
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 
@@ -81,6 +86,26 @@ DEMO_CASES = {
              "5 mg/kg every 2 weeks, from the baseline scan"},
         ],
     },
+    "alzheimer-mci": {
+        "name": "Demo amnestic MCI, Alzheimer's disease course (synthetic)",
+        "title": "Memory clinic: mild cognitive impairment, amyloid positive (MRI, EEG)",
+        "patient_id": "MEDITWIN-DEMO-007",
+        "image": True,
+        "studies": True,  # a dated MRI, visits and an EEG: open with demo_case()
+        "clinical": {
+            "age_y": 76, "sex": "female", "weight_kg": 63.0, "height_cm": 161.0,
+            "birth_date": "1950-05-21", "apoe_genotype": "e3/e4",
+            "amyloid_status": "confirmed (PET)", "anticoagulant": False,
+            "diagnosis": "amnestic mild cognitive impairment, amyloid PET positive; memory "
+            "complaints for 5 years, followed yearly at the memory clinic",
+            "board_question": "Where is her memory decline heading, and what would "
+            "lecanemab or donanemab change?",
+        },
+        "medications": [
+            {"name": "donepezil", "dose": 10.0, "unit": "mg/day", "start": "2024-12-02",
+             "stop": "", "route": "oral", "note": "cholinesterase inhibitor, at night"},
+        ],
+    },
     "neonate-hlhs": {
         "name": "Demo newborn with HLHS (synthetic)",
         "title": "Newborn with hypoplastic left heart (clinical data)",
@@ -132,6 +157,8 @@ def demo_case(
 
     patients = ensure_demo(progress=progress, cancelled=cancelled)
     [patient] = [p for p in patients if p.patient_id == spec["patient_id"]]
+    if name == "alzheimer-mci":
+        return _alzheimer_case(name, spec, patient, cancelled)
     if patient.studies:
         return _followup_case(name, spec, patient, cancelled)
     [image] = load_series(sorted(patient.dicom_dir.glob("*.dcm")), cancelled=cancelled)
@@ -178,4 +205,37 @@ def _followup_case(name: str, spec: dict, patient, cancelled: CancelledFn) -> Ca
     # the radiologist's report: each metastasis measured on each study's labels (a ruler in
     # the Follow-up workspace replaces a value; the labels give back the truth)
     case.measurements = measure_labels(case)
+    return case
+
+
+def _alzheimer_case(name: str, spec: dict, patient, cancelled: CancelledFn) -> Case:
+    """The memory-clinic case: the visits drawn from the demonstration model, the T1 MRI of
+    the last visit (loaded, with its labels), its EEG; the last visit's hippocampal volumes
+    and ratio measured on the MRI's labels (the drawn ratio the labels were sized to)."""
+    from meditwin_desktop.core.brain_volumes import HIPPOCAMPUS_RATIO, brain_measurements
+    from meditwin_desktop.core.brain_volumes import from_labels as brain_volumes
+    from meditwin_desktop.core.imaging.dicom import load_series
+    from meditwin_desktop.core.imaging.nifti import read_label_map
+    from meditwin_desktop.demo import alzheimer_visits as visits
+
+    [written] = patient.studies
+    reference = {"folder": str(written.dicom_dir), "series_uid": written.series_uid,
+                 "study_uid": written.study_uid, "description": "T1 MPRAGE"}  # fmt: skip
+    study = Study(date=written.date, modality="MR", description="T1 MPRAGE (visit 5)",
+                  reference=reference, labels=read_label_map(written.labels_path))  # fmt: skip
+    [study.image] = load_series(sorted(written.dicom_dir.glob("*.dcm")), cancelled=cancelled)
+    recordings = [
+        Recording(file=str(path), kind="EEG", start=f"{visits.MRI_DATE}T{visits.EEG_START}",
+                  description="Resting EEG, eyes closed, 3 min (visit 5)")
+        for path in patient.recordings
+    ]  # fmt: skip
+    case = Case(name=spec["name"], patient_id=patient.patient_id, id=f"demo-{name}",
+                clinical=dict(spec["clinical"]), studies=[study], recordings=recordings,
+                medications=[Medication(**m) for m in spec.get("medications", [])])  # fmt: skip
+    measured = brain_measurements(brain_volumes(study))
+    drawn = [
+        m for m in visits.visit_values()
+        if not (m.name == HIPPOCAMPUS_RATIO and m.date == study.date)
+    ]  # fmt: skip
+    case.measurements = [*drawn, *measured, visits.AMYLOID]
     return case
