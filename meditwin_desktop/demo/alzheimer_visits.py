@@ -27,8 +27,8 @@ not a feature of the model and is not drawn from it.
 EEG (`write_eeg`): 19 channels of the 10-20 system, 256 Hz, 3 minutes, resting with eyes
 closed: a 1/f background (shared and per channel), an occipital-dominant alpha rhythm
 peaking at 8.0 Hz (slowed, as in mild cognitive impairment due to Alzheimer's disease),
-fronto-central theta around 6 Hz, two eye blinks (frontal, ~150 uV) and one movement burst
-(temporal channels). All of it is invented; nobody is recorded here.
+fronto-central theta around 6 Hz, two eye blinks (frontal, 200 uV at Fp1/Fp2) and one
+movement burst (temporal channels). All of it is invented; nobody is recorded here.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def eeg_signals(seed: int = 20261116) -> np.ndarray:
     # eye blinks: a 0.3 s positive wave, largest at Fp1/Fp2, falling off backwards
     blink_gain = {"Fp1": 1.0, "Fp2": 1.0, "F7": 0.45, "F8": 0.45, "F3": 0.4, "F4": 0.4, "Fz": 0.45}
     for onset in BLINKS_S:
-        wave = 150.0 * np.exp(-0.5 * ((t - onset - 0.15) / 0.07) ** 2)
+        wave = 200.0 * np.exp(-0.5 * ((t - onset - 0.15) / 0.07) ** 2)
         for name, gain in blink_gain.items():
             data[EEG_CHANNELS.index(name)] += gain * wave
     # a movement: slow swings and muscle activity on the temporal channels for 1.5 s

@@ -56,7 +56,7 @@ LEFT_HIPPOCAMPUS, RIGHT_HIPPOCAMPUS, INTRACRANIAL = 1, 2, 3
 LABELS: dict[int, tuple[str, tuple[int, int, int]]] = {
     LEFT_HIPPOCAMPUS: ("left hippocampus", (220, 216, 20)),
     RIGHT_HIPPOCAMPUS: ("right hippocampus", (30, 200, 230)),
-    INTRACRANIAL: ("intracranial", (120, 120, 200)),
+    INTRACRANIAL: ("intracranial", (96, 104, 120)),  # muted: it covers the whole brain
 }
 
 # the intracranial space: an ellipsoid above a skull base (anterior, middle, posterior fossae)
@@ -205,9 +205,9 @@ def _paint_brain(image: np.ndarray, x, y, z, rng: np.random.Generator) -> np.nda
     gradient = np.sqrt(sum(g**2 for g in np.gradient(field, SPACING[0]))) + 1e-3
     brain_depth = depth - CSF_RIM_MM
     sheet = np.hypot(np.abs(field) / gradient, np.maximum(brain_depth - SULCUS_DEPTH_MM, 0.0))
-    # interhemispheric fissure above the corpus callosum and between the frontal and the
-    # occipital poles; Sylvian fissure between the temporal lobe and the frontal/parietal
-    fissure_reach = (z > 30.0) | (y < -32.0) | (y > 50.0)
+    # interhemispheric fissure everywhere but the arch of the corpus callosum and the
+    # diencephalon under it; Sylvian fissure between the temporal and the frontal/parietal
+    fissure_reach = ((y - 3.0) / 40.0) ** 2 + ((z - 2.0) / 26.0) ** 2 > 1.0
     sheet = np.where(fissure_reach, np.minimum(sheet, np.abs(x)), sheet)
     sylvian = np.abs(z - (-6.0 + 0.25 * (y + 10.0)))
     lateral = (np.abs(x) > 36.0) & (y > -30.0) & (y < 34.0)
@@ -247,7 +247,7 @@ def _paint_brain(image: np.ndarray, x, y, z, rng: np.random.Generator) -> np.nda
         for path, radii in _ventricle_paths(side):
             region, tube = _tube(x, y, z, path, radii)
             image[region][tube] = SIGNAL["csf"]
-    image[(np.abs(x) < 2.5) & (y > 0.0) & (y < 26.0) & (z > -6.0) & (z < 14.0)] = SIGNAL["csf"]
+    image[_ellipsoid(x, y, z, (0.0, 13.0, 4.0), (2.5, 13.0, 10.0))] = SIGNAL["csf"]  # 3rd v.
     return intracranial
 
 

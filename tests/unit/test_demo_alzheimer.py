@@ -10,6 +10,7 @@ import numpy as np
 import pydicom
 import pytest
 
+from meditwin_desktop.core.eeg_markers import compute_markers
 from meditwin_desktop.core.signals import read_recording, welch
 from meditwin_desktop.demo import alzheimer_visits as visits
 from meditwin_desktop.demo import brain_anatomy, ensure_demo
@@ -149,6 +150,10 @@ def test_eeg_is_a_19_channel_256_hz_recording_with_an_8_hz_occipital_alpha(case)
     _, frontal = welch(signal.pick(["Fz"]).data, signal.sfreq)
     assert psd.mean(axis=0)[freqs == 8.0] > 4 * frontal[0][freqs == 8.0]  # occipital-dominant
     fp1 = signal.data[signal.index("Fp1")] * 1e6
-    for onset in visits.BLINKS_S:  # the blinks: > 100 uV on Fp1
+    for onset in visits.BLINKS_S:  # the blinks: > 150 uV on Fp1
         start = int(onset * signal.sfreq)
-        assert fp1[start : start + 80].max() > 100.0
+        assert fp1[start : start + 80].max() > 150.0
+    # the platform's markers find the slowed alpha and reject the three artefacts' epochs
+    markers = compute_markers(signal)
+    assert markers.peak_alpha_hz == pytest.approx(8.0)
+    assert 3 <= markers.n_rejected <= 8
