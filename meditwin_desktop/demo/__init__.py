@@ -2,7 +2,8 @@
 
 `write_demo(out)` writes, per patient, a DICOM series and its ground-truth label map
 (NIfTI + JSON sidecar), or for a follow-up patient one such study per visit (each with its
-own StudyInstanceUID and dates), then `demo.json`, which lists them; the manifest is written
+own StudyInstanceUID and dates; an MR study is written as MR Image Storage), and a patient's
+signal recordings (EDF), then `demo.json`, which lists them; the manifest is written
 last, so a folder with a manifest is complete. `ensure_demo()` keeps one copy in the
 user's cache.
 """
