@@ -171,6 +171,11 @@ def tau_sd_median(n_visits: int, n_patients: int = 40, seed: int = 2) -> float:
     return float(np.median(sds))
 
 
+def tau_sd_ratio(many: int, few: int) -> float:
+    """Median SD of tau with `many` visits over that with `few` (below 1: it shrinks)."""
+    return tau_sd_median(many) / tau_sd_median(few)
+
+
 def personalize_seconds(n_patients: int = 200) -> float:
     """Wall time (s) to personalise the first n_patients of Leaspy's example data."""
     model = load_model(example_model_path())

@@ -30,7 +30,8 @@ DRAWS = 400  # Laplace draws for the bands (seeded)
 STEP_Y = 0.05
 # milestone features: the direction of worsening and the threshold's source
 MILESTONES = {
-    "MMSE": ("below", "MMSE below 20: moderate dementia (NICE NG97 / Folstein scale)"),
+    "MMSE": ("below", "MMSE below 20: moderate Alzheimer's disease (MMSE 10-20: NICE "
+                      "technology appraisal TA217, 2011)"),
     "CDR-SB": ("above", "CDR-SB 4.5 or more: mild dementia (O'Bryant SE et al., Arch Neurol "
                         "2008;65:1091-1095)"),
     "FAQ": ("above", "FAQ 9 or more: functional dependence (Pfeffer RI et al., J Gerontol "
@@ -317,7 +318,7 @@ def _tables(model, individual: Individual, found, ages, best, horizon, digest, p
 def _warnings(model, individual, unused, ignored, inputs, therapy, params) -> list[str]:
     out = []
     if model.demonstration:
-        out.append(f"DEMONSTRATION MODEL: {model.label}. Not for clinical decisions.")
+        out.append(f"DEMONSTRATION MODEL: {model.label}.")
     if not model.scaling:
         out.append(
             "The model file has no scaling to clinical units: the case's values must be "

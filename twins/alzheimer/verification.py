@@ -73,7 +73,7 @@ VERIFICATION = (
     VerificationCase(
         "Uncertainty shrinks with visits", "SD(tau) 6 visits / 1 visit", "", 0.0, 0.6,
         "Laplace SD of tau, median over simulated patients (must fall as visits are added)",
-        lambda: leaspy_checks.tau_sd_median(6) / leaspy_checks.tau_sd_median(1),
+        partial(leaspy_checks.tau_sd_ratio, 6, 1),
     ),
     VerificationCase(
         "Therapy = the untreated course delayed by r (t - s)", "max |difference|", "", 0.0,
