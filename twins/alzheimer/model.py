@@ -89,6 +89,8 @@ def _feature_values(
             values.append((row["age"], float(y), row["date"][:10]))
         found[k] = values
     known = {normal_name(f) for f in model.features}
+    if normal_name("Hippocampus volume ratio") in known:  # the ratio's own parts
+        known |= {normal_name("Hippocampal volume"), normal_name("Intracranial volume")}
     ignored = sorted({row["name"] for row in rows if normal_name(row["name"]) not in known})
     return found, notes, ignored
 
@@ -199,7 +201,10 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
         )
     result.series = _series(model, found, ages, best, runs, params)
     result.tables = _tables(model, individual, found, ages, best, horizon, digest, params)
-    result.warnings = _warnings(model, individual, unused, ignored, inputs, therapy, params)
+    if ignored:
+        result.tables["features"].rows.append(
+            (f"not in the model: {', '.join(ignored)}", 0, "", "", "ignored"))  # fmt: skip
+    result.warnings = _warnings(model, individual, unused, inputs, therapy, params)
     progress(1.0, "done")
     return result
 
@@ -254,7 +259,7 @@ def _series(model, found, ages, best, runs, params) -> dict[str, TimeSeries]:
     low, high = np.percentile(runs, [5.0, 95.0], axis=0)
     feature = str(params["milestone_feature"])
     out = {}
-    for k in sorted(found):
+    for k in sorted(found, key=lambda k: (model.features[k] != feature, k)):
         name = model.features[k]
         values, unit = _clinical(model, k, best[:, k])
         lower, _ = _clinical(model, k, low[:, k])
@@ -263,8 +268,7 @@ def _series(model, found, ages, best, runs, params) -> dict[str, TimeSeries]:
         observed, _ = _clinical(model, k, np.array([y for _, y, _ in found[k]]))
         guides = ()
         if name == feature:
-            guides = ((f"milestone {params['milestone_threshold']:g}",
-                       float(params["milestone_threshold"])),)  # fmt: skip
+            guides = (("milestone", float(params["milestone_threshold"])),)
         out[name] = TimeSeries(
             label=name, unit=unit, time=ages, values=values, time_unit="years", x_label="age",
             observed_time=observed_ages, observed_values=observed,
@@ -315,7 +319,7 @@ def _tables(model, individual: Individual, found, ages, best, horizon, digest, p
     return {"parameters": parameters, "features": features, "model": about}
 
 
-def _warnings(model, individual, unused, ignored, inputs, therapy, params) -> list[str]:
+def _warnings(model, individual, unused, inputs, therapy, params) -> list[str]:
     out = []
     if model.demonstration:
         out.append(f"DEMONSTRATION MODEL: {model.label}.")
@@ -337,8 +341,6 @@ def _warnings(model, individual, unused, ignored, inputs, therapy, params) -> li
         out.append(f"The personalisation did not converge ({individual.message}): read the "
                    "individual parameters with caution.")  # fmt: skip
     out += [f"Not used: {note}." for note in unused]
-    if ignored:
-        out.append(f"Not in the model (ignored): {', '.join(ignored)}.")
     if inputs.get("ages_from", "").startswith("no date of birth"):
         out.append(inputs["ages_from"][0].upper() + inputs["ages_from"][1:] + ".")
     if therapy is not None:
