@@ -1,0 +1,79 @@
+"""The Alzheimer twin in the window, as a neurologist prepares the board on the demo
+`alzheimer-mci`: the twin chosen for the case, lecanemab and donanemab beside no treatment,
+run in the workers; the outcome table says the model is a demonstration, the MMSE curve
+(the milestone's score, first) has a band per scenario, and editing a visit's MMSE marks
+every run out of date on screen."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def neurology_window(show_window, qtbot):
+    window = show_window(1500, 950)
+    window.open_demo_case("alzheimer-mci")
+    qtbot.waitUntil(lambda: window.cases.case is not None
+                    and window.cases.case.id == "demo-alzheimer-mci", timeout=120_000)  # fmt: skip
+    qtbot.waitUntil(lambda: window.twin_panel.twin is not None, timeout=10_000)
+    window.twins_dock.raise_()
+    qtbot.waitUntil(lambda: not window.twin_panel.personalising(), timeout=60_000)
+    yield window
+    window.close()
+
+
+def _tab(comparison, page) -> None:
+    bar = comparison.tabs.tabBar()
+    index = comparison.tabs.indexOf(page)
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert comparison.tabs.currentWidget() is page
+
+
+def test_the_board_scenarios_on_every_tab(neurology_window, qtbot, shot):
+    panel = neurology_window.twin_panel
+    assert panel.twin.id == "alzheimer"  # the only twin that fits a memory clinic's case
+    assert panel.baseline["treatment_start"].value == "2026-11-16"  # the last visit
+    panel.add_scenario("Lecanemab", {"treatment": "lecanemab"})
+    panel.add_scenario("Donanemab", {"treatment": "donanemab"})
+    panel.run_all()
+    qtbot.waitUntil(lambda: not panel.running(), timeout=300_000)
+    for name in ("Baseline", "Lecanemab", "Donanemab"):
+        qtbot.waitUntil(lambda name=name: panel._last_run(name) is not None, timeout=30_000)
+        run = panel._last_run(name)
+        assert run.status == "ok", run.error
+    comparison = neurology_window.comparison
+    table = comparison.table
+    rows = {table.item(r, 0).text().split(" [")[0].split(" (")[0]: r
+            for r in range(table.rowCount())}  # fmt: skip
+    mmse = [float(table.item(rows["MMSE at the horizon"], c).text().split()[-3 if c > 1 else 0]
+                  .lstrip("★")) for c in range(1, 4)]  # fmt: skip
+    assert mmse[0] < mmse[1] < mmse[2]
+    assert "not in the model" in table.item(rows["CDR-SB at the horizon"], 1).text()
+    assert "DEMONSTRATION MODEL" in comparison.notes.text()
+
+    _tab(comparison, comparison.curves_page)
+    assert comparison.series_choice.currentData() == "MMSE"
+    qtbot.waitUntil(lambda: bool(comparison.figure.axes), timeout=5_000)
+    bands = [c for c in comparison.figure.axes[0].collections if "band" in c.get_label()]
+    assert len(bands) == 3
+    shot(neurology_window, "alzheimer-curves")
+    _tab(comparison, comparison.tables_page)
+    tables = comparison.tables_page
+    tables.choice.setCurrentIndex(tables.choice.findData("model"))
+    cells = {tables.table.item(r, c).text() for r in range(tables.table.rowCount())
+             for c in range(tables.table.columnCount()) if tables.table.item(r, c)}  # fmt: skip
+    assert any("demonstration only" in text for text in cells)
+
+    # a visit's MMSE corrected: every run is now out of date, on screen
+    case = neurology_window.cases.case
+    visit = next(m for m in case.measurements if m.name == "MMSE")
+    visit.value -= 3
+    neurology_window.session.touch("measurements")
+    qtbot.waitUntil(lambda: set(comparison.stale) == {"Baseline", "Lecanemab", "Donanemab"},
+                    timeout=30_000)  # fmt: skip
+    assert comparison.stale_bar.isVisible()
+    assert "changed" in comparison.stale["Lecanemab"]
