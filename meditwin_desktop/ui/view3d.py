@@ -53,7 +53,14 @@ _VIEW_NAMES = {
     "S": "above",
     "I": "below",
 }
-_TRANSLUCENT = {"right lung": 0.15, "left lung": 0.15, "liver": 0.45, "body": 0.1}
+_TRANSLUCENT = {
+    "right lung": 0.15,
+    "left lung": 0.15,
+    "liver": 0.45,
+    "body": 0.1,
+    "intracranial": 0.12,
+    "brain mask": 0.12,
+}  # enclosing: what lies inside shows
 _CURSOR_COLORS = ((0.8, 0.3, 0.3), (0.35, 0.67, 0.31), (0.84, 0.75, 0.24))
 # clipping keeps the side a plane's normal points away from: below axial, behind coronal...
 _CLIP_KEEP = {"axial": -1.0, "coronal": -1.0, "sagittal": -1.0}
