@@ -11,11 +11,12 @@ block (clinical unit -> 0-1) applies whatever unit they were typed in.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from typing import Any
 
 from meditwin_desktop.core.twin import CaseView, TwinInputError, view_of
+
+from .leaspy_model import normalise_name as normal_name
 
 DAYS_PER_YEAR = 365.25
 # the unit each known measure is used in (core.units converts the others)
@@ -42,11 +43,6 @@ MODEL_SPACE = "0-1"
 ANTICOAGULANTS = ("warfarin", "acenocoumarol", "fluindione", "phenprocoumon", "apixaban",
                   "rivaroxaban", "edoxaban", "dabigatran", "heparin", "enoxaparin",
                   "tinzaparin", "dalteparin", "fondaparinux")  # fmt: skip
-
-
-def normal_name(name: str) -> str:
-    """A measure's name for matching: lower case, spaces, hyphens and underscores removed."""
-    return re.sub(r"[\s\-_]+", "", str(name)).lower()
 
 
 _KNOWN = {normal_name(name): name for name in CANONICAL_UNITS}
@@ -169,6 +165,8 @@ def prepare(view: CaseView) -> dict[str, Any]:
         "anticoagulated": anticoagulated,
         "last_mmse": (mmse[-1]["date"], mmse[-1]["value"]) if mmse else None,
         "last_visit": max((row["date"][:10] for row in rows), default=""),
+        # any dated row's (date, age) fixes the age of any date (the therapy's start)
+        "age_anchor": (rows[0]["date"][:10], rows[0]["age"]) if rows else None,
     }
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import math
-import time
 from functools import lru_cache
 
 import numpy as np
@@ -75,6 +74,16 @@ def example_patients() -> tuple[tuple[str, ...], tuple[Observations, ...], np.nd
     return ids, tuple(obs), np.array([published[i] for i in ids])
 
 
+def _statistic(diff: np.ndarray, parameter: str, statistic: str) -> float:
+    """median, p90 or max of |differences| of "xi", "tau" or "sources" (pooled)."""
+    col = {"xi": diff[:, 0], "tau": diff[:, 1], "sources": diff[:, 2:].ravel()}[parameter]
+    if statistic == "median":
+        return float(np.median(col))
+    if statistic == "p90":
+        return float(np.percentile(col, 90))
+    return float(np.max(col))
+
+
 @lru_cache(maxsize=4)
 def _agreement(n_patients: int) -> np.ndarray:
     model = load_model(example_model_path())
@@ -87,13 +96,7 @@ def _agreement(n_patients: int) -> np.ndarray:
 def leaspy_agreement(parameter: str, statistic: str = "median", n_patients: int = 200) -> float:
     """|ours - Leaspy's published| for "xi", "tau" (years) or "sources" (all sources pooled):
     statistic "median", "p90" or "max" over the first n_patients of the example data."""
-    diff = _agreement(n_patients)
-    col = {"xi": diff[:, 0], "tau": diff[:, 1], "sources": diff[:, 2:].ravel()}[parameter]
-    if statistic == "median":
-        return float(np.median(col))
-    if statistic == "p90":
-        return float(np.percentile(col, 90))
-    return float(np.max(col))
+    return _statistic(_agreement(n_patients), parameter, statistic)
 
 
 @lru_cache(maxsize=2)
@@ -119,13 +122,7 @@ def leaspy1_replay(parameter: str, statistic: str = "median", n_patients: int = 
     """As `leaspy_agreement`, for a replay of Leaspy 1.x's default scipy_minimize (BFGS,
     exact gradient, gtol 1e-2, from the prior mode) on our objective: how exactly we
     reproduce the published file, i.e. evidence of which algorithm wrote it."""
-    diff = _replay(n_patients)
-    col = {"xi": diff[:, 0], "tau": diff[:, 1], "sources": diff[:, 2:].ravel()}[parameter]
-    if statistic == "median":
-        return float(np.median(col))
-    if statistic == "p90":
-        return float(np.percentile(col, 90))
-    return float(np.max(col))
+    return _statistic(_replay(n_patients), parameter, statistic)
 
 
 def simulate(
@@ -174,12 +171,3 @@ def tau_sd_median(n_visits: int, n_patients: int = 40, seed: int = 2) -> float:
 def tau_sd_ratio(many: int, few: int) -> float:
     """Median SD of tau with `many` visits over that with `few` (below 1: it shrinks)."""
     return tau_sd_median(many) / tau_sd_median(few)
-
-
-def personalize_seconds(n_patients: int = 200) -> float:
-    """Wall time (s) to personalise the first n_patients of Leaspy's example data."""
-    model = load_model(example_model_path())
-    _, obs, _ = example_patients()
-    t0 = time.perf_counter()
-    personalize_many(model, obs[:n_patients])
-    return time.perf_counter() - t0

@@ -304,9 +304,14 @@ def load_model(path: str | Path) -> LeaspyModel:
     params = settings["parameters"]
     if not isinstance(params, Mapping):
         raise _bad(path, "'parameters' must be an object.")
-    if version.startswith(("0.", "1.")) or "v0" in params or "g" in params:
-        return _load_v1(path, settings, version)
-    return _load_v2(path, settings, version)
+    load = _load_v1 if version.startswith(("0.", "1.")) or "v0" in params or "g" in params else (
+        _load_v2)  # fmt: skip
+    try:
+        return load(path, settings, version)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        # a value of the wrong type or shape somewhere the checks did not foresee
+        raise _bad(path, f"has a value Leaspy would not have written ({exc}); {SUPPORTED}.") from (
+            exc)  # fmt: skip
 
 
 def _features(path: Path | str, settings: Mapping[str, Any]) -> tuple[str, ...]:

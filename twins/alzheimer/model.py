@@ -25,17 +25,18 @@ from .personalization import Individual, Observations, personalize, sample
 from .treatment import THERAPIES, TIME_SAVED, disease_clock, eligibility, time_gained
 
 BUILT_IN = "built-in demonstration model"
-BAND = "90 % interval of the personalised parameters"
+BAND = "approximate 90 % interval of the personalised parameters (Laplace)"
+UNMEASURED = "the model's course for this patient's parameters, not a measured trend"
 DRAWS = 400  # Laplace draws for the bands (seeded)
 STEP_Y = 0.05
 # milestone features: the direction of worsening and the threshold's source
 MILESTONES = {
-    "MMSE": ("below", "MMSE below 20: moderate Alzheimer's disease (MMSE 10-20: NICE "
+    "MMSE": ("below", "MMSE 20 or less: moderate Alzheimer's disease (MMSE 10-20: NICE "
                       "technology appraisal TA217, 2011)"),
     "CDR-SB": ("above", "CDR-SB 4.5 or more: mild dementia (O'Bryant SE et al., Arch Neurol "
                         "2008;65:1091-1095)"),
-    "FAQ": ("above", "FAQ 9 or more: functional dependence (Pfeffer RI et al., J Gerontol "
-                     "1982;37:323-329)"),
+    "FAQ": ("above", "FAQ 9 or more: a commonly used cut-off for functional impairment "
+                     "(the scale: Pfeffer RI et al., J Gerontol 1982;37:323-329)"),
 }  # fmt: skip
 # features with an outcome of their own (stable names): outcome name -> feature
 FEATURE_OUTCOMES = {"mmse_at_horizon": "MMSE", "cdr_sb_at_horizon": "CDR-SB",
@@ -56,20 +57,40 @@ def model_of(params: Mapping[str, Any]) -> tuple[LeaspyModel, str]:
     return load_model(path), digest
 
 
+SIDES = {"left", "right"}
+MODEL_RANGE = (-0.5, 1.5)  # a value further out of the model's 0-1 space is not this model's
+
+
+def _both_sides(feature: str, items: list[dict[str, Any]]) -> tuple[list[dict], str]:
+    """The rows of a feature as the model reads them: both sides together. Untargeted rows
+    (both hippocampi) first; else left + right summed on the dates with both (a ratio or a
+    volume of one side is half of what the model means); other targets as they are."""
+    untargeted = [row for row in items if not row["target"]]
+    if untargeted:
+        return untargeted, ""
+    if {row["target"].lower() for row in items} != SIDES:
+        return items, ""
+    by_date: dict[str, dict[str, dict]] = {}
+    for row in items:
+        by_date.setdefault(row["date"][:10], {})[row["target"].lower()] = row
+    summed = [dict(sides["left"], value=sides["left"]["value"] + sides["right"]["value"],
+                   target="") for sides in by_date.values() if set(sides) == SIDES]  # fmt: skip
+    return summed, f"{feature}: left + right summed ({len(summed)} date(s) with both sides)"
+
+
 def _feature_values(
     model: LeaspyModel, rows: list[dict[str, Any]]
 ) -> tuple[dict[int, list[tuple[float, float, str]]], list[str], list[str]]:
-    """{feature index: [(age, model value, date)]}, notes on features not used, and the case's
-    measures the model does not have."""
+    """{feature index: [(age, model value, date)]}, notes on what was not used or combined,
+    and the case's measures the model does not have."""
     grouped = by_feature(rows)
     found: dict[int, list[tuple[float, float, str]]] = {}
     notes = []
     for k, feature in enumerate(model.features):
-        items = grouped.get(normal_name(feature), [])
+        items, note = _both_sides(feature, grouped.get(normal_name(feature), []))
+        notes += [note] if note else []
         if not items:
             continue
-        untargeted = [row for row in items if not row["target"]]
-        items = untargeted or items  # both hippocampi ("") before one side
         scaling = model.scaling.get(feature)
         units = {row["unit"] for row in items}
         if scaling is None and units != {MODEL_SPACE}:
@@ -86,8 +107,16 @@ def _feature_values(
         values = []
         for row in items:
             y = row["value"] if row["unit"] == MODEL_SPACE else scaling.to_model(row["value"])
+            if not MODEL_RANGE[0] <= y <= MODEL_RANGE[1]:
+                covers = (f"{min(scaling.at_0, scaling.at_1):g}-{max(scaling.at_0, scaling.at_1):g}"
+                          f" {scaling.unit}" if scaling else "0-1")  # fmt: skip
+                notes.append(f"{feature} {row['value']:g} {row['unit']} on {row['date'][:10]} "
+                             f"lies far outside the range the model covers ({covers}): not "
+                             "used")  # fmt: skip
+                continue
             values.append((row["age"], float(y), row["date"][:10]))
-        found[k] = values
+        if values:
+            found[k] = values
     known = {normal_name(f) for f in model.features}
     if normal_name("Hippocampus volume ratio") in known:  # the ratio's own parts
         known |= {normal_name("Hippocampal volume"), normal_name("Intracranial volume")}
@@ -95,18 +124,25 @@ def _feature_values(
     return found, notes, ignored
 
 
-def observations(model: LeaspyModel, found: Mapping[int, list]) -> Observations:
-    """One row per visit date (mean of a feature's values on one date), NaN = not measured."""
+def observations(model: LeaspyModel, found: Mapping[int, list]) -> tuple[Observations, list[str]]:
+    """One row per visit date, NaN = not measured; two values of a feature on one date are
+    averaged, with a note naming them."""
     dates = sorted({date for values in found.values() for _, _, date in values})
     ages = np.zeros(len(dates))
     table = np.full((len(dates), len(model.features)), np.nan)
+    notes = []
     for k, values in found.items():
         for date in dates:
             same = [(age, y) for age, y, d in values if d == date]
             if same:
                 ages[dates.index(date)] = same[0][0]
                 table[dates.index(date), k] = float(np.mean([y for _, y in same]))
-    return Observations(ages=ages, values=table)
+            if len(same) > 1:
+                shown = ", ".join(f"{float(v):.3g}" for v in _clinical(
+                    model, k, np.array([y for _, y in same]))[0])  # fmt: skip
+                notes.append(f"{model.features[k]}: {len(same)} values on {date} ({shown}) "
+                             "averaged: check for a typing error")  # fmt: skip
+    return Observations(ages=ages, values=table), notes
 
 
 def _clinical(model: LeaspyModel, k: int, y: np.ndarray) -> tuple[np.ndarray, str]:
@@ -130,21 +166,22 @@ def _curves(model, individual, ages, start, effect) -> tuple[np.ndarray, np.ndar
 
 def _crossing(ages: np.ndarray, values: np.ndarray, threshold: float, below: bool) -> float | None:
     """The first age at which `values` passes `threshold` (linear between grid points)."""
-    past = values < threshold if below else values >= threshold
+    past = values <= threshold if below else values >= threshold
     if not past.any():
         return None
     n = int(np.argmax(past))
     if n == 0:
-        return float(ages[0])
+        return float(ages[0])  # already there at the first age
     a, b = values[n - 1], values[n]
     return float(ages[n - 1] + (ages[n] - ages[n - 1]) * (threshold - a) / (b - a))
 
 
-def _age_at(date: str, inputs: Mapping[str, Any], observed: Observations) -> float:
-    """The age at an ISO date, on the visits' age scale."""
-    last = inputs["last_visit"]
-    day = dt.date.fromisoformat(date[:10])
-    return float(observed.ages.max()) + (day - dt.date.fromisoformat(last)).days / DAYS_PER_YEAR
+def _age_at(date: str, inputs: Mapping[str, Any]) -> float:
+    """The age at an ISO date, on the visits' age scale (from any dated row: its age and
+    date fix the scale, the date of birth or the age at the last visit)."""
+    anchor_date, anchor_age = inputs["age_anchor"]
+    days = (dt.date.fromisoformat(date[:10]) - dt.date.fromisoformat(anchor_date[:10])).days
+    return float(anchor_age) + days / DAYS_PER_YEAR
 
 
 def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, cancelled) -> Result:
@@ -159,22 +196,25 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
             "Measurements view, named as the model names them." + (
                 " " + "; ".join(unused) if unused else "")
         )  # fmt: skip
-    observed = observations(model, found)
+    observed, duplicates = observations(model, found)
+    unused += duplicates
     progress(0.1, "personalising")
     individual = personalize(model, observed)
     if cancelled():
         raise Cancelled()
     last_age = float(observed.ages.max())
+    last_date = max(date for values in found.values() for _, _, date in values)
     horizon = last_age + float(params["horizon_y"])
-    ages = np.arange(float(observed.ages.min()) - 1.0, horizon + STEP_Y / 2, STEP_Y)
+    grid = np.arange(float(observed.ages.min()) - 1.0, horizon, STEP_Y)
+    ages = np.unique(np.concatenate([grid, [last_age, horizon]]))  # both exactly on the grid
     therapy = THERAPIES.get(str(params["treatment"]))
     start = effect = None
     if therapy is not None:
-        start = _age_at(str(params["treatment_start"]), inputs, observed)
-        if start < last_age - 1e-9:
+        start = _age_at(str(params["treatment_start"]), inputs)
+        if start < last_age - 1e-6:
             raise TwinInputError(
                 f"The treatment start {params['treatment_start']} is before the last visit "
-                f"({inputs['last_visit']}): a therapy is projected from now on."
+                f"({last_date}): a therapy is projected from now on."
             )
         effect = float(params["effect_pct"]) / 100.0
     progress(0.4, "projecting")
@@ -191,8 +231,8 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
         f"±{individual.sd('tau'):.1f} y (1 SD) {how_many}")  # fmt: skip
     pace_sd = float(np.exp(individual.xi) * individual.sd("xi"))
     result.notes["progression_pace"] = f"±{pace_sd:.2f} (1 SD); 1 = the population's pace"
-    _feature_outcomes(result, model, ages, best, horizon)
-    _milestone(result, params, model, ages, best, last_age, horizon)
+    _feature_outcomes(result, model, found, ages, best, horizon)
+    _milestone(result, params, model, found, ages, best, last_age, horizon)
     result.outcomes["time_gained_y"] = time_gained(horizon, start, effect or 0.0)
     if therapy is not None:
         result.notes["time_gained_y"] = (
@@ -209,7 +249,7 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     return result
 
 
-def _feature_outcomes(result, model, ages, best, horizon) -> None:
+def _feature_outcomes(result, model, found, ages, best, horizon) -> None:
     at = int(np.argmin(np.abs(ages - horizon)))
     for name, feature in FEATURE_OUTCOMES.items():
         k = model.feature_index(feature)
@@ -224,9 +264,11 @@ def _feature_outcomes(result, model, ages, best, horizon) -> None:
                                   f"({float(value):.3f}; no scaling to points)")  # fmt: skip
             continue
         result.outcomes[name] = float(value)
+        if k not in found:
+            result.notes[name] = f"{feature} is not measured in this case: {UNMEASURED}"
 
 
-def _milestone(result, params, model, ages, best, last_age, horizon) -> None:
+def _milestone(result, params, model, found, ages, best, last_age, horizon) -> None:
     feature = str(params["milestone_feature"])
     threshold = float(params["milestone_threshold"])
     direction, source = MILESTONES[feature]
@@ -241,18 +283,23 @@ def _milestone(result, params, model, ages, best, last_age, horizon) -> None:
         result.outcomes[name] = None
         result.notes[name] = f"{feature} has no scaling to clinical units in this model"
         return
-    future = ages >= last_age - 1e-9
+    future = ages >= last_age - 1e-9  # the grid holds the last visit's age exactly
     worse_down = direction == "below"
     # in clinical units: "below" (MMSE) crosses downwards; a scaling may invert the axis
     crossed = _crossing(ages[future], values[future], threshold, below=worse_down)
-    sign = "<" if worse_down else ">="
+    sign = "<=" if worse_down else ">="
+    unmeasured = "" if k in found else f"; {feature} is not measured in this case: {UNMEASURED}"
     if crossed is None:
         result.outcomes[name] = None
         result.notes[name] = (f"{feature} {sign} {threshold:g} not reached within the "
-                              f"{horizon - last_age:g}-year horizon")  # fmt: skip
+                              f"{horizon - last_age:g}-year horizon{unmeasured}")  # fmt: skip
         return
     result.outcomes[name] = max(crossed - last_age, 0.0)
-    result.notes[name] = f"{feature} {sign} {threshold:g} from the last visit; {source}"
+    if crossed <= last_age + 1e-9:
+        result.notes[name] = (f"{feature} {sign} {threshold:g} already reached at the last visit "
+                              f"(fitted course){unmeasured}")  # fmt: skip
+        return
+    result.notes[name] = f"{feature} {sign} {threshold:g} from the last visit; {source}{unmeasured}"
 
 
 def _series(model, found, ages, best, runs, params) -> dict[str, TimeSeries]:
@@ -293,14 +340,15 @@ def _tables(model, individual: Individual, found, ages, best, horizon, digest, p
              names, values, keys,
              [(f"{model.xi_mean:.3f}", f"{model.xi_std:.3f}"),
               (f"{model.tau_mean:.2f}", f"{model.tau_std:.2f}")]
-             + [("0", "1")] * len(individual.sources), strict=True)],
+             + [(f"{mean:g}", f"{model.sources_std:g}") for mean in model.sources_mean],
+             strict=True)],
     )  # fmt: skip
     rows = []
     for k, feature in enumerate(model.features):
         value, unit = _clinical(model, k, best[at, k])
         count = len(found.get(k, []))
-        rows.append((feature, count, f"{float(value):.4g}", unit,
-                     "measured" if count else "not measured: from the population"))  # fmt: skip
+        data = "measured" if count else "not measured: the model's course for this patient"
+        rows.append((feature, count, f"{float(value):.4g}", unit, data))
     features = Table(
         f"Features at the horizon (age {horizon:.1f})",
         ("feature", "values used", "predicted", "unit", "data"),

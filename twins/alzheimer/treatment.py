@@ -96,7 +96,7 @@ def eligibility(
                    "clinical form.")  # fmt: skip
     low, high = therapy.mmse_range
     if last_mmse is None:
-        out.append(f"{therapy.code}: no MMSE in the case; {therapy.trial} enrolled MMSE "
+        out.append(f"{therapy.code}: no MMSE (in points) in the case; {therapy.trial} enrolled MMSE "
                    f"{low:g}-{high:g}.")  # fmt: skip
     elif not low <= last_mmse[1] <= high:
         out.append(f"{therapy.code}: the last MMSE ({last_mmse[1]:g} on {last_mmse[0]}) is "

@@ -43,7 +43,7 @@ def test_the_demo_truth_comes_back(demo):
 
     model, _ = model_of({})
     found, _, _ = _feature_values(model, prepare(demo)["measurements"])
-    individual = personalize(model, observations(model, found))
+    individual = personalize(model, observations(model, found)[0])
     assert individual.n_visits == 5 and len(found) == 7
     assert abs(individual.tau - TRUTH["tau"]) < 2 * individual.sd("tau")
     assert abs(individual.xi - TRUTH["xi"]) < 2 * individual.sd("xi")

@@ -160,3 +160,78 @@ def test_measures_the_model_lacks_are_listed_and_ignored():
 
 def test_built_in_model_is_the_default():
     assert TWIN.parameter("model_file").default == BUILT_IN
+
+
+def test_the_therapy_starts_at_its_date_whatever_was_measured_last():
+    """An amyloid PET dated after the last score does not move the therapy's start: the
+    default start (the last measurement, 2026-11-01) is 0.42 y after the last score."""
+    case = _case()
+    case.measurements.append(Measurement("Amyloid PET", 78.0, "CL", "2026-11-01"))
+    params, result = _run(case, treatment="lecanemab", horizon_y=5.0)
+    assert params["treatment_start"] == "2026-11-01"
+    on_treatment = 5.0 - (dt.date(2026, 11, 1) - dt.date(2026, 6, 1)).days / 365.25
+    assert result.outcomes["time_gained_y"] == pytest.approx(0.27 * on_treatment, abs=1e-6)
+
+
+def test_a_ratio_given_per_side_is_summed_not_averaged():
+    both = _case()
+    _, reference = _run(both)
+    sided = _case()
+    model = load_model(demo_model_path())
+    ratio = model.scaling["Hippocampus volume ratio"]
+    dates = sorted({m.date for m in sided.measurements})
+    ages = np.array([(dt.date.fromisoformat(d) - BIRTH).days / 365.25 for d in dates])
+    k = model.feature_index("Hippocampus volume ratio")
+    truth = ratio.to_clinical(model.values(ages, TRUTH["xi"], TRUTH["tau"], TRUTH["sources"])[:, k])
+    for date, value in zip(dates, truth, strict=True):
+        for side in ("left", "right"):
+            sided.measurements.append(
+                Measurement("Hippocampus volume ratio", value / 2, "fraction", date, side)
+            )
+    _, result = _run(sided)
+    assert any("left + right summed (5 date(s)" in w for w in result.warnings)
+    # the sum is the model's ratio: the estimate moves by what the extra feature adds only
+    assert result.outcomes["estimated_onset_age_y"] == pytest.approx(TRUTH["tau"], abs=0.3)
+    assert reference.outcomes["estimated_onset_age_y"] == pytest.approx(TRUTH["tau"], abs=0.3)
+
+
+def test_two_values_on_one_date_are_named():
+    case = _case()
+    case.measurements.append(Measurement("MMSE", 10.0, "points", "2026-06-01"))
+    _, result = _run(case)
+    assert any("MMSE: 2 values on 2026-06-01" in w and "10" in w for w in result.warnings)
+
+
+def test_a_value_beyond_the_models_range_is_left_out_with_its_date():
+    case = _case()
+    case.measurements.append(Measurement("FDG PET", 2.4, "SUVR", "2025-06-01"))
+    _, result = _run(case)
+    assert any("FDG PET 2.4 SUVR on 2025-06-01 lies far outside the range the model covers "
+               "(0.85-1.45 SUVR)" in w for w in result.warnings)  # fmt: skip
+
+
+def test_a_milestone_already_passed_is_zero_years_and_says_so():
+    _, result = _run(_case(), milestone_threshold=27.0)  # MMSE ~25 at the last visit
+    assert result.outcomes["years_to_milestone"] == 0.0
+    assert "already reached" in result.notes["years_to_milestone"]
+
+
+def test_an_unmeasured_feature_is_said_to_be_the_models_course():
+    case = _case()
+    case.measurements = [m for m in case.measurements if m.name != "FAQ"]
+    _, result = _run(case, milestone_feature="FAQ")
+    assert "FAQ is not measured in this case" in result.notes["years_to_milestone"]
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d["hyperparameters"].update(sources_mean="x"),
+    lambda d: d["parameters"].update(noise_std=["a"]),
+    lambda d: d.update(hyperparameters=[1, 2]),
+])  # fmt: skip
+def test_a_model_file_with_odd_values_gets_a_message(tmp_path, change):
+    data = json.loads(example_model_path().read_text())
+    change(data)
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(TwinInputError, match=r"odd\.json"):
+        load_model(path)
