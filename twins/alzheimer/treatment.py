@@ -96,8 +96,8 @@ def eligibility(
                    "clinical form.")  # fmt: skip
     low, high = therapy.mmse_range
     if last_mmse is None:
-        out.append(f"{therapy.code}: no MMSE (in points) in the case; {therapy.trial} enrolled MMSE "
-                   f"{low:g}-{high:g}.")  # fmt: skip
+        out.append(f"{therapy.code}: no MMSE (in points) in the case; {therapy.trial} "
+                   f"enrolled MMSE {low:g}-{high:g}.")  # fmt: skip
     elif not low <= last_mmse[1] <= high:
         out.append(f"{therapy.code}: the last MMSE ({last_mmse[1]:g} on {last_mmse[0]}) is "
                    f"outside {therapy.trial}'s range {low:g}-{high:g}: the trial's effect may "
