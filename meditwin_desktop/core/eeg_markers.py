@@ -9,7 +9,8 @@ Pipeline (each step reuses `core.signals`):
 1. EEG channels only: voltage channels whose label is not an EOG/ECG/EMG/trigger/status...;
    a channel flat over the whole recording (standard deviation < `FLAT_UV`) is left out.
 2. High-pass 0.5 Hz (4th-order Butterworth, zero phase) so that slow drift does not count as
-   artefact, and a notch at the mains frequency `line_freq`; then the average reference.
+   artefact, and a notch at the mains frequency `line_freq`; then the average reference
+   (from 8 channels; fewer keep the recording's own reference).
 3. Epochs of `epoch_s` (4 s) every `epoch_s / 2`. An epoch is rejected when, in any channel,
    its peak-to-peak amplitude exceeds the larger of `reject_uv` (150 µV) and twice that
    channel's median epoch peak-to-peak, or falls below `FLAT_UV` (a channel that went flat).
@@ -73,6 +74,8 @@ RELATIVE_NAMES = {
 REJECT_UV = 150.0  # peak-to-peak per epoch and channel (MNE tutorial's eeg=150e-6)
 RELATIVE_LIMIT = 2.0  # x the channel's median epoch peak-to-peak (our choice: see above)
 FLAT_UV = 0.5  # below this (std over the recording, or peak-to-peak in an epoch): flat
+MIN_AVERAGE_REFERENCE = 8  # channels; fewer share too much signal (a 2-channel O1/O2 montage
+# loses most of its common alpha to the average)
 HIGH_PASS_HZ = 0.5
 OCCIPITAL_CHANNELS = ("O1", "O2", "Oz")
 NEAREST_OCCIPITAL = (  # tried in this order when no O1/O2/Oz was recorded
@@ -230,10 +233,17 @@ def compute_markers(
     data = signals.bandpass(picked.data, picked.sfreq, HIGH_PASS_HZ, None)
     if line_freq and line_freq < picked.sfreq / 2:
         data = signals.notch(data, picked.sfreq, line_freq)
-    step(0.4, "Re-referencing")
-    data = signals.average_reference(
-        signals.Signal(data, picked.sfreq, picked.channels, units=("V",) * len(names))
-    ).data
+    if len(names) >= MIN_AVERAGE_REFERENCE:
+        step(0.4, "Re-referencing")
+        data = signals.average_reference(
+            signals.Signal(data, picked.sfreq, picked.channels, units=("V",) * len(names))
+        ).data
+    else:  # a few channels' average holds their own rhythm: subtracting it distorts powers
+        warnings.append(
+            f"Only {len(names)} EEG channel(s): kept on the recording's own reference (an "
+            f"average reference needs at least {MIN_AVERAGE_REFERENCE} channels spread over "
+            "the head)."
+        )
     step(0.5, "Rejecting artefacts")
     size = round(epoch_s * signal.sfreq)
     starts = epoch_starts(data.shape[1], size)
@@ -358,9 +368,10 @@ REFERENCES: dict[str, Reference] = {
         ),
         note=(
             "'Dominant occipital (alpha) rhythm frequency in early stage Alzheimer's disease "
-            "and depression' (abstract): mean ± SD of the dominant occipital frequency, read "
-            "visually in relaxed wakefulness, in age-, sex- and health-matched controls and "
-            "early-stage AD; not a Welch peak, so compare approximately."
+            "and depression' (abstract): mean ± SD of the dominant occipital frequency, "
+            "assessed blindly from 10 or more samples of relaxed wakefulness in an all-night "
+            "polysomnogram, in age-, sex- and health-matched controls and early-stage AD; not "
+            "a Welch peak, so compare approximately."
         ),
     ),
     RELATIVE_DELTA: Reference(NOT_AVAILABLE, NOT_AVAILABLE, _SDAT_1985, _SDAT_NOTE),

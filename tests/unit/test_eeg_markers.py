@@ -213,3 +213,18 @@ def test_mne_reads_the_physionet_edf_as_we_do(shared_data):
     assert [c.strip() for c in raw.ch_names] == [c.strip() for c in ours.channels]
     assert raw.info["sfreq"] == ours.sfreq
     np.testing.assert_allclose(ours.data, raw.get_data(), rtol=1e-9, atol=1e-12)  # volts
+
+
+def test_few_channels_keep_their_own_reference():
+    """Two occipital channels with the same alpha: an average reference would cancel it (the
+    relative alpha fell from 0.90 to 0.26 in review); with fewer than 8 channels the recording's
+    own reference is kept, and said."""
+    sfreq, seconds = 250.0, 60
+    t = np.arange(int(sfreq * seconds)) / sfreq
+    rng = np.random.default_rng(0)
+    alpha = 40e-6 * np.sin(2 * np.pi * 9.5 * t)
+    data = np.stack([alpha + 2e-6 * rng.standard_normal(t.size) for _ in range(2)])
+    signal = signals.Signal(data, sfreq, ("O1", "O2"), units=("V", "V"))
+    markers = em.compute_markers(signal, line_freq=None)
+    assert markers.relative_power["alpha"] > 0.8
+    assert any("own reference" in w for w in markers.warnings)
