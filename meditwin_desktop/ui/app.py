@@ -21,6 +21,7 @@ from meditwin_desktop.ui.crash import ExceptionReporter
 from meditwin_desktop.ui.launcher import Launcher, main_window_geometry
 from meditwin_desktop.ui.resources import icon_path
 from meditwin_desktop.ui.theme import apply_dark_theme
+from meditwin_desktop.ui.wheel_guard import install_wheel_guard
 
 if TYPE_CHECKING:  # the main window's modules load behind the start-up window
     from meditwin_desktop.ui.main_window import MainWindow
@@ -36,6 +37,7 @@ def create_app(argv: list[str] | None = None, install_exception_hook: bool = Tru
     app.setOrganizationName("MEDITWIN")
     app.setWindowIcon(QIcon(icon_path("meditwin.svg")))
     apply_dark_theme(app)
+    install_wheel_guard(app)
     if install_exception_hook:
         ExceptionReporter(app).install()
     return app
