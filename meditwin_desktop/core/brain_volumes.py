@@ -426,6 +426,14 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
+def visit_values(measurements: list[Measurement], date: str) -> list[Measurement]:
+    """The brain volumes already recorded for the visit of `date` (every side and the ratio):
+    a new import replaces them all, so that a ratio never outlives the volumes it came from."""
+    names = {HIPPOCAMPAL_VOLUME.lower(), INTRACRANIAL_VOLUME.lower(), HIPPOCAMPUS_RATIO.lower()}
+    return [m for m in measurements
+            if m.name.strip().lower() in names and m.date[:10] == date[:10]]  # fmt: skip
+
+
 def same_slot(a: Measurement, b: Measurement) -> bool:
     """Whether two measurements are the same name, target and day (one replaces the other)."""
     return (

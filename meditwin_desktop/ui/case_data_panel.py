@@ -304,14 +304,20 @@ class CaseDataPanel(QWidget):
         if self.session.case is not case:
             return  # the case was switched while the file was read
         rows = brain_volumes.brain_measurements(volumes)
-        clashes = [m for m in case.measurements if any(brain_volumes.same_slot(m, r) for r in rows)]
-        if not clashes:
-            self._store_brain_volumes(case, volumes, rows, [])
+        clashes = brain_volumes.visit_values(case.measurements, volumes.date)
+
+        def new(old: Measurement) -> Measurement | None:
+            return next((r for r in rows if brain_volumes.same_slot(old, r)), None)
+
+        if all((n := new(m)) is not None and n.value == m.value and n.unit == m.unit
+               for m in clashes):  # fmt: skip
+            self._store_brain_volumes(case, volumes, rows, clashes)  # nothing changes: no question
             return
 
         def new_value(old: Measurement) -> str:
-            new = next(r for r in rows if brain_volumes.same_slot(old, r))
-            return f"{new.value:g} {new.unit}"
+            found = new(old)
+            return "removed (not in the new values)" if found is None else (
+                f"{found.value:g} {found.unit}")  # fmt: skip
 
         listed = "\n".join(
             f"• {m.name}{f' ({m.target})' if m.target else ''}: {m.value:g} {m.unit} "

@@ -116,12 +116,25 @@ def test_hippocampal_volumes_from_labels_and_freesurfer(window, qtbot, shot, mon
     assert panel.measurements.table.rowCount() == 10
     shot(window.case_data_dock, "brain_volumes_aseg_stats")
 
-    # the same file and date again, cancelled: the case keeps its values
+    # the same file and date again: the same values, nothing to ask
+    _click(qtbot, panel.aseg_button)
+    dialog = _modal(qtbot, VisitDateDialog)
+    dialog.date.setDate(QDate(2025, 3, 10))
+    _click(qtbot, dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok))
+    qtbot.waitUntil(lambda: "5 earlier value(s) replaced" in panel.message.text(), timeout=5000)
+    assert _rows(case) == rows
+
+    # aseg.mgz for that visit has no intracranial volume: the ratio would outlive the
+    # volumes it came from, so the question lists it as removed; cancelled, nothing changes
+    monkeypatch.setattr(case_data_panel, "ask_file", lambda *a: str(ASEG_STATS.with_name(
+        "aseg.mgz")))  # fmt: skip
     _click(qtbot, panel.aseg_button)
     dialog = _modal(qtbot, VisitDateDialog)
     dialog.date.setDate(QDate(2025, 3, 10))
     _click(qtbot, dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok))
     box = _modal(qtbot, QMessageBox)
+    assert "Hippocampus volume ratio: 0.00476" in box.text()
+    assert box.text().count("removed (not in the new values)") == 2  # ICV and the ratio
     _click(qtbot, box.button(QMessageBox.StandardButton.Cancel))
     assert _rows(case) == rows and "Nothing imported" in panel.message.text()
 
