@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -407,6 +407,7 @@ def plot_series(
     stale=frozenset(),
     observed_colour: str = "black",
     system: str | None = USER_SYSTEM,
+    colours: Mapping[str, str] | None = None,
 ) -> bool:
     """Draw series `name` of every run on matplotlib `axes`, with its guides and the
     patient's observed points (markers labelled 'observed') and each run's uncertainty band
@@ -414,7 +415,9 @@ def plot_series(
     `stale` (scenario names) are dashed and labelled out of date. Observed points that
     several scenarios share (the patient's measurements) are drawn once in
     `observed_colour`; points of one scenario only get its curve's colour. Concentrations
-    are drawn in `system`'s unit (mg/dL or mmol/L; None: as the twin gives them)."""
+    are drawn in `system`'s unit (mg/dL or mmol/L; None: as the twin gives them).
+    `colours`: scenario -> colour, so that a scenario keeps its colour when another one
+    failed or was removed (default: matplotlib's cycle in the order drawn)."""
     plotted = None
     drawn: list[tuple[Run, object, str]] = []
     for run in runs:
@@ -430,6 +433,7 @@ def plot_series(
             linestyle="--" if old else "-",
             alpha=0.6 if old else 1.0,
             label=f"{run.scenario} ({OUT_OF_DATE})" if old else run.scenario,
+            **({"color": colours[run.scenario]} if colours and run.scenario in colours else {}),
         )
         if series.lower is not None and series.upper is not None:
             first = not any(c.get_label().startswith("band") for c in axes.collections)

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from meditwin_desktop.core.errors import Cancelled
+from meditwin_desktop.core.errors import Cancelled, InputError
 from meditwin_desktop.core.parent_watch import exit_with_parent
 from meditwin_desktop.core.priority import lower_priority_of, lower_process_priority
 from meditwin_desktop.core.twin import Result, Twin, check_result, run_parts
@@ -55,6 +55,15 @@ _GRACE_S = 1.0  # a cancelled run still alive after this long is killed
 _POLL_S = 0.05
 _MAX_STARTS = 3  # a run whose worker dies before beginning it is retried on a fresh one
 MEMORY_SHARE = 0.7  # of the memory available at start, the default budget for runs
+
+
+def failure_summary(error: BaseException) -> str:
+    """Why a run failed, as the user reads it: an input error's own message (it says what
+    to change); any other error with its type (a bug in the twin, for the log and the
+    twin's authors)."""
+    if isinstance(error, InputError):
+        return str(error)
+    return "".join(traceback.format_exception_only(type(error), error)).strip()
 
 
 def available_memory() -> int | None:
@@ -244,8 +253,7 @@ def _simulate(
     except Cancelled:
         connection.send(("cancelled", None))
     except BaseException as error:  # everything a model can throw ends as a message
-        summary = "".join(traceback.format_exception_only(type(error), error)).strip()
-        connection.send(("error", summary))
+        connection.send(("error", failure_summary(error)))
 
 
 def _exit_reason(code: int | None) -> str:
@@ -489,8 +497,7 @@ class Runner:
             except Cancelled:
                 end("cancelled", error="cancelled by the user")
             except BaseException as error:  # a twin's bug fails its run, with the reason
-                summary = "".join(traceback.format_exception_only(type(error), error)).strip()
-                end("failed", error=summary)
+                end("failed", error=failure_summary(error))
             else:
                 end("ok", result=result)
             finally:

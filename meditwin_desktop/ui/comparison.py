@@ -165,6 +165,8 @@ class ComparisonView(QWidget):
         self.twin: Twin | None = None
         self.runs: list[Run] = []
         self.stale: dict[str, str] = {}
+        self.failed: dict[str, str] = {}  # scenario -> why its latest run failed
+        self.colours: dict[str, str] = {}  # scenario -> its colour in the curves
         self.anatomy: list[tuple[pv.PolyData, tuple[int, int, int]]] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -374,6 +376,11 @@ class ComparisonView(QWidget):
             (r for r in runs if r.status == "ok"),
             key=lambda r: order.index(r.scenario) if r.scenario in order else 99,
         )
+        # a scenario keeps its colour when another fails; a failed one is said, not dropped
+        self.colours = {name: f"C{n % 10}" for n, name in enumerate(order)}
+        last = {r.scenario: r for r in runs}  # each scenario's latest run
+        self.failed = {name: run.error or "no reason recorded" for name, run in last.items()
+                       if name in order and run.status == "failed"}  # fmt: skip
         shown = {r.scenario for r in self.runs}
         self.stale = {k: v for k, v in (stale or {}).items() if k in shown}
         self._show_stale()
@@ -414,6 +421,8 @@ class ComparisonView(QWidget):
             f": {warning}"
             for warning, names in where.items()
         ]
+        for scenario, why in self.failed.items():
+            lines.insert(0, f"⚠ {scenario} failed and is not compared: {why}")
         for scenario, limits in ruled_out(self.twin, self.runs).items() if self.twin else []:
             lines.insert(0, f"⚠ {scenario} misses a safety limit ({', '.join(limits)}): it is "
                             "not marked best at anything")  # fmt: skip
@@ -421,7 +430,7 @@ class ComparisonView(QWidget):
         more = [f"… and {len(lines) - shown} more: point here to read them all"]
         self.notes.setText("\n".join(lines[:shown] + (more if len(lines) > shown else [])))
         self.notes.setToolTip("\n".join(lines))
-        if not self.runs and self.twin is not None:  # opened before the first run
+        if not self.runs and not self.failed and self.twin is not None:  # before a first run
             self.notes.setText(
                 "No results yet: set the scenarios in the Twins panel and press Run all; "
                 "they appear here side by side."
@@ -525,7 +534,8 @@ class ComparisonView(QWidget):
         axes = _dark_axes(self.figure)
         stale = set(self.stale)
         drawn = plot_series(axes, self.runs, name, linewidth=1.8, stale=stale,
-                            observed_colour="white", system=self.system)  # fmt: skip
+                            observed_colour="white", system=self.system,
+                            colours=self.colours)  # fmt: skip
         if drawn:
             _darken(axes)
             legend = axes.get_legend()

@@ -77,3 +77,28 @@ def test_the_board_scenarios_on_every_tab(neurology_window, qtbot, shot):
                     timeout=30_000)  # fmt: skip
     assert comparison.stale_bar.isVisible()
     assert "changed" in comparison.stale["Lecanemab"]
+
+
+def test_a_failed_scenario_is_said_and_the_others_keep_their_colours(
+    neurology_window, qtbot, tmp_path
+):
+    """A model file that is not Leaspy's fails its scenario: the comparison says which and
+    why (no Python class name), and the remaining scenarios keep their colours."""
+    bad = tmp_path / "not_leaspy.json"
+    bad.write_text('{"name": "linear", "parameters": {}, "leaspy_version": "2.1.0"}')
+    panel = neurology_window.twin_panel
+    panel.add_scenario("Lecanemab", {"treatment": "lecanemab", "model_file": str(bad)})
+    panel.add_scenario("Donanemab", {"treatment": "donanemab"})
+    panel.run_all()
+    qtbot.waitUntil(lambda: not panel.running(), timeout=300_000)
+    qtbot.waitUntil(lambda: panel._last_run("Lecanemab") is not None, timeout=30_000)
+    assert panel._last_run("Lecanemab").status == "failed"
+    comparison = neurology_window.comparison
+    qtbot.waitUntil(lambda: "Lecanemab failed" in comparison.notes.toolTip(), timeout=10_000)
+    note = comparison.notes.text()
+    assert "⚠ Lecanemab failed and is not compared: Model file not_leaspy.json" in note
+    assert "TwinInputError" not in note
+    _tab(comparison, comparison.curves_page)
+    qtbot.waitUntil(lambda: bool(comparison.figure.axes), timeout=5_000)
+    colours = {line.get_label(): line.get_color() for line in comparison.figure.axes[0].lines}
+    assert colours["Donanemab"] == "C2"  # its place among the scenarios, not among the drawn
