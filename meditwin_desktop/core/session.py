@@ -155,9 +155,13 @@ class Session:
             return None
         if self.pseudonym:
             return PatientIdentity(self.pseudonym, pseudonymised=True)
-        birth = case.image_reference.get("birth_date", "")
-        if not birth and case.image is not None:
-            birth = case.image.meta.get("patient_birth_date", "")
+        header = case.image_reference.get("birth_date", "")
+        if not header and case.image is not None:
+            header = case.image.meta.get("patient_birth_date", "")
+        typed = str(case.clinical.get("birth_date") or "")  # the clinical form's (twins use it)
+        birth = typed or header
+        if typed and header and readable_date(header) != typed:
+            birth = f"{typed} (⚠ the images say {readable_date(header)}: check)"
         return PatientIdentity(case.name, case.patient_id, birth)
 
     def set_pseudonym(self, pseudonym: str | None) -> None:

@@ -104,6 +104,8 @@ class CaseMixin:
         case = self.cases.case
         if case is None:
             return
+        if what == "clinical":
+            self._show_identity()  # the date of birth is a clinical value too
         if what == "identity":
             self._show_identity()
             self.patients.set_identity_hidden(self.session.pseudonym is not None)

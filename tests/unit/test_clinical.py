@@ -83,3 +83,23 @@ def test_an_absent_value_that_is_best_wins_the_comparison():
     best = best_scenarios(twin, [run("Baseline", 32.6, None), run("PCSK9i", None, 8.0),
                                  run("Statin", 41.0, 12.0)])  # fmt: skip
     assert best == {"age": {"PCSK9i"}, "nnt": {"PCSK9i"}}
+
+
+def test_a_typed_date_of_birth_shows_in_the_banner_and_a_different_header_is_flagged():
+    from meditwin_desktop.core.case import Case
+    from meditwin_desktop.core.clinical import ClinicalField
+    from meditwin_desktop.core.session import Session
+
+    born = ClinicalField("birth_date", "Date of birth", "Patient", kind="date")
+    assert born.parse("1950-05-21") == "1950-05-21"
+    with pytest.raises(ClinicalInputError, match="YYYY-MM-DD"):
+        born.parse("21/05/1950")
+    with pytest.raises(ClinicalInputError, match="not plausible"):
+        born.parse("2999-01-01")
+    session = Session()
+    case = Case("Doe^Jane", "P-1", image_reference={"birth_date": "19500521"})
+    session.open(case)
+    assert "born 1950-05-21" in session.identity().banner()
+    case.clinical["birth_date"] = "1948-03-10"
+    banner = session.identity().banner()
+    assert "born 1948-03-10 (⚠ the images say 1950-05-21: check)" in banner

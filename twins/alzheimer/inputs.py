@@ -150,6 +150,13 @@ def prepare(view: CaseView) -> dict[str, Any]:
             "the clinical form."
         )
     how = _ages(rows, birth, age_y)
+    if birth is not None and age_y not in (None, ""):
+        today = (dt.date.today() - birth).days / DAYS_PER_YEAR
+        first = min((row["age"] for row in rows), default=today)
+        if not first - 1.0 <= float(age_y) <= today + 1.0:
+            how = (f"the age in the clinical form ({float(age_y):g} y) does not match the date "
+                   f"of birth {birth.isoformat()} ({today:.0f} y today): the ages at the visits "
+                   "come from the date of birth; check both")  # fmt: skip
     medications = [m.name for m in view.medications if not m.stop]
     anticoagulated = bool(clinical.get("anticoagulant")) or any(
         drug in name.lower() for name in medications for drug in ANTICOAGULANTS

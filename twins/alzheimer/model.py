@@ -389,7 +389,7 @@ def _warnings(model, individual, unused, inputs, therapy, params) -> list[str]:
         out.append(f"The personalisation did not converge ({individual.message}): read the "
                    "individual parameters with caution.")  # fmt: skip
     out += [f"Not used: {note}." for note in unused]
-    if inputs.get("ages_from", "").startswith("no date of birth"):
+    if inputs.get("ages_from", "").startswith(("no date of birth", "the age in the clinical")):
         out.append(inputs["ages_from"][0].upper() + inputs["ages_from"][1:] + ".")
     if therapy is not None:
         out.append(

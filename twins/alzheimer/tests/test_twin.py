@@ -235,3 +235,10 @@ def test_a_model_file_with_odd_values_gets_a_message(tmp_path, change):
     path.write_text(json.dumps(data))
     with pytest.raises(TwinInputError, match=r"odd\.json"):
         load_model(path)
+
+
+def test_an_age_that_contradicts_the_date_of_birth_is_flagged():
+    _, result = _run(_case(age_y=60))
+    assert any("does not match the date of birth 1950-05-21" in w for w in result.warnings)
+    _, fine = _run(_case())
+    assert not any("does not match" in w for w in fine.warnings)
