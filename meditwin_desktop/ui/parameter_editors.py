@@ -44,11 +44,14 @@ INHERITED = QColor(150, 150, 150)  # a value taken from the baseline
 class _FileEditor(QWidget):
     """A path typed or chosen with a file dialog."""
 
-    def __init__(self, parent: QWidget, title: str) -> None:
+    def __init__(self, parent: QWidget, title: str, inherited: Any = None) -> None:
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.text = QLineEdit(self)
+        if inherited is not None:  # empty: the baseline's file, shown as the placeholder
+            self.text.setPlaceholderText(format_value(inherited))
+        self.setFocusProxy(self.text)  # typing goes to the path, not to the window
         browse = QToolButton(self)
         browse.setText("…")
         browse.clicked.connect(lambda: self._choose(title))
@@ -253,7 +256,7 @@ class ParameterDelegate(QStyledItemDelegate):
             editor.setDisplayFormat("yyyy-MM-dd")
             return editor
         if kind == "file":
-            return _FileEditor(parent, parameter.label)
+            return _FileEditor(parent, parameter.label, inherited)
         return super().createEditor(parent, option, index)
 
     def _chosen(self, combo: QComboBox) -> None:
