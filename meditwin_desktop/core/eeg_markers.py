@@ -374,21 +374,27 @@ REFERENCES: dict[str, Reference] = {
             "a Welch peak, so compare approximately."
         ),
     ),
-    RELATIVE_DELTA: Reference(NOT_AVAILABLE, NOT_AVAILABLE, _SDAT_1985, _SDAT_NOTE),
+    RELATIVE_DELTA: Reference(
+        NOT_AVAILABLE, "higher, in later stages (direction only)", _SDAT_1985, _SDAT_NOTE
+    ),
     RELATIVE_THETA: Reference(
         NOT_AVAILABLE,
-        NOT_AVAILABLE,
+        "higher (direction only, no value)",
         "J Alzheimers Dis 2018, doi:10.3233/JAD-180300",
         "No group value read (abstract only). Direction: relative theta power higher "
         "globally in AD (n = 117) than in healthy older adults (n = 138), eyes closed; "
         "'EEG theta power is an early marker of cognitive decline in dementia due to "
         "Alzheimer's disease' (Musaeus et al.).",
     ),
-    RELATIVE_ALPHA: Reference(NOT_AVAILABLE, NOT_AVAILABLE, _SDAT_1985, _SDAT_NOTE),
-    RELATIVE_BETA: Reference(NOT_AVAILABLE, NOT_AVAILABLE, _SDAT_1985, _SDAT_NOTE),
+    RELATIVE_ALPHA: Reference(
+        NOT_AVAILABLE, "lower, from the moderate stage (direction only)", _SDAT_1985, _SDAT_NOTE
+    ),
+    RELATIVE_BETA: Reference(
+        NOT_AVAILABLE, "lower (direction only, no value)", _SDAT_1985, _SDAT_NOTE
+    ),
     THETA_ALPHA: Reference(
         NOT_AVAILABLE,
-        NOT_AVAILABLE,
+        "higher (direction only, no value)",
         "Acta Med Iran 2017;55(8):502-506",
         "No group value read (abstract only). Direction: theta/alpha ratio significantly "
         "higher in AD (n = 50) than in matched healthy individuals (n = 50); 'Index of "

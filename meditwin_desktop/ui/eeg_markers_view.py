@@ -59,14 +59,25 @@ def compute_file_markers(
     )
 
 
-def ask_date(parent: QWidget, file_name: str) -> str | None:
-    """The day a recording without a date was made, asked of the user (None: cancelled)."""
+def ask_date(parent: QWidget, file_name: str, dated: str = "") -> str | None:
+    """The visit a recording's markers belong to, asked of the user (None: cancelled):
+    a recording without a date, or dated `dated`, a day that is no visit of the case (a
+    de-identified file may carry a made-up date)."""
     dialog = QDialog(parent)
     dialog.setObjectName("eeg_markers_date")
     dialog.setWindowTitle("Date of the recording")
     layout = QVBoxLayout(dialog)
-    layout.addWidget(QLabel(f"{file_name} has no recording date. On which day was it made?"))
-    edit = QDateEdit(QDate.currentDate(), dialog)
+    question = (
+        f"{file_name} is dated {dated}, which is no visit of this case (a de-identified file "
+        "may carry a made-up date). Which visit are these markers of?"
+        if dated
+        else f"{file_name} has no recording date. On which day was it made?"
+    )
+    label = QLabel(question)
+    label.setWordWrap(True)
+    layout.addWidget(label)
+    default = QDate.fromString(dated, "yyyy-MM-dd") if dated else QDate.currentDate()
+    edit = QDateEdit(default if default.isValid() else QDate.currentDate(), dialog)
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("yyyy-MM-dd")
     layout.addWidget(edit)
@@ -106,6 +117,8 @@ class EegMarkersView(QWidget):
         self.path, self._start, self._save = path, start_task, save
         self.file_name = os.path.basename(path)
         self.date = recorded.date().isoformat() if recorded else ""
+        # the case's visit days (studies, measurements): a recording dated otherwise asks
+        self.visit_dates: set[str] = set()
         self.markers: eeg_markers.EegMarkers | None = None
         self._task = None
         self._closed = False
@@ -272,8 +285,8 @@ class EegMarkersView(QWidget):
         recording has none); returns what was handed over."""
         if self.markers is None or self._save is None:
             return []
-        if not self.date:
-            date = ask_date(self, self.file_name)
+        if not self.date or (self.visit_dates and self.date not in self.visit_dates):
+            date = ask_date(self, self.file_name, self.date)
             if not date:
                 return []
             self.date = date

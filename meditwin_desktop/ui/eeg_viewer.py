@@ -614,6 +614,13 @@ class EegViewer(QWidget):
             self.markers_view = EegMarkersView(
                 self.path, self._start, self.edf.start, self._saver(), self
             )
+            session = getattr(self.parent(), "session", None)
+            case = session.case if session is not None else None
+            if case is not None:
+                self.markers_view.visit_dates = {
+                    d[:10] for d in [s.date for s in case.studies]
+                    + [m.date for m in case.measurements] if d
+                }  # fmt: skip
             self.markers_view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             self.markers_view.destroyed.connect(lambda _=None: setattr(self, "markers_view", None))
         self.markers_view.show()

@@ -137,3 +137,30 @@ def test_closing_the_window_while_computing_cancels_it(window, qtbot, shared_dat
     view.close()
     qtbot.waitUntil(seen.is_set, timeout=5000)
     viewer.close()
+
+
+def test_a_recording_dated_on_no_visit_asks_which_visit(qtbot, shared_data, monkeypatch):
+    """A de-identified EDF may carry a made-up date: one that is no visit of the case is
+    confirmed (the dialog opens on it), one that is a visit is not asked about."""
+    from datetime import datetime
+
+    path = _eyes_closed(shared_data)
+    saved, asked = [], []
+
+    def start(name, fn, *args, on_done, on_failed, quiet):
+        on_done(fn(*args))
+
+    def ask(parent, file_name, dated=""):
+        asked.append(dated)
+        return "2026-11-16"
+
+    monkeypatch.setattr(eeg_markers_view, "ask_date", ask)
+    view = eeg_markers_view.EegMarkersView(
+        str(path), start, datetime(1985, 1, 1), lambda rows: saved.extend(rows) or "ok"
+    )
+    qtbot.addWidget(view)
+    view.visit_dates = {"2025-11-17", "2026-11-16"}
+    qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    assert asked == ["1985-01-01"] and {m.date for m in saved} == {"2026-11-16"}
+    qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)  # now a visit: not asked
+    assert asked == ["1985-01-01"]
