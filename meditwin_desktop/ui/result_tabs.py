@@ -206,7 +206,7 @@ class TablesPage(_ResultPage):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         how = "side by side" if side else "one scenario after another"
         if shared:
-            how = "the same in every scenario (it comes from the case): shown once"
+            how = "the same in every scenario: shown once"
         self.note.setText(f"{len(runs)} scenario(s), {how}." if runs else self.empty)
 
 

@@ -65,7 +65,7 @@ def status_cell(
     row.setContentsMargins(2, 0, 2, 0)
     bar = ProgressCell(holder)
     bar.setObjectName(f"progress_{scenario}")
-    bar.setMaximumWidth(58)  # the key values beside it fit a 1280-pixel screen
+    bar.setMaximumWidth(64)  # the key values beside it fit a 1280-pixel screen
     running = handle is not None and not handle.done()
     if running:
         bar.setValue(int(handle.progress * 1000))
@@ -75,7 +75,7 @@ def status_cell(
         bar.setFormat(_STATUS_TEXT.get(run.status, run.status))
         bar.setToolTip(run.error or f"{run.seconds:.1f} s")
         if out_of_date and run.status == "ok":
-            bar.setFormat("out of date")
+            bar.setFormat("outdated")  # "out of date" did not fit the cell
             bar.setStyleSheet("QProgressBar::chunk { background: #8a5a20; }")
             bar.setToolTip(f"Out of date: {out_of_date}. Run all again to refresh it.")
     else:

@@ -146,7 +146,7 @@ def test_a_changed_ldl_marks_results_out_of_date_until_run_again(fh_window, qtbo
     assert not any(comparison.table.item(r, c).text().startswith("★")
                    for r in range(comparison.table.rowCount()) for c in (1, 2))  # fmt: skip
     bar = panel.scenarios.cellWidget(0, 1).findChild(QProgressBar)
-    assert bar.format() == "out of date"
+    assert bar.format() == "outdated"
 
     refresh = comparison.stale_bar.findChild(QPushButton, "refresh_runs")
     QTest.mouseClick(refresh, Qt.MouseButton.LeftButton)  # "Run all again"

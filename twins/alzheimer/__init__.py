@@ -40,7 +40,7 @@ CLINICAL_FIELDS = (
                   kind="choice", choices=("confirmed (PET)", "confirmed (CSF)", "negative",
                                           "not tested"),
                   help="Anti-amyloid therapy needs amyloid confirmed by PET or CSF"),
-    ClinicalField("anticoagulant", "Takes an anticoagulant", "History", kind="flag",
+    ClinicalField("anticoagulant", "On anticoagulants", "History", kind="flag",
                   help="Also detected from the medications list"),
 )  # fmt: skip
 

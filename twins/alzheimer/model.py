@@ -242,8 +242,9 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     result.series = _series(model, found, ages, best, runs, params)
     result.tables = _tables(model, individual, found, ages, best, horizon, digest, params)
     if ignored:
-        result.tables["features"].rows.append(
-            (f"not in the model: {', '.join(ignored)}", 0, "", "", "ignored"))  # fmt: skip
+        result.tables["ignored"] = Table(
+            "Case measures the model does not have (not used)", ("measure",),
+            [(name,) for name in ignored])  # fmt: skip
     result.warnings = _warnings(model, individual, unused, inputs, therapy, params)
     progress(1.0, "done")
     return result

@@ -153,7 +153,7 @@ def test_measures_the_model_lacks_are_listed_and_ignored():
     case = _case()
     case.measurements.append(Measurement("Amyloid PET", 78.0, "CL", "2025-06-01"))
     _, result = _run(case)
-    assert result.tables["features"].rows[-1][0] == "not in the model: Amyloid PET"
+    assert result.tables["ignored"].rows == [("Amyloid PET",)]
     assert result.outcomes["cdr_sb_at_horizon"] is None
     assert "no CDR-SB" in result.notes["cdr_sb_at_horizon"]
 
