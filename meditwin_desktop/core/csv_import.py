@@ -34,6 +34,7 @@ from pathlib import Path
 
 from meditwin_desktop.core.case import Event, Measurement
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.scales import score_problem
 from meditwin_desktop.core.units import convert, known_units, normalise
 
 MEASUREMENT_FIELDS = {  # field -> (label, required)
@@ -433,6 +434,9 @@ def measurements_from(
             name = named or (kind[0] if kind else "")
             if name.lower() in (_LONGEST, _SHORT_AXIS):
                 value, unit = _diameter_mm(row, field, value, unit or "mm", bare), "mm"
+            problem = score_problem(name, value, unit)
+            if problem:
+                raise row.fail(field, problem[:-1])
             found.append(Measurement(name, value, unit, when, row.text("target"), source))
     return found
 

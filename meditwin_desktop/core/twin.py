@@ -40,6 +40,7 @@ from meditwin_desktop.core.imaging.geometry import position_text
 from meditwin_desktop.core.planning import choose_entry as choose_entry  # for twins
 from meditwin_desktop.core.planning import path_crossings as path_crossings  # for twins
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn
+from meditwin_desktop.core.scales import score_range as score_range  # for twins
 from meditwin_desktop.core.twin_case import CaseView as CaseView  # for twins
 from meditwin_desktop.core.twin_case import view_of
 

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from meditwin_desktop.core.case import Case, Measurement
 from meditwin_desktop.core.csv_import import check_unit, parse_number
+from meditwin_desktop.core.scales import score_problem
 from meditwin_desktop.core.units import UnitError, convert, dimension, known_units, normalise
 from meditwin_desktop.ui.plot_canvas import PlotCanvas
 
@@ -266,6 +267,9 @@ class MeasurementDialog(RecordDialog):
         except ValueError:
             raise ValueError(f"'{self.value.text()}' is not a number.") from None
         unit = check_unit(self.unit.currentText().strip())
+        problem = score_problem(name, value, unit)
+        if problem:
+            raise ValueError(problem + " Check the value.")
         date = self.date.date().toString("yyyy-MM-dd")
         if self._original is not None and self._original.date[:10] == date:
             date = self._original.date  # keep a time of day it had

@@ -63,6 +63,7 @@ def test_a_mapping_overrides_the_guess(tmp_path):
         ("02-31-2024;LDL;4,1;mmol/L", "day first"),
         ("2024-01-02;;4,1;mmol/L", "line 3, column 'nom': this cell is empty"),
         ("2024-01-02;LDL;4,1;furlongs", "line 3, column 'unité': unknown unit 'furlongs'"),
+        ("2024-01-02;MMSE;35;points", r"column 'valeur': MMSE 35 is outside its scale \(0-30"),
     ],
 )
 def test_malformed_measurement_lines_are_named(tmp_path, row, message):

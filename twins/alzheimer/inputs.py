@@ -14,7 +14,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from meditwin_desktop.core.twin import CaseView, TwinInputError, view_of
+from meditwin_desktop.core.twin import CaseView, TwinInputError, score_range, view_of
 
 from .leaspy_model import normalise_name as normal_name
 
@@ -30,15 +30,9 @@ CANONICAL_UNITS = {
     "Relative alpha power": "fraction", "Relative beta power": "fraction",
     "Theta/alpha ratio": "ratio",
 }  # fmt: skip
-# the range each clinical scale can take (a value outside is a typing error): the scales'
-# own definitions (MMSE: Folstein 1975; CDR-SB: Morris 1993, 6 boxes x 3; ADAS-Cog 13:
-# Mohs 1997, 0-85; FAQ: Pfeffer 1982, 10 items x 3; RAVLT immediate: 5 trials x 15 words;
-# E-Cog: Farias 2008, item means 1-4)
-SCALES = {
-    "MMSE": (0.0, 30.0), "CDR-SB": (0.0, 18.0), "ADAS-Cog 13": (0.0, 85.0),
-    "FAQ": (0.0, 30.0), "RAVLT": (0.0, 75.0), "E-Cog Subject": (1.0, 4.0),
-    "E-Cog Study-partner": (1.0, 4.0), "Hippocampus volume ratio": (0.0, 0.02),
-}  # fmt: skip
+# beyond the scores' scales (core.scales): a ratio of both hippocampi to the skull's volume
+# cannot reach 2 % (adults: about 0.3-0.6 %)
+PLAUSIBLE = {"Hippocampus volume ratio": (0.0, 0.02)}
 MODEL_SPACE = "0-1"
 ANTICOAGULANTS = ("warfarin", "acenocoumarol", "fluindione", "phenprocoumon", "apixaban",
                   "rivaroxaban", "edoxaban", "dabigatran", "heparin", "enoxaparin",
@@ -87,7 +81,9 @@ def _measurements(view: CaseView) -> list[dict[str, Any]]:
 def _check_scales(rows: list[dict[str, Any]]) -> None:
     """TwinInputError for a score outside its scale (a typing error, not a patient)."""
     for row in rows:
-        low_high = SCALES.get(row["name"])
+        low_high = PLAUSIBLE.get(row["name"])
+        if row["unit"] == "points":
+            low_high = score_range(row["name"])
         if row["unit"] == MODEL_SPACE:
             low_high = (0.0, 1.0)
         if low_high and not low_high[0] <= row["value"] <= low_high[1]:
