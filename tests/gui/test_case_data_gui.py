@@ -96,6 +96,16 @@ def test_add_a_measurement_and_see_mg_per_kg(window, qtbot, shot):
     assert view.figure.axes[0].axison
     assert line.get_ydata()[1] == pytest.approx(120 / 38.665, rel=1e-3)
     shot(window.case_data_dock, "case_data_measurements")
+    _click(qtbot, panel.measurements.add_button)  # a score outside its scale: refused here
+    dialog = _modal(qtbot, MeasurementDialog)
+    dialog.name.setCurrentText("MMSE")
+    dialog.value.setText("35")
+    dialog.unit.setCurrentText("points")
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    _click(qtbot, ok)
+    assert dialog.isVisible() and "MMSE 35 is outside its scale (0-30)" in dialog.problem.text()
+    dialog.reject()
+    assert len(case.measurements) == 2
 
 
 def test_import_a_french_diary_through_the_dialog(window, qtbot, shot, tmp_path, monkeypatch):
