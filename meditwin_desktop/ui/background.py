@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from meditwin_desktop.core.errors import Cancelled
+from meditwin_desktop.core.errors import Cancelled, InputError
 from meditwin_desktop.core.priority import lower_thread_priority
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,9 @@ class Task(QObject):
         elif isinstance(error, Cancelled):
             log.info("%s cancelled", self.name)
             self.cancelled_.emit()
+        elif isinstance(error, InputError):  # the user's file or value: shown, not a bug
+            log.info("%s refused: %s", self.name, type(error).__name__)
+            self.failed.emit(error)
         else:
             log.error("%s failed", self.name, exc_info=error)
             self.failed.emit(error)
