@@ -405,7 +405,10 @@ class ComparisonView(QWidget):
             f"⚠ {len(self.stale)} of {len(self.runs)} result(s) are out of date: they were "
             "computed from other data than the case now holds."
         ]
-        lines += [f"• {name}: {reason}" for name, reason in self.stale.items()]
+        grouped: dict[str, list[str]] = {}  # one line per reason (it is often the same)
+        for name, reason in self.stale.items():
+            grouped.setdefault(reason, []).append(name)
+        lines += [f"• {', '.join(names)}: {reason}" for reason, names in grouped.items()]
         self.stale_text.setText("\n".join(lines))
         self.stale_bar.show()
 
