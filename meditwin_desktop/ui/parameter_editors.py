@@ -256,12 +256,14 @@ class ParameterDelegate(QStyledItemDelegate):
             editor.setDisplayFormat("yyyy-MM-dd")
             return editor
         if kind == "file":
-            return _FileEditor(parent, parameter.label, inherited)
+            editor = _FileEditor(parent, parameter.label, inherited)
+            editor.text.returnPressed.connect(lambda e=editor: self._chosen(e))  # Return: done
+            return editor
         return super().createEditor(parent, option, index)
 
-    def _chosen(self, combo: QComboBox) -> None:
-        self.commitData.emit(combo)
-        self.closeEditor.emit(combo)
+    def _chosen(self, editor: QWidget) -> None:
+        self.commitData.emit(editor)
+        self.closeEditor.emit(editor)
 
     def setEditorData(self, editor, index) -> None:  # noqa: N802 - Qt API
         text = index.data(Qt.ItemDataRole.DisplayRole) or ""
