@@ -28,7 +28,7 @@ from meditwin_desktop.core.progress import (
     sub_progress,
 )
 
-DEMO_VERSION = 7  # bump whenever the generated data change (cache key)
+DEMO_VERSION = 8  # bump whenever the generated data change (cache key)
 MANIFEST = "demo.json"
 
 

@@ -21,17 +21,18 @@ the hippocampi so that both hippocampi / the "intracranial" label equal the rati
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
 
 from meditwin_desktop.core.imaging.dicom.write import SeriesHeader
+from meditwin_desktop.core.imaging.dicom.write import write_mr_series as _write_mr
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
 from meditwin_desktop.core.progress import (
     CancelledFn,
     ProgressFn,
-    check_cancelled,
     never_cancelled,
     no_progress,
 )
@@ -305,6 +306,12 @@ def hippocampus_ratio(labels: LabelMap) -> float:
     return both / labels.volume_ml("intracranial")
 
 
+# the MP-RAGE sequence written in the demo's DICOM (as in the ADNI 3 T protocol)
+MPRAGE = {"ScanningSequence": ["GR", "IR"], "SequenceVariant": ["SP", "MP"], "ScanOptions": "",
+          "MRAcquisitionType": "3D", "RepetitionTime": "2300", "EchoTime": "2.98",
+          "InversionTime": "900", "FlipAngle": "9", "MagneticFieldStrength": "3"}  # fmt: skip
+
+
 def write_mr_series(
     volume: Volume,
     out_dir: Path,
@@ -313,76 +320,8 @@ def write_mr_series(
     progress: ProgressFn = no_progress,
     cancelled: CancelledFn = never_cancelled,
 ) -> list[Path]:
-    """Write the MR volume as MR Image Storage files `IM00001.dcm`... (16-bit unsigned
-    signal, no rescale; an MP-RAGE's sequence attributes, as in the ADNI 3 T protocol:
-    TR 2300 ms, TE 2.98 ms, TI 900 ms, flip 9 degrees); return their paths. The header's
-    UIDs and dates follow `core.imaging.dicom.write.write_ct_series` (same seeds)."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian, MRImageStorage
-
-    from meditwin_desktop import __version__
-    from meditwin_desktop.core.imaging.dicom.write import _ds, _uid
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stored = np.clip(np.rint(volume.array), 0, 4095).astype(np.uint16)
-    row_dir, col_dir, _ = volume.direction.T
-    spacing_i, spacing_j, spacing_k = volume.spacing
-    seed = header.uid_seed
-    study_uid, frame_uid = _uid(seed, "study"), _uid(seed, "frame")
-    series_uid = _uid(seed, "series", header.series_number)
+    """Write the demo's T1 volume as an MP-RAGE MR series (`core.imaging.dicom.write`)."""
+    header = replace(header, extra={**MPRAGE, **header.extra})
     window = volume.meta.get("window", WINDOW)
-    paths = []
-    for instance, k in enumerate(range(volume.shape[0] - 1, -1, -1), start=1):
-        if instance % 16 == 1:
-            check_cancelled(cancelled)
-            progress(instance / volume.shape[0], f"Writing slice {instance}/{volume.shape[0]}")
-        sop_uid = _uid(seed, "instance", header.series_number, k)
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = MRImageStorage
-        meta.MediaStorageSOPInstanceUID = sop_uid
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-        meta.ImplementationVersionName = f"MEDITWIN_{__version__}"[:16]
-        ds = Dataset()
-        ds.file_meta = meta
-        ds.SpecificCharacterSet = "ISO_IR 192"
-        ds.ImageType = ["DERIVED", "SECONDARY", "M", "NORM"]
-        ds.SOPClassUID, ds.SOPInstanceUID = MRImageStorage, sop_uid
-        ds.StudyDate = ds.SeriesDate = ds.ContentDate = header.study_date
-        ds.StudyTime = ds.SeriesTime = ds.ContentTime = "120000"
-        ds.AccessionNumber = ds.ReferringPhysicianName = ds.PositionReferenceIndicator = ""
-        ds.Modality = "MR"
-        ds.Manufacturer = "MEDITWIN (synthetic)"
-        ds.StudyDescription = header.study_description
-        ds.SeriesDescription = header.series_description
-        ds.PatientName, ds.PatientID = header.patient_name, header.patient_id
-        ds.PatientBirthDate, ds.PatientSex = header.birth_date, header.sex
-        ds.PatientIdentityRemoved = "YES"
-        ds.BodyPartExamined = header.body_part
-        ds.ScanningSequence, ds.SequenceVariant = ["GR", "IR"], ["SP", "MP"]
-        ds.ScanOptions, ds.MRAcquisitionType = "", "3D"
-        ds.RepetitionTime, ds.EchoTime, ds.InversionTime = "2300", "2.98", "900"
-        ds.FlipAngle, ds.MagneticFieldStrength = "9", "3"
-        ds.SliceThickness = f"{spacing_k:.4g}"
-        ds.PatientPosition = "HFS"
-        ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, series_uid
-        ds.StudyID, ds.SeriesNumber, ds.InstanceNumber = "1", header.series_number, instance
-        position = volume.index_to_lps(np.array([0.0, 0.0, float(k)]))
-        ds.ImagePositionPatient = [_ds(v) for v in position]
-        ds.ImageOrientationPatient = [_ds(v) for v in (*row_dir, *col_dir)]
-        ds.FrameOfReferenceUID = frame_uid
-        ds.SliceLocation = _ds(position[2])
-        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-        ds.Rows, ds.Columns = volume.shape[1], volume.shape[2]
-        ds.PixelSpacing = [_ds(spacing_j), _ds(spacing_i)]
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-        ds.WindowCenter, ds.WindowWidth = f"{window[0]:g}", f"{window[1]:g}"
-        for keyword, value in header.extra.items():
-            setattr(ds, keyword, value)
-        ds.PixelData = np.ascontiguousarray(stored[k]).tobytes()
-        path = out_dir / f"IM{instance:05d}.dcm"
-        ds.save_as(path, enforce_file_format=True)
-        paths.append(path)
-    progress(1.0, "Series written")
-    return paths
+    return _write_mr(volume, out_dir, header, window=window, progress=progress,
+                     cancelled=cancelled)  # fmt: skip

@@ -7,8 +7,8 @@ every run out of date on screen."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
+
+from tests.support.comparison_tabs import click_tab
 
 pytestmark = pytest.mark.gui
 
@@ -24,13 +24,6 @@ def neurology_window(show_window, qtbot):
     qtbot.waitUntil(lambda: not window.twin_panel.personalising(), timeout=60_000)
     yield window
     window.close()
-
-
-def _tab(comparison, page) -> None:
-    bar = comparison.tabs.tabBar()
-    index = comparison.tabs.indexOf(page)
-    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
-    assert comparison.tabs.currentWidget() is page
 
 
 def test_the_board_scenarios_on_every_tab(neurology_window, qtbot, shot):
@@ -55,13 +48,13 @@ def test_the_board_scenarios_on_every_tab(neurology_window, qtbot, shot):
     assert "not in the model" in table.item(rows["CDR-SB at the horizon"], 1).text()
     assert "DEMONSTRATION MODEL" in comparison.notes.text()
 
-    _tab(comparison, comparison.curves_page)
+    click_tab(comparison, comparison.curves_page)
     assert comparison.series_choice.currentData() == "MMSE"
     qtbot.waitUntil(lambda: bool(comparison.figure.axes), timeout=5_000)
     bands = [c for c in comparison.figure.axes[0].collections if "band" in c.get_label()]
     assert len(bands) == 3
     shot(neurology_window, "alzheimer-curves")
-    _tab(comparison, comparison.tables_page)
+    click_tab(comparison, comparison.tables_page)
     tables = comparison.tables_page
     tables.choice.setCurrentIndex(tables.choice.findData("model"))
     cells = {tables.table.item(r, c).text() for r in range(tables.table.rowCount())
@@ -98,7 +91,7 @@ def test_a_failed_scenario_is_said_and_the_others_keep_their_colours(
     note = comparison.notes.text()
     assert "⚠ Lecanemab failed and is not compared: Model file not_leaspy.json" in note
     assert "TwinInputError" not in note
-    _tab(comparison, comparison.curves_page)
+    click_tab(comparison, comparison.curves_page)
     qtbot.waitUntil(lambda: bool(comparison.figure.axes), timeout=5_000)
     colours = {line.get_label(): line.get_color() for line in comparison.figure.axes[0].lines}
     assert colours["Donanemab"] == "C2"  # its place among the scenarios, not among the drawn

@@ -6,8 +6,8 @@ SLD curve with its band, the waterfall chart and the RECIST table, each on its o
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
+
+from tests.support.comparison_tabs import click_tab
 
 pytestmark = pytest.mark.gui
 
@@ -25,14 +25,6 @@ def oncology_window(show_window, qtbot):
     assert window.twin_panel.twin.id == "tumor_response"
     yield window
     window.close()
-
-
-def _tab(comparison, page) -> None:
-    """Click the comparison's tab of `page`, as a user does."""
-    bar = comparison.tabs.tabBar()
-    index = comparison.tabs.indexOf(page)
-    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
-    assert comparison.tabs.currentWidget() is page
 
 
 def test_three_scenarios_are_compared_on_every_tab(oncology_window, qtbot, shot):
@@ -57,13 +49,13 @@ def test_three_scenarios_are_compared_on_every_tab(oncology_window, qtbot, shot)
     best, ablated = table.item(horizon, 3).text().split()[:2]
     assert best == "★" and float(ablated) < baseline - 20  # the largest metastasis is gone
 
-    _tab(comparison, comparison.curves_page)
+    click_tab(comparison, comparison.curves_page)
     assert comparison.series_choice.currentData() == "sld"  # the first curve: the SLD
     qtbot.waitUntil(lambda: bool(comparison.figure.axes), timeout=5_000)
     bands = [c for c in comparison.figure.axes[0].collections if "band" in c.get_label()]
     assert len(bands) == 3  # one shaded band per scenario
     shot(oncology_window, "tumour-curves")
-    _tab(comparison, comparison.charts_page)
+    click_tab(comparison, comparison.charts_page)
     page = comparison.charts_page
     page.choice.setCurrentIndex(page.choice.findData("waterfall"))
     qtbot.waitUntil(lambda: bool(page.figure.axes), timeout=5_000)
@@ -71,7 +63,7 @@ def test_three_scenarios_are_compared_on_every_tab(oncology_window, qtbot, shot)
     assert len(bars) == 2 and all(b.get_height() < -30 for b in bars)  # both shrank > 30 %
     assert "same in every scenario" in page.note.text()
     shot(comparison, "tumour-waterfall")
-    _tab(comparison, comparison.tables_page)
+    click_tab(comparison, comparison.tables_page)
     tables = comparison.tables_page
     tables.choice.setCurrentIndex(tables.choice.findData("recist"))
     cells = [tables.table.item(r, c) for r in range(tables.table.rowCount())

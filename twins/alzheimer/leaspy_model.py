@@ -330,13 +330,54 @@ def _features(path: Path | str, settings: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(features)
 
 
-def _load_v2(path: Path, settings: Mapping[str, Any], version: str) -> LeaspyModel:
+def _features_and_sources(path: Path, settings: Mapping[str, Any]) -> tuple[tuple[str, ...], int]:
+    """The features and the number of sources, checked (both file formats)."""
     features = _features(path, settings)
     n = len(features)
-    params = settings["parameters"]
     ns = settings.get("source_dimension", 0 if n == 1 else None)
     if not isinstance(ns, int) or isinstance(ns, bool) or not 0 <= ns <= max(n - 1, 0):
         raise _bad(path, f"'source_dimension' must be an integer in [0, {n - 1}] (it is {ns}).")
+    return features, ns
+
+
+def _model(
+    path: Path,
+    settings: Mapping[str, Any],
+    features: tuple[str, ...],
+    log_g: np.ndarray,
+    log_v0: np.ndarray,
+    mixing: np.ndarray,
+    noise: np.ndarray,
+    priors: tuple[float, np.ndarray, float],
+    version: str,
+    obs: str,
+) -> LeaspyModel:
+    """The model, with tau's prior (same keys in both formats), the other priors
+    (xi_mean, sources_mean, sources_std) and the MEDITWIN block."""
+    params = settings["parameters"]
+    xi_mean, sources_mean, sources_std = priors
+    return LeaspyModel(
+        features=features,
+        log_g=log_g,
+        log_v0=log_v0,
+        mixing_matrix=mixing,
+        tau_mean=_scalar(path, params, "tau_mean", False),
+        tau_std=_scalar(path, params, "tau_std", True),
+        xi_mean=xi_mean,
+        xi_std=_scalar(path, params, "xi_std", True),
+        noise_std=noise,
+        sources_mean=sources_mean,
+        sources_std=sources_std,
+        leaspy_version=version,
+        obs_model=obs,
+        **_meditwin(path, settings.get("meditwin"), features),
+    )
+
+
+def _load_v2(path: Path, settings: Mapping[str, Any], version: str) -> LeaspyModel:
+    features, ns = _features_and_sources(path, settings)
+    n = len(features)
+    params = settings["parameters"]
     obs = _obs_model(path, settings)
     log_g = _vector(path, params, "log_g_mean", n)
     log_v0 = _vector(path, params, "log_v0_mean", n)
@@ -356,23 +397,8 @@ def _load_v2(path: Path, settings: Mapping[str, Any], version: str) -> LeaspyMod
     sources_std = float(np.asarray(hyper.get("sources_std", 1.0), dtype=float).reshape(-1)[0])
     if sources_std <= 0:
         raise _bad(path, "'sources_std' must be > 0.")
-    extra = _meditwin(path, settings.get("meditwin"), features)
-    return LeaspyModel(
-        features=features,
-        log_g=log_g,
-        log_v0=log_v0,
-        mixing_matrix=mixing,
-        tau_mean=_scalar(path, params, "tau_mean", False),
-        tau_std=_scalar(path, params, "tau_std", True),
-        xi_mean=xi_mean,
-        xi_std=_scalar(path, params, "xi_std", True),
-        noise_std=noise,
-        sources_mean=sources_mean,
-        sources_std=sources_std,
-        leaspy_version=version,
-        obs_model=obs,
-        **extra,
-    )
+    return _model(path, settings, features, log_g, log_v0, mixing, noise,
+                  (xi_mean, sources_mean, sources_std), version, obs)  # fmt: skip
 
 
 def _mixing_v2(
@@ -429,12 +455,9 @@ def _load_v1(path: Path, settings: Mapping[str, Any], version: str) -> LeaspyMod
     log v0, the same curve and time reparametrisation as 2.x; the mixing matrix is recomputed
     from "betas" with the same Householder basis (metric (1 + g)**4 / g**2 = metric**2); the
     stored one (features x sources) is ignored, as 1.x does at load."""
-    features = _features(path, settings)
+    features, ns = _features_and_sources(path, settings)
     n = len(features)
     params = settings["parameters"]
-    ns = settings.get("source_dimension", 0 if n == 1 else None)
-    if not isinstance(ns, int) or isinstance(ns, bool) or not 0 <= ns <= max(n - 1, 0):
-        raise _bad(path, f"'source_dimension' must be an integer in [0, {n - 1}] (it is {ns}).")
     noise = settings.get("noise_model", "gaussian-diagonal")
     scale = params.get("noise_std")
     if isinstance(noise, Mapping):
@@ -465,20 +488,7 @@ def _load_v1(path: Path, settings: Mapping[str, Any], version: str) -> LeaspyMod
     else:
         mixing = np.zeros((0, n))
     sources_mean = float(params.get("sources_mean", 0.0)) if ns else 0.0
-    extra = _meditwin(path, settings.get("meditwin"), features)
-    return LeaspyModel(
-        features=features,
-        log_g=log_g,
-        log_v0=log_v0,
-        mixing_matrix=mixing,
-        tau_mean=_scalar(path, params, "tau_mean", False),
-        tau_std=_scalar(path, params, "tau_std", True),
-        xi_mean=float(params.get("xi_mean", 0.0)),
-        xi_std=_scalar(path, params, "xi_std", True),
-        noise_std=noise_std,
-        sources_mean=np.full(ns, sources_mean),
-        sources_std=float(params.get("sources_std", 1.0)) if ns else 1.0,
-        leaspy_version=version,
-        obs_model=obs,
-        **extra,
-    )
+    priors = (float(params.get("xi_mean", 0.0)), np.full(ns, sources_mean),
+              float(params.get("sources_std", 1.0)) if ns else 1.0)  # fmt: skip
+    return _model(path, settings, features, log_g, log_v0, mixing, noise_std, priors, version,
+                  obs)  # fmt: skip

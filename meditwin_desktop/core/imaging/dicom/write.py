@@ -1,4 +1,4 @@
-"""Write a `Volume` as a DICOM image series (one file per slice), e.g. the demo CT."""
+"""Write a `Volume` as a DICOM CT or MR image series (one file per slice), e.g. the demo's."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pydicom.uid import (
     PYDICOM_IMPLEMENTATION_UID,
     CTImageStorage,
     ExplicitVRLittleEndian,
+    MRImageStorage,
     generate_uid,
 )
 from pydicom.valuerep import format_number_as_ds
@@ -54,6 +55,24 @@ def _uid(seed: str, *parts: object) -> str:
     return generate_uid(prefix=None, entropy_srcs=[seed, *map(str, parts)])
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """What differs between the written modalities."""
+
+    sop_class: str
+    modality: str
+    image_type: tuple[str, ...]
+    offset: float  # stored value = volume value + offset
+    attributes: dict[str, object]
+
+
+_CT = _Kind(CTImageStorage, "CT", ("DERIVED", "SECONDARY", "AXIAL"), 1024.0,
+            {"KVP": "120", "PatientPosition": "FFS", "RescaleIntercept": "-1024",
+             "RescaleSlope": "1", "RescaleType": "HU"})  # fmt: skip
+_MR = _Kind(MRImageStorage, "MR", ("DERIVED", "SECONDARY", "M", "NORM"), 0.0,
+            {"PatientPosition": "HFS"})  # fmt: skip
+
+
 def write_ct_series(
     volume: Volume,
     out_dir: Path,
@@ -68,9 +87,35 @@ def write_ct_series(
     Pixels are stored unsigned 12-bit with RescaleIntercept -1024, as most scanners do.
     Slices are written from the last k (usually superior) to the first.
     """
+    return _write_series(_CT, volume, out_dir, header, window, progress, cancelled)
+
+
+def write_mr_series(
+    volume: Volume,
+    out_dir: Path,
+    header: SeriesHeader,
+    *,
+    window: tuple[float, float] = (380.0, 900.0),
+    progress: ProgressFn = no_progress,
+    cancelled: CancelledFn = never_cancelled,
+) -> list[Path]:
+    """Write a signal volume (0-4095) as MR Image Storage files, as `write_ct_series` does
+    (no rescale); sequence attributes (TR, TE...) come in `header.extra`."""
+    return _write_series(_MR, volume, out_dir, header, window, progress, cancelled)
+
+
+def _write_series(
+    kind: _Kind,
+    volume: Volume,
+    out_dir: Path,
+    header: SeriesHeader,
+    window: tuple[float, float],
+    progress: ProgressFn,
+    cancelled: CancelledFn,
+) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stored = np.clip(np.rint(volume.array) + 1024, 0, 4095).astype(np.uint16)
+    stored = np.clip(np.rint(volume.array) + kind.offset, 0, 4095).astype(np.uint16)
     row_dir, col_dir, _ = volume.direction.T
     spacing_i, spacing_j, spacing_k = volume.spacing
     study_uid = _uid(header.uid_seed, "study")
@@ -84,7 +129,7 @@ def write_ct_series(
             progress(instance / nk, f"Writing slice {instance}/{nk}")
         sop_uid = _uid(header.uid_seed, "instance", header.series_number, k)
         meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = CTImageStorage
+        meta.MediaStorageSOPClassUID = kind.sop_class
         meta.MediaStorageSOPInstanceUID = sop_uid
         meta.TransferSyntaxUID = ExplicitVRLittleEndian
         meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
@@ -92,13 +137,13 @@ def write_ct_series(
         ds = Dataset()
         ds.file_meta = meta
         ds.SpecificCharacterSet = "ISO_IR 192"
-        ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
-        ds.SOPClassUID = CTImageStorage
+        ds.ImageType = list(kind.image_type)
+        ds.SOPClassUID = kind.sop_class
         ds.SOPInstanceUID = sop_uid
         ds.StudyDate = ds.SeriesDate = ds.ContentDate = header.study_date
         ds.StudyTime = ds.SeriesTime = ds.ContentTime = "120000"
         ds.AccessionNumber = ""
-        ds.Modality = "CT"
+        ds.Modality = kind.modality
         ds.Manufacturer = "MEDITWIN (synthetic)"
         ds.ReferringPhysicianName = ""
         ds.StudyDescription = header.study_description
@@ -110,8 +155,6 @@ def write_ct_series(
         ds.PatientIdentityRemoved = "YES"
         ds.BodyPartExamined = header.body_part
         ds.SliceThickness = f"{spacing_k:.4g}"
-        ds.KVP = "120"
-        ds.PatientPosition = "FFS"
         ds.StudyInstanceUID = study_uid
         ds.SeriesInstanceUID = series_uid
         ds.StudyID = "1"
@@ -133,10 +176,7 @@ def write_ct_series(
         ds.PixelRepresentation = 0
         ds.WindowCenter = f"{window[0]:g}"
         ds.WindowWidth = f"{window[1]:g}"
-        ds.RescaleIntercept = "-1024"
-        ds.RescaleSlope = "1"
-        ds.RescaleType = "HU"
-        for keyword, value in header.extra.items():
+        for keyword, value in {**kind.attributes, **header.extra}.items():
             setattr(ds, keyword, value)
         ds.PixelData = np.ascontiguousarray(stored[k]).tobytes()
         path = out_dir / f"IM{instance:05d}.dcm"
