@@ -1,0 +1,1 @@
+"""Tests of the Dravet twin (run by pytest and shipped for `meditwin verify`)."""
