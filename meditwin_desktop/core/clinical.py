@@ -125,6 +125,8 @@ class ClinicalField:
 CORE_FIELDS: tuple[ClinicalField, ...] = (
     ClinicalField("age_y", "Age", "Patient", "years", minimum=0, maximum=120,
                   alternatives={"months": 1 / 12, "days": 1 / 365.25}),
+    ClinicalField("birth_date", "Date of birth", "Patient", kind="date",
+                  help="For the age at each dated visit or diary day"),
     ClinicalField("sex", "Sex", "Patient", kind="choice", choices=("female", "male")),
     ClinicalField("weight_kg", "Weight", "Patient", "kg", minimum=0.3, maximum=350,
                   alternatives={"g": 0.001, "lb": 0.45359237}),

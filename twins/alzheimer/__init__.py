@@ -29,9 +29,6 @@ _TODAY = "2026-01-01"  # placeholder default of the date: personalised to the la
 TREATMENTS = ("none", *THERAPIES)
 
 CLINICAL_FIELDS = (
-    ClinicalField("birth_date", "Date of birth", "Patient", kind="date",
-                  help="For the patient's age at each dated visit (the disease course is in "
-                  "years of age)"),
     ClinicalField("apoe_genotype", "APOE genotype", "Examination and genetics", kind="choice",
                   choices=("e2/e2", "e2/e3", "e2/e4", "e3/e3", "e3/e4", "e4/e4"),
                   help="e4 homozygotes have the highest risk of ARIA on anti-amyloid "
