@@ -41,6 +41,12 @@ from meditwin_desktop.core.planning import choose_entry as choose_entry  # for t
 from meditwin_desktop.core.planning import path_crossings as path_crossings  # for twins
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn
 from meditwin_desktop.core.scales import score_range as score_range  # for twins
+from meditwin_desktop.core.seizure_diary import NOT_RECORDED as NOT_RECORDED  # for twins
+from meditwin_desktop.core.seizure_diary import SEIZURE_FREE as SEIZURE_FREE  # for twins
+from meditwin_desktop.core.seizure_diary import DiaryDays as DiaryDays  # for twins
+from meditwin_desktop.core.seizure_diary import daily_counts as daily_counts  # for twins
+from meditwin_desktop.core.seizure_diary import is_convulsive as is_convulsive  # for twins
+from meditwin_desktop.core.seizure_diary import seizure_kind as seizure_kind  # for twins
 from meditwin_desktop.core.twin_case import CaseView as CaseView  # for twins
 from meditwin_desktop.core.twin_case import view_of
 
