@@ -3,7 +3,8 @@
 `write_demo(out)` writes, per patient, a DICOM series and its ground-truth label map
 (NIfTI + JSON sidecar), or for a follow-up patient one such study per visit (each with its
 own StudyInstanceUID and dates; an MR study is written as MR Image Storage), and a patient's
-signal recordings (EDF), then `demo.json`, which lists them; the manifest is written
+signal recordings (EDF; a patient may have recordings and no images), then `demo.json`,
+which lists them; the manifest is written
 last, so a folder with a manifest is complete. `ensure_demo()` keeps one copy in the
 user's cache.
 """
@@ -28,7 +29,7 @@ from meditwin_desktop.core.progress import (
     sub_progress,
 )
 
-DEMO_VERSION = 8  # bump whenever the generated data change (cache key)
+DEMO_VERSION = 9  # bump whenever the generated data change (cache key)
 MANIFEST = "demo.json"
 
 
@@ -47,12 +48,12 @@ class DemoStudy:
 @dataclass(frozen=True)
 class DemoPatient:
     """One demo patient as written on disk (a follow-up patient: its first study, and all
-    of them in `studies`)."""
+    of them in `studies`; a patient with recordings only: no DICOM, no labels)."""
 
     patient_id: str
     description: str
-    dicom_dir: Path
-    labels_path: Path
+    dicom_dir: Path | None
+    labels_path: Path | None
     series_uid: str
     case: str = ""  # its name in demo.case.DEMO_CASES
     studies: tuple[DemoStudy, ...] = ()  # dated studies, first to last (follow-up patients)
@@ -61,11 +62,17 @@ class DemoPatient:
 
 def _patients() -> list[dict]:
     """What is written: per demo patient, its case name (demo.case.DEMO_CASES), the
-    generator ("build": one CT and labels; "build_studies": dated studies), the DICOM
-    header fields, optionally "modality" ("MR": written as MR Image Storage) and
+    generator ("build": one CT and labels; "build_studies": dated studies; neither: no
+    imaging), the DICOM header fields, optionally "modality" ("MR": written as MR Image Storage) and
     "recordings" (writes the patient's signal files into its folder, returns their paths);
     "weight": its share of the generation time. The thorax-abdomen CT stays first."""
-    from meditwin_desktop.demo import alzheimer_visits, anatomy, followup_anatomy, heart_anatomy
+    from meditwin_desktop.demo import (
+        alzheimer_visits,
+        anatomy,
+        dravet_diary,
+        followup_anatomy,
+        heart_anatomy,
+    )
 
     heart = {
         "birth_date": "19620704",
@@ -111,6 +118,11 @@ def _patients() -> list[dict]:
                     "study_description": "MR brain T1 MPRAGE (synthetic demo)",
                     "series_description": "MR brain T1 MPRAGE (synthetic demo)",
                     "body_part": "BRAIN", "series_number": 3}, "weight": 0.12},
+        {"case": "dravet-child", "patient_id": "MEDITWIN-DEMO-008", "name": "DEMO^Dravet-Child",
+         "recordings": dravet_diary.write_recordings,
+         "description": "Dravet syndrome (SCN1A), 6 years: an awake EEG with generalised "
+                        "polyspike-wave discharges and a myoclonic seizure (synthetic); the "
+                        "seizure diary is in the case.", "weight": 0.02},
     ]  # fmt: skip
 
 
@@ -135,9 +147,13 @@ def write_demo(
     )
     for spec, low, high in zip(specs, bounds[:-1], bounds[1:], strict=True):
         step = sub_progress(progress, low, high)
-        step(0.0, f"Building the demo anatomy ({spec['case']})")
-        one = "build_studies" not in spec  # one series, undated
-        dated = [("", "", *spec["build"]())] if one else spec["build_studies"]()
+        imaging = "build" in spec or "build_studies" in spec
+        step(0.0, f"Building the demo {'anatomy' if imaging else 'recordings'} ({spec['case']})")
+        one = "build_studies" not in spec  # one series, undated (or none)
+        if "build" in spec:
+            dated = [("", "", *spec["build"]())]
+        else:
+            dated = spec["build_studies"]() if "build_studies" in spec else []
         check_cancelled(cancelled)
         written = []
         modality = spec.get("modality", "CT")
@@ -159,13 +175,16 @@ def write_demo(
             first = pydicom.dcmread(paths[0], stop_before_pixels=True)
             uids = str(first.SeriesInstanceUID), str(first.StudyInstanceUID)
             written.append(DemoStudy(date, description, folder / modality, labels_path, *uids))
-        base = written[0]
+        first = (
+            (written[0].dicom_dir, written[0].labels_path, written[0].series_uid)
+            if written
+            else (None, None, "")
+        )  # recordings only
         studies = () if one else tuple(written)
         write_recordings = spec.get("recordings", lambda folder: ())
         recordings = tuple(write_recordings(out / spec["patient_id"]))
-        patients.append(DemoPatient(spec["patient_id"], spec["description"], base.dicom_dir,
-                                    base.labels_path, base.series_uid, spec["case"],
-                                    studies, recordings))  # fmt: skip
+        patients.append(DemoPatient(spec["patient_id"], spec["description"], *first,
+                                    spec["case"], studies, recordings))  # fmt: skip
     manifest = {
         "version": DEMO_VERSION,
         "patients": [
@@ -173,8 +192,14 @@ def write_demo(
                 "patient_id": patient.patient_id,
                 "case": patient.case,
                 "description": patient.description,
-                "dicom": str(patient.dicom_dir.relative_to(out)),
-                "labels": str(patient.labels_path.relative_to(out)),
+                **(
+                    {
+                        "dicom": str(patient.dicom_dir.relative_to(out)),
+                        "labels": str(patient.labels_path.relative_to(out)),
+                    }
+                    if patient.dicom_dir is not None and patient.labels_path is not None
+                    else {}
+                ),
                 "series_uid": patient.series_uid,
                 **_studies_entry(patient, out),
                 **(
@@ -249,8 +274,8 @@ def read_demo(out: Path) -> list[DemoPatient] | None:
         DemoPatient(
             p["patient_id"],
             p["description"],
-            Path(out) / p["dicom"],
-            Path(out) / p["labels"],
+            Path(out) / p["dicom"] if "dicom" in p else None,
+            Path(out) / p["labels"] if "labels" in p else None,
             p["series_uid"],
             p.get("case", ""),
             _read_studies(p, Path(out)),

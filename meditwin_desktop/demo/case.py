@@ -14,6 +14,11 @@
   model with a known truth (`demo.alzheimer_visits.TRUTH`), a T1 brain MRI at the last
   visit with hippocampus and intracranial labels (the last visit's hippocampal volumes and
   ratio are measured on them), a resting EEG of that visit, donepezil.
+- `dravet-child`: a 6-year-old girl with Dravet syndrome (SCN1A) on valproate and
+  clobazam: six months of a seizure diary drawn from a known count model
+  (`demo.dravet_diary.TRUTH`: clusters, prolonged seizures with rescue midazolam, a status
+  epilepticus, a 5-day gap) and a synthetic awake EEG with polyspike-wave discharges and
+  the diary's myoclonic seizure on its trace (no imaging).
 - `neonate-hlhs`: a newborn with hypoplastic left heart syndrome before the Norwood
   operation (clinical data only).
 - `fh-patient`: a man with heterozygous familial hypercholesterolaemia (clinical data only).
@@ -106,6 +111,29 @@ DEMO_CASES = {
              "stop": "", "route": "oral", "note": "cholinesterase inhibitor, at night"},
         ],
     },
+    "dravet-child": {
+        "name": "Demo Dravet syndrome child (synthetic)",
+        "title": "Dravet syndrome: seizure diary and EEG (which add-on therapy?)",
+        "patient_id": "MEDITWIN-DEMO-008",
+        "image": False,
+        "recordings": True,  # an EEG written in the demo library: open with demo_case()
+        "clinical": {
+            "age_y": 6, "sex": "female", "weight_kg": 20.0, "height_cm": 115.0,
+            "birth_date": "2020-06-14",
+            "diagnosis": "Dravet syndrome, SCN1A pathogenic variant (de novo, truncating); "
+            "first seizure at 5 months (febrile hemiclonic status), developmental delay",
+            "scn1a_variant": "c.2134C>T p.(Arg712*), de novo, pathogenic",
+            "board_question": "Which add-on therapy for her convulsive seizures: "
+            "fenfluramine, cannabidiol or stiripentol?",
+        },
+        # as the family gives them (mg/day); 30 and 0.5 mg/kg/day at 20 kg
+        "medications": [
+            {"name": "valproate", "dose": 600.0, "unit": "mg/day", "start": "2021-02-15",
+             "stop": "", "route": "oral", "note": "oral solution, 300 mg twice a day"},
+            {"name": "clobazam", "dose": 10.0, "unit": "mg/day", "start": "2022-09-05",
+             "stop": "", "route": "oral", "note": "5 mg twice a day"},
+        ],
+    },
     "neonate-hlhs": {
         "name": "Demo newborn with HLHS (synthetic)",
         "title": "Newborn with hypoplastic left heart (clinical data)",
@@ -148,7 +176,7 @@ def demo_case(
     if name not in DEMO_CASES:
         raise InputError(f"No demo case '{name}' (there is: {', '.join(DEMO_CASES)}).")
     spec = DEMO_CASES[name]
-    if not spec["image"]:
+    if not spec["image"] and not spec.get("recordings"):
         return Case(name=spec["name"], patient_id=spec["patient_id"], id=f"demo-{name}",
                     clinical=dict(spec["clinical"]))  # fmt: skip
     from meditwin_desktop.core.imaging.dicom import load_series
@@ -159,6 +187,8 @@ def demo_case(
     [patient] = [p for p in patients if p.patient_id == spec["patient_id"]]
     if name == "alzheimer-mci":
         return _alzheimer_case(name, spec, patient, cancelled)
+    if name == "dravet-child":
+        return _dravet_case(name, spec, patient)
     if patient.studies:
         return _followup_case(name, spec, patient, cancelled)
     [image] = load_series(sorted(patient.dicom_dir.glob("*.dcm")), cancelled=cancelled)
@@ -239,3 +269,19 @@ def _alzheimer_case(name: str, spec: dict, patient, cancelled: CancelledFn) -> C
     ]  # fmt: skip
     case.measurements = [*drawn, *measured, visits.AMYLOID]
     return case
+
+
+def _dravet_case(name: str, spec: dict, patient) -> Case:
+    """The Dravet board's case: no imaging, the diary drawn from the count model's truth,
+    valproate and clobazam, the synthetic EEG (its myoclonic seizure is in the diary)."""
+    from meditwin_desktop.demo import dravet_diary as diary
+
+    recordings = [
+        Recording(file=str(path), kind="EEG", start=f"{diary.EEG_DATE}T{diary.EEG_START}",
+                  description=diary.EEG_DESCRIPTION)
+        for path in patient.recordings
+    ]  # fmt: skip
+    return Case(name=spec["name"], patient_id=patient.patient_id, id=f"demo-{name}",
+                clinical=dict(spec["clinical"]), events=diary.diary_events(),
+                recordings=recordings,
+                medications=[Medication(**m) for m in spec["medications"]])  # fmt: skip
