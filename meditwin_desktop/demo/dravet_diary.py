@@ -33,7 +33,9 @@ the contract's canonical kinds:
 - non-convulsive events drawn apart from the counts: myoclonic jerks (7 % of days, 1-6
   jerks per line) and absences (5 % of days, 4-15 s); plus one myoclonic seizure at
   `MYOCLONIC_AT`, during the EEG.
-Days without a line are seizure-free (the family logs seizures only).
+Days without a line are seizure-free (the family logs seizures only); the diary's first and
+last days, when they have no seizure, carry a "no seizure" line so that the period is the
+six months (a diary's period defaults to its first and last lines' days).
 
 `SEED` (65) was picked by hand among the 46 seeds of 0-199 whose diaries have an observed
 convulsive rate over the reported days within 10 % of the truth's long-run rate, a first
@@ -233,6 +235,9 @@ def diary_events(seed: int = SEED) -> list[Event]:
         if absence:
             events.append(Event(_stamp(day, rng.uniform(9.0, 18.0)), "absence",
                                 float(rng.integers(4, 16))))  # fmt: skip
+    for day, note in ((DIARY_START, "diary started"), (DIARY_END, "diary brought to the clinic")):
+        if not any(e.time.startswith(day) for e in events):
+            events.append(Event(f"{day}T20:00:00", "no seizure", None, {}, note))
     events.append(Event(MYOCLONIC_AT, "myoclonic", 3.0, {},
                         "during the EEG: jerk of both arms, dropped a toy"))  # fmt: skip
     first, last = date.fromisoformat(HOLIDAY[0]), date.fromisoformat(HOLIDAY[1])
@@ -307,6 +312,7 @@ def eeg_signals(seed: int = 20261012) -> np.ndarray:
     for name in ("Fp1", "Fp2", "F7", "F8", "T3", "T4"):
         muscle = 60.0 * rng.standard_normal(stop - start)
         data[EEG_CHANNELS.index(name), start:stop] += burst * muscle
+    data.flags.writeable = False  # cached: shared by every caller
     return data
 
 

@@ -66,6 +66,10 @@ def test_diary_lines_are_the_drawn_convulsive_counts(case):
     assert events == diary.diary_events()  # deterministic
     assert [e.time for e in events] == sorted(e.time for e in events)
     assert all(diary.DIARY_START <= e.time[:10] <= diary.DIARY_END for e in events)
+    assert events[0].time[:10] == diary.DIARY_START and events[-1].time[:10] == diary.DIARY_END
+    markers = [e for e in events if e.kind == "no seizure"]
+    assert all(not [x for x in events if x.kind in CONVULSIVE and _day(x) == _day(m)]
+               for m in markers)  # fmt: skip
     drawn = diary.drawn_counts()
     days = [date.fromisoformat(diary.DIARY_START) + timedelta(days=i) for i in range(183)]
     assert len(drawn) == 183 and days[-1].isoformat() == diary.DIARY_END
@@ -146,8 +150,8 @@ def test_contract_count_model_agrees_when_present():
 def test_diary_days_through_the_diary_module_when_present(case):
     """Part DIARY's daily counts: the holiday missing, the convulsive days as drawn."""
     module = pytest.importorskip("meditwin_desktop.core.seizure_diary")
-    days = module.daily_counts(case.events, start=date(2026, 6, 1), end=date(2026, 11, 30))
-    assert days.days == 183 and days.reported_days == 178
+    days = module.daily_counts(case.events)  # the period: from the first to the last line
+    assert days.start == date(2026, 6, 1) and days.days == 183 and days.reported_days == 178
     drawn = diary.drawn_counts().astype(float)
     holiday = ~np.array([_reported(days.start + timedelta(days=i)) for i in range(183)])
     assert np.isnan(days.convulsive[holiday]).all()
