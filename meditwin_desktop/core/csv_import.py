@@ -12,6 +12,15 @@ own. Durations are "90", "90 s", "2 min", "1:30", "1 min 30"; a bare number is i
 unless its header says minutes ("durée (min)"). Units must be in `core.units`.
 Every problem raises InputError naming the line (1 is the header) and the column.
 
+A seizure diary may have a count column ("number of seizures", "nombre de crises", "nb"):
+a cluster logged as one line. A count of 0, or a type such as "none"/"aucune", is a day the
+family reported without seizure (`core.seizure_diary.SEIZURE_FREE`); a type "not recorded"/
+"non renseigné"/"diary not kept" a period the diary does not cover (`NOT_RECORDED`), with its
+length in the duration column ("7 days", "2 semaines") or its last day in an "until"/"fin"
+column. Types are read by `seizure_kind` ("tonico-clonique" -> "generalised tonic-clonic",
+the text as written kept in details["as_written"]); times keep their UTC offset
+("2024-03-31T02:30:00+02:00", "Z" -> "+00:00").
+
 Lesion diameters (the tumour-response follow-up) import without a name column: a value
 column headed "diameter", "longest diameter", "diamètre", "grand axe" holds lesion longest
 diameters (`core.lesions.LONGEST`), "short axis", "petit axe" lymph-node short axes
@@ -29,12 +38,13 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from meditwin_desktop.core.case import Event, Measurement
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.scales import score_problem
+from meditwin_desktop.core.seizure_diary import NOT_RECORDED, SEIZURE_FREE, seizure_kind
 from meditwin_desktop.core.units import convert, known_units, normalise
 
 MEASUREMENT_FIELDS = {  # field -> (label, required)
@@ -49,9 +59,11 @@ DIARY_FIELDS = {
     "date": ("Date (or date-time)", True),
     "time": ("Time of day", False),
     "kind": ("Type", True),
+    "count": ("Number of seizures", False),
     "duration": ("Duration", False),
     "rescue": ("Rescue medication", False),
     "note": ("Note", False),
+    "until": ("Until (end of a period)", False),
 }
 _SYNONYMS = {  # normalised header words -> field; exact matches first, then whole words
     "measurements": {
@@ -72,11 +84,16 @@ _SYNONYMS = {  # normalised header words -> field; exact matches first, then who
         "time": ["time", "heure", "hour", "time of day", "clock", "horaire"],
         "kind": ["type", "kind", "seizure type", "type de crise", "crise", "seizure", "event",
                  "evenement", "category", "categorie", "nature"],
+        "count": ["count", "number", "nombre", "nb", "number of seizures", "nombre de crises",
+                  "nombre de crise", "quantity", "quantite", "seizure count", "nb crises",
+                  "nb de crises", "how many", "combien"],
         "duration": ["duration", "duree", "length", "longueur"],
         "rescue": ["rescue", "rescue medication", "rescue med", "rescue drug", "secours",
                    "traitement de secours", "medicament de secours", "emergency medication"],
         "note": ["note", "notes", "comment", "comments", "commentaire", "commentaires",
                  "remarque", "remarques", "remarks", "observation", "observations", "details"],
+        "until": ["until", "end", "end date", "fin", "date de fin", "jusqu au", "jusqu a",
+                  "last day", "dernier jour"],
     },
 }  # fmt: skip
 
@@ -258,11 +275,33 @@ def parse_date(text: str) -> str:
     return datetime(year, month, day, hour, minute, second).isoformat()
 
 
+_OFFSET = re.compile(r"\s*(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+
+
+def parse_date_time(text: str) -> str:
+    """Like `parse_date`, but a UTC offset written after a time is kept:
+    '2024-03-31T02:30:00+02:00' stays so, '...Z' becomes '+00:00' (a seizure diary's times
+    are compared across the nights the clocks change and across time zones)."""
+    text = text.strip()
+    match = _DAY_FIRST.match(text) or _YEAR_FIRST.match(text)
+    offset = _OFFSET.search(text[match.end() :]) if match else None
+    written = parse_date(text)
+    if offset is None or "T" not in written:
+        return written
+    sign = offset.group(1).upper()
+    if sign == "Z":
+        return written + "+00:00"
+    digits = sign.replace(":", "")
+    return f"{written}{digits[:3]}:{digits[3:]}"
+
+
 _SECONDS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "seconde": 1, "secondes": 1,
             "min": 60, "mn": 60, "mins": 60, "minute": 60, "minutes": 60, "m": 60, "h": 3600,
             "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600, "heure": 3600,
-            "heures": 3600}  # fmt: skip
-_NEXT_UNIT = {3600: 60, 60: 1, 1: 1}  # '1h30' is 1 h 30 min; '2 min 30' is 2 min 30 s
+            "heures": 3600, "d": 86400, "day": 86400, "days": 86400, "j": 86400,
+            "jour": 86400, "jours": 86400, "w": 604800, "wk": 604800, "week": 604800,
+            "weeks": 604800, "sem": 604800, "semaine": 604800, "semaines": 604800}  # fmt: skip
+_NEXT_UNIT = {604800: 86400, 86400: 3600, 3600: 60, 60: 1, 1: 1}  # '1h30' is 1 h 30 min
 
 
 def parse_duration(text: str, default_unit_s: float = 1.0) -> float:
@@ -441,39 +480,109 @@ def measurements_from(
     return found
 
 
+def _count(row: _Row) -> int | None:
+    """The number of seizures of a row (None: no count given)."""
+    text = row.text("count")
+    if not text:
+        return None
+    if text.lower() in _NO_RESCUE:
+        return 0
+    try:
+        number = parse_number(text)
+    except ValueError:
+        number = -1.0
+    if number < 0 or number != int(number):
+        raise row.fail("count", f"'{text}' is not a number of seizures (0, 1, 2...)")
+    return int(number)
+
+
+def _period(row: _Row, when: str, per_number: float) -> tuple[float | None, dict[str, str]]:
+    """Length and last day of a 'not recorded' row: (duration_s, {"until": ISO date})."""
+    details: dict[str, str] = {}
+    until = row.text("until")
+    if until:
+        try:
+            last = parse_date(until)[:10]
+        except ValueError as error:
+            raise row.fail("until", str(error)) from None
+        if last < when[:10]:
+            raise row.fail("until", f"the period ends ({last}) before it starts ({when[:10]})")
+        details["until"] = last
+    text, duration = row.text("duration"), None
+    if text:
+        if re.fullmatch(r"[\d.,\s]+", text) and per_number < 86400:
+            raise row.fail(
+                "duration",
+                f"'{text}' is the length of a period not recorded: write its unit (7 days, "
+                "7 j, 2 weeks) or give its last day in an 'until' column",
+            )
+        try:
+            duration = parse_duration(text, per_number)
+        except ValueError:
+            raise row.fail("duration", f"'{text}' is not a length (7 days, 2 weeks)") from None
+    return duration, details
+
+
 def events_from(table: Table, mapping: dict[str, str | None] | None = None) -> list[Event]:
-    """Diary events of a table (`mapping` overrides the guessed columns)."""
+    """Diary events of a table (`mapping` overrides the guessed columns).
+
+    The type is read by `core.seizure_diary.seizure_kind` (the text as written is kept in
+    `details["as_written"]` when it differs); a count column gives clusters
+    (`details["count"]`), and a count of 0 or a type such as "none"/"aucune" a "no seizure"
+    day; a type "not recorded"/"non renseigné" a period the diary does not cover, its length
+    in the duration column or its last day in an "until" column. Times keep their UTC offset.
+    """
     mapping = _resolved(table, mapping, "diary")
     per_number = _unit_hint(mapping["duration"] or "")
     found = []
     for line, cells in table.rows:
         row = _Row(table, mapping, line, cells)
         try:
-            when = parse_date(row.required("date"))
+            when = parse_date_time(row.required("date"))
         except ValueError as error:
             raise row.fail("date", str(error)) from None
         clock = row.text("time")
         if clock:
+            offset = _OFFSET.search(clock)
+            bare = clock[: offset.start()] if offset else clock
             try:
-                hour, minute, second = parse_time_of_day(clock)
+                hour, minute, second = parse_time_of_day(bare)
             except ValueError:
                 raise row.fail("time", f"'{clock}' is not a time of day (14:30)") from None
-            when = (
-                datetime.fromisoformat(when[:10])
-                .replace(hour=hour, minute=minute, second=second)
-                .isoformat()
+            when = parse_date_time(
+                f"{when[:10]}T{hour:02d}:{minute:02d}:{second:02d}"
+                + (offset.group(1) if offset else "")
             )
-        duration_text, duration = row.text("duration"), None
-        if duration_text:
-            try:
-                duration = parse_duration(duration_text, per_number)
-            except ValueError:
-                raise row.fail(
-                    "duration", f"'{duration_text}' is not a duration (90 s, 2 min, 1:30)"
-                ) from None
+        count = _count(row)
+        typed = row.text("kind")
+        if not typed and count == 0:
+            typed = SEIZURE_FREE
+        typed = typed or row.required("kind")
+        kind = seizure_kind(typed)
+        if count == 0 and kind not in (SEIZURE_FREE, NOT_RECORDED):
+            kind = SEIZURE_FREE  # '0 tonic seizures': a day without seizure
+        elif kind == SEIZURE_FREE and count:
+            raise row.fail("count", f"{count} seizures on a line whose type says '{typed}'")
+        details: dict = {"as_written": typed} if typed != kind else {}
+        duration = None
+        if kind == NOT_RECORDED:
+            duration, period = _period(row, when, per_number)
+            details.update(period)
+        else:
+            duration_text = row.text("duration")
+            if duration_text:
+                try:
+                    duration = parse_duration(duration_text, per_number)
+                except ValueError:
+                    raise row.fail(
+                        "duration", f"'{duration_text}' is not a duration (90 s, 2 min, 1:30)"
+                    ) from None
+            if count and count > 1:
+                details["count"] = count
         rescue = row.text("rescue")
-        details = {"rescue": rescue} if rescue.lower() not in _NO_RESCUE else {}
-        found.append(Event(when, row.required("kind"), duration, details, row.text("note")))
+        if rescue.lower() not in _NO_RESCUE:
+            details["rescue"] = rescue
+        found.append(Event(when, kind, duration, details, row.text("note")))
     return found
 
 
@@ -489,13 +598,34 @@ def read_diary(path: str | Path, mapping: dict[str, str | None] | None = None) -
     return events_from(load_table(path), mapping)
 
 
+def _record_key(record) -> object:
+    """What makes two records the same: the record itself; for an event, its moment (a UTC
+    instant when an offset is written, the wall clock otherwise), its canonical type and the
+    rest of its line (two lines dated with a day alone and told apart by a note stay two)."""
+    if not isinstance(record, Event):
+        return repr(record)  # (the records are dataclasses: equal fields, equal text)
+    try:
+        when = datetime.fromisoformat(str(record.time))
+        if when.tzinfo is not None:
+            when = when.astimezone(UTC)
+        moment: object = when.replace(microsecond=0)
+    except ValueError:
+        moment = str(record.time)
+    details = {k: v for k, v in record.details.items() if k != "as_written"}
+    return (moment, seizure_kind(record.kind), record.duration_s, repr(sorted(details.items())),
+            record.note)  # fmt: skip
+
+
 def new_records(existing: list, found: list) -> tuple[list, int]:
-    """The records of `found` not already in `existing` (the same file imported twice must
-    not double a seizure count), and how many were left out as repeats."""
-    seen = list(existing)
+    """The records of `found` not already in `existing` nor earlier in `found` (the same file
+    imported twice, or a line repeated in it, must not double a seizure count), and how many
+    were left out as repeats. Events are compared by moment and canonical type ('GTC' at
+    02:30+02:00 is 'generalised tonic-clonic' at 00:30Z)."""
+    seen = {_record_key(record) for record in existing}
     fresh = []
     for record in found:
-        if record not in seen:
+        key = _record_key(record)
+        if key not in seen:
             fresh.append(record)
-            seen.append(record)
+            seen.add(key)
     return fresh, len(found) - len(fresh)

@@ -174,23 +174,28 @@ class CsvImportDialog(QDialog):
                 self.preview.setItem(row, column, QTableWidgetItem(text))
         self.preview.resizeColumnsToContents()
         more = len(self.table.rows) - len(records)
+        repeats = csv_import.new_records([], records)[1] if self.kind == "diary" else 0
         self.message.setStyleSheet("")
         self.message.setText(
             f"The first {len(records)} rows read well"
             + (f"; {more} more are checked on import." if more > 0 else ".")
+            + (f" {repeats} repeat an earlier row and will be left out." if repeats else "")
         )
         self.import_button.setEnabled(bool(self.table.rows))
 
     def _cells(self, record) -> list[str]:
         if self.kind == "diary":
             time = str(record.time).replace("T", " ")
+            until = record.details.get("until", "")
             return [
                 time[:10],
-                time[11:16],
+                time[11:16] + time[19:],  # with its UTC offset, if written
                 record.kind,
+                str(record.details.get("count", "")),
                 format_duration(record.duration_s),
                 str(record.details.get("rescue", "")),
                 record.note,
+                str(until),
             ]
         return [
             record.date.replace("T", " "),

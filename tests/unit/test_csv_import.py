@@ -1,11 +1,16 @@
 """CSV import of measurements and diaries (`core.csv_import`): headers guessed in English and
 French, decimal commas, day-first dates, units checked, errors naming the line and column."""
 
+import re
+from datetime import date
+
+import numpy as np
 import pytest
 
 from meditwin_desktop.core import csv_import
 from meditwin_desktop.core.case import Event, Measurement
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.seizure_diary import daily_counts
 
 
 def _write(tmp_path, text: str, name: str = "data.csv", encoding: str = "utf-8"):
@@ -90,9 +95,18 @@ def test_french_diary_with_separate_time_and_minutes(tmp_path):
     )
     first, second = csv_import.read_diary(path)
     assert first == Event(
-        "2024-02-03T21:40:00", "tonico-clonique", 150.0, {"rescue": "midazolam buccal"}, "fièvre"
+        "2024-02-03T21:40:00",
+        "generalised tonic-clonic",
+        150.0,
+        {"as_written": "tonico-clonique", "rescue": "midazolam buccal"},
+        "fièvre",
     )
-    assert (second.time, second.duration_s, second.details) == ("2024-02-04T07:05:00", None, {})
+    assert (second.time, second.kind, second.duration_s) == (
+        "2024-02-04T07:05:00",
+        "myoclonic",
+        None,
+    )
+    assert second.details == {"as_written": "myoclonique"}
 
 
 def test_english_diary_with_date_times_and_durations(tmp_path):
@@ -106,7 +120,10 @@ def test_english_diary_with_date_times_and_durations(tmp_path):
     events = csv_import.read_diary(path)
     assert [e.duration_s for e in events] == [90.0, 45.0, 130.0]
     assert events[0].time == "2024-05-01T03:10:00" and events[2].time == "2024-05-03"
-    assert events[0].details == {"rescue": "diazepam rectal"} and events[0].note == "in sleep"
+    assert events[0].details == {"as_written": "convulsive", "rescue": "diazepam rectal"}
+    assert events[0].kind == "generalised tonic-clonic" and events[0].note == "in sleep"
+    assert [e.kind for e in events[1:]] == ["focal", "absence"]  # canonical: nothing kept
+    assert events[1].details == {} == events[2].details
 
 
 @pytest.mark.parametrize(
@@ -131,9 +148,11 @@ def test_guessing_is_accent_case_and_unit_blind():
         "date": "DATE",
         "time": None,
         "kind": "Type",
+        "count": None,
         "duration": "DURÉE [s]",
         "rescue": "Secours",
         "note": "Remarques",
+        "until": None,
     }
 
 
@@ -142,6 +161,113 @@ def test_empty_and_missing_files(tmp_path):
         csv_import.read_diary(_write(tmp_path, "\n\n"))
     with pytest.raises(InputError, match="cannot be read"):
         csv_import.read_diary(tmp_path / "absent.csv")
+
+
+# -- seizure diaries: counts, "no seizure" days, "not recorded" periods, offsets (issue 21) ----
+def test_a_french_diary_with_counts_markers_and_a_gap(tmp_path):
+    path = _write(
+        tmp_path,
+        "Date;Heure;Type de crise;Nombre de crises;Durée;Secours;Fin\n"
+        "01/06/2024;06h10;crises toniques;5;40 s;;\n"
+        "02/06/2024;;aucune;;;;\n"
+        "03/06/2024;;;0;;;\n"
+        "04/06/2024;;Non renseigné;;;;07/06/2024\n"
+        "10/06/2024;;journal non tenu;;2 semaines;;\n"
+        "25/06/2024;20:15;état de mal;1;25 min;midazolam buccal;\n",
+        "journal.csv",
+        "cp1252",
+    )
+    events = csv_import.read_diary(path)
+    assert [(e.time, e.kind, e.duration_s) for e in events] == [
+        ("2024-06-01T06:10:00", "tonic", 40.0),
+        ("2024-06-02", "no seizure", None),
+        ("2024-06-03", "no seizure", None),
+        ("2024-06-04", "not recorded", None),
+        ("2024-06-10", "not recorded", 14 * 86400.0),
+        ("2024-06-25T20:15:00", "status epilepticus", 1500.0),
+    ]
+    assert events[0].details == {"as_written": "crises toniques", "count": 5}
+    assert events[3].details == {"as_written": "Non renseigné", "until": "2024-06-07"}
+    assert events[5].details == {"as_written": "état de mal", "rescue": "midazolam buccal"}
+    diary = daily_counts(events, unrecorded_days="unknown")  # what the twin reads
+    assert diary.days == 25 and diary.reported_days == 4 and diary.prolonged == 1
+    np.testing.assert_array_equal(diary.convulsive[:4], [5, 0, 0, np.nan])
+    assert np.isnan(diary.convulsive[9:23]).all() and diary.convulsive[24] == 1
+
+
+def test_utc_offsets_are_kept_and_read_in_the_zone():
+    table = csv_import.Table(
+        ("datetime", "type"),
+        ((2, ("2024-03-31T02:30:00+02:00", "GTC")), (3, ("2024-06-30 22:30Z", "GTC")),
+         (4, ("27/10/2024 02:30 +01:00", "GTC")), (5, ("27/10/2024 02:30 +02:00", "GTC"))),
+        ",",
+        "app.csv",
+    )  # fmt: skip
+    events = csv_import.events_from(table)
+    assert [e.time for e in events] == [
+        "2024-03-31T02:30:00+02:00",
+        "2024-06-30T22:30:00+00:00",
+        "2024-10-27T02:30:00+01:00",
+        "2024-10-27T02:30:00+02:00",
+    ]
+    diary = daily_counts(events, tz="Europe/Paris")  # 22:30Z is 00:30 on 1 July in Paris
+    assert diary.convulsive[(date(2024, 7, 1) - diary.start).days] == 1
+    assert diary.convulsive[(date(2024, 10, 27) - diary.start).days] == 2  # two 02:30s
+
+
+def test_a_separate_time_column_may_carry_the_offset(tmp_path):
+    path = _write(tmp_path, "date,time,type\n2024-03-31,02:30+02:00,tonic\n")
+    (event,) = csv_import.read_diary(path)
+    assert event.time == "2024-03-31T02:30:00+02:00"
+
+
+def test_repeated_lines_and_lines_already_in_the_case_are_left_out(tmp_path):
+    path = _write(
+        tmp_path,
+        "date,type,count,note\n"
+        "2024-06-01T08:00:00+02:00,GTC,,\n"
+        "2024-06-01T08:00:00+02:00,GTC,,\n"  # the same line twice
+        "2024-06-01T08:00:00+02:00,GTC,3,\n"  # another count: another line
+        "2024-06-02,tonic,,morning\n"
+        "2024-06-02,tonic,,evening\n",  # a day alone, told apart by the note: two
+    )
+    found = csv_import.read_diary(path)
+    case_events = [Event("2024-06-01T06:00:00Z", "generalised tonic-clonic")]  # typed earlier
+    fresh, repeats = csv_import.new_records(case_events, found)
+    assert repeats == 2 and [(e.time[:10], e.details.get("count", 1)) for e in fresh] == [
+        ("2024-06-01", 3),
+        ("2024-06-02", 1),
+        ("2024-06-02", 1),
+    ]
+    assert csv_import.new_records([], found)[1] == 1
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("2024-06-02,tonic,2.5,,", "count': '2.5' is not a number of seizures (0, 1, 2...)"),
+        ("2024-06-02,tonic,-1,,", "count': '-1' is not a number of seizures"),
+        ("2024-06-02,aucune,3,,", "count': 3 seizures on a line whose type says 'aucune'"),
+        (
+            "2024-06-02,not recorded,,7,",
+            "duration': '7' is the length of a period not recorded: write",
+        ),
+        ("2024-06-02,not recorded,,,2024-05-01", "end': the period ends (2024-05-01) before it"),
+        ("2024-06-02,not recorded,,,someday", "end': 'someday' is not a date"),
+    ],
+)
+def test_malformed_counts_and_periods_are_named(tmp_path, row, message):
+    path = _write(tmp_path, f"date,type,count,duration,end\n2024-06-01,GTC,1,,\n{row}\n")
+    with pytest.raises(InputError, match="line 3, column '[a-z]*" + re.escape(message)):
+        csv_import.read_diary(path)
+
+
+def test_count_and_until_headers_are_guessed():
+    for header in ("Number of seizures", "Nombre de crises", "nb", "Quantity", "count"):
+        assert csv_import.guess_mapping(["Date", "Type", header], "diary")["count"] == header
+    mapping = csv_import.guess_mapping(["Début", "Fin", "Type de crise", "Nombre"], "diary")
+    assert (mapping["date"], mapping["until"], mapping["kind"], mapping["count"]) == (
+        "Début", "Fin", "Type de crise", "Nombre")  # fmt: skip
 
 
 # -- lesion diameters (tumour-response follow-up, issue 19) -----------------------------------
