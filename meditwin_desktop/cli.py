@@ -312,7 +312,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
         print(file=sys.stderr)  # end the progress line
     for patient in patients:
-        print(f"{patient.patient_id}: DICOM {patient.dicom_dir}, labels {patient.labels_path}")
+        if patient.dicom_dir is None:
+            print(f"{patient.patient_id}: no images (clinical data and signal recordings)")
+        else:
+            print(f"{patient.patient_id}: DICOM {patient.dicom_dir}, labels {patient.labels_path}")
     return EXIT_OK
 
 

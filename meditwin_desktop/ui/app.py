@@ -75,7 +75,7 @@ def run_gui(
         log.warning("no log file (%s)", error.strerror)
     log.info("%s %s starting", APP_NAME, __version__)
     app = create_app()
-    if demo and _demo_has_images(demo):  # a first launch writes the demo CT meanwhile
+    if demo and _demo_writes_files(demo):  # a first launch writes the demo files meanwhile
         threading.Thread(target=_prepare_demo, name="demo", daemon=True).start()
 
     def ready(window: MainWindow) -> None:
@@ -95,10 +95,11 @@ def run_gui(
     return app.exec()
 
 
-def _demo_has_images(name: str) -> bool:
+def _demo_writes_files(name: str) -> bool:
     from meditwin_desktop.demo.case import DEMO_CASES
 
-    return bool(DEMO_CASES.get(name, {}).get("image"))
+    spec = DEMO_CASES.get(name, {})
+    return bool(spec.get("image") or spec.get("recordings"))
 
 
 def _prepare_demo() -> None:

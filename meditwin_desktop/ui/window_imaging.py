@@ -86,7 +86,8 @@ class ImagingMixin:
         if library is not None and library.exists(case_id):
             self.open_case(case_id)
             return
-        if DEMO_CASES[name].get("studies"):  # dated studies: built in the background
+        spec = DEMO_CASES[name]
+        if spec.get("studies") or spec.get("recordings"):  # files to write: in the background
             if getattr(self, "_building_demo", False):
                 return  # a second click while the first build runs
             self._building_demo = True
@@ -112,7 +113,12 @@ class ImagingMixin:
 
     def _demo_studies_ready(self, case) -> None:
         self.switch_case(case)
-        self.message.setText(f"Opened {case.name}: {len(case.studies)} dated studies")
+        held = [
+            f"{len(case.studies)} dated studies" if case.studies else "no images",
+            f"{len(case.recordings)} recording(s)" if case.recordings else "",
+            f"{len(case.events)} diary entries" if case.events else "",
+        ]
+        self.message.setText(f"Opened {case.name}: {', '.join(h for h in held if h)}")
 
     def _demo_ready(self, patients: list[DemoPatient], name: str = "thorax-abdomen") -> None:
         self.timings["demo_ready"] = time.perf_counter() - self._t0
