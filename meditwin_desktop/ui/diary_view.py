@@ -220,6 +220,7 @@ class DiaryView(RecordTable):
         layout.addWidget(self.calendar, stretch=1)
         self.legend = QLabel(_legend(), page)
         self.legend.setObjectName("diary_legend")
+        self.legend.setWordWrap(True)
         layout.addWidget(self.legend)
         self.views.addTab(page, "Calendar")
         self.body.addWidget(self.views)
@@ -312,7 +313,9 @@ class DiaryView(RecordTable):
         if len(weeks) <= 12:  # one tick per week, at its Monday
             axes.set_xticks(weeks, [f"{w:%d %b}" for w in weeks])
         axes.yaxis.get_major_locator().set_params(integer=True)
-        legend = axes.legend(fontsize=7, frameon=True)
+        legend = axes.legend(  # above the bars, not over them
+            fontsize=7, frameon=True, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3
+        )
         legend.get_frame().set_facecolor("#2b2d30")
         for text in legend.get_texts():
             text.set_color("#dddddd")
