@@ -17,9 +17,10 @@ a cluster logged as one line. A count of 0, or a type such as "none"/"aucune", i
 family reported without seizure (`core.seizure_diary.SEIZURE_FREE`); a type "not recorded"/
 "non renseigné"/"diary not kept" a period the diary does not cover (`NOT_RECORDED`), with its
 length in the duration column ("7 days", "2 semaines") or its last day in an "until"/"fin"
-column. Types are read by `seizure_kind` ("tonico-clonique" -> "generalised tonic-clonic",
-the text as written kept in details["as_written"]); times keep their UTC offset
-("2024-03-31T02:30:00+02:00", "Z" -> "+00:00").
+column (stored as its length, duration_s). Types are read by `seizure_kind`
+("tonico-clonique" -> "generalised tonic-clonic", the text as written kept in
+details["as_written"]); times keep their UTC offset ("2024-03-31T02:30:00+02:00", "Z" ->
+"+00:00").
 
 Lesion diameters (the tumour-response follow-up) import without a name column: a value
 column headed "diameter", "longest diameter", "diamètre", "grand axe" holds lesion longest
@@ -38,7 +39,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from meditwin_desktop.core.case import Event, Measurement
@@ -496,9 +497,10 @@ def _count(row: _Row) -> int | None:
     return int(number)
 
 
-def _period(row: _Row, when: str, per_number: float) -> tuple[float | None, dict[str, str]]:
-    """Length and last day of a 'not recorded' row: (duration_s, {"until": ISO date})."""
-    details: dict[str, str] = {}
+def _period(row: _Row, when: str, per_number: float) -> float | None:
+    """Length in seconds of a 'not recorded' row: to the end of its last day ('until'
+    column, inclusive), or its duration column ("7 days"); None: that day alone. (A length,
+    not a date: a pseudonymised copy of the case turns times into days, not details.)"""
     until = row.text("until")
     if until:
         try:
@@ -507,20 +509,22 @@ def _period(row: _Row, when: str, per_number: float) -> tuple[float | None, dict
             raise row.fail("until", str(error)) from None
         if last < when[:10]:
             raise row.fail("until", f"the period ends ({last}) before it starts ({when[:10]})")
-        details["until"] = last
-    text, duration = row.text("duration"), None
-    if text:
-        if re.fullmatch(r"[\d.,\s]+", text) and per_number < 86400:
-            raise row.fail(
-                "duration",
-                f"'{text}' is the length of a period not recorded: write its unit (7 days, "
-                "7 j, 2 weeks) or give its last day in an 'until' column",
-            )
-        try:
-            duration = parse_duration(text, per_number)
-        except ValueError:
-            raise row.fail("duration", f"'{text}' is not a length (7 days, 2 weeks)") from None
-    return duration, details
+        start = datetime.fromisoformat(when).replace(tzinfo=None)
+        end = datetime.fromisoformat(last) + timedelta(days=1)
+        return (end - start).total_seconds()
+    text = row.text("duration")
+    if not text:
+        return None
+    if re.fullmatch(r"[\d.,\s]+", text) and per_number < 86400:
+        raise row.fail(
+            "duration",
+            f"'{text}' is the length of a period not recorded: write its unit (7 days, 7 j, "
+            "2 weeks) or give its last day in an 'until' column",
+        )
+    try:
+        return parse_duration(text, per_number)
+    except ValueError:
+        raise row.fail("duration", f"'{text}' is not a length (7 days, 2 weeks)") from None
 
 
 def events_from(table: Table, mapping: dict[str, str | None] | None = None) -> list[Event]:
@@ -566,8 +570,7 @@ def events_from(table: Table, mapping: dict[str, str | None] | None = None) -> l
         details: dict = {"as_written": typed} if typed != kind else {}
         duration = None
         if kind == NOT_RECORDED:
-            duration, period = _period(row, when, per_number)
-            details.update(period)
+            duration = _period(row, when, per_number)
         else:
             duration_text = row.text("duration")
             if duration_text:

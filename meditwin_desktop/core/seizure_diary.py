@@ -262,8 +262,13 @@ class DiaryDays:
         return [self.start + timedelta(days=i) for i in range(self.days)]
 
 
-def _not_recorded_days(event: Any, first: datetime) -> tuple[date, date]:
-    """First and last day (inclusive) of a NOT_RECORDED period."""
+def not_recorded_days(event: Any, first: datetime | None = None) -> tuple[date, date]:
+    """First and last day (inclusive) of a NOT_RECORDED period (`first`: its start as a
+    wall-clock time, read from the event when not given); InputError when it cannot be read."""
+    if first is None:
+        first = local_time(getattr(event, "time", ""))
+        if first is None:
+            raise InputError(f"The 'not recorded' period of '{event.time}' has no readable date.")
     until = (getattr(event, "details", None) or {}).get("until")
     if until:
         try:
@@ -327,7 +332,7 @@ def daily_counts(
             continue
         kind = seizure_kind(getattr(event, "kind", ""))
         if kind == NOT_RECORDED:
-            gaps.append(_not_recorded_days(event, when))
+            gaps.append(not_recorded_days(event, when))
             continue
         entries.append((when.date(), event, kind))
     if unreadable:

@@ -6,7 +6,8 @@ periods, each in its colour, with a legend)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import contextlib
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -36,6 +37,7 @@ from meditwin_desktop.core.seizure_diary import (
     DiaryDays,
     daily_counts,
     event_day,
+    not_recorded_days,
     seizure_kind,
 )
 from meditwin_desktop.ui.measurements_view import (
@@ -136,8 +138,14 @@ class EventDialog(RecordDialog):
         self.until.setCalendarPopup(True)
         self.until.setDisplayFormat("yyyy-MM-dd")
         self.until.setObjectName("event_until")
-        until = QDate.fromString(str(details.get("until", ""))[:10], "yyyy-MM-dd")
-        self.until.setDate(until if until.isValid() else when.date())
+        until = when.date()
+        if record is not None and seizure_kind(record.kind) == NOT_RECORDED:
+            try:
+                last = not_recorded_days(record)[1]
+                until = QDate(last.year, last.month, last.day)
+            except InputError:
+                pass
+        self.until.setDate(until)
         self.rescue = QLineEdit(str(details.get("rescue", "")), self)
         self.rescue.setPlaceholderText("e.g. midazolam buccal 10 mg")
         self.note = QLineEdit(record.note if record else "", self)
@@ -157,7 +165,7 @@ class EventDialog(RecordDialog):
     def _kind_changed(self, text: str) -> None:
         kind = seizure_kind(text)
         self.count.setEnabled(kind not in MARKERS)
-        self.duration.setEnabled(kind != SEIZURE_FREE)
+        self.duration.setEnabled(kind not in MARKERS)
         self.until.setEnabled(kind == NOT_RECORDED)
 
     def build(self) -> Event:
@@ -184,11 +192,13 @@ class EventDialog(RecordDialog):
             details.pop("as_written", None)
             if typed != kind:
                 details["as_written"] = typed
-        if kind == NOT_RECORDED:
+        if kind == NOT_RECORDED:  # a length, not a date (see core.csv_import._period)
             until = self.until.date().toString("yyyy-MM-dd")
             if until < when[:10]:
                 raise ValueError(f"The period not recorded ends ({until}) before it starts.")
-            details["until"] = until
+            start = datetime.fromisoformat(str(when)).replace(tzinfo=None)
+            end = datetime.fromisoformat(until) + timedelta(days=1)
+            duration = (end - start).total_seconds()
         elif kind != SEIZURE_FREE and self.count.value() > 1:
             details["count"] = self.count.value()
         if self.rescue.text().strip():
@@ -236,10 +246,10 @@ class DiaryView(RecordTable):
 
     def cells(self, e: Event) -> list[str]:
         kind = seizure_kind(e.kind)
-        if kind == NOT_RECORDED and e.details.get("until"):
-            length = f"until {e.details['until']}"
-        else:
-            length = format_duration(e.duration_s)
+        length = format_duration(e.duration_s)
+        if kind == NOT_RECORDED:
+            with contextlib.suppress(InputError):
+                length = f"until {not_recorded_days(e)[1]}"
         return [
             time_text(e.time),
             e.kind,

@@ -205,10 +205,22 @@ def test_diary_counts_no_seizure_days_and_gaps_in_the_view(window, qtbot, shot):
     assert colour(QDate(2024, 6, 4)) == diary_view.CONVULSIVE_COLOUR
     assert "not recorded" in panel.diary.legend.text()
     shot(window.case_data_dock, "case_data_diary_calendar_gaps")
+    _click(qtbot, panel.diary.add_button)  # two days the diary was not kept
+    dialog = _modal(qtbot, diary_view.EventDialog)
+    dialog.kind.setCurrentText("non renseigné")
+    assert dialog.until.isEnabled() and not dialog.count.isEnabled()
+    dialog.time.setDateTime(QDateTime(QDate(2024, 6, 20), QTime(0, 0)))
+    dialog.until.setDate(QDate(2024, 6, 21))
+    _click(qtbot, dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok))
+    gap = case.events[-1]
+    assert (gap.kind, gap.duration_s, gap.details) == (
+        "not recorded", 2 * 86400.0, {"as_written": "non renseigné"})  # fmt: skip
+    np.testing.assert_array_equal(panel.diary.weekly[3], [7, 0, 3])  # 17-19 June
     case.clinical["diary_unrecorded_days"] = "unknown"  # days without entry: not reported
     panel.diary.refresh()
     np.testing.assert_array_equal(panel.diary.weekly[1], [5, np.nan, 0])
     np.testing.assert_array_equal(panel.diary.weekly[3], [2, 0, 1])
+    assert np.isnan(panel.diary.diary.convulsive[-2:]).all()  # 20-21 June: not recorded
 
 
 def test_diary_events_on_the_eeg_time_line_with_utc_offsets():

@@ -182,12 +182,12 @@ def test_a_french_diary_with_counts_markers_and_a_gap(tmp_path):
         ("2024-06-01T06:10:00", "tonic", 40.0),
         ("2024-06-02", "no seizure", None),
         ("2024-06-03", "no seizure", None),
-        ("2024-06-04", "not recorded", None),
+        ("2024-06-04", "not recorded", 4 * 86400.0),  # to the end of 7 June
         ("2024-06-10", "not recorded", 14 * 86400.0),
         ("2024-06-25T20:15:00", "status epilepticus", 1500.0),
     ]
     assert events[0].details == {"as_written": "crises toniques", "count": 5}
-    assert events[3].details == {"as_written": "Non renseigné", "until": "2024-06-07"}
+    assert events[3].details == {"as_written": "Non renseigné"}
     assert events[5].details == {"as_written": "état de mal", "rescue": "midazolam buccal"}
     diary = daily_counts(events, unrecorded_days="unknown")  # what the twin reads
     assert diary.days == 25 and diary.reported_days == 4 and diary.prolonged == 1
