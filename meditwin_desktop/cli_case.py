@@ -87,6 +87,6 @@ def _add_csv(args: argparse.Namespace, library) -> int:
         case.events.extend(found)
         what = "diary events"
     library.save(case, f"{len(found)} {what} from {args.file.name}")
-    skipped = f" ({repeats} already in the case left out)" if repeats else ""
+    skipped = f" ({repeats} repeated or already in the case, left out)" if repeats else ""
     print(f"Added {len(found)} {what} to case {case.id}{skipped}.")
     return 0

@@ -216,7 +216,8 @@ def event_day(text: str, tz: str | None = None) -> date | None:
     return when.date() if when is not None else None
 
 
-def _has_clock(text: str) -> bool:
+def has_clock(text: str) -> bool:
+    """Whether an ISO date-time text has a time of day (not a day alone)."""
     return bool(re.search(r"\d[T ]\d{1,2}:\d{2}", str(text)))
 
 
@@ -374,7 +375,7 @@ def daily_counts(
             continue
         count = event_count(event)
         text = str(getattr(event, "time", ""))
-        if _has_clock(text):
+        if has_clock(text):
             key = (_moment(text), kind, count)
             if key in seen:
                 duplicates += 1

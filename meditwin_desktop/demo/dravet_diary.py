@@ -242,7 +242,7 @@ def diary_events(seed: int = SEED) -> list[Event]:
                         "during the EEG: jerk of both arms, dropped a toy"))  # fmt: skip
     first, last = date.fromisoformat(HOLIDAY[0]), date.fromisoformat(HOLIDAY[1])
     events.append(Event(f"{HOLIDAY[0]}T00:00:00", "not recorded",
-                        ((last - first).days + 1) * 86400.0, {"until": HOLIDAY[1]},
+                        ((last - first).days + 1) * 86400.0, {},
                         "family holiday: diary not kept"))  # fmt: skip
     events.sort(key=lambda e: e.time)
     return events

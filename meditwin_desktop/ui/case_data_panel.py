@@ -232,7 +232,11 @@ class CaseDataPanel(QWidget):
         fresh, repeats = new_records(view.records, records)
         view.add_records(fresh)
         self.message.setStyleSheet("")
-        skipped = f"; {repeats} already in the case were left out" if repeats else ""
+        skipped = (
+            f"; {repeats} repeated lines or lines already in the case were left out"
+            if repeats
+            else ""
+        )
         self.message.setText(f"{len(fresh)} {view.noun}(s) imported{skipped}.")
 
     # -- brain MRI volumes ------------------------------------------------------------------
@@ -433,7 +437,8 @@ class CaseDataPanel(QWidget):
         viewer = self.viewers.get(recording.id)
         if viewer is None:
             title = f"{recording.kind} · {Path(recording.file).name}"
-            viewer = EegViewer(recording.file, self._start, case.events, title, self)
+            zone = str(case.clinical.get("diary_time_zone") or "")
+            viewer = EegViewer(recording.file, self._start, case.events, title, self, zone)
             viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             viewer.destroyed.connect(lambda _=None, i=recording.id: self.viewers.pop(i, None))
             self.viewers[recording.id] = viewer

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from meditwin_desktop.core import signals
+from meditwin_desktop.core import seizure_diary, signals
 from meditwin_desktop.core.case import Measurement
 from meditwin_desktop.core.csv_import import new_records
 from meditwin_desktop.core.errors import Cancelled, InputError
@@ -273,15 +273,21 @@ def _hz(value: float | None) -> str:
     return "off" if value is None else f"{value:g} Hz"
 
 
-def event_marks(events, start: datetime | None, duration_s: float) -> list:
-    """The case's events within the recording: (onset s, duration s, label)."""
+def event_marks(events, start: datetime | None, duration_s: float, tz: str | None = None) -> list:
+    """The case's events within the recording: (onset s, duration s, label). An event's time
+    is read as the recording's wall clock; one written with a UTC offset ('Z') is first moved
+    to the diary's time zone `tz` when it is known. Events dated by the day alone have no
+    place on a recording and are left out."""
     if start is None:
         return []
+    try:
+        seizure_diary.local_time("2000-01-01T00:00:00Z", tz)
+    except InputError:
+        tz = None  # an unknown zone: times as written
     marks = []
     for event in events:
-        try:
-            when = datetime.fromisoformat(str(event.time)).replace(tzinfo=None)
-        except ValueError:
+        when = seizure_diary.local_time(str(event.time), tz)
+        if when is None or not seizure_diary.has_clock(str(event.time)):
             continue
         onset = (when - start.replace(tzinfo=None)) / timedelta(seconds=1)
         if 0 <= onset <= duration_s:
@@ -295,12 +301,19 @@ class EegViewer(QWidget):
     page_shown = Signal(float)  # the start of the page now on screen, in s
 
     def __init__(
-        self, path: str, start_task, events=(), title: str = "", parent: QWidget | None = None
+        self,
+        path: str,
+        start_task,
+        events=(),
+        title: str = "",
+        parent: QWidget | None = None,
+        time_zone: str | None = None,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("eeg_viewer")
         self.setWindowTitle(title or f"EEG · {path}")
         self.path, self._start, self._events = path, start_task, list(events)
+        self._time_zone = time_zone or None  # the diary's, for times written in UTC
         self.edf: signals.EdfFile | None = None
         self._cache: dict[PageRequest, Page] = {}
         self._task = None
@@ -437,7 +450,7 @@ class EegViewer(QWidget):
         self.channel_list.setEnabled(True)
         self.markers_button.setEnabled(True)
         self.canvas.annotations = edf.annotations
-        self.canvas.events = event_marks(self._events, edf.start, edf.duration_s)
+        self.canvas.events = event_marks(self._events, edf.start, edf.duration_s, self._time_zone)
         self.scroll.setRange(0, max(0, int(np.ceil(edf.duration_s - PAGE_S))))
         when = edf.start.strftime("%Y-%m-%d %H:%M:%S") if edf.start else "unknown start"
         notes = [
@@ -459,7 +472,9 @@ class EegViewer(QWidget):
         """The case's events changed: draw them anew."""
         self._events = list(events)
         if self.edf is not None:
-            self.canvas.events = event_marks(self._events, self.edf.start, self.edf.duration_s)
+            self.canvas.events = event_marks(
+                self._events, self.edf.start, self.edf.duration_s, self._time_zone
+            )
             self.canvas.update()
 
     def _failed(self, error: BaseException) -> None:

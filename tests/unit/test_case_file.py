@@ -163,12 +163,12 @@ def test_csv_measurements_and_diaries_are_added_from_the_command_line(tmp_path, 
     diary.write_text("date,type,duration\n2024-03-12 14:30,convulsive,90\n", encoding="utf-8")
     assert cli.main(["case", "add-csv", case.id, str(diary), "--diary"]) == 0
     assert cli.main(["case", "add-csv", case.id, str(diary), "--diary"]) == 0  # again
-    assert "1 already in the case left out" in capsys.readouterr().out
+    assert "1 repeated or already in the case, left out" in capsys.readouterr().out
     back = CaseLibrary().load(case.id)
     assert len(back.events) == 1  # not doubled
     assert [(m.date[:10], m.value, m.unit) for m in back.measurements] == [
         ("2024-03-12", 6.2, "mmol/L")]  # fmt: skip
-    assert back.events[0].kind == "convulsive" and back.events[0].duration_s == 90.0
+    assert back.events[0].kind == "generalised tonic-clonic" and back.events[0].duration_s == 90.0
     bad = tmp_path / "bad.csv"
     bad.write_text("date,name,value,unit\n2024-01-01,MMSE,abc,points\n", encoding="utf-8")
     assert cli.main(["case", "add-csv", case.id, str(bad), "--measurements"]) == 2
