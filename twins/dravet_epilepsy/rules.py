@@ -1,0 +1,252 @@
+"""Rules the board must see: contraindications, label dose limits, interactions, monitoring.
+
+Sources are named beside each rule. Interaction sizes (fold changes) are not given: none was
+confirmed from a label text in this work, so the rules say what rises, not by how much.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from meditwin_desktop.core.twin import TwinInputError
+
+FINTEPLA_SMPC = "EMA SmPC Fintepla (fenfluramine) 2.2 mg/mL, section 4.2 Table 1"
+FINTEPLA_FDA = (
+    "FDA label FINTEPLA (fenfluramine), boxed warning and Medication Guide: echocardiogram "
+    "before, every 6 months during, and once 3-6 months after the last dose (REMS)"
+)
+EPIDYOLEX_SMPC = "EMA SmPC Epidyolex (cannabidiol) 100 mg/mL, sections 4.1-4.2"
+EPIDIOLEX_FDA = "FDA label EPIDIOLEX (cannabidiol), section 2.1 (transaminases and bilirubin)"
+DIACOMIT_SMPC = "EMA SmPC Diacomit (stiripentol), sections 4.1-4.2"
+CONSENSUS = (
+    "Wirrell EC et al. International consensus on diagnosis and management of Dravet "
+    "syndrome. Epilepsia 2022;63:1761-1777; Guerrini R et al. Lamotrigine and seizure "
+    "aggravation in severe myoclonic epilepsy. Epilepsia 1998;39:508-512"
+)
+GWPCARE5 = (
+    "Long-term cannabidiol treatment in patients with Dravet syndrome: an open-label extension "
+    "trial (GWPCARE5, NCT02224573), Epilepsia 2019, interim analysis: 22 of 128 patients from "
+    "GWPCARE1 had transaminases >= 3 x ULN, all taking valproic acid"
+)
+
+
+@dataclass(frozen=True)
+class Therapy:
+    """A drug the twin knows. Maxima in mg/kg/day and mg/day (None = no limit in the twin)."""
+
+    code: str
+    label: str
+    add_on: bool  # a scenario option (trial effect or contraindicated worsening)
+    studied_doses: tuple[float, ...]  # mg/kg/day of the pivotal trials
+    max_mg_kg_day: float | None
+    max_mg_day: float | None
+    max_mg_kg_day_with_stiripentol: float | None
+    max_mg_day_with_stiripentol: float | None
+    contraindicated: bool
+    sources: tuple[str, ...]
+
+
+def _known(code: str, label: str) -> Therapy:
+    return Therapy(code, label, False, (), None, None, None, None, False, ())
+
+
+def _scb(code: str, label: str) -> Therapy:
+    return Therapy(code, label, True, (), None, None, None, None, True, (CONSENSUS,))
+
+
+THERAPIES: dict[str, Therapy] = {
+    "fenfluramine": Therapy("fenfluramine", "Fenfluramine (Fintepla)", True, (0.2, 0.7), 0.7,
+                            26.0, 0.4, 17.0, False, (FINTEPLA_SMPC, FINTEPLA_FDA)),
+    "cannabidiol": Therapy("cannabidiol", "Cannabidiol (Epidyolex/Epidiolex)", True,
+                           (10.0, 20.0), 20.0, None, 20.0, None, False,
+                           (EPIDYOLEX_SMPC, EPIDIOLEX_FDA)),
+    "stiripentol": Therapy("stiripentol", "Stiripentol (Diacomit)", True, (50.0,), 50.0, None,
+                           50.0, None, False, (DIACOMIT_SMPC,)),
+    "carbamazepine": _scb("carbamazepine", "Carbamazepine (Tegretol)"),
+    "oxcarbazepine": _scb("oxcarbazepine", "Oxcarbazepine (Trileptal)"),
+    "phenytoin": _scb("phenytoin", "Phenytoin (Dilantin, Di-Hydan)"),
+    "lamotrigine": _scb("lamotrigine", "Lamotrigine (Lamictal)"),
+    "valproate": _known("valproate", "Valproate (Depakine, Epilim)"),
+    "clobazam": _known("clobazam", "Clobazam (Urbanyl, Onfi, Frisium)"),
+    "topiramate": _known("topiramate", "Topiramate (Topamax, Epitomax)"),
+    "levetiracetam": _known("levetiracetam", "Levetiracetam (Keppra)"),
+    "clonazepam": _known("clonazepam", "Clonazepam (Rivotril)"),
+    "bromide": _known("bromide", "Potassium bromide"),
+    "zonisamide": _known("zonisamide", "Zonisamide (Zonegran)"),
+    "ethosuximide": _known("ethosuximide", "Ethosuximide (Zarontin)"),
+}  # fmt: skip
+
+SODIUM_CHANNEL_BLOCKERS = tuple(c for c, t in THERAPIES.items() if t.contraindicated)
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "valproate": ("valproate", "valproic acid", "acide valproique", "valproate de sodium",
+                  "sodium valproate", "valproate sodium", "divalproex", "valproate semisodique",
+                  "depakine", "depakote", "depakene", "epilim", "micropakine", "convulex",
+                  "orfiril", "vpa"),
+    "clobazam": ("clobazam", "urbanyl", "onfi", "frisium", "sympazan", "likozam", "clb"),
+    "stiripentol": ("stiripentol", "diacomit", "stp"),
+    "fenfluramine": ("fenfluramine", "fintepla", "ffa"),
+    "cannabidiol": ("cannabidiol", "epidyolex", "epidiolex", "cbd"),
+    "topiramate": ("topiramate", "topamax", "epitomax"),
+    "levetiracetam": ("levetiracetam", "keppra", "lev"),
+    "clonazepam": ("clonazepam", "rivotril", "klonopin"),
+    "bromide": ("bromide", "potassium bromide", "bromure de potassium", "sodium bromide",
+                "bromure"),
+    "zonisamide": ("zonisamide", "zonegran"),
+    "ethosuximide": ("ethosuximide", "zarontin"),
+    "carbamazepine": ("carbamazepine", "tegretol", "cbz"),
+    "oxcarbazepine": ("oxcarbazepine", "trileptal", "oxc"),
+    "phenytoin": ("phenytoin", "phenytoine", "dilantin", "di hydan", "dihydan", "epanutin",
+                  "fosphenytoin", "prodilantin"),
+    "lamotrigine": ("lamotrigine", "lamictal", "ltg"),
+}  # fmt: skip
+_LOOKUP = {alias: code for code, names in _ALIASES.items() for alias in names}
+
+
+def _normalise(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.sub(r"[^a-z]+", " ", text).split())
+
+
+def drug_code(name: str) -> str | None:
+    """Canonical code of a drug name as typed (generic, brand, French; dose words ignored):
+    'Depakine Chrono 500 mg' -> 'valproate'; None if unknown."""
+    words = _normalise(name).split()
+    for size in range(min(3, len(words)), 0, -1):  # longest alias first, at any position
+        for start in range(len(words) - size + 1):
+            code = _LOOKUP.get(" ".join(words[start : start + size]))
+            if code is not None:
+                return code
+    return None
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the board must see about adding a drug to the current regimen."""
+
+    contraindicated: bool
+    warnings: tuple[str, ...]
+    interactions: tuple[str, ...]
+    monitoring: tuple[str, ...]
+
+
+def maximum(code: str, on_stiripentol: bool) -> tuple[float | None, float | None]:
+    """(mg/kg/day, mg/day) label maxima of a drug, given stiripentol co-medication."""
+    item = THERAPIES[code]
+    if on_stiripentol:
+        return item.max_mg_kg_day_with_stiripentol, item.max_mg_day_with_stiripentol
+    return item.max_mg_kg_day, item.max_mg_day
+
+
+def _check_dose(code: str, dose: float, weight: float | None, on_stiripentol: bool) -> None:
+    per_kg, per_day = maximum(code, on_stiripentol)
+    item = THERAPIES[code]
+    where = " with stiripentol" if on_stiripentol and code == "fenfluramine" else ""
+    limit = (f"{per_kg:g} mg/kg/day" if per_kg is not None else "") + (
+        f", at most {per_day:g} mg/day" if per_day is not None else "")  # fmt: skip
+    if dose < 0:
+        raise TwinInputError(f"{item.label}: a dose cannot be negative ({dose:g} mg/kg/day)")
+    weight_text = f" for {weight:g} kg" if weight is not None else ""
+    if per_kg is not None and dose > per_kg + 1e-9:
+        raise TwinInputError(
+            f"{item.label} {dose:g} mg/kg/day{weight_text} is above the label maximum"
+            f"{where}: {limit} ({item.sources[0]})"
+        )
+    if per_day is not None and weight is not None and dose * weight > per_day + 1e-6:
+        raise TwinInputError(
+            f"{item.label} {dose:g} mg/kg/day for {weight:g} kg is {dose * weight:.1f} mg/day, "
+            f"above the label maximum{where}: {limit} ({item.sources[0]})"
+        )
+
+
+def check_regimen(
+    add: str,
+    dose_mg_kg_day: float | None,
+    weight_kg: float | None,
+    current: list[tuple[str, float | None]],
+) -> Rules:
+    """Contraindications, dose limits, interactions and monitoring of adding `add` (a code or
+    a name) to `current` ([(drug name as typed, mg/kg/day or None)]). TwinInputError for an
+    unknown drug to add or a dose above the label maximum for the weight."""
+    code = add if add in THERAPIES else drug_code(add)
+    options = sorted(c for c, t in THERAPIES.items() if t.add_on)
+    if code is None or not THERAPIES[code].add_on:
+        raise TwinInputError(
+            f"the twin cannot evaluate adding '{add}'; it knows: {', '.join(options)}"
+        )
+    if weight_kg is not None and weight_kg <= 0:
+        raise TwinInputError(f"weight must be positive (got {weight_kg:g} kg)")
+    warnings: list[str] = []
+    interactions: list[str] = []
+    monitoring: list[str] = []
+    codes: set[str] = set()
+    for name, _dose in current:
+        found = drug_code(name)
+        if found is None:
+            warnings.append(f"'{name}' is not known to the twin: interactions not checked")
+            continue
+        codes.add(found)
+        if THERAPIES[found].contraindicated:
+            warnings.append(
+                f"current {THERAPIES[found].label}: sodium-channel blockers can worsen seizures "
+                f"in Dravet syndrome; consider withdrawing it ({CONSENSUS})"
+            )
+    on_stp = "stiripentol" in codes
+    if code in codes:
+        warnings.append(f"{THERAPIES[code].label} is already in the current regimen")
+    if dose_mg_kg_day is not None:
+        _check_dose(code, dose_mg_kg_day, weight_kg, on_stp)
+    item = THERAPIES[code]
+    if item.contraindicated:
+        warnings.insert(0, (
+            f"{item.label} is a sodium-channel blocker: contraindicated in Dravet syndrome "
+            f"(it typically worsens seizures; modelled as a worsening) ({CONSENSUS})"))  # fmt: skip
+    if code == "fenfluramine":
+        monitoring.append(
+            "Echocardiography before starting, during treatment and after stopping: valvular "
+            f"heart disease and pulmonary arterial hypertension ({FINTEPLA_FDA}; {FINTEPLA_SMPC})"
+        )
+        if on_stp:
+            interactions.append(
+                "With stiripentol: lower fenfluramine maximum, 0.4 mg/kg/day and at most "
+                f"17 mg/day ({FINTEPLA_SMPC})"
+            )
+    if code == "cannabidiol":
+        monitoring.append(
+            f"Serum transaminases (ALT, AST) and total bilirubin before starting ({EPIDIOLEX_FDA})"
+        )
+        if "clobazam" in codes:
+            interactions.append(
+                "Cannabidiol raises N-desmethylclobazam (norclobazam), the active metabolite of "
+                "clobazam: watch for somnolence, consider lowering clobazam (Devinsky O et al. "
+                "Neurology 2018;90:e1204-e1211, GWPCARE1 part A pharmacokinetics)"
+            )
+        else:
+            warnings.append(
+                f"In the EU, cannabidiol for Dravet syndrome is licensed with clobazam "
+                f"({EPIDYOLEX_SMPC})"
+            )
+        if "valproate" in codes:
+            interactions.append(
+                "Cannabidiol with valproate: raised transaminases are more frequent; check "
+                f"liver tests during treatment ({GWPCARE5}; {EPIDIOLEX_FDA})"
+            )
+    if code == "stiripentol":
+        if "clobazam" in codes:
+            interactions.append(
+                "Stiripentol raises clobazam and norclobazam (N-desmethylclobazam) levels "
+                f"(enzyme inhibition): watch for somnolence, consider lowering clobazam "
+                f"({DIACOMIT_SMPC}, section 4.5)"
+            )
+        missing = [c for c in ("clobazam", "valproate") if c not in codes]
+        if missing:
+            warnings.append(
+                f"Stiripentol is licensed in conjunction with clobazam and valproate; the "
+                f"regimen lacks {' and '.join(missing)} ({DIACOMIT_SMPC}; STICLO: Chiron C et "
+                f"al. Lancet 2000;356:1638-42)"
+            )
+    if code == "fenfluramine" and dose_mg_kg_day is None and on_stp:
+        warnings.append("On stiripentol: the fenfluramine maintenance dose is 0.4 mg/kg/day")
+    return Rules(item.contraindicated, tuple(warnings), tuple(interactions), tuple(monitoring))

@@ -1,0 +1,95 @@
+"""Contraindications, dose limits, interactions and monitoring."""
+
+from __future__ import annotations
+
+import pytest
+
+from meditwin_desktop.core.twin import TwinInputError
+
+from ..rules import SODIUM_CHANNEL_BLOCKERS, THERAPIES, check_regimen, drug_code
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("Depakine", "valproate"), ("valproic acid", "valproate"),
+     ("Dépakine Chrono 500 mg", "valproate"), ("valproate de sodium", "valproate"),
+     ("Epilim", "valproate"), ("Urbanyl 10 mg", "clobazam"), ("Onfi", "clobazam"),
+     ("Diacomit", "stiripentol"), ("Fintepla", "fenfluramine"), ("Epidyolex", "cannabidiol"),
+     ("EPIDIOLEX", "cannabidiol"), ("Keppra", "levetiracetam"), ("Lamictal", "lamotrigine"),
+     ("Tegretol LP", "carbamazepine"), ("Trileptal", "oxcarbazepine"), ("Dilantin", "phenytoin"),
+     ("phénytoïne", "phenytoin"), ("bromure de potassium", "bromide"), ("Rivotril", "clonazepam"),
+     ("Zonegran", "zonisamide"), ("Zarontin", "ethosuximide"), ("Topamax", "topiramate")],
+)  # fmt: skip
+def test_drug_names_as_typed(typed, code):
+    assert drug_code(typed) == code
+
+
+def test_unknown_name_is_none():
+    assert drug_code("paracetamol") is None and drug_code("") is None
+
+
+VPA_CLB = [("Depakine", 30.0), ("Urbanyl", 0.5)]
+
+
+@pytest.mark.parametrize("drug", sorted(SODIUM_CHANNEL_BLOCKERS))
+def test_sodium_channel_blockers_are_contraindicated_with_a_source(drug):
+    rules = check_regimen(drug, None, 20.0, VPA_CLB)
+    assert rules.contraindicated and "Wirrell" in rules.warnings[0]
+
+
+def test_fenfluramine_needs_echocardiography_and_respects_label_maxima():
+    rules = check_regimen("fenfluramine", 0.7, 20.0, VPA_CLB)  # 14 mg/day: within the label
+    assert not rules.contraindicated
+    assert any("Echocardiography" in m and "pulmonary arterial hypertension" in m
+               for m in rules.monitoring)  # fmt: skip
+    with pytest.raises(TwinInputError, match=r"0.8 mg/kg/day for 20 kg.*0.7 mg/kg/day"):
+        check_regimen("fenfluramine", 0.8, 20.0, VPA_CLB)
+    with pytest.raises(TwinInputError, match=r"40 kg is 28.0 mg/day.*at most 26 mg/day"):
+        check_regimen("fenfluramine", 0.7, 40.0, VPA_CLB)
+
+
+def test_fenfluramine_with_stiripentol_has_the_lower_maximum():
+    current = [*VPA_CLB, ("Diacomit", 50.0)]
+    with pytest.raises(TwinInputError, match=r"with stiripentol: 0.4 mg/kg/day, at most 17"):
+        check_regimen("fenfluramine", 0.7, 20.0, current)
+    with pytest.raises(TwinInputError, match="17 mg/day"):
+        check_regimen("fenfluramine", 0.4, 50.0, current)  # 20 mg/day
+    rules = check_regimen("fenfluramine", 0.4, 20.0, current)
+    assert any("0.4 mg/kg/day" in i for i in rules.interactions)
+
+
+def test_cannabidiol_interactions_and_liver_tests():
+    rules = check_regimen("Epidyolex", 20.0, 20.0, VPA_CLB)
+    assert any("N-desmethylclobazam" in i for i in rules.interactions)
+    assert any("valproate" in i and "transaminases" in i for i in rules.interactions)
+    assert any("transaminases" in m for m in rules.monitoring)
+    with pytest.raises(TwinInputError, match="above the label maximum"):
+        check_regimen("cannabidiol", 25.0, 20.0, VPA_CLB)
+
+
+def test_stiripentol_raises_clobazam_and_is_given_with_clobazam_and_valproate():
+    rules = check_regimen("stiripentol", 50.0, 20.0, VPA_CLB)
+    assert any("clobazam and norclobazam" in i for i in rules.interactions)
+    lone = check_regimen("stiripentol", 50.0, 20.0, [("Keppra", 40.0)])
+    assert any("lacks clobazam and valproate" in w for w in lone.warnings)
+
+
+def test_unknown_drugs():
+    with pytest.raises(TwinInputError, match="it knows: cannabidiol, carbamazepine"):
+        check_regimen("aspirin", None, 20.0, VPA_CLB)
+    with pytest.raises(TwinInputError, match="cannot evaluate adding 'valproate'"):
+        check_regimen("valproate", None, 20.0, [])  # known, but not an add-on option
+    rules = check_regimen("stiripentol", None, 20.0, [*VPA_CLB, ("Mystery-pill", None)])
+    assert any("'Mystery-pill' is not known to the twin: interactions not checked" in w
+               for w in rules.warnings)  # fmt: skip
+
+
+def test_current_sodium_channel_blocker_is_flagged():
+    rules = check_regimen("stiripentol", None, 20.0, [*VPA_CLB, ("Lamictal", 5.0)])
+    assert any("sodium-channel blockers can worsen" in w for w in rules.warnings)
+
+
+def test_every_add_on_option_has_a_source():
+    for code, therapy in THERAPIES.items():
+        if therapy.add_on:
+            assert therapy.sources, code
