@@ -158,9 +158,14 @@ def therapy_effect(
     on_stiripentol: bool,
     with_placebo_response: bool = True,
 ) -> Effect:
-    """The effect of adding `drug` (code, see rules.drug_code) at a dose (None = the label's
-    maintenance dose): the whole arm's response, or with `with_placebo_response=False` the
-    drug-specific part. TwinInputError for an unknown drug or a dose below the studied ones."""
+    """The effect of adding `drug` (a code, or a name rules.drug_code knows) at a dose (None =
+    the label's maintenance dose): the whole arm's response, or with
+    `with_placebo_response=False` the drug-specific part. TwinInputError for an unknown drug
+    or a dose below the studied ones."""
+    if drug not in DRUGS:  # a name as typed: 'Fintepla', 'Diacomit', 'Lamictal'...
+        from .rules import drug_code
+
+        drug = drug_code(drug) or drug
     if drug in SODIUM_CHANNEL_BLOCKERS:
         return WORSENING
     if drug not in DRUGS:

@@ -13,9 +13,13 @@ All functions are module-level and picklable (verification cases run in worker p
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
+from meditwin_desktop.core.twin import VerificationCase
+
+from . import count_model
 from .effects import Effect, arm_effect, therapy_effect
 from .trials import (
     ARMS,
@@ -47,32 +51,8 @@ def simulate_days(
     rng: np.random.Generator,
     first_state: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Daily counts (n, days) of the twin's count model: the model's own simulator once
-    count_model.py exists, until then the same model written here (NB2 + Markov clustering)."""
-    try:
-        from .count_model import simulate_days as model_simulate
-    except ImportError:
-        model_simulate = _nb_markov_days
-    return model_simulate(rate, dispersion, cluster, days, rng, first_state)
-
-
-def _nb_markov_days(
-    rate: np.ndarray, dispersion: np.ndarray, cluster: np.ndarray, days: int,
-    rng: np.random.Generator, first_state: np.ndarray | None = None,
-) -> np.ndarray:  # fmt: skip
-    """NB2 daily counts with log mu_t = log rate + cluster * 1[y_{t-1} > 0] (contract)."""
-    n = rate.shape[0]
-    out = np.zeros((n, days), dtype=np.int64)
-    state = np.zeros(n, dtype=bool) if first_state is None else first_state.astype(bool)
-    shape = np.where(dispersion > 0, 1.0 / np.maximum(dispersion, 1e-12), np.inf)
-    for t in range(days):
-        mu = rate * np.exp(cluster * state)
-        gamma = np.where(np.isinf(shape), 1.0,
-                         rng.gamma(np.where(np.isinf(shape), 1.0, shape), 1.0) / np.where(
-                             np.isinf(shape), 1.0, shape))  # fmt: skip
-        out[:, t] = rng.poisson(mu * gamma)
-        state = out[:, t] > 0
-    return out
+    """Daily counts (n, days): the twin's own count model (count_model.simulate_days)."""
+    return count_model.simulate_days(rate, dispersion, cluster, days, rng, first_state)
 
 
 def _simulate(rate: np.ndarray, days: int, rng: np.random.Generator) -> np.ndarray:
@@ -253,3 +233,22 @@ def _checks() -> tuple[tuple[str, str, str, float, float, str], ...]:
 
 # (name, arm key, statistic, reference %, tolerance in percentage points, source)
 VIRTUAL_TRIAL_CHECKS: tuple[tuple[str, str, str, float, float, str], ...] = _checks()
+
+
+_QUANTITY = {
+    "median_reduction": "virtual trial: median % reduction of convulsive seizures",
+    "responders_25": "virtual trial: children with >= 25 % fewer convulsive seizures",
+    "responders": "virtual trial: children with >= 50 % fewer convulsive seizures",
+    "responders_75": "virtual trial: children with >= 75 % fewer convulsive seizures",
+    "treatment_median": "virtual trial: median convulsive seizures per 28 days on treatment",
+}
+
+
+def verification_cases() -> list[VerificationCase]:
+    """One `meditwin verify` case per row of VIRTUAL_TRIAL_CHECKS (4000 children per arm,
+    about 0.1 s each)."""
+    return [
+        VerificationCase(name, _QUANTITY[stat], "per 28 d" if stat == "treatment_median" else "%",
+                         reference, tolerance, source, partial(trial_statistic, key, stat))
+        for name, key, stat, reference, tolerance, source in VIRTUAL_TRIAL_CHECKS
+    ]  # fmt: skip

@@ -75,6 +75,8 @@ def test_sodium_channel_blockers_worsen_and_unknown_drugs_are_refused():
     for drug in ("carbamazepine", "oxcarbazepine", "phenytoin", "lamotrigine"):
         effect = therapy_effect(drug, None, on_stiripentol=False)
         assert effect.median_multiplier > 1 and "ASSUMPTION" in effect.source
+    assert therapy_effect("Lamictal", None, on_stiripentol=False).median_multiplier > 1
+    assert therapy_effect("Fintepla", 0.7, False) == therapy_effect("fenfluramine", 0.7, False)
     with pytest.raises(TwinInputError, match="known: placebo, fenfluramine"):
         therapy_effect("aspirin", None, on_stiripentol=False)
 

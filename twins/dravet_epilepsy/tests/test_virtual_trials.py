@@ -52,15 +52,7 @@ def test_inclusion_threshold_and_baseline_median_are_applied():
     assert np.median(per28) == pytest.approx(20.7, rel=0.06)
 
 
-def test_fallback_simulator_has_the_contract_moments():
-    # NB2 without clustering: mean = rate, variance = rate + alpha rate^2 (over patient-days)
-    rng = np.random.default_rng(4)
-    n = 4000
-    counts = vt._nb_markov_days(np.full(n, 2.0), np.full(n, 0.5), np.zeros(n), 10, rng)
-    assert counts.mean() == pytest.approx(2.0, rel=0.03)
-    assert counts.var() == pytest.approx(2.0 + 0.5 * 4.0, rel=0.06)
-    # clustering: the day after a seizure day has rate x exp(rho)
-    clustered = vt._nb_markov_days(np.full(n, 0.2), np.zeros(n), np.full(n, np.log(3.0)), 30, rng)
-    after = clustered[:, 1:][clustered[:, :-1] > 0].mean()
-    quiet = clustered[:, 1:][clustered[:, :-1] == 0].mean()
-    assert after / quiet == pytest.approx(3.0, rel=0.1)
+def test_verification_cases_one_per_check():
+    cases = vt.verification_cases()
+    assert [c.name for c in cases] == [row[0] for row in vt.VIRTUAL_TRIAL_CHECKS]
+    assert all(c.tolerance > 0 and c.source for c in cases)
