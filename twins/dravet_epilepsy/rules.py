@@ -47,6 +47,11 @@ class Therapy:
     contraindicated: bool
     sources: tuple[str, ...]
 
+    @property
+    def doses(self) -> tuple[float, ...]:
+        """The studied doses (empty: the twin takes no dose for this drug)."""
+        return self.studied_doses
+
 
 def _known(code: str, label: str) -> Therapy:
     return Therapy(code, label, False, (), None, None, None, None, False, ())
@@ -78,6 +83,7 @@ THERAPIES: dict[str, Therapy] = {
     "ethosuximide": _known("ethosuximide", "Ethosuximide (Zarontin)"),
 }  # fmt: skip
 
+NO_ADD_ON = "none"
 SODIUM_CHANNEL_BLOCKERS = tuple(c for c, t in THERAPIES.items() if t.contraindicated)
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -130,6 +136,8 @@ class Rules:
     warnings: tuple[str, ...]
     interactions: tuple[str, ...]
     monitoring: tuple[str, ...]
+    contraindications: tuple[str, ...] = ()  # why the added drug is contraindicated
+    on_stiripentol: bool = False  # stiripentol is in the current regimen
 
 
 def maximum(code: str, on_stiripentol: bool) -> tuple[float | None, float | None]:
@@ -168,11 +176,12 @@ def check_regimen(
     current: list[tuple[str, float | None]],
 ) -> Rules:
     """Contraindications, dose limits, interactions and monitoring of adding `add` (a code or
-    a name) to `current` ([(drug name as typed, mg/kg/day or None)]). TwinInputError for an
-    unknown drug to add or a dose above the label maximum for the weight."""
-    code = add if add in THERAPIES else drug_code(add)
+    a name; NO_ADD_ON 'none': the current regimen alone) to `current` ([(drug name as typed,
+    mg/kg/day or None)]). TwinInputError for an unknown drug to add or a dose above the label
+    maximum for the weight."""
+    code = add if add in THERAPIES or add == NO_ADD_ON else drug_code(add)
     options = sorted(c for c, t in THERAPIES.items() if t.add_on)
-    if code is None or not THERAPIES[code].add_on:
+    if code != NO_ADD_ON and (code is None or not THERAPIES[code].add_on):
         raise TwinInputError(
             f"the twin cannot evaluate adding '{add}'; it knows: {', '.join(options)}"
         )
@@ -194,15 +203,19 @@ def check_regimen(
                 f"in Dravet syndrome; consider withdrawing it ({CONSENSUS})"
             )
     on_stp = "stiripentol" in codes
+    if code == NO_ADD_ON:
+        return Rules(False, tuple(warnings), (), (), (), on_stp)
     if code in codes:
         warnings.append(f"{THERAPIES[code].label} is already in the current regimen")
     if dose_mg_kg_day is not None:
         _check_dose(code, dose_mg_kg_day, weight_kg, on_stp)
     item = THERAPIES[code]
+    contraindications: list[str] = []
     if item.contraindicated:
-        warnings.insert(0, (
+        contraindications.append(
             f"{item.label} is a sodium-channel blocker: contraindicated in Dravet syndrome "
-            f"(it typically worsens seizures; modelled as a worsening) ({CONSENSUS})"))  # fmt: skip
+            f"(it typically worsens seizures; modelled as a worsening) ({CONSENSUS})"
+        )
     if code == "fenfluramine":
         monitoring.append(
             "Echocardiography before starting, during treatment and after stopping: valvular "
@@ -249,4 +262,5 @@ def check_regimen(
             )
     if code == "fenfluramine" and dose_mg_kg_day is None and on_stp:
         warnings.append("On stiripentol: the fenfluramine maintenance dose is 0.4 mg/kg/day")
-    return Rules(item.contraindicated, tuple(warnings), tuple(interactions), tuple(monitoring))
+    return Rules(item.contraindicated, tuple(warnings), tuple(interactions), tuple(monitoring),
+                 tuple(contraindications), on_stp)  # fmt: skip

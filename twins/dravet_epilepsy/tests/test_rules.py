@@ -34,7 +34,8 @@ VPA_CLB = [("Depakine", 30.0), ("Urbanyl", 0.5)]
 @pytest.mark.parametrize("drug", sorted(SODIUM_CHANNEL_BLOCKERS))
 def test_sodium_channel_blockers_are_contraindicated_with_a_source(drug):
     rules = check_regimen(drug, None, 20.0, VPA_CLB)
-    assert rules.contraindicated and "Wirrell" in rules.warnings[0]
+    assert rules.contraindicated and "Wirrell" in rules.contraindications[0]
+    assert not check_regimen("stiripentol", None, 20.0, VPA_CLB).contraindications
 
 
 def test_fenfluramine_needs_echocardiography_and_respects_label_maxima():
@@ -55,7 +56,7 @@ def test_fenfluramine_with_stiripentol_has_the_lower_maximum():
     with pytest.raises(TwinInputError, match="17 mg/day"):
         check_regimen("fenfluramine", 0.4, 50.0, current)  # 20 mg/day
     rules = check_regimen("fenfluramine", 0.4, 20.0, current)
-    assert any("0.4 mg/kg/day" in i for i in rules.interactions)
+    assert any("0.4 mg/kg/day" in i for i in rules.interactions) and rules.on_stiripentol
 
 
 def test_cannabidiol_interactions_and_liver_tests():
@@ -93,3 +94,10 @@ def test_every_add_on_option_has_a_source():
     for code, therapy in THERAPIES.items():
         if therapy.add_on:
             assert therapy.sources, code
+
+
+def test_no_add_on_checks_the_current_regimen_only():
+    rules = check_regimen("none", None, 20.0, [*VPA_CLB, ("Tegretol", 10.0), ("Xyz", None)])
+    assert not rules.contraindicated and not rules.monitoring and not rules.on_stiripentol
+    assert len(rules.warnings) == 2  # the current sodium-channel blocker, the unknown drug
+    assert THERAPIES["fenfluramine"].doses == (0.2, 0.7) and not THERAPIES["lamotrigine"].doses
