@@ -45,6 +45,7 @@ from meditwin_desktop.core.seizure_diary import NOT_RECORDED as NOT_RECORDED  # 
 from meditwin_desktop.core.seizure_diary import SEIZURE_FREE as SEIZURE_FREE  # for twins
 from meditwin_desktop.core.seizure_diary import DiaryDays as DiaryDays  # for twins
 from meditwin_desktop.core.seizure_diary import daily_counts as daily_counts  # for twins
+from meditwin_desktop.core.seizure_diary import event_day as event_day  # for twins
 from meditwin_desktop.core.seizure_diary import is_convulsive as is_convulsive  # for twins
 from meditwin_desktop.core.seizure_diary import seizure_kind as seizure_kind  # for twins
 from meditwin_desktop.core.twin_case import CaseView as CaseView  # for twins

@@ -1,2 +1,174 @@
 """Dravet syndrome: which add-on antiseizure therapy for this child, from the seizure diary
 (personalised seizure-count model + trial-calibrated drug effects + safety rules; README.md)."""
+
+from __future__ import annotations
+
+import re
+
+from meditwin_desktop.core.twin import (
+    CaseView,
+    ClinicalField,
+    Outcome,
+    Parameter,
+    Personalized,
+    Requirement,
+    Target,
+    Twin,
+    view_of,
+)
+
+from .inputs import UNRECORDED, prepare
+from .model import simulate
+from .rules import CONSENSUS, NO_ADD_ON, THERAPIES
+from .trials import ARMS
+from .verification import VERIFICATION
+
+__all__ = ["TWIN", "personalize", "prepare", "simulate"]
+
+
+def _citation(source: str) -> str:
+    """A trial's citation: its source up to the journal's year;volume:pages."""
+    found = re.match(r"(.*?\d{4};\s*\d+:\s*[\d-]+)", source)
+    return found.group(1) if found else source
+
+
+COUNT_MODEL = ("Negative binomial daily seizure counts with a Markov (clustering) term: "
+               "Troconiz IF et al. J Pharmacokinet Pharmacodyn 2009;36:461-477; Kim et al. "
+               "J Clin Pharmacol 2012;52:880-892 (count_model.py)")  # fmt: skip
+ADD_ONS = tuple(code for code, therapy in THERAPIES.items() if therapy.add_on)
+ECHO = ("normal", "valvular heart disease", "pulmonary arterial hypertension", "not done")
+
+CLINICAL_FIELDS = (
+    ClinicalField("scn1a_variant", "SCN1A variant", "Examination and genetics", kind="text",
+                  help="e.g. c.2134C>T p.(Arg712*), de novo, pathogenic"),
+    ClinicalField("echocardiogram", "Last echocardiogram", "Examination and genetics",
+                  kind="choice", choices=ECHO,
+                  help="Fenfluramine needs an echocardiogram before and during treatment; "
+                  "valvular disease or pulmonary hypertension contraindicate it"),
+    ClinicalField("diary_unrecorded_days", "Diary: days without an entry", "History",
+                  kind="choice", choices=UNRECORDED,
+                  help="seizure-free: the family writes down every seizure, so a day without "
+                  "an entry had none (most diaries); unknown: only days with an entry (a "
+                  "seizure, or 'no seizure') count. 'Not recorded' periods are always missing"),
+    ClinicalField("diary_time_zone", "Diary: time zone", "History", kind="text",
+                  help="e.g. Europe/Paris: diary times written in UTC (an app's export) are "
+                  "moved to it, for the day of each seizure and its place on the EEG"),
+    ClinicalField("diary_start", "Diary kept from", "History", kind="date",
+                  help="First day of the diary (default: the first entry's day)"),
+    ClinicalField("diary_end", "Diary kept until", "History", kind="date",
+                  help="Last day of the diary (default: the last entry's day)"),
+)  # fmt: skip
+
+TRIALS = tuple(dict.fromkeys(_citation(arm.source) for arm in ARMS))
+_SOURCES = "; ".join(TRIALS)
+_LABEL_SOURCES = tuple(dict.fromkeys(s for t in THERAPIES.values() for s in t.sources))
+
+PARAMETERS = (
+    Parameter(
+        "add_therapy", "Add-on therapy", "", NO_ADD_ON, choices=(NO_ADD_ON, *ADD_ONS),
+        choice_labels=("no add-on (current regimen)",
+                       *(THERAPIES[code].label for code in ADD_ONS)),
+        short_labels=("no add-on", *ADD_ONS), key=1, source=_SOURCES,
+        help="Added to the current regimen; the sodium-channel blockers are listed so that "
+        "the board sees why not (contraindicated in Dravet syndrome, modelled as a worsening)",
+    ),
+    Parameter(
+        "dose_mg_kg_day", "Dose (0: the label's maintenance dose)", "mg/kg/day", 0.0, 0.0,
+        100.0, decimals=2, key=2, source="; ".join(_LABEL_SOURCES),
+        help="0 gives the label's maintenance dose for this child: fenfluramine 0.7 (0.4 with "
+        "stiripentol), cannabidiol 10, stiripentol 50. A dose between the trials' doses takes "
+        "the nearest studied dose below; above the label's maximum for the weight the run is "
+        "refused. Not used for sodium-channel blockers",
+    ),
+    Parameter(
+        "placebo_response", "Count the trials' placebo response", "", True,
+        short_labels=("with placebo response", "drug effect only"),
+        source="each trial's placebo arm",
+        help="Yes: the child responds as children on the drug did in the trial (drug and "
+        "placebo response together); no: only the drug's added effect",
+    ),
+    Parameter("horizon_weeks", "Horizon", "weeks", 12.0, 4.0, 52.0, decimals=0,
+              short_labels=("horizon",), source="the trials' maintenance periods (12 weeks)",
+              help="How long the future diaries are simulated, from the therapy's full dose"),
+    Parameter("futures", "Simulated futures", "", 2000.0, 200.0, 20000.0, decimals=0,
+              source="Monte Carlo", help="More futures, smoother probabilities"),
+    Parameter("seed", "Random seed", "", 1.0, 0.0, 1e9, decimals=0,
+              source="reproducibility", help="The same seed gives the same futures"),
+)  # fmt: skip
+
+OUTCOMES = (
+    Outcome("convulsive_seizures_per_28d", "Convulsive seizures per 28 days", "seizures",
+            better="lower", precision=1, resolution=1.0,
+            help="Median of the simulated futures over the horizon (the trials' primary "
+            "endpoint; the median, as the trials report, since a few children worsen a lot "
+            "and pull the mean up); its 80 % interval is in the next two rows"),
+    Outcome("convulsive_seizures_per_28d_low", "Convulsive seizures: 80 % interval, low",
+            "seizures", precision=1, help="10th percentile of the simulated futures"),
+    Outcome("convulsive_seizures_per_28d_high", "Convulsive seizures: 80 % interval, high",
+            "seizures", precision=1, help="90th percentile of the simulated futures"),
+    Outcome("p_responder_50_pct", "Chance of >= 50 % fewer convulsive seizures", "%",
+            better="higher", precision=0, resolution=5.0, absent="no seizure to reduce",
+            help="Share of simulated futures with at most half the diary's frequency over the "
+            "horizon (the trials' responder definition, for this child)"),
+    Outcome("p_seizure_free_28d_pct", "Chance of 28 days without a convulsive seizure", "%",
+            better="higher", precision=0, resolution=2.0,
+            help="In the first 28 days of the horizon"),
+    Outcome("days_with_seizures_per_28d", "Days with a convulsive seizure per 28 days",
+            "days", better="lower", precision=1, resolution=1.0),
+    Outcome("prolonged_seizures_per_year", "Prolonged seizures (> 5 min) per year",
+            "seizures", better="lower", precision=1, resolution=1.0,
+            absent="no durations in the diary",
+            help="Convulsive seizures lasting over 5 minutes (rescue medication needed)"),
+    Outcome("contraindications", "Contraindications", "", better="lower", precision=0,
+            target=Target(high=0, source=CONSENSUS), limit=True,
+            help="Rules this regimen breaks (a sodium-channel blocker in Dravet syndrome, "
+            "fenfluramine with valvular disease...): such a scenario is marked best at nothing"),
+)  # fmt: skip
+
+
+def personalize(view: CaseView) -> dict[str, Personalized]:
+    """The horizon stays the trials' 12 weeks; its provenance says what the diary holds."""
+    inputs = prepare(view_of(view))
+    counts = [v for v in inputs["convulsive"] if v is not None]
+    return {
+        "horizon_weeks": Personalized(12.0, (
+            f"diary {inputs['start']} to {inputs['end']}: {len(counts)} days reported, "
+            f"{int(sum(counts))} convulsive seizures")),
+    }  # fmt: skip
+
+
+TWIN = Twin(
+    id="dravet_epilepsy",
+    title="Dravet syndrome: add-on therapy",
+    specialty="neurology",
+    version="1.0",
+    question="With this child's seizure pattern and current regimen, what can each add-on "
+    "therapy be expected to do to convulsive seizures, how likely is a 50 % response, and "
+    "what must not be given?",
+    references=tuple(dict.fromkeys((COUNT_MODEL, *TRIALS, *_LABEL_SOURCES, CONSENSUS))),
+    parameters=PARAMETERS,
+    outcomes=OUTCOMES,
+    requirements=(
+        Requirement(
+            "events",
+            "",
+            "(the seizure diary: import the family's diary or enter "
+            "the seizures in Case data > Diary)",
+        ),
+    ),
+    personalize=personalize,
+    prepare=prepare,
+    simulate=simulate,
+    clinical_fields=CLINICAL_FIELDS,
+    limitations=(
+        "Drug effects are the pivotal trials' (12-14 weeks, children and young adults on "
+        "their regimens then); no titration, no tolerance, no long-term loss of effect.",
+        "The count model has no trend or seasonality (the notes say when a trend is seen); "
+        "convulsive seizures only are modelled.",
+        "Sodium-channel blockers' worsening is a direction from the literature with an "
+        "assumed size, shown so the board sees why not, not a prediction.",
+        "Interactions and monitoring are rules from the labels and the consensus; blood "
+        "levels are not modelled.",
+    ),
+    verification=VERIFICATION,
+)

@@ -1,0 +1,297 @@
+"""One scenario of the Dravet twin: the child's count model fitted to the diary, the add-on
+therapy's effect drawn per simulated future, the regimen's rules, outcomes, curves and tables.
+
+Every scenario of a case draws the same posterior and the same standard-normal patient
+responses (a seed), so differences between scenarios are the therapies', not the noise's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from scipy.stats import norm
+
+from meditwin_desktop.core.twin import Cancelled, Result, Table, TimeSeries, TwinInputError
+
+from . import count_model
+from .effects import therapy_effect
+from .rules import FINTEPLA_SMPC, NO_ADD_ON, THERAPIES, check_regimen
+from .trials import ARMS
+
+DAYS_PER_YEAR = 365.25
+UNRELIABLE_DAYS = 56  # under 8 weeks of diary a rate is flagged (the trials' baselines
+# were 4 to 6 weeks: shorter ones catch too few clusters)
+INTERVAL = (10.0, 90.0)  # the 80 % interval shown
+ECHO_CONTRAINDICATIONS = ("valvular heart disease", "pulmonary arterial hypertension")
+
+
+def _baseline_per_28d(counts: np.ndarray) -> float:
+    reported = counts[~np.isnan(counts)]
+    return float(reported.sum() / len(reported) * 28.0)
+
+
+def _weekly_observed(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Convulsive seizures per week over the diary, weeks ending on its last day (time in
+    weeks from that day); a week with fewer than 4 reported days is left out, one with 4 to 6
+    is scaled to 7 days."""
+    weeks = len(counts) // 7
+    times, values = [], []
+    for w in range(weeks):
+        chunk = counts[len(counts) - 7 * (w + 1) : len(counts) - 7 * w]
+        reported = chunk[~np.isnan(chunk)]
+        if len(reported) >= 4:
+            times.append(-(w + 0.5))
+            values.append(reported.sum() * 7.0 / len(reported))
+    order = np.argsort(times)
+    return np.asarray(times)[order], np.asarray(values)[order]
+
+
+def _current(inputs: Mapping[str, Any]) -> list[tuple[str, float | None]]:
+    return [(m["name"], m["mg_kg_day"]) for m in inputs["medications"]]
+
+
+def add_on_dose(params: Mapping[str, Any]) -> float | None:
+    """The add-on's dose in mg/kg/day; None for the label's maintenance dose (a dose of 0) or
+    a drug the twin takes no dose for (the sodium-channel blockers)."""
+    code = str(params["add_therapy"])
+    dose = float(params["dose_mg_kg_day"])
+    if code == NO_ADD_ON or not THERAPIES[code].doses or dose == 0.0:
+        return None
+    return dose
+
+
+def _therapy_multipliers(
+    params: Mapping[str, Any], z: np.ndarray, on_stiripentol: bool
+) -> tuple[np.ndarray, Any]:
+    """Each future's rate multiplier (1 without an add-on) and the effect used."""
+    code = str(params["add_therapy"])
+    if code == NO_ADD_ON:
+        return np.ones_like(z), None
+    effect = therapy_effect(code, add_on_dose(params), on_stiripentol,
+                            bool(params["placebo_response"]))  # fmt: skip
+    return np.exp(effect.mu + effect.sigma * z), effect
+
+
+def _echo_rules(code: str, echo: str) -> tuple[list[str], list[str]]:
+    """(contraindications, monitoring) of fenfluramine from the last echocardiogram."""
+    if code != "fenfluramine":
+        return [], []
+    if echo in ECHO_CONTRAINDICATIONS:
+        return [f"Fenfluramine with {echo} on the last echocardiogram: contraindicated "
+                f"({FINTEPLA_SMPC.split(',')[0]}, section 4.3)"], []  # fmt: skip
+    if echo != "normal":
+        return [], ["No normal echocardiogram recorded: one is needed before fenfluramine "
+                    "starts (enter its result in the Clinical panel)"]  # fmt: skip
+    return [], []
+
+
+def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, cancelled) -> Result:
+    """One scenario: fit, rules, simulated futures, outcomes, curves and tables."""
+    counts = np.array([np.nan if v is None else v for v in inputs["convulsive"]], float)
+    code = str(params["add_therapy"])
+    if code != NO_ADD_ON and (code not in THERAPIES or not THERAPIES[code].add_on):
+        known = ", ".join(c for c, t in THERAPIES.items() if t.add_on)
+        raise TwinInputError(f"The twin cannot add '{code}': it knows {known}.")
+    rules = check_regimen(code, add_on_dose(params), inputs["weight_kg"], _current(inputs))
+    echo_contra, echo_monitoring = _echo_rules(code, inputs["echocardiogram"])
+    contraindications = [*rules.contraindications, *echo_contra]
+    progress(0.05, "fitting the seizure-count model")
+    futures, seed = int(params["futures"]), int(params["seed"])
+    posterior = count_model.fit(counts, draws=futures, seed=seed)
+    if cancelled():
+        raise Cancelled()
+    progress(0.5, "simulating future diaries")
+    z = np.random.default_rng(seed).standard_normal(len(posterior.draws))
+    multipliers, effect = _therapy_multipliers(params, z, rules.on_stiripentol)
+    days = round(float(params["horizon_weeks"]) * 7)
+    rate, dispersion, cluster = posterior.draws.T
+    reported = np.flatnonzero(~np.isnan(counts))
+    last_state = None
+    if len(reported) and reported[-1] == len(counts) - 1:
+        last_state = np.full(len(rate), counts[-1] > 0)
+    simulated = count_model.simulate_days(
+        rate * multipliers, dispersion, cluster, days, np.random.default_rng(seed + 1),
+        last_state,
+    )  # fmt: skip
+    if cancelled():
+        raise Cancelled()
+    progress(0.9, "outcomes")
+    result = Result(outcomes={})
+    _outcomes(result, simulated, counts, inputs)
+    result.outcomes["contraindications"] = float(len(contraindications))
+    if contraindications:
+        result.notes["contraindications"] = "; ".join(contraindications)
+    result.series["weekly"] = _weekly_series(simulated, counts)
+    monitoring = [*rules.monitoring, *echo_monitoring]
+    _tables(result, posterior, rules, effect, code, inputs, counts, contraindications,
+            monitoring)  # fmt: skip
+    _warnings(result, posterior, rules, inputs, counts, contraindications, monitoring)
+    return result
+
+
+def _outcomes(
+    result: Result, simulated: np.ndarray, counts: np.ndarray, inputs: Mapping[str, Any]
+) -> None:
+    days = simulated.shape[1]
+    per_28d = simulated.sum(axis=1) / days * 28.0
+    baseline = _baseline_per_28d(counts)
+    out, notes = result.outcomes, result.notes
+    median = float(np.median(per_28d))
+    out["convulsive_seizures_per_28d"] = median
+    low, high = np.percentile(per_28d, INTERVAL)
+    out["convulsive_seizures_per_28d_low"] = float(low)
+    out["convulsive_seizures_per_28d_high"] = float(high)
+    notes["convulsive_seizures_per_28d"] = (
+        f"median of the simulated futures over {days // 7} weeks; 80 % between {low:.1f} and "
+        f"{high:.1f}; mean {per_28d.mean():.1f}; the diary's rate was {baseline:.1f}"
+    )
+    if baseline > 0:
+        out["p_responder_50_pct"] = float(np.mean(per_28d <= 0.5 * baseline) * 100.0)
+    else:
+        out["p_responder_50_pct"] = None
+        notes["p_responder_50_pct"] = "no convulsive seizure in the diary: no reduction to measure"
+    window = min(28, days)
+    out["p_seizure_free_28d_pct"] = float(np.mean(simulated[:, :window].sum(axis=1) == 0) * 100)
+    out["days_with_seizures_per_28d"] = float(np.mean((simulated > 0).sum(axis=1) / days * 28))
+    timed, prolonged = inputs["timed_convulsive"], inputs["prolonged_convulsive"]
+    if timed:
+        share = (prolonged + 0.5) / (timed + 1.0)  # Jeffreys posterior mean of the share
+        out["prolonged_seizures_per_year"] = median / 28.0 * DAYS_PER_YEAR * share
+        notes["prolonged_seizures_per_year"] = (
+            f"{prolonged} of {timed} timed convulsive seizures in the diary lasted over 5 min; "
+            "the add-on is assumed not to change how long seizures last"
+        )
+    else:
+        out["prolonged_seizures_per_year"] = None
+        notes["prolonged_seizures_per_year"] = "the diary gives no seizure durations"
+
+
+def _weekly_series(simulated: np.ndarray, counts: np.ndarray) -> TimeSeries:
+    weeks = simulated.shape[1] // 7
+    weekly = simulated[:, : weeks * 7].reshape(len(simulated), weeks, 7).sum(axis=2)
+    low, high = np.percentile(weekly, INTERVAL, axis=0)
+    observed_time, observed = _weekly_observed(counts)
+    return TimeSeries(
+        "Convulsive seizures per week", "seizures", np.arange(weeks) + 0.5,
+        np.median(weekly, axis=0), time_unit="weeks", x_label="weeks from the end of the diary",
+        observed_time=observed_time, observed_values=observed, lower=low, upper=high,
+        band_label="median and 80 % of simulated futures (the rate's uncertainty, the "
+        "child's response to the therapy and day-to-day noise)",
+    )  # fmt: skip
+
+
+def _number(value: float, unit: str = "") -> str:
+    """A trial number as shown ('not confirmed' where the twin found no source for it)."""
+    return "not confirmed" if math.isnan(value) else f"{value:g}{unit}"
+
+
+def _evidence_rows(code: str) -> list[tuple]:
+    """The pivotal trials of `code`, their placebo arms beside them."""
+    trials = {a.trial for a in ARMS if a.drug == code}
+    return [
+        (a.trial, a.drug if a.dose_mg_kg_day is None else
+         f"{a.drug} {a.dose_mg_kg_day:g} mg/kg/day", a.co_medication, a.n,
+         _number(a.baseline_median_per_28d), _number(a.median_reduction_pct),
+         a.reduction_statistic, _number(a.responders_50_pct), a.source)
+        for a in ARMS if a.trial in trials
+    ]  # fmt: skip
+
+
+def _tables(
+    result: Result,
+    posterior,
+    rules,
+    effect,
+    code: str,
+    inputs: Mapping[str, Any],
+    counts: np.ndarray,
+    contraindications: list[str],
+    monitoring: list[str],
+) -> None:
+    reported = int(np.sum(~np.isnan(counts)))
+    rows = [
+        ("Diary period", f"{inputs['start']} to {inputs['end']} ({len(counts)} days)"),
+        ("Days reported", f"{reported} (days without an entry counted as "
+                          f"{inputs['unrecorded_days']})"),
+        ("Convulsive seizures", f"{int(np.nansum(counts))}"),
+        ("Convulsive seizures per 28 days", f"{_baseline_per_28d(counts):.1f}"),
+        ("Status epilepticus", ", ".join(t[:10] for t in inputs["status_events"]) or "none"),
+        ("Seizures with rescue medication", str(inputs["rescue_events"])),
+        ("Repeated entries left out", str(inputs["duplicates"])),
+    ]  # fmt: skip
+    rows += [("Note", note) for note in inputs["diary_notes"]]
+    result.tables["diary"] = Table("Seizure diary", ("Item", "Value"), rows)
+    rate, dispersion, cluster = posterior.draws.T
+    low, mid, high = posterior.mean_per_28d
+    model_rows = [
+        (name, *(f"{v:.3g}" for v in np.percentile(values, (50.0, *INTERVAL))), unit)
+        for name, values, unit in (
+            ("Rate after a seizure-free day", rate * 28.0, "per 28 days"),
+            ("Over-dispersion (alpha)", dispersion, ""),
+            ("Clustering (rate ratio after a seizure day)", np.exp(cluster), "x"),
+        )
+    ]
+    model_rows.append(("Mean convulsive seizures", f"{mid:.3g}", f"{low:.3g}", f"{high:.3g}",
+                       "per 28 days"))  # fmt: skip
+    result.tables["count_model"] = Table(
+        "Seizure-count model (posterior median and 80 % interval)",
+        ("Parameter", "Median", "10 %", "90 %", "Unit"), model_rows,
+    )  # fmt: skip
+    if code != NO_ADD_ON and _evidence_rows(code):
+        result.tables["evidence"] = Table(
+            "Trial evidence for this add-on",
+            ("Trial", "Arm", "With", "Patients", "Baseline per 28 d", "Reduction %",
+             "Reduction is", "Responders >= 50 % (%)", "Source"),
+            _evidence_rows(code),
+        )  # fmt: skip
+    if effect is not None:
+        result.tables["effect"] = Table(
+            "Effect used (each child's rate multiplied by a lognormal factor)",
+            ("Median reduction %", "Children with >= 50 % fewer seizures %", "Source"),
+            [(f"{(1 - np.exp(effect.mu)) * 100:.0f}", f"{_share_halved(effect) * 100:.0f}",
+              effect.source)],
+        )  # fmt: skip
+    rule_rows = [("contraindication", text) for text in contraindications]
+    rule_rows += [("monitoring", text) for text in monitoring]
+    rule_rows += [("interaction", text) for text in rules.interactions]
+    rule_rows += [("warning", text) for text in rules.warnings]
+    if rule_rows:
+        result.tables["rules"] = Table("Rules for this regimen", ("Kind", "Rule"), rule_rows)
+
+
+def _share_halved(effect) -> float:
+    """P(multiplier <= 0.5) of a lognormal effect."""
+    if effect.sigma <= 0:
+        return float(np.exp(effect.mu) <= 0.5)
+    return float(norm.cdf((np.log(0.5) - effect.mu) / effect.sigma))
+
+
+def _warnings(
+    result: Result,
+    posterior,
+    rules,
+    inputs: Mapping[str, Any],
+    counts: np.ndarray,
+    contraindications: list[str],
+    monitoring: list[str],
+) -> None:
+    warnings = result.warnings
+    warnings += [f"CONTRAINDICATED: {text}" for text in contraindications]
+    if inputs["status_events"]:
+        dates = ", ".join(t[:10] for t in inputs["status_events"])
+        warnings.append(
+            f"Status epilepticus in the diary ({dates}): check that the child's written "
+            "emergency (rescue) plan is up to date and with the family and the school "
+            "(Wirrell EC et al. Epilepsia 2022;63:1761-1777)."
+        )
+    warnings += [*monitoring, *rules.interactions, *rules.warnings]
+    reported = int(np.sum(~np.isnan(counts)))
+    if reported < UNRELIABLE_DAYS:
+        warnings.append(
+            f"Only {reported} days of diary: the seizure rate is uncertain (at least "
+            f"{UNRELIABLE_DAYS} days are advised); the intervals show it."
+        )
+    warnings += list(posterior.notes)
