@@ -288,6 +288,11 @@ def _warnings(
             "(Wirrell EC et al. Epilepsia 2022;63:1761-1777)."
         )
     warnings += [*monitoring, *rules.interactions, *rules.warnings]
+    if inputs["weight_kg"] is None:
+        warnings.append(
+            "No weight in the Clinical panel: doses in mg/day cannot be read per kg and the "
+            "labels' daily maxima (mg/day) are not checked."
+        )
     reported = int(np.sum(~np.isnan(counts)))
     if reported < UNRELIABLE_DAYS:
         warnings.append(
