@@ -3,14 +3,25 @@
 Each child's true multiplier is lognormal, log M ~ N(mu, sigma^2) (M < 1: fewer seizures).
 (mu, sigma) per trial arm are calibrated by simulating the trial (virtual_trials.py: the
 trial's baseline period, inclusion threshold and treatment period, the twin's count noise) so
-that the virtual trial reproduces the arm's published statistics. Only one arm publishes both a
-median reduction and a responder rate with confirmed numbers (Lagae 2019, 0.7 mg/kg/d): sigma,
-the spread of the true response across children, is calibrated on it and shared by every drug
-arm; placebo arms share the sigma of Nabbout 2020's placebo arm (>= 25 % and >= 50 % responder
-rates published). Sharing is an assumption; each other arm's mu comes from its one statistic.
+that the virtual trial reproduces the arm's confirmed statistics (`calibrate()`):
 
-The drug-specific part of an arm is arm / placebo of the same trial: mu_arm - mu_placebo with
-the arm's sigma (the placebo response taken as a shift common to all children).
+- an arm with a responder rate and at least one other confirmed statistic gets its own
+  (mu, sigma), fitted to all of them: Lagae 2019 fenfluramine 0.7 mg/kg/d (median reduction,
+  >= 50 % responders, median frequency on treatment), Nabbout 2020 placebo and fenfluramine
+  0.4 mg/kg/d (>= 25, 50 and 75 % responders), Devinsky 2017 placebo and cannabidiol
+  20 mg/kg/d (>= 50 % responders, median frequency on treatment);
+- every other arm gets mu only, fitted to its statistic(s), with sigma the mean of the fitted
+  sigmas of its kind (an assumption): the drug arms Lagae 2019 fenfluramine 0.2 mg/kg/d and
+  STICLO stiripentol take the mean of the three fitted drug arms; the placebo arms of Lagae 2019
+  and STICLO the mean of the two fitted placebo arms;
+- GWPCARE2 (Miller 2020) publishes model estimates only: not calibrated.
+
+An arm's effect (`arm_effect`) is the whole arm's response, placebo response included. Its
+drug-specific part (`drug_effect`, used when the placebo response is left out) treats the arm
+as the product of two independent lognormal factors, drug x placebo response: mu_drug =
+mu_arm - mu_placebo and sigma_drug = sqrt(sigma_arm^2 - sigma_placebo^2) (0 if negative), with
+the placebo arm of the same trial, except STICLO, whose drug part is divided by the mean
+placebo response of the three larger trials (see POOLED_PLACEBO_TRIALS).
 
 Doses between studied doses use the nearest studied dose below; above the highest studied dose
 the highest (never extrapolated); below the lowest studied dose there is no trial evidence and

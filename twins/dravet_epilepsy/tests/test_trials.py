@@ -51,6 +51,23 @@ def test_effect_sample_is_lognormal_with_its_median():
     assert np.std(np.log(draws)) == pytest.approx(0.7, rel=0.03)
 
 
+def test_sigmas_are_fitted_or_shared_as_the_effects_docstring_says():
+    # own (mu, sigma): arms with a responder rate and another statistic; the others share the
+    # mean fitted sigma of their kind (effects.py module docstring)
+    fitted_drugs = ("lagae2019_fenfluramine_0.7", "nabbout2020_fenfluramine_0.4",
+                    "devinsky2017_cannabidiol_20")  # fmt: skip
+    fitted_placebos = ("nabbout2020_placebo", "devinsky2017_placebo")
+    shared_drugs = ("lagae2019_fenfluramine_0.2", "chiron2000_stiripentol_50")
+    shared_placebos = ("lagae2019_placebo", "chiron2000_placebo")
+    for keys, shared in ((fitted_drugs, shared_drugs), (fitted_placebos, shared_placebos)):
+        for key in keys:
+            found = vt.published(arm(key))
+            assert "responders" in found and len(found) >= 2, key
+        mean = float(np.mean([CALIBRATED[k][1] for k in keys]))
+        for key in shared:
+            assert CALIBRATED[key][1] == pytest.approx(mean, abs=1e-3), key
+
+
 def test_arm_is_placebo_times_drug():
     for key in ("lagae2019_fenfluramine_0.7", "nabbout2020_fenfluramine_0.4"):
         whole, drug = arm_effect(key), drug_effect(key)
