@@ -211,14 +211,26 @@ _LABELS = {"median_reduction": "median_reduction", "responders_25": "responders_
            "treatment_median": "median_per_28d"}  # fmt: skip
 
 
+def calibration_targets() -> frozenset[tuple[str, str]]:
+    """(arm key, statistic) pairs that `effects.calibrate()` fits (mirrors its selection):
+    every confirmed statistic of every arm of trials.ARMS. A check on one of them is
+    in-sample: it shows the calibration still holds, not that the twin predicts."""
+    return frozenset((item.key, stat) for item in ARMS for stat in published(item))
+
+
+IN_SAMPLE = "calibration target (in-sample: checks the calibration, not a prediction)"
+OUT_OF_SAMPLE = "not used by the calibration (out-of-sample: a prediction)"
+
+
 def _checks() -> tuple[tuple[str, str, str, float, float, str], ...]:
     rows = []
+    targets = calibration_targets()
     for item in ARMS + VALIDATION_ARMS:
         if item.key in NOT_CHECKED:
             continue
         label = item.drug if item.dose_mg_kg_day is None else f"{item.drug}_{item.dose_mg_kg_day:g}"
-        held_out = "; held out of the calibration" if item in VALIDATION_ARMS else ""
         for stat, value in published(item).items():
+            sample = IN_SAMPLE if (item.key, stat) in targets else OUT_OF_SAMPLE
             if stat == "median_reduction":
                 tol, how = _median_tolerance(item.n), "2 SE of a median"
             elif stat == "treatment_median":
@@ -227,7 +239,7 @@ def _checks() -> tuple[tuple[str, str, str, float, float, str], ...]:
                 tol, how = _binomial_tolerance(value, item.n), "2 binomial SE"
             rows.append((f"{item.trial}_{label}_{_LABELS[stat]}", item.key, stat,
                          round(value, 1), tol,
-                         f"{item.source}; tolerance {how} of n={item.n}{held_out}"))  # fmt: skip
+                         f"{sample}; {item.source}; tolerance {how} of n={item.n}"))  # fmt: skip
     return tuple(rows)
 
 

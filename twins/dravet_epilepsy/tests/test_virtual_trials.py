@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from .. import virtual_trials as vt
-from ..trials import arm
+from ..trials import ARMS, arm
 
 
 def test_checks_are_well_formed_and_sourced():
@@ -56,3 +56,13 @@ def test_verification_cases_one_per_check():
     cases = vt.verification_cases()
     assert [c.name for c in cases] == [row[0] for row in vt.VIRTUAL_TRIAL_CHECKS]
     assert all(c.tolerance > 0 and c.source for c in cases)
+
+
+def test_each_check_says_whether_the_calibration_used_its_statistic():
+    # in-sample (a calibration target) vs out-of-sample: `meditwin verify` must say which
+    for name, key, statistic, _reference, _tolerance, source in vt.VIRTUAL_TRIAL_CHECKS:
+        calibrated = arm(key) in ARMS and bool(vt.published(arm(key)))
+        assert ((key, statistic) in vt.calibration_targets()) == calibrated, name
+        assert source.startswith(vt.IN_SAMPLE if calibrated else vt.OUT_OF_SAMPLE), name
+    held_out = [r[0] for r in vt.VIRTUAL_TRIAL_CHECKS if r[5].startswith(vt.OUT_OF_SAMPLE)]
+    assert held_out == ["sullivan2023_fenfluramine_0.7_responders"]
