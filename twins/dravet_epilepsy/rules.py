@@ -26,9 +26,10 @@ CONSENSUS = (
     "aggravation in severe myoclonic epilepsy. Epilepsia 1998;39:508-512"
 )
 GWPCARE5 = (
-    "Long-term cannabidiol treatment in patients with Dravet syndrome: an open-label extension "
-    "trial (GWPCARE5, NCT02224573), Epilepsia 2019, interim analysis: 22 of 128 patients from "
-    "GWPCARE1 had transaminases >= 3 x ULN, all taking valproic acid"
+    "Devinsky O et al. Long-term cannabidiol treatment in patients with Dravet syndrome: an "
+    "open-label extension trial. Epilepsia 2019;60:294-302 (GWPCARE5, NCT02224573; PMC7379690), "
+    "abstract: 22 of the 128 patients from GWPCARE1 (17.2 %), all taking valproic acid, had "
+    "transaminases >= 3 x ULN"
 )
 
 
@@ -178,7 +179,7 @@ def check_regimen(
     """Contraindications, dose limits, interactions and monitoring of adding `add` (a code or
     a name; NO_ADD_ON 'none': the current regimen alone) to `current` ([(drug name as typed,
     mg/kg/day or None)]). TwinInputError for an unknown drug to add or a dose above the label
-    maximum for the weight."""
+    maximum for the weight, or a drug to add that the child already takes."""
     code = add if add in THERAPIES or add == NO_ADD_ON else drug_code(add)
     options = sorted(c for c, t in THERAPIES.items() if t.add_on)
     if code != NO_ADD_ON and (code is None or not THERAPIES[code].add_on):
@@ -205,8 +206,12 @@ def check_regimen(
     on_stp = "stiripentol" in codes
     if code == NO_ADD_ON:
         return Rules(False, tuple(warnings), (), (), (), on_stp)
-    if code in codes:
-        warnings.append(f"{THERAPIES[code].label} is already in the current regimen")
+    if code in codes:  # the trials' effect is that of adding the drug: not of taking it twice
+        raise TwinInputError(
+            f"{THERAPIES[code].label} is already in the current regimen: the twin models adding "
+            "a drug the child does not take (the trials compared adding it with placebo), not a "
+            "dose change. Choose another add-on, or 'none' for the current regimen."
+        )
     if dose_mg_kg_day is not None:
         _check_dose(code, dose_mg_kg_day, weight_kg, on_stp)
     item = THERAPIES[code]

@@ -101,3 +101,13 @@ def test_no_add_on_checks_the_current_regimen_only():
     assert not rules.contraindicated and not rules.monitoring and not rules.on_stiripentol
     assert len(rules.warnings) == 2  # the current sodium-channel blocker, the unknown drug
     assert THERAPIES["fenfluramine"].doses == (0.2, 0.7) and not THERAPIES["lamotrigine"].doses
+
+
+@pytest.mark.parametrize(
+    ("add", "current"), [("stiripentol", "Diacomit"), ("lamotrigine", "Lamictal")]
+)
+def test_adding_a_drug_already_taken_is_refused(add, current):
+    # the trials measured adding a drug against placebo: applying that effect to a drug the
+    # child already takes would count it twice
+    with pytest.raises(TwinInputError, match="already in the current regimen"):
+        check_regimen(add, None, 20.0, [*VPA_CLB, (current, None)])
