@@ -439,8 +439,8 @@ def _notes(counts, data: DiaryData, natural, quantiles, mode, ess, trend: bool):
     if data.total == 0:
         upper = quantiles[2]
         notes.append(
-            f"No seizure in the {n} reported days: the rate is estimated from that absence "
-            f"(90 % upper bound {upper:.2g} per 28 days); over-dispersion and clustering "
+            f"No convulsive seizure in the {n} reported days: the rate is estimated from that "
+            f"absence (90 % upper bound {upper:.2g} per 28 days); over-dispersion and clustering "
             "cannot be estimated and follow their priors."
         )
     missing = data.days - n

@@ -135,7 +135,7 @@ def test_fit_without_any_seizure():
     posterior = fit(np.zeros(180), draws=1000)
     assert posterior.mean_per_28d[2] < 0.5
     assert posterior.mean_per_28d[0] < posterior.mean_per_28d[1] < posterior.mean_per_28d[2]
-    assert any("No seizure" in note for note in posterior.notes)
+    assert any("No convulsive seizure" in note for note in posterior.notes)
     assert posterior.draws.shape == (1000, 3) and np.all(np.isfinite(posterior.draws))
 
 
