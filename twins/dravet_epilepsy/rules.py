@@ -17,6 +17,10 @@ FINTEPLA_FDA = (
     "FDA label FINTEPLA (fenfluramine), boxed warning and Medication Guide: echocardiogram "
     "before, every 6 months during, and once 3-6 months after the last dose (REMS)"
 )
+FINTEPLA_SMPC_ECHO = (
+    "EMA SmPC Fintepla (fenfluramine), section 4.4: echocardiogram before starting, every 6 "
+    "months for the first 2 years then yearly, and 3-6 months after the last dose"
+)
 EPIDYOLEX_SMPC = "EMA SmPC Epidyolex (cannabidiol) 100 mg/mL, sections 4.1-4.2"
 EPIDIOLEX_FDA = "FDA label EPIDIOLEX (cannabidiol), section 2.1 (transaminases and bilirubin)"
 DIACOMIT_SMPC = "EMA SmPC Diacomit (stiripentol), sections 4.1-4.2"
@@ -224,7 +228,8 @@ def check_regimen(
     if code == "fenfluramine":
         monitoring.append(
             "Echocardiography before starting, during treatment and after stopping: valvular "
-            f"heart disease and pulmonary arterial hypertension ({FINTEPLA_FDA}; {FINTEPLA_SMPC})"
+            f"heart disease and pulmonary arterial hypertension ({FINTEPLA_FDA}; "
+            f"{FINTEPLA_SMPC_ECHO})"
         )
         if on_stp:
             interactions.append(
