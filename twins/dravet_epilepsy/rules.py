@@ -89,6 +89,15 @@ THERAPIES: dict[str, Therapy] = {
 }  # fmt: skip
 
 NO_ADD_ON = "none"
+
+# Ages the pivotal trials enrolled (years, inclusive): 2-18 in Lagae 2019, Nabbout 2020 and
+# Sullivan 2023 (fenfluramine; the EMA SmPC section 4.1 licenses it from 2 years) and in
+# Devinsky 2017 and Miller 2020 (cannabidiol), as their abstracts read. STICLO's age range was
+# not confirmed: stiripentol is not checked.
+TRIAL_AGES: dict[str, tuple[float, float, str]] = {
+    "fenfluramine": (2.0, 18.0, "EMA SmPC Fintepla, section 4.1: 2 years of age and older"),
+    "cannabidiol": (2.0, 18.0, ""),
+}
 SODIUM_CHANNEL_BLOCKERS = tuple(c for c, t in THERAPIES.items() if t.contraindicated)
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -179,11 +188,13 @@ def check_regimen(
     dose_mg_kg_day: float | None,
     weight_kg: float | None,
     current: list[tuple[str, float | None]],
+    age_y: float | None = None,
 ) -> Rules:
     """Contraindications, dose limits, interactions and monitoring of adding `add` (a code or
     a name; NO_ADD_ON 'none': the current regimen alone) to `current` ([(drug name as typed,
-    mg/kg/day or None)]). TwinInputError for an unknown drug to add or a dose above the label
-    maximum for the weight, or a drug to add that the child already takes."""
+    mg/kg/day or None)]) for a child of `age_y` years (None: not checked). TwinInputError for
+    an unknown drug to add or a dose above the label maximum for the weight, or a drug to add
+    that the child already takes."""
     code = add if add in THERAPIES or add == NO_ADD_ON else drug_code(add)
     options = sorted(c for c, t in THERAPIES.items() if t.add_on)
     if code != NO_ADD_ON and (code is None or not THERAPIES[code].add_on):
@@ -272,5 +283,21 @@ def check_regimen(
             )
     if code == "fenfluramine" and dose_mg_kg_day is None and on_stp:
         warnings.append("On stiripentol: the fenfluramine maintenance dose is 0.4 mg/kg/day")
+    per_kg, per_day = maximum(code, on_stp)
+    if (dose_mg_kg_day is None and item.studied_doses and per_kg is not None
+            and per_day is not None and weight_kg is not None
+            and per_kg * weight_kg > per_day + 1e-6):  # fmt: skip
+        warnings.append(
+            f"For {weight_kg:g} kg the label's maintenance dose of {item.label} "
+            f"({per_kg:g} mg/kg/day) is capped at {per_day:g} mg/day, "
+            f"{per_day / weight_kg:.2f} mg/kg/day ({item.sources[0]}); the trials capped it too"
+        )
+    ages = TRIAL_AGES.get(code)
+    if ages is not None and age_y is not None and not ages[0] <= age_y <= ages[1] + 1.0:
+        warnings.append(
+            f"Age {age_y:.1f} years: the trials of {item.label} enrolled children aged "
+            f"{ages[0]:g} to {ages[1]:g} years; the effect shown is outside their evidence"
+            + (f" ({ages[2]})" if ages[2] else "")
+        )
     return Rules(item.contraindicated, tuple(warnings), tuple(interactions), tuple(monitoring),
                  tuple(contraindications), on_stp)  # fmt: skip

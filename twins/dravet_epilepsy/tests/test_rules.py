@@ -111,3 +111,23 @@ def test_adding_a_drug_already_taken_is_refused(add, current):
     # child already takes would count it twice
     with pytest.raises(TwinInputError, match="already in the current regimen"):
         check_regimen(add, None, 20.0, [*VPA_CLB, (current, None)])
+
+
+def test_label_dose_capped_per_day_for_a_heavy_child_is_said():
+    # 0.7 mg/kg/day for 45 kg is 31.5 mg/day: the label (and the trials) cap it at 26 mg/day
+    rules = check_regimen("fenfluramine", None, 45.0, VPA_CLB)
+    assert any("capped at 26 mg/day, 0.58 mg/kg/day" in w for w in rules.warnings)
+    assert not any(
+        "capped" in w for w in check_regimen("fenfluramine", None, 30.0, VPA_CLB).warnings
+    )
+
+
+def test_age_outside_the_trials_is_said():
+    young = check_regimen("fenfluramine", None, 10.0, VPA_CLB, age_y=1.5)
+    assert any("enrolled children aged 2 to 18" in w and "2 years" in w for w in young.warnings)
+    assert not any(
+        "enrolled" in w for w in check_regimen("cannabidiol", None, 20, VPA_CLB, 6.0).warnings
+    )
+    assert not any(
+        "enrolled" in w for w in check_regimen("stiripentol", None, 20, VPA_CLB, 1.0).warnings
+    )
