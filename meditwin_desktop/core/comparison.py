@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -439,8 +440,9 @@ def plot_series(
             first = not any(c.get_label().startswith("band") for c in axes.collections)
             axes.fill_between(series.time, series.lower, series.upper, color=line.get_color(),
                               alpha=0.1 if old else 0.2, linewidth=0,
-                              label=f"band: {series.band_label or 'uncertainty'} (shaded, "
-                              "each scenario's colour)" if first else "_band")  # fmt: skip
+                              label=_wrapped(f"band: {series.band_label or 'uncertainty'} "
+                                             "(shaded, each scenario's colour)")
+                              if first else "_band")  # fmt: skip
         drawn.append((run, series, line.get_color()))
         plotted = series
     if plotted is None:
@@ -457,9 +459,15 @@ def plot_series(
     axes.set_xlabel(f"{plotted.x_label} [{plotted.time_unit}]")
     axes.set_ylabel(plotted.unit)
     axes.set_title(plotted.label, fontsize=10)
-    axes.legend(fontsize=8)
+    # beside the curves, not over them (a short comparison dock left no free corner)
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     axes.grid(alpha=0.25)
     return True
+
+
+def _wrapped(text: str, width: int = 34) -> str:
+    """A long legend entry on several short lines."""
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def _observed_key(series) -> bytes | None:

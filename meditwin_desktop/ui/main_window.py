@@ -225,6 +225,9 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
             Qt.DockWidgetArea.BottomDockWidgetArea,
         )
         self.comparison_dock.hide()
+        # the right panels keep the window's full height when the comparison opens below:
+        # the scenario table beside the results stays readable
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
 
     def _wire_views(self) -> None:
         for view in self.slice_views():

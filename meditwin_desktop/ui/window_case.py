@@ -178,11 +178,15 @@ class CaseMixin:
 
     def _show_comparison(self) -> None:
         """Open the comparison below the views, a third of the window high (the views keep
-        the rest: its table would otherwise take half)."""
+        the rest: its table would otherwise take half); half of it for a case without images
+        (a diary, a clinical form: the summary above needs little room, the curves more)."""
         if self.comparison_dock.isVisible():
             return
         self.comparison_dock.show()
-        self.resizeDocks([self.comparison_dock], [self.height() // 3], Qt.Orientation.Vertical)
+        case = self.cases.case
+        share = 3 if case is not None and case.studies else 2
+        self.resizeDocks([self.comparison_dock], [self.height() // share],
+                         Qt.Orientation.Vertical)  # fmt: skip
 
     def _runs_changed(self, twin_id: str) -> None:
         case, twin = self.cases.case, self.twin_panel.twin

@@ -178,8 +178,7 @@ def _weekly_series(simulated: np.ndarray, counts: np.ndarray) -> TimeSeries:
         "Convulsive seizures per week", "seizures", np.arange(weeks) + 0.5,
         np.median(weekly, axis=0), time_unit="weeks", x_label="weeks from the end of the diary",
         observed_time=observed_time, observed_values=observed, lower=low, upper=high,
-        band_label="median and 80 % of simulated futures (the rate's uncertainty, the "
-        "child's response to the therapy and day-to-day noise)",
+        band_label="80 % of simulated futures",
     )  # fmt: skip
 
 
