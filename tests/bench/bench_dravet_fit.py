@@ -9,7 +9,10 @@ reference in the same run, the same posterior is sampled by a plain random-walk 
 steps per chain) run until its effective sample size (the smallest over the 3 parameters,
 Geyer's initial positive sequence) reaches the importance sample's, capped at 2,000.
 Prints both times, the ratio, the total against the 2 s target, and how far the two posterior
-medians are apart. `PYTHONPATH=. python tests/bench/bench_dravet_fit.py`
+medians are apart. Then the twin as the product runs it: `TWIN.simulate` of 4 scenarios (no
+add-on, fenfluramine, cannabidiol, stiripentol: each refits the diary, checks the rules,
+simulates 2,000 futures of a 52-week horizon and builds its tables) on a 1-year case.
+`PYTHONPATH=. python tests/bench/bench_dravet_fit.py`
 """
 
 from __future__ import annotations
@@ -104,6 +107,37 @@ def main() -> None:
           f"(ratio reference / ours {reference / fitted:.1f})")  # fmt: skip
     print("posterior medians (rate, dispersion, cluster): ours "
           f"{np.round(ours, 3)}, Metropolis {np.round(theirs, 3)}")  # fmt: skip
+    whole = _twin_scenarios(counts)
+    print(f"the twin: 4 scenarios (TWIN.simulate, 52-week horizon) on a 1-year diary: "
+          f"{whole:.3f} s (target 2 s: {whole / 2.0:.2f} of it)")  # fmt: skip
+
+
+def _twin_scenarios(counts: np.ndarray) -> float:
+    """Seconds for TWIN.simulate of 4 scenarios on a case holding `counts` as its diary."""
+    import datetime as dt
+
+    from meditwin_desktop.core.case import Case, Event, Medication
+    from meditwin_desktop.core.twin import view_of
+    from twins.dravet_epilepsy import TWIN
+
+    first = dt.date(2025, 1, 1)
+    events = [Event(f"{first + dt.timedelta(days=n)}T07:00:00", "generalised tonic-clonic",
+                    60.0, {"count": int(c)} if c > 1 else {})
+              for n, c in enumerate(counts) if c > 0]  # fmt: skip
+    events.append(Event(f"{first}T20:00:00", "no seizure"))
+    events.append(Event(f"{first + dt.timedelta(days=len(counts) - 1)}T21:00:00", "no seizure"))
+    case = Case(name="bench", patient_id="bench", events=events,
+                clinical={"weight_kg": 20.0, "echocardiogram": "normal"},
+                medications=[Medication("valproate", 600.0, "mg/day"),
+                             Medication("clobazam", 10.0, "mg/day")])  # fmt: skip
+    view = view_of(case)
+    inputs = TWIN.prepare(view)
+    assert len(inputs["convulsive"]) == len(counts)
+    start = time.perf_counter()
+    for add in ("none", "fenfluramine", "cannabidiol", "stiripentol"):
+        params = TWIN.parameters_for({}, {"add_therapy": add, "horizon_weeks": 52})
+        TWIN.simulate(params, inputs, lambda *_: None, lambda: False)
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":
