@@ -69,7 +69,8 @@ def test_the_board_compares_add_ons_and_sees_why_not_lamotrigine(board_window, q
     rows = _cells(comparison.table)
     responders = [float(text.split()[0].lstrip("★")) for text in
                   rows["Chance of >= 50 % fewer convulsive seizures"][:4]]  # fmt: skip
-    assert responders[0] < 10 and min(responders[1:3]) > 50 and responders[3] < 10
+    # no add-on: the trials' placebo-arm response; the drugs well above; lamotrigine below
+    assert responders[0] < 35 and min(responders[1:3]) > 50 and responders[3] < responders[0]
     contraindications = rows["Contraindications"]
     assert "↑" in contraindications[3] and "↑" not in contraindications[0]
     assert all("★" not in cell for cell in (rows[k][3] for k in rows))  # best at nothing

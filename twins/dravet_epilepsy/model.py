@@ -19,11 +19,9 @@ from meditwin_desktop.core.twin import Cancelled, Result, Table, TimeSeries, Twi
 from . import count_model
 from .effects import therapy_effect
 from .rules import FINTEPLA_SMPC, NO_ADD_ON, THERAPIES, check_regimen
-from .trials import ARMS
+from .trials import ARMS, citation
 
 DAYS_PER_YEAR = 365.25
-UNRELIABLE_DAYS = 56  # under 8 weeks of diary a rate is flagged (the trials' baselines
-# were 4 to 6 weeks: shorter ones catch too few clusters)
 INTERVAL = (10.0, 90.0)  # the 80 % interval shown
 ECHO_CONTRAINDICATIONS = ("valvular heart disease", "pulmonary arterial hypertension")
 
@@ -66,12 +64,16 @@ def add_on_dose(params: Mapping[str, Any]) -> float | None:
 def _therapy_multipliers(
     params: Mapping[str, Any], z: np.ndarray, on_stiripentol: bool
 ) -> tuple[np.ndarray, Any]:
-    """Each future's rate multiplier (1 without an add-on) and the effect used."""
+    """Each future's rate multiplier and the effect used. With the placebo-arm response
+    counted, no add-on gets the placebo arm's (the trial of the child's regimen: with or
+    without stiripentol) and a drug its whole arm's; without it, no add-on keeps the rate
+    (multiplier 1) and a drug gets its added effect only."""
     code = str(params["add_therapy"])
-    if code == NO_ADD_ON:
+    placebo = bool(params["placebo_response"])
+    if code == NO_ADD_ON and not placebo:
         return np.ones_like(z), None
-    effect = therapy_effect(code, add_on_dose(params), on_stiripentol,
-                            bool(params["placebo_response"]))  # fmt: skip
+    drug = "placebo" if code == NO_ADD_ON else code
+    effect = therapy_effect(drug, add_on_dose(params), on_stiripentol, placebo)
     return np.exp(effect.mu + effect.sigma * z), effect
 
 
@@ -95,7 +97,8 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     if code != NO_ADD_ON and (code not in THERAPIES or not THERAPIES[code].add_on):
         known = ", ".join(c for c, t in THERAPIES.items() if t.add_on)
         raise TwinInputError(f"The twin cannot add '{code}': it knows {known}.")
-    rules = check_regimen(code, add_on_dose(params), inputs["weight_kg"], _current(inputs))
+    rules = check_regimen(code, add_on_dose(params), inputs["weight_kg"], _current(inputs),
+                          inputs["age_y"])  # fmt: skip
     echo_contra, echo_monitoring = _echo_rules(code, inputs["echocardiogram"])
     contraindications = [*rules.contraindications, *echo_contra]
     progress(0.05, "fitting the seizure-count model")
@@ -194,7 +197,7 @@ def _evidence_rows(code: str) -> list[tuple]:
         (a.trial, a.drug if a.dose_mg_kg_day is None else
          f"{a.drug} {a.dose_mg_kg_day:g} mg/kg/day", a.co_medication, a.n,
          _number(a.baseline_median_per_28d), _number(a.median_reduction_pct),
-         a.reduction_statistic, _number(a.responders_50_pct), a.source)
+         a.reduction_statistic, _number(a.responders_50_pct), citation(a.source))
         for a in ARMS if a.trial in trials
     ]  # fmt: skip
 
@@ -249,9 +252,10 @@ def _tables(
     if effect is not None:
         result.tables["effect"] = Table(
             "Effect used (each child's rate multiplied by a lognormal factor)",
-            ("Median reduction %", "Children with >= 50 % fewer seizures %", "Source"),
-            [(f"{(1 - np.exp(effect.mu)) * 100:.0f}", f"{_share_halved(effect) * 100:.0f}",
-              effect.source)],
+            ("Median reduction %", "Children with >= 50 % fewer seizures %",
+             "Children with more seizures %", "Source"),
+            [(f"{(1 - np.exp(effect.mu)) * 100:.0f}", f"{_share_below(effect, 0.5) * 100:.0f}",
+              f"{(1 - _share_below(effect, 1.0)) * 100:.0f}", effect.source)],
         )  # fmt: skip
     rule_rows = [("contraindication", text) for text in contraindications]
     rule_rows += [("monitoring", text) for text in monitoring]
@@ -261,11 +265,11 @@ def _tables(
         result.tables["rules"] = Table("Rules for this regimen", ("Kind", "Rule"), rule_rows)
 
 
-def _share_halved(effect) -> float:
-    """P(multiplier <= 0.5) of a lognormal effect."""
+def _share_below(effect, multiplier: float) -> float:
+    """P(M <= multiplier) of a lognormal effect."""
     if effect.sigma <= 0:
-        return float(np.exp(effect.mu) <= 0.5)
-    return float(norm.cdf((np.log(0.5) - effect.mu) / effect.sigma))
+        return float(np.exp(effect.mu) <= multiplier)
+    return float(norm.cdf((np.log(multiplier) - effect.mu) / effect.sigma))
 
 
 def _warnings(
@@ -292,10 +296,12 @@ def _warnings(
             "No weight in the Clinical panel: doses in mg/day cannot be read per kg and the "
             "labels' daily maxima (mg/day) are not checked."
         )
-    reported = int(np.sum(~np.isnan(counts)))
-    if reported < UNRELIABLE_DAYS:
+    others = np.nansum(np.array([np.nan if v is None else v for v in inputs["all_seizures"]],
+                                float)) - np.nansum(counts)  # fmt: skip
+    if others > 0:
         warnings.append(
-            f"Only {reported} days of diary: the seizure rate is uncertain (at least "
-            f"{UNRELIABLE_DAYS} days are advised); the intervals show it."
+            f"{others:.0f} non-convulsive seizures in the diary (myoclonic, absence, focal...) "
+            "are not modelled: the trials' endpoint, and these outcomes, are convulsive "
+            "seizures."
         )
     warnings += list(posterior.notes)

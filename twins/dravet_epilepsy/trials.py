@@ -9,6 +9,7 @@ never guessed. Frequencies are convulsive seizures per 28 days; a reduction is f
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 NAN = math.nan
@@ -152,6 +153,13 @@ VALIDATION_ARMS: tuple[TrialArm, ...] = (
 # 28 d is assumed, the threshold of every other trial here.
 DEFAULT_BASELINE_MEDIAN_PER_28D = 15.0
 DEFAULT_INCLUSION_PER_28D = 4.0
+
+
+def citation(source: str) -> str:
+    """A source's citation: its text up to the journal's year;volume:pages (the whole text
+    when it has none)."""
+    found = re.match(r"(.*?\d{4};\s*\d+:\s*[\d-]+)", source)
+    return found.group(1) if found else source
 
 
 def arm(key: str) -> TrialArm:
