@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         const="thorax-abdomen",
         metavar="NAME",
         help="open a case of the demo library (default: the thorax-abdomen CT; also "
-        "post-mi-vt, post-mi-no-channel, crc-liver-followup, neonate-hlhs, fh-patient)",
+        "post-mi-vt, post-mi-no-channel, crc-liver-followup, alzheimer-mci, dravet-child, "
+        "neonate-hlhs, fh-patient)",
     )
     gui.add_argument("path", nargs="?", type=_existing_path, help="DICOM folder to open")
     gui.add_argument(

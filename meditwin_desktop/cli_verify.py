@@ -161,10 +161,13 @@ def verify_command(args: argparse.Namespace) -> int:
 
 
 def demo_cases() -> Iterator[tuple[str, Any]]:
-    """The demo cases, those without images first (the CT is made on first use)."""
+    """The demo cases, those without files first (a CT or an EEG is made on first use)."""
     from meditwin_desktop.demo.case import DEMO_CASES, demo_case
 
-    for name in sorted(DEMO_CASES, key=lambda n: bool(DEMO_CASES[n]["image"])):
+    def written(name: str) -> tuple[bool, bool]:
+        return bool(DEMO_CASES[name]["image"]), bool(DEMO_CASES[name].get("recordings"))
+
+    for name in sorted(DEMO_CASES, key=written):
         yield f"demo {name}", demo_case(name)
 
 

@@ -409,6 +409,7 @@ def plot_series(
     observed_colour: str = "black",
     system: str | None = USER_SYSTEM,
     colours: Mapping[str, str] | None = None,
+    legend_beside: bool = False,
 ) -> bool:
     """Draw series `name` of every run on matplotlib `axes`, with its guides and the
     patient's observed points (markers labelled 'observed') and each run's uncertainty band
@@ -418,7 +419,9 @@ def plot_series(
     `observed_colour`; points of one scenario only get its curve's colour. Concentrations
     are drawn in `system`'s unit (mg/dL or mmol/L; None: as the twin gives them).
     `colours`: scenario -> colour, so that a scenario keeps its colour when another one
-    failed or was removed (default: matplotlib's cycle in the order drawn)."""
+    failed or was removed (default: matplotlib's cycle in the order drawn).
+    `legend_beside`: the legend right of the axes (a short plot has no free corner), else
+    in the best corner inside (a page of fixed width)."""
     plotted = None
     drawn: list[tuple[Run, object, str]] = []
     for run in runs:
@@ -459,8 +462,10 @@ def plot_series(
     axes.set_xlabel(f"{plotted.x_label} [{plotted.time_unit}]")
     axes.set_ylabel(plotted.unit)
     axes.set_title(plotted.label, fontsize=10)
-    # beside the curves, not over them (a short comparison dock left no free corner)
-    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    if legend_beside:
+        axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    else:
+        axes.legend(fontsize=8)
     axes.grid(alpha=0.25)
     return True
 

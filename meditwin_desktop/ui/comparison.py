@@ -538,7 +538,7 @@ class ComparisonView(QWidget):
         stale = set(self.stale)
         drawn = plot_series(axes, self.runs, name, linewidth=1.8, stale=stale,
                             observed_colour="white", system=self.system,
-                            colours=self.colours)  # fmt: skip
+                            colours=self.colours, legend_beside=True)  # fmt: skip
         if drawn:
             _darken(axes)
             legend = axes.get_legend()
