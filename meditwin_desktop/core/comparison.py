@@ -526,6 +526,7 @@ def plot_bars(
         for v in values
     ]  # fmt: skip
     bars = axes.bar(range(len(names)), heights, color=colours, width=0.6)  # absent: no bar
+    crowded = len(names) >= 5  # narrow bars: labels on shorter lines, smaller
     for bar, run, value in zip(bars, shown, values, strict=True):
         text = value_text(outcome, value, system=system)
         text += f" {target_mark(outcome, value, system)}".rstrip()
@@ -534,10 +535,10 @@ def plot_bars(
         if run.scenario in stale:
             bar.set_hatch("//")
             bar.set_alpha(0.45)
-            text += f"\n({OUT_OF_DATE})"
+            text += "\n" + textwrap.fill(f"({OUT_OF_DATE})", 7 if crowded else 40)
         top = (bar.get_x() + bar.get_width() / 2, bar.get_height())
         axes.annotate(text, top, textcoords="offset points", xytext=(0, 3), ha="center",
-                      fontsize=8)  # fmt: skip
+                      fontsize=6.5 if crowded else 8)  # fmt: skip
     axes.set_xticks(range(len(names)), names, fontsize=8)
     axes.set_ylabel(shown_unit(outcome, system))
     axes.set_title(_bar_title(outcome, system), fontsize=10)

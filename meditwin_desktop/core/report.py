@@ -294,44 +294,90 @@ def _measurements_pages(pdf: PdfPages, case: Case, stale: dict[str, str]) -> Non
 def _table_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
     """Each table: once when every scenario has the same (it comes from the case), else the
     scenarios side by side when the rows are named and it fits, else one scenario after
-    another; long texts wrapped, columns as wide as their texts; 35 rows a page."""
+    another; long texts wrapped to the page's width shared by the columns, columns as wide
+    as their texts; tables follow one another on a page while their lines fit."""
+    figure, y = None, 0.0
     for name, label in result_labels(runs, "tables").items():
         shared = table_shared(runs, name, stale)
         side = None if shared else table_side_by_side(runs, name, stale)
         headings, rows = shared or (
             side if side and len(side[0]) <= 9 else table_stacked(runs, name, stale)
         )
-        title = f"Table: {label}" + (" (the same in every scenario)" if shared else "")
-        for first in range(0, max(len(rows), 1), 35):
-            more = " (continued)" if first else ""
-            figure, _ = _page(f"{title}{more}", bool(stale))
-            axes = figure.add_axes([0.04, 0.08, 0.92, 0.8])
+        title = f"{label}" + (" (the same in every scenario)" if shared else "")
+        wraps = _column_wraps(headings, rows)
+        wrapped = [[textwrap.fill(c, w) for c, w in zip(row, wraps, strict=False)]
+                   for row in rows]  # fmt: skip
+        labels = [textwrap.fill(h, max(8, min(18, w)))
+                  for h, w in zip(headings, wraps, strict=True)]  # fmt: skip
+        for number, cells in enumerate(_table_chunks(wrapped)):
+            header = max(h.count("\n") + 1 for h in labels) + 1.2
+            tall = header + sum(max(c.count("\n") + 1 for c in row) for row in cells or [[""]])
+            height = tall * TABLE_LINE
+            if figure is None or y - height - 0.04 < 0.06:
+                if figure is not None:
+                    pdf.savefig(figure, dpi=DPI)
+                figure, y = _page("Tables" + (" (continued)" if figure else ""), bool(stale))
+            y = heading(figure, y - 0.01, title + (" (continued)" if number else ""), 10)
+            axes = figure.add_axes([0.04, y - height, 0.92, height])
             axes.axis("off")
-            cells = [[textwrap.fill(c, WRAP) for c in row] for row in rows[first : first + 35]]
-            table = axes.table(
-                cellText=cells or [["–"] * len(headings)],
-                colLabels=[textwrap.fill(h, 18) for h in headings],
-                loc="upper center",
-                cellLoc="center",
-            )
-            table.auto_set_font_size(False)
-            table.set_fontsize(7 if len(headings) > 6 else 8)
-            table.auto_set_column_width(list(range(len(headings))))
-            celld = table.get_celld()
-            lines: dict[int, int] = {}  # a row as tall as its tallest cell
-            for (row, _column), cell in celld.items():
-                count = cell.get_text().get_text().count("\n") + 1
-                lines[row] = max(lines.get(row, 1), count)
-            for (row, _column), cell in celld.items():
-                cell.set_height(cell.get_height() * max(lines[row], 2.2 if row == 0 else 1))
-                if row == 0:
-                    cell.set_text_props(weight="bold")
-                if OUT_OF_DATE in cell.get_text().get_text():
-                    cell.set_text_props(color=_WARN, style="italic")
-            pdf.savefig(figure, dpi=DPI)
+            _draw_table(axes, labels, cells, 8 if sum(wraps) <= NARROW_CHARACTERS else 7)
+            y -= height + 0.02
+    if figure is not None:
+        pdf.savefig(figure, dpi=DPI)
+
+
+def _draw_table(axes, labels: list[str], cells: list[list[str]], size: float) -> None:
+    """A table filling `axes` from its top: bold headings, a row as tall as its tallest
+    cell, out-of-date values in the warning colour."""
+    drawn = axes.table(cellText=cells or [["–"] * len(labels)], colLabels=labels,
+                       loc="upper center", cellLoc="center")  # fmt: skip
+    drawn.auto_set_font_size(False)
+    drawn.set_fontsize(size)
+    drawn.auto_set_column_width(list(range(len(labels))))
+    celld = drawn.get_celld()
+    tall: dict[int, int] = {}
+    for (row, _column), cell in celld.items():
+        tall[row] = max(tall.get(row, 1), cell.get_text().get_text().count("\n") + 1)
+    for (row, _column), cell in celld.items():
+        cell.set_height(cell.get_height() * max(tall[row], 2.2 if row == 0 else 1))
+        if row == 0:
+            cell.set_text_props(weight="bold")
+        if OUT_OF_DATE in cell.get_text().get_text():
+            cell.set_text_props(color=_WARN, style="italic")
 
 
 WRAP = 48  # characters of a table cell on one line (a RECIST rule takes two or three)
+PAGE_CHARACTERS = 120  # characters of 7-point text across a table page, all columns
+NARROW_CHARACTERS = 95  # a table this narrow (characters a line, all columns) gets 8 points
+PAGE_LINES = 60  # lines of 7-point table text a page holds
+TABLE_LINE = 0.0125  # height of a table's line of 7-8 point text, figure fraction (A4)
+
+
+def _column_wraps(headings: list[str], rows: list[list[str]]) -> list[int]:
+    """Characters per line of each column: its longest text (at most WRAP), the widest
+    columns narrowed first until all fit PAGE_CHARACTERS (never under 8)."""
+    wraps = [
+        min(WRAP, max([len(word) for word in str(h).split()] + [len(str(row[n])) for row in rows
+                                                                if n < len(row)] + [1]))
+        for n, h in enumerate(headings)
+    ]  # fmt: skip
+    while sum(wraps) > PAGE_CHARACTERS and max(wraps) > 8:
+        wraps[wraps.index(max(wraps))] -= 1
+    return wraps
+
+
+def _table_chunks(rows: list[list[str]]) -> list[list[list[str]]]:
+    """The rows in pages of at most PAGE_LINES lines (a row as tall as its tallest cell)."""
+    chunks: list[list[list[str]]] = [[]]
+    used = 0
+    for row in rows:
+        height = max((cell.count("\n") + 1 for cell in row), default=1)
+        if chunks[-1] and used + height > PAGE_LINES:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(row)
+        used += height
+    return chunks
 
 
 def _chart_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:

@@ -26,7 +26,8 @@ def page(title: str, stale: bool = False) -> tuple[Figure, float]:
     """A new A4 page with its title, the stamp and, when results are out of date, the sign;
     returns the figure and the height (figure fraction) where content starts."""
     figure = Figure(figsize=A4)
-    figure.text(LEFT, 0.965, title, fontsize=15, weight="bold")
+    size = max(9.0, min(15.0, 15.0 * 58 / max(len(title), 1)))  # a long title still fits
+    figure.text(LEFT, 0.965, title, fontsize=size, weight="bold")
     figure.text(LEFT, 0.945, STAMP[0], fontsize=8, color="#555555")
     if stale:
         figure.text(1 - LEFT, 0.945, f"{STALE_SIGN} RESULTS OUT OF DATE", fontsize=10,

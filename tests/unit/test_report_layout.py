@@ -33,6 +33,13 @@ SCENARIOS = {  # each demo case with the twin made for it and scenarios a board 
         Scenario("High statin", {"therapy": "statin_high"}),
         Scenario("Statin + ezetimibe + PCSK9i", {"therapy": "statin_high_ezetimibe_pcsk9i"}),
     ]),
+    "dravet-child": ("dravet_epilepsy", [
+        Scenario("No add-on", {"futures": 500}),  # 500 futures: the layout, not the odds
+        Scenario("Fenfluramine", {"futures": 500, "add_therapy": "fenfluramine"}),
+        Scenario("Cannabidiol", {"futures": 500, "add_therapy": "cannabidiol"}),
+        Scenario("Stiripentol", {"futures": 500, "add_therapy": "stiripentol"}),
+        Scenario("Lamotrigine", {"futures": 500, "add_therapy": "lamotrigine"}),
+    ]),
 }  # fmt: skip
 MIN_LINES = 8  # a page with fewer lines of text should have been merged with another
 

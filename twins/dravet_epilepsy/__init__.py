@@ -52,7 +52,9 @@ CLINICAL_FIELDS = (
 )  # fmt: skip
 
 TRIALS = tuple(dict.fromkeys(citation(arm.source) for arm in ARMS))
-_SOURCES = "; ".join(TRIALS)
+_SOURCES = ("Lagae 2019, Nabbout 2020, Sullivan 2023 (fenfluramine); Devinsky 2017, Miller "
+            "2020 (cannabidiol); Chiron 2000 (stiripentol); Wirrell 2022 consensus (sodium-"
+            "channel blockers): README, Trials")  # fmt: skip
 _LABEL_SOURCES = tuple(dict.fromkeys(s for t in THERAPIES.values() for s in t.sources))
 
 PARAMETERS = (
@@ -66,7 +68,7 @@ PARAMETERS = (
     ),
     Parameter(
         "dose_mg_kg_day", "Dose (0: the label's maintenance dose)", "mg/kg/day", 0.0, 0.0,
-        100.0, decimals=2, key=2, source="; ".join(_LABEL_SOURCES),
+        100.0, decimals=2, key=2, source="EMA SmPCs Fintepla, Epidyolex, Diacomit (4.2)",
         help="0 gives the label's maintenance dose for this child: fenfluramine 0.7 (0.4 with "
         "stiripentol), cannabidiol 10, stiripentol 50. A dose between the trials' doses takes "
         "the nearest studied dose below; above the label's maximum for the weight the run is "

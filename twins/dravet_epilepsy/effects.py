@@ -45,7 +45,7 @@ import numpy as np
 
 from meditwin_desktop.core.twin import TwinInputError
 
-from .trials import ARMS, TrialArm, arm, placebo_of
+from .trials import ARMS, TrialArm, arm, placebo_of, short_citation
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,8 @@ def arm_effect(key: str) -> Effect:
     """The calibrated effect of a whole arm (placebo response included)."""
     item = arm(key)
     mu, sigma = CALIBRATED[key]
-    return Effect(mu, sigma, f"{item.source} (whole arm, placebo response included)")
+    cited = short_citation(item.source)
+    return Effect(mu, sigma, f"{cited} (whole arm, placebo response included)")
 
 
 # STICLO's placebo arm (20 children, 1 responder over a 1-month window; its baseline and
@@ -124,8 +125,8 @@ def drug_effect(key: str) -> Effect:
     mu_placebo, sigma_placebo = placebo_response(item)
     spread = math.sqrt(max(sigma**2 - sigma_placebo**2, 0.0))
     pooled = " (pooled placebo of three trials)" if item.trial in POOLED_PLACEBO_FOR else ""
-    return Effect(mu - mu_placebo, spread,
-                  f"{item.source} (drug-specific: arm / placebo{pooled})")  # fmt: skip
+    cited = short_citation(item.source)
+    return Effect(mu - mu_placebo, spread, f"{cited} (drug-specific: arm / placebo{pooled})")
 
 
 def _studied_key(drug: str, dose: float | None, on_stiripentol: bool) -> tuple[str, str]:

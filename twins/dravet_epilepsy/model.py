@@ -19,10 +19,14 @@ from meditwin_desktop.core.twin import Cancelled, Result, Table, TimeSeries, Twi
 from . import count_model
 from .effects import therapy_effect
 from .rules import FINTEPLA_SMPC, NO_ADD_ON, THERAPIES, check_regimen
-from .trials import ARMS, citation
+from .trials import ARMS, MEDIAN, short_citation
 
 DAYS_PER_YEAR = 365.25
 INTERVAL = (10.0, 90.0)  # the 80 % interval shown
+# the labels' maintenance doses, mg/kg/day (without, with stiripentol): Fintepla, Epidyolex
+# and Diacomit SmPCs 4.2; the dose `effects.therapy_effect` takes for a dose of None
+LABEL_DOSES = {"fenfluramine": (0.7, 0.4), "cannabidiol": (10.0, 10.0),
+               "stiripentol": (50.0, 50.0)}  # fmt: skip
 ECHO_CONTRAINDICATIONS = ("valvular heart disease", "pulmonary arterial hypertension")
 
 
@@ -77,6 +81,22 @@ def _therapy_multipliers(
     return np.exp(effect.mu + effect.sigma * z), effect
 
 
+def therapy_text(params: Mapping[str, Any], on_stiripentol: bool) -> str:
+    """The add-on as the board reads it: 'fenfluramine 0.4 mg/kg/day (the label's dose with
+    stiripentol)', 'no add-on'."""
+    code = str(params["add_therapy"])
+    if code == NO_ADD_ON:
+        return "no add-on"
+    if not THERAPIES[code].doses:
+        return code
+    dose = add_on_dose(params)
+    if dose is not None:
+        return f"{code} {dose:g} mg/kg/day"
+    label = LABEL_DOSES[code][1 if on_stiripentol else 0]
+    on = " with stiripentol" if on_stiripentol and code == "fenfluramine" else ""
+    return f"{code} {label:g} mg/kg/day (the label's maintenance dose{on})"
+
+
 def _echo_rules(code: str, echo: str) -> tuple[list[str], list[str]]:
     """(contraindications, monitoring) of fenfluramine from the last echocardiogram."""
     if code != "fenfluramine":
@@ -129,7 +149,11 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
         result.notes["contraindications"] = "; ".join(contraindications)
     result.series["weekly"] = _weekly_series(simulated, counts)
     monitoring = [*rules.monitoring, *echo_monitoring]
-    _tables(result, posterior, rules, effect, code, inputs, counts, contraindications,
+    treated = therapy_text(params, rules.on_stiripentol)
+    result.notes["convulsive_seizures_per_28d"] = (
+        f"{treated}: {result.notes['convulsive_seizures_per_28d']}"
+    )
+    _tables(result, posterior, rules, effect, treated, code, inputs, counts, contraindications,
             monitoring)  # fmt: skip
     _warnings(result, posterior, rules, inputs, counts, contraindications, monitoring)
     return result
@@ -193,13 +217,18 @@ def _number(value: float, unit: str = "") -> str:
 def _evidence_rows(code: str) -> list[tuple]:
     """The pivotal trials of `code`, their placebo arms beside them."""
     trials = {a.trial for a in ARMS if a.drug == code}
-    return [
-        (a.trial, a.drug if a.dose_mg_kg_day is None else
-         f"{a.drug} {a.dose_mg_kg_day:g} mg/kg/day", a.co_medication, a.n,
-         _number(a.baseline_median_per_28d), _number(a.median_reduction_pct),
-         a.reduction_statistic, _number(a.responders_50_pct), citation(a.source))
-        for a in ARMS if a.trial in trials
-    ]  # fmt: skip
+    rows = []
+    for a in ARMS:
+        if a.trial not in trials:
+            continue
+        reduction = _number(a.median_reduction_pct)
+        if a.reduction_statistic != MEDIAN and not math.isnan(a.median_reduction_pct):
+            reduction += " (model estimate, not a median)"
+        arm = a.drug if a.dose_mg_kg_day is None else f"{a.drug} {a.dose_mg_kg_day:g} mg/kg/day"
+        rows.append((short_citation(a.source), arm, a.co_medication, a.n,
+                     _number(a.baseline_median_per_28d), reduction,
+                     _number(round(a.responders_50_pct, 1))))  # fmt: skip
+    return rows
 
 
 def _tables(
@@ -207,6 +236,7 @@ def _tables(
     posterior,
     rules,
     effect,
+    treated: str,
     code: str,
     inputs: Mapping[str, Any],
     counts: np.ndarray,
@@ -245,16 +275,17 @@ def _tables(
     if code != NO_ADD_ON and _evidence_rows(code):
         result.tables["evidence"] = Table(
             "Trial evidence for this add-on",
-            ("Trial", "Arm", "With", "Patients", "Baseline per 28 d", "Reduction %",
-             "Reduction is", "Responders >= 50 % (%)", "Source"),
+            ("Trial", "Arm", "With", "Patients", "Baseline median per 28 d",
+             "Median reduction %", "Responders >= 50 % (%)"),
             _evidence_rows(code),
         )  # fmt: skip
     if effect is not None:
         result.tables["effect"] = Table(
             "Effect used (each child's rate multiplied by a lognormal factor)",
-            ("Median reduction %", "Children with >= 50 % fewer seizures %",
+            ("Therapy", "Median reduction %", "Children with >= 50 % fewer seizures %",
              "Children with more seizures %", "Source"),
-            [(f"{(1 - np.exp(effect.mu)) * 100:.0f}", f"{_share_below(effect, 0.5) * 100:.0f}",
+            [(treated, f"{(1 - np.exp(effect.mu)) * 100:.0f}",
+              f"{_share_below(effect, 0.5) * 100:.0f}",
               f"{(1 - _share_below(effect, 1.0)) * 100:.0f}", effect.source)],
         )  # fmt: skip
     rule_rows = [("contraindication", text) for text in contraindications]

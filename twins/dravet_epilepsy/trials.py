@@ -162,6 +162,17 @@ def citation(source: str) -> str:
     return found.group(1) if found else source
 
 
+def short_citation(source: str) -> str:
+    """'Lagae L et al. Lancet 2019;394:2243-54' (first author, journal, year;volume:pages):
+    for a table cell; the whole text when it has no such citation."""
+    found = re.search(r"\d{4};\s*\d+:\s*[\d-]+", source)
+    if not found:
+        return source
+    journal = source[source.rfind(". ", 0, found.start()) + 2 : found.end()]
+    author = source.split(" et al.")[0] + " et al. " if " et al." in source[: found.start()] else ""
+    return author + journal
+
+
 def arm(key: str) -> TrialArm:
     """The arm with this key (ARMS then VALIDATION_ARMS); KeyError if none."""
     for item in ARMS + VALIDATION_ARMS:

@@ -114,7 +114,7 @@ def test_the_board_sees_the_rules_evidence_and_curves(child):
     result = _run(child, add_therapy="fenfluramine")
     assert any("Echocardiography" in w for w in result.warnings)
     evidence = result.tables["evidence"]
-    assert any("Lancet 2019" in str(row[-1]) for row in evidence.rows)
+    assert any("Lancet 2019" in str(row[0]) for row in evidence.rows)
     assert any("placebo" in str(row[1]) for row in evidence.rows)  # beside the drug arms
     curve = result.series["weekly"]
     assert len(curve.observed_values) == 25 and len(curve.values) == 12
