@@ -33,7 +33,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -450,4 +450,34 @@ def daily_counts(
         rescue_events=rescue,
         duplicates=duplicates,
         notes=tuple(notes),
+    )
+
+
+# the case's clinical values that say how to read its diary (declared by the Dravet twin)
+MODE_KEY = "diary_unrecorded_days"  # what a day without any entry means (MODES)
+START_KEY = "diary_start"  # first day of the diary (ISO date; default: the first entry's)
+END_KEY = "diary_end"  # last day (default: the last entry's)
+ZONE_KEY = "diary_time_zone"  # IANA zone that times written in UTC are moved to
+
+
+def _clinical_day(clinical: Mapping[str, Any], key: str, what: str) -> date | None:
+    text = str(clinical.get(key) or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise InputError(f"The {what} '{text}' is not a date: write it as YYYY-MM-DD.") from None
+
+
+def case_diary(events: Iterable[Any], clinical: Mapping[str, Any]) -> DiaryDays:
+    """`daily_counts` of a case's events read as its clinical values say (MODE_KEY,
+    START_KEY, END_KEY, ZONE_KEY): the one reading the diary view and the twins share."""
+    mode = str(clinical.get(MODE_KEY) or MODES[0])
+    return daily_counts(
+        events,
+        _clinical_day(clinical, START_KEY, "start of the diary"),
+        _clinical_day(clinical, END_KEY, "end of the diary"),
+        mode if mode in MODES else MODES[0],
+        str(clinical.get(ZONE_KEY) or "").strip() or None,
     )

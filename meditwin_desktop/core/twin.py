@@ -44,6 +44,7 @@ from meditwin_desktop.core.scales import score_range as score_range  # for twins
 from meditwin_desktop.core.seizure_diary import NOT_RECORDED as NOT_RECORDED  # for twins
 from meditwin_desktop.core.seizure_diary import SEIZURE_FREE as SEIZURE_FREE  # for twins
 from meditwin_desktop.core.seizure_diary import DiaryDays as DiaryDays  # for twins
+from meditwin_desktop.core.seizure_diary import case_diary as case_diary  # for twins
 from meditwin_desktop.core.seizure_diary import daily_counts as daily_counts  # for twins
 from meditwin_desktop.core.seizure_diary import event_day as event_day  # for twins
 from meditwin_desktop.core.seizure_diary import is_convulsive as is_convulsive  # for twins

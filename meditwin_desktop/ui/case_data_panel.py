@@ -202,8 +202,9 @@ class CaseDataPanel(QWidget):
         if what == "events":
             for viewer in self.viewers.values():
                 viewer.set_events(self.session.case.events if self.session.case else [])
-        elif what == "clinical":  # the weight gives mg/kg/day
+        elif what == "clinical":  # the weight gives mg/kg/day; the diary's reading, its days
             self.medications.refresh()
+            self.diary.refresh()
 
     def _edited(self, what: str) -> None:
         self.message.setText("")

@@ -31,10 +31,13 @@ from meditwin_desktop.core.csv_import import parse_duration
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.seizure_diary import KINDS as SEIZURE_KINDS
 from meditwin_desktop.core.seizure_diary import (
+    MODE_KEY,
     MODES,
     NOT_RECORDED,
     SEIZURE_FREE,
+    ZONE_KEY,
     DiaryDays,
+    case_diary,
     daily_counts,
     event_day,
     not_recorded_days,
@@ -49,9 +52,8 @@ from meditwin_desktop.ui.plot_canvas import PlotCanvas
 
 KINDS = (*SEIZURE_KINDS, SEIZURE_FREE, NOT_RECORDED)
 MARKERS = (SEIZURE_FREE, NOT_RECORDED)
-MODE_KEY = "diary_unrecorded_days"  # the case's clinical value: what a day without entry means
 CONVULSIVE_COLOUR, OTHER_COLOUR = "#d9675f", "#e6a05a"
-FREE_COLOUR, GAP_COLOUR = "#4f9a5a", "#6b6e73"
+FREE_COLOUR, GAP_COLOUR, UNKNOWN_COLOUR = "#4f9a5a", "#6b6e73", "#43464b"
 
 
 def format_duration(seconds: float | None) -> str:
@@ -269,7 +271,8 @@ class DiaryView(RecordTable):
         self.diary, problem = None, ""
         if self.records:
             try:
-                self.diary = daily_counts(self.records, unrecorded_days=diary_mode(self.case))
+                clinical = getattr(self.case, "clinical", None) or {}
+                self.diary = case_diary(self.records, clinical)
             except InputError as error:
                 problem = str(error)
         self._plot(problem)
@@ -285,7 +288,8 @@ class DiaryView(RecordTable):
         meaning = "seizure-free" if mode == "seizure-free" else "not reported"
         lines = [
             f"{diary.days} days from {diary.start} to {diary.end}, {diary.reported_days} "
-            f"reported; days without any entry count as {meaning} ('{MODE_KEY}' of the case)."
+            f"reported; days without any entry count as {meaning} (Clinical panel: Diary: "
+            "days without an entry)."
         ]
         self.summary.setText(" ".join([*lines, *diary.notes]))
 
@@ -339,16 +343,20 @@ class DiaryView(RecordTable):
         self._marked = []
         if self.diary is None:
             return
+        zone = str((getattr(self.case, "clinical", None) or {}).get(ZONE_KEY) or "") or None
         try:  # not recorded = NaN when days without entry count as seizure-free
-            days = daily_counts(self.records, self.diary.start, self.diary.end)
+            days = daily_counts(self.records, self.diary.start, self.diary.end, tz=zone)
         except InputError:
             return
         free = {event_date(e) for e in self.records if seizure_kind(e.kind) == SEIZURE_FREE}
-        for day, convulsive, seizures in zip(
-            days.dates(), days.convulsive, days.all_seizures, strict=True
-        ):
+        for day, convulsive, seizures, read in zip(
+            days.dates(), days.convulsive, days.all_seizures, self.diary.all_seizures,
+            strict=True,
+        ):  # fmt: skip
             if np.isnan(seizures):
                 colour, tip = QColor(GAP_COLOUR), "not recorded"
+            elif np.isnan(read):  # no entry, and days without one are unknown for this case
+                colour, tip = QColor(UNKNOWN_COLOUR), "no entry: unknown (not counted)"
             elif seizures > 0:
                 colour = QColor(CONVULSIVE_COLOUR if convulsive > 0 else OTHER_COLOUR)
                 if seizures == 1:
@@ -379,5 +387,6 @@ def _legend() -> str:
             square(OTHER_COLOUR, "other seizures"),
             square(FREE_COLOUR, "no seizure (reported)"),
             square(GAP_COLOUR, "not recorded"),
+            square(UNKNOWN_COLOUR, "no entry, unknown (when the diary says so)"),
         ]
     )

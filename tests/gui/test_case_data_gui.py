@@ -217,8 +217,9 @@ def test_diary_counts_no_seizure_days_and_gaps_in_the_view(window, qtbot, shot):
         "not recorded", 2 * 86400.0, {"as_written": "non renseigné"})  # fmt: skip
     np.testing.assert_array_equal(panel.diary.weekly[3], [7, 0, 3])  # 17-19 June
     case.clinical["diary_unrecorded_days"] = "unknown"  # days without entry: not reported
-    panel.diary.refresh()
+    window.session.touch("clinical")  # as the Clinical panel announces it: the view follows
     np.testing.assert_array_equal(panel.diary.weekly[1], [5, np.nan, 0])
+    assert colour(QDate(2024, 6, 5)) == diary_view.UNKNOWN_COLOUR  # no entry, unknown
     np.testing.assert_array_equal(panel.diary.weekly[3], [2, 0, 1])
     assert np.isnan(panel.diary.diary.convulsive[-2:]).all()  # 20-21 June: not recorded
 

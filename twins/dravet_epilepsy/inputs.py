@@ -16,7 +16,7 @@ from typing import Any
 from meditwin_desktop.core.twin import (
     CaseView,
     TwinInputError,
-    daily_counts,
+    case_diary,
     event_day,
     is_convulsive,
     seizure_kind,
@@ -80,24 +80,16 @@ def prepare(view: CaseView) -> dict[str, Any]:
     """The twin's inputs from the case (TwinInputError when the diary cannot be read)."""
     view = view_of(view)
     clinical = dict(view.clinical)
-    unrecorded = str(clinical.get("diary_unrecorded_days") or UNRECORDED[0])
-    if unrecorded not in UNRECORDED:
-        unrecorded = UNRECORDED[0]
     events = view.events()
-    start = _date(clinical.get("diary_start"), "start of the diary")
-    end = _date(clinical.get("diary_end"), "end of the diary")
-    if start and end and end < start:
-        raise TwinInputError(
-            f"The diary's end ({end}) is before its start ({start}): correct them in the "
-            "Clinical panel."
-        )
     if not events:
         raise TwinInputError(
             "The case has no seizure diary: import the family's diary (Case data > Diary > "
             "Import CSV) or enter the seizures there."
         )
+    diary = case_diary(events, clinical)  # read as the Diary view reads it
+    unrecorded = str(clinical.get("diary_unrecorded_days") or UNRECORDED[0])
+    unrecorded = unrecorded if unrecorded in UNRECORDED else UNRECORDED[0]
     zone = str(clinical.get("diary_time_zone") or "").strip() or None
-    diary = daily_counts(events, start, end, unrecorded, zone)
     first, last = diary.start, diary.start + dt.timedelta(days=diary.days - 1)
     convulsive = prolonged = 0
     for event in events:
