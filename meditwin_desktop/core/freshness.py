@@ -93,5 +93,5 @@ def _reason(twin: Twin, run: Run, baseline, scenarios, digest: str | None) -> st
     if changes:
         return "changed since this run: " + "; ".join(changes)
     if digest is not None and run.input_hash != digest:
-        return "the case's data this twin reads (labels, image, measurements...) changed"
+        return "the case's data this twin reads changed since this run"
     return None

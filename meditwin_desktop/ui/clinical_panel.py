@@ -34,7 +34,7 @@ from meditwin_desktop.core.clinical import (
 from meditwin_desktop.core.clinical import problems as clinical_problems
 from meditwin_desktop.core.units import preferred_unit, user_system
 
-_NOT_RECORDED = "not recorded"
+_NOT_ENTERED = "not entered"  # (not "not recorded": a diary period the family did not keep)
 _INVALID = "border: 1px solid #d9534f;"
 
 
@@ -137,9 +137,9 @@ class ClinicalPanel(QWidget):
             editor.toggled.connect(lambda on, s=spec: self._store(s, on))
         elif spec.kind == "choice":
             editor = QComboBox(parent)
-            editor.addItems([_NOT_RECORDED, *spec.choices])
+            editor.addItems([_NOT_ENTERED, *spec.choices])
             editor.currentTextChanged.connect(
-                lambda text, s=spec: self._store(s, "" if text == _NOT_RECORDED else text)
+                lambda text, s=spec: self._store(s, "" if text == _NOT_ENTERED else text)
             )
         else:
             editor = QLineEdit(parent)
@@ -169,7 +169,7 @@ class ClinicalPanel(QWidget):
             elif isinstance(editor, QCheckBox):
                 editor.setChecked(_flag(spec, value))
             elif isinstance(editor, QComboBox):
-                shown = str(value) if value and str(value) in spec.choices else _NOT_RECORDED
+                shown = str(value) if value and str(value) in spec.choices else _NOT_ENTERED
                 editor.setCurrentText(shown)  # an unknown stored value: see the message
             else:
                 editor.setText("" if value is None else str(value))

@@ -179,7 +179,12 @@ class CsvImportDialog(QDialog):
         self.message.setText(
             f"The first {len(records)} rows read well"
             + (f"; {more} more are checked on import." if more > 0 else ".")
-            + (f" {repeats} repeat an earlier row and will be left out." if repeats else "")
+            + (
+                f" {repeats} {'repeats' if repeats == 1 else 'repeat'} an earlier row and "
+                f"will be left out."
+                if repeats
+                else ""
+            )
         )
         self.import_button.setEnabled(bool(self.table.rows))
 

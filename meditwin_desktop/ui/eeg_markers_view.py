@@ -40,6 +40,8 @@ from meditwin_desktop.core.errors import Cancelled, InputError
 from meditwin_desktop.ui.measurements_view import dark_axes
 from meditwin_desktop.ui.plot_canvas import PlotCanvas
 
+ADULT_AGE_Y = 18.0
+ADULTS_ONLY = "adults only"
 HEADERS = ("Marker", "Value", "Healthy older adults", "Alzheimer's disease", "Source")
 LINE_FREQS = (50.0, 60.0)
 _STARTING = object()
@@ -120,6 +122,7 @@ class EegMarkersView(QWidget):
         # the case's visit days (studies, measurements): a recording dated otherwise asks
         self.visit_dates: set[str] = set()
         self.markers: eeg_markers.EegMarkers | None = None
+        self.age_y: float | None = None  # the patient's age at the recording, when known
         self._task = None
         self._closed = False
         self.setWindowTitle(f"EEG markers · {self.file_name}")
@@ -234,8 +237,18 @@ class EegMarkersView(QWidget):
             f"{peak_names}; alpha centre of gravity {markers.alpha_cog_hz:.2f} Hz. Published "
             "values (hover for what was read in each source) describe resting recordings."
         )
-        self.warnings.setText("\n".join(markers.warnings))
+        notes = list(markers.warnings)
+        if self.children_only:
+            notes.insert(0, f"The patient was {self.age_y:.0f} at this recording: the published "
+                         "values are adults' (older adults, Alzheimer's disease) and are not "
+                         "shown; a child's alpha rhythm is slower and rises with age.")  # fmt: skip
+        self.warnings.setText("\n".join(notes))
         self.save_button.setEnabled(self._save is not None)
+
+    @property
+    def children_only(self) -> bool:
+        """Whether the patient was a child at the recording (the references are adults')."""
+        return self.age_y is not None and self.age_y < ADULT_AGE_Y
 
     def _failed(self, error: BaseException) -> None:
         self._task = None
@@ -253,8 +266,10 @@ class EegMarkersView(QWidget):
         self.table.setRowCount(len(values))
         for row, (name, value, _, target) in enumerate(values):
             ref = eeg_markers.reference(name)
-            cells = (f"{name} ({target})", _value_text(name, value), ref.healthy, ref.alzheimer,
-                     ref.source)  # fmt: skip
+            adults = (
+                (ADULTS_ONLY, ADULTS_ONLY) if self.children_only else (ref.healthy, ref.alzheimer)
+            )
+            cells = (f"{name} ({target})", _value_text(name, value), *adults, ref.source)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip("\n".join(t for t in (text, ref.note) if t) if column > 1 else text)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import shiboken6
@@ -273,6 +273,17 @@ def _hz(value: float | None) -> str:
     return "off" if value is None else f"{value:g} Hz"
 
 
+def _age_at(clinical, when: datetime | None) -> float | None:
+    """The patient's age in years on `when` (the birth date, else the clinical age)."""
+    born = str(clinical.get("birth_date") or "")
+    try:
+        if born and when is not None:
+            return (when.date() - date.fromisoformat(born[:10])).days / 365.25
+        return float(clinical["age_y"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def event_marks(events, start: datetime | None, duration_s: float, tz: str | None = None) -> list:
     """The case's events within the recording: (onset s, duration s, label). An event's time
     is read as the recording's wall clock; one written with a UTC offset ('Z') is first moved
@@ -456,7 +467,8 @@ class EegViewer(QWidget):
         notes = [
             f"{edf.format}, {len(edf.channels)} channels, {edf.sfreq:g} Hz, "
             f"{edf.duration_s:g} s, started {when}; {len(edf.annotations)} annotations, "
-            f"{len(self.canvas.events)} diary events in it."
+            f"{len(self.canvas.events)} diary event{'' if len(self.canvas.events) == 1 else 's'} "
+            "in it."
         ]
         if edf.discontinuous:
             notes.append("This EDF+D recording has gaps: they are not shown.")
@@ -632,6 +644,7 @@ class EegViewer(QWidget):
             session = getattr(self.parent(), "session", None)
             case = session.case if session is not None else None
             if case is not None:
+                self.markers_view.age_y = _age_at(case.clinical, self.edf.start)
                 self.markers_view.visit_dates = {
                     d[:10] for d in [s.date for s in case.studies]
                     + [m.date for m in case.measurements] if d

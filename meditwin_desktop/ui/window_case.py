@@ -69,6 +69,7 @@ class CaseMixin:
 
     def _case_replaced(self, case: Case | None) -> None:
         """A different case (or none): every panel, view and measurement starts again."""
+        self.message.setText("")  # "Opened <the previous patient>" no longer holds
         self._first_pick = None
         self.stale = {}
         self.pseudonym_action.setChecked(False)

@@ -51,6 +51,11 @@ def test_the_board_compares_add_ons_and_sees_why_not_lamotrigine(board_window, q
     qtbot.waitUntil(lambda: viewer.canvas.page is not None, timeout=30_000)
     assert [(round(onset), kind) for onset, _, kind in viewer.canvas.events] == [
         (round(dravet_diary.MYOCLONIC_S), "myoclonic")]  # fmt: skip
+    markers = viewer.open_markers()  # adults' published values are not a 6-year-old's
+    qtbot.waitUntil(lambda: markers.markers is not None, timeout=60_000)
+    assert markers.table.item(0, 2).text() == "adults only"
+    assert "The patient was 6" in markers.warnings.text()
+    markers.close()
     viewer.close()
 
     twins = window.twin_panel
