@@ -288,8 +288,8 @@ class DiaryView(RecordTable):
         meaning = "seizure-free" if mode == "seizure-free" else "not reported"
         lines = [
             f"{diary.days} days from {diary.start} to {diary.end}, {diary.reported_days} "
-            f"reported; days without any entry count as {meaning} (Clinical panel: Diary: "
-            "days without an entry)."
+            f"reported; days without any entry count as {meaning} (Clinical panel: Seizure "
+            "diary, Days without an entry)."
         ]
         self.summary.setText(" ".join([*lines, *diary.notes]))
 

@@ -37,17 +37,17 @@ CLINICAL_FIELDS = (
                   kind="choice", choices=ECHO,
                   help="Fenfluramine needs an echocardiogram before and during treatment; "
                   "valvular disease or pulmonary hypertension contraindicate it"),
-    ClinicalField("diary_unrecorded_days", "Diary: days without an entry", "History",
+    ClinicalField("diary_unrecorded_days", "Days without an entry", "Seizure diary",
                   kind="choice", choices=UNRECORDED,
                   help="seizure-free: the family writes down every seizure, so a day without "
                   "an entry had none (most diaries); unknown: only days with an entry (a "
                   "seizure, or 'no seizure') count. 'Not recorded' periods are always missing"),
-    ClinicalField("diary_time_zone", "Diary: time zone", "History", kind="text",
+    ClinicalField("diary_time_zone", "Time zone", "Seizure diary", kind="text",
                   help="e.g. Europe/Paris: diary times written in UTC (an app's export) are "
                   "moved to it, for the day of each seizure and its place on the EEG"),
-    ClinicalField("diary_start", "Diary kept from", "History", kind="date",
+    ClinicalField("diary_start", "Kept from", "Seizure diary", kind="date",
                   help="First day of the diary (default: the first entry's day)"),
-    ClinicalField("diary_end", "Diary kept until", "History", kind="date",
+    ClinicalField("diary_end", "Kept until", "Seizure diary", kind="date",
                   help="Last day of the diary (default: the last entry's day)"),
 )  # fmt: skip
 
@@ -93,7 +93,8 @@ PARAMETERS = (
 )  # fmt: skip
 
 OUTCOMES = (
-    Outcome("convulsive_seizures_per_28d", "Convulsive seizures per 28 days", "seizures",
+    Outcome("convulsive_seizures_per_28d", "Convulsive seizures per 28 days (median)",
+            "seizures",
             better="lower", precision=1, resolution=1.0,
             help="Median of the simulated futures over the horizon (the trials' primary "
             "endpoint; the median, as the trials report, since a few children worsen a lot "

@@ -18,7 +18,7 @@ from meditwin_desktop.core.twin import Cancelled, Result, Table, TimeSeries, Twi
 
 from . import count_model
 from .effects import therapy_effect
-from .rules import FINTEPLA_SMPC, NO_ADD_ON, THERAPIES, check_regimen
+from .rules import FINTEPLA_SMPC, NO_ADD_ON, THERAPIES, check_regimen, drug_code
 from .trials import ARMS, MEDIAN, short_citation
 
 DAYS_PER_YEAR = 365.25
@@ -256,6 +256,13 @@ def _tables(
     ]  # fmt: skip
     rows += [("Note", note) for note in inputs["diary_notes"]]
     result.tables["diary"] = Table("Seizure diary", ("Item", "Value"), rows)
+    result.tables["regimen"] = Table(
+        "Current regimen", ("Drug", "Dose", "mg/kg/day", "Known to the twin"),
+        [(m["name"], f"{m['dose']:g} {m['unit']}",
+          "" if m["mg_kg_day"] is None else f"{m['mg_kg_day']:.2g}",
+          "yes" if drug_code(m["name"]) else "no: interactions not checked")
+         for m in inputs["medications"]] or [("none recorded", "", "", "")],
+    )  # fmt: skip
     rate, dispersion, cluster = posterior.draws.T
     low, mid, high = posterior.mean_per_28d
     model_rows = [
