@@ -64,9 +64,48 @@ class CaseOverview(QScrollArea):
                 )
             if rows:
                 parts.append(f"<h3>{html.escape(group)}</h3><table>{''.join(rows)}</table>")
+        parts += _held(case)
         parts.append(
             "<p style='color:#9aa0a6'>This case has no images. Edit its values in the "
             "<i>Clinical</i> tab; choose a twin, add scenarios and run them in the "
             "<i>Twins</i> tab; the comparison opens below.</p>"
         )
         self.text.setText("".join(parts))
+
+
+def _held(case: Case) -> list[str]:
+    """What else the case holds: its drugs, its diary's span, its recordings, its
+    measurements (details in the Case data tab)."""
+    rows = []
+    if case.medications:
+        drugs = "; ".join(f"{m.name} {m.dose:g} {m.unit}" for m in case.medications if not m.stop)
+        rows.append(("Medications", drugs or "none current"))
+    if case.events:
+        days = sorted(str(e.time)[:10] for e in case.events)
+        rows.append(("Diary", f"{len(case.events)} entries, {days[0]} to {days[-1]}"))
+    if case.recordings:
+        rows.append(
+            (
+                "Recordings",
+                "; ".join(
+                    f"{r.kind} {r.start[:16].replace('T', ' ')}".strip() for r in case.recordings
+                ),
+            )
+        )
+    if case.measurements:
+        names = sorted({m.name for m in case.measurements})
+        rows.append(
+            (
+                "Measurements",
+                f"{len(case.measurements)} values of "
+                + ", ".join(names[:6])
+                + (" ..." if len(names) > 6 else ""),
+            )
+        )
+    if not rows:
+        return []
+    cells = "".join(
+        f"<tr><td style='padding-right:24px'>{html.escape(k)}</td>"
+        f"<td>{html.escape(v)}</td></tr>" for k, v in rows
+    )  # fmt: skip
+    return [f"<h3>In the case (Case data tab)</h3><table>{cells}</table>"]

@@ -119,7 +119,7 @@ class CaseMixin:
             self.twin_panel.refresh_case(case)  # another study: other labels and image
         if what in ("clinical", "labels", "measurements", "events", "medications",
                     "recordings"):  # fmt: skip
-            if what == "clinical" and not case.studies:
+            if not case.studies:  # the overview lists them too
                 self.overview.show_case(case, self.session.identity())
             self.twin_panel.refresh_case(case)  # personalise again (and refit the twins)
         if what == "runs":

@@ -113,6 +113,8 @@ class ImagingMixin:
 
     def _demo_studies_ready(self, case) -> None:
         self.switch_case(case)
+        if not case.studies:
+            self.twins_dock.raise_()  # nothing to segment: the twins, as for clinical cases
         held = [
             f"{len(case.studies)} dated studies" if case.studies else "no images",
             f"{len(case.recordings)} recording(s)" if case.recordings else "",
