@@ -21,6 +21,7 @@ import matplotlib
 
 matplotlib.use("Agg", force=False)
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
@@ -303,7 +304,7 @@ def _table_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
         headings, rows = shared or (
             side if side and len(side[0]) <= 9 else table_stacked(runs, name, stale)
         )
-        title = f"{label}" + (" (the same in every scenario)" if shared else "")
+        title = f"Table: {label}" + (" (the same in every scenario)" if shared else "")
         wraps = _column_wraps(headings, rows)
         wrapped = [[textwrap.fill(c, w) for c, w in zip(row, wraps, strict=False)]
                    for row in rows]  # fmt: skip
@@ -313,20 +314,43 @@ def _table_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
             header = max(h.count("\n") + 1 for h in labels) + 1.2
             tall = header + sum(max(c.count("\n") + 1 for c in row) for row in cells or [[""]])
             height = tall * TABLE_LINE
+            size = 8 if sum(wraps) <= NARROW_CHARACTERS else 7
+            name = title + (" (continued)" if number else "")
             if figure is None or y - height - 0.04 < 0.06:
-                if figure is not None:
-                    pdf.savefig(figure, dpi=DPI)
-                figure, y = _page("Tables" + (" (continued)" if figure else ""), bool(stale))
-            y = heading(figure, y - 0.01, title + (" (continued)" if number else ""), 10)
+                figure, y = _next_table_page(pdf, figure, stale)
+            top = y
+            y = heading(figure, top - 0.01, name, 10)
             axes = figure.add_axes([0.04, y - height, 0.92, height])
             axes.axis("off")
-            _draw_table(axes, labels, cells, 8 if sum(wraps) <= NARROW_CHARACTERS else 7)
-            y -= height + 0.02
+            drawn = _draw_table(axes, labels, cells, size)
+            bottom = min(y - height, _bottom(figure, drawn))  # as drawn, wrapped lines too
+            if bottom < 0.04 and top < 0.9:  # not the page's first: on a page of its own
+                axes.remove()
+                figure.texts.pop()  # its heading
+                figure, y = _next_table_page(pdf, figure, stale)
+                y = heading(figure, y - 0.01, name, 10)
+                axes = figure.add_axes([0.04, y - height, 0.92, height])
+                axes.axis("off")
+                bottom = min(y - height, _bottom(figure, _draw_table(axes, labels, cells, size)))
+            y = bottom - 0.02
     if figure is not None:
         pdf.savefig(figure, dpi=DPI)
 
 
-def _draw_table(axes, labels: list[str], cells: list[list[str]], size: float) -> None:
+def _next_table_page(pdf: PdfPages, figure: Figure | None, stale) -> tuple[Figure, float]:
+    """Save the page being filled (if any) and start the next page of tables."""
+    if figure is not None:
+        pdf.savefig(figure, dpi=DPI)
+    return _page("Tables" + (" (continued)" if figure else ""), bool(stale))
+
+
+def _bottom(figure: Figure, drawn) -> float:
+    """The bottom of a drawn table, figure fraction (measured as Agg lays it out)."""
+    box = drawn.get_window_extent(FigureCanvasAgg(figure).get_renderer())
+    return float(box.y0 / figure.bbox.height)
+
+
+def _draw_table(axes, labels: list[str], cells: list[list[str]], size: float):
     """A table filling `axes` from its top: bold headings, a row as tall as its tallest
     cell, out-of-date values in the warning colour."""
     drawn = axes.table(cellText=cells or [["–"] * len(labels)], colLabels=labels,
@@ -344,6 +368,7 @@ def _draw_table(axes, labels: list[str], cells: list[list[str]], size: float) ->
             cell.set_text_props(weight="bold")
         if OUT_OF_DATE in cell.get_text().get_text():
             cell.set_text_props(color=_WARN, style="italic")
+    return drawn
 
 
 WRAP = 48  # characters of a table cell on one line (a RECIST rule takes two or three)

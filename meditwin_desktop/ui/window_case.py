@@ -69,7 +69,8 @@ class CaseMixin:
 
     def _case_replaced(self, case: Case | None) -> None:
         """A different case (or none): every panel, view and measurement starts again."""
-        self.message.setText("")  # "Opened <the previous patient>" no longer holds
+        if case is None:  # a case closed: "Opened <that patient>" no longer holds
+            self.message.setText("")
         self._first_pick = None
         self.stale = {}
         self.pseudonym_action.setChecked(False)
@@ -277,6 +278,7 @@ class CaseMixin:
         def done(case: Case) -> None:
             if self.session.generation == generation:  # nothing else was opened meanwhile
                 self.switch_case(case)
+                self.message.setText(f"Opened {self.session.identity().name} from the library.")
 
         def failed(_error) -> None:
             if self.session.generation == generation:

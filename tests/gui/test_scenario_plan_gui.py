@@ -99,9 +99,9 @@ def test_norwood_shunts_by_drop_down_named_by_what_they_change(plan_window, qtbo
 def test_a_value_edited_stays_in_its_row_and_nothing_moves(plan_window, qtbot):
     panel = _open(plan_window, qtbot, "fh-patient", "cardiometabolic")
     table = panel.scenarios
-    for _ in range(6):  # more than the panel shows at 1280 x 800: the table is scrolled
+    for _ in range(12):  # more than the panel shows at 1280 x 800: the table is scrolled
         QTest.mouseClick(panel.buttons["Add"], Qt.MouseButton.LeftButton)
-    row, column = 5, panel.column_of("therapy")
+    row, column = 11, panel.column_of("therapy")
     qtbot.wait(50)
     assert table.verticalScrollBar().value() > 0  # a scrolled table moved on a resize
     on_screen = table.viewport().mapToGlobal(_cell_centre(table, row, column))
