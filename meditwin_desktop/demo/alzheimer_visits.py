@@ -42,6 +42,7 @@ import numpy as np
 
 from meditwin_desktop.core.case import Measurement
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
+from meditwin_desktop.demo.eeg_synthesis import coloured, peak, pink, write_edf
 
 BIRTH_DATE = "1950-05-21"
 VISIT_DATES = ("2022-11-14", "2023-11-13", "2024-11-18", "2025-11-17", "2026-11-16")
@@ -137,36 +138,23 @@ def build_studies() -> list[tuple[str, str, Volume, LabelMap]]:
 
 
 # -- EEG ----------------------------------------------------------------------------------------
-def _coloured(rng: np.random.Generator, n: int, shape) -> np.ndarray:
-    """Unit-variance Gaussian noise whose amplitude spectrum is `shape(f)` (f in Hz)."""
-    spectrum = np.fft.rfft(rng.standard_normal(n)) * shape(np.fft.rfftfreq(n, 1.0 / EEG_RATE))
-    signal = np.fft.irfft(spectrum, n)
-    return signal / signal.std()
-
-
 def eeg_signals(seed: int = 20261116) -> np.ndarray:
     """The recording in microvolts, (19, 46080)."""
     rng = np.random.default_rng(seed)
     n = EEG_RATE * EEG_SECONDS
     t = np.arange(n) / EEG_RATE
 
-    def pink(f):  # 1/f power, flat under 0.5 Hz, nothing above 70 Hz
-        return np.where(f < 70.0, 1.0 / np.sqrt(np.maximum(f, 0.5)), 0.0)
-
-    def peak(f0: float, width: float):
-        return lambda f: np.exp(-0.5 * ((f - f0) / width) ** 2)
-
-    shared = _coloured(rng, n, pink)
-    alpha = _coloured(rng, n, peak(ALPHA_PEAK_HZ, 0.5))
-    theta = _coloured(rng, n, peak(6.0, 0.8))
-    beta = _coloured(rng, n, peak(18.0, 4.0))
+    shared = coloured(rng, n, EEG_RATE, pink)
+    alpha = coloured(rng, n, EEG_RATE, peak(ALPHA_PEAK_HZ, 0.5))
+    theta = coloured(rng, n, EEG_RATE, peak(6.0, 0.8))
+    beta = coloured(rng, n, EEG_RATE, peak(18.0, 4.0))
     # per channel weights (uV rms): alpha strongest at the back, theta fronto-central
     posterior = {"O1": 1.0, "O2": 1.0, "P3": 0.7, "Pz": 0.75, "P4": 0.7, "T5": 0.6, "T6": 0.6,
                  "C3": 0.4, "Cz": 0.4, "C4": 0.4, "T3": 0.3, "T4": 0.3}  # fmt: skip
     central = {"Fz": 1.0, "Cz": 1.0, "F3": 0.85, "F4": 0.85, "C3": 0.8, "C4": 0.8, "Pz": 0.7}
     data = np.empty((len(EEG_CHANNELS), n))
     for row, name in enumerate(EEG_CHANNELS):
-        own = _coloured(rng, n, pink)
+        own = coloured(rng, n, EEG_RATE, pink)
         data[row] = (
             9.0 * (0.6 * shared + 0.8 * own)
             + 22.0 * posterior.get(name, 0.22) * alpha
@@ -191,25 +179,12 @@ def eeg_signals(seed: int = 20261116) -> np.ndarray:
 
 def write_eeg(path: Path, date: str = MRI_DATE) -> Path:
     """Write the resting EEG as an EDF+ file (uV, +-800 uV range, 16 bits) at `path`."""
-    import pyedflib
-
-    data = eeg_signals()
-    headers = pyedflib.highlevel.make_signal_headers(
-        list(EEG_CHANNELS), dimension="uV", sample_frequency=EEG_RATE,
-        physical_min=-800.0, physical_max=800.0, transducer="AgAgCl electrode",
-        prefiler="HP:0.5Hz LP:70Hz",
+    return write_edf(
+        path, eeg_signals(), EEG_CHANNELS, EEG_RATE, 800.0,
+        datetime.fromisoformat(f"{date}T{EEG_START}"),
+        ("DEMO^Alzheimer-MCI", "MEDITWIN-DEMO-007", "Female"),
+        "resting eyes closed (synthetic demo)", [(0.0, -1, "Resting, eyes closed")],
     )  # fmt: skip
-    header = pyedflib.highlevel.make_header(
-        technician="", recording_additional="resting eyes closed (synthetic demo)",
-        patientname="DEMO^Alzheimer-MCI", patientcode="MEDITWIN-DEMO-007",
-        equipment="MEDITWIN synthetic", startdate=datetime.fromisoformat(f"{date}T{EEG_START}"),
-        sex="Female",
-    )  # fmt: skip
-    header["annotations"] = [[0.0, -1, "Resting, eyes closed"]]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pyedflib.highlevel.write_edf(str(path), data, headers, header)
-    return path
 
 
 def write_recordings(folder: Path) -> list[Path]:

@@ -60,6 +60,7 @@ from pathlib import Path
 import numpy as np
 
 from meditwin_desktop.core.case import Event
+from meditwin_desktop.demo.eeg_synthesis import coloured, peak, pink, write_edf
 
 BIRTH_DATE = "2020-06-14"
 DIARY_START = "2026-06-01"
@@ -249,13 +250,6 @@ def diary_events(seed: int = SEED) -> list[Event]:
 
 
 # -- EEG -------------------------------------------------------------------------------------
-def _coloured(rng: np.random.Generator, n: int, shape) -> np.ndarray:
-    """Unit-variance Gaussian noise whose amplitude spectrum is `shape(f)` (f in Hz)."""
-    spectrum = np.fft.rfft(rng.standard_normal(n)) * shape(np.fft.rfftfreq(n, 1.0 / EEG_RATE))
-    signal = np.fft.irfft(spectrum, n)
-    return signal / signal.std()
-
-
 def _polyspike_wave(t: np.ndarray, freq: float) -> np.ndarray:
     """A polyspike-wave train at times `t` (s from its onset), peak about -1: per cycle three
     spikes (8 ms SD, 35 ms apart) then a slow wave at 55 % of the cycle (surface negative)."""
@@ -275,23 +269,17 @@ def eeg_signals(seed: int = 20261012) -> np.ndarray:
     n = EEG_RATE * EEG_SECONDS
     t = np.arange(n) / EEG_RATE
 
-    def pink(f):  # 1/f power, flat under 0.5 Hz, nothing above 70 Hz
-        return np.where(f < 70.0, 1.0 / np.sqrt(np.maximum(f, 0.5)), 0.0)
-
-    def peak(f0: float, width: float):
-        return lambda f: np.exp(-0.5 * ((f - f0) / width) ** 2)
-
-    shared = _coloured(rng, n, pink)
-    posterior_rhythm = _coloured(rng, n, peak(POSTERIOR_HZ, 0.5))
-    theta = _coloured(rng, n, peak(THETA_HZ, 0.9))
-    beta = _coloured(rng, n, peak(18.0, 4.0))
+    shared = coloured(rng, n, EEG_RATE, pink)
+    posterior_rhythm = coloured(rng, n, EEG_RATE, peak(POSTERIOR_HZ, 0.5))
+    theta = coloured(rng, n, EEG_RATE, peak(THETA_HZ, 0.9))
+    beta = coloured(rng, n, EEG_RATE, peak(18.0, 4.0))
     posterior = {"O1": 1.0, "O2": 1.0, "P3": 0.7, "Pz": 0.75, "P4": 0.7, "T5": 0.6, "T6": 0.6,
                  "C3": 0.35, "Cz": 0.35, "C4": 0.35, "T3": 0.3, "T4": 0.3}  # fmt: skip
     frontal = {"Fz": 1.0, "F3": 0.95, "F4": 0.95, "Cz": 0.9, "C3": 0.85, "C4": 0.85,
                "Fp1": 0.8, "Fp2": 0.8, "F7": 0.75, "F8": 0.75}  # fmt: skip
     data = np.empty((len(EEG_CHANNELS), n))
     for row, name in enumerate(EEG_CHANNELS):
-        own = _coloured(rng, n, pink)
+        own = coloured(rng, n, EEG_RATE, pink)
         data[row] = (
             14.0 * (0.6 * shared + 0.8 * own)  # children: a higher-voltage background
             + 35.0 * posterior.get(name, 0.2) * posterior_rhythm
@@ -318,26 +306,13 @@ def eeg_signals(seed: int = 20261012) -> np.ndarray:
 
 def write_eeg(path: Path) -> Path:
     """Write the EEG as an EDF+ file (uV, +-1000 uV range, 16 bits) at `path`."""
-    import pyedflib
-
-    data = eeg_signals()
-    headers = pyedflib.highlevel.make_signal_headers(
-        list(EEG_CHANNELS), dimension="uV", sample_frequency=EEG_RATE,
-        physical_min=-1000.0, physical_max=1000.0, transducer="AgAgCl electrode",
-        prefiler="HP:0.5Hz LP:70Hz",
+    return write_edf(
+        path, eeg_signals(), EEG_CHANNELS, EEG_RATE, 1000.0,
+        datetime.fromisoformat(f"{EEG_DATE}T{EEG_START}"),
+        ("DEMO^Dravet-Child", "MEDITWIN-DEMO-008", "Female"),
+        "awake eyes closed (synthetic demo)",
+        [(0.0, -1, "Awake, eyes closed"), (MYOCLONIC_S + 0.1, -1, "Myoclonic jerk, both arms")],
     )  # fmt: skip
-    header = pyedflib.highlevel.make_header(
-        technician="", recording_additional="awake eyes closed (synthetic demo)",
-        patientname="DEMO^Dravet-Child", patientcode="MEDITWIN-DEMO-008",
-        equipment="MEDITWIN synthetic", startdate=datetime.fromisoformat(f"{EEG_DATE}T{EEG_START}"),
-        sex="Female",
-    )  # fmt: skip
-    header["annotations"] = [[0.0, -1, "Awake, eyes closed"],
-                             [MYOCLONIC_S + 0.1, -1, "Myoclonic jerk, both arms"]]  # fmt: skip
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pyedflib.highlevel.write_edf(str(path), data, headers, header)
-    return path
 
 
 def write_recordings(folder: Path) -> list[Path]:

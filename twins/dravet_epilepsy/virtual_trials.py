@@ -43,22 +43,10 @@ CALIBRATION_SEED = 20260101  # calibration cohorts; virtual trials default to an
 VERIFY_SEED = 7
 
 
-def simulate_days(
-    rate: np.ndarray,
-    dispersion: np.ndarray,
-    cluster: np.ndarray,
-    days: int,
-    rng: np.random.Generator,
-    first_state: np.ndarray | None = None,
-) -> np.ndarray:
-    """Daily counts (n, days): the twin's own count model (count_model.simulate_days)."""
-    return count_model.simulate_days(rate, dispersion, cluster, days, rng, first_state)
-
-
 def _simulate(rate: np.ndarray, days: int, rng: np.random.Generator) -> np.ndarray:
     n = rate.shape[0]
-    return simulate_days(rate, np.full(n, COHORT_DISPERSION), np.full(n, COHORT_CLUSTER), days,
-                         rng)  # fmt: skip
+    dispersion, cluster = np.full(n, COHORT_DISPERSION), np.full(n, COHORT_CLUSTER)
+    return count_model.simulate_days(rate, dispersion, cluster, days, rng)
 
 
 def _threshold(item: TrialArm) -> float:
