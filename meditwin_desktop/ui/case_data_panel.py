@@ -195,6 +195,8 @@ class CaseDataPanel(QWidget):
         self.heading.setVisible(case is None)
         for view in self.views.values():
             view.set_case(case)
+        if case is not None and not case.measurements and case.events:
+            self.tabs.setCurrentWidget(self.diary)  # a diary case: its diary first
 
     def _changed(self, what: str) -> None:
         if what in self.views:
