@@ -129,20 +129,29 @@ def drug_effect(key: str) -> Effect:
     return Effect(mu - mu_placebo, spread, f"{cited} (drug-specific: arm / placebo{pooled})")
 
 
+def _studied(drug: str, on_stiripentol: bool) -> tuple[list[float], dict[float, str]]:
+    """The doses (mg/kg/day) the twin has a trial arm for, and each one's arm key; the last
+    is the label's maintenance dose (with stiripentol for fenfluramine)."""
+    if drug == "fenfluramine":
+        keys = {0.2: "lagae2019_fenfluramine_0.2", 0.4: "nabbout2020_fenfluramine_0.4",
+                0.7: "lagae2019_fenfluramine_0.7"}  # fmt: skip
+        return ([0.2, 0.4] if on_stiripentol else [0.2, 0.7]), keys
+    if drug == "cannabidiol":
+        return [10.0], {10.0: "devinsky2017_cannabidiol_20"}
+    return [50.0], {50.0: "chiron2000_stiripentol_50"}  # stiripentol
+
+
+def maintenance_dose(drug: str, on_stiripentol: bool) -> float:
+    """The label's maintenance dose in mg/kg/day, the one a dose of None stands for:
+    fenfluramine 0.7 (0.4 with stiripentol), cannabidiol 10, stiripentol 50."""
+    return _studied(drug, on_stiripentol)[0][-1]
+
+
 def _studied_key(drug: str, dose: float | None, on_stiripentol: bool) -> tuple[str, str]:
     """(arm key, note on the dose used) for a drug at a dose."""
     if drug == "placebo":
         return ("nabbout2020_placebo" if on_stiripentol else "lagae2019_placebo"), ""
-    if drug == "fenfluramine":
-        studied = [0.2, 0.4] if on_stiripentol else [0.2, 0.7]
-        keys = {0.2: "lagae2019_fenfluramine_0.2", 0.4: "nabbout2020_fenfluramine_0.4",
-                0.7: "lagae2019_fenfluramine_0.7"}  # fmt: skip
-    elif drug == "cannabidiol":
-        studied = [10.0]
-        keys = {10.0: "devinsky2017_cannabidiol_20"}
-    else:  # stiripentol
-        studied = [50.0]
-        keys = {50.0: "chiron2000_stiripentol_50"}
+    studied, keys = _studied(drug, on_stiripentol)
     if dose is None:
         dose = studied[-1]
     if dose < studied[0] - 1e-9:

@@ -17,16 +17,12 @@ from scipy.stats import norm
 from meditwin_desktop.core.twin import Cancelled, Result, Table, TimeSeries, TwinInputError
 
 from . import count_model
-from .effects import therapy_effect
+from .effects import maintenance_dose, therapy_effect
 from .rules import FINTEPLA_SMPC, NO_ADD_ON, THERAPIES, check_regimen, drug_code
 from .trials import ARMS, MEDIAN, short_citation
 
 DAYS_PER_YEAR = 365.25
 INTERVAL = (10.0, 90.0)  # the 80 % interval shown
-# the labels' maintenance doses, mg/kg/day (without, with stiripentol): Fintepla, Epidyolex
-# and Diacomit SmPCs 4.2; the dose `effects.therapy_effect` takes for a dose of None
-LABEL_DOSES = {"fenfluramine": (0.7, 0.4), "cannabidiol": (10.0, 10.0),
-               "stiripentol": (50.0, 50.0)}  # fmt: skip
 ECHO_CONTRAINDICATIONS = ("valvular heart disease", "pulmonary arterial hypertension")
 
 
@@ -92,7 +88,7 @@ def therapy_text(params: Mapping[str, Any], on_stiripentol: bool) -> str:
     dose = add_on_dose(params)
     if dose is not None:
         return f"{code} {dose:g} mg/kg/day"
-    label = LABEL_DOSES[code][1 if on_stiripentol else 0]
+    label = maintenance_dose(code, on_stiripentol)
     on = " with stiripentol" if on_stiripentol and code == "fenfluramine" else ""
     return f"{code} {label:g} mg/kg/day (the label's maintenance dose{on})"
 
