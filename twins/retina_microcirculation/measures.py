@@ -137,8 +137,9 @@ def zone_b_widths(
     the radii of `zone_b`. A vessel that branches (or is split at a crossing) inside the zone
     is measured on its trunk only (the IVAN grading rule; Hubbard LD et al., Ophthalmology
     1999;106:2269-2280 describe the protocol, its text was not read here): a segment is
-    left out when its parent segment (same kind, ending where it starts) is itself in zone B. Width = mean calibre (`widths_px`) over the segment's centre-line points inside
-    the zone, times `pixel_um`; without per-point calibres, the segment's `diameter_px`.
+    left out when its parent segment (same kind, ending where it starts) is itself in zone B.
+    Width = mean calibre (`widths_px`) over the segment's centre-line points inside the zone,
+    times `pixel_um`; without per-point calibres, the segment's `diameter_px`.
     """
     scale = _check_pixel_um(pixel_um)
     inner, outer = zone_b(network)
