@@ -2,7 +2,8 @@
 
 `write_demo(out)` writes, per patient, a DICOM series and its ground-truth label map
 (NIfTI + JSON sidecar), or for a follow-up patient one such study per visit (each with its
-own StudyInstanceUID and dates; an MR study is written as MR Image Storage), and a patient's
+own StudyInstanceUID and dates; an MR study is written as MR Image Storage; a patient's
+photographs as DICOM Ophthalmic Photography, one study per visit), and a patient's
 signal recordings (EDF; a patient may have recordings and no images), then `demo.json`,
 which lists them; the manifest is written
 last, so a folder with a manifest is complete. `ensure_demo()` keeps one copy in the
@@ -29,7 +30,7 @@ from meditwin_desktop.core.progress import (
     sub_progress,
 )
 
-DEMO_VERSION = 9  # bump whenever the generated data change (cache key)
+DEMO_VERSION = 10  # bump whenever the generated data change (cache key)
 MANIFEST = "demo.json"
 
 
@@ -65,6 +66,8 @@ def _patients() -> list[dict]:
     generator ("build": one CT and labels; "build_studies": dated studies; neither: no
     imaging), the DICOM header fields, optionally "modality" ("MR": written as MR Image Storage) and
     "recordings" (writes the patient's signal files into its folder, returns their paths);
+    "photographs" (writes the patient's dated photographs into its folder, returns their
+    DemoStudy: `dicom_dir` the photograph's folder, `labels_path` its truth);
     "weight": its share of the generation time. The thorax-abdomen CT stays first."""
     from meditwin_desktop.demo import (
         alzheimer_visits,
@@ -72,6 +75,7 @@ def _patients() -> list[dict]:
         dravet_diary,
         followup_anatomy,
         heart_anatomy,
+        retina_fundus,
     )
 
     heart = {
@@ -123,6 +127,11 @@ def _patients() -> list[dict]:
          "description": "Dravet syndrome (SCN1A), 6 years: an awake EEG with generalised "
                         "polyspike-wave discharges and a myoclonic seizure (synthetic); the "
                         "seizure diary is in the case.", "weight": 0.02},
+        {"case": "retina-hypertension", "patient_id": retina_fundus.PATIENT_ID,
+         "name": retina_fundus.PATIENT_NAME, "photographs": retina_fundus.write_photographs,
+         "description": "Treated hypertension: colour fundus photographs of the right eye at "
+                        "two visits, the arterioles narrower at the second (synthetic, drawn "
+                        "from a known vessel tree).", "weight": 0.04},
     ]  # fmt: skip
 
 
@@ -147,9 +156,9 @@ def write_demo(
     )
     for spec, low, high in zip(specs, bounds[:-1], bounds[1:], strict=True):
         step = sub_progress(progress, low, high)
-        imaging = "build" in spec or "build_studies" in spec
+        imaging = "build" in spec or "build_studies" in spec or "photographs" in spec
         step(0.0, f"Building the demo {'anatomy' if imaging else 'recordings'} ({spec['case']})")
-        one = "build_studies" not in spec  # one series, undated (or none)
+        one = "build_studies" not in spec and "photographs" not in spec  # one series, undated
         if "build" in spec:
             dated = [("", "", *spec["build"]())]
         else:
@@ -175,6 +184,9 @@ def write_demo(
             first = pydicom.dcmread(paths[0], stop_before_pixels=True)
             uids = str(first.SeriesInstanceUID), str(first.StudyInstanceUID)
             written.append(DemoStudy(date, description, folder / modality, labels_path, *uids))
+        if "photographs" in spec:
+            written = list(spec["photographs"](out / spec["patient_id"]))
+            step(0.95, "Demo photographs written")
         first = (
             (written[0].dicom_dir, written[0].labels_path, written[0].series_uid)
             if written

@@ -19,6 +19,11 @@
   (`demo.dravet_diary.TRUTH`: clusters, prolonged seizures with rescue midazolam, a status
   epilepticus, a 5-day gap) and a synthetic awake EEG with polyspike-wave discharges and
   the diary's myoclonic seizure on its trace (no imaging).
+- `retina-hypertension`: a 58-year-old man with essential hypertension on amlodipine: colour
+  fundus photographs of his right eye at two visits (DICOM Ophthalmic Photography), drawn
+  from a known vessel tree (`twins/retina_microcirculation/phantom.py`); at the second visit
+  every arteriole is 15 % narrower, the veins unchanged (truth beside each photograph,
+  `demo.retina_fundus.read_truth`).
 - `neonate-hlhs`: a newborn with hypoplastic left heart syndrome before the Norwood
   operation (clinical data only).
 - `fh-patient`: a man with heterozygous familial hypercholesterolaemia (clinical data only).
@@ -27,6 +32,8 @@ All are invented; none is a real patient.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from meditwin_desktop.core.case import Case, Medication, Recording, Study
 from meditwin_desktop.core.errors import InputError
@@ -134,6 +141,27 @@ DEMO_CASES = {
              "stop": "", "route": "oral", "note": "5 mg twice a day"},
         ],
     },
+    "retina-hypertension": {
+        "name": "Demo hypertensive retinopathy follow-up (synthetic)",
+        "title": "Fundus photographs: retinal arterioles in treated hypertension",
+        "patient_id": "MEDITWIN-DEMO-009",
+        "image": True,
+        "studies": True,  # two dated photographs: open with demo_case()
+        "clinical": {
+            "age_y": 58, "sex": "male", "weight_kg": 88.0, "height_cm": 175.0,
+            "birth_date": "1967-09-14", "sbp_mmhg": 158.0, "dbp_mmhg": 96.0,
+            "iop_mmhg": 16.0,
+            "diagnosis": "essential hypertension for 8 years on amlodipine; blood pressure "
+            "above target at the last two visits; no diabetes, no visual symptoms",
+            "board_question": "How much have his retinal arterioles narrowed, and what would "
+            "better blood-pressure control or a branch vein occlusion do to retinal "
+            "perfusion?",
+        },
+        "medications": [
+            {"name": "amlodipine", "dose": 5.0, "unit": "mg/day", "start": "2018-04-16",
+             "stop": "", "route": "oral", "note": "calcium-channel blocker, in the morning"},
+        ],
+    },
     "neonate-hlhs": {
         "name": "Demo newborn with HLHS (synthetic)",
         "title": "Newborn with hypoplastic left heart (clinical data)",
@@ -189,6 +217,8 @@ def demo_case(
         return _alzheimer_case(name, spec, patient, cancelled)
     if name == "dravet-child":
         return _dravet_case(name, spec, patient)
+    if name == "retina-hypertension":
+        return _retina_case(name, spec, patient)
     if patient.studies:
         return _followup_case(name, spec, patient, cancelled)
     [image] = load_series(sorted(patient.dicom_dir.glob("*.dcm")), cancelled=cancelled)
@@ -285,3 +315,21 @@ def _dravet_case(name: str, spec: dict, patient) -> Case:
                 clinical=dict(spec["clinical"]), events=diary.diary_events(),
                 recordings=recordings,
                 medications=[Medication(**m) for m in spec["medications"]])  # fmt: skip
+
+
+def _retina_case(name: str, spec: dict, patient) -> Case:
+    """The hypertension case: one ophthalmic photograph study per visit (each a DICOM file
+    the Studies panel opens by its `reference`), the last visit active with its image read."""
+    from meditwin_desktop.core.imaging.photo import read_photo
+
+    studies = []
+    for written in patient.studies:
+        [photo] = sorted(written.dicom_dir.glob("*.dcm"))
+        studies.append(Study(date=written.date, modality="OP", description=written.description,
+                             reference={"file": str(photo)}))  # fmt: skip
+    studies[-1].image = read_photo(Path(studies[-1].reference["file"]))
+    case = Case(name=spec["name"], patient_id=patient.patient_id, id=f"demo-{name}",
+                clinical=dict(spec["clinical"]), studies=studies,
+                medications=[Medication(**m) for m in spec["medications"]])  # fmt: skip
+    case.active = len(studies) - 1
+    return case
