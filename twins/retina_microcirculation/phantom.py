@@ -15,10 +15,12 @@ optical blur and sensor noise, black outside a circular field of view.
 
 Scale (a 45-degree camera): the field of view is 12 mm across, the disc 1.8 mm in
 diameter, the macula 2.5 disc diameters temporal to the disc centre. Calibres near the
-disc are set so that the revised Knudtson summaries (Knudtson MD et al., Curr Eye Res
-2003;27:143-149) of the six largest vessels crossing zone B come out near the normal adult
-values of population studies (CRAE ~ 140-160 um, CRVE ~ 210-240 um; the phantom's own values
-are measured in tests/test_phantom.py, not asserted from a paper).
+disc (CRA_UM, CRV_UM) are set so that the revised Knudtson summaries (Knudtson MD et al.,
+Curr Eye Res 2003;27:143-149) of the six largest vessels crossing zone B come out at
+CRAE ~ 150 um and CRVE ~ 230 um (AVR ~ 0.66): the order of the normal adult values the issue
+names for population studies. No study's published mean was checked here, so none is cited
+as the source of these two constants; the phantom's own values are measured in
+tests/test_phantom.py (seeds 0-5 and the demo's 22: CRAE 150-155 um, CRVE 227-233 um).
 """
 
 from __future__ import annotations
