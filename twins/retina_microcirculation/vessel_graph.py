@@ -15,7 +15,8 @@ Method (scikit-image + scipy only):
    does not pass from one to the other); `crossings` finds them again from the geometry;
 5. each tree is oriented from its node nearest the disc (`edges[k][0]` is the nearer end);
 6. the calibre at each centre-line point is the width of the mask along the normal to the
-   local direction, with sub-pixel edges where the linearly interpolated mask crosses 0.5;
+   local direction, with sub-pixel edges where the linearly interpolated mask crosses 0.5
+   (capped where the normal runs along another vessel);
    `diameter_px` is the median over the central 60 % of the segment, away from its nodes and
    crossings.
 """
@@ -537,8 +538,11 @@ def measure_widths(
             widths[:] = edge
         else:
             widths += edge
-    # the centre line on the mask's edge (rare): fall back to the distance transform
-    return np.where(widths > 0, widths, np.maximum(half, 1.0))
+    # the centre line on the mask's edge (rare): fall back to the distance transform; where
+    # the normal runs along another vessel (junctions, crossings) the profile is too long:
+    # no wider than the largest disc that fits at the point allows (2 * distance + 1.5 px)
+    widths = np.where(widths > 0, widths, np.maximum(half, 1.0))
+    return np.minimum(widths, half + 1.5)
 
 
 def _representative(

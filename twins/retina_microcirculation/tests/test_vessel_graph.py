@@ -126,9 +126,9 @@ def test_real_chase_mask() -> None:
     if mask.ndim == 3:
         mask = mask[..., 0]
     disc = Disc(455.0, 520.0, 95.0)  # read off Image_01L.jpg by eye (centre and rim)
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: robust to a busy machine
     net = build_network(mask, disc)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert elapsed < 1.0, f"{elapsed:.2f} s"
     assert net.n_edges > 50
     assert np.all(net.length_px > 0)
