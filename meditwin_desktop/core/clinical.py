@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.photo_marks import AV_MARKS_FIELD
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +143,12 @@ CORE_FIELDS: tuple[ClinicalField, ...] = (
                   maximum=300, alternatives={"kPa": 7.50062}),
     ClinicalField("dbp_mmhg", "Diastolic blood pressure", "Vital signs", "mmHg", minimum=10,
                   maximum=200, alternatives={"kPa": 7.50062}),
+    ClinicalField("iop_mmhg", "Intraocular pressure", "Eye", "mmHg", minimum=0, maximum=80,
+                  help="Goldmann applanation, of the eye photographed"),
+    ClinicalField(AV_MARKS_FIELD, "Artery/vein marks", "Eye", kind="text",
+                  help="Right-click a vessel on the photograph to mark it as artery or vein "
+                  "(it overrides the automatic label); 'row, column: vein; row, column: "
+                  "artery'"),
 )  # fmt: skip
 """The fields every twin may share; each twin declares its own (`Twin.clinical_fields`)."""
 

@@ -35,8 +35,10 @@ import numpy as np
 
 from meditwin_desktop.core.clinical import ClinicalField as ClinicalField  # for twins
 from meditwin_desktop.core.errors import Cancelled as Cancelled  # for twins: they import only this
-from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.errors import InputError as InputError  # for twins
 from meditwin_desktop.core.imaging.geometry import position_text
+from meditwin_desktop.core.photo_marks import AV_MARKS_FIELD as AV_MARKS_FIELD  # for twins
+from meditwin_desktop.core.photo_marks import parse_av_marks as parse_av_marks  # for twins
 from meditwin_desktop.core.planning import choose_entry as choose_entry  # for twins
 from meditwin_desktop.core.planning import path_crossings as path_crossings  # for twins
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn
@@ -76,6 +78,8 @@ class Parameter:
     choices: tuple[str, ...] = ()  # for categorical parameters (e.g. shunt type)
     size: int = 1  # > 1: a vector of numbers (e.g. a point, 3 numbers in LPS mm)
     point: bool = False  # a position in the patient (LPS mm, size 3): set from the crosshair
+    on_photo: bool = False  # a vector (row, column) of the photograph's pixels (size 2): set
+    # by a click on the photograph (a vessel to occlude)
     within: tuple[str, ...] = ()  # a point must lie in one of these labels (if the case has)
     choice_labels: tuple[str, ...] = ()  # what clinicians read for each of `choices`
     value_type: str = ""  # "date" (ISO) or "file" (a path); else from default and choices

@@ -69,6 +69,20 @@ class StudyView:
 
 
 @dataclass(frozen=True)
+class PhotoView:
+    """One 2D photograph of the case (a fundus photograph of one eye at one visit)."""
+
+    study: str  # the study's id
+    date: str
+    modality: str
+    description: str
+    laterality: str  # "R", "L" or "" (as the file says)
+    pixels: np.ndarray  # read-only (rows, columns[, RGB])
+    pixel_mm: float | None  # None when the file does not say
+    active: bool
+
+
+@dataclass(frozen=True)
 class MeasurementView:
     """A measured value, in the unit asked for."""
 
@@ -117,9 +131,15 @@ class RecordingView:
 class CaseView:
     """Read-only access to a case for twins."""
 
-    def __init__(self, case: Any, read_signal: Callable[[str], Any] | None = None) -> None:
+    def __init__(
+        self,
+        case: Any,
+        read_signal: Callable[[str], Any] | None = None,
+        read_image: Callable[[Any], Any] | None = None,
+    ) -> None:
         self._case = case
         self._read_signal = read_signal
+        self._read_image = read_image  # a study whose image is not loaded -> its image
 
     def _get(self, name: str, default: Any = None) -> Any:
         """An attribute of the case; a stand-in without it (tests) reads as empty."""
@@ -193,6 +213,29 @@ class CaseView:
         if pixels is None:
             raise KeyError("the active study is not a photograph")
         return _read_only(pixels), getattr(image, "pixel_mm", None)
+
+    def photos(self) -> tuple[PhotoView, ...]:
+        """Every 2D photograph of the case, in date order: the loaded ones, and the others
+        read from their files when the platform gives the view a reader (the case itself is
+        not changed). A photograph whose file cannot be read is left out."""
+        active = self._get("active", 0)
+        found = []
+        for n, study in enumerate(self._get("studies", [])):
+            image = getattr(study, "image", None)
+            if image is None and self._read_image is not None and study.reference.get("file"):
+                try:
+                    image = self._read_image(study)
+                except Exception:  # a moved file: the study's own loader says so on screen
+                    image = None
+            pixels = getattr(image, "pixels", None)
+            if pixels is None:
+                continue
+            meta = getattr(image, "meta", {}) or {}
+            found.append(PhotoView(study.id, study.date, study.modality, study.description,
+                                   str(meta.get("laterality", "")).upper()[:1],
+                                   _read_only(pixels), getattr(image, "pixel_mm", None),
+                                   n == active))  # fmt: skip
+        return tuple(sorted(found, key=lambda p: _when(p.date)))
 
     # -- everything else the case holds ------------------------------------------------------
     @property
@@ -270,7 +313,12 @@ def view_of(case: Any) -> CaseView:
         recording = next(r for r in case.recordings if r.id == recording_id)
         return read_recording(recording.file)
 
-    return CaseView(case, read)
+    def read_image(study: Any) -> Any:
+        from meditwin_desktop.core.imaging.photo import read_photo
+
+        return read_photo(study.reference["file"])
+
+    return CaseView(case, read, read_image)
 
 
 __all__: Sequence[str] = (
@@ -279,6 +327,7 @@ __all__: Sequence[str] = (
     "Grid",
     "MeasurementView",
     "MedicationView",
+    "PhotoView",
     "RecordingView",
     "StudyView",
     "view_of",

@@ -130,6 +130,9 @@ def _parameters(twin: Twin, report: CheckReport) -> None:
             report.problems.append(
                 f"{where}: {len(p.choices)} choices but {len(p.choice_labels)} labels"
             )
+        if p.on_photo and (kind != "vector" or p.size != 2):
+            report.problems.append(f"{where}: a point on the photograph has 2 numbers (row, "
+                                   "column)")  # fmt: skip
         if kind == "point" and p.size != 3:
             report.problems.append(f"{where}: a point has 3 numbers (LPS mm), not {p.size}")
         try:
