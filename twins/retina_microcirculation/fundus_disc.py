@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.feature import canny
-from skimage.transform import hough_circle, hough_circle_peaks
+from skimage.transform import hough_circle
 
 from meditwin_desktop.core.twin import TwinInputError
 
@@ -80,19 +80,19 @@ def _locate(rgb: np.ndarray, fov: np.ndarray, vessels: np.ndarray, d: float) -> 
     r0, c0 = max(0, r - half), max(0, c - half)
     win = bright[r0 : r + half + 1, c0 : c + half + 1]
     win = ndi.gaussian_filter(win, 0.006 * d)
-    edges = canny(win, sigma=1.0, low_threshold=None, high_threshold=None)
+    edges = canny(win, sigma=1.0, low_threshold=0.85, high_threshold=0.93, use_quantiles=True)
     radii = np.arange(int(_R_MIN * d), int(_R_MAX * d) + 1, max(1, int(0.004 * d)))
     acc = hough_circle(edges, radii, normalize=True)
-    _, cx, cy, rad = hough_circle_peaks(acc, radii, total_num_peaks=8)
+    # best circle whose centre lies within 0.06 FOV diameter of the bright vessel hub
+    yy, xx = np.ogrid[: acc.shape[1], : acc.shape[2]]
+    near = (yy + r0 - r) ** 2 + (xx + c0 - c) ** 2 < (0.06 * d) ** 2
     best, conf = None, 0.0
-    if len(rad):
-        ri = np.searchsorted(radii, rad)
-        peak_vals = acc[ri, cy, cx]
-        near = np.hypot(cy + r0 - r, cx + c0 - c) < 0.06 * d
-        if near.any():
-            i = int(np.flatnonzero(near)[np.argmax(peak_vals[near])])
-            best = (cy[i] + r0, cx[i] + c0, float(rad[i]))
-            conf = float(np.clip(peak_vals[i] / 0.5, 0.0, 1.0))
+    if near.any():
+        masked = np.where(near[None], acc, 0.0)
+        k, y, x = np.unravel_index(int(np.argmax(masked)), masked.shape)
+        if masked[k, y, x] > 0.15:  # a circle with at least 15 % of its rim on edges
+            best = (y + r0, x + c0, float(radii[k]))
+            conf = float(np.clip(masked[k, y, x] / 0.5, 0.0, 1.0))
     conf_centre = float(
         np.clip((contrast - 1.0) / 2.0, 0.0, 1.0) * np.clip(dens_ratio / 2.0, 0.0, 1.0)
     )
