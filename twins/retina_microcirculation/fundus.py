@@ -357,8 +357,12 @@ def score(mask: np.ndarray, truth: np.ndarray, fov: np.ndarray) -> dict[str, flo
     }
 
 
+_SCORES = ("sensitivity", "specificity", "precision", "f1", "accuracy")
+
+
 def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
-    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} if rows else {}
+    """Mean of each score; nan when there is nothing to average (no held-out image)."""
+    return {k: float(np.mean([r[k] for r in rows])) if rows else float("nan") for k in _SCORES}
 
 
 def score_chase(folder: Path, names: Sequence[str] | None = None) -> dict:
