@@ -1,2 +1,164 @@
 """Retinal microcirculation: vessel calibres, shape and perfusion from a fundus photograph
 (fundus analysis + Poiseuille network flow with small-vessel viscosity; README.md)."""
+
+from __future__ import annotations
+
+from meditwin_desktop.core.twin import (
+    CaseView,
+    Outcome,
+    Parameter,
+    Personalized,
+    Requirement,
+    Target,
+    Twin,
+    view_of,
+)
+
+from .inputs import (
+    EYES,
+    TYPICAL_DISC_MM,
+    default_photo,
+    prepare,
+)
+from .model import OCCLUSIONS, simulate
+from .verification import VERIFICATION
+
+__all__ = ["TWIN", "personalize", "prepare", "simulate"]
+
+_PRIES = ("Pries AR, Secomb TW, Gessner T et al. Resistance to blood flow in microvessels in "
+          "vivo. Circ Res 1994;75:904-915 (apparent viscosity)")  # fmt: skip
+_KNUDTSON = ("Knudtson MD, Lee KE, Hubbard LD et al. Revised formulas for summarizing retinal "
+             "vessel diameters. Curr Eye Res 2003;27:143-149 (CRAE, CRVE)")  # fmt: skip
+_OPP = ("Costa VP, Harris A, Anderson D et al. Ocular perfusion pressure in glaucoma. Acta "
+        "Ophthalmol 2014;92:e252-e266 (ophthalmic artery pressure ~ 2/3 MAP)")  # fmt: skip
+_WONG = ("Wong TY, Klein R, Sharrett AR et al. Retinal arteriolar narrowing and risk of "
+         "coronary heart disease in men and women. JAMA 2002;287:1153-1159")  # fmt: skip
+_CHASE = ("Fraz MM, Remagnino P, Hoppe A et al. An ensemble classification-based approach "
+          "applied to retinal blood vessel segmentation. IEEE Trans Biomed Eng 2012;59:"
+          "2538-2548 (CHASE_DB1; Owen CG et al. IOVS 2009;50:2004-2010)")  # fmt: skip
+
+PARAMETERS = (
+    Parameter("visit", "Visit (photograph date)", "", "2000-01-01", value_type="date", key=1,
+              source="the case's photographs",
+              help="The fundus photograph of this date is analysed; a scenario may take "
+              "another visit to compare them side by side"),
+    Parameter("eye", "Eye", "", "not stated", choices=EYES, key=2, source="the photograph",
+              help="Which eye's photograph of that visit (from the file when it says)"),
+    Parameter("sbp_mmhg", "Systolic blood pressure", "mmHg", 120.0, 60.0, 260.0, decimals=0,
+              short_labels=("SBP",), source="clinical form"),
+    Parameter("dbp_mmhg", "Diastolic blood pressure", "mmHg", 80.0, 30.0, 160.0, decimals=0,
+              short_labels=("DBP",), source="clinical form"),
+    Parameter("iop_mmhg", "Intraocular pressure", "mmHg", 15.0, 0.0, 80.0, decimals=0,
+              short_labels=("IOP",), source="clinical form; normal 10-21 mmHg",
+              help="The central retinal vein's outflow pressure (glaucoma: raised)"),
+    Parameter("arteriolar_narrowing_pct", "Arteriolar narrowing", "%", 0.0, -30.0, 60.0,
+              decimals=0, short_labels=("narrowing",), source="scenario",
+              help="Every measured arteriole's calibre made this much narrower (negative: "
+              "wider); CRAE and the flow follow"),
+    Parameter("occlusion", "Branch occlusion", "", "none", choices=OCCLUSIONS,
+              short_labels=("no occlusion", "BRVO", "BRAO"), source="scenario",
+              help="Occlude the vein or artery nearest the occlusion point and everything "
+              "it drains or feeds"),
+    Parameter("occlusion_at", "Occlusion point", "px", (0.0, 0.0), 0.0, 100000.0, size=2,
+              on_photo=True, source="a click on the photograph",
+              help="Row and column of the photograph's pixel: click on the vessel"),
+    Parameter("haematocrit", "Haematocrit", "", 0.45, 0.15, 0.7, decimals=2,
+              source="normal adult 0.40-0.50; from haemoglobin x 3 when entered",
+              help="Blood viscosity in the vessels (Pries 1994) rises with it"),
+    Parameter("pixel_um", "Pixel size (0: from the file or the disc)", "µm", 0.0, 0.0, 100.0,
+              decimals=2, source="the file's pixel spacing, else the disc",
+              help="0 takes the file's pixel spacing; without one, the optic disc is taken as "
+              "the disc diameter below (an assumption, said on the results)"),
+    Parameter("disc_diameter_mm", "Optic disc diameter (scale without pixel size)", "mm",
+              TYPICAL_DISC_MM, 1.0, 3.0, decimals=2,
+              source="Jonas JB et al. IOVS 1988;29:1151-1158 (mean ~1.8 mm)"),
+)  # fmt: skip
+
+OUTCOMES = (
+    Outcome("crae_um", "CRAE (arteriolar calibre)", "µm", better="higher", precision=0,
+            resolution=5.0, absent="no arteriole in zone B",
+            help="Central retinal artery equivalent, revised Knudtson formula over the six "
+            "largest arterioles in zone B; narrower with hypertension"),
+    Outcome("crve_um", "CRVE (venular calibre)", "µm", precision=0, resolution=5.0,
+            absent="no venule in zone B",
+            help="Central retinal vein equivalent (revised Knudtson); wider with "
+            "inflammation, diabetes and smoking"),
+    Outcome("avr", "Arteriole-to-venule ratio", "", better="higher", precision=2,
+            resolution=0.03, absent="CRAE or CRVE missing",
+            help="CRAE / CRVE; lower with generalised arteriolar narrowing (hypertension)"),
+    Outcome("total_flow_ul_min", "Total retinal blood flow (model)", "µL/min",
+            better="higher", precision=1, resolution=1.0,
+            help="Poiseuille flow through the measured network with derived capillary beds; "
+            "about a third of the published measured totals (README): compare scenarios, "
+            "not with a measurement"),
+    Outcome("ischaemic_area_pct", "Ischaemic area", "%", better="lower", precision=1,
+            resolution=1.0, target=Target(high=1.0, source="no hypoperfused retina"),
+            help="Share of the field of view whose supplying vessel carries less than half "
+            "its flow at a normal pressure (120/80 mmHg, IOP 15)"),
+    Outcome("tortuosity_index", "Tortuosity", "", precision=3, resolution=0.005,
+            help="Length-weighted mean of arc / chord - 1 over the segments"),
+    Outcome("fractal_dimension", "Fractal dimension", "", precision=3, resolution=0.01,
+            help="Box counting on the vessel mask; lower with vascular rarefaction"),
+    Outcome("vessel_density_pct", "Vessel density", "%", precision=1, resolution=0.5,
+            help="Vessel area / field of view"),
+    Outcome("branching_angle_deg", "Branching angle (median)", "deg", precision=0,
+            resolution=3.0, absent="no bifurcation",
+            help="Angle between the daughters at each bifurcation"),
+)  # fmt: skip
+
+
+def personalize(view: CaseView) -> dict[str, Personalized]:
+    """The photograph on screen (its date and eye), the pressures and haematocrit."""
+    view = view_of(view)
+    inputs = prepare(view)
+    photo = default_photo(inputs)
+    count = len(inputs["photos"])
+    where = f"the photograph on screen ({count} in the case)"
+    values = {
+        "visit": Personalized(str(photo["date"])[:10] or "2000-01-01", where),
+        "eye": Personalized(photo["eye"], "from the photograph's file" if photo["eye"] !=
+                            "not stated" else "the file does not say"),
+    }  # fmt: skip
+    clinical = view.clinical
+    for name in ("sbp_mmhg", "dbp_mmhg", "iop_mmhg"):
+        if clinical.get(name) is not None:
+            values[name] = Personalized(float(clinical[name]), "clinical form")
+    if clinical.get("hemoglobin_g_dl") is not None:
+        hct = min(0.7, max(0.15, 3.0 * float(clinical["hemoglobin_g_dl"]) / 100.0))
+        values["haematocrit"] = Personalized(round(hct, 2), "haemoglobin x 3 (clinical form)")
+    return values
+
+
+TWIN = Twin(
+    id="retina_microcirculation",
+    title="Retinal microcirculation",
+    specialty="ophthalmology / cardiovascular",
+    version="1.0",
+    question="How narrow are this patient's retinal arterioles (CRAE, CRVE, AVR), how "
+    "tortuous and how rich is the network, and how does retinal perfusion respond to blood "
+    "pressure, intraocular pressure, arteriolar narrowing or a branch occlusion?",
+    references=(_KNUDTSON, _PRIES, _OPP, _WONG, _CHASE),
+    parameters=PARAMETERS,
+    outcomes=OUTCOMES,
+    requirements=(
+        Requirement(
+            "photo",
+            "fundus",
+            " (a colour fundus photograph on screen: add one in Studies > Add a photograph…)",
+        ),
+    ),
+    personalize=personalize,
+    prepare=prepare,
+    simulate=simulate,
+    limitations=(
+        "Steady flow: no pulsatility, no autoregulation (a real retina keeps its flow over a "
+        "range of perfusion pressures), no vessel compliance, one haematocrit everywhere.",
+        "The capillary beds are symmetric Murray trees derived from each terminal's calibre, "
+        "not measured: total flow is about a third of published measurements.",
+        "Calibres are measured on the photograph's vessel mask; zone-B calibres depend on "
+        "the scale (the file's pixel size, else a 1.8 mm disc assumed).",
+        "Automatic artery/vein labels can be wrong: check the artery/vein map and mark "
+        "vessels as artery or vein by right-clicking them on the photograph.",
+    ),
+    verification=VERIFICATION,
+)

@@ -1,0 +1,96 @@
+"""What the retina twin takes from the case: every fundus photograph (each visit, each
+eye) with its pixel size, the pressures from the clinical form, and the clinician's
+artery/vein corrections; and how one photograph and its scale are chosen for a run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from meditwin_desktop.core.twin import (
+    AV_MARKS_FIELD,
+    CaseView,
+    InputError,
+    TwinInputError,
+    parse_av_marks,
+)
+
+from .network import ARTERY, VEIN
+
+EYES = ("right", "left", "not stated")
+EYE_CODES = {"R": "right", "L": "left", "": "not stated"}
+# a typical optic disc: 1.8 mm across (vertical disc diameter 1.88 mm, horizontal 1.77 mm in
+# 319 normal eyes: Jonas JB et al. Invest Ophthalmol Vis Sci 1988;29:1151-1158)
+TYPICAL_DISC_MM = 1.8
+
+
+def prepare(view: CaseView) -> dict[str, Any]:
+    """The photographs (pixels, pixel size, date, eye) and the A/V corrections."""
+    photos = [
+        {"study": p.study, "date": p.date, "eye": EYE_CODES.get(p.laterality, "not stated"),
+         "pixels": np.asarray(p.pixels), "pixel_mm": p.pixel_mm, "active": p.active,
+         "description": p.description}
+        for p in view.photos()
+    ]  # fmt: skip
+    if not photos:
+        raise TwinInputError(
+            "The case has no fundus photograph: add one (Studies > Add a photograph…)."
+        )
+    text = str(view.clinical.get(AV_MARKS_FIELD) or "")
+    return {"photos": photos, "av_corrections": corrections(text)}
+
+
+def corrections(text: str) -> tuple[tuple[float, float, int], ...]:
+    """The clinician's artery/vein marks as (row, column, ARTERY|VEIN); TwinInputError
+    naming a mark that cannot be read."""
+    try:
+        marks = parse_av_marks(text)
+    except InputError as error:
+        raise TwinInputError(str(error)) from None
+    return tuple((row, col, ARTERY if kind == "artery" else VEIN) for row, col, kind in marks)
+
+
+def chosen_photo(inputs: Mapping[str, Any], visit: str, eye: str) -> dict[str, Any]:
+    """The photograph of `visit` (ISO date) and `eye`; TwinInputError listing the ones the
+    case has when there is none."""
+    photos = inputs["photos"]
+    same_day = [p for p in photos if str(p["date"])[:10] == visit]
+    match = [p for p in same_day if p["eye"] == eye] or (
+        same_day if len(same_day) == 1 or eye == "not stated" else []
+    )
+    if not match:
+        have = ", ".join(f"{p['date'] or 'undated'} ({p['eye']} eye)" for p in photos)
+        raise TwinInputError(
+            f"No photograph of the {eye} eye on {visit}: the case has {have}. Choose one of "
+            "them as the visit."
+        )
+    return match[0]
+
+
+def default_photo(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The photograph on screen, else the latest."""
+    photos = inputs["photos"]
+    return next((p for p in photos if p["active"]), photos[-1])
+
+
+def pixel_scale(
+    photo: Mapping[str, Any], pixel_um: float, disc_px: float, disc_mm: float
+) -> tuple[float, str]:
+    """(µm per pixel, where it came from): the parameter when set (> 0), else the file's
+    pixel spacing, else the optic disc taken as `disc_mm` across (an assumption)."""
+    if pixel_um > 0:
+        return pixel_um, f"pixel size {pixel_um:.2f} µm (set)"
+    if photo.get("pixel_mm"):
+        um = 1000.0 * float(photo["pixel_mm"])
+        return um, f"pixel size {um:.2f} µm (from the file)"
+    if disc_px <= 0:
+        raise TwinInputError("The image scale is unknown and no optic disc was found: set the "
+                             "pixel size.")  # fmt: skip
+    um = 1000.0 * disc_mm / disc_px
+    return um, (
+        f"pixel size {um:.2f} µm ASSUMED: the file does not say, so the optic disc "
+        f"({disc_px:.0f} px) was taken as {disc_mm:g} mm across (a typical disc; discs range "
+        "about 1.2-2.4 mm): calibres and flows scale with this"
+    )

@@ -1,0 +1,254 @@
+"""One scenario of the retina twin: analyse the chosen photograph (field of view, vessels,
+disc, network, artery/vein), measure it (CRAE, CRVE, AVR, tortuosity, fractal dimension),
+then solve blood flow through the measured network at the scenario's pressures, with a
+narrowing or an occlusion; outcomes, overlays on the photograph and tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from meditwin_desktop.core.twin import Cancelled, Overlay, Result, Table, TwinInputError
+
+from . import artery_vein, flow, fundus, measures, vessel_graph
+from .inputs import chosen_photo, pixel_scale
+from .network import ARTERY, KIND_NAMES, VEIN, VesselNetwork
+
+# Mean ocular perfusion pressure = 2/3 x MAP - IOP: the pressure in the ophthalmic artery is
+# taken as 2/3 of the brachial mean arterial pressure in the sitting position (Costa VP et
+# al. Acta Ophthalmol 2014;92:e252-e266, review of ocular perfusion pressure in glaucoma).
+OPHTHALMIC_FRACTION = 2.0 / 3.0
+# The central retinal vein's pressure at the disc equals or slightly exceeds the intraocular
+# pressure (it must, to stay open): the outflow pressure is taken as the IOP.
+REFERENCE_SBP, REFERENCE_DBP, REFERENCE_IOP = 120.0, 80.0, 15.0  # a normal adult
+ISCHAEMIA_THRESHOLD = 0.5  # a territory below half its reference flow counts as ischaemic
+OCCLUSION_REACH = 0.03  # the clicked point must lie within 3 % of the image's size of a vessel
+OCCLUSIONS = ("none", "branch vein", "branch artery")
+
+
+def mean_arterial_pressure(sbp: float, dbp: float) -> float:
+    """MAP = DBP + (SBP - DBP) / 3 (mmHg)."""
+    return dbp + (sbp - dbp) / 3.0
+
+
+def analyse_photo(
+    pixels: np.ndarray, corrections=()
+) -> tuple[fundus.FundusAnalysis, VesselNetwork]:
+    """The photograph's analysis and its labelled vessel network (corrections applied)."""
+    rgb = np.asarray(pixels)
+    analysis = fundus.analyse(rgb)
+    network = vessel_graph.build_network(analysis.vessels, analysis.disc, fov=analysis.fov)
+    if rgb.ndim == 3:
+        network = artery_vein.classify_arteries_veins(network, rgb, analysis.fov)
+    else:
+        analysis.warnings.append("A grey photograph: arteries and veins cannot be told apart "
+                                 "by colour; correct them by clicking the vessels.")  # fmt: skip
+    for row, col, kind in corrections:
+        segment = vessel_graph.segment_at(network, row, col, max_distance_px=_reach(network))
+        if segment is None:
+            analysis.warnings.append(f"The artery/vein correction at row {row:.0f}, column "
+                                     f"{col:.0f} is not on a vessel: it was not used.")  # fmt: skip
+            continue
+        network = artery_vein.set_kind(network, segment, kind)
+    return analysis, network
+
+
+def _reach(network: VesselNetwork) -> float:
+    return max(5.0, OCCLUSION_REACH * max(network.shape))
+
+
+def _temporal_sign(eye: str, network: VesselNetwork) -> int:
+    """+1 when the temporal side is toward larger columns: the left eye's (the macula lies
+    left of the disc in a right eye's photograph); unknown eye: toward the image's centre."""
+    if eye == "right":
+        return -1
+    if eye == "left":
+        return 1
+    return 1 if network.disc.col < network.shape[1] / 2 else -1
+
+
+def _occluded(params: Mapping[str, Any], network: VesselNetwork) -> tuple[list[int], str]:
+    """The segment clicked for an occlusion (the nearest of its kind) and its description."""
+    choice = str(params["occlusion"])
+    if choice == "none":
+        return [], ""
+    kind = VEIN if choice == "branch vein" else ARTERY
+    row, col = (float(v) for v in params["occlusion_at"])
+    of_kind = network.subset(network.kind == kind)
+    found = vessel_graph.segment_at(of_kind, row, col, max_distance_px=_reach(network))
+    if found is None:
+        raise TwinInputError(
+            f"No {KIND_NAMES[kind]} within {_reach(network):.0f} px of the occlusion point "
+            f"(row {row:.0f}, column {col:.0f}): click on the {KIND_NAMES[kind]} to occlude "
+            "(Twins > the scenario > Occlusion point ← photograph)."
+        )
+    segment = int(np.flatnonzero(network.kind == kind)[found])
+    return [segment], f"{choice} occlusion at row {row:.0f}, column {col:.0f}"
+
+
+def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, cancelled) -> Result:
+    """One scenario: analysis, measures, flow, outcomes, overlays and tables."""
+    photo = chosen_photo(inputs, str(params["visit"]), str(params["eye"]))
+    progress(0.05, "analysing the photograph")
+    analysis, network = analyse_photo(photo["pixels"], inputs.get("av_corrections", ()))
+    if cancelled():
+        raise Cancelled()
+    warnings = list(analysis.warnings)
+    pixel_um, scale_note = pixel_scale(photo, float(params["pixel_um"]),
+                                       network.disc.diameter_px,
+                                       float(params["disc_diameter_mm"]))  # fmt: skip
+    if "ASSUMED" in scale_note:
+        warnings.append(scale_note[0].upper() + scale_note[1:] + ".")
+    progress(0.5, "measuring the vessels")
+    summary = measures.calibres(network, pixel_um)
+    narrowing = 1.0 - float(params["arteriolar_narrowing_pct"]) / 100.0
+    scale = np.where(network.kind == ARTERY, narrowing, 1.0)
+    crae = summary.crae_um * narrowing if np.isfinite(summary.crae_um) else None
+    crve = summary.crve_um if np.isfinite(summary.crve_um) else None
+    notes: dict[str, str] = {}
+    if crae is None or crve is None:
+        why = "; ".join(summary.notes) or "no vessel of that kind crosses zone B"
+        for name, value in (("crae_um", crae), ("crve_um", crve)):
+            if value is None:
+                notes[name] = why
+        notes["avr"] = why
+    elif summary.notes:
+        notes["crae_um"] = notes["crve_um"] = "; ".join(summary.notes)
+    progress(0.65, "solving blood flow")
+    sbp, dbp, iop = float(params["sbp_mmhg"]), float(params["dbp_mmhg"]), float(params["iop_mmhg"])
+    map_mmhg = mean_arterial_pressure(sbp, dbp)
+    settings = flow.FlowSettings(OPHTHALMIC_FRACTION * map_mmhg, iop,
+                                 haematocrit=float(params["haematocrit"]))  # fmt: skip
+    if settings.inflow_mmhg <= iop:
+        raise TwinInputError(
+            f"At blood pressure {sbp:.0f}/{dbp:.0f} mmHg the ophthalmic artery pressure "
+            f"({settings.inflow_mmhg:.0f} mmHg, 2/3 of the mean arterial pressure) does not "
+            f"exceed the intraocular pressure ({iop:.0f} mmHg): the retina is not perfused."
+        )
+    occluded, occlusion_text = _occluded(params, network)
+    solution = flow.solve_flow(network, pixel_um, settings, occluded=occluded,
+                               diameter_scale=scale)  # fmt: skip
+    reference = flow.solve_flow(
+        network, pixel_um,
+        flow.FlowSettings(OPHTHALMIC_FRACTION * mean_arterial_pressure(REFERENCE_SBP,
+                                                                       REFERENCE_DBP),
+                          REFERENCE_IOP, haematocrit=float(params["haematocrit"])),
+    )  # fmt: skip
+    territory = flow.territories(network, solution, analysis.fov)
+    ischaemic = flow.ischaemic_area_pct(territory, solution.terminal_flow_ul_min,
+                                        reference.terminal_flow_ul_min, analysis.fov,
+                                        ISCHAEMIA_THRESHOLD)  # fmt: skip
+    quadrants = flow.perfusion_by_quadrant(network, solution, territory, pixel_um,
+                                           _temporal_sign(str(params["eye"]), network))  # fmt: skip
+    warnings.extend(f"Flow model: {text}" for text in solution.left_out)
+    if occlusion_text:
+        warnings.append(f"Scenario: {occlusion_text}.")
+    progress(0.9, "drawing the maps")
+    outcomes = {
+        "crae_um": crae,
+        "crve_um": crve,
+        "avr": None if crae is None or crve is None else crae / crve,
+        "total_flow_ul_min": float(solution.total_inflow_ul_min),
+        "ischaemic_area_pct": float(ischaemic),
+        "tortuosity_index": _finite(measures.tortuosity(network)),
+        "fractal_dimension": _finite(measures.fractal_dimension(analysis.vessels, analysis.fov)),
+        "vessel_density_pct": _finite(measures.vessel_density(analysis.vessels, analysis.fov)),
+        "branching_angle_deg": _finite(_median(measures.branching_angles(network))),
+    }
+    if outcomes["tortuosity_index"] is None:
+        notes["tortuosity_index"] = "no vessel segment long enough to measure"
+    if outcomes["branching_angle_deg"] is None:
+        notes["branching_angle_deg"] = "no bifurcation found"
+    study = str(photo["study"])
+    overlays = {
+        "vessels": Overlay("Vessel mask", analysis.vessels.astype(np.uint8), study),
+        "artery_vein": Overlay("Arteries and veins", _av_map(network), study,
+                               categories=("artery", "vein"), colours=("#ff3b30", "#2f7bff")),
+        "flow": Overlay("Blood flow", flow.flow_map(network, solution), study, "µL/min"),
+        "perfusion": Overlay("Perfusion vs a normal pressure", _relative_perfusion(
+            territory, solution, reference), study, "%"),
+    }  # fmt: skip
+    tables = _tables(photo, pixel_um, scale_note, summary, network, quadrants, solution,
+                     settings, map_mmhg)  # fmt: skip
+    progress(1.0, "done")
+    return Result(outcomes=outcomes, overlays=overlays, tables=tables, warnings=warnings,
+                  notes=notes)  # fmt: skip
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def _median(values: np.ndarray) -> float | None:
+    values = np.asarray(values, float)
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else None
+
+
+def _av_map(network: VesselNetwork) -> np.ndarray:
+    """1 on arteries' centre lines widened to their calibre, 2 on veins', nan elsewhere."""
+    image = np.full(network.shape, np.nan)
+    edge = network.edge_map()
+    from scipy import ndimage
+
+    index = ndimage.distance_transform_edt(edge < 0, return_distances=False, return_indices=True)
+    nearest = edge[index[0], index[1]]
+    distance = ndimage.distance_transform_edt(edge < 0)
+    half = np.where(nearest >= 0, network.diameter_px[np.maximum(nearest, 0)] / 2.0 + 0.5, 0)
+    inside = (nearest >= 0) & (distance <= half)
+    kinds = network.kind[np.maximum(nearest, 0)]
+    image[inside & (kinds == ARTERY)] = 1.0
+    image[inside & (kinds == VEIN)] = 2.0
+    return image
+
+
+def _relative_perfusion(territory: np.ndarray, solution, reference) -> np.ndarray:
+    """Each territory's flow as a percentage of its flow at the reference pressures."""
+    image = np.full(territory.shape, np.nan)
+    for node, value in solution.terminal_flow_ul_min.items():
+        ref = reference.terminal_flow_ul_min.get(node, 0.0)
+        if ref > 0:
+            image[territory == node] = 100.0 * value / ref
+    return image
+
+
+def _tables(photo, pixel_um, scale_note, summary, network, quadrants, solution, settings,
+            map_mmhg) -> dict[str, Table]:  # fmt: skip
+    kinds = {ARTERY: "artery", VEIN: "vein"}
+    lengths = network.length_px * pixel_um / 1000.0
+    image = Table(
+        "The photograph and its scale", ("item", "value"),
+        [("visit", str(photo["date"])), ("eye", photo["eye"]),
+         ("size", f"{network.shape[1]} x {network.shape[0]} px"), ("scale", scale_note),
+         ("optic disc", f"centre row {network.disc.row:.0f}, column {network.disc.col:.0f}; "
+                        f"{network.disc.diameter_px * pixel_um / 1000:.2f} mm across"),
+         ("segments", f"{int(np.sum(network.kind == ARTERY))} arterial, "
+                      f"{int(np.sum(network.kind == VEIN))} venous, "
+                      f"{int(np.sum(~np.isin(network.kind, (ARTERY, VEIN))))} unlabelled"),
+         ("vessel length", f"arteries {lengths[network.kind == ARTERY].sum():.1f} mm, veins "
+                           f"{lengths[network.kind == VEIN].sum():.1f} mm")],
+    )  # fmt: skip
+    zone = measures.zone_b_widths(network, pixel_um)
+    rows = [(kinds[kind], int(segment), round(width, 1))
+            for kind in (ARTERY, VEIN) for segment, width in sorted(
+                zone.get(kind, []), key=lambda item: -item[1])]  # fmt: skip
+    zone_table = Table("Zone B vessels (0.5-1 disc diameter from the disc margin)",
+                       ("kind", "segment", "calibre"), rows, ("", "", "µm"))  # fmt: skip
+    quadrant_table = Table(
+        "Perfusion per quadrant", ("quadrant", "flow"),
+        [(name, round(value, 2)) for name, value in quadrants.items()], ("", "µL/min"),
+    )  # fmt: skip
+    pressures = Table(
+        "Pressures", ("item", "value"),
+        [("mean arterial pressure", f"{map_mmhg:.0f} mmHg"),
+         ("ophthalmic artery (2/3 of MAP)", f"{settings.inflow_mmhg:.0f} mmHg"),
+         ("central retinal vein (= IOP)", f"{settings.outflow_mmhg:.0f} mmHg"),
+         ("ocular perfusion pressure", f"{settings.inflow_mmhg - settings.outflow_mmhg:.0f} mmHg"),
+         ("haematocrit", f"{settings.haematocrit:.2f}"),
+         ("total inflow / outflow", f"{solution.total_inflow_ul_min:.2f} / "
+                                    f"{solution.total_outflow_ul_min:.2f} µL/min")],
+    )  # fmt: skip
+    return {"image": image, "zone_b": zone_table, "quadrants": quadrant_table,
+            "pressures": pressures}  # fmt: skip
