@@ -41,8 +41,14 @@ def format_av_marks(marks: Sequence[tuple[float, float, str]]) -> str:
 
 
 def add_av_mark(text: str | None, row: float, col: float, kind: str) -> str:
-    """`text` with a mark added; an earlier mark within 3 px of it is replaced."""
+    """`text` with a mark added; an earlier mark within 8 px of it is replaced."""
     if kind not in KINDS:
         raise InputError(f"A vessel is marked as artery or vein, not '{kind}'.")
-    kept = [m for m in parse_av_marks(text) if abs(m[0] - row) > 3 or abs(m[1] - col) > 3]
+    kept = parse_av_marks(remove_av_mark(text, row, col))
     return format_av_marks([*kept, (float(row), float(col), kind)])
+
+
+def remove_av_mark(text: str | None, row: float, col: float, within: float = 8.0) -> str:
+    """`text` without the marks within `within` pixels of (row, col)."""
+    kept = [m for m in parse_av_marks(text) if max(abs(m[0] - row), abs(m[1] - col)) > within]
+    return format_av_marks(kept)

@@ -240,7 +240,10 @@ def _image_pages(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, st
     figure, y, missing = None, 0.0, False
 
     def finish() -> None:
-        notes = ["Masks: cyan fill and outline. Value maps share one colour scale per row."]
+        notes = [
+            "Masks: cyan fill and outline. Value maps share one colour scale per row; "
+            "maps of categories (arteries, veins) have a legend."
+        ]
         if missing:
             notes.append("Grey background: the photograph was not loaded with the case.")
         _lines(figure, 0.05, notes, size=7.5)

@@ -14,6 +14,7 @@ made safe for a file name; names that collide get ' (2)', ' (3)'...), `export_ru
 - `<overlay>.png`: a 2D overlay of the photograph's size: a 0/1 mask as 0/255 8-bit grey;
   values scaled to 8 bits, the scale in outcomes.json (`value = low + (pixel - first) *
   (high - low) / (255 - first)`; with missing values `first` is 1 and pixel 0 means none);
+  a map of categories as its codes (1 the first category, 0 none; names in outcomes.json);
 - `<table>.csv`: a table, headed with its columns and units;
 - `<chart>.csv`: a chart (waterfall, spider plot): its x column, then one column per line.
 A curve with an uncertainty band has two more columns, its lower and upper edges.
@@ -198,6 +199,11 @@ def _write_surface(field: Field, path: Path, name: str) -> None:
 def overlay_pixels(overlay: Overlay) -> tuple[np.ndarray, dict[str, Any]]:
     """An overlay as 8-bit pixels and how to read them (see the module's docstring)."""
     values = np.asarray(overlay.values)
+    if overlay.categories:  # the codes themselves: 1 the first category... 0 none
+        codes = np.nan_to_num(values.astype(float), nan=0.0)
+        codes = np.where((codes >= 1) & (codes <= len(overlay.categories)), codes, 0)
+        names = {str(n + 1): name for n, name in enumerate(overlay.categories)}
+        return codes.astype(np.uint8), {"kind": "categories", "categories": names, "none": 0}
     if values.dtype == bool or (values.size and np.isin(values, (0, 1)).all()):
         return values.astype(bool).astype(np.uint8) * 255, {"kind": "mask", "inside": 255}
     data = values.astype(float)

@@ -151,6 +151,25 @@ def _photo_rgb(pixels: np.ndarray) -> np.ndarray:
     return np.clip(array / scale, 0.0, 1.0)
 
 
+CATEGORY_COLOURS = ("#ff3b30", "#2f7bff", "#ffd60a", "#34c759", "#af52de")
+
+
+def _plot_categories(axes, overlay: Overlay, values: np.ndarray, extent) -> None:
+    """A map of categories in their colours, with a legend naming them."""
+    from matplotlib.patches import Patch
+
+    count = len(overlay.categories)
+    colours = list(overlay.colours or CATEGORY_COLOURS)[:count]
+    colours += list(CATEGORY_COLOURS)[len(colours) : count]
+    codes = np.nan_to_num(np.asarray(values, float), nan=0.0)
+    shown = np.ma.masked_where((codes < 1) | (codes > count), codes)
+    axes.imshow(shown, cmap=ListedColormap(colours), vmin=0.5, vmax=count + 0.5,
+                extent=extent, interpolation="nearest", alpha=0.85)  # fmt: skip
+    patches = [Patch(color=c, label=name) for c, name in zip(colours, overlay.categories,
+                                                              strict=True)]  # fmt: skip
+    axes.legend(handles=patches, loc="lower right", fontsize=6, framealpha=0.7)
+
+
 def plot_overlay(
     axes,
     overlay: Overlay,
@@ -172,7 +191,9 @@ def plot_overlay(
         axes.imshow(picture, cmap="gray" if picture.ndim == 2 else None, extent=extent,
                     interpolation="bilinear")  # fmt: skip
     mapping = None
-    if is_mask(values):
+    if overlay.categories:
+        _plot_categories(axes, overlay, values, extent)
+    elif is_mask(values):
         inside = values.astype(bool)
         fill = np.ma.masked_where(~inside, np.ones(inside.shape))
         axes.imshow(fill, cmap=ListedColormap([MASK_COLOUR]), alpha=0.45, extent=extent,

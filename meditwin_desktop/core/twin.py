@@ -399,6 +399,10 @@ class Overlay:
     values: np.ndarray  # (rows, columns)
     study: str = ""  # the study it lies on ("" the active one)
     unit: str = ""
+    # a map of categories: value 1 is categories[0], 2 is categories[1]... (nan or 0 none),
+    # drawn in `colours` with a legend instead of a colour scale (arteries red, veins blue)
+    categories: tuple[str, ...] = ()
+    colours: tuple[str, ...] = ()
 
 
 @dataclass

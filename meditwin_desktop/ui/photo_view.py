@@ -1,14 +1,29 @@
 """A 2D photograph on screen (a fundus photograph): fitted to the view, wheel to zoom,
-drag to pan, with its pixel size when known."""
+drag to pan, with its pixel size when known. A click picks a pixel (a vessel to occlude);
+right-click marks the vessel under the cursor as artery or vein; the marks and the last
+pick are drawn on the photograph."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QMenu,
+    QWidget,
+)
 
 from meditwin_desktop.core.imaging.photo import Photo
+
+MARK_COLOURS = {"artery": QColor("#ff4040"), "vein": QColor("#4aa3ff")}
+PICK_COLOUR = QColor("#ffe14a")
+_CLICK_SLOP = 4  # a press and release closer than this (screen px) is a click, not a drag
 
 
 def photo_image(photo: Photo) -> QImage:
@@ -27,7 +42,10 @@ def photo_image(photo: Photo) -> QImage:
 
 
 class PhotoView(QGraphicsView):
-    """Shows one photograph."""
+    """Shows one photograph; reports clicks and artery/vein marks in its pixels."""
+
+    clicked = Signal(float, float)  # row, column of the photograph's pixel
+    mark_requested = Signal(float, float, str)  # row, column, "artery" | "vein" | "" (clear)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,12 +56,17 @@ class PhotoView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setBackgroundBrush(Qt.GlobalColor.black)
         self._item: QGraphicsPixmapItem | None = None
+        self._marks: list[QGraphicsItem] = []
+        self._pick_item: QGraphicsItem | None = None
+        self._press = None
         self.photo: Photo | None = None
+        self.last_click: tuple[float, float] | None = None  # (row, column)
 
     def show_photo(self, photo: Photo | None) -> None:
         """Show `photo` fitted to the view (None empties it)."""
         self.scene().clear()
         self._item, self.photo = None, photo
+        self._marks, self._pick_item, self.last_click = [], None, None
         if photo is None:
             return
         self._item = self.scene().addPixmap(QPixmap.fromImage(photo_image(photo)))
@@ -54,6 +77,85 @@ class PhotoView(QGraphicsView):
         """The whole photograph in the view."""
         if self._item is not None:
             self.fitInView(self._item, Qt.AspectRatioMode.KeepAspectRatio)
+
+    def pixel_at(self, position) -> tuple[float, float] | None:
+        """(row, column) of the photograph under a view position, None off the photograph."""
+        if self._item is None:
+            return None
+        point = self.mapToScene(position.toPoint() if hasattr(position, "toPoint") else position)
+        rows, columns = self.photo.shape
+        if not (0 <= point.y() < rows and 0 <= point.x() < columns):
+            return None
+        return float(point.y()), float(point.x())
+
+    # -- marks -------------------------------------------------------------------------------
+    def show_marks(self, marks: Sequence[tuple[float, float, str]]) -> None:
+        """Draw the artery/vein marks (row, column, kind) as coloured rings."""
+        for item in self._marks:
+            self.scene().removeItem(item)
+        self._marks = []
+        if self._item is None:
+            return
+        radius = max(4.0, 0.008 * max(self.photo.shape))
+        for row, col, kind in marks:
+            pen = QPen(MARK_COLOURS.get(kind, PICK_COLOUR), radius / 3)
+            ring = self.scene().addEllipse(col - radius, row - radius, 2 * radius, 2 * radius,
+                                           pen, QBrush(Qt.BrushStyle.NoBrush))  # fmt: skip
+            ring.setToolTip(f"Marked as {kind} (row {row:.0f}, column {col:.0f})")
+            self._marks.append(ring)
+
+    def show_pick(self, row: float, col: float) -> None:
+        """Mark the picked pixel with a cross."""
+        if self._pick_item is not None:
+            self.scene().removeItem(self._pick_item)
+            self._pick_item = None
+        if self._item is None:
+            return
+        size = max(6.0, 0.012 * max(self.photo.shape))
+        pen = QPen(PICK_COLOUR, size / 4)
+        group = self.scene().createItemGroup([
+            self.scene().addLine(col - size, row, col + size, row, pen),
+            self.scene().addLine(col, row - size, col, row + size, pen),
+        ])  # fmt: skip
+        group.setToolTip(f"Picked: row {row:.0f}, column {col:.0f}")
+        self._pick_item = group
+
+    # -- mouse -------------------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self._press = event.position() if event.button() == Qt.MouseButton.LeftButton else None
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().mouseReleaseEvent(event)
+        press, self._press = self._press, None
+        if press is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        moved = event.position() - press
+        if abs(moved.x()) > _CLICK_SLOP or abs(moved.y()) > _CLICK_SLOP:
+            return  # a drag (pan), not a pick
+        pixel = self.pixel_at(event.position())
+        if pixel is None:
+            return
+        self.last_click = pixel
+        self.show_pick(*pixel)
+        self.clicked.emit(*pixel)
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802 - Qt API
+        pixel = self.pixel_at(QPointF(event.pos()))
+        if pixel is None:
+            return
+        menu = QMenu(self)
+        menu.setObjectName("photo_menu")
+        row, col = pixel
+        for kind in ("artery", "vein"):
+            action = menu.addAction(f"Mark the vessel here as {kind}")
+            action.setObjectName(f"mark_{kind}")
+            action.triggered.connect(lambda _=False, k=kind: self.mark_requested.emit(row, col, k))
+        menu.addSeparator()
+        clear = menu.addAction("Remove the artery/vein mark here")
+        clear.setObjectName("mark_clear")
+        clear.triggered.connect(lambda _=False: self.mark_requested.emit(row, col, ""))
+        menu.popup(event.globalPos())
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)

@@ -145,11 +145,13 @@ class ImagesPage(_FigurePage):
             bar = self.figure.colorbar(mapping, ax=list(axes_row), fraction=0.03, pad=0.02)
             bar.ax.tick_params(colors="#dddddd", labelsize=8)
             bar.set_label(overlays[0].label + unit, color="#dddddd", fontsize=8)
-        text = f"{len(runs)} scenario(s); " + (
-            f"shared colour scale {clim[0]:.3g} to {clim[1]:.3g}{unit}."
-            if mapping is not None
-            else "the zone in cyan (fill and outline)."
-        )
+        if mapping is not None:
+            how = f"shared colour scale {clim[0]:.3g} to {clim[1]:.3g}{unit}."
+        elif overlays[0].categories:
+            how = ", ".join(overlays[0].categories) + " in the legend's colours."
+        else:
+            how = "the zone in cyan (fill and outline)."
+        text = f"{len(runs)} scenario(s); {how}"
         if missing:
             text += " Grey background: the photograph is not loaded (or not in this case)."
         self.note.setText(text)

@@ -74,6 +74,7 @@ class TwinPanel(ScenarioTable, QWidget):
     runs_started = Signal(str)  # twin id whose scenarios were submitted
     run_finished = Signal(object)  # a finished Run, to record in the case (GUI thread)
     point_requested = Signal(str)  # a point parameter's name: send the crosshair
+    photo_point_requested = Signal(str)  # a point-on-the-photograph parameter: send the pick
     case_changed = Signal()  # scenarios edited (for autosave)
     personalised = Signal()  # the baseline was computed (the plan on the views follows)
 
@@ -334,6 +335,16 @@ class TwinPanel(ScenarioTable, QWidget):
         row made the panel 1000 px wide, wider than a 1280 px screen allows."""
         while self.point_row.count():
             self.point_row.takeAt(0).widget().deleteLater()
+        for parameter in self.twin.parameters if self.twin else ():
+            if parameter.on_photo:
+                button = QPushButton(f"{parameter.label} ← photograph")
+                button.setObjectName(f"photo_point_{parameter.name}")
+                button.setToolTip(f"Set the selected scenario's {parameter.label.lower()} to "
+                                  "the pixel last clicked on the photograph")  # fmt: skip
+                button.clicked.connect(
+                    lambda _=False, n=parameter.name: self.photo_point_requested.emit(n)
+                )
+                self.point_row.addWidget(button)
         points = point_parameters(self.twin)
         tip = ("Set the selected scenario's {} to the crosshair position (click on a slice "
                "view to place the crosshair)")  # fmt: skip
@@ -374,7 +385,9 @@ class TwinPanel(ScenarioTable, QWidget):
         scenario.overrides[name] = point
         self._name_automatically(scenario, before)
         self._fill_scenarios()
-        self.status.setText(f"{scenario.name}: {parameter.label} set to {position_text(point)} mm.")
+        where = (f"row {point[0]:.0f}, column {point[1]:.0f}" if parameter.on_photo
+                 else f"{position_text(point)} mm")  # fmt: skip
+        self.status.setText(f"{scenario.name}: {parameter.label} set to {where}.")
         self.case_changed.emit()
 
     # -- scenarios ----------------------------------------------------------------------------
@@ -506,6 +519,10 @@ class TwinPanel(ScenarioTable, QWidget):
                 if not failed
                 else f"Done; not completed: {', '.join(failed)} (hover for why)."
             )
+
+    def warn_user(self, text: str) -> None:
+        """Say what the user must do first (status line and a non-modal message)."""
+        self._warn(text)
 
     def _warn(self, text: str) -> None:
         self.status.setText(text)

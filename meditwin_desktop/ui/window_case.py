@@ -46,9 +46,20 @@ class CaseMixin:
         self.twin_panel.point_requested.connect(
             lambda name: self.twin_panel.set_point(name, self.scene.cursor)
         )
+        self.twin_panel.photo_point_requested.connect(self._photo_point_requested)
         self.comparison.refresh_requested.connect(self.twin_panel.run_all)
         self.comparison.unit_system_changed.connect(self._unit_system_changed)
         self.clinical.changed.connect(lambda: self.session.touch("clinical"))
+
+    def _photo_point_requested(self, name: str) -> None:
+        """A scenario's point on the photograph: the pixel last clicked on it."""
+        if self.photo_view.photo is None or self.photo_view.last_click is None:
+            self.twin_panel.warn_user(
+                "Show the photograph and click on it (the vessel to use) first, then press "
+                "this button again."
+            )
+            return
+        self.twin_panel.set_point(name, self.photo_view.last_click)
 
     def _unit_system_changed(self, system: str) -> None:
         """The clinical form and the case overview follow the unit system chosen."""
@@ -108,6 +119,7 @@ class CaseMixin:
             return
         if what == "clinical":
             self._show_identity()  # the date of birth is a clinical value too
+            self._show_marks()  # artery/vein marks typed in the clinical form
         if what == "identity":
             self._show_identity()
             self.patients.set_identity_hidden(self.session.pseudonym is not None)

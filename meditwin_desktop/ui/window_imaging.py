@@ -113,8 +113,8 @@ class ImagingMixin:
 
     def _demo_studies_ready(self, case) -> None:
         self.switch_case(case)
-        if not case.studies:
-            self.twins_dock.raise_()  # nothing to segment: the twins, as for clinical cases
+        if not case.studies or all(s.reference.get("file") for s in case.studies):
+            self.twins_dock.raise_()  # nothing to segment (photographs): the twins
         held = [
             f"{len(case.studies)} dated studies" if case.studies else "no images",
             f"{len(case.recordings)} recording(s)" if case.recordings else "",

@@ -16,6 +16,12 @@ from meditwin_desktop.core.errors import MeditwinError
 from meditwin_desktop.core.imaging.dicom import scan
 from meditwin_desktop.core.imaging.photo import Photo, read_photo
 from meditwin_desktop.core.imaging.volume import Volume
+from meditwin_desktop.core.photo_marks import (
+    AV_MARKS_FIELD,
+    add_av_mark,
+    parse_av_marks,
+    remove_av_mark,
+)
 from meditwin_desktop.ui.photo_view import PhotoView
 from meditwin_desktop.ui.studies_panel import StudiesPanel
 
@@ -27,6 +33,8 @@ class StudiesMixin:
 
     def _build_studies(self, patients_dock: QDockWidget) -> None:
         self.photo_view = PhotoView(self)
+        self.photo_view.mark_requested.connect(self._mark_vessel)
+        self.photo_view.clicked.connect(self._photo_clicked)
         self.centre.addWidget(self.photo_view)
         self.studies = StudiesPanel(self)
         self.studies.chosen.connect(self.choose_study)
@@ -72,9 +80,47 @@ class StudiesMixin:
         self.scene.set_volume(None)
         self.view3d.clear()
         self.photo_view.show_photo(photo)
+        self._show_marks()
         self.centre.setCurrentWidget(self.photo_view)
         size = f", {photo.pixel_mm:.4g} mm per pixel" if photo.pixel_mm else ", pixel size unknown"
         self.message.setText(f"Photograph {photo.shape[1]} x {photo.shape[0]} pixels{size}")
+
+    # -- picks and artery/vein marks on a photograph ----------------------------------------
+    def _photo_clicked(self, row: float, col: float) -> None:
+        self.message.setText(
+            f"Picked row {row:.0f}, column {col:.0f} of the photograph (a scenario's point on "
+            "the photograph takes it from Twins)."
+        )
+
+    def _mark_vessel(self, row: float, col: float, kind: str) -> None:
+        """Keep a clinician's artery/vein mark in the case's clinical form (its twins' runs
+        go out of date: their inputs changed) and draw it."""
+        case = self.cases.case
+        if case is None:
+            return
+        text = case.clinical.get(AV_MARKS_FIELD)
+        try:
+            text = add_av_mark(text, row, col, kind) if kind else remove_av_mark(text, row, col)
+        except MeditwinError as error:
+            self._studies_warning("Artery/vein marks", str(error))
+            return
+        if text:
+            case.clinical[AV_MARKS_FIELD] = text
+        else:
+            case.clinical.pop(AV_MARKS_FIELD, None)
+        self._show_marks()
+        self.clinical.set_case(case)
+        self.session.touch("clinical")
+        what = f"marked as {kind}" if kind else "mark removed"
+        self.message.setText(f"Vessel at row {row:.0f}, column {col:.0f} {what}.")
+
+    def _show_marks(self) -> None:
+        case = self.cases.case
+        try:
+            marks = parse_av_marks(case.clinical.get(AV_MARKS_FIELD)) if case else ()
+        except MeditwinError:
+            marks = ()  # the clinical form says what is wrong with the text
+        self.photo_view.show_marks(marks)
 
     def _show_volume_of(self, study: Study) -> None:
         """The study's volume in the views (unless it is there already, e.g. just loaded

@@ -1,0 +1,103 @@
+"""The retina twin in the window, as an ophthalmologist prepares the board on the demo
+`retina-hypertension`: the fundus photograph is on screen, a click on a vein picks the
+occlusion point of a new scenario (the button takes it), the baseline and the occlusion run,
+the artery/vein map is drawn with its legend, and a vessel marked as artery with the
+photograph's right-click menu marks every run out of date on screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QMenu, QPushButton
+
+from meditwin_desktop.core.photo_marks import AV_MARKS_FIELD
+from tests.support.comparison_tabs import click_tab
+
+pytestmark = pytest.mark.gui
+NAME = "retina-hypertension"
+
+
+@pytest.fixture
+def eye_window(show_window, qtbot):
+    window = show_window(1500, 950)
+    window.open_demo_case(NAME)
+    qtbot.waitUntil(lambda: window.cases.case is not None
+                    and window.cases.case.id == f"demo-{NAME}", timeout=120_000)  # fmt: skip
+    qtbot.waitUntil(lambda: window.photo_view.photo is not None, timeout=30_000)
+    window.twins_dock.raise_()
+    qtbot.waitUntil(lambda: window.twin_panel.twin is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.twin_panel.personalising(), timeout=60_000)
+    yield window
+    window.close()
+
+
+def _view_point(view, row: float, col: float) -> QPoint:
+    """Where the photograph's pixel (row, col) is in the view's viewport."""
+    return view.mapFromScene(QPointF(col + 0.5, row + 0.5))
+
+
+def _a_vein_pixel(case) -> tuple[int, int]:
+    """A pixel on a vein half-way along the photograph's longest true venous segment."""
+    from meditwin_twins.retina_microcirculation.network import VEIN
+
+    from meditwin_desktop.demo.retina_fundus import read_truth
+
+    photo = Path(case.studies[case.active].reference["file"])
+    truth = read_truth(photo.parents[1] / "truth.npz")
+    kinds, lengths, paths = truth["kind"], truth["length_px"], truth["paths"]
+    longest = max(np.flatnonzero(kinds == VEIN), key=lambda k: lengths[k])
+    row, col = paths[longest][len(paths[longest]) // 2]
+    return int(row), int(col)
+
+
+def test_pick_an_occlusion_run_and_mark_a_vessel(eye_window, qtbot, shot):
+    window = eye_window
+    view, twins = window.photo_view, window.twin_panel
+    assert twins.twin.id == "retina_microcirculation"
+    case = window.cases.case
+    row, col = _a_vein_pixel(case)
+
+    # a click on the vein picks it; the new scenario's button takes the pick
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_view_point(view, row, col))
+    assert view.last_click is not None
+    assert abs(view.last_click[0] - row) <= 1.5 and abs(view.last_click[1] - col) <= 1.5
+    scenario = twins.add_scenario("Branch vein occlusion", {"occlusion": "branch vein"})
+    button = twins.findChild(QPushButton, "photo_point_occlusion_at")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    picked = scenario.overrides["occlusion_at"]
+    assert abs(picked[0] - row) <= 1.5 and abs(picked[1] - col) <= 1.5
+    assert "row" in twins.status.text() and "column" in twins.status.text()
+
+    twins.run_all()
+    qtbot.waitUntil(lambda: not twins.running(), timeout=300_000)
+    for name in ("Baseline", "Branch vein occlusion"):
+        qtbot.waitUntil(lambda name=name: twins._last_run(name) is not None, timeout=30_000)
+        assert twins._last_run(name).status == "ok", twins._last_run(name).error
+
+    comparison = window.comparison
+    page = comparison.images_page
+    click_tab(comparison, page)
+    page.choice.setCurrentIndex(page.choice.findData("artery_vein"))
+    qtbot.waitUntil(lambda: "artery, vein" in page.note.text(), timeout=10_000)
+    legends = [axes.get_legend() for axes in page.figure.axes if axes.get_legend()]
+    assert legends and [t.get_text() for t in legends[0].get_texts()] == ["artery", "vein"]
+    shot(window, "retina_artery_vein")
+
+    # right-click on the vein: mark it as artery; the runs are now out of date on screen
+    point = _view_point(view, row, col)
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, view.mapToGlobal(point))
+    QApplication.sendEvent(view.viewport(), event)
+    menu = next(w for w in QApplication.topLevelWidgets()
+                if isinstance(w, QMenu) and w.objectName() == "photo_menu")  # fmt: skip
+    [action] = [a for a in menu.actions() if a.objectName() == "mark_artery"]
+    action.trigger()
+    menu.close()
+    assert f"{row},{col}: artery" in case.clinical[AV_MARKS_FIELD]
+    assert len(view._marks) == 1
+    qtbot.waitUntil(lambda: {"Baseline", "Branch vein occlusion"} <= set(comparison.stale),
+                    timeout=30_000)  # fmt: skip
+    assert comparison.stale_bar.isVisible()
