@@ -69,6 +69,7 @@ from meditwin_desktop.core.report_layout import (
 )
 from meditwin_desktop.core.report_summary import QUESTION_KEY, flags, summary_page
 from meditwin_desktop.core.result_plots import (
+    category_legend,
     chart_groups,
     is_surface,
     photo_pixels,
@@ -273,6 +274,9 @@ def _image_pages(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, st
             missing |= photo is None
             mapping = plot_overlay(axes, overlay, photo, clim=clim) or mapping
             _panel_title(axes, run, stale, size=8)
+        if overlays[0].categories:
+            category_legend(figure, overlays[0], loc="upper left", fontsize=7,
+                            bbox_to_anchor=(0.06, bottom - 0.004))  # fmt: skip
         if mapping is not None:
             left = 0.06 + len(shown) * (width + 0.015) + 0.005
             bar = figure.add_axes([left, bottom, 0.012, height])

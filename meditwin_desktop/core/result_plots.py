@@ -5,6 +5,7 @@ shared colour scales."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -135,10 +136,24 @@ def photo_pixels(case: Any, overlay: Overlay) -> np.ndarray | None:
     study = next((s for s in studies if getattr(s, "id", None) == overlay.study), None)
     if study is None and not overlay.study:
         study = getattr(case, "study", None)
+    if study is not None and getattr(study, "image", None) is None and _is_photo(study):
+        _load_photo(case, study)  # another visit's photograph: read from its file (~20 ms)
     pixels = getattr(getattr(study, "image", None), "pixels", None)
     if pixels is None or np.asarray(pixels).ndim not in (2, 3):
         return None
     return np.asarray(pixels)
+
+
+def _is_photo(study: Any) -> bool:
+    return bool((getattr(study, "reference", None) or {}).get("file"))
+
+
+def _load_photo(case: Any, study: Any) -> None:
+    from meditwin_desktop.core.case_images import load_study_image
+    from meditwin_desktop.core.errors import MeditwinError
+
+    with contextlib.suppress(MeditwinError, OSError):  # moved or unreadable: drawn on grey,
+        load_study_image(case, study)  # and the note says the photograph is missing
 
 
 def _photo_rgb(pixels: np.ndarray) -> np.ndarray:
@@ -154,20 +169,31 @@ def _photo_rgb(pixels: np.ndarray) -> np.ndarray:
 CATEGORY_COLOURS = ("#ff3b30", "#2f7bff", "#ffd60a", "#34c759", "#af52de")
 
 
-def _plot_categories(axes, overlay: Overlay, values: np.ndarray, extent) -> None:
-    """A map of categories in their colours, with a legend naming them."""
-    from matplotlib.patches import Patch
-
+def category_colours(overlay: Overlay) -> list[str]:
+    """The colour of each of an overlay's categories (its own, else a default palette)."""
     count = len(overlay.categories)
     colours = list(overlay.colours or CATEGORY_COLOURS)[:count]
-    colours += list(CATEGORY_COLOURS)[len(colours) : count]
+    return colours + list(CATEGORY_COLOURS)[len(colours) : count]
+
+
+def category_legend(figure, overlay: Overlay, **where) -> None:
+    """One legend for the figure naming an overlay's categories in their colours (below the
+    panels: small photographs keep their room)."""
+    from matplotlib.patches import Patch
+
+    colours = category_colours(overlay)
+    patches = [Patch(color=c, label=n) for c, n in zip(colours, overlay.categories, strict=True)]
+    options = {"loc": "lower center", "ncol": len(patches), "fontsize": 8, "frameon": False}
+    figure.legend(handles=patches, **{**options, **where})
+
+
+def _plot_categories(axes, overlay: Overlay, values: np.ndarray, extent) -> None:
+    """A map of categories in their colours (`category_legend` names them)."""
+    count = len(overlay.categories)
     codes = np.nan_to_num(np.asarray(values, float), nan=0.0)
     shown = np.ma.masked_where((codes < 1) | (codes > count), codes)
-    axes.imshow(shown, cmap=ListedColormap(colours), vmin=0.5, vmax=count + 0.5,
-                extent=extent, interpolation="nearest", alpha=0.85)  # fmt: skip
-    patches = [Patch(color=c, label=name) for c, name in zip(colours, overlay.categories,
-                                                              strict=True)]  # fmt: skip
-    axes.legend(handles=patches, loc="lower right", fontsize=6, framealpha=0.7)
+    axes.imshow(shown, cmap=ListedColormap(category_colours(overlay)), vmin=0.5,
+                vmax=count + 0.5, extent=extent, interpolation="nearest", alpha=0.85)  # fmt: skip
 
 
 def plot_overlay(

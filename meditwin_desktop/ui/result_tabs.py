@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from meditwin_desktop.core.case import Run
 from meditwin_desktop.core.comparison import OUT_OF_DATE
 from meditwin_desktop.core.result_plots import (
+    category_legend,
     chart_groups,
     photo_pixels,
     plot_chart,
@@ -145,6 +146,9 @@ class ImagesPage(_FigurePage):
             bar = self.figure.colorbar(mapping, ax=list(axes_row), fraction=0.03, pad=0.02)
             bar.ax.tick_params(colors="#dddddd", labelsize=8)
             bar.set_label(overlays[0].label + unit, color="#dddddd", fontsize=8)
+        if overlays[0].categories:
+            category_legend(self.figure, overlays[0], labelcolor="#dddddd",
+                            loc="outside lower center")  # fmt: skip
         if mapping is not None:
             how = f"shared colour scale {clim[0]:.3g} to {clim[1]:.3g}{unit}."
         elif overlays[0].categories:

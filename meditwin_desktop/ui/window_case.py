@@ -193,12 +193,15 @@ class CaseMixin:
     def _show_comparison(self) -> None:
         """Open the comparison below the views, a third of the window high (the views keep
         the rest: its table would otherwise take half); half of it for a case without images
-        (a diary, a clinical form: the summary above needs little room, the curves more)."""
+        (a diary, a clinical form: the summary above needs little room, the curves more) or
+        with photographs only (the results are drawn on the photograph: the Images tab needs
+        the room)."""
         if self.comparison_dock.isVisible():
             return
         self.comparison_dock.show()
         case = self.cases.case
-        share = 3 if case is not None and case.studies else 2
+        volumes = case is not None and any(not s.reference.get("file") for s in case.studies)
+        share = 3 if volumes else 2
         self.resizeDocks([self.comparison_dock], [self.height() // share],
                          Qt.Orientation.Vertical)  # fmt: skip
 

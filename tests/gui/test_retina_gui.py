@@ -1,7 +1,8 @@
 """The retina twin in the window, as an ophthalmologist prepares the board on the demo
 `retina-hypertension`: the fundus photograph is on screen, a click on a vein picks the
-occlusion point of a new scenario (the button takes it), the baseline and the occlusion run,
-the artery/vein map is drawn with its legend, and a vessel marked as artery with the
+occlusion point of a new scenario (the button takes it), the baseline, the occlusion and the
+first visit run side by side on their own photographs, the artery/vein map is drawn with its
+legend, and a vessel marked as artery with the
 photograph's right-click menu marks every run out of date on screen."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QMenu, QPushButton
 
-from meditwin_desktop.core.photo_marks import AV_MARKS_FIELD
+from meditwin_desktop.core.photo_marks import AV_MARKS_FIELD, parse_av_marks
 from tests.support.comparison_tabs import click_tab
 
 pytestmark = pytest.mark.gui
@@ -72,18 +73,22 @@ def test_pick_an_occlusion_run_and_mark_a_vessel(eye_window, qtbot, shot):
     assert abs(picked[0] - row) <= 1.5 and abs(picked[1] - col) <= 1.5
     assert "row" in twins.status.text() and "column" in twins.status.text()
 
+    twins.add_scenario("First visit", {"visit": "2024-03-12"})
     twins.run_all()
     qtbot.waitUntil(lambda: not twins.running(), timeout=300_000)
-    for name in ("Baseline", "Branch vein occlusion"):
+    for name in ("Baseline", "Branch vein occlusion", "First visit"):
         qtbot.waitUntil(lambda name=name: twins._last_run(name) is not None, timeout=30_000)
         assert twins._last_run(name).status == "ok", twins._last_run(name).error
 
     comparison = window.comparison
     page = comparison.images_page
     click_tab(comparison, page)
+    # each scenario on its own visit's photograph (the first visit's read from its file)
+    assert "Grey background" not in page.note.text()
+    assert "3 scenario(s)" in page.note.text()
     page.choice.setCurrentIndex(page.choice.findData("artery_vein"))
     qtbot.waitUntil(lambda: "artery, vein" in page.note.text(), timeout=10_000)
-    legends = [axes.get_legend() for axes in page.figure.axes if axes.get_legend()]
+    legends = page.figure.legends
     assert legends and [t.get_text() for t in legends[0].get_texts()] == ["artery", "vein"]
     shot(window, "retina_artery_vein")
 
@@ -96,8 +101,10 @@ def test_pick_an_occlusion_run_and_mark_a_vessel(eye_window, qtbot, shot):
     [action] = [a for a in menu.actions() if a.objectName() == "mark_artery"]
     action.trigger()
     menu.close()
-    assert f"{row},{col}: artery" in case.clinical[AV_MARKS_FIELD]
+    [(mark_row, mark_col, kind)] = parse_av_marks(case.clinical[AV_MARKS_FIELD])
+    assert kind == "artery" and abs(mark_row - row) <= 1.5 and abs(mark_col - col) <= 1.5
     assert len(view._marks) == 1
-    qtbot.waitUntil(lambda: {"Baseline", "Branch vein occlusion"} <= set(comparison.stale),
+    qtbot.waitUntil(lambda: {"Baseline", "Branch vein occlusion", "First visit"}
+                    <= set(comparison.stale),
                     timeout=30_000)  # fmt: skip
     assert comparison.stale_bar.isVisible()

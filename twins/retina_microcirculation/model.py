@@ -5,6 +5,8 @@ narrowing or an occlusion; outcomes, overlays on the photograph and tables."""
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,11 +35,31 @@ def mean_arterial_pressure(sbp: float, dbp: float) -> float:
     return dbp + (sbp - dbp) / 3.0
 
 
+_ANALYSED: OrderedDict[str, tuple[fundus.FundusAnalysis, VesselNetwork]] = OrderedDict()
+_KEEP = 4  # photographs whose analysis a worker keeps (~30 MB each at 1000 x 1000)
+
+
 def analyse_photo(
     pixels: np.ndarray, corrections=()
 ) -> tuple[fundus.FundusAnalysis, VesselNetwork]:
-    """The photograph's analysis and its labelled vessel network (corrections applied)."""
-    rgb = np.asarray(pixels)
+    """The photograph's analysis and its labelled vessel network (corrections applied).
+    Deterministic, so the scenarios of one visit run by one worker share it (kept for the
+    last few photographs: a scenario of pressures or an occlusion then costs its flow
+    solve, not seconds of image analysis). The result is shared: do not change it."""
+    rgb = np.ascontiguousarray(pixels)
+    key = hashlib.blake2b(rgb.tobytes(), digest_size=16)
+    key.update(repr((rgb.shape, rgb.dtype.str, tuple(corrections))).encode())
+    digest = key.hexdigest()
+    if digest in _ANALYSED:
+        _ANALYSED.move_to_end(digest)
+        return _ANALYSED[digest]
+    _ANALYSED[digest] = _analyse(rgb, corrections)
+    while len(_ANALYSED) > _KEEP:
+        _ANALYSED.popitem(last=False)
+    return _ANALYSED[digest]
+
+
+def _analyse(rgb: np.ndarray, corrections) -> tuple[fundus.FundusAnalysis, VesselNetwork]:
     analysis = fundus.analyse(rgb)
     network = vessel_graph.build_network(analysis.vessels, analysis.disc, fov=analysis.fov)
     if rgb.ndim == 3:
