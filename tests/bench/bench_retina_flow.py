@@ -4,8 +4,12 @@ Builds a synthetic network of 2,044 segments (two artery and two vein binary tre
 9 growing from the disc, calibres by Murray's law), solves it with `flow.solve_flow` (Pries
 in vivo viscosity, derived terminal beds), and, as the reference in the same process, times
 scipy.sparse.linalg.spsolve alone on the same reduced matrix. Prints both times and the
-ratio, then the predicted total retinal flow on the phantom next to published totals.
-`PYTHONPATH=. .venv/bin/python tests/bench/bench_retina_flow.py`
+ratio, then the predicted total retinal flow on the phantom next to published totals, then
+(unless `--no-photos`) the flow on the network MEASURED from the phantom's photograph
+(seeds 0, 1, 2, 22; arterioles x1.0 and x0.85) against the true tree: total flow and the
+fraction of the measured artery/vein length that carries flow, with gap bridging off and on
+(~40 s: each photograph is analysed).
+`PYTHONPATH=. .venv/bin/python tests/bench/bench_retina_flow.py [--no-photos]`
 """
 
 from __future__ import annotations
@@ -120,6 +124,47 @@ def main() -> None:
         q = flow.solve_flow(ph.network, pu, s).total_inflow_ul_min
         print(f"  {label:22s} total flow {q:6.1f} uL/min")
     print("  published: Riva 1985 ~33, Wang 2009 45.7, Garcia 2002 64.9, Feke 1989 80 uL/min")
+    if "--no-photos" not in sys.argv:
+        measured_vs_true()
+
+
+def _length_with_flow(net, sol, kind: int) -> float:
+    """Fraction of the network's `kind` centre-line length whose segments carry flow."""
+    sel = net.kind == kind
+    on = sel & np.isfinite(sol.flow_ul_min) & (np.abs(np.nan_to_num(sol.flow_ul_min)) > 0)
+    total = float(net.length_px[sel].sum())
+    return float(net.length_px[on].sum()) / total if total else float("nan")
+
+
+def measured_vs_true() -> None:
+    """Total flow on the true tree vs on the network measured from the photograph."""
+    from twins.retina_microcirculation import flow
+    from twins.retina_microcirculation.model import analyse_photo
+    from twins.retina_microcirculation.network import ARTERY, VEIN
+    from twins.retina_microcirculation.phantom import make_fundus
+
+    on = flow.FlowSettings(inflow_mmhg=62.0, outflow_mmhg=15.0)
+    off = flow.FlowSettings(inflow_mmhg=62.0, outflow_mmhg=15.0, bridge_gap_disc_radii=0.0)
+    print("measured network vs true tree (uL/min; A/V: fraction of measured length with flow):")
+    print(
+        "  seed scale  true | no bridging: total   A    V | bridging: total   A    V"
+        "  bridges gap_mm"
+    )
+    for seed in (0, 1, 2, 22):
+        for scale in (1.0, 0.85):
+            ph = make_fundus(seed, arteriolar_scale=scale)
+            pu = ph.pixel_mm * 1000.0
+            _, net = analyse_photo(ph.rgb)
+            true = flow.solve_flow(ph.network, pu, on).total_inflow_ul_min
+            a, b = flow.solve_flow(net, pu, off), flow.solve_flow(net, pu, on)
+            fa, fv = _length_with_flow(net, a, ARTERY), _length_with_flow(net, a, VEIN)
+            gap_mm = sum(br.gap_px for br in b.bridges) * pu / 1000.0
+            print(
+                f"  {seed:4d} {scale:5.2f} {true:5.1f} | {a.total_inflow_ul_min:17.1f} "
+                f"{fa:4.2f} {fv:4.2f} | "
+                f"{b.total_inflow_ul_min:14.1f} {_length_with_flow(net, b, ARTERY):4.2f} "
+                f"{_length_with_flow(net, b, VEIN):4.2f} {len(b.bridges):8d} {gap_mm:6.2f}"
+            )
 
 
 if __name__ == "__main__":
