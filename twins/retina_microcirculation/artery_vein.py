@@ -45,32 +45,66 @@ from .vessel_graph import crossings, tree_labels
 # propagation strengths: working choices checked on the phantom (tests), not published values
 _PROPAGATION = 0.6  # share of a segment's label taken from its neighbours
 _CROSSING_WEIGHT = 0.5  # weight of a crossing partner (opposite label) against a branch
+_CLASH = 0.4  # evidence of this size on both sides, with opposite signs, cuts a link
+_ODR_WEIGHT = 0.8  # share of the optical density ratio in a segment's evidence
+_MIN_OD = 0.03  # green optical density below which a centre-line point is too faint to use
+# side-by-side artery and vein (working choices checked on the phantom, not published values)
+_CUT_MIN_CALIBRES = 3.0  # each piece of a segment cut where its kind changes
+_CUT_DARKER = 1.6  # the venous piece's green optical density against the arterial one's
+_CUT_WIDER = 1.6  # the venous piece's calibre at most this times the arterial one's
+_PAIR_MIN_POINTS = 10  # centre-line points
+_PAIR_MIN_WIDTH_PX = 5.0  # a band narrower than this is not two vessels
+_PAIR_SAMPLES = 8  # samples each side of the centre across the band
+_PAIR_AGREEMENT = 0.5  # net share of each side's samples of that side's kind
+_PAIR_DARKER = 1.3  # the venous side's green optical density against the arterial side's
+_PAIR_MIN_SIDE = 0.25  # each vessel of a pair spans at least this share of the band
+_PAIR_SHARE = 0.5  # share of the segment's inner points that must be pair points
 
 
 def segment_features(
     network: VesselNetwork, rgb: np.ndarray, fov: np.ndarray | None = None
 ) -> np.ndarray:
-    """(K, 4) per segment: red core / background, green core / background, central reflex
-    (green, relative to background) and log calibre relative to the image median."""
+    """(K, 5) per segment: red core / background, green core / background, central reflex
+    (green, relative to background), log calibre relative to the image median, and the
+    red-to-green optical density ratio of the vessel's centre (OD = -log(centre /
+    background) per channel; larger in venules: see `optical_density_ratio`)."""
     image = _check_rgb(rgb, network.shape)
-    k = network.n_edges
+    background, smooth = _background(network, image, fov)
+    return _features(network, background, smooth)
+
+
+def _widths(network: VesselNetwork) -> list[np.ndarray]:
+    if network.widths_px and len(network.widths_px) == network.n_edges:
+        return network.widths_px
+    return [np.full(len(p), d) for p, d in zip(network.paths, network.diameter_px, strict=True)]
+
+
+def _background(
+    network: VesselNetwork, image: np.ndarray, fov: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The photograph's local background (a Gaussian average with the vessels left out) and
+    the lightly smoothed photograph, both (rows, columns, 3) float."""
     diam = np.asarray(network.diameter_px, float)
-    widths = network.widths_px if network.widths_px else [
-        np.full(len(p), d) for p, d in zip(network.paths, diam, strict=True)
-    ]  # fmt: skip
-    vessel = _vessel_raster(network, widths)
-    keep = ~vessel
+    keep = ~_vessel_raster(network, _widths(network))
     if fov is not None:
         keep &= np.asarray(fov, bool)
-    sigma = float(np.clip(3.0 * np.percentile(diam, 90) if k else 10.0, 8.0, 60.0))
+    sigma = float(np.clip(3.0 * np.percentile(diam, 90) if len(diam) else 10.0, 8.0, 60.0))
     weight = ndimage.gaussian_filter(keep.astype(np.float32), sigma)
     background = np.empty(image.shape, np.float32)
     for ch in range(3):
         num = ndimage.gaussian_filter(image[..., ch] * keep, sigma)
-        background[..., ch] = num / np.maximum(weight, 1e-3)
-    smooth = ndimage.gaussian_filter(image, (0.7, 0.7, 0))
+        background[..., ch] = np.maximum(num / np.maximum(weight, 1e-3), 1.0)
+    return background, ndimage.gaussian_filter(image, (0.7, 0.7, 0))
+
+
+def _features(network: VesselNetwork, background: np.ndarray, smooth: np.ndarray) -> np.ndarray:
+    """`segment_features` from a precomputed background and smoothed photograph."""
+    k = network.n_edges
+    shape = background.shape[:2]
+    diam = np.asarray(network.diameter_px, float)
+    widths = _widths(network)
     med_d = float(np.median(diam[diam > 0])) if np.any(diam > 0) else 1.0
-    feats = np.full((k, 4), np.nan)
+    feats = np.full((k, 5), np.nan)
     for s, path in enumerate(network.paths):
         path = np.asarray(path, float)
         if len(path) > 6:
@@ -82,9 +116,8 @@ def segment_features(
         normal = _normals(path)
         off = np.maximum(wpx / 4.0, 0.75)[:, None]
         r, c = path[:, 0], path[:, 1]
-        bg = background[np.clip(r.astype(int), 0, image.shape[0] - 1),
-                        np.clip(c.astype(int), 0, image.shape[1] - 1)]  # fmt: skip
-        bg = np.maximum(bg, 1.0)
+        bg = background[np.clip(r.astype(int), 0, shape[0] - 1),
+                        np.clip(c.astype(int), 0, shape[1] - 1)]  # fmt: skip
 
         def sample(ch: int, shift: np.ndarray, rr=r, cc=c, nn=normal) -> np.ndarray:
             coords = [rr + shift[:, 0] * nn[:, 0], cc + shift[:, 0] * nn[:, 1]]
@@ -97,7 +130,11 @@ def segment_features(
         core_red = np.median((red + 0.5 * (sample(0, off) + sample(0, -off))) / 2 / bg[:, 0])
         core_green = np.median((green + sides) / 2 / bg[:, 1])
         reflex = np.median((green - sides) / bg[:, 1])
-        feats[s] = (core_red, core_green, reflex, np.log(max(diam[s], 0.5) / med_d))
+        od_red = -np.log(np.clip(red / bg[:, 0], 1e-3, 2.0))
+        od_green = -np.log(np.clip(green / bg[:, 1], 1e-3, 2.0))
+        seen = od_green > _MIN_OD
+        odr = float(np.median(od_red[seen] / od_green[seen])) if seen.sum() >= 2 else np.nan
+        feats[s] = (core_red, core_green, reflex, np.log(max(diam[s], 0.5) / med_d), odr)
     return feats
 
 
@@ -112,13 +149,30 @@ def artery_scores(
     interquartile range) within its quadrant around the disc, and the score is their sum
     minus half the standardised log calibre, split at zero (the quadrant's median: arterioles
     and venules come in roughly equal numbers around the disc)."""
-    feats = segment_features(network, rgb, fov)
+    return _votes(network, segment_features(network, rgb, fov))
+
+
+def _votes(network: VesselNetwork, feats: np.ndarray) -> np.ndarray:
+    """The optical density ratio's vote (weight `_ODR_WEIGHT`) plus the colour score's."""
+    vote = _colour_vote(network, feats)
+    split = _density_split(feats[:, 4], np.asarray(network.length_px, float))
+    if split is None:
+        return vote
+    threshold, half_gap = split
+    density = np.clip((threshold - feats[:, 4]) / half_gap, -1.0, 1.0)
+    have = np.isfinite(density)
+    vote[have] = _ODR_WEIGHT * density[have] + (1.0 - _ODR_WEIGHT) * vote[have]
+    return vote
+
+
+def _colour_vote(network: VesselNetwork, feats: np.ndarray) -> np.ndarray:
+    """The calibre-corrected colour score of each segment in [-1, 1] (> 0: arteriole)."""
     k = network.n_edges
-    valid = np.all(np.isfinite(feats), axis=1)
+    valid = np.all(np.isfinite(feats[:, :4]), axis=1)
     vote = np.zeros(k)
     if valid.sum() < 2:
         return vote
-    f = feats[valid]
+    f = feats[valid, :4]
     sector = _quadrant(network)[valid]
     # the calibre slope is fitted within each kind (a class term in the regression), so that
     # arterioles being narrower than venules is not mistaken for the partial-volume effect;
@@ -137,16 +191,284 @@ def artery_scores(
     return vote
 
 
+def _density_split(odr: np.ndarray, length: np.ndarray) -> tuple[float, float] | None:
+    """The optical density ratio's two-class split: the length-weighted Otsu threshold and
+    half the gap between the two classes' medians (None with fewer than 4 segments)."""
+    ok = np.isfinite(odr)
+    if ok.sum() < 4:
+        return None
+    x, w = odr[ok], np.maximum(length[ok], 1.0)
+    order = np.argsort(x)
+    xs, ws = x[order], w[order]
+    cw = np.cumsum(ws)
+    cx = np.cumsum(ws * xs)
+    w0, w1 = cw[:-1], cw[-1] - cw[:-1]
+    m0, m1 = cx[:-1] / w0, (cx[-1] - cx[:-1]) / w1
+    cut = int(np.argmax(w0 * w1 * (m0 - m1) ** 2))
+    threshold = 0.5 * (xs[cut] + xs[cut + 1])
+    low, high = x[x <= threshold], x[x > threshold]
+    half_gap = 0.5 * (np.median(high) - np.median(low)) if low.size and high.size else 0.0
+    return float(threshold), float(max(half_gap, 1e-3))
+
+
+def split_side_by_side(
+    network: VesselNetwork, rgb: np.ndarray, fov: np.ndarray | None = None
+) -> tuple[VesselNetwork, list[tuple[int, int]]]:
+    """An artery and a vein that run touching each other (near the disc, often) leave one
+    wide band in the vessel mask and one centre line between them. Such a segment is split
+    into two parallel segments between the same two nodes, one on each side of the border
+    where the optical density ratio (red / green) steps from an arteriole's to a venule's
+    across the band; each gets its own calibre. Returns the network (the first half keeps
+    the segment's index, the second is appended) and the (first, second) index pairs."""
+    image = _check_rgb(rgb, network.shape)
+    background, smooth = _background(network, image, fov)
+    feats = _features(network, background, smooth)
+    return _split_pairs(network, feats, background, smooth)
+
+
+def _split_pairs(
+    network: VesselNetwork, feats: np.ndarray, background: np.ndarray, smooth: np.ndarray
+) -> tuple[VesselNetwork, list[tuple[int, int]]]:
+    """Segments cut where the kind changes along them (each piece gets its own free end
+    there), then side-by-side pairs split (see `split_side_by_side`); the pairs returned are
+    (piece kept at the index, piece appended)."""
+    split = _density_split(feats[:, 4], np.asarray(network.length_px, float))
+    if split is None:
+        return network, []
+    threshold, half_gap = split
+    from .vessel_graph import _dedupe_with, _path_length
+
+    nodes = [np.asarray(p, float) for p in network.nodes]
+    edges = [tuple(int(v) for v in e) for e in np.asarray(network.edges, int)]
+    paths = [np.asarray(p, int) for p in network.paths]
+    wlist = [np.asarray(w, float) for w in _widths(network)]
+    diam = list(np.asarray(network.diameter_px, float))
+    pairs, changed = [], set()
+    for k in range(len(paths)):
+        cut = _change_point(paths[k].astype(float), wlist[k], background, smooth, threshold,
+                            half_gap)  # fmt: skip
+        if cut is None:
+            continue
+        a, b = edges[k]
+        nodes += [paths[k][cut - 1].astype(float), paths[k][cut].astype(float)]
+        end_a, start_b = len(nodes) - 2, len(nodes) - 1
+        paths.append(paths[k][cut:])
+        wlist.append(wlist[k][cut:])
+        edges.append((start_b, b))
+        diam.append(0.0)
+        paths[k], wlist[k], edges[k] = paths[k][:cut], wlist[k][:cut], (a, end_a)
+        changed |= {k, len(paths) - 1}
+        pairs.append((k, len(paths) - 1))
+    for k in range(len(paths)):
+        found = _pair_profile(paths[k].astype(float), wlist[k], background, smooth,
+                              threshold, half_gap)  # fmt: skip
+        if found is None:
+            continue
+        (p1, w1), (p2, w2) = found
+        paths[k], wlist[k] = _dedupe_with(p1, w1, network.shape)
+        p2, w2 = _dedupe_with(p2, w2, network.shape)
+        paths.append(p2)
+        wlist.append(w2)
+        edges.append(edges[k])
+        diam.append(0.0)
+        changed |= {k, len(paths) - 1}
+        pairs.append((k, len(paths) - 1))
+    if not pairs:
+        return network, []
+    n = len(paths)
+    length = np.concatenate([np.asarray(network.length_px, float),
+                             np.zeros(n - network.n_edges)])  # fmt: skip
+    for k in changed:
+        diam[k] = _central_median(wlist[k])
+        length[k] = _path_length(paths[k])
+    return VesselNetwork(
+        nodes=np.array(nodes, float).reshape(-1, 2), edges=np.array(edges, int).reshape(-1, 2),
+        diameter_px=np.array(diam, float), length_px=length,
+        kind=np.full(n, UNKNOWN, np.int8), paths=paths, disc=network.disc,
+        shape=network.shape, widths_px=wlist, av_confidence=np.zeros(n),
+    ), pairs  # fmt: skip
+
+
+def _centre_ratio(
+    path: np.ndarray, widths: np.ndarray, background: np.ndarray, smooth: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Red / green optical density ratio at each centre-line point (mean over the central
+    half of the vessel across; NaN where the vessel is too faint), and the green optical
+    density."""
+    normal = _normals(path)
+    u = np.linspace(-0.25, 0.25, 5)
+    shift = u[None, :] * widths[:, None]
+    rr = path[:, 0:1] + shift * normal[:, 0:1]
+    cc = path[:, 1:2] + shift * normal[:, 1:2]
+    centre = np.clip(np.rint(path).astype(int), 0, np.array(background.shape[:2]) - 1)
+    bg = background[centre[:, 0], centre[:, 1]]
+    od = []
+    for ch in (0, 1):
+        v = ndimage.map_coordinates(smooth[..., ch], [rr.ravel(), cc.ravel()], order=1,
+                                    mode="nearest").reshape(rr.shape).mean(axis=1)  # fmt: skip
+        od.append(-np.log(np.clip(v / bg[:, ch], 1e-3, 2.0)))
+    return np.where(od[1] > _MIN_OD, od[0] / np.maximum(od[1], _MIN_OD), np.nan), od[1]
+
+
+def _change_point(
+    path: np.ndarray,
+    widths: np.ndarray,
+    background: np.ndarray,
+    smooth: np.ndarray,
+    threshold: float,
+    half_gap: float,
+) -> int | None:
+    """Index where a segment's centre line passes from an arteriole to a venule (or back),
+    or None. The centre line is split into the two runs (each at least `_CUT_MIN_CALIBRES`
+    calibres long) that differ most in green optical density (log); the cut is kept when
+    the darker run is at least `_CUT_DARKER` times as dark, over the whole runs and just
+    beside the cut, has the higher red / green
+    density ratio, and is not much wider (a vessel that only narrows after a branch is
+    paler too): the graph joined two vessels at a crossing it could not resolve."""
+    n = len(path)
+    shortest = int(max(8, _CUT_MIN_CALIBRES * np.median(widths))) if n else 0
+    if n < 2 * shortest:
+        return None
+    ratio, green = _centre_ratio(path, widths, background, smooth)
+    log_dark = np.log(np.maximum(green, _MIN_OD))
+    csum = np.concatenate([[0.0], np.cumsum(log_dark)])
+    cuts = np.arange(shortest, n - shortest + 1)
+    before = csum[cuts] / cuts
+    after = (csum[-1] - csum[cuts]) / (n - cuts)
+    cut = int(cuts[int(np.argmax(np.abs(before - after)))])
+    # whole runs (a vessel crossing over the centre line darkens only a few points) and
+    # just either side of the cut, `shortest` points each (a step, not a drift from uneven
+    # lighting)
+    runs = (slice(0, cut), slice(cut, n))
+    near = (slice(max(cut - shortest, 0), cut), slice(cut, min(cut + shortest, n)))
+    dark = [float(np.median(green[p])) for p in runs]
+    step = [float(np.median(green[p])) for p in near]
+    dense = [float(np.nanmedian(ratio[p])) if np.isfinite(ratio[p]).any() else np.nan
+             for p in runs]  # fmt: skip
+    wide = [float(np.median(widths[p])) for p in runs]
+    v, a = (0, 1) if dark[0] > dark[1] else (1, 0)  # the darker (venous) and paler run
+    if not (np.isfinite(dense[v]) and np.isfinite(dense[a])):
+        return None
+    if dark[v] < _CUT_DARKER * max(dark[a], _MIN_OD) or dense[v] < dense[a]:
+        return None
+    if step[v] < _CUT_DARKER * max(step[a], _MIN_OD):
+        return None
+    return cut if wide[v] <= _CUT_WIDER * wide[a] else None
+
+
+def _central_median(widths: np.ndarray) -> float:
+    n = len(widths)
+    if n == 0:
+        return 0.0
+    return float(np.median(widths[int(0.2 * n) : max(int(np.ceil(0.8 * n)), int(0.2 * n) + 1)]))
+
+
+def _pair_profile(
+    path: np.ndarray,
+    widths: np.ndarray,
+    background: np.ndarray,
+    smooth: np.ndarray,
+    threshold: float,
+    half_gap: float,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None:
+    """The two halves (path, widths) of a segment that is an artery and a vein side by side,
+    or None. Across the band (at 2 * _PAIR_SAMPLES + 1 points from edge to edge) each sample's
+    red / green optical density ratio is compared with the image's artery/vein threshold;
+    a point is a pair point when one border splits the samples into arteriole-like on one
+    side and venule-like on the other (at least _PAIR_AGREEMENT of them), each side at least
+    a quarter of the band, and the venule's side the darker in green (`_PAIR_DARKER`). The
+    segment is split when most of its points are pair points with
+    the venule on the same side."""
+    n = len(path)
+    if n < _PAIR_MIN_POINTS or np.median(widths) < _PAIR_MIN_WIDTH_PX:
+        return None
+    normal = _normals(path)
+    u = np.linspace(-0.45, 0.45, 2 * _PAIR_SAMPLES + 1)
+    shift = u[None, :] * widths[:, None]
+    rr = path[:, 0:1] + shift * normal[:, 0:1]
+    cc = path[:, 1:2] + shift * normal[:, 1:2]
+    centre = np.clip(np.rint(path).astype(int), 0, np.array(background.shape[:2]) - 1)
+    bg = background[centre[:, 0], centre[:, 1]]
+    od = []
+    for ch in (0, 1):
+        v = ndimage.map_coordinates(smooth[..., ch], [rr.ravel(), cc.ravel()], order=1,
+                                    mode="nearest").reshape(rr.shape)  # fmt: skip
+        od.append(-np.log(np.clip(v / bg[:, ch : ch + 1], 1e-3, 2.0)))
+    seen = od[1] > _MIN_OD
+    ratio = np.where(seen, od[0] / np.where(seen, od[1], 1.0), np.nan)
+    margin = 0.3 * half_gap
+    venous = np.where(ratio > threshold + margin, 1.0, np.where(ratio < threshold - margin,
+                                                                 -1.0, 0.0))  # fmt: skip
+    m = len(u)
+    lo = int(np.ceil(_PAIR_MIN_SIDE * m))
+    cuts = np.arange(lo, m - lo + 1)  # border between sample cut-1 and cut
+    csum = np.cumsum(venous, axis=1)
+    left_mean = csum[:, cuts - 1] / cuts
+    right_mean = (csum[:, -1:] - csum[:, cuts - 1]) / (m - cuts)
+    # venule on the + side: the - side's samples arteriole-like, the + side's venule-like
+    score = np.where(left_mean * right_mean < 0,
+                     np.minimum(np.abs(left_mean), np.abs(right_mean)), 0.0)  # fmt: skip
+    best = np.argmax(score, axis=1)
+    agree = score[np.arange(n), best]
+    side = np.sign(right_mean[np.arange(n), best])
+    # the venule's side must also be the darker one in green (a reflex or noise at an
+    # arteriole's edge can tip the ratio, not the darkness)
+    gsum = np.cumsum(od[1], axis=1)
+    g_left = gsum[np.arange(n), cuts[best] - 1] / cuts[best]
+    g_right = (gsum[:, -1] - gsum[np.arange(n), cuts[best] - 1]) / (m - cuts[best])
+    venous_dark = np.where(side > 0, g_right, g_left)
+    arterial_dark = np.maximum(np.where(side > 0, g_left, g_right), _MIN_OD)
+    agree = np.where(venous_dark >= _PAIR_DARKER * arterial_dark, agree, 0.0)
+    pair = agree >= _PAIR_AGREEMENT
+    inner = np.zeros(n, bool)
+    inner[2:-2] = True
+    pick = pair & inner
+    if pick.sum() < _PAIR_SHARE * inner.sum():
+        return None
+    main = np.sign(np.sum(side[pick]))
+    pick &= side == main
+    if main == 0 or pick.sum() < _PAIR_SHARE * inner.sum():
+        return None
+    # the border's relative position across the band, filled in and smoothed along the vessel
+    border = np.full(n, np.nan)
+    border[pick] = (u[cuts[best[pick]] - 1] + u[cuts[best[pick]]]) / 2
+    idx = np.arange(n)
+    border = np.interp(idx, idx[pick], border[pick])
+    border = ndimage.median_filter(border, size=5, mode="nearest")
+    edge = 0.5 * widths
+    b = border * widths  # offset of the border from the centre line, px along the normal
+    width_neg, width_pos = b + edge, edge - b  # the halves on the -normal and +normal sides
+    off_neg, off_pos = (b - edge) / 2.0, (b + edge) / 2.0
+    # a calibre along a vessel changes slowly: a running median over about two band widths
+    # keeps the border's wobble (and a junction's blob) out of each half's calibre
+    window = int(2 * np.median(widths)) | 1
+    width_neg = ndimage.median_filter(width_neg, size=window, mode="nearest")
+    width_pos = ndimage.median_filter(width_pos, size=window, mode="nearest")
+    halves = []
+    for off, w in ((off_neg, width_neg), (off_pos, width_pos)):
+        p = path + off[:, None] * normal
+        p[0], p[-1] = path[0], path[-1]
+        halves.append((np.rint(p).astype(int), np.maximum(w, 1.0)))
+    return halves[0], halves[1]
+
+
 def classify_arteries_veins(
     network: VesselNetwork, rgb: np.ndarray, fov: np.ndarray | None = None
 ) -> VesselNetwork:
     """A copy of `network` with `kind` (ARTERY / VEIN) and `av_confidence` in [0.5, 1] set
     from the colour photograph (see the module docstring for the method)."""
-    out = _copy(network)
     k = network.n_edges
     if k == 0:
-        return out
-    vote = artery_scores(network, rgb, fov)
+        return _copy(network)
+    image = _check_rgb(rgb, network.shape)
+    background, smooth = _background(network, image, fov)
+    feats = _features(network, background, smooth)
+    network, pairs = _split_pairs(network, feats, background, smooth)
+    if pairs:
+        feats = _features(network, background, smooth)
+    out = _copy(network)
+    k = network.n_edges
+    vote = _votes(network, feats)
     length = np.maximum(np.asarray(network.length_px, float), 1.0)
     # propagation: a length-weighted average over the network in which segments meeting
     # at a bifurcation (a degree-3 node) pull each other towards the same label and the two
@@ -154,11 +476,14 @@ def classify_arteries_veins(
     edges = np.asarray(network.edges, int)
     degree = network.degree()
     rows, cols, vals = [], [], []
-    for n in np.flatnonzero(degree == 3):
+    for n in np.flatnonzero(degree >= 3):
         segs = np.flatnonzero((edges == n).any(axis=1))
         for i in segs:
             for j in segs:
-                if i != j:
+                # no pull between two segments whose own evidence clearly disagrees: the
+                # node is more likely a crossing the graph could not resolve
+                clash = vote[i] * vote[j] < -_CLASH * _CLASH
+                if i != j and not clash:
                     rows.append(i), cols.append(j), vals.append(1.0)
     for a, b in crossings(network):
         rows += [a, b]
@@ -180,8 +505,10 @@ def set_kind(
     network: VesselNetwork, segment: int, kind: int, *, propagate: bool = True
 ) -> VesselNetwork:
     """A copy of `network` where `segment` (and, with `propagate`, every segment of the same
-    vessel tree, joined through bifurcations but not across crossings) has `kind`, with
-    confidence 1 (a clinician's correction)."""
+    vessel tree and of the same present kind, joined through bifurcations but not across
+    crossings: `tree_labels(by_kind=True)`) has `kind`, with confidence 1 (a clinician's
+    correction). Keeping to the present kind leaves alone the other vessel of a crossing the
+    graph joined as a bifurcation, and the other half of a side-by-side pair."""
     if kind not in (ARTERY, VEIN, UNKNOWN):
         raise TwinInputError(f"Unknown vessel kind {kind!r}: use artery, vein or unknown.")
     if not 0 <= int(segment) < network.n_edges:
@@ -192,7 +519,7 @@ def set_kind(
     if out.av_confidence is None:
         out.av_confidence = np.zeros(out.n_edges, float)
     if propagate:
-        tree = tree_labels(network)
+        tree = tree_labels(network, by_kind=True)
         pick = tree == tree[int(segment)]
     else:
         pick = np.zeros(out.n_edges, bool)

@@ -18,7 +18,8 @@ Method (scikit-image + scipy only):
    local direction, with sub-pixel edges where the linearly interpolated mask crosses 0.5
    (capped where the normal runs along another vessel);
    `diameter_px` is the median over the central 60 % of the segment, away from its nodes and
-   crossings.
+   crossings; within one calibre of a node or crossing (where the normal runs into the other
+   vessels) a point's calibre is that representative value.
 """
 
 from __future__ import annotations
@@ -154,13 +155,19 @@ def segment_at(
     return best
 
 
-def tree_labels(network: VesselNetwork) -> np.ndarray:
+def tree_labels(network: VesselNetwork, *, by_kind: bool = False) -> np.ndarray:
     """(K,) int: the vessel tree of each segment (segments joined through nodes share one;
-    the two vessels of a crossing share none)."""
+    the two vessels of a crossing share none). With `by_kind`, segments join only segments
+    of their own kind (the trees the flow model uses: an artery and a vein that meet at a
+    node, such as the two halves of a side-by-side pair, are separate trees)."""
     n_nodes = len(network.nodes)
     edges = np.asarray(network.edges, int)
     if len(edges) == 0:
         return np.zeros(0, int)
+    if by_kind:
+        kind = np.asarray(network.kind, int)
+        edges = edges * 3 + kind[:, None]
+        n_nodes *= 3
     adj = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n_nodes, n_nodes))
     _, node_label = connected_components(adj, directed=False)
     return node_label[edges[:, 0]]
@@ -479,8 +486,11 @@ class _Graph:
         widths, diameters = [], []
         for path in paths:
             wpx = measure_widths(maskf, path, dist)
-            widths.append(wpx)
-            diameters.append(_representative(path, wpx, avoid_pts, avoid_r))
+            diameter, clean = _representative(path, wpx, avoid_pts, avoid_r)
+            # within a calibre of a node or crossing the normal runs into the other vessels:
+            # there the segment's representative calibre stands for the point's
+            widths.append(np.where(clean, wpx, diameter) if clean.any() else wpx)
+            diameters.append(diameter)
         k = len(paths)
         return VesselNetwork(
             nodes=nodes, edges=edges, diameter_px=np.array(diameters, float),
@@ -547,23 +557,23 @@ def measure_widths(
 
 def _representative(
     path: np.ndarray, widths: np.ndarray, avoid: np.ndarray, avoid_r: np.ndarray
-) -> float:
+) -> tuple[float, np.ndarray]:
     """Median calibre over the central 60 % of a segment, leaving out points within one
-    calibre of a node or crossing."""
+    calibre of a node or crossing; and which points are that far from them (bool, (N,))."""
     n = len(widths)
+    clean = np.ones(n, bool)
     if n == 0:
-        return 0.0
+        return 0.0, clean
     central = np.zeros(n, bool)
     central[int(0.2 * n) : max(int(np.ceil(0.8 * n)), int(0.2 * n) + 1)] = True
-    clean = np.ones(n, bool)
     if len(avoid):
         p = np.asarray(path, float)
         d = np.hypot(p[:, None, 0] - avoid[None, :, 0], p[:, None, 1] - avoid[None, :, 1])
         clean = ~(d < avoid_r[None, :]).any(axis=1)
     for pick in (central & clean, clean, central):
         if pick.any():
-            return float(np.median(widths[pick]))
-    return float(np.median(widths))
+            return float(np.median(widths[pick])), clean
+    return float(np.median(widths)), clean
 
 
 # ------------------------------------------------------------------------------------------
@@ -607,6 +617,21 @@ def _dedupe(path: np.ndarray) -> np.ndarray:
     keep = np.ones(len(path), bool)
     keep[1:] = np.any(path[1:] != path[:-1], axis=1)
     return path[keep]
+
+
+def _dedupe_with(
+    path: np.ndarray, values: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """`path` clipped to the image with consecutive repeated points dropped, and the
+    matching entries of `values` (one per point)."""
+    path = np.asarray(path, int).copy()
+    path[:, 0] = np.clip(path[:, 0], 0, shape[0] - 1)
+    path[:, 1] = np.clip(path[:, 1], 0, shape[1] - 1)
+    if len(path) < 2:
+        return path, np.asarray(values)
+    keep = np.ones(len(path), bool)
+    keep[1:] = np.any(path[1:] != path[:-1], axis=1)
+    return path[keep], np.asarray(values)[keep]
 
 
 def _path_length(path: np.ndarray) -> float:

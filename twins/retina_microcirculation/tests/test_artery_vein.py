@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from meditwin_twins.retina_microcirculation.artery_vein import (
     classify_arteries_veins,
+    segment_features,
     set_kind,
 )
-from meditwin_twins.retina_microcirculation.network import ARTERY, VEIN, Disc
+from meditwin_twins.retina_microcirculation.network import ARTERY, UNKNOWN, VEIN, Disc
 from meditwin_twins.retina_microcirculation.vessel_graph import (
     build_network,
     crossings,
@@ -126,3 +127,89 @@ def test_set_kind_propagates_along_a_tree_not_across_a_crossing(scene) -> None:
         set_kind(labelled, net.n_edges + 3, ARTERY)
     with pytest.raises(TwinInputError):
         classify_arteries_veins(net, rgb[..., 0])
+
+
+# colours of the drawn fundus above (rough fundus-like values chosen here, not measured ones)
+_BACKGROUND, _ARTERY_RGB, _VEIN_RGB = (200.0, 95.0, 45.0), (185.0, 70.0, 38.0), (135.0, 40.0, 30.0)
+
+
+def _paint(vessels, seed: int = 1):
+    """A 200 x 240 photograph of straight vessels [(p0, p1, width, kind)], uniform
+    background, noise; returns rgb, vessel mask and a far-away disc (on the left)."""
+    rng = np.random.default_rng(seed)
+    shape = (200, 240)
+    r, c = np.mgrid[: shape[0], : shape[1]]
+    img = np.array(_BACKGROUND) * np.ones((*shape, 1))
+    mask = np.zeros(shape, bool)
+    for p0, p1, width, kind in vessels:
+        p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
+        u = (p1 - p0) / np.hypot(*(p1 - p0))
+        t = (r - p0[0]) * u[0] + (c - p0[1]) * u[1]
+        perp = np.abs((r - p0[0]) * u[1] - (c - p0[1]) * u[0])
+        along = np.clip(np.minimum(t, np.hypot(*(p1 - p0)) - t) + 0.5, 0, 1)
+        cover = (np.clip(width / 2 + 0.5 - perp, 0, 1) * along)[..., None]
+        colour = np.array(_ARTERY_RGB if kind == ARTERY else _VEIN_RGB)
+        img = img * (1 - cover) + colour * cover
+        mask |= cover[..., 0] > 0.5
+    img += rng.normal(0, 2, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8), mask, Disc(100.0, -80.0, 20.0)
+
+
+# single vessels elsewhere in the picture: the image's own artery/vein reference
+_REFERENCE = [((20, 5), (20, 235), 6, ARTERY), ((45, 5), (45, 235), 9, VEIN),
+              ((170, 5), (170, 235), 6, ARTERY), ((185, 5), (185, 235), 9, VEIN)]  # fmt: skip
+
+
+def test_density_ratio_is_higher_in_veins(scene) -> None:
+    rgb, net, truth = scene
+    ratio = segment_features(net, rgb)[:, 4]
+    assert np.all(np.isfinite(ratio))
+    assert ratio[truth == VEIN].min() > ratio[truth == ARTERY].max()
+
+
+def test_artery_and_vein_side_by_side_are_split() -> None:
+    # an artery (6 px) touching a vein (9 px) along their whole length: one 15 px band
+    band = [((96.5, 5), (96.5, 235), 6, ARTERY), ((104, 5), (104, 235), 9, VEIN)]
+    rgb, mask, disc = _paint([*_REFERENCE, *band])
+    net = build_network(mask, disc)
+    band = [k for k, p in enumerate(net.paths) if 90 <= np.median(p[:, 0]) <= 110]
+    assert len(band) == 1 and net.diameter_px[band[0]] > 13
+    labelled = classify_arteries_veins(net, rgb)
+    assert labelled.n_edges == net.n_edges + 1
+    halves = [k for k, p in enumerate(labelled.paths) if 90 <= np.median(p[:, 0]) <= 110]
+    assert len(halves) == 2
+    by_row = sorted(halves, key=lambda k: np.median(labelled.paths[k][:, 0]))
+    assert [int(labelled.kind[k]) for k in by_row] == [ARTERY, VEIN]
+    for k, (width, centre) in zip(by_row, ((6.0, 96.5), (9.0, 104.0)), strict=True):
+        assert abs(labelled.diameter_px[k] - width) <= 1.5
+        assert abs(np.median(labelled.paths[k][:, 0]) - centre) <= 1.5
+    assert labelled.kind[band[0]] != UNKNOWN
+
+
+def test_centre_line_running_from_an_artery_into_a_vein_is_cut() -> None:
+    # an artery that ends where a vein begins, in line (a crossing the graph misread)
+    line = [((100, 5), (100, 120), 8, ARTERY), ((100, 117), (100, 235), 8, VEIN)]
+    rgb, mask, disc = _paint([*_REFERENCE, *line])
+    net = build_network(mask, disc)
+    assert sum(1 for p in net.paths if 90 <= np.median(p[:, 0]) <= 110) == 1
+    labelled = classify_arteries_veins(net, rgb)
+    pieces = [k for k, p in enumerate(labelled.paths) if 90 <= np.median(p[:, 0]) <= 110]
+    assert len(pieces) == 2
+    left, right = sorted(pieces, key=lambda k: np.median(labelled.paths[k][:, 1]))
+    assert labelled.kind[left] == ARTERY and labelled.kind[right] == VEIN
+    assert not set(labelled.edges[left].tolist()) & set(labelled.edges[right].tolist())
+    cut = max(labelled.paths[left][:, 1].max(), labelled.paths[right][:, 1].min())
+    assert abs(cut - 118) <= 10
+
+
+def test_correction_keeps_to_its_own_half_of_a_side_by_side_pair() -> None:
+    band = [((96.5, 5), (96.5, 235), 6, ARTERY), ((104, 5), (104, 235), 9, VEIN)]
+    rgb, mask, disc = _paint([*_REFERENCE, *band])
+    labelled = classify_arteries_veins(build_network(mask, disc), rgb)
+    halves = [k for k, p in enumerate(labelled.paths) if 90 <= np.median(p[:, 0]) <= 110]
+    artery = next(k for k in halves if labelled.kind[k] == ARTERY)
+    vein = next(k for k in halves if labelled.kind[k] == VEIN)
+    corrected = set_kind(labelled, vein, ARTERY)
+    assert corrected.kind[vein] == ARTERY and corrected.av_confidence[vein] == 1.0
+    assert np.sum(corrected.kind != labelled.kind) == 1  # not its artery neighbour either
+    assert corrected.av_confidence[artery] == labelled.av_confidence[artery]

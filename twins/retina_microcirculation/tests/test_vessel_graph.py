@@ -142,3 +142,19 @@ def test_real_chase_mask() -> None:
     radii = disc.distance(points[:, 0], points[:, 1]) / disc.radius_px
     near, far = widths[(radii >= 1) & (radii < 2)], widths[radii >= 3]
     assert np.median(near) > np.median(far) + 2.0
+
+
+def test_calibre_beside_a_junction_is_the_segments_own() -> None:
+    # within a calibre of the junction the normal runs into the other branches (the mask is
+    # a blob there): those points take the segment's representative calibre, so a mean over
+    # part of a segment (zone B's calibre) is not inflated by the junction
+    mask = tube((200, 200), (100, 10), (100, 100), 8)
+    tube((200, 200), (100, 100), (30, 180), 6, mask)
+    tube((200, 200), (100, 100), (170, 180), 6, mask)
+    net = build_network(mask, FAR_DISC)
+    junction = net.nodes[int(np.flatnonzero(net.degree() == 3)[0])]
+    for path, widths, diameter in zip(net.paths, net.widths_px, net.diameter_px, strict=True):
+        near = np.hypot(path[:, 0] - junction[0], path[:, 1] - junction[1]) < diameter
+        assert near.any()
+        assert np.allclose(widths[near], diameter)
+        assert np.max(widths) <= diameter + 1.5
