@@ -186,22 +186,6 @@ def test_artery_and_vein_side_by_side_are_split() -> None:
     assert labelled.kind[band[0]] != UNKNOWN
 
 
-def test_centre_line_running_from_an_artery_into_a_vein_is_cut() -> None:
-    # an artery that ends where a vein begins, in line (a crossing the graph misread)
-    line = [((100, 5), (100, 120), 8, ARTERY), ((100, 117), (100, 235), 8, VEIN)]
-    rgb, mask, disc = _paint([*_REFERENCE, *line])
-    net = build_network(mask, disc)
-    assert sum(1 for p in net.paths if 90 <= np.median(p[:, 0]) <= 110) == 1
-    labelled = classify_arteries_veins(net, rgb)
-    pieces = [k for k, p in enumerate(labelled.paths) if 90 <= np.median(p[:, 0]) <= 110]
-    assert len(pieces) == 2
-    left, right = sorted(pieces, key=lambda k: np.median(labelled.paths[k][:, 1]))
-    assert labelled.kind[left] == ARTERY and labelled.kind[right] == VEIN
-    assert not set(labelled.edges[left].tolist()) & set(labelled.edges[right].tolist())
-    cut = max(labelled.paths[left][:, 1].max(), labelled.paths[right][:, 1].min())
-    assert abs(cut - 118) <= 10
-
-
 def test_correction_keeps_to_its_own_half_of_a_side_by_side_pair() -> None:
     band = [((96.5, 5), (96.5, 235), 6, ARTERY), ((104, 5), (104, 235), 9, VEIN)]
     rgb, mask, disc = _paint([*_REFERENCE, *band])
