@@ -35,9 +35,12 @@ Model
   still unjoined are left out; both are reported (`notes`, `left_out`).
 - Every non-root leaf of a tree (a terminal) drains into, or collects from, the unseen
   microcirculation. Pairing: each arterial terminal is linked to its nearest venous terminal
-  and each venous terminal to its nearest arterial terminal; the terminals linked directly
-  or through others share one capillary-bed node, every arterial terminal feeding it through
-  its own arteriolar tree and every venous terminal collecting through its own venular tree.
+  and each venous terminal to its nearest arterial terminal. Each arterial terminal has its
+  own capillary-bed node (fed through its arteriolar tree), drained through a venular tree by
+  every venous terminal linked to it (a venous terminal linked to several beds has one
+  venular tree per bed: its capacity is over-estimated there). Beds stay local: pooling
+  every bed linked through shared terminals (the first version) merged half the retina into
+  one bed on measured networks, and a branch vein occlusion then drained elsewhere at no cost.
   Why both ways: every venous end seen in the image collects from some capillary bed, and
   the bed is a continuous mesh rather than one-to-one pairs; with only arterial -> nearest
   venous links, 22-49 venous terminals per network measured from the phantom's photographs
@@ -430,20 +433,22 @@ def _assemble(
     if vein_t.size and art_t.size:
         j = np.asarray(cKDTree(pos[vein_t]).query(pos[art_t])[1], int)
         i = np.asarray(cKDTree(pos[art_t]).query(pos[vein_t])[1], int)
-        # one capillary bed per group of terminals linked by these nearest-neighbour pairs
-        n_t = art_t.size + vein_t.size
-        rows = np.concatenate([np.arange(art_t.size), i])
-        cols = art_t.size + np.concatenate([j, np.arange(vein_t.size)])
-        pairs = sparse.coo_matrix((np.ones(n_t), (rows, cols)), shape=(n_t, n_t))
-        n_beds, bed_of = csgraph.connected_components(pairs, directed=False)
+        # one capillary bed per arterial terminal, drained by its nearest venous terminal and
+        # by the venous terminals whose nearest arterial terminal it is: local beds (pooling
+        # every bed linked through shared terminals merged half the retina into one bed, and
+        # a branch vein occlusion then drained elsewhere at no cost)
+        beds = np.concatenate([np.arange(art_t.size), i])
+        veins = np.concatenate([j, np.arange(vein_t.size)])
+        bed_link, vein_link = np.unique(np.stack([beds, veins]), axis=1)
         r_bed = bed_resistance(d_term[art_t], d_term[vein_t[j]], settings)
         r_art = _tree_resistance(d_term[art_t], settings, False)  # down to the capillaries
         r_ven = _tree_resistance(d_term[vein_t], settings, True)  # from post-capillaries up
-        a_bed = np.concatenate([art_t, vein_t])
-        b_bed = n_split + bed_of
-        r_links = np.concatenate([r_art, r_ven])
+        a_bed = np.concatenate([art_t, vein_t[vein_link]])
+        b_bed = n_split + np.concatenate([np.arange(art_t.size), bed_link])
+        r_links = np.concatenate([r_art, r_ven[vein_link]])
         partner_node = node_of[vein_t[j]]
-        sink = n_split + n_beds
+        sink = n_split + art_t.size
+        vein_t = vein_t[vein_link]  # one venous link per (bed, venous terminal) pair
     else:
         if vein_t.size:
             left_out.append(
@@ -633,7 +638,9 @@ def solve_flow(
     r_mmhg = model.bed_r / MMHG_PA / M3_S_TO_UL_MIN  # Pa s m^-3 -> mmHg min µL^-1
     bed_r = {int(t): float(r) for t, r in zip(model.bed_terminal, r_mmhg, strict=True)}
     q_vein = -q[model.vein_bed_edges] * M3_S_TO_UL_MIN  # from the bed into the terminal
-    vein_flow = {int(t): float(f) for t, f in zip(model.vein_terminal, q_vein, strict=True)}
+    vein_flow: dict[int, float] = {}
+    for terminal, value in zip(model.vein_terminal, q_vein, strict=True):  # its links summed
+        vein_flow[int(terminal)] = vein_flow.get(int(terminal), 0.0) + float(value)
     q_br = q[model.bridge_edges] * M3_S_TO_UL_MIN
     bridges = [replace(br, flow_ul_min=float(f)) for br, f in zip(model.bridges, q_br, strict=True)]
     return FlowSolution(

@@ -136,8 +136,13 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
             if value is None:
                 notes[name] = why
         notes["avr"] = why
-    elif summary.notes:
-        notes["crae_um"] = notes["crve_um"] = "; ".join(summary.notes)
+    else:
+        for name, word in (("crae_um", "venul"), ("crve_um", "arteriol")):
+            mine = [n for n in summary.notes if word not in n.lower()]  # not the other's
+            if mine:
+                notes[name] = "; ".join(mine)
+        if summary.notes:
+            notes["avr"] = "; ".join(summary.notes)
     progress(0.65, "solving blood flow")
     sbp, dbp, iop = float(params["sbp_mmhg"]), float(params["dbp_mmhg"]), float(params["iop_mmhg"])
     map_mmhg = mean_arterial_pressure(sbp, dbp)
@@ -164,7 +169,7 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
                                         ISCHAEMIA_THRESHOLD)  # fmt: skip
     quadrants = flow.perfusion_by_quadrant(network, solution, territory, pixel_um,
                                            _temporal_sign(str(params["eye"]), network))  # fmt: skip
-    warnings.extend(f"Flow model: {text}" for text in solution.left_out)
+    warnings.extend(f"Flow model: {text}" for text in [*solution.notes, *solution.left_out])
     if occlusion_text:
         warnings.append(f"Scenario: {occlusion_text}.")
     progress(0.9, "drawing the maps")

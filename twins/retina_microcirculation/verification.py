@@ -153,18 +153,27 @@ def analytic_tree_error(depth: int = 4, pixel_um: float = 10.0) -> float:
 
 def node_imbalance(network: VesselNetwork, solution: flow.FlowSolution) -> float:
     """Largest flow imbalance (µL/min) at a node that is not a root, each kind's tree apart:
-    segment flows in and out plus the flows through the capillary beds."""
+    segment flows in and out plus the flows through the capillary beds and the bridges."""
     q = np.nan_to_num(solution.flow_ul_min)
     worst = 0.0
     for kind in (ARTERY, VEIN):
         modelled = (network.kind == kind) & np.isfinite(solution.flow_ul_min)
         net_in = np.bincount(network.edges[modelled, 1], q[modelled], len(network.nodes))
         net_in -= np.bincount(network.edges[modelled, 0], q[modelled], len(network.nodes))
-        for terminal, value in solution.terminal_flow_ul_min.items():
-            if kind == ARTERY:
-                net_in[terminal] -= value
-            elif solution.terminal_partner.get(terminal, -1) >= 0:
-                net_in[solution.terminal_partner[terminal]] += value
+        beds = (
+            solution.terminal_flow_ul_min
+            if kind == ARTERY
+            else {
+                terminal: -value for terminal, value in solution.venous_terminal_flow_ul_min.items()
+            }
+        )
+        for terminal, value in beds.items():  # what leaves through the capillary beds
+            net_in[terminal] -= value
+        for bridge in solution.bridges:  # gaps bridged: what leaves through the bridge
+            if bridge.kind == kind:
+                if bridge.upstream_node >= 0:
+                    net_in[bridge.upstream_node] -= bridge.flow_ul_min
+                net_in[bridge.fragment_root] += bridge.flow_ul_min
         touched = np.zeros(len(network.nodes), bool)
         touched[network.edges[modelled].ravel()] = True
         inner = touched & ~_roots(network, modelled)

@@ -170,3 +170,18 @@ def test_the_twin_conforms():
 
     report = check_twin(TWIN)
     assert report.problems == [], report.problems
+
+
+def test_a_photograph_that_is_not_a_fundus_is_refused_with_a_message():
+    from skimage import data
+
+    from meditwin_desktop.core.case import Case, Study
+    from meditwin_desktop.core.imaging.photo import Photo
+
+    case = Case(name="not an eye")
+    case.studies = [Study(date="2026-01-05", modality="XC", image=Photo(data.astronaut()))]
+    view = view_of(case)
+    assert TWIN.missing(case) == []  # a photograph: the twin fits until it looks at it
+    params = TWIN.parameters_for({k: p.value for k, p in TWIN.personalize(view).items()}, {})
+    with pytest.raises(TwinInputError, match="fundus"):
+        TWIN.simulate(params, TWIN.prepare(view), lambda *_: None, lambda: False)
