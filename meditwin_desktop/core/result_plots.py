@@ -169,6 +169,30 @@ def _photo_rgb(pixels: np.ndarray) -> np.ndarray:
 CATEGORY_COLOURS = ("#ff3b30", "#2f7bff", "#ffd60a", "#34c759", "#af52de")
 
 
+def overlay_rgba(overlay: Overlay, cmap: str = "viridis") -> np.ndarray:
+    """An overlay as (rows, columns, 4) uint8 colours to lay over its photograph: categories
+    in their colours, a mask in cyan, values on `cmap` over their range; transparent where
+    there is nothing."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_rgba
+
+    values = np.asarray(overlay.values)
+    rgba = np.zeros((*values.shape[:2], 4))
+    if overlay.categories:
+        codes = np.nan_to_num(values.astype(float), nan=0.0)
+        for code, colour in enumerate(category_colours(overlay), start=1):
+            rgba[codes == code] = to_rgba(colour, 0.9)
+    elif is_mask(values):
+        rgba[values.astype(bool)] = to_rgba(MASK_COLOUR, 0.6)
+    else:
+        data = values.astype(float)
+        finite = np.isfinite(data)
+        low, high = shared_range([data])
+        rgba[finite] = colormaps[cmap](Normalize(low, high)(data[finite]))
+        rgba[finite, 3] = 0.85
+    return np.round(rgba * 255).astype(np.uint8)
+
+
 def category_colours(overlay: Overlay) -> list[str]:
     """The colour of each of an overlay's categories (its own, else a default palette)."""
     count = len(overlay.categories)

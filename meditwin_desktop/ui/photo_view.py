@@ -58,6 +58,7 @@ class PhotoView(QGraphicsView):
         self._item: QGraphicsPixmapItem | None = None
         self._marks: list[QGraphicsItem] = []
         self._pick_item: QGraphicsItem | None = None
+        self._overlay: QGraphicsPixmapItem | None = None
         self._press = None
         self.photo: Photo | None = None
         self.last_click: tuple[float, float] | None = None  # (row, column)
@@ -67,6 +68,7 @@ class PhotoView(QGraphicsView):
         self.scene().clear()
         self._item, self.photo = None, photo
         self._marks, self._pick_item, self.last_click = [], None, None
+        self._overlay = None
         if photo is None:
             return
         self._item = self.scene().addPixmap(QPixmap.fromImage(photo_image(photo)))
@@ -88,6 +90,21 @@ class PhotoView(QGraphicsView):
             return None
         return float(point.y()), float(point.x())
 
+    # -- a result drawn over the photograph ----------------------------------------------------
+    def show_overlay(self, rgba: np.ndarray | None, tip: str = "") -> None:
+        """Lay (rows, columns, 4) uint8 colours over the photograph (None removes them)."""
+        if self._overlay is not None:
+            self.scene().removeItem(self._overlay)
+            self._overlay = None
+        if rgba is None or self._item is None or rgba.shape[:2] != self.photo.shape:
+            return
+        pixels = np.ascontiguousarray(rgba)
+        rows, columns = pixels.shape[:2]
+        image = QImage(pixels.data, columns, rows, 4 * columns, QImage.Format.Format_RGBA8888)
+        self._overlay = self.scene().addPixmap(QPixmap.fromImage(image.copy()))
+        self._overlay.setToolTip(tip)
+        self._overlay.setZValue(1)  # above the photograph, below the marks and the pick
+
     # -- marks -------------------------------------------------------------------------------
     def show_marks(self, marks: Sequence[tuple[float, float, str]]) -> None:
         """Draw the artery/vein marks (row, column, kind) as coloured rings."""
@@ -102,6 +119,7 @@ class PhotoView(QGraphicsView):
             ring = self.scene().addEllipse(col - radius, row - radius, 2 * radius, 2 * radius,
                                            pen, QBrush(Qt.BrushStyle.NoBrush))  # fmt: skip
             ring.setToolTip(f"Marked as {kind} (row {row:.0f}, column {col:.0f})")
+            ring.setZValue(2)
             self._marks.append(ring)
 
     def show_pick(self, row: float, col: float) -> None:
@@ -118,6 +136,7 @@ class PhotoView(QGraphicsView):
             self.scene().addLine(col, row - size, col, row + size, pen),
         ])  # fmt: skip
         group.setToolTip(f"Picked: row {row:.0f}, column {col:.0f}")
+        group.setZValue(2)
         self._pick_item = group
 
     # -- mouse -------------------------------------------------------------------------------

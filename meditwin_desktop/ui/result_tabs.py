@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from matplotlib.figure import Figure
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -113,11 +114,36 @@ class _FigurePage(_ResultPage):
 
 
 class ImagesPage(_FigurePage):
-    """Overlays on a 2D photograph: one panel per scenario, a shared colour scale."""
+    """Overlays on a 2D photograph: one panel per scenario, a shared colour scale; the first
+    scenario's overlay can also be laid over the photograph on screen (to check the labels
+    and mark vessels there)."""
 
     kind = "overlays"
     canvas_name = "images_canvas"
     empty = "Run scenarios of a twin with results on a photograph to compare them here."
+    on_photo_changed = Signal(object)  # the Overlay to lay over the photograph, or None
+
+    def __init__(self, shown: Callable[[], bool], parent: QWidget | None = None) -> None:
+        super().__init__(shown, parent)
+        self.on_photo = QCheckBox("Show on the photograph", self)
+        self.on_photo.setObjectName("images_on_photo")
+        self.on_photo.setToolTip(
+            "Lay the first scenario's map over the photograph on screen (right-click a vessel "
+            "there to mark it artery or vein)"
+        )
+        self.on_photo.toggled.connect(lambda _: self._send_to_photo())
+        self.choice.currentIndexChanged.connect(lambda _: self._send_to_photo())
+        self.top.addWidget(self.on_photo)
+
+    def set_runs(self, runs: list[Run], stale: set[str], case: Any) -> None:
+        """As for every page; the map on the photograph follows."""
+        super().set_runs(runs, stale, case)
+        self._send_to_photo()
+
+    def _send_to_photo(self) -> None:
+        name, runs = self.chosen()
+        shown = self.on_photo.isChecked() and runs
+        self.on_photo_changed.emit(runs[0].result.overlays[name] if shown else None)
 
     def draw(self) -> None:
         """Draw the chosen overlay of each scenario (only while the tab is looked at)."""

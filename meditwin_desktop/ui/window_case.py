@@ -15,6 +15,7 @@ from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.case_images import load_case_image
 from meditwin_desktop.core.freshness import check_runs
 from meditwin_desktop.core.imaging.volume import Volume
+from meditwin_desktop.core.result_plots import overlay_rgba
 from meditwin_desktop.ui.case_dialogs import HistoryDialog, ReportDialog, show_library_problem
 from meditwin_desktop.ui.window_imaging import SURFACES_MODE
 
@@ -48,8 +49,17 @@ class CaseMixin:
         )
         self.twin_panel.photo_point_requested.connect(self._photo_point_requested)
         self.comparison.refresh_requested.connect(self.twin_panel.run_all)
+        self.comparison.images_page.on_photo_changed.connect(self._overlay_on_photo)
         self.comparison.unit_system_changed.connect(self._unit_system_changed)
         self.clinical.changed.connect(lambda: self.session.touch("clinical"))
+
+    def _overlay_on_photo(self, overlay) -> None:
+        """A result's map over the photograph on screen, when it lies on that photograph."""
+        study = self.cases.case.study if self.cases.case is not None else None
+        if overlay is None or study is None or overlay.study not in ("", study.id):
+            self.photo_view.show_overlay(None)
+            return
+        self.photo_view.show_overlay(overlay_rgba(overlay), overlay.label)
 
     def _photo_point_requested(self, name: str) -> None:
         """A scenario's point on the photograph: the pixel last clicked on it."""

@@ -90,6 +90,9 @@ def test_pick_an_occlusion_run_and_mark_a_vessel(eye_window, qtbot, shot):
     qtbot.waitUntil(lambda: "artery, vein" in page.note.text(), timeout=10_000)
     legends = page.figure.legends
     assert legends and [t.get_text() for t in legends[0].get_texts()] == ["artery", "vein"]
+    # the baseline's artery/vein map over the photograph on screen, to check the labels there
+    qtbot.mouseClick(page.on_photo, Qt.MouseButton.LeftButton)
+    assert view._overlay is not None and view._overlay.toolTip() == "Arteries and veins"
     shot(window, "retina_artery_vein")
 
     # right-click on the vein: mark it as artery; the runs are now out of date on screen
