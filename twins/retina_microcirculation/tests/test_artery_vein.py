@@ -197,3 +197,34 @@ def test_correction_keeps_to_its_own_half_of_a_side_by_side_pair() -> None:
     assert corrected.kind[vein] == ARTERY and corrected.av_confidence[vein] == 1.0
     assert np.sum(corrected.kind != labelled.kind) == 1  # not its artery neighbour either
     assert corrected.av_confidence[artery] == labelled.av_confidence[artery]
+
+
+def test_zone_b_relabel_carries_outward_to_its_own_kind_only() -> None:
+    from meditwin_twins.retina_microcirculation import artery_vein as av
+    from meditwin_twins.retina_microcirculation.network import VesselNetwork
+
+    # disc at the origin; a trunk 0 (node 0 -> 1) branching into 1 (same former kind) and 2
+    # (the other kind: the other vessel at a node the graph could not resolve)
+    nodes = np.array([[0.0, 100.0], [0.0, 200.0], [-50.0, 300.0], [50.0, 300.0]])
+    edges = np.array([[0, 1], [1, 2], [1, 3]])
+    paths = [
+        np.column_stack([np.zeros(101, int), np.arange(100, 201)]),
+        np.column_stack([np.linspace(0, -50, 101).astype(int), np.arange(200, 301)]),
+        np.column_stack([np.linspace(0, 50, 101).astype(int), np.arange(200, 301)]),
+    ]
+    net = VesselNetwork(
+        nodes=nodes, edges=edges, diameter_px=np.full(3, 6.0), length_px=np.full(3, 100.0),
+        kind=np.array([ARTERY, ARTERY, VEIN], np.int8), paths=paths,
+        disc=Disc(0.0, 0.0, 40.0), shape=(400, 400), av_confidence=np.full(3, 0.7),
+    )  # fmt: skip
+    members, inside = av.zone_b_members(net)
+    assert members.tolist() == [0] and inside[0].sum() > 3  # zone B: 80-120 px
+    old = net.kind.copy()
+    net.kind[0] = VEIN
+    av._carry_outward(net, old, [0], {0}, [])
+    assert net.kind.tolist() == [VEIN, VEIN, VEIN]
+    net.kind[:] = (VEIN, VEIN, ARTERY)
+    old = net.kind.copy()
+    net.kind[0] = ARTERY
+    av._carry_outward(net, old, [0], {0}, [(1, 0)])  # 1 is 0's side-by-side partner
+    assert net.kind.tolist() == [ARTERY, VEIN, ARTERY]
