@@ -128,7 +128,11 @@ def _parents(network: VesselNetwork) -> np.ndarray:
 
 
 def zone_b_widths(
-    network: VesselNetwork, pixel_um: float, min_points: int = 3
+    network: VesselNetwork,
+    pixel_um: float,
+    min_points: int = 3,
+    widths: Sequence[np.ndarray] | None = None,
+    fallbacks: list[int] | None = None,
 ) -> dict[int, list[tuple[int, float]]]:
     """Per kind (ARTERY, VEIN, UNKNOWN): (segment index, width in µm) of each vessel crossing
     zone B, each vessel once.
@@ -140,6 +144,12 @@ def zone_b_widths(
     left out when its parent segment (same kind, ending where it starts) is itself in zone B.
     Width = mean calibre (`widths_px`) over the segment's centre-line points inside the zone,
     times `pixel_um`; without per-point calibres, the segment's `diameter_px`.
+
+    `widths` (per segment, per centre-line point, px, NaN where refused; e.g. the intensity
+    profile widths of `calibre.profile_widths`): when given, a segment's width is the median
+    of its finite values inside the zone, provided at least a third of its zone points (and
+    two) have one; otherwise the mask width above stands, and the segment's index is appended
+    to `fallbacks` (when given).
     """
     scale = _check_pixel_um(pixel_um)
     inner, outer = zone_b(network)
@@ -153,9 +163,17 @@ def zone_b_widths(
     parent = _parents(network)
     result: dict[int, list[tuple[int, float]]] = {ARTERY: [], VEIN: [], UNKNOWN: []}
     have_widths = len(network.widths_px) == network.n_edges
+    if widths is not None and len(widths) != network.n_edges:
+        raise ValueError(f"widths has {len(widths)} entries for {network.n_edges} segments")
     for k in np.flatnonzero(crossing).tolist():
         if parent[k] >= 0 and crossing[parent[k]]:
             continue  # a branch (or continuation) of a vessel already measured on its trunk
+        profile = _profile_width(widths[k], in_zone[k]) if widths is not None else None
+        if profile is not None:
+            result.setdefault(int(network.kind[k]), []).append((k, profile * scale))
+            continue
+        if widths is not None and fallbacks is not None:
+            fallbacks.append(k)
         width_px = float(network.diameter_px[k])
         if have_widths:
             w = np.asarray(network.widths_px[k], float).ravel()
@@ -169,6 +187,19 @@ def zone_b_widths(
         kind = int(network.kind[k])
         result.setdefault(kind, []).append((k, width_px * scale))
     return result
+
+
+def _profile_width(values: np.ndarray, in_zone: np.ndarray) -> float | None:
+    """Median of a segment's finite per-point widths inside zone B, or None when under a
+    third of its zone points (or fewer than two) have one."""
+    w = np.asarray(values, float).ravel()
+    if len(w) != len(in_zone):
+        return None
+    w = w[in_zone]
+    good = w[np.isfinite(w) & (w > 0)]
+    if good.size < max(2, int(np.ceil(len(w) / 3))):
+        return None
+    return float(np.median(good))
 
 
 @dataclass
@@ -197,11 +228,25 @@ def _zone_outside_fraction(network: VesselNetwork) -> float:
     return float(outside.mean())
 
 
-def calibres(network: VesselNetwork, pixel_um: float) -> CalibreSummary:
+def calibres(
+    network: VesselNetwork, pixel_um: float, widths: Sequence[np.ndarray] | None = None
+) -> CalibreSummary:
     """CRAE, CRVE (revised Knudtson formulas, Curr Eye Res 2003;27:143-149, on the six
-    largest arterioles and venules crossing zone B) and AVR = CRAE / CRVE."""
-    widths = zone_b_widths(network, pixel_um)
+    largest arterioles and venules crossing zone B) and AVR = CRAE / CRVE.
+
+    `widths`: per-point widths (px) from the photograph's intensity profile
+    (`calibre.profile_widths`); when given they replace the mask's calibres (see
+    `zone_b_widths`), and a note counts the vessels that fell back to the mask."""
+    fallbacks: list[int] = []
+    per_point = widths
+    widths = zone_b_widths(network, pixel_um, widths=per_point, fallbacks=fallbacks)
     notes: list[str] = []
+    if per_point is not None and fallbacks:
+        n = len(fallbacks)
+        notes.append(
+            f"{n} vessel{'s' if n != 1 else ''} crossing zone B had no clear intensity "
+            f"profile and {'were' if n != 1 else 'was'} measured on the vessel mask instead."
+        )
     outside = _zone_outside_fraction(network)
     if outside > 0.05:
         notes.append(

@@ -217,6 +217,27 @@ def test_calibres_from_radial_network() -> None:
     assert "not labelled artery or vein" in text
 
 
+def test_calibres_take_profile_widths_and_fall_back_to_the_mask() -> None:
+    network, ids = _radial_network()
+    # profile widths: every point 1 px wider than the mask, except A4 (no clear profile:
+    # NaN everywhere -> its mask width stays) and one NaN point on A5 (the median ignores it)
+    widths = [np.asarray(w, float) + 1.0 for w in network.widths_px]
+    widths[ids["A4"]] = np.full(len(widths[ids["A4"]]), np.nan)
+    widths[ids["A5"]][len(widths[ids["A5"]]) // 2] = np.nan
+    fallbacks: list[int] = []
+    found = zone_b_widths(network, 10.0, widths=widths, fallbacks=fallbacks)
+    arteries = dict(found[ARTERY])
+    assert arteries[ids["A4"]] == pytest.approx(90.0)  # the mask's 9 px
+    assert arteries[ids["A5"]] == pytest.approx(60.0)  # 5 + 1 px in zone B
+    assert sorted(dict(found[VEIN]).values()) == pytest.approx([80.0, 90.0, 110.0, 120.0])
+    assert fallbacks == [ids["A4"]]
+    summary = calibres(network, 10.0, widths=widths)
+    assert summary.crve_um > calibres(network, 10.0).crve_um
+    assert any("measured on the vessel mask instead" in note for note in summary.notes)
+    with pytest.raises(ValueError, match="segments"):
+        calibres(network, 10.0, widths=widths[:-1])
+
+
 def test_calibres_without_veins_and_bad_scale() -> None:
     network, _ = _radial_network()
     arteries_only = network.subset(network.kind == ARTERY)
