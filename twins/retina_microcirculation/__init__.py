@@ -62,6 +62,16 @@ PARAMETERS = (
     Parameter("occlusion_at", "Occlusion point", "px", (0.0, 0.0), 0.0, 100000.0, size=2,
               on_photo=True, source="a click on the photograph",
               help="Row and column of the photograph's pixel: click on the vessel"),
+    Parameter("calibre_from", "Calibres measured on", "", "profile",
+              choices=("profile", "mask"),
+              choice_labels=("the vessel's intensity profile (half height)",
+                             "the vessel mask"),
+              short_labels=("profile calibres", "mask calibres"),
+              source="half-height width: Brinchmann-Hansen O, Heier H. Acta Ophthalmol 1986",
+              help="Zone-B calibres (CRAE, CRVE) from the width at half depth of the vessel's "
+              "intensity profile across it (the default: within 7 % of the true widths on the "
+              "synthetic fundus), or from the segmented mask (narrower for arterioles). "
+              "Compare visits measured the same way"),
     Parameter("haematocrit", "Haematocrit", "", 0.45, 0.15, 0.7, decimals=2,
               source="normal adult 0.40-0.50; from haemoglobin x 3 when entered",
               help="Blood viscosity in the vessels (Pries 1994) rises with it"),
@@ -78,11 +88,14 @@ OUTCOMES = (
     Outcome("crae_um", "CRAE (arteriolar calibre)", "µm", better="higher", precision=0,
             resolution=5.0, absent="no arteriole in zone B",
             help="Central retinal artery equivalent, revised Knudtson formula over the six "
-            "largest arterioles in zone B; narrower with hypertension"),
+            "largest arterioles in zone B; narrower with hypertension. On synthetic "
+            "photographs with known vessels it lay within 12 % of the truth (5 photographs): "
+            "a smaller change between visits may not be real"),
     Outcome("crve_um", "CRVE (venular calibre)", "µm", precision=0, resolution=5.0,
             absent="no venule in zone B",
             help="Central retinal vein equivalent (revised Knudtson); wider with "
-            "inflammation, diabetes and smoking"),
+            "inflammation, diabetes and smoking. Within 10 % of the truth on synthetic "
+            "photographs (5)"),
     Outcome("avr", "Arteriole-to-venule ratio", "", better="higher", precision=2,
             resolution=0.03, absent="CRAE or CRVE missing",
             help="CRAE / CRVE; lower with generalised arteriolar narrowing (hypertension)"),
@@ -93,8 +106,8 @@ OUTCOMES = (
             "not with a measurement"),
     Outcome("ischaemic_area_pct", "Ischaemic area", "%", better="lower", precision=1,
             resolution=1.0, target=Target(high=1.0, source="no hypoperfused retina"),
-            help="Share of the field of view whose supplying vessel carries less than half "
-            "its flow at a normal pressure (120/80 mmHg, IOP 15)"),
+            help="Share of the field of view whose feeding arteriole or draining venule "
+            "carries less than half its flow at a normal pressure (120/80 mmHg, IOP 15)"),
     Outcome("tortuosity_index", "Tortuosity", "", precision=3, resolution=0.005,
             help="Length-weighted mean of arc / chord - 1 over the segments"),
     Outcome("fractal_dimension", "Fractal dimension", "", precision=3, resolution=0.01,

@@ -668,11 +668,15 @@ def _check_image(name: str, image: np.ndarray, shape: tuple[int, int]) -> np.nda
     return image
 
 
-def territories(network: VesselNetwork, solution: FlowSolution, fov: np.ndarray) -> np.ndarray:
+def territories(
+    network: VesselNetwork, solution: FlowSolution, fov: np.ndarray, *, venous: bool = False
+) -> np.ndarray:
     """(rows, columns) int image: the arterial terminal node nearest to each field-of-view
-    pixel (the one taken to supply it), -1 outside the field of view or when there is none."""
+    pixel (the one taken to supply it; with `venous`, the venous terminal taken to drain
+    it), -1 outside the field of view or when there is none."""
     fov = _check_image("field-of-view mask", fov, network.shape).astype(bool)
-    terminals = np.array(sorted(solution.terminal_flow_ul_min), int)
+    flows = solution.venous_terminal_flow_ul_min if venous else solution.terminal_flow_ul_min
+    terminals = np.array(sorted(flows), int)
     out = np.full(network.shape, -1, np.int32)
     if terminals.size == 0:
         return out
@@ -730,6 +734,26 @@ def perfusion_by_quadrant(
     return {name: float(totals[i]) for i, name in enumerate(QUADRANTS)}
 
 
+def ischaemic_map(
+    territory: np.ndarray,
+    terminal_flow: dict[int, float],
+    reference_flow: dict[int, float],
+    threshold: float = 0.5,
+) -> np.ndarray:
+    """Bool image: pixels whose terminal's flow is below `threshold` x its reference flow (a
+    terminal absent from `terminal_flow` counts as no flow; one without a positive reference
+    flow is never counted)."""
+    territory = np.asarray(territory)
+    if not np.isfinite(threshold) or not 0.0 < threshold <= 1.0:
+        raise TwinInputError("The ischaemia threshold must be a fraction in (0, 1].")
+    top = int(max(territory.max(initial=-1), *reference_flow, *terminal_flow, 0)) + 1
+    ischaemic = np.zeros(top + 1, bool)  # the last entry stands for -1 (unsupplied)
+    for t, ref in reference_flow.items():
+        if np.isfinite(ref) and ref > 0:
+            ischaemic[t] = abs(terminal_flow.get(t, 0.0)) < threshold * ref
+    return ischaemic[np.where(territory >= 0, territory, top)]
+
+
 def ischaemic_area_pct(
     territory: np.ndarray,
     terminal_flow: dict[int, float],
@@ -738,24 +762,15 @@ def ischaemic_area_pct(
     threshold: float = 0.5,
 ) -> float:
     """Percentage of the field of view whose supplying terminal's flow is below `threshold` x
-    its reference flow (a terminal absent from `terminal_flow` counts as no flow; one without
-    a positive reference flow is never counted)."""
+    its reference flow (`ischaemic_map`)."""
     fov = np.asarray(fov, bool)
-    territory = np.asarray(territory)
-    if territory.shape != fov.shape:
+    if np.shape(territory) != fov.shape:
         raise TwinInputError("The territory map and the field-of-view mask differ in size.")
-    if not np.isfinite(threshold) or not 0.0 < threshold <= 1.0:
-        raise TwinInputError("The ischaemia threshold must be a fraction in (0, 1].")
     n_fov = int(fov.sum())
     if n_fov == 0:
         raise TwinInputError("The field-of-view mask is empty.")
-    top = int(max(territory.max(initial=-1), *reference_flow, *terminal_flow, 0)) + 1
-    ischaemic = np.zeros(top + 1, bool)  # the last entry stands for -1 (unsupplied)
-    for t, ref in reference_flow.items():
-        if np.isfinite(ref) and ref > 0:
-            ischaemic[t] = terminal_flow.get(t, 0.0) < threshold * ref
-    lab = np.where(territory >= 0, territory, top)
-    return 100.0 * float(np.sum(ischaemic[lab] & fov)) / n_fov
+    starved = ischaemic_map(territory, terminal_flow, reference_flow, threshold)
+    return 100.0 * float(np.sum(starved & fov)) / n_fov
 
 
 def flow_map(network: VesselNetwork, solution: FlowSolution) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 
 from meditwin_desktop.core.twin import Cancelled, Overlay, Result, Table, TwinInputError
 
-from . import artery_vein, flow, fundus, measures, vessel_graph
+from . import artery_vein, calibre, flow, fundus, measures, vessel_graph
 from .inputs import chosen_photo, pixel_scale
 from .network import ARTERY, KIND_NAMES, VEIN, VesselNetwork
 
@@ -124,7 +124,10 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     if "ASSUMED" in scale_note:
         warnings.append(scale_note[0].upper() + scale_note[1:] + ".")
     progress(0.5, "measuring the vessels")
-    summary = measures.calibres(network, pixel_um)
+    widths = None
+    if params["calibre_from"] == "profile":  # the photograph's own grey levels, not CLAHE's
+        widths = calibre.profile_widths(network, photo["pixels"], calibre.zone_b_points(network))
+    summary = measures.calibres(network, pixel_um, widths=widths)
     narrowing = 1.0 - float(params["arteriolar_narrowing_pct"]) / 100.0
     scale = np.where(network.kind == ARTERY, narrowing, 1.0)
     crae = summary.crae_um * narrowing if np.isfinite(summary.crae_um) else None
@@ -164,9 +167,17 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
                           REFERENCE_IOP, haematocrit=float(params["haematocrit"])),
     )  # fmt: skip
     territory = flow.territories(network, solution, analysis.fov)
-    ischaemic = flow.ischaemic_area_pct(territory, solution.terminal_flow_ul_min,
-                                        reference.terminal_flow_ul_min, analysis.fov,
-                                        ISCHAEMIA_THRESHOLD)  # fmt: skip
+    drained = flow.territories(network, solution, analysis.fov, venous=True)
+    # starved: its feeding arteriole, or its draining venule (a vein occlusion), carries under
+    # half its flow at a normal pressure
+    starved = flow.ischaemic_map(territory, solution.terminal_flow_ul_min,
+                                 reference.terminal_flow_ul_min, ISCHAEMIA_THRESHOLD)  # fmt: skip
+    starved |= flow.ischaemic_map(drained, solution.venous_terminal_flow_ul_min,
+                                  {k: abs(v) for k, v in
+                                   reference.venous_terminal_flow_ul_min.items()},
+                                  ISCHAEMIA_THRESHOLD)  # fmt: skip
+    starved &= analysis.fov
+    ischaemic = 100.0 * float(starved.sum()) / max(int(analysis.fov.sum()), 1)
     quadrants = flow.perfusion_by_quadrant(network, solution, territory, pixel_um,
                                            _temporal_sign(str(params["eye"]), network))  # fmt: skip
     warnings.extend(f"Flow model: {text}" for text in [*solution.notes, *solution.left_out])
@@ -194,6 +205,7 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
         "artery_vein": Overlay("Arteries and veins", _av_map(network), study,
                                categories=("artery", "vein"), colours=("#ff3b30", "#2f7bff")),
         "flow": Overlay("Blood flow", flow.flow_map(network, solution), study, "µL/min"),
+        "ischaemic": Overlay("Ischaemic area", starved.astype(np.uint8), study),
         "perfusion": Overlay("Perfusion vs a normal pressure", _relative_perfusion(
             territory, solution, reference), study, "%"),
     }  # fmt: skip

@@ -2,7 +2,8 @@
 
 - the synthetic fundus (phantom.py, a photograph drawn from a known vessel tree): vessel
   segmentation against the true mask, the optic disc, calibres, artery/vein labels and
-  CRAE/CRVE/AVR of the measured network against the true tree's;
+  CRAE/CRVE of the measured network against the true tree's, and the arteriolar narrowing
+  between the demo's two visits;
 - real photographs: CHASE_DB1 (28 children's photographs, two observers' manual vessel
   masks; Owen et al. 2009, Fraz et al. 2012, CC BY 4.0) scored against the first observer
   inside the field of view on the 14 photographs of the children the vessel classifier was
@@ -24,7 +25,7 @@ import numpy as np
 
 from meditwin_desktop.core.twin import VerificationCase
 
-from . import flow, fundus, measures
+from . import calibre, flow, fundus, measures
 from .network import ARTERY, VEIN, Disc, VesselNetwork
 from .viscosity import relative_viscosity_bulk
 
@@ -87,14 +88,34 @@ def av_accuracy(seed: int = 0) -> float:
     return right / total if total else float("nan")
 
 
+def measured_calibres(rgb: np.ndarray, pixel_um: float) -> measures.CalibreSummary:
+    """CRAE and CRVE as the twin measures them on a photograph (intensity-profile widths)."""
+    from .model import analyse_photo
+
+    _, network = analyse_photo(rgb)
+    widths = calibre.profile_widths(network, rgb, calibre.zone_b_points(network))
+    return measures.calibres(network, pixel_um, widths=widths)
+
+
 def calibre_ratio(kind: int, seed: int = 0) -> float:
     """CRAE (ARTERY) or CRVE (VEIN) measured on the photograph / from the true tree."""
     run = phantom_run(seed)
-    measured = measures.calibres(run["network"], run["pixel_um"])
+    measured = measured_calibres(run["truth"].rgb, run["pixel_um"])
     true = measures.calibres(run["truth"].network, run["pixel_um"])
     if kind == ARTERY:
         return measured.crae_um / true.crae_um
     return measured.crve_um / true.crve_um
+
+
+def visit_crae_ratio(seed: int = 22, narrowing: float = 0.85) -> float:
+    """Measured CRAE of the second visit / the first, where the second visit's arterioles
+    are drawn `narrowing` times as wide (the demo's two photographs)."""
+    from .phantom import make_fundus
+
+    first, second = make_fundus(seed), make_fundus(seed, arteriolar_scale=narrowing)
+    pixel_um = 1000.0 * first.pixel_mm
+    return (measured_calibres(second.rgb, pixel_um).crae_um
+            / measured_calibres(first.rgb, pixel_um).crae_um)  # fmt: skip
 
 
 def paired_trees(depth: int = 4, pixel_um: float = 10.0) -> tuple[VesselNetwork, dict]:
@@ -251,6 +272,9 @@ VERIFICATION = (
     _case("CRVE of the synthetic fundus", "measured / true CRVE", "", 1.0, 0.15,
           PHANTOM + "; within 15 % of the true tree's revised Knudtson CRVE",
           partial(calibre_ratio, VEIN)),
+    _case("Arteriolar narrowing between two visits", "CRAE visit 2 / visit 1", "", 0.85,
+          0.05, "synthetic fundus seed 22 (the demo's photographs) drawn with arterioles 0.85 "
+          "as wide at the second visit; tolerance 0.05", visit_crae_ratio),
     _case("Flow: symmetric binary tree", "relative error of the total flow", "", 0.0, 1e-9,
           ANALYTIC, analytic_tree_error),
     _case("Flow: mass conservation", "largest node imbalance / total flow", "", 0.0, 1e-9,
