@@ -61,7 +61,7 @@ from scipy.sparse.linalg import spsolve
 from meditwin_desktop.core.twin import TwinInputError
 
 from .measures import zone_b
-from .network import ARTERY, UNKNOWN, VEIN, VesselNetwork
+from .network import ARTERY, UNKNOWN, VEIN, VesselNetwork, path_normals
 from .vessel_graph import _dedupe_with, _path_length, crossings, tree_labels
 
 # propagation strengths: working choices checked on the phantom (tests), not published values
@@ -132,7 +132,7 @@ def _features(network: VesselNetwork, background: np.ndarray, smooth: np.ndarray
             wpx = np.asarray(widths[s], float)
         if len(path) == 0:
             continue
-        normal = _normals(path)
+        normal = path_normals(np.asarray(path, float))
         off = np.maximum(wpx / 4.0, 0.75)[:, None]
         r, c = path[:, 0], path[:, 1]
         bg = background[np.clip(r.astype(int), 0, shape[0] - 1),
@@ -315,7 +315,7 @@ def _pair_profile(
     n = len(path)
     if n < _PAIR_MIN_POINTS or np.median(widths) < _PAIR_MIN_WIDTH_PX:
         return None
-    normal = _normals(path)
+    normal = path_normals(np.asarray(path, float))
     u = np.linspace(-0.45, 0.45, 2 * _PAIR_SAMPLES + 1)
     shift = u[None, :] * widths[:, None]
     rr = path[:, 0:1] + shift * normal[:, 0:1]
@@ -627,18 +627,6 @@ def _vessel_raster(network: VesselNetwork, widths: list[np.ndarray]) -> np.ndarr
         return np.zeros(network.shape, bool)
     dist, (ri, ci) = ndimage.distance_transform_edt(radius == 0, return_indices=True)
     return dist <= radius[ri, ci]
-
-
-def _normals(path: np.ndarray, k: int = 3) -> np.ndarray:
-    n = len(path)
-    lo = np.clip(np.arange(n) - k, 0, n - 1)
-    hi = np.clip(np.arange(n) + k, 0, n - 1)
-    t = path[hi] - path[lo]
-    norm = np.hypot(t[:, 0], t[:, 1])
-    t[norm == 0] = (0.0, 1.0)
-    norm[norm == 0] = 1.0
-    t /= norm[:, None]
-    return np.stack([-t[:, 1], t[:, 0]], axis=1)
 
 
 def _robust_z(x: np.ndarray) -> np.ndarray:

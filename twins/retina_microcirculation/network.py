@@ -84,3 +84,18 @@ class VesselNetwork:
             inside &= (path[:, 1] >= 0) & (path[:, 1] < self.shape[1])
             image[path[inside, 0], path[inside, 1]] = k
         return image
+
+
+def path_normals(path: np.ndarray, k: int = 3) -> np.ndarray:
+    """Unit normal (row, column) at each point of a centre line, from the chord between the
+    points k before and k after it ((0, 1)'s normal where the chord is empty)."""
+    path = np.asarray(path, float)
+    n = len(path)
+    lo = np.clip(np.arange(n) - k, 0, n - 1)
+    hi = np.clip(np.arange(n) + k, 0, n - 1)
+    tangent = path[hi] - path[lo]
+    norm = np.hypot(tangent[:, 0], tangent[:, 1])
+    tangent[norm == 0] = (0.0, 1.0)
+    norm[norm == 0] = 1.0
+    tangent /= norm[:, None]
+    return np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)

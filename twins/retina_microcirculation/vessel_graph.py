@@ -32,7 +32,7 @@ from skimage.morphology import remove_small_holes, skeletonize
 
 from meditwin_desktop.core.twin import TwinInputError
 
-from .network import UNKNOWN, Disc, VesselNetwork
+from .network import UNKNOWN, Disc, VesselNetwork, path_normals
 
 _EIGHT = np.ones((3, 3), bool)
 _CROSSING_MAX_BEND_DEG = 40.0  # each vessel of a crossing continues within this of straight
@@ -521,14 +521,7 @@ def measure_widths(
         return np.zeros(0)
     reach = float(max(4.0, 1.5 * half.max() + 2.0))
     k = int(np.clip(np.rint(np.median(half)), 2, 6))
-    lo = np.clip(np.arange(n) - k, 0, n - 1)
-    hi = np.clip(np.arange(n) + k, 0, n - 1)
-    tangent = path[hi] - path[lo]
-    norm = np.hypot(tangent[:, 0], tangent[:, 1])
-    tangent[norm == 0] = (0.0, 1.0)
-    norm[norm == 0] = 1.0
-    tangent /= norm[:, None]
-    normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+    normal = path_normals(path, k)
     offsets = np.arange(0.0, reach + step, step)
     widths = np.empty(n)
     for side_sign, store in ((1.0, "r"), (-1.0, "l")):
