@@ -17,8 +17,10 @@ from meditwin_desktop.core.twin import (
 from .inputs import (
     EYES,
     TYPICAL_DISC_MM,
+    UNDATED,
     default_photo,
     prepare,
+    visit_of,
 )
 from .model import OCCLUSIONS, simulate
 from .verification import VERIFICATION
@@ -38,10 +40,11 @@ _CHASE = ("Fraz MM, Remagnino P, Hoppe A et al. An ensemble classification-based
           "2538-2548 (CHASE_DB1; Owen CG et al. IOVS 2009;50:2004-2010)")  # fmt: skip
 
 PARAMETERS = (
-    Parameter("visit", "Visit (photograph date)", "", "2000-01-01", value_type="date", key=1,
+    Parameter("visit", "Visit (photograph date)", "", UNDATED, value_type="date", key=1,
               source="the case's photographs",
               help="The fundus photograph of this date is analysed; a scenario may take "
-              "another visit to compare them side by side"),
+              f"another visit to compare them side by side ({UNDATED}: a photograph whose "
+              "file gives no date)"),
     Parameter("eye", "Eye", "", "not stated", choices=EYES, key=2, source="the photograph",
               help="Which eye's photograph of that visit (from the file when it says)"),
     Parameter("sbp_mmhg", "Systolic blood pressure", "mmHg", 120.0, 60.0, 260.0, decimals=0,
@@ -101,9 +104,9 @@ OUTCOMES = (
             help="CRAE / CRVE; lower with generalised arteriolar narrowing (hypertension)"),
     Outcome("total_flow_ul_min", "Total retinal blood flow (model)", "µL/min",
             better="higher", precision=1, resolution=1.0,
-            help="Poiseuille flow through the measured network with derived capillary beds; "
-            "about a third of the published measured totals (README): compare scenarios, "
-            "not with a measurement"),
+            help="Poiseuille flow through the measured network with derived capillary beds, "
+            "no autoregulation; below published measured totals (0.25-1 times on the "
+            "photographs tried; README): compare scenarios, not with a measurement"),
     Outcome("ischaemic_area_pct", "Ischaemic area", "%", better="lower", precision=1,
             resolution=1.0, target=Target(high=1.0, source="no hypoperfused retina"),
             help="Share of the field of view whose feeding arteriole or draining venule "
@@ -128,7 +131,8 @@ def personalize(view: CaseView) -> dict[str, Personalized]:
     count = len(inputs["photos"])
     where = f"the photograph on screen ({count} in the case)"
     values = {
-        "visit": Personalized(str(photo["date"])[:10] or "2000-01-01", where),
+        "visit": Personalized(visit_of(photo), where if photo["date"] else
+                              f"{where}; its file gives no date ({UNDATED} stands for it)"),
         "eye": Personalized(photo["eye"], "from the photograph's file" if photo["eye"] !=
                             "not stated" else "the file does not say"),
     }  # fmt: skip
@@ -167,9 +171,10 @@ TWIN = Twin(
         "Steady flow: no pulsatility, no autoregulation (a real retina keeps its flow over a "
         "range of perfusion pressures), no vessel compliance, one haematocrit everywhere.",
         "The capillary beds are symmetric Murray trees derived from each terminal's calibre, "
-        "not measured: total flow is about a third of published measurements.",
-        "Calibres are measured on the photograph's vessel mask; zone-B calibres depend on "
-        "the scale (the file's pixel size, else a 1.8 mm disc assumed).",
+        "not measured: total flow is below published measurements (0.25-1 times).",
+        "Zone-B calibres come from each vessel's intensity profile (or the mask) and depend "
+        "on the scale (the file's pixel size, else a 1.8 mm disc assumed); absolute values "
+        "differ between tools: compare visits measured the same way.",
         "Automatic artery/vein labels can be wrong: check the artery/vein map and mark "
         "vessels as artery or vein by right-clicking them on the photograph.",
     ),

@@ -278,6 +278,27 @@ class _Model:
     notes: list[str]
 
 
+def _loop_closers(a: np.ndarray, b: np.ndarray, diameter: np.ndarray, n: int) -> np.ndarray:
+    """Bool per segment (a[k], b[k]): the segments to leave out so that every connected part
+    is a tree, keeping the widest (a maximum spanning forest by calibre: Kruskal's algorithm
+    with union-find)."""
+    closers = np.ones(a.size, bool)
+    parent = np.arange(n)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for k in np.argsort(-np.nan_to_num(diameter), kind="stable"):
+        ra, rb = find(int(a[k])), find(int(b[k]))
+        if ra != rb:
+            parent[ra] = rb
+            closers[k] = False
+    return closers
+
+
 def _assemble(
     network: VesselNetwork,
     pixel_um: float,
@@ -323,6 +344,15 @@ def _assemble(
     ea, eb = inv[: use.size], inv[use.size :]
     n_split = uniq.size
     node_of, kind_of = uniq // 3, uniq % 3
+    loops = _loop_closers(ea, eb, diam_px[use], n_split)
+    if loops.any():
+        left_out.append(
+            f"{int(loops.sum())} segment(s) closing a loop within one kind's vessels (a crossing "
+            "read as a junction, or a vessel traced twice; real retinal trees have no loops) "
+            "are not in the flow model: the thinnest of each loop, so that blood cannot "
+            "bypass an occlusion through it"
+        )
+        use, ea, eb = use[~loops], ea[~loops], eb[~loops]
     adj = sparse.coo_matrix((np.ones(use.size), (ea, eb)), shape=(n_split, n_split))
     n_comp, comp = csgraph.connected_components(adj, directed=False)
     pos = np.asarray(network.nodes, float)[node_of] if n_split else np.zeros((0, 2))

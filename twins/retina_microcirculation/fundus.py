@@ -149,6 +149,14 @@ def check_quality(rgb: np.ndarray, fov: np.ndarray) -> list[str]:
         raise TwinInputError(
             f"The photograph is over-exposed ({white:.0%} of the retina is white): retake it."
         )
+    if not grey:  # a fundus camera clips red first (vessels stay visible in green), then
+        clipped = float((inside[:, 0] > 0.98).mean())  # green: a white retina comes late
+        if clipped > 0.15:  # CHASE_DB1's children: up to 84 %, vessels fine, colours not
+            warnings.append(
+                f"Red channel saturated on {clipped:.0%} of the retina: the colours that tell "
+                "arteries from veins are partly lost; check the artery/vein map and mark "
+                "vessels."
+            )
     if grey:
         warnings.append(
             "Grey (red-free) image: analysed from its single channel; colour checks skipped."

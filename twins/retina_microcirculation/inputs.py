@@ -24,6 +24,7 @@ EYE_CODES = {"R": "right", "L": "left", "": "not stated"}
 # a typical optic disc: 1.8 mm across (vertical disc diameter 1.88 mm, horizontal 1.77 mm in
 # 319 normal eyes: Jonas JB et al. Invest Ophthalmol Vis Sci 1988;29:1151-1158)
 TYPICAL_DISC_MM = 1.8
+UNDATED = "1900-01-01"  # the visit of a photograph whose file gives no date
 
 
 def prepare(view: CaseView) -> dict[str, Any]:
@@ -52,19 +53,25 @@ def corrections(text: str) -> tuple[tuple[float, float, int], ...]:
     return tuple((row, col, ARTERY if kind == "artery" else VEIN) for row, col, kind in marks)
 
 
+def visit_of(photo: Mapping[str, Any]) -> str:
+    """A photograph's visit: its date, or UNDATED when the file gave none."""
+    return str(photo.get("date") or "")[:10] or UNDATED
+
+
 def chosen_photo(inputs: Mapping[str, Any], visit: str, eye: str) -> dict[str, Any]:
-    """The photograph of `visit` (ISO date) and `eye`; TwinInputError listing the ones the
-    case has when there is none."""
+    """The photograph of `visit` (ISO date; UNDATED for a photograph without a date) and
+    `eye`; TwinInputError listing the ones the case has when there is none, or when the eye
+    does not say which of two."""
     photos = inputs["photos"]
-    same_day = [p for p in photos if str(p["date"])[:10] == visit]
-    match = [p for p in same_day if p["eye"] == eye] or (
-        same_day if len(same_day) == 1 or eye == "not stated" else []
-    )
+    same_day = [p for p in photos if visit_of(p) == visit]
+    match = [p for p in same_day if p["eye"] == eye]
+    if not match and len(same_day) == 1 and "not stated" in (eye, same_day[0]["eye"]):
+        match = same_day  # one photograph that day, and one side does not say which eye
     if not match:
-        have = ", ".join(f"{p['date'] or 'undated'} ({p['eye']} eye)" for p in photos)
+        have = ", ".join(f"{visit_of(p)} ({p['eye']} eye)" for p in photos)
         raise TwinInputError(
             f"No photograph of the {eye} eye on {visit}: the case has {have}. Choose one of "
-            "them as the visit."
+            f"them as the visit and eye ({UNDATED} stands for a photograph without a date)."
         )
     return match[0]
 
@@ -92,5 +99,5 @@ def pixel_scale(
     return um, (
         f"pixel size {um:.2f} µm ASSUMED: the file does not say, so the optic disc "
         f"({disc_px:.0f} px) was taken as {disc_mm:g} mm across (a typical disc; discs range "
-        "about 1.2-2.4 mm): calibres and flows scale with this"
+        "about 1.2-2.4 mm): calibres scale with it, flows about with its cube"
     )

@@ -28,6 +28,8 @@ REFERENCE_SBP, REFERENCE_DBP, REFERENCE_IOP = 120.0, 80.0, 15.0  # a normal adul
 ISCHAEMIA_THRESHOLD = 0.5  # a territory below half its reference flow counts as ischaemic
 OCCLUSION_REACH = 0.03  # the clicked point must lie within 3 % of the image's size of a vessel
 OCCLUSIONS = ("none", "branch vein", "branch artery")
+MIN_DISC_PX = 80  # a disc narrower than this leaves zone-B vessels ~3 px wide
+KNUDTSON_MIN = 4  # fewer zone-B vessels of a kind: no CRAE/CRVE (the summary reads low)
 
 
 def mean_arterial_pressure(sbp: float, dbp: float) -> float:
@@ -62,11 +64,8 @@ def analyse_photo(
 def _analyse(rgb: np.ndarray, corrections) -> tuple[fundus.FundusAnalysis, VesselNetwork]:
     analysis = fundus.analyse(rgb)
     network = vessel_graph.build_network(analysis.vessels, analysis.disc, fov=analysis.fov)
-    if rgb.ndim == 3:
+    if not fundus.as_float_image(rgb)[1]:  # colour (a red-free image saved as RGB is grey)
         network = artery_vein.classify_arteries_veins(network, rgb, analysis.fov)
-    else:
-        analysis.warnings.append("A grey photograph: arteries and veins cannot be told apart "
-                                 "by colour; correct them by clicking the vessels.")  # fmt: skip
     for row, col, kind in corrections:
         segment = vessel_graph.segment_at(network, row, col, max_distance_px=_reach(network))
         if segment is None:
@@ -118,6 +117,18 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     if cancelled():
         raise Cancelled()
     warnings = list(analysis.warnings)
+    if not np.isin(network.kind, (ARTERY, VEIN)).any():
+        raise TwinInputError(
+            "A grey (red-free) photograph: arteries and veins cannot be told apart by colour. "
+            "Mark the main arteries and veins (right-click on the photograph > Mark the vessel "
+            "here as artery / vein), then run again."
+        )
+    if network.disc.diameter_px < MIN_DISC_PX:
+        warnings.append(
+            f"Low resolution: the optic disc is {network.disc.diameter_px:.0f} px across (under "
+            f"{MIN_DISC_PX} px), so zone-B vessels are a few pixels wide: calibres, tortuosity "
+            "and fractal dimension are unreliable."
+        )
     pixel_um, scale_note = pixel_scale(photo, float(params["pixel_um"]),
                                        network.disc.diameter_px,
                                        float(params["disc_diameter_mm"]))  # fmt: skip
@@ -133,12 +144,19 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     crae = summary.crae_um * narrowing if np.isfinite(summary.crae_um) else None
     crve = summary.crve_um if np.isfinite(summary.crve_um) else None
     notes: dict[str, str] = {}
+    for name, count, word in (("crae_um", summary.n_arteries, "arterioles"),
+                              ("crve_um", summary.n_veins, "venules")):  # fmt: skip
+        if 0 < count < KNUDTSON_MIN:
+            notes[name] = (f"only {count} {word} cross zone B: the revised Knudtson summary of "
+                           f"fewer than {KNUDTSON_MIN} vessels reads low (it assumes six), so "
+                           "it is not given; mark vessels or check the photograph")  # fmt: skip
+            crae, crve = (None, crve) if name == "crae_um" else (crae, None)
     if crae is None or crve is None:
         why = "; ".join(summary.notes) or "no vessel of that kind crosses zone B"
         for name, value in (("crae_um", crae), ("crve_um", crve)):
             if value is None:
-                notes[name] = why
-        notes["avr"] = why
+                notes.setdefault(name, why)
+        notes["avr"] = notes.get("crae_um") or notes.get("crve_um") or why
     else:
         for name, word in (("crae_um", "venul"), ("crve_um", "arteriol")):
             mine = [n for n in summary.notes if word not in n.lower()]  # not the other's
@@ -146,11 +164,22 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
                 notes[name] = "; ".join(mine)
         if summary.notes:
             notes["avr"] = "; ".join(summary.notes)
+    if crae is not None and crve is not None and crae >= crve:
+        notes["avr"] = (
+            "arteriolar calibre at or above venular: arteries and veins are probably swapped "
+            "in zone B; check the artery/vein map and mark vessels"
+        )
+    if params["calibre_from"] == "mask":
+        for name in ("crae_um", "crve_um"):
+            notes[name] = "; ".join(filter(None, ("measured on the vessel mask (narrower for "
+                                                  "arterioles than the profile)",
+                                                  notes.get(name))))  # fmt: skip
     progress(0.65, "solving blood flow")
     sbp, dbp, iop = float(params["sbp_mmhg"]), float(params["dbp_mmhg"]), float(params["iop_mmhg"])
     map_mmhg = mean_arterial_pressure(sbp, dbp)
-    settings = flow.FlowSettings(OPHTHALMIC_FRACTION * map_mmhg, iop,
-                                 haematocrit=float(params["haematocrit"]))  # fmt: skip
+    settings = flow.FlowSettings(OPHTHALMIC_FRACTION * map_mmhg, iop,  # narrowing is
+                                 haematocrit=float(params["haematocrit"]),  # generalised:
+                                 narrow_beds=True)  # the unseen arterioles too  # fmt: skip
     if settings.inflow_mmhg <= iop:
         raise TwinInputError(
             f"At blood pressure {sbp:.0f}/{dbp:.0f} mmHg the ophthalmic artery pressure "
@@ -168,14 +197,20 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     )  # fmt: skip
     territory = flow.territories(network, solution, analysis.fov)
     drained = flow.territories(network, solution, analysis.fov, venous=True)
-    # starved: its feeding arteriole, or its draining venule (a vein occlusion), carries under
-    # half its flow at a normal pressure
-    starved = flow.ischaemic_map(territory, solution.terminal_flow_ul_min,
-                                 reference.terminal_flow_ul_min, ISCHAEMIA_THRESHOLD)  # fmt: skip
-    starved |= flow.ischaemic_map(drained, solution.venous_terminal_flow_ul_min,
-                                  {k: abs(v) for k, v in
-                                   reference.venous_terminal_flow_ul_min.items()},
-                                  ISCHAEMIA_THRESHOLD)  # fmt: skip
+    # starved: its feeding arteriole or draining venule (a vein occlusion) carries under half
+    # its flow at a normal pressure (perfusion failing: the model has no autoregulation), or
+    # under half its flow at these pressures without the occlusion and narrowing (a local loss)
+    intact = flow.solve_flow(network, pixel_um, settings) if occluded or narrowing != 1 else None
+    starved = np.zeros(network.shape, bool)
+    for ref in (reference, intact):
+        if ref is None:
+            continue
+        starved |= flow.ischaemic_map(territory, solution.terminal_flow_ul_min,
+                                      ref.terminal_flow_ul_min, ISCHAEMIA_THRESHOLD)  # fmt: skip
+        starved |= flow.ischaemic_map(drained, solution.venous_terminal_flow_ul_min,
+                                      {k: abs(v) for k, v in
+                                       ref.venous_terminal_flow_ul_min.items()},
+                                      ISCHAEMIA_THRESHOLD)  # fmt: skip
     starved &= analysis.fov
     ischaemic = 100.0 * float(starved.sum()) / max(int(analysis.fov.sum()), 1)
     quadrants = flow.perfusion_by_quadrant(network, solution, territory, pixel_um,
@@ -195,6 +230,12 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
         "vessel_density_pct": _finite(measures.vessel_density(analysis.vessels, analysis.fov)),
         "branching_angle_deg": _finite(_median(measures.branching_angles(network))),
     }
+    notes["total_flow_ul_min"] = (
+        "no autoregulation in the model: flow is proportional to the perfusion pressure (2/3 "
+        f"MAP - IOP = {settings.inflow_mmhg - iop:.0f} mmHg); a healthy retina keeps its flow "
+        "nearly constant over a wide range, so a change with blood pressure or IOP alone is an "
+        "upper bound"
+    )
     if outcomes["tortuosity_index"] is None:
         notes["tortuosity_index"] = "no vessel segment long enough to measure"
     if outcomes["branching_angle_deg"] is None:

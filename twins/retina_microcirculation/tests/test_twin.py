@@ -189,3 +189,43 @@ def test_a_photograph_that_is_not_a_fundus_is_refused_with_a_message():
     params = TWIN.parameters_for({k: p.value for k, p in TWIN.personalize(view).items()}, {})
     with pytest.raises(TwinInputError, match="fundus"):
         TWIN.simulate(params, TWIN.prepare(view), lambda *_: None, lambda: False)
+
+
+def _photo_case(tmp_path, pixels, name="fundus.png"):
+    """A case made as `meditwin case import` makes it from a PNG (no date, no eye, no scale)."""
+    from PIL import Image
+
+    from meditwin_desktop.core.case_import import case_from
+
+    path = tmp_path / name
+    Image.fromarray(pixels).save(path)
+    return case_from(path)
+
+
+def test_an_imported_png_runs_as_an_undated_visit_with_the_scale_assumed(tmp_path):
+    from meditwin_twins.retina_microcirculation.inputs import UNDATED
+    from meditwin_twins.retina_microcirculation.phantom import make_fundus
+
+    case = _photo_case(tmp_path, make_fundus(0).rgb)
+    view = view_of(case)
+    baseline = {k: p.value for k, p in TWIN.personalize(view).items()}
+    assert baseline["visit"] == UNDATED and baseline["eye"] == "not stated"
+    result = TWIN.simulate(TWIN.parameters_for(baseline, {}), TWIN.prepare(view),
+                           lambda *_: None, lambda: False)  # fmt: skip
+    check_result(TWIN, result)
+    assert any("ASSUMED" in w and "1.8 mm" in w for w in result.warnings)
+    assert result.outcomes["crae_um"] is not None
+    with pytest.raises(TwinInputError, match="No photograph of the left eye"):
+        TWIN.simulate(TWIN.parameters_for(baseline, {"eye": "left", "visit": "2026-01-01"}),
+                      TWIN.prepare(view), lambda *_: None, lambda: False)  # fmt: skip
+
+
+def test_a_grey_photograph_asks_for_artery_and_vein_marks(tmp_path):
+    from meditwin_twins.retina_microcirculation.phantom import make_fundus
+
+    green = make_fundus(0).rgb[..., 1]
+    case = _photo_case(tmp_path, np.stack([green] * 3, axis=-1))  # red-free saved as RGB
+    view = view_of(case)
+    params = TWIN.parameters_for({k: p.value for k, p in TWIN.personalize(view).items()}, {})
+    with pytest.raises(TwinInputError, match=r"grey .* Mark the main arteries and veins"):
+        TWIN.simulate(params, TWIN.prepare(view), lambda *_: None, lambda: False)
