@@ -147,8 +147,8 @@ CORE_FIELDS: tuple[ClinicalField, ...] = (
                   help="Goldmann applanation, of the eye photographed"),
     ClinicalField(AV_MARKS_FIELD, "Artery/vein marks", "Eye", kind="text",
                   help="Right-click a vessel on the photograph to mark it as artery or vein "
-                  "(it overrides the automatic label); 'row, column: vein; row, column: "
-                  "artery'"),
+                  "(it overrides the automatic label on that photograph); 'date row, column: "
+                  "vein; ...'"),
 )  # fmt: skip
 """The fields every twin may share; each twin declares its own (`Twin.clinical_fields`)."""
 

@@ -38,6 +38,7 @@ from meditwin_desktop.core.errors import Cancelled as Cancelled  # for twins: th
 from meditwin_desktop.core.errors import InputError as InputError  # for twins
 from meditwin_desktop.core.imaging.geometry import position_text
 from meditwin_desktop.core.photo_marks import AV_MARKS_FIELD as AV_MARKS_FIELD  # for twins
+from meditwin_desktop.core.photo_marks import marks_on as marks_on  # for twins
 from meditwin_desktop.core.photo_marks import parse_av_marks as parse_av_marks  # for twins
 from meditwin_desktop.core.planning import choose_entry as choose_entry  # for twins
 from meditwin_desktop.core.planning import path_crossings as path_crossings  # for twins
@@ -631,10 +632,12 @@ def _has_grid(view: CaseView) -> bool:
 
 
 def _has_photo(view: CaseView) -> bool:
+    """The active study is a loaded photograph, or the case has one (still on disk: it is
+    read when the twin prepares; the views may still be loading it)."""
     try:
         view.photo()
     except KeyError:
-        return False
+        return any(study.photograph for study in view.studies)
     return True
 
 

@@ -66,6 +66,7 @@ class StudyView:
     description: str
     label_names: tuple[str, ...]
     active: bool
+    photograph: bool = False  # a 2D photograph (loaded or not), not a 3D series
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ class CaseView:
         views = [
             StudyView(s.id, s.date, s.modality, s.description,
                       tuple(lab.name for lab in s.labels.labels.values()) if s.labels else (),
-                      n == active)
+                      n == active, bool((getattr(s, "reference", None) or {}).get("file")))
             for n, s in enumerate(self._get("studies", []))
         ]  # fmt: skip
         return tuple(sorted(views, key=lambda s: _when(s.date)))

@@ -106,15 +106,15 @@ class PhotoView(QGraphicsView):
         self._overlay.setZValue(1)  # above the photograph, below the marks and the pick
 
     # -- marks -------------------------------------------------------------------------------
-    def show_marks(self, marks: Sequence[tuple[float, float, str]]) -> None:
-        """Draw the artery/vein marks (row, column, kind) as coloured rings."""
+    def show_marks(self, marks: Sequence[tuple]) -> None:
+        """Draw the artery/vein marks (row, column, kind, ...) as coloured rings."""
         for item in self._marks:
             self.scene().removeItem(item)
         self._marks = []
         if self._item is None:
             return
         radius = max(4.0, 0.008 * max(self.photo.shape))
-        for row, col, kind in marks:
+        for row, col, kind, *_ in marks:
             pen = QPen(MARK_COLOURS.get(kind, PICK_COLOUR), radius / 3)
             ring = self.scene().addEllipse(col - radius, row - radius, 2 * radius, 2 * radius,
                                            pen, QBrush(Qt.BrushStyle.NoBrush))  # fmt: skip

@@ -115,21 +115,21 @@ class _FigurePage(_ResultPage):
 
 class ImagesPage(_FigurePage):
     """Overlays on a 2D photograph: one panel per scenario, a shared colour scale; the first
-    scenario's overlay can also be laid over the photograph on screen (to check the labels
-    and mark vessels there)."""
+    scenario's overlay that lies on the photograph on screen can also be laid over it (to
+    check the labels and mark vessels there)."""
 
     kind = "overlays"
     canvas_name = "images_canvas"
     empty = "Run scenarios of a twin with results on a photograph to compare them here."
-    on_photo_changed = Signal(object)  # the Overlay to lay over the photograph, or None
+    on_photo_changed = Signal(object)  # the chosen overlay of each run (a list), or None
 
     def __init__(self, shown: Callable[[], bool], parent: QWidget | None = None) -> None:
         super().__init__(shown, parent)
         self.on_photo = QCheckBox("Show on the photograph", self)
         self.on_photo.setObjectName("images_on_photo")
         self.on_photo.setToolTip(
-            "Lay the first scenario's map over the photograph on screen (right-click a vessel "
-            "there to mark it artery or vein)"
+            "Lay the map of the first scenario run on the photograph on screen over it "
+            "(right-click a vessel there to mark it artery or vein)"
         )
         self.on_photo.toggled.connect(lambda _: self._send_to_photo())
         self.choice.currentIndexChanged.connect(lambda _: self._send_to_photo())
@@ -140,10 +140,14 @@ class ImagesPage(_FigurePage):
         super().set_runs(runs, stale, case)
         self._send_to_photo()
 
+    def refresh_photo(self) -> None:
+        """Send the chosen map again (another photograph is on screen)."""
+        self._send_to_photo()
+
     def _send_to_photo(self) -> None:
         name, runs = self.chosen()
         shown = self.on_photo.isChecked() and runs
-        self.on_photo_changed.emit(runs[0].result.overlays[name] if shown else None)
+        self.on_photo_changed.emit([r.result.overlays[name] for r in runs] if shown else None)
 
     def draw(self) -> None:
         """Draw the chosen overlay of each scenario (only while the tab is looked at)."""

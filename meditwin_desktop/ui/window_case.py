@@ -53,13 +53,18 @@ class CaseMixin:
         self.comparison.unit_system_changed.connect(self._unit_system_changed)
         self.clinical.changed.connect(lambda: self.session.touch("clinical"))
 
-    def _overlay_on_photo(self, overlay) -> None:
-        """A result's map over the photograph on screen, when it lies on that photograph."""
+    def _overlay_on_photo(self, overlays) -> None:
+        """The first of the runs' maps that lies on the photograph on screen, over it (none:
+        the status line says why)."""
         study = self.cases.case.study if self.cases.case is not None else None
-        if overlay is None or study is None or overlay.study not in ("", study.id):
-            self.photo_view.show_overlay(None)
-            return
-        self.photo_view.show_overlay(overlay_rgba(overlay), overlay.label)
+        here = [o for o in overlays or () if study is not None and o.study in ("", study.id)]
+        self.photo_view.show_overlay(overlay_rgba(here[0]) if here else None,
+                                     here[0].label if here else "")  # fmt: skip
+        if overlays and not here:
+            self.message.setText(
+                "No scenario was run on the photograph on screen: choose its study, or a "
+                "scenario of this visit, to see its map here."
+            )
 
     def _photo_point_requested(self, name: str) -> None:
         """A scenario's point on the photograph: the pixel last clicked on it."""

@@ -19,6 +19,7 @@ from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.core.photo_marks import (
     AV_MARKS_FIELD,
     add_av_mark,
+    marks_on,
     parse_av_marks,
     remove_av_mark,
 )
@@ -81,6 +82,7 @@ class StudiesMixin:
         self.view3d.clear()
         self.photo_view.show_photo(photo)
         self._show_marks()
+        self.comparison.images_page.refresh_photo()  # the map of a run on this photograph
         self.centre.setCurrentWidget(self.photo_view)
         size = f", {photo.pixel_mm:.4g} mm per pixel" if photo.pixel_mm else ", pixel size unknown"
         self.message.setText(f"Photograph {photo.shape[1]} x {photo.shape[0]} pixels{size}")
@@ -99,8 +101,10 @@ class StudiesMixin:
         if case is None:
             return
         text = case.clinical.get(AV_MARKS_FIELD)
+        date = case.study.date if case.study is not None else ""
         try:
-            text = add_av_mark(text, row, col, kind) if kind else remove_av_mark(text, row, col)
+            text = (add_av_mark(text, row, col, kind, date) if kind
+                    else remove_av_mark(text, row, col, date))  # fmt: skip
         except MeditwinError as error:
             self._studies_warning("Artery/vein marks", str(error))
             return
@@ -120,7 +124,8 @@ class StudiesMixin:
             marks = parse_av_marks(case.clinical.get(AV_MARKS_FIELD)) if case else ()
         except MeditwinError:
             marks = ()  # the clinical form says what is wrong with the text
-        self.photo_view.show_marks(marks)
+        date = case.study.date if case is not None and case.study is not None else ""
+        self.photo_view.show_marks(marks_on(marks, date))
 
     def _show_volume_of(self, study: Study) -> None:
         """The study's volume in the views (unless it is there already, e.g. just loaded
@@ -280,8 +285,9 @@ class StudiesMixin:
     # -- case files --------------------------------------------------------------------------
     def _ask_import_case(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Import a case", "", "Case files (*.json);;Photographs (*.png *.jpg *.jpeg "
-            "*.tif *.tiff *.dcm);;All files (*)")  # fmt: skip
+            self, "Import a case file or a photograph", "", "Case files and photographs "
+            "(*.json *.png *.jpg *.jpeg *.tif *.tiff *.dcm);;Case files (*.json);;Photographs "
+            "(*.png *.jpg *.jpeg *.tif *.tiff *.dcm);;All files (*)")  # fmt: skip
         if path:
             self.import_case(Path(path))
 

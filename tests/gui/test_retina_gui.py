@@ -95,6 +95,19 @@ def test_pick_an_occlusion_run_and_mark_a_vessel(eye_window, qtbot, shot):
     assert view._overlay is not None and view._overlay.toolTip() == "Arteries and veins"
     shot(window, "retina_artery_vein")
 
+    # the first visit on screen: the twin still fits, its baseline stays on the latest visit
+    # (nothing goes out of date), and the map shown is the first-visit scenario's
+    window.choose_study(0)
+    qtbot.waitUntil(lambda: view.photo is not None and view.photo is case.studies[0].image,
+                    timeout=30_000)  # fmt: skip
+    qtbot.waitUntil(lambda: not twins.personalising(), timeout=60_000)
+    assert twins.twin.id == "retina_microcirculation" and not twins.twin.missing(case)
+    qtbot.wait(500)
+    assert not comparison.stale
+    assert view._overlay is not None
+    window.choose_study(1)
+    qtbot.waitUntil(lambda: view.photo is case.studies[1].image, timeout=30_000)
+
     # right-click on the vein: mark it as artery; the runs are now out of date on screen
     point = _view_point(view, row, col)
     event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, view.mapToGlobal(point))
@@ -104,8 +117,9 @@ def test_pick_an_occlusion_run_and_mark_a_vessel(eye_window, qtbot, shot):
     [action] = [a for a in menu.actions() if a.objectName() == "mark_artery"]
     action.trigger()
     menu.close()
-    [(mark_row, mark_col, kind)] = parse_av_marks(case.clinical[AV_MARKS_FIELD])
+    [(mark_row, mark_col, kind, date)] = parse_av_marks(case.clinical[AV_MARKS_FIELD])
     assert kind == "artery" and abs(mark_row - row) <= 1.5 and abs(mark_col - col) <= 1.5
+    assert date == case.study.date  # the mark belongs to the photograph it was made on
     assert len(view._marks) == 1
     qtbot.waitUntil(lambda: {"Baseline", "Branch vein occlusion", "First visit"}
                     <= set(comparison.stale),

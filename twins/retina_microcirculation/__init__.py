@@ -127,9 +127,9 @@ def personalize(view: CaseView) -> dict[str, Personalized]:
     """The photograph on screen (its date and eye), the pressures and haematocrit."""
     view = view_of(view)
     inputs = prepare(view)
-    photo = default_photo(inputs)
+    photo = default_photo(inputs, view)
     count = len(inputs["photos"])
-    where = f"the photograph on screen ({count} in the case)"
+    where = f"the latest photograph of the {photo['eye']} eye ({count} in the case)"
     values = {
         "visit": Personalized(visit_of(photo), where if photo["date"] else
                               f"{where}; its file gives no date ({UNDATED} stands for it)"),

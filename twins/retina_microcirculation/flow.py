@@ -380,7 +380,7 @@ def _assemble(
                 f"not connected to the disc in the image (nearest point > "
                 f"{settings.root_max_disc_radii:g} disc radii from its centre) and no "
                 f"{name} of the disc's trees (nor that circle) within "
-                f"{settings.bridge_gap_disc_radii:g} disc radius(radii) on its disc side to "
+                f"{settings.bridge_gap_disc_radii:g} x the disc radius on its disc side to "
                 "bridge to"
             )
     bridges: list[Bridge] = []

@@ -31,7 +31,7 @@ def prepare(view: CaseView) -> dict[str, Any]:
     """The photographs (pixels, pixel size, date, eye) and the A/V corrections."""
     photos = [
         {"study": p.study, "date": p.date, "eye": EYE_CODES.get(p.laterality, "not stated"),
-         "pixels": np.asarray(p.pixels), "pixel_mm": p.pixel_mm, "active": p.active,
+         "pixels": np.asarray(p.pixels), "pixel_mm": p.pixel_mm,
          "description": p.description}
         for p in view.photos()
     ]  # fmt: skip
@@ -40,17 +40,30 @@ def prepare(view: CaseView) -> dict[str, Any]:
             "The case has no fundus photograph: add one (Studies > Add a photograph…)."
         )
     text = str(view.clinical.get(AV_MARKS_FIELD) or "")
-    return {"photos": photos, "av_corrections": corrections(text)}
+    entered = tuple(k for k in ("sbp_mmhg", "dbp_mmhg", "iop_mmhg")
+                    if view.clinical.get(k) is not None)  # fmt: skip
+    return {"photos": photos, "av_corrections": corrections(text), "entered": entered}
 
 
-def corrections(text: str) -> tuple[tuple[float, float, int], ...]:
-    """The clinician's artery/vein marks as (row, column, ARTERY|VEIN); TwinInputError
-    naming a mark that cannot be read."""
+def corrections(text: str) -> tuple[tuple[float, float, int, str], ...]:
+    """The clinician's artery/vein marks as (row, column, ARTERY|VEIN, photograph date or
+    ''); TwinInputError naming a mark that cannot be read."""
     try:
         marks = parse_av_marks(text)
     except InputError as error:
         raise TwinInputError(str(error)) from None
-    return tuple((row, col, ARTERY if kind == "artery" else VEIN) for row, col, kind in marks)
+    return tuple((row, col, ARTERY if kind == "artery" else VEIN, date)
+                 for row, col, kind, date in marks)  # fmt: skip
+
+
+def default_photo(inputs: Mapping[str, Any], view: CaseView) -> dict[str, Any]:
+    """The latest photograph of the eye on screen (of the latest photograph's eye when the
+    study on screen is not a photograph): the baseline stays put while the user looks at
+    another visit (which study is on screen is not an input: it changes no result)."""
+    photos = inputs["photos"]
+    on_screen = next((p.study for p in view.photos() if p.active), None)
+    active = next((p for p in photos if p["study"] == on_screen), photos[-1])
+    return [p for p in photos if p["eye"] == active["eye"]][-1]
 
 
 def visit_of(photo: Mapping[str, Any]) -> str:
@@ -74,12 +87,6 @@ def chosen_photo(inputs: Mapping[str, Any], visit: str, eye: str) -> dict[str, A
             f"them as the visit and eye ({UNDATED} stands for a photograph without a date)."
         )
     return match[0]
-
-
-def default_photo(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The photograph on screen, else the latest."""
-    photos = inputs["photos"]
-    return next((p for p in photos if p["active"]), photos[-1])
 
 
 def pixel_scale(

@@ -15,7 +15,7 @@ import numpy as np
 from meditwin_desktop.core.twin import Cancelled, Overlay, Result, Table, TwinInputError
 
 from . import artery_vein, calibre, flow, fundus, measures, vessel_graph
-from .inputs import chosen_photo, pixel_scale
+from .inputs import chosen_photo, pixel_scale, visit_of
 from .network import ARTERY, KIND_NAMES, VEIN, VesselNetwork
 
 # Mean ocular perfusion pressure = 2/3 x MAP - IOP: the pressure in the ophthalmic artery is
@@ -66,7 +66,7 @@ def _analyse(rgb: np.ndarray, corrections) -> tuple[fundus.FundusAnalysis, Vesse
     network = vessel_graph.build_network(analysis.vessels, analysis.disc, fov=analysis.fov)
     if not fundus.as_float_image(rgb)[1]:  # colour (a red-free image saved as RGB is grey)
         network = artery_vein.classify_arteries_veins(network, rgb, analysis.fov)
-    for row, col, kind in corrections:
+    for row, col, kind in corrections:  # (row, column, ARTERY|VEIN) on this photograph
         segment = vessel_graph.segment_at(network, row, col, max_distance_px=_reach(network))
         if segment is None:
             analysis.warnings.append(f"The artery/vein correction at row {row:.0f}, column "
@@ -113,7 +113,9 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     """One scenario: analysis, measures, flow, outcomes, overlays and tables."""
     photo = chosen_photo(inputs, str(params["visit"]), str(params["eye"]))
     progress(0.05, "analysing the photograph")
-    analysis, network = analyse_photo(photo["pixels"], inputs.get("av_corrections", ()))
+    marks = [(r, c, k) for r, c, k, date in inputs.get("av_corrections", ())
+             if date in ("", visit_of(photo))]  # marks made on this photograph  # fmt: skip
+    analysis, network = analyse_photo(photo["pixels"], marks)
     if cancelled():
         raise Cancelled()
     warnings = list(analysis.warnings)
@@ -187,6 +189,15 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
             f"exceed the intraocular pressure ({iop:.0f} mmHg): the retina is not perfused."
         )
     occluded, occlusion_text = _occluded(params, network)
+    if params["occlusion"] == "none" and any(float(v) for v in params["occlusion_at"]):
+        warnings.append("An occlusion point is set but Branch occlusion is 'none': nothing "
+                        "is occluded (choose branch vein or branch artery).")  # fmt: skip
+    for name, label in (("sbp_mmhg", "systolic"), ("dbp_mmhg", "diastolic"),
+                        ("iop_mmhg", "intraocular")):  # fmt: skip
+        if name not in inputs.get("entered", (name,)):
+            warnings.append(f"The {label} pressure is not in the clinical form: "
+                            f"{float(params[name]):.0f} mmHg (the default or the scenario's) "
+                            "was used.")  # fmt: skip
     solution = flow.solve_flow(network, pixel_um, settings, occluded=occluded,
                                diameter_scale=scale)  # fmt: skip
     reference = flow.solve_flow(

@@ -157,8 +157,8 @@ def test_scale_from_the_file_else_the_disc_as_a_stated_assumption():
 
 
 def test_artery_vein_marks_are_read_and_bad_ones_named():
-    assert corrections("412,380: vein; 220, 610: artery") == ((412.0, 380.0, VEIN),
-                                                              (220.0, 610.0, ARTERY))  # fmt: skip
+    assert corrections("2026-02-10 412,380: vein; 220, 610: artery") == (
+        (412.0, 380.0, VEIN, "2026-02-10"), (220.0, 610.0, ARTERY, ""))  # fmt: skip
     with pytest.raises(TwinInputError, match="'12: vein' is not"):
         corrections("12: vein")
 
@@ -193,12 +193,12 @@ def test_a_photograph_that_is_not_a_fundus_is_refused_with_a_message():
 
 def _photo_case(tmp_path, pixels, name="fundus.png"):
     """A case made as `meditwin case import` makes it from a PNG (no date, no eye, no scale)."""
-    from PIL import Image
+    from skimage.io import imsave
 
     from meditwin_desktop.core.case_import import case_from
 
     path = tmp_path / name
-    Image.fromarray(pixels).save(path)
+    imsave(path, pixels, check_contrast=False)
     return case_from(path)
 
 
