@@ -223,7 +223,8 @@ class CaseView:
         found = []
         for n, study in enumerate(self._get("studies", [])):
             image = getattr(study, "image", None)
-            if image is None and self._read_image is not None and study.reference.get("file"):
+            reference = getattr(study, "reference", None) or {}
+            if image is None and self._read_image is not None and reference.get("file"):
                 try:
                     image = self._read_image(study)
                 except Exception:  # a moved file: the study's own loader says so on screen
