@@ -806,27 +806,4 @@ def ischaemic_area_pct(
 def flow_map(network: VesselNetwork, solution: FlowSolution) -> np.ndarray:
     """Float image: |flow| (µL/min) of each modelled segment on its centre line dilated to its
     calibre (per-point widths when measured), nan elsewhere."""
-    value = np.full(network.shape, np.nan)
-    radius = np.zeros(network.shape)
-    centre = np.zeros(network.shape, bool)
-    h, w = network.shape
-    for k, path in enumerate(network.paths):
-        f = solution.flow_ul_min[k]
-        if not np.isfinite(f):
-            continue
-        path = np.asarray(path, int).reshape(-1, 2)
-        inside = (path[:, 0] >= 0) & (path[:, 0] < h) & (path[:, 1] >= 0) & (path[:, 1] < w)
-        r = np.full(len(path), network.diameter_px[k] / 2.0)
-        if network.widths_px and len(network.widths_px[k]) == len(path):
-            wk = np.asarray(network.widths_px[k], float) / 2.0
-            r = np.where(np.isfinite(wk) & (wk > 0), wk, r)
-        path, r = path[inside], r[inside]
-        value[path[:, 0], path[:, 1]] = abs(f)
-        radius[path[:, 0], path[:, 1]] = np.maximum(r, 0.5)
-        centre[path[:, 0], path[:, 1]] = True
-    if not centre.any():
-        return value
-    dist, (ri, ci) = ndimage.distance_transform_edt(~centre, return_indices=True)
-    out = value[ri, ci]
-    out[dist > radius[ri, ci]] = np.nan
-    return out
+    return network.paint(np.abs(solution.flow_ul_min))

@@ -279,20 +279,9 @@ def _median(values: np.ndarray) -> float | None:
 
 
 def _av_map(network: VesselNetwork) -> np.ndarray:
-    """1 on arteries' centre lines widened to their calibre, 2 on veins', nan elsewhere."""
-    image = np.full(network.shape, np.nan)
-    edge = network.edge_map()
-    from scipy import ndimage
-
-    index = ndimage.distance_transform_edt(edge < 0, return_distances=False, return_indices=True)
-    nearest = edge[index[0], index[1]]
-    distance = ndimage.distance_transform_edt(edge < 0)
-    half = np.where(nearest >= 0, network.diameter_px[np.maximum(nearest, 0)] / 2.0 + 0.5, 0)
-    inside = (nearest >= 0) & (distance <= half)
-    kinds = network.kind[np.maximum(nearest, 0)]
-    image[inside & (kinds == ARTERY)] = 1.0
-    image[inside & (kinds == VEIN)] = 2.0
-    return image
+    """1 on arteries widened to their calibre, 2 on veins, nan elsewhere."""
+    kinds = np.asarray(network.kind, float)
+    return network.paint(np.where(np.isin(kinds, (ARTERY, VEIN)), kinds, np.nan))
 
 
 def _relative_perfusion(territory: np.ndarray, solution, reference) -> np.ndarray:

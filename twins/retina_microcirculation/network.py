@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import ndimage
 
 UNKNOWN, ARTERY, VEIN = 0, 1, 2
 KIND_NAMES = {UNKNOWN: "unknown", ARTERY: "artery", VEIN: "vein"}
@@ -73,6 +74,35 @@ class VesselNetwork:
             widths_px=[self.widths_px[i] for i in index] if self.widths_px else [],
             av_confidence=None if self.av_confidence is None else self.av_confidence[keep],
         )  # fmt: skip
+
+    def paint(self, values: np.ndarray) -> np.ndarray:
+        """Float image: each segment's value on its centre line widened to its calibre
+        (per-point widths when measured), nan elsewhere and where a segment's value is nan
+        (the flow on each vessel, its artery/vein code...)."""
+        value = np.full(self.shape, np.nan)
+        radius = np.zeros(self.shape)
+        centre = np.zeros(self.shape, bool)
+        rows, columns = self.shape
+        for k, path in enumerate(self.paths):
+            if not np.isfinite(values[k]):
+                continue
+            path = np.asarray(path, int).reshape(-1, 2)
+            inside = (path[:, 0] >= 0) & (path[:, 0] < rows)
+            inside &= (path[:, 1] >= 0) & (path[:, 1] < columns)
+            r = np.full(len(path), self.diameter_px[k] / 2.0)
+            if self.widths_px and len(self.widths_px[k]) == len(path):
+                half = np.asarray(self.widths_px[k], float) / 2.0
+                r = np.where(np.isfinite(half) & (half > 0), half, r)
+            path, r = path[inside], r[inside]
+            value[path[:, 0], path[:, 1]] = values[k]
+            radius[path[:, 0], path[:, 1]] = np.maximum(r, 0.5)
+            centre[path[:, 0], path[:, 1]] = True
+        if not centre.any():
+            return value
+        distance, (ri, ci) = ndimage.distance_transform_edt(~centre, return_indices=True)
+        out = value[ri, ci]
+        out[distance > radius[ri, ci]] = np.nan
+        return out
 
     def edge_map(self) -> np.ndarray:
         """(rows, columns) int image: index k of the segment whose centre line passes
