@@ -184,7 +184,7 @@ class ImagesPage(_FigurePage):
         elif overlays[0].categories:
             how = ", ".join(overlays[0].categories) + " in the legend's colours."
         else:
-            how = "the zone in cyan (fill and outline)."
+            how = "the mask in cyan (fill and outline)."
         text = f"{len(runs)} scenario(s); {how}"
         if missing:
             text += " Grey background: the photograph is not loaded (or not in this case)."
