@@ -92,6 +92,11 @@ def test_a_failed_scenario_is_said_and_the_others_keep_their_colours(
     assert "⚠ Lecanemab failed and is not compared: Model file not_leaspy.json" in note
     assert "TwinInputError" not in note
     click_tab(comparison, comparison.curves_page)
-    qtbot.waitUntil(lambda: bool(comparison.figure.axes), timeout=5_000)
+
+    def drawn() -> set[str]:  # the curves of the runs recorded so far
+        axes = comparison.figure.axes
+        return {line.get_label() for line in axes[0].lines} if axes else set()
+
+    qtbot.waitUntil(lambda: "Donanemab" in drawn(), timeout=10_000)  # a draw can be partial
     colours = {line.get_label(): line.get_color() for line in comparison.figure.axes[0].lines}
     assert colours["Donanemab"] == "C2"  # its place among the scenarios, not among the drawn
