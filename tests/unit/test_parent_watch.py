@@ -39,7 +39,7 @@ def _alive(pid: int) -> bool:
     status = Path(f"/proc/{pid}/status")
     try:
         return "\\tZ" not in status.read_text().split("State:")[1].splitlines()[0]
-    except (FileNotFoundError, IndexError):
+    except (FileNotFoundError, ProcessLookupError, IndexError):  # it exited while read
         return False
 
 
