@@ -36,6 +36,10 @@ import numpy as np
 from meditwin_desktop.core.clinical import ClinicalField as ClinicalField  # for twins
 from meditwin_desktop.core.errors import Cancelled as Cancelled  # for twins: they import only this
 from meditwin_desktop.core.errors import InputError as InputError  # for twins
+from meditwin_desktop.core.i18n import N_ as N_  # for twins: their text in the user's language
+from meditwin_desktop.core.i18n import number as number  # for twins
+from meditwin_desktop.core.i18n import tr as tr  # for twins
+from meditwin_desktop.core.i18n import tr_n as tr_n  # for twins
 from meditwin_desktop.core.imaging.geometry import position_text
 from meditwin_desktop.core.photo_marks import AV_MARKS_FIELD as AV_MARKS_FIELD  # for twins
 from meditwin_desktop.core.photo_marks import marks_on as marks_on  # for twins

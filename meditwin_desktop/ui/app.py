@@ -18,6 +18,7 @@ from meditwin_desktop import APP_NAME, __version__
 from meditwin_desktop.core.logs import PrivacyFilter, setup_logging
 from meditwin_desktop.core.paths import private_files
 from meditwin_desktop.ui.crash import ExceptionReporter
+from meditwin_desktop.ui.language import apply_language
 from meditwin_desktop.ui.launcher import Launcher, main_window_geometry
 from meditwin_desktop.ui.resources import icon_path
 from meditwin_desktop.ui.theme import apply_dark_theme
@@ -36,6 +37,7 @@ def create_app(argv: list[str] | None = None, install_exception_hook: bool = Tru
     app.setApplicationVersion(__version__)
     app.setOrganizationName("MEDITWIN")
     app.setWindowIcon(QIcon(icon_path("meditwin.svg")))
+    apply_language(app)
     apply_dark_theme(app)
     install_wheel_guard(app)
     if install_exception_hook:
