@@ -45,10 +45,12 @@ import numpy as np
 
 from meditwin_desktop.core.case import Measurement
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import N_, decimal_separator, tr
 
-HIPPOCAMPAL_VOLUME = "Hippocampal volume"
-INTRACRANIAL_VOLUME = "Intracranial volume"
-HIPPOCAMPUS_RATIO = "Hippocampus volume ratio"
+# measurement names (stored as they are; shown translated: tr(name))
+HIPPOCAMPAL_VOLUME = N_("Hippocampal volume")
+INTRACRANIAL_VOLUME = N_("Intracranial volume")
+HIPPOCAMPUS_RATIO = N_("Hippocampus volume ratio")
 SOURCE_STATS = "FreeSurfer aseg.stats"
 SOURCE_MGZ = "FreeSurfer aseg.mgz"
 
@@ -70,12 +72,12 @@ _BOTH = {"both", "bilateral", "total"}
 _ICV_NAMES = {"intracranial", "intracranial volume", "icv", "tiv", "total intracranial volume",
               "etiv", "intracranial cavity", "skull inside"}  # fmt: skip
 _BRAIN_MASK_NAMES = {"brain mask", "brainmask", "brain"}
-BRAIN_MASK_NOTE = (
+BRAIN_MASK_NOTE = N_(
     "The intracranial volume is the '{name}' label: a brain mask leaves out the CSF around "
     "the brain, so it underestimates the intracranial volume (and overestimates the ratio). "
     "Draw an 'intracranial' label, or import aseg.stats for FreeSurfer's eTIV."
 )
-MGZ_ICV_NOTE = (
+MGZ_ICV_NOTE = N_(
     "intracranial volume not in aseg.mgz: import aseg.stats for eTIV or draw an intracranial label"
 )
 
@@ -100,6 +102,22 @@ class BrainVolumes:
         if self.hippocampus_ml is None or not self.icv_ml:
             return None
         return self.hippocampus_ml / self.icv_ml
+
+
+_SEVERAL = {
+    "left": N_(
+        "Several labels name the left hippocampus ({labels}): keep one, rename or delete the "
+        "others."
+    ),
+    "right": N_(
+        "Several labels name the right hippocampus ({labels}): keep one, rename or delete the "
+        "others."
+    ),
+    "both": N_(
+        "Several labels name the both hippocampus ({labels}): keep one, rename or delete the "
+        "others."
+    ),
+}
 
 
 # -- names ---------------------------------------------------------------------------------
@@ -137,26 +155,54 @@ def _outside(value: float | None, bounds: tuple[float, float], what: str) -> lis
     if value is None or bounds[0] <= value <= bounds[1]:
         return []
     if value == 0:
-        hint = " The structure is empty."
+        hint = tr("The structure is empty.")
     elif value > bounds[1] * 100:
-        hint = " It looks like mm³ taken for mL (1 mL = 1000 mm³)."
+        hint = tr("It looks like mm³ taken for mL (1 mL = 1000 mm³).")
     elif value < bounds[0] / 100:
-        hint = " It looks like mL taken for mm³, or L for mL."
+        hint = tr("It looks like mL taken for mm³, or L for mL.")
     else:
-        hint = " Check the label (is it the right structure?) and the image's voxel size."
+        hint = tr("Check the label (is it the right structure?) and the image's voxel size.")
+    comma = decimal_separator()
     return [
-        f"The {what} is {value:.4g} mL, outside the usual adult range "
-        f"{bounds[0]:g}-{bounds[1]:g} mL.{hint}"
+        tr(what).format(
+            value=f"{value:.4g}".replace(".", comma),
+            low=f"{bounds[0]:g}".replace(".", comma),
+            high=f"{bounds[1]:g}".replace(".", comma),
+        )
+        + " "
+        + hint
     ]
 
 
 def plausibility_notes(volumes: BrainVolumes) -> list[str]:
     """Notes for values outside wide adult ranges (see the module docstring)."""
-    notes = _outside(volumes.left_ml, SIDE_ML, "left hippocampus")
-    notes += _outside(volumes.right_ml, SIDE_ML, "right hippocampus")
+    notes = _outside(
+        volumes.left_ml,
+        SIDE_ML,
+        N_("The left hippocampus is {value} mL, outside the usual adult range {low}-{high} mL."),
+    )
+    notes += _outside(
+        volumes.right_ml,
+        SIDE_ML,
+        N_("The right hippocampus is {value} mL, outside the usual adult range {low}-{high} mL."),
+    )
     if volumes.left_ml is None and volumes.right_ml is None:
-        notes += _outside(volumes.hippocampus_ml, BOTH_ML, "hippocampus (both sides)")
-    notes += _outside(volumes.icv_ml, ICV_ML, "intracranial volume")
+        notes += _outside(
+            volumes.hippocampus_ml,
+            BOTH_ML,
+            N_(
+                "The hippocampus (both sides) is {value} mL, outside the usual adult range "
+                "{low}-{high} mL."
+            ),
+        )
+    notes += _outside(
+        volumes.icv_ml,
+        ICV_ML,
+        N_(
+            "The intracranial volume is {value} mL, outside the usual adult range "
+            "{low}-{high} mL."
+        ),
+    )
     return notes
 
 
@@ -178,14 +224,18 @@ def from_labels(case_or_study: Any) -> BrainVolumes:
     """
     study = case_or_study.study if hasattr(case_or_study, "studies") else case_or_study
     if study is None:
-        raise InputError("This case has no imaging study: open the T1 MRI of the visit first.")
+        raise InputError(
+            tr("This case has no imaging study: open the T1 MRI of the visit first.")
+        )
     labels = getattr(study, "labels", None)
     date = getattr(study, "date", "") or ""
     if labels is None or not labels.labels:
         raise InputError(
-            "This study has no labels. Draw the left and right hippocampus (labels "
-            "'left hippocampus' and 'right hippocampus') on the T1 MRI, and an "
-            "'intracranial' label for the ratio, or import FreeSurfer's aseg.stats."
+            tr(
+                "This study has no labels. Draw the left and right hippocampus (labels "
+                "'left hippocampus' and 'right hippocampus') on the T1 MRI, and an "
+                "'intracranial' label for the ratio, or import FreeSurfer's aseg.stats."
+            )
         )
     array = np.asarray(labels.volume.array)
     voxel_ml = float(np.prod(labels.volume.spacing)) / 1000.0
@@ -201,23 +251,24 @@ def from_labels(case_or_study: Any) -> BrainVolumes:
     names = ", ".join(f"'{lab.name}'" for lab in labels.labels.values())
     if not any(sides.values()):
         raise InputError(
-            f"No hippocampus label in this study (its labels: {names}). Draw the "
-            "hippocampus on the T1 MRI as 'left hippocampus' and 'right hippocampus' (or "
-            "one 'hippocampus' label for both sides)."
+            tr(
+                "No hippocampus label in this study (its labels: {names}). Draw the "
+                "hippocampus on the T1 MRI as 'left hippocampus' and 'right hippocampus' (or "
+                "one 'hippocampus' label for both sides)."
+            ).format(names=names)
         )
     for side, found in sides.items():
         if len(found) > 1:
             listed = ", ".join(f"'{lab.name}'" for lab in found)
-            raise InputError(
-                f"Several labels name the {side} hippocampus ({listed}): keep one, rename "
-                "or delete the others."
-            )
+            raise InputError(tr(_SEVERAL[side]).format(labels=listed))
 
     def volume(label) -> float:
         count = int(np.count_nonzero(array == label.value))
         if count == 0:
             raise InputError(
-                f"The label '{label.name}' is empty: draw the structure on the T1 MRI first."
+                tr("The label '{name}' is empty: draw the structure on the T1 MRI first.").format(
+                    name=label.name
+                )
             )
         return count * voxel_ml
 
@@ -228,17 +279,25 @@ def from_labels(case_or_study: Any) -> BrainVolumes:
         both = left + right
         if sides["both"]:
             notes.append(
-                f"The label '{sides['both'][0].name}' was not used: the left and right "
-                "hippocampus labels give the total."
+                tr(
+                    "The label '{name}' was not used: the left and right hippocampus labels "
+                    "give the total."
+                ).format(name=sides["both"][0].name)
             )
     elif sides["both"] and left is None and right is None:
         both = volume(sides["both"][0])
     else:
         both = None
-        known, missing = ("left", "right") if left is not None else ("right", "left")
         notes.append(
-            f"Only the {known} hippocampus is labelled: draw the {missing} hippocampus for "
-            "the total and the ratio."
+            tr(
+                "Only the left hippocampus is labelled: draw the right hippocampus for the "
+                "total and the ratio."
+            )
+            if left is not None
+            else tr(
+                "Only the right hippocampus is labelled: draw the left hippocampus for the "
+                "total and the ratio."
+            )
         )
     icv = None
     icv_labels.sort(key=lambda pair: pair[0] != "icv")  # a true ICV label before a brain mask
@@ -246,13 +305,19 @@ def from_labels(case_or_study: Any) -> BrainVolumes:
         kind, label = icv_labels[0]
         icv = volume(label)
         if kind == "brain mask":
-            notes.append(BRAIN_MASK_NOTE.format(name=label.name))
+            notes.append(tr(BRAIN_MASK_NOTE).format(name=label.name))
     else:
         notes.append(
-            "No intracranial label: the volumes are given without the ratio. Draw an "
-            "'intracranial' label, or import aseg.stats for FreeSurfer's eTIV."
+            tr(
+                "No intracranial label: the volumes are given without the ratio. Draw an "
+                "'intracranial' label, or import aseg.stats for FreeSurfer's eTIV."
+            )
         )
-    source = f"labels of study {date}" if date else "labels of a study"
+    source = (
+        tr("labels of study {date}").format(date=date)
+        if date
+        else tr("labels of a study")
+    )
     return _finish(left, right, both, icv, source, date, notes)
 
 
@@ -272,11 +337,17 @@ def read_aseg_stats(path: str | Path, date: str = "") -> BrainVolumes:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise InputError(f"Cannot read {path.name}: {error.strerror or error}.") from None
+        raise InputError(
+            tr("Cannot read {name}: {error}.").format(
+                name=path.name, error=error.strerror or error
+            )
+        ) from None
     if b"\x00" in raw[:4096]:
         raise InputError(
-            f"{path.name} is not a FreeSurfer stats file (it is binary). Choose "
-            "<subject>/stats/aseg.stats, or aseg.mgz for the label volume."
+            tr(
+                "{name} is not a FreeSurfer stats file (it is binary). Choose "
+                "<subject>/stats/aseg.stats, or aseg.mgz for the label volume."
+            ).format(name=path.name)
         )
     text = raw.decode("utf-8", errors="replace")
     headers: list[str] | None = None
@@ -303,9 +374,11 @@ def read_aseg_stats(path: str | Path, date: str = "") -> BrainVolumes:
         rows.append(stripped.split())
     if headers is None or "StructName" not in headers or "Volume_mm3" not in headers:
         raise InputError(
-            f"{path.name} is not an aseg.stats file: it has no '# ColHeaders' line with "
-            "StructName and Volume_mm3 columns. Choose <subject>/stats/aseg.stats from "
-            "FreeSurfer's recon-all or FastSurfer."
+            tr(
+                "{name} is not an aseg.stats file: it has no '# ColHeaders' line with "
+                "StructName and Volume_mm3 columns. Choose <subject>/stats/aseg.stats from "
+                "FreeSurfer's recon-all or FastSurfer."
+            ).format(name=path.name)
         )
     name_col, volume_col = headers.index("StructName"), headers.index("Volume_mm3")
     volumes: dict[str, float] = {}
@@ -319,28 +392,34 @@ def read_aseg_stats(path: str | Path, date: str = "") -> BrainVolumes:
     missing = [s for s in (LEFT_HIPPOCAMPUS, RIGHT_HIPPOCAMPUS) if s not in volumes]
     if missing:
         raise InputError(
-            f"{path.name} has no {' and no '.join(missing)} row: it is not a whole-brain "
-            "aseg.stats (or it was cut short). Choose <subject>/stats/aseg.stats."
+            tr(
+                "{name} has no {rows} row: it is not a whole-brain aseg.stats (or it was cut "
+                "short). Choose <subject>/stats/aseg.stats."
+            ).format(name=path.name, rows=tr(" and no ").join(missing))
         )
     notes: list[str] = []
     icv = None
     for key, note in (
         ("estimatedtotalintracranialvol", ""),
         ("etiv", ""),
-        ("intracranialvol", "The intracranial volume is FreeSurfer 5's 'IntraCranialVol'."),
+        ("intracranialvol", N_("The intracranial volume is FreeSurfer 5's 'IntraCranialVol'.")),
     ):
         if key in measures:
             value, unit = measures[key]
             icv = value / 1000.0 if unit.strip().lower() in ("mm^3", "mm3") else value
             if unit.strip().lower() not in ("mm^3", "mm3"):
-                notes.append(f"The intracranial volume's unit is '{unit}', read as mL.")
+                notes.append(
+                    tr("The intracranial volume's unit is '{unit}', read as mL.").format(unit=unit)
+                )
             if note:
-                notes.append(note)
+                notes.append(tr(note))
             break
     if icv is None:
         notes.append(
-            f"{path.name} has no EstimatedTotalIntraCranialVol line (a "
-            "segmentation-only run may omit it): the volumes are given without the ratio."
+            tr(
+                "{name} has no EstimatedTotalIntraCranialVol line (a segmentation-only run may "
+                "omit it): the volumes are given without the ratio."
+            ).format(name=path.name)
         )
     left, right = volumes[LEFT_HIPPOCAMPUS] / 1000.0, volumes[RIGHT_HIPPOCAMPUS] / 1000.0
     return _finish(left, right, left + right, icv, SOURCE_STATS, date, notes)
@@ -358,33 +437,42 @@ def read_aseg_volume(path: str | Path, date: str = "") -> BrainVolumes:
         data = np.asarray(image.dataobj)
         zooms = image.header.get_zooms()
     except FileNotFoundError:
-        raise InputError(f"{path.name} does not exist any more.") from None
+        raise InputError(tr("{name} does not exist any more.").format(name=path.name)) from None
     except Exception:  # nibabel raises many kinds (ImageFileError, EOFError, zlib...)
         raise InputError(
-            f"{path.name} cannot be read as an MGZ or NIfTI volume (damaged, or another "
-            "format). Choose <subject>/mri/aseg.mgz, or aseg.stats."
+            tr(
+                "{name} cannot be read as an MGZ or NIfTI volume (damaged, or another format). "
+                "Choose <subject>/mri/aseg.mgz, or aseg.stats."
+            ).format(name=path.name)
         ) from None
     data = np.squeeze(data)
     if data.ndim != 3 or len(zooms) < 3:
-        raise InputError(f"{path.name} is not a 3D label volume (its shape is {data.shape}).")
+        raise InputError(
+            tr("{name} is not a 3D label volume (its shape is {shape}).").format(
+                name=path.name, shape=data.shape
+            )
+        )
     if not np.issubdtype(data.dtype, np.integer) and (
         not np.all(np.isfinite(data)) or np.any(data != np.round(data))
     ):
         raise InputError(
-            f"{path.name} holds intensities, not labels (it looks like an MRI, e.g. T1 or "
-            "norm.mgz). Choose <subject>/mri/aseg.mgz."
+            tr(
+                "{name} holds intensities, not labels (it looks like an MRI, e.g. T1 or "
+                "norm.mgz). Choose <subject>/mri/aseg.mgz."
+            ).format(name=path.name)
         )
     voxel_ml = float(np.prod(np.asarray(zooms[:3], float))) / 1000.0
     left_n = int(np.count_nonzero(data == LEFT_HIPPOCAMPUS_ID))
     right_n = int(np.count_nonzero(data == RIGHT_HIPPOCAMPUS_ID))
     if left_n == 0 and right_n == 0:
         raise InputError(
-            f"{path.name} has no voxel of label 17 (Left-Hippocampus) or 53 "
-            "(Right-Hippocampus): it is not a FreeSurfer aseg. Choose <subject>/mri/aseg.mgz "
-            "or aparc+aseg.mgz."
+            tr(
+                "{name} has no voxel of label 17 (Left-Hippocampus) or 53 (Right-Hippocampus): "
+                "it is not a FreeSurfer aseg. Choose <subject>/mri/aseg.mgz or aparc+aseg.mgz."
+            ).format(name=path.name)
         )
     left, right = left_n * voxel_ml, right_n * voxel_ml
-    return _finish(left, right, left + right, None, SOURCE_MGZ, date, [MGZ_ICV_NOTE])
+    return _finish(left, right, left + right, None, SOURCE_MGZ, date, [tr(MGZ_ICV_NOTE)])
 
 
 def read_aseg(path: str | Path, date: str = "") -> BrainVolumes:
@@ -396,8 +484,10 @@ def read_aseg(path: str | Path, date: str = "") -> BrainVolumes:
     if name.endswith(VOLUME_SUFFIXES):
         return read_aseg_volume(path, date)
     raise InputError(
-        f"{Path(path).name} is neither a FreeSurfer stats file (.stats) nor a label volume "
-        "(.mgz, .nii, .nii.gz). Choose <subject>/stats/aseg.stats or <subject>/mri/aseg.mgz."
+        tr(
+            "{name} is neither a FreeSurfer stats file (.stats) nor a label volume (.mgz, "
+            ".nii, .nii.gz). Choose <subject>/stats/aseg.stats or <subject>/mri/aseg.mgz."
+        ).format(name=Path(path).name)
     )
 
 

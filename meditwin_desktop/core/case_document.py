@@ -26,6 +26,7 @@ from meditwin_desktop.core.case import (
     Study,
     new_id,
 )
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
 from meditwin_desktop.core.segmentation.measurements import ImageMeasurement
 from meditwin_desktop.core.twin import (
@@ -140,10 +141,10 @@ def _labels(stored: dict[str, Any], arrays: ArrayStore, case: Case, study: Study
         log.warning("labels of case %s unreadable: %s", case.id, type(error).__name__)
         case.unreadable[f"labels:{study.id}"] = stored
         case.problems.append(
-            f"The saved labels of study {study.description or study.date or study.id} could "
-            "not be read (damaged file); restore an earlier revision to get them back. "
-            "Everything else in the case is intact."
-        )
+            tr("The saved labels of study {study} could not be read (damaged file); restore an "
+               "earlier revision to get them back. Everything else in the case is intact.").format(
+                study=study.description or study.date or study.id)
+        )  # fmt: skip
         return None
 
 
@@ -157,11 +158,12 @@ def _run(entry: dict[str, Any], arrays: ArrayStore, case: Case) -> Run:
         except Exception as error:
             log.warning("a run of case %s unreadable: %s", case.id, type(error).__name__)
             run.status, run.result, run.stored = UNREADABLE, None, original
-            run.error = "its saved results are damaged; run the scenario again"
+            run.error = tr("its saved results are damaged; run the scenario again")
             case.problems.append(
-                f"The saved results of scenario '{run.scenario}' ({run.twin_id}) could not be "
-                "read (damaged file); run it again or restore an earlier revision."
-            )
+                tr("The saved results of scenario '{scenario}' ({twin}) could not be read "
+                   "(damaged file); run it again or restore an earlier revision.").format(
+                    scenario=run.scenario, twin=run.twin_id)
+            )  # fmt: skip
     return run
 
 

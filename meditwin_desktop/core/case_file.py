@@ -43,6 +43,7 @@ from meditwin_desktop.core.case import (
     Study,
 )
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import N_, tr
 from meditwin_desktop.core.segmentation.measurements import ImageMeasurement
 from meditwin_desktop.core.twin import Scenario
 
@@ -128,16 +129,19 @@ def read_case_file(path: Path) -> Case:
     """A new case (new id) from a case file; CaseFileError naming what is wrong."""
     path = Path(path)
     if not path.is_file() or path.stat().st_size > _MAX_BYTES:
-        raise CaseFileError(f"{path} is not a case file (not a regular file under 50 MB).")
+        raise CaseFileError(
+            tr("{path} is not a case file (not a regular file under 50 MB).").format(path=path)
+        )
     try:
         text = path.read_text(encoding="utf-8-sig", errors="strict")
         document = json.loads(text, parse_constant=_no_constant)
     except UnicodeDecodeError as error:
-        raise CaseFileError(f"{path.name}: not UTF-8 text (byte {error.start}); save the "
-                            "case file as UTF-8.") from None  # fmt: skip
+        why = tr("{file}: not UTF-8 text (byte {byte}); save the case file as UTF-8.")
+        raise CaseFileError(why.format(file=path.name, byte=error.start)) from None
     except json.JSONDecodeError as error:
-        raise CaseFileError(f"{path.name}, line {error.lineno}, column {error.colno}: "
-                            f"{error.msg}.") from None  # fmt: skip
+        raise CaseFileError(tr("{file}, line {line}, column {column}: {error}.").format(
+            file=path.name, line=error.lineno, column=error.colno, error=error.msg
+        )) from None  # fmt: skip
     except (ValueError, RecursionError) as error:
         raise CaseFileError(f"{path.name}: {error}") from None
     return _case(document, path.parent, path.name)
@@ -179,10 +183,12 @@ class _Reader:
         return value
 
     def _wrong(self, key: str, value: Any, kind: Any) -> None:
-        names = {str: "text", dict: "an object", list: "a list", bool: "true or false"}
-        wanted = names.get(kind, "a number") if not isinstance(kind, tuple) else "a number"
+        names = {str: N_("text"), dict: N_("an object"), list: N_("a list"),
+                 bool: N_("true or false")}  # fmt: skip
+        wanted = names.get(kind, N_("a number")) if not isinstance(kind, tuple) else N_("a number")
         path = f"{self.where}.{key}" if self.where else key
-        raise CaseFileError(f"{self.source}: {path}: must be {wanted}, not {value!r}.")
+        raise CaseFileError(tr("{source}: {path}: must be {wanted}, not {value}.").format(
+            source=self.source, path=path, wanted=tr(wanted), value=repr(value)))  # fmt: skip
 
     def items(self, key: str) -> list[tuple[str, Any]]:
         values = self.get(key, list, [])
@@ -261,8 +267,9 @@ def _date(item: _Reader, key: str) -> str:
     text = item.get(key, str, "")
     if text and not _ISO_DATE.fullmatch(text):
         path = f"{item.where}.{key}" if item.where else key
-        raise CaseFileError(f"{item.source}: {path}: '{text}' is not an ISO date "
-                            "(YYYY-MM-DD, or YYYY-MM-DDThh:mm).")  # fmt: skip
+        raise CaseFileError(tr("{source}: {path}: '{text}' is not an ISO date (YYYY-MM-DD, or "
+                               "YYYY-MM-DDThh:mm).").format(source=item.source, path=path,
+                                                            text=text))  # fmt: skip
     return text
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from meditwin_desktop.core.case import Case, Study
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.imaging.dicom import load_series, scan
 from meditwin_desktop.core.imaging.photo import read_photo
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
@@ -38,20 +39,23 @@ def load_study_image(
         path = Path(reference["file"])
         if not path.is_file():
             raise InputError(
-                f"The photograph of case '{case.name}' is no longer at {path}. Reconnect the "
-                "disk or import it again; the case's labels and results are safe."
-            )
+                tr("The photograph of case '{case}' is no longer at {path}. Reconnect the "
+                   "disk or import it again; the case's labels and results are safe.").format(
+                    case=case.name, path=path)
+            )  # fmt: skip
         study.image = read_photo(path)
         return study
     folder = Path(reference.get("folder", ""))
     if not folder.exists():
         raise InputError(
-            f"The images of case '{case.name}' are no longer at {folder}. Reconnect the disk "
-            "or import the series again; the case's labels and results are safe."
-        )
+            tr("The images of case '{case}' are no longer at {path}. Reconnect the disk "
+               "or import the series again; the case's labels and results are safe.").format(
+                case=case.name, path=folder)
+        )  # fmt: skip
     series = scan([folder], cancelled=cancelled).find_series(reference.get("series_uid", ""))
     if series is None:
-        raise InputError(f"Series {reference.get('series_uid')} is no longer in {folder}.")
+        raise InputError(tr("Series {series} is no longer in {path}.").format(
+            series=reference.get("series_uid"), path=folder))  # fmt: skip
     volumes = load_series(series.files, progress=progress, cancelled=cancelled)
     with _ASSIGNING:  # two loads of one study (the views and the follow-up workspace): the
         if study.image is None:  # first image stays, the views and their labels keep it

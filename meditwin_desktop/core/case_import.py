@@ -8,6 +8,7 @@ from pathlib import Path
 
 from meditwin_desktop.core.case import Case, Study
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.imaging.photo import is_photo_file, read_photo
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 
@@ -22,15 +23,15 @@ def case_from(
     if path.is_dir() or path.name.upper() == "DICOMDIR":
         return case_from_dicom(path, progress=progress, cancelled=cancelled)
     if not path.is_file():
-        raise InputError(f"{path} does not exist.")
+        raise InputError(tr("{path} does not exist.").format(path=path))
     if path.suffix.lower() == ".json":
         from meditwin_desktop.core.case_file import read_case_file
 
         return read_case_file(path)
     if is_photo_file(path) or path.suffix.lower() in (".dcm", ""):
         return case_from_photo(path)
-    raise InputError(f"{path.name}: give a case file (.json), a DICOM folder or a photograph "
-                     "(PNG, JPEG, TIFF, DICOM).")  # fmt: skip
+    raise InputError(tr("{file}: give a case file (.json), a DICOM folder or a photograph "
+                        "(PNG, JPEG, TIFF, DICOM).").format(file=path.name))  # fmt: skip
 
 
 def case_from_photo(path: Path) -> Case:
@@ -56,11 +57,13 @@ def case_from_dicom(
 
     result = scan([path], progress=progress, cancelled=cancelled)
     if not result.patients:
-        example = f" (e.g. {result.skipped[0][1]})" if result.skipped else ""
-        raise InputError(f"No DICOM series in {path}{example}.")
+        if result.skipped:
+            raise InputError(tr("No DICOM series in {path} (e.g. {reason}).").format(
+                path=path, reason=result.skipped[0][1]))  # fmt: skip
+        raise InputError(tr("No DICOM series in {path}.").format(path=path))
     if len(result.patients) > 1:
-        raise InputError(f"{path} holds {len(result.patients)} patients: import one patient's "
-                         "folder at a time.")  # fmt: skip
+        raise InputError(tr("{path} holds {count} patients: import one patient's folder at a "
+                            "time.").format(path=path, count=len(result.patients)))  # fmt: skip
     patient = result.patients[0]
     studies = []
     for study in patient.studies:

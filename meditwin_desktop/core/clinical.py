@@ -17,13 +17,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import N_, decimal_separator, tr
 from meditwin_desktop.core.photo_marks import AV_MARKS_FIELD
 
 log = logging.getLogger(__name__)
 
 # Cholesterol mmol/L -> mg/dL (molar mass 386.65 g/mol; as in the SCORE2 authors' code).
 CHOLESTEROL_MG_DL_PER_MMOL_L = 38.67
-_FLAG_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+_FLAG_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False,
+               "oui": True, "vrai": True, "non": False, "faux": False}  # fmt: skip
+
+
+def _decimal(text: str) -> str:
+    """A formatted number with the decimal separator of the language in use."""
+    return text.replace(".", decimal_separator())
 
 
 class ClinicalInputError(InputError):
@@ -59,13 +66,19 @@ class ClinicalField:
                 return text
             word = str(text).strip().lower()
             if word not in _FLAG_WORDS:
-                raise ClinicalInputError(f"{self.label}: '{text}' is not yes or no.")
+                raise ClinicalInputError(
+                    tr("{field}: '{text}' is not yes or no.").format(
+                        field=tr(self.label), text=text
+                    )
+                )
             return _FLAG_WORDS[word]
         if self.kind == "choice":
             value = str(text).strip()
             if value not in self.choices:
                 raise ClinicalInputError(
-                    f"{self.label}: '{value}' is not one of {', '.join(self.choices)}."
+                    tr("{field}: '{value}' is not one of {choices}.").format(
+                        field=tr(self.label), value=value, choices=", ".join(self.choices)
+                    )
                 )
             return value
         if self.kind == "text":
@@ -79,27 +92,49 @@ class ClinicalField:
             day = dt.date.fromisoformat(text)
         except ValueError:
             raise ClinicalInputError(
-                f"{self.label}: '{text}' is not a date; write it as YYYY-MM-DD (e.g. 1950-05-21)."
+                tr(
+                    "{field}: '{text}' is not a date; write it as YYYY-MM-DD (e.g. 1950-05-21)."
+                ).format(field=tr(self.label), text=text)
             ) from None
         if not dt.date(1900, 1, 1) <= day <= dt.date.today():
-            raise ClinicalInputError(f"{self.label}: {text} is not plausible (1900 to today).")
+            raise ClinicalInputError(
+                tr("{field}: {text} is not plausible (1900 to today).").format(
+                    field=tr(self.label), text=text
+                )
+            )
         return day.isoformat()
 
     def _number(self, text: Any, unit: str) -> float:
         if unit != self.unit and unit not in self.alternatives:
-            raise ClinicalInputError(f"{self.label}: unknown unit '{unit}' (use {self.unit}).")
+            raise ClinicalInputError(
+                tr("{field}: unknown unit '{unit}' (use {expected}).").format(
+                    field=tr(self.label), unit=unit, expected=self.unit
+                )
+            )
         try:
             number = float(str(text).strip().replace(",", "."))
         except ValueError:
-            raise ClinicalInputError(f"{self.label}: '{text}' is not a number ({unit}).") from None
+            raise ClinicalInputError(
+                tr("{field}: '{text}' is not a number ({unit}).").format(
+                    field=tr(self.label), text=text, unit=tr(unit)
+                )
+            ) from None
         value = number * self.alternatives.get(unit, 1.0)
         low = -float("inf") if self.minimum is None else self.minimum
         high = float("inf") if self.maximum is None else self.maximum
         if not low <= value <= high:
             factor = self.alternatives.get(unit, 1.0)
             raise ClinicalInputError(
-                f"{self.label}: {number:g} {unit} is not plausible; expected "
-                f"{low / factor:.3g} to {high / factor:.3g} {unit}. Check the value and its unit."
+                tr(
+                    "{field}: {value} {unit} is not plausible; expected {low} to {high} {unit}. "
+                    "Check the value and its unit."
+                ).format(
+                    field=tr(self.label),
+                    value=_decimal(f"{number:g}"),
+                    unit=tr(unit),
+                    low=_decimal(f"{low / factor:.3g}"),
+                    high=_decimal(f"{high / factor:.3g}"),
+                )
             )
         return value
 
@@ -124,31 +159,32 @@ class ClinicalField:
 
 
 CORE_FIELDS: tuple[ClinicalField, ...] = (
-    ClinicalField("age_y", "Age", "Patient", "years", minimum=0, maximum=120,
-                  alternatives={"months": 1 / 12, "days": 1 / 365.25}),
-    ClinicalField("birth_date", "Date of birth", "Patient", kind="date",
-                  help="For the age at each dated visit or diary day"),
-    ClinicalField("sex", "Sex", "Patient", kind="choice", choices=("female", "male")),
-    ClinicalField("weight_kg", "Weight", "Patient", "kg", minimum=0.3, maximum=350,
+    ClinicalField("age_y", N_("Age"), N_("Patient"), N_("years"), minimum=0, maximum=120,
+                  alternatives={N_("months"): 1 / 12, N_("days"): 1 / 365.25}),
+    ClinicalField("birth_date", N_("Date of birth"), N_("Patient"), kind="date",
+                  help=N_("For the age at each dated visit or diary day")),
+    ClinicalField("sex", N_("Sex"), N_("Patient"), kind="choice",
+                  choices=(N_("female"), N_("male"))),
+    ClinicalField("weight_kg", N_("Weight"), N_("Patient"), "kg", minimum=0.3, maximum=350,
                   alternatives={"g": 0.001, "lb": 0.45359237}),
-    ClinicalField("height_cm", "Height / length", "Patient", "cm", minimum=20, maximum=250,
+    ClinicalField("height_cm", N_("Height / length"), N_("Patient"), "cm", minimum=20, maximum=250,
                   alternatives={"m": 100.0, "in": 2.54}),
-    ClinicalField("diagnosis", "Diagnosis", "Patient", kind="text"),
-    ClinicalField("board_question", "Question to the board", "Patient", kind="text",
-                  help="What the multidisciplinary board is asked to decide (page 1 of the "
-                  "report)"),
-    ClinicalField("heart_rate_bpm", "Heart rate", "Vital signs", "bpm", minimum=20,
+    ClinicalField("diagnosis", N_("Diagnosis"), N_("Patient"), kind="text"),
+    ClinicalField("board_question", N_("Question to the board"), N_("Patient"), kind="text",
+                  help=N_("What the multidisciplinary board is asked to decide (page 1 of "
+                         "the report)")),
+    ClinicalField("heart_rate_bpm", N_("Heart rate"), N_("Vital signs"), "bpm", minimum=20,
                   maximum=300),
-    ClinicalField("sbp_mmhg", "Systolic blood pressure", "Vital signs", "mmHg", minimum=30,
+    ClinicalField("sbp_mmhg", N_("Systolic blood pressure"), N_("Vital signs"), "mmHg", minimum=30,
                   maximum=300, alternatives={"kPa": 7.50062}),
-    ClinicalField("dbp_mmhg", "Diastolic blood pressure", "Vital signs", "mmHg", minimum=10,
+    ClinicalField("dbp_mmhg", N_("Diastolic blood pressure"), N_("Vital signs"), "mmHg", minimum=10,
                   maximum=200, alternatives={"kPa": 7.50062}),
-    ClinicalField("iop_mmhg", "Intraocular pressure", "Eye", "mmHg", minimum=0, maximum=80,
-                  help="Goldmann applanation, of the eye photographed"),
-    ClinicalField(AV_MARKS_FIELD, "Artery/vein marks", "Eye", kind="text",
-                  help="Right-click a vessel on the photograph to mark it as artery or vein "
-                  "(it overrides the automatic label on that photograph); 'date row, column: "
-                  "vein; ...'"),
+    ClinicalField("iop_mmhg", N_("Intraocular pressure"), N_("Eye"), "mmHg", minimum=0, maximum=80,
+                  help=N_("Goldmann applanation, of the eye photographed")),
+    ClinicalField(AV_MARKS_FIELD, N_("Artery/vein marks"), N_("Eye"), kind="text",
+                  help=N_("Right-click a vessel on the photograph to mark it as artery or vein "
+                         "(it overrides the automatic label on that photograph); 'date row, "
+                         "column: vein; ...'")),
 )  # fmt: skip
 """The fields every twin may share; each twin declares its own (`Twin.clinical_fields`)."""
 
@@ -191,7 +227,9 @@ def field_for(key: str) -> ClinicalField:
         return known[key]
     except KeyError:
         raise ClinicalInputError(
-            f"No clinical field '{key}' (there is: {', '.join(known)})."
+            tr("No clinical field '{key}' (there is: {known}).").format(
+                key=key, known=", ".join(known)
+            )
         ) from None
 
 
@@ -217,12 +255,14 @@ def problems(clinical: dict[str, Any]) -> list[str]:
     try:  # values from a file may not be numbers: their own messages say so above
         pressures = {"sbp_mmhg", "dbp_mmhg"} <= clinical.keys()
         if pressures and clinical["dbp_mmhg"] >= clinical["sbp_mmhg"]:
-            found.append("Diastolic blood pressure is not below the systolic one.")
+            found.append(tr("Diastolic blood pressure is not below the systolic one."))
         lipids = ("total_chol_mg_dl", "hdl_mg_dl", "ldl_mg_dl")
         if set(lipids) <= clinical.keys() and (
             clinical["ldl_mg_dl"] + clinical["hdl_mg_dl"] > clinical["total_chol_mg_dl"] * 1.05
         ):
-            found.append("LDL plus HDL cholesterol exceed the total cholesterol: check the units.")
+            found.append(
+                tr("LDL plus HDL cholesterol exceed the total cholesterol: check the units.")
+            )
     except TypeError:
         pass  # not numbers: said by the field's own message above
     return found

@@ -18,6 +18,7 @@ import numpy as np
 
 from meditwin_desktop.core.atomic import write_text_atomic
 from meditwin_desktop.core.case import Run
+from meditwin_desktop.core.i18n import N_, decimal_separator, number, tr
 from meditwin_desktop.core.scenarios import BASELINE
 from meditwin_desktop.core.twin import Outcome, Twin, point_text
 from meditwin_desktop.core.units import in_system, system_factor, system_unit, user_system
@@ -34,13 +35,17 @@ def resolved(system: str | None) -> str | None:
 # -- the clinical target --------------------------------------------------------------------
 MET, NEAR, OFF = "met", "near", "off"
 STATE_COLOURS = {MET: "#2e9d5b", NEAR: "#e0a526", OFF: "#d9534f"}
-STATE_WORDS = {MET: "meets the target", NEAR: "borderline", OFF: "misses the target"}
-TARGET_RULE = (
+STATE_WORDS = {
+    MET: N_("meets the target"),
+    NEAR: N_("borderline"),
+    OFF: N_("misses the target"),
+}  # English keys of the CSV; shown through tr()
+TARGET_RULE = N_(
     "Against each outcome's clinical target, judged on the value as shown: green meets it; "
     "amber misses it by no more than the outcome's clinical resolution (borderline: the "
     "twin cannot tell it from meeting it); red misses it by more."
 )
-BEST_RULE = (
+BEST_RULE = N_(
     "★ the better value: only where it leads the next scenario by more than the outcome's "
     "clinical resolution, never for a scenario that misses a safety limit, none while a "
     "result is out of date."
@@ -93,9 +98,9 @@ def state_text(outcome: Outcome, value: float | None, system: str | None = USER_
     state = target_state(outcome, value, system)
     if state is None:
         return ""
-    target = f"the target {target_text(outcome, system)}"
+    target = target_text(outcome, system)
     if state == MET:
-        text = f"Meets {target}"
+        text = tr("Meets the target {target}").format(target=target)
     else:
         low = outcome.target.low
         below = (
@@ -103,12 +108,20 @@ def state_text(outcome: Outcome, value: float | None, system: str | None = USER_
             and target_state(outcome, value, system) != MET
             and (shown_value(outcome, value, system) < shown_value(outcome, low, system))
         )
-        side = "below" if below else "above"
-        text = f"{side.capitalize()} {target}"
-        if state == NEAR:
-            text = f"Borderline: {side} {target} by no more than its clinical resolution"
+        if state == NEAR and below:
+            text = tr(
+                "Borderline: below the target {target} by no more than its clinical resolution"
+            ).format(target=target)
+        elif state == NEAR:
+            text = tr(
+                "Borderline: above the target {target} by no more than its clinical resolution"
+            ).format(target=target)
+        elif below:
+            text = tr("Below the target {target}").format(target=target)
+        else:
+            text = tr("Above the target {target}").format(target=target)
     source = outcome.target.source
-    return text + (f" ({source})" if source else "")
+    return text + (f" ({tr(source)})" if source else "")
 
 
 def ruled_out(twin: Twin, runs: Sequence[Run]) -> dict[str, list[str]]:
@@ -121,7 +134,7 @@ def ruled_out(twin: Twin, runs: Sequence[Run]) -> dict[str, list[str]]:
         for outcome in twin.outcomes:
             state = target_state(outcome, run.outcomes.get(outcome.name))
             if outcome.limit and state not in (None, MET):
-                out.setdefault(run.scenario, []).append(outcome.label)
+                out.setdefault(run.scenario, []).append(tr(outcome.label))
     return out
 
 
@@ -198,8 +211,11 @@ def shown_value(
 def number_text(value: float, precision: int | None) -> str:
     """A number at `precision` decimals (3 significant digits for None); never '-0'."""
     if not math.isfinite(value):
-        return NOT_APPLICABLE
-    text = f"{value:.{precision}f}" if precision is not None else f"{value:.3g}"
+        return tr(NOT_APPLICABLE)
+    if precision is not None:
+        text = number(value, precision)
+    else:
+        text = f"{value:.3g}".replace(".", decimal_separator())
     return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
 
 
@@ -212,7 +228,8 @@ def target_text(outcome: Outcome, system: str | None = USER_SYSTEM) -> str:
 
     def bound(value: float) -> str:
         shown = shown_value(outcome, value, system)
-        return f"{round(shown, precision) if precision is not None else shown:g}"
+        text = f"{round(shown, precision) if precision is not None else shown:g}"
+        return text.replace(".", decimal_separator())
 
     unit = shown_unit(outcome, system)
     unit = f" {unit}" if unit else ""
@@ -232,6 +249,7 @@ def resolution_text(outcome: Outcome, system: str | None = USER_SYSTEM) -> str:
     precision = shown_precision(outcome, system)
     amount = outcome.resolution * factor
     text = f"{round(amount, precision + 1) if precision is not None else amount:g}"
+    text = text.replace(".", decimal_separator())
     return f"{text} {shown_unit(outcome, system)}".strip()
 
 
@@ -240,14 +258,14 @@ def baseline_run(runs: Sequence[Run]) -> Run | None:
     return next((r for r in runs if r.scenario == BASELINE), None)
 
 
-NOT_APPLICABLE = "n/a"
-OUT_OF_DATE = "out of date"
+NOT_APPLICABLE = N_("n/a")  # shown through tr(), as OUT_OF_DATE (English: markers in code)
+OUT_OF_DATE = N_("out of date")
 
 
 def outcome_note(outcome: Outcome, run: Run) -> str:
     """Why an outcome is n/a in this run, or the model's caveat on its value ('' if none)."""
     notes = run.result.notes if run.result is not None else {}
-    return str(notes.get(outcome.name, ""))
+    return tr(str(notes.get(outcome.name, "")))
 
 
 def value_text(
@@ -256,7 +274,7 @@ def value_text(
     """A value as shown: at its clinical precision in the shown unit, its declared meaning
     when absent ('never'), else 'n/a'."""
     if value is None:
-        return outcome.absent or NOT_APPLICABLE
+        return tr(outcome.absent or NOT_APPLICABLE)
     if outcome.point:
         return point_text(value, outcome.precision)
     if outcome.categories:
@@ -276,7 +294,8 @@ def difference_text(
         return round(converted, precision) if precision is not None else converted
 
     text = number_text(shown(value) - shown(reference), precision)
-    if text != NOT_APPLICABLE and not text.startswith("-") and any(c in "123456789" for c in text):
+    signed = text.startswith("-") or not any(c in "123456789" for c in text)
+    if text != tr(NOT_APPLICABLE) and not signed:
         text = "+" + text
     return f"Δ {text}"
 
@@ -297,7 +316,8 @@ def cell_text(
     reference = baseline.outcomes.get(outcome.name) if baseline is not None else None
     if value is not None and reference is not None and run is not baseline and outcome.point:
         moved = float(np.linalg.norm(np.subtract(value, reference)))
-        text += f" (Δ {number_text(moved, outcome.precision)} mm away)" if moved > 0 else ""
+        away = tr("(Δ {distance} mm away)").format(distance=number_text(moved, outcome.precision))
+        text += f" {away}" if moved > 0 else ""
     elif value is not None and reference is not None and run is not baseline and outcome.numeric:
         text += f" ({difference_text(outcome, value, reference, system)})"
     return text
@@ -323,16 +343,16 @@ def comparison_table(
             value = run.outcomes[outcome.name]
             note = outcome_note(outcome, run)
             rows.append([
-                outcome.label,
+                tr(outcome.label),
                 shown_unit(outcome, system),
                 run.scenario,
                 cell_text(outcome, run, baseline, system).split(" (Δ")[0],
                 "; ".join(f"{x:g}" for x in value) if outcome.point and value is not None
                 else shown_value(outcome, value, system),
                 target_text(outcome, system),
-                STATE_WORDS.get(target_state(outcome, value, system) or "", ""),
-                "yes" if run.scenario in best[outcome.name] else "",
-                "yes" if run.scenario in stale else "",
+                tr(STATE_WORDS.get(target_state(outcome, value, system) or "", "")),
+                tr("yes") if run.scenario in best[outcome.name] else "",
+                tr("yes") if run.scenario in stale else "",
                 note,
             ])  # fmt: skip
     return list(CSV_HEADINGS), rows
@@ -361,20 +381,31 @@ def run_warnings(run: Run) -> list[str]:
     return list(run.result.warnings)
 
 
-def outcome_heading(outcome: Outcome, system: str | None = USER_SYSTEM) -> str:
-    """'Label [unit] (higher is better; target >= 30 %)', in the shown unit."""
-    notes = {"higher": ["higher is better"], "lower": ["lower is better"]}.get(outcome.better, [])
+def outcome_heading(
+    outcome: Outcome, system: str | None = USER_SYSTEM, *, short: bool = False
+) -> str:
+    """'Label [unit] (higher is better; target >= 30 %)', in the shown unit (`short`:
+    'higher' instead of 'higher is better')."""
+    if short:
+        directions = {"higher": tr("higher"), "lower": tr("lower")}
+    else:
+        directions = {"higher": tr("higher is better"), "lower": tr("lower is better")}
+    notes = [directions[outcome.better]] if outcome.better in directions else []
     if outcome.target is not None:
-        notes.append(f"target {target_text(outcome, system)}")
-    unit = shown_unit(outcome, system)
+        notes.append(tr("target {target}").format(target=target_text(outcome, system)))
+    unit = tr(shown_unit(outcome, system))
     unit = f" [{unit}]" if unit else ""
-    return f"{outcome.label}{unit}" + (f" ({'; '.join(notes)})" if notes else "")
+    separator = tr("; ")
+    return f"{tr(outcome.label)}{unit}" + (f" ({separator.join(notes)})" if notes else "")
 
 
-TARGET_LEGEND = "↓ / ↑ below / above the outcome's clinical target (given with its name)"
+TARGET_LEGEND = N_(
+    "↓ / ↑ below / above the outcome's clinical target (given with its name)"
+)
 TARGET_COLOUR = "#2e9d5b"
 NEUTRAL_BAR = "#6f8fb8"  # bars of an outcome without a target
-NO_RESULTS = "No results yet: set the scenarios in the Twins panel and press Run all."
+HIDDEN_BAND = "_band"  # matplotlib leaves a label starting with "_" out of the legend
+NO_RESULTS = N_("No results yet: set the scenarios in the Twins panel and press Run all.")
 
 
 def series_in_system(series, system: str | None):
@@ -423,6 +454,7 @@ def plot_series(
     `legend_beside`: the legend right of the axes (a short plot has no free corner), else
     in the best corner inside (a page of fixed width)."""
     plotted = None
+    banded = False
     drawn: list[tuple[Run, object, str]] = []
     for run in runs:
         series = run.result.series.get(name) if run.result is not None else None
@@ -436,16 +468,20 @@ def plot_series(
             linewidth=linewidth,
             linestyle="--" if old else "-",
             alpha=0.6 if old else 1.0,
-            label=f"{run.scenario} ({OUT_OF_DATE})" if old else run.scenario,
+            label=f"{run.scenario} ({tr(OUT_OF_DATE)})" if old else run.scenario,
             **({"color": colours[run.scenario]} if colours and run.scenario in colours else {}),
         )
         if series.lower is not None and series.upper is not None:
-            first = not any(c.get_label().startswith("band") for c in axes.collections)
+            first = not banded and not any(
+                c.get_label().startswith("band") for c in axes.collections
+            )
+            banded = True
+            band = tr("band: {what} (shaded, each scenario's colour)").format(
+                what=tr(series.band_label or "uncertainty")
+            )
             axes.fill_between(series.time, series.lower, series.upper, color=line.get_color(),
                               alpha=0.1 if old else 0.2, linewidth=0,
-                              label=_wrapped(f"band: {series.band_label or 'uncertainty'} "
-                                             "(shaded, each scenario's colour)")
-                              if first else "_band")  # fmt: skip
+                              label=_wrapped(band) if first else HIDDEN_BAND)  # fmt: skip
         drawn.append((run, series, line.get_color()))
         plotted = series
     if plotted is None:
@@ -454,14 +490,15 @@ def plot_series(
     for n, (text, level) in enumerate(plotted.guides):
         axes.axhline(level, color="#d9534f", linestyle="--", linewidth=1.0)
         right = n % 2 == 1  # guides close together: their labels at either end
+        shown = f"{level:.3g}".replace(".", decimal_separator())
         axes.annotate(
-            f"{text} ({level:.3g})", (0.99 if right else 0.01, level),
+            f"{tr(text)} ({shown})", (0.99 if right else 0.01, level),
             xycoords=("axes fraction", "data"), textcoords="offset points", xytext=(0, 3),
             color="#d9534f", fontsize=8, ha="right" if right else "left",
         )  # fmt: skip
-    axes.set_xlabel(f"{plotted.x_label} [{plotted.time_unit}]")
+    axes.set_xlabel(f"{tr(plotted.x_label)} [{tr(plotted.time_unit)}]")
     axes.set_ylabel(plotted.unit)
-    axes.set_title(plotted.label, fontsize=10)
+    axes.set_title(tr(plotted.label), fontsize=10)
     if legend_beside:
         axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     else:
@@ -493,7 +530,9 @@ def _plot_observed(axes, drawn: list, colour: str) -> None:
     for group in users.values():
         run, series, line_colour = group[0]
         shared = len(group) > 1 or len(drawn) == 1
-        label = "observed" if shared else f"{run.scenario}: observed"
+        label = tr("observed") if shared else tr("{scenario}: observed").format(
+            scenario=run.scenario
+        )
         axes.plot(series.observed_time, series.observed_values, linestyle="none", marker="o",
                   markersize=5, color=colour if len(group) > 1 else line_colour,
                   markeredgecolor="white" if colour == "black" else "black",
@@ -535,7 +574,7 @@ def plot_bars(
         if run.scenario in stale:
             bar.set_hatch("//")
             bar.set_alpha(0.45)
-            text += "\n" + textwrap.fill(f"({OUT_OF_DATE})", 7 if crowded else 40)
+            text += "\n" + textwrap.fill(f"({tr(OUT_OF_DATE)})", 7 if crowded else 40)
         top = (bar.get_x() + bar.get_width() / 2, bar.get_height())
         axes.annotate(text, top, textcoords="offset points", xytext=(0, 3), ha="center",
                       fontsize=6.5 if crowded else 8)  # fmt: skip
@@ -549,7 +588,7 @@ def plot_bars(
 
 
 def _bar_title(outcome: Outcome, system: str | None) -> str:
-    unit = shown_unit(outcome, system)
+    unit = tr(shown_unit(outcome, system))
     return outcome_heading(outcome, system).replace(f" [{unit}]", "")
 
 
@@ -559,7 +598,7 @@ def _draw_target(axes, outcome: Outcome, system: str | None = USER_SYSTEM) -> No
     target = outcome.target
     if target is None:
         return
-    label = f"target {target_text(outcome, system)}"
+    label = tr("target {target}").format(target=target_text(outcome, system))
     low = shown_value(outcome, target.low, system)
     high = shown_value(outcome, target.high, system)
     if low is not None and high is not None:
@@ -569,6 +608,6 @@ def _draw_target(axes, outcome: Outcome, system: str | None = USER_SYSTEM) -> No
         level = low if low is not None else high
         axes.axhline(level, color=TARGET_COLOUR, linestyle="--", linewidth=1.4, zorder=3,
                      label=label)  # fmt: skip
-    axes.annotate("target", (1.0, level), xycoords=("axes fraction", "data"), xytext=(3, 0),
+    axes.annotate(tr("target"), (1.0, level), xycoords=("axes fraction", "data"), xytext=(3, 0),
                   textcoords="offset points", va="center", fontsize=7, color=TARGET_COLOUR,
                   annotation_clip=False)  # fmt: skip

@@ -44,27 +44,28 @@ from pathlib import Path
 
 from meditwin_desktop.core.case import Event, Measurement
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import N_, date_text, decimal_separator, tr
 from meditwin_desktop.core.scales import score_problem
 from meditwin_desktop.core.seizure_diary import NOT_RECORDED, SEIZURE_FREE, seizure_kind
 from meditwin_desktop.core.units import convert, known_units, normalise
 
-MEASUREMENT_FIELDS = {  # field -> (label, required)
-    "date": ("Date", True),
-    "name": ("Name", True),
-    "value": ("Value", True),
-    "unit": ("Unit", False),
-    "target": ("Target (lesion, eye...)", False),
-    "source": ("Source", False),
+MEASUREMENT_FIELDS = {  # field -> (label, shown translated: tr(label), required)
+    "date": (N_("Date"), True),
+    "name": (N_("Name"), True),
+    "value": (N_("Value"), True),
+    "unit": (N_("Unit"), False),
+    "target": (N_("Target (lesion, eye...)"), False),
+    "source": (N_("Source"), False),
 }
 DIARY_FIELDS = {
-    "date": ("Date (or date-time)", True),
-    "time": ("Time of day", False),
-    "kind": ("Type", True),
-    "count": ("Number of seizures", False),
-    "duration": ("Duration", False),
-    "rescue": ("Rescue medication", False),
-    "note": ("Note", False),
-    "until": ("Until (end of a period)", False),
+    "date": (N_("Date (or date-time)"), True),
+    "time": (N_("Time of day"), False),
+    "kind": (N_("Type"), True),
+    "count": (N_("Number of seizures"), False),
+    "duration": (N_("Duration"), False),
+    "rescue": (N_("Rescue medication"), False),
+    "note": (N_("Note"), False),
+    "until": (N_("Until (end of a period)"), False),
 }
 _SYNONYMS = {  # normalised header words -> field; exact matches first, then whole words
     "measurements": {
@@ -155,11 +156,15 @@ def load_table(path: str | Path) -> Table:
     try:
         text = _decode(path.read_bytes())
     except OSError as error:
-        raise InputError(f"{path.name} cannot be read: {error.strerror or error}.") from error
+        raise InputError(
+            tr("{name} cannot be read: {error}.").format(
+                name=path.name, error=error.strerror or error
+            )
+        ) from error
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), "")
     if not first:
-        raise InputError(f"{path.name} is empty.")
+        raise InputError(tr("{name} is empty.").format(name=path.name))
     delimiter = max(";\t,|", key=first.count) if any(c in first for c in ";\t,|") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     headers: tuple[str, ...] | None = None
@@ -173,9 +178,13 @@ def load_table(path: str | Path) -> Table:
                 continue
             rows.append((reader.line_num, tuple(c.strip() for c in cells)))
     except csv.Error as error:
-        raise InputError(f"{path.name}, line {reader.line_num}: {error}.") from error
+        raise InputError(
+            tr("{name}, line {line}: {error}.").format(
+                name=path.name, line=reader.line_num, error=error
+            )
+        ) from error
     if headers is None or not any(headers):
-        raise InputError(f"{path.name} has no header line.")
+        raise InputError(tr("{name} has no header line.").format(name=path.name))
     return Table(headers, tuple(rows), delimiter, path.name)
 
 
@@ -237,7 +246,15 @@ def parse_number(text: str) -> float:
 _DAY_FIRST = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
 _YEAR_FIRST = re.compile(r"(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})")
 _TIME = re.compile(r"(\d{1,2})\s*[:hH]\s*(\d{2})?(?::(\d{2})(?:\.\d+)?)?")
-DATE_FORMATS = "2024-03-12, 12/03/2024, 12.03.2024 (day first), optionally with 14:30 or 14h30"
+# shown translated: tr(DATE_FORMATS)
+DATE_FORMATS = N_(
+    "2024-03-12, 12/03/2024, 12.03.2024 (day first), optionally with 14:30 or 14h30"
+)
+
+
+def _g(value: float) -> str:
+    """`value` as `:g` writes it, with the decimal separator of the language."""
+    return f"{value:g}".replace(".", decimal_separator())
 
 
 def parse_time_of_day(text: str) -> tuple[int, int, int]:
@@ -257,14 +274,20 @@ def parse_date(text: str) -> str:
     text = text.strip()
     match = _DAY_FIRST.match(text) or _YEAR_FIRST.match(text)
     if not match:
-        raise ValueError(f"'{text}' is not a date ({DATE_FORMATS})")
+        raise ValueError(
+            tr("'{text}' is not a date ({formats})").format(text=text, formats=tr(DATE_FORMATS))
+        )
     a, b, c = (int(g) for g in match.groups())
     year, month, day = (c, b, a) if match.re is _DAY_FIRST else (a, b, c)
     try:
         when = date(year, month, day)
     except ValueError:
-        hint = " (dates are read day first: DD/MM/YYYY)" if match.re is _DAY_FIRST else ""
-        raise ValueError(f"'{text}' is not a date{hint}") from None
+        problem = (
+            tr("'{text}' is not a date (dates are read day first: DD/MM/YYYY)")
+            if match.re is _DAY_FIRST
+            else tr("'{text}' is not a date")
+        )
+        raise ValueError(problem.format(text=text)) from None
     rest = text[match.end() :].strip().lstrip("T").strip()
     rest = re.sub(r"(Z|[+-]\d{2}:?\d{2})$", "", rest).strip()  # a time zone: local time kept
     if not rest:
@@ -272,7 +295,11 @@ def parse_date(text: str) -> str:
     try:
         hour, minute, second = parse_time_of_day(rest)
     except ValueError:
-        raise ValueError(f"'{text}' has no readable time after the date ('{rest}')") from None
+        raise ValueError(
+            tr("'{text}' has no readable time after the date ('{rest}')").format(
+                text=text, rest=rest
+            )
+        ) from None
     return datetime(year, month, day, hour, minute, second).isoformat()
 
 
@@ -354,12 +381,16 @@ class _Row:
 
     def fail(self, field: str, message: str) -> InputError:
         column = self.mapping.get(field) or field
-        return InputError(f"{self.table.name}, line {self.line}, column '{column}': {message}.")
+        return InputError(
+            tr("{name}, line {line}, column '{column}': {message}.").format(
+                name=self.table.name, line=self.line, column=column, message=message
+            )
+        )
 
     def required(self, field: str) -> str:
         value = self.text(field)
         if not value:
-            raise self.fail(field, "this cell is empty")
+            raise self.fail(field, tr("this cell is empty"))
         return value
 
 
@@ -368,10 +399,16 @@ def _resolved(table: Table, mapping: dict[str, str | None] | None, kind: str) ->
     resolved = guess_mapping(table.headers, kind)
     for field, column in (mapping or {}).items():
         if field not in fields:
-            raise InputError(f"'{field}' is not a column to import (one of: {', '.join(fields)}).")
+            raise InputError(
+                tr("'{field}' is not a column to import (one of: {fields}).").format(
+                    field=field, fields=", ".join(fields)
+                )
+            )
         if column is not None and column not in table.headers:
             raise InputError(
-                f"{table.name} has no column '{column}' (columns: {', '.join(table.headers)})."
+                tr("{name} has no column '{column}' (columns: {columns}).").format(
+                    name=table.name, column=column, columns=", ".join(table.headers)
+                )
             )
         resolved[field] = column
     missing = [fields[f][0] for f, (_, required) in fields.items() if required and not resolved[f]]
@@ -379,8 +416,11 @@ def _resolved(table: Table, mapping: dict[str, str | None] | None, kind: str) ->
         missing = [m for m in missing if m != fields["name"][0]]  # the header names them
     if missing:
         raise InputError(
-            f"{table.name}: no column was found for {', '.join(missing)} "
-            f"(columns: {', '.join(table.headers)}); choose one."
+            tr("{name}: no column was found for {fields} (columns: {columns}); choose one.").format(
+                name=table.name,
+                fields=", ".join(tr(m) for m in missing),
+                columns=", ".join(table.headers),
+            )
         )
     return resolved
 
@@ -391,7 +431,11 @@ def check_unit(unit: str) -> str:
         return ""
     written = normalise(unit)
     if written not in known_units():
-        raise ValueError(f"unknown unit '{unit}' (known: {', '.join(known_units())})")
+        raise ValueError(
+            tr("unknown unit '{unit}' (known: {units})").format(
+                unit=unit, units=", ".join(known_units())
+            )
+        )
     return written
 
 
@@ -400,17 +444,30 @@ def _diameter_mm(row: _Row, field: str, value: float, unit: str, bare: bool) -> 
     try:
         mm = convert(value, unit or "mm", "mm")
     except InputError as error:
-        raise row.fail(field, f"a diameter cannot be in {unit} ({error})") from None
+        raise row.fail(
+            field,
+            tr("a diameter cannot be in {unit} ({error})").format(unit=unit, error=error),
+        ) from None
     if mm < 0:
-        raise row.fail(field, f"a diameter cannot be negative ({value:g} {unit})")
+        raise row.fail(
+            field,
+            tr("a diameter cannot be negative ({value} {unit})").format(value=_g(value), unit=unit),
+        )
     if mm > MAX_DIAMETER_MM:
         hint = (
-            "it looks like micrometres or a typo; write the unit in the cell ('21 mm') or "
-            "the column's header ('diameter (cm)')"
+            tr(
+                "it looks like micrometres or a typo; write the unit in the cell ('21 mm') or "
+                "the column's header ('diameter (cm)')"
+            )
             if bare
-            else "no lesion is that large; check the value and its unit"
+            else tr("no lesion is that large; check the value and its unit")
         )
-        raise row.fail(field, f"a lesion diameter of {mm:g} mm is not plausible: {hint}")
+        raise row.fail(
+            field,
+            tr("a lesion diameter of {value} mm is not plausible: {hint}").format(
+                value=_g(mm), hint=hint
+            ),
+        )
     return mm
 
 
@@ -426,7 +483,7 @@ def _value_and_unit(row: _Row, field: str, text: str, unit: str) -> tuple[float,
     try:
         value = parse_number(text)
     except ValueError:
-        raise row.fail(field, f"'{text}' is not a number") from None
+        raise row.fail(field, tr("'{text}' is not a number").format(text=text)) from None
     try:
         unit = check_unit(unit)
     except ValueError as error:
@@ -464,9 +521,9 @@ def measurements_from(
         named = row.text("name") if mapping["name"] else ""
         filled = [(f, c, k) for f, c, k in columns if row.text(f)]
         if not filled:
-            raise row.fail("value", "this cell is empty")
+            raise row.fail("value", tr("this cell is empty"))
         if mapping["name"] and not named:
-            raise row.fail("name", "this cell is empty")
+            raise row.fail("name", tr("this cell is empty"))
         for field, _column, kind in filled:
             value, unit, bare = _value_and_unit(row, field, row.text(field), row.text("unit"))
             if kind and not unit:
@@ -493,7 +550,9 @@ def _count(row: _Row) -> int | None:
     except ValueError:
         number = -1.0
     if number < 0 or number != int(number):
-        raise row.fail("count", f"'{text}' is not a number of seizures (0, 1, 2...)")
+        raise row.fail(
+            "count", tr("'{text}' is not a number of seizures (0, 1, 2...)").format(text=text)
+        )
     return int(number)
 
 
@@ -508,7 +567,12 @@ def _period(row: _Row, when: str, per_number: float) -> float | None:
         except ValueError as error:
             raise row.fail("until", str(error)) from None
         if last < when[:10]:
-            raise row.fail("until", f"the period ends ({last}) before it starts ({when[:10]})")
+            raise row.fail(
+                "until",
+                tr("the period ends ({end}) before it starts ({start})").format(
+                    end=date_text(last), start=date_text(when[:10])
+                ),
+            )
         start = datetime.fromisoformat(when).replace(tzinfo=None)
         end = datetime.fromisoformat(last) + timedelta(days=1)
         return (end - start).total_seconds()
@@ -518,13 +582,17 @@ def _period(row: _Row, when: str, per_number: float) -> float | None:
     if re.fullmatch(r"[\d.,\s]+", text) and per_number < 86400:
         raise row.fail(
             "duration",
-            f"'{text}' is the length of a period not recorded: write its unit (7 days, 7 j, "
-            "2 weeks) or give its last day in an 'until' column",
+            tr(
+                "'{text}' is the length of a period not recorded: write its unit (7 days, 7 j, "
+                "2 weeks) or give its last day in an 'until' column"
+            ).format(text=text),
         )
     try:
         return parse_duration(text, per_number)
     except ValueError:
-        raise row.fail("duration", f"'{text}' is not a length (7 days, 2 weeks)") from None
+        raise row.fail(
+            "duration", tr("'{text}' is not a length (7 days, 2 weeks)").format(text=text)
+        ) from None
 
 
 def events_from(table: Table, mapping: dict[str, str | None] | None = None) -> list[Event]:
@@ -552,7 +620,9 @@ def events_from(table: Table, mapping: dict[str, str | None] | None = None) -> l
             try:
                 hour, minute, second = parse_time_of_day(bare)
             except ValueError:
-                raise row.fail("time", f"'{clock}' is not a time of day (14:30)") from None
+                raise row.fail(
+                    "time", tr("'{text}' is not a time of day (14:30)").format(text=clock)
+                ) from None
             when = parse_date_time(
                 f"{when[:10]}T{hour:02d}:{minute:02d}:{second:02d}"
                 + (offset.group(1) if offset else "")
@@ -566,7 +636,12 @@ def events_from(table: Table, mapping: dict[str, str | None] | None = None) -> l
         if count == 0 and kind not in (SEIZURE_FREE, NOT_RECORDED):
             kind = SEIZURE_FREE  # '0 tonic seizures': a day without seizure
         elif kind == SEIZURE_FREE and count:
-            raise row.fail("count", f"{count} seizures on a line whose type says '{typed}'")
+            raise row.fail(
+                "count",
+                tr("{count} seizures on a line whose type says '{typed}'").format(
+                    count=count, typed=typed
+                ),
+            )
         details: dict = {"as_written": typed} if typed != kind else {}
         duration = None
         if kind == NOT_RECORDED:
@@ -578,7 +653,10 @@ def events_from(table: Table, mapping: dict[str, str | None] | None = None) -> l
                     duration = parse_duration(duration_text, per_number)
                 except ValueError:
                     raise row.fail(
-                        "duration", f"'{duration_text}' is not a duration (90 s, 2 min, 1:30)"
+                        "duration",
+                        tr("'{text}' is not a duration (90 s, 2 min, 1:30)").format(
+                            text=duration_text
+                        ),
                     ) from None
             if count and count > 1:
                 details["count"] = count

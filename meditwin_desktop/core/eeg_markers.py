@@ -46,15 +46,22 @@ import numpy as np
 from meditwin_desktop.core import signals
 from meditwin_desktop.core.case import Measurement
 from meditwin_desktop.core.errors import Cancelled, InputError
+from meditwin_desktop.core.i18n import N_, decimal_separator, number, tr, tr_n
+
+
+def _g(value: float) -> str:
+    """`value` as `:g` writes it, with the decimal separator of the language."""
+    return f"{value:g}".replace(".", decimal_separator())
 
 # -- measurement names (core/case.py `Measurement.name`; see the issue 20 data contract) -----
-PEAK_ALPHA = "Peak alpha frequency"
-RELATIVE_DELTA = "Relative delta power"
-RELATIVE_THETA = "Relative theta power"
-RELATIVE_ALPHA = "Relative alpha power"
-RELATIVE_BETA = "Relative beta power"
-THETA_ALPHA = "Theta/alpha ratio"
-OCCIPITAL, GLOBAL = "occipital", "global"  # Measurement.target
+# (stored as they are; shown translated: tr(name))
+PEAK_ALPHA = N_("Peak alpha frequency")
+RELATIVE_DELTA = N_("Relative delta power")
+RELATIVE_THETA = N_("Relative theta power")
+RELATIVE_ALPHA = N_("Relative alpha power")
+RELATIVE_BETA = N_("Relative beta power")
+THETA_ALPHA = N_("Theta/alpha ratio")
+OCCIPITAL, GLOBAL = N_("occipital"), N_("global")  # Measurement.target
 
 BANDS: dict[str, tuple[float, float]] = {
     "delta": (1.0, 4.0),
@@ -133,10 +140,13 @@ def occipital_channels(channels: list[str] | tuple[str, ...]) -> tuple[str, ...]
         found = tuple(by_name[n] for n in group if n in by_name)
         if found:
             return found
+    found = ", ".join(channels[:12]) + ("…" if len(channels) > 12 else "")
     raise InputError(
-        "No occipital channel (O1, O2, Oz) in this recording: peak alpha frequency needs "
-        "an occipital (or parieto-occipital: POz, PO7, PO8, P7, P8) electrode of the 10-20 "
-        "system. Channels found: " + ", ".join(channels[:12]) + ("…" if len(channels) > 12 else "")
+        tr(
+            "No occipital channel (O1, O2, Oz) in this recording: peak alpha frequency needs "
+            "an occipital (or parieto-occipital: POz, PO7, PO8, P7, P8) electrode of the 10-20 "
+            "system. Channels found: {channels}"
+        ).format(channels=found)
     )
 
 
@@ -158,8 +168,10 @@ def epoch_psd(
     starts = epoch_starts(data.shape[-1], size)
     if size < 2 or starts.size == 0:
         raise InputError(
-            f"The recording ({data.shape[-1] / sfreq:g} s) is shorter than one epoch "
-            f"of {epoch_s:g} s: it is too short for a spectrum."
+            tr(
+                "The recording ({duration} s) is shorter than one epoch of {epoch} s: it is "
+                "too short for a spectrum."
+            ).format(duration=_g(data.shape[-1] / sfreq), epoch=_g(epoch_s))
         )
     epochs = np.stack([data[:, s : s + size] for s in starts])
     return signals.welch(epochs, sfreq, window_s=epoch_s, overlap=0.0)
@@ -203,68 +215,87 @@ def compute_markers(
             progress(fraction, message)
 
     if epoch_s <= 0 or reject_uv <= 0:
-        raise InputError("The epoch length and the rejection threshold must be positive.")
+        raise InputError(tr("The epoch length and the rejection threshold must be positive."))
     if signal.sfreq < 2 * TOTAL_BAND[1] + 1:
         raise InputError(
-            f"Sampling at {signal.sfreq:g} Hz is too slow for EEG markers up to "
-            f"{TOTAL_BAND[1]:g} Hz (needs more than {2 * TOTAL_BAND[1]:g} Hz)."
+            tr(
+                "Sampling at {rate} Hz is too slow for EEG markers up to {top} Hz (needs more "
+                "than {needed} Hz)."
+            ).format(rate=_g(signal.sfreq), top=_g(TOTAL_BAND[1]), needed=_g(2 * TOTAL_BAND[1]))
         )
-    step(0.0, "Choosing the EEG channels")
+    step(0.0, tr("Choosing the EEG channels"))
     names = eeg_channels(signal)
     if not names:
-        raise InputError("This recording has no EEG channel (no channel in volts).")
+        raise InputError(tr("This recording has no EEG channel (no channel in volts)."))
     picked = signal.pick(names)
     spread = picked.data.std(axis=1)
     flat = [n for n, s in zip(names, spread, strict=True) if s < FLAT_UV * 1e-6]
     warnings = []
     if flat:
-        warnings.append(f"Flat channel(s) left out: {', '.join(flat)}.")
+        warnings.append(
+            tr_n(
+                "Flat channel(s) left out: {channels}.",
+                "Flat channel(s) left out: {channels}.",
+                len(flat),
+            ).format(channels=", ".join(flat))
+        )
         names = [n for n in names if n not in flat]
         if not names:
-            raise InputError("Every EEG channel of this recording is flat: nothing to measure.")
+            raise InputError(
+                tr("Every EEG channel of this recording is flat: nothing to measure.")
+            )
         picked = picked.pick(names)
     peak_channels = occipital_channels(names)  # before the work: a clear error at once
     if signals.standard_name(peak_channels[0]) not in OCCIPITAL_CHANNELS:
         warnings.append(
-            "No O1, O2 or Oz: the peak alpha frequency is measured on "
-            f"{', '.join(signals.standard_name(c) for c in peak_channels)} instead."
+            tr(
+                "No O1, O2 or Oz: the peak alpha frequency is measured on {channels} instead."
+            ).format(channels=", ".join(signals.standard_name(c) for c in peak_channels))
         )
-    step(0.1, "Filtering")
+    step(0.1, tr("Filtering"))
     data = signals.bandpass(picked.data, picked.sfreq, HIGH_PASS_HZ, None)
     if line_freq and line_freq < picked.sfreq / 2:
         data = signals.notch(data, picked.sfreq, line_freq)
     if len(names) >= MIN_AVERAGE_REFERENCE:
-        step(0.4, "Re-referencing")
+        step(0.4, tr("Re-referencing"))
         data = signals.average_reference(
             signals.Signal(data, picked.sfreq, picked.channels, units=("V",) * len(names))
         ).data
     else:  # a few channels' average holds their own rhythm: subtracting it distorts powers
         warnings.append(
-            f"Only {len(names)} EEG channel(s): kept on the recording's own reference (an "
-            f"average reference needs at least {MIN_AVERAGE_REFERENCE} channels spread over "
-            "the head)."
+            tr_n(
+                "Only {n} EEG channel(s): kept on the recording's own reference (an average "
+                "reference needs at least {minimum} channels spread over the head).",
+                "Only {n} EEG channel(s): kept on the recording's own reference (an average "
+                "reference needs at least {minimum} channels spread over the head).",
+                len(names),
+            ).format(n=len(names), minimum=MIN_AVERAGE_REFERENCE)
         )
-    step(0.5, "Rejecting artefacts")
+    step(0.5, tr("Rejecting artefacts"))
     size = round(epoch_s * signal.sfreq)
     starts = epoch_starts(data.shape[1], size)
     if starts.size == 0:
         raise InputError(
-            f"The recording ({signal.duration_s:g} s) is shorter than one epoch of "
-            f"{epoch_s:g} s: it is too short for EEG markers."
+            tr(
+                "The recording ({duration} s) is shorter than one epoch of {epoch} s: it is "
+                "too short for EEG markers."
+            ).format(duration=_g(signal.duration_s), epoch=_g(epoch_s))
         )
     ptp = np.stack([np.ptp(data[:, s : s + size], axis=1) for s in starts])  # (epochs, ch)
     limit = rejection_limits(ptp, reject_uv)
     bad = (ptp > limit).any(axis=1) | (ptp < FLAT_UV * 1e-6).any(axis=1)
     if bad.all():
         raise InputError(
-            f"All {len(starts)} epochs of {epoch_s:g} s exceed {reject_uv:g} µV peak-to-peak "
-            "(or hold a flat channel): the recording is too noisy for spectral markers. "
-            "Check the electrodes, or choose a cleaner recording."
+            tr(
+                "All {n} epochs of {epoch} s exceed {limit} µV peak-to-peak (or hold a flat "
+                "channel): the recording is too noisy for spectral markers. Check the "
+                "electrodes, or choose a cleaner recording."
+            ).format(n=len(starts), epoch=_g(epoch_s), limit=_g(reject_uv))
         )
-    step(0.6, "Computing the spectra")
+    step(0.6, tr("Computing the spectra"))
     freqs, psd = epoch_psd(data, signal.sfreq, epoch_s)
     mean_psd = psd[~bad].mean(axis=0)  # (channels, freqs)
-    step(0.9, "Measuring the markers")
+    step(0.9, tr("Measuring the markers"))
     rows = [names.index(c) for c in peak_channels]
     occipital = mean_psd[rows].mean(axis=0)
     peak = float(signals.peak_frequency(freqs, occipital, *PEAK_BAND))
@@ -272,22 +303,30 @@ def compute_markers(
     cog = float((freqs[band] * occipital[band]).sum() / occipital[band].sum())
     if peak in (freqs[band][0], freqs[band][-1]):
         warnings.append(
-            f"No alpha peak: the {PEAK_BAND[0]:g}-{PEAK_BAND[1]:g} Hz maximum lies at the edge "
-            f"of the band ({peak:g} Hz); the peak alpha frequency is not meaningful."
+            tr(
+                "No alpha peak: the {low}-{high} Hz maximum lies at the edge of the band "
+                "({peak} Hz); the peak alpha frequency is not meaningful."
+            ).format(low=_g(PEAK_BAND[0]), high=_g(PEAK_BAND[1]), peak=_g(peak))
         )
     relative = {band: float(np.nanmean(v)) for band, v in _relative(freqs, mean_psd).items()}
     ratio = relative["theta"] / relative["alpha"] if relative["alpha"] > 0 else float("nan")
     n_rejected = int(bad.sum())
     if n_rejected:
         warnings.append(
-            f"{100 * n_rejected / len(starts):.0f} % of epochs rejected ({n_rejected} of "
-            f"{len(starts)}: over {reject_uv:g} µV and twice "
-            "the channel's usual peak-to-peak, or a flat channel)."
+            tr(
+                "{percent} % of epochs rejected ({rejected} of {total}: over {limit} µV and "
+                "twice the channel's usual peak-to-peak, or a flat channel)."
+            ).format(
+                percent=number(100 * n_rejected / len(starts)),
+                rejected=n_rejected,
+                total=len(starts),
+                limit=_g(reject_uv),
+            )
         )
     covered = np.zeros(data.shape[1], dtype=bool)
     for s in starts[~bad]:
         covered[s : s + size] = True
-    step(1.0, "EEG markers ready")
+    step(1.0, tr("EEG markers ready"))
     return EegMarkers(
         peak_alpha_hz=peak,
         alpha_cog_hz=cog,
@@ -324,7 +363,9 @@ def markers_as_measurements(markers: EegMarkers, date: str, source: str) -> list
         day = _date.fromisoformat(str(date)[:10]).isoformat()
     except ValueError:
         raise InputError(
-            f"The EEG's date {date!r} is not a date (YYYY-MM-DD): give the day it was recorded."
+            tr(
+                "The EEG's date {date} is not a date (YYYY-MM-DD): give the day it was recorded."
+            ).format(date=repr(date))
         ) from None
     return [
         Measurement(name, float(value), unit, day, target, source)
@@ -345,11 +386,12 @@ class Reference:
     note: str = ""
 
 
-NOT_AVAILABLE = "reference not available"
+# the texts of the references are shown translated: tr(reference.healthy), tr(reference.note)
+NOT_AVAILABLE = N_("reference not available")
 _SDAT_1985 = (
     "Electroencephalogr Clin Neurophysiol 1985;61(2):101-12, doi:10.1016/0013-4694(85)91048-x"
 )
-_SDAT_NOTE = (
+_SDAT_NOTE = N_(
     "No group value read (abstract only). Direction, % power at occipital-vertex "
     "derivations: in mild AD theta higher and beta lower than in controls; alpha differs "
     "from the moderate stage; delta changes last. 'A longitudinal EEG study of mild senile "
@@ -360,13 +402,13 @@ _SDAT_NOTE = (
 # values depend on montage, bands and state (rest, eyes closed): compare with care.
 REFERENCES: dict[str, Reference] = {
     PEAK_ALPHA: Reference(
-        healthy="9.48 ± 0.57 Hz (n = 50)",
-        alzheimer="8.24 ± 1.04 Hz (n = 41, early stage)",
+        healthy=N_("9.48 ± 0.57 Hz (n = 50)"),
+        alzheimer=N_("8.24 ± 1.04 Hz (n = 41, early stage)"),
         source=(
             "Electroencephalogr Clin Neurophysiol 1989;73(5):427-32, "
             "doi:10.1016/0013-4694(89)90092-8"
         ),
-        note=(
+        note=N_(
             "'Dominant occipital (alpha) rhythm frequency in early stage Alzheimer's disease "
             "and depression' (abstract): mean ± SD of the dominant occipital frequency, "
             "assessed blindly from 10 or more samples of relaxed wakefulness in an all-night "
@@ -375,31 +417,34 @@ REFERENCES: dict[str, Reference] = {
         ),
     ),
     RELATIVE_DELTA: Reference(
-        NOT_AVAILABLE, "higher, in later stages (direction only)", _SDAT_1985, _SDAT_NOTE
+        NOT_AVAILABLE, N_("higher, in later stages (direction only)"), _SDAT_1985, _SDAT_NOTE
     ),
     RELATIVE_THETA: Reference(
         NOT_AVAILABLE,
-        "higher (direction only, no value)",
+        N_("higher (direction only, no value)"),
         "J Alzheimers Dis 2018, doi:10.3233/JAD-180300",
-        "No group value read (abstract only). Direction: relative theta power higher "
+        N_("No group value read (abstract only). Direction: relative theta power higher "
         "globally in AD (n = 117) than in healthy older adults (n = 138), eyes closed; "
         "'EEG theta power is an early marker of cognitive decline in dementia due to "
-        "Alzheimer's disease' (Musaeus et al.).",
+        "Alzheimer's disease' (Musaeus et al.)."),
     ),
     RELATIVE_ALPHA: Reference(
-        NOT_AVAILABLE, "lower, from the moderate stage (direction only)", _SDAT_1985, _SDAT_NOTE
+        NOT_AVAILABLE,
+        N_("lower, from the moderate stage (direction only)"),
+        _SDAT_1985,
+        _SDAT_NOTE,
     ),
     RELATIVE_BETA: Reference(
-        NOT_AVAILABLE, "lower (direction only, no value)", _SDAT_1985, _SDAT_NOTE
+        NOT_AVAILABLE, N_("lower (direction only, no value)"), _SDAT_1985, _SDAT_NOTE
     ),
     THETA_ALPHA: Reference(
         NOT_AVAILABLE,
-        "higher (direction only, no value)",
+        N_("higher (direction only, no value)"),
         "Acta Med Iran 2017;55(8):502-506",
-        "No group value read (abstract only). Direction: theta/alpha ratio significantly "
+        N_("No group value read (abstract only). Direction: theta/alpha ratio significantly "
         "higher in AD (n = 50) than in matched healthy individuals (n = 50); 'Index of "
         "theta/alpha ratio of the quantitative electroencephalogram in Alzheimer's disease: "
-        "a case-control study' (Fahimi et al.).",
+        "a case-control study' (Fahimi et al.)."),
     ),
 }
 

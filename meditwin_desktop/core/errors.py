@@ -19,5 +19,7 @@ class DicomError(InputError):
 class Cancelled(MeditwinError):  # noqa: N818 - reads as an outcome, not a fault
     """Long work was cancelled by the user."""
 
-    def __init__(self, message: str = "Cancelled by the user.") -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None) -> None:
+        from meditwin_desktop.core.i18n import tr
+
+        super().__init__(tr("Cancelled by the user.") if message is None else message)

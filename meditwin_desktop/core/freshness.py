@@ -14,10 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from meditwin_desktop.core.case import Case, Run
+from meditwin_desktop.core.i18n import N_, tr
 from meditwin_desktop.core.runner import input_hash
 from meditwin_desktop.core.scenario_names import same_value
 from meditwin_desktop.core.scenarios import baseline_of, parameters
-from meditwin_desktop.core.twin import Twin, TwinInputError, format_value, view_of
+from meditwin_desktop.core.twin import Twin, TwinInputError, view_of
+from meditwin_desktop.core.twin import readable_value as readable
 
 
 def changed_parameters(twin: Twin, ran: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
@@ -26,14 +28,12 @@ def changed_parameters(twin: Twin, ran: Mapping[str, Any], now: Mapping[str, Any
     for parameter in twin.parameters:
         before, after = ran.get(parameter.name), now.get(parameter.name)
         if not same_value(before, after):
-            unit = f" {parameter.unit}" if parameter.unit else ""
-            changes.append(
-                f"{parameter.label} {format_value(before)} → {format_value(after)}{unit}"
-            )
+            unit = f" {tr(parameter.unit)}" if parameter.unit else ""
+            changes.append(f"{tr(parameter.label)} {readable(before)} → {readable(after)}{unit}")
     return changes
 
 
-UNPREPARED = "the twin's inputs can no longer be made from the case as it is now"
+UNPREPARED = N_("the twin's inputs can no longer be made from the case as it is now")
 
 
 def current_digest(twin: Twin, case: Case) -> str | None:
@@ -49,7 +49,7 @@ def check_runs(twin: Twin, case: Case) -> dict[str, str]:
     digest = current_digest(twin, case)
     if digest is None and case.runs.get(twin.id):
         reasons = stale_runs(twin, case)
-        return {r.scenario: reasons.get(r.scenario, UNPREPARED) for r in case.runs[twin.id]}
+        return {r.scenario: reasons.get(r.scenario, tr(UNPREPARED)) for r in case.runs[twin.id]}
     return stale_runs(twin, case, digest)
 
 
@@ -66,9 +66,12 @@ def stale_runs(twin: Twin, case: Case, digest: str | None = None) -> dict[str, s
     try:
         baseline = baseline_of(twin, case)
     except TwinInputError as error:
-        return {r.scenario: f"the case no longer fits the twin: {error}" for r in runs}
+        why = tr("the case no longer fits the twin: {error}").format(error=error)
+        return {r.scenario: why for r in runs}
     except Exception as error:  # a twin's bug: results cannot be vouched for
-        why = f"whether it is up to date could not be checked ({type(error).__name__})"
+        why = tr("whether it is up to date could not be checked ({error})").format(
+            error=type(error).__name__
+        )
         return {r.scenario: why for r in runs}
     scenarios = {s.name: s for s in case.scenarios.get(twin.id, [])}
     reasons = {}
@@ -81,17 +84,19 @@ def stale_runs(twin: Twin, case: Case, digest: str | None = None) -> dict[str, s
 
 def _reason(twin: Twin, run: Run, baseline, scenarios, digest: str | None) -> str | None:
     if run.twin_version != twin.version:
-        return f"the twin was updated since this run (version {run.twin_version} → {twin.version})"
+        return tr("the twin was updated since this run (version {before} → {after})").format(
+            before=run.twin_version, after=twin.version
+        )
     scenario = scenarios.get(run.scenario)
     if scenario is None:
-        return "its scenario is no longer in the case"
+        return tr("its scenario is no longer in the case")
     try:
         now = parameters(twin, baseline, scenario)
     except TwinInputError as error:
-        return f"its scenario is no longer valid: {error}"
+        return tr("its scenario is no longer valid: {error}").format(error=error)
     changes = changed_parameters(twin, run.parameters, now)
     if changes:
-        return "changed since this run: " + "; ".join(changes)
+        return tr("changed since this run: {changes}").format(changes="; ".join(changes))
     if digest is not None and run.input_hash != digest:
-        return "the case's data this twin reads changed since this run"
+        return tr("the case's data this twin reads changed since this run")
     return None

@@ -8,8 +8,9 @@ plain English and translated by whoever shows them (`tr(parameter.label)`).
 Catalogues are GNU gettext `.po` files read with Babel (`babel.messages.pofile`): the
 platform's in `resources/translations/<language>/*.po` (merged), each twin's in its package
 as `translations/<language>.po` (found through the `meditwin.twins` entry points, so a
-hospital's own twin brings its own). Text with values is a template:
-`tr("{count} cases").format(count=n)`, never an f-string inside `tr`.
+hospital's own twin brings its own). A twin's code reads its own catalogue first (so its
+"baseline" can differ from another twin's), the platform reads its own, then the twins'.
+Text with values is a template: `tr("{count} cases").format(count=n)`, never an f-string.
 
 The language is `MEDITWIN_LANG` when set, else the system's (LC_ALL, LC_MESSAGES, LANG).
 `set_language` sets `MEDITWIN_LANG` too, so worker processes speak the same language.
@@ -23,6 +24,7 @@ import datetime as dt
 import importlib.util
 import logging
 import os
+import sys
 import threading
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -37,7 +39,9 @@ TWIN_GROUP = "meditwin.twins"
 
 _lock = threading.Lock()
 _language: str | None = None
-_catalogues: dict[str, dict[str, str | tuple[str, ...]]] = {}
+Entries = dict[str, "str | tuple[str, ...]"]
+# language -> (the platform's entries, each twin package's own, all twins' merged)
+_catalogues: dict[str, tuple[Entries, dict[str, Entries], Entries]] = {}
 _seen: set[str] = set()
 
 
@@ -85,7 +89,7 @@ def tr(text: str) -> str:
     if lang == PSEUDO:
         _seen.add(text)
         return f"{OPEN}{text}{CLOSE}"
-    found = _catalogue(lang).get(text)
+    found = _lookup(lang, text, sys._getframe(1).f_globals.get("__name__", ""))
     return found if isinstance(found, str) and found else text
 
 
@@ -98,7 +102,7 @@ def tr_n(one: str, many: str, count: int) -> str:
     if lang == PSEUDO:
         _seen.add(one)
         return f"{OPEN}{one if count == 1 else many}{CLOSE}"
-    forms = _catalogue(lang).get(one)
+    forms = _lookup(lang, one, sys._getframe(1).f_globals.get("__name__", ""))
     if isinstance(forms, tuple) and len(forms) >= 2 and all(forms):
         return forms[0] if count <= 1 else forms[-1]  # French: one (0, 1), other
     return many if count != 1 else one
@@ -141,13 +145,14 @@ def platform_catalogue_files(lang: str) -> list[Path]:
     spec = importlib.util.find_spec("meditwin_desktop.resources")
     if spec is None or not spec.submodule_search_locations:
         return []
-    folder = Path(list(spec.submodule_search_locations)[0]) / "translations" / lang
+    folder = Path(next(iter(spec.submodule_search_locations))) / "translations" / lang
     return sorted(folder.glob("*.po"))
 
 
-def twin_catalogue_files(lang: str) -> list[Path]:
-    """Each installed twin's `translations/<lang>.po`, by its entry point's package."""
-    files: list[Path] = []
+def twin_catalogues(lang: str) -> dict[str, Path]:
+    """Each installed twin's `translations/<lang>.po`, by the twin's package name (from
+    its entry point, or MEDITWIN_EXTRA_TWINS)."""
+    found: dict[str, Path] = {}
     packages = {ep.value.partition(":")[0] for ep in entry_points(group=TWIN_GROUP)}
     extra = os.environ.get("MEDITWIN_EXTRA_TWINS", "")
     packages |= {t.strip().partition(":")[0] for t in extra.split(",") if t.strip()}
@@ -159,15 +164,16 @@ def twin_catalogue_files(lang: str) -> list[Path]:
         if spec is None:
             continue
         if spec.submodule_search_locations:
-            folder = Path(list(spec.submodule_search_locations)[0])
+            folder = Path(next(iter(spec.submodule_search_locations)))
         elif spec.origin:
             folder = Path(spec.origin).parent
+            package = package.rpartition(".")[0] or package  # a module: its package's
         else:
             continue
         po = folder / "translations" / f"{lang}.po"
         if po.is_file():
-            files.append(po)
-    return files
+            found[package] = po
+    return found
 
 
 def read_po(path: Path) -> dict[str, str | tuple[str, ...]]:
@@ -190,17 +196,38 @@ def read_po(path: Path) -> dict[str, str | tuple[str, ...]]:
     return entries
 
 
-def _catalogue(lang: str) -> dict[str, str | tuple[str, ...]]:
+def _read(path: Path) -> Entries:
+    try:
+        return read_po(path)
+    except Exception as error:  # a damaged catalogue: its texts stay English
+        log.warning("translation file %s unreadable: %s", path.name, error)
+        return {}
+
+
+def _catalogue(lang: str) -> tuple[Entries, dict[str, Entries], Entries]:
     with _lock:
         if lang not in _catalogues:
-            merged: dict[str, str | tuple[str, ...]] = {}
-            for path in platform_catalogue_files(lang) + twin_catalogue_files(lang):
-                try:
-                    merged.update(read_po(path))
-                except Exception as error:  # a damaged catalogue: that text stays English
-                    log.warning("translation file %s unreadable: %s", path.name, error)
-            _catalogues[lang] = merged
+            platform: Entries = {}
+            for path in platform_catalogue_files(lang):
+                platform.update(_read(path))
+            twins = {package: _read(path) for package, path in twin_catalogues(lang).items()}
+            merged: Entries = {}
+            for entries in twins.values():
+                merged.update(entries)
+            _catalogues[lang] = (platform, twins, merged)
         return _catalogues[lang]
+
+
+def _lookup(lang: str, text: str, module: str) -> str | tuple[str, ...] | None:
+    """A twin's own text in its own words first (the twin's code asks), then the
+    platform's, then any twin's (a twin's declaration shown by the platform)."""
+    platform, twins, merged = _catalogue(lang)
+    for package, entries in twins.items():
+        if module == package or module.startswith(package + "."):
+            if text in entries:
+                return entries[text]
+            break
+    return platform.get(text, merged.get(text))
 
 
 def reload() -> None:

@@ -29,6 +29,7 @@ from scipy.spatial import ConvexHull, QhullError
 
 from meditwin_desktop.core.case import Measurement
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 
 LONGEST = "longest diameter"
 SHORT_AXIS = "short axis"
@@ -150,10 +151,10 @@ def axial_diameters(mask: np.ndarray, affine: np.ndarray) -> Diameters:
     affine = np.asarray(affine, float)
     normal = np.cross(affine[:3, 0], affine[:3, 1])
     if abs(normal[2]) < AXIAL_COSINE * np.linalg.norm(normal):
-        raise InputError(
+        raise InputError(tr(
             "This series is not axial (its slices are sagittal, coronal or oblique): RECIST "
             "diameters are measured on axial slices. Measure with the ruler on the axial view."
-        )
+        ))  # fmt: skip
     e1, e2 = _plane_basis(affine)
     to_plane = np.array([[affine[:3, 0] @ e1, affine[:3, 1] @ e1],
                          [affine[:3, 0] @ e2, affine[:3, 1] @ e2]])  # fmt: skip
@@ -319,17 +320,17 @@ def centroid_alignment(fixed: Any, moving: Any, label: str = "liver") -> tuple[n
     of the loaded images; CT only). InputError when neither is available."""
     a, b = _label_centroid(fixed, label), _label_centroid(moving, label)
     if a is not None and b is not None:
-        return b - a, f"the {label} centre"
+        return b - a, tr("the {label} centre").format(label=tr(label))
     modalities = {getattr(s, "modality", "") for s in (fixed, moving)}
     if modalities <= {"CT", ""}:
         a, b = _body_centroid(fixed), _body_centroid(moving)
         if a is not None and b is not None:
-            return b - a, "the body centre"
+            return b - a, tr("the body centre")
     raise InputError(
-        f"The two studies cannot be aligned automatically: they do not both have a '{label}' "
-        "label, and the body outline is found only on two loaded CT images. Align them by "
-        "hand (the nudge buttons)."
-    )
+        tr("The two studies cannot be aligned automatically: they do not both have a '{label}' "
+           "label, and the body outline is found only on two loaded CT images. Align them by "
+           "hand (the nudge buttons).").format(label=label)
+    )  # fmt: skip
 
 
 def centroid_offset(fixed: Any, moving: Any, label: str = "liver") -> np.ndarray:

@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 
 
 def output_file(path: Path | str, suffix: str | None = None) -> Path:
@@ -17,24 +18,36 @@ def output_file(path: Path | str, suffix: str | None = None) -> Path:
     or when its folder does not exist. `suffix` (e.g. '.pdf') is required when given."""
     path = Path(path).expanduser()
     if suffix is not None and path.suffix.lower() != suffix.lower():
-        raise InputError(f"{path}: the file name must end in {suffix}.")
+        raise InputError(
+            tr("{path}: the file name must end in {suffix}.").format(path=path, suffix=suffix)
+        )
     folder = path.parent
     if not folder.is_dir():
         raise InputError(
-            f"The folder {folder} does not exist: create it first or choose another place."
+            tr(
+                "The folder {folder} does not exist: create it first or choose another place."
+            ).format(folder=folder)
         )
     try:
         info = path.lstat()
     except FileNotFoundError:
         return path
     except OSError as error:
-        raise InputError(f"{path} cannot be written: {error.strerror}.") from None
+        raise InputError(
+            tr("{path} cannot be written: {error}.").format(path=path, error=error.strerror)
+        ) from None
     if stat.S_ISLNK(info.st_mode):
-        raise InputError(f"{path} is a symbolic link; give the path of a regular file.")
+        raise InputError(
+            tr("{path} is a symbolic link; give the path of a regular file.").format(path=path)
+        )
     if stat.S_ISDIR(info.st_mode):
-        raise InputError(f"{path} is a folder; give a file name inside it.")
+        raise InputError(tr("{path} is a folder; give a file name inside it.").format(path=path))
     if not stat.S_ISREG(info.st_mode):
-        raise InputError(f"{path} is not a regular file (a device or pipe); choose a file path.")
+        raise InputError(
+            tr("{path} is not a regular file (a device or pipe); choose a file path.").format(
+                path=path
+            )
+        )
     return path
 
 
@@ -46,14 +59,18 @@ def output_folder(path: Path | str, *, must_be_empty: bool = False) -> Path:
         info = path.lstat()
     except FileNotFoundError:
         raise InputError(
-            f"The folder {path} does not exist: create it first or choose another place."
+            tr(
+                "The folder {folder} does not exist: create it first or choose another place."
+            ).format(folder=path)
         ) from None
     except OSError as error:
-        raise InputError(f"{path} cannot be used: {error.strerror}.") from None
+        raise InputError(
+            tr("{path} cannot be used: {error}.").format(path=path, error=error.strerror)
+        ) from None
     if stat.S_ISLNK(info.st_mode):
-        raise InputError(f"{path} is a symbolic link; give the folder itself.")
+        raise InputError(tr("{path} is a symbolic link; give the folder itself.").format(path=path))
     if not stat.S_ISDIR(info.st_mode):
-        raise InputError(f"{path} is not a folder.")
+        raise InputError(tr("{path} is not a folder.").format(path=path))
     if must_be_empty and any(path.iterdir()):
-        raise InputError(f"{path} is not empty; choose an empty folder.")
+        raise InputError(tr("{path} is not empty; choose an empty folder.").format(path=path))
     return path

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 
 AV_MARKS_FIELD = "av_corrections"  # the clinical field that holds them
 KINDS = ("artery", "vein")
@@ -33,9 +34,10 @@ def parse_av_marks(text: str | None) -> tuple[Mark, ...]:
         kind = _ALIASES.get(match.group(4).lower()) if match else None
         if match is None or kind is None:
             raise InputError(
-                f"Artery/vein mark '{entry.strip()}' is not '[date] row, column: artery' or "
-                "'[date] row, column: vein' (pixels of the photograph of that date)."
-            )
+                tr("Artery/vein mark '{mark}' is not '[date] row, column: artery' or "
+                   "'[date] row, column: vein' (pixels of the photograph of that date).").format(
+                    mark=entry.strip())
+            )  # fmt: skip
         found.append((float(match.group(2)), float(match.group(3)), kind, match.group(1) or ""))
     return tuple(found)
 
@@ -54,7 +56,8 @@ def add_av_mark(text: str | None, row: float, col: float, kind: str, date: str =
     """`text` with a mark added on the photograph of `date`; an earlier mark of that
     photograph within 8 px of it is replaced."""
     if kind not in KINDS:
-        raise InputError(f"A vessel is marked as artery or vein, not '{kind}'.")
+        raise InputError(tr("A vessel is marked as artery or vein, not '{kind}'.").format(
+            kind=kind))  # fmt: skip
     kept = parse_av_marks(remove_av_mark(text, row, col, date))
     return format_av_marks([*kept, (float(row), float(col), kind, str(date)[:10])])
 

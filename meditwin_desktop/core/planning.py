@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from meditwin_desktop.core.i18n import N_, number, tr
+
 if TYPE_CHECKING:  # scipy and contourpy are imported where used: core.twin re-exports this
     from meditwin_desktop.core.imaging.slicing import PlaneImage
 
@@ -55,10 +57,15 @@ class Crossing:
 
     def text(self) -> str:
         """'The path crosses the rib cage 32 mm from the entry (bone).'"""
-        what = {"bone": "bone", "vessel": "a vessel", "organ": "another organ"}[self.kind]
-        return (
-            f"The path crosses the {self.name} {self.start_mm:.0f} mm from the entry "
-            f"({what}, over {max(self.end_mm - self.start_mm, 0.5):.0f} mm)."
+        what = {"bone": N_("bone"), "vessel": N_("a vessel"), "organ": N_("another organ")}
+        return tr(
+            "The path crosses the {structure} {distance} mm from the entry ({what}, over "
+            "{length} mm)."
+        ).format(
+            structure=tr(self.name),
+            distance=number(self.start_mm, 0),
+            what=tr(what[self.kind]),
+            length=number(max(self.end_mm - self.start_mm, 0.5), 0),
         )
 
 
@@ -133,25 +140,38 @@ class EntryChoice:
     def provenance(self) -> str:
         """What the choice avoided, for the baseline's 'From' column."""
         side = approach(self.direction)
-        text = (
-            f"skin entry {self.depth_mm:.0f} mm from the target ({side}), the shortest of "
-            f"{self.searched} straight paths tried that "
-        )
         if not self.crossings:
-            text += "cross no bone, vessel or other organ"
+            text = tr(
+                "skin entry {depth} mm from the target ({side}), the shortest of {count} "
+                "straight paths tried that cross no bone, vessel or other organ; {liver} mm "
+                "of liver before the tumour"
+            )
         else:
-            text += "cross the fewest structures: " + ", ".join(c.name for c in self.crossings)
-        return text + f"; {self.liver_mm:.0f} mm of liver before the tumour"
+            text = tr(
+                "skin entry {depth} mm from the target ({side}), the shortest of {count} "
+                "straight paths tried that cross the fewest structures: {crossed}; {liver} mm "
+                "of liver before the tumour"
+            )
+        return text.format(
+            depth=number(self.depth_mm, 0),
+            side=side,
+            count=self.searched,
+            crossed=", ".join(tr(c.name) for c in self.crossings),
+            liver=number(self.liver_mm, 0),
+        )
 
 
 def approach(direction: np.ndarray) -> str:
     """Where an entry lies seen from the target: 'from the right, anterior'."""
     words = []
-    for axis, (minus, plus) in enumerate((("right", "left"), ("anterior", "posterior"),
-                                          ("inferior", "superior"))):  # fmt: skip
+    for axis, (minus, plus) in enumerate(((N_("right"), N_("left")),
+                                          (N_("anterior"), N_("posterior")),
+                                          (N_("inferior"), N_("superior")))):  # fmt: skip
         if abs(direction[axis]) >= 0.35:
-            words.append(plus if direction[axis] > 0 else minus)
-    return "from the " + (", ".join(words) if words else "side")
+            words.append(tr(plus if direction[axis] > 0 else minus))
+    if not words:
+        return tr("from the side")
+    return tr("from the {directions}").format(directions=", ".join(words))
 
 
 def choose_entry(

@@ -38,6 +38,7 @@ import numpy as np
 from meditwin_desktop.core.case import Case, Run, Study
 from meditwin_desktop.core.clinical import by_key
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
 from meditwin_desktop.core.twin import Result, Scenario
 
@@ -144,13 +145,15 @@ def check_pseudonym(text: str, case: Case | None = None) -> str:
     """The pseudonym, stripped; InputError if it is unusable or names the patient."""
     pseudonym = str(text or "").strip()
     if not PSEUDONYM_RULE.fullmatch(pseudonym):
-        raise InputError(
+        raise InputError(tr(
             "The pseudonym must be 1 to 48 letters, digits, spaces, dots, dashes or "
             "underscores, starting with a letter or digit and not ending with a dot or "
             "space (e.g. 'MDT-2024-017')."
-        )
+        ))  # fmt: skip
     if case is not None and Redactor.for_case(case, "").mentions(pseudonym):
-        raise InputError("The pseudonym contains the patient's name or ID; choose another one.")
+        raise InputError(
+            tr("The pseudonym contains the patient's name or ID; choose another one.")
+        )
     return pseudonym
 
 

@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.twin import Twin
 
 log = logging.getLogger(__name__)
@@ -63,12 +64,19 @@ def discover() -> Registry:
             message = (
                 f"Twin plugin '{name}' ({target}) cannot be used: {type(error).__name__}: {error}"
             )
-            log.warning(message)
+            log.warning(message)  # the log in English, the problem in the user's language
+            message = tr("Twin plugin '{name}' ({target}) cannot be used: {error}").format(
+                name=name, target=target, error=f"{type(error).__name__}: {error}"
+            )
             log.debug("plugin failure details", exc_info=error)
             problems.append(message)
             continue
         if twin.id in twins:
-            problems.append(f"Twin plugin '{name}' repeats the id '{twin.id}'; ignored.")
+            problems.append(
+                tr("Twin plugin '{name}' repeats the id '{id}'; ignored.").format(
+                    name=name, id=twin.id
+                )
+            )
             continue
         twins[twin.id] = twin
     return Registry(twins, problems)

@@ -46,6 +46,7 @@ from meditwin_desktop.core.comparison import (
 )
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.freshness import check_runs
+from meditwin_desktop.core.i18n import N_, date_text, number, tr
 from meditwin_desktop.core.output_paths import output_file
 from meditwin_desktop.core.report_baseline import baseline_page
 from meditwin_desktop.core.report_baseline import clinical_lines as clinical_lines
@@ -72,6 +73,7 @@ from meditwin_desktop.core.result_plots import (
     category_legend,
     chart_groups,
     is_surface,
+    localise_ticks,
     photo_pixels,
     plot_chart,
     plot_overlay,
@@ -86,7 +88,7 @@ from meditwin_desktop.core.result_plots import (
 from meditwin_desktop.core.segmentation.measurements import report_rows
 from meditwin_desktop.core.twin import Twin
 
-STATEMENT = (
+STATEMENT = N_(
     "This report supports, and does not replace, the clinical decision of the "
     "multidisciplinary team. Model results carry the assumptions and limitations listed "
     "here; they must be weighed with all other clinical information."
@@ -143,7 +145,7 @@ def _spatial_page(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, s
     shown = [r for r in runs if r.result and any(n in r.result.fields for n in names)][:4]
     if not names or not shown:
         return
-    figure, y = _page("Spatial results (axial plane through the target)", bool(stale))
+    figure, y = _page(tr("Spatial results (axial plane through the target)"), bool(stale))
     meta = getattr(case.image, "meta", None) or {}
     level, width = meta.get("window") or (40.0, 400.0)
     side = min(0.27, (0.84 - 0.02 * (len(shown) - 1)) / len(shown))  # of the page's width
@@ -170,7 +172,7 @@ def _spatial_page(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, s
             else:
                 mapping = axes.imshow(plane, cmap="inferno", alpha=0.55, vmin=low, vmax=high,
                                       extent=extent, interpolation="bilinear")  # fmt: skip
-            _panel_title(axes, run, stale, f"{field.label} {field.unit}".strip(), 7.5)
+            _panel_title(axes, run, stale, f"{tr(field.label)} {field.unit}".strip(), 7.5)
             axes.set_xticks([])
             axes.set_yticks([])
         if mapping is not None:
@@ -179,15 +181,16 @@ def _spatial_page(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, s
             figure.colorbar(mapping, cax=bar)
             bar.tick_params(labelsize=7)
         top -= tall + 0.06
-    _lines(figure, top + 0.03, ["Colour scales are shared across scenarios; patient's right on "
-                                "the left; orange outline: a predicted zone."], size=8)  # fmt: skip
-    pdf.savefig(figure, dpi=DPI)
+    _lines(figure, top + 0.03, [tr("Colour scales are shared across scenarios; patient's right "
+                                   "on the left; orange outline: a predicted zone.")],
+           size=8)  # fmt: skip
+    _save_page(pdf, figure)
 
 
 def _panel_title(axes, run: Run, stale: dict[str, str], what: str = "", size: float = 8) -> None:
     """A panel's title: the scenario (in red, marked, when out of date) and what it shows."""
     old = run.scenario in stale
-    title = f"{run.scenario} ({OUT_OF_DATE})" if old else run.scenario
+    title = f"{run.scenario} ({tr(OUT_OF_DATE)})" if old else run.scenario
     axes.set_title(f"{title}\n{what}".strip(), fontsize=size, color=_WARN if old else "black")
 
 
@@ -197,18 +200,18 @@ def _surface_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> Non
     # a movie (values over time) has no page: paper shows its maps, the screen its frames
     names = list(result_labels(runs, "fields", lambda f: is_surface(f) and f.times is None))
     for first in range(0, len(names), 2):
-        figure, y = _page("Surface results", bool(stale))
+        figure, y = _page(tr("Surface results"), bool(stale))
         for block, name in enumerate(names[first : first + 2]):
             shown = [r for r in runs if r.result and name in r.result.fields][:4]
             fields = [r.result.fields[name] for r in shown]
             clim = shared_range(f.values for f in fields)
             top = y - block * 0.45
-            figure.text(0.06, top, f"{fields[0].label} [{fields[0].unit}]".replace(" []", ""),
+            figure.text(0.06, top, f"{tr(fields[0].label)} [{fields[0].unit}]".replace(" []", ""),
                         fontsize=10, weight="bold", va="top")  # fmt: skip
             width = 0.88 / len(shown)
             mapping = None
             for row, (view, caption) in enumerate(
-                (("anterior", "from the front"), ("left", "from the patient's left"))
+                (("anterior", tr("from the front")), ("left", tr("from the patient's left")))
             ):
                 for column, (run, field) in enumerate(zip(shown, fields, strict=True)):
                     axes = figure.add_axes(
@@ -224,13 +227,14 @@ def _surface_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> Non
             bar = figure.add_axes([0.3, top - 0.415, 0.4, 0.01])
             figure.colorbar(mapping, cax=bar, orientation="horizontal")
             bar.tick_params(labelsize=7)
-            bar.set_xlabel(f"{fields[0].label} [{fields[0].unit}], shared scale", fontsize=7)
-        view_note = (
+            bar.set_xlabel(tr("{what}, shared scale").format(
+                what=f"{tr(fields[0].label)} [{fields[0].unit}]"), fontsize=7)  # fmt: skip
+        view_note = tr(
             "Orthographic views; from the front the patient's right is on the left, from the "
             "left anterior is on the left."
         )
         _lines(figure, 0.04, [view_note], size=7.5)
-        pdf.savefig(figure, dpi=DPI)
+        _save_page(pdf, figure)
 
 
 def _image_pages(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, str]) -> None:
@@ -242,13 +246,13 @@ def _image_pages(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, st
 
     def finish() -> None:
         notes = [
-            "Masks: cyan fill and outline. Value maps share one colour scale per row; "
-            "maps of categories (arteries, veins) have a legend."
+            tr("Masks: cyan fill and outline. Value maps share one colour scale per row; "
+               "maps of categories (arteries, veins) have a legend.")
         ]
         if missing:
-            notes.append("Grey background: the photograph was not loaded with the case.")
+            notes.append(tr("Grey background: the photograph was not loaded with the case."))
         _lines(figure, 0.05, notes, size=7.5)
-        pdf.savefig(figure, dpi=DPI)
+        _save_page(pdf, figure)
 
     for name in names:
         shown = [r for r in runs if r.result and name in r.result.overlays][:4]
@@ -261,10 +265,10 @@ def _image_pages(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, st
         if figure is None or y - height - 0.07 < 0.08:
             if figure is not None:
                 finish()
-            figure, y = _page("Images", bool(stale))
+            figure, y = _page(tr("Images"), bool(stale))
             missing = False
         unit = f" [{overlays[0].unit}]" if overlays[0].unit else ""
-        figure.text(0.06, y, overlays[0].label + unit, fontsize=10, weight="bold", va="top")
+        figure.text(0.06, y, tr(overlays[0].label) + unit, fontsize=10, weight="bold", va="top")
         clim = shared_range(o.values for o in overlays)
         mapping = None
         bottom = y - 0.055 - height
@@ -282,7 +286,7 @@ def _image_pages(pdf: PdfPages, case: Case, runs: list[Run], stale: dict[str, st
             bar = figure.add_axes([left, bottom, 0.012, height])
             figure.colorbar(mapping, cax=bar)
             bar.tick_params(labelsize=7)
-            bar.set_ylabel(f"{overlays[0].label}{unit}", fontsize=7)
+            bar.set_ylabel(f"{tr(overlays[0].label)}{unit}", fontsize=7)
         y = bottom - 0.04
     if figure is not None:
         finish()
@@ -292,11 +296,13 @@ def _measurements_pages(pdf: PdfPages, case: Case, stale: dict[str, str]) -> Non
     """The rulers and ROIs the clinicians kept on the images, 40 a page (none: no page)."""
     rows = [list(row) for row in report_rows(case)]
     for first in range(0, len(rows), 40):
-        more = " (continued)" if first else ""
-        figure, y = _page(f"Measurements on the images{more}", bool(stale))
+        title = tr("Measurements on the images (continued)") if first else tr(
+            "Measurements on the images")  # fmt: skip
+        figure, y = _page(title, bool(stale))
         table(figure, y, [0.2, 0.2, 0.16, 1 - 2 * LEFT - 0.56],
-              ["Study", "Measurement", "Where", "Value"], rows[first : first + 40])  # fmt: skip
-        pdf.savefig(figure, dpi=DPI)
+              [tr("Study"), tr("Measurement"), tr("Where"), tr("Value")],
+              rows[first : first + 40])  # fmt: skip
+        _save_page(pdf, figure)
 
 
 def _table_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
@@ -311,18 +317,19 @@ def _table_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
         headings, rows = shared or (
             side if side and len(side[0]) <= 9 else table_stacked(runs, name, stale)
         )
-        title = f"Table: {label}" + (" (the same in every scenario)" if shared else "")
+        title = (tr("Table: {name} (the same in every scenario)") if shared else tr(
+            "Table: {name}")).format(name=tr(label))  # fmt: skip
         wraps = _column_wraps(headings, rows)
         wrapped = [[textwrap.fill(c, w) for c, w in zip(row, wraps, strict=False)]
                    for row in rows]  # fmt: skip
         labels = [textwrap.fill(h, max(8, min(18, w)))
                   for h, w in zip(headings, wraps, strict=True)]  # fmt: skip
-        for number, cells in enumerate(_table_chunks(wrapped)):
+        for part, cells in enumerate(_table_chunks(wrapped)):
             header = max(h.count("\n") + 1 for h in labels) + 1.2
             tall = header + sum(max(c.count("\n") + 1 for c in row) for row in cells or [[""]])
             height = tall * TABLE_LINE
             size = 8 if sum(wraps) <= NARROW_CHARACTERS else 7
-            name = title + (" (continued)" if number else "")
+            name = title + (" (" + tr("continued") + ")" if part else "")
             if figure is None or y - height - 0.04 < 0.06:
                 figure, y = _next_table_page(pdf, figure, stale)
             top = y
@@ -341,14 +348,14 @@ def _table_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
                 bottom = min(y - height, _bottom(figure, _draw_table(axes, labels, cells, size)))
             y = bottom - 0.02
     if figure is not None:
-        pdf.savefig(figure, dpi=DPI)
+        _save_page(pdf, figure)
 
 
 def _next_table_page(pdf: PdfPages, figure: Figure | None, stale) -> tuple[Figure, float]:
     """Save the page being filled (if any) and start the next page of tables."""
     if figure is not None:
-        pdf.savefig(figure, dpi=DPI)
-    return _page("Tables" + (" (continued)" if figure else ""), bool(stale))
+        _save_page(pdf, figure)
+    return _page(tr("Tables (continued)") if figure else tr("Tables"), bool(stale))
 
 
 def _bottom(figure: Figure, drawn) -> float:
@@ -373,7 +380,7 @@ def _draw_table(axes, labels: list[str], cells: list[list[str]], size: float):
         cell.set_height(cell.get_height() * max(tall[row], 2.2 if row == 0 else 1))
         if row == 0:
             cell.set_text_props(weight="bold")
-        if OUT_OF_DATE in cell.get_text().get_text():
+        if tr(OUT_OF_DATE) in cell.get_text().get_text():
             cell.set_text_props(color=_WARN, style="italic")
     return drawn
 
@@ -419,14 +426,14 @@ def _chart_pages(pdf: PdfPages, runs: list[Run], stale: dict[str, str]) -> None:
     for name, label in result_labels(runs, "charts").items():
         for members, chart in chart_groups(runs, name):
             who = ", ".join(scenario_title(r, stale) for r in members)
-            panels.append((chart, f"{label} — {who}"))
+            panels.append((chart, f"{tr(label)} — {who}"))
     for first in range(0, len(panels), 2):
-        figure, y = _page("Charts", bool(stale))
+        figure, y = _page(tr("Charts"), bool(stale))
         for n, (chart, title) in enumerate(panels[first : first + 2]):
             axes = figure.add_axes([0.12, y - 0.4 - n * 0.45, 0.8, 0.33])
             plot_chart(axes, chart, textwrap.fill(title, 90), colour="black")
             axes.tick_params(labelsize=7)
-        pdf.savefig(figure, dpi=DPI)
+        _save_page(pdf, figure)
 
 
 _CURVE = 0.27  # page height one curve takes (axes, title, ticks and axis label)
@@ -445,7 +452,7 @@ def _bars_page(pdf: PdfPages, twin: Twin, runs: list[Run], stale: dict[str, str]
     chosen = [o for o in twin.outcomes if o.better in ("higher", "lower") or o.target][:6]
     if not chosen or not runs:
         return
-    figure, _ = _page("Key outcomes", bool(stale))
+    figure, _ = _page(tr("Key outcomes"), bool(stale))
     for n, outcome in enumerate(chosen):
         row, column = divmod(n, 2)
         axes = figure.add_axes([0.1 + column * 0.47, 0.64 - row * 0.29, 0.33, 0.22])
@@ -455,7 +462,7 @@ def _bars_page(pdf: PdfPages, twin: Twin, runs: list[Run], stale: dict[str, str]
         axes.set_title(textwrap.fill(title, 40), fontsize=8.5)
         names = [textwrap.fill(t.get_text(), 16) for t in axes.get_xticklabels()]
         axes.set_xticks(axes.get_xticks(), names, fontsize=7)  # scenario names wrapped
-    pdf.savefig(figure, dpi=DPI)
+    _save_page(pdf, figure)
 
 
 def write_report(
@@ -477,9 +484,10 @@ def write_report(
     (free text) is withheld."""
     path = output_file(path, ".pdf")
     if not case.runs.get(twin.id):
-        raise InputError(f"No scenario of {twin.title} has been run on this case yet.")
+        raise InputError(tr("No scenario of {twin} has been run on this case yet.").format(
+            twin=tr(twin.title)))  # fmt: skip
     if case.image is None and case.image_reference.get("series_uid"):
-        raise InputError("The case's image is not loaded; open the case with its images.")
+        raise InputError(tr("The case's image is not loaded; open the case with its images."))
     if stale is None:
         stale = check_runs(twin, case)
     withheld = pseudonym is not None and bool(case.clinical.get(QUESTION_KEY))
@@ -492,7 +500,7 @@ def write_report(
         STAMP[0] = f"{APP_NAME} {__version__}"
         snapshot = None  # a surface rendering of a head can show the face
     else:
-        STAMP[0] = f"{APP_NAME} {__version__} — {now()}"
+        STAMP[0] = f"{APP_NAME} {__version__} — {_when(now())}"
     runs = list(case.runs.get(twin.id, []))
     order = [s.name for s in case.scenarios.get(twin.id, [])]
     runs.sort(key=lambda r: order.index(r.scenario) if r.scenario in order else 99)
@@ -511,18 +519,18 @@ def write_report(
         series = list(dict.fromkeys(n for r in ok if r.result for n in r.result.series))[:9]
         room = int((y - 0.06) // _CURVE) if series else 0  # curves that fit below the table
         if room:
-            y = heading(figure, y - 0.01, "Curves")
+            y = heading(figure, y - 0.01, tr("Curves"))
             for name in series[:room]:
                 _curve(figure, y, ok, name, stale)
                 y -= _CURVE
-        pdf.savefig(figure, dpi=DPI)
+        _save_page(pdf, figure)
         _bars_page(pdf, twin, ok, stale)
         rest = series[room:]
         for first in range(0, len(rest), 3):  # 3 curves a page
-            figure, y = _page("Curves", bool(stale))
+            figure, y = _page(tr("Curves"), bool(stale))
             for n, name in enumerate(rest[first : first + 3]):
                 _curve(figure, y - 0.02 - n * _CURVE, ok, name, stale)
-            pdf.savefig(figure, dpi=DPI)
+            _save_page(pdf, figure)
         _spatial_page(pdf, case, ok, stale)
         _surface_pages(pdf, ok, stale)
         _image_pages(pdf, case, ok, stale)
@@ -542,26 +550,49 @@ def write_report(
     return path
 
 
+def _when(time: str) -> str:
+    """A stored ISO time ('2026-12-07T14:05:00') as the language writes it (date and
+    hour in French; as stored in English)."""
+    if not time or date_text(time) == time[:10]:
+        return time
+    return f"{date_text(time)} {time[11:16]}".rstrip()
+
+
 def _provenance_page(pdf, twin, runs) -> None:
-    figure, y = _page("Model, provenance and limitations")
+    figure, y = _page(tr("Model, provenance and limitations"))
     y = _lines(
         figure,
         y,
-        [f"{twin.title}, version {twin.version}.", "References:"]
+        [
+            tr("{title}, version {version}.").format(title=tr(twin.title), version=twin.version),
+            tr("References:"),
+        ]
         + [f"  - {ref}" for ref in twin.references]
-        + ["", "Limitations:"]
-        + [f"  - {text}" for text in twin.limitations]
-        + ["", "Runs:"]
+        + ["", tr("Limitations:")]
+        + [f"  - {tr(text)}" for text in twin.limitations]
+        + ["", tr("Runs:")]
         + [
-            f"  - {r.scenario}: {r.status}, {r.seconds:.1f} s, {APP_NAME} "
-            f"{r.app_version}, twin {r.twin_version}, inputs {r.input_hash[:12]}, "
-            f"{r.user}, {r.time}"
+            "  - "
+            + tr(
+                "{scenario}: {status}, {seconds} s, {app} {app_version}, twin {twin_version}, "
+                "inputs {inputs}, {user}, {time}"
+            ).format(
+                scenario=r.scenario,
+                status=tr(r.status),
+                seconds=number(r.seconds, 1),
+                app=APP_NAME,
+                app_version=r.app_version,
+                twin_version=r.twin_version,
+                inputs=r.input_hash[:12],
+                user=r.user,
+                time=_when(r.time),
+            )
             for r in runs
         ]
         + [""],
     )
-    _lines(figure, y - 0.02, [STATEMENT], size=10.5, width=85)
-    pdf.savefig(figure, dpi=DPI)
+    _lines(figure, y - 0.02, [tr(STATEMENT)], size=10.5, width=85)
+    _save_page(pdf, figure)
 
 
 def _photo_page(pdf: PdfPages, case: Case, stale: dict[str, str]) -> None:
@@ -569,12 +600,12 @@ def _photo_page(pdf: PdfPages, case: Case, stale: dict[str, str]) -> None:
     pixels = getattr(case.image, "pixels", None)
     if pixels is None:
         return
-    figure, y = _page("Photograph", bool(stale))
+    figure, y = _page(tr("Photograph"), bool(stale))
     axes = figure.add_axes([LEFT, 0.08, 1 - 2 * LEFT, y - 0.1])
     pixels = np.asarray(pixels)
     axes.imshow(pixels, cmap="gray" if pixels.ndim == 2 else None)
     axes.axis("off")
-    pdf.savefig(figure, dpi=DPI)
+    _save_page(pdf, figure)
 
 
 def _outcome_rows(twin: Twin, runs: list[Run], stale: dict[str, str]) -> list[list]:
@@ -582,7 +613,7 @@ def _outcome_rows(twin: Twin, runs: list[Run], stale: dict[str, str]) -> list[li
     best = best_scenarios(twin, runs, stale)
     rows = []
     for outcome in twin.outcomes:
-        row = [Cell(outcome_heading(outcome).replace(" is better", ""))]
+        row = [Cell(outcome_heading(outcome, short=True))]
         for run in runs:
             text = cell_text(outcome, run, baseline)
             if outcome_note(outcome, run):
@@ -602,37 +633,44 @@ def _outcome_rows(twin: Twin, runs: list[Run], stale: dict[str, str]) -> list[li
 def _outcomes_page(pdf, twin: Twin, runs: list[Run], ok: list[Run], stale) -> tuple[Figure, float]:
     """Every outcome of every scenario, the legend, and every flag and note (once); returns
     the last page, not yet written, and the height where its content ends."""
-    figure, y = _page("Scenarios and outcomes", bool(stale))
+    figure, y = _page(tr("Scenarios and outcomes"), bool(stale))
     if ok:
         shown = ok[:6]
         first = 0.34
         widths = [first] + [(1 - 2 * LEFT - first) / len(shown)] * len(shown)
-        header = [Cell("Outcome")] + [
-            Cell(f"{r.scenario}\n({OUT_OF_DATE})", colour=WARN, align="center")
+        header = [Cell(tr("Outcome"))] + [
+            Cell(f"{r.scenario}\n({tr(OUT_OF_DATE)})", colour=WARN, align="center")
             if r.scenario in stale else Cell(r.scenario, align="center")
             for r in shown
         ]  # fmt: skip
         size = 8 if len(twin.outcomes) <= 14 else 7
         y = table(figure, y, widths, header, _outcome_rows(twin, shown, stale), size=size)
     legend = [
-        BEST_RULE,
-        "In brackets: difference to the baseline; † the model noted something about this "
-        "value (below); n/a: not defined for this scenario.",
+        tr(BEST_RULE),
+        tr("In brackets: difference to the baseline; † the model noted something about this "
+           "value (below); n/a: not defined for this scenario."),
     ]
     if any(o.target is not None for o in twin.outcomes):
-        legend += [TARGET_RULE, f"{TARGET_LEGEND}."]
+        legend += [tr(TARGET_RULE), f"{tr(TARGET_LEGEND)}."]
     if stale:
-        legend.append(f"Columns marked '{OUT_OF_DATE}' were computed from other data than "
-                      "the case now holds (page 1 says what changed).")  # fmt: skip
+        legend.append(tr("Columns marked '{marker}' were computed from other data than "
+                         "the case now holds (page 1 says what changed).").format(
+                             marker=tr(OUT_OF_DATE)))  # fmt: skip
     y = _lines(figure, y - 0.008, legend, size=8, width=120) - 0.01
     found = flags(twin, runs, stale)
     if found:
-        y = heading(figure, y, "Flags, warnings and notes")
+        y = heading(figure, y, tr("Flags, warnings and notes"))
         for text, alarm in found:
             need = lines_height([text], 8.5, 112)
             if y - need < 0.04:
-                pdf.savefig(figure, dpi=DPI)
-                figure, y = _page("Flags, warnings and notes (continued)", bool(stale))
+                _save_page(pdf, figure)
+                figure, y = _page(tr("Flags, warnings and notes (continued)"), bool(stale))
             y = _lines(figure, y, [("⚠ " if alarm else "• ") + text], size=8.5, width=112,
                        color=_WARN if alarm else "black")  # fmt: skip
     return figure, y
+
+
+def _save_page(pdf, figure) -> None:
+    """One page into the PDF, its plots' numbers in the language in use."""
+    localise_ticks(figure)
+    pdf.savefig(figure, dpi=DPI)

@@ -14,10 +14,11 @@ from matplotlib.lines import Line2D
 from scipy import ndimage
 
 from meditwin_desktop.core.case import Case, Run
+from meditwin_desktop.core.i18n import N_, number, tr
 from meditwin_desktop.core.imaging.slicing import AXIAL, CORONAL, SAGITTAL, Orientation
 from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.core.report_layout import DPI, LEFT, heading, lines, page
-from meditwin_desktop.core.result_plots import is_mask, is_surface
+from meditwin_desktop.core.result_plots import is_mask, is_surface, localise_ticks
 from meditwin_desktop.core.target_description import describe_target, is_lesion, lps_text
 from meditwin_desktop.core.twin import Twin
 
@@ -27,6 +28,11 @@ TUMOUR_COLOUR = "#fae646"
 MARGIN_COLOURS = {5.0: "#78eb8c", 10.0: "#5ac8eb"}
 PATH_COLOUR = "#f5f5f5"
 ZONE_COLOURS = ("#ff8c28", "#ff4fd8", "#4da3ff", "#c8a2ff", "#ff5050", "#b4ff4f")
+PLANE_TITLES = {  # orientation name -> the view's title (shown through tr)
+    "axial": (N_("Axial ({point} mm)"), N_("Axial through the target")),
+    "coronal": (N_("Coronal ({point} mm)"), N_("Coronal through the target")),
+    "sagittal": (N_("Sagittal ({point} mm)"), N_("Sagittal through the target")),
+}
 
 
 def point_parameters(twin: Twin, values: dict) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -177,7 +183,7 @@ def _scale_bar(axes, half: float) -> None:
     length = 20.0 if half < 60 else 50.0
     x0, y0 = -half + 0.06 * half, half - 0.08 * half
     axes.plot([x0, x0 + length], [y0, y0], color="white", linewidth=2.5)
-    axes.text(x0 + length / 2, y0 - 0.03 * half, f"{length:.0f} mm", color="white",
+    axes.text(x0 + length / 2, y0 - 0.03 * half, f"{number(length, 0)} mm", color="white",
               ha="center", va="bottom", fontsize=8)  # fmt: skip
 
 
@@ -197,11 +203,11 @@ def target_page(
     if target is None:
         return False
     described = describe_target(case.labels, target, entry, case.image)
-    figure, y = page("Target and plan", bool(stale))
+    figure, y = page(tr("Target and plan"), bool(stale))
     text = described.lines()
     others = _other_targets(twin, ok, target, entry)
     if others:
-        text.append(f"Other scenarios aim elsewhere: {others}.")
+        text.append(tr("Other scenarios aim elsewhere: {others}.").format(others=others))
     y = lines(figure, y, text, size=9.5, width=100) - 0.03
     tumour = _tumour_value(case, target)
     margin = None
@@ -219,7 +225,8 @@ def target_page(
     axes = figure.add_axes([0.5 - width / 2, y - height, width, height])
     _draw_plane(axes, case, Plane(AXIAL, target, half), tumour, margin, zones, path, stale, 12)
     _scale_bar(axes, half)
-    axes.set_title(f"Axial through the target ({lps_text(target)} mm)", fontsize=10)
+    axes.set_title(tr("Axial through the target ({point} mm)").format(point=lps_text(target)),
+                   fontsize=10)  # fmt: skip
     y -= height + 0.012
     y = _legend(figure, y, tumour, margin is not None, zones, path, stale, case)
     count = 2 if snapshot is None else 3
@@ -230,12 +237,13 @@ def target_page(
         panel = figure.add_axes([LEFT + n * (small + gap), bottom, small, small * 8.27 / 11.69])
         _draw_plane(panel, case, Plane(orientation, target, half), tumour, margin, zones, path,
                     stale, 9)  # fmt: skip
-        panel.set_title(f"{orientation.name.capitalize()} through the target", fontsize=9)
+        panel.set_title(tr(PLANE_TITLES[orientation.name.lower()][1]), fontsize=9)
     if snapshot is not None:
         panel = figure.add_axes([LEFT + 2 * (small + gap), bottom, small, small * 8.27 / 11.69])
         panel.imshow(snapshot, interpolation="antialiased")
-        panel.set_title("3D view (as on screen)", fontsize=9)
+        panel.set_title(tr("3D view (as on screen)"), fontsize=9)
         panel.axis("off")
+    localise_ticks(figure)  # numbers with the language's decimal comma
     pdf.savefig(figure, dpi=DPI)
     return True
 
@@ -248,7 +256,8 @@ def _other_targets(twin, ok, target, entry) -> str:
             continue
         if not np.allclose(t, target) or (e is not None and entry is not None
                                           and not np.allclose(e, entry)):  # fmt: skip
-            seen.append(f"{run.scenario} (target {lps_text(t)} mm)")
+            seen.append(tr("{scenario} (target {point} mm)").format(
+                scenario=run.scenario, point=lps_text(t)))  # fmt: skip
     return "; ".join(seen)
 
 
@@ -259,20 +268,20 @@ def _legend(figure: Figure, y: float, tumour, margin, zones, path, stale, case) 
         handles.append(Line2D([], [], color=TUMOUR_COLOUR, lw=2, label=name))
     if margin is not None:
         handles += [
-            Line2D([], [], color=MARGIN_COLOURS[5.0], lw=1.2, ls="--", label="5 mm margin"),
-            Line2D([], [], color=MARGIN_COLOURS[10.0], lw=1.2, ls=":", label="10 mm margin"),
+            Line2D([], [], color=MARGIN_COLOURS[5.0], lw=1.2, ls="--", label=tr("5 mm margin")),
+            Line2D([], [], color=MARGIN_COLOURS[10.0], lw=1.2, ls=":", label=tr("10 mm margin")),
         ]
     for n, (run, field) in enumerate(zones):
-        label = f"{run.scenario}: {field.label}"
+        label = f"{run.scenario}: {tr(field.label)}"
         if run.scenario in stale:
-            label += " (out of date)"
+            label += " (" + tr("out of date") + ")"
         handles.append(Line2D([], [], color=ZONE_COLOURS[n % len(ZONE_COLOURS)], lw=2,
                               ls="-." if run.scenario in stale else "-", label=label))  # fmt: skip
     if path is not None:
         handles.append(Line2D([], [], color=PATH_COLOUR, lw=1.5, ls=(0, (6, 3)), marker="o",
-                              markersize=4, label="path from the skin"))  # fmt: skip
+                              markersize=4, label=tr("path from the skin")))  # fmt: skip
     handles.append(Line2D([], [], color="#ff2b2b", lw=0, marker="+", markersize=9, mew=1.8,
-                          label="target"))  # fmt: skip
+                          label=tr("target")))  # fmt: skip
     columns = 3
     rows = -(-len(handles) // columns)
     height = rows * 0.018 + 0.006
@@ -310,7 +319,7 @@ def key_views_page(
         return False
     from meditwin_desktop.core.imaging.slicing import slice_through
 
-    figure, y = page("Key views", bool(stale))
+    figure, y = page(tr("Key views"), bool(stale))
     point = _focus(case)
     level, width = _window(case)
     panels: list = [AXIAL, CORONAL, SAGITTAL] + ([snapshot] if snapshot is not None else [])
@@ -322,7 +331,7 @@ def key_views_page(
                                 side * 8.27 / 11.69])  # fmt: skip
         if not isinstance(what, Orientation):
             axes.imshow(what, interpolation="antialiased")
-            axes.set_title("3D view (as on screen)", fontsize=9)
+            axes.set_title(tr("3D view (as on screen)"), fontsize=9)
             axes.axis("off")
             continue
         plane = slice_through(case.image, what, point)
@@ -339,10 +348,12 @@ def key_views_page(
                     rgba[labels == value] = (*(np.array(label.color) / 255), 0.35)
             axes.imshow(rgba, extent=extent, interpolation="nearest")
         edge_letters(axes, what)
-        axes.set_title(f"{what.name.capitalize()} ({lps_text(point)} mm)", fontsize=9)
+        title = tr(PLANE_TITLES[what.name.lower()][0]).format(point=lps_text(point))
+        axes.set_title(title, fontsize=9)
         axes.set_xticks([])
         axes.set_yticks([])
-    heading(figure, 0.07, "Labels are drawn in their colours; the body outline is not filled.",
-            size=8)  # fmt: skip
+    heading(figure, 0.07, tr("Labels are drawn in their colours; the body outline is not "
+                             "filled."), size=8)  # fmt: skip
+    localise_ticks(figure)  # numbers with the language's decimal comma
     pdf.savefig(figure, dpi=DPI)
     return True

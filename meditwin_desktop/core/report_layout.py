@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from meditwin_desktop.core.i18n import tr
+
 A4 = (8.27, 11.69)  # inches
 DPI = 300  # images are rendered for print at this resolution
 LEFT = 0.06  # page margin, figure fraction
@@ -30,7 +32,8 @@ def page(title: str, stale: bool = False) -> tuple[Figure, float]:
     figure.text(LEFT, 0.965, title, fontsize=size, weight="bold")
     figure.text(LEFT, 0.945, STAMP[0], fontsize=8, color="#555555")
     if stale:
-        figure.text(1 - LEFT, 0.945, f"{STALE_SIGN} RESULTS OUT OF DATE", fontsize=10,
+        banner = STALE_SIGN + " " + tr("RESULTS OUT OF DATE")
+        figure.text(1 - LEFT, 0.945, banner, fontsize=10,
                     weight="bold", color=WARN, ha="right")  # fmt: skip
     return figure, 0.92
 

@@ -15,6 +15,7 @@ from meditwin_desktop.core.comparison import (
     NEAR,
     NOT_APPLICABLE,
     OFF,
+    OUT_OF_DATE,
     best_scenarios,
     outcome_note,
     ruled_out,
@@ -25,6 +26,7 @@ from meditwin_desktop.core.comparison import (
     target_text,
     value_text,
 )
+from meditwin_desktop.core.i18n import N_, date_text, number, tr
 from meditwin_desktop.core.report_layout import (
     BORDERLINE,
     DPI,
@@ -41,10 +43,13 @@ from meditwin_desktop.core.report_layout import (
     page,
     table,
 )
-from meditwin_desktop.core.twin import Outcome, Twin, format_value
+from meditwin_desktop.core.result_plots import localise_ticks
+from meditwin_desktop.core.twin import Outcome, Twin
+from meditwin_desktop.core.twin import readable_value as readable
 
 QUESTION_KEY = "board_question"  # the clinical form's field for the question to the board
 KEY_OUTCOMES = 6
+RUN_STATES = (N_("failed"), N_("cancelled"))  # a run's status, shown through tr()
 
 
 def key_outcomes(twin: Twin, limit: int = KEY_OUTCOMES) -> list[Outcome]:
@@ -62,19 +67,19 @@ def changes_text(twin: Twin, overrides: dict) -> str:
         try:
             parameter = twin.parameter(name)
         except Exception:  # a parameter the twin no longer has: named as stored
-            parts.append(f"{name} = {format_value(value)}")
+            parts.append(f"{name} = {readable(value)}")
             continue
         if parameter.kind == "choice":
-            shown = parameter.choice_label(str(value))
+            shown = tr(parameter.choice_label(str(value)))
         else:
-            shown = format_value(value)
-        parts.append(f"{parameter.label} {shown} {parameter.unit}".strip())
-    return ", ".join(parts) or "personalised baseline (no change)"
+            shown = readable(value)
+        parts.append(f"{tr(parameter.label)} {shown} {tr(parameter.unit)}".strip())
+    return ", ".join(parts) or tr("personalised baseline (no change)")
 
 
 def _who(names: Sequence[str], everyone: Sequence[str]) -> str:
     if len(everyone) > 1 and set(names) == set(everyone):
-        return "all scenarios"
+        return tr("all scenarios")
     return ", ".join(names)
 
 
@@ -92,74 +97,100 @@ def flags(twin: Twin, runs: Sequence[Run], stale: dict[str, str]) -> list[tuple[
         for run in ok:
             value = run.outcomes.get(outcome.name)
             if target_state(outcome, value) in (NEAR, OFF):
-                unit = shown_unit(outcome)
+                unit = tr(shown_unit(outcome))
                 shown = f"{value_text(outcome, value)} {unit}".strip()
                 sides.setdefault(state_text(outcome, value), []).append(f"{run.scenario} ({shown})")
         for wrong, where in sides.items():
-            out.append((f"{outcome.label}: {wrong}: {', '.join(where)}.", True))
+            out.append((tr("{outcome}: {state}: {scenarios}.").format(
+                outcome=tr(outcome.label), state=wrong, scenarios=", ".join(where)), True))
     for scenario, limits in ruled_out(twin, ok).items():
-        out.append((f"{scenario} misses a safety limit ({', '.join(limits)}): it is marked "
-                    "better at nothing.", True))  # fmt: skip
+        text = tr("{scenario} misses a safety limit ({limits}): it is marked better at nothing.")
+        out.append((text.format(scenario=scenario, limits=", ".join(limits)), True))
     merged: dict[str, list[str]] = {}  # text -> scenarios
     about: dict[str, list[str]] = {}  # a note's text -> the outcomes it is about
     for run in ok:
-        texts = list(run.result.warnings) if run.result is not None else []
+        texts = [tr(w) for w in run.result.warnings] if run.result is not None else []
         for outcome in twin.outcomes:
             note = outcome_note(outcome, run)
             if note:
                 texts.append(note)
-                if outcome.label not in about.setdefault(note, []):
-                    about[note].append(outcome.label)
+                if tr(outcome.label) not in about.setdefault(note, []):
+                    about[note].append(tr(outcome.label))
         for text in dict.fromkeys(texts):
             merged.setdefault(text, []).append(run.scenario)
     for text, where in merged.items():
-        subject = f"{', '.join(about[text])}: " if text in about else ""
-        out.append((f"{subject}{text.rstrip('.')} ({_who(where, names)}).", False))
-    out += [(f"{r.scenario}: the run {r.status} ({r.error}).", True) for r in runs
-            if r.status != "ok"]  # fmt: skip
+        said = tr("{text} ({scenarios}).").format(text=text.rstrip("."),
+                                                   scenarios=_who(where, names))
+        if text in about:
+            said = tr("{label}: {value}").format(label=", ".join(about[text]), value=said)
+        out.append((said, False))
+    out += [(tr("{scenario}: the run {status} ({error}).").format(
+        scenario=r.scenario, status=tr(r.status), error=tr(r.error) if r.error else ""), True)
+        for r in runs if r.status != "ok"]  # fmt: skip
     return out
+
+
+def _day(text: str) -> str:
+    """An ISO date (YYYY-MM-DD) as the language writes it; other text as it is."""
+    text = str(text or "")
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        return date_text(text)
+    return text
 
 
 def _question(case: Case, twin: Twin, withheld: bool) -> tuple[str, str]:
     asked = str(case.clinical.get(QUESTION_KEY) or "").strip()
     if asked:
-        return "Question to the board", asked
+        return tr("Question to the board"), asked
     if withheld:
-        return ("Question to the board: withheld (free text), the twin's instead",
-                twin.question)  # fmt: skip
-    return "Question to the board (the twin's; none recorded for this case)", twin.question
+        return (tr("Question to the board: withheld (free text), the twin's instead"),
+                tr(twin.question))  # fmt: skip
+    return (tr("Question to the board (the twin's; none recorded for this case)"),
+            tr(twin.question))  # fmt: skip
 
 
 def _modality(case: Case) -> str:
     meta = getattr(case.image, "meta", None) or {}
     study = case.study
     found = (study.modality if study else "") or meta.get("modality")
-    return str(found or case.image_reference.get("modality") or "image")
+    return str(found or case.image_reference.get("modality") or tr("image"))
 
 
 def _patient_lines(case: Case, twin: Twin, pseudonymised: bool) -> list[str]:
     if pseudonymised:
-        who = f"Patient: {case.name} (pseudonymised)"
-        imaging = f"Imaging: {_modality(case)}"
+        who = tr("Patient: {name} (pseudonymised)").format(name=case.name)
+        imaging = tr("Imaging: {what}").format(what=_modality(case))
     else:
-        who = f"Patient: {case.name} (ID {case.patient_id or 'unknown'})"
+        who = tr("Patient: {name} (ID {id})").format(
+            name=case.name, id=case.patient_id or tr("unknown")
+        )
         study = case.study
-        what = [_modality(case), study.date, study.description] if study is not None else []
-        imaging = "Imaging: " + " ".join(w for w in what if w)
+        what = (
+            [_modality(case), _day(study.date), study.description]
+            if study is not None
+            else []
+        )
+        imaging = tr("Imaging: {what}").format(what=" ".join(w for w in what if w))
     if case.image is None:
-        imaging = "Imaging: none (clinical data only)"
+        imaging = tr("Imaging: none (clinical data only)")
     facts = []
-    for key, unit in (("age_y", "years"), ("sex", ""), ("weight_kg", "kg")):
+    for key, unit in (("age_y", N_("years")), ("sex", ""), ("weight_kg", "kg")):
         value = case.clinical.get(key)
         if value not in (None, ""):
             if key == "age_y" and float(value) < 1:
-                facts.append(f"{float(value) * 365.25:.0f} days")
+                days = number(float(value) * 365.25, 0)
+                facts.append(tr("{days} days").format(days=days))
+            elif key == "sex":
+                facts.append(tr(str(value)))
             else:
-                facts.append(f"{format_value(value)} {unit}".strip())
-    diagnosis = str(case.clinical.get("diagnosis") or "")
+                facts.append(f"{readable(value)} {tr(unit)}".strip())
+    diagnosis = str(case.clinical.get("diagnosis") or "")  # typed by the user: as is
     if facts or diagnosis:
         who += " — " + ", ".join(facts + ([diagnosis] if diagnosis else []))
-    return [who, imaging, f"Twin: {twin.title}, version {twin.version} ({twin.specialty})"]
+    twin_line = tr("Twin: {title}, version {version} ({specialty})").format(
+        title=tr(twin.title), version=twin.version, specialty=tr(twin.specialty)
+    )
+    return [who, imaging, twin_line]
 
 
 def _target_line(case: Case, twin: Twin, runs: Sequence[Run]) -> list[str]:
@@ -174,14 +205,16 @@ def _target_line(case: Case, twin: Twin, runs: Sequence[Run]) -> list[str]:
     if target is None:
         return []
     found = describe_target(case.labels, target, entry, case.image)
-    where = found.structure or "no labelled structure"
+    where = tr(found.structure) if found.structure else tr("no labelled structure")
     if found.organ and found.organ != found.structure:
-        where += f", in the {found.organ}"
+        where += tr(", in the {organ}").format(organ=tr(found.organ))
     if found.region:
-        where += f", {found.region}"
+        where += f", {tr(found.region)}"
     if found.depth_mm is not None:
-        where += f"; {found.depth_mm:.0f} mm from the skin along the path"
-    return [f"Target: {where} (page 'Target and plan')."]
+        where += tr("; {depth} mm from the skin along the path").format(
+            depth=number(found.depth_mm, 0)
+        )
+    return [tr("Target: {where} (page 'Target and plan').").format(where=where)]
 
 
 def _outcome_table(figure, y: float, twin: Twin, ok: list[Run], stale: dict[str, str]) -> float:
@@ -190,19 +223,23 @@ def _outcome_table(figure, y: float, twin: Twin, ok: list[Run], stale: dict[str,
     shown = ok[:6]
     first = 0.36 if len(shown) > 3 else 0.42
     widths = [first] + [(1 - 2 * LEFT - first) / len(shown)] * len(shown)
-    header = [Cell("Key outcome (clinical target)")]
+    header = [Cell(tr("Key outcome (clinical target)"))]
     for run in shown:
         if run.scenario in stale:
-            header.append(Cell(f"{run.scenario}\n{STALE_SIGN} out of date", colour=WARN,
+            header.append(Cell(f"{run.scenario}\n{STALE_SIGN} {tr(OUT_OF_DATE)}", colour=WARN,
                                align="center"))  # fmt: skip
         else:
             header.append(Cell(run.scenario, align="center"))
     rows = []
     for outcome in chosen:
-        unit = f" [{shown_unit(outcome)}]" if shown_unit(outcome) else ""
-        why = f"target {target_text(outcome)}" if outcome.target else (
-            f"{outcome.better} is better")  # fmt: skip
-        row = [Cell(f"{outcome.label}{unit} ({why})")]
+        unit = f" [{tr(shown_unit(outcome))}]" if shown_unit(outcome) else ""
+        if outcome.target:
+            why = tr("target {target}").format(target=target_text(outcome))
+        elif outcome.better == "higher":
+            why = tr("higher is better")
+        else:
+            why = tr("lower is better")
+        row = [Cell(f"{tr(outcome.label)}{unit} ({why})")]
         for run in shown:
             value = run.outcomes.get(outcome.name)
             text = value_text(outcome, value) if outcome.name in run.outcomes else "–"
@@ -217,7 +254,7 @@ def _outcome_table(figure, y: float, twin: Twin, ok: list[Run], stale: dict[str,
                     state, f" {target_mark(outcome, value)}"
                 )
                 fill = {MET: MEETS, NEAR: BORDERLINE}.get(state, MISSED)
-            elif text == NOT_APPLICABLE:
+            elif text == tr(NOT_APPLICABLE):
                 fill = "#f3f3f3"
             weight = "bold" if run.scenario in best[outcome.name] else "normal"
             row.append(Cell(text, fill, weight, align="center"))
@@ -236,7 +273,7 @@ def summary_page(
 ) -> None:
     """Page 1: the summary the board reads first (`withheld`: the case's question to the
     board is not printed, the report being pseudonymised)."""
-    figure, y = page("Multidisciplinary board — virtual twin report", bool(stale))
+    figure, y = page(tr("Multidisciplinary board — virtual twin report"), bool(stale))
     about = _patient_lines(case, twin, pseudonymised) + _target_line(case, twin, runs)
     y = lines(figure, y, about, size=9.5, width=98)
     title, question = _question(case, twin, withheld)
@@ -245,17 +282,19 @@ def summary_page(
     if stale:
         y = _stale_box(figure, y, runs, stale)
     ok = [r for r in runs if r.status == "ok"]
-    y = heading(figure, y, "Scenarios")
+    y = heading(figure, y, tr("Scenarios"))
     scenarios = {s.name: s for s in case.scenarios.get(twin.id, [])}
     described = [
-        f"{run.scenario}: " + (changes_text(twin, scenarios[run.scenario].overrides)
-                               if run.scenario in scenarios else "as run")
+        tr("{label}: {value}").format(
+            label=run.scenario,
+            value=changes_text(twin, scenarios[run.scenario].overrides)
+            if run.scenario in scenarios else tr("as run"))
         for run in runs
     ]  # fmt: skip
     y = lines(figure, y, described, size=8.5, width=110) - 0.006
     if ok:
         y = _outcome_table(figure, y, twin, ok, stale) - 0.006
-        legend = (
+        legend = tr(
             "Green ✓: meets its clinical target; amber ≈: misses it by no more than the "
             "outcome's clinical resolution; red ↓/↑: below/above it. Bold: the better value, "
             "beyond the clinical resolution (none while a result is out of date). Values in "
@@ -263,22 +302,25 @@ def summary_page(
         )
         y = lines(figure, y, [legend], size=7.5, width=125, color="#444444") - 0.008
     found = flags(twin, runs, stale)
-    y = heading(figure, y, f"Flags and warnings ({len(found)}, each once)")
+    y = heading(figure, y, tr("Flags and warnings ({count}, each once)").format(
+        count=len(found)))  # fmt: skip
     if not found:
-        lines(figure, y, ["None: every key outcome meets its target and the model noted "
-                          "nothing."], size=9)  # fmt: skip
+        lines(figure, y, [tr("None: every key outcome meets its target and the model noted "
+                             "nothing.")], size=9)  # fmt: skip
     room = int((y - 0.04) / line_height(8.5))
     written = 0
     for text, alarm in found:
         parts = textwrap.wrap(text, 112, subsequent_indent="   ")
         if written + len(parts) > room:
-            lines(figure, y, [f"… {len(found) - found.index((text, alarm))} more on the page "
-                              "'Scenarios and outcomes'."], size=8.5)  # fmt: skip
+            more = len(found) - found.index((text, alarm))
+            lines(figure, y, [tr("… {count} more on the page 'Scenarios and outcomes'.").format(
+                count=more)], size=8.5)  # fmt: skip
             break
         sign = f"{STALE_SIGN} " if alarm else "• "
         y = lines(figure, y, [sign + text], size=8.5, width=112,
                   color=WARN if alarm else "black")  # fmt: skip
         written += len(parts)
+    localise_ticks(figure)  # numbers with the language's decimal comma
     pdf.savefig(figure, dpi=DPI)
 
 
@@ -286,10 +328,12 @@ def _stale_box(figure, y: float, runs: list[Run], stale: dict[str, str]) -> floa
     from matplotlib.patches import Rectangle
 
     texts = [
-        f"{STALE_SIGN} RESULTS OUT OF DATE: {len(stale)} of {len(runs)} scenario result(s) "
-        "were computed from other data than the case now holds. Run them again before "
-        "deciding.",
-        *[f"   {name}: {reason}" for name, reason in stale.items()],
+        STALE_SIGN + " " + tr(
+            "RESULTS OUT OF DATE: {count} of {total} scenario result(s) were computed from "
+            "other data than the case now holds. Run them again before deciding."
+        ).format(count=len(stale), total=len(runs)),
+        *["   " + tr("{label}: {value}").format(label=name, value=reason)
+          for name, reason in stale.items()],
     ]
     top = y
     y = lines(figure, y - 0.004, texts, size=9, width=100, x=LEFT + 0.01, color=WARN)

@@ -14,9 +14,11 @@ import numpy as np
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import ListedColormap, Normalize
+from matplotlib.ticker import ScalarFormatter
 
 from meditwin_desktop.core.case import Run
-from meditwin_desktop.core.comparison import OUT_OF_DATE
+from meditwin_desktop.core.comparison import NOT_APPLICABLE, OUT_OF_DATE
+from meditwin_desktop.core.i18n import decimal_separator, tr
 from meditwin_desktop.core.twin import Chart, Field, Overlay
 
 MASK_COLOUR = "#00e5ff"  # cyan: stands out on fundus red and on grey
@@ -33,9 +35,30 @@ SURFACE_VIEWS: dict[str, tuple[tuple[float, float, float], tuple[float, float, f
 }
 
 
+class _DecimalCommaFormatter(ScalarFormatter):
+    """matplotlib's default tick labels with the language's decimal comma."""
+
+    def __call__(self, x, pos=None) -> str:
+        return super().__call__(x, pos).replace(".", decimal_separator())
+
+    def format_data_short(self, value) -> str:
+        return super().format_data_short(value).replace(".", decimal_separator())
+
+
+def localise_ticks(figure) -> None:
+    """Tick labels in the language in use (1,5 in French): the default number formatter
+    of each axis is swapped for one with the decimal comma. Call before drawing."""
+    if decimal_separator() == ".":
+        return
+    for axes in figure.axes:
+        for axis in (axes.xaxis, axes.yaxis):
+            if type(axis.get_major_formatter()) is ScalarFormatter:
+                axis.set_major_formatter(_DecimalCommaFormatter())
+
+
 def scenario_title(run: Run, stale: Iterable[str] = ()) -> str:
     """'Scenario' or 'Scenario (out of date)'."""
-    return f"{run.scenario} ({OUT_OF_DATE})" if run.scenario in set(stale) else run.scenario
+    return f"{run.scenario} ({tr(OUT_OF_DATE)})" if run.scenario in set(stale) else run.scenario
 
 
 def result_labels(runs: Sequence[Run], kind: str, test=None) -> dict[str, str]:
@@ -206,7 +229,8 @@ def category_legend(figure, overlay: Overlay, **where) -> None:
     from matplotlib.patches import Patch
 
     colours = category_colours(overlay)
-    patches = [Patch(color=c, label=n) for c, n in zip(colours, overlay.categories, strict=True)]
+    patches = [Patch(color=c, label=tr(n))
+               for c, n in zip(colours, overlay.categories, strict=True)]  # fmt: skip
     options = {"loc": "lower center", "ncol": len(patches), "fontsize": 8, "frameon": False}
     figure.legend(handles=patches, **{**options, **where})
 
@@ -275,15 +299,18 @@ def table_cell(value: Any) -> str:
     if value is None:
         return "–"
     if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
+        return tr("yes") if value else tr("no")
     if isinstance(value, (float, np.floating)):
-        return "n/a" if not math.isfinite(float(value)) else f"{float(value):.4g}"
+        if not math.isfinite(float(value)):
+            return tr(NOT_APPLICABLE)
+        return f"{float(value):.4g}".replace(".", decimal_separator())
     return str(value)
 
 
 def _headings(table) -> list[str]:
     units = list(table.units) + [""] * (len(table.columns) - len(table.units))
-    return [f"{c} [{u}]" if u else str(c) for c, u in zip(table.columns, units, strict=False)]
+    return [f"{tr(str(c))} [{tr(u)}]" if u else tr(str(c))
+            for c, u in zip(table.columns, units, strict=False)]  # fmt: skip
 
 
 def table_stacked(
@@ -294,7 +321,7 @@ def table_stacked(
     shown = [r for r in runs if r.result is not None and name in r.result.tables]
     if not shown:
         return [], []
-    headings = ["Scenario", *_headings(shown[0].result.tables[name])]
+    headings = [tr("Scenario"), *_headings(shown[0].result.tables[name])]
     rows = []
     for run in shown:
         table = run.result.tables[name]
@@ -375,7 +402,7 @@ def plot_chart(axes, chart: Chart, title: str = "", *, colour: str = "#dddddd") 
         colours = ["#4f8fd6" if v < 0 else "#d9534f" if v > 0 else "#9a9a9a" for v in heights]
         bars = axes.bar(range(len(labels)), heights, color=colours, width=0.65)
         for bar, value in zip(bars, values, strict=True):
-            text = f"{value:+.0f}" if math.isfinite(value) else "n/a"
+            text = f"{value:+.0f}" if math.isfinite(value) else tr(NOT_APPLICABLE)
             top = bar.get_height()
             axes.annotate(text, (bar.get_x() + bar.get_width() / 2, top),
                           textcoords="offset points", xytext=(0, 3 if top >= 0 else -10),
@@ -390,17 +417,17 @@ def plot_chart(axes, chart: Chart, title: str = "", *, colour: str = "#dddddd") 
             keep = np.isfinite(values)
             axes.plot(x[keep], values[keep], marker="o", markersize=4, linewidth=1.3, label=name)
         axes.legend(fontsize=7)
-        label = f"{chart.x_label} [{chart.x_unit}]" if chart.x_unit else chart.x_label
+        label = f"{tr(chart.x_label)} [{tr(chart.x_unit)}]" if chart.x_unit else tr(chart.x_label)
         axes.set_xlabel(label)
     for n, (text, level) in enumerate(chart.guides):
         axes.axhline(level, color="#d9534f", linestyle="--", linewidth=0.9)
         right = n % 2 == 1
-        axes.annotate(f"{text}", (0.99 if right else 0.01, level),
+        axes.annotate(tr(text), (0.99 if right else 0.01, level),
                       xycoords=("axes fraction", "data"), textcoords="offset points",
                       xytext=(0, 3), color="#d9534f", fontsize=7,
                       ha="right" if right else "left")  # fmt: skip
-    axes.set_ylabel(chart.unit)
-    axes.set_title(title or chart.label, fontsize=9)
+    axes.set_ylabel(tr(chart.unit))
+    axes.set_title(title or tr(chart.label), fontsize=9)
     axes.grid(alpha=0.25)
 
 

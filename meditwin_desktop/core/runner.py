@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from meditwin_desktop.core.errors import Cancelled, InputError
+from meditwin_desktop.core.i18n import decimal_separator, number, tr
 from meditwin_desktop.core.parent_watch import exit_with_parent
 from meditwin_desktop.core.priority import lower_priority_of, lower_process_priority
 from meditwin_desktop.core.twin import Result, Twin, check_result, run_parts
@@ -96,11 +97,20 @@ def memory_estimate(twin: Twin, params: Mapping[str, Any], inputs: Mapping[str, 
 
 def format_bytes(count: float) -> str:
     """'1.2 GB', '350 MB'."""
-    return f"{count / 1e9:.1f} GB" if count >= 1e9 else f"{count / 1e6:.0f} MB"
+    if count >= 1e9:
+        return tr("{size} GB").format(size=number(count / 1e9, 1))
+    return tr("{size} MB").format(size=number(count / 1e6, 0))
+
+
+SHOWN_PREFIX = "shown_"  # inputs["shown_..."]: text for the reader, in the user's language
 
 
 def input_hash(inputs: Mapping[str, Any]) -> str:
-    """A stable hash of a twin's inputs (numbers, text, numpy arrays, nested mappings)."""
+    """A stable hash of a twin's inputs (numbers, text, numpy arrays, nested mappings).
+
+    Top-level keys starting with `shown_` are left out: they carry text prepared for the
+    reader in the language in use (a diary's notes), so switching language does not make
+    every run out of date."""
     digest = hashlib.sha256()
 
     def feed(value: Any) -> None:
@@ -118,7 +128,7 @@ def input_hash(inputs: Mapping[str, Any]) -> str:
         else:
             digest.update(repr(value).encode())
 
-    feed(inputs)
+    feed({key: value for key, value in inputs.items() if not str(key).startswith(SHOWN_PREFIX)})
     return digest.hexdigest()
 
 
@@ -262,10 +272,12 @@ def _exit_reason(code: int | None) -> str:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        return f"the simulation process was killed by {name}" + (
-            " (a crash in compiled code)" if name in ("SIGSEGV", "SIGBUS", "SIGABRT") else ""
-        )
-    return f"the simulation process stopped unexpectedly (exit code {code})"
+        if name in ("SIGSEGV", "SIGBUS", "SIGABRT"):
+            return tr(
+                "the simulation process was killed by {signal} (a crash in compiled code)"
+            ).format(signal=name)
+        return tr("the simulation process was killed by {signal}").format(signal=name)
+    return tr("the simulation process stopped unexpectedly (exit code {code})").format(code=code)
 
 
 class _Worker:
@@ -355,10 +367,11 @@ class _Worker:
         if kind == "ok":
             handle._finish("ok", result=payload)
         elif kind in ("cancelled", "killed-cancelled"):
-            handle._finish("cancelled", error="cancelled by the user")
+            handle._finish("cancelled", error=tr("cancelled by the user"))
         elif kind == "timeout":
+            limit = f"{handle.timeout_s:g}".replace(".", decimal_separator())
             handle._finish(
-                "failed", error=f"it ran longer than its limit of {handle.timeout_s:g} s"
+                "failed", error=tr("it ran longer than its limit of {limit} s").format(limit=limit)
             )
         elif kind == "crashed":
             handle._finish("failed", error=_exit_reason(self.process.exitcode))
@@ -446,7 +459,8 @@ class Runner:
         try:
             parts = twin.parts(params)
         except Exception as error:  # a twin's bug in `split` fails its run, with the reason
-            handle._finish("failed", error=f"{twin.title} could not split the run ({error})")
+            why = tr("{twin} could not split the run ({error})")
+            handle._finish("failed", error=why.format(twin=tr(twin.title), error=error))
             return handle
         if twin.split is not None and twin.combine is not None:  # even one part: combined
             self._queue_parts(handle, parts)
@@ -495,7 +509,7 @@ class Runner:
                 if parent._cancel.is_set():
                     raise Cancelled()
             except Cancelled:
-                end("cancelled", error="cancelled by the user")
+                end("cancelled", error=tr("cancelled by the user"))
             except BaseException as error:  # a twin's bug fails its run, with the reason
                 end("failed", error=failure_summary(error))
             else:
@@ -514,7 +528,8 @@ class Runner:
         def part_done(child: RunHandle) -> None:
             if child.status == "failed":
                 number = children.index(child) + 1
-                end("failed", error=f"part {number} of {len(children)}: {child.error}")
+                end("failed", error=tr("part {number} of {count}: {error}").format(
+                    number=number, count=len(children), error=child.error))  # fmt: skip
             elif child.status == "cancelled":
                 end("cancelled", error=child.error)
             elif all(c.status == "ok" for c in children) and not ended[0]:
@@ -546,12 +561,11 @@ class Runner:
         """Why the run can never run here, beside nothing else ('' when it can)."""
         budget = self.memory_budget
         if budget is not None and handle.memory > budget:
-            return (
-                f"This run would need about {format_bytes(handle.memory)} of memory; "
-                f"simulations may use {format_bytes(budget)} on this computer. "
-                "Choose coarser settings (e.g. a larger grid spacing or a smaller region) "
-                "or close other programs and start the application again."
-            )
+            return tr(
+                "This run would need about {needed} of memory; simulations may use {budget} "
+                "on this computer. Choose coarser settings (e.g. a larger grid spacing or a "
+                "smaller region) or close other programs and start the application again."
+            ).format(needed=format_bytes(handle.memory), budget=format_bytes(budget))
         return ""
 
     def _fits(self, handle: RunHandle) -> bool:
@@ -561,8 +575,8 @@ class Runner:
         in_use = sum(w.handle.memory for w in self._workers if w.handle is not None)
         if in_use + handle.memory <= self.memory_budget:
             return True
-        text = (f"waiting for memory: needs {format_bytes(handle.memory)}, "
-                f"{format_bytes(self.memory_budget - in_use)} free for simulations")  # fmt: skip
+        text = tr("waiting for memory: needs {needed}, {free} free for simulations").format(
+            needed=format_bytes(handle.memory), free=format_bytes(self.memory_budget - in_use))
         if handle.message != text:
             handle.message = text
             self._waiting.append(handle)  # told outside the lock
@@ -576,7 +590,7 @@ class Runner:
         def finished(done: Future) -> None:
             handle.seconds = time.monotonic() - start
             if done.cancelled():
-                handle._finish("cancelled", error="cancelled by the user")
+                handle._finish("cancelled", error=tr("cancelled by the user"))
             elif done.exception() is not None:
                 handle._finish("failed", error=str(done.exception()))
             else:
@@ -601,7 +615,8 @@ class Runner:
             self._serve_queue()
         except Exception as error:
             log.exception("the runner's thread failed")
-            self._recover(f"the background runner failed ({type(error).__name__}: {error})")
+            self._recover(tr("the background runner failed ({error})").format(
+                error=f"{type(error).__name__}: {error}"))  # fmt: skip
 
     def _serve_queue(self) -> None:
         """Hand queued runs to idle workers in order, watch busy ones, clean up at the end."""
@@ -609,7 +624,7 @@ class Runner:
             with self._lock:
                 for handle in [h for h in self._queue if h._cancel.is_set()]:
                     self._queue.remove(handle)
-                    handle._finish("cancelled", error="cancelled before it started")
+                    handle._finish("cancelled", error=tr("cancelled before it started"))
                 self._workers = [w for w in self._workers if w.handle or w.alive]
                 self._start_queued()
                 busy = [w for w in self._workers if w.handle is not None]
@@ -633,7 +648,7 @@ class Runner:
             else:
                 self._wake.wait(_POLL_S)
                 self._wake.clear()
-        self._end_all("the application is closing", "cancelled")
+        self._end_all(tr("the application is closing"), "cancelled")
 
     def _start_queued(self) -> None:
         """Start queued runs, in order, while a worker is free and memory allows (lock held)."""
@@ -666,7 +681,7 @@ class Runner:
     def _recover(self, reason: str) -> None:
         """After the thread failed: fail what it held and serve new runs with a new thread."""
         try:
-            self._end_all(f"{reason}; run it again", "failed")
+            self._end_all(tr("{reason}; run it again").format(reason=reason), "failed")
         finally:
             with self._lock:
                 self._thread = None

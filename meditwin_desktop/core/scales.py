@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from meditwin_desktop.core.i18n import decimal_separator, tr
+
 SCALES: dict[str, tuple[float, float]] = {
     "MMSE": (0.0, 30.0), "CDR-SB": (0.0, 18.0), "ADAS-Cog 13": (0.0, 85.0),
     "FAQ": (0.0, 30.0), "RAVLT": (0.0, 75.0), "E-Cog Subject": (1.0, 4.0),
@@ -39,4 +41,9 @@ def score_problem(name: str, value: float, unit: str) -> str:
     bounds = score_range(name)
     if bounds is None or unit != "points" or bounds[0] <= value <= bounds[1]:
         return ""
-    return f"{name} {value:g} is outside its scale ({bounds[0]:g}-{bounds[1]:g})."
+    def shown(number: float) -> str:
+        return f"{number:g}".replace(".", decimal_separator())
+
+    return tr("{name} {value} is outside its scale ({low}-{high}).").format(
+        name=tr(name), value=shown(value), low=shown(bounds[0]), high=shown(bounds[1])
+    )

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr, tr_n
 from meditwin_desktop.core.twin import Parameter, Scenario, Twin, TwinInputError
 
 MAX_BYTES = 1_000_000
@@ -70,15 +71,22 @@ def read_scenarios(path: Path | str, twin: Twin) -> list[Scenario]:
         raise InputError(f"{path}: {error}") from None
     except json.JSONDecodeError as error:
         raise InputError(
-            f"{path} is not valid JSON: {error.msg} (line {error.lineno}, column "
-            f"{error.colno}); expected {EXAMPLE}."
-        ) from None
+            tr("{path} is not valid JSON: {error} (line {line}, column {column}); expected "
+               "{example}.").format(path=path, error=error.msg, line=error.lineno,
+                                    column=error.colno, example=EXAMPLE)
+        ) from None  # fmt: skip
     except ValueError as error:  # e.g. an integer with thousands of digits
-        raise InputError(f"{path} is not a usable JSON file ({error}).") from None
+        raise InputError(
+            tr("{path} is not a usable JSON file ({error}).").format(path=path, error=error)
+        ) from None
     except RecursionError:
-        raise InputError(f"{path}: the JSON is nested too deeply for a scenarios file.") from None
+        raise InputError(
+            tr("{path}: the JSON is nested too deeply for a scenarios file.").format(path=path)
+        ) from None
     except MemoryError:
-        raise InputError(f"{path} is too large to read as a scenarios file.") from None
+        raise InputError(
+            tr("{path} is too large to read as a scenarios file.").format(path=path)
+        ) from None
     return parse_scenarios(document, twin, str(path))
 
 
@@ -86,33 +94,41 @@ def parse_scenarios(document: Any, twin: Twin, source: str) -> list[Scenario]:
     """Scenarios from a parsed JSON document; `source` (a file name) starts every message."""
     if not isinstance(document, dict):
         raise InputError(
-            f"{source}: the top level is {_describe(document)}, not an object; expected {EXAMPLE}."
+            tr("{source}: the top level is {value}, not an object; expected {example}.").format(
+                source=source, value=_describe(document), example=EXAMPLE
+            )
         )
-    _refuse_unknown(document, TOP_KEYS, f"{source}: at the top level")
+    _refuse_unknown(document, TOP_KEYS, tr("{source}: at the top level").format(source=source))
     if "version" in document and not (
         type(document["version"]) is int and document["version"] == VERSION
     ):
         raise InputError(
-            f"{source}: 'version' is {_describe(document['version'])}; this version of "
-            f"MEDITWIN reads version {VERSION}."
-        )
+            tr("{source}: 'version' is {value}; this version of MEDITWIN reads version "
+               "{version}.").format(source=source, value=_describe(document["version"]),
+                                    version=VERSION)
+        )  # fmt: skip
     if "scenarios" not in document:
-        raise InputError(f"{source}: there is no 'scenarios' list; expected {EXAMPLE}.")
+        raise InputError(
+            tr("{source}: there is no 'scenarios' list; expected {example}.").format(
+                source=source, example=EXAMPLE
+            )
+        )
     entries = document["scenarios"]
     if not isinstance(entries, list) or not entries:
         raise InputError(
-            f"{source}: 'scenarios' is {_describe(entries)}; give a list of at least one "
-            'scenario {"name": ..., "set": {...}}.'
-        )
+            tr("{source}: 'scenarios' is {value}; give a list of at least one scenario "
+               '{{"name": ..., "set": {{...}}}}.').format(source=source, value=_describe(entries))
+        )  # fmt: skip
     scenarios: list[Scenario] = []
     names: set[str] = set()
     for number, entry in enumerate(entries, start=1):
         scenario = _scenario(entry, number, twin, source)
         if scenario.name in names:
             raise InputError(
-                f"{source}: scenario {number}: the name '{scenario.name}' is used twice; "
-                "scenario names must be unique."
-            )
+                tr("{source}: scenario {number}: the name '{name}' is used twice; scenario "
+                   "names must be unique.").format(source=source, number=number,
+                                                   name=scenario.name)
+            )  # fmt: skip
         names.add(scenario.name)
         scenarios.append(scenario)
     return scenarios
@@ -121,32 +137,42 @@ def parse_scenarios(document: Any, twin: Twin, source: str) -> list[Scenario]:
 def name_problem(name: Any) -> str | None:
     """Why `name` cannot name a scenario (None when it can): non-empty one-line text."""
     if not isinstance(name, str):
-        return f"is {_describe(name)}, not text"
+        return tr("is {value}, not text").format(value=_describe(name))
     if not name.strip():
-        return "is empty"
+        return tr("is empty")
     if len(name) > MAX_NAME:
-        return f"is longer than {MAX_NAME} characters"
+        return tr("is longer than {count} characters").format(count=MAX_NAME)
     if any(not character.isprintable() for character in name):
-        return "contains a line break or another control character"
+        return tr("contains a line break or another control character")
     return None
 
 
 def _scenario(entry: Any, number: int, twin: Twin, source: str) -> Scenario:
     if not isinstance(entry, dict):
         raise InputError(
-            f"{source}: scenario {number} is {_describe(entry)}, not an object "
-            '{"name": ..., "set": {...}}.'
-        )
+            tr("{source}: scenario {number} is {value}, not an object "
+               '{{"name": ..., "set": {{...}}}}.').format(source=source, number=number,
+                                                          value=_describe(entry))
+        )  # fmt: skip
     name = entry.get("name")
-    problem = "is missing" if "name" not in entry else name_problem(name)
-    where = f"{source}: scenario {number}" if problem else f"{source}: scenario '{name}'"
+    problem = tr("is missing") if "name" not in entry else name_problem(name)
+    if problem:
+        where = tr("{source}: scenario {number}").format(source=source, number=number)
+    else:
+        where = tr("{source}: scenario '{name}'").format(source=source, name=name)
     _refuse_unknown(entry, ENTRY_KEYS, where)
     if problem:
-        raise InputError(f"{where}: 'name' {problem}; give each scenario a name.")
+        raise InputError(
+            tr("{where}: 'name' {problem}; give each scenario a name.").format(
+                where=where, problem=problem
+            )
+        )
     overrides = entry.get("set", {})
     if not isinstance(overrides, dict):
         raise InputError(
-            f"{where}: 'set' is {_describe(overrides)}; give an object {{parameter: value}}."
+            tr("{where}: 'set' is {value}; give an object {{parameter: value}}.").format(
+                where=where, value=_describe(overrides)
+            )
         )
     values = {}
     for key, value in overrides.items():
@@ -163,8 +189,15 @@ def _parameter(twin: Twin, key: str, where: str) -> Parameter:
     if key in known:
         return twin.parameter(key)
     close = difflib.get_close_matches(key, known, n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"its parameters are {', '.join(known)}."
-    raise InputError(f"{where}: '{_shown(key)}' is not a parameter of {twin.title} — {hint}")
+    if close:
+        hint = tr("did you mean '{name}'?").format(name=close[0])
+    else:
+        hint = tr("its parameters are {names}.").format(names=", ".join(known))
+    raise InputError(
+        tr("{where}: '{key}' is not a parameter of {twin} — {hint}").format(
+            where=where, key=_shown(key), twin=tr(twin.title), hint=hint
+        )
+    )
 
 
 def _typed(parameter: Parameter, value: Any) -> Any:
@@ -173,19 +206,29 @@ def _typed(parameter: Parameter, value: Any) -> Any:
     unit = f" ({parameter.unit})" if parameter.unit else ""
     if kind == "flag":
         if type(value) is not bool:
-            raise _RefusedError(f"give true or false (without quotes), not {_describe(value)}.")
+            raise _RefusedError(
+                tr("give true or false (without quotes), not {value}.").format(
+                    value=_describe(value)
+                )
+            )
         return value
     if kind == "choice":
         if isinstance(value, str) and value in parameter.choice_labels:
             return parameter.choices[parameter.choice_labels.index(value)]  # as shown
         if not isinstance(value, str) or value not in parameter.choices:
             choices = ", ".join(f"'{c}'" for c in parameter.choices)
-            raise _RefusedError(f"give one of {choices}, not {_describe(value)}.")
+            raise _RefusedError(
+                tr("give one of {choices}, not {value}.").format(
+                    choices=choices, value=_describe(value)
+                )
+            )
         return value
     if kind in ("vector", "point"):
         if not isinstance(value, list) or len(value) != parameter.size:
             raise _RefusedError(
-                f"give a list of {parameter.size} numbers{unit}, not {_describe(value)}."
+                tr("give a list of {count} numbers{unit}, not {value}.").format(
+                    count=parameter.size, unit=unit, value=_describe(value)
+                )
             )
         return [_number(item, unit) for item in value]
     return _number(value, unit)
@@ -193,15 +236,23 @@ def _typed(parameter: Parameter, value: Any) -> Any:
 
 def _number(value: Any, unit: str) -> float:
     if isinstance(value, _NonFinite):
-        raise _RefusedError(f"give a finite number{unit}, not {value.literal}.")
+        raise _RefusedError(
+            tr("give a finite number{unit}, not {value}.").format(unit=unit, value=value.literal)
+        )
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _RefusedError(f"give a number{unit}, not {_describe(value)}.")
+        raise _RefusedError(
+            tr("give a number{unit}, not {value}.").format(unit=unit, value=_describe(value))
+        )
     try:
         number = float(value)
     except OverflowError:
         number = math.inf
     if not math.isfinite(number):
-        raise _RefusedError(f"give a finite number{unit}, not {_describe(value)}.")
+        raise _RefusedError(
+            tr("give a finite number{unit}, not {value}.").format(
+                unit=unit, value=_describe(value)
+            )
+        )
     return number
 
 
@@ -209,12 +260,15 @@ def _refuse_unknown(mapping: dict, known: tuple[str, ...], where: str) -> None:
     for key in mapping:
         if key not in known:
             close = difflib.get_close_matches(str(key), known, n=1)
-            hint = (
-                f"did you mean '{close[0]}'?"
-                if close
-                else "the keys are " + ", ".join(f"'{k}'" for k in known)
+            if close:
+                hint = tr("did you mean '{name}'?").format(name=close[0])
+            else:
+                hint = tr("the keys are {keys}").format(keys=", ".join(f"'{k}'" for k in known))
+            raise InputError(
+                tr("{where}: unknown key '{key}' — {hint}").format(
+                    where=where, key=_shown(key), hint=hint
+                )
             )
-            raise InputError(f"{where}: unknown key '{_shown(key)}' — {hint}")
 
 
 def _read_text(path: Path) -> str:
@@ -223,13 +277,15 @@ def _read_text(path: Path) -> str:
     try:
         fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
-        raise InputError(f"{path} cannot be read: {error.strerror}.") from None
+        raise InputError(_unreadable(path, error)) from None
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise InputError(f"{path} is a folder, not a scenarios file.")
+            raise InputError(tr("{path} is a folder, not a scenarios file.").format(path=path))
         if not stat.S_ISREG(mode):
-            raise InputError(f"{path} is not a regular file (a device, pipe or socket).")
+            raise InputError(
+                tr("{path} is not a regular file (a device, pipe or socket).").format(path=path)
+            )
         chunks, size = [], 0
         while size <= MAX_BYTES:
             chunk = os.read(fd, MAX_BYTES + 1 - size)
@@ -239,17 +295,25 @@ def _read_text(path: Path) -> str:
             size += len(chunk)
         data = b"".join(chunks)
     except OSError as error:
-        raise InputError(f"{path} cannot be read: {error.strerror}.") from None
+        raise InputError(_unreadable(path, error)) from None
     finally:
         os.close(fd)
     if len(data) > MAX_BYTES:
         raise InputError(
-            f"{path} is larger than {MAX_BYTES // 1_000_000} MB: not a scenarios file."
+            tr("{path} is larger than {size} MB: not a scenarios file.").format(
+                path=path, size=MAX_BYTES // 1_000_000
+            )
         )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(f"{path} is not UTF-8 text: not a scenarios file.") from None
+        raise InputError(
+            tr("{path} is not UTF-8 text: not a scenarios file.").format(path=path)
+        ) from None
+
+
+def _unreadable(path: Path, error: OSError) -> str:
+    return tr("{path} cannot be read: {error}.").format(path=path, error=error.strerror)
 
 
 def _constant(literal: str) -> _NonFinite:
@@ -260,7 +324,9 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise _RefusedError(f"the key '{_shown(key)}' appears twice in one object.")
+            raise _RefusedError(
+                tr("the key '{key}' appears twice in one object.").format(key=_shown(key))
+            )
         result[key] = value
     return result
 
@@ -274,15 +340,17 @@ def _describe(value: Any) -> str:
     if isinstance(value, float) or (isinstance(value, int) and abs(value) < 10**15):
         return repr(value)
     if isinstance(value, int):
-        return "a huge number"
+        return tr("a huge number")
     if isinstance(value, _NonFinite):
         return value.literal
     if isinstance(value, str):
-        return f"the text '{_shown(value)}'"
+        return tr("the text '{text}'").format(text=_shown(value))
     if isinstance(value, list):
-        return f"a list of {len(value)} item" + ("" if len(value) == 1 else "s")
+        return tr_n("a list of {n} item", "a list of {n} items", len(value)).format(
+            n=len(value)
+        )
     if isinstance(value, dict):
-        return "an object"
+        return tr("an object")
     return type(value).__name__
 
 

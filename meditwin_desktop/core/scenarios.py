@@ -18,6 +18,7 @@ from scipy import ndimage
 
 from meditwin_desktop import __version__
 from meditwin_desktop.core.case import Case, Run, now
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.runner import RunHandle, Runner, input_hash, memory_estimate
 from meditwin_desktop.core.twin import (
     Personalized,
@@ -36,7 +37,11 @@ def baseline_of(twin: Twin, case: Case) -> dict[str, Personalized]:
     """The personalised baseline; TwinInputError naming what the case lacks."""
     missing = twin.missing(case)
     if missing:
-        raise TwinInputError(f"{twin.title} does not fit this case: " + "; ".join(missing) + ".")
+        raise TwinInputError(
+            tr("{twin} does not fit this case: {missing}.").format(
+                twin=tr(twin.title), missing="; ".join(missing)
+            )
+        )
     return twin.personalize(view_of(case))
 
 
@@ -45,7 +50,9 @@ def parameters(twin: Twin, baseline: dict[str, Personalized], scenario: Scenario
     try:
         return twin.parameters_for({k: p.value for k, p in baseline.items()}, scenario.overrides)
     except TwinInputError as error:
-        raise TwinInputError(f"Scenario '{scenario.name}': {error}") from None
+        raise TwinInputError(
+            tr("Scenario '{scenario}': {error}").format(scenario=scenario.name, error=error)
+        ) from None
 
 
 def check_points(twin: Twin, case: Case, scenario: str, params: Mapping[str, Any]) -> None:
@@ -60,9 +67,10 @@ def check_points(twin: Twin, case: Case, scenario: str, params: Mapping[str, Any
         index = image.lps_to_index(point)
         if not image.contains_index(index):
             raise TwinInputError(
-                f"Scenario '{scenario}': {parameter.label} ({where}) lies outside the image; "
-                "place it with the crosshair on the patient."
-            )
+                tr("Scenario '{scenario}': {parameter} ({where}) lies outside the image; place "
+                   "it with the crosshair on the patient.").format(
+                    scenario=scenario, parameter=tr(parameter.label), where=where)
+            )  # fmt: skip
         labels = case.labels
         wanted = {n.lower() for n in parameter.within}
         values = [v for v, lab in (labels.labels.items() if labels else []) if lab.name.lower()
@@ -71,9 +79,11 @@ def check_points(twin: Twin, case: Case, scenario: str, params: Mapping[str, Any
             continue  # the case has none of those labels: nothing more to check
         if not _inside(labels.volume, point, values):
             raise TwinInputError(
-                f"Scenario '{scenario}': {parameter.label} ({where}) lies outside the "
-                f"{' or '.join(parameter.within)}; place it with the crosshair inside."
-            )
+                tr("Scenario '{scenario}': {parameter} ({where}) lies outside the {labels}; "
+                   "place it with the crosshair inside.").format(
+                    scenario=scenario, parameter=tr(parameter.label), where=where,
+                    labels=tr(" or ").join(tr(n) for n in parameter.within))
+            )  # fmt: skip
 
 
 def _inside(grid, point: np.ndarray, values: list[int]) -> bool:
@@ -188,7 +198,7 @@ def parse_overrides(twin: Twin, pairs: Sequence[str]) -> dict[str, Any]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep:
-            raise TwinInputError(f"'{pair}' is not of the form name=value.")
+            raise TwinInputError(tr("'{pair}' is not of the form name=value.").format(pair=pair))
         twin.parameter(name.strip())
         overrides[name.strip()] = value.strip()
     return overrides

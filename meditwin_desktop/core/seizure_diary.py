@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import N_, date_text, tr, tr_n
 
 SEIZURE_FREE = "no seizure"
 NOT_RECORDED = "not recorded"
@@ -167,8 +168,10 @@ def event_count(event: Any) -> int:
         number = math.nan
     if not math.isfinite(number) or number < 1 or number != int(number):
         raise InputError(
-            f"The diary line of {getattr(event, 'time', '?')} has '{value}' seizures: write "
-            "a whole number of 1 or more (or mark the day 'no seizure')."
+            tr(
+                "The diary line of {time} has '{value}' seizures: write a whole number of 1 or "
+                "more (or mark the day 'no seizure')."
+            ).format(time=getattr(event, "time", "?"), value=value)
         )
     return int(number)
 
@@ -180,7 +183,10 @@ def _zone(tz: str | None) -> ZoneInfo | None:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise InputError(
-            f"'{tz}' is not a time zone: use a name such as Europe/Paris or America/New_York."
+            tr(
+                "'{zone}' is not a time zone: use a name such as Europe/Paris or "
+                "America/New_York."
+            ).format(zone=tz)
         ) from None
 
 
@@ -259,15 +265,21 @@ def not_recorded_days(event: Any, first: datetime | None = None) -> tuple[date, 
     if first is None:
         first = local_time(getattr(event, "time", ""))
         if first is None:
-            raise InputError(f"The 'not recorded' period of '{event.time}' has no readable date.")
+            raise InputError(
+                tr("The 'not recorded' period of '{time}' has no readable date.").format(
+                    time=event.time
+                )
+            )
     until = (getattr(event, "details", None) or {}).get("until")
     if until:
         try:
             last = date.fromisoformat(str(until).strip()[:10])
         except ValueError:
             raise InputError(
-                f"The 'not recorded' period from {first.date()} ends on '{until}', which is "
-                "not a date: write it as YYYY-MM-DD."
+                tr(
+                    "The 'not recorded' period from {start} ends on '{until}', which is not a "
+                    "date: write it as YYYY-MM-DD."
+                ).format(start=date_text(first.date()), until=until)
             ) from None
     elif getattr(event, "duration_s", None):
         seconds = float(event.duration_s)
@@ -276,16 +288,11 @@ def not_recorded_days(event: Any, first: datetime | None = None) -> tuple[date, 
         last = first.date()
     if last < first.date():
         raise InputError(
-            f"The 'not recorded' period from {first.date()} ends before it starts ({last})."
+            tr("The 'not recorded' period from {start} ends before it starts ({end}).").format(
+                start=date_text(first.date()), end=date_text(last)
+            )
         )
     return first.date(), last
-
-
-def _plural(n: int, word: str) -> str:
-    if n == 1:
-        return f"{n} {word}"
-    consonant_y = word.endswith("y") and word[-2:-1] not in "aeiou"
-    return f"{n} {word[:-1]}ies" if consonant_y else f"{n} {word}s"
 
 
 def daily_counts(
@@ -308,8 +315,9 @@ def daily_counts(
     """
     if unrecorded_days not in MODES:
         raise InputError(
-            f"'{unrecorded_days}' is not a way to read days without an entry: "
-            f"choose {' or '.join(MODES)}."
+            tr("'{mode}' is not a way to read days without an entry: choose {modes}.").format(
+                mode=unrecorded_days, modes=tr(" or ").join(MODES)
+            )
         )
     zone = _zone(tz)
     notes: list[str] = []
@@ -327,17 +335,29 @@ def daily_counts(
             continue
         entries.append((when.date(), event, kind))
     if unreadable:
-        notes.append(f"{_plural(unreadable, 'entry')} with an unreadable date left out.")
+        notes.append(
+            tr_n(
+                "{n} entry with an unreadable date left out.",
+                "{n} entries with an unreadable date left out.",
+                unreadable,
+            ).format(n=unreadable)
+        )
     covered = [d for d, _, _ in entries] + [d for gap in gaps for d in gap]
     if not covered and (start is None or end is None):
         raise InputError(
-            "The seizure diary is empty: import the family's diary or enter the seizures "
-            "(and the days with none)."
+            tr(
+                "The seizure diary is empty: import the family's diary or enter the seizures "
+                "(and the days with none)."
+            )
         )
     start = start or min(covered)
     end = end or max(covered)
     if end < start:
-        raise InputError(f"The diary's end ({end}) is before its start ({start}).")
+        raise InputError(
+            tr("The diary's end ({end}) is before its start ({start}).").format(
+                end=date_text(end), start=date_text(start)
+            )
+        )
     days = (end - start).days + 1
     convulsive = np.zeros(days)
     every = np.zeros(days)
@@ -391,45 +411,82 @@ def daily_counts(
     convulsive[~reported] = np.nan
     every[~reported] = np.nan
     if missing.any():
+        periods = tr_n("{n} period", "{n} periods", len(gaps)).format(n=len(gaps))
         notes.append(
-            f"{_plural(int(missing.sum()), 'day')} not recorded ({_plural(len(gaps), 'period')}):"
-            " treated as missing, not as days without seizures."
+            tr_n(
+                "{n} day not recorded ({periods}): treated as missing, not as days without "
+                "seizures.",
+                "{n} days not recorded ({periods}): treated as missing, not as days without "
+                "seizures.",
+                int(missing.sum()),
+            ).format(n=int(missing.sum()), periods=periods)
         )
     if unrecorded_days == "unknown":
         silent = int((~entered & ~missing).sum())
         if silent:
             notes.append(
-                f"{_plural(silent, 'day')} without any entry treated as not reported (the "
-                "diary logs seizure-free days explicitly)."
+                tr_n(
+                    "{n} day without any entry treated as not reported (the diary logs "
+                    "seizure-free days explicitly).",
+                    "{n} days without any entry treated as not reported (the diary logs "
+                    "seizure-free days explicitly).",
+                    silent,
+                ).format(n=silent)
             )
     if in_gaps:
         notes.append(
-            f"{_plural(in_gaps, 'seizure line')} logged within not-recorded periods: those "
-            "days count as not reported (their totals are incomplete)."
+            tr_n(
+                "{n} seizure line logged within not-recorded periods: those days count as not "
+                "reported (their totals are incomplete).",
+                "{n} seizure lines logged within not-recorded periods: those days count as not "
+                "reported (their totals are incomplete).",
+                in_gaps,
+            ).format(n=in_gaps)
         )
     both = int((free_marked & (every > 0)).sum())
     if both:
         notes.append(
-            f"{_plural(both, 'day')} marked 'no seizure' but with seizures logged: the "
-            "seizures are counted."
+            tr_n(
+                "{n} day marked 'no seizure' but with seizures logged: the seizures are "
+                "counted.",
+                "{n} days marked 'no seizure' but with seizures logged: the seizures are "
+                "counted.",
+                both,
+            ).format(n=both)
         )
     if duplicates:
         notes.append(
-            f"{_plural(duplicates, 'repeated entry')} (same minute, type and count) counted once."
+            tr_n(
+                "{n} repeated entry (same minute, type and count) counted once.",
+                "{n} repeated entries (same minute, type and count) counted once.",
+                duplicates,
+            ).format(n=duplicates)
         )
     if outside:
         notes.append(
-            f"{_plural(outside, 'entry')} outside the period {start} to {end} not counted."
+            tr_n(
+                "{n} entry outside the period {start} to {end} not counted.",
+                "{n} entries outside the period {start} to {end} not counted.",
+                outside,
+            ).format(n=outside, start=date_text(start), end=date_text(end))
         )
     if clusters_long:
         notes.append(
-            f"{_plural(clusters_long, 'cluster line')} longer than 5 min counted as one "
-            "prolonged seizure each (the duration may be the cluster's)."
+            tr_n(
+                "{n} cluster line longer than 5 min counted as one prolonged seizure each (the "
+                "duration may be the cluster's).",
+                "{n} cluster lines longer than 5 min counted as one prolonged seizure each (the "
+                "duration may be the cluster's).",
+                clusters_long,
+            ).format(n=clusters_long)
         )
     for kind, n in sorted(unknown.items()):
+        seizures = tr_n("{n} seizure", "{n} seizures", n).format(n=n)
         notes.append(
-            f"'{kind}' ({_plural(n, 'seizure')}) is not a known seizure type: counted among "
-            "all seizures, not as convulsive."
+            tr(
+                "'{kind}' ({seizures}) is not a known seizure type: counted among all "
+                "seizures, not as convulsive."
+            ).format(kind=kind, seizures=seizures)
         )
     return DiaryDays(
         start=start,
@@ -450,14 +507,16 @@ END_KEY = "diary_end"  # last day (default: the last entry's)
 ZONE_KEY = "diary_time_zone"  # IANA zone that times written in UTC are moved to
 
 
-def _clinical_day(clinical: Mapping[str, Any], key: str, what: str) -> date | None:
+def _clinical_day(clinical: Mapping[str, Any], key: str, problem: str) -> date | None:
+    """The date of `clinical[key]`; InputError with `problem` (a template with {text},
+    translated here) when it is not one."""
     text = str(clinical.get(key) or "").strip()
     if not text:
         return None
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
-        raise InputError(f"The {what} '{text}' is not a date: write it as YYYY-MM-DD.") from None
+        raise InputError(tr(problem).format(text=text)) from None
 
 
 def case_diary(events: Iterable[Any], clinical: Mapping[str, Any]) -> DiaryDays:
@@ -466,8 +525,16 @@ def case_diary(events: Iterable[Any], clinical: Mapping[str, Any]) -> DiaryDays:
     mode = str(clinical.get(MODE_KEY) or MODES[0])
     return daily_counts(
         events,
-        _clinical_day(clinical, START_KEY, "start of the diary"),
-        _clinical_day(clinical, END_KEY, "end of the diary"),
+        _clinical_day(
+            clinical,
+            START_KEY,
+            N_("The start of the diary '{text}' is not a date: write it as YYYY-MM-DD."),
+        ),
+        _clinical_day(
+            clinical,
+            END_KEY,
+            N_("The end of the diary '{text}' is not a date: write it as YYYY-MM-DD."),
+        ),
         mode if mode in MODES else MODES[0],
         str(clinical.get(ZONE_KEY) or "").strip() or None,
     )

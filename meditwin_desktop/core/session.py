@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.events import Event
+from meditwin_desktop.core.i18n import date_text, tr
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
 from meditwin_desktop.core.logs import protect
 from meditwin_desktop.core.store import CaseLibrary
@@ -35,12 +36,20 @@ class PatientIdentity:
     def banner(self) -> str:
         """'Name · ID 123 · born 1961-03-02' (or the pseudonym alone)."""
         if self.pseudonymised:
-            return f"{self.name} (pseudonymised)"
-        parts = [self.name or "Unnamed patient"]
-        parts.append(f"ID {self.patient_id}" if self.patient_id else "no patient ID")
+            return tr("{name} (pseudonymised)").format(name=self.name)
+        parts = [self.name or tr("Unnamed patient")]
+        if self.patient_id:
+            parts.append(tr("ID {id}").format(id=self.patient_id))
+        else:
+            parts.append(tr("no patient ID"))
         if self.birth_date:
-            parts.append(f"born {readable_date(self.birth_date)}")
+            parts.append(tr("born {date}").format(date=_day(readable_date(self.birth_date))))
         return " · ".join(parts)
+
+
+def _day(text: str) -> str:
+    """An ISO date as the language writes it (other text as it is)."""
+    return date_text(text) if len(text) == 10 else text
 
 
 def readable_date(text: str) -> str:
@@ -161,7 +170,9 @@ class Session:
         typed = str(case.clinical.get("birth_date") or "")  # the clinical form's (twins use it)
         birth = typed or header
         if typed and header and readable_date(header) != typed:
-            birth = f"{typed} (⚠ the images say {readable_date(header)}: check)"
+            birth = tr("{typed} (⚠ the images say {header}: check)").format(
+                typed=_day(typed), header=_day(readable_date(header))
+            )
         return PatientIdentity(case.name, case.patient_id, birth)
 
     def set_pseudonym(self, pseudonym: str | None) -> None:

@@ -29,6 +29,17 @@ from pathlib import Path
 import numpy as np
 
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import decimal_separator, language, tr
+
+
+def _g(value: float) -> str:
+    """`value` as `:g` writes it, with the decimal separator of the language."""
+    return f"{value:g}".replace(".", decimal_separator())
+
+
+def _grouped(value: int) -> str:
+    """`value` with thousands grouped: 12,345 in English, 12 345 in French."""
+    return f"{value:,}".replace(",", "\u00a0") if language() == "fr" else f"{value:,}"
 
 _VOLTS = {"v": 1.0, "mv": 1e-3, "uv": 1e-6, "µv": 1e-6, "μv": 1e-6, "nv": 1e-9}
 _PAD_LOW_RATE = 32  # samples read around a page of a slower channel before resampling
@@ -102,37 +113,48 @@ def _header_problem(path: Path) -> str | None:
     """Why the file is not a readable EDF/BDF, from its fixed header; None if it looks sound."""
     size = path.stat().st_size
     if size < 256:
-        return f"{path.name} is not an EDF or BDF file (only {size} bytes)."
+        return tr("{name} is not an EDF or BDF file (only {size} bytes).").format(
+            name=path.name, size=size
+        )
     with path.open("rb") as handle:
         head = handle.read(256)
         version = head[:8]
         if version not in (b"0       ", b"\xffBIOSEMI"):
-            return f"{path.name} is not an EDF or BDF file (its header does not start as one)."
+            return tr(
+                "{name} is not an EDF or BDF file (its header does not start as one)."
+            ).format(name=path.name)
         try:
             header_bytes = int(head[184:192])
             records = int(head[236:244])
             n_signals = int(head[252:256])
         except ValueError:
-            return f"The header of {path.name} is damaged (its sizes are not numbers)."
-        if n_signals < 1 or header_bytes != 256 * (n_signals + 1):
-            return f"The header of {path.name} is damaged (it declares {n_signals} signals)."
-        if size < header_bytes:
-            return (
-                f"{path.name} is truncated: its header alone should have {header_bytes:,} "
-                f"bytes but the file has {size:,}."
+            return tr("The header of {name} is damaged (its sizes are not numbers).").format(
+                name=path.name
             )
+        if n_signals < 1 or header_bytes != 256 * (n_signals + 1):
+            return tr("The header of {name} is damaged (it declares {n} signals).").format(
+                name=path.name, n=n_signals
+            )
+        if size < header_bytes:
+            return tr(
+                "{name} is truncated: its header alone should have {expected} bytes but the "
+                "file has {size}."
+            ).format(name=path.name, expected=_grouped(header_bytes), size=_grouped(size))
         handle.seek(256 + 216 * n_signals)
         try:
             per_record = sum(int(handle.read(8)) for _ in range(n_signals))
         except ValueError:
-            return f"The header of {path.name} is damaged (samples per record are not numbers)."
+            return tr(
+                "The header of {name} is damaged (samples per record are not numbers)."
+            ).format(name=path.name)
     width = 3 if version.startswith(b"\xff") else 2
     expected = header_bytes + records * per_record * width
     if records > 0 and size < expected:
-        return (
-            f"{path.name} is truncated: its header announces {records} data records "
-            f"({expected:,} bytes) but the file has {size:,} bytes. It may still be "
-            "copying, or be damaged."
+        return tr(
+            "{name} is truncated: its header announces {records} data records ({expected} "
+            "bytes) but the file has {size} bytes. It may still be copying, or be damaged."
+        ).format(
+            name=path.name, records=records, expected=_grouped(expected), size=_grouped(size)
         )
     return None
 
@@ -153,7 +175,11 @@ def _acquire(key: str) -> tuple[object, threading.Lock]:
             except OSError as error:
                 reason = str(error).split(": ", 1)[-1]
                 name = Path(key).name
-                raise InputError(f"{name} cannot be read as EDF/BDF: {reason}.") from error
+                raise InputError(
+                    tr("{name} cannot be read as EDF/BDF: {reason}.").format(
+                        name=name, reason=reason
+                    )
+                ) from error
             entry = _READERS[key] = [reader, threading.Lock(), 0]
         entry[2] += 1
         return entry[0], entry[1]
@@ -181,8 +207,12 @@ class EdfFile:
         self._reader = None
         self.path = Path(path)
         if not self.path.is_file():
-            where = "is a folder" if self.path.is_dir() else "was not found"
-            raise InputError(f"The recording {self.path} {where}.")
+            text = (
+                tr("The recording {path} is a folder.")
+                if self.path.is_dir()
+                else tr("The recording {path} was not found.")
+            )
+            raise InputError(text.format(path=self.path))
         problem = _header_problem(self.path)
         if problem:
             raise InputError(problem)
@@ -204,12 +234,18 @@ class EdfFile:
     def _read_header(self, reader) -> None:
         count = reader.signals_in_file
         if count < 1:
-            raise InputError(f"{self.path.name} holds no signal (only annotations).")
+            raise InputError(
+                tr("{name} holds no signal (only annotations).").format(name=self.path.name)
+            )
         self.channels = _unique_names([label.strip() for label in reader.getSignalLabels()])
         self.rates = tuple(float(reader.getSampleFrequency(i)) for i in range(count))
         if min(self.rates) <= 0 or not all(np.isfinite(self.rates)):
-            raise InputError(f"{self.path.name}: a channel has no valid sampling rate "
-                             f"({min(self.rates):g} Hz): the header is damaged.")  # fmt: skip
+            raise InputError(
+                tr(
+                    "{name}: a channel has no valid sampling rate ({rate} Hz): the header is "
+                    "damaged."
+                ).format(name=self.path.name, rate=_g(min(self.rates)))
+            )
         self.sfreq = max(self.rates)
         self._lengths = np.asarray(reader.getNSamples()[:count], dtype=np.int64)
         self.n_samples = int(
@@ -289,11 +325,15 @@ class EdfFile:
         names = list(self.channels if channels is None else channels)
         missing = [n for n in names if n not in self.channels]
         if missing:
-            raise InputError(f"{self.path.name} has no channel {', '.join(missing)}.")
+            raise InputError(
+                tr("{name} has no channel {channels}.").format(
+                    name=self.path.name, channels=", ".join(missing)
+                )
+            )
         rows = [self.channels.index(n) for n in names]
         with self._lock:
             if self._reader is None:
-                raise InputError(f"{self.path.name} was closed.")
+                raise InputError(tr("{name} was closed.").format(name=self.path.name))
             data = (
                 np.stack([self._channel(i, first, end - first) for i in rows])
                 if rows
@@ -389,14 +429,22 @@ def bandpass(
     """Zero-phase Butterworth band-pass along the last axis (low or high None: one edge)."""
     nyquist = sfreq / 2.0
     if low is not None and not 0 < low < nyquist:
-        raise InputError(f"A low cut-off of {low:g} Hz is impossible at {sfreq:g} Hz sampling.")
+        raise InputError(
+            tr("A low cut-off of {low} Hz is impossible at {rate} Hz sampling.").format(
+                low=_g(low), rate=_g(sfreq)
+            )
+        )
     if high is not None and not 0 < high < nyquist:
         raise InputError(
-            f"A high cut-off of {high:g} Hz needs a sampling rate above "
-            f"{2 * high:g} Hz (this one: {sfreq:g} Hz)."
+            tr(
+                "A high cut-off of {high} Hz needs a sampling rate above {needed} Hz (this "
+                "one: {rate} Hz)."
+            ).format(high=_g(high), needed=_g(2 * high), rate=_g(sfreq))
         )
     if low is not None and high is not None and low >= high:
-        raise InputError(f"The band {low:g}-{high:g} Hz is empty.")
+        raise InputError(
+            tr("The band {low}-{high} Hz is empty.").format(low=_g(low), high=_g(high))
+        )
     if low is None and high is None:
         return np.asarray(data, float)
     from scipy import signal as sp  # ~0.7 s to import: on first use, not at start-up
@@ -414,8 +462,9 @@ def notch(data: np.ndarray, sfreq: float, freq: float = 50.0, quality: float = 3
     """Zero-phase notch at `freq` (mains: 50 Hz in Europe, 60 Hz in America)."""
     if not 0 < freq < sfreq / 2.0:
         raise InputError(
-            f"A {freq:g} Hz notch needs a sampling rate above {2 * freq:g} Hz "
-            f"(this one: {sfreq:g} Hz)."
+            tr(
+                "A {freq} Hz notch needs a sampling rate above {needed} Hz (this one: {rate} Hz)."
+            ).format(freq=_g(freq), needed=_g(2 * freq), rate=_g(sfreq))
         )
     from scipy import signal as sp  # on first use
 
@@ -432,7 +481,7 @@ def welch(
     data = np.asarray(data, float)
     nperseg = min(round(window_s * sfreq), data.shape[-1])
     if nperseg < 2:
-        raise InputError("The signal is too short for a spectrum.")
+        raise InputError(tr("The signal is too short for a spectrum."))
     from scipy import signal as sp  # on first use
 
     return sp.welch(
@@ -444,7 +493,9 @@ def band_power(freqs: np.ndarray, psd: np.ndarray, low: float, high: float) -> n
     """Power in [low, high] Hz (bins included at both ends), integrated along the last axis."""
     band = (freqs >= low) & (freqs <= high)
     if not band.any():
-        raise InputError(f"No frequency bin lies in {low:g}-{high:g} Hz.")
+        raise InputError(
+            tr("No frequency bin lies in {low}-{high} Hz.").format(low=_g(low), high=_g(high))
+        )
     return psd[..., band].sum(axis=-1) * float(freqs[1] - freqs[0])
 
 
@@ -452,7 +503,9 @@ def peak_frequency(freqs: np.ndarray, psd: np.ndarray, low: float, high: float) 
     """Frequency of the PSD maximum within [low, high] Hz (per channel)."""
     band = np.flatnonzero((freqs >= low) & (freqs <= high))
     if band.size == 0:
-        raise InputError(f"No frequency bin lies in {low:g}-{high:g} Hz.")
+        raise InputError(
+            tr("No frequency bin lies in {low}-{high} Hz.").format(low=_g(low), high=_g(high))
+        )
     return freqs[band[np.argmax(psd[..., band], axis=-1)]]
 
 

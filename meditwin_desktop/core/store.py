@@ -41,6 +41,7 @@ from meditwin_desktop.core.atomic import fsync_dir, write_atomic
 from meditwin_desktop.core.case import Case, now
 from meditwin_desktop.core.case_document import from_document, to_document
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.locks import LockBusy, file_lock
 from meditwin_desktop.core.logs import protect
 from meditwin_desktop.core.paths import data_dir
@@ -63,6 +64,10 @@ _LIBRARY = "library.sqlite"
 _BACKUPS = "backups"
 _LOCK = ".lock"
 _BLOBS = "blobs"
+
+
+def _no_case(case_id: str) -> str:
+    return tr("There is no case '{case}' in the library.").format(case=case_id)
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,9 @@ class CaseLibrary:
             os.chmod(self.root, 0o700)
         except OSError as error:
             raise LibraryError(
-                f"The case library folder {self.root} cannot be used ({error.strerror}).",
+                tr("The case library folder {path} cannot be used ({error}).").format(
+                    path=self.root, error=error.strerror
+                ),
                 self.path,
             ) from None
         check_file(self.path)
@@ -169,11 +176,11 @@ class CaseLibrary:
                 prepare(db, self.path)
         except sqlite3.Error as error:
             if corruption(error):
-                raise LibraryDamaged(f"The case library {self.path} is damaged ({error}).",
-                                     self.path) from None  # fmt: skip
+                raise LibraryDamaged(tr("The case library {path} is damaged ({error}).").format(
+                    path=self.path, error=error), self.path) from None  # fmt: skip
             raise LibraryError(
-                f"The case library {self.path} cannot be opened ({error}); it may be in use "
-                "or its disk unavailable.",
+                tr("The case library {path} cannot be opened ({error}); it may be in use "
+                   "or its disk unavailable.").format(path=self.path, error=error),
                 self.path,
             ) from None
         self._secure()
@@ -209,7 +216,7 @@ class CaseLibrary:
 
     def _folder(self, case_id: str) -> Path:
         if not case_id or "/" in case_id or "\\" in case_id or case_id.startswith("."):
-            raise InputError(f"'{case_id}' is not a case id.")
+            raise InputError(tr("'{case}' is not a case id.").format(case=case_id))
         return self.root / case_id
 
     @contextmanager
@@ -241,10 +248,16 @@ class CaseLibrary:
         if text in ids:
             return text
         if not ids:
-            raise InputError(f"No case called '{text}' in the library (see `meditwin cases`).")
+            raise InputError(
+                tr("No case called '{case}' in the library (see `meditwin cases`).").format(
+                    case=text
+                )
+            )
         if len(ids) > 1:
             raise InputError(
-                f"Several cases are called '{text}'; give one of their ids: {', '.join(ids)}."
+                tr("Several cases are called '{case}'; give one of their ids: {ids}.").format(
+                    case=text, ids=", ".join(ids)
+                )
             )
         return ids[0]
 
@@ -274,7 +287,7 @@ class CaseLibrary:
                 (case_id,),
             ).fetchall()
         if not rows:
-            raise InputError(f"There is no case '{case_id}' in the library.")
+            raise InputError(_no_case(case_id))
         return [RevisionInfo(*row) for row in rows]
 
     # -- saving --------------------------------------------------------------------------
@@ -333,8 +346,9 @@ class CaseLibrary:
                 (case_id, revision),
             ).fetchone()
             if row is None:
-                raise InputError(f"Case '{case_id}' has no revision {revision} (see "
-                                 "`meditwin cases --history`).")  # fmt: skip
+                raise InputError(tr("Case '{case}' has no revision {revision} (see "
+                                    "`meditwin cases --history`).").format(
+                    case=case_id, revision=revision))  # fmt: skip
             new = db.execute("SELECT MAX(revision) FROM revisions WHERE case_id = ?",
                              (case_id,)).fetchone()[0] + 1  # fmt: skip
             stamp = now()
@@ -359,13 +373,13 @@ class CaseLibrary:
         Labels or results whose files are damaged come back missing, with the reason in
         `case.problems`; the rest of the case loads."""
         if not self.exists(case_id):
-            raise InputError(f"There is no case '{case_id}' in the library.")
+            raise InputError(_no_case(case_id))
         with self._case_lock(case_id) as folder, self._connect() as db:
             row = db.execute(
                 "SELECT name, patient_id, created, revision FROM cases WHERE id = ?", (case_id,)
             ).fetchone()
             if row is None:  # deleted meanwhile
-                raise InputError(f"There is no case '{case_id}' in the library.")
+                raise InputError(_no_case(case_id))
             name, patient_id, created, head = row
             protect(name, patient_id)  # never in the log, whatever fails next
             wanted = head if revision is None else revision
@@ -374,7 +388,8 @@ class CaseLibrary:
                 (case_id, wanted),
             ).fetchone()
             if stored is None:
-                raise InputError(f"Case '{case_id}' has no revision {wanted}.")
+                raise InputError(tr("Case '{case}' has no revision {revision}.").format(
+                    case=case_id, revision=wanted))  # fmt: skip
             case = Case(name=name, patient_id=patient_id, id=case_id, created=created)
             case.revision = head  # saving it makes a new head, not a conflict
             from_document(json.loads(stored[0]), _CaseFiles(folder), case)
@@ -507,8 +522,9 @@ def _not_in_use(path: Path) -> None:
         db.execute("ROLLBACK")
     except sqlite3.OperationalError as error:
         if "locked" in str(error) or "busy" in str(error):
-            raise LibraryError(f"The case library {path} is in use by another MEDITWIN "
-                               "program; close it first.", path) from None  # fmt: skip
+            raise LibraryError(tr("The case library {path} is in use by another MEDITWIN "
+                                  "program; close it first.").format(path=path),
+                               path) from None  # fmt: skip
     except sqlite3.DatabaseError:
         pass  # garbage: no program can be using it as a database
     finally:

@@ -16,6 +16,7 @@ import sqlite3
 from pathlib import Path
 
 from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.i18n import tr
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +74,23 @@ def check_file(path: Path) -> None:
             head = handle.read(len(_SQLITE_MAGIC))
     except OSError as error:
         raise LibraryError(
-            f"The case library {path} cannot be read ({error.strerror}).", path
+            tr("The case library {path} cannot be read ({error}).").format(
+                path=path, error=error.strerror
+            ),
+            path,
         ) from None
     if not head:
-        raise LibraryDamaged(f"The case library {path} is an empty file (0 bytes).", path)
+        raise LibraryDamaged(
+            tr("The case library {path} is an empty file (0 bytes).").format(path=path), path
+        )
     if head != _SQLITE_MAGIC:
-        raise LibraryDamaged(f"The case library {path} is not an SQLite database.", path)
+        raise LibraryDamaged(
+            tr("The case library {path} is not an SQLite database.").format(path=path), path
+        )
+
+
+def _damaged(path: Path, error: object) -> str:
+    return tr("The case library {path} is damaged ({error}).").format(path=path, error=error)
 
 
 def check_health(db: sqlite3.Connection, path: Path) -> None:
@@ -88,9 +100,9 @@ def check_health(db: sqlite3.Connection, path: Path) -> None:
     except sqlite3.DatabaseError as error:
         if not corruption(error):
             raise
-        raise LibraryDamaged(f"The case library {path} is damaged ({error}).", path) from None
+        raise LibraryDamaged(_damaged(path, error), path) from None
     if rows != [("ok",)]:
-        raise LibraryDamaged(f"The case library {path} is damaged ({rows[0][0]}).", path)
+        raise LibraryDamaged(_damaged(path, rows[0][0]), path)
 
 
 def prepare(db: sqlite3.Connection, path: Path) -> None:
@@ -101,19 +113,24 @@ def prepare(db: sqlite3.Connection, path: Path) -> None:
     except sqlite3.DatabaseError as error:
         if not corruption(error):
             raise
-        raise LibraryDamaged(f"The case library {path} is damaged ({error}).", path) from None
+        raise LibraryDamaged(_damaged(path, error), path) from None
     if version > SCHEMA_VERSION:
         raise LibraryTooNew(
-            f"The case library {path} was written by a newer MEDITWIN (format {version}; this "
-            f"release reads up to {SCHEMA_VERSION}). Update MEDITWIN to open it.",
+            tr("The case library {path} was written by a newer MEDITWIN (format {version}; "
+               "this release reads up to {supported}). Update MEDITWIN to open it.").format(
+                path=path, version=version, supported=SCHEMA_VERSION
+            ),
             path,
         )
     if version == SCHEMA_VERSION:
         if not {"cases", "revisions"} <= tables:
-            raise LibraryDamaged(f"The case library {path} has lost its tables.", path)
+            raise LibraryDamaged(
+                tr("The case library {path} has lost its tables.").format(path=path), path
+            )
         return
-    if version == 0 and "cases" in tables:
-        _keep_copy(db, path.with_name(f"library.format1-{_stamp()}.sqlite"))
+    if "cases" in tables:  # an older format: a copy first, as it is, then the migration
+        old = version if version else 1  # format 1 had no user_version
+        _keep_copy(db, path.with_name(f"library.format{old}-{_stamp()}.sqlite"))
     db.execute("BEGIN IMMEDIATE")
     try:  # read again under the lock: another process may have migrated meanwhile
         version = db.execute("PRAGMA user_version").fetchone()[0]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from meditwin_desktop.core.i18n import number, tr
 from meditwin_desktop.core.imaging.geometry import position_text
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
 
@@ -56,23 +57,30 @@ class TargetDescription:
 
     def lines(self) -> list[str]:
         """The description as report lines."""
-        where = self.structure or "no labelled structure"
+        where = tr(self.structure) if self.structure else tr("no labelled structure")
         if self.organ and self.organ != self.structure:
-            where += f", in the {self.organ}"
+            where += tr(", in the {organ}").format(organ=tr(self.organ))
         if self.region:
             where += f", {self.region}"
-        lines = [f"Target: {where} ({lps_text(self.point)} mm)."]
+        lines = [tr("Target: {where} ({point} mm).").format(where=where,
+                                                           point=lps_text(self.point))]
         if self.region_basis:
-            lines.append(f"  Segment/side: {self.region_basis}.")
+            lines.append("  " + tr("Segment/side: {basis}.").format(basis=self.region_basis))
         if self.depth_mm is None:
-            lines.append("  Depth: the path does not meet the body (no skin found along it).")
+            lines.append("  " + tr("Depth: the path does not meet the body (no skin found "
+                                   "along it)."))
         else:
-            depth = f"  Depth: {self.depth_mm:.0f} mm from the skin to the target along the path"
+            depth = "  " + tr("Depth: {depth} mm from the skin to the target along the "
+                              "path").format(depth=number(self.depth_mm, 0))
             if self.lesion_depth_mm is not None and self.structure:
-                depth += f" ({self.lesion_depth_mm:.0f} mm to the edge of the {self.structure})"
-            lines.append(depth + f"; skin entry at {lps_text(self.skin)} mm.")
+                depth += " " + tr("({depth} mm to the edge of the {structure})").format(
+                    depth=number(self.lesion_depth_mm, 0), structure=tr(self.structure))
+            lines.append(depth + tr("; skin entry at {point} mm.").format(
+                point=lps_text(self.skin)))
         if self.crossed:
-            lines.append("  The path crosses: " + " → ".join(self.crossed) + ".")
+            crossed = " → ".join(tr(name) for name in self.crossed)
+            lines.append("  " + tr("The path crosses: {structures}.").format(
+                structures=crossed))
         return lines
 
 
@@ -171,27 +179,35 @@ def _region(labels: LabelMap, target: np.ndarray, organ: str) -> tuple[str, str]
     if segments:
         nearest = _nearest_of(labels.volume, target, set(segments), 15.0)
         if nearest is not None:
-            return f"Couinaud segment {segments[nearest]}", "from the case's segment labels"
-        return "", "no segment label within 15 mm of the target"
+            return (tr("Couinaud segment {segment}").format(segment=segments[nearest]),
+                    tr("from the case's segment labels"))
+        return "", tr("no segment label within 15 mm of the target")
     if organ.lower() != "liver":
         return "", ""
     try:
         ivc = labels.by_name("inferior vena cava")
     except KeyError:
-        return "", "the labels have no Couinaud segments and no inferior vena cava"
+        return "", tr("the labels have no Couinaud segments and no inferior vena cava")
     index = np.argwhere(labels.volume.array == ivc.value)
     if not len(index):
-        return "", "the labels have no Couinaud segments and no inferior vena cava"
+        return "", tr("the labels have no Couinaud segments and no inferior vena cava")
     plane_l = float(labels.volume.index_to_lps(index.mean(axis=0)[::-1])[0])
     offset = float(target[0]) - plane_l  # L is positive: > 0 lies to the patient's left
-    rule = (
-        f"the labels have no Couinaud segments; the target lies {abs(offset):.0f} mm "
-        f"{'left' if offset > 0 else 'right'} of a sagittal plane through the inferior vena "
-        "cava (a stand-in for Cantlie's line)"
-    )
+    if offset > 0:
+        rule = tr(
+            "the labels have no Couinaud segments; the target lies {distance} mm left of a "
+            "sagittal plane through the inferior vena cava (a stand-in for Cantlie's line)"
+        )
+    else:
+        rule = tr(
+            "the labels have no Couinaud segments; the target lies {distance} mm right of a "
+            "sagittal plane through the inferior vena cava (a stand-in for Cantlie's line)"
+        )
+    rule = rule.format(distance=number(abs(offset), 0))
     if abs(offset) < SIDE_MARGIN_MM:
-        return "", rule + f", too close (< {SIDE_MARGIN_MM:.0f} mm) to name a side"
-    return ("left liver" if offset > 0 else "right liver"), rule
+        return "", rule + tr(", too close (< {margin} mm) to name a side").format(
+            margin=number(SIDE_MARGIN_MM, 0))
+    return (tr("left liver") if offset > 0 else tr("right liver")), rule
 
 
 def _nearest_of(volume: Volume, point: np.ndarray, values: set[int], within_mm: float):

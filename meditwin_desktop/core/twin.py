@@ -118,9 +118,11 @@ class Parameter:
                 items = [items]
             if len(items) != self.size:
                 raise TwinInputError(
-                    f"{self.label}: give {self.size} numbers ({self.unit}), e.g. "
-                    f"'{format_value(self.default)}'; got '{format_value(value)}'."
-                )
+                    tr("{label}: give {count} numbers ({unit}), e.g. '{example}'; got "
+                       "'{value}'.").format(label=tr(self.label), count=self.size,
+                                            unit=tr(self.unit), example=format_value(self.default),
+                                            value=format_value(value))
+                )  # fmt: skip
             number = Parameter(self.name, self.label, self.unit, 0.0, self.minimum, self.maximum)
             return tuple(float(number.validate(item)) for item in items)
         if self.kind == "choice":
@@ -129,45 +131,73 @@ class Parameter:
                 text = self.choices[self.choice_labels.index(text)]  # typed as shown
             if text not in self.choices:
                 labels = f" ({', '.join(self.choice_labels)})" if self.choice_labels else ""
+                if self.choice_labels:
+                    labels = " ({})".format(", ".join(tr(c) for c in self.choice_labels))
                 raise TwinInputError(
-                    f"{self.label}: '{text}' is not one of {', '.join(self.choices)}{labels}."
-                )
+                    tr("{label}: '{value}' is not one of {choices}{labels}.").format(
+                        label=tr(self.label), value=text, choices=", ".join(self.choices),
+                        labels=labels)
+                )  # fmt: skip
             return text
         if self.kind == "date":
             text = str(value).strip()
             if not _DATE.fullmatch(text):
-                raise TwinInputError(f"{self.label}: '{text}' is not a date (YYYY-MM-DD).")
+                raise TwinInputError(
+                    tr("{label}: '{value}' is not a date (YYYY-MM-DD).").format(
+                        label=tr(self.label), value=text
+                    )
+                )
             return text
         if self.kind == "file":
             text = str(value).strip()
             if not text:
-                raise TwinInputError(f"{self.label}: give a file.")
+                raise TwinInputError(tr("{label}: give a file.").format(label=tr(self.label)))
             return text
         if self.kind == "flag":
             if isinstance(value, str):
                 if value.lower() not in ("true", "false", "yes", "no", "1", "0"):
-                    raise TwinInputError(f"{self.label}: '{value}' is not yes or no.")
+                    raise TwinInputError(
+                        tr("{label}: '{value}' is not yes or no.").format(
+                            label=tr(self.label), value=value
+                        )
+                    )
                 return value.lower() in ("true", "yes", "1")
             if not isinstance(value, (bool, np.bool_)):
-                raise TwinInputError(f"{self.label}: {value!r} is not yes or no.")
+                raise TwinInputError(
+                    tr("{label}: {value} is not yes or no.").format(
+                        label=tr(self.label), value=repr(value)
+                    )
+                )
             return bool(value)
         if isinstance(value, (bool, np.bool_)):
-            raise TwinInputError(f"{self.label}: {value} is not a number ({self.unit}).")
+            raise TwinInputError(
+                tr("{label}: {value} is not a number ({unit}).").format(
+                    label=tr(self.label), value=value, unit=tr(self.unit)
+                )
+            )
         try:
             number = float(value)
         except (TypeError, ValueError):
             raise TwinInputError(
-                f"{self.label}: '{value}' is not a number ({self.unit})."
+                tr("{label}: '{value}' is not a number ({unit}).").format(
+                    label=tr(self.label), value=value, unit=tr(self.unit)
+                )
             ) from None
         if not math.isfinite(number):
-            raise TwinInputError(f"{self.label}: {value} is not a finite number.")
+            raise TwinInputError(
+                tr("{label}: {value} is not a finite number.").format(
+                    label=tr(self.label), value=value
+                )
+            )
         low = -math.inf if self.minimum is None else self.minimum
         high = math.inf if self.maximum is None else self.maximum
         if not low <= number <= high:
             raise TwinInputError(
-                f"{self.label} must be between {_fmt(low)} and {_fmt(high)} {self.unit}; "
-                f"{_fmt(number)} {self.unit} is outside the range the model is valid for."
-            )
+                tr("{label} must be between {low} and {high} {unit}; {value} {unit} is outside "
+                   "the range the model is valid for.").format(
+                    label=tr(self.label), low=_shown(low), high=_shown(high),
+                    unit=tr(self.unit), value=_shown(number))
+            )  # fmt: skip
         return number
 
     def choice_label(self, code: str) -> str:
@@ -212,6 +242,13 @@ def is_point(value: Any) -> bool:
     return len(numbers) == 3 and all(math.isfinite(x) for x in numbers)
 
 
+def _shown(value: float) -> str:
+    """`_fmt` with the decimal separator of the language in use (messages)."""
+    from meditwin_desktop.core.i18n import decimal_separator
+
+    return _fmt(value).replace(".", decimal_separator())
+
+
 def format_value(value: Any) -> str:
     """A parameter value as people read and type it (vectors as 'a, b, c', flags yes/no)."""
     if isinstance(value, (bool, np.bool_)):
@@ -221,6 +258,21 @@ def format_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def readable_value(value: Any) -> str:
+    """`format_value` for reading in the language in use (the report, messages): decimal
+    comma and yes/no in French, a vector's items then separated by '; '. English: the same
+    text as `format_value`."""
+    from meditwin_desktop.core.i18n import decimal_separator
+
+    if isinstance(value, (bool, np.bool_)):
+        return tr("yes") if value else tr("no")
+    if isinstance(value, (tuple, list, np.ndarray)):
+        separator = "; " if decimal_separator() == "," else ", "
+        return separator.join(readable_value(v) for v in value)
+    text = format_value(value)
+    return text.replace(".", decimal_separator()) if isinstance(value, float) else text
 
 
 @dataclass(frozen=True)
@@ -274,8 +326,10 @@ class Outcome:
         if value is None or self.target is None or self.target.met(value):
             return ""
         low = self.target.low if self.target.low is not None else -math.inf
-        side = "below" if value < low else "above"
-        return f"{side} the target {self.target.describe(self.unit)}"
+        target = self.target.describe(self.unit)
+        if value < low:
+            return tr("below the target {target}").format(target=target)
+        return tr("above the target {target}").format(target=target)
 
 
 @dataclass(frozen=True)
@@ -326,8 +380,12 @@ class Requirement:
     def range_text(self) -> str:
         """'outside 1.5-6', 'below 1.5' or 'above 6' (what a value out of range is)."""
         if self.minimum is not None and self.maximum is not None:
-            return f"outside {self.minimum:g}-{self.maximum:g}"
-        return f"below {self.minimum:g}" if self.minimum is not None else f"above {self.maximum:g}"
+            return tr("outside {low}-{high}").format(
+                low=_shown(self.minimum), high=_shown(self.maximum)
+            )
+        if self.minimum is not None:
+            return tr("below {low}").format(low=_shown(self.minimum))
+        return tr("above {high}").format(high=_shown(self.maximum))
 
     def out_of_range(self, value: Any) -> bool:
         """Whether a clinical value falls outside [minimum, maximum] (non-numbers do not)."""
@@ -537,7 +595,11 @@ class Twin:
             if parameter.name == name:
                 return parameter
         known = ", ".join(p.name for p in self.parameters)
-        raise TwinInputError(f"{self.title} has no parameter '{name}' (it has: {known}).")
+        raise TwinInputError(
+            tr("{twin} has no parameter '{name}' (it has: {known}).").format(
+                twin=tr(self.title), name=name, known=known
+            )
+        )
 
     def missing(self, case: Any) -> list[str]:
         """Why this twin does not fit the case (a `CaseView`, or a case: viewed), empty
@@ -595,21 +657,28 @@ class Twin:
 
 def _unmet(need: Requirement, view: CaseView) -> str:
     """Why the case does not meet one requirement ('' when it does)."""
-    why = f" {need.why}" if need.why else ""
+    why = f" {tr(need.why)}" if need.why else ""
     kind, what = need.kind, need.what
     if kind == "label":
-        return "" if view.has_label(what) else f"needs a label named '{what}'{why}"
+        if view.has_label(what):
+            return ""
+        return tr("needs a label named '{label}'").format(label=what) + why
     if kind == "clinical":
         value = view.clinical.get(what)
         if value in (None, ""):
-            return f"needs the clinical value '{what}'{why}"
+            return tr("needs the clinical value '{key}'").format(key=what) + why
         if need.out_of_range(value):
-            return f"'{what}' {float(value):g} is {need.range_text()}{why}"
+            return tr("'{key}' {value} is {range}").format(
+                key=what, value=_shown(float(value)), range=need.range_text()
+            ) + why
         return ""
     if kind == "image":
-        return "" if view.has_image and _has_grid(view) else f"needs an image ({what}){why}"
+        if view.has_image and _has_grid(view):
+            return ""
+        return tr("needs an image ({what})").format(what=tr(what)) + why
     if kind == "photo":
-        return "" if _has_photo(view) else f"needs a photograph ({what}){why}"
+        return "" if _has_photo(view) else tr("needs a photograph ({what})").format(
+            what=tr(what)) + why  # fmt: skip
     least = int(need.minimum or 1)
     count = {
         "studies": lambda: len(view.studies),
@@ -620,11 +689,23 @@ def _unmet(need: Requirement, view: CaseView) -> str:
     }[kind]()
     if count >= least:
         return ""
-    noun = {"studies": "imaging studies",
-            "measurement": f"measurements of '{what}'" if what else "measurements",
-            "events": f"{what or 'events'} in the diary", "medications": "medications",
-            "recording": f"{what or 'signal'} recordings"}[kind]  # fmt: skip
-    return f"needs at least {least} {noun} (has {count}){why}"
+    if kind == "studies":
+        text = tr("needs at least {least} imaging studies (has {count})")
+    elif kind == "measurement" and what:
+        text = tr("needs at least {least} measurements of '{what}' (has {count})")
+    elif kind == "measurement":
+        text = tr("needs at least {least} measurements (has {count})")
+    elif kind == "events" and what:
+        text = tr("needs at least {least} {what} in the diary (has {count})")
+    elif kind == "events":
+        text = tr("needs at least {least} events in the diary (has {count})")
+    elif kind == "medications":
+        text = tr("needs at least {least} medications (has {count})")
+    elif what:
+        text = tr("needs at least {least} {what} recordings (has {count})")
+    else:
+        text = tr("needs at least {least} signal recordings (has {count})")
+    return text.format(least=least, count=count, what=tr(what) if what else "") + why
 
 
 def _has_grid(view: CaseView) -> bool:

@@ -19,6 +19,7 @@ import configparser
 from collections.abc import Sequence
 
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.paths import data_dir
 
 
@@ -119,7 +120,11 @@ def convert(value: float, source: str, target: str, quantity: str | None = None)
     da, db = dimension(a), dimension(b)
     if da is None or db is None:
         unknown = source if da is None else target
-        raise UnitError(f"Unknown unit '{unknown}' (known: {', '.join(known_units())}).")
+        raise UnitError(
+            tr("Unknown unit '{unit}' (known: {known}).").format(
+                unit=unknown, known=", ".join(known_units())
+            )
+        )
     if da == db:
         return float(value) * _DIMENSIONS[da][a] / _DIMENSIONS[db][b]
     concentrations = {"mass concentration", "molar concentration"}
@@ -130,8 +135,15 @@ def convert(value: float, source: str, target: str, quantity: str | None = None)
             return mg_dl / _DIMENSIONS[db][b]
         mmol_l = float(value) * _DIMENSIONS[da][a] * 10.0 / molar_mass
         return mmol_l / _DIMENSIONS[db][b]
-    what = f" for {quantity}" if quantity else ""
-    raise UnitError(f"{source} cannot be converted to {target}{what}.")
+    if quantity:
+        raise UnitError(
+            tr("{source} cannot be converted to {target} for {quantity}.").format(
+                source=source, target=target, quantity=tr(quantity)
+            )
+        )
+    raise UnitError(
+        tr("{source} cannot be converted to {target}.").format(source=source, target=target)
+    )
 
 
 def known_units() -> list[str]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from meditwin_desktop.core.atomic import write_text_atomic
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.paths import cache_dir
 from meditwin_desktop.core.progress import (
     CancelledFn,
@@ -157,7 +158,12 @@ def write_demo(
     for spec, low, high in zip(specs, bounds[:-1], bounds[1:], strict=True):
         step = sub_progress(progress, low, high)
         imaging = "build" in spec or "build_studies" in spec or "photographs" in spec
-        step(0.0, f"Building the demo {'anatomy' if imaging else 'recordings'} ({spec['case']})")
+        building = (
+            tr("Building the demo anatomy ({case})")
+            if imaging
+            else tr("Building the demo recordings ({case})")
+        )
+        step(0.0, building.format(case=spec["case"]))
         one = "build_studies" not in spec and "photographs" not in spec  # one series, undated
         if "build" in spec:
             dated = [("", "", *spec["build"]())]
@@ -179,14 +185,14 @@ def write_demo(
                 cancelled=cancelled,
             )
             labels_path = folder / f"{modality.lower()}_labels.nii.gz"
-            part(0.92, "Writing the ground-truth labels")
+            part(0.92, tr("Writing the ground-truth labels"))
             write_label_map(labels, labels_path)
             first = pydicom.dcmread(paths[0], stop_before_pixels=True)
             uids = str(first.SeriesInstanceUID), str(first.StudyInstanceUID)
             written.append(DemoStudy(date, description, folder / modality, labels_path, *uids))
         if "photographs" in spec:
             written = list(spec["photographs"](out / spec["patient_id"]))
-            step(0.95, "Demo photographs written")
+            step(0.95, tr("Demo photographs written"))
         first = (
             (written[0].dicom_dir, written[0].labels_path, written[0].series_uid)
             if written
@@ -224,7 +230,7 @@ def write_demo(
         ],
     }
     write_text_atomic(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
-    progress(1.0, "Demo patients ready")
+    progress(1.0, tr("Demo patients ready"))
     return patients
 
 

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from meditwin_desktop.core.case import Case, Medication, Recording, Study
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.progress import CancelledFn, ProgressFn, never_cancelled, no_progress
 
 _POST_MI = {
@@ -202,7 +203,11 @@ def demo_case(
 ) -> Case:
     """A demo case, with its image loaded when it has one (generated on first use)."""
     if name not in DEMO_CASES:
-        raise InputError(f"No demo case '{name}' (there is: {', '.join(DEMO_CASES)}).")
+        raise InputError(
+            tr("No demo case '{name}' (there is: {cases}).").format(
+                name=name, cases=", ".join(DEMO_CASES)
+            )
+        )
     spec = DEMO_CASES[name]
     if not spec["image"] and not spec.get("recordings"):
         return Case(name=spec["name"], patient_id=spec["patient_id"], id=f"demo-{name}",

@@ -180,3 +180,7 @@ def test_a_library_of_format_2_is_migrated(tmp_path):
     back = CaseLibrary(tmp_path).load(case.id)
     assert back.image_reference["series_uid"] == "1.2.3" and back.labels is not None
     assert CaseLibrary(tmp_path).find_by_series("1.2.3") == case.id
+    # the first start of the new release kept the format-2 library as it was, first
+    [copy] = tmp_path.glob("library.format2-*.sqlite")
+    with sqlite3.connect(copy) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2

@@ -19,6 +19,7 @@ from meditwin_desktop.core.deidentify.documents import case_document, manifest, 
 from meditwin_desktop.core.deidentify.profile import DATE_RULES, BasicProfile
 from meditwin_desktop.core.deidentify.segmentation import write_segmentation
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.core.output_paths import output_folder
 from meditwin_desktop.core.progress import (
@@ -55,14 +56,16 @@ def export_deidentified(
     beside `out_dir` and renamed when complete: it is there whole or not at all.
     """
     if dates not in DATE_RULES:
-        raise InputError(f"Dates can be 'shift' or 'remove', not '{dates}'.")
+        raise InputError(tr("Dates can be 'shift' or 'remove', not '{dates}'.").format(dates=dates))
     pseudonym = check_pseudonym(pseudonym, case)
     target = Path(out_dir).expanduser()
     output_folder(target.parent)
     if os.path.lexists(target):
         raise InputError(
-            f"{target.name} already exists in {target.parent}; choose another pseudonym or "
-            "folder (an export never overwrites one)."
+            tr(
+                "{name} already exists in {folder}; choose another pseudonym or folder (an "
+                "export never overwrites one)."
+            ).format(name=target.name, folder=target.parent)
         )
     profile = BasicProfile(
         pseudonym, dates=dates, retain_patient_characteristics=retain_patient_characteristics
@@ -74,7 +77,11 @@ def export_deidentified(
         contents = _write(case, partial, profile, images, progress, cancelled)
         check_cancelled(cancelled)
         if os.path.lexists(target):
-            raise InputError(f"{target.name} appeared in {target.parent} meanwhile; not replaced.")
+            raise InputError(
+                tr("{name} appeared in {folder} meanwhile; not replaced.").format(
+                    name=target.name, folder=target.parent
+                )
+            )
         os.rename(partial, target)
         fsync_dir(target.parent)
     except BaseException:
@@ -86,7 +93,7 @@ def export_deidentified(
         contents["segmentation"] is not None,
         len(profile.warnings),
     )
-    progress(1.0, "Export written")
+    progress(1.0, tr("Export written"))
     return target
 
 
@@ -106,8 +113,12 @@ def _write(
     written: list[Path] = []
     sources: dict[str, Dataset] = {}
     if images and case.image is not None and not isinstance(case.image, Volume):
-        profile.warn("The active study is a photograph: photographs are not exported as "
-                     "DICOM yet (only 3D series are).")  # fmt: skip
+        profile.warn(
+            tr(
+                "The active study is a photograph: photographs are not exported as DICOM yet "
+                "(only 3D series are)."
+            )
+        )
     elif images and case.image is not None:
         progress_images = sub_progress(progress, 0.0, 0.8)
         written, sources = _write_images(case, folder, profile, progress_images, cancelled)
@@ -115,18 +126,20 @@ def _write(
     seg_path = folder / "segmentation" / "SEG00001.dcm"
     if sources and view.labels is not None and case.image is not None:
         check_cancelled(cancelled)
-        progress(0.8, "Writing the segmentation")
+        progress(0.8, tr("Writing the segmentation"))
         seg_path.parent.mkdir()
         numbers = write_segmentation(view.labels, case.image, sources, seg_path, profile)
     elif images and view.labels is not None:
-        profile.warn("The labels were not exported as DICOM SEG: the images were not exported.")
+        profile.warn(
+            tr("The labels were not exported as DICOM SEG: the images were not exported.")
+        )
     contents = {
         "images": len(written),
         "segmentation": relative(seg_path, folder) if numbers is not None else None,
         "case": "case.json",
     }
     written += [seg_path] if numbers is not None else []
-    progress(0.9, "Writing the results")
+    progress(0.9, tr("Writing the results"))
     write_json(folder / "case.json", case_document(view, profile, numbers or {}))
     written.append(folder / "case.json")
     write_json(folder / "manifest.json", manifest(profile, folder, written, contents))
@@ -152,8 +165,10 @@ def _source_files(case: Case, cancelled: CancelledFn) -> list[Path]:
             return [Path(f) for f in series.files]
     if files or reference:
         raise InputError(
-            "The DICOM images of this case are no longer where they were imported from. "
-            "Reconnect the disk, or export without images."
+            tr(
+                "The DICOM images of this case are no longer where they were imported from. "
+                "Reconnect the disk, or export without images."
+            )
         )
     return []
 
@@ -172,21 +187,26 @@ def _write_images(
     UID: the header written, without pixels})."""
     files = _source_files(case, cancelled)
     if not files:
-        profile.warn("The image is not DICOM (e.g. NIfTI): it was not exported.")
+        profile.warn(tr("The image is not DICOM (e.g. NIfTI): it was not exported."))
         return [], {}
     (folder / "images").mkdir()
     written, headers = [], {}
     for n, source in enumerate(files):
         if n % 8 == 0:
             check_cancelled(cancelled)
-            progress(n / len(files), f"De-identifying image {n + 1} of {len(files)}")
+            progress(
+                n / len(files),
+                tr("De-identifying image {n} of {total}").format(n=n + 1, total=len(files)),
+            )
         try:
             ds = pydicom.dcmread(source, force=True)  # as the loader does
             _ = ds.SOPInstanceUID, ds.SOPClassUID
         except (OSError, AttributeError, pydicom.errors.InvalidDicomError) as error:
             raise InputError(
-                f"Image {n + 1} of {len(files)} of the series cannot be read "
-                f"({type(error).__name__}); nothing was exported."
+                tr(
+                    "Image {n} of {total} of the series cannot be read ({error}); nothing was "
+                    "exported."
+                ).format(n=n + 1, total=len(files), error=type(error).__name__)
             ) from None
         original = str(ds.get("SOPInstanceUID", ""))
         profile.apply(ds)

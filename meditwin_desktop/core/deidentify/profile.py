@@ -41,6 +41,7 @@ from pydicom.uid import (
 from meditwin_desktop import APP_NAME, __version__
 from meditwin_desktop.core.deidentify.table import action_for, annex_e_table
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.pseudonym import Redactor
 
 DATE_RULES = ("shift", "remove")
@@ -119,9 +120,11 @@ class BasicProfile:
         """
         if str(ds.get("BurnedInAnnotation", "")).upper() == "YES":
             raise InputError(
-                "The images are marked as having burned-in annotations (text in the pixels, "
-                "which may name the patient): they cannot be exported de-identified. Export "
-                "without images, or remove the text with a dedicated tool first."
+                tr(
+                    "The images are marked as having burned-in annotations (text in the pixels, "
+                    "which may name the patient): they cannot be exported de-identified. Export "
+                    "without images, or remove the text with a dedicated tool first."
+                )
             )
         self._note_pixel_risks(ds)
         self._collect_identifiers(ds)
@@ -181,7 +184,7 @@ class BasicProfile:
         """
         redact = _redactor(frozenset(self.identifiers - {self.pseudonym, ""}))
         if _remove_mentions(ds, redact):
-            self.warn("Header text that named the patient had the name or ID blanked out.")
+            self.warn(tr("Header text that named the patient had the name or ID blanked out."))
 
     # -- the rules -------------------------------------------------------------------
     def _clean(self, ds: Dataset) -> None:
@@ -274,16 +277,27 @@ class BasicProfile:
         secondary = str(ds.get("SOPClassUID", "")).startswith("1.2.840.10008.5.1.4.1.1.7")
         if "BurnedInAnnotation" not in ds and (modality in _TEXT_IN_PIXELS or secondary):
             self.warn(
-                f"{modality or 'These'} images often carry text in the pixels and do not say "
-                "whether they do: look at them before sharing."
+                tr(
+                    "{modality} images often carry text in the pixels and do not say whether "
+                    "they do: look at them before sharing."
+                ).format(modality=modality)
+                if modality
+                else tr(
+                    "These images often carry text in the pixels and do not say whether they "
+                    "do: look at them before sharing."
+                )
             )
         if "MOSAIC" in [str(v).upper() for v in (ds.get("ImageType") or [])]:
             self.warn(
-                "Mosaic images: the vendor's private data that tell how to unpack the slices "
-                "are removed with the other private attributes."
+                tr(
+                    "Mosaic images: the vendor's private data that tell how to unpack the "
+                    "slices are removed with the other private attributes."
+                )
             )
         if str(ds.get("RecognizableVisualFeatures", "")).upper() == "YES":
-            self.warn("The images show recognisable features (e.g. a face): they are unchanged.")
+            self.warn(
+                tr("The images show recognisable features (e.g. a face): they are unchanged.")
+            )
 
 
 def _transfer_syntax(ds: Dataset) -> str:

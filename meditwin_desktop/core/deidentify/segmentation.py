@@ -16,6 +16,7 @@ from pydicom.uid import generate_uid
 
 from meditwin_desktop import APP_NAME, __version__
 from meditwin_desktop.core.deidentify.profile import BasicProfile
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
 
 
@@ -33,14 +34,14 @@ def write_segmentation(
 
     uids = list(image.meta.get("instance_uids") or [])
     if len(uids) != image.shape[0] or not all(uid in sources for uid in uids):
-        profile.warn("The labels were not exported: the image is not single-frame DICOM.")
+        profile.warn(tr("The labels were not exported: the image is not single-frame DICOM."))
         return None
     if not labels.volume.same_grid(image):
-        profile.warn("The labels were not exported: they are not on the image's grid.")
+        profile.warn(tr("The labels were not exported: they are not on the image's grid."))
         return None
     present = [int(v) for v in np.unique(labels.volume.array) if v != 0]
     if not present:
-        profile.warn("The label map is empty: no segmentation was written.")
+        profile.warn(tr("The label map is empty: no segmentation was written."))
         return None
     numbers = {value: n + 1 for n, value in enumerate(present)}
     lookup = np.zeros(int(labels.volume.array.max()) + 1, np.uint16)

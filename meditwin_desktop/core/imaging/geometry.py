@@ -7,6 +7,8 @@ sign on x and y. This module is the only place that converts.
 
 import numpy as np
 
+from meditwin_desktop.core.i18n import number
+
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 RAS_TO_LPS = LPS_TO_RAS  # the flip is its own inverse
 
@@ -42,14 +44,14 @@ def position_text(lps, decimals: int = 1) -> str:
     parts = []
     for axis, value in enumerate(np.asarray(lps, float)[:3]):
         letter = _LETTERS[(axis, 1 if value >= 0 else -1)]
-        parts.append(f"{letter} {abs(value):.{decimals}f}")
+        parts.append(f"{letter} {number(abs(value), decimals)}")
     return " / ".join(parts)
 
 
 def offset_text(normal, position: float, decimals: int = 1) -> str:
     """A slice position along its normal as a side and a distance: "I 38.0 mm"."""
     side = np.asarray(normal, float) * (1 if position >= 0 else -1)
-    return f"{direction_letter(side)} {abs(position):.{decimals}f} mm"
+    return f"{direction_letter(side)} {number(abs(position), decimals)} mm"
 
 
 def affine_from(origin, direction, spacing) -> np.ndarray:

@@ -6,6 +6,7 @@ import numpy as np
 from scipy import ndimage
 
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
 
 
@@ -27,8 +28,10 @@ def fit_labels_to(labels: LabelMap, image: Volume) -> LabelMap:
     ).reshape(image.shape)
     if not resampled.any() and labels.volume.array.any():
         raise InputError(
-            "The label map does not overlap this image: it belongs to another series or "
-            "patient, or its geometry is wrong."
+            tr(
+                "The label map does not overlap this image: it belongs to another series or "
+                "patient, or its geometry is wrong."
+            )
         )
     meta = {**labels.volume.meta, "resampled_from": labels.volume.shape}
     return LabelMap(

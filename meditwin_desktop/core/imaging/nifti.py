@@ -14,6 +14,7 @@ import numpy as np
 
 from meditwin_desktop.core.atomic import write_atomic, write_text_atomic
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.imaging.geometry import lps_affine_to_ras, ras_affine_to_lps
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
 
@@ -41,9 +42,13 @@ def read_volume(path: Path) -> Volume:
     try:
         image = nib.load(str(path))
     except (OSError, nib.filebasedimages.ImageFileError) as error:
-        raise InputError(f"Cannot read the NIfTI file {path}: {error}") from error
+        raise InputError(
+            tr("Cannot read the NIfTI file {path}: {error}").format(path=path, error=error)
+        ) from error
     if len(image.shape) != 3:
-        raise InputError(f"{path} is not a 3D image (shape {image.shape}).")
+        raise InputError(
+            tr("{path} is not a 3D image (shape {shape}).").format(path=path, shape=image.shape)
+        )
     array = np.asanyarray(image.dataobj).transpose(2, 1, 0)
     return Volume(
         np.ascontiguousarray(array), ras_affine_to_lps(image.affine), {"source": str(path)}
@@ -66,7 +71,9 @@ def read_label_map(path: Path) -> LabelMap:
     if not np.issubdtype(volume.array.dtype, np.integer):
         rounded = np.rint(volume.array)
         if not np.array_equal(rounded, volume.array):
-            raise InputError(f"{path} holds non-integer values; it is not a label map.")
+            raise InputError(
+                tr("{path} holds non-integer values; it is not a label map.").format(path=path)
+            )
         volume = Volume(rounded.astype(np.int32), volume.affine, volume.meta)
     labels: dict[int, Label] = {}
     sidecar = sidecar_path(path)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 
 _TYPES = {
     "int8": "i1", "signed char": "i1", "char": "i1", "uchar": "u1", "unsigned char": "u1",
@@ -40,10 +41,12 @@ def read_header(raw: bytes, name: str) -> tuple[dict[str, str], int]:
     """The header fields (lower-case keys; key:=value pairs kept as written) and where the
     data starts."""
     if not raw.startswith(b"NRRD000"):
-        raise InputError(f"{name} is not a NRRD file.")
+        raise InputError(tr("{name} is not a NRRD file.").format(name=name))
     end = raw.find(b"\n\n")
     if end < 0:
-        raise InputError(f"{name}: the NRRD header does not end (no blank line).")
+        raise InputError(
+            tr("{name}: the NRRD header does not end (no blank line).").format(name=name)
+        )
     fields: dict[str, str] = {}
     for line in raw[:end].decode("latin-1").splitlines()[1:]:
         if not line or line.startswith("#"):
@@ -64,10 +67,16 @@ def read_nrrd(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
     raw = path.read_bytes()
     fields, start = read_header(raw, path.name)
     if "data file" in fields or "datafile" in fields:
-        raise InputError(f"{path.name}: detached NRRD data files are not supported.")
+        raise InputError(
+            tr("{name}: detached NRRD data files are not supported.").format(name=path.name)
+        )
     kind = _TYPES.get(fields.get("type", "").lower())
     if kind is None:
-        raise InputError(f"{path.name}: NRRD type '{fields.get('type')}' is not supported.")
+        raise InputError(
+            tr("{name}: NRRD type '{type}' is not supported.").format(
+                name=path.name, type=fields.get("type")
+            )
+        )
     sizes = [int(s) for s in fields.get("sizes", "").split()]
     encoding = fields.get("encoding", "raw").lower()
     data = raw[start:]
@@ -76,20 +85,32 @@ def read_nrrd(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
     elif encoding in ("bzip2", "bz2"):
         data = bz2.decompress(data)
     elif encoding != "raw":
-        raise InputError(f"{path.name}: NRRD encoding '{encoding}' is not supported.")
+        raise InputError(
+            tr("{name}: NRRD encoding '{encoding}' is not supported.").format(
+                name=path.name, encoding=encoding
+            )
+        )
     endian = "<" if fields.get("endian", "little") == "little" else ">"
     dtype = np.dtype(endian + kind)
     count = int(np.prod(sizes))
     if len(data) < count * dtype.itemsize:
-        raise InputError(f"{path.name}: the NRRD data is shorter than its header says.")
+        raise InputError(
+            tr("{name}: the NRRD data is shorter than its header says.").format(name=path.name)
+        )
     # the first axis varies fastest: numpy's order is the reverse
     array = np.frombuffer(data[-count * dtype.itemsize :], dtype).reshape(sizes[::-1])
     array = array.astype(dtype.newbyteorder("="))
     if array.ndim not in (3, 4):  # 4D: [k, j, i, layer], the 'list' axis was first
-        raise InputError(f"{path.name}: a {array.ndim}-D NRRD is not a label map.")
+        raise InputError(
+            tr("{name}: a {dimensions}-D NRRD is not a label map.").format(
+                name=path.name, dimensions=array.ndim
+            )
+        )
     directions = [v for v in _vectors(fields.get("space directions", "")) if v is not None]
     if len(directions) != 3:
-        raise InputError(f"{path.name}: the NRRD has no 3D 'space directions'.")
+        raise InputError(
+            tr("{name}: the NRRD has no 3D 'space directions'.").format(name=path.name)
+        )
     origin = _vectors(fields.get("space origin", "(0,0,0)"))[0]
     affine = np.eye(4)
     affine[:3, :3] = np.column_stack(directions)
@@ -98,5 +119,9 @@ def read_nrrd(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
     if space in ("right-anterior-superior", "ras"):
         affine[:2] *= -1  # RAS -> LPS
     elif space not in ("left-posterior-superior", "lps"):
-        raise InputError(f"{path.name}: NRRD space '{space}' is not supported.")
+        raise InputError(
+            tr("{name}: NRRD space '{space}' is not supported.").format(
+                name=path.name, space=space
+            )
+        )
     return array, affine, fields

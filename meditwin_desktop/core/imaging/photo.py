@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 MAX_PIXELS = 120_000_000  # a 12 000 x 10 000 photograph; larger is not a clinical photo
@@ -45,7 +46,7 @@ def read_photo(path: Path) -> Photo:
     the reason when it cannot be used."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path} is not a file.")
+        raise InputError(tr("{path} is not a file.").format(path=path))
     if is_photo_file(path):
         return _read_common(path)
     return _read_dicom(path)
@@ -59,14 +60,21 @@ def _read_common(path: Path) -> Photo:
         with Image.open(path) as image:
             columns, rows = image.size
             if columns * rows > MAX_PIXELS:  # before decoding: a "bomb" only warns below 2x
-                raise InputError(f"{path.name} is {columns} x {rows} pixels: too large for a "
-                                 "photograph.")  # fmt: skip
+                raise InputError(
+                    tr("{name} is {columns} x {rows} pixels: too large for a photograph.").format(
+                        name=path.name, columns=columns, rows=rows
+                    )
+                )
             image.load()
             if image.mode not in ("L", "I;16", "RGB"):
                 image = image.convert("RGB")
             pixels = np.asarray(image)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
-        raise InputError(f"{path.name} cannot be read as a photograph ({error}).") from None
+        raise InputError(
+            tr("{name} cannot be read as a photograph ({error}).").format(
+                name=path.name, error=error
+            )
+        ) from None
     return Photo(pixels.copy(), None, {"source": path.name, "modality": "XC"})
 
 
@@ -75,19 +83,25 @@ def _read_dicom(path: Path) -> Photo:
     from pydicom.errors import InvalidDicomError
 
     if path.stat().st_size > 4 * MAX_PIXELS:
-        raise InputError(f"{path.name} is too large for a photograph.")
+        raise InputError(tr("{name} is too large for a photograph.").format(name=path.name))
     try:
         ds = pydicom.dcmread(path, force=True)  # the user chose this file: no preamble is fine
         size = int(ds.get("Rows", 0) or 0) * int(ds.get("Columns", 0) or 0)
         if size > MAX_PIXELS or int(ds.get("NumberOfFrames", 1) or 1) * size > 4 * MAX_PIXELS:
-            raise InputError(f"{path.name} is too large for a photograph.")
+            raise InputError(tr("{name} is too large for a photograph.").format(name=path.name))
         pixels = ds.pixel_array
     except (InvalidDicomError, OSError, ValueError, AttributeError) as error:
-        raise InputError(f"{path.name} is not a photograph PNG, JPEG, TIFF or DICOM file "
-                         f"({type(error).__name__}).") from None  # fmt: skip
+        raise InputError(
+            tr("{name} is not a photograph PNG, JPEG, TIFF or DICOM file ({error}).").format(
+                name=path.name, error=type(error).__name__
+            )
+        ) from None
     if pixels.ndim == 4 or (pixels.ndim == 3 and pixels.shape[-1] not in (3, 4)):
-        raise InputError(f"{path.name} holds several frames: open it as a series, not as a "
-                         "photograph.")  # fmt: skip
+        raise InputError(
+            tr("{name} holds several frames: open it as a series, not as a photograph.").format(
+                name=path.name
+            )
+        )
     if getattr(ds, "PhotometricInterpretation", "").startswith("YBR"):
         from pydicom.pixels import convert_color_space
 

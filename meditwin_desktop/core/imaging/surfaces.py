@@ -13,6 +13,7 @@ import numpy as np
 import pyvista as pv
 from vtkmodules.vtkFiltersCore import vtkQuadricDecimation, vtkSurfaceNets3D
 
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.imaging.volume import LabelMap
 from meditwin_desktop.core.imaging.vtk_bridge import index_image, transform_points
 from meditwin_desktop.core.progress import (
@@ -96,7 +97,7 @@ def label_surfaces(
     wanted = sorted(present if values is None else present & set(values))
     if not wanted:
         return {}
-    progress(0.05, "Extracting surfaces")
+    progress(0.05, tr("Extracting surfaces"))
     affine = label_map.volume.affine
     surfaces = _extract(array, affine, wanted, smoothing_iterations)
     check_cancelled(cancelled)
@@ -107,7 +108,10 @@ def label_surfaces(
     moving = _shares(still, interaction_triangles, _FLOOR_INTERACTION) if max_triangles else {}
     for n, value in enumerate(list(surfaces)):
         check_cancelled(cancelled)
-        progress(0.5 + 0.5 * n / len(surfaces), f"Surface {n + 1}/{len(surfaces)}")
+        progress(
+            0.5 + 0.5 * n / len(surfaces),
+            tr("Surface {n}/{total}").format(n=n + 1, total=len(surfaces)),
+        )
         target = still[value]
         if surfaces[value].n_cells >= 4 * target:  # a coarser grid first: much faster
             step = int(np.sqrt(surfaces[value].n_cells / target))
@@ -120,7 +124,7 @@ def label_surfaces(
             lighter = _normals(_decimate(mesh, moving[value]))
             _set_attribute(mesh, _LIGHTER, lighter)
         surfaces[value] = mesh
-    progress(1.0, "Surfaces ready")
+    progress(1.0, tr("Surfaces ready"))
     return surfaces
 
 

@@ -17,6 +17,7 @@ from pydicom.uid import generate_uid
 from meditwin_desktop import __version__
 from meditwin_desktop.core.atomic import write_atomic
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
 
 _COLORS = [(230, 90, 80), (90, 170, 230), (240, 200, 60), (120, 200, 110), (200, 120, 220)]
@@ -26,8 +27,10 @@ def _instance_uids(image: Volume) -> list[str]:
     uids = image.meta.get("instance_uids") or []
     if len(uids) != image.shape[0] or len(set(uids)) != len(uids):
         raise InputError(
-            "DICOM SEG needs the image as single-frame DICOM slices; this image was resampled "
-            "or comes from another format. Use NIfTI for it instead."
+            tr(
+                "DICOM SEG needs the image as single-frame DICOM slices; this image was "
+                "resampled or comes from another format. Use NIfTI for it instead."
+            )
         )
     return list(uids)
 
@@ -40,12 +43,18 @@ def read_dicom_seg(path: Path, image: Volume) -> LabelMap:
     try:
         seg = hd.seg.segread(str(path))
     except Exception as error:  # highdicom/pydicom raise many types on non-SEG files
-        raise InputError(f"{Path(path).name} is not a readable DICOM SEG: {error}") from error
+        raise InputError(
+            tr("{name} is not a readable DICOM SEG: {error}").format(
+                name=Path(path).name, error=error
+            )
+        ) from error
     referenced = {uid for *_, uid in seg.get_source_image_uids()}
     if not referenced & set(uids):
         raise InputError(
-            f"{Path(path).name} segments another series (none of its referenced images is "
-            "part of the open one). Open the series it was made on."
+            tr(
+                "{name} segments another series (none of its referenced images is part of the "
+                "open one). Open the series it was made on."
+            ).format(name=Path(path).name)
         )
     try:
         array = seg.get_pixels_by_source_instance(
@@ -55,7 +64,11 @@ def read_dicom_seg(path: Path, image: Volume) -> LabelMap:
             ignore_spatial_locations=True,
         )
     except Exception as error:
-        raise InputError(f"Cannot place {Path(path).name} on the open series: {error}") from error
+        raise InputError(
+            tr("Cannot place {name} on the open series: {error}").format(
+                name=Path(path).name, error=error
+            )
+        ) from error
     labels = {}
     for number in seg.get_segment_numbers():
         description = seg.get_segment_description(number)
@@ -72,16 +85,18 @@ def write_dicom_seg(labels: LabelMap, image: Volume, path: Path) -> None:
 
     uids = _instance_uids(image)
     if not labels.volume.same_grid(image):
-        raise InputError("The labels are not on the image's grid; they cannot be written as SEG.")
+        raise InputError(
+            tr("The labels are not on the image's grid; they cannot be written as SEG.")
+        )
     by_uid = {}
     for file in image.meta.get("files", []):
         ds = pydicom.dcmread(file, stop_before_pixels=True)
         by_uid[str(ds.SOPInstanceUID)] = ds
     if set(uids) - set(by_uid):
-        raise InputError("Some source images of this series can no longer be read.")
+        raise InputError(tr("Some source images of this series can no longer be read."))
     present = [int(v) for v in np.unique(labels.volume.array) if v != 0]
     if not present:
-        raise InputError("The label map is empty: there is nothing to write.")
+        raise InputError(tr("The label map is empty: there is nothing to write."))
     numbering = {value: n + 1 for n, value in enumerate(present)}
     lookup = np.zeros(int(labels.volume.array.max()) + 1, np.uint16)
     for value, number in numbering.items():

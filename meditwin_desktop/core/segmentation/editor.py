@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
 
 
@@ -114,9 +115,9 @@ class LabelEditor:
         """A new label with the next free value."""
         name = name.strip()
         if not name:
-            raise InputError("A label needs a name.")
+            raise InputError(tr("A label needs a name."))
         if any(label.name.lower() == name.lower() for label in self.labels.labels.values()):
-            raise InputError(f"There is already a label called '{name}'.")
+            raise InputError(tr("There is already a label called '{name}'.").format(name=name))
         value = max(self.labels.labels, default=0) + 1
         if value > np.iinfo(self.array.dtype).max:
             self._widen()
@@ -129,11 +130,11 @@ class LabelEditor:
         """Rename a label (names stay unique)."""
         name = name.strip()
         if not name:
-            raise InputError("A label needs a name.")
+            raise InputError(tr("A label needs a name."))
         if any(
             v != value and lab.name.lower() == name.lower() for v, lab in self.labels.labels.items()
         ):
-            raise InputError(f"There is already a label called '{name}'.")
+            raise InputError(tr("There is already a label called '{name}'.").format(name=name))
         old = self.labels.labels[value]
         self.labels.labels[value] = Label(value, name, old.color)
 
@@ -144,7 +145,8 @@ class LabelEditor:
 
     def remove_label(self, value: int) -> None:
         """Delete a label and clear its voxels (the clearing can be undone)."""
-        self.set_voxels(self.array == value, 0, f"delete {self.labels.labels[value].name}")
+        name = self.labels.labels[value].name
+        self.set_voxels(self.array == value, 0, tr("delete {name}").format(name=name))
         del self.labels.labels[value]
 
     def _widen(self) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import N_, number, tr
 from meditwin_desktop.core.imaging.labels import fit_labels_to
 from meditwin_desktop.core.imaging.nifti import read_label_map
 from meditwin_desktop.core.imaging.nrrd import read_nrrd
@@ -20,7 +21,8 @@ from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
 from meditwin_desktop.core.segmentation.dicom_seg import read_dicom_seg
 from meditwin_desktop.core.segmentation.editor import _PALETTE
 
-FILE_FILTER = "Label files (*.nii *.nii.gz *.nrrd *.seg.nrrd *.dcm);;All files (*)"
+# shown translated: tr(FILE_FILTER)
+FILE_FILTER = N_("Label files (*.nii *.nii.gz *.nrrd *.seg.nrrd *.dcm);;All files (*)")
 
 
 def is_dicom(path: Path) -> bool:
@@ -67,7 +69,11 @@ def read_nrrd_labels(path: Path) -> LabelMap:
     array, affine, fields = read_nrrd(path)
     if not np.issubdtype(array.dtype, np.integer):
         if not np.array_equal(array, np.round(array)):
-            raise InputError(f"{Path(path).name} holds an image, not labels (fractional values).")
+            raise InputError(
+                tr("{name} holds an image, not labels (fractional values).").format(
+                    name=Path(path).name
+                )
+            )
         array = array.astype(np.int32)
     segments = sorted(
         {int(k[7:].split("_", 1)[0]) for k in fields if k.startswith("Segment") and "_" in k
@@ -86,9 +92,13 @@ def read_nrrd_labels(path: Path) -> LabelMap:
             labels[n] = Label(n, name, _color(fields.get(key + "Color", ""), n))
         return LabelMap(Volume(out, affine, {"source": str(path)}), labels)
     if array.ndim == 4:
-        raise InputError(f"{Path(path).name}: a layered NRRD without segment names.")
+        raise InputError(
+            tr("{name}: a layered NRRD without segment names.").format(name=Path(path).name)
+        )
     if array.min() < 0:
-        raise InputError(f"{Path(path).name} holds negative values: an image, not labels.")
+        raise InputError(
+            tr("{name} holds negative values: an image, not labels.").format(name=Path(path).name)
+        )
     values = [int(v) for v in np.unique(array) if v != 0]
     dtype = np.uint8 if max(values, default=0) < 256 else np.uint16
     labels = {v: Label(v, f"label {v}", _PALETTE[(v - 1) % len(_PALETTE)]) for v in values}
@@ -107,17 +117,21 @@ def read_label_file(path: Path, image: Volume) -> tuple[LabelMap, str]:
     elif is_dicom(path):
         return read_dicom_seg(path, image), ""  # on the slices it references
     else:
-        raise InputError(f"{path.name}: not a label file (NIfTI, NRRD or DICOM SEG).")
+        raise InputError(
+            tr("{name}: not a label file (NIfTI, NRRD or DICOM SEG).").format(name=path.name)
+        )
     fitted = fit_labels_to(source, image)
     if fitted is source:
         return fitted, ""
     source_ml = np.count_nonzero(source.volume.array) * float(np.prod(source.volume.spacing))
     fitted_ml = np.count_nonzero(fitted.volume.array) * float(np.prod(image.spacing))
     shape = " x ".join(str(n) for n in source.volume.shape[::-1])
-    note = f"{path.name} is on another grid ({shape}): resampled onto the image."
+    note = tr("{name} is on another grid ({shape}): resampled onto the image.").format(
+        name=path.name, shape=shape
+    )
     if source_ml > 0 and fitted_ml < 0.9 * source_ml:
-        note += (
-            f" Only {100 * fitted_ml / source_ml:.0f}% of its labelled volume lies inside "
-            "this image: check that it belongs to this series."
-        )
+        note += " " + tr(
+            "Only {percent}% of its labelled volume lies inside this image: check that it "
+            "belongs to this series."
+        ).format(percent=number(100 * fitted_ml / source_ml, 0))
     return fitted, note

@@ -14,6 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from meditwin_desktop.core.i18n import N_, number, tr
+
+# the views, as shown: tr(view)
+_VIEWS = (N_("axial"), N_("coronal"), N_("sagittal"))
+
 KINDS = ("ruler", "roi")
 
 
@@ -44,18 +49,22 @@ class ImageMeasurement:
 
     def where(self) -> str:
         """'axial 45' (or '3D')."""
-        return f"{self.view} {self.slice}" if self.slice else self.view
+        return f"{tr(self.view)} {self.slice}" if self.slice else tr(self.view)
 
     def summary(self) -> str:
         """'42.3 mm' for a ruler; 'mean 61 ± 12 HU (min 20, max 98), 312 mm²' for an ROI."""
         v, unit = self.values, f" {self.unit}" if self.unit else ""
         if self.kind == "ruler":
-            return f"{v.get('length_mm', 0.0):.1f} mm"
+            return f"{number(v.get('length_mm', 0.0), 1)} mm"
         if not v.get("pixels"):
-            return "no pixels inside"
-        return (
-            f"mean {v['mean']:.0f} ± {v['std']:.0f}{unit} (min {v['min']:.0f}, "
-            f"max {v['max']:.0f}), {v['area_mm2']:.0f} mm²"
+            return tr("no pixels inside")
+        return tr("mean {mean} ± {std}{unit} (min {min}, max {max}), {area} mm²").format(
+            mean=number(v["mean"]),
+            std=number(v["std"]),
+            unit=unit,
+            min=number(v["min"]),
+            max=number(v["max"]),
+            area=number(v["area_mm2"]),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from meditwin_desktop.core.case import Case
+from meditwin_desktop.core.i18n import tr, tr_n
 from meditwin_desktop.core.imaging.volume import Label, LabelMap, Volume
 from meditwin_desktop.core.runner import input_hash
 from meditwin_desktop.core.twin import Twin, view_of
@@ -41,7 +42,14 @@ class Protection:
         parts = []
         for title in self.users.get(value, ()):
             count = self.runs.get(title, 0)
-            parts.append(f"{title} ({count} result{'s' * (count != 1)})" if count else title)
+            shown = tr(title)  # a twin's title, declared in English
+            parts.append(
+                tr_n("{title} ({n} result)", "{title} ({n} results)", count).format(
+                    title=shown, n=count
+                )
+                if count
+                else shown
+            )
         return ", ".join(parts)
 
 

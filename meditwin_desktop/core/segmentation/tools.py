@@ -12,6 +12,7 @@ import numpy as np
 from scipy import ndimage
 
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import decimal_separator, tr
 from meditwin_desktop.core.imaging.volume import Volume
 
 Index = tuple[int, int, int]  # (k, j, i) array index
@@ -21,14 +22,24 @@ def seed_index(volume: Volume, lps: np.ndarray) -> Index:
     """Array index (k, j, i) of the voxel at an LPS point; InputError outside the image."""
     ijk = np.round(volume.lps_to_index(lps)).astype(int)
     if not volume.contains_index(ijk):
-        raise InputError("The seed point lies outside the image.")
+        raise InputError(tr("The seed point lies outside the image."))
     return int(ijk[2]), int(ijk[1]), int(ijk[0])
+
+
+def _g(value: float) -> str:
+    """`value` as `:g` writes it, with the decimal separator of the language."""
+    text = f"{value:g}"
+    return text.replace(".", decimal_separator())
 
 
 def threshold(array: np.ndarray, low: float, high: float) -> np.ndarray:
     """Voxels with low <= value <= high."""
     if low > high:
-        raise InputError(f"The threshold range is empty: {low:g} is above {high:g}.")
+        raise InputError(
+            tr("The threshold range is empty: {low} is above {high}.").format(
+                low=_g(low), high=_g(high)
+            )
+        )
     return (array >= low) & (array <= high)
 
 
@@ -44,8 +55,10 @@ def region_grow(array: np.ndarray, seed: Index, low: float, high: float) -> np.n
     """Connected threshold: voxels in [low, high] connected to the seed."""
     if not low <= array[seed] <= high:
         raise InputError(
-            f"The seed's value ({float(array[seed]):g}) is outside the range "
-            f"[{low:g}, {high:g}]; widen the range or move the seed."
+            tr(
+                "The seed's value ({value}) is outside the range [{low}, {high}]; widen the "
+                "range or move the seed."
+            ).format(value=_g(float(array[seed])), low=_g(low), high=_g(high))
         )
     return component_at(threshold(array, low, high), seed)
 

@@ -25,6 +25,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 
 from meditwin_desktop.core.errors import Cancelled, DicomError
+from meditwin_desktop.core.i18n import tr, tr_n
 from meditwin_desktop.core.imaging.dicom import workers
 from meditwin_desktop.core.imaging.dicom.duplicates import drop_duplicates
 from meditwin_desktop.core.imaging.dicom.frames import HEADER_TAG_NUMBERS, Frame, frames_of
@@ -77,7 +78,10 @@ def read_frames(
     for n, path in enumerate(map(Path, files)):
         check_cancelled(cancelled)
         if n % 16 == 0:
-            progress(_HEADER_SHARE * n / len(files), f"Reading headers {n + 1}/{len(files)}")
+            progress(
+                _HEADER_SHARE * n / len(files),
+                tr("Reading headers {n}/{total}").format(n=n + 1, total=len(files)),
+            )
         try:
             ds, layout = read_header(path, HEADER_TAG_NUMBERS)
             new = frames_of(ds, path, layout, memo)
@@ -85,10 +89,14 @@ def read_frames(
             problems.append(str(error))
             continue
         except InvalidDicomError:
-            problems.append(f"{path.name}: not a DICOM file.")
+            problems.append(tr("{name}: not a DICOM file.").format(name=path.name))
             continue
         except Exception as error:  # pydicom raises many types on damaged headers
-            problems.append(f"{path.name}: unreadable header ({type(error).__name__}: {error}).")
+            problems.append(
+                tr("{name}: unreadable header ({kind}: {error}).").format(
+                    name=path.name, kind=type(error).__name__, error=error
+                )
+            )
             continue
         if first is None:
             first = ds
@@ -120,7 +128,8 @@ def _read_frames_in_workers(
             problems.extend(chunk_problems)
             meta = meta or chunk_meta
             progress(
-                _HEADER_SHARE * (n + 1) / len(futures), f"Reading headers ({n + 1}/{len(futures)})"
+                _HEADER_SHARE * (n + 1) / len(futures),
+                tr("Reading headers ({n}/{total})").format(n=n + 1, total=len(futures)),
             )
     finally:
         for future in futures:
@@ -235,7 +244,9 @@ def _load_stack(
                 notes.append(note)
             if done % 4 == 0 or done == len(frames):
                 fraction = share[0] + (share[1] - share[0]) * done / len(frames)
-                progress(fraction, f"Decoding images {done}/{len(frames)}")
+                progress(
+                    fraction, tr("Decoding images {n}/{total}").format(n=done, total=len(frames))
+                )
 
     decode = partial(
         decode_into, frames, on_frame=on_frame, cancelled=cancelled, use_processes=use_processes
@@ -249,15 +260,23 @@ def _load_stack(
     volume.array[blank] = fill
     volume.meta.pop("decoded", None)  # every slice read (failed ones are named below)
     if len(failed) == len(frames):
-        raise DicomError("No image of this series could be decoded. " + failed[0])
+        raise DicomError(
+            tr("No image of this series could be decoded. {problem}").format(problem=failed[0])
+        )
     if failed:
         warnings.append(
-            f"Partial series: {len(failed)} of {len(frames)} images could not be decoded and "
-            f"are shown blank. First problem: {failed[0]}"
+            tr(
+                "Partial series: {failed} of {total} images could not be decoded and are shown "
+                "blank. First problem: {problem}"
+            ).format(failed=len(failed), total=len(frames), problem=failed[0])
         )
         volume.meta["partial"] = True
     if notes:
-        warnings.append(f"{len(notes)} image(s): {notes[0]}")
+        warnings.append(
+            tr_n("{n} image(s): {note}", "{n} image(s): {note}", len(notes)).format(
+                n=len(notes), note=notes[0]
+            )
+        )
     if stack.partial:
         volume.meta["partial"] = True
     if stack.resampling is not None:
@@ -284,7 +303,7 @@ def load_series(
     if len(unique) < len(files):  # a file listed twice is read once
         files = [Path(name) for name in unique]
     if not files:
-        raise DicomError("The series has no files.")
+        raise DicomError(tr("The series has no files."))
     threading.Thread(target=prefetch, args=(files,), name="meditwin-prefetch", daemon=True).start()
     executor = workers.pool() if len(files) >= _FILES_FOR_WORKERS and workers.running() else None
     try:
@@ -298,8 +317,12 @@ def load_series(
         executor = None
         frames, meta, problems = read_frames(files, progress, cancelled)
     if not frames:
-        detail = problems[0] if problems else "no images"
-        raise DicomError(f"None of the {len(files)} files holds a usable image ({detail}).")
+        detail = problems[0] if problems else tr("no images")
+        raise DicomError(
+            tr("None of the {count} files holds a usable image ({detail}).").format(
+                count=len(files), detail=detail
+            )
+        )
     check_cancelled(cancelled)
     frames, notes = drop_duplicates(frames)
     stacks, stack_problems = plan_stacks(frames)
@@ -321,11 +344,15 @@ def load_series(
         start = stop
         if problems:
             volume.meta["warnings"].append(
-                f"Partial series: {len(problems)} file(s) left out. First: {problems[0]}"
+                tr_n(
+                    "Partial series: {n} file(s) left out. First: {problem}",
+                    "Partial series: {n} file(s) left out. First: {problem}",
+                    len(problems),
+                ).format(n=len(problems), problem=problems[0])
             )
             volume.meta["partial"] = True
         volume.meta["warnings"].extend(notes + stack_problems)
         volumes.append(volume)
-    progress(1.0, "Series loaded")
+    progress(1.0, tr("Series loaded"))
     log.info("loaded %d volume(s) from %d files", len(volumes), len(files))
     return volumes

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pydicom
 
 from meditwin_desktop.core.errors import DicomError
+from meditwin_desktop.core.i18n import tr, tr_n
 from meditwin_desktop.core.imaging.dicom.headers import deadline_reader, open_regular
 
 if TYPE_CHECKING:
@@ -76,16 +77,21 @@ def drop_duplicates(frames: Sequence[Frame]) -> tuple[list[Frame], list[str]]:
             continue
         if not same_instance(known, frame.path):
             raise DicomError(
-                f"{known.name} and {frame.path.name} have the same SOP Instance UID but "
-                "different pixel data: one of them is not the image its header names, so the "
-                "series is not assembled. Remove the wrong file, or load the two separately."
+                tr(
+                    "{first} and {second} have the same SOP Instance UID but different pixel "
+                    "data: one of them is not the image its header names, so the series is not "
+                    "assembled. Remove the wrong file, or load the two separately."
+                ).format(first=known.name, second=frame.path.name)
             )
         dropped[frame.path] = known
     if not dropped:
         return list(frames), []
     copy, original = next(iter(dropped.items()))
-    note = (
-        f"{len(dropped)} duplicate file(s) left out (same SOP Instance UID and pixel data "
-        f"as another file), e.g. {copy.name} duplicates {original.name}."
-    )
+    note = tr_n(
+        "{n} duplicate file(s) left out (same SOP Instance UID and pixel data as another "
+        "file), e.g. {copy} duplicates {original}.",
+        "{n} duplicate file(s) left out (same SOP Instance UID and pixel data as another "
+        "file), e.g. {copy} duplicates {original}.",
+        len(dropped),
+    ).format(n=len(dropped), copy=copy.name, original=original.name)
     return [f for f in frames if f.path not in dropped], [note]

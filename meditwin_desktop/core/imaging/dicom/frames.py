@@ -23,6 +23,7 @@ from pydicom.tag import BaseTag, Tag
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from meditwin_desktop.core.errors import DicomError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.imaging.dicom.headers import FileLayout
 from meditwin_desktop.core.imaging.dicom.quick import RawHeader
 
@@ -106,7 +107,11 @@ class PixelSource:
         signed = self.pixel_representation == 1
         size = {1: 1, 8: 1, 16: 2, 32: 4}.get(self.bits_allocated, 0)
         if size == 0:
-            raise DicomError(f"{self.path.name}: unsupported Bits Allocated {self.bits_allocated}.")
+            raise DicomError(
+                tr("{name}: unsupported Bits Allocated {bits}.").format(
+                    name=self.path.name, bits=self.bits_allocated
+                )
+            )
         return np.dtype(f"{'i' if signed else 'u'}{size}")
 
 
@@ -220,9 +225,17 @@ def _floats(value: Any, count: int, what: str, path: Path) -> np.ndarray | None:
     try:
         array = np.array([float(v) for v in value], dtype=float)
     except (TypeError, ValueError) as error:
-        raise DicomError(f"{path.name}: {what} is not numeric ({value!r}).") from error
+        raise DicomError(
+            tr("{name}: {what} is not numeric ({value}).").format(
+                name=path.name, what=what, value=repr(value)
+            )
+        ) from error
     if array.shape != (count,) or not np.all(np.isfinite(array)):
-        raise DicomError(f"{path.name}: {what} must hold {count} finite numbers, got {value!r}.")
+        raise DicomError(
+            tr("{name}: {what} must hold {count} finite numbers, got {value}.").format(
+                name=path.name, what=what, count=count, value=repr(value)
+            )
+        )
     return array
 
 
@@ -234,9 +247,13 @@ def _number(value: Any, default: float, what: str, path: Path) -> float:
             value[0] if isinstance(value, (list, pydicom.multival.MultiValue)) else value
         )
     except (TypeError, ValueError, IndexError) as error:
-        raise DicomError(f"{path.name}: {what} is not a number ({value!r}).") from error
+        raise DicomError(
+            tr("{name}: {what} is not a number ({value}).").format(
+                name=path.name, what=what, value=repr(value)
+            )
+        ) from error
     if not np.isfinite(number):
-        raise DicomError(f"{path.name}: {what} is not finite.")
+        raise DicomError(tr("{name}: {what} is not finite.").format(name=path.name, what=what))
     return number
 
 
@@ -251,8 +268,10 @@ def _orientation(value: Any, path: Path) -> tuple[np.ndarray, np.ndarray] | None
         or abs(float(row @ col)) > _ORTHONORMAL_TOLERANCE
     ):
         raise DicomError(
-            f"{path.name}: Image Orientation (Patient) {list(cosines)} is not two perpendicular "
-            "unit vectors; the image cannot be placed in the patient."
+            tr(
+                "{name}: Image Orientation (Patient) {cosines} is not two perpendicular unit "
+                "vectors; the image cannot be placed in the patient."
+            ).format(name=path.name, cosines=list(cosines))
         )
     return row / np.linalg.norm(row), col / np.linalg.norm(col)
 
@@ -263,7 +282,11 @@ def _spacing(ds: Dataset, path: Path) -> tuple[float, float] | None:
     if spacing is None:
         return None
     if np.any(spacing <= 0):
-        raise DicomError(f"{path.name}: Pixel Spacing {list(spacing)} must be positive.")
+        raise DicomError(
+            tr("{name}: Pixel Spacing {spacing} must be positive.").format(
+                name=path.name, spacing=list(spacing)
+            )
+        )
     return float(spacing[0]), float(spacing[1])
 
 
@@ -271,12 +294,20 @@ def _integer(ds: Dataset, keyword: str, path: Path, default: int | None = None) 
     value = ds.get(keyword)
     if value is None or value == "":
         if default is None:
-            raise DicomError(f"{path.name}: the required attribute {keyword} is missing.")
+            raise DicomError(
+                tr("{name}: the required attribute {keyword} is missing.").format(
+                    name=path.name, keyword=keyword
+                )
+            )
         return default
     try:
         return int(value)
     except (TypeError, ValueError) as error:
-        raise DicomError(f"{path.name}: {keyword} is not an integer ({value!r}).") from error
+        raise DicomError(
+            tr("{name}: {keyword} is not an integer ({value}).").format(
+                name=path.name, keyword=keyword, value=repr(value)
+            )
+        ) from error
 
 
 def _pixel_source(
@@ -284,7 +315,11 @@ def _pixel_source(
 ) -> PixelSource:
     syntax = str(ds.file_meta.get("TransferSyntaxUID", "")) if ds.file_meta else ""
     if not syntax:
-        raise DicomError(f"{path.name}: the transfer syntax is missing; pixels cannot be decoded.")
+        raise DicomError(
+            tr("{name}: the transfer syntax is missing; pixels cannot be decoded.").format(
+                name=path.name
+            )
+        )
     bits = _integer(ds, "BitsAllocated", path)
     representation = _integer(ds, "PixelRepresentation", path, default=0)
     samples = _integer(ds, "SamplesPerPixel", path, default=1)
@@ -320,7 +355,7 @@ def _rescale(group: Dataset | None, ds: Dataset, path: Path) -> tuple[float, flo
     if ds.get("Modality") == "RTDOSE" and "DoseGridScaling" in ds:
         slope *= _number(ds.get("DoseGridScaling"), 1.0, "Dose Grid Scaling", path)
     if slope == 0:
-        raise DicomError(f"{path.name}: Rescale Slope is 0.")
+        raise DicomError(tr("{name}: Rescale Slope is 0.").format(name=path.name))
     return slope, intercept
 
 
@@ -345,11 +380,15 @@ def frames_of(
     once.
     """
     if not layout.has_pixels:
-        kind = str(ds.get("Modality", "")) or "this object"
-        raise DicomError(f"{path.name}: no pixel data ({kind} is not an image).")
+        kind = str(ds.get("Modality", "")) or tr("this object")
+        raise DicomError(
+            tr("{name}: no pixel data ({kind} is not an image).").format(name=path.name, kind=kind)
+        )
     frames = _integer(ds, "NumberOfFrames", path, default=1)
     if frames < 1:
-        raise DicomError(f"{path.name}: Number of Frames is {frames}.")
+        raise DicomError(
+            tr("{name}: Number of Frames is {frames}.").format(name=path.name, frames=frames)
+        )
     if isinstance(ds, RawHeader):  # the fast reader: classic images only, values memoised
         return _classic_frames(ds, path, frames, layout)
     if "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds:
@@ -364,7 +403,11 @@ def frames_of(
 def _base(ds: Dataset, path: Path) -> dict[str, Any]:
     rows, columns = _integer(ds, "Rows", path), _integer(ds, "Columns", path)
     if rows < 1 or columns < 1:
-        raise DicomError(f"{path.name}: image size {rows} x {columns} is empty.")
+        raise DicomError(
+            tr("{name}: image size {rows} x {columns} is empty.").format(
+                name=path.name, rows=rows, columns=columns
+            )
+        )
     return {"rows": rows, "columns": columns}
 
 
@@ -429,7 +472,9 @@ def _enhanced_frames(ds: Dataset, path: Path, frames: int, layout: FileLayout) -
     per_frame = list(ds.get("PerFrameFunctionalGroupsSequence") or [])
     if per_frame and len(per_frame) != frames:
         raise DicomError(
-            f"{path.name}: {len(per_frame)} per-frame functional groups for {frames} frames."
+            tr("{name}: {groups} per-frame functional groups for {frames} frames.").format(
+                name=path.name, groups=len(per_frame), frames=frames
+            )
         )
     instance = _integer(ds, "InstanceNumber", path, default=0)
     result = []
@@ -493,7 +538,11 @@ def _mosaic_frames(ds: Dataset, path: Path, layout: FileLayout) -> list[Frame]:
             csa = csareader.get_csa_header(ds, "image")
             count = csareader.get_n_mosaic(csa)
         except Exception as error:  # nibabel raises several types on damaged CSA headers
-            raise DicomError(f"{path.name}: unreadable Siemens CSA header ({error}).") from error
+            raise DicomError(
+                tr("{name}: unreadable Siemens CSA header ({error}).").format(
+                    name=path.name, error=error
+                )
+            ) from error
         if not count or "MOSAIC" not in [str(v).upper() for v in ds.get("ImageType", [])]:
             return []
         try:
@@ -501,7 +550,11 @@ def _mosaic_frames(ds: Dataset, path: Path, layout: FileLayout) -> list[Frame]:
             affine = np.asarray(wrapper.affine, float)  # (row, col, slice) -> LPS
             rows, columns, slices = wrapper.image_shape
         except (WrapperError, KeyError, ValueError, TypeError, AttributeError) as error:
-            raise DicomError(f"{path.name}: cannot unpack the Siemens mosaic ({error}).") from error
+            raise DicomError(
+                tr("{name}: cannot unpack the Siemens mosaic ({error}).").format(
+                    name=path.name, error=error
+                )
+            ) from error
     col_step, row_step, slice_step = affine[:3, 1], affine[:3, 0], affine[:3, 2]
     row_spacing, column_spacing = float(np.linalg.norm(row_step)), float(np.linalg.norm(col_step))
     slope, intercept = _rescale(None, ds, path)

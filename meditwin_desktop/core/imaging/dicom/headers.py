@@ -32,6 +32,7 @@ from pydicom.uid import (
 )
 
 from meditwin_desktop.core.errors import DicomError
+from meditwin_desktop.core.i18n import N_, number, tr
 
 # Non-Part-10 DICOM is rare today and small: old single images, at most an uncompressed
 # 2048 x 2048 x 16-bit film (8 MiB) plus its header. Larger files without the preamble are
@@ -45,10 +46,10 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY
 _PIXEL_DATA_TAGS = (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10")  # (7FE0,0010) LE and BE
 _KINDS = (
     (stat.S_ISFIFO, "FIFO"),
-    (stat.S_ISSOCK, "socket"),
-    (stat.S_ISCHR, "character device"),
-    (stat.S_ISBLK, "block device"),
-    (stat.S_ISDIR, "folder"),
+    (stat.S_ISSOCK, N_("socket")),
+    (stat.S_ISCHR, N_("character device")),
+    (stat.S_ISBLK, N_("block device")),
+    (stat.S_ISDIR, N_("folder")),
 )
 
 
@@ -79,12 +80,12 @@ class FileLayout:
 
 def os_reason(error: OSError) -> str:
     """The reason an OS error gives, without the path: 'cannot be read: Permission denied'."""
-    return f"cannot be read: {error.strerror or type(error).__name__}"
+    return tr("cannot be read: {reason}").format(reason=error.strerror or type(error).__name__)
 
 
 def _not_regular(mode: int) -> str:
-    kind = next((name for test, name in _KINDS if test(mode)), "special file")
-    return f"not a regular file ({kind})"
+    kind = next((name for test, name in _KINDS if test(mode)), N_("special file"))
+    return tr("not a regular file ({kind})").format(kind=tr(kind))
 
 
 def open_regular(path: Path | str) -> io.FileIO:
@@ -168,7 +169,10 @@ def deadline_reader(raw: io.FileIO, path: Path) -> io.BufferedReader:
 def too_slow(name: str) -> SkippedFileError:
     """The error for a file whose reading passed the deadline."""
     return SkippedFileError(
-        f"reading stopped after {READ_DEADLINE_S:g} s (not a usable DICOM header)", name
+        tr("reading stopped after {seconds} s (not a usable DICOM header)").format(
+            seconds=f"{READ_DEADLINE_S:g}"
+        ),
+        name,
     )
 
 
@@ -207,8 +211,10 @@ def _read_with_pydicom(
     except InvalidDicomError:
         if size > FORCE_READ_MAX_BYTES:
             raise SkippedFileError(
-                f"not a DICOM file (no DICOM preamble, and at {size / 2**20:.0f} MB too large "
-                f"to probe; the limit is {FORCE_READ_MAX_BYTES >> 20} MB)",
+                tr(
+                    "not a DICOM file (no DICOM preamble, and at {size} MB too large to probe; "
+                    "the limit is {limit} MB)"
+                ).format(size=number(size / 2**20, 0), limit=FORCE_READ_MAX_BYTES >> 20),
                 path.name,
             ) from None
         handle.seek(0)

@@ -21,6 +21,7 @@ from pydicom.pixels import get_decoder
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from meditwin_desktop.core.errors import Cancelled, DicomError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.imaging.dicom import decoders
 from meditwin_desktop.core.imaging.dicom import workers as worker_pool
 from meditwin_desktop.core.imaging.dicom.frames import Frame, PixelSource
@@ -39,7 +40,7 @@ def output_dtype(frames: Sequence[Frame]) -> np.dtype:
     """The smallest numpy type that holds every rescaled value exactly (int16 for most CT)."""
     sources = [f.pixel for f in frames]
     if any(s is None for s in sources):
-        raise DicomError("A frame has no pixel data.")
+        raise DicomError(tr("A frame has no pixel data."))
     if any(s.samples != 1 for s in sources) or any(  # type: ignore[union-attr]
         (f.slope != 1 or not float(f.intercept).is_integer()) for f in frames
     ):
@@ -63,13 +64,23 @@ def _check_size(frame: Frame) -> None:
     frame_bytes = frame.rows * frame.columns * source.samples * max(source.bits_allocated, 8) // 8
     if frame_bytes >= _MAX_FRAME_BYTES:
         raise DicomError(
-            f"{source.path.name}: image of {frame.rows} x {frame.columns} is too large."
+            tr("{name}: image of {rows} x {columns} is too large.").format(
+                name=source.path.name, rows=frame.rows, columns=frame.columns
+            )
         )
     size = os.path.getsize(source.path)
     if frame_bytes * source.file_frames > _MAX_EXPANSION * max(size, 1):
         raise DicomError(
-            f"{source.path.name}: the header announces {source.file_frames} frames of "
-            f"{frame.rows} x {frame.columns}, far more than the file's {size} bytes can hold."
+            tr(
+                "{name}: the header announces {frames} frames of {rows} x {columns}, far more "
+                "than the file's {size} bytes can hold."
+            ).format(
+                name=source.path.name,
+                frames=source.file_frames,
+                rows=frame.rows,
+                columns=frame.columns,
+                size=size,
+            )
         )
 
 
@@ -81,8 +92,10 @@ def _read_native(source: PixelSource, shape: tuple[int, ...]) -> np.ndarray:
         count = handle.readinto(memoryview(buffer).cast("B"))
     if count != buffer.nbytes:
         raise DicomError(
-            f"{source.path.name}: the pixel data is {count} bytes where {buffer.nbytes} were "
-            "expected (truncated file?)."
+            tr(
+                "{name}: the pixel data is {count} bytes where {expected} were expected "
+                "(truncated file?)."
+            ).format(name=source.path.name, count=count, expected=buffer.nbytes)
         )
     return buffer
 
@@ -188,7 +201,9 @@ def _tile(mosaic: np.ndarray, frame: Frame) -> np.ndarray:
     r, c = divmod(frame.mosaic_tile, per_row)
     tile = mosaic[r * rows : (r + 1) * rows, c * columns : (c + 1) * columns]
     if tile.shape[:2] != (rows, columns):
-        raise DicomError(f"{frame.path.name}: the mosaic is smaller than its tiles.")
+        raise DicomError(
+            tr("{name}: the mosaic is smaller than its tiles.").format(name=frame.path.name)
+        )
     return tile
 
 
@@ -208,8 +223,16 @@ def _to_output(
         stored = stored[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     if stored.shape != out.shape:
         raise DicomError(
-            f"{frame.path.name}: decoded image is {stored.shape[0]} x {stored.shape[1]}, "
-            f"the header says {out.shape[0]} x {out.shape[1]}."
+            tr(
+                "{name}: decoded image is {rows} x {columns}, the header says "
+                "{header_rows} x {header_columns}."
+            ).format(
+                name=frame.path.name,
+                rows=stored.shape[0],
+                columns=stored.shape[1],
+                header_rows=out.shape[0],
+                header_columns=out.shape[1],
+            )
         )
     if np.issubdtype(out.dtype, np.integer):
         info = np.iinfo(out.dtype)
@@ -222,7 +245,9 @@ def _to_output(
                 stored.astype(np.float64) * frame.slope + frame.intercept, info.min, info.max
             )
             np.copyto(out, stored, casting="unsafe")
-            return f"{frame.path.name}: values beyond Bits Stored were clipped."
+            return tr("{name}: values beyond Bits Stored were clipped.").format(
+                name=frame.path.name
+            )
     if frame.slope == 1 and frame.intercept == 0:
         np.copyto(out, stored, casting="unsafe")
     elif frame.slope == 1 and np.issubdtype(out.dtype, np.integer):
@@ -261,8 +286,10 @@ def _read_in_place(frame: Frame, out: np.ndarray, strict: bool) -> str | None:
         count = handle.readinto(memoryview(out).cast("B"))
     if count != out.nbytes:
         raise DicomError(
-            f"{source.path.name}: the pixel data is {count} bytes where {out.nbytes} were "
-            "expected (truncated file?)."
+            tr(
+                "{name}: the pixel data is {count} bytes where {expected} were expected "
+                "(truncated file?)."
+            ).format(name=source.path.name, count=count, expected=out.nbytes)
         )
     info = np.iinfo(out.dtype)
     intercept = int(frame.intercept)
@@ -277,7 +304,9 @@ def _error_text(frame: Frame, error: Exception) -> str:
     if isinstance(error, DicomError):
         return str(error)
     syntax = frame.pixel.transfer_syntax if frame.pixel else "?"
-    return f"{frame.path.name}: cannot decode the pixels ({syntax}): {error}"
+    return tr("{name}: cannot decode the pixels ({syntax}): {error}").format(
+        name=frame.path.name, syntax=syntax, error=error
+    )
 
 
 def decode_chunk(frames: Sequence[Frame]) -> list[tuple[np.ndarray | None, str | None]]:

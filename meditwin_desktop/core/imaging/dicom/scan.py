@@ -13,6 +13,7 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import Tag
 
+from meditwin_desktop.core.i18n import tr, tr_n
 from meditwin_desktop.core.imaging.dicom import workers
 from meditwin_desktop.core.imaging.dicom.duplicates import same_instance
 from meditwin_desktop.core.imaging.dicom.headers import SkippedFileError, read_header
@@ -152,14 +153,14 @@ def _summary(path: Path) -> Summary:
     except SkippedFileError as error:
         return path, None, error.reason
     except InvalidDicomError:
-        return path, None, "not a DICOM file"
+        return path, None, tr("not a DICOM file")
     except Exception as error:  # pydicom raises many types on damaged files
-        return path, None, f"unreadable: {error}"
+        return path, None, tr("unreadable: {error}").format(error=error)
     try:  # damaged values (a non-numeric Number of Frames, a bad character set)
         summary = {keyword: _text(ds, keyword) for keyword in _SUMMARY}
         summary["frames"] = int(ds.get("NumberOfFrames") or 1)
     except Exception as error:
-        return path, None, f"unusable header: {error}"
+        return path, None, tr("unusable header: {error}").format(error=error)
     return path, summary, None
 
 
@@ -181,7 +182,10 @@ def _summaries(files: list[Path], progress: ProgressFn, cancelled: CancelledFn):
     try:
         for n, chunk in enumerate(chunks):
             check_cancelled(cancelled)
-            progress(n * size / max(len(files), 1), f"Reading headers {n * size}/{len(files)}")
+            progress(
+                n * size / max(len(files), 1),
+                tr("Reading headers {n}/{total}").format(n=n * size, total=len(files)),
+            )
             try:
                 yield _result(futures[n], cancelled) if futures else summarize(chunk, cancelled)
             except BrokenProcessPool:  # a worker died: read the rest here
@@ -207,7 +211,7 @@ def scan(
             reason = reason or tree.add(summary, path)
             if reason:
                 skipped.append((path, reason))
-    progress(1.0, f"Scanned {len(files)} files")
+    progress(1.0, tr_n("Scanned {n} files", "Scanned {n} files", len(files)).format(n=len(files)))
     result = ScanResult(tree.patients(), skipped, len(files))
     for patient in result.patients:  # never in the log, whatever fails later
         protect(patient.name, patient.id, patient.birth_date)
@@ -245,10 +249,12 @@ class _Tree:
         """
         series_uid = ds["SeriesInstanceUID"]
         if not series_uid or not ds["SOPInstanceUID"]:
-            return "DICOM without Series/SOP Instance UID: not an image instance (e.g. DICOMDIR)"
+            return tr(
+                "DICOM without Series/SOP Instance UID: not an image instance (e.g. DICOMDIR)"
+            )
         first = self._instances.setdefault((series_uid, ds["SOPInstanceUID"]), path)
         if first is not path and same_instance(first, path):
-            return f"duplicate of {first.name}"
+            return tr("duplicate of {name}").format(name=first.name)
         info = self._series.get(series_uid) or self._new_series(ds)
         info.files.append(path)
         info.frames += ds["frames"]

@@ -22,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
+from meditwin_desktop.core.i18n import N_, tr
 from meditwin_desktop.core.imaging.dicom import workers
 from meditwin_desktop.core.imaging.dicom.frames import Frame
 
@@ -29,7 +30,7 @@ MAX_CRASHES = 2  # crashes a frame may cause before it is declared undecodable
 MAX_RESTARTS = 4  # fresh pools per load before giving up on worker processes
 _POLL_S = 0.1
 _SETTLE_S = 30.0  # a future still running this long after its pool broke counts as crashed
-_CRASHED = (
+_CRASHED = N_(
     "the image decoder crashed its process on this image {n} times; the slice is left "
     "blank (damaged or unsupported compressed data?)"
 )
@@ -159,7 +160,7 @@ class RemoteDecoder:
                 self.crashes[k] += 1
                 if self.crashes[k] >= MAX_CRASHES:
                     name = self.frames[k].path.name
-                    self.finish(k, None, f"{name}: {_CRASHED.format(n=self.crashes[k])}")
+                    self.finish(k, None, f"{name}: {tr(_CRASHED).format(n=self.crashes[k])}")
                 else:
                     self.suspects.append(k)
         self.in_flight.clear()
@@ -185,7 +186,9 @@ class RemoteDecoder:
         try:
             results = future.result()
         except Exception as error:  # e.g. a result too large to send back
-            text = f"the decoder process failed ({type(error).__name__}: {error})"
+            text = tr("the decoder process failed ({kind}: {error})").format(
+                kind=type(error).__name__, error=error
+            )
             results = [(None, f"{self.frames[k].path.name}: {text}") for k in chunk]
         for k, (stored, error_text) in zip(chunk, results, strict=True):
             self.finish(k, stored, error_text)
@@ -195,7 +198,9 @@ class RemoteDecoder:
         if executor is not None or self.cancelled():
             return
         for k in self.suspects:
-            reason = "not decoded: the image decoder processes kept crashing during this load"
+            reason = tr(
+                "not decoded: the image decoder processes kept crashing during this load"
+            )
             self.finish(k, None, f"{self.frames[k].path.name}: {reason}")
         self.suspects.clear()
         self.done.set()  # the helper thread stops; this thread does the rest

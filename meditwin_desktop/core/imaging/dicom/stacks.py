@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from meditwin_desktop.core.errors import DicomError
+from meditwin_desktop.core.i18n import number, tr, tr_n
 from meditwin_desktop.core.imaging.dicom.frames import Frame
 
 _SAME_ORIENTATION = 1e-3  # max difference of direction cosines within one stack
@@ -83,9 +84,11 @@ def _split_repeats(frames: list[Frame]) -> list[list[Frame]]:
             return [frames]
         return [[group[t] for group in positions.values()] for t in range(repeats)]
     raise DicomError(
-        f"This series repeats slice positions unevenly ({min(counts)} to {max(counts)} images "
-        "per position), so they do not form complete volumes; it cannot be assembled safely. "
-        "Check whether the export is complete."
+        tr(
+            "This series repeats slice positions unevenly ({low} to {high} images per "
+            "position), so they do not form complete volumes; it cannot be assembled safely. "
+            "Check whether the export is complete."
+        ).format(low=min(counts), high=max(counts))
     )
 
 
@@ -99,7 +102,7 @@ def _geometry(frames: list[Frame], label: str) -> Stack:
     if len(frames) == 1:
         thickness = first.thickness or 1.0
         if not first.thickness:
-            stack.warnings.append("Single image without slice thickness: 1 mm assumed.")
+            stack.warnings.append(tr("Single image without slice thickness: 1 mm assumed."))
         k_vector = normal * thickness
     else:
         steps = np.diff(distances)
@@ -109,8 +112,10 @@ def _geometry(frames: list[Frame], label: str) -> Stack:
         offsets = np.array([f.position for f in frames]) - expected
         if np.max(np.linalg.norm(offsets, axis=1)) > max(0.05 * step, 0.05):
             raise DicomError(
-                "The slices of this series are not aligned on one line (their positions "
-                "wander sideways); it cannot be assembled into one volume."
+                tr(
+                    "The slices of this series are not aligned on one line (their positions "
+                    "wander sideways); it cannot be assembled into one volume."
+                )
             )
         per_mm = along / (along @ normal)  # in-plane drift per mm along the normal
         tilt = float(np.degrees(np.arccos(min(1.0, 1.0 / np.linalg.norm(per_mm)))))
@@ -128,22 +133,27 @@ def _geometry(frames: list[Frame], label: str) -> Stack:
             stack.resampling = Resampling(distances - distances[0], step, count, shear_pixels)
         if tilt > _TILT_DEGREES:
             stack.warnings.append(
-                f"Gantry tilt of {tilt:.2f} degrees: the slices were resampled onto a grid "
-                "perpendicular to them (as dcm2niix and 3D Slicer do)."
+                tr(
+                    "Gantry tilt of {tilt} degrees: the slices were resampled onto a grid "
+                    "perpendicular to them (as dcm2niix and 3D Slicer do)."
+                ).format(tilt=number(tilt, 2))
             )
         if irregular:
             gaps = int(np.sum(np.round(steps / step) - 1))
-            text = (
-                f"Irregular slice spacing ({steps.min():.3f} to {steps.max():.3f} mm): "
-                f"resampled to {step:.3f} mm by linear interpolation."
-            )
+            text = tr(
+                "Irregular slice spacing ({low} to {high} mm): resampled to {step} mm by "
+                "linear interpolation."
+            ).format(low=number(steps.min(), 3), high=number(steps.max(), 3), step=number(step, 3))
             if gaps > 0:
                 stack.partial = True
                 where = distances[:-1][steps > 1.5 * step]
-                text = (
-                    f"Partial series: about {gaps} slice(s) missing (gap after "
-                    f"{', '.join(f'{w:.1f}' for w in where[:5])} mm along the normal); " + text
-                )
+                text = tr_n(
+                    "Partial series: about {n} slice(s) missing (gap after {where} mm along the "
+                    "normal); {detail}",
+                    "Partial series: about {n} slice(s) missing (gap after {where} mm along the "
+                    "normal); {detail}",
+                    gaps,
+                ).format(n=gaps, where=", ".join(number(w, 1) for w in where[:5]), detail=text)
             stack.warnings.append(text)
     stack.affine[:3, 0], stack.affine[:3, 1], stack.affine[:3, 2] = i_col, j_row, k_vector
     stack.affine[:3, 3] = first.position
@@ -165,12 +175,12 @@ def _without_geometry(frames: list[Frame]) -> list[Stack]:
         members.sort(key=lambda f: f.order)
         first = members[0]
         affine = np.diag([first.column_spacing, first.row_spacing, first.thickness or 1.0, 1.0])
-        text = (
+        text = tr(
             "No patient position or orientation in the file: shown in image coordinates; "
             "directions and distances between slices are unknown."
         )
         if first.meta.get("no_spacing"):
-            text += " No pixel spacing either: 1 mm pixels assumed, do not measure."
+            text += " " + tr("No pixel spacing either: 1 mm pixels assumed, do not measure.")
         stacks.append(Stack(members, affine, [text]))
     return stacks
 
@@ -199,7 +209,7 @@ def _name_by_keys(stacks: list[Stack]) -> None:
 
 def _kind(stack: Stack) -> str:
     """'multi-frame' for the frames of one file, 'single-frame' for one file per image."""
-    return "multi-frame" if stack.frames[0].index is not None else "single-frame"
+    return tr("multi-frame") if stack.frames[0].index is not None else tr("single-frame")
 
 
 def plan_stacks(frames: Sequence[Frame]) -> tuple[list[Stack], list[str]]:
@@ -216,16 +226,26 @@ def plan_stacks(frames: Sequence[Frame]) -> tuple[list[Stack], list[str]]:
             warnings.append(str(error))
             continue
         for t, members in enumerate(repeats):
-            label = f"volume {t + 1} of {len(repeats)}" if len(repeats) > 1 else ""
+            label = (
+                tr("volume {n} of {total}").format(n=t + 1, total=len(repeats))
+                if len(repeats) > 1
+                else ""
+            )
             try:
                 stacks.append(_geometry(members, label))
             except DicomError as error:
                 warnings.append(str(error))
     if unplaced and placed:
-        warnings.append(f"{len(unplaced)} image(s) without position were set apart.")
+        warnings.append(
+            tr_n(
+                "{n} image(s) without position were set apart.",
+                "{n} image(s) without position were set apart.",
+                len(unplaced),
+            ).format(n=len(unplaced))
+        )
     stacks.extend(_without_geometry(unplaced))
     _name_by_keys(stacks)
     if not stacks:
-        raise DicomError(" ".join(warnings) or "No image of this series could be placed.")
+        raise DicomError(" ".join(warnings) or tr("No image of this series could be placed."))
     stacks.sort(key=lambda s: -len(s.frames) * s.frames[0].rows * s.frames[0].columns)
     return stacks, warnings

@@ -17,13 +17,14 @@ from pathlib import Path
 import pydicom
 from pydicom.fileset import FileSet
 
+from meditwin_desktop.core.i18n import N_, tr
 from meditwin_desktop.core.imaging.dicom.headers import deadline_reader, open_regular, os_reason
 from meditwin_desktop.core.progress import CancelledFn, check_cancelled, never_cancelled
 
 log = logging.getLogger(__name__)
 
 Skipped = list[tuple[Path, str]]
-LINKED_FOLDER = "link to a folder: not followed (open the folder it points to)"
+LINKED_FOLDER = N_("link to a folder: not followed (open the folder it points to)")
 
 
 def dicomdir_files(path: Path) -> list[Path]:
@@ -57,7 +58,9 @@ def list_files(
 
 def _walk(root: Path, files: list[Path], skipped: Skipped, cancelled: CancelledFn) -> None:
     def unreadable(error: OSError) -> None:
-        skipped.append((Path(error.filename or root), f"folder {os_reason(error)}"))
+        skipped.append(
+            (Path(error.filename or root), tr("folder {reason}").format(reason=os_reason(error)))
+        )
 
     for folder, dirs, names in os.walk(root, onerror=unreadable):
         check_cancelled(cancelled)
@@ -67,7 +70,7 @@ def _walk(root: Path, files: list[Path], skipped: Skipped, cancelled: CancelledF
             if name.startswith("."):
                 continue
             if os.path.islink(os.path.join(folder, name)):
-                skipped.append((here / name, LINKED_FOLDER))
+                skipped.append((here / name, tr(LINKED_FOLDER)))
             else:
                 kept.append(name)
         dirs[:] = kept

@@ -17,6 +17,7 @@ from pydicom.uid import (
 from pydicom.valuerep import format_number_as_ds
 
 from meditwin_desktop import __version__
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.core.progress import (
     CancelledFn,
@@ -126,7 +127,7 @@ def _write_series(
     for instance, k in enumerate(range(nk - 1, -1, -1), start=1):
         if instance % 16 == 1:
             check_cancelled(cancelled)
-            progress(instance / nk, f"Writing slice {instance}/{nk}")
+            progress(instance / nk, tr("Writing slice {n}/{total}").format(n=instance, total=nk))
         sop_uid = _uid(header.uid_seed, "instance", header.series_number, k)
         meta = FileMetaDataset()
         meta.MediaStorageSOPClassUID = kind.sop_class
@@ -182,5 +183,5 @@ def _write_series(
         path = out_dir / f"IM{instance:05d}.dcm"
         ds.save_as(path, enforce_file_format=True)
         paths.append(path)
-    progress(1.0, "Series written")
+    progress(1.0, tr("Series written"))
     return paths
