@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 from scipy import ndimage
 
+from meditwin_desktop.core.i18n import number, tr
 from meditwin_desktop.core.imaging.slicing import PlaneImage
 from meditwin_desktop.core.planning import section_contours
 from meditwin_desktop.ui.overlay_text import outlined_text
@@ -24,6 +25,7 @@ from meditwin_desktop.ui.planning_layer import (
     TUMOUR,
     ZONE,
     Plan,
+    scenario_title,
 )
 from meditwin_desktop.ui.slice_view import label_colors, window_to_uint8
 
@@ -78,11 +80,11 @@ class ApplicatorView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Turn the plane about the applicator:"))
+        row.addWidget(QLabel(tr("Turn the plane about the applicator:")))
         self.angle = QSlider(Qt.Orientation.Horizontal, self)
         self.angle.setObjectName("applicator_angle")
         self.angle.setRange(0, 179)
-        self.angle.setToolTip("0°: the plane holding the applicator and the head-feet axis")
+        self.angle.setToolTip(tr("0°: the plane holding the applicator and the head-feet axis"))
         self.angle.valueChanged.connect(lambda _: self.refresh())
         row.addWidget(self.angle, stretch=1)
         self.angle_text = QLabel("0°")
@@ -185,8 +187,10 @@ class ApplicatorView(QWidget):
             painter.drawText(
                 self.canvas.rect(),
                 Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                "Along the applicator: select a scenario of a twin with an entry and a "
-                "target (the liver ablation twin) on a case with a CT.",
+                tr(
+                    "Along the applicator: select a scenario of a twin with an entry and a "
+                    "target (the liver ablation twin) on a case with a CT."
+                ),
             )
             return
         rect = self.image_rect()
@@ -210,7 +214,9 @@ class ApplicatorView(QWidget):
                           for c, r in line]  # fmt: skip
                 painter.drawPolyline(QPolygonF(points))
         self._draw_applicator(painter)
-        title = f"Along the applicator ({self.plan.scenario})"
+        title = tr("Along the applicator ({scenario})").format(
+            scenario=scenario_title(self.plan.scenario)
+        )
         outlined_text(painter, QPointF(8, 16), title, QColor(235, 235, 235))
 
     def _draw_applicator(self, painter: QPainter) -> None:
@@ -232,7 +238,7 @@ class ApplicatorView(QWidget):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(ZONE, 2.0))
         painter.drawEllipse(target, 6, 6)
-        outlined_text(painter, target + QPointF(9, -9), f"{length:.0f} mm", APPLICATOR)
+        outlined_text(painter, target + QPointF(9, -9), f"{number(length)} mm", APPLICATOR)
 
 
 def _resample(volume, lps: np.ndarray, order: int, fill: float = 0.0) -> np.ndarray:

@@ -33,6 +33,7 @@ from meditwin_desktop.core import brain_volumes, signals
 from meditwin_desktop.core.case import Case, Measurement, Recording
 from meditwin_desktop.core.csv_import import new_records
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import N_, date_text, decimal_separator, number, tr, tr_n
 from meditwin_desktop.core.session import Session
 from meditwin_desktop.ui.csv_import_dialog import CsvImportDialog
 from meditwin_desktop.ui.diary_view import DiaryView
@@ -41,22 +42,26 @@ from meditwin_desktop.ui.measurements_view import (
     MeasurementsView,
     RecordDialog,
     RecordTable,
+    general,
     iso_to_qdate,
+    source_text,
+    when_text,
 )
 from meditwin_desktop.ui.medications_view import MedicationsView
+from meditwin_desktop.ui.parameter_editors import date_format
 from meditwin_desktop.ui.session_bridge import SessionBridge
 
-SIGNAL_FILES = "EDF/BDF recordings (*.edf *.EDF *.bdf *.BDF *.rec);;All files (*)"
-CSV_FILES = "CSV files (*.csv *.CSV *.txt *.tsv);;All files (*)"
-ASEG_FILES = (
+SIGNAL_FILES = N_("EDF/BDF recordings (*.edf *.EDF *.bdf *.BDF *.rec);;All files (*)")
+CSV_FILES = N_("CSV files (*.csv *.CSV *.txt *.tsv);;All files (*)")
+ASEG_FILES = N_(
     "FreeSurfer/FastSurfer aseg (*.stats *.mgz *.mgh *.nii *.nii.gz);;"
     "aseg.stats (*.stats);;Label volumes (*.mgz *.mgh *.nii *.nii.gz);;All files (*)"
-)
+)  # the file filters: shown through tr()
 
 
 def ask_file(parent: QWidget, title: str, filters: str) -> str:
     """A file the user picks ("" when cancelled); tests replace it."""
-    return QFileDialog.getOpenFileName(parent, title, "", filters)[0]
+    return QFileDialog.getOpenFileName(parent, title, "", tr(filters))[0]
 
 
 def describe_recording(path: str, **_) -> Recording:
@@ -64,11 +69,20 @@ def describe_recording(path: str, **_) -> Recording:
     with signals.open_recording(path) as edf:
         start = edf.start.isoformat() if edf.start else ""
         minutes = edf.duration_s / 60
-        length = f"{minutes:.1f} min" if minutes >= 1 else f"{edf.duration_s:g} s"
-        description = f"{len(edf.channels)} channels, {edf.sfreq:g} Hz, {length} ({edf.format})"
+        length = f"{number(minutes, 1)} min" if minutes >= 1 else f"{_g(edf.duration_s)} s"
+        description = tr_n(
+            "{n} channels, {rate} Hz, {length} ({format})",
+            "{n} channels, {rate} Hz, {length} ({format})",
+            len(edf.channels),
+        ).format(n=len(edf.channels), rate=_g(edf.sfreq), length=length, format=edf.format)
         return Recording(
             str(Path(path).resolve()), signals.guess_kind(edf.channels), start, description
         )
+
+
+def _g(value: float) -> str:
+    """`:g` with the decimal separator in use."""
+    return f"{value:g}".replace(".", decimal_separator())
 
 
 def read_aseg_file(path: str, date: str, **_) -> brain_volumes.BrainVolumes:
@@ -80,20 +94,20 @@ class VisitDateDialog(RecordDialog):
     """Asks the date of the MRI visit a FreeSurfer output was computed from."""
 
     def __init__(self, file_name: str, default: str, parent: QWidget | None = None) -> None:
-        super().__init__("Date of the MRI visit", parent)
+        super().__init__(tr("Date of the MRI visit"), parent)
         self.setObjectName("visit_date_dialog")
         text = QLabel(
-            f"{file_name}: on which visit was the MRI acquired? (FreeSurfer's files carry "
-            "the processing date, not the scan's.)",
+            tr("{file}: on which visit was the MRI acquired? (FreeSurfer's files carry "
+               "the processing date, not the scan's.)").format(file=file_name),
             self,
-        )
+        )  # fmt: skip
         text.setWordWrap(True)
         self.form.addRow(text)
         self.date = QDateEdit(iso_to_qdate(default), self)
         self.date.setCalendarPopup(True)
-        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.date.setDisplayFormat(date_format())
         self.date.setObjectName("visit_date")
-        self.form.addRow("Visit date", self.date)
+        self.form.addRow(tr("Visit date"), self.date)
 
     def build(self) -> str:
         return self.date.date().toString("yyyy-MM-dd")
@@ -105,13 +119,14 @@ class RecordingsView(RecordTable):
     add_requested = Signal()
     open_requested = Signal()  # the selected recording, in the EEG viewer
     attribute, noun = "recordings", "recording"
-    headers = ("File", "Status", "Kind", "Start", "Description")
+    none_yet = N_("No recording yet.")
+    headers = (N_("File"), N_("Status"), N_("Kind"), N_("Start"), N_("Description"))
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, importable=False)
-        self.add_button.setText("Add recording…")
-        self.edit_button.setText("Open in viewer")
-        self.delete_button.setText("Remove")
+        self.add_button.setText(tr("Add recording…"))
+        self.edit_button.setText(tr("Open in viewer"))
+        self.delete_button.setText(tr("Remove"))
 
     def add(self) -> None:  # a file is picked and read by the panel
         self.add_requested.emit()
@@ -120,8 +135,8 @@ class RecordingsView(RecordTable):
         self.open_requested.emit()
 
     def cells(self, r: Recording) -> list[str]:
-        status = "ready" if os.path.isfile(r.file) else "FILE MISSING"
-        return [Path(r.file).name, status, r.kind, r.start.replace("T", " "), r.description]
+        status = tr("ready") if os.path.isfile(r.file) else tr("FILE MISSING")
+        return [Path(r.file).name, status, r.kind, when_text(r.start), r.description]
 
     def sort_key(self, r: Recording) -> str:
         return r.start
@@ -164,9 +179,11 @@ class CaseDataPanel(QWidget):
             "recordings": self.recordings,
         }
         for title, view in zip(
-            ("Measurements", "Diary", "Medications", "Recordings"), self.views.values(), strict=True
+            (N_("Measurements"), N_("Diary"), N_("Medications"), N_("Recordings")),
+            self.views.values(),
+            strict=True,
         ):
-            self.tabs.addTab(view, title)
+            self.tabs.addTab(view, tr(title))
         layout.addWidget(self.tabs, stretch=1)
         self.message = QLabel("", self)
         self.message.setObjectName("case_data_message")
@@ -191,7 +208,7 @@ class CaseDataPanel(QWidget):
             viewer.close()
         self.viewers.clear()
         self.message.setText("")
-        self.heading.setText("" if case is not None else "Open a case to see its data.")
+        self.heading.setText("" if case is not None else tr("Open a case to see its data."))
         self.heading.setVisible(case is None)
         for view in self.views.values():
             view.set_case(case)
@@ -218,7 +235,7 @@ class CaseDataPanel(QWidget):
         """Pick a CSV file and open the import dialog for it ('measurements' or 'diary')."""
         if self.session.case is None:
             return None
-        title = "Import a seizure diary" if kind == "diary" else "Import measurements"
+        title = tr("Import a seizure diary") if kind == "diary" else tr("Import measurements")
         path = path or ask_file(self, title, CSV_FILES)
         if not path:
             return None
@@ -236,29 +253,38 @@ class CaseDataPanel(QWidget):
         view.add_records(fresh)
         self.message.setStyleSheet("")
         skipped = (
-            f"; {repeats} repeated lines or lines already in the case were left out"
+            "; "
+            + tr("{n} repeated lines or lines already in the case were left out").format(
+                n=repeats
+            )
             if repeats
             else ""
         )
-        self.message.setText(f"{len(fresh)} {view.noun}(s) imported{skipped}.")
+        if view is self.diary:
+            imported = tr_n("{n} event(s) imported", "{n} event(s) imported", len(fresh))
+        else:
+            imported = tr_n(
+                "{n} measurement(s) imported", "{n} measurement(s) imported", len(fresh)
+            )
+        self.message.setText(imported.format(n=len(fresh)) + skipped + ".")
 
     # -- brain MRI volumes ------------------------------------------------------------------
     def _brain_buttons(self) -> None:
         row = QHBoxLayout()
         view = self.measurements
-        self.hippocampus_button = QPushButton("Hippocampal volume from labels", view)
+        self.hippocampus_button = QPushButton(tr("Hippocampal volume from labels"), view)
         self.hippocampus_button.setObjectName("hippocampus_from_labels")
         self.hippocampus_button.setToolTip(
-            "Measure the left and right hippocampus labels (and an 'intracranial' label, for "
-            "the ratio) of the study on screen, dated with the study."
-        )
+            tr("Measure the left and right hippocampus labels (and an 'intracranial' label, for "
+               "the ratio) of the study on screen, dated with the study.")
+        )  # fmt: skip
         self.hippocampus_button.clicked.connect(lambda _=False: self.hippocampus_from_labels())
-        self.aseg_button = QPushButton("Import FreeSurfer aseg…", view)
+        self.aseg_button = QPushButton(tr("Import FreeSurfer aseg…"), view)
         self.aseg_button.setObjectName("import_aseg")
         self.aseg_button.setToolTip(
-            "Hippocampal volumes (and eTIV) from FreeSurfer or FastSurfer: "
-            "<subject>/stats/aseg.stats, or <subject>/mri/aseg.mgz."
-        )
+            tr("Hippocampal volumes (and eTIV) from FreeSurfer or FastSurfer: "
+               "<subject>/stats/aseg.stats, or <subject>/mri/aseg.mgz.")
+        )  # fmt: skip
         self.aseg_button.clicked.connect(lambda _=False: self.import_aseg())
         row.addWidget(self.hippocampus_button)
         row.addWidget(self.aseg_button)
@@ -283,7 +309,7 @@ class CaseDataPanel(QWidget):
         case = self.session.case
         if case is None:
             return None
-        path = path or ask_file(self, "Import FreeSurfer/FastSurfer aseg", ASEG_FILES)
+        path = path or ask_file(self, tr("Import FreeSurfer/FastSurfer aseg"), ASEG_FILES)
         if not path:
             return None
         default = case.study.date if case.study is not None else ""
@@ -296,9 +322,9 @@ class CaseDataPanel(QWidget):
         if self.session.case is not case:
             return
         self.message.setStyleSheet("")
-        self.message.setText(f"Reading {Path(path).name}…")
+        self.message.setText(tr("Reading {file}…").format(file=Path(path).name))
         self._start(
-            "Reading FreeSurfer volumes",
+            tr("Reading FreeSurfer volumes"),
             read_aseg_file,
             path,
             date,
@@ -323,31 +349,36 @@ class CaseDataPanel(QWidget):
 
         def new_value(old: Measurement) -> str:
             found = new(old)
-            return "removed (not in the new values)" if found is None else (
-                f"{found.value:g} {found.unit}")  # fmt: skip
+            return tr("removed (not in the new values)") if found is None else (
+                f"{general(found.value)} {found.unit}")  # fmt: skip
 
-        listed = "\n".join(
-            f"• {m.name}{f' ({m.target})' if m.target else ''}: {m.value:g} {m.unit} "
-            f"({m.source or 'no source'}) → {new_value(m)}"
-            for m in clashes
-        )
+        def line(m: Measurement) -> str:
+            source = source_text(m.source) if m.source else tr("no source")
+            return "• " + tr("{names}: {text}").format(
+                names=f"{m.name} ({m.target})" if m.target else m.name,
+                text=f"{general(m.value)} {m.unit} ({source}) → {new_value(m)}",
+            )
+
+        listed = "\n".join(line(m) for m in clashes)
+        visit = date_text(volumes.date) if volumes.date else tr("this undated visit")
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            "Replace measurements?",
-            f"The case already has these values for {volumes.date or 'this undated visit'}:"
-            f"\n{listed}\n\nReplace them with those from {volumes.source}?",
+            tr("Replace measurements?"),
+            tr("The case already has these values for {visit}:\n{values}\n\nReplace them "
+               "with those from {source}?").format(visit=visit, values=listed,
+                                                   source=volumes.source),
             QMessageBox.StandardButton.NoButton,
             self,
         )
         box.setObjectName("replace_brain_volumes")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        replace = box.addButton("Replace", QMessageBox.ButtonRole.AcceptRole)
+        replace = box.addButton(tr("Replace"), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.buttonClicked.connect(
             lambda button: (
                 self._store_brain_volumes(case, volumes, rows, clashes)
                 if button is replace
-                else self.message.setText("Nothing imported: the case's values were kept.")
+                else self.message.setText(tr("Nothing imported: the case's values were kept."))
             )
         )
         box.open()
@@ -367,24 +398,30 @@ class CaseDataPanel(QWidget):
             ]
         self.measurements.add_records(rows)  # the view's path: saved, runs go stale
         parts = []
-        for name, value in (
-            ("left", volumes.left_ml),
-            ("right", volumes.right_ml),
-            ("both hippocampi", volumes.hippocampus_ml),
-            ("intracranial", volumes.icv_ml),
+        for template, value in (
+            (N_("left {value} mL"), volumes.left_ml),
+            (N_("right {value} mL"), volumes.right_ml),
+            (N_("both hippocampi {value} mL"), volumes.hippocampus_ml),
+            (N_("intracranial {value} mL"), volumes.icv_ml),
         ):
             if value is not None:
-                parts.append(f"{name} {value:.2f} mL")
+                parts.append(tr(template).format(value=number(value, 2)))
         if volumes.ratio is not None:
-            parts.append(f"ratio {volumes.ratio:.5f}")
+            parts.append(tr("ratio {value}").format(value=number(volumes.ratio, 5)))
         when = (
-            f"the visit of {volumes.date}"
+            tr("the visit of {date}").format(date=date_text(volumes.date))
             if volumes.date
-            else "no date (the study has none: edit the rows to date them)"
+            else tr("no date (the study has none: edit the rows to date them)")
         )
-        text = f"{len(rows)} measurement(s) for {when} ({volumes.source}): {', '.join(parts)}."
+        text = tr_n(
+            "{n} measurement(s) for {when} ({source}): {values}.",
+            "{n} measurement(s) for {when} ({source}): {values}.",
+            len(rows),
+        ).format(n=len(rows), when=when, source=volumes.source, values=", ".join(parts))
         if replaced:
-            text += f" {len(replaced)} earlier value(s) replaced."
+            text += " " + tr_n(
+                "{n} earlier value(s) replaced.", "{n} earlier value(s) replaced.", len(replaced)
+            ).format(n=len(replaced))
         if volumes.notes:
             text += "\n" + "\n".join(volumes.notes)
         self.message.setStyleSheet("color: #f0ad4e;" if volumes.notes else "")
@@ -395,14 +432,14 @@ class CaseDataPanel(QWidget):
         """Pick an EDF/BDF file; its start and kind are read in the background."""
         if self.session.case is None:
             return
-        path = path or ask_file(self, "Add a recording", SIGNAL_FILES)
+        path = path or ask_file(self, tr("Add a recording"), SIGNAL_FILES)
         if not path:
             return
         case = self.session.case
         self.message.setStyleSheet("")
-        self.message.setText(f"Reading {Path(path).name}…")
+        self.message.setText(tr("Reading {file}…").format(file=Path(path).name))
         self._start(
-            "Reading the recording",
+            tr("Reading the recording"),
             describe_recording,
             path,
             on_done=lambda r: self._recording_added(case, r),
@@ -413,7 +450,11 @@ class CaseDataPanel(QWidget):
     def _recording_added(self, case: Case, recording: Recording) -> None:
         if self.session.case is not case:
             return
-        self.message.setText(f"Added {Path(recording.file).name}: {recording.description}.")
+        self.message.setText(
+            tr("Added {file}: {description}.").format(
+                file=Path(recording.file).name, description=recording.description
+            )
+        )
         self.recordings.add_records([recording])
 
     def _show_problem(self, error: BaseException) -> None:
@@ -425,15 +466,15 @@ class CaseDataPanel(QWidget):
         index = self.recordings.selected()
         case = self.session.case
         if index is None or case is None:
-            self._show_problem(ValueError("Select a recording to open."))
+            self._show_problem(ValueError(tr("Select a recording to open.")))
             return None
         recording = case.recordings[index]
         if not os.path.isfile(recording.file):
             self._show_problem(
                 ValueError(
-                    f"The file of this recording is missing: {recording.file}. It was moved or "
-                    "deleted, or its drive is not connected. Remove the recording and add the "
-                    "file again from where it is now."
+                    tr("The file of this recording is missing: {file}. It was moved or "
+                       "deleted, or its drive is not connected. Remove the recording and add the "
+                       "file again from where it is now.").format(file=recording.file)
                 )
             )
             return None

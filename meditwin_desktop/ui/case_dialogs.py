@@ -26,7 +26,28 @@ from PySide6.QtWidgets import (
 
 from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.i18n import N_, date_text, tr
 from meditwin_desktop.core.store import CaseLibrary, LibraryDamaged, LibraryError, backups_of
+
+_REPORT_FILE = "board-report.pdf"  # the file name proposed (a name: not translated)
+# the notes the application writes with a revision (stored in English, shown translated)
+_NOTES = (N_("autosave"), N_("saved by the user"), N_("on exit"))
+_IMPORTED = "imported from "
+
+
+def note_text(note: str) -> str:
+    """A revision's note as the user reads it (notes the application writes are kept in
+    English in the library: translated here)."""
+    if note.startswith(_IMPORTED):
+        return tr("imported from {name}").format(name=note[len(_IMPORTED) :])
+    return tr(note) if note in _NOTES else note
+
+
+def _saved_text(saved: str) -> str:
+    """When a revision was saved ("2026-12-07 10:15:03"), its date as the language writes it."""
+    day, sep, rest = saved.partition(" ") if " " in saved else saved.partition("T")
+    shown = date_text(day)
+    return f"{shown}{' ' if sep else ''}{rest}" if shown != day else saved
 
 
 class HistoryDialog(QDialog):
@@ -38,32 +59,35 @@ class HistoryDialog(QDialog):
     def __init__(self, library: CaseLibrary, case_id: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("history_dialog")
-        self.setWindowTitle("Case history")
+        self.setWindowTitle(tr("Case history"))
         self.resize(640, 420)
         revisions = library.history(case_id)
         layout = QVBoxLayout(self)
         layout.addWidget(
             QLabel(
-                "Each save is a revision. Restoring one saves it again as the "
-                "newest; the others stay in the history."
+                tr(
+                    "Each save is a revision. Restoring one saves it again as the "
+                    "newest; the others stay in the history."
+                )
             )
         )
         self.table = QTableWidget(len(revisions), 3, self)
         self.table.setObjectName("history_table")
-        self.table.setHorizontalHeaderLabels(["Revision", "Saved (UTC)", "Note"])
+        self.table.setHorizontalHeaderLabels([tr("Revision"), tr("Saved (UTC)"), tr("Note")])
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
         for row, revision in enumerate(revisions):
-            note = revision.note + (" (shown now)" if row == 0 else "")
-            for column, text in enumerate((str(revision.revision), revision.saved, note)):
+            note = note_text(revision.note) + (tr(" (shown now)") if row == 0 else "")
+            saved = _saved_text(revision.saved)
+            for column, text in enumerate((str(revision.revision), saved, note)):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self.table.selectRow(0)
         layout.addWidget(self.table)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.restore = buttons.addButton(
-            "Restore this revision", QDialogButtonBox.ButtonRole.ActionRole
+            tr("Restore this revision"), QDialogButtonBox.ButtonRole.ActionRole
         )
         self.restore.setObjectName("restore_revision")
         self.restore.clicked.connect(self._restore)
@@ -91,23 +115,27 @@ class ReportDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("report_dialog")
-        self.setWindowTitle("Export the board report")
+        self.setWindowTitle(tr("Export the board report"))
         self.path: Path | None = None
         self.pseudonym: str | None = None
         layout = QVBoxLayout(self)
         if stale:
             warning = QLabel(
-                f"⚠ {len(stale)} result(s) are out of date: the report will say "
-                "so on every page. Run all again first to refresh them."
+                tr(
+                    "⚠ {count} result(s) are out of date: the report will say "
+                    "so on every page. Run all again first to refresh them."
+                ).format(count=len(stale))
             )
             warning.setWordWrap(True)
             warning.setStyleSheet("color: #f0a040;")
             layout.addWidget(warning)
         self.identified = QRadioButton(
-            f"Name the patient ({case.name}, ID {case.patient_id or 'none'})"
+            tr("Name the patient ({name}, ID {patient_id})").format(
+                name=case.name, patient_id=case.patient_id or tr("none")
+            )
         )
         self.pseudonymised = QRadioButton(
-            "Pseudonymised: no name, ID, UIDs, free text, operator or dates; print instead:"
+            tr("Pseudonymised: no name, ID, UIDs, free text, operator or dates; print instead:")
         )
         self.pseudonymised.setObjectName("report_pseudonymised")
         group = QButtonGroup(self)
@@ -115,15 +143,15 @@ class ReportDialog(QDialog):
         group.addButton(self.pseudonymised)
         self.pseudonym_text = QLineEdit(pseudonym or "")
         self.pseudonym_text.setObjectName("report_pseudonym")
-        self.pseudonym_text.setPlaceholderText("e.g. MDT-2024-017")
+        self.pseudonym_text.setPlaceholderText(tr("e.g. MDT-2024-017"))
         (self.pseudonymised if pseudonym else self.identified).setChecked(True)
         layout.addWidget(self.identified)
         layout.addWidget(self.pseudonymised)
         layout.addWidget(self.pseudonym_text)
         row = QHBoxLayout()
-        self.file = QLineEdit(str(Path.home() / "board-report.pdf"))
+        self.file = QLineEdit(str(Path.home() / _REPORT_FILE))
         self.file.setObjectName("report_file")
-        browse = QPushButton("Choose…")
+        browse = QPushButton(tr("Choose…"))
         browse.clicked.connect(self._browse)
         row.addWidget(self.file, stretch=1)
         row.addWidget(browse)
@@ -137,7 +165,9 @@ class ReportDialog(QDialog):
         self._case = case
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Board report", self.file.text(), "PDF (*.pdf)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, tr("Board report"), self.file.text(), "PDF (*.pdf)"
+        )
         if path:
             self.file.setText(path)
 
@@ -151,7 +181,7 @@ class ReportDialog(QDialog):
             if self.pseudonymised.isChecked():
                 pseudonym = check_pseudonym(self.pseudonym_text.text(), self._case)
         except MeditwinError as error:
-            QMessageBox.warning(self, "Export the board report", str(error))
+            QMessageBox.warning(self, tr("Export the board report"), str(error))
             return
         self.path, self.pseudonym = path, pseudonym
         self.accept()
@@ -167,23 +197,28 @@ def show_library_problem(window) -> None:
     backups = backups_of(root) if root is not None else []
     box = QMessageBox(
         QMessageBox.Icon.Warning,
-        "The case library cannot be used",
-        f"{session.library_problem}\n\nYou can view images and run twins; "
-        "nothing is saved until the library is usable again.",
+        tr("The case library cannot be used"),
+        tr(
+            "{problem}\n\nYou can view images and run twins; "
+            "nothing is saved until the library is usable again."
+        ).format(problem=session.library_problem),
         parent=window,
     )
     box.setObjectName("library_problem")
     restore = new = None
     if backups and root is not None:
         restore = box.addButton(
-            f"Restore the backup of {backups[0].stem.split('-', 1)[1]}",
+            tr("Restore the backup of {date}").format(
+                date=date_text(backups[0].stem.split("-", 1)[1])
+            ),
             QMessageBox.ButtonRole.AcceptRole,
         )
     if root is not None:
         new = box.addButton(
-            "Start a new library (keep the damaged file)", QMessageBox.ButtonRole.DestructiveRole
+            tr("Start a new library (keep the damaged file)"),
+            QMessageBox.ButtonRole.DestructiveRole,
         )
-    box.addButton("Continue without the library", QMessageBox.ButtonRole.RejectRole)
+    box.addButton(tr("Continue without the library"), QMessageBox.ButtonRole.RejectRole)
 
     def chosen(button) -> None:
         try:
@@ -194,7 +229,7 @@ def show_library_problem(window) -> None:
             else:
                 return
         except LibraryError as failure:
-            QMessageBox.warning(window, "The case library cannot be used", str(failure))
+            QMessageBox.warning(window, tr("The case library cannot be used"), str(failure))
             return
         window.use_library(library)
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.clinical import fields, groups
+from meditwin_desktop.core.i18n import date_text, decimal_separator, tr
 from meditwin_desktop.core.session import PatientIdentity
 from meditwin_desktop.core.units import system_text, user_system
 
@@ -43,7 +44,8 @@ class CaseOverview(QScrollArea):
         identity = identity or PatientIdentity(case.name, case.patient_id)
         parts = [f"<h2>{html.escape(identity.name)}</h2>"]
         if identity.patient_id:
-            parts.append(f"<p>Patient ID {html.escape(identity.patient_id)}</p>")
+            patient_id = tr("Patient ID {patient_id}").format(patient_id=identity.patient_id)
+            parts.append(f"<p>{html.escape(patient_id)}</p>")
         if clinical.get("diagnosis"):
             parts.append(f"<p><b>{html.escape(str(clinical['diagnosis']))}</b></p>")
         for group in groups():
@@ -58,18 +60,28 @@ class CaseOverview(QScrollArea):
                 converted = system_text(clinical[spec.key], spec.unit, spec.label, user_system())
                 if converted is not None and converted[1] in spec.units:
                     text, unit = converted
+                # numbers with the language's decimal mark, dates as it writes them; words
+                # (choices, yes/no, units such as "years") translated; unit symbols have no
+                # entry and stay as they are
+                text = {
+                    "number": lambda t: t.replace(".", decimal_separator()),
+                    "flag": tr,
+                    "choice": tr,
+                    "date": date_text,
+                }.get(spec.kind, str)(text)  # free text is the user's: as typed
+                unit = tr(unit) if unit else unit
                 rows.append(
-                    f"<tr><td style='padding-right:24px'>{html.escape(spec.label)}</td>"
+                    f"<tr><td style='padding-right:24px'>{html.escape(tr(spec.label))}</td>"
                     f"<td><b>{html.escape(text)}</b> {html.escape(unit)}</td></tr>"
                 )
             if rows:
-                parts.append(f"<h3>{html.escape(group)}</h3><table>{''.join(rows)}</table>")
+                parts.append(f"<h3>{html.escape(tr(group))}</h3><table>{''.join(rows)}</table>")
         parts += _held(case)
-        parts.append(
-            "<p style='color:#9aa0a6'>This case has no images. Edit its values in the "
-            "<i>Clinical</i> tab; choose a twin, add scenarios and run them in the "
-            "<i>Twins</i> tab; the comparison opens below.</p>"
+        hint = tr(
+            "This case has no images. Edit its values in the <i>Clinical</i> tab; choose a "
+            "twin, add scenarios and run them in the <i>Twins</i> tab; the comparison opens below."
         )
+        parts.append(f"<p style='color:#9aa0a6'>{hint}</p>")
         self.text.setText("".join(parts))
 
 
@@ -79,16 +91,24 @@ def _held(case: Case) -> list[str]:
     rows = []
     if case.medications:
         drugs = "; ".join(f"{m.name} {m.dose:g} {m.unit}" for m in case.medications if not m.stop)
-        rows.append(("Medications", drugs or "none current"))
+        rows.append((tr("Medications"), drugs or tr("none current")))
     if case.events:
         days = sorted(str(e.time)[:10] for e in case.events)
-        rows.append(("Diary", f"{len(case.events)} entries, {days[0]} to {days[-1]}"))
+        rows.append(
+            (
+                tr("Diary"),
+                tr("{count} entries, {first} to {last}").format(
+                    count=len(case.events), first=date_text(days[0]), last=date_text(days[-1])
+                ),
+            )
+        )
     if case.recordings:
         rows.append(
             (
-                "Recordings",
+                tr("Recordings"),
                 "; ".join(
-                    f"{r.kind} {r.start[:16].replace('T', ' ')}".strip() for r in case.recordings
+                    f"{r.kind} {_date_time(r.start[:16].replace('T', ' '))}".strip()
+                    for r in case.recordings
                 ),
             )
         )
@@ -96,10 +116,11 @@ def _held(case: Case) -> list[str]:
         names = sorted({m.name for m in case.measurements})
         rows.append(
             (
-                "Measurements",
-                f"{len(case.measurements)} values of "
-                + ", ".join(names[:6])
-                + (" ..." if len(names) > 6 else ""),
+                tr("Measurements"),
+                tr("{count} values of {names}").format(
+                    count=len(case.measurements),
+                    names=", ".join(names[:6]) + (" ..." if len(names) > 6 else ""),
+                ),
             )
         )
     if not rows:
@@ -108,4 +129,11 @@ def _held(case: Case) -> list[str]:
         f"<tr><td style='padding-right:24px'>{html.escape(k)}</td>"
         f"<td>{html.escape(v)}</td></tr>" for k, v in rows
     )  # fmt: skip
-    return [f"<h3>In the case (Case data tab)</h3><table>{cells}</table>"]
+    heading = html.escape(tr("In the case (Case data tab)"))
+    return [f"<h3>{heading}</h3><table>{cells}</table>"]
+
+
+def _date_time(text: str) -> str:
+    """'2024-02-03 08:00' with its date as the language writes it."""
+    day, sep, rest = text.partition(" ")
+    return f"{date_text(day)}{sep}{rest}"

@@ -32,9 +32,11 @@ from meditwin_desktop.core.clinical import (
     set_value,
 )
 from meditwin_desktop.core.clinical import problems as clinical_problems
+from meditwin_desktop.core.i18n import N_, decimal_separator, tr
 from meditwin_desktop.core.units import preferred_unit, user_system
+from meditwin_desktop.ui.keyed_combo import KeyedComboBox
 
-_NOT_ENTERED = "not entered"  # (not "not recorded": a diary period the family did not keep)
+_NOT_ENTERED = N_("not entered")  # (not "not recorded": a diary period the family did not keep)
 _INVALID = "border: 1px solid #d9534f;"
 
 
@@ -44,6 +46,11 @@ def _flag(spec: ClinicalField, value: Any) -> bool:
         return bool(spec.parse(value))
     except ClinicalInputError:
         return False
+
+
+def shown(spec: ClinicalField, value: Any, unit: str | None = None) -> str:
+    """A stored number as its field shows it, with the decimal separator in use."""
+    return spec.display(value, unit).replace(".", decimal_separator())
 
 
 class _NumberEditor(QWidget):
@@ -60,13 +67,13 @@ class _NumberEditor(QWidget):
         self.text.setObjectName(f"clinical_{spec.key}")
         self.text.editingFinished.connect(self.edited)
         row.addWidget(self.text, stretch=1)
-        self.unit = QComboBox(self)
+        self.unit = KeyedComboBox(tr, self)  # units shown translated ("years" -> "ans")
         self.unit.addItems(spec.units)
         self.unit.setEnabled(len(spec.units) > 1)
         self.unit.setObjectName(f"clinical_{spec.key}_unit")
         self._shown_unit = spec.unit
         self.prefer(user_system())
-        self.unit.currentTextChanged.connect(self._unit_changed)
+        self.unit.currentIndexChanged.connect(lambda n: self._unit_changed(self.unit.key(n)))
         row.addWidget(self.unit)
         self.value: Any = None
 
@@ -77,12 +84,12 @@ class _NumberEditor(QWidget):
 
     def show_value(self, value: Any) -> None:
         self.value = value
-        self.text.setText(self.spec.display(value, self.unit.currentText()))
+        self.text.setText(shown(self.spec, value, self.unit.currentText()))
 
     def _unit_changed(self, unit: str) -> None:
         """Re-express the stored value in the new unit (the value itself does not change)."""
         if self.value is not None:
-            self.text.setText(self.spec.display(self.value, unit))
+            self.text.setText(shown(self.spec, self.value, unit))
         self._shown_unit = unit
 
 
@@ -97,7 +104,7 @@ class ClinicalPanel(QWidget):
         self._editors: dict[str, QWidget] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        self.heading = QLabel("Open a case to enter its clinical data.", self)
+        self.heading = QLabel(tr("Open a case to enter its clinical data."), self)
         self.heading.setWordWrap(True)
         layout.addWidget(self.heading)
         self.message = QLabel("", self)
@@ -111,14 +118,14 @@ class ClinicalPanel(QWidget):
         body = QWidget(scroll)
         column = QVBoxLayout(body)
         for group in groups():
-            box = QGroupBox(group, body)
+            box = QGroupBox(tr(group), body)
             form = QFormLayout(box)
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
             for spec in (f for f in fields() if f.group == group):
-                label = QLabel(spec.label, box)
+                label = QLabel(tr(spec.label), box)
                 label.setWordWrap(True)
                 if spec.help:
-                    label.setToolTip(spec.help)
+                    label.setToolTip(tr(spec.help))
                 form.addRow(label, self._editor(spec, box))
             column.addWidget(box)
         column.addStretch(1)
@@ -136,10 +143,12 @@ class ClinicalPanel(QWidget):
             editor = QCheckBox(parent)
             editor.toggled.connect(lambda on, s=spec: self._store(s, on))
         elif spec.kind == "choice":
-            editor = QComboBox(parent)
-            editor.addItems([_NOT_ENTERED, *spec.choices])
+            editor = QComboBox(parent)  # shown translated, the choice's code stored
+            editor.addItem(tr(_NOT_ENTERED), "")
+            for choice in spec.choices:
+                editor.addItem(tr(choice), choice)
             editor.currentTextChanged.connect(
-                lambda text, s=spec: self._store(s, "" if text == _NOT_ENTERED else text)
+                lambda _text, s=spec, e=editor: self._store(s, e.currentData() or "")
             )
         else:
             editor = QLineEdit(parent)
@@ -153,10 +162,11 @@ class ClinicalPanel(QWidget):
         self.case = case
         self.setEnabled(case is not None)
         self.heading.setText(
-            "Clinical data of the open case (named in the banner). Values are stored with the case."
+            tr("Clinical data of the open case (named in the banner). Values are stored with "
+               "the case.")
             if case
-            else "Open a case to enter its clinical data."
-        )
+            else tr("Open a case to enter its clinical data.")
+        )  # fmt: skip
         clinical = case.clinical if case is not None else {}
         for spec in fields():
             editor = self._editors[spec.key]
@@ -169,8 +179,8 @@ class ClinicalPanel(QWidget):
             elif isinstance(editor, QCheckBox):
                 editor.setChecked(_flag(spec, value))
             elif isinstance(editor, QComboBox):
-                shown = str(value) if value and str(value) in spec.choices else _NOT_ENTERED
-                editor.setCurrentText(shown)  # an unknown stored value: see the message
+                code = str(value) if value and str(value) in spec.choices else ""
+                editor.setCurrentIndex(max(editor.findData(code), 0))  # unknown: see the message
             else:
                 editor.setText("" if value is None else str(value))
             editor.blockSignals(False)
@@ -189,14 +199,18 @@ class ClinicalPanel(QWidget):
         editor = self._editors[spec.key]
         target = editor.text if isinstance(editor, _NumberEditor) else editor
         before = self.case.clinical.get(spec.key)
-        if spec.kind == "number" and str(text).strip() == spec.display(before, unit):
+        if spec.kind == "number" and str(text).strip() in (
+            spec.display(before, unit), shown(spec, before, unit)
+        ):
             target.setStyleSheet("")
             return  # the value as shown (rounded, or in another unit): nothing was typed
         try:
             value = set_value(self.case.clinical, spec.key, text, unit)
         except ClinicalInputError as error:
             target.setStyleSheet(_INVALID)
-            self.message.setText(f"{error} The stored value is unchanged.")
+            self.message.setText(
+                tr("{error} The stored value is unchanged.").format(error=error)
+            )
             return
         target.setStyleSheet("")
         if isinstance(editor, _NumberEditor):

@@ -46,6 +46,7 @@ from meditwin_desktop.core.comparison import (
     target_text,
     write_comparison_csv,
 )
+from meditwin_desktop.core.i18n import N_, decimal_separator, number, tr, tr_n
 from meditwin_desktop.core.result_plots import result_labels, shared_range
 from meditwin_desktop.core.twin import Field, Twin, is_point
 from meditwin_desktop.core.units import SYSTEM_SETTING, UNIT_SYSTEMS, system_unit, user_system
@@ -56,7 +57,12 @@ from meditwin_desktop.ui.window_views import settings
 # Table cells: a dark tint of the target state's colour behind light text (the ↓/↑ marks
 # and the tooltip say the same for colour-blind readers)
 CELL_TINTS = {"met": QColor(36, 92, 58), "near": QColor(112, 84, 20), "off": QColor(118, 38, 36)}
-EMPTY_PLOTS = "No {} yet: they appear here, side by side, once the scenarios have run."
+EMPTY_PLOTS = {  # before any run, and when the results have none
+    "curves": (N_("No curves yet: they appear here, side by side, once the scenarios have run."),
+               N_("The results of this twin have no curves.")),
+    "outcomes": (N_("No outcomes yet: they appear here, side by side, once the scenarios have "
+                    "run."), N_("The results of this twin have no outcomes.")),
+}  # fmt: skip
 
 MAX_VIEWPORTS = 4
 
@@ -100,7 +106,7 @@ def _mark_points(viewport, twin: Twin | None, run: Run) -> None:
         if outcome.point and is_point(value):
             centre = np.asarray(value, float)
             viewport.add_mesh(pv.Sphere(radius=4.0, center=centre), color="#ffdc3c")
-            viewport.add_point_labels(centre[None, :], [outcome.label], font_size=10,
+            viewport.add_point_labels(centre[None, :], [tr(outcome.label)], font_size=10,
                                       text_color="#ffdc3c", shape=None, show_points=False,
                                       always_visible=True)  # fmt: skip
 
@@ -148,6 +154,12 @@ def _dark_axes(figure: Figure):
     return axes
 
 
+def _g3(value: float) -> str:
+    """`value` with 3 significant digits (`:.3g`), in the decimal separator in use."""
+    text = f"{value:.3g}"
+    return text.replace(".", decimal_separator())
+
+
 def _darken(axes) -> None:
     for text in (axes.xaxis.label, axes.yaxis.label, axes.title):
         text.set_color("#dddddd")
@@ -178,7 +190,7 @@ class ComparisonView(QWidget):
         self.stale_text = QLabel(self.stale_bar)
         self.stale_text.setObjectName("stale_text")
         self.stale_text.setWordWrap(True)
-        refresh = QPushButton("Run all again", self.stale_bar)
+        refresh = QPushButton(tr("Run all again"), self.stale_bar)
         refresh.setObjectName("refresh_runs")
         refresh.clicked.connect(self.refresh_requested)
         row.addWidget(self.stale_text, stretch=1)
@@ -199,19 +211,19 @@ class ComparisonView(QWidget):
         self.table = QTableWidget(0, 0, self)
         self.table.setObjectName("outcome_table")
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.tabs.addTab(self.table, "Outcomes")
+        self.tabs.addTab(self.table, tr("Outcomes"))
         self.curves_page = self._plots()
-        self.tabs.addTab(self.curves_page, "Curves")
+        self.tabs.addTab(self.curves_page, tr("Curves"))
         self.bars_page = self._bars()
-        self.tabs.addTab(self.bars_page, "Bars")
+        self.tabs.addTab(self.bars_page, tr("Bars"))
         self.spatial_page = self._spatial()
-        self.tabs.addTab(self.spatial_page, "3D results")
+        self.tabs.addTab(self.spatial_page, tr("3D results"))
         self.images_page = ImagesPage(lambda: self.tabs.currentWidget() is self.images_page, self)
-        self.tabs.addTab(self.images_page, "Images")
+        self.tabs.addTab(self.images_page, tr("Images"))
         self.tables_page = TablesPage(lambda: self.tabs.currentWidget() is self.tables_page, self)
-        self.tabs.addTab(self.tables_page, "Tables")
+        self.tabs.addTab(self.tables_page, tr("Tables"))
         self.charts_page = ChartsPage(lambda: self.tabs.currentWidget() is self.charts_page, self)
-        self.tabs.addTab(self.charts_page, "Charts")
+        self.tabs.addTab(self.charts_page, tr("Charts"))
         self.tabs.currentChanged.connect(lambda _: self._refresh_visible())
 
     def _header_row(self) -> QHBoxLayout:
@@ -221,38 +233,38 @@ class ComparisonView(QWidget):
         row.setContentsMargins(12, 0, 2, 2)
         key = QLabel(
             " ".join(
-                f'<span style="color:{STATE_COLOURS[state]}">■</span> {word}'
-                for state, word in (("met", "target met"), ("near", "borderline"),
-                                    ("off", "missed"))
+                f'<span style="color:{STATE_COLOURS[state]}">■</span> {tr(word)}'
+                for state, word in (("met", N_("target met")), ("near", N_("borderline")),
+                                    ("off", N_("missed")))
             )
-            + " &nbsp; ★ better (beyond the clinical resolution)",
+            + " \u00a0 ★ " + tr("better (beyond the clinical resolution)"),
             self,
         )  # fmt: skip
         key.setObjectName("target_key")
-        key.setToolTip(f"{TARGET_RULE}\n{BEST_RULE}")
+        key.setToolTip(f"{tr(TARGET_RULE)}\n{tr(BEST_RULE)}")
         row.addWidget(key)
         row.addSpacing(12)
-        self.unit_label = QLabel("Units:", self)
+        self.unit_label = QLabel(tr("Units:"), self)
         row.addWidget(self.unit_label)
         self.unit_system = QComboBox(self)
         self.unit_system.setObjectName("unit_system")
         for system, description in UNIT_SYSTEMS.items():
             self.unit_system.addItem(system, system)
             self.unit_system.setItemData(
-                self.unit_system.count() - 1, description, Qt.ItemDataRole.ToolTipRole
+                self.unit_system.count() - 1, tr(description), Qt.ItemDataRole.ToolTipRole
             )
         self.unit_system.setToolTip(
-            "Concentrations (LDL-C, glucose...) in this unit system everywhere: table, bars, "
-            "curves and the report"
-        )
+            tr("Concentrations (LDL-C, glucose...) in this unit system everywhere: table, bars, "
+               "curves and the report")
+        )  # fmt: skip
         self.system = user_system()
         self.unit_system.setCurrentIndex(max(0, self.unit_system.findData(self.system)))
         self.unit_system.currentIndexChanged.connect(lambda _: self._system_chosen())
         row.addWidget(self.unit_system)
-        self.export_button = QPushButton("Export CSV…", self)
+        self.export_button = QPushButton(tr("Export CSV…"), self)
         self.export_button.setObjectName("export_csv")
         self.export_button.setToolTip(
-            "The table as a CSV file: values as shown and, beside them, the full values"
+            tr("The table as a CSV file: values as shown and, beside them, the full values")
         )
         self.export_button.clicked.connect(self._ask_export)
         row.addWidget(self.export_button)
@@ -275,8 +287,9 @@ class ComparisonView(QWidget):
     def _ask_export(self) -> None:
         if self.twin is None or not self.runs:
             return
+        name = f"{self.twin.id}-comparison.csv"  # a file name: not translated
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export the comparison", f"{self.twin.id}-comparison.csv", "CSV (*.csv)"
+            self, tr("Export the comparison"), name, "CSV (*.csv)"
         )
         if path:
             self.export_csv(path)
@@ -335,7 +348,7 @@ class ComparisonView(QWidget):
         self.field_choice.currentTextChanged.connect(lambda _: self._refresh_spatial())
         self.viewport_row = QHBoxLayout()
         self.spatial_note = QLabel(
-            "Run scenarios of a twin with spatial results to compare them here."
+            tr("Run scenarios of a twin with spatial results to compare them here.")
         )
         self.time_slider = QSlider(Qt.Orientation.Horizontal, page)
         self.time_slider.setObjectName("field_time")
@@ -379,7 +392,7 @@ class ComparisonView(QWidget):
         # a scenario keeps its colour when another fails; a failed one is said, not dropped
         self.colours = {name: f"C{n % 10}" for n, name in enumerate(order)}
         last = {r.scenario: r for r in runs}  # each scenario's latest run
-        self.failed = {name: run.error or "no reason recorded" for name, run in last.items()
+        self.failed = {name: run.error or tr("no reason recorded") for name, run in last.items()
                        if name in order and run.status == "failed"}  # fmt: skip
         shown = {r.scenario for r in self.runs}
         self.stale = {k: v for k, v in (stale or {}).items() if k in shown}
@@ -388,7 +401,7 @@ class ComparisonView(QWidget):
         self._fill_table()
         refill(self.series_choice, result_labels(self.runs, "series"))
         self._plot()
-        outcomes = {o.name: o.label for o in twin.outcomes if o.numeric} if twin else {}
+        outcomes = {o.name: tr(o.label) for o in twin.outcomes if o.numeric} if twin else {}
         refill(self.bar_choice, outcomes)  # a position or a category has no bar
         self._plot_bars()
         refill(self.field_choice, result_labels(self.runs, "fields"))
@@ -402,13 +415,20 @@ class ComparisonView(QWidget):
             self.stale_bar.hide()
             return
         lines = [
-            f"⚠ {len(self.stale)} of {len(self.runs)} result(s) are out of date: they were "
-            "computed from other data than the case now holds."
+            "⚠ "
+            + tr_n(
+                "{n} of {total} result(s) are out of date: they were computed from other data "
+                "than the case now holds.",
+                "{n} of {total} result(s) are out of date: they were computed from other data "
+                "than the case now holds.",
+                len(self.stale),
+            ).format(n=len(self.stale), total=len(self.runs))
         ]
         grouped: dict[str, list[str]] = {}  # one line per reason (it is often the same)
         for name, reason in self.stale.items():
             grouped.setdefault(reason, []).append(name)
-        lines += [f"• {', '.join(names)}: {reason}" for reason, names in grouped.items()]
+        lines += ["• " + tr("{names}: {text}").format(names=", ".join(names), text=reason)
+                  for reason, names in grouped.items()]  # fmt: skip
         self.stale_text.setText("\n".join(lines))
         self.stale_bar.show()
 
@@ -420,24 +440,30 @@ class ComparisonView(QWidget):
                 where.setdefault(warning, []).append(run.scenario)
         every = len(self.runs) > 1
         lines = [
-            f"⚠ {'All scenarios' if every and len(names) == len(self.runs) else ', '.join(names)}"
-            f": {warning}"
+            "⚠ "
+            + tr("{names}: {text}").format(
+                names=tr("All scenarios") if every and len(names) == len(self.runs)
+                else ", ".join(names),
+                text=warning,
+            )
             for warning, names in where.items()
-        ]
+        ]  # fmt: skip
         for scenario, why in self.failed.items():
-            lines.insert(0, f"⚠ {scenario} failed and is not compared: {why}")
+            lines.insert(0, "⚠ " + tr("{scenario} failed and is not compared: {why}").format(
+                scenario=scenario, why=why))  # fmt: skip
         for scenario, limits in ruled_out(self.twin, self.runs).items() if self.twin else []:
-            lines.insert(0, f"⚠ {scenario} misses a safety limit ({', '.join(limits)}): it is "
-                            "not marked best at anything")  # fmt: skip
+            lines.insert(0, "⚠ " + tr("{scenario} misses a safety limit ({limits}): it is not "
+                                      "marked best at anything").format(
+                scenario=scenario, limits=", ".join(limits)))  # fmt: skip
         shown = 3  # the table keeps the room; the tooltip lists them all
-        more = [f"… and {len(lines) - shown} more: point here to read them all"]
+        more = [tr("… and {n} more: point here to read them all").format(n=len(lines) - shown)]
         self.notes.setText("\n".join(lines[:shown] + (more if len(lines) > shown else [])))
         self.notes.setToolTip("\n".join(lines))
         if not self.runs and not self.failed and self.twin is not None:  # before a first run
             self.notes.setText(
-                "No results yet: set the scenarios in the Twins panel and press Run all; "
-                "they appear here side by side."
-            )
+                tr("No results yet: set the scenarios in the Twins panel and press Run all; "
+                   "they appear here side by side.")
+            )  # fmt: skip
         self.notes.setVisible(bool(self.notes.text()))
 
     def _fill_table(self) -> None:
@@ -446,24 +472,25 @@ class ComparisonView(QWidget):
         table.clear()
         table.setRowCount(len(outcomes))
         table.setColumnCount(len(runs) + 1)
-        table.setHorizontalHeaderItem(0, QTableWidgetItem("Outcome"))
+        table.setHorizontalHeaderItem(0, QTableWidgetItem(tr("Outcome")))
         for column, run in enumerate(runs, start=1):
             table.setHorizontalHeaderItem(column, self._header(run))
         baseline = baseline_run(runs)
         best = best_scenarios(twin, runs, set(self.stale)) if twin else {}
         for row, outcome in enumerate(outcomes):
             heading = QTableWidgetItem(outcome_heading(outcome, self.system))
-            tip = [outcome.help or outcome_heading(outcome, self.system)]
+            tip = [tr(outcome.help) if outcome.help else outcome_heading(outcome, self.system)]
             if outcome.target is not None:
                 source = f" ({outcome.target.source})" if outcome.target.source else ""
-                tip.append(f"Clinical target: {target_text(outcome, self.system)}{source}")
+                tip.append(tr("Clinical target: {target}").format(
+                    target=target_text(outcome, self.system)) + source)  # fmt: skip
             if outcome.resolution and outcome.better != "none":
                 tip.append(
-                    "Clinical resolution: differences up to "
-                    f"{resolution_text(outcome, self.system)} are the same (no ★)"
+                    tr("Clinical resolution: differences up to {resolution} are the same (no ★)")
+                    .format(resolution=resolution_text(outcome, self.system))
                 )
             if outcome.limit:
-                tip.append("A safety limit: a scenario missing it is marked best at nothing")
+                tip.append(tr("A safety limit: a scenario missing it is marked best at nothing"))
             heading.setToolTip("\n".join(tip))
             table.setItem(row, 0, heading)
             for column, run in enumerate(runs, start=1):
@@ -472,14 +499,14 @@ class ComparisonView(QWidget):
 
     def _header(self, run: Run) -> QTableWidgetItem:
         warnings = run.result.warnings if run.result is not None else []
-        text = run.scenario + (f" ({OUT_OF_DATE})" if run.scenario in self.stale else "")
+        text = run.scenario + (f" ({tr(OUT_OF_DATE)})" if run.scenario in self.stale else "")
         item = QTableWidgetItem(("⚠ " if warnings else "") + text)
         tips = []
         if run.scenario in self.stale:
-            tips.append(f"Out of date: {self.stale[run.scenario]}")
+            tips.append(tr("Out of date: {why}").format(why=self.stale[run.scenario]))
             item.setForeground(QColor(240, 140, 110))
         if warnings:
-            tips.append("What the model noted:\n" + "\n".join(f"• {w}" for w in warnings))
+            tips.append(tr("What the model noted:") + "\n" + "\n".join(f"• {w}" for w in warnings))
         item.setToolTip("\n\n".join(tips))
         return item
 
@@ -504,7 +531,7 @@ class ComparisonView(QWidget):
             if state is not None:  # a faint tint: judged on a result that is out of date
                 item.setBackground(QColor(CELL_TINTS[state].red(), CELL_TINTS[state].green(),
                                           CELL_TINTS[state].blue(), 90))  # fmt: skip
-            tips.append(f"Out of date: {self.stale[run.scenario]}")
+            tips.append(tr("Out of date: {why}").format(why=self.stale[run.scenario]))
         elif run.scenario in best.get(outcome.name, set()):
             item.setText("★ " + item.text())
             font = QFont(item.font())
@@ -513,9 +540,10 @@ class ComparisonView(QWidget):
             if state is None:
                 item.setForeground(QColor(120, 220, 120))
             tips.append(
-                "The better value: ahead of the next scenario by more than the clinical "
-                f"resolution ({resolution_text(outcome, self.system)})"
-            )
+                tr("The better value: ahead of the next scenario by more than the clinical "
+                   "resolution ({resolution})").format(resolution=resolution_text(outcome,
+                                                                                  self.system))
+            )  # fmt: skip
         item.setToolTip("\n".join(tips))
         return item
 
@@ -548,9 +576,8 @@ class ComparisonView(QWidget):
         self._show_plot(self.canvas, drawn, self._empty_text("curves"))
 
     def _empty_text(self, what: str) -> str:
-        if not self.runs:
-            return EMPTY_PLOTS.format(what)
-        return f"The results of this twin have no {what}."
+        before, none = EMPTY_PLOTS[what]
+        return tr(before if not self.runs else none)
 
     def _plot_bars(self) -> None:
         if self.tabs.currentWidget() is not self.bars_page or self.twin is None:
@@ -585,7 +612,7 @@ class ComparisonView(QWidget):
             self.time_slider.hide()
             self.time_label.hide()
             self.spatial_note.setText(
-                "Run scenarios of a twin with spatial results to compare them here."
+                tr("Run scenarios of a twin with spatial results to compare them here.")
             )
             return
         fields = [r.result.fields[name] for r in runs]
@@ -619,11 +646,11 @@ class ComparisonView(QWidget):
                     clim=self.color_range,
                     cmap="inferno",
                     nan_color="#6b6f76",  # no value (scar, a lesion): grey
-                    scalar_bar_args=_colour_bar(f"{fields[0].label} [{unit}]"),
+                    scalar_bar_args=_colour_bar(f"{tr(fields[0].label)} [{unit}]"),
                 )
             old = run.scenario in self.stale
             viewport.add_text(
-                f"{run.scenario} ({OUT_OF_DATE})" if old else run.scenario,
+                f"{run.scenario} ({tr(OUT_OF_DATE)})" if old else run.scenario,
                 font_size=10,
                 color="#f08c6e" if old else "white",
             )
@@ -638,14 +665,16 @@ class ComparisonView(QWidget):
         for viewport in self.viewports[: len(runs)]:
             viewport.render()
         self.spatial_note.setText(
-            f"{len(runs)} scenario(s), shared camera; "
+            tr_n("{n} scenario(s), shared camera;", "{n} scenario(s), shared camera;",
+                 len(runs)).format(n=len(runs))
+            + " "
             + (
-                "orange: the zone's surface, over the anatomy within 2 cm."
+                tr("orange: the zone's surface, over the anatomy within 2 cm.")
                 if _is_zone(meshes[0])
-                else f"shared colour scale {self.color_range[0]:.3g} to "
-                f"{self.color_range[1]:.3g} {unit}."
+                else tr("shared colour scale {low} to {high} {unit}.").format(
+                    low=_g3(self.color_range[0]), high=_g3(self.color_range[1]), unit=unit)
             )
-        )
+        )  # fmt: skip
 
     def _frame_for(self, field: Field) -> int:
         """The frame the slider shows for `field` (kept across refreshes, in range)."""
@@ -658,11 +687,12 @@ class ComparisonView(QWidget):
     def _show_time(self, at: float) -> None:
         """'t = 120 ms', and where a scenario's movie has no frame that close, its own."""
         unit = self._frames[0][2].time_unit if self._frames else "ms"
-        text = f"t = {at:.0f} {unit}"
+        text = f"t = {number(at)} {unit}"
         for _, _, field, scenario in self._frames[1:]:
             own = float(field.times[_nearest_frame(field, at)])
             if abs(own - at) > 1.0:
-                text += f"; {scenario} at {own:.0f} {unit}"
+                text += "; " + tr("{scenario} at {time} {unit}").format(
+                    scenario=scenario, time=number(own), unit=unit)  # fmt: skip
         self.time_label.setText(text)
 
     def _show_frame(self, frame: int) -> None:

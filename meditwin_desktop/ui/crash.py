@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.paths import log_file
 
 log = logging.getLogger("meditwin.crash")
@@ -48,10 +49,10 @@ class ExceptionReporter(QObject):
         if isinstance(exc, MeditwinError):
             message = str(exc)
         else:
-            message = (
-                f"An unexpected error occurred: {exc_type.__name__}: {exc}\n\n"
-                f"Your saved work is not affected. Details were written to:\n{log_file()}"
-            )
+            message = tr(
+                "An unexpected error occurred: {error_type}: {error}\n\n"
+                "Your saved work is not affected. Details were written to:\n{path}"
+            ).format(error_type=exc_type.__name__, error=exc, path=log_file())
         self.last_message = message
         self.caught.emit(message, detail)
 
@@ -61,7 +62,7 @@ class ExceptionReporter(QObject):
             return  # one dialog at a time; everything is in the log
         box = QMessageBox(QApplication.activeWindow())
         box.setIcon(QMessageBox.Icon.Critical)
-        box.setWindowTitle("MEDITWIN Desktop: error")
+        box.setWindowTitle(tr("MEDITWIN Desktop: error"))
         box.setText(message)
         box.setDetailedText(detail)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

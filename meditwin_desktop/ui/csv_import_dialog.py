@@ -22,10 +22,12 @@ from PySide6.QtWidgets import (
 
 from meditwin_desktop.core import csv_import
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import N_, date_text, decimal_separator, tr, tr_n
 from meditwin_desktop.ui.diary_view import format_duration
 
 _PREVIEW_ROWS = 20
-_NOT_IMPORTED = "(not imported)"
+_NOT_IMPORTED = N_("(not imported)")
+_SEPARATORS = {"\t": N_("tab"), ";": "';'", ",": "','", "|": "'|'"}
 
 
 def _convert(kind: str, table: csv_import.Table, mapping: dict, **_) -> list:
@@ -33,6 +35,12 @@ def _convert(kind: str, table: csv_import.Table, mapping: dict, **_) -> list:
     if kind == "diary":
         return csv_import.events_from(table, mapping)
     return csv_import.measurements_from(table, mapping)
+
+
+def _date_time(text: str) -> str:
+    """'2024-02-03 08:00' with its date as the language writes it."""
+    day, sep, rest = text.partition(" ")
+    return f"{date_text(day)}{sep}{rest}"
 
 
 def _load(path: str, **_) -> csv_import.Table:
@@ -49,23 +57,24 @@ class CsvImportDialog(QDialog):
         self.setObjectName("csv_import_dialog")
         self.kind, self._start = kind, start_task
         self.fields = csv_import.DIARY_FIELDS if kind == "diary" else csv_import.MEASUREMENT_FIELDS
-        what = "a diary" if kind == "diary" else "measurements"
-        self.setWindowTitle(f"Import {what} from CSV")
+        self.setWindowTitle(
+            tr("Import a diary from CSV") if kind == "diary" else tr("Import measurements from CSV")
+        )
         self.table: csv_import.Table | None = None
         self._combos: list[QComboBox] = []
         layout = QVBoxLayout(self)
-        self.intro = QLabel(f"Reading {path}…", self)
+        self.intro = QLabel(tr("Reading {path}…").format(path=path), self)
         self.intro.setWordWrap(True)
         layout.addWidget(self.intro)
-        layout.addWidget(QLabel("The file: choose what each column holds (first row).", self))
+        layout.addWidget(QLabel(tr("The file: choose what each column holds (first row)."), self))
         self.columns = QTableWidget(0, 0, self)
         self.columns.setObjectName("csv_columns")
         self.columns.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         layout.addWidget(self.columns, stretch=2)
-        layout.addWidget(QLabel("What will be imported:", self))
+        layout.addWidget(QLabel(tr("What will be imported:"), self))
         self.preview = QTableWidget(0, len(self.fields), self)
         self.preview.setObjectName("csv_preview")
-        self.preview.setHorizontalHeaderLabels([label for label, _ in self.fields.values()])
+        self.preview.setHorizontalHeaderLabels([tr(label) for label, _ in self.fields.values()])
         self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.preview.verticalHeader().hide()
         layout.addWidget(self.preview, stretch=2)
@@ -77,7 +86,7 @@ class CsvImportDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         self.import_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.import_button.setText("Import")
+        self.import_button.setText(tr("Import"))
         self.import_button.setObjectName("csv_import_button")
         self.import_button.setEnabled(False)
         self.buttons.accepted.connect(self._import)
@@ -85,7 +94,7 @@ class CsvImportDialog(QDialog):
         layout.addWidget(self.buttons)
         self.resize(860, 560)
         self._start(
-            "Reading the CSV file",
+            N_("Reading the CSV file"),
             _load,
             path,
             on_done=self._loaded,
@@ -96,10 +105,14 @@ class CsvImportDialog(QDialog):
     # -- the file ----------------------------------------------------------------------------
     def _loaded(self, table: csv_import.Table) -> None:
         self.table = table
-        separator = {"\t": "tab", ";": "';'", ",": "','", "|": "'|'"}[table.delimiter]
+        separator = tr(_SEPARATORS[table.delimiter])
         self.intro.setText(
-            f"{table.name}: {len(table.rows)} rows, {len(table.headers)} "
-            f"columns separated by {separator}."
+            tr("{file}: {rows} rows, {columns} columns separated by {separator}.").format(
+                file=table.name,
+                rows=len(table.rows),
+                columns=len(table.headers),
+                separator=separator,
+            )
         )
         guess = csv_import.guess_mapping(table.headers, self.kind)
         by_column = {column: field for field, column in guess.items() if column}
@@ -107,15 +120,18 @@ class CsvImportDialog(QDialog):
         self.columns.setColumnCount(len(table.headers))
         self.columns.setHorizontalHeaderLabels(list(table.headers))
         self.columns.setRowCount(len(shown) + 1)
-        self.columns.setVerticalHeaderLabels(["holds", *(str(line) for line, _ in shown)])
-        choices = [_NOT_IMPORTED, *(label for label, _ in self.fields.values())]
+        self.columns.setVerticalHeaderLabels([tr("holds"), *(str(line) for line, _ in shown)])
+        # shown translated; each item's data is its field ("": not imported)
+        choices = [("", tr(_NOT_IMPORTED))]
+        choices += [(field, tr(label)) for field, (label, _) in self.fields.items()]
         for column, header in enumerate(table.headers):
             combo = QComboBox(self.columns)
             combo.setObjectName(f"csv_map_{column}")
-            combo.addItems(choices)
+            for field, text in choices:
+                combo.addItem(text, field)
             field = by_column.get(header)
             if field is not None:
-                combo.setCurrentText(self.fields[field][0])
+                combo.setCurrentIndex(max(0, combo.findData(field)))
             combo.currentIndexChanged.connect(lambda _: self._refresh())
             self.columns.setCellWidget(0, column, combo)
             self._combos.append(combo)
@@ -127,20 +143,19 @@ class CsvImportDialog(QDialog):
 
     def _failed(self, error: BaseException) -> None:
         self.message.setText(str(error))
-        self.intro.setText("This file cannot be imported.")
+        self.intro.setText(tr("This file cannot be imported."))
 
     def mapping(self) -> dict[str, str | None]:
         """Field -> column as chosen; ValueError when a field is chosen for two columns."""
-        labels = {label: field for field, (label, _) in self.fields.items()}
         chosen: dict[str, str | None] = dict.fromkeys(self.fields)
         for combo, header in zip(self._combos, self.table.headers, strict=True):
-            field = labels.get(combo.currentText())
-            if field is None:
+            field = combo.currentData()
+            if not field or field not in chosen:
                 continue
             if chosen[field] is not None:
                 raise ValueError(
-                    f"Two columns ('{chosen[field]}' and '{header}') are chosen "
-                    f"for {self.fields[field][0]}: keep one."
+                    tr("Two columns ('{first}' and '{second}') are chosen for {field}: keep one.")
+                    .format(first=chosen[field], second=header, field=tr(self.fields[field][0]))
                 )
             chosen[field] = header
         return chosen
@@ -148,7 +163,7 @@ class CsvImportDialog(QDialog):
     def set_column(self, header: str, field: str | None) -> None:
         """Choose what a column holds (None: not imported)."""
         combo = self._combos[self.table.headers.index(header)]
-        combo.setCurrentText(self.fields[field][0] if field else _NOT_IMPORTED)
+        combo.setCurrentIndex(max(0, combo.findData(field or "")))
 
     # -- preview and import -------------------------------------------------------------------
     def _refresh(self) -> None:
@@ -176,16 +191,18 @@ class CsvImportDialog(QDialog):
         more = len(self.table.rows) - len(records)
         repeats = csv_import.new_records([], records)[1] if self.kind == "diary" else 0
         self.message.setStyleSheet("")
-        self.message.setText(
-            f"The first {len(records)} rows read well"
-            + (f"; {more} more are checked on import." if more > 0 else ".")
-            + (
-                f" {repeats} {'repeats' if repeats == 1 else 'repeat'} an earlier row and "
-                f"will be left out."
-                if repeats
-                else ""
-            )
-        )
+        text = (
+            tr("The first {count} rows read well; {more} more are checked on import.")
+            if more > 0
+            else tr("The first {count} rows read well.")
+        ).format(count=len(records), more=more)
+        if repeats:
+            text += " " + tr_n(
+                "{count} repeats an earlier row and will be left out.",
+                "{count} repeat an earlier row and will be left out.",
+                repeats,
+            ).format(count=repeats)
+        self.message.setText(text)
         self.import_button.setEnabled(bool(self.table.rows))
 
     def _cells(self, record) -> list[str]:
@@ -193,9 +210,9 @@ class CsvImportDialog(QDialog):
             time = str(record.time).replace("T", " ")
             until = record.details.get("until", "")
             return [
-                time[:10],
+                date_text(time[:10]),
                 time[11:16] + time[19:],  # with its UTC offset, if written
-                record.kind,
+                tr(record.kind),  # a code of the diary, shown translated
                 str(record.details.get("count", "")),
                 format_duration(record.duration_s),
                 str(record.details.get("rescue", "")),
@@ -203,9 +220,9 @@ class CsvImportDialog(QDialog):
                 str(until),
             ]
         return [
-            record.date.replace("T", " "),
+            _date_time(record.date.replace("T", " ")),
             record.name,
-            f"{record.value:g}",
+            f"{record.value:g}".replace(".", decimal_separator()),
             record.unit,
             record.target,
             record.source,
@@ -218,9 +235,9 @@ class CsvImportDialog(QDialog):
             self.message.setText(str(error))
             return
         self.import_button.setEnabled(False)
-        self.message.setText("Importing…")
+        self.message.setText(tr("Importing…"))
         self._start(
-            "Importing the CSV file",
+            N_("Importing the CSV file"),
             _convert,
             self.kind,
             self.table,

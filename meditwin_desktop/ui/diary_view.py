@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from meditwin_desktop.core.case import Event
 from meditwin_desktop.core.csv_import import parse_duration
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import N_, date_text, language, tr, tr_n
 from meditwin_desktop.core.seizure_diary import KINDS as SEIZURE_KINDS
 from meditwin_desktop.core.seizure_diary import (
     MODE_KEY,
@@ -48,12 +49,30 @@ from meditwin_desktop.ui.measurements_view import (
     RecordTable,
     dark_axes,
 )
+from meditwin_desktop.ui.parameter_editors import date_format
 from meditwin_desktop.ui.plot_canvas import PlotCanvas
 
 KINDS = (*SEIZURE_KINDS, SEIZURE_FREE, NOT_RECORDED)
 MARKERS = (SEIZURE_FREE, NOT_RECORDED)
 CONVULSIVE_COLOUR, OTHER_COLOUR = "#d9675f", "#e6a05a"
 FREE_COLOUR, GAP_COLOUR, UNKNOWN_COLOUR = "#4f9a5a", "#6b6e73", "#43464b"
+# the diary's kinds (`core.seizure_diary`, stored in English), for the catalogue: shown
+# through tr() in the table and the event dialog
+_KIND_WORDS = (
+    N_("generalised tonic-clonic"), N_("focal to bilateral tonic-clonic"), N_("clonic"),
+    N_("hemiclonic"), N_("tonic"), N_("atonic"), N_("focal"), N_("myoclonic"), N_("absence"),
+    N_("status epilepticus"), N_("no seizure"), N_("not recorded"),
+)  # fmt: skip
+
+
+def kind_text(kind: str) -> str:
+    """A stored kind as shown: a known one in the language in use, others as written."""
+    return tr(kind) if kind in KINDS else kind
+
+
+def kind_code(text: str) -> str:
+    """A kind chosen in the language in use as the diary stores it (typed text as it is)."""
+    return next((k for k in KINDS if text == tr(k)), text)
 
 
 def format_duration(seconds: float | None) -> str:
@@ -77,7 +96,9 @@ def event_date(event: Event) -> date | None:
 def time_text(time: str) -> str:
     """'2024-03-31T02:30:00+02:00' -> '2024-03-31 02:30 +02:00' (the offset, if written)."""
     text = str(time).replace("T", " ")
-    return (text[:16] + (" " + text[19:] if len(text) > 19 else "")).strip()
+    shown = (text[:16] + (" " + text[19:] if len(text) > 19 else "")).strip()
+    day = date_text(text[:10])  # 31/03/2024 in French
+    return shown if day == text[:10] else day + shown[10:]
 
 
 def diary_mode(case) -> str:
@@ -109,7 +130,7 @@ class EventDialog(RecordDialog):
     a period not recorded)."""
 
     def __init__(self, record: Event | None, kinds: list[str], parent=None) -> None:
-        super().__init__("Edit event" if record else "Add event", parent)
+        super().__init__(tr("Edit event") if record else tr("Add event"), parent)
         self._original = record
         when = (
             QDateTime.fromString(str(record.time)[:19], Qt.DateFormat.ISODate)
@@ -120,25 +141,25 @@ class EventDialog(RecordDialog):
             when = QDateTime(QDate.fromString(str(record.time)[:10], "yyyy-MM-dd").startOfDay())
         self.time = QDateTimeEdit(when, self)
         self.time.setCalendarPopup(True)
-        self.time.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.time.setDisplayFormat(date_format(with_time=True))
         self.time.setObjectName("event_time")
         self.kind = QComboBox(self)
         self.kind.setEditable(True)
-        self.kind.addItems(list(dict.fromkeys([*KINDS, *kinds])))
-        self.kind.setCurrentText(record.kind if record else KINDS[0])
+        self.kind.addItems(list(dict.fromkeys(kind_text(k) for k in [*KINDS, *kinds])))
+        self.kind.setCurrentText(kind_text(record.kind) if record else kind_text(KINDS[0]))
         self.kind.setObjectName("event_kind")
         details = record.details if record else {}
         self.count = QSpinBox(self)
         self.count.setRange(1, 999)
         self.count.setValue(int(details.get("count", 1) or 1))
         self.count.setObjectName("event_count")
-        self.count.setToolTip("A cluster logged as one line: how many seizures it holds.")
+        self.count.setToolTip(tr("A cluster logged as one line: how many seizures it holds."))
         self.duration = QLineEdit(format_duration(record.duration_s) if record else "", self)
-        self.duration.setPlaceholderText("90 s, 2 min, 1:30 (empty: unknown)")
+        self.duration.setPlaceholderText(tr("90 s, 2 min, 1:30 (empty: unknown)"))
         self.duration.setObjectName("event_duration")
         self.until = QDateEdit(self)
         self.until.setCalendarPopup(True)
-        self.until.setDisplayFormat("yyyy-MM-dd")
+        self.until.setDisplayFormat(date_format())
         self.until.setObjectName("event_until")
         until = when.date()
         if record is not None and seizure_kind(record.kind) == NOT_RECORDED:
@@ -149,31 +170,31 @@ class EventDialog(RecordDialog):
                 pass
         self.until.setDate(until)
         self.rescue = QLineEdit(str(details.get("rescue", "")), self)
-        self.rescue.setPlaceholderText("e.g. midazolam buccal 10 mg")
+        self.rescue.setPlaceholderText(tr("e.g. midazolam buccal 10 mg"))
         self.note = QLineEdit(record.note if record else "", self)
         for label, widget in (
-            ("Date and time", self.time),
-            ("Type", self.kind),
-            ("Number of seizures", self.count),
-            ("Duration", self.duration),
-            ("Not recorded until", self.until),
-            ("Rescue medication", self.rescue),
-            ("Note", self.note),
+            (N_("Date and time"), self.time),
+            (N_("Type"), self.kind),
+            (N_("Number of seizures"), self.count),
+            (N_("Duration"), self.duration),
+            (N_("Not recorded until"), self.until),
+            (N_("Rescue medication"), self.rescue),
+            (N_("Note"), self.note),
         ):
-            self.form.addRow(label, widget)
+            self.form.addRow(tr(label), widget)
         self.kind.currentTextChanged.connect(self._kind_changed)
         self._kind_changed(self.kind.currentText())
 
     def _kind_changed(self, text: str) -> None:
-        kind = seizure_kind(text)
+        kind = seizure_kind(kind_code(text))
         self.count.setEnabled(kind not in MARKERS)
         self.duration.setEnabled(kind not in MARKERS)
         self.until.setEnabled(kind == NOT_RECORDED)
 
     def build(self) -> Event:
-        typed = self.kind.currentText().strip()
+        typed = kind_code(self.kind.currentText().strip())
         if not typed:
-            raise ValueError("Give the type of event (e.g. focal).")
+            raise ValueError(tr("Give the type of event (e.g. focal)."))
         kind = seizure_kind(typed)
         duration = None
         if self.duration.isEnabled() and self.duration.text().strip():
@@ -181,7 +202,9 @@ class EventDialog(RecordDialog):
                 duration = parse_duration(self.duration.text())
             except ValueError:
                 raise ValueError(
-                    f"'{self.duration.text()}' is not a duration (90 s, 2 min, 1:30)."
+                    tr("'{text}' is not a duration (90 s, 2 min, 1:30).").format(
+                        text=self.duration.text()
+                    )
                 ) from None
         when = self.time.dateTime().toString("yyyy-MM-ddTHH:mm:ss")
         original = self._original
@@ -197,7 +220,11 @@ class EventDialog(RecordDialog):
         if kind == NOT_RECORDED:  # a length, not a date (see core.csv_import._period)
             until = self.until.date().toString("yyyy-MM-dd")
             if until < when[:10]:
-                raise ValueError(f"The period not recorded ends ({until}) before it starts.")
+                raise ValueError(
+                    tr("The period not recorded ends ({date}) before it starts.").format(
+                        date=date_text(until)
+                    )
+                )
             start = datetime.fromisoformat(str(when)).replace(tzinfo=None)
             end = datetime.fromisoformat(until) + timedelta(days=1)
             duration = (end - start).total_seconds()
@@ -212,7 +239,9 @@ class DiaryView(RecordTable):
     """The case's events, seizures per week and a calendar of the days."""
 
     attribute, noun = "events", "event"
-    headers = ("Date and time", "Type", "Seizures", "Duration", "Rescue medication", "Note")
+    none_yet = N_("No event yet.")
+    headers = (N_("Date and time"), N_("Type"), N_("Seizures"), N_("Duration"),
+               N_("Rescue medication"), N_("Note"))  # fmt: skip
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -221,7 +250,7 @@ class DiaryView(RecordTable):
         self.figure = Figure(figsize=(4, 2.6), layout="constrained")
         self.canvas = PlotCanvas(self.figure)
         self.canvas.setMinimumHeight(180)
-        self.views.addTab(self.canvas, "Per week")
+        self.views.addTab(self.canvas, tr("Per week"))
         page = QWidget(self)
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -234,7 +263,7 @@ class DiaryView(RecordTable):
         self.legend.setObjectName("diary_legend")
         self.legend.setWordWrap(True)
         layout.addWidget(self.legend)
-        self.views.addTab(page, "Calendar")
+        self.views.addTab(page, tr("Calendar"))
         self.body.addWidget(self.views)
         self.summary = QLabel("", self)
         self.summary.setObjectName("diary_summary")
@@ -251,10 +280,10 @@ class DiaryView(RecordTable):
         length = format_duration(e.duration_s)
         if kind == NOT_RECORDED:
             with contextlib.suppress(InputError):
-                length = f"until {not_recorded_days(e)[1]}"
+                length = tr("until {date}").format(date=date_text(not_recorded_days(e)[1]))
         return [
             time_text(e.time),
-            e.kind,
+            kind_text(e.kind),
             "" if kind in MARKERS else str(e.details.get("count", 1)),
             length,
             str(e.details.get("rescue", "")),
@@ -285,11 +314,16 @@ class DiaryView(RecordTable):
             return
         diary = self.diary
         mode = diary_mode(self.case)
-        meaning = "seizure-free" if mode == "seizure-free" else "not reported"
+        meaning = tr("seizure-free") if mode == "seizure-free" else tr("not reported")
         lines = [
-            f"{diary.days} days from {diary.start} to {diary.end}, {diary.reported_days} "
-            f"reported; days without any entry count as {meaning} (Clinical panel: Seizure "
-            "diary, Days without an entry)."
+            tr_n(
+                "{n} days from {start} to {end}, {reported} reported; days without any entry "
+                "count as {meaning} (Clinical panel: Seizure diary, Days without an entry).",
+                "{n} days from {start} to {end}, {reported} reported; days without any entry "
+                "count as {meaning} (Clinical panel: Seizure diary, Days without an entry).",
+                diary.days,
+            ).format(n=diary.days, start=date_text(diary.start), end=date_text(diary.end),
+                     reported=diary.reported_days, meaning=meaning)
         ]
         self.summary.setText(" ".join([*lines, *diary.notes]))
 
@@ -300,7 +334,7 @@ class DiaryView(RecordTable):
             axes.text(
                 0.5,
                 0.5,
-                problem or "Add events to see them per week.",
+                problem or tr("Add events to see them per week."),
                 color="#aaaaaa",
                 ha="center",
                 va="center",
@@ -313,19 +347,20 @@ class DiaryView(RecordTable):
         weeks, convulsive, other, _reported = self.weekly = per_week(self.diary)
         shown = ~np.isnan(convulsive)  # a week without any reported day: a gap, no bar
         x = [w for w, s in zip(weeks, shown, strict=True) if s]
-        axes.bar(x, convulsive[shown], width=6, align="edge", label="convulsive",
+        axes.bar(x, convulsive[shown], width=6, align="edge", label=tr("convulsive"),
                  color=CONVULSIVE_COLOUR)  # fmt: skip
         axes.bar(x, other[shown], width=6, align="edge", bottom=convulsive[shown],
-                 label="other seizures", color=OTHER_COLOUR)  # fmt: skip
+                 label=tr("other seizures"), color=OTHER_COLOUR)  # fmt: skip
         labelled = False
         for day, value in zip(self.diary.dates(), self.diary.convulsive, strict=True):
             if np.isnan(value):  # each day not reported, shaded
                 axes.axvspan(day, day + timedelta(days=1), color=GAP_COLOUR, alpha=0.45, lw=0,
-                             label=None if labelled else "not reported")  # fmt: skip
+                             label=None if labelled else tr("not reported"))  # fmt: skip
                 labelled = True
-        axes.set_ylabel("seizures per week", color="#dddddd", fontsize=8)
-        if len(weeks) <= 12:  # one tick per week, at its Monday
-            axes.set_xticks(weeks, [f"{w:%d %b}" for w in weeks])
+        axes.set_ylabel(tr("seizures per week"), color="#dddddd", fontsize=8)
+        if len(weeks) <= 12:  # one tick per week, at its Monday (07/12 in French)
+            french = language() == "fr"
+            axes.set_xticks(weeks, [f"{w:%d/%m}" if french else f"{w:%d %b}" for w in weeks])
         axes.yaxis.get_major_locator().set_params(integer=True)
         legend = axes.legend(  # above the bars, not over them
             fontsize=7, frameon=True, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3
@@ -354,16 +389,18 @@ class DiaryView(RecordTable):
             strict=True,
         ):  # fmt: skip
             if np.isnan(seizures):
-                colour, tip = QColor(GAP_COLOUR), "not recorded"
+                colour, tip = QColor(GAP_COLOUR), tr("not recorded")
             elif np.isnan(read):  # no entry, and days without one are unknown for this case
-                colour, tip = QColor(UNKNOWN_COLOUR), "no entry: unknown (not counted)"
+                colour, tip = QColor(UNKNOWN_COLOUR), tr("no entry: unknown (not counted)")
             elif seizures > 0:
                 colour = QColor(CONVULSIVE_COLOUR if convulsive > 0 else OTHER_COLOUR)
                 if seizures == 1:
                     colour = colour.darker(130)
-                tip = f"{seizures:g} seizure(s), {convulsive:g} convulsive"
+                tip = tr_n("{n} seizure(s), {convulsive} convulsive",
+                           "{n} seizure(s), {convulsive} convulsive", int(seizures)).format(
+                    n=f"{seizures:g}", convulsive=f"{convulsive:g}")  # fmt: skip
             elif day in free:
-                colour, tip = QColor(FREE_COLOUR), "no seizure (reported)"
+                colour, tip = QColor(FREE_COLOUR), tr("no seizure (reported)")
             else:
                 continue
             marked = QTextCharFormat()
@@ -383,10 +420,10 @@ def _legend() -> str:
 
     return "&nbsp;&nbsp; ".join(
         [
-            square(CONVULSIVE_COLOUR, "convulsive seizure(s)"),
-            square(OTHER_COLOUR, "other seizures"),
-            square(FREE_COLOUR, "no seizure (reported)"),
-            square(GAP_COLOUR, "not recorded"),
-            square(UNKNOWN_COLOUR, "no entry, unknown (when the diary says so)"),
+            square(CONVULSIVE_COLOUR, tr("convulsive seizure(s)")),
+            square(OTHER_COLOUR, tr("other seizures")),
+            square(FREE_COLOUR, tr("no seizure (reported)")),
+            square(GAP_COLOUR, tr("not recorded")),
+            square(UNKNOWN_COLOUR, tr("no entry, unknown (when the diary says so)")),
         ]
     )

@@ -37,12 +37,19 @@ from PySide6.QtWidgets import (
 from meditwin_desktop.core import eeg_markers, signals
 from meditwin_desktop.core.case import Measurement
 from meditwin_desktop.core.errors import Cancelled, InputError
+from meditwin_desktop.core.i18n import N_, date_text, decimal_separator, language, number, tr, tr_n
 from meditwin_desktop.ui.measurements_view import dark_axes
 from meditwin_desktop.ui.plot_canvas import PlotCanvas
 
 ADULT_AGE_Y = 18.0
-ADULTS_ONLY = "adults only"
-HEADERS = ("Marker", "Value", "Healthy older adults", "Alzheimer's disease", "Source")
+ADULTS_ONLY = N_("adults only")
+HEADERS = (
+    N_("Marker"),
+    N_("Value"),
+    N_("Healthy older adults"),
+    N_("Alzheimer's disease"),
+    N_("Source"),
+)
 LINE_FREQS = (50.0, 60.0)
 _STARTING = object()
 
@@ -52,7 +59,7 @@ def compute_file_markers(
 ) -> eeg_markers.EegMarkers:
     """Read a recording and compute its markers (runs in the background)."""
     if progress is not None:
-        progress(0.0, "Reading the recording")
+        progress(0.0, tr("Reading the recording"))
     signal = signals.read_recording(path)
     if cancelled is not None and cancelled():
         raise Cancelled()
@@ -67,21 +74,25 @@ def ask_date(parent: QWidget, file_name: str, dated: str = "") -> str | None:
     de-identified file may carry a made-up date)."""
     dialog = QDialog(parent)
     dialog.setObjectName("eeg_markers_date")
-    dialog.setWindowTitle("Date of the recording")
+    dialog.setWindowTitle(tr("Date of the recording"))
     layout = QVBoxLayout(dialog)
-    question = (
-        f"{file_name} is dated {dated}, which is no visit of this case (a de-identified file "
-        "may carry a made-up date). Which visit are these markers of?"
-        if dated
-        else f"{file_name} has no recording date. On which day was it made?"
-    )
+    if dated:
+        question = tr(
+            "{file} is dated {date}, which is no visit of this case (a de-identified file "
+            "may carry a made-up date). Which visit are these markers of?"
+        ).format(file=file_name, date=date_text(dated))
+    else:
+        question = tr("{file} has no recording date. On which day was it made?").format(
+            file=file_name
+        )
     label = QLabel(question)
     label.setWordWrap(True)
     layout.addWidget(label)
     default = QDate.fromString(dated, "yyyy-MM-dd") if dated else QDate.currentDate()
     edit = QDateEdit(default if default.isValid() else QDate.currentDate(), dialog)
     edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
+    shown = "dd/MM/yyyy" if language() == "fr" else "yyyy-MM-dd"  # as date_text writes it
+    edit.setDisplayFormat(shown)
     layout.addWidget(edit)
     buttons = QDialogButtonBox(
         QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog
@@ -96,10 +107,15 @@ def ask_date(parent: QWidget, file_name: str, dated: str = "") -> str | None:
 
 def _value_text(name: str, value: float) -> str:
     if name == eeg_markers.PEAK_ALPHA:
-        return f"{value:.2f} Hz"
+        return f"{number(value, 2)} Hz"
     if name == eeg_markers.THETA_ALPHA:
-        return f"{value:.2f}"
-    return f"{100 * value:.1f} %"
+        return number(value, 2)
+    return f"{number(100 * value, 1)} %"
+
+
+def _g(value: float) -> str:
+    """`value` as `:g` writes it, with the decimal separator of the language."""
+    return f"{value:g}".replace(".", decimal_separator())
 
 
 class EegMarkersView(QWidget):
@@ -125,7 +141,7 @@ class EegMarkersView(QWidget):
         self.age_y: float | None = None  # the patient's age at the recording, when known
         self._task = None
         self._closed = False
-        self.setWindowTitle(f"EEG markers · {self.file_name}")
+        self.setWindowTitle(tr("EEG markers · {file}").format(file=self.file_name))
         self._build()
         self.resize(1100, 720)
         self.compute()
@@ -134,14 +150,20 @@ class EegMarkersView(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        self.heading = QLabel(f"{self.file_name} · recorded {self.date or 'on an unknown date'}")
+        if self.date:
+            heading = tr("{file} · recorded {date}").format(
+                file=self.file_name, date=date_text(self.date)
+            )
+        else:
+            heading = tr("{file} · recorded on an unknown date").format(file=self.file_name)
+        self.heading = QLabel(heading)
         self.heading.setObjectName("eeg_markers_heading")
         top.addWidget(self.heading, stretch=1)
-        top.addWidget(QLabel("Mains"))
+        top.addWidget(QLabel(tr("Mains")))
         self.line = QComboBox(self)
         self.line.setObjectName("eeg_markers_mains")
-        self.line.addItems([f"{f:g} Hz" for f in LINE_FREQS])
-        self.line.setToolTip("Mains frequency removed by a notch (50 Hz Europe, 60 Hz America)")
+        self.line.addItems([f"{_g(f)} Hz" for f in LINE_FREQS])
+        self.line.setToolTip(tr("Mains frequency removed by a notch (50 Hz Europe, 60 Hz America)"))
         self.line.currentIndexChanged.connect(lambda _: self.compute())
         top.addWidget(self.line)
         layout.addLayout(top)
@@ -158,7 +180,7 @@ class EegMarkersView(QWidget):
         split.addWidget(self.canvas)
         self.table = QTableWidget(0, len(HEADERS), split)
         self.table.setObjectName("eeg_markers_table")
-        self.table.setHorizontalHeaderLabels(list(HEADERS))
+        self.table.setHorizontalHeaderLabels([tr(h) for h in HEADERS])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
         self.table.verticalHeader().hide()
@@ -178,13 +200,13 @@ class EegMarkersView(QWidget):
         self.warnings.setStyleSheet("color: #f0ad4e;")
         layout.addWidget(self.warnings)
         row = QHBoxLayout()
-        self.save_button = QPushButton("Save as measurements", self)
+        self.save_button = QPushButton(tr("Save as measurements"), self)
         self.save_button.setObjectName("eeg_markers_save")
         self.save_button.clicked.connect(lambda _=False: self.save())
         self.save_button.setEnabled(False)
         row.addWidget(self.save_button)
         row.addStretch(1)
-        close = QPushButton("Close", self)
+        close = QPushButton(tr("Close"), self)
         close.clicked.connect(self.close)
         row.addWidget(close)
         layout.addLayout(row)
@@ -192,10 +214,12 @@ class EegMarkersView(QWidget):
 
     def _label_save(self) -> None:
         self.save_button.setText(
-            f"Save as measurements of {self.date}" if self.date else "Save as measurements…"
+            tr("Save as measurements of {date}").format(date=date_text(self.date))
+            if self.date
+            else tr("Save as measurements…")
         )
         if self._save is None:
-            self.save_button.setToolTip("Open the recording from a case to save its markers.")
+            self.save_button.setToolTip(tr("Open the recording from a case to save its markers."))
 
     # -- computing ----------------------------------------------------------------------------
     def compute(self) -> None:
@@ -205,12 +229,12 @@ class EegMarkersView(QWidget):
         self.markers = None
         self.save_button.setEnabled(False)
         self.busy.show()
-        self.status.setText("Computing the EEG markers of the whole recording…")
+        self.status.setText(tr("Computing the EEG markers of the whole recording…"))
         self.warnings.setText("")
         line = LINE_FREQS[self.line.currentIndex()]
         self._task = _STARTING
         task = self._start(
-            "Computing EEG markers",
+            N_("Computing EEG markers"),
             compute_file_markers,
             self.path,
             line,
@@ -230,18 +254,30 @@ class EegMarkersView(QWidget):
         self._fill_table(markers)
         self._plot(markers)
         peak_names = ", ".join(signals.standard_name(c) for c in markers.peak_channels)
+        summary = tr(
+            "{channels} EEG channels, average reference; {epochs} epochs of {epoch} s (50 % "
+            "overlap), {rejected} rejected; {used} of {duration} s used. Peak alpha from "
+            "{names}; alpha centre of gravity {cog} Hz. Published values (hover for what was "
+            "read in each source) describe resting recordings."
+        )
         self.status.setText(
-            f"{len(markers.channels)} EEG channels, average reference; {markers.n_epochs} "
-            f"epochs of {markers.epoch_s:g} s (50 % overlap), {markers.n_rejected} rejected; "
-            f"{markers.duration_used_s:g} of {markers.duration_s:g} s used. Peak alpha from "
-            f"{peak_names}; alpha centre of gravity {markers.alpha_cog_hz:.2f} Hz. Published "
-            "values (hover for what was read in each source) describe resting recordings."
+            summary.format(
+                channels=len(markers.channels),
+                epochs=markers.n_epochs,
+                epoch=_g(markers.epoch_s),
+                rejected=markers.n_rejected,
+                used=_g(markers.duration_used_s),
+                duration=_g(markers.duration_s),
+                names=peak_names,
+                cog=number(markers.alpha_cog_hz, 2),
+            )
         )
         notes = list(markers.warnings)
         if self.children_only:
-            notes.insert(0, f"The patient was {self.age_y:.0f} at this recording: the published "
-                         "values are adults' (older adults, Alzheimer's disease) and are not "
-                         "shown; a child's alpha rhythm is slower and rises with age.")  # fmt: skip
+            child = tr("The patient was {age} at this recording: the published values are "
+                       "adults' (older adults, Alzheimer's disease) and are not shown; a child's "
+                       "alpha rhythm is slower and rises with age.")  # fmt: skip
+            notes.insert(0, child.format(age=number(self.age_y)))
         self.warnings.setText("\n".join(notes))
         self.save_button.setEnabled(self._save is not None)
 
@@ -258,7 +294,7 @@ class EegMarkersView(QWidget):
         self.table.setRowCount(0)
         dark_axes(self.figure)
         self.canvas.draw_idle()
-        self.status.setText(f"The EEG markers cannot be computed: {error}")
+        self.status.setText(tr("The EEG markers cannot be computed: {error}").format(error=error))
 
     # -- showing ------------------------------------------------------------------------------
     def _fill_table(self, markers: eeg_markers.EegMarkers) -> None:
@@ -267,12 +303,17 @@ class EegMarkersView(QWidget):
         for row, (name, value, _, target) in enumerate(values):
             ref = eeg_markers.reference(name)
             adults = (
-                (ADULTS_ONLY, ADULTS_ONLY) if self.children_only else (ref.healthy, ref.alzheimer)
+                (tr(ADULTS_ONLY), tr(ADULTS_ONLY))
+                if self.children_only
+                else (tr(ref.healthy), tr(ref.alzheimer))
             )
-            cells = (f"{name} ({target})", _value_text(name, value), *adults, ref.source)
+            # names, targets and the references' texts are declared in English (N_)
+            marker = f"{tr(name)} ({tr(target)})"
+            cells = (marker, _value_text(name, value), *adults, ref.source)
+            note = tr(ref.note)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip("\n".join(t for t in (text, ref.note) if t) if column > 1 else text)
+                item.setToolTip("\n".join(t for t in (text, note) if t) if column > 1 else text)
                 self.table.setItem(row, column, item)
         self.table.resizeRowsToContents()
 
@@ -282,14 +323,26 @@ class EegMarkersView(QWidget):
         freqs, psd = markers.freqs[keep], markers.occipital_psd[keep] * 1e12  # µV²/Hz
         axes.semilogy(freqs, psd, color="#5aa0e6", linewidth=1.2)
         low, high = eeg_markers.BANDS["alpha"]
-        axes.axvspan(low, high, color="#f0ad4e", alpha=0.15, label=f"alpha {low:g}-{high:g} Hz")
+        axes.axvspan(
+            low,
+            high,
+            color="#f0ad4e",
+            alpha=0.15,
+            label=tr("alpha {low}-{high} Hz").format(low=_g(low), high=_g(high)),
+        )
         peak = markers.peak_alpha_hz
         height = float(psd[abs(freqs - peak).argmin()])
         axes.axvline(peak, color="#e06c75", linewidth=1, linestyle="--")
-        axes.plot([peak], [height], "o", color="#e06c75", label=f"peak {peak:.2f} Hz")
-        axes.set_xlabel("Frequency (Hz)", color="#dddddd", fontsize=8)
+        axes.plot(
+            [peak],
+            [height],
+            "o",
+            color="#e06c75",
+            label=tr("peak {peak} Hz").format(peak=number(peak, 2)),
+        )
+        axes.set_xlabel(tr("Frequency (Hz)"), color="#dddddd", fontsize=8)
         names = ", ".join(signals.standard_name(c) for c in markers.peak_channels)
-        axes.set_ylabel(f"PSD {names} (µV²/Hz)", color="#dddddd", fontsize=8)
+        axes.set_ylabel(tr("PSD {names} (µV²/Hz)").format(names=names), color="#dddddd", fontsize=8)
         axes.set_xlim(0.5, 40)
         axes.legend(fontsize=8, facecolor="#2b2d30", labelcolor="#dddddd", edgecolor="#555555")
         self.canvas.draw_idle()
@@ -310,9 +363,14 @@ class EegMarkersView(QWidget):
         try:
             message = self._save(rows)
         except InputError as error:  # e.g. another case opened meanwhile: nothing saved
-            self.status.setText(f"Not saved: {error}")
+            self.status.setText(tr("Not saved: {error}").format(error=error))
             return []
-        self.status.setText(message or f"{len(rows)} measurements of {self.date} saved.")
+        saved = tr_n(
+            "{count} measurements of {date} saved.",
+            "{count} measurements of {date} saved.",
+            len(rows),
+        )
+        self.status.setText(message or saved.format(count=len(rows), date=date_text(self.date)))
         return rows
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API

@@ -36,12 +36,13 @@ from meditwin_desktop.core import seizure_diary, signals
 from meditwin_desktop.core.case import Measurement
 from meditwin_desktop.core.csv_import import new_records
 from meditwin_desktop.core.errors import Cancelled, InputError
+from meditwin_desktop.core.i18n import N_, date_text, decimal_separator, tr, tr_n
 from meditwin_desktop.ui.eeg_markers_view import EegMarkersView
 
 PAGE_S = 10.0
 _MARGIN_S = 2.0  # read around a page so that the filters settle before it
 _POINTS = 2400  # at most this many points per trace (min/max envelope beyond)
-MONTAGES = ("As recorded", "Average reference", "Bipolar (double banana)")
+MONTAGES = (N_("As recorded"), N_("Average reference"), N_("Bipolar (double banana)"))  # keys
 LOW_CUTS = (None, 0.3, 0.5, 1.0, 5.0)
 HIGH_CUTS = (None, 15.0, 30.0, 35.0, 70.0)
 NOTCHES = (None, 50.0, 60.0)
@@ -145,7 +146,7 @@ class TraceCanvas(QWidget):
         self.sensitivity = 7.0  # µV/mm
         self.annotations: tuple[signals.Annotation, ...] = ()
         self.events: list[tuple[float, float, str]] = []  # (onset s, duration s, label)
-        self.message = "Opening the recording…"
+        self.message = tr("Opening the recording…")
         self.label_width = 84
 
     def show_page(self, page: Page | None, message: str = "") -> None:
@@ -184,7 +185,9 @@ class TraceCanvas(QWidget):
         elif self.message or page is not None:
             painter.setPen(_TRACE)
             painter.drawText(
-                self.rect(), Qt.AlignmentFlag.AlignCenter, self.message or "No channel selected."
+                self.rect(),
+                Qt.AlignmentFlag.AlignCenter,
+                self.message or tr("No channel selected."),
             )
         self._marks(painter, top, bottom)
         painter.end()
@@ -196,7 +199,9 @@ class TraceCanvas(QWidget):
             painter.drawLine(QPointF(x, top), QPointF(x, bottom))
             if second < PAGE_S:
                 painter.setPen(_LABEL)
-                painter.drawText(QPointF(x + 3, self.height() - 6), f"{self.start_s + second:g} s")
+                painter.drawText(
+                    QPointF(x + 3, self.height() - 6), f"{_g(self.start_s + second)} s"
+                )
 
     def _traces(self, painter: QPainter, page: Page, top: int, bottom: int) -> None:
         rows = page.data.shape[0]
@@ -269,8 +274,13 @@ def _polygon(xs: np.ndarray, ys: np.ndarray) -> QPolygonF:
     return polygon
 
 
+def _g(value: float) -> str:
+    """`value` as `:g` writes it, with the decimal separator of the language."""
+    return f"{value:g}".replace(".", decimal_separator())
+
+
 def _hz(value: float | None) -> str:
-    return "off" if value is None else f"{value:g} Hz"
+    return tr("off") if value is None else f"{_g(value)} Hz"
 
 
 def _age_at(clinical, when: datetime | None) -> float | None:
@@ -302,7 +312,9 @@ def event_marks(events, start: datetime | None, duration_s: float, tz: str | Non
             continue
         onset = (when - start.replace(tzinfo=None)) / timedelta(seconds=1)
         if 0 <= onset <= duration_s:
-            marks.append((onset, float(event.duration_s or 0.0), event.kind))
+            marks.append(
+                (onset, float(event.duration_s or 0.0), tr(event.kind))
+            )  # a canonical kind
     return marks
 
 
@@ -338,7 +350,11 @@ class EegViewer(QWidget):
         self._build()
         self.resize(1280, 820)
         self._run(
-            "Opening the recording", self._open, path, on_done=self._opened, on_failed=self._failed
+            N_("Opening the recording"),
+            self._open,
+            path,
+            on_done=self._opened,
+            on_failed=self._failed,
         )
 
     def _open(self, path: str, **_) -> signals.EdfFile:
@@ -369,32 +385,34 @@ class EegViewer(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
-        self.previous = QPushButton("◀ Previous", self)
-        self.next = QPushButton("Next ▶", self)
+        self.previous = QPushButton(tr("◀ Previous"), self)
+        self.next = QPushButton(tr("Next ▶"), self)
         self.previous.clicked.connect(lambda: self.step(-1))
         self.next.clicked.connect(lambda: self.step(1))
         self.position = QLabel("", self)
         self.position.setObjectName("eeg_position")
         self.montage = self._combo(
-            "eeg_montage", list(MONTAGES), "Montage", lambda _: self._fill_channels()
+            "eeg_montage", [tr(m) for m in MONTAGES], tr("Montage"), lambda _: self._fill_channels()
         )
-        self.low = self._combo("eeg_low", [_hz(v) for v in LOW_CUTS], "Low cut (high-pass)")
-        self.high = self._combo("eeg_high", [_hz(v) for v in HIGH_CUTS], "High cut (low-pass)")
-        self.notch = self._combo("eeg_notch", [_hz(v) for v in NOTCHES], "Mains notch")
+        self.low = self._combo("eeg_low", [_hz(v) for v in LOW_CUTS], tr("Low cut (high-pass)"))
+        self.high = self._combo("eeg_high", [_hz(v) for v in HIGH_CUTS], tr("High cut (low-pass)"))
+        self.notch = self._combo("eeg_notch", [_hz(v) for v in NOTCHES], tr("Mains notch"))
         self.gain = self._combo(
             "eeg_sensitivity",
             [f"{s} µV/mm" for s in SENSITIVITIES],
-            "Sensitivity (↑ ↓): microvolts per millimetre",
+            tr("Sensitivity (↑ ↓): microvolts per millimetre"),
             self._gain_changed,
         )
         self.gain.blockSignals(True)  # the canvas starts at 7 µV/mm too
         self.gain.setCurrentIndex(SENSITIVITIES.index(7))
         self.gain.blockSignals(False)
-        self.markers_button = QPushButton("Markers…", self)
+        self.markers_button = QPushButton(tr("Markers…"), self)
         self.markers_button.setObjectName("eeg_markers_button")
         self.markers_button.setToolTip(
-            "Spectral markers of the whole recording: peak alpha frequency, relative band "
-            "powers, theta/alpha ratio"
+            tr(
+                "Spectral markers of the whole recording: peak alpha frequency, relative band "
+                "powers, theta/alpha ratio"
+            )
         )
         self.markers_button.clicked.connect(lambda _=False: self.open_markers())
         self.markers_button.setEnabled(False)
@@ -403,13 +421,13 @@ class EegViewer(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.markers_button)
         for text, widget in (
-            ("Montage", self.montage),
-            ("Low cut", self.low),
-            ("High cut", self.high),
-            ("Notch", self.notch),
-            ("Sensitivity", self.gain),
+            (N_("Montage"), self.montage),
+            (N_("Low cut"), self.low),
+            (N_("High cut"), self.high),
+            (N_("Notch"), self.notch),
+            (N_("Sensitivity"), self.gain),
         ):
-            bar.addWidget(QLabel(text, self))
+            bar.addWidget(QLabel(tr(text), self))
             bar.addWidget(widget)
         layout.addLayout(bar)
         split = QSplitter(Qt.Orientation.Horizontal, self)
@@ -421,8 +439,8 @@ class EegViewer(QWidget):
         self.channel_list.itemChanged.connect(lambda _: self._request())
         column.addWidget(self.channel_list, stretch=1)
         row = QHBoxLayout()
-        for text, state in (("All", True), ("None", False)):
-            button = QPushButton(text, side)
+        for text, state in ((N_("All"), True), (N_("None"), False)):
+            button = QPushButton(tr(text), side)
             button.clicked.connect(lambda _=False, s=state: self._check_all(s))
             row.addWidget(button)
         column.addLayout(row)
@@ -463,19 +481,36 @@ class EegViewer(QWidget):
         self.canvas.annotations = edf.annotations
         self.canvas.events = event_marks(self._events, edf.start, edf.duration_s, self._time_zone)
         self.scroll.setRange(0, max(0, int(np.ceil(edf.duration_s - PAGE_S))))
-        when = edf.start.strftime("%Y-%m-%d %H:%M:%S") if edf.start else "unknown start"
+        if edf.start:
+            when = f"{date_text(edf.start)} {edf.start.strftime('%H:%M:%S')}"
+        else:
+            when = tr("unknown start")
+        events = len(self.canvas.events)
+        summary = tr_n(
+            "{format}, {channels} channels, {rate} Hz, {duration} s, started {when}; "
+            "{annotations} annotations, {events} diary event in it.",
+            "{format}, {channels} channels, {rate} Hz, {duration} s, started {when}; "
+            "{annotations} annotations, {events} diary events in it.",
+            events,
+        )
         notes = [
-            f"{edf.format}, {len(edf.channels)} channels, {edf.sfreq:g} Hz, "
-            f"{edf.duration_s:g} s, started {when}; {len(edf.annotations)} annotations, "
-            f"{len(self.canvas.events)} diary event{'' if len(self.canvas.events) == 1 else 's'} "
-            "in it."
+            summary.format(
+                format=edf.format,
+                channels=len(edf.channels),
+                rate=_g(edf.sfreq),
+                duration=_g(edf.duration_s),
+                when=when,
+                annotations=len(edf.annotations),
+                events=events,
+            )
         ]
         if edf.discontinuous:
-            notes.append("This EDF+D recording has gaps: they are not shown.")
+            notes.append(tr("This EDF+D recording has gaps: they are not shown."))
         if len(set(edf.rates)) > 1:
             notes.append(
-                f"Channels at {', '.join(f'{r:g}' for r in sorted(set(edf.rates)))} Hz "
-                f"are shown at {edf.sfreq:g} Hz."
+                tr("Channels at {rates} Hz are shown at {rate} Hz.").format(
+                    rates=", ".join(_g(r) for r in sorted(set(edf.rates))), rate=_g(edf.sfreq)
+                )
             )
         self.status.setText(" ".join(notes))
         self._fill_channels()
@@ -491,7 +526,9 @@ class EegViewer(QWidget):
 
     def _failed(self, error: BaseException) -> None:
         self._task = None
-        self.canvas.show_page(None, f"This recording cannot be shown.\n{error}")
+        self.canvas.show_page(
+            None, tr("This recording cannot be shown.\n{error}").format(error=error)
+        )
         self.status.setText(str(error))
 
     def _fill_channels(self) -> None:
@@ -560,7 +597,7 @@ class EegViewer(QWidget):
         )
         return PageRequest(
             float(self.scroll.value() if start_s is None else start_s),
-            self.montage.currentText(),
+            MONTAGES[self.montage.currentIndex()],  # the key, not the text shown
             checked,
             LOW_CUTS[self.low.currentIndex()],
             HIGH_CUTS[self.high.currentIndex()],
@@ -573,8 +610,12 @@ class EegViewer(QWidget):
         request = self.current_request()
         end = min(request.start_s + PAGE_S, self.edf.duration_s)
         self.position.setText(
-            f"{self._clock(request.start_s)} · {request.start_s:g}–{end:g} s "
-            f"of {self.edf.duration_s:g} s"
+            tr("{clock} · {start}–{end} s of {duration} s").format(
+                clock=self._clock(request.start_s),
+                start=_g(request.start_s),
+                end=_g(end),
+                duration=_g(self.edf.duration_s),
+            )
         )
         self.canvas.start_s = request.start_s
         self._wanted = request
@@ -598,7 +639,7 @@ class EegViewer(QWidget):
             if request not in self._cache and request.start_s < self.edf.duration_s:
                 self._running = request
                 self._run(
-                    "Reading the EEG page",
+                    N_("Reading the EEG page"),
                     prepare_page,
                     self.edf,
                     request,
@@ -669,7 +710,7 @@ class EegViewer(QWidget):
 
         def save(rows: list[Measurement]) -> str:
             if session.case is not case:
-                raise InputError("Another case is open now: the markers were not saved.")
+                raise InputError(tr("Another case is open now: the markers were not saved."))
             keys = {(m.name, m.target, m.date, m.source) for m in rows}
             earlier = [m for m in case.measurements if (m.name, m.target, m.date, m.source) in keys]
             case.measurements[:] = [
@@ -677,9 +718,20 @@ class EegViewer(QWidget):
             ]
             fresh, _ = new_records(table.records, rows)
             table.add_records(fresh)  # the view's path: the case is saved, runs go stale
-            text = f"{len(fresh)} measurements of {rows[0].date} added to the case."
-            return text + (f" {len(earlier)} earlier value(s) from this recording replaced."
-                           if earlier else "")  # fmt: skip
+            added = tr_n(
+                "{count} measurements of {date} added to the case.",
+                "{count} measurements of {date} added to the case.",
+                len(fresh),
+            )
+            text = added.format(count=len(fresh), date=date_text(rows[0].date))
+            if earlier:
+                replaced = tr_n(
+                    "{count} earlier value(s) from this recording replaced.",
+                    "{count} earlier value(s) from this recording replaced.",
+                    len(earlier),
+                )
+                text += " " + replaced.format(count=len(earlier))
+            return text
 
         return save
 

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from meditwin_desktop.core.case import Case, Measurement, Study, now
 from meditwin_desktop.core.errors import InputError
+from meditwin_desktop.core.i18n import N_, date_text, decimal_separator, number, tr
 from meditwin_desktop.core.imaging.slicing import AXIAL
 from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.core.lesions import (
@@ -60,22 +61,27 @@ from meditwin_desktop.ui.overlay_text import outlined_text
 from meditwin_desktop.ui.scene import Ruler, Scene
 from meditwin_desktop.ui.slice_view import SliceView
 
-NEW_LESION = "New lesion…"
+NEW_LESION = N_("New lesion…")  # shown through tr()
 NOT_EVALUABLE = "—"
-SUM_ROW = "Sum (lesions at baseline)"
+SUM_ROW = N_("Sum (lesions at baseline)")  # the sum row's key (`cell`); shown through tr()
 MIN_RULER_MM = 2.0  # shorter: a slip of the mouse, not a diameter
 _CORNER = QColor(255, 225, 120)
 _TITLE_PX = 230  # room the view's own title ("Axial  48/88   I 56.0 mm") takes, top left
 _LOADING = "background: rgba(0, 0, 0, 170); color: #f0c060; padding: 8px; font-weight: bold;"
 # nudge buttons: (text, axis, step mm in LPS, tooltip direction)
 _NUDGES = (
-    ("R", 0, -1.0, "right"),
-    ("L", 0, 1.0, "left"),
-    ("A", 1, -1.0, "anterior"),
-    ("P", 1, 1.0, "posterior"),
-    ("S", 2, 1.0, "superior"),
-    ("I", 2, -1.0, "inferior"),
+    ("R", 0, -1.0, N_("Nudge: the right study's point 1 mm right")),
+    ("L", 0, 1.0, N_("Nudge: the right study's point 1 mm left")),
+    ("A", 1, -1.0, N_("Nudge: the right study's point 1 mm anterior")),
+    ("P", 1, 1.0, N_("Nudge: the right study's point 1 mm posterior")),
+    ("S", 2, 1.0, N_("Nudge: the right study's point 1 mm superior")),
+    ("I", 2, -1.0, N_("Nudge: the right study's point 1 mm inferior")),
 )
+# what the alignment says it matched (`core.lesions.centroid_alignment`), for the catalogue
+_MATCHED = (N_("the liver centre"), N_("the body centre"))
+_ALIGNING = {"liver": N_("Aligning by the liver centre"), "body": N_("Aligning by the body centre")}
+_NOT_ALIGNED = {"liver": N_("Could not align by the liver centre: {error}"),
+                "body": N_("Could not align by the body centre: {error}")}  # fmt: skip
 
 
 def offset_text(offset: np.ndarray) -> str:
@@ -83,7 +89,8 @@ def offset_text(offset: np.ndarray) -> str:
     x, y, z = (float(v) for v in offset)
     parts = (("R" if x < 0 else "L", abs(x)), ("A" if y < 0 else "P", abs(y)),
              ("I" if z < 0 else "S", abs(z)))  # fmt: skip
-    return "offset " + " / ".join(f"{letter} {value:.1f}" for letter, value in parts) + " mm"
+    shown = " / ".join(f"{letter} {number(value, 1)}" for letter, value in parts)
+    return tr("offset {offset} mm").format(offset=shown)
 
 
 def week_of(date: str, baseline: str) -> int | None:
@@ -178,8 +185,9 @@ class FollowUpPane(QWidget):
         for index in indices:
             study = case.studies[index]  # type: ignore[union-attr]
             week = week_of(study.date, baseline)
-            when = f"week {week}" if week is not None else "date unknown"
-            self.chooser.addItem(f"{study.date or 'no date'} ({when}) {study.modality}")
+            when = tr("week {n}").format(n=week) if week is not None else tr("date unknown")
+            date = _day(study.date) if study.date else tr("no date")
+            self.chooser.addItem(f"{date} ({when}) {study.modality}")
         if self.study is not None and case is not None:
             current = next((i for i in indices if case.studies[i] is self.study), None)
             if current is not None:
@@ -200,8 +208,9 @@ class FollowUpPane(QWidget):
     def corner_text(self) -> str:
         if self.study is None:
             return ""
-        week = f"   Week {self.week}" if self.week is not None else ""
-        return f"{self.study.date or 'no date'}{week}"
+        week = "   " + tr("Week {n}").format(n=self.week) if self.week is not None else ""
+        day = _day(self.study.date) if self.study.date else tr("no date")
+        return f"{day}{week}"
 
     def set_loading(self, text: str) -> None:
         """Say what is loading ("" when nothing): the view is empty meanwhile."""
@@ -245,17 +254,17 @@ class NewLesionDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("New lesion")
+        self.setWindowTitle(tr("New lesion"))
         form = QFormLayout(self)
-        self.organ = QLineEdit("liver", self)
+        self.organ = QLineEdit(tr("liver"), self)  # the target's first word (case data)
         self.organ.setObjectName("lesion_organ")
         self.name = QLineEdit("", self)
         self.name.setObjectName("lesion_name")
-        self.name.setPlaceholderText("e.g. tumour 3, hilar")
-        self.node = QCheckBox("Lymph node (measured by its short axis)", self)
+        self.name.setPlaceholderText(tr("e.g. tumour 3, hilar"))
+        self.node = QCheckBox(tr("Lymph node (measured by its short axis)"), self)
         self.node.setObjectName("lesion_node")
-        form.addRow("Organ:", self.organ)
-        form.addRow("Name:", self.name)
+        form.addRow(tr("Organ:"), self.organ)
+        form.addRow(tr("Name:"), self.name)
         form.addRow("", self.node)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -300,9 +309,10 @@ class FollowUpView(QWidget):
 
     # -- construction ----------------------------------------------------------------------
     def _button(self, layout, text: str, slot, name: str, tip: str = "") -> QPushButton:
-        button = QPushButton(text, self)
+        """A button (`text` and `tip` in English, marked with N_: shown translated)."""
+        button = QPushButton(tr(text), self)
         button.setObjectName(name)
-        button.setToolTip(tip)
+        button.setToolTip(tr(tip))
         button.clicked.connect(lambda _=False: slot())
         layout.addWidget(button)
         return button
@@ -312,7 +322,7 @@ class FollowUpView(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(3)
         tools = QHBoxLayout()
-        tools.addWidget(QLabel("Lesion:", self))
+        tools.addWidget(QLabel(tr("Lesion:"), self))
         self.lesion = QComboBox(self)
         self.lesion.setObjectName("followup_lesion")
         self.lesion.setMinimumContentsLength(12)
@@ -322,36 +332,36 @@ class FollowUpView(QWidget):
         self.lesion.activated.connect(self._lesion_chosen)
         tools.addWidget(self.lesion)
         self.ruler_button = self._button(
-            tools, "Ruler", self._ruler_toggled, "followup_ruler",
-            "Draw the lesion's longest diameter (a node: its short axis) on either study",
+            tools, N_("Ruler"), self._ruler_toggled, "followup_ruler",
+            N_("Draw the lesion's longest diameter (a node: its short axis) on either study"),
         )  # fmt: skip
         self.ruler_button.setCheckable(True)
         self.labels_button = self._button(
-            tools, "Measure from labels", self.measure_from_labels, "followup_from_labels",
-            "Every lesion of every study from its segmentation (ruler and typed values kept)",
+            tools, N_("Measure from labels"), self.measure_from_labels, "followup_from_labels",
+            N_("Every lesion of every study from its segmentation (ruler and typed values kept)"),
         )  # fmt: skip
         tools.addStretch(1)
-        self._button(tools, "Close", self.close_requested.emit, "followup_close",
-                     "Back to the usual views")  # fmt: skip
+        self._button(tools, N_("Close"), self.close_requested.emit, "followup_close",
+                     N_("Back to the usual views"))  # fmt: skip
         layout.addLayout(tools)
         align = QHBoxLayout()
         align.setSpacing(2)
-        self._button(align, "Align by liver", lambda: self.align("liver"), "followup_align_liver",
-                     "Match the liver centres of the two studies")  # fmt: skip
-        self._button(align, "Align by body", lambda: self.align("body"), "followup_align_body",
-                     "Match the body centres of the two studies")  # fmt: skip
+        self._button(align, N_("Align by liver"), lambda: self.align("liver"),
+                     "followup_align_liver", N_("Match the liver centres of the two studies"))
+        self._button(align, N_("Align by body"), lambda: self.align("body"),
+                     "followup_align_body", N_("Match the body centres of the two studies"))
         align.addSpacing(6)
         self.nudges: dict[str, QToolButton] = {}
-        for text, axis, step, where in _NUDGES:
+        for text, axis, step, tip in _NUDGES:
             button = QToolButton(self)
-            button.setText(text)
+            button.setText(text)  # an anatomical letter (R, L, A, P, S, I), as on the views
             button.setObjectName(f"followup_nudge_{text}")
-            button.setToolTip(f"Nudge: the right study's point 1 mm {where}")
+            button.setToolTip(tr(tip))
             button.clicked.connect(lambda _=False, a=axis, s=step: self.nudge(a, s))
             align.addWidget(button)
             self.nudges[text] = button
-        self._button(align, "Reset", self.reset_offset, "followup_nudge_reset",
-                     "Back to the offset of the last alignment")  # fmt: skip
+        self._button(align, N_("Reset"), self.reset_offset, "followup_nudge_reset",
+                     N_("Back to the offset of the last alignment"))  # fmt: skip
         align.addStretch(1)
         layout.addLayout(align)
         split = QSplitter(Qt.Orientation.Vertical, self)
@@ -383,7 +393,7 @@ class FollowUpView(QWidget):
         bottom.addWidget(self.status, stretch=1)
         self.offset_label = QLabel(offset_text(self.offset), self)
         self.offset_label.setObjectName("followup_offset")
-        self.offset_label.setToolTip("Where the right study's point is from the left's (LPS)")
+        self.offset_label.setToolTip(tr("Where the right study's point is from the left's (LPS)"))
         bottom.addWidget(self.offset_label)
         layout.addLayout(bottom)
 
@@ -475,7 +485,8 @@ class FollowUpView(QWidget):
             return
         pane.show_study(None, None)  # never the previous study under this one's name
         pane.study = study
-        pane.set_loading(f"Loading the study of {study.date or 'unknown date'}…")
+        when = _day(study.date) if study.date else tr("unknown date")
+        pane.set_loading(tr("Loading the study of {date}…").format(date=when))
         from meditwin_desktop.core.case_images import load_study_image
 
         generation = self.session.generation
@@ -487,11 +498,11 @@ class FollowUpView(QWidget):
 
         def failed(error) -> None:
             if self.session.generation == generation and pane.study is study:
-                pane.set_loading(f"The study of {study.date or 'unknown date'} could not be "
-                                 f"loaded: {error}")  # fmt: skip
+                pane.set_loading(tr("The study of {date} could not be loaded: {error}").format(
+                    date=when, error=error))  # fmt: skip
 
         self._start(
-            "Loading a study to compare",
+            tr("Loading a study to compare"),
             lambda *, progress, cancelled: load_study_image(
                 case, study, progress=progress, cancelled=cancelled
             ),
@@ -564,7 +575,7 @@ class FollowUpView(QWidget):
         left, right = self.left.study, self.right.study
         if not self.loaded() or left is None or right is None:
             if not quiet:
-                self.status.setText("Both studies must be shown before aligning them.")
+                self.status.setText(tr("Both studies must be shown before aligning them."))
             return
         generation = self.session.generation
 
@@ -576,13 +587,17 @@ class FollowUpView(QWidget):
             offset, matched = result
             self._auto = np.asarray(offset, float)
             self.set_offset(self._auto)
-            self.status.setText(f"Aligned by {matched}: {offset_text(self.offset)}.")
+            self.status.setText(tr("Aligned by {matched}: {offset}.").format(
+                matched=tr(matched), offset=offset_text(self.offset)))  # fmt: skip
 
         def failed(error) -> None:
             if self.session.generation == generation:
-                self.status.setText(f"Could not align by the {label} centre: {error}")
+                failure = _NOT_ALIGNED.get(label, N_("Could not align by the {label} centre: "
+                                                     "{error}"))  # fmt: skip
+                self.status.setText(tr(failure).format(label=label, error=error))
 
-        self._start(f"Aligning by the {label} centre",
+        aligning = _ALIGNING.get(label, N_("Aligning by the {label} centre"))
+        self._start(tr(aligning).format(label=label),
                     lambda *, progress, cancelled: centroid_alignment(left, right, label=label),
                     on_done=done, on_failed=failed, quiet=True)  # fmt: skip
 
@@ -600,7 +615,7 @@ class FollowUpView(QWidget):
 
     def current_lesion(self) -> str | None:
         text = self.lesion.currentText()
-        return text if text and text != NEW_LESION else None
+        return text if text and text != tr(NEW_LESION) else None
 
     def choose_lesion(self, target: str) -> None:
         """Choose a lesion for the ruler."""
@@ -617,11 +632,14 @@ class FollowUpView(QWidget):
             self._new_lesions[target] = node or is_node(target)
         self.refresh()
         self.choose_lesion(target)
-        kind = "short axis" if self.lesions()[target] else "longest diameter"
-        self.status.setText(f"{target}: draw its {kind} with the Ruler on either study.")
+        if self.lesions()[target]:
+            text = tr("{lesion}: draw its short axis with the Ruler on either study.")
+        else:
+            text = tr("{lesion}: draw its longest diameter with the Ruler on either study.")
+        self.status.setText(text.format(lesion=target))
 
     def _lesion_chosen(self, row: int) -> None:
-        if self.lesion.itemText(row) != NEW_LESION:
+        if self.lesion.itemText(row) != tr(NEW_LESION):
             return
         dialog = NewLesionDialog(self)
         dialog.setObjectName("new_lesion_dialog")
@@ -652,17 +670,18 @@ class FollowUpView(QWidget):
         (replacing the lesion's earlier value on that study)."""
         case, study, target = self.case, pane.study, self.current_lesion()
         if case is None or study is None or target is None:
-            self.status.setText("Choose a lesion first: the ruler is not recorded.")
+            self.status.setText(tr("Choose a lesion first: the ruler is not recorded."))
             self._show_rulers(pane)
             return None
         if not study.date:
-            self.status.setText("This study has no date: a diameter needs its study's date. "
-                                "The ruler is not recorded.")  # fmt: skip
+            self.status.setText(tr("This study has no date: a diameter needs its study's "
+                                   "date. The ruler is not recorded."))  # fmt: skip
             self._show_rulers(pane)
             return None
         if ruler.length_mm < MIN_RULER_MM:
-            self.status.setText(f"A ruler under {MIN_RULER_MM:g} mm is taken for a slip of the "
-                                "mouse: not recorded.")  # fmt: skip
+            self.status.setText(tr("A ruler under {length} mm is taken for a slip of the "
+                                   "mouse: not recorded.").format(
+                length=_general(MIN_RULER_MM)))  # fmt: skip
             self._show_rulers(pane)
             return None
         node = self.lesions().get(target, False)
@@ -672,8 +691,9 @@ class FollowUpView(QWidget):
                and same_day(m.date, study.date)]  # fmt: skip
         typed = [m for m in old if not _is_label_value(m) and not m.source.startswith("ruler")]
         if typed and not self._confirm_replace(typed[0], value):
-            self.status.setText(f"{target}, {study.date}: kept {typed[0].value:g} "
-                                f"{typed[0].unit} ({typed[0].source or 'typed'}).")  # fmt: skip
+            self.status.setText(tr("{lesion}, {date}: kept {value} {unit} ({source}).").format(
+                lesion=target, date=_day(study.date), value=_general(typed[0].value),
+                unit=typed[0].unit, source=typed[0].source or tr("typed")))  # fmt: skip
             self._show_rulers(pane)
             return None
         for m in old:
@@ -692,10 +712,12 @@ class FollowUpView(QWidget):
         self._new_lesions.pop(target, None)
         self.session.touch("image_measurements")
         self.session.touch("measurements")
-        what = "short axis" if node else "longest diameter"
-        text = f"{target}, {study.date}: {what} {value:.1f} mm"
+        what = tr("short axis") if node else tr("longest diameter")
+        text = tr("{lesion}, {date}: {what} {value} mm").format(
+            lesion=target, date=_day(study.date), what=what, value=number(value, 1))
         if old:
-            text += f" (replaces {old[0].value:.1f} mm, {old[0].source or 'typed'})"
+            text += " " + tr("(replaces {value} mm, {source})").format(
+                value=number(old[0].value, 1), source=old[0].source or tr("typed"))
         self.status.setText(text + ".")
         self._show_rulers(pane)
         self.refresh()
@@ -705,9 +727,11 @@ class FollowUpView(QWidget):
     def _confirm_replace(self, old: Measurement, value: float) -> bool:
         """Ask before a ruler replaces a typed or imported value (nothing is lost unasked)."""
         answer = QMessageBox.question(
-            self, "Replace a measurement?",
-            f"{old.target} on {old.date[:10]} has {old.value:g} {old.unit} "
-            f"({old.source or 'typed'}). Replace it with the ruler's {value:.1f} mm?",
+            self, tr("Replace a measurement?"),
+            tr("{lesion} on {date} has {value} {unit} ({source}). Replace it with the ruler's "
+               "{ruler} mm?").format(lesion=old.target, date=_day(old.date[:10]),
+                                     value=_general(old.value), unit=old.unit,
+                                     source=old.source or tr("typed"), ruler=number(value, 1)),
         )  # fmt: skip
         return answer == QMessageBox.StandardButton.Yes
 
@@ -730,7 +754,7 @@ class FollowUpView(QWidget):
         if case is None:
             return
         snapshot, generation = self.session.snapshot(), self.session.generation
-        self.status.setText("Measuring the lesions from the labels…")
+        self.status.setText(tr("Measuring the lesions from the labels…"))
         self.labels_button.setEnabled(False)
 
         def done(found) -> None:
@@ -741,9 +765,11 @@ class FollowUpView(QWidget):
         def failed(error) -> None:
             self.labels_button.setEnabled(True)
             if self.session.generation == generation:
-                self.status.setText(f"Measuring from the labels failed: {error}")
+                self.status.setText(
+                    tr("Measuring from the labels failed: {error}").format(error=error)
+                )
 
-        self._start("Measuring lesions from labels",
+        self._start(tr("Measuring lesions from labels"),
                     lambda *, progress, cancelled: measure_labels(snapshot),
                     on_done=done, on_failed=failed)  # fmt: skip
 
@@ -764,7 +790,8 @@ class FollowUpView(QWidget):
             if not same:
                 added += 1
             elif abs(same[0].value - new.value) > 1e-9:
-                changed.append(f"{new.target} {new.date} {same[0].value:.1f} → {new.value:.1f}")
+                changed.append(f"{new.target} {_day(new.date)} "
+                               f"{number(same[0].value, 1)} → {number(new.value, 1)}")  # fmt: skip
             else:
                 same_value += 1
             for m in same:
@@ -772,13 +799,14 @@ class FollowUpView(QWidget):
             case.measurements.append(new)
         if added or changed or gone:
             self.session.touch("measurements")
-        text = f"From the labels: {added} added, {len(changed)} changed, {same_value} unchanged"
+        text = tr("From the labels: {added} added, {changed} changed, {same} unchanged").format(
+            added=added, changed=len(changed), same=same_value)
         if gone:
-            text += f", {len(gone)} removed (no such label any more)"
+            text += tr(", {n} removed (no such label any more)").format(n=len(gone))
         if changed:
             text += " (" + "; ".join(changed[:4]) + ("; …" if len(changed) > 4 else "") + ")"
-        text += f", {kept} kept (measured by ruler or typed)." if kept else "."
-        self.status.setText(text if found else "No lesion found in the studies' labels.")
+        text += tr(", {n} kept (measured by ruler or typed).").format(n=kept) if kept else "."
+        self.status.setText(text if found else tr("No lesion found in the studies' labels."))
         for pane in (self.left, self.right):
             self._show_rulers(pane)
         self.refresh()
@@ -816,7 +844,7 @@ class FollowUpView(QWidget):
         self.lesion.blockSignals(True)
         self.lesion.clear()
         self.lesion.addItems(list(lesions))
-        self.lesion.addItem(NEW_LESION)
+        self.lesion.addItem(tr(NEW_LESION))
         if chosen in lesions:
             self.lesion.setCurrentIndex(list(lesions).index(chosen))
         self.lesion.blockSignals(False)
@@ -827,10 +855,13 @@ class FollowUpView(QWidget):
         headers = []
         for date in dates:
             week = week_of(date, baseline)
-            headers.append(f"{date}\nweek {week}" if week is not None else date)
+            shown = _day(date)
+            headers.append(shown + "\n" + tr("week {n}").format(n=week) if week is not None
+                           else shown)  # fmt: skip
         self.table.setHorizontalHeaderLabels(headers)
-        rows = [f"{t} (short axis)" if node else t for t, node in lesions.items()]
-        self.table.setVerticalHeaderLabels([*rows, SUM_ROW] if lesions else [])
+        rows = [tr("{lesion} (short axis)").format(lesion=t) if node else t
+                for t, node in lesions.items()]  # fmt: skip
+        self.table.setVerticalHeaderLabels([*rows, tr(SUM_ROW)] if lesions else [])
         first = dates[0] if dates else ""
         at_baseline = {t for t, node in lesions.items() if self.value(t, first, node)}
         self._cells = []
@@ -838,7 +869,7 @@ class FollowUpView(QWidget):
             total, missing = 0.0, []
             for row, (target, node) in enumerate(lesions.items()):
                 m = self.value(target, date, node)
-                item = QTableWidgetItem(f"{m.value:.1f}" if m else NOT_EVALUABLE)
+                item = QTableWidgetItem(number(m.value, 1) if m else NOT_EVALUABLE)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 item.setToolTip(self._tip(m, target, date))
                 self.table.setItem(row, column, item)
@@ -849,26 +880,32 @@ class FollowUpView(QWidget):
                 else:
                     missing.append(target)
             if lesions:
-                text = NOT_EVALUABLE if missing else f"{total:.1f}"
+                text = NOT_EVALUABLE if missing else number(total, 1)
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 font = item.font()
                 font.setBold(True)
                 item.setFont(font)
-                item.setToolTip(f"not evaluable: {', '.join(missing)} not measured" if missing
-                                else "sum of the diameters of the lesions measured on the first "
-                                "date, mm (all of them: the twin's RECIST table picks the "
-                                "targets)")  # fmt: skip
+                item.setToolTip(
+                    tr("not evaluable: {lesions} not measured").format(lesions=", ".join(missing))
+                    if missing
+                    else tr("sum of the diameters of the lesions measured on the first date, mm "
+                            "(all of them: the twin's RECIST table picks the targets)")
+                )  # fmt: skip
                 self.table.setItem(len(lesions), column, item)
         self.table.resizeRowsToContents()
 
     def _tip(self, m: Measurement | None, target: str, date: str) -> str:
         if m is None:
-            return "not measured: not evaluable"
+            return tr("not measured: not evaluable")
         volume = [v for v in self.case.measurements if v.name == VOLUME and v.target == target
                   and v.date[:10] == date]  # fmt: skip
-        extra = f"; volume {volume[-1].value:.1f} {volume[-1].unit}" if volume else ""
-        return f"{m.value:.1f} mm, {m.source or 'typed'}{extra}"
+        extra = ""
+        if volume:
+            extra = "; " + tr("volume {value} {unit}").format(
+                value=number(volume[-1].value, 1), unit=volume[-1].unit)  # fmt: skip
+        source = m.source or tr("typed")
+        return f"{number(m.value, 1)} mm, {source}{extra}"
 
     def cell(self, target: str, date: str) -> str:
         """The text of a table cell ('' when there is none)."""
@@ -888,7 +925,7 @@ class FollowUpView(QWidget):
         target, date = lesions[row], dates[column]
         index = next((i for i in self.studies() if same_day(case.studies[i].date, date)), None)
         if index is None:
-            self.status.setText(f"No study of {date} in this case.")
+            self.status.setText(tr("No study of {date} in this case.").format(date=_day(date)))
             return
         study = case.studies[index]
         pane = next((p for p in (self.left, self.right) if p.study is study), None)
@@ -904,15 +941,17 @@ class FollowUpView(QWidget):
         labels = study.labels
         name = target.split(":", 1)[-1].strip()
         if labels is None or not any(lb.name == name for lb in labels.labels.values()):
-            self.status.setText(f"{target} has no ruler or label on {date} to go to.")
+            self.status.setText(tr("{lesion} has no ruler or label on {date} to go to.").format(
+                lesion=target, date=_day(date)))  # fmt: skip
             return
         generation = self.session.generation
 
         def failed(error) -> None:
             if self.session.generation == generation:
-                self.status.setText(f"{target} on {date}: {error}")
+                self.status.setText(tr("{lesion} on {date}: {error}").format(
+                    lesion=target, date=_day(date), error=error))  # fmt: skip
 
-        self._start(f"Finding {target}",
+        self._start(tr("Finding {lesion}").format(lesion=target),
                     lambda *, progress, cancelled: _label_centre(labels, name),
                     on_done=lambda point: self.session.generation == generation
                     and self._go(pane, study, point), on_failed=failed, quiet=True)  # fmt: skip
@@ -935,9 +974,23 @@ def _label_centre(labels, name: str) -> np.ndarray:
     """LPS centre (mm) of a label's voxels; InputError when it has none (a lesion gone)."""
     mask = labels.mask(name)
     if not mask.any():
-        raise InputError(f"'{name}' has no voxels on this study (0 mm: nothing to show).")
+        raise InputError(
+            tr("'{name}' has no voxels on this study (0 mm: nothing to show).").format(name=name)
+        )
     k, j, i = (float(v.mean()) for v in np.nonzero(mask))
     return labels.volume.index_to_lps(np.array([i, j, k]))
+
+
+def _general(value: float) -> str:
+    """A number as `:g` writes it, with the decimal separator of the language in use."""
+    return f"{value:g}".replace(".", decimal_separator())
+
+
+def _day(text: str) -> str:
+    """A stored date as the language writes it (07/12/2026 in French); in English, as
+    stored (with its time of day, if any)."""
+    shown = date_text(text)
+    return text if shown == text[:10] else shown
 
 
 def same_day(a: str, b: str) -> bool:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from meditwin_desktop.core.case import Case, now
+from meditwin_desktop.core.i18n import number, tr
 from meditwin_desktop.core.segmentation.measurements import (
     ImageMeasurement,
     next_name,
@@ -63,7 +64,11 @@ class MeasurementLayer:
             painter.setPen(QPen(color, 2 if m is selected else 1.5))
             painter.drawRect(rect)
             painter.setPen(QColor(0, 0, 0))
-            text = f"{m.name}: {m.values['mean']:.0f} HU" if m.values.get("pixels") else m.name
+            text = (
+                tr("{name}: {mean} HU").format(name=m.name, mean=number(m.values["mean"]))
+                if m.values.get("pixels")
+                else m.name
+            )
             for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1)):  # an outline, legible anywhere
                 painter.drawText(rect.bottomLeft() + QPointF(dx, 14 + dy), text)
             painter.setPen(color)
@@ -87,7 +92,7 @@ class ImageMeasurementList(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.table = QTableWidget(0, 3, self)
         self.table.setObjectName("image_measurements")
-        self.table.setHorizontalHeaderLabels(["Name", "Where", "Value"])
+        self.table.setHorizontalHeaderLabels([tr("Name"), tr("Where"), tr("Value")])
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -103,9 +108,9 @@ class ImageMeasurementList(QWidget):
         self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.table.setMinimumHeight(90)
         row = QHBoxLayout()
-        self.go_button = QPushButton("Go to", self)
+        self.go_button = QPushButton(tr("Go to"), self)
         self.go_button.clicked.connect(lambda: self.go_to(self.table.currentRow()))
-        self.delete_button = QPushButton("Delete", self)
+        self.delete_button = QPushButton(tr("Delete"), self)
         self.delete_button.setObjectName("image_measurement_delete")
         self.delete_button.clicked.connect(self.delete_selected)
         row.addWidget(self.go_button)
@@ -113,7 +118,7 @@ class ImageMeasurementList(QWidget):
         row.addStretch(1)
         layout.addLayout(row)
         layout.addWidget(self.table, stretch=1)
-        hint = QLabel("Draw with the Ruler and ROI tools; saved with the case, in the report.")
+        hint = QLabel(tr("Draw with the Ruler and ROI tools; saved with the case, in the report."))
         hint.setWordWrap(True)
         layout.addWidget(hint)
         scene.volume_changed.connect(self.show_study)

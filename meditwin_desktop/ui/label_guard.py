@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from meditwin_desktop.core.case import Case
+from meditwin_desktop.core.i18n import language, tr
 from meditwin_desktop.core.segmentation.protection import Protection, protected_labels
 from meditwin_desktop.core.twin import Twin
 from meditwin_desktop.ui.scene import Scene
@@ -34,6 +35,12 @@ def lock_icon(closed: bool, size: int = 16) -> QIcon:
     painter.fillRect(QRectF(3, 7.5, 10, 7), color)
     painter.end()
     return QIcon(pixmap)
+
+
+def _capitalized(text: str) -> str:
+    """`text` with its first letter in capitals (English: str.capitalize, as always; other
+    languages keep the rest as it is: a translated action may hold a name)."""
+    return text.capitalize() if language() == "en" else text[:1].upper() + text[1:]
 
 
 class LabelGuard(QObject):
@@ -82,13 +89,15 @@ class LabelGuard(QObject):
             return ""
         users = self.protection.describe(value)
         if value in self.scene.locked_labels:
-            return f"Used by {users}: protected, editing it asks first"
-        return f"Used by {users}: unlocked, its results go out of date when it changes"
+            return tr("Used by {users}: protected, editing it asks first").format(users=users)
+        return tr("Used by {users}: unlocked, its results go out of date when it changes").format(
+            users=users
+        )
 
     def _name(self, value: int) -> str:
         labels = self.scene.labels
         label = labels.labels.get(value) if labels is not None else None
-        return f"'{label.name}'" if label else f"label {value}"
+        return f"'{label.name}'" if label else tr("label {value}").format(value=value)
 
     def confirm(self, values: Iterable[int | None], action: str) -> bool:
         """True when `action` may change the labels `values`: none is locked, or the user
@@ -98,18 +107,20 @@ class LabelGuard(QObject):
         ]
         if not locked:
             return True
-        names = " and ".join(self._name(v) for v in locked)
+        names = tr(" and ").join(self._name(v) for v in locked)
         users = "; ".join(sorted({self.protection.describe(v) for v in locked}))
         box = QMessageBox(
             QMessageBox.Icon.Warning,
-            "Edit a twin's input?",
-            f"{action.capitalize()} changes {names}, used by {users}.\n\n"
-            "Results computed from the labels as they are will be marked out of date.",
+            tr("Edit a twin's input?"),
+            tr(
+                "{action} changes {names}, used by {users}.\n\n"
+                "Results computed from the labels as they are will be marked out of date."
+            ).format(action=_capitalized(action), names=names, users=users),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self._parent,
         )
         box.setObjectName("unlock_labels")
-        box.button(QMessageBox.StandardButton.Yes).setText("Unlock and edit")
+        box.button(QMessageBox.StandardButton.Yes).setText(tr("Unlock and edit"))
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         if box.exec() != QMessageBox.StandardButton.Yes:
             return False

@@ -21,6 +21,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from meditwin_desktop import APP_NAME, __version__
+from meditwin_desktop.core.i18n import N_, tr
 
 if TYPE_CHECKING:
     from meditwin_desktop.ui.main_window import MainWindow
@@ -29,14 +30,14 @@ log = logging.getLogger(__name__)
 
 # What the main window needs, heaviest first, with what the start-up window says meanwhile.
 STEPS: tuple[tuple[str, str], ...] = (
-    ("numpy", "numerics"),
-    ("scipy.ndimage", "image processing"),
-    ("pydicom", "the DICOM reader"),
-    ("matplotlib.figure", "charts"),
-    ("pyvista", "3D geometry"),
-    ("pyvistaqt", "the 3D view"),
-    ("meditwin_desktop.core.registry", "the twins"),
-    ("meditwin_desktop.ui.main_window", "the workstation"),
+    ("numpy", N_("numerics")),
+    ("scipy.ndimage", N_("image processing")),
+    ("pydicom", N_("the DICOM reader")),
+    ("matplotlib.figure", N_("charts")),
+    ("pyvista", N_("3D geometry")),
+    ("pyvistaqt", N_("the 3D view")),
+    ("meditwin_desktop.core.registry", N_("the twins")),
+    ("meditwin_desktop.ui.main_window", N_("the workstation")),
 )
 
 
@@ -63,10 +64,14 @@ class StartupWindow(QWidget):
         title.setFont(font)
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(title)
-        version = QLabel(f"version {__version__} · clinical decision support with virtual twins")
+        version = QLabel(
+            tr("version {version} · clinical decision support with virtual twins").format(
+                version=__version__
+            )
+        )
         version.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(version)
-        self.step = QLabel("Starting…")
+        self.step = QLabel(tr("Starting…"))
         self.step.setObjectName("startup_step")
         self.step.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addSpacing(24)
@@ -80,8 +85,9 @@ class StartupWindow(QWidget):
         self.painted = False
 
     def show_step(self, done: int, what: str) -> None:
+        """`what` is one of the STEPS' texts (English, translated here)."""
         self.progress.setValue(done)
-        self.step.setText(f"Loading {what}…")
+        self.step.setText(tr("Loading {what}…").format(what=tr(what)))
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().paintEvent(event)
@@ -131,7 +137,7 @@ class Launcher(QObject):
     def _build(self) -> None:
         from meditwin_desktop.ui.main_window import MainWindow  # imported by the thread
 
-        self.startup.show_step(len(STEPS), "the workstation")
+        self.startup.show_step(len(STEPS), STEPS[-1][1])
         window = MainWindow()
         window.setGeometry(self.startup.geometry())
         window.show()
@@ -144,7 +150,9 @@ class Launcher(QObject):
     def _failed(self, message: str) -> None:
         self.startup.progress.hide()
         self.startup.step.setText(
-            f"{APP_NAME} cannot start: a part of the installation is missing or damaged "
-            f"({message}). Reinstall the application; details are in the log."
+            tr(
+                "{app} cannot start: a part of the installation is missing or damaged "
+                "({message}). Reinstall the application; details are in the log."
+            ).format(app=APP_NAME, message=message)
         )
         self.startup.step.setWordWrap(True)

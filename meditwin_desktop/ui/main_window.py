@@ -8,13 +8,14 @@ through `self.cases` (`SessionBridge`). Its work is split by job: opening images
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
@@ -29,15 +30,18 @@ from PySide6.QtWidgets import (
 )
 
 from meditwin_desktop import APP_NAME, __version__
+from meditwin_desktop.core import i18n
 from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.i18n import N_, tr
 from meditwin_desktop.core.imaging.dicom import workers
 from meditwin_desktop.core.imaging.slicing import AXIAL, CORONAL, SAGITTAL
-from meditwin_desktop.core.paths import log_file
+from meditwin_desktop.core.paths import data_dir, log_file
 from meditwin_desktop.core.registry import discover
 from meditwin_desktop.core.runner import Runner
 from meditwin_desktop.core.session import Session
 from meditwin_desktop.core.store import CaseLibrary, LibraryError
 from meditwin_desktop.demo.case import DEMO_CASES
+from meditwin_desktop.ui import language
 from meditwin_desktop.ui.background import Task, TaskRunner
 from meditwin_desktop.ui.case_data_panel import CaseDataPanel
 from meditwin_desktop.ui.case_dialogs import show_library_problem
@@ -75,7 +79,8 @@ def open_library(root: Path | None = None) -> tuple[CaseLibrary | None, LibraryE
         return None, error
     except OSError as error:  # the data folder itself cannot be made or read
         log.error("data folder unusable: %s", error.strerror)
-        return None, LibraryError(f"The data folder cannot be used ({error.strerror}).", None)
+        text = tr("The data folder cannot be used ({reason}).").format(reason=error.strerror)
+        return None, LibraryError(text, None)
 
 
 class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixin, QMainWindow):
@@ -124,7 +129,7 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
             QTimer.singleShot(0, lambda: show_library_problem(self))
         else:  # what killed saves left behind, collected when nobody waits for it
             self._start(
-                "Tidying the case library",
+                N_("Tidying the case library"),
                 lambda *, progress, cancelled: library.collect_garbage(),
                 on_done=lambda _: None,
                 quiet=True,
@@ -183,7 +188,7 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
         self.patients.series_selected.connect(self._request_thumbnail)
         self.patients.volume_activated.connect(self._show_volume)
         dock = self._dock(
-            "Patients", "patients_dock", self.patients, Qt.DockWidgetArea.LeftDockWidgetArea
+            tr("Patients"), "patients_dock", self.patients, Qt.DockWidgetArea.LeftDockWidgetArea
         )
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         dock.setMinimumWidth(280)  # the views keep room on a 1280-pixel screen
@@ -193,9 +198,9 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
         self.segments.surface_export_requested.connect(self.export_label_surface)
         self.segments.import_requested.connect(self.import_label_file)
         self.image_measurements = ImageMeasurementList(self.scene, self.session, self)
-        self.segments.tools.addItem(self.image_measurements, "Measurements (rulers, ROIs)")
+        self.segments.tools.addItem(self.image_measurements, tr("Measurements (rulers, ROIs)"))
         self.segmentation_dock = self._dock(
-            "Segmentation", "segmentation_dock", self.segments, right, scroll=True
+            tr("Segmentation"), "segmentation_dock", self.segments, right, scroll=True
         )
         self.segmentation_dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -203,23 +208,23 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
         )
         self.segmentation_dock.setMinimumWidth(320)
         self.clinical = ClinicalPanel(self)
-        self.clinical_dock = self._dock("Clinical", "clinical_dock", self.clinical, right)
+        self.clinical_dock = self._dock(tr("Clinical"), "clinical_dock", self.clinical, right)
         self.tabifyDockWidget(self.segmentation_dock, self.clinical_dock)
         self.case_data = CaseDataPanel(self.session, self.cases, self._start, self)
         self.case_data_dock = self._dock(
-            "Case data", "case_data_dock", self.case_data, right, scroll=True
+            tr("Case data"), "case_data_dock", self.case_data, right, scroll=True
         )
         self.tabifyDockWidget(self.clinical_dock, self.case_data_dock)
         self.registry = discover()
         self.twin_runner = Runner()
         self.twin_panel = TwinPanel(self.registry, self.twin_runner, self._start, self)
         self.segments.guard.set_context(lambda: (self.registry.twins.values(), self.cases.case))
-        self.twins_dock = self._dock("Twins", "twins_dock", self.twin_panel, right)
+        self.twins_dock = self._dock(tr("Twins"), "twins_dock", self.twin_panel, right)
         self.tabifyDockWidget(self.clinical_dock, self.twins_dock)
         self.segmentation_dock.raise_()
         self.comparison = ComparisonView(self)
         self.comparison_dock = self._dock(
-            "Comparison of scenarios",
+            tr("Comparison of scenarios"),
             "comparison_dock",
             self.comparison,
             Qt.DockWidgetArea.BottomDockWidgetArea,
@@ -265,57 +270,99 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
         return action
 
     def _build_actions(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.menuBar().addMenu(tr("&File"))
         self._action(
-            file_menu, "&Open DICOM folder…", self._ask_folder, QKeySequence.StandardKey.Open
+            file_menu, tr("&Open DICOM folder…"), self._ask_folder, QKeySequence.StandardKey.Open
         )
-        self._action(file_menu, "Open DICOM&DIR…", self._ask_dicomdir)
-        self._action(file_menu, "Open &demo patient", self.open_demo)
-        demos = file_menu.addMenu("Open demo &case")
+        self._action(file_menu, tr("Open DICOM&DIR…"), self._ask_dicomdir)
+        self._action(file_menu, tr("Open &demo patient"), self.open_demo)
+        demos = file_menu.addMenu(tr("Open demo &case"))
         for name, spec in DEMO_CASES.items():
-            self._action(demos, spec["title"], lambda _=False, n=name: self.open_demo_case(n))
+            self._action(demos, tr(spec["title"]), lambda _=False, n=name: self.open_demo_case(n))
         file_menu.addSeparator()
-        self._action(file_menu, "&Save case", self.cases_save, QKeySequence.StandardKey.Save)
-        self._action(file_menu, "Open &case…", self._ask_case)
-        self._action(file_menu, "&Import case file or photograph…", self._ask_import_case)
-        self._action(file_menu, "Export case &file…", self._ask_export_case)
-        self._action(file_menu, "Case &history…", self._ask_history)
-        self._action(file_menu, "Export &report (PDF)…", self._ask_report)
-        self._action(file_menu, "Export de-&identified case…", self._ask_deidentified_export)
+        self._action(file_menu, tr("&Save case"), self.cases_save, QKeySequence.StandardKey.Save)
+        self._action(file_menu, tr("Open &case…"), self._ask_case)
+        self._action(file_menu, tr("&Import case file or photograph…"), self._ask_import_case)
+        self._action(file_menu, tr("Export case &file…"), self._ask_export_case)
+        self._action(file_menu, tr("Case &history…"), self._ask_history)
+        self._action(file_menu, tr("Export &report (PDF)…"), self._ask_report)
+        self._action(file_menu, tr("Export de-&identified case…"), self._ask_deidentified_export)
         file_menu.addSeparator()
-        self._action(file_menu, "Import NIfTI &image…", self._ask_nifti_volume)
-        self._action(file_menu, "Import &labels (NIfTI, NRRD, DICOM SEG)…", self._ask_nifti_labels)
-        self._action(file_menu, "&Export image as NIfTI…", self._ask_export_volume)
-        self._action(file_menu, "Export labels as NIf&TI…", self._ask_export_labels)
+        self._action(file_menu, tr("Import NIfTI &image…"), self._ask_nifti_volume)
+        self._action(
+            file_menu, tr("Import &labels (NIfTI, NRRD, DICOM SEG)…"), self._ask_nifti_labels
+        )
+        self._action(file_menu, tr("&Export image as NIfTI…"), self._ask_export_volume)
+        self._action(file_menu, tr("Export labels as NIf&TI…"), self._ask_export_labels)
         file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._action(file_menu, tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
 
-        view_menu = self.menuBar().addMenu("&View")
-        self.overlay_action = QAction("Show &labels on slices", self, checkable=True)
+        view_menu = self.menuBar().addMenu(tr("&View"))
+        view_menu.setObjectName("view_menu")
+        self.overlay_action = QAction(tr("Show &labels on slices"), self, checkable=True)
         self.overlay_action.setChecked(True)
         self.overlay_action.setShortcut("L")
         self.overlay_action.toggled.connect(self.scene.set_overlay_visible)
         view_menu.addAction(self.overlay_action)
         self.pseudonym_action = QAction(
-            "&Hide the patient's identity (shared screen)…", self, checkable=True
+            tr("&Hide the patient's identity (shared screen)…"), self, checkable=True
         )
         self.pseudonym_action.triggered.connect(self._ask_pseudonym_display)
         view_menu.addAction(self.pseudonym_action)
-        self._action(view_menu, "&Follow-up comparison", self.show_followup, "Ctrl+Shift+F")
+        self._action(view_menu, tr("&Follow-up comparison"), self.show_followup, "Ctrl+Shift+F")
         view_menu.addSeparator()
-        self.panels_menu = view_menu.addMenu("&Panels")
+        self.panels_menu = view_menu.addMenu(tr("&Panels"))
         for dock in self._docks():
             self.panels_menu.addAction(dock.toggleViewAction())
         self.panels_menu.addSeparator()
-        self._action(view_menu, "&Restore all panels", self.restore_panels)
+        self._action(view_menu, tr("&Restore all panels"), self.restore_panels)
+        view_menu.addSeparator()
+        self._build_language_menu(view_menu)
 
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, f"&About {APP_NAME}", self._about)
+        help_menu = self.menuBar().addMenu(tr("&Help"))
+        help_menu.setObjectName("help_menu")
+        about = self._action(help_menu, tr("&About {app}").format(app=APP_NAME), self._about)
+        about.setObjectName("about_action")
         self._action(
             help_menu,
-            "Open &log folder",
+            tr("Open &log folder"),
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file().parent))),
         )
+
+    def _build_language_menu(self, view_menu) -> None:
+        """View > Language: follow the system, English or French, for the next start
+        (widgets are built in one language)."""
+        # "Language / Langue": found whichever language the window is in
+        self.language_menu = view_menu.addMenu(tr("Lan&guage"))
+        self.language_menu.setObjectName("language_menu")
+        group = QActionGroup(self)
+        group.setExclusive(True)
+        self.language_actions: dict[str, QAction] = {}
+        chosen = language.chosen()
+        names = {"system": tr("Follow the system"), **i18n.LANGUAGES}  # languages as themselves
+        for code in language.CHOICES:
+            action = QAction(names.get(code, code), self, checkable=True)
+            action.setObjectName(f"language_{code}")
+            action.setData(code)
+            action.setChecked(code == chosen)
+            action.triggered.connect(lambda _=False, c=code: self.choose_language(c))
+            group.addAction(action)
+            self.language_menu.addAction(action)
+            self.language_actions[code] = action
+
+    def choose_language(self, code: str) -> None:
+        """Keep `code` ("system", "en", "fr") for the next start, and say so."""
+        language.choose(code)
+        for other, action in self.language_actions.items():
+            action.setChecked(other == code)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            tr("Language"),
+            tr("The language will change when MEDITWIN restarts."),
+            parent=self,
+        )
+        box.setObjectName("language_changed")
+        box.open()
 
     def _wire_welcome(self) -> None:
         self.welcome.open_dicom.connect(self._ask_folder)
@@ -333,13 +380,15 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
         """The welcome page in the centre, with the library's recent cases."""
         library = self.session.library
         if library is None:
-            self.welcome.show_recent(None, "The case library cannot be used: nothing is saved.")
+            self.welcome.show_recent(
+                None, tr("The case library cannot be used: nothing is saved.")
+            )
         else:
             try:
                 self.welcome.show_recent(library.cases())
             except (LibraryError, OSError):
                 log.exception("recent cases unreadable")
-                self.welcome.show_recent(None, "The list of saved cases cannot be read.")
+                self.welcome.show_recent(None, tr("The list of saved cases cannot be read."))
         self.centre.setCurrentWidget(self.welcome)
 
     def _docks(self) -> list[QDockWidget]:
@@ -353,20 +402,51 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
                 dock.show()
         self.segmentation_dock.raise_()
 
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
-            f"<b>{APP_NAME} {__version__}</b><p>Clinical decision support with "
-            f"virtual twins.<p>Log file: {log_file()}",
+    def about_text(self) -> str:
+        """Help > About: the version, the installed twins, the language, where the data are."""
+        library = self.session.library
+        places = (
+            (tr("Case library"), library.root if library is not None else data_dir() / "cases"),
+            (tr("Log file"), log_file()),
+            (tr("Settings"), data_dir() / "settings.ini"),
         )
+        twins = "".join(
+            f"<li>{html.escape(tr(twin.title))} — "
+            + html.escape(tr("version {version}").format(version=twin.version))
+            + "</li>"
+            for twin in sorted(self.registry.twins.values(), key=lambda t: tr(t.title).lower())
+        )
+        code = i18n.language()
+        intro = tr("Clinical decision support with virtual twins.")
+        heading = tr("Installed twins")
+        none = tr("No twin is installed.")
+        in_use = tr("Language: {language}").format(language=i18n.LANGUAGES.get(code, code))
+        parts = [
+            f"<b>{html.escape(APP_NAME)} {html.escape(__version__)}</b>",
+            f"<p>{html.escape(intro)}</p>",
+            f"<p><b>{html.escape(heading)}</b></p>",
+            f"<ul>{twins}</ul>" if twins else f"<p>{html.escape(none)}</p>",
+            f"<p>{html.escape(in_use)}</p>",
+            "<p>"
+            + "<br>".join(
+                html.escape(tr("{what}: {path}").format(what=what, path=path))
+                for what, path in places
+            )
+            + "</p>",
+        ]
+        return "".join(parts)
+
+    def _about(self) -> None:
+        QMessageBox.about(self, tr("About {app}").format(app=APP_NAME), self.about_text())
 
     def use_library(self, library: CaseLibrary) -> None:
         """Work with this (restored or new) library from now on."""
         self.library_error = None
         self.session.library, self.session.library_problem = library, ""
         self._show_identity()
-        self.message.setText(f"Case library ready ({len(library.cases())} cases).")
+        self.message.setText(
+            tr("Case library ready ({count} cases).").format(count=len(library.cases()))
+        )
 
     # -- background work -----------------------------------------------------------
     def _elapsed(self) -> float:
@@ -401,7 +481,9 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
             task.failed.connect(
                 task.guarded(lambda error, n=name: self._on_failed(n, error)), queued
             )
-            task.cancelled_.connect(lambda n=name: self.message.setText(f"{n}: cancelled"))
+            task.cancelled_.connect(
+                lambda n=name: self.message.setText(tr("{name}: cancelled").format(name=tr(n)))
+            )
             self.status.track(task)
         return self.runner.start(task)
 
@@ -409,10 +491,13 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
         text = (
             str(error)
             if isinstance(error, MeditwinError)
-            else f"{type(error).__name__}: {error}\n\nDetails are in the log: {log_file()}"
+            else tr("{error_type}: {error}\n\nDetails are in the log: {path}").format(
+                error_type=type(error).__name__, error=error, path=log_file()
+            )
         )
-        self.message.setText(f"{name} failed")
-        box = QMessageBox(QMessageBox.Icon.Warning, f"{name} failed", text, parent=self)
+        title = tr("{name} failed").format(name=tr(name))  # task names: N_ where started
+        self.message.setText(title)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self)
         box.setObjectName("error_dialog")
         box.open()
 

@@ -32,9 +32,33 @@ from PySide6.QtWidgets import (
 
 from meditwin_desktop.core.case import Case, Measurement
 from meditwin_desktop.core.csv_import import check_unit, parse_number
+from meditwin_desktop.core.i18n import N_, date_text, decimal_separator, tr, tr_n
 from meditwin_desktop.core.scales import score_problem
 from meditwin_desktop.core.units import UnitError, convert, dimension, known_units, normalise
+from meditwin_desktop.ui.parameter_editors import date_format
 from meditwin_desktop.ui.plot_canvas import PlotCanvas
+
+TYPED = N_("typed")  # the source of a value typed in (stored as written, shown translated)
+
+
+def general(value: float) -> str:
+    """A number as `:g` writes it, with the decimal separator of the language in use."""
+    return f"{value:g}".replace(".", decimal_separator())
+
+
+def when_text(text: str) -> str:
+    """A stored date or date-time as the table shows it: '2024-03-12 10:30:00' (English,
+    as stored), '12/03/2024 10:30:00' (French)."""
+    text = str(text)
+    day = date_text(text[:10])
+    if day == text[:10]:
+        return text.replace("T", " ")
+    return day + text[10:].replace("T", " ")
+
+
+def source_text(source: str) -> str:
+    """A value's source as shown ("typed" in the language in use; others as written)."""
+    return tr(TYPED) if source == TYPED else source
 
 
 def dark_axes(figure: Figure):
@@ -101,7 +125,8 @@ class RecordTable(QWidget):
 
     attribute = ""
     noun = ""
-    headers: tuple[str, ...] = ()
+    none_yet = ""  # "No measurement yet." (marked with N_, shown translated)
+    headers: tuple[str, ...] = ()  # marked with N_, shown translated
 
     def __init__(self, parent: QWidget | None = None, importable: bool = True) -> None:
         super().__init__(parent)
@@ -110,16 +135,20 @@ class RecordTable(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         bar = QHBoxLayout()
-        self.add_button = self._button(bar, "Add…", self.add, f"{self.attribute}_add")
-        self.edit_button = self._button(bar, "Edit…", self.edit, f"{self.attribute}_edit")
-        self.delete_button = self._button(bar, "Delete", self.delete, f"{self.attribute}_delete")
+        self.add_button = self._button(bar, tr("Add…"), self.add, f"{self.attribute}_add")
+        self.edit_button = self._button(bar, tr("Edit…"), self.edit, f"{self.attribute}_edit")
+        self.delete_button = self._button(
+            bar, tr("Delete"), self.delete, f"{self.attribute}_delete"
+        )
         if importable:
-            self._button(bar, "Import CSV…", self.import_requested.emit, f"{self.attribute}_import")
+            self._button(
+                bar, tr("Import CSV…"), self.import_requested.emit, f"{self.attribute}_import"
+            )
         bar.addStretch(1)
         layout.addLayout(bar)
         self.table = QTableWidget(0, len(self.headers), self)
         self.table.setObjectName(f"{self.attribute}_table")
-        self.table.setHorizontalHeaderLabels(list(self.headers))
+        self.table.setHorizontalHeaderLabels([tr(h) for h in self.headers])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
@@ -174,7 +203,7 @@ class RecordTable(QWidget):
         self.table.resizeColumnsToContents()
         if selected is not None and selected in self._rows:
             self.table.selectRow(self._rows.index(selected))
-        self.empty.setText("" if records or self.case is None else f"No {self.noun} yet.")
+        self.empty.setText("" if records or self.case is None else tr(self.none_yet))
         self.empty.setVisible(not records)
         self.redraw()
 
@@ -229,53 +258,56 @@ class MeasurementDialog(RecordDialog):
     """Add or edit one measurement."""
 
     def __init__(self, record: Measurement | None, names: list[str], parent=None) -> None:
-        super().__init__("Edit measurement" if record else "Add measurement", parent)
+        super().__init__(tr("Edit measurement") if record else tr("Add measurement"), parent)
         self.date = QDateEdit(iso_to_qdate(record.date if record else ""), self)
         self.date.setCalendarPopup(True)
-        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.date.setDisplayFormat(date_format())
         self.name = QComboBox(self)
         self.name.setEditable(True)
         self.name.addItems(names)
         self.name.setCurrentText(record.name if record else "")
         self.name.setObjectName("measurement_name")
         self.target = QLineEdit(record.target if record else "", self)
-        self.value = QLineEdit(f"{record.value:g}" if record else "", self)
+        self.value = QLineEdit(general(record.value) if record else "", self)
         self.value.setObjectName("measurement_value")
         self.unit = QComboBox(self)
         self.unit.setEditable(True)
         self.unit.addItems(["", *known_units()])
         self.unit.setCurrentText(record.unit if record else "")
         self.unit.setObjectName("measurement_unit")
-        self.source = QLineEdit(record.source if record else "typed", self)
+        self.source = QLineEdit(source_text(record.source) if record else tr(TYPED), self)
         self._original = record
         for label, widget in (
-            ("Date", self.date),
-            ("Name", self.name),
-            ("Target", self.target),
-            ("Value", self.value),
-            ("Unit", self.unit),
-            ("Source", self.source),
+            (tr("Date"), self.date),
+            (tr("Name"), self.name),
+            (tr("Target"), self.target),
+            (tr("Value"), self.value),
+            (tr("Unit"), self.unit),
+            (tr("Source"), self.source),
         ):
             self.form.addRow(label, widget)
 
     def build(self) -> Measurement:
         name = self.name.currentText().strip()
         if not name:
-            raise ValueError("Give the measurement a name (e.g. LDL cholesterol).")
+            raise ValueError(tr("Give the measurement a name (e.g. LDL cholesterol)."))
         try:
             value = parse_number(self.value.text())
         except ValueError:
-            raise ValueError(f"'{self.value.text()}' is not a number.") from None
+            raise ValueError(
+                tr("'{text}' is not a number.").format(text=self.value.text())
+            ) from None
         unit = check_unit(self.unit.currentText().strip())
         problem = score_problem(name, value, unit)
         if problem:
-            raise ValueError(problem + " Check the value.")
+            raise ValueError(problem + " " + tr("Check the value."))
         date = self.date.date().toString("yyyy-MM-dd")
         if self._original is not None and self._original.date[:10] == date:
             date = self._original.date  # keep a time of day it had
-        return Measurement(
-            name, value, unit, date, self.target.text().strip(), self.source.text().strip()
-        )
+        source = self.source.text().strip()
+        if source == tr(TYPED):
+            source = TYPED  # stored in English, as imports and rulers write theirs
+        return Measurement(name, value, unit, date, self.target.text().strip(), source)
 
 
 def series_label(m: Measurement) -> str:
@@ -286,7 +318,8 @@ class MeasurementsView(RecordTable):
     """The case's measurements and a plot of one of them over time."""
 
     attribute, noun = "measurements", "measurement"
-    headers = ("Date", "Name", "Target", "Value", "Unit", "Source")
+    none_yet = N_("No measurement yet.")
+    headers = (N_("Date"), N_("Name"), N_("Target"), N_("Value"), N_("Unit"), N_("Source"))
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -300,9 +333,9 @@ class MeasurementsView(RecordTable):
         self.plot_unit = QComboBox(plot)
         self.plot_unit.setObjectName("measurement_plot_unit")
         self.plot_unit.currentIndexChanged.connect(lambda _: self.plot())
-        row.addWidget(QLabel("Plot", plot))
+        row.addWidget(QLabel(tr("Plot"), plot))
         row.addWidget(self.series, stretch=1)
-        row.addWidget(QLabel("in", plot))
+        row.addWidget(QLabel(tr("in"), plot))
         row.addWidget(self.plot_unit)
         column.addLayout(row)
         self.figure = Figure(figsize=(4, 2.6), layout="constrained")
@@ -316,7 +349,8 @@ class MeasurementsView(RecordTable):
         self.body.setSizes([260, 240])
 
     def cells(self, m: Measurement) -> list[str]:
-        return [m.date.replace("T", " "), m.name, m.target, f"{m.value:g}", m.unit, m.source]
+        return [when_text(m.date), m.name, m.target, general(m.value), m.unit,
+                source_text(m.source)]  # fmt: skip
 
     def sort_key(self, m: Measurement) -> str:
         return m.date
@@ -386,7 +420,7 @@ class MeasurementsView(RecordTable):
             axes.text(
                 0.5,
                 0.5,
-                "Add measurements to plot them over time.",
+                tr("Add measurements to plot them over time."),
                 color="#aaaaaa",
                 ha="center",
                 va="center",
@@ -394,8 +428,11 @@ class MeasurementsView(RecordTable):
             )
             axes.set_axis_off()  # the message alone: no empty 0-1 axes behind it
         self.note.setText(
-            f"{len(skipped)} value(s) not plotted: no date or a unit that cannot be converted "
-            f"to {unit}."
+            tr_n(
+                "{n} value(s) not plotted: no date or a unit that cannot be converted to {unit}.",
+                "{n} value(s) not plotted: no date or a unit that cannot be converted to {unit}.",
+                len(skipped),
+            ).format(n=len(skipped), unit=unit)
             if skipped
             else ""
         )

@@ -6,18 +6,25 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QDoubleSpinBox, QLineEdit, QWidget
 
 from meditwin_desktop.core.case import Medication
-from meditwin_desktop.ui.measurements_view import RecordDialog, RecordTable, iso_to_qdate
+from meditwin_desktop.core.i18n import N_, date_text, decimal_separator, tr
+from meditwin_desktop.ui.measurements_view import (
+    RecordDialog,
+    RecordTable,
+    general,
+    iso_to_qdate,
+)
+from meditwin_desktop.ui.parameter_editors import date_format
 
 DOSE_UNITS = ("mg/day", "mg/kg/day", "g/day", "µg/day", "mg", "mL/day", "IU/day")
-ROUTES = (
-    "oral",
-    "intravenous",
-    "rectal",
-    "buccal",
-    "intranasal",
-    "subcutaneous",
-    "transdermal",
-    "intramuscular",
+ROUTES = (  # stored in English, shown in the language in use
+    N_("oral"),
+    N_("intravenous"),
+    N_("rectal"),
+    N_("buccal"),
+    N_("intranasal"),
+    N_("subcutaneous"),
+    N_("transdermal"),
+    N_("intramuscular"),
 )
 _PER_DAY_MG = {
     "mg/day": 1.0,
@@ -54,7 +61,7 @@ class MedicationDialog(RecordDialog):
     """Add or edit one medication."""
 
     def __init__(self, record: Medication | None, names: list[str], parent=None) -> None:
-        super().__init__("Edit medication" if record else "Add medication", parent)
+        super().__init__(tr("Edit medication") if record else tr("Add medication"), parent)
         self._original = record
         self.name = QComboBox(self)
         self.name.setEditable(True)
@@ -71,48 +78,52 @@ class MedicationDialog(RecordDialog):
         self.unit.addItems(list(DOSE_UNITS))
         self.unit.setCurrentText(record.unit if record else DOSE_UNITS[0])
         self.start = QDateEdit(iso_to_qdate(record.start if record else ""), self)
-        self.stopped = QCheckBox("stopped on", self)
+        self.stopped = QCheckBox(tr("stopped on"), self)
         self.stop = QDateEdit(iso_to_qdate(record.stop if record else ""), self)
         for edit in (self.start, self.stop):
             edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setDisplayFormat(date_format())
         self.stopped.toggled.connect(self.stop.setEnabled)
         self.stopped.setChecked(bool(record and record.stop))
         self.stop.setEnabled(self.stopped.isChecked())
         self.route = QComboBox(self)
         self.route.setEditable(True)
-        self.route.addItems(list(ROUTES))
-        self.route.setCurrentText(record.route if record else ROUTES[0])
+        self.route.addItems([tr(r) for r in ROUTES])
+        self.route.setCurrentText(route_text(record.route) if record else tr(ROUTES[0]))
         self.note = QLineEdit(record.note if record else "", self)
         for label, widget in (
-            ("Name", self.name),
-            ("Dose", self.dose),
-            ("Unit", self.unit),
-            ("Started", self.start),
+            (N_("Name"), self.name),
+            (N_("Dose"), self.dose),
+            (N_("Unit"), self.unit),
+            (N_("Started"), self.start),
             ("", self.stopped),
-            ("Stopped", self.stop),
-            ("Route", self.route),
-            ("Note", self.note),
+            (N_("Stopped"), self.stop),
+            (N_("Route"), self.route),
+            (N_("Note"), self.note),
         ):
-            self.form.addRow(label, widget)
+            self.form.addRow(tr(label) if label else "", widget)
 
     def build(self) -> Medication:
         name = self.name.currentText().strip()
         if not name:
-            raise ValueError("Give the drug's name.")
+            raise ValueError(tr("Give the drug's name."))
         if self.dose.value() <= 0:
-            raise ValueError("Give the dose (above 0).")
+            raise ValueError(tr("Give the dose (above 0)."))
         start = self.start.date().toString("yyyy-MM-dd")
         stop = self.stop.date().toString("yyyy-MM-dd") if self.stopped.isChecked() else ""
         if stop and stop < start:
-            raise ValueError(f"The stop date {stop} is before the start date {start}.")
+            raise ValueError(
+                tr("The stop date {stop} is before the start date {start}.").format(
+                    stop=date_text(stop), start=date_text(start)
+                )
+            )
         return Medication(
             name,
             self.dose.value(),
             self.unit.currentText().strip(),
             start,
             stop,
-            self.route.currentText().strip(),
+            _route_code(self.route.currentText().strip()),
             self.note.text().strip(),
         )
 
@@ -121,7 +132,9 @@ class MedicationsView(RecordTable):
     """The case's medications."""
 
     attribute, noun = "medications", "medication"
-    headers = ("Name", "Dose", "Unit", "mg/kg/day", "Start", "Stop", "Route", "Note")
+    none_yet = N_("No medication yet.")
+    headers = (N_("Name"), N_("Dose"), N_("Unit"), "mg/kg/day", N_("Start"), N_("Stop"),
+               N_("Route"), N_("Note"))  # fmt: skip
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, importable=False)
@@ -130,12 +143,12 @@ class MedicationsView(RecordTable):
         per_kg = mg_per_kg_day(m.dose, m.unit, case_weight(self.case))
         return [
             m.name,
-            f"{m.dose:g}",
+            general(m.dose),
             m.unit,
-            "" if per_kg is None else f"{per_kg:.3g}",
-            m.start,
-            m.stop or "taken",
-            m.route,
+            "" if per_kg is None else f"{per_kg:.3g}".replace(".", decimal_separator()),
+            _day(m.start),
+            _day(m.stop) if m.stop else tr("taken"),
+            route_text(m.route),
             m.note,
         ]
 
@@ -149,8 +162,24 @@ class MedicationsView(RecordTable):
         weight = case_weight(self.case)
         self.empty.setVisible(True)
         text = (
-            f"Weight {weight:g} kg (clinical form)."
+            tr("Weight {weight} kg (clinical form).").format(weight=general(weight))
             if weight
-            else ("Enter the weight in the clinical form to see doses in mg/kg/day.")
+            else tr("Enter the weight in the clinical form to see doses in mg/kg/day.")
         )
-        self.empty.setText(text if self.records else f"No medication yet. {text}")
+        self.empty.setText(text if self.records else tr(self.none_yet) + " " + text)
+
+
+def route_text(route: str) -> str:
+    """A stored route as shown (a listed one in the language in use; others as written)."""
+    return tr(route) if route in ROUTES else route
+
+
+def _route_code(text: str) -> str:
+    """The route to store: a listed route's English word, else the text as typed."""
+    return next((r for r in ROUTES if text == tr(r)), text)
+
+
+def _day(text: str) -> str:
+    """A stored date as the language writes it (in English, as stored)."""
+    shown = date_text(text)
+    return text if shown == text[:10] else shown

@@ -33,10 +33,12 @@ from PySide6.QtWidgets import (
 )
 
 from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.i18n import N_, decimal_separator, language, tr
 from meditwin_desktop.core.scenario_names import number_text, with_unit
 from meditwin_desktop.core.twin import Parameter, Twin, format_value
 
-BASELINE_TEXT = "(baseline)"
+BASELINE_TEXT = N_("(baseline)")
+FLAG_TEXT = {"yes": N_("yes"), "no": N_("no")}  # a flag's codes, as the drop-down says them
 SET_TINT = QColor(70, 110, 160, 70)  # behind a value the scenario sets
 INHERITED = QColor(150, 150, 150)  # a value taken from the baseline
 
@@ -50,7 +52,7 @@ class _FileEditor(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         self.text = QLineEdit(self)
         if inherited is not None:  # empty: the baseline's file, shown as the placeholder
-            self.text.setPlaceholderText(format_value(inherited))
+            self.text.setPlaceholderText(format_value(inherited))  # a path: as it is
         self.setFocusProxy(self.text)  # typing goes to the path, not to the window
         browse = QToolButton(self)
         browse.setText("…")
@@ -78,18 +80,18 @@ class NumberEditor(QWidget):
         self.text = QLineEdit(self)
         self.text.setObjectName(f"number_{parameter.name}")
         if inherited is not None:
-            self.text.setPlaceholderText(format_value(inherited))
+            self.text.setPlaceholderText(_decimal(format_value(inherited), inherited))
         self.text.textChanged.connect(self._check)
         row.addWidget(self.text, stretch=1)
         if parameter.unit:
-            row.addWidget(QLabel(parameter.unit, self))
+            row.addWidget(QLabel(tr(parameter.unit), self))  # a unit word is translated
         self.setFocusProxy(self.text)
 
     def _check(self, text: str) -> None:
         self.text.setStyleSheet("" if self.valid(text) else "color: #ff6060;")
 
     def valid(self, text: str) -> bool:
-        text = decimal_text(text, self.parameter.kind)
+        text = typed_text(self.parameter, text)
         if not text:
             return True
         try:
@@ -123,7 +125,7 @@ class ParameterDelegate(QStyledItemDelegate):
         text = index.data(Qt.ItemDataRole.DisplayRole) or ""
         if text:
             try:
-                return parameter.validate(decimal_text(text, parameter.kind)), True
+                return parameter.validate(typed_text(parameter, text)), True
             except MeditwinError:
                 return text, True
         return self._inherited_of(index), False
@@ -151,7 +153,7 @@ class ParameterDelegate(QStyledItemDelegate):
         if kind == "choice" and value is not None:
             room = option.rect.width() - (30 if editable else 8)
             if option.fontMetrics.horizontalAdvance(text) > room and parameter.short_labels:
-                text = parameter.short_label(value)  # "statin high + ezetimibe"
+                text = tr(parameter.short_label(value))  # "statin high + ezetimibe"
         if kind == "choice" and editable:
             self._paint_combo(painter, option, text, own)
             return
@@ -179,7 +181,7 @@ class ParameterDelegate(QStyledItemDelegate):
         if parameter.kind == "choice":  # the clinical label (a short one if it is long)
             text = shown_value(parameter, value)
             if len(text) > 20 and parameter.short_labels:
-                text = parameter.short_label(value)
+                text = tr(parameter.short_label(value))
             size.setWidth(option.fontMetrics.horizontalAdvance(text) + 34)
             return size
         text = shown_value(parameter, value, unit=True)
@@ -240,11 +242,17 @@ class ParameterDelegate(QStyledItemDelegate):
         if kind in ("choice", "flag"):
             combo = QComboBox(parent)
             combo.setObjectName(f"choice_{parameter.name}")
-            was = f" ({shown_value(parameter, inherited)})" if inherited is not None else ""
-            combo.addItem(BASELINE_TEXT[:-1] + was + ")" if was else BASELINE_TEXT, "")
-            options = parameter.choices if kind == "choice" else ("yes", "no")
+            if inherited is not None:  # "(baseline (5.0 mm))"
+                was = shown_value(parameter, inherited)
+                if kind == "flag":
+                    was = tr(FLAG_TEXT.get(was, was))
+                combo.addItem(tr("(baseline ({value}))").format(value=was), "")
+            else:
+                combo.addItem(tr(BASELINE_TEXT), "")
+            options = parameter.choices if kind == "choice" else tuple(FLAG_TEXT)
             for code in options:
-                combo.addItem(parameter.choice_label(code) if kind == "choice" else code, code)
+                shown = parameter.choice_label(code) if kind == "choice" else FLAG_TEXT[code]
+                combo.addItem(tr(shown), code)
             combo.activated.connect(lambda _=0, c=combo: self._chosen(c))
             QTimer.singleShot(0, combo.showPopup)
             return combo
@@ -253,10 +261,10 @@ class ParameterDelegate(QStyledItemDelegate):
         if kind == "date":
             editor = QDateEdit(parent)
             editor.setCalendarPopup(True)
-            editor.setDisplayFormat("yyyy-MM-dd")
+            editor.setDisplayFormat(date_format())
             return editor
         if kind == "file":
-            editor = _FileEditor(parent, parameter.label, inherited)
+            editor = _FileEditor(parent, tr(parameter.label), inherited)
             editor.text.returnPressed.connect(lambda e=editor: self._chosen(e))  # Return: done
             return editor
         return super().createEditor(parent, option, index)
@@ -269,6 +277,8 @@ class ParameterDelegate(QStyledItemDelegate):
         text = index.data(Qt.ItemDataRole.DisplayRole) or ""
         if isinstance(editor, QComboBox):
             found = editor.findText(text) if text else 0
+            if found < 0:  # a code (a flag's yes/no, shown in the language in use)
+                found = editor.findData(text)
             editor.setCurrentIndex(max(found, 0))
         elif isinstance(editor, NumberEditor):
             editor.text.setText(text)
@@ -284,6 +294,9 @@ class ParameterDelegate(QStyledItemDelegate):
     def setModelData(self, editor, model, index) -> None:  # noqa: N802 - Qt API
         if isinstance(editor, QComboBox):
             text = "" if editor.currentData() == "" else editor.currentText()
+            parameter = self._parameter(index)
+            if text and parameter is not None and parameter.kind == "flag":
+                text = str(editor.currentData())  # the code: yes or no, in any language
             model.setData(index, text)
         elif isinstance(editor, NumberEditor):
             model.setData(index, editor.text.text().strip())
@@ -311,18 +324,23 @@ def shown_value(parameter: Parameter, value: Any, unit: bool = False) -> str:
     """A value as its cell shows it (a choice's clinical label, flags yes/no; numbers with
     their declared decimals, and their unit when `unit`)."""
     if parameter.kind == "choice":
-        return parameter.choice_label(str(value))
+        return tr(parameter.choice_label(str(value)))
     if parameter.kind == "number" and not isinstance(value, (bool, str)):
-        return with_unit(parameter, value) if unit else number_text(parameter, value)
+        digits = number_text(parameter, value)
+        text = with_unit(parameter, value) if unit else digits
+        text = text.replace(digits, _decimal(digits, value), 1)  # 2,5 in French
+        if unit and parameter.unit and text.endswith(parameter.unit):  # "years": "ans"
+            text = text[: -len(parameter.unit)] + tr(parameter.unit)
+        return text
     if parameter.kind == "number" and isinstance(value, str) and unit and parameter.unit:
-        return f"{value} {parameter.unit}"
+        return f"{value} {tr(parameter.unit)}"
     return format_value(value)
 
 
 def header_text(parameter: Parameter, width: int = 10) -> str:
     """A column header: the label broken into short lines (units are in the cells)."""
     lines, line = [], ""
-    for word in parameter.label.split():
+    for word in tr(parameter.label).split():
         if line and len(line) + 1 + len(word) > width:
             lines.append(line)
             line = word
@@ -341,7 +359,7 @@ def bold(font: QFont) -> QFont:
 def point_parameters(twin: Twin | None) -> list[tuple[str, str]]:
     """(name, label) of the positions in the patient a twin takes (kind 'point')."""
     parameters = twin.parameters if twin is not None else ()
-    return [(p.name, p.label) for p in parameters if p.kind == "point"]
+    return [(p.name, tr(p.label)) for p in parameters if p.kind == "point"]
 
 
 def decimal_text(text: str, kind: str) -> str:
@@ -354,3 +372,34 @@ def decimal_text(text: str, kind: str) -> str:
     if kind in ("point", "vector") and ";" in text:
         return ", ".join(part.strip().replace(",", ".") for part in text.split(";"))
     return text
+
+
+def typed_text(parameter: Parameter, text: str) -> str:
+    """What the user typed or chose, as `parameter.validate` reads it: decimal commas as
+    points (`decimal_text`), a choice's label in the language in use as its code, a flag's
+    translated yes/no as yes/no."""
+    text = decimal_text(text, parameter.kind)
+    if parameter.kind == "choice" and text not in parameter.choices:
+        for code in parameter.choices:
+            if text == tr(parameter.choice_label(code)):
+                return code
+    if parameter.kind == "flag":
+        for code, shown in FLAG_TEXT.items():
+            if text == tr(shown):
+                return code
+    return text
+
+
+def date_format(with_time: bool = False) -> str:
+    """The Qt display format of dates in editors: dd/MM/yyyy in French, ISO otherwise
+    (with the time of day: HH:mm after it)."""
+    day = "dd/MM/yyyy" if language() == "fr" else "yyyy-MM-dd"
+    return f"{day} HH:mm" if with_time else day
+
+
+def _decimal(text: str, value: Any = None) -> str:
+    """A number's text with the decimal separator of the language in use (a value that is
+    not a number, a path or a vector, say, is left as it is)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return text
+    return text.replace(".", decimal_separator())

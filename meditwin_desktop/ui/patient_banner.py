@@ -8,6 +8,7 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.session import Session
 
 _STYLE = "QLabel#patient_banner {{ background: {bg}; color: {fg}; padding: 4px 10px; }}"
@@ -31,15 +32,17 @@ class PatientBanner(QLabel):
         identity = session.identity()
         parts = []
         if identity is None:
-            parts.append("<b>No case open</b>")
+            none = tr("No case open")
+            parts.append(f"<b>{html.escape(none)}</b>")
         else:
             parts.append(f"<b>{html.escape(identity.banner())}</b>")
             if session.case is not None and session.case.problems:
-                parts.append("⚠ part of the saved case could not be read (see the Twins tab)")
+                problem = tr("⚠ part of the saved case could not be read (see the Twins tab)")
+                parts.append(html.escape(problem))
         if session.loading:
             parts.append(f"<i>{html.escape(session.loading)}</i>")
         if session.library is None:
-            parts.append("⚠ case library unavailable: nothing is saved")
+            parts.append(html.escape(tr("⚠ case library unavailable: nothing is saved")))
         self.setText(" &nbsp;·&nbsp; ".join(parts))
         pseudonymised = identity is not None and identity.pseudonymised
         warn = session.library is None or (session.case is not None and session.case.problems)

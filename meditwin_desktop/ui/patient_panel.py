@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from meditwin_desktop.core.i18n import date_text, tr
 from meditwin_desktop.core.imaging.dicom import ScanResult, SeriesInfo
 from meditwin_desktop.core.imaging.dicom.scan import PatientInfo
 
@@ -27,7 +28,10 @@ THUMBNAIL_SIZE = 160
 
 
 def _date(text: str) -> str:
-    return f"{text[:4]}-{text[4:6]}-{text[6:8]}" if len(text) == 8 and text.isdigit() else text
+    """A DICOM date (YYYYMMDD) as the language writes dates; other text unchanged."""
+    if len(text) == 8 and text.isdigit():
+        return date_text(f"{text[:4]}-{text[4:6]}-{text[6:8]}")
+    return text
 
 
 class PatientPanel(QWidget):
@@ -43,7 +47,7 @@ class PatientPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("patient_tree")
-        self.tree.setHeaderLabels(["Patient / study / series", "Images"])
+        self.tree.setHeaderLabels([tr("Patient / study / series"), tr("Images")])
         self.tree.setUniformRowHeights(True)
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -60,7 +64,7 @@ class PatientPanel(QWidget):
         self.details.setObjectName("series_details")
         self.details.setWordWrap(True)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.summary = QLabel("No folder open. File > Open DICOM folder…", self)
+        self.summary = QLabel(tr("No folder open. File > Open DICOM folder…"), self)
         self.summary.setWordWrap(True)
         self.summary.setStyleSheet("color: #aaa;")
         layout.addWidget(self.tree, stretch=1)
@@ -68,8 +72,8 @@ class PatientPanel(QWidget):
         self.thumbnail.hide()  # until a series is selected: a black square reads as broken
         layout.addWidget(self.details)
         layout.addWidget(self.summary)
-        self.hidden_note = QLabel("Patients are hidden while the patient's identity is hidden "
-                                  "(View menu).", self)  # fmt: skip
+        self.hidden_note = QLabel(tr("Patients are hidden while the patient's identity is "
+                                     "hidden (View menu)."), self)  # fmt: skip
         self.hidden_note.setWordWrap(True)
         self.hidden_note.hide()
         layout.addWidget(self.hidden_note)
@@ -84,7 +88,7 @@ class PatientPanel(QWidget):
         self.thumbnail.setText("")
         self.thumbnail.hide()  # an empty black square reads as a broken preview
         self.details.setText("")
-        self.summary.setText("No folder open. File > Open DICOM folder…")
+        self.summary.setText(tr("No folder open. File > Open DICOM folder…"))
         self.summary.setToolTip("")
 
     def set_identity_hidden(self, hidden: bool) -> None:
@@ -115,30 +119,47 @@ class PatientPanel(QWidget):
         self._scan = result
         self.tree.clear()
         for patient in result.patients:
-            name = patient.name.replace("^", " ").strip() or "(no name)"
+            name = patient.name.replace("^", " ").strip() or tr("(no name)")
             p_item = QTreeWidgetItem([f"{name}  [{patient.id}]", ""])
             p_item.setToolTip(
                 0,
-                f"Patient ID {patient.id}, sex {patient.sex or '?'}, "
-                f"born {_date(patient.birth_date) or '?'}",
+                tr("Patient ID {patient_id}, sex {sex}, born {birth_date}").format(
+                    patient_id=patient.id,
+                    sex=patient.sex or "?",
+                    birth_date=_date(patient.birth_date) or "?",
+                ),
             )
             self.tree.addTopLevelItem(p_item)
             for study in patient.studies:
-                text = f"{_date(study.date)}  {study.description or '(study)'}"
+                description = study.description or tr("(study)")
+                text = f"{_date(study.date)}  {description}"
                 s_item = QTreeWidgetItem([text, ""])
                 s_item.setToolTip(0, study.description)
                 p_item.addChild(s_item)
                 for series in study.series:
                     number = f" #{series.number}" if series.number is not None else ""
-                    text = f"{series.modality}{number}  {series.description or '(series)'}"
+                    description = series.description or tr("(series)")
+                    text = f"{series.modality}{number}  {description}"
                     item = QTreeWidgetItem([text, str(series.image_count)])
                     item.setData(0, _SERIES_ROLE, series)
-                    item.setToolTip(0, f"Series UID {series.uid}\nBody part {series.body_part}")
+                    item.setToolTip(
+                        0,
+                        tr("Series UID {uid}\nBody part {body_part}").format(
+                            uid=series.uid, body_part=series.body_part
+                        ),
+                    )
                     s_item.addChild(item)
         self.tree.expandAll()
-        skipped = f", {len(result.skipped)} files skipped" if result.skipped else ""
+        skipped = (
+            tr(", {count} files skipped").format(count=len(result.skipped))
+            if result.skipped
+            else ""
+        )
         self.summary.setText(
-            f"{source}\n{result.file_count} files, {len(result.all_series())} series{skipped}"
+            f"{source}\n"
+            + tr("{files} files, {series} series{skipped}").format(
+                files=result.file_count, series=len(result.all_series()), skipped=skipped
+            )
         )
         if result.skipped:
             self.summary.setToolTip(
@@ -160,9 +181,9 @@ class PatientPanel(QWidget):
         if len(labels) < 2:
             return
         for index, label in enumerate(labels):
-            child = QTreeWidgetItem([label or f"volume {index + 1}", ""])
+            child = QTreeWidgetItem([label or tr("volume {number}").format(number=index + 1), ""])
             child.setData(0, _VOLUME_ROLE, (uid, index))
-            child.setToolTip(0, "Double-click to show this volume")
+            child.setToolTip(0, tr("Double-click to show this volume"))
             item.addChild(child)
         item.setExpanded(True)
 
@@ -173,7 +194,7 @@ class PatientPanel(QWidget):
             return
         if image is None:
             self.thumbnail.setPixmap(QPixmap())
-            self.thumbnail.setText("no preview")
+            self.thumbnail.setText(tr("no preview"))
             self.thumbnail.setToolTip(error)
             return
         self._thumbnail_data = np.ascontiguousarray(image)
@@ -204,9 +225,13 @@ class PatientPanel(QWidget):
         series = item.data(0, _SERIES_ROLE) if item is not None else None
         if not isinstance(series, SeriesInfo):
             return
+        description = series.description or tr("(no description)")
+        head = f"<b>{series.modality}</b> {description}<br>"
         self.details.setText(
-            f"<b>{series.modality}</b> {series.description or '(no description)'}<br>"
-            f"{series.image_count} images, {_date(series.date) or 'no date'}"
+            head
+            + tr("{count} images, {date}").format(
+                count=series.image_count, date=_date(series.date) or tr("no date")
+            )
             + (f", {series.body_part}" if series.body_part else "")
         )
         self.thumbnail.show()

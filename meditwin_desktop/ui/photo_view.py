@@ -19,9 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from meditwin_desktop.core.i18n import N_, number, tr
 from meditwin_desktop.core.imaging.photo import Photo
 
 MARK_COLOURS = {"artery": QColor("#ff4040"), "vein": QColor("#4aa3ff")}
+_KINDS = {"artery": N_("artery"), "vein": N_("vein")}  # the stored kind -> the word shown
 PICK_COLOUR = QColor("#ffe14a")
 _CLICK_SLOP = 4  # a press and release closer than this (screen px) is a click, not a drag
 
@@ -118,7 +120,11 @@ class PhotoView(QGraphicsView):
             pen = QPen(MARK_COLOURS.get(kind, PICK_COLOUR), radius / 3)
             ring = self.scene().addEllipse(col - radius, row - radius, 2 * radius, 2 * radius,
                                            pen, QBrush(Qt.BrushStyle.NoBrush))  # fmt: skip
-            ring.setToolTip(f"Marked as {kind} (row {row:.0f}, column {col:.0f})")
+            ring.setToolTip(
+                tr("Marked as {kind} (row {row}, column {column})").format(
+                    kind=tr(_KINDS.get(kind, kind)), row=number(row), column=number(col)
+                )
+            )
             ring.setZValue(2)
             self._marks.append(ring)
 
@@ -135,7 +141,9 @@ class PhotoView(QGraphicsView):
             self.scene().addLine(col - size, row, col + size, row, pen),
             self.scene().addLine(col, row - size, col, row + size, pen),
         ])  # fmt: skip
-        group.setToolTip(f"Picked: row {row:.0f}, column {col:.0f}")
+        group.setToolTip(
+            tr("Picked: row {row}, column {column}").format(row=number(row), column=number(col))
+        )
         group.setZValue(2)
         self._pick_item = group
 
@@ -167,11 +175,12 @@ class PhotoView(QGraphicsView):
         menu.setObjectName("photo_menu")
         row, col = pixel
         for kind in ("artery", "vein"):
-            action = menu.addAction(f"Mark the vessel here as {kind}")
+            text = tr("Mark the vessel here as {kind}").format(kind=tr(_KINDS[kind]))
+            action = menu.addAction(text)
             action.setObjectName(f"mark_{kind}")
             action.triggered.connect(lambda _=False, k=kind: self.mark_requested.emit(row, col, k))
         menu.addSeparator()
-        clear = menu.addAction("Remove the artery/vein mark here")
+        clear = menu.addAction(tr("Remove the artery/vein mark here"))
         clear.setObjectName("mark_clear")
         clear.triggered.connect(lambda _=False: self.mark_requested.emit(row, col, ""))
         menu.popup(event.globalPos())

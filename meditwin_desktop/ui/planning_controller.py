@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel
 
 from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.i18n import N_, decimal_separator, number, tr
 from meditwin_desktop.core.planning import (
     margin_field,
     margin_state,
@@ -27,7 +28,15 @@ from meditwin_desktop.core.planning import (
 from meditwin_desktop.core.scenarios import BASELINE, parameters
 from meditwin_desktop.core.twin import Scenario, Twin
 from meditwin_desktop.ui.applicator_view import ApplicatorView
-from meditwin_desktop.ui.planning_layer import ENTRY, STATE_COLORS, TARGET, Plan, PlanningLayer
+from meditwin_desktop.ui.planning_layer import (
+    ENTRY,
+    STATE_COLORS,
+    STATE_WORDS,
+    TARGET,
+    Plan,
+    PlanningLayer,
+    scenario_title,
+)
 
 ZONE_FIELD = "ablation_zone"
 MARGIN_OUTCOME = "min_margin_mm"
@@ -59,7 +68,7 @@ class PlanningController(QObject):
             self.layer.attach(view)
         self.along = ApplicatorView(window.scene)
         tabs = window.comparison.tabs
-        self._along_tab = tabs.addTab(self.along, "Along the applicator")
+        self._along_tab = tabs.addTab(self.along, tr("Along the applicator"))
         tabs.setTabVisible(self._along_tab, False)
         self.summary = QLabel(self.panel)
         self.summary.setObjectName("plan_summary")
@@ -162,25 +171,39 @@ class PlanningController(QObject):
         if outcome is None:
             return
         if result is None:
-            summary.append(f"<b>Plan ({_esc(plan.scenario)})</b>: not run yet.")
+            title = _esc(scenario_title(plan.scenario))
+            summary.append(tr("<b>Plan ({scenario})</b>: not run yet.").format(scenario=title))
             return
         value = result.outcomes.get(MARGIN_OUTCOME)
         low = outcome.target.low if outcome.target is not None else None
         state = margin_state(value, low, outcome.resolution, outcome.precision)
         color = STATE_COLORS[state.state]
-        shown = "n/a" if value is None else f"{value:.1f} mm"
-        stale = " (out of date)" if plan.zone_stale else ""
+        shown = tr("n/a") if value is None else f"{number(value, 1)} mm"
+        stale = " " + tr("(out of date)") if plan.zone_stale else ""
+        word = tr(STATE_WORDS.get(state.state, state.state))
         if value is not None and value < 0:  # a signed distance: part of the tumour is outside
-            shown = f"none: tumour up to {-value:.1f} mm outside the zone"
-            lines.append((f"No margin: tumour outside the zone{stale}", color))
+            shown = tr("none: tumour up to {distance} mm outside the zone").format(
+                distance=number(-value, 1)
+            )
+            lines.append((tr("No margin: tumour outside the zone") + stale, color))
         else:
-            lines.append((f"Min margin {shown}: {state.state}{stale}", color))
+            lines.append((tr("Min margin {value}: {state}").format(value=shown, state=word) + stale,
+                          color))  # fmt: skip
+        resolution = f"{outcome.resolution:g}".replace(".", decimal_separator())
         summary.append(
-            f"<b>Plan ({_esc(plan.scenario)})</b>: minimal margin "
-            f"<span style='color:{color.name()}'><b>{shown} ({state.state})</b></span>: "
-            f"{_esc(state.text)}{stale}. Colours as in the comparison: green meets the "
-            f"target, amber misses it by up to {outcome.resolution:g} mm, red by more "
-            f"(Laimer 2020)."
+            tr(
+                "<b>Plan ({scenario})</b>: minimal margin <span style='color:{color}'><b>{value} "
+                "({state})</b></span>: {text}{stale}. Colours as in the comparison: green meets "
+                "the target, amber misses it by up to {resolution} mm, red by more (Laimer 2020)."
+            ).format(
+                scenario=_esc(scenario_title(plan.scenario)),
+                color=color.name(),
+                value=shown,
+                state=word,
+                text=_esc(state.text),
+                stale=stale,
+                resolution=resolution,
+            )
         )
 
     def _zone_lines(self, result, plan, lines, summary) -> None:
@@ -192,17 +215,18 @@ class PlanningController(QObject):
             return
         note = result.notes.get("ablation_short_axis_mm", "")
         calibration = note.split(" (")[0] if note else ""
+        zone = tr("Zone {short} × {long} mm").format(short=number(short), long=number(long))
         lines.append(
             (
-                f"Zone {short:.0f} × {long:.0f} mm"
-                + (f" · {calibration.split(':')[0]}" if calibration else ""),
+                zone + (f" · {calibration.split(':')[0].rstrip()}" if calibration else ""),
                 QColor(255, 170, 90),
             )
         )
+        axes = tr("Zone {short} × {long} mm (short × long axis)")
         summary.append(
-            f"Zone {short:.0f} × {long:.0f} mm (short × long axis)"
+            axes.format(short=number(short), long=number(long))
             + (f" — <i>{_esc(calibration)}</i>" if calibration else "")
-            + ("" if not note else " (hover for the device's reference)")
+            + ("" if not note else " " + tr("(hover for the device's reference)"))
         )
         self.summary.setToolTip(note)
 
@@ -216,11 +240,13 @@ class PlanningController(QObject):
         )
         depth = float(np.linalg.norm(plan.target - plan.entry))
         if not crossings:
-            lines.append((f"Path {depth:.0f} mm: clear", _GREY))
-            summary.append(f"Path {depth:.0f} mm: crosses no labelled vessel, bone or other organ.")
+            lines.append((tr("Path {depth} mm: clear").format(depth=number(depth)), _GREY))
+            clear = tr("Path {depth} mm: crosses no labelled vessel, bone or other organ.")
+            summary.append(clear.format(depth=number(depth)))
             return
         first = crossings[0]
-        lines.append((f"⚠ path crosses the {first.name} at {first.start_mm:.0f} mm", _WARN))
+        crosses = tr("⚠ path crosses the {label} at {depth} mm")
+        lines.append((crosses.format(label=first.name, depth=number(first.start_mm)), _WARN))
         summary += [
             f"<span style='color:{_WARN.name()}'>⚠ {_esc(c.text())}</span>" for c in crossings
         ]
@@ -234,7 +260,7 @@ class PlanningController(QObject):
         if scenario is None or scenario.name == BASELINE:
             base = self.scenario()
             overrides = dict(base.overrides) if base is not None else {}
-            scenario = panel.add_scenario("Moved path", overrides)
+            scenario = panel.add_scenario(N_("Moved path"), overrides)  # a name, kept in English
             if scenario is None:
                 return
             panel.scenarios.selectRow(panel._scenario_list().index(scenario))

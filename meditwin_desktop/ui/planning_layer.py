@@ -18,7 +18,9 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QMouseEvent, QPainter, QPen, QPolygonF
 
+from meditwin_desktop.core.i18n import N_, tr
 from meditwin_desktop.core.planning import MarginField, section_contours
+from meditwin_desktop.core.scenarios import BASELINE
 from meditwin_desktop.ui.overlay_text import outlined_text
 
 ENTRY, TARGET = "entry_lps_mm", "target_lps_mm"
@@ -188,13 +190,15 @@ class PlanningLayer:
         items = []
         if plan.margins is not None:
             items += [
-                (QPen(TUMOUR, 2.0), "tumour"),
+                (QPen(TUMOUR, 2.0), tr("tumour")),
                 (QPen(MARGIN_5, 1.5, Qt.PenStyle.DashLine), "5 mm"),
                 (QPen(MARGIN_10, 1.5, Qt.PenStyle.DotLine), "10 mm"),
             ]
         if plan.zone is not None:
             style = Qt.PenStyle.DashDotLine if plan.zone_stale else Qt.PenStyle.SolidLine
-            items.append((QPen(ZONE, 2.5, style), "zone (old)" if plan.zone_stale else "zone"))
+            items.append(
+                (QPen(ZONE, 2.5, style), tr("zone (old)") if plan.zone_stale else tr("zone"))
+            )
         return items
 
     @staticmethod
@@ -268,6 +272,15 @@ class PlanningLayer:
 
 
 _SAMPLE, _GAP = 16.0, 8.0  # the key's line samples and the space between its items
+
+
+def scenario_title(name: str) -> str:
+    """A scenario's name as shown: the baseline's in the language in use, others as typed."""
+    return tr(BASELINE) if name == BASELINE else name
+
+
+# the margin states (`margin_state`) as words
+STATE_WORDS = {"green": N_("green"), "amber": N_("amber"), "red": N_("red"), "grey": N_("grey")}
 
 
 def _attribute(name: str) -> str:

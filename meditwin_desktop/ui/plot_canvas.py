@@ -5,6 +5,8 @@ from __future__ import annotations
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 
+from meditwin_desktop.core.result_plots import localise_ticks
+
 
 class PlotCanvas(FigureCanvasQTAgg):
     """Draws only while visible: a hidden tab's figure is drawn when it is shown, not each
@@ -14,6 +16,10 @@ class PlotCanvas(FigureCanvasQTAgg):
     def __init__(self, figure: Figure) -> None:
         super().__init__(figure)
         self._stale = False
+
+    def draw(self) -> None:
+        localise_ticks(self.figure)  # tick labels with the language's decimal comma
+        super().draw()
 
     def draw_idle(self) -> None:
         if self.isVisible():

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 
 from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.planning import section_contours
 from meditwin_desktop.core.scenarios import parameters
 from meditwin_desktop.core.twin import Twin, is_point
@@ -58,18 +59,19 @@ def scenario_marks(twin: Twin, params: dict, result, stale: bool) -> Marks:
         value = params.get(parameter.name)
         if parameter.kind == "point" and is_point(value):
             text = parameter.short_labels[0] if parameter.short_labels else parameter.label
-            marks.points.append(Mark(np.asarray(value, float), text, False))
+            marks.points.append(Mark(np.asarray(value, float), tr(text), False))
     if result is None:
         return marks
     for outcome in twin.outcomes:
         value = result.outcomes.get(outcome.name)
         if outcome.point and is_point(value):
-            marks.points.append(Mark(np.asarray(value, float), outcome.label, True))
+            marks.points.append(Mark(np.asarray(value, float), tr(outcome.label), True))
     for name, item in result.fields.items():
         values = np.asarray(item.values)
         grid = item.affine is not None and values.ndim == 3 and values.size > 0
         if grid and (values.dtype == bool or np.isin(values, (0, 1)).all()):
-            marks.zones.append((item.label or name, values.astype(np.float32), item.affine))
+            label = tr(item.label) if item.label else name
+            marks.zones.append((label, values.astype(np.float32), item.affine))
     return marks
 
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from meditwin_desktop.core.case import Run
 from meditwin_desktop.core.comparison import OUT_OF_DATE
+from meditwin_desktop.core.i18n import N_, decimal_separator, tr, tr_n
 from meditwin_desktop.core.result_plots import (
     category_legend,
     chart_groups,
@@ -48,15 +49,32 @@ STALE_COLOUR = "#f08c6e"
 
 
 def refill(combo: QComboBox, labels: dict[str, str]) -> None:
-    """Replace a combo box's items (shown: label, data: name), keeping the current choice."""
+    """Replace a combo box's items (shown: label, translated; data: name), keeping the
+    current choice."""
     current = combo.currentData()
     combo.blockSignals(True)
     combo.clear()
     for name, label in labels.items():
-        combo.addItem(label, name)
+        combo.addItem(tr(label), name)
     index = combo.findData(current)
     combo.setCurrentIndex(index if index >= 0 else 0)
     combo.blockSignals(False)
+
+
+def _marked_old(text: str) -> bool:
+    """Whether a table heading or cell carries the out-of-date mark (in either language)."""
+    return OUT_OF_DATE in text or tr(OUT_OF_DATE) in text
+
+
+def _title(run: Run, stale: set[str]) -> str:
+    """A panel's title: the scenario, marked when out of date (in the language in use)."""
+    title = scenario_title(run, stale)
+    return title.replace(f"({OUT_OF_DATE})", f"({tr(OUT_OF_DATE)})")
+
+
+def _g3(value: float) -> str:
+    """`value` with 3 significant digits (`:.3g`), in the decimal separator in use."""
+    return f"{value:.3g}".replace(".", decimal_separator())
 
 
 class _ResultPage(QWidget):
@@ -78,7 +96,7 @@ class _ResultPage(QWidget):
         self.choice.currentIndexChanged.connect(lambda _: self.draw())
         self.top.addWidget(self.choice, stretch=1)
         self.layout_.addLayout(self.top)
-        self.note = QLabel(self.empty, self)
+        self.note = QLabel(tr(self.empty), self)
         self.note.setObjectName(f"{self.kind}_note")
         self.note.setWordWrap(True)
 
@@ -120,17 +138,17 @@ class ImagesPage(_FigurePage):
 
     kind = "overlays"
     canvas_name = "images_canvas"
-    empty = "Run scenarios of a twin with results on a photograph to compare them here."
+    empty = N_("Run scenarios of a twin with results on a photograph to compare them here.")
     on_photo_changed = Signal(object)  # the chosen overlay of each run (a list), or None
 
     def __init__(self, shown: Callable[[], bool], parent: QWidget | None = None) -> None:
         super().__init__(shown, parent)
-        self.on_photo = QCheckBox("Show on the photograph", self)
+        self.on_photo = QCheckBox(tr("Show on the photograph"), self)
         self.on_photo.setObjectName("images_on_photo")
         self.on_photo.setToolTip(
-            "Lay the map of the first scenario run on the photograph on screen over it "
-            "(right-click a vessel there to mark it artery or vein)"
-        )
+            tr("Lay the map of the first scenario run on the photograph on screen over it "
+               "(right-click a vessel there to mark it artery or vein)")
+        )  # fmt: skip
         self.on_photo.toggled.connect(lambda _: self._send_to_photo())
         self.choice.currentIndexChanged.connect(lambda _: self._send_to_photo())
         self.top.addWidget(self.on_photo)
@@ -157,7 +175,7 @@ class ImagesPage(_FigurePage):
         name, runs = self.chosen()
         runs = runs[:MAX_PANELS]
         if not runs:
-            self.note.setText(self.empty)
+            self.note.setText(tr(self.empty))
             self.canvas.draw_idle()
             return
         overlays = [r.result.overlays[name] for r in runs]
@@ -169,25 +187,31 @@ class ImagesPage(_FigurePage):
             missing |= photo is None
             mapping = plot_overlay(axes, overlay, photo, clim=clim) or mapping
             old = run.scenario in self.stale
-            axes.set_title(scenario_title(run, self.stale), fontsize=9,
+            axes.set_title(_title(run, self.stale), fontsize=9,
                            color=STALE_COLOUR if old else "#dddddd")  # fmt: skip
         unit = f" [{overlays[0].unit}]" if overlays[0].unit else ""
         if mapping is not None:
             bar = self.figure.colorbar(mapping, ax=list(axes_row), fraction=0.03, pad=0.02)
             bar.ax.tick_params(colors="#dddddd", labelsize=8)
-            bar.set_label(overlays[0].label + unit, color="#dddddd", fontsize=8)
+            bar.set_label(tr(overlays[0].label) + unit, color="#dddddd", fontsize=8)
         if overlays[0].categories:
             category_legend(self.figure, overlays[0], labelcolor="#dddddd",
                             loc="outside lower center")  # fmt: skip
         if mapping is not None:
-            how = f"shared colour scale {clim[0]:.3g} to {clim[1]:.3g}{unit}."
+            how = tr("shared colour scale {low} to {high}{unit}.").format(
+                low=_g3(clim[0]), high=_g3(clim[1]), unit=unit
+            )
         elif overlays[0].categories:
-            how = ", ".join(overlays[0].categories) + " in the legend's colours."
+            how = tr("{categories} in the legend's colours.").format(
+                categories=", ".join(tr(c) for c in overlays[0].categories)
+            )
         else:
-            how = "the mask in cyan (fill and outline)."
-        text = f"{len(runs)} scenario(s); {how}"
+            how = tr("the mask in cyan (fill and outline).")
+        text = tr_n("{n} scenario(s); {how}", "{n} scenario(s); {how}", len(runs)).format(
+            n=len(runs), how=how
+        )
         if missing:
-            text += " Grey background: the photograph is not loaded (or not in this case)."
+            text += " " + tr("Grey background: the photograph is not loaded (or not in this case).")
         self.note.setText(text)
         self.canvas.draw_idle()
 
@@ -197,11 +221,11 @@ class TablesPage(_ResultPage):
     or one scenario after another."""
 
     kind = "tables"
-    empty = "Run scenarios of a twin with result tables to compare them here."
+    empty = N_("Run scenarios of a twin with result tables to compare them here.")
 
     def __init__(self, shown: Callable[[], bool], parent: QWidget | None = None) -> None:
         super().__init__(shown, parent)
-        self.side = QCheckBox("Scenarios side by side", self)
+        self.side = QCheckBox(tr("Scenarios side by side"), self)
         self.side.setObjectName("tables_side_by_side")
         self.side.setChecked(True)
         self.side.toggled.connect(lambda _: self.draw())
@@ -226,24 +250,32 @@ class TablesPage(_ResultPage):
         self.table.setRowCount(len(rows))
         self.table.setHorizontalHeaderLabels(headings)
         for column, heading in enumerate(headings):
-            if OUT_OF_DATE in heading:
+            if _marked_old(heading):
                 self.table.horizontalHeaderItem(column).setForeground(QColor(STALE_COLOUR))
         for row, cells in enumerate(rows):
-            old_row = OUT_OF_DATE in cells[0]
+            old_row = _marked_old(cells[0])
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if old_row or OUT_OF_DATE in headings[column]:
+                if old_row or _marked_old(headings[column]):
                     font = QFont(item.font())
                     font.setItalic(True)
                     item.setFont(font)
                     item.setForeground(QColor(150, 150, 150))
-                    item.setToolTip("Out of date: computed from other data than the case holds")
+                    item.setToolTip(
+                        tr("Out of date: computed from other data than the case holds")
+                    )
                 self.table.setItem(row, column, item)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        how = "side by side" if side else "one scenario after another"
+        how = tr("side by side") if side else tr("one scenario after another")
         if shared:
-            how = "the same in every scenario: shown once"
-        self.note.setText(f"{len(runs)} scenario(s), {how}." if runs else self.empty)
+            how = tr("the same in every scenario: shown once")
+        self.note.setText(
+            tr_n("{n} scenario(s), {how}.", "{n} scenario(s), {how}.", len(runs)).format(
+                n=len(runs), how=how
+            )
+            if runs
+            else tr(self.empty)
+        )
 
 
 class ChartsPage(_FigurePage):
@@ -252,7 +284,7 @@ class ChartsPage(_FigurePage):
 
     kind = "charts"
     canvas_name = "charts_canvas"
-    empty = "Run scenarios of a twin with charts (waterfall, spider plots) to see them here."
+    empty = N_("Run scenarios of a twin with charts (waterfall, spider plots) to see them here.")
 
     def draw(self) -> None:
         """Draw the chosen chart (only while the tab is looked at)."""
@@ -262,7 +294,7 @@ class ChartsPage(_FigurePage):
         name, runs = self.chosen()
         groups = chart_groups(runs, name)[:MAX_PANELS] if name else []
         if not groups:
-            self.note.setText(self.empty)
+            self.note.setText(tr(self.empty))
             self.canvas.draw_idle()
             return
         axes_row = self.figure.subplots(1, len(groups), squeeze=False)[0]
@@ -271,7 +303,7 @@ class ChartsPage(_FigurePage):
             for spine in axes.spines.values():
                 spine.set_color("#aaaaaa")
             axes.tick_params(colors="#dddddd", labelsize=8)
-            title = ", ".join(scenario_title(r, self.stale) for r in members)
+            title = ", ".join(_title(r, self.stale) for r in members)
             plot_chart(axes, chart, title)
             old = any(r.scenario in self.stale for r in members)
             axes.title.set_color(STALE_COLOUR if old else "#dddddd")
@@ -279,8 +311,10 @@ class ChartsPage(_FigurePage):
             axes.xaxis.label.set_color("#dddddd")
         shared = len(groups) == 1 and len(runs) > 1
         self.note.setText(
-            "The same in every scenario (it comes from the patient's measurements)."
+            tr("The same in every scenario (it comes from the patient's measurements).")
             if shared
-            else f"{len(groups)} chart(s), one per scenario."
+            else tr_n(
+                "{n} chart(s), one per scenario.", "{n} chart(s), one per scenario.", len(groups)
+            ).format(n=len(groups))
         )
         self.canvas.draw_idle()

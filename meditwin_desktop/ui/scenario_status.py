@@ -18,10 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from meditwin_desktop.core.case import Run
+from meditwin_desktop.core.i18n import N_, number, tr
 from meditwin_desktop.core.runner import RunHandle
 
-_STATUS_TEXT = {"ok": "done", "failed": "failed", "cancelled": "cancelled",
-                "unreadable": "damaged"}  # fmt: skip
+_STATUS_TEXT = {"ok": N_("done"), "failed": N_("failed"), "cancelled": N_("cancelled"),
+                "unreadable": N_("damaged")}  # fmt: skip
 
 
 class ProgressCell(QProgressBar):
@@ -69,18 +70,20 @@ def status_cell(
     running = handle is not None and not handle.done()
     if running:
         bar.setValue(int(handle.progress * 1000))
-        bar.setFormat("running")
+        bar.setFormat(tr("running"))
     elif run is not None:
         bar.setValue(1000 if run.status == "ok" else 0)
-        bar.setFormat(_STATUS_TEXT.get(run.status, run.status))
-        bar.setToolTip(run.error or f"{run.seconds:.1f} s")
+        bar.setFormat(tr(_STATUS_TEXT.get(run.status, run.status)))
+        bar.setToolTip(run.error or tr("{seconds} s").format(seconds=number(run.seconds, 1)))
         if out_of_date and run.status == "ok":
-            bar.setFormat("outdated")  # "out of date" did not fit the cell
+            bar.setFormat(tr("outdated"))  # "out of date" did not fit the cell
             bar.setStyleSheet("QProgressBar::chunk { background: #8a5a20; }")
-            bar.setToolTip(f"Out of date: {out_of_date}. Run all again to refresh it.")
+            bar.setToolTip(
+                tr("Out of date: {why}. Run all again to refresh it.").format(why=out_of_date)
+            )
     else:
         bar.setValue(0)  # a bar with no value draws no text at all
-        bar.setFormat("not run")
+        bar.setFormat(tr("not run"))
     bar.setTextVisible(True)
     bar.setAlignment(Qt.AlignmentFlag.AlignCenter)  # inside the bar: the column is narrow
     warnings = run.result.warnings if (run is not None and run.result is not None) else []
@@ -88,12 +91,12 @@ def status_cell(
         badge = QLabel("⚠", holder)
         badge.setObjectName(f"warnings_{scenario}")
         badge.setStyleSheet("color: #f0c040; font-weight: bold;")
-        badge.setToolTip("What the model noted:\n" + "\n".join(f"• {w}" for w in warnings))
+        badge.setToolTip(tr("What the model noted:") + "\n" + "\n".join(f"• {w}" for w in warnings))
         row.addWidget(badge)
     button = QToolButton(holder)
     button.setText("✕")
     button.setObjectName(f"cancel_{scenario}")
-    button.setToolTip("Cancel this scenario")
+    button.setToolTip(tr("Cancel this scenario"))
     button.setEnabled(running)
     button.clicked.connect(lambda _=False: cancel(scenario))
     row.addWidget(bar)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.i18n import N_, decimal_separator, tr
 from meditwin_desktop.core.scenario_names import (
     automatic_name,
     is_automatic,
@@ -32,9 +33,9 @@ from meditwin_desktop.core.scenarios import BASELINE
 from meditwin_desktop.core.twin import Parameter, Scenario, TwinInputError
 from meditwin_desktop.ui.parameter_editors import (
     bold,
-    decimal_text,
     header_text,
     shown_value,
+    typed_text,
 )
 
 
@@ -51,7 +52,7 @@ class ScenarioTable:
         twin, scenarios = self.twin, self._scenario_list()
         self._columns = plan_order(twin) if twin is not None else []
         table.setColumnCount(len(self._columns) + 2)
-        table.setHorizontalHeaderLabels(["Scenario", "Status"])
+        table.setHorizontalHeaderLabels([tr("Scenario"), tr("Status")])
         for column, parameter in enumerate(self._columns, start=2):
             header = QTableWidgetItem(header_text(parameter))
             header.setToolTip(_column_tip(parameter))
@@ -66,7 +67,9 @@ class ScenarioTable:
                 name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
             else:
                 name.setToolTip(
-                    f"{scenario.name}\nDouble-click to rename (empty: named by what it changes)"
+                    scenario.name
+                    + "\n"
+                    + tr("Double-click to rename (empty: named by what it changes)")
                 )
             table.setItem(row, 0, name)
             table.setCellWidget(row, 1, self._status_widget(scenario.name))
@@ -154,7 +157,7 @@ class ScenarioTable:
         if not name:
             return
         parameter = self.twin.parameter(name)
-        text = decimal_text(item.text(), parameter.kind)
+        text = typed_text(parameter, item.text())
         before = dict(scenario.overrides)
         if not text:
             scenario.overrides.pop(name, None)
@@ -171,7 +174,11 @@ class ScenarioTable:
             scenario.overrides[name] = parameter.validate(text) if typed else text
         self._name_automatically(scenario, before)
         self._refresh_row(item.row())
-        self.status.setText(f"{scenario.name}: {parameter.label} set.")
+        self.status.setText(
+            tr("{scenario}: {parameter} set.").format(
+                scenario=scenario.name, parameter=tr(parameter.label)
+            )
+        )
         self.case_changed.emit()
 
     def _set_text(self, item: QTableWidgetItem, value: Any, parameter: Parameter) -> None:
@@ -237,14 +244,14 @@ class ScenarioTable:
             return
         self._rename(scenario, new)
         self._refresh_row(item.row())
-        self.status.setText(f"Renamed to {new}.")
+        self.status.setText(tr("Renamed to {name}.").format(name=new))
         self.case_changed.emit()
 
     def _name_refused(self, new: str, scenario: Scenario) -> bool:
         """Warn and return True when a name is empty or another scenario's."""
         taken = {s.name for s in self._scenario_list() if s is not scenario} | {BASELINE}
         if not new or new in taken:
-            self._warn(f"'{new}' is empty or already used.")
+            self._warn(tr("'{name}' is empty or already used.").format(name=new))
             return True
         return False
 
@@ -256,9 +263,9 @@ class ScenarioTable:
             return
         menu = QMenu(self)
         if item.column() == 0:
-            menu.addAction("Rename", lambda: self.scenarios.editItem(item))
+            menu.addAction(tr("Rename"), lambda: self.scenarios.editItem(item))
         elif item.data(Qt.ItemDataRole.UserRole) and item.text():
-            menu.addAction("Use the baseline value", lambda: item.setText(""))
+            menu.addAction(tr("Use the baseline value"), lambda: item.setText(""))
         if not menu.isEmpty():
             menu.exec(self.scenarios.viewport().mapToGlobal(position))
 
@@ -312,7 +319,8 @@ class ScenarioTable:
         overrides = dict(overrides or {})
         automatic = automatic_name(self.twin, self._baseline_values(), overrides)
         taken = [s.name for s in self._scenario_list()] + [BASELINE]
-        scenario = Scenario(unique_name(name or automatic or "New scenario", taken), overrides)
+        new = name or automatic or tr("New scenario")
+        scenario = Scenario(unique_name(new, taken), overrides)
         self._scenario_list().append(scenario)
         self._fill_scenarios()
         self.scenarios.setCurrentCell(self.scenarios.rowCount() - 1, 0)
@@ -330,10 +338,12 @@ class ScenarioTable:
         longer named by what it changes) and is saved with the case."""
         scenario = self._selected_scenario()
         if scenario is None or scenario.name == BASELINE:
-            self._warn("Select a scenario other than the baseline to rename it.")
+            self._warn(tr("Select a scenario other than the baseline to rename it."))
             return
         if new is None:
-            new, ok = QInputDialog.getText(self, "Rename scenario", "Name:", text=scenario.name)
+            new, ok = QInputDialog.getText(
+                self, tr("Rename scenario"), tr("Name:"), text=scenario.name
+            )
             if not ok:
                 return
         new = new.strip()
@@ -347,7 +357,7 @@ class ScenarioTable:
         """Delete the selected scenario (not the baseline) and its runs."""
         scenario = self._selected_scenario()
         if scenario is None or scenario.name == BASELINE:
-            self._warn("Select a scenario other than the baseline to delete it.")
+            self._warn(tr("Select a scenario other than the baseline to delete it."))
             return
         self._scenario_list().remove(scenario)
         runs = self.case.runs.get(self.twin.id, [])
@@ -357,21 +367,30 @@ class ScenarioTable:
         self.case_changed.emit()
 
 
+_HOW = {"choice": N_("click to choose"), "flag": N_("click to switch")}
+
+
+def _general(value: float) -> str:
+    """A number as `:g` writes it, with the decimal separator of the language in use."""
+    text = f"{value:g}"
+    return text.replace(".", decimal_separator())
+
+
 def _column_tip(parameter: Parameter) -> str:
     """A column's tooltip: what it is, its unit and range, how to edit it."""
-    unit = f" in {parameter.unit}" if parameter.unit else ""
+    unit = " " + tr("in {unit}").format(unit=tr(parameter.unit)) if parameter.unit else ""
     span = (
-        f", {parameter.minimum:g} to {parameter.maximum:g}"
+        ", "
+        + tr("{low} to {high}").format(
+            low=_general(parameter.minimum), high=_general(parameter.maximum)
+        )
         if parameter.minimum is not None and parameter.maximum is not None
         else ""
     )
-    how = {
-        "choice": "click to choose",
-        "flag": "click to switch",
-    }.get(parameter.kind, "double-click to type")
-    key = "Key parameter. " if parameter.key else ""
-    more = f" {parameter.help}" if parameter.help else ""
-    return (
-        f"{key}{parameter.label}{unit}{span}: {how}. Grey: the baseline's value; "
-        f"Delete gives a value back to the baseline.{more}"
-    )
+    how = tr(_HOW.get(parameter.kind, N_("double-click to type")))
+    key = tr("Key parameter.") + " " if parameter.key else ""
+    more = f" {tr(parameter.help)}" if parameter.help else ""
+    return key + tr(
+        "{parameter}{unit}{span}: {how}. Grey: the baseline's value; "
+        "Delete gives a value back to the baseline.{more}"
+    ).format(parameter=tr(parameter.label), unit=unit, span=span, how=how, more=more)

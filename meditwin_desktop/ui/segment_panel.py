@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.i18n import N_, decimal_separator, number, tr, tr_n
 from meditwin_desktop.core.imaging.nifti import write_label_map
 from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.core.segmentation import tools
@@ -51,6 +52,13 @@ from meditwin_desktop.ui.label_guard import LabelGuard
 from meditwin_desktop.ui.scene import Scene
 
 Runner = Callable[..., object]  # run(name, fn, *, on_done) -> Task
+# the brush tools as the question about a locked label names them
+_TOOL_WORDS = {"paint": N_("paint"), "erase": N_("erase")}
+
+
+def _g(value: float) -> str:
+    """`value` as `:g` writes it, with the decimal separator of the language."""
+    return f"{value:g}".replace(".", decimal_separator())
 
 
 def _spin(
@@ -86,29 +94,31 @@ class SegmentPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self._label_table())
         layout.addLayout(self._label_buttons())
-        self.overwrite = QCheckBox("Tools may take voxels from other labels")
+        self.overwrite = QCheckBox(tr("Tools may take voxels from other labels"))
         self.overwrite.setObjectName("segment_overwrite")
         self.overwrite.setChecked(False)
         self.overwrite.setToolTip(
-            "Off: threshold, growing and the brush only fill unlabelled voxels. Labels a "
-            "twin uses (padlock) stay protected either way until you unlock them."
+            tr(
+                "Off: threshold, growing and the brush only fill unlabelled voxels. Labels a "
+                "twin uses (padlock) stay protected either way until you unlock them."
+            )
         )
         self.overwrite.toggled.connect(self._overwrite_changed)
         layout.addWidget(self.overwrite)
         inside = QHBoxLayout()
-        inside.addWidget(QLabel("Edit only inside"))
+        inside.addWidget(QLabel(tr("Edit only inside")))
         self.inside = QComboBox(self)
         self.inside.setObjectName("segment_inside")
-        self.inside.setToolTip("Paint, threshold and growing change only voxels of this label")
+        self.inside.setToolTip(tr("Paint, threshold and growing change only voxels of this label"))
         self.inside.currentIndexChanged.connect(self._inside_changed)
         inside.addWidget(self.inside, stretch=1)
         layout.addLayout(inside)
         self.tools = QToolBox(self)
-        self.tools.addItem(self._threshold_page(), "Threshold")
-        self.tools.addItem(self._grow_page(), "Grow from the crosshair")
-        self.tools.addItem(self._brush_page(), "Paint and erase")
-        self.tools.addItem(self._cleanup_page(), "Clean up")
-        self.tools.addItem(self._files_page(), "Surface, import, export")
+        self.tools.addItem(self._threshold_page(), tr("Threshold"))
+        self.tools.addItem(self._grow_page(), tr("Grow from the crosshair"))
+        self.tools.addItem(self._brush_page(), tr("Paint and erase"))
+        self.tools.addItem(self._cleanup_page(), tr("Clean up"))
+        self.tools.addItem(self._files_page(), tr("Surface, import, export"))
         self.tools.currentChanged.connect(self._page_changed)
         layout.addWidget(self.tools, stretch=1)
         self.status = QLabel("")
@@ -130,7 +140,7 @@ class SegmentPanel(QWidget):
     def _label_table(self) -> QTableWidget:
         self.table = QTableWidget(0, 4, self)
         self.table.setObjectName("label_table")
-        self.table.setHorizontalHeaderLabels(["", "Label", "Volume", "Mean ± SD"])
+        self.table.setHorizontalHeaderLabels(["", tr("Label"), tr("Volume"), tr("Mean ± SD")])
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
@@ -148,14 +158,14 @@ class SegmentPanel(QWidget):
 
     def _label_buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.add_button = QPushButton("Add label")
+        self.add_button = QPushButton(tr("Add label"))
         self.add_button.clicked.connect(self.ask_new_label)
-        self.delete_button = QPushButton("Delete")
+        self.delete_button = QPushButton(tr("Delete"))
         self.delete_button.clicked.connect(self._delete_label)
-        self.undo_button = QPushButton("Undo")
+        self.undo_button = QPushButton(tr("Undo"))
         self.undo_button.setShortcut("Ctrl+Z")
         self.undo_button.clicked.connect(self.undo)
-        self.redo_button = QPushButton("Redo")
+        self.redo_button = QPushButton(tr("Redo"))
         self.redo_button.setShortcut("Ctrl+Y")
         self.redo_button.clicked.connect(self.redo)
         for button in (self.add_button, self.delete_button, self.undo_button, self.redo_button):
@@ -167,16 +177,16 @@ class SegmentPanel(QWidget):
         form = QFormLayout(page)
         self.threshold_low = _spin(-5000, 50000, 200)
         self.threshold_high = _spin(-5000, 50000, 3000)
-        self.threshold_preview = QCheckBox("Preview on the slices (green)")
+        self.threshold_preview = QCheckBox(tr("Preview on the slices (green)"))
         self.threshold_preview.setChecked(True)
-        self.threshold_connected = QCheckBox("Only the part connected to the crosshair")
-        self.threshold_apply = QPushButton("Add to the selected label")
+        self.threshold_connected = QCheckBox(tr("Only the part connected to the crosshair"))
+        self.threshold_apply = QPushButton(tr("Add to the selected label"))
         self.threshold_apply.clicked.connect(self.apply_threshold)
         for box in (self.threshold_low, self.threshold_high):
             box.valueChanged.connect(self._update_preview)
         self.threshold_preview.toggled.connect(self._update_preview)
-        form.addRow("From", self.threshold_low)
-        form.addRow("To", self.threshold_high)
+        form.addRow(tr("From"), self.threshold_low)
+        form.addRow(tr("To"), self.threshold_high)
         form.addRow(self.threshold_preview)
         form.addRow(self.threshold_connected)
         form.addRow(self.threshold_apply)
@@ -187,15 +197,15 @@ class SegmentPanel(QWidget):
         form = QFormLayout(page)
         self.grow_low = _spin(-5000, 50000, 60)
         self.grow_high = _spin(-5000, 50000, 140)
-        suggest = QPushButton("Suggest range from the crosshair")
+        suggest = QPushButton(tr("Suggest range from the crosshair"))
         suggest.clicked.connect(self.suggest_range)
-        self.grow_preview_button = QPushButton("Preview from the crosshair")
+        self.grow_preview_button = QPushButton(tr("Preview from the crosshair"))
         self.grow_preview_button.setObjectName("grow_preview")
         self.grow_preview_button.clicked.connect(self.grow)
-        self.grow_button = QPushButton("Apply to the selected label")
+        self.grow_button = QPushButton(tr("Apply to the selected label"))
         self.grow_button.setObjectName("grow_apply")
         self.grow_button.clicked.connect(self.apply_grow)
-        self.grow_cancel = QPushButton("Cancel")
+        self.grow_cancel = QPushButton(tr("Cancel"))
         self.grow_cancel.setObjectName("grow_cancel")
         self.grow_cancel.clicked.connect(self.cancel_preview)
         for box in (self.grow_low, self.grow_high):
@@ -203,12 +213,12 @@ class SegmentPanel(QWidget):
         confirm = QHBoxLayout()
         confirm.addWidget(self.grow_button, stretch=1)
         confirm.addWidget(self.grow_cancel)
-        explain = QLabel("Voxels in the range, connected to the crosshair: previewed in green, "
-                         "applied when you confirm.")  # fmt: skip
+        explain = QLabel(tr("Voxels in the range, connected to the crosshair: previewed in "
+                            "green, applied when you confirm."))  # fmt: skip
         explain.setWordWrap(True)
         form.addRow(explain)
-        form.addRow("From", self.grow_low)
-        form.addRow("To", self.grow_high)
+        form.addRow(tr("From"), self.grow_low)
+        form.addRow(tr("To"), self.grow_high)
         form.addRow(suggest)
         form.addRow(self.grow_preview_button)
         form.addRow(confirm)
@@ -221,17 +231,17 @@ class SegmentPanel(QWidget):
         self.brush_radius.valueChanged.connect(self._brush_radius_changed)
         buttons = QHBoxLayout()
         self.brush_group = QButtonGroup(self)
-        for tool, text in (("navigate", "Off"), ("paint", "Paint"), ("erase", "Erase")):
-            button = QPushButton(text)
+        for tool, text in (("navigate", N_("Off")), ("paint", N_("Paint")), ("erase", N_("Erase"))):
+            button = QPushButton(tr(text))
             button.setCheckable(True)
             button.setObjectName(f"brush_{tool}")
             button.setChecked(tool == "navigate")
             button.clicked.connect(lambda _=False, t=tool: self.scene.set_tool(t))
             self.brush_group.addButton(button)
             buttons.addWidget(button)
-        form.addRow("Radius", self.brush_radius)
+        form.addRow(tr("Radius"), self.brush_radius)
         form.addRow(buttons)
-        form.addRow(QLabel("Drag on a slice; each stroke undoes as one step."))
+        form.addRow(QLabel(tr("Drag on a slice; each stroke undoes as one step.")))
         self.scene.tool_changed.connect(self._tool_changed)
         return page
 
@@ -240,21 +250,24 @@ class SegmentPanel(QWidget):
         grid = QGridLayout(page)
         self.morph_radius = _spin(0.5, 20, 2.0, 0.5, " mm")
         actions = [
-            ("Fill holes", lambda m, s: tools.fill_holes(m)),
-            ("Keep largest part", lambda m, s: tools.largest_component(m)),
+            (N_("Fill holes"), lambda m, s: tools.fill_holes(m)),
+            (N_("Keep largest part"), lambda m, s: tools.largest_component(m)),
             (
-                "Open (remove thin parts)",
+                N_("Open (remove thin parts)"),
                 lambda m, s: tools.opening(m, self.morph_radius.value(), s),
             ),
-            ("Close (bridge gaps)", lambda m, s: tools.closing(m, self.morph_radius.value(), s)),
+            (
+                N_("Close (bridge gaps)"),
+                lambda m, s: tools.closing(m, self.morph_radius.value(), s),
+            ),
         ]
         self.cleanup_buttons = {}
         for n, (text, operation) in enumerate(actions):
-            button = QPushButton(text)
+            button = QPushButton(tr(text))
             button.clicked.connect(lambda _=False, t=text, op=operation: self.cleanup(t, op))
             grid.addWidget(button, n // 2, n % 2)
             self.cleanup_buttons[text] = button
-        grid.addWidget(QLabel("Radius for open/close"), 2, 0)
+        grid.addWidget(QLabel(tr("Radius for open/close")), 2, 0)
         grid.addWidget(self.morph_radius, 2, 1)
         return page
 
@@ -262,14 +275,14 @@ class SegmentPanel(QWidget):
         page = QWidget()
         grid = QGridLayout(page)
         buttons = [
-            ("Show surface in 3D", lambda: self._with_active(self.surface_requested.emit)),
-            ("Export surface (STL/VTP)…", self._ask_export_surface),
-            ("Import labels (NIfTI, NRRD, DICOM SEG)…", self._ask_import),
-            ("Export labels as NIfTI…", lambda: self._ask_export("nifti")),
-            ("Export labels as DICOM SEG…", lambda: self._ask_export("seg")),
+            (N_("Show surface in 3D"), lambda: self._with_active(self.surface_requested.emit)),
+            (N_("Export surface (STL/VTP)…"), self._ask_export_surface),
+            (N_("Import labels (NIfTI, NRRD, DICOM SEG)…"), self._ask_import),
+            (N_("Export labels as NIfTI…"), lambda: self._ask_export("nifti")),
+            (N_("Export labels as DICOM SEG…"), lambda: self._ask_export("seg")),
         ]
         for n, (text, slot) in enumerate(buttons):
-            button = QPushButton(text)
+            button = QPushButton(tr(text))
             button.clicked.connect(slot)
             grid.addWidget(button, n, 0)
         return page
@@ -294,7 +307,7 @@ class SegmentPanel(QWidget):
             swatch.setBackground(QColor(*label.color))
             swatch.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             swatch.setData(Qt.ItemDataRole.UserRole, label.value)
-            swatch.setToolTip("Double-click to change the colour")
+            swatch.setToolTip(tr("Double-click to change the colour"))
             name = QTableWidgetItem(label.name)
             name.setData(Qt.ItemDataRole.UserRole, label.value)
             icon = self.guard.icon(label.value)
@@ -302,8 +315,8 @@ class SegmentPanel(QWidget):
                 name.setIcon(icon)
                 name.setToolTip(self.guard.tooltip(label.value))
             stats = self._stats.get(label.value)
-            volume = QTableWidgetItem(f"{stats.volume_ml:.1f} mL" if stats else "–")
-            values = QTableWidgetItem(f"{stats.mean:.0f} ± {stats.std:.0f}" if stats else "–")
+            volume = QTableWidgetItem(f"{number(stats.volume_ml, 1)} mL" if stats else "–")
+            values = QTableWidgetItem(_mean_sd(stats) if stats else "–")
             for item in (volume, values):
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -318,7 +331,7 @@ class SegmentPanel(QWidget):
     def _fill_inside(self, labels) -> None:
         self.inside.blockSignals(True)
         self.inside.clear()
-        self.inside.addItem("anywhere", None)
+        self.inside.addItem(tr("anywhere"), None)
         for label in labels:
             self.inside.addItem(label.name, label.value)
         index = self.inside.findData(self.scene.edit_inside)
@@ -355,7 +368,7 @@ class SegmentPanel(QWidget):
         if (
             label is not None
             and name != label.name
-            and not self.guard.confirm([value], f"renaming '{label.name}'")
+            and not self.guard.confirm([value], tr("renaming '{name}'").format(name=label.name))
         ):
             if shiboken6.isValid(item):
                 blocked = self.table.blockSignals(True)
@@ -379,14 +392,14 @@ class SegmentPanel(QWidget):
 
     def ask_new_label(self) -> None:
         """Ask for a name and add a label."""
-        name, ok = QInputDialog.getText(self, "New label", "Name (e.g. tumour 3, scar):")
+        name, ok = QInputDialog.getText(self, tr("New label"), tr("Name (e.g. tumour 3, scar):"))
         if ok:
             self.add_label(name)
 
     def add_label(self, name: str) -> int | None:
         """Add a label (creating an empty label map if needed) and select it."""
         if self.scene.volume is None:
-            self._message("Open an image first.")
+            self._message(tr("Open an image first."))
             return None
         try:
             label = self.scene.ensure_editor().add_label(name)
@@ -404,9 +417,13 @@ class SegmentPanel(QWidget):
             return
         name = self.scene.labels.labels[value].name
         if value in self.scene.locked_labels:  # one question, naming the twin
-            agreed = self.guard.confirm([value], f"deleting '{name}' and its voxels")
+            agreed = self.guard.confirm(
+                [value], tr("deleting '{name}' and its voxels").format(name=name)
+            )
         else:
-            answer = QMessageBox.question(self, "Delete label", f"Delete '{name}' and its voxels?")
+            answer = QMessageBox.question(
+                self, tr("Delete label"), tr("Delete '{name}' and its voxels?").format(name=name)
+            )
             agreed = answer == QMessageBox.StandardButton.Yes
         if agreed:
             self.scene.editor.remove_label(value)
@@ -418,7 +435,7 @@ class SegmentPanel(QWidget):
         if self.scene.editor is not None and not self._busy:
             done = self.scene.editor.undo()
             if done:
-                self._message(f"Undone: {done}")
+                self._message(tr("Undone: {action}").format(action=done))
                 self.scene.labels_changed.emit()
 
     def redo(self) -> None:
@@ -426,7 +443,7 @@ class SegmentPanel(QWidget):
         if self.scene.editor is not None and not self._busy:
             done = self.scene.editor.redo()
             if done:
-                self._message(f"Redone: {done}")
+                self._message(tr("Redone: {action}").format(action=done))
                 self.scene.labels_changed.emit()
 
     # -- tools --------------------------------------------------------------------------------
@@ -458,23 +475,24 @@ class SegmentPanel(QWidget):
 
         def ask() -> None:
             name = self.scene.labels.labels[value].name if self.scene.labels else str(value)
-            if self.guard.confirm([value], f"painting with the {self.scene.tool} tool"):
-                self._message(f"'{name}' is unlocked: paint again.")
+            tool = tr(_TOOL_WORDS.get(self.scene.tool, self.scene.tool))
+            if self.guard.confirm([value], tr("painting with the {tool} tool").format(tool=tool)):
+                self._message(tr("'{name}' is unlocked: paint again.").format(name=name))
             else:
-                self._message(f"'{name}' is protected: nothing was painted.")
+                self._message(tr("'{name}' is protected: nothing was painted.").format(name=name))
 
         QTimer.singleShot(0, ask)
 
     def _with_active(self, action: Callable[[int], object]) -> None:
         if self.scene.active_label is None or self.scene.editor is None:
-            self._message("Select a label first (or add one).")
+            self._message(tr("Select a label first (or add one)."))
             return
         action(self.scene.active_label)
 
     def _start(self, name: str, work: Callable[[], str]) -> None:
         """Run an edit in the background, one at a time; refresh when it is done."""
         if self._busy:
-            self._message("Another operation is still running.")
+            self._message(tr("Another operation is still running."))
             return
         self._busy = True
         self._update_buttons()
@@ -502,7 +520,7 @@ class SegmentPanel(QWidget):
         connected = self.threshold_connected.isChecked()
         seed = tools.seed_index(scene.volume, scene.cursor) if connected else None
         labels, policy = scene.editor.array, self._open_policy()
-        description = f"threshold {low:g} to {high:g}"
+        description = tr("threshold {low} to {high}").format(low=_g(low), high=_g(high))
 
         def work(*, progress, cancelled) -> tuple[np.ndarray, set[int]]:
             mask = tools.threshold(scene.volume.array, low, high)
@@ -512,9 +530,9 @@ class SegmentPanel(QWidget):
 
         def done(result: tuple[np.ndarray, set[int]]) -> None:
             mask, taken = result
-            self._apply(value, mask, taken, description, "Threshold")
+            self._apply(value, mask, taken, description, N_("Threshold"))
 
-        self._compute("Threshold", work, done)
+        self._compute(N_("Threshold"), work, done)
 
     def suggest_range(self) -> None:
         """Set the growing range from the values around the crosshair."""
@@ -550,8 +568,9 @@ class SegmentPanel(QWidget):
             if scene.volume is not image:
                 return
             mask, taken = result
+            grown = tr("grow {low} to {high}").format(low=_g(low), high=_g(high))
             self._preview = {"value": value, "seed": seed, "mask": mask, "taken": taken,
-                             "description": f"grow {low:g} to {high:g}"}  # fmt: skip
+                             "description": grown}  # fmt: skip
             preview = np.zeros(mask.shape, np.uint8)
             preview[mask] = 1
             scene.set_preview_mask(Volume(preview, image.affine))
@@ -559,23 +578,28 @@ class SegmentPanel(QWidget):
             takes = self._names(taken)
             if not mask.any():
                 self._message(
-                    "Preview: nothing to add. The grown region's voxels already belong to this "
-                    "or other labels: allow taking voxels from other labels, or edit only "
-                    "inside a label."
+                    tr(
+                        "Preview: nothing to add. The grown region's voxels already belong to "
+                        "this or other labels: allow taking voxels from other labels, or edit "
+                        "only inside a label."
+                    )
                 )
                 self._update_buttons()
                 return
-            self._message(
-                f"Preview: {ml:.1f} mL in green"
-                + (f", taken from {takes}" if takes else "")
-                + ". Apply to add it to the label, or Cancel."
-            )
+            if takes:
+                text = tr(
+                    "Preview: {volume} mL in green, taken from {labels}. Apply to add it to the "
+                    "label, or Cancel."
+                )
+            else:
+                text = tr("Preview: {volume} mL in green. Apply to add it to the label, or Cancel.")
+            self._message(text.format(volume=number(ml, 1), labels=takes))
             self._update_buttons()
 
         def failed(error: BaseException) -> None:
             self._message(str(error))
 
-        self._compute("Region growing", work, done, failed)
+        self._compute(N_("Region growing"), work, done, failed)
 
     def _refresh_preview(self) -> None:
         """The range, label or options changed: grow the shown preview again."""
@@ -598,7 +622,7 @@ class SegmentPanel(QWidget):
         value = preview["value"]
         self.cancel_preview()
         self._apply(value, preview["mask"], preview["taken"], preview["description"],
-                    "Region growing")  # fmt: skip
+                    N_("Region growing"))  # fmt: skip
 
     def cancel_preview(self) -> None:
         """Drop the region growing preview (nothing is changed)."""
@@ -613,15 +637,18 @@ class SegmentPanel(QWidget):
         self._with_active(lambda value: self._cleanup(value, text, operation))
 
     def _cleanup(self, value: int, text: str, operation) -> None:
-        if not self.guard.confirm([value], text.lower()):
+        shown = tr(text)
+        if not self.guard.confirm([value], shown.lower()):
             return
         editor, spacing = self.scene.editor, self.scene.volume.spacing
         policy = self.scene.edit_policy()
 
         def work() -> str:
             mask = operation(editor.array == value, spacing)
-            count = editor.replace(value, mask, text.lower(), policy=policy)
-            return f"{text}: {count} voxels changed."
+            count = editor.replace(value, mask, shown.lower(), policy=policy)
+            changed = tr_n("{action}: {count} voxels changed.", "{action}: {count} voxels changed.",
+                           count)  # fmt: skip
+            return changed.format(action=shown, count=count)
 
         self._start(text, work)
 
@@ -643,21 +670,25 @@ class SegmentPanel(QWidget):
         change any locked label it touches (the label itself, or labels it takes from)."""
         if self.scene.editor is None or value not in self.scene.labels.labels:
             return
-        if not self.guard.confirm([value, *sorted(taken)], title.lower()):
-            self._message(f"{title}: nothing was changed (protected labels).")
+        shown = tr(title)
+        if not self.guard.confirm([value, *sorted(taken)], shown.lower()):
+            refused = tr("{action}: nothing was changed (protected labels).")
+            self._message(refused.format(action=shown))
             return
         editor, policy = self.scene.editor, self.scene.edit_policy()
 
         def work() -> str:
             count = editor.paint(mask, value, description=description, policy=policy)
-            return f"{title}: {count} voxels added."
+            added = tr_n("{action}: {count} voxels added.", "{action}: {count} voxels added.",
+                         count)  # fmt: skip
+            return added.format(action=shown, count=count)
 
         self._start(title, work)
 
     def _compute(self, name: str, work, done, failed=None) -> None:
         """Run a computation that changes nothing in the background, one at a time."""
         if self._busy:
-            self._message("Another operation is still running.")
+            self._message(tr("Another operation is still running."))
             return
         self._busy = True
         self._update_buttons()
@@ -692,7 +723,7 @@ class SegmentPanel(QWidget):
                 self._fill_statistics()
 
         self._run(
-            "Label statistics",
+            N_("Label statistics"),
             lambda *, progress, cancelled: label_statistics(labels, image),
             on_done=done,
             quiet=True,
@@ -702,8 +733,9 @@ class SegmentPanel(QWidget):
         self.table.blockSignals(True)
         for row in range(self.table.rowCount()):
             stats = self._stats.get(self.table.item(row, 1).data(Qt.ItemDataRole.UserRole))
-            self.table.item(row, 2).setText(f"{stats.volume_ml:.1f} mL" if stats else "0.0 mL")
-            self.table.item(row, 3).setText(f"{stats.mean:.0f} ± {stats.std:.0f}" if stats else "–")
+            volume = number(stats.volume_ml if stats else 0.0, 1)
+            self.table.item(row, 2).setText(f"{volume} mL")
+            self.table.item(row, 3).setText(_mean_sd(stats) if stats else "–")
         self.table.blockSignals(False)
 
     def statistics(self) -> dict[int, LabelStatistics]:
@@ -712,9 +744,9 @@ class SegmentPanel(QWidget):
 
     def _ask_import(self) -> None:
         if self.scene.volume is None:
-            self._message("Open an image first.")
+            self._message(tr("Open an image first."))
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Import labels", "", LABEL_FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, tr("Import labels"), "", tr(LABEL_FILE_FILTER))
         if path:
             self.import_labels(Path(path))
 
@@ -726,11 +758,11 @@ class SegmentPanel(QWidget):
 
     def _ask_export(self, kind: str) -> None:
         if self.scene.labels is None:
-            self._message("There are no labels to export.")
+            self._message(tr("There are no labels to export."))
             return
         suffix = "NIfTI (*.nii.gz)" if kind == "nifti" else "DICOM SEG (*.dcm)"
         default = "labels.nii.gz" if kind == "nifti" else "segmentation.dcm"
-        path, _ = QFileDialog.getSaveFileName(self, "Export labels", default, suffix)
+        path, _ = QFileDialog.getSaveFileName(self, tr("Export labels"), default, suffix)
         if path:
             self.export_labels(Path(path), kind)
 
@@ -744,15 +776,20 @@ class SegmentPanel(QWidget):
             else:
                 write_dicom_seg(labels, image, path)
 
-        self._run("Exporting labels", work, on_done=lambda _: self._message(f"Saved {path}"))
+        self._run(
+            N_("Exporting labels"),
+            work,
+            on_done=lambda _: self._message(tr("Saved {path}").format(path=path)),
+        )
 
     def _ask_export_surface(self) -> None:
         def ask(value: int) -> None:
+            default = f"{self.scene.labels.labels[value].name}.stl"  # a file name: not translated
             path, _ = QFileDialog.getSaveFileName(
                 self,
-                "Export surface",
-                f"{self.scene.labels.labels[value].name}.stl",
-                "Surface meshes (*.stl *.vtp)",
+                tr("Export surface"),
+                default,
+                tr("Surface meshes (*.stl *.vtp)"),
             )
             if path:
                 self.surface_export_requested.emit(value, path)
@@ -778,6 +815,10 @@ class SegmentPanel(QWidget):
 
     def _message(self, text: str) -> None:
         self.status.setText(text)
+
+
+def _mean_sd(stats: LabelStatistics) -> str:
+    return f"{number(stats.mean)} ± {number(stats.std)}"
 
 
 def _takes(

@@ -17,6 +17,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from meditwin_desktop.core.case import Case
+from meditwin_desktop.core.i18n import N_, tr
 from meditwin_desktop.core.session import Session
 from meditwin_desktop.core.store import Saved
 
@@ -87,7 +88,7 @@ class SessionBridge(QObject):
     def save_if_dirty(self) -> None:
         """Save the open case when it has unsaved changes (and retry failed saves)."""
         if self.session.dirty:
-            self.save("autosave")
+            self.save(N_("autosave"))  # the revision's note: kept in English, shown translated
         elif self._queue and self._task is None:
             self._next()
 
@@ -97,7 +98,7 @@ class SessionBridge(QObject):
         if session.case is None:
             return
         if session.library is None:
-            self.saved.emit(f"Not saved: {session.library_problem}")
+            self.saved.emit(tr("Not saved: {problem}").format(problem=session.library_problem))
             return
         snapshot = session.snapshot()
         session.dirty = False
@@ -131,13 +132,16 @@ class SessionBridge(QObject):
             if session.case is not None and session.case.id == snapshot.id:
                 session.case.revision = result.revision
             shown = session.case is not None and session.case.id == snapshot.id
-            what = "Case" if shown else "The case you left was"
-            text = f"{what} saved (revision {result.revision})."
+            text = (
+                tr("Case saved (revision {revision}).")
+                if shown
+                else tr("The case you left was saved (revision {revision}).")
+            ).format(revision=result.revision)
             if result.replaced_other is not None:
-                text += (
-                    f" It had also been changed elsewhere (revision {result.replaced_other});"
-                    " both are in File > Case history."
-                )
+                text += " " + tr(
+                    "It had also been changed elsewhere (revision {revision}); both are in "
+                    "File > Case history."
+                ).format(revision=result.replaced_other)
             self.saved.emit(text)
             self._continue()
 
@@ -146,14 +150,16 @@ class SessionBridge(QObject):
             self._queue.insert(0, (snapshot, note))  # kept: tried again at the next autosave
             log.error("saving case %s failed: %s", snapshot.id, type(error).__name__)
             self.saved.emit(
-                f"Saving the case failed: {error}. Your changes are kept in memory and "
-                "saving is tried again every minute and on closing."
+                tr(
+                    "Saving the case failed: {error}. Your changes are kept in memory and "
+                    "saving is tried again every minute and on closing."
+                ).format(error=error)
             )
             self._release_waiting()  # do not block opening other cases on a failing disk
 
         self._saving_id, self._current = snapshot.id, (snapshot, note)
         self._task = self._start(
-            "Saving the case",
+            N_("Saving the case"),
             lambda *, progress, cancelled: library.save_detailed(snapshot, note),
             on_done=done,
             on_failed=failed,
@@ -193,11 +199,11 @@ class SessionBridge(QObject):
                     self._queue.insert(0, self._current)
         if session.case is not None and session.dirty:
             self._queue = [(c, n) for c, n in self._queue if c.id != session.case.id]
-            self._queue.append((session.snapshot(), "on exit"))
+            self._queue.append((session.snapshot(), N_("on exit")))
             session.dirty = False
         for snapshot, _ in self._queue:
             try:
-                session.library.save(snapshot, "on exit")
+                session.library.save(snapshot, N_("on exit"))
             except Exception as error:  # closing goes on; earlier revisions are intact
                 log.error("saving case %s on exit failed: %s", snapshot.id,
                           type(error).__name__)  # fmt: skip

@@ -16,6 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from meditwin_desktop.core.i18n import N_, number, tr
 from meditwin_desktop.core.imaging.geometry import offset_text
 from meditwin_desktop.core.imaging.slicing import Orientation, PlaneImage, slice_through
 from meditwin_desktop.core.segmentation.brush import brush_voxels
@@ -30,7 +31,8 @@ _PREVIEW = (60, 230, 90, 110)
 _PREVIEW_RGBA = np.array(_PREVIEW, np.uint8).view(np.uint32)[0]
 _RULER = QColor(90, 220, 255)
 _TOOL = QColor(255, 170, 60)
-_TOOL_NAMES = {"ruler": "Ruler", "roi": "ROI", "paint": "Paint", "erase": "Erase"}
+_TOOL_NAMES = {"ruler": N_("Ruler"), "roi": N_("ROI"), "paint": N_("Paint"), "erase": N_("Erase")}
+_VIEW_TITLES = {"axial": N_("Axial"), "coronal": N_("Coronal"), "sagittal": N_("Sagittal")}
 _LINE = 16  # pixels between lines of the corner texts
 _NICE_LENGTHS_MM = (1, 2, 5, 10, 20, 50, 100, 200, 500)
 
@@ -220,7 +222,7 @@ class SliceView(QWidget):
         painter.fillRect(self.rect(), Qt.GlobalColor.black)
         if self._plane is None or self._image is None:
             painter.setPen(QColor(140, 140, 140))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No image loaded")
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, tr("No image loaded"))
             self._draw_title(painter)
             return
         rect = self.image_rect()
@@ -251,7 +253,9 @@ class SliceView(QWidget):
         total = len(self.scene.volume.meta.get("decoded", ()))
         self._font(painter, 10, bold=True)
         painter.setPen(QColor(240, 200, 90))
-        text = f"Loading {total - unread}/{total} slices: blank ones are not read yet"
+        text = tr("Loading {read}/{total} slices: blank ones are not read yet").format(
+            read=total - unread, total=total
+        )
         painter.drawText(
             QRectF(8, self.height() - 66, self.width() - 16, 40),  # above the bottom letter
             Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
@@ -294,7 +298,7 @@ class SliceView(QWidget):
             for end in (a, b):
                 painter.drawEllipse(end, 3, 3)
             outlined_text(
-                painter, (a + b) / 2 + QPointF(6, -6), f"{ruler.length_mm:.1f} mm", _RULER
+                painter, (a + b) / 2 + QPointF(6, -6), f"{number(ruler.length_mm, 1)} mm", _RULER
             )
         if isinstance(self._draft, tuple):
             painter.setPen(QPen(_RULER, 1, Qt.PenStyle.DashLine))
@@ -336,7 +340,8 @@ class SliceView(QWidget):
 
     def _title_lines(self, painter: QPainter) -> list[str]:
         """The view's name, slice number and position: one line, or two in a narrow pane."""
-        name = self.orientation.name.capitalize()
+        name = self.orientation.name
+        name = tr(_VIEW_TITLES[name]) if name in _VIEW_TITLES else name.capitalize()
         if self._plane is None:
             return [name]
         normal = np.asarray(self.orientation.normal, float)
@@ -353,7 +358,7 @@ class SliceView(QWidget):
         lines = [(text, color) for text in self._title_lines(painter)]
         tool = _TOOL_NAMES.get(self.scene.tool)
         if tool is not None:  # the active tool, in sight while it is not the crosshair
-            lines.append((f"{tool} tool · Esc: crosshair", _TOOL))
+            lines.append((tr("{tool} tool · Esc: crosshair").format(tool=tr(tool)), _TOOL))
         return lines
 
     def _header_extent(self, painter: QPainter) -> tuple[float, float]:
@@ -378,9 +383,9 @@ class SliceView(QWidget):
 
     def _window_text(self) -> str:
         level, width = self.scene.window
-        text = f"W {width:.0f}  L {level:.0f}"
+        text = tr("W {width}  L {level}").format(width=number(width), level=number(level))
         if self.zoom != 1.0:
-            text += f"   zoom {self.zoom:.1f}x"
+            text += "   " + tr("zoom {zoom}x").format(zoom=number(self.zoom, 1))
         return text
 
     def _draw_window_text(self, painter: QPainter) -> None:
@@ -562,10 +567,10 @@ class SliceView(QWidget):
         index = brush_voxels(scene.volume, self._plane, lps, scene.brush_radius_mm)  # type: ignore[arg-type]
         if scene.tool == "paint":
             scene.editor.paint_at(
-                index, scene.active_label, policy=scene.edit_policy(), description="paint"
+                index, scene.active_label, policy=scene.edit_policy(), description=tr("paint")
             )  # type: ignore[union-attr]
         else:
-            scene.editor.erase_at(index, scene.active_label, description="erase")  # type: ignore[union-attr]
+            scene.editor.erase_at(index, scene.active_label, description=tr("erase"))  # type: ignore[union-attr]
         self._refresh_all_views()
 
     def _stroke(self, start: np.ndarray, end: np.ndarray) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QStatusBar, QToolButton, QWidget
 
+from meditwin_desktop.core.i18n import tr, tr_n
 from meditwin_desktop.ui.background import Task
 
 
@@ -13,7 +14,7 @@ class StatusBar(QStatusBar):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.message = QLabel("Ready")
+        self.message = QLabel(tr("Ready"))
         self.message.setObjectName("status_message")
         self.warnings = QToolButton()
         self.warnings.setObjectName("warnings_badge")
@@ -28,7 +29,7 @@ class StatusBar(QStatusBar):
         self.progress.setMaximumWidth(220)
         self.progress.setTextVisible(False)
         self.cancel_button = QToolButton()
-        self.cancel_button.setText("Cancel")
+        self.cancel_button.setText(tr("Cancel"))
         self.cancel_button.clicked.connect(self.cancel)
         self.addWidget(self.message, 1)
         self.addWidget(self.warnings)
@@ -43,14 +44,20 @@ class StatusBar(QStatusBar):
         """Show a badge for the open data's warnings (empty list hides it)."""
         self._warning_list = list(warnings)
         self.warnings.setVisible(bool(warnings))
-        self.warnings.setText(f"⚠ {len(warnings)} warning{'s' if len(warnings) > 1 else ''}")
+        count = len(warnings)
+        # English: "0 warning", "1 warning", "2 warnings" (as before)
+        self.warnings.setText(
+            tr_n("⚠ {count} warning", "⚠ {count} warnings", 1 if count <= 1 else count).format(
+                count=count
+            )
+        )
         self.warnings.setToolTip("\n\n".join(warnings))
 
     def show_warnings(self) -> None:
         """Open the list of warnings in a dialog."""
         box = QMessageBox(
             QMessageBox.Icon.Warning,
-            "Warnings about the open series",
+            tr("Warnings about the open series"),
             "\n\n".join(self._warning_list),
             parent=self.window(),
         )
@@ -61,7 +68,7 @@ class StatusBar(QStatusBar):
     def track(self, task: Task) -> None:
         """Show `task`'s progress (and offer Cancel) until it finishes."""
         self._task = task
-        self.activity.setText(f"{task.name}…")
+        self.activity.setText(f"{tr(task.name)}…")  # task names: N_ where started
         self.progress.setValue(0)
         for widget in (self.activity, self.progress, self.cancel_button):
             widget.show()

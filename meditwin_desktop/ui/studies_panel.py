@@ -16,12 +16,23 @@ from PySide6.QtWidgets import (
 )
 
 from meditwin_desktop.core.case import Case, Study
+from meditwin_desktop.core.i18n import date_text, tr, tr_n
+
+
+def _date(text: str) -> str:
+    """An ISO date as the language writes it; other text (a DICOM date) as it is."""
+    return date_text(text) if text[4:5] == "-" else text
 
 
 def study_text(study: Study) -> str:
     """'2024-01-10  CT  baseline  (3 labels)'."""
-    labels = f"  ({len(study.labels.labels)} labels)" if study.labels is not None else ""
-    parts = [study.date or "no date", study.modality or "?", study.description or ""]
+    labels = (
+        "  " + tr("({count} labels)").format(count=len(study.labels.labels))
+        if study.labels is not None
+        else ""
+    )
+    date = _date(study.date) if study.date else tr("no date")
+    parts = [date, study.modality or "?", study.description or ""]
     return "  ".join(p for p in parts if p) + labels
 
 
@@ -38,7 +49,7 @@ class StudiesPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        self.heading = QLabel("Open a case to see its imaging studies.", self)
+        self.heading = QLabel(tr("Open a case to see its imaging studies."), self)
         self.heading.setWordWrap(True)
         layout.addWidget(self.heading)
         self.list = QListWidget(self)
@@ -47,18 +58,21 @@ class StudiesPanel(QWidget):
         self.list.itemClicked.connect(lambda item: self.chosen.emit(self.list.row(item)))
         layout.addWidget(self.list, stretch=1)
         row = QHBoxLayout()
-        self.series_button = QPushButton("Add a series…", self)
+        self.series_button = QPushButton(tr("Add a series…"), self)
         self.series_button.setObjectName("add_series")
-        self.series_button.setToolTip("A follow-up CT or MR of this patient, from a DICOM folder")
+        self.series_button.setToolTip(
+            tr("A follow-up CT or MR of this patient, from a DICOM folder")
+        )
         self.series_button.clicked.connect(lambda _=False: self.add_series.emit())
-        self.photo_button = QPushButton("Add a photograph…", self)
+        self.photo_button = QPushButton(tr("Add a photograph…"), self)
         self.photo_button.setObjectName("add_photo")
-        self.photo_button.setToolTip("A fundus or other photograph (PNG, JPEG, TIFF, DICOM)")
+        self.photo_button.setToolTip(tr("A fundus or other photograph (PNG, JPEG, TIFF, DICOM)"))
         self.photo_button.clicked.connect(lambda _=False: self.add_photo.emit())
-        self.remove_button = QPushButton("Remove", self)
+        self.remove_button = QPushButton(tr("Remove"), self)
         self.remove_button.setObjectName("remove_study")
-        self.remove_button.setToolTip("Take the selected study out of this case (its files stay; "
-                                      "File > Case history keeps earlier revisions)")  # fmt: skip
+        self.remove_button.setToolTip(tr("Take the selected study out of this case (its files "
+                                         "stay; File > Case history keeps earlier "
+                                         "revisions)"))  # fmt: skip
         self.remove_button.clicked.connect(
             lambda _=False: self.remove.emit(self.list.currentRow())
             if self.list.currentRow() >= 0 else None
@@ -67,10 +81,11 @@ class StudiesPanel(QWidget):
         row.addWidget(self.photo_button)
         row.addWidget(self.remove_button)
         layout.addLayout(row)
-        self.compare_button = QPushButton("Compare studies side by side…", self)
+        self.compare_button = QPushButton(tr("Compare studies side by side…"), self)
         self.compare_button.setObjectName("compare_studies")
-        self.compare_button.setToolTip("The follow-up workspace: two dated studies at the same "
-                                       "anatomical point, lesions measured on each")  # fmt: skip
+        self.compare_button.setToolTip(tr("The follow-up workspace: two dated studies at the "
+                                          "same anatomical point, lesions measured on "
+                                          "each"))  # fmt: skip
         self.compare_button.clicked.connect(lambda _=False: self.compare.emit())
         layout.addWidget(self.compare_button)
         self.show_case(None)
@@ -97,8 +112,9 @@ class StudiesPanel(QWidget):
         self.compare_button.setEnabled(case is not None and len(case.studies) >= 2)
         count = len(case.studies) if case is not None else 0
         self.heading.setText(
-            "Open a case to see its imaging studies." if case is None
-            else f"{count} imaging stud{'y' if count == 1 else 'ies'}; click one to show it."
-            if count else "This case has no images yet."
+            tr("Open a case to see its imaging studies.") if case is None
+            else tr_n("{count} imaging study; click one to show it.",
+                      "{count} imaging studies; click one to show it.", count).format(count=count)
+            if count else tr("This case has no images yet.")
         )  # fmt: skip
         self.heading.setAlignment(Qt.AlignmentFlag.AlignLeft)

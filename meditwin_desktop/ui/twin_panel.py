@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.i18n import N_, number, tr, tr_n
 from meditwin_desktop.core.imaging.geometry import position_text
 from meditwin_desktop.core.registry import Registry
 from meditwin_desktop.core.runner import RunHandle, Runner
@@ -49,6 +50,7 @@ from meditwin_desktop.core.scenarios import (
 )
 from meditwin_desktop.core.twin import Parameter, Personalized, Scenario, Twin
 from meditwin_desktop.ui.parameter_editors import (
+    FLAG_TEXT,
     ParameterDelegate,
     bold,
     point_parameters,
@@ -132,7 +134,7 @@ class TwinPanel(ScenarioTable, QWidget):
     def _baseline_table(self) -> QWidget:
         self.baseline_table = QTableWidget(0, 3, self)
         self.baseline_table.setObjectName("baseline_table")
-        self.baseline_table.setHorizontalHeaderLabels(["Parameter", "Baseline", "From"])
+        self.baseline_table.setHorizontalHeaderLabels([tr("Parameter"), tr("Baseline"), tr("From")])
         self.baseline_table.verticalHeader().hide()
         self.baseline_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         header = self.baseline_table.horizontalHeader()
@@ -148,13 +150,13 @@ class TwinPanel(ScenarioTable, QWidget):
         buttons = QHBoxLayout()
         self.buttons = {}
         for text, slot in (
-            ("Add", self.add_scenario),
-            ("Duplicate", self.duplicate_scenario),
-            ("Rename", self.rename_scenario),
-            ("Delete", self.delete_scenario),
-            ("Run all", self.run_all),
+            (N_("Add"), self.add_scenario),
+            (N_("Duplicate"), self.duplicate_scenario),
+            (N_("Rename"), self.rename_scenario),
+            (N_("Delete"), self.delete_scenario),
+            (N_("Run all"), self.run_all),
         ):
-            button = QPushButton(text)
+            button = QPushButton(tr(text))  # keyed and named by its English text
             button.setObjectName(f"scenario_{text.lower().replace(' ', '_')}")
             # clicked(bool) must not reach the slot: Rename took `False` as the new name
             button.clicked.connect(lambda _=False, slot=slot: slot())
@@ -185,7 +187,7 @@ class TwinPanel(ScenarioTable, QWidget):
         # Messages of any length take one fixed height: a shorter one gave the table more
         # room, which moved its rows (~20 px, the panes sharing it; a scrolled table
         # scrolled back) under the user's next click.
-        self.status = QLabel("Open a case to see which twins fit it.", area)
+        self.status = QLabel(tr("Open a case to see which twins fit it."), area)
         self.status.setObjectName("twin_status")
         self.status.setWordWrap(True)
         self.status.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -224,14 +226,16 @@ class TwinPanel(ScenarioTable, QWidget):
         self.twins.blockSignals(True)
         self.twins.clear()
         for twin in sorted(self.registry.twins.values(), key=lambda t: (t.specialty, t.title)):
-            reasons = twin.missing(case) if case is not None else ["no case is open"]
-            item = QListWidgetItem(f"{twin.title}  ({twin.specialty})")
+            reasons = twin.missing(case) if case is not None else [tr("no case is open")]
+            title = tr(twin.title)
+            item = QListWidgetItem(f"{title}  ({tr(twin.specialty)})")
             item.setData(_TWIN_ROLE, twin.id)
-            item.setToolTip(
-                twin.question + ("\n\nDoes not fit: " + "; ".join(reasons) if reasons else "")
-            )
+            fits = ""
             if reasons:
-                item.setText(f"{twin.title}: {'; '.join(reasons)}")
+                fits = "\n\n" + tr("Does not fit: {reasons}").format(reasons="; ".join(reasons))
+            item.setToolTip(tr(twin.question) + fits)
+            if reasons:
+                item.setText(tr("{names}: {text}").format(names=title, text="; ".join(reasons)))
                 item.setForeground(QColor(150, 150, 150))
             self.twins.addItem(item)
         for problem in self.registry.problems:
@@ -241,7 +245,7 @@ class TwinPanel(ScenarioTable, QWidget):
             self.twins.addItem(item)
         self.twins.blockSignals(False)
         if not self.registry.twins:
-            self.status.setText("No twins are installed (see `meditwin twins`).")
+            self.status.setText(tr("No twins are installed (see `meditwin twins`)."))
         ran = [
             t
             for t, r in (case.runs if case is not None else {}).items()
@@ -280,9 +284,9 @@ class TwinPanel(ScenarioTable, QWidget):
                 self._personalised(twin, case, None, _personalise(twin, case))
             else:
                 token = self._personalising = object()
-                self.status.setText("Personalising the twin to this case…")
+                self.status.setText(tr("Personalising the twin to this case…"))
                 self._start(
-                    "Personalising the twin",
+                    tr("Personalising the twin"),
                     lambda *, progress, cancelled: _personalise(twin, case),
                     on_done=lambda found: self._personalised(twin, case, token, found),
                     quiet=True,
@@ -297,7 +301,7 @@ class TwinPanel(ScenarioTable, QWidget):
             return  # another twin or case is shown now
         self._personalising = None
         self.baseline, problem = found
-        self.status.setText(problem or twin.question)
+        self.status.setText(problem or tr(twin.question))
         self._fill_baseline()
         self._fill_scenarios()
         self.personalised.emit()
@@ -316,15 +320,21 @@ class TwinPanel(ScenarioTable, QWidget):
             source = (
                 personalized.provenance
                 if personalized
-                else (f"default; {parameter.source}" if parameter.source else "default")
+                else (
+                    tr("default; {source}").format(source=parameter.source)
+                    if parameter.source
+                    else tr("default")
+                )
             )
             shown = shown_value(parameter, value, unit=True)
+            if parameter.kind == "flag" and shown in FLAG_TEXT:
+                shown = tr(FLAG_TEXT[shown])
             if parameter.kind in ("point", "vector") and parameter.unit:
                 shown = f"{shown} {parameter.unit}"
-            cells = (parameter.label, shown, source)
+            cells = (tr(parameter.label), shown, source)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(parameter.help or text)
+                item.setToolTip(tr(parameter.help) if parameter.help else text)
                 if parameter.key and column == 0:
                     item.setFont(bold(item.font()))
                 self.baseline_table.setItem(row, column, item)
@@ -337,22 +347,24 @@ class TwinPanel(ScenarioTable, QWidget):
             self.point_row.takeAt(0).widget().deleteLater()
         for parameter in self.twin.parameters if self.twin else ():
             if parameter.on_photo:
-                button = QPushButton(f"{parameter.label} ← photograph")
+                label = tr(parameter.label)
+                button = QPushButton(tr("{point} ← photograph").format(point=label))
                 button.setObjectName(f"photo_point_{parameter.name}")
-                button.setToolTip(f"Set the selected scenario's {parameter.label.lower()} to "
-                                  "the pixel last clicked on the photograph")  # fmt: skip
+                tip = tr("Set the selected scenario's {point} to the pixel last clicked on the "
+                         "photograph")  # fmt: skip
+                button.setToolTip(tip.format(point=label.lower()))
                 button.clicked.connect(
                     lambda _=False, n=parameter.name: self.photo_point_requested.emit(n)
                 )
                 self.point_row.addWidget(button)
         points = point_parameters(self.twin)
-        tip = ("Set the selected scenario's {} to the crosshair position (click on a slice "
-               "view to place the crosshair)")  # fmt: skip
+        tip = tr("Set the selected scenario's {point} to the crosshair position (click on a "
+                 "slice view to place the crosshair)")  # fmt: skip
         if len(points) <= 2:
-            for name, label in points:
-                button = QPushButton(f"{label} ← crosshair")
+            for name, label in points:  # the labels are translated
+                button = QPushButton(tr("{point} ← crosshair").format(point=label))
                 button.setObjectName(f"point_{name.removesuffix('_lps_mm')}")
-                button.setToolTip(tip.format(label.lower()))
+                button.setToolTip(tip.format(point=label.lower()))
                 button.clicked.connect(lambda _=False, n=name: self.point_requested.emit(n))
                 self.point_row.addWidget(button)
             return
@@ -362,9 +374,9 @@ class TwinPanel(ScenarioTable, QWidget):
             choice.addItem(label, name)
         choice.setMinimumContentsLength(12)
         choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        button = QPushButton("← crosshair")
+        button = QPushButton(tr("← crosshair"))
         button.setObjectName("point_set")
-        button.setToolTip(tip.format("chosen point"))
+        button.setToolTip(tip.format(point=tr("chosen point")))
         button.clicked.connect(lambda _=False: self.point_requested.emit(choice.currentData()))
         self.point_row.addWidget(choice, stretch=1)
         self.point_row.addWidget(button)
@@ -373,7 +385,7 @@ class TwinPanel(ScenarioTable, QWidget):
         """Write an LPS point (mm) into the selected scenario's parameter `name`."""
         scenario = self._selected_scenario()
         if scenario is None or scenario.name == BASELINE:
-            self._warn("Select a scenario other than the baseline (or add one) first.")
+            self._warn(tr("Select a scenario other than the baseline (or add one) first."))
             return
         parameter = self.twin.parameter(name)
         try:
@@ -385,9 +397,11 @@ class TwinPanel(ScenarioTable, QWidget):
         scenario.overrides[name] = point
         self._name_automatically(scenario, before)
         self._fill_scenarios()
-        where = (f"row {point[0]:.0f}, column {point[1]:.0f}" if parameter.on_photo
-                 else f"{position_text(point)} mm")  # fmt: skip
-        self.status.setText(f"{scenario.name}: {parameter.label} set to {where}.")
+        where = (tr("row {row}, column {column}").format(row=number(point[0]),
+                                                         column=number(point[1]))
+                 if parameter.on_photo else f"{position_text(point)} mm")  # fmt: skip
+        self.status.setText(tr("{scenario}: {parameter} set to {where}.").format(
+            scenario=scenario.name, parameter=tr(parameter.label), where=where))
         self.case_changed.emit()
 
     # -- scenarios ----------------------------------------------------------------------------
@@ -413,10 +427,13 @@ class TwinPanel(ScenarioTable, QWidget):
             return
         if self.running():
             busy = [name for name, h in self._handles.items() if not h.done()]
-            self._warn(f"Still running: {', '.join(busy) or 'the scenarios are being prepared'}.")
+            names = ", ".join(busy) or tr("the scenarios are being prepared")
+            self._warn(tr("Still running: {names}.").format(names=names))
             return
         if self.personalising():
-            self._warn("The twin is still being personalised to this case; run again in a moment.")
+            self._warn(
+                tr("The twin is still being personalised to this case; run again in a moment.")
+            )
             return
         twin, case, scenarios = self.twin, self.case, list(self._scenario_list())
         try:
@@ -427,7 +444,11 @@ class TwinPanel(ScenarioTable, QWidget):
             self._warn(str(error))
             return
         self._preparing = True
-        self.status.setText(f"Preparing {len(scenarios)} scenario(s)…")
+        self.status.setText(
+            tr_n("Preparing {n} scenario(s)…", "Preparing {n} scenario(s)…", len(scenarios)).format(
+                n=len(scenarios)
+            )
+        )
 
         baseline = self.baseline or None  # as validated above
 
@@ -438,7 +459,7 @@ class TwinPanel(ScenarioTable, QWidget):
             self._preparing = False
 
         self._start(
-            "Preparing the scenarios",
+            tr("Preparing the scenarios"),
             prepare,
             on_done=lambda prepared: self._submit(prepared, case),
             on_failed=ended,
@@ -457,7 +478,11 @@ class TwinPanel(ScenarioTable, QWidget):
         )
         self._handles = {h.scenario: h for h in handles}
         self._aliases = {}
-        self.status.setText(f"Running {len(handles)} scenario(s)…")
+        self.status.setText(
+            tr_n("Running {n} scenario(s)…", "Running {n} scenario(s)…", len(handles)).format(
+                n=len(handles)
+            )
+        )
         self._fill_scenarios()
         self.runs_started.emit(prepared.twin.id)
 
@@ -515,9 +540,11 @@ class TwinPanel(ScenarioTable, QWidget):
         if not self.running():
             failed = [name for name, h in self._handles.items() if h.status != "ok"]
             self.status.setText(
-                "All scenarios ran."
+                tr("All scenarios ran.")
                 if not failed
-                else f"Done; not completed: {', '.join(failed)} (hover for why)."
+                else tr("Done; not completed: {names} (hover for why).").format(
+                    names=", ".join(failed)
+                )
             )
 
     def warn_user(self, text: str) -> None:
@@ -526,7 +553,7 @@ class TwinPanel(ScenarioTable, QWidget):
 
     def _warn(self, text: str) -> None:
         self.status.setText(text)
-        box = QMessageBox(QMessageBox.Icon.Warning, "Scenario", text, parent=self)
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("Scenario"), text, parent=self)
         box.setObjectName("scenario_warning")
         box.open()
 

@@ -30,6 +30,7 @@ from vtkmodules.vtkRenderingAnnotation import vtkAnnotatedCubeActor
 from vtkmodules.vtkRenderingCore import vtkColorTransferFunction, vtkVolume, vtkVolumeProperty
 from vtkmodules.vtkRenderingVolumeOpenGL2 import vtkSmartVolumeMapper
 
+from meditwin_desktop.core.i18n import N_, number, tr, tr_n
 from meditwin_desktop.core.imaging.slicing import PlaneImage
 from meditwin_desktop.core.imaging.surfaces import interaction_surface
 from meditwin_desktop.core.imaging.volume import Label, Volume
@@ -46,12 +47,12 @@ STANDARD_VIEWS = {
     "I": ((0, 0, -1), (0, -1, 0)),
 }
 _VIEW_NAMES = {
-    "A": "the front",
-    "P": "the back",
-    "L": "the left",
-    "R": "the right",
-    "S": "above",
-    "I": "below",
+    "A": N_("from the front"),
+    "P": N_("from the back"),
+    "L": N_("from the left"),
+    "R": N_("from the right"),
+    "S": N_("from above"),
+    "I": N_("from below"),
 }
 _TRANSLUCENT = {
     "right lung": 0.15,
@@ -132,7 +133,7 @@ class View3D(QWidget):
         row = QHBoxLayout(bar)
         row.setContentsMargins(8, 2, 4, 2)
         row.setSpacing(2)
-        self._title = QLabel("3D", bar)
+        self._title = QLabel(tr("3D"), bar)
         self._title.setStyleSheet(
             f"color: {color.lighter(130).name()}; font-weight: bold; border: none;"
         )
@@ -142,9 +143,9 @@ class View3D(QWidget):
         self.status.changed.connect(self._fit_header)
         row.addWidget(self.status, stretch=1)
         self.measure_button = QToolButton(bar)
-        self.measure_button.setText("Measure")
+        self.measure_button.setText(tr("Measure"))
         self.measure_button.setCheckable(True)
-        self.measure_button.setToolTip("Click two points on the surfaces to measure in 3D")
+        self.measure_button.setToolTip(tr("Click two points on the surfaces to measure in 3D"))
         self.measure_button.setStyleSheet("border: none; color: #ddd; padding: 0 5px;")
         self.measure_button.toggled.connect(self.set_measuring)
         # buttons keep their full text; the status label is what gives way
@@ -153,19 +154,21 @@ class View3D(QWidget):
         # the six standard views as buttons, folded into one menu when the bar is narrow
         # (1 x 3, 1280 x 800, 2x scaling) so that the status text is read whole
         self.views_button = QToolButton(bar)
-        self.views_button.setText("View")
-        self.views_button.setToolTip("View from the front, back, left, right, above or below")
+        self.views_button.setText(tr("View"))
+        self.views_button.setToolTip(tr("View from the front, back, left, right, above or below"))
         self.views_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.views_button.setStyleSheet("border: none; color: #ddd; padding: 0 6px;")
         menu = QMenu(self.views_button)
         self._view_buttons: list[QToolButton] = []
         for name in STANDARD_VIEWS:
+            side = tr(_VIEW_NAMES[name])
             menu.addAction(
-                f"{name}: from {_VIEW_NAMES[name]}", lambda n=name: self.standard_view(n)
+                tr("{letter}: {side}").format(letter=name, side=side),
+                lambda n=name: self.standard_view(n),
             )
             button = QToolButton(bar)
             button.setText(name)
-            button.setToolTip(f"View from {_VIEW_NAMES[name]}")
+            button.setToolTip(tr("View {side}").format(side=side))
             button.setStyleSheet("border: none; color: #ddd; padding: 0 5px;")
             button.clicked.connect(lambda _=False, n=name: self.standard_view(n))
             button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
@@ -226,7 +229,8 @@ class View3D(QWidget):
             self._bounds = np.r_[bounds[:, 0::2].min(0), bounds[:, 1::2].max(0)][[0, 3, 1, 4, 2, 5]]
         self.mode = "surfaces"
         self._watch_interaction()  # pyvista may have set another style since
-        self.status.setText(f"{len(self._content)} structures")
+        count = len(self._content)
+        self.status.setText(tr_n("{n} structures", "{n} structures", count).format(n=count))
         self.standard_view("A")
 
     def set_surface(
@@ -290,7 +294,7 @@ class View3D(QWidget):
         corners = volume.index_to_lps(np.array([[0, 0, 0], [ni - 1, nj - 1, nk - 1]]))
         self._bounds = np.c_[corners.min(0), corners.max(0)].ravel()
         self.mode = "volume"
-        self.status.setText("volume rendering")
+        self.status.setText(tr("volume rendering"))
         self.standard_view("A")
 
     def _remove_content(self) -> None:
@@ -489,7 +493,7 @@ class View3D(QWidget):
             )
             self.plotter.add_point_labels(
                 np.array([(r.start + r.end) / 2 for r in rulers]),
-                [f"{r.length_mm:.1f} mm" for r in rulers],
+                [f"{number(r.length_mm, 1)} mm" for r in rulers],
                 name="ruler-labels",
                 font_size=12,
                 text_color="white",

@@ -14,6 +14,7 @@ from meditwin_desktop import APP_NAME
 from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.case_images import load_case_image
 from meditwin_desktop.core.freshness import check_runs
+from meditwin_desktop.core.i18n import N_, tr
 from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.core.result_plots import overlay_rgba
 from meditwin_desktop.ui.case_dialogs import HistoryDialog, ReportDialog, show_library_problem
@@ -62,16 +63,20 @@ class CaseMixin:
                                      here[0].label if here else "")  # fmt: skip
         if overlays and not here:
             self.message.setText(
-                "No scenario was run on the photograph on screen: choose its study, or a "
-                "scenario of this visit, to see its map here."
+                tr(
+                    "No scenario was run on the photograph on screen: choose its study, or a "
+                    "scenario of this visit, to see its map here."
+                )
             )
 
     def _photo_point_requested(self, name: str) -> None:
         """A scenario's point on the photograph: the pixel last clicked on it."""
         if self.photo_view.photo is None or self.photo_view.last_click is None:
             self.twin_panel.warn_user(
-                "Show the photograph and click on it (the vessel to use) first, then press "
-                "this button again."
+                tr(
+                    "Show the photograph and click on it (the vessel to use) first, then press "
+                    "this button again."
+                )
             )
             return
         self.twin_panel.set_point(name, self.photo_view.last_click)
@@ -185,7 +190,9 @@ class CaseMixin:
         if identity is None:
             self.setWindowTitle(APP_NAME)
         elif identity.pseudonymised:
-            self.setWindowTitle(f"{identity.name} (pseudonymised) — {APP_NAME}")
+            self.setWindowTitle(
+                tr("{name} (pseudonymised) — {app}").format(name=identity.name, app=APP_NAME)
+            )
         else:
             shown = f" ({identity.patient_id})" if identity.patient_id else ""
             self.setWindowTitle(f"{identity.name}{shown} — {APP_NAME}")
@@ -193,7 +200,7 @@ class CaseMixin:
     def _warn_problems(self, case: Case) -> None:
         box = QMessageBox(
             QMessageBox.Icon.Warning,
-            "Part of the case could not be read",
+            tr("Part of the case could not be read"),
             "\n\n".join(case.problems),
             parent=self,
         )
@@ -258,10 +265,12 @@ class CaseMixin:
                 self._show_stale(stale)
 
         def failed(error: BaseException) -> None:  # never leave results looking fresh
-            why = f"whether it is up to date could not be checked ({type(error).__name__})"
+            why = tr("whether it is up to date could not be checked ({reason})").format(
+                reason=type(error).__name__
+            )
             done({r.scenario: why for r in case.runs.get(twin.id, [])})
 
-        self._start("Checking the results", work, on_done=done, on_failed=failed, quiet=True)
+        self._start(N_("Checking the results"), work, on_done=done, on_failed=failed, quiet=True)
 
     def _show_stale(self, stale: dict[str, str]) -> None:
         if stale == self.stale:
@@ -274,9 +283,9 @@ class CaseMixin:
     def cases_save(self) -> None:
         """Save the open case to the local library."""
         if self.cases.case is None:
-            self.message.setText("There is no case to save: open a series first.")
+            self.message.setText(tr("There is no case to save: open a series first."))
             return
-        self.cases.save("saved by the user")
+        self.cases.save(N_("saved by the user"))  # kept in English, shown translated
 
     def _ask_case(self) -> None:
         library = self.session.library
@@ -285,10 +294,10 @@ class CaseMixin:
             return
         cases = library.cases()
         if not cases:
-            QMessageBox.information(self, "Open case", "The case library is empty.")
+            QMessageBox.information(self, tr("Open case"), tr("The case library is empty."))
             return
         labels = [f"{c.name}  [{c.patient_id}]  {c.modified}" for c in cases]
-        choice, ok = QInputDialog.getItem(self, "Open case", "Case:", labels, 0, False)
+        choice, ok = QInputDialog.getItem(self, tr("Open case"), tr("Case:"), labels, 0, False)
         if ok:
             self.open_case(cases[labels.index(choice)].id)
 
@@ -299,7 +308,7 @@ class CaseMixin:
             show_library_problem(self)
             return
         self.switch_case(None)
-        self.session.set_loading("Opening a saved case…")
+        self.session.set_loading(tr("Opening a saved case…"))
         generation = self.session.generation
 
         def work(*, progress, cancelled) -> Case:
@@ -308,23 +317,28 @@ class CaseMixin:
         def done(case: Case) -> None:
             if self.session.generation == generation:  # nothing else was opened meanwhile
                 self.switch_case(case)
-                self.message.setText(f"Opened {self.session.identity().name} from the library.")
+                self.message.setText(
+                    tr("Opened {name} from the library.").format(
+                        name=self.session.identity().name
+                    )
+                )
 
         def failed(_error) -> None:
             if self.session.generation == generation:
                 self.session.set_loading("")
 
         def load() -> None:
-            self._start("Opening the case", work, on_done=done, on_failed=failed)
+            self._start(N_("Opening the case"), work, on_done=done, on_failed=failed)
 
         self.cases.after_saving(case_id, load)  # the case just left: read what was saved
 
     def _ask_history(self) -> None:
         case, library = self.cases.case, self.session.library
         if case is None or library is None or not library.exists(case.id):
-            QMessageBox.information(self, "Case history", "Open a case first." if case is None
-                                    else "This case has not been saved yet: its history starts "
-                                    "with its first save (File > Save case).")  # fmt: skip
+            QMessageBox.information(self, tr("Case history"), tr("Open a case first.")
+                                    if case is None else
+                                    tr("This case has not been saved yet: its history starts "
+                                       "with its first save (File > Save case)."))  # fmt: skip
             return
         self.cases.save_if_dirty()
         dialog = HistoryDialog(library, case.id, self)
@@ -336,15 +350,19 @@ class CaseMixin:
         become the newest revision), in the background, then reopen the case."""
         case_id, library = self.cases.case.id, self.session.library
         self.switch_case(None)
-        self.session.set_loading(f"Restoring revision {revision}…")
+        self.session.set_loading(tr("Restoring revision {revision}…").format(revision=revision))
 
         def restored(new: int) -> None:
             self.open_case(case_id)
-            self.message.setText(f"Revision {revision} restored as revision {new}.")
+            self.message.setText(
+                tr("Revision {revision} restored as revision {new}.").format(
+                    revision=revision, new=new
+                )
+            )
 
         def restore() -> None:
             self._start(
-                f"Restoring revision {revision}",
+                tr("Restoring revision {revision}").format(revision=revision),
                 lambda *, progress, cancelled: library.restore(case_id, revision),
                 on_done=restored,
                 on_failed=lambda _: self.session.set_loading(""),
@@ -357,7 +375,9 @@ class CaseMixin:
             self.session.set_pseudonym(None)
             return
         text, ok = QInputDialog.getText(
-            self, "Hide the patient's identity", "Pseudonym shown instead (e.g. MDT-2024-017):"
+            self,
+            tr("Hide the patient's identity"),
+            tr("Pseudonym shown instead (e.g. MDT-2024-017):"),
         )
         self.session.set_pseudonym(text if ok else None)
         self.pseudonym_action.setChecked(self.session.pseudonym is not None)
@@ -366,7 +386,9 @@ class CaseMixin:
     def _ask_report(self) -> None:
         case, twin = self.cases.case, self.twin_panel.twin
         if case is None or twin is None or not case.runs.get(twin.id):
-            QMessageBox.information(self, "Export report", "Run the scenarios of a twin first.")
+            QMessageBox.information(
+                self, tr("Export report"), tr("Run the scenarios of a twin first.")
+            )
             return
         dialog = ReportDialog(case, self.session.pseudonym, self.stale, self)
         if dialog.exec() and dialog.path is not None:
@@ -379,11 +401,13 @@ class CaseMixin:
         case, twin = self.cases.case, self.twin_panel.twin
         snapshot = self.report_snapshot()
         self._start(
-            "Writing the report",
+            N_("Writing the report"),
             lambda *, progress, cancelled: write_report(
                 case, twin, path, snapshot=snapshot, pseudonym=pseudonym
             ),
-            on_done=lambda _: self.message.setText(f"Report written to {path}"),
+            on_done=lambda _: self.message.setText(
+                tr("Report written to {path}").format(path=path)
+            ),
         )
 
     def report_snapshot(self) -> np.ndarray | None:
@@ -404,24 +428,24 @@ class CaseMixin:
 
         case = self.cases.case
         if case is None:
-            QMessageBox.information(self, "De-identified export", "Open a case first.")
+            QMessageBox.information(self, tr("De-identified export"), tr("Open a case first."))
             return
-        folder = QFileDialog.getExistingDirectory(self, "Export de-identified case into")
+        folder = QFileDialog.getExistingDirectory(self, tr("Export de-identified case into"))
         if not folder:
             return
         pseudonym, ok = QInputDialog.getText(
-            self, "De-identified export", "Pseudonym (the export's folder name):"
+            self, tr("De-identified export"), tr("Pseudonym (the export's folder name):")
         )
         if not ok:
             return
         try:
             pseudonym = check_pseudonym(pseudonym, case)
         except Exception as error:
-            QMessageBox.warning(self, "De-identified export", str(error))
+            QMessageBox.warning(self, tr("De-identified export"), str(error))
             return
         snapshot = self.session.snapshot()
         self._start(
-            "De-identified export",
+            N_("De-identified export"),
             lambda *, progress, cancelled: export_deidentified(
                 snapshot,
                 Path(folder) / pseudonym,
@@ -429,5 +453,7 @@ class CaseMixin:
                 progress=progress,
                 cancelled=cancelled,
             ),
-            on_done=lambda path: self.message.setText(f"De-identified case in {path}"),
+            on_done=lambda path: self.message.setText(
+                tr("De-identified case in {path}").format(path=path)
+            ),
         )

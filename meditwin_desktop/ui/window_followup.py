@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QFrame, QMessageBox, QScrollArea
 
+from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.ui.followup_view import FollowUpView
 
 
@@ -38,12 +39,14 @@ class FollowUpMixin:
         if case is None or not self.followup.open():
             count = len(self.followup.studies())
             text = (
-                "Open a case first."
+                tr("Open a case first.")
                 if case is None
-                else f"The comparison needs two studies of the case with images; this case "
-                f"has {count}. Add a follow-up series in the Studies panel."
+                else tr(
+                    "The comparison needs two studies of the case with images; this case "
+                    "has {count}. Add a follow-up series in the Studies panel."
+                ).format(count=count)
             )
-            box = QMessageBox(QMessageBox.Icon.Information, "Follow-up comparison", text,
+            box = QMessageBox(QMessageBox.Icon.Information, tr("Follow-up comparison"), text,
                               parent=self)  # fmt: skip
             box.setObjectName("followup_refused")
             box.open()
@@ -56,7 +59,9 @@ class FollowUpMixin:
                 dock.hide()
         self._followup_open = True
         self.centre.setCurrentWidget(self.followup_page)
-        self.message.setText("Follow-up comparison: choose a lesion, then draw with the Ruler.")
+        self.message.setText(
+            tr("Follow-up comparison: choose a lesion, then draw with the Ruler.")
+        )
         return True
 
     def close_followup(self) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from meditwin_desktop.core.case import Case
+from meditwin_desktop.core.i18n import N_, decimal_separator, tr, tr_n
 from meditwin_desktop.core.imaging.dicom import ScanResult, SeriesInfo, load_series, scan
 from meditwin_desktop.core.imaging.dicom.thumbnail import series_thumbnail
 from meditwin_desktop.core.imaging.nifti import (
@@ -30,8 +31,10 @@ from meditwin_desktop.demo import DemoPatient, ensure_demo
 from meditwin_desktop.demo.case import DEMO_CASES, demo_case
 from meditwin_desktop.ui.background import EMIT_PARTIAL
 
-_NIFTI_FILTER = "NIfTI images (*.nii *.nii.gz)"
-SURFACES_MODE = "Label surfaces"
+_NIFTI_FILTER = N_("NIfTI images (*.nii *.nii.gz)")
+_DICOMDIR_FILTER = "DICOMDIR (DICOMDIR)"  # file names and patterns: not translated
+_IMAGE_FILE, _LABELS_FILE = "image.nii.gz", "labels.nii.gz"
+SURFACES_MODE = N_("Label surfaces")  # a key, shown translated (`render_mode_name`)
 
 
 def new_case_for(volume: Volume, clinical: dict | None = None, name: str = "") -> Case:
@@ -69,7 +72,7 @@ class ImagingMixin:
         self._open_demo_image("thorax-abdomen")
 
     def _open_demo_image(self, name: str) -> None:
-        self._start("Preparing the demo patient", ensure_demo,
+        self._start(N_("Preparing the demo patient"), ensure_demo,
                     on_done=lambda patients: self._demo_ready(patients, name))  # fmt: skip
 
     def open_demo_case(self, name: str) -> None:
@@ -109,18 +112,32 @@ class ImagingMixin:
         case = demo_case(name)  # clinical data only: nothing to compute
         self.switch_case(case)
         self.twins_dock.raise_()
-        self.message.setText(f"Opened {case.name}: clinical data only, no images.")
+        self.message.setText(
+            tr("Opened {name}: clinical data only, no images.").format(name=case.name)
+        )
 
     def _demo_studies_ready(self, case) -> None:
         self.switch_case(case)
         if not case.studies or all(s.reference.get("file") for s in case.studies):
             self.twins_dock.raise_()  # nothing to segment (photographs): the twins
+        studies, recordings, events = len(case.studies), len(case.recordings), len(case.events)
         held = [
-            f"{len(case.studies)} dated studies" if case.studies else "no images",
-            f"{len(case.recordings)} recording(s)" if case.recordings else "",
-            f"{len(case.events)} diary entries" if case.events else "",
+            tr_n("{count} dated studies", "{count} dated studies", studies).format(count=studies)
+            if studies
+            else tr("no images"),
+            tr_n("{count} recording(s)", "{count} recording(s)", recordings).format(
+                count=recordings
+            )
+            if recordings
+            else "",
+            tr_n("{count} diary entries", "{count} diary entries", events).format(count=events)
+            if events
+            else "",
         ]
-        self.message.setText(f"Opened {case.name}: {', '.join(h for h in held if h)}")
+        contents = ", ".join(h for h in held if h)
+        self.message.setText(
+            tr("Opened {name}: {contents}").format(name=case.name, contents=contents)
+        )
 
     def _demo_ready(self, patients: list[DemoPatient], name: str = "thorax-abdomen") -> None:
         self.timings["demo_ready"] = time.perf_counter() - self._t0
@@ -132,12 +149,12 @@ class ImagingMixin:
 
     # -- DICOM ----------------------------------------------------------------------------
     def _ask_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open DICOM folder")
+        folder = QFileDialog.getExistingDirectory(self, tr("Open DICOM folder"))
         if folder:
             self.open_folder(Path(folder))
 
     def _ask_dicomdir(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open DICOMDIR", "", "DICOMDIR (DICOMDIR)")
+        path, _ = QFileDialog.getOpenFileName(self, tr("Open DICOMDIR"), "", _DICOMDIR_FILTER)
         if path:
             self.open_folder(Path(path))
 
@@ -155,16 +172,17 @@ class ImagingMixin:
                 self.patients.select_series(series.uid)
                 self.open_series(series)
             elif not candidates:
-                example = (
-                    f" (e.g. {result.skipped[0][0].name}: {result.skipped[0][1]})"
-                    if result.skipped
-                    else ""
-                )
-                self.message.setText(f"No DICOM series found in {folder}{example}")
+                if result.skipped:
+                    text = tr("No DICOM series found in {folder} (e.g. {file}: {reason})").format(
+                        folder=folder, file=result.skipped[0][0].name, reason=result.skipped[0][1]
+                    )
+                else:
+                    text = tr("No DICOM series found in {folder}").format(folder=folder)
+                self.message.setText(text)
             else:
-                self.message.setText("Double-click a series to open it")
+                self.message.setText(tr("Double-click a series to open it"))
 
-        self._start("Scanning DICOM", scan, [folder], on_done=done)
+        self._start(N_("Scanning DICOM"), scan, [folder], on_done=done)
 
     def open_series(self, series: SeriesInfo) -> None:
         """Load a series in the background; its first slices show while the rest decodes.
@@ -175,11 +193,17 @@ class ImagingMixin:
             return
         patient = self.patients.patient_of(series.uid)
         self.switch_case(None)  # (also forgets any other series still loading)
-        who = ""
-        if patient is not None:
-            who = f" of {patient.name.replace('^', ' ').strip() or 'an unnamed patient'}"
-            who += f" (ID {patient.id})" if patient.id else ""
-        self.session.set_loading(f"Loading {series.description or 'a series'}{who}…")
+        shown = series.description or tr("a series")
+        if patient is None:
+            loading = tr("Loading {series}…").format(series=shown)
+        else:
+            name = patient.name.replace("^", " ").strip() or tr("an unnamed patient")
+            if patient.id:
+                loading = tr("Loading {series} of {patient} (ID {id})…")
+            else:
+                loading = tr("Loading {series} of {patient}…")
+            loading = loading.format(series=shown, patient=name, id=patient.id)
+        self.session.set_loading(loading)
         self._loading = series.uid
 
         def early(volume: Volume) -> None:
@@ -212,7 +236,7 @@ class ImagingMixin:
                 self.session.set_loading("")
 
         task = self._start(
-            "Loading a series",
+            N_("Loading a series"),
             load_series,
             series.files,
             on_volume=EMIT_PARTIAL,
@@ -229,7 +253,11 @@ class ImagingMixin:
         try:
             reference = referenced_series_uid(path)
         except Exception as error:  # an unreadable header: say so, open nothing
-            self.message.setText(f"{path.name} cannot be read as DICOM SEG ({error}).")
+            self.message.setText(
+                tr("{file} cannot be read as DICOM SEG ({error}).").format(
+                    file=path.name, error=error
+                )
+            )
             return
         volume = self.scene.volume
         if volume is not None and reference and volume.meta.get("series_uid") == reference:
@@ -237,10 +265,11 @@ class ImagingMixin:
             return
         target = self.patients.find_series(reference) if reference else None
         if target is None:
-            box = QMessageBox(QMessageBox.Icon.Information, "Segmentation of another series",
-                              f"{series.description or path.name} is a segmentation (DICOM SEG) "
-                              "of a series that is not in this folder. Open that series, then "
-                              "import the SEG with File > Import labels.", parent=self)  # fmt: skip
+            text = tr("{name} is a segmentation (DICOM SEG) of a series that is not in this "
+                      "folder. Open that series, then import the SEG with File > Import "
+                      "labels.").format(name=series.description or path.name)  # fmt: skip
+            box = QMessageBox(QMessageBox.Icon.Information, tr("Segmentation of another series"),
+                              text, parent=self)  # fmt: skip
             box.setObjectName("seg_reference_missing")
             box.open()
             return
@@ -248,7 +277,7 @@ class ImagingMixin:
         self._pending_seg = (target.uid, path)  # offered over the case's own labels if any
         self.patients.select_series(target.uid)
         self.open_series(target)
-        self.message.setText(f"Opening the series that {path.name} segments…")
+        self.message.setText(tr("Opening the series that {file} segments…").format(file=path.name))
 
     def _open_case_of(self, volume: Volume, series_uid: str) -> None:
         """The case this series belongs to (saved earlier), else a new one; after the save
@@ -263,7 +292,7 @@ class ImagingMixin:
         if case_id is None:
             self.switch_case(new_case_for(volume, self._demo_clinical.get(series_uid)))
             return
-        self.session.set_loading("Opening the saved case of this series…")
+        self.session.set_loading(tr("Opening the saved case of this series…"))
         generation = self.session.generation
 
         def done(case: Case) -> None:
@@ -275,16 +304,19 @@ class ImagingMixin:
             case.image = volume
             self.switch_case(case)
             self.message.setText(
-                f"Reopened the saved case of this series (revision {case.revision})"
+                tr("Reopened the saved case of this series (revision {revision})").format(
+                    revision=case.revision
+                )
             )
 
         def failed(_error) -> None:  # said by the error dialog; never a duplicate case
             if self.session.generation == generation:
-                self.session.set_loading("The saved case of this series could not be opened: "
-                                         "the images are shown, nothing is saved.")  # fmt: skip
+                self.session.set_loading(tr("The saved case of this series could not be "
+                                            "opened: the images are shown, nothing is "
+                                            "saved."))  # fmt: skip
 
         self._start(
-            "Opening the saved case",
+            N_("Opening the saved case"),
             lambda *, progress, cancelled: library.load(case_id),
             on_done=done,
             on_failed=failed,
@@ -305,11 +337,13 @@ class ImagingMixin:
 
     def _describe(self, volume: Volume, description: str, count: int) -> None:
         label = volume.meta.get("label", "")
-        text = f"{description or 'Series'}{f' ({label})' if label else ''}: "
-        text += f"{' x '.join(map(str, volume.shape[::-1]))} voxels, "
-        text += " x ".join(f"{s:.3g}" for s in volume.spacing) + " mm"
+        series = (description or tr("Series")) + (f" ({label})" if label else "")
+        spacing = " x ".join(f"{s:.3g}".replace(".", decimal_separator()) for s in volume.spacing)
+        text = tr("{series}: {size} voxels, {spacing} mm").format(
+            series=series, size=" x ".join(map(str, volume.shape[::-1])), spacing=spacing
+        )
         if count > 1:
-            text += f"; {count} volumes in this series (listed under it)"
+            text += tr("; {count} volumes in this series (listed under it)").format(count=count)
         self.message.setText(text)
 
     def _show_volume(self, uid: str, index: int) -> None:
@@ -331,7 +365,7 @@ class ImagingMixin:
             self.patients.show_thumbnail(series, image)
 
         self._start(
-            "Preview",
+            N_("Preview"),
             series_thumbnail,
             series.files,
             on_done=done,
@@ -364,17 +398,19 @@ class ImagingMixin:
             self._surfaces = surfaces
             self.timings["surfaces"] = time.perf_counter() - self._t0
             self.scene.set_labels(label_map)
-            self.message.setText(f"{self.message.text()}, {len(label_map.labels)} labels")
+            count = len(label_map.labels)
+            with_labels = tr_n("{text}, {count} labels", "{text}, {count} labels", count)
+            self.message.setText(with_labels.format(text=self.message.text(), count=count))
             if note:
                 self.message.setText(note)
             if self.render_mode.findText(SURFACES_MODE) < 0:
                 self.render_mode.insertItem(0, SURFACES_MODE)
             self.set_render_mode(SURFACES_MODE)
 
-        self._start("Loading labels and surfaces", work, on_done=done)
+        self._start(N_("Loading labels and surfaces"), work, on_done=done)
 
     def _ask_nifti_volume(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import NIfTI image", "", _NIFTI_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, tr("Import NIfTI image"), "", tr(_NIFTI_FILTER))
         if path:
             self.open_nifti(Path(path))
 
@@ -394,13 +430,13 @@ class ImagingMixin:
             self.set_render_mode(self._default_volume_preset(volume))
             self.switch_case(new_case_for(volume, name=f"Image {path.name}"))
 
-        self._start("Importing a NIfTI image", work, on_done=done)
+        self._start(N_("Importing a NIfTI image"), work, on_done=done)
 
     def _ask_nifti_labels(self) -> None:
         if self.scene.volume is None:
-            QMessageBox.information(self, "Import labels", "Open an image first.")
+            QMessageBox.information(self, tr("Import labels"), tr("Open an image first."))
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Import labels", "", LABEL_FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, tr("Import labels"), "", tr(LABEL_FILE_FILTER))
         if path:
             self.import_label_file(Path(path))
 
@@ -409,37 +445,37 @@ class ImagingMixin:
         the labels on screen: asked first when a twin uses those)."""
         if self.scene.volume is None:
             return
-        if not self.segments.guard.confirm(sorted(self.scene.locked_labels),
-                                           f"importing {path.name}"):  # fmt: skip
+        action = tr("importing {file}").format(file=path.name)
+        if not self.segments.guard.confirm(sorted(self.scene.locked_labels), action):
             return
         self._load_labels(path, self.scene.volume)
 
     def _ask_export_volume(self) -> None:
         if self.scene.volume is None:
-            QMessageBox.information(self, "Export image", "There is no image to export.")
+            QMessageBox.information(self, tr("Export image"), tr("There is no image to export."))
             return
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export image as NIfTI", "image.nii.gz", _NIFTI_FILTER
+            self, tr("Export image as NIfTI"), _IMAGE_FILE, tr(_NIFTI_FILTER)
         )
         if path:
             volume = self.scene.volume
             self._start(
-                "Exporting image",
+                N_("Exporting image"),
                 lambda *, progress, cancelled: write_volume(volume, Path(path)),
-                on_done=lambda _: self.message.setText(f"Saved {path}"),
+                on_done=lambda _: self.message.setText(tr("Saved {path}").format(path=path)),
             )
 
     def _ask_export_labels(self) -> None:
         if self.scene.labels is None:
-            QMessageBox.information(self, "Export labels", "There are no labels to export.")
+            QMessageBox.information(self, tr("Export labels"), tr("There are no labels to export."))
             return
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export labels as NIfTI", "labels.nii.gz", _NIFTI_FILTER
+            self, tr("Export labels as NIfTI"), _LABELS_FILE, tr(_NIFTI_FILTER)
         )
         if path:
             labels = self.scene.labels
             self._start(
-                "Exporting labels",
+                N_("Exporting labels"),
                 lambda *, progress, cancelled: write_label_map(labels, Path(path)),
-                on_done=lambda _: self.message.setText(f"Saved {path}"),
+                on_done=lambda _: self.message.setText(tr("Saved {path}").format(path=path)),
             )

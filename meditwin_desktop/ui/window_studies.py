@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMessageBo
 from meditwin_desktop.core.case import Study
 from meditwin_desktop.core.case_images import load_study_image
 from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.i18n import N_, date_text, decimal_separator, number, tr
 from meditwin_desktop.core.imaging.dicom import scan
 from meditwin_desktop.core.imaging.photo import Photo, read_photo
 from meditwin_desktop.core.imaging.volume import Volume
@@ -26,7 +27,8 @@ from meditwin_desktop.core.photo_marks import (
 from meditwin_desktop.ui.photo_view import PhotoView
 from meditwin_desktop.ui.studies_panel import StudiesPanel
 
-_PHOTOS = "Photographs (*.png *.jpg *.jpeg *.tif *.tiff *.dcm);;All files (*)"
+_CASE_FILE = "case.json"  # the file name proposed (a name: not translated)
+_PHOTOS = N_("Photographs (*.png *.jpg *.jpeg *.tif *.tiff *.dcm);;All files (*)")
 
 
 class StudiesMixin:
@@ -43,7 +45,7 @@ class StudiesMixin:
         self.studies.add_photo.connect(self._ask_photo_for_case)
         self.studies.remove.connect(self._ask_remove_study)
         self.studies.compare.connect(lambda: self.show_followup())
-        self.studies_dock = self._dock("Studies", "studies_dock", self.studies,
+        self.studies_dock = self._dock(tr("Studies"), "studies_dock", self.studies,
                                        Qt.DockWidgetArea.LeftDockWidgetArea)  # fmt: skip
         self.tabifyDockWidget(patients_dock, self.studies_dock)
         patients_dock.raise_()
@@ -84,14 +86,24 @@ class StudiesMixin:
         self._show_marks()
         self.comparison.images_page.refresh_photo()  # the map of a run on this photograph
         self.centre.setCurrentWidget(self.photo_view)
-        size = f", {photo.pixel_mm:.4g} mm per pixel" if photo.pixel_mm else ", pixel size unknown"
-        self.message.setText(f"Photograph {photo.shape[1]} x {photo.shape[0]} pixels{size}")
+        size = (
+            tr(", {size} mm per pixel").format(size=_general(photo.pixel_mm, 4))
+            if photo.pixel_mm
+            else tr(", pixel size unknown")
+        )
+        self.message.setText(
+            tr("Photograph {width} x {height} pixels{size}").format(
+                width=photo.shape[1], height=photo.shape[0], size=size
+            )
+        )
 
     # -- picks and artery/vein marks on a photograph ----------------------------------------
     def _photo_clicked(self, row: float, col: float) -> None:
         self.message.setText(
-            f"Picked row {row:.0f}, column {col:.0f} of the photograph (a scenario's point on "
-            "the photograph takes it from Twins)."
+            tr(
+                "Picked row {row}, column {column} of the photograph (a scenario's point on "
+                "the photograph takes it from Twins)."
+            ).format(row=number(row, 0), column=number(col, 0))
         )
 
     def _mark_vessel(self, row: float, col: float, kind: str) -> None:
@@ -106,7 +118,7 @@ class StudiesMixin:
             text = (add_av_mark(text, row, col, kind, date) if kind
                     else remove_av_mark(text, row, col, date))  # fmt: skip
         except MeditwinError as error:
-            self._studies_warning("Artery/vein marks", str(error))
+            self._studies_warning(tr("Artery/vein marks"), str(error))
             return
         if text:
             case.clinical[AV_MARKS_FIELD] = text
@@ -115,8 +127,17 @@ class StudiesMixin:
         self._show_marks()
         self.clinical.set_case(case)
         self.session.touch("clinical")
-        what = f"marked as {kind}" if kind else "mark removed"
-        self.message.setText(f"Vessel at row {row:.0f}, column {col:.0f} {what}.")
+        values = {"row": number(row, 0), "column": number(col, 0)}
+        if kind == "artery":
+            text = tr("Vessel at row {row}, column {column} marked as artery.")
+        elif kind == "vein":
+            text = tr("Vessel at row {row}, column {column} marked as vein.")
+        elif kind:
+            text = tr("Vessel at row {row}, column {column} marked as {kind}.")
+            values["kind"] = kind
+        else:
+            text = tr("Vessel at row {row}, column {column} mark removed.")
+        self.message.setText(text.format(**values))
 
     def _show_marks(self) -> None:
         case = self.cases.case
@@ -154,7 +175,9 @@ class StudiesMixin:
 
     def _load_study(self, study: Study) -> None:
         case, generation = self.cases.case, self.session.generation
-        self.session.set_loading(f"Loading the study of {study.date or 'unknown date'}…")
+        self.session.set_loading(
+            tr("Loading the study of {date}…").format(date=_study_date(study))
+        )
 
         def done(_) -> None:
             if self.session.generation == generation and case.study is study:
@@ -163,10 +186,13 @@ class StudiesMixin:
 
         def failed(_error) -> None:  # the error dialog says why; the views stay empty
             if self.session.generation == generation and case.study is study:
-                self.session.set_loading(f"The study of {study.date or 'unknown date'} could not "
-                                         "be loaded (see the message).")  # fmt: skip
+                self.session.set_loading(
+                    tr("The study of {date} could not be loaded (see the message).").format(
+                        date=_study_date(study)
+                    )
+                )
 
-        self._start("Loading a study",
+        self._start(N_("Loading a study"),
                     lambda *, progress, cancelled: load_study_image(case, study, progress=progress,
                                                                     cancelled=cancelled),
                     on_done=done, on_failed=failed)  # fmt: skip
@@ -190,9 +216,11 @@ class StudiesMixin:
         what = study.description or study.modality
         answer = QMessageBox.question(
             self,
-            "Remove a study",
-            f"Take the study of {study.date or 'unknown date'} ({what}) out of this case? Its "
-            "files stay where they are; File > Case history keeps the earlier revisions.",
+            tr("Remove a study"),
+            tr(
+                "Take the study of {date} ({what}) out of this case? Its files stay where they "
+                "are; File > Case history keeps the earlier revisions."
+            ).format(date=_study_date(study), what=what),
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.remove_study(index)
@@ -213,7 +241,7 @@ class StudiesMixin:
 
     # -- adding -----------------------------------------------------------------------------
     def _ask_series_for_case(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a series to this case")
+        folder = QFileDialog.getExistingDirectory(self, tr("Add a series to this case"))
         if folder:
             self.add_series_to_case(Path(folder))
 
@@ -226,19 +254,23 @@ class StudiesMixin:
                 return
             series = result.all_series()
             if not series:
-                QMessageBox.information(self, "Add a series", f"No DICOM series in {folder}.")
+                QMessageBox.information(self, tr("Add a series"),
+                                        tr("No DICOM series in {folder}.").format(folder=folder))
                 return
             series = [s for s in series if _same_patient(result, s, case)]
             if not series:
-                self._studies_warning("Add a series", f"The series in {folder} belong to "
-                                      "another patient than this case's (patient ID or name "
-                                      "differ): open them as their own case.")  # fmt: skip
+                self._studies_warning(tr("Add a series"), tr(
+                    "The series in {folder} belong to another patient than this case's "
+                    "(patient ID or name differ): open them as their own case."
+                ).format(folder=folder))  # fmt: skip
                 return
             chosen = series[0]
             if len(series) > 1:
-                names = [f"{s.date} {s.modality} {s.description} ({s.image_count} images)"
+                names = [f"{s.date} {s.modality} {s.description} "
+                         + tr("({count} images)").format(count=s.image_count)
                          for s in series]  # fmt: skip
-                text, ok = QInputDialog.getItem(self, "Add a series", "Series:", names, 0, False)
+                text, ok = QInputDialog.getItem(self, tr("Add a series"), tr("Series:"), names, 0,
+                                                False)  # fmt: skip
                 if not ok:
                     return
                 chosen = series[names.index(text)]
@@ -251,10 +283,10 @@ class StudiesMixin:
             if case is self.cases.case:
                 self.session.add_study(study)
 
-        self._start("Scanning DICOM", scan, [folder], on_done=done)
+        self._start(N_("Scanning DICOM"), scan, [folder], on_done=done)
 
     def _ask_photo_for_case(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Add a photograph", "", _PHOTOS)
+        path, _ = QFileDialog.getOpenFileName(self, tr("Add a photograph"), "", tr(_PHOTOS))
         if path:
             self.add_photo_to_case(Path(path))
 
@@ -268,9 +300,11 @@ class StudiesMixin:
             other = photo.meta.get("patient_id", "")
             if other and case.patient_id and other != case.patient_id:
                 self._studies_warning(
-                    "Add a photograph",
-                    f"{path.name} belongs to another patient (patient ID differs): import it "
-                    "as its own case.",
+                    tr("Add a photograph"),
+                    tr(
+                        "{file} belongs to another patient (patient ID differs): import it "
+                        "as its own case."
+                    ).format(file=path.name),
                 )
                 return
             study = Study(date=photo.meta.get("date", ""),
@@ -279,15 +313,15 @@ class StudiesMixin:
                           reference={"file": str(path.resolve())}, image=photo)  # fmt: skip
             self.session.add_study(study)
 
-        self._start("Reading a photograph", lambda *, progress, cancelled: read_photo(path),
+        self._start(N_("Reading a photograph"), lambda *, progress, cancelled: read_photo(path),
                     on_done=done)  # fmt: skip
 
     # -- case files --------------------------------------------------------------------------
     def _ask_import_case(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Import a case file or a photograph", "", "Case files and photographs "
+            self, tr("Import a case file or a photograph"), "", tr("Case files and photographs "
             "(*.json *.png *.jpg *.jpeg *.tif *.tiff *.dcm);;Case files (*.json);;Photographs "
-            "(*.png *.jpg *.jpeg *.tif *.tiff *.dcm);;All files (*)")  # fmt: skip
+            "(*.png *.jpg *.jpeg *.tif *.tiff *.dcm);;All files (*)"))  # fmt: skip
         if path:
             self.import_case(Path(path))
 
@@ -309,26 +343,40 @@ class StudiesMixin:
         def done(case) -> None:
             if self.session.generation == generation:
                 self.switch_case(case)
-                self.cases.save(f"imported from {path.name}")
+                self.cases.save(f"imported from {path.name}")  # kept in English: the history
 
-        self._start("Importing a case", work, on_done=done)
+        self._start(N_("Importing a case"), work, on_done=done)
 
     def _ask_export_case(self) -> None:
         from meditwin_desktop.core.case_file import export_case
 
         if self.cases.case is None:
-            QMessageBox.information(self, "Export case file", "Open a case first.")
+            QMessageBox.information(self, tr("Export case file"), tr("Open a case first."))
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export case file", "case.json",
-                                              "Case files (*.json)")  # fmt: skip
+        path, _ = QFileDialog.getSaveFileName(self, tr("Export case file"), _CASE_FILE,
+                                              tr("Case files (*.json)"))  # fmt: skip
         if not path:
             return
         snapshot = self.session.snapshot()
         self._start(
-            "Exporting the case",
+            N_("Exporting the case"),
             lambda *, progress, cancelled: export_case(snapshot, Path(path)),
-            on_done=lambda written: self.message.setText(f"Case written to {written}"),
+            on_done=lambda written: self.message.setText(
+                tr("Case written to {path}").format(path=written)
+            ),
         )
+
+
+def _general(value: float, digits: int) -> str:
+    """`value` with `digits` significant digits (as `:g`), with the language's decimal mark."""
+    return f"{value:.{digits}g}".replace(".", decimal_separator())
+
+
+def _study_date(study: Study) -> str:
+    """The study's date as the language writes it, or that it is unknown."""
+    if not study.date:
+        return tr("unknown date")
+    return date_text(study.date) if study.date[4:5] == "-" else study.date  # ISO only
 
 
 def _same_patient(result, series, case) -> bool:

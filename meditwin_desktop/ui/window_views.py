@@ -6,20 +6,44 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
-from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy
+from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.i18n import N_, number, tr
 from meditwin_desktop.core.imaging.geometry import position_text
 from meditwin_desktop.core.imaging.surfaces import label_surfaces
 from meditwin_desktop.core.imaging.volume import Volume
 from meditwin_desktop.core.paths import data_dir
+from meditwin_desktop.ui.keyed_combo import KeyedComboBox
 from meditwin_desktop.ui.resources import preset
 from meditwin_desktop.ui.scene import Ruler
 from meditwin_desktop.ui.slice_view import SliceView
 from meditwin_desktop.ui.window_imaging import SURFACES_MODE
 
-LAYOUTS = ("2 x 2", "1 x 3", "Axial", "Coronal", "Sagittal", "3D")
+LAYOUTS = ("2 x 2", "1 x 3", "Axial", "Coronal", "Sagittal", "3D")  # keys (settings)
 AUTO_WINDOW = "Auto (histogram)"
+FROM_IMAGE = "From image"
+# how the keys of the layouts, window presets and 3D modes read (translated where shown)
+_LAYOUT_NAMES = {"Axial": N_("Axial"), "Coronal": N_("Coronal"), "Sagittal": N_("Sagittal")}
+_WINDOW_NAMES = {FROM_IMAGE: N_("From image"), AUTO_WINDOW: N_("Auto (histogram)")}
+_VOLUME = "Volume: "  # a volume rendering mode is this + the preset's name (a key)
+
+
+def layout_name(key: str) -> str:
+    """A layout as the user reads it."""
+    return tr(_LAYOUT_NAMES.get(key, key))
+
+
+def window_preset_name(key: str) -> str:
+    """A window/level preset as the user reads it (preset names are translated too)."""
+    return tr(_WINDOW_NAMES.get(key, key))
+
+
+def render_mode_name(key: str) -> str:
+    """A 3D mode ("Volume: CT bone", "Label surfaces") as the user reads it."""
+    if key.startswith(_VOLUME):
+        return tr("Volume: {preset}").format(preset=tr(key[len(_VOLUME) :]))
+    return tr(key)
 
 
 def settings() -> QSettings:
@@ -44,42 +68,42 @@ class ViewsMixin:
         return [self.axial, self.coronal, self.sagittal]
 
     def _build_view_tool_bar(self) -> None:
-        toolbar = self.addToolBar("View")
+        toolbar = self.addToolBar(tr("View"))
         toolbar.setObjectName("view_toolbar")
-        toolbar.addWidget(QLabel(" Window: "))
-        self.window_presets = QComboBox()
+        toolbar.addWidget(QLabel(tr(" Window: ")))
+        self.window_presets = KeyedComboBox(window_preset_name)
         self.window_presets.setObjectName("window_presets")
-        self.window_presets.addItems(["From image", AUTO_WINDOW])
+        self.window_presets.addItems([FROM_IMAGE, AUTO_WINDOW])
         self.window_presets.addItems(list(preset("window_level")))
-        self.window_presets.textActivated.connect(self.apply_window_preset)
+        self.window_presets.keyActivated.connect(self.apply_window_preset)
         toolbar.addWidget(self.window_presets)
         toolbar.addAction(self.overlay_action)
         toolbar.addSeparator()
-        toolbar.addWidget(QLabel(" 3D: "))
-        self.render_mode = QComboBox()
+        toolbar.addWidget(QLabel(tr(" 3D: ")))
+        self.render_mode = KeyedComboBox(render_mode_name)
         self.render_mode.setObjectName("render_mode")
-        self.render_mode.addItems([f"Volume: {name}" for name in preset("volume_rendering")])
-        self.render_mode.textActivated.connect(self.set_render_mode)
+        self.render_mode.addItems([f"{_VOLUME}{name}" for name in preset("volume_rendering")])
+        self.render_mode.keyActivated.connect(self.set_render_mode)
         toolbar.addWidget(self.render_mode)
 
     def _build_tool_bar(self) -> None:
-        toolbar = self.addToolBar("Tools")
+        toolbar = self.addToolBar(tr("Tools"))
         toolbar.setObjectName("tools_toolbar")
         group = QActionGroup(self)
         self.tool_actions = {}
         for tool, text, tip in (
-            ("navigate", "Crosshair", "Left click moves the linked crosshair"),
-            ("ruler", "Ruler", "Drag on a slice to measure a distance (also shown in 3D)"),
-            ("roi", "ROI", "Drag a rectangle on a slice for its statistics"),
+            ("navigate", N_("Crosshair"), N_("Left click moves the linked crosshair")),
+            ("ruler", N_("Ruler"), N_("Drag on a slice to measure a distance (also shown in 3D)")),
+            ("roi", N_("ROI"), N_("Drag a rectangle on a slice for its statistics")),
         ):
-            action = QAction(text, self, checkable=True)
-            action.setToolTip(tip)
+            action = QAction(tr(text), self, checkable=True)
+            action.setToolTip(tr(tip))
             action.setChecked(tool == "navigate")
             action.triggered.connect(lambda _=False, t=tool: self.scene.set_tool(t))
             group.addAction(action)
             toolbar.addAction(action)
             self.tool_actions[tool] = action
-        toolbar.addAction("Clear rulers", self.scene.clear_rulers)
+        toolbar.addAction(tr("Clear rulers"), self.scene.clear_rulers)
         # Esc ends a tool anywhere in the window, as in Slicer; enabled only while a tool is
         # on, so it never takes Esc from an editor or a table cell otherwise
         self.escape_tool = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
@@ -87,21 +111,25 @@ class ViewsMixin:
         self.escape_tool.activated.connect(lambda: self.scene.set_tool("navigate"))
         self.scene.tool_changed.connect(self._tool_changed)
         toolbar.addSeparator()
-        toolbar.addWidget(QLabel(" Layout: "))
-        self.layout_combo = QComboBox()
+        toolbar.addWidget(QLabel(tr(" Layout: ")))
+        self.layout_combo = KeyedComboBox(layout_name)
         self.layout_combo.setObjectName("layout_combo")
         self.layout_combo.addItems(LAYOUTS)
-        self.layout_combo.textActivated.connect(self.set_layout)
+        self.layout_combo.keyActivated.connect(self.set_layout)
         toolbar.addWidget(self.layout_combo)
         toolbar.addSeparator()
-        self.planes_action = QAction("Slices in 3D", self, checkable=True)
-        self.planes_action.setToolTip("Show the three slices in the 3D view")
+        self.planes_action = QAction(tr("Slices in 3D"), self, checkable=True)
+        self.planes_action.setToolTip(tr("Show the three slices in the 3D view"))
         self.planes_action.toggled.connect(self._planes_toggled)
         toolbar.addAction(self.planes_action)
         self.clip_actions = {}
-        for name in ("axial", "coronal", "sagittal"):
-            action = QAction(f"Clip {name}", self, checkable=True)
-            action.setToolTip(f"Cut the 3D view at the {name} slice")
+        for name, text, tip in (
+            ("axial", N_("Clip axial"), N_("Cut the 3D view at the axial slice")),
+            ("coronal", N_("Clip coronal"), N_("Cut the 3D view at the coronal slice")),
+            ("sagittal", N_("Clip sagittal"), N_("Cut the 3D view at the sagittal slice")),
+        ):
+            action = QAction(tr(text), self, checkable=True)
+            action.setToolTip(tr(tip))
             action.toggled.connect(self._update_clipping)
             toolbar.addAction(action)
             self.clip_actions[name] = action
@@ -193,11 +221,8 @@ class ViewsMixin:
 
     @staticmethod
     def _default_volume_preset(volume: Volume) -> str:
-        return (
-            "Volume: CT soft tissue"
-            if volume.meta.get("modality") == "CT"
-            else ("Volume: MR default")
-        )
+        ct = volume.meta.get("modality") == "CT"
+        return f"{_VOLUME}CT soft tissue" if ct else f"{_VOLUME}MR default"
 
     def set_render_mode(self, mode: str) -> None:
         """Show label surfaces or a volume rendering preset in the 3D view."""
@@ -205,13 +230,13 @@ class ViewsMixin:
             return
         if mode == SURFACES_MODE and self.scene.labels is not None:
             self.view3d.show_surfaces(self._surfaces, self.scene.labels.labels)
-        elif mode.startswith("Volume: "):
+        elif mode.startswith(_VOLUME):
             self.view3d.show_volume(self.scene.volume, preset("volume_rendering")[mode[8:]])
         else:
             return
         self.render_mode.setCurrentText(mode)
         modality = self.scene.volume.meta.get("modality", "")
-        if modality and mode.startswith("Volume: "):
+        if modality and mode.startswith(_VOLUME):
             self.settings.setValue(f"render_mode/{modality}", mode)
         self._update_3d_overlays()
         if not self.view3d.isVisible():  # layout without 3D: the slices are all there is
@@ -246,11 +271,11 @@ class ViewsMixin:
         unit = " HU" if self.scene.volume and self.scene.volume.meta.get("modality") == "CT" else ""
         text = f"{position_text(lps)} mm"
         if value is not None:
-            text += f"   {value:.0f}{unit}"
+            text += f"   {number(value, 0)}{unit}"
         elif self.scene.slices_unread() and self.scene.volume.contains_index(
             self.scene.volume.lps_to_index(lps)
         ):
-            text += "   (this slice is still loading)"
+            text += "   " + tr("(this slice is still loading)")
         label = self.scene.label_at(lps)
         if label:
             text += f"   {label}"
@@ -260,22 +285,40 @@ class ViewsMixin:
         """Two picks in 3D make a ruler."""
         if self._first_pick is None:
             self._first_pick = point
-            self.message.setText("3D ruler: click the second point.")
+            self.message.setText(tr("3D ruler: click the second point."))
             return
         ruler = Ruler(self._first_pick, point)
         self._first_pick = None
         self.scene.add_ruler(ruler)
-        self.message.setText(f"3D ruler: {ruler.length_mm:.1f} mm")
+        self.message.setText(tr("3D ruler: {length} mm").format(length=number(ruler.length_mm, 1)))
 
     def _show_roi(self, stats: dict) -> None:
         if not stats.get("pixels"):
-            self.message.setText("The ROI holds no pixel of the image.")
+            self.message.setText(tr("The ROI holds no pixel of the image."))
             return
         unit = " HU" if self.scene.volume.meta.get("modality") == "CT" else ""
+        slice_text = {  # the view's orientation name, as the sentence reads it
+            "axial": N_("ROI on the axial slice"),
+            "coronal": N_("ROI on the coronal slice"),
+            "sagittal": N_("ROI on the sagittal slice"),
+        }.get(stats["view"])
+        where = (tr(slice_text) if slice_text else tr("ROI on the {view} slice")).format(
+            view=stats["view"]
+        )
         self.message.setText(
-            f"ROI on the {stats['view']} slice: {stats['area_mm2'] / 100:.2f} cm², "
-            f"mean {stats['mean']:.1f}{unit}, SD {stats['std']:.1f}, "
-            f"min {stats['min']:.0f}, max {stats['max']:.0f} ({stats['pixels']} pixels)"
+            tr(
+                "{where}: {area} cm², mean {mean}{unit}, SD {sd}, min {min}, max {max} "
+                "({pixels} pixels)"
+            ).format(
+                where=where,
+                area=number(stats["area_mm2"] / 100, 2),
+                mean=number(stats["mean"], 1),
+                unit=unit,
+                sd=number(stats["std"], 1),
+                min=number(stats["min"], 0),
+                max=number(stats["max"], 0),
+                pixels=stats["pixels"],
+            )
         )
 
     def show_label_surface(self, value: int) -> None:
@@ -298,7 +341,7 @@ class ViewsMixin:
             mesh, surface_ml, voxels_ml = result
             label = labels.labels.get(value)
             if mesh is None or label is None:
-                self.message.setText("That label is empty: there is no surface to show.")
+                self.message.setText(tr("That label is empty: there is no surface to show."))
                 return
             if self.scene.labels is not labels:
                 return  # another case or label map is on screen now
@@ -308,11 +351,18 @@ class ViewsMixin:
             else:
                 self.view3d.set_surface(value, mesh, label)
             self.message.setText(
-                f"{label.name}: {voxels_ml:.1f} mL (voxel count); the surface shown "
-                f"({mesh.n_cells} triangles) encloses {surface_ml:.1f} mL"
+                tr(
+                    "{label}: {voxels} mL (voxel count); the surface shown "
+                    "({triangles} triangles) encloses {surface} mL"
+                ).format(
+                    label=label.name,
+                    voxels=number(voxels_ml, 1),
+                    triangles=mesh.n_cells,
+                    surface=number(surface_ml, 1),
+                )
             )
 
-        self._start("Surface", work, on_done=done)
+        self._start(N_("Surface"), work, on_done=done)
 
     def export_label_surface(self, value: int, path: str) -> None:
         """Write one label's surface as STL or VTP (for 3D printing, for meshes twins use)."""
@@ -324,14 +374,16 @@ class ViewsMixin:
             surfaces = label_surfaces(labels, [value], progress=progress, cancelled=cancelled)
             mesh = surfaces.get(value)
             if mesh is None:
-                raise MeditwinError("That label is empty: there is no surface to export.")
+                raise MeditwinError(tr("That label is empty: there is no surface to export."))
             mesh.save(path)
             return mesh
 
         self._start(
-            "Exporting surface",
+            N_("Exporting surface"),
             work,
-            on_done=lambda mesh: self.message.setText(f"Saved {path} ({mesh.n_cells} triangles)"),
+            on_done=lambda mesh: self.message.setText(
+                tr("Saved {path} ({triangles} triangles)").format(path=path, triangles=mesh.n_cells)
+            ),
         )
 
     # -- settings ---------------------------------------------------------------------------------
