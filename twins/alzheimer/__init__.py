@@ -4,6 +4,7 @@ would change (Leaspy-compatible disease course mapping; see README.md)."""
 from __future__ import annotations
 
 from meditwin_desktop.core.twin import (
+    N_,
     CaseView,
     ClinicalField,
     Outcome,
@@ -11,6 +12,7 @@ from meditwin_desktop.core.twin import (
     Personalized,
     Requirement,
     Twin,
+    tr,
     view_of,
 )
 
@@ -29,83 +31,86 @@ _TODAY = "2026-01-01"  # placeholder default of the date: personalised to the la
 TREATMENTS = ("none", *THERAPIES)
 
 CLINICAL_FIELDS = (
-    ClinicalField("apoe_genotype", "APOE genotype", "Examination and genetics", kind="choice",
-                  choices=("e2/e2", "e2/e3", "e2/e4", "e3/e3", "e3/e4", "e4/e4"),
-                  help="e4 homozygotes have the highest risk of ARIA on anti-amyloid "
-                  "antibodies"),
-    ClinicalField("amyloid_status", "Amyloid status", "Examination and genetics",
-                  kind="choice", choices=("confirmed (PET)", "confirmed (CSF)", "negative",
-                                          "not tested"),
-                  help="Anti-amyloid therapy needs amyloid confirmed by PET or CSF"),
-    ClinicalField("anticoagulant", "On anticoagulants", "History", kind="flag",
-                  help="Also detected from the medications list"),
+    ClinicalField("apoe_genotype", N_("APOE genotype"), N_("Examination and genetics"),
+                  kind="choice", choices=("e2/e2", "e2/e3", "e2/e4", "e3/e3", "e3/e4", "e4/e4"),
+                  help=N_("e4 homozygotes have the highest risk of ARIA on anti-amyloid "
+                  "antibodies")),
+    ClinicalField("amyloid_status", N_("Amyloid status"), N_("Examination and genetics"),
+                  kind="choice", choices=(N_("confirmed (PET)"), N_("confirmed (CSF)"),
+                                          N_("negative"), N_("not tested")),
+                  help=N_("Anti-amyloid therapy needs amyloid confirmed by PET or CSF")),
+    ClinicalField("anticoagulant", N_("On anticoagulants"), N_("History"), kind="flag",
+                  help=N_("Also detected from the medications list")),
 )  # fmt: skip
 
 PARAMETERS = (
     Parameter(
-        "treatment", "Anti-amyloid therapy", "", "none", choices=TREATMENTS,
-        choice_labels=("no anti-amyloid therapy", *(t.label for t in THERAPIES.values())),
+        "treatment", N_("Anti-amyloid therapy"), "", "none", choices=TREATMENTS,
+        choice_labels=(N_("no anti-amyloid therapy"), *(t.label for t in THERAPIES.values())),
         short_labels=("no treatment", *THERAPIES), key=1, source=f"{CLARITY_AD}; {TRAILBLAZER}",
-        help="Started on the date below; modelled as a slowing of the disease course",
+        help=N_("Started on the date below; modelled as a slowing of the disease course"),
     ),
-    Parameter("treatment_start", "Start of the therapy", "", _TODAY, value_type="date", key=2,
+    Parameter("treatment_start", N_("Start of the therapy"), "", _TODAY, value_type="date", key=2,
               source="case (the last visit's date)",
-              help="Not before the last visit"),
+              help=N_("Not before the last visit")),
     Parameter(
-        "effect_pct", "Slowing of the disease course", "%", 0.0, 0.0, 90.0, decimals=0,
+        "effect_pct", N_("Slowing of the disease course"), "%", 0.0, 0.0, 90.0, decimals=0,
         variant_of="treatment", variant_defaults=tuple(
             (code, t.effect_pct) for code, t in THERAPIES.items()),
         source=f"{CLARITY_AD}; {TRAILBLAZER}",
-        help="The trial's relative slowing of decline (lecanemab 27 % on CDR-SB at 18 months; "
-        "donanemab 35 % on iADRS at 76 weeks, low/medium tau), assumed to persist",
+        help=N_("The trial's relative slowing of decline (lecanemab 27 % on CDR-SB at 18 months; "
+        "donanemab 35 % on iADRS at 76 weeks, low/medium tau), assumed to persist"),
     ),
-    Parameter("horizon_y", "Horizon", "years", 5.0, 1.0, 15.0, decimals=1,
+    Parameter("horizon_y", N_("Horizon"), N_("years"), 5.0, 1.0, 15.0, decimals=1,
               source="clinical choice", short_labels=("horizon",),
-              help="How far after the last visit the course is projected"),
+              help=N_("How far after the last visit the course is projected")),
     Parameter(
-        "milestone_feature", "Milestone", "", "MMSE", choices=tuple(MILESTONES),
-        choice_labels=("MMSE at or below a threshold", "CDR-SB at or above a threshold",
-                       "FAQ at or above a threshold"),
+        "milestone_feature", N_("Milestone"), "", "MMSE", choices=tuple(MILESTONES),
+        choice_labels=(N_("MMSE at or below a threshold"), N_("CDR-SB at or above a threshold"),
+                       N_("FAQ at or above a threshold")),
         source="; ".join(source for _, source in MILESTONES.values()),
-        help="The score whose threshold marks the milestone (years to milestone)",
+        help=N_("The score whose threshold marks the milestone (years to milestone)"),
     ),
     Parameter(
-        "milestone_threshold", "Milestone threshold", "points", 20.0, 0.0, 85.0, decimals=1,
+        "milestone_threshold", N_("Milestone threshold"), N_("points"), 20.0, 0.0, 85.0,
+        decimals=1,
         variant_of="milestone_feature",
         variant_defaults=(("MMSE", 20.0), ("CDR-SB", 4.5), ("FAQ", 9.0)),
         source="; ".join(source for _, source in MILESTONES.values()),
-        help="MMSE 20 or less: moderate AD (NICE); CDR-SB 4.5: mild dementia; FAQ 9: impairment",
+        help=N_("MMSE 20 or less: moderate AD (NICE); CDR-SB 4.5: mild dementia; FAQ 9: "
+                "impairment"),
     ),
     Parameter(
-        "model_file", "Disease-course model", "", BUILT_IN, value_type="file",
+        "model_file", N_("Disease-course model"), "", BUILT_IN, value_type="file",
         source=LEASPY,
-        help="A Leaspy logistic model (the JSON written by Leaspy's save); the built-in one "
-        "is Leaspy's example model, fitted on synthetic data: a demonstration only",
+        help=N_("A Leaspy logistic model (the JSON written by Leaspy's save); the built-in one "
+        "is Leaspy's example model, fitted on synthetic data: a demonstration only"),
     ),
 )  # fmt: skip
 
 OUTCOMES = (
-    Outcome("estimated_onset_age_y", "Estimated onset age (tau)", "years", precision=1,
-            help="The age at which the patient reaches the population's reference stage "
-            "(Leaspy's time shift); the same in every scenario"),
-    Outcome("progression_pace", "Progression pace (e^xi)", "", precision=2,
-            help="1 = the population's average pace; 2 = twice as fast"),
-    Outcome("mmse_at_horizon", "MMSE at the horizon", "points", better="higher", precision=1,
-            resolution=1.5, absent="not in the model",
-            help="Predicted MMSE (0-30); differences under 1.5 points are below the score's "
-            "test-retest noise"),
-    Outcome("cdr_sb_at_horizon", "CDR-SB at the horizon", "points", better="lower",
-            precision=1, resolution=0.5, absent="not in the model"),
-    Outcome("adas_cog13_at_horizon", "ADAS-Cog 13 at the horizon", "points", better="lower",
-            precision=1, resolution=2.0, absent="not in the model"),
-    Outcome("years_to_milestone", "Years to the milestone", "years", better="higher",
-            precision=1, resolution=0.25, absent="not within the horizon",
+    Outcome("estimated_onset_age_y", N_("Estimated onset age (tau)"), N_("years"), precision=1,
+            help=N_("The age at which the patient reaches the population's reference stage "
+            "(Leaspy's time shift); the same in every scenario")),
+    Outcome("progression_pace", N_("Progression pace (e^xi)"), "", precision=2,
+            help=N_("1 = the population's average pace; 2 = twice as fast")),
+    Outcome("mmse_at_horizon", N_("MMSE at the horizon"), N_("points"), better="higher",
+            precision=1, resolution=1.5, absent=N_("not in the model"),
+            help=N_("Predicted MMSE (0-30); differences under 1.5 points are below the score's "
+            "test-retest noise")),
+    Outcome("cdr_sb_at_horizon", N_("CDR-SB at the horizon"), N_("points"), better="lower",
+            precision=1, resolution=0.5, absent=N_("not in the model")),
+    Outcome("adas_cog13_at_horizon", N_("ADAS-Cog 13 at the horizon"), N_("points"),
+            better="lower", precision=1, resolution=2.0, absent=N_("not in the model")),
+    Outcome("years_to_milestone", N_("Years to the milestone"), N_("years"), better="higher",
+            precision=1, resolution=0.25, absent=N_("not within the horizon"),
             absent_is_best=True,
-            help="From the last visit until the chosen score crosses its threshold"),
-    Outcome("time_gained_y", "Time gained against no treatment", "years", better="higher",
-            precision=2, resolution=0.1,
-            help=f"How much later the untreated course would reach this scenario's stage at "
-            f"the horizon ({TIME_SAVED})"),
+            help=N_("From the last visit until the chosen score crosses its threshold")),
+    Outcome("time_gained_y", N_("Time gained against no treatment"), N_("years"),
+            better="higher", precision=2, resolution=0.1,
+            help=N_("How much later the untreated course would reach this scenario's stage at "
+            "the horizon (Dickson SP et al. 'Time saved' as a demonstration of clinical "
+            "meaningfulness. J Prev Alzheimers Dis 2023;10:595-599)")),
 )  # fmt: skip
 
 
@@ -117,20 +122,22 @@ def personalize(view: CaseView) -> dict[str, Personalized]:
     last = inputs["last_visit"]
     dates = sorted({row["date"][:10] for row in rows})
     names = sorted({row["name"] for row in rows})
-    visits = f"{len(dates)} visit date(s) {dates[0]} to {dates[-1]}" if dates else "no visit"
+    visits = (tr("{count} visit date(s) {first} to {last}").format(
+        count=len(dates), first=dates[0], last=dates[-1]) if dates else tr("no visit"))
+    why = tr("the last visit's date; {visits}; measured: {names}").format(
+        visits=visits, names=", ".join(names) or tr("nothing"))
     return {
-        "treatment_start": Personalized(last or _TODAY, f"the last visit's date; {visits}; "
-                                        f"measured: {', '.join(names) or 'nothing'}"),
+        "treatment_start": Personalized(last or _TODAY, why),
     }  # fmt: skip
 
 
 TWIN = Twin(
     id="alzheimer",
-    title="Alzheimer's disease course",
-    specialty="neurology",
+    title=N_("Alzheimer's disease course"),
+    specialty=N_("neurology"),
     version="1.0",
-    question="Where is this patient's cognitive decline heading, and what would an "
-    "anti-amyloid therapy (lecanemab, donanemab) change?",
+    question=N_("Where is this patient's cognitive decline heading, and what would an "
+    "anti-amyloid therapy (lecanemab, donanemab) change?"),
     references=(LEASPY, CLARITY_AD, TRAILBLAZER, TIME_SAVED),
     parameters=PARAMETERS,
     outcomes=OUTCOMES,
@@ -138,8 +145,8 @@ TWIN = Twin(
         Requirement(
             "measurement",
             "MMSE",
-            "(the visits' scores, dated; a disease course is "
-            "charted from the MMSE and whatever else the model has)",
+            N_("(the visits' scores, dated; a disease course is "
+            "charted from the MMSE and whatever else the model has)"),
         ),
     ),
     personalize=personalize,
@@ -147,15 +154,15 @@ TWIN = Twin(
     simulate=simulate,
     clinical_fields=CLINICAL_FIELDS,
     limitations=(
-        "The built-in model is Leaspy's example, fitted on synthetic data: a demonstration; "
-        "a site loads its own Leaspy model fitted on its cohort.",
-        "A therapy is a persistent relative slowing of the whole disease course (the trials "
-        "measured 18 months); no ARIA, no dose, no stopping rule.",
-        "Bands are the personalised parameters' uncertainty (Laplace: about 15-30 % narrower "
+        N_("The built-in model is Leaspy's example, fitted on synthetic data: a demonstration; "
+        "a site loads its own Leaspy model fitted on its cohort."),
+        N_("A therapy is a persistent relative slowing of the whole disease course (the trials "
+        "measured 18 months); no ARIA, no dose, no stopping rule."),
+        N_("Bands are the personalised parameters' uncertainty (Laplace: about 15-30 % narrower "
         "than the exact posterior, personalization.py), not the spread of "
-        "future test scores.",
-        "Features are matched to measurements by name; scaling to clinical units is the model "
-        "file's (a linear map of the scale's ends).",
+        "future test scores."),
+        N_("Features are matched to measurements by name; scaling to clinical units is the model "
+        "file's (a linear map of the scale's ends)."),
     ),
     verification=VERIFICATION,
 )

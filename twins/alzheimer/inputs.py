@@ -11,10 +11,18 @@ block (clinical unit -> 0-1) applies whatever unit they were typed in.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from typing import Any
 
-from meditwin_desktop.core.twin import CaseView, TwinInputError, score_range, view_of
+from meditwin_desktop.core.twin import (
+    CaseView,
+    TwinInputError,
+    number,
+    score_range,
+    tr,
+    view_of,
+)
 
 from .leaspy_model import normalise_name as normal_name
 
@@ -47,7 +55,9 @@ def _date(text: str, what: str) -> dt.date:
         return dt.date.fromisoformat(str(text).strip()[:10])
     except ValueError:
         raise TwinInputError(
-            f"The {what} '{text}' is not a date: write it as YYYY-MM-DD."
+            tr("The {what} '{text}' is not a date: write it as YYYY-MM-DD.").format(
+                what=what, text=text
+            )
         ) from None
 
 
@@ -62,16 +72,20 @@ def _measurements(view: CaseView) -> list[dict[str, Any]]:
         canonical = CANONICAL_UNITS.get(name)
         if MODEL_SPACE in units and len(units) > 1:
             raise TwinInputError(
-                f"{typed} is recorded both in the model's 0-1 space and in "
-                f"{', '.join(sorted(units - {MODEL_SPACE}))}: use one of them for every visit."
+                tr(
+                    "{name} is recorded both in the model's 0-1 space and in {units}: use one "
+                    "of them for every visit."
+                ).format(name=typed, units=", ".join(sorted(units - {MODEL_SPACE})))
             )
         if canonical and MODEL_SPACE not in units:
             try:
                 items = view.measurements(typed, unit=canonical)
             except Exception:  # core.units.UnitError: a unit of another dimension
                 raise TwinInputError(
-                    f"{typed} is recorded in {', '.join(sorted(units))}, which cannot be "
-                    f"converted to {canonical}: correct its unit in the Measurements view."
+                    tr(
+                        "{name} is recorded in {units}, which cannot be converted to "
+                        "{canonical}: correct its unit in the Measurements view."
+                    ).format(name=typed, units=", ".join(sorted(units)), canonical=canonical)
                 ) from None
         rows += [{"name": name, "value": float(m.value), "unit": m.unit, "date": m.date,
                   "target": m.target, "source": m.source} for m in items]  # fmt: skip
@@ -89,9 +103,12 @@ def _check_scales(rows: list[dict[str, Any]]) -> None:
         if low_high and not low_high[0] <= row["value"] <= low_high[1]:
             unit = "" if row["unit"] in ("points", "fraction") else f" {row['unit']}"
             raise TwinInputError(
-                f"{row['name']} {row['value']:g}{unit} on {row['date'] or 'no date'} is outside "
-                f"its scale ({low_high[0]:g}-{low_high[1]:g}): correct it in the Measurements "
-                "view."
+                tr(
+                    "{name} {value}{unit} on {date} is outside its scale ({low}-{high}): "
+                    "correct it in the Measurements view."
+                ).format(name=row["name"], value=_g(row["value"]), unit=unit,
+                         date=row["date"] or tr("no date"), low=_g(low_high[0]),
+                         high=_g(low_high[1]))
             )
 
 
@@ -99,18 +116,25 @@ def _ages(rows: list[dict[str, Any]], birth: dt.date | None, age_y: float | None
     """Each row's age at its date (years); how the ages were obtained."""
     if not rows:
         return ""
-    dates = {row["date"]: _date(row["date"], f"date of {row['name']}") for row in rows}
+    dates = {
+        row["date"]: _date(row["date"], tr("date of {name}").format(name=row["name"]))
+        for row in rows
+    }
     today = dt.date.today()
     for row in rows:
         day = dates[row["date"]]
         if day > today:
             raise TwinInputError(
-                f"{row['name']} is dated {row['date']}, in the future: correct the visit date."
+                tr("{name} is dated {date}, in the future: correct the visit date.").format(
+                    name=row["name"], date=row["date"]
+                )
             )
         if birth is not None and day <= birth:
             raise TwinInputError(
-                f"{row['name']} is dated {row['date']}, before the date of birth "
-                f"{birth.isoformat()}: correct the visit date or the date of birth."
+                tr(
+                    "{name} is dated {date}, before the date of birth {birth}: correct the "
+                    "visit date or the date of birth."
+                ).format(name=row["name"], date=row["date"], birth=birth.isoformat())
             )
     if birth is not None:
         for row in rows:
@@ -133,17 +157,21 @@ def prepare(view: CaseView) -> dict[str, Any]:
     if undated:
         row = undated[0]
         raise TwinInputError(
-            f"{row['name']} {row['value']:g} has no date: a disease course needs the date of "
-            "every visit (Measurements view)."
+            tr(
+                "{name} {value} has no date: a disease course needs the date of every visit "
+                "(Measurements view)."
+            ).format(name=row["name"], value=_g(row["value"]))
         )
     _check_scales(rows)
     birth_text = clinical.get("birth_date")
-    birth = _date(birth_text, "date of birth") if birth_text else None
+    birth = _date(birth_text, tr("date of birth")) if birth_text else None
     age_y = clinical.get("age_y")
     if birth is None and age_y in (None, ""):
         raise TwinInputError(
-            "The ages at the visits need the date of birth (or at least the age): enter it in "
-            "the clinical form."
+            tr(
+                "The ages at the visits need the date of birth (or at least the age): enter it "
+                "in the clinical form."
+            )
         )
     how = _ages(rows, birth, age_y)
     if birth is not None and age_y not in (None, ""):
@@ -171,6 +199,41 @@ def prepare(view: CaseView) -> dict[str, Any]:
         # any dated row's (date, age) fixes the age of any date (the therapy's start)
         "age_anchor": (rows[0]["date"][:10], rows[0]["age"]) if rows else None,
     }
+
+
+_NO_BIRTH = re.compile(
+    r"no date of birth: the age (\S+) y is taken as the age at the last visit \((\S+)\); "
+    r"enter the date of birth for exact ages"
+)
+_MISMATCH = re.compile(
+    r"the age in the clinical form \((\S+) y\) does not match the date of birth (\S+) "
+    r"\((\S+) y today\): the ages at the visits come from the date of birth; check both"
+)
+
+
+def ages_text(how: str) -> str:
+    """`inputs["ages_from"]` (English: the inputs do not depend on the language) in the
+    language in use."""
+    if found := _NO_BIRTH.fullmatch(how):
+        return tr(
+            "no date of birth: the age {age} y is taken as the age at the last visit ({date}); "
+            "enter the date of birth for exact ages"
+        ).format(age=_decimal(found[1]), date=found[2])
+    if found := _MISMATCH.fullmatch(how):
+        return tr(
+            "the age in the clinical form ({age} y) does not match the date of birth {birth} "
+            "({today} y today): the ages at the visits come from the date of birth; check both"
+        ).format(age=_decimal(found[1]), birth=found[2], today=found[3])
+    return how
+
+
+def _decimal(text: str) -> str:
+    return text if "e" in text else text.replace(".", number(0.5, 1)[1])
+
+
+def _g(value: float) -> str:
+    """`value` as `{:g}` writes it, with the language's decimal separator."""
+    return _decimal(f"{value:g}")
 
 
 def by_feature(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

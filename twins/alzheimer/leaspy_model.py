@@ -35,10 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import N_, TwinInputError, tr
 
 DATA = Path(__file__).parent / "data"
-SUPPORTED = "Leaspy's logistic model (file written by Leaspy's `save`, 1.1 to 2.x)"
+SUPPORTED = N_("Leaspy's logistic model (file written by Leaspy's `save`, 1.1 to 2.x)")
 # Leaspy checks a stored mixing matrix against the recomputed one with this tolerance
 # (leaspy 2.1.0 models/stateful.py, load_parameters: torch.allclose(..., atol=1e-4)).
 MIXING_ATOL = 1e-4
@@ -119,7 +119,12 @@ class LeaspyModel:
         s = np.asarray(sources if sources is not None else [], dtype=float).reshape(-1)
         if s.size != self.source_dimension:
             raise TwinInputError(
-                f"The model has {self.source_dimension} sources; {s.size} were given."
+                tr(
+                    "The model has {source_dimension} sources; {size} were given."
+                ).format(
+                    source_dimension=self.source_dimension,
+                    size=s.size,
+                )
             )
         if s.size == 0:
             return np.zeros(self.n_features)
@@ -184,34 +189,62 @@ def example_model_path() -> Path:
 
 
 def _bad(path: Path | str, why: str) -> TwinInputError:
-    return TwinInputError(f"Model file {Path(path).name}: {why}")
+    return TwinInputError(tr(
+        "Model file {name}: {why}"
+    ).format(
+        name=Path(path).name,
+        why=why,
+    ))
 
 
 def _vector(path: Path | str, params: Mapping[str, Any], key: str, n: int) -> np.ndarray:
     if key not in params:
-        raise _bad(path, f"the parameter '{key}' is missing; re-save the model with Leaspy.")
+        raise _bad(path, tr(
+            "the parameter '{key}' is missing; re-save the model with Leaspy."
+        ).format(
+            key=key,
+        ))
     try:
         arr = np.asarray(params[key], dtype=float).reshape(-1)
     except (TypeError, ValueError) as exc:
-        raise _bad(path, f"the parameter '{key}' is not a list of numbers.") from exc
+        raise _bad(path, tr(
+            "the parameter '{key}' is not a list of numbers."
+        ).format(
+            key=key,
+        )) from exc
     if arr.size != n:
         raise _bad(
             path,
-            f"'{key}' has {arr.size} values but the model has {n} features "
-            "(dimension and parameter lengths disagree).",
+            tr(
+                "'{key}' has {size} values but the model has {n} features (dimension and "
+                "parameter lengths disagree)."
+            ).format(
+                key=key,
+                size=arr.size,
+                n=n,
+            ),
         )
     if not np.all(np.isfinite(arr)):
-        raise _bad(path, f"'{key}' holds non-finite values.")
+        raise _bad(path, tr("'{key}' holds non-finite values.").format(key=key))
     return arr
 
 
 def _scalar(path: Path | str, params: Mapping[str, Any], key: str, positive: bool) -> float:
     arr = _vector(path, params, key, 1) if key in params else None
     if arr is None:
-        raise _bad(path, f"the parameter '{key}' is missing; re-save the model with Leaspy.")
+        raise _bad(path, tr(
+            "the parameter '{key}' is missing; re-save the model with Leaspy."
+        ).format(
+            key=key,
+        ))
     value = float(arr[0])
     if positive and value <= 0:
-        raise _bad(path, f"'{key}' must be > 0 (it is {value}).")
+        raise _bad(path, tr(
+            "'{key}' must be > 0 (it is {value})."
+        ).format(
+            key=key,
+            value=value,
+        ))
     return value
 
 
@@ -221,19 +254,27 @@ def _obs_model(path: Path | str, settings: Mapping[str, Any]) -> str:
         if set(obs) != {"y"}:
             raise _bad(
                 path,
-                f"observation models {sorted(obs)} are not supported: only one gaussian "
-                "observation model ('y') is.",
+                tr(
+                    "observation models {obs} are not supported: only one gaussian observation "
+                    "model ('y') is."
+                ).format(
+                    obs=sorted(obs),
+                ),
             )
         obs = obs["y"]
     if isinstance(obs, list | tuple):
         if len(obs) != 1:
-            raise _bad(path, "only one (gaussian) observation model is supported.")
+            raise _bad(path, tr("only one (gaussian) observation model is supported."))
         obs = obs[0]
     if not isinstance(obs, str) or obs.lower() not in _GAUSSIAN:
         raise _bad(
             path,
-            f"observation model '{obs}' is not supported: only gaussian noise "
-            "('gaussian-diagonal' or 'gaussian-scalar') is.",
+            tr(
+                "observation model '{obs}' is not supported: only gaussian noise "
+                "('gaussian-diagonal' or 'gaussian-scalar') is."
+            ).format(
+                obs=obs,
+            ),
         )
     return obs.lower()
 
@@ -242,7 +283,7 @@ def _meditwin(path: Path | str, block: Any, features: tuple[str, ...]) -> dict[s
     if block is None:
         return {}
     if not isinstance(block, Mapping):
-        raise _bad(path, "the 'meditwin' block must be an object.")
+        raise _bad(path, tr("the 'meditwin' block must be an object."))
     out: dict[str, Any] = {
         "label": str(block.get("label", "")),
         "demonstration": bool(block.get("demonstration", False)),
@@ -253,17 +294,31 @@ def _meditwin(path: Path | str, block: Any, features: tuple[str, ...]) -> dict[s
     scaling: dict[str, Scaling] = {}
     raw = block.get("scaling", {}) or {}
     if not isinstance(raw, Mapping):
-        raise _bad(path, "'meditwin.scaling' must map feature names to {unit, at_0, at_1}.")
+        raise _bad(path, tr(
+            "'meditwin.scaling' must map feature names to {unit, at_0, at_1}."
+        ))
     for name, spec in raw.items():
         feature = keys.get(normalise_name(name))
         if feature is None:
-            raise _bad(path, f"the scaling names '{name}', which is not a model feature.")
+            raise _bad(path, tr(
+                "the scaling names '{name}', which is not a model feature."
+            ).format(
+                name=name,
+            ))
         try:
             s = Scaling(str(spec["unit"]), float(spec["at_0"]), float(spec["at_1"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise _bad(path, f"the scaling of '{name}' needs unit, at_0 and at_1.") from exc
+            raise _bad(path, tr(
+                "the scaling of '{name}' needs unit, at_0 and at_1."
+            ).format(
+                name=name,
+            )) from exc
         if not (math.isfinite(s.at_0) and math.isfinite(s.at_1)) or s.at_0 == s.at_1:
-            raise _bad(path, f"the scaling of '{name}' needs two different finite ends.")
+            raise _bad(path, tr(
+                "the scaling of '{name}' needs two different finite ends."
+            ).format(
+                name=name,
+            ))
         scaling[feature] = s
     out["scaling"] = scaling
     return out
@@ -275,42 +330,67 @@ def load_model(path: str | Path) -> LeaspyModel:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise _bad(path, "not found.") from exc
+        raise _bad(path, tr("not found.")) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise _bad(path, f"cannot be read ({exc.__class__.__name__}).") from exc
+        raise _bad(path, tr(
+            "cannot be read ({name})."
+        ).format(
+            name=exc.__class__.__name__,
+        )) from exc
     try:
         settings = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _bad(
             path,
-            f"is not valid JSON (line {exc.lineno}: {exc.msg}); a Leaspy model is the JSON "
-            "file written by Leaspy's save (is the file truncated?).",
+            tr(
+                "is not valid JSON (line {lineno}: {msg}); a Leaspy model is the JSON file "
+                "written by Leaspy's save (is the file truncated?)."
+            ).format(
+                lineno=exc.lineno,
+                msg=exc.msg,
+            ),
         ) from exc
     if not isinstance(settings, Mapping) or "name" not in settings or "parameters" not in settings:
-        raise _bad(path, f"is not a Leaspy model file (no 'name' and 'parameters'); {SUPPORTED}.")
+        raise _bad(path, tr(
+            "is not a Leaspy model file (no 'name' and 'parameters'); {supported}."
+        ).format(
+            supported=tr(SUPPORTED),
+        ))
     name = str(settings["name"]).lower()
     version = str(settings.get("leaspy_version", ""))
     if name != "logistic":
         raise _bad(
             path,
-            f"is a Leaspy '{settings['name']}' model; only {SUPPORTED} is supported.",
+            tr(
+                "is a Leaspy '{name}' model; only {supported} is supported."
+            ).format(
+                name=settings['name'],
+                supported=tr(SUPPORTED),
+            ),
         )
     if not version:
         raise _bad(
             path,
-            "has no 'leaspy_version': it was written by Leaspy < 1.1, which Leaspy itself no "
-            "longer loads; re-fit it with Leaspy 2.",
+            tr(
+                "has no 'leaspy_version': it was written by Leaspy < 1.1, which Leaspy itself "
+                "no longer loads; re-fit it with Leaspy 2."
+            ),
         )
     params = settings["parameters"]
     if not isinstance(params, Mapping):
-        raise _bad(path, "'parameters' must be an object.")
+        raise _bad(path, tr("'parameters' must be an object."))
     load = _load_v1 if version.startswith(("0.", "1.")) or "v0" in params or "g" in params else (
         _load_v2)  # fmt: skip
     try:
         return load(path, settings, version)
     except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
         # a value of the wrong type or shape somewhere the checks did not foresee
-        raise _bad(path, f"has a value Leaspy would not have written ({exc}); {SUPPORTED}.") from (
+        raise _bad(path, tr(
+            "has a value Leaspy would not have written ({exc}); {supported}."
+        ).format(
+            exc=exc,
+            supported=tr(SUPPORTED),
+        )) from (
             exc)  # fmt: skip
 
 
@@ -321,12 +401,19 @@ def _features(path: Path | str, settings: Mapping[str, Any]) -> tuple[str, ...]:
         or not features
         or not all(isinstance(f, str) and f.strip() for f in features)
     ):
-        raise _bad(path, "'features' must be a non-empty list of feature names.")
+        raise _bad(path, tr("'features' must be a non-empty list of feature names."))
     if len({normalise_name(f) for f in features}) != len(features):
-        raise _bad(path, "two features have the same name (case, spaces, hyphens ignored).")
+        raise _bad(path, tr(
+            "two features have the same name (case, spaces, hyphens ignored)."
+        ))
     dim = settings.get("dimension", len(features))
     if dim != len(features):
-        raise _bad(path, f"'dimension' is {dim} but {len(features)} features are listed.")
+        raise _bad(path, tr(
+            "'dimension' is {dim} but {count} features are listed."
+        ).format(
+            dim=dim,
+            count=len(features),
+        ))
     return tuple(features)
 
 
@@ -336,7 +423,12 @@ def _features_and_sources(path: Path, settings: Mapping[str, Any]) -> tuple[tupl
     n = len(features)
     ns = settings.get("source_dimension", 0 if n == 1 else None)
     if not isinstance(ns, int) or isinstance(ns, bool) or not 0 <= ns <= max(n - 1, 0):
-        raise _bad(path, f"'source_dimension' must be an integer in [0, {n - 1}] (it is {ns}).")
+        raise _bad(path, tr(
+            "'source_dimension' must be an integer in [0, {value}] (it is {ns})."
+        ).format(
+            value=n - 1,
+            ns=ns,
+        ))
     return features, ns
 
 
@@ -387,16 +479,21 @@ def _load_v2(path: Path, settings: Mapping[str, Any], version: str) -> LeaspyMod
         raw = np.asarray(params.get("noise_std", []), dtype=float).reshape(-1)
         noise = np.full(n, raw[0]) if raw.size == 1 else _vector(path, params, "noise_std", n)
     if np.any(noise <= 0) or not np.all(np.isfinite(noise)):
-        raise _bad(path, "'noise_std' must be > 0 for every feature.")
+        raise _bad(path, tr("'noise_std' must be > 0 for every feature."))
     mixing = _mixing_v2(path, params, log_g, log_v0, n, ns)
     hyper = settings.get("hyperparameters") or {}
     xi_mean = float(hyper.get("xi_mean", 0.0))
     sources_mean = np.asarray(hyper.get("sources_mean", np.zeros(ns)), dtype=float).reshape(-1)
     if sources_mean.size != ns:
-        raise _bad(path, f"'sources_mean' has {sources_mean.size} values for {ns} sources.")
+        raise _bad(path, tr(
+            "'sources_mean' has {size} values for {ns} sources."
+        ).format(
+            size=sources_mean.size,
+            ns=ns,
+        ))
     sources_std = float(np.asarray(hyper.get("sources_std", 1.0), dtype=float).reshape(-1)[0])
     if sources_std <= 0:
-        raise _bad(path, "'sources_std' must be > 0.")
+        raise _bad(path, tr("'sources_std' must be > 0."))
     return _model(path, settings, features, log_g, log_v0, mixing, noise,
                   (xi_mean, sources_mean, sources_std), version, obs)  # fmt: skip
 
@@ -411,7 +508,7 @@ def _mixing_v2(
         try:
             stored = np.asarray(params["mixing_matrix"], dtype=float)
         except (TypeError, ValueError) as exc:
-            raise _bad(path, "'mixing_matrix' is not a matrix of numbers.") from exc
+            raise _bad(path, tr("'mixing_matrix' is not a matrix of numbers.")) from exc
         if stored.shape != (ns, n):
             raise _bad(
                 path,
@@ -422,7 +519,7 @@ def _mixing_v2(
         try:
             betas = np.asarray(params["betas_mean"], dtype=float)
         except (TypeError, ValueError) as exc:
-            raise _bad(path, "'betas_mean' is not a matrix of numbers.") from exc
+            raise _bad(path, tr("'betas_mean' is not a matrix of numbers.")) from exc
         if betas.shape != (n - 1, ns):
             raise _bad(
                 path,
@@ -441,11 +538,15 @@ def _mixing_v2(
     if stored is None:
         raise _bad(
             path,
-            f"the model has {ns} sources but neither 'mixing_matrix' nor 'betas_mean' "
-            "is given; re-save the model with Leaspy.",
+            tr(
+                "the model has {ns} sources but neither 'mixing_matrix' nor 'betas_mean' is "
+                "given; re-save the model with Leaspy."
+            ).format(
+                ns=ns,
+            ),
         )
     if not np.all(np.isfinite(stored)):
-        raise _bad(path, "'mixing_matrix' holds non-finite values.")
+        raise _bad(path, tr("'mixing_matrix' holds non-finite values."))
     return stored
 
 
@@ -467,23 +568,37 @@ def _load_v1(path: Path, settings: Mapping[str, Any], version: str) -> LeaspyMod
     if obs not in _GAUSSIAN:
         raise _bad(
             path,
-            f"noise model '{noise}' is not supported: only gaussian noise "
-            "('gaussian-diagonal' or 'gaussian-scalar') is.",
+            tr(
+                "noise model '{noise}' is not supported: only gaussian noise "
+                "('gaussian-diagonal' or 'gaussian-scalar') is."
+            ).format(
+                noise=noise,
+            ),
         )
     if scale is None:
-        raise _bad(path, "the gaussian noise scale (noise_std) is missing.")
+        raise _bad(path, tr("the gaussian noise scale (noise_std) is missing."))
     noise_std = _vector(path, {"noise_std": scale}, "noise_std", np.size(scale))
     noise_std = np.full(n, noise_std[0]) if noise_std.size == 1 else noise_std
     if noise_std.size != n or np.any(noise_std <= 0):
-        raise _bad(path, f"'noise_std' must be one or {n} values > 0.")
+        raise _bad(path, tr("'noise_std' must be one or {n} values > 0.").format(n=n))
     log_g = _vector(path, params, "g", n)
     log_v0 = _vector(path, params, "v0", n)
     if ns:
         if "betas" not in params:
-            raise _bad(path, f"the model has {ns} sources but no 'betas'.")
+            raise _bad(path, tr(
+                "the model has {ns} sources but no 'betas'."
+            ).format(
+                ns=ns,
+            ))
         betas = np.asarray(params["betas"], dtype=float)
         if betas.shape != (n - 1, ns):
-            raise _bad(path, f"'betas' has shape {betas.shape}; expected ({n - 1}, {ns}).")
+            raise _bad(path, tr(
+                "'betas' has shape {shape}; expected ({value}, {ns})."
+            ).format(
+                shape=betas.shape,
+                value=n - 1,
+                ns=ns,
+            ))
         mixing = mixing_from_betas(log_g, log_v0, betas)
     else:
         mixing = np.zeros((0, n))

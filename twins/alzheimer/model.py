@@ -17,26 +17,35 @@ from typing import Any
 
 import numpy as np
 
-from meditwin_desktop.core.twin import Cancelled, Result, Table, TimeSeries, TwinInputError
+from meditwin_desktop.core.twin import (
+    N_,
+    Cancelled,
+    Result,
+    Table,
+    TimeSeries,
+    TwinInputError,
+    number,
+    tr,
+)
 
-from .inputs import DAYS_PER_YEAR, MODEL_SPACE, by_feature, normal_name
+from .inputs import DAYS_PER_YEAR, MODEL_SPACE, ages_text, by_feature, normal_name
 from .leaspy_model import LeaspyModel, demo_model_path, load_model
 from .personalization import Individual, Observations, personalize, sample
 from .treatment import THERAPIES, TIME_SAVED, disease_clock, eligibility, time_gained
 
 BUILT_IN = "built-in demonstration model"
-BAND = "approximate 90 % interval of the personalised parameters (Laplace)"
-UNMEASURED = "the model's course for this patient's parameters, not a measured trend"
+BAND = N_("approximate 90 % interval of the personalised parameters (Laplace)")
+UNMEASURED = N_("the model's course for this patient's parameters, not a measured trend")
 DRAWS = 400  # Laplace draws for the bands (seeded)
 STEP_Y = 0.05
 # milestone features: the direction of worsening and the threshold's source
 MILESTONES = {
-    "MMSE": ("below", "MMSE 20 or less: moderate Alzheimer's disease (MMSE 10-20: NICE "
-                      "technology appraisal TA217, 2011)"),
-    "CDR-SB": ("above", "CDR-SB 4.5 or more: mild dementia (O'Bryant SE et al., Arch Neurol "
-                        "2008;65:1091-1095)"),
-    "FAQ": ("above", "FAQ 9 or more: a commonly used cut-off for functional impairment "
-                     "(the scale: Pfeffer RI et al., J Gerontol 1982;37:323-329)"),
+    "MMSE": ("below", N_("MMSE 20 or less: moderate Alzheimer's disease (MMSE 10-20: NICE "
+                         "technology appraisal TA217, 2011)")),
+    "CDR-SB": ("above", N_("CDR-SB 4.5 or more: mild dementia (O'Bryant SE et al., Arch "
+                           "Neurol 2008;65:1091-1095)")),
+    "FAQ": ("above", N_("FAQ 9 or more: a commonly used cut-off for functional impairment "
+                        "(the scale: Pfeffer RI et al., J Gerontol 1982;37:323-329)")),
 }  # fmt: skip
 # features with an outcome of their own (stable names): outcome name -> feature
 FEATURE_OUTCOMES = {"mmse_at_horizon": "MMSE", "cdr_sb_at_horizon": "CDR-SB",
@@ -51,8 +60,10 @@ def model_of(params: Mapping[str, Any]) -> tuple[LeaspyModel, str]:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as error:
         raise TwinInputError(
-            f"The disease-course model file '{path.name}' cannot be read "
-            f"({error.strerror or error}): choose the JSON written by Leaspy's save."
+            tr(
+                "The disease-course model file '{name}' cannot be read ({error}): choose the "
+                "JSON written by Leaspy's save."
+            ).format(name=path.name, error=error.strerror or error)
         ) from None
     return load_model(path), digest
 
@@ -75,7 +86,9 @@ def _both_sides(feature: str, items: list[dict[str, Any]]) -> tuple[list[dict], 
         by_date.setdefault(row["date"][:10], {})[row["target"].lower()] = row
     summed = [dict(sides["left"], value=sides["left"]["value"] + sides["right"]["value"],
                    target="") for sides in by_date.values() if set(sides) == SIDES]  # fmt: skip
-    return summed, f"{feature}: left + right summed ({len(summed)} date(s) with both sides)"
+    return summed, tr("{feature}: left + right summed ({count} date(s) with both sides)").format(
+        feature=feature, count=len(summed)
+    )
 
 
 def _feature_values(
@@ -95,24 +108,29 @@ def _feature_values(
         units = {row["unit"] for row in items}
         if scaling is None and units != {MODEL_SPACE}:
             notes.append(
-                f"{feature}: the model gives no scaling to clinical units, so its values must "
-                f"be in the model's 0-1 space (unit '0-1'); the case has {', '.join(units)}: "
-                "not used"
+                tr(
+                    "{feature}: the model gives no scaling to clinical units, so its values "
+                    "must be in the model's 0-1 space (unit '0-1'); the case has {units}: "
+                    "not used"
+                ).format(feature=feature, units=", ".join(units))
             )
             continue
         if scaling is not None and units - {scaling.unit, MODEL_SPACE}:
-            notes.append(f"{feature}: the model's scaling is in {scaling.unit}, the case's "
-                         f"values in {', '.join(sorted(units))}: not used")  # fmt: skip
+            notes.append(tr("{feature}: the model's scaling is in {unit}, the case's values in "
+                            "{units}: not used").format(
+                feature=feature, unit=scaling.unit, units=", ".join(sorted(units))))  # fmt: skip
             continue
         values = []
         for row in items:
             y = row["value"] if row["unit"] == MODEL_SPACE else scaling.to_model(row["value"])
             if not MODEL_RANGE[0] <= y <= MODEL_RANGE[1]:
-                covers = (f"{min(scaling.at_0, scaling.at_1):g}-{max(scaling.at_0, scaling.at_1):g}"
-                          f" {scaling.unit}" if scaling else "0-1")  # fmt: skip
-                notes.append(f"{feature} {row['value']:g} {row['unit']} on {row['date'][:10]} "
-                             f"lies far outside the range the model covers ({covers}): not "
-                             "used")  # fmt: skip
+                covers = (f"{_g(min(scaling.at_0, scaling.at_1))}-"
+                          f"{_g(max(scaling.at_0, scaling.at_1))} {scaling.unit}" if scaling
+                          else "0-1")  # fmt: skip
+                notes.append(tr("{feature} {value} {unit} on {date} lies far outside the range "
+                                "the model covers ({covers}): not used").format(
+                    feature=feature, value=_g(row["value"]), unit=row["unit"],
+                    date=row["date"][:10], covers=covers))  # fmt: skip
                 continue
             values.append((row["age"], float(y), row["date"][:10]))
         if values:
@@ -138,11 +156,19 @@ def observations(model: LeaspyModel, found: Mapping[int, list]) -> tuple[Observa
                 ages[dates.index(date)] = same[0][0]
                 table[dates.index(date), k] = float(np.mean([y for _, y in same]))
             if len(same) > 1:
-                shown = ", ".join(f"{float(v):.3g}" for v in _clinical(
+                shown = ", ".join(_g(float(v), ".3g") for v in _clinical(
                     model, k, np.array([y for _, y in same]))[0])  # fmt: skip
-                notes.append(f"{model.features[k]}: {len(same)} values on {date} ({shown}) "
-                             "averaged: check for a typing error")  # fmt: skip
+                notes.append(tr("{feature}: {count} values on {date} ({shown}) averaged: check "
+                                "for a typing error").format(
+                    feature=model.features[k], count=len(same), date=date,
+                    shown=shown))  # fmt: skip
     return Observations(ages=ages, values=table), notes
+
+
+def _g(value: float, spec: str = "g") -> str:
+    """`value` formatted by `spec` (a `g` format), with the language's decimal separator."""
+    text = format(float(value), spec)
+    return text if "e" in text else text.replace(".", number(0.5, 1)[1])
 
 
 def _clinical(model: LeaspyModel, k: int, y: np.ndarray) -> tuple[np.ndarray, str]:
@@ -189,16 +215,17 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     model, digest = model_of(params)
     found, unused, ignored = _feature_values(model, inputs["measurements"])
     if not found:
-        measured = sorted({row["name"] for row in inputs["measurements"]}) or ["nothing"]
+        measured = sorted({row["name"] for row in inputs["measurements"]}) or [tr("nothing")]
         raise TwinInputError(
-            f"None of the model's features ({', '.join(model.features)}) is measured in the "
-            f"case (it has: {', '.join(measured)}). Add the visits' scores in the "
-            "Measurements view, named as the model names them." + (
+            tr("None of the model's features ({features}) is measured in the case (it has: "
+               "{measured}). Add the visits' scores in the Measurements view, named as the "
+               "model names them.").format(
+                features=", ".join(model.features), measured=", ".join(measured)) + (
                 " " + "; ".join(unused) if unused else "")
         )  # fmt: skip
     observed, duplicates = observations(model, found)
     unused += duplicates
-    progress(0.1, "personalising")
+    progress(0.1, tr("personalising"))
     individual = personalize(model, observed)
     if cancelled():
         raise Cancelled()
@@ -213,11 +240,13 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
         start = _age_at(str(params["treatment_start"]), inputs)
         if start < last_age - 1e-6:
             raise TwinInputError(
-                f"The treatment start {params['treatment_start']} is before the last visit "
-                f"({last_date}): a therapy is projected from now on."
+                tr(
+                    "The treatment start {start} is before the last visit ({last}): a therapy "
+                    "is projected from now on."
+                ).format(start=params["treatment_start"], last=last_date)
             )
         effect = float(params["effect_pct"]) / 100.0
-    progress(0.4, "projecting")
+    progress(0.4, tr("projecting"))
     best, runs = _curves(model, individual, ages, start, effect or 0.0)
     if cancelled():
         raise Cancelled()
@@ -225,28 +254,31 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     result.outcomes["estimated_onset_age_y"] = float(individual.tau)
     result.outcomes["progression_pace"] = float(np.exp(individual.xi))
     used = ", ".join(model.features[k] for k in sorted(found))
-    how_many = (f"from {individual.n_visits} visit(s), {individual.n_values} value(s) of "
-                f"{len(found)} feature(s): {used}")  # fmt: skip
-    result.notes["estimated_onset_age_y"] = (
-        f"±{individual.sd('tau'):.1f} y (1 SD) {how_many}")  # fmt: skip
+    how_many = tr("from {visits} visit(s), {values} value(s) of {features} feature(s): "
+                  "{used}").format(visits=individual.n_visits, values=individual.n_values,
+                                   features=len(found), used=used)  # fmt: skip
+    result.notes["estimated_onset_age_y"] = tr("±{sd} y (1 SD) {how_many}").format(
+        sd=number(individual.sd("tau"), 1), how_many=how_many)  # fmt: skip
     pace_sd = float(np.exp(individual.xi) * individual.sd("xi"))
-    result.notes["progression_pace"] = f"±{pace_sd:.2f} (1 SD); 1 = the population's pace"
+    result.notes["progression_pace"] = tr("±{sd} (1 SD); 1 = the population's pace").format(
+        sd=number(pace_sd, 2))
     _feature_outcomes(result, model, found, ages, best, horizon)
     _milestone(result, params, model, found, ages, best, last_age, horizon)
     result.outcomes["time_gained_y"] = time_gained(horizon, start, effect or 0.0)
     if therapy is not None:
-        result.notes["time_gained_y"] = (
-            f"{therapy.code} from {params['treatment_start']}, {params['effect_pct']:g} % "
-            f"slower; the untreated course reaches this stage that much earlier ({TIME_SAVED})"
-        )
+        result.notes["time_gained_y"] = tr(
+            "{therapy} from {start}, {effect} % slower; the untreated course reaches this stage "
+            "that much earlier ({source})"
+        ).format(therapy=therapy.code, start=params["treatment_start"],
+                 effect=_g(params["effect_pct"]), source=TIME_SAVED)
     result.series = _series(model, found, ages, best, runs, params)
     result.tables = _tables(model, individual, found, ages, best, horizon, digest, params)
     if ignored:
         result.tables["ignored"] = Table(
-            "Case measures the model does not have (not used)", ("measure",),
+            tr("Case measures the model does not have (not used)"), (tr("measure"),),
             [(name,) for name in ignored])  # fmt: skip
     result.warnings = _warnings(model, individual, unused, inputs, therapy, params)
-    progress(1.0, "done")
+    progress(1.0, tr("done"))
     return result
 
 
@@ -256,17 +288,19 @@ def _feature_outcomes(result, model, found, ages, best, horizon) -> None:
         k = model.feature_index(feature)
         if k is None:
             result.outcomes[name] = None
-            result.notes[name] = f"the model has no {feature}"
+            result.notes[name] = tr("the model has no {feature}").format(feature=feature)
             continue
         value, unit = _clinical(model, k, best[at, k])
         if unit != "points":
             result.outcomes[name] = None
-            result.notes[name] = (f"the model gives {feature} in its 0-1 space only "
-                                  f"({float(value):.3f}; no scaling to points)")  # fmt: skip
+            result.notes[name] = tr("the model gives {feature} in its 0-1 space only ({value}; "
+                                    "no scaling to points)").format(
+                feature=feature, value=number(float(value), 3))  # fmt: skip
             continue
         result.outcomes[name] = float(value)
         if k not in found:
-            result.notes[name] = f"{feature} is not measured in this case: {UNMEASURED}"
+            result.notes[name] = tr("{feature} is not measured in this case: {why}").format(
+                feature=feature, why=tr(UNMEASURED))
 
 
 def _milestone(result, params, model, found, ages, best, last_age, horizon) -> None:
@@ -277,30 +311,39 @@ def _milestone(result, params, model, found, ages, best, last_age, horizon) -> N
     k = model.feature_index(feature)
     if k is None:
         result.outcomes[name] = None
-        result.notes[name] = f"the model has no {feature}: choose another milestone"
+        result.notes[name] = tr("the model has no {feature}: choose another milestone").format(
+            feature=feature)
         return
     values, unit = _clinical(model, k, best[:, k])
     if unit == MODEL_SPACE:
         result.outcomes[name] = None
-        result.notes[name] = f"{feature} has no scaling to clinical units in this model"
+        result.notes[name] = tr("{feature} has no scaling to clinical units in this model").format(
+            feature=feature)
         return
     future = ages >= last_age - 1e-9  # the grid holds the last visit's age exactly
     worse_down = direction == "below"
     # in clinical units: "below" (MMSE) crosses downwards; a scaling may invert the axis
     crossed = _crossing(ages[future], values[future], threshold, below=worse_down)
     sign = "<=" if worse_down else ">="
-    unmeasured = "" if k in found else f"; {feature} is not measured in this case: {UNMEASURED}"
+    unmeasured = "" if k in found else "; " + tr(
+        "{feature} is not measured in this case: {why}").format(feature=feature, why=tr(UNMEASURED))
     if crossed is None:
         result.outcomes[name] = None
-        result.notes[name] = (f"{feature} {sign} {threshold:g} not reached within the "
-                              f"{horizon - last_age:g}-year horizon{unmeasured}")  # fmt: skip
+        result.notes[name] = tr("{feature} {sign} {threshold} not reached within the "
+                                "{horizon}-year horizon{unmeasured}").format(
+            feature=feature, sign=sign, threshold=_g(threshold), horizon=_g(horizon - last_age),
+            unmeasured=unmeasured)  # fmt: skip
         return
     result.outcomes[name] = max(crossed - last_age, 0.0)
     if crossed <= last_age + 1e-9:
-        result.notes[name] = (f"{feature} {sign} {threshold:g} already reached at the last visit "
-                              f"(fitted course){unmeasured}")  # fmt: skip
+        result.notes[name] = tr("{feature} {sign} {threshold} already reached at the last "
+                                "visit (fitted course){unmeasured}").format(
+            feature=feature, sign=sign, threshold=_g(threshold), unmeasured=unmeasured)  # fmt: skip
         return
-    result.notes[name] = f"{feature} {sign} {threshold:g} from the last visit; {source}{unmeasured}"
+    result.notes[name] = tr("{feature} {sign} {threshold} from the last visit; {source}"
+                            "{unmeasured}").format(feature=feature, sign=sign,
+                                                   threshold=_g(threshold), source=tr(source),
+                                                   unmeasured=unmeasured)
 
 
 def _series(model, found, ages, best, runs, params) -> dict[str, TimeSeries]:
@@ -316,11 +359,11 @@ def _series(model, found, ages, best, runs, params) -> dict[str, TimeSeries]:
         observed, _ = _clinical(model, k, np.array([y for _, y, _ in found[k]]))
         guides = ()
         if name == feature:
-            guides = (("milestone", float(params["milestone_threshold"])),)
+            guides = ((tr("milestone"), float(params["milestone_threshold"])),)
         out[name] = TimeSeries(
-            label=name, unit=unit, time=ages, values=values, time_unit="years", x_label="age",
+            label=name, unit=unit, time=ages, values=values, time_unit="years", x_label=tr("age"),
             observed_time=observed_ages, observed_values=observed,
-            lower=np.minimum(lower, upper), upper=np.maximum(lower, upper), band_label=BAND,
+            lower=np.minimum(lower, upper), upper=np.maximum(lower, upper), band_label=tr(BAND),
             guides=guides,
         )  # fmt: skip
     return out
@@ -328,42 +371,42 @@ def _series(model, found, ages, best, runs, params) -> dict[str, TimeSeries]:
 
 def _tables(model, individual: Individual, found, ages, best, horizon, digest, params):
     at = int(np.argmin(np.abs(ages - horizon)))
-    names = ["xi (log pace)", "tau (years)"] + [
-        f"source {n + 1}" for n in range(len(individual.sources))
+    names = [tr("xi (log pace)"), tr("tau (years)")] + [
+        tr("source {n}").format(n=n + 1) for n in range(len(individual.sources))
     ]
     values = [individual.xi, individual.tau, *individual.sources]
     keys = ["xi", "tau"] + [f"sources_{n}" for n in range(len(individual.sources))]
     parameters = Table(
-        "Individual parameters (MAP, Laplace SD)",
-        ("parameter", "value", "SD", "population mean", "population SD"),
-        [(name, f"{value:.3f}", f"{individual.sd(key):.3f}", pop_mean, pop_sd)
+        tr("Individual parameters (MAP, Laplace SD)"),
+        (tr("parameter"), tr("value"), "SD", tr("population mean"), tr("population SD")),
+        [(name, number(value, 3), number(individual.sd(key), 3), pop_mean, pop_sd)
          for name, value, key, (pop_mean, pop_sd) in zip(
              names, values, keys,
-             [(f"{model.xi_mean:.3f}", f"{model.xi_std:.3f}"),
-              (f"{model.tau_mean:.2f}", f"{model.tau_std:.2f}")]
-             + [(f"{mean:g}", f"{model.sources_std:g}") for mean in model.sources_mean],
+             [(number(model.xi_mean, 3), number(model.xi_std, 3)),
+              (number(model.tau_mean, 2), number(model.tau_std, 2))]
+             + [(_g(mean), _g(model.sources_std)) for mean in model.sources_mean],
              strict=True)],
     )  # fmt: skip
     rows = []
     for k, feature in enumerate(model.features):
         value, unit = _clinical(model, k, best[at, k])
         count = len(found.get(k, []))
-        data = "measured" if count else "not measured: the model's course for this patient"
-        rows.append((feature, count, f"{float(value):.4g}", unit, data))
+        data = tr("measured") if count else tr("not measured: the model's course for this patient")
+        rows.append((feature, count, _g(float(value), ".4g"), unit, data))
     features = Table(
-        f"Features at the horizon (age {horizon:.1f})",
-        ("feature", "values used", "predicted", "unit", "data"),
+        tr("Features at the horizon (age {age})").format(age=number(horizon, 1)),
+        (tr("feature"), tr("values used"), tr("predicted"), tr("unit"), tr("data")),
         rows,
     )
     file = str(params.get("model_file") or BUILT_IN)
     about = Table(
-        "Disease-course model",
-        ("item", "value"),
-        [("model", model.label or "Leaspy logistic model"), ("file", Path(file).name),
-         ("SHA-256", digest[:16]), ("licence", model.licence or "not stated"),
-         ("source", model.source or "not stated"),
-         ("features", ", ".join(model.features)),
-         ("sources (space shifts)", str(len(individual.sources)))],
+        tr("Disease-course model"),
+        (tr("item"), tr("value")),
+        [(tr("model"), model.label or tr("Leaspy logistic model")), (tr("file"), Path(file).name),
+         ("SHA-256", digest[:16]), (tr("licence"), model.licence or tr("not stated")),
+         (tr("source"), model.source or tr("not stated")),
+         (tr("features"), ", ".join(model.features)),
+         (tr("sources (space shifts)"), str(len(individual.sources)))],
     )  # fmt: skip
     return {"parameters": parameters, "features": features, "model": about}
 
@@ -371,32 +414,41 @@ def _tables(model, individual: Individual, found, ages, best, horizon, digest, p
 def _warnings(model, individual, unused, inputs, therapy, params) -> list[str]:
     out = []
     if model.demonstration:
-        out.append(f"DEMONSTRATION MODEL: {model.label}.")
+        out.append(tr("DEMONSTRATION MODEL: {label}.").format(label=model.label))
     if not model.scaling:
         out.append(
-            "The model file has no scaling to clinical units: the case's values must be "
-            "in the model's 0-1 space (unit '0-1') and results are shown in it."
+            tr(
+                "The model file has no scaling to clinical units: the case's values must be "
+                "in the model's 0-1 space (unit '0-1') and results are shown in it."
+            )
         )
     if individual.n_visits == 1:
-        out.append("One visit only: the time shift and pace are mostly the population's, "
-                   "with wide uncertainty; repeated visits narrow it.")  # fmt: skip
+        out.append(tr("One visit only: the time shift and pace are mostly the population's, "
+                      "with wide uncertainty; repeated visits narrow it."))  # fmt: skip
     if abs(individual.tau - model.tau_mean) > 3.0 * model.tau_std:
         out.append(
-            f"The estimated onset age {individual.tau:.1f} is more than 3 SD from the "
-            f"model population's ({model.tau_mean:.1f} ± {model.tau_std:.1f} y): the "
-            "course is extrapolated beyond the population the model was fitted on."
+            tr(
+                "The estimated onset age {tau} is more than 3 SD from the model population's "
+                "({mean} ± {sd} y): the course is extrapolated beyond the population the model "
+                "was fitted on."
+            ).format(tau=number(individual.tau, 1), mean=number(model.tau_mean, 1),
+                     sd=number(model.tau_std, 1))
         )
     if not individual.converged:
-        out.append(f"The personalisation did not converge ({individual.message}): read the "
-                   "individual parameters with caution.")  # fmt: skip
-    out += [f"Not used: {note}." for note in unused]
+        out.append(tr("The personalisation did not converge ({message}): read the "
+                      "individual parameters with caution.").format(
+            message=individual.message))  # fmt: skip
+    out += [tr("Not used: {note}.").format(note=note) for note in unused]
     if inputs.get("ages_from", "").startswith(("no date of birth", "the age in the clinical")):
-        out.append(inputs["ages_from"][0].upper() + inputs["ages_from"][1:] + ".")
+        text = ages_text(inputs["ages_from"])
+        out.append(text[0].upper() + text[1:] + ".")
     if therapy is not None:
         out.append(
-            f"{therapy.label}: modelled as a {float(params['effect_pct']):g} % slowing of the "
-            f"disease course from {params['treatment_start']}, assumed to persist beyond the "
-            f"trial's 18 months ({therapy.effect_source})."
+            tr(
+                "{therapy}: modelled as a {effect} % slowing of the disease course from "
+                "{start}, assumed to persist beyond the trial's 18 months ({source})."
+            ).format(therapy=tr(therapy.label), effect=_g(float(params["effect_pct"])),
+                     start=params["treatment_start"], source=therapy.effect_source)
         )
         out += eligibility(
             therapy, last_mmse=inputs.get("last_mmse"),

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import TwinInputError, number, tr
 
 from .leaspy_model import LeaspyModel
 
@@ -187,14 +187,18 @@ def _check(model: LeaspyModel, obs: Observations) -> tuple[np.ndarray, np.ndarra
         k = int(np.nonzero(outside.any(axis=0))[0][0])
         x = float(values[outside[:, k], k][0])
         raise TwinInputError(
-            f"Observations: {model.features[k]} = {x:g} is far outside the model's 0-1 space "
-            "(0 healthy, 1 worst): convert the measurement with the model's scaling, or use a "
-            "model whose file gives a scaling for this feature."
+            tr(
+                "Observations: {feature} = {value} is far outside the model's 0-1 space "
+                "(0 healthy, 1 worst): convert the measurement with the model's scaling, or use "
+                "a model whose file gives a scaling for this feature."
+            ).format(feature=model.features[k], value=f"{x:g}".replace(".", number(0.5, 1)[1]))
         )
     if not np.any(np.isfinite(values)):
         raise TwinInputError(
-            "No measurement of any model feature: the course model cannot be personalised. "
-            f"The model's features are {', '.join(model.features)}."
+            tr(
+                "No measurement of any model feature: the course model cannot be personalised. "
+                "The model's features are {features}."
+            ).format(features=", ".join(model.features))
         )
     return ages, values
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from meditwin_desktop.core.twin import N_, number, tr
+
 CLARITY_AD = ("van Dyck CH et al. Lecanemab in early Alzheimer's disease (CLARITY-AD). N Engl J "
               "Med 2023;388:9-21: CDR-SB change at 18 months 1.21 vs 1.66 with placebo, a 27 % "
               "slowing")  # fmt: skip
@@ -45,10 +47,10 @@ class Therapy:
 
 
 THERAPIES = {
-    "lecanemab": Therapy("lecanemab", "lecanemab (10 mg/kg every 2 weeks)", 27.0, CLARITY_AD,
+    "lecanemab": Therapy("lecanemab", N_("lecanemab (10 mg/kg every 2 weeks)"), 27.0, CLARITY_AD,
                          (22.0, 30.0), "CLARITY-AD"),
-    "donanemab": Therapy("donanemab", "donanemab (monthly, stopped at amyloid clearance)", 35.0,
-                         TRAILBLAZER, (20.0, 28.0), "TRAILBLAZER-ALZ 2"),
+    "donanemab": Therapy("donanemab", N_("donanemab (monthly, stopped at amyloid clearance)"),
+                         35.0, TRAILBLAZER, (20.0, 28.0), "TRAILBLAZER-ALZ 2"),
 }  # fmt: skip
 
 
@@ -72,6 +74,12 @@ def time_gained(horizon_age: float, start: float | None, effect: float) -> float
     return float(effect * max(horizon_age - start, 0.0))
 
 
+def _g(value: float) -> str:
+    """`value` as `{:g}` writes it, with the language's decimal separator."""
+    text = f"{value:g}"
+    return text if "e" in text else text.replace(".", number(0.5, 1)[1])
+
+
 def eligibility(
     therapy: Therapy,
     *,
@@ -86,32 +94,39 @@ def eligibility(
     if amyloid_status.startswith("confirmed"):
         pass
     elif amyloid_status == "negative":
-        out.append(f"{therapy.code}: amyloid is negative in the case; the trials enrolled "
-                   "amyloid-positive patients only (not eligible).")  # fmt: skip
+        out.append(tr("{therapy}: amyloid is negative in the case; the trials enrolled "
+                      "amyloid-positive patients only (not eligible).").format(
+            therapy=therapy.code))  # fmt: skip
     else:
-        pet = f" (amyloid PET {amyloid_pet[-1][1]:g} CL on {amyloid_pet[-1][0]})" if (
-            amyloid_pet) else ""  # fmt: skip
-        out.append(f"{therapy.code}: amyloid is not recorded as confirmed{pet}; the trials "
-                   "needed amyloid confirmed by PET or CSF: record the amyloid status in the "
-                   "clinical form.")  # fmt: skip
+        pet = ""
+        if amyloid_pet:
+            pet = tr(" (amyloid PET {value} CL on {date})").format(
+                value=_g(amyloid_pet[-1][1]), date=amyloid_pet[-1][0])  # fmt: skip
+        out.append(tr("{therapy}: amyloid is not recorded as confirmed{pet}; the trials "
+                      "needed amyloid confirmed by PET or CSF: record the amyloid status in the "
+                      "clinical form.").format(therapy=therapy.code, pet=pet))  # fmt: skip
     low, high = therapy.mmse_range
     if last_mmse is None:
-        out.append(f"{therapy.code}: no MMSE (in points) in the case; {therapy.trial} "
-                   f"enrolled MMSE {low:g}-{high:g}.")  # fmt: skip
+        out.append(tr("{therapy}: no MMSE (in points) in the case; {trial} enrolled MMSE "
+                      "{low}-{high}.").format(therapy=therapy.code, trial=therapy.trial,
+                                              low=_g(low), high=_g(high)))  # fmt: skip
     elif not low <= last_mmse[1] <= high:
-        out.append(f"{therapy.code}: the last MMSE ({last_mmse[1]:g} on {last_mmse[0]}) is "
-                   f"outside {therapy.trial}'s range {low:g}-{high:g}: the trial's effect may "
-                   "not apply.")  # fmt: skip
+        out.append(tr("{therapy}: the last MMSE ({value} on {date}) is outside {trial}'s "
+                      "range {low}-{high}: the trial's effect may not apply.").format(
+            therapy=therapy.code, value=_g(last_mmse[1]), date=last_mmse[0],
+            trial=therapy.trial, low=_g(low), high=_g(high)))  # fmt: skip
     if apoe.replace(" ", "").lower() in ("e4/e4", "ε4/ε4", "4/4"):
-        out.append(f"{therapy.code}: APOE e4 homozygous: the highest risk of amyloid-related "
-                   "imaging abnormalities (ARIA-E in 32.6 % of homozygotes on lecanemab, "
-                   "van Dyck 2023; 40.6 % on donanemab, Sims 2023); genotype-informed "
-                   f"consent and MRI monitoring ({AUR}).")  # fmt: skip
+        out.append(tr("{therapy}: APOE e4 homozygous: the highest risk of amyloid-related "
+                      "imaging abnormalities (ARIA-E in 32.6 % of homozygotes on lecanemab, "
+                      "van Dyck 2023; 40.6 % on donanemab, Sims 2023); genotype-informed "
+                      "consent and MRI monitoring ({source}).").format(
+            therapy=therapy.code, source=AUR))  # fmt: skip
     elif not apoe:
-        out.append(f"{therapy.code}: APOE genotype not recorded; the risk of ARIA depends on "
-                   "it (test before treatment).")  # fmt: skip
+        out.append(tr("{therapy}: APOE genotype not recorded; the risk of ARIA depends on "
+                      "it (test before treatment).").format(therapy=therapy.code))  # fmt: skip
     if anticoagulated:
-        out.append(f"{therapy.code}: the patient takes an anticoagulant: the appropriate use "
-                   "recommendations advise against anti-amyloid antibodies (risk of "
-                   f"intracerebral haemorrhage with ARIA-H) ({AUR}).")  # fmt: skip
+        out.append(tr("{therapy}: the patient takes an anticoagulant: the appropriate use "
+                      "recommendations advise against anti-amyloid antibodies (risk of "
+                      "intracerebral haemorrhage with ARIA-H) ({source}).").format(
+            therapy=therapy.code, source=AUR))  # fmt: skip
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from meditwin_desktop.core.twin import (
+    N_,
     CaseView,
     Outcome,
     Parameter,
@@ -14,6 +15,7 @@ from meditwin_desktop.core.twin import (
     Target,
     Twin,
     TwinInputError,
+    tr,
     view_of,
 )
 
@@ -24,7 +26,7 @@ from .verification import VERIFICATION
 
 __all__ = ["MG_DL_PER_MMOL_L", "TWIN", "personalize", "prepare", "simulate"]
 
-FROM_FORM = "from the clinical form"
+FROM_FORM = N_("from the clinical form")
 REQUIRED = ("age_y", "sex", "total_chol_mg_dl", "hdl_mg_dl", "ldl_mg_dl", "sbp_mmhg")
 # The DLCN findings `prepare` reads from case.clinical (Nordestgaard 2013, Table 1).
 DLCN_INPUTS = {
@@ -47,72 +49,73 @@ def _flag(name: str, label: str, help: str, source: str, **more: Any) -> Paramet
 
 PARAMETERS = (
     Parameter(
-        "age_y", "Age", "years", 55.0, 18.0, 100.0,
-        help="Current age. PCE valid 40-79, SCORE2 40-69, SCORE2-OP 70-89",
+        "age_y", N_("Age"), "years", 55.0, 18.0, 100.0,
+        help=N_("Current age. PCE valid 40-79, SCORE2 40-69, SCORE2-OP 70-89"),
         source=f"{GOFF}; {SCORE2_SOURCE}",
     ),
-    Parameter("sex", "Sex", "", "male", choices=("female", "male"),
-              choice_labels=("female", "male"), source=GOFF),
+    Parameter("sex", N_("Sex"), "", "male", choices=("female", "male"),
+              choice_labels=(N_("female"), N_("male")), source=GOFF),
     Parameter(
-        "race", "Race (PCE)", "", "white", choices=("white", "african_american", "other"),
-        choice_labels=("White", "African American", "other (white equations)"),
-        help="'other' uses the white equations, as the guideline recommends", source=GOFF,
+        "race", N_("Race (PCE)"), "", "white", choices=("white", "african_american", "other"),
+        choice_labels=(N_("White"), N_("African American"), N_("other (white equations)")),
+        help=N_("'other' uses the white equations, as the guideline recommends"), source=GOFF,
     ),
     Parameter(
-        "region", "ESC risk region (SCORE2)", "", "moderate",
+        "region", N_("ESC risk region (SCORE2)"), "", "moderate",
         choices=("low", "moderate", "high", "very_high"),
-        choice_labels=("low risk", "moderate risk", "high risk", "very high risk"),
-        help="Cardiovascular risk region of the country of residence (ESC 2021 list)",
+        choice_labels=(N_("low risk"), N_("moderate risk"), N_("high risk"),
+                       N_("very high risk")),
+        help=N_("Cardiovascular risk region of the country of residence (ESC 2021 list)"),
         source="SCORE2 2021, Supplementary Methods Table 3",
     ),
-    _flag("smoker", "Current smoker", "Stopping smoking acts through the risk equations", GOFF,
-          key=3, short_labels=("smoking", "stops smoking")),
+    _flag("smoker", N_("Current smoker"), N_("Stopping smoking acts through the risk equations"),
+          GOFF, key=3, short_labels=("smoking", "stops smoking")),
     _flag(
-        "diabetes", "Diabetes", "SCORE2 (40-69 y) does not apply with diabetes",
+        "diabetes", N_("Diabetes"), N_("SCORE2 (40-69 y) does not apply with diabetes"),
         f"{GOFF}; {SCORE2_SOURCE}",
     ),
     Parameter(
-        "total_chol_mg_dl", "Total cholesterol", "mg/dL", 213.0, 50.0, 1200.0,
-        help=f"Untreated; PCE valid 130-320 mg/dL (mmol/L x {MG_DL_PER_MMOL_L})", source=GOFF,
+        "total_chol_mg_dl", N_("Total cholesterol"), "mg/dL", 213.0, 50.0, 1200.0,
+        help=N_("Untreated; PCE valid 130-320 mg/dL (mmol/L x 38.67)"), source=GOFF,
     ),
     Parameter(
-        "hdl_mg_dl", "HDL cholesterol", "mg/dL", 50.0, 5.0, 200.0,
-        help="PCE valid 20-100 mg/dL", source=GOFF,
+        "hdl_mg_dl", N_("HDL cholesterol"), "mg/dL", 50.0, 5.0, 200.0,
+        help=N_("PCE valid 20-100 mg/dL"), source=GOFF,
     ),
     Parameter(
-        "ldl_mg_dl", "LDL cholesterol, untreated", "mg/dL", 130.0, 10.0, 1000.0,
-        help="Untreated baseline LDL-C; assumed constant from birth for the burden; DLCN "
-        "points from 155 mg/dL (4.0 mmol/L)",
+        "ldl_mg_dl", N_("LDL cholesterol, untreated"), "mg/dL", 130.0, 10.0, 1000.0,
+        help=N_("Untreated baseline LDL-C; assumed constant from birth for the burden; DLCN "
+        "points from 155 mg/dL (4.0 mmol/L)"),
         source="DLCN: Nordestgaard 2013, Table 1",
     ),
     Parameter(
-        "sbp_mmhg", "Systolic blood pressure", "mmHg", 120.0, 60.0, 300.0,
-        help="PCE and SCORE2 valid 90-200 mmHg; lower it for a blood-pressure scenario",
+        "sbp_mmhg", N_("Systolic blood pressure"), "mmHg", 120.0, 60.0, 300.0,
+        help=N_("PCE and SCORE2 valid 90-200 mmHg; lower it for a blood-pressure scenario"),
         source=GOFF, key=2, short_labels=("SBP",), decimals=0,
     ),
-    _flag("bp_treated", "On blood-pressure treatment", "PCE treated-SBP terms", GOFF,
+    _flag("bp_treated", N_("On blood-pressure treatment"), N_("PCE treated-SBP terms"), GOFF,
           short_labels=("BP treated", "BP untreated")),
     Parameter(
-        "therapy", "Lipid-lowering therapy", "", "none", choices=tuple(THERAPIES),
-        choice_labels=("none", "moderate-intensity statin", "high-intensity statin",
-                       "high-intensity statin + ezetimibe",
-                       "high-intensity statin + ezetimibe + PCSK9 antibody"),
+        "therapy", N_("Lipid-lowering therapy"), "", "none", choices=tuple(THERAPIES),
+        choice_labels=(N_("none"), N_("moderate-intensity statin"), N_("high-intensity statin"),
+                       N_("high-intensity statin + ezetimibe"),
+                       N_("high-intensity statin + ezetimibe + PCSK9 antibody")),
         short_labels=("no lipid therapy", "statin moderate", "statin high",
                       "statin high + ezetimibe", "statin high + ezetimibe + PCSK9i"),
         key=1,
-        help="LDL-C lowering: moderate statin 40%, high statin 50%, + ezetimibe 24% of the "
-        "rest, + PCSK9 antibody 60% of the rest",
+        help=N_("LDL-C lowering: moderate statin 40%, high statin 50%, + ezetimibe 24% of the "
+        "rest, + PCSK9 antibody 60% of the rest"),
         source="AHA/ACC 2018 Table 3; ESC/EAS 2019 sections 8.1-8.4",
     ),
     Parameter(
-        "therapy_start_age_y", "Therapy starts at age", "years", 55.0, 0.0, 100.0,
-        help="Default: the current age (starts now). LDL-C is untreated before",
+        "therapy_start_age_y", N_("Therapy starts at age"), "years", 55.0, 0.0, 100.0,
+        help=N_("Default: the current age (starts now). LDL-C is untreated before"),
         source="scenario",
     ),
     Parameter(
-        "burden_threshold_mmol_y", "LDL-C burden threshold for CHD", "mmol/L-years", 160.0,
+        "burden_threshold_mmol_y", N_("LDL-C burden threshold for CHD"), "mmol/L-years", 160.0,
         50.0, 500.0,
-        help="About 160 mmol/L-years; the number was not verified against the figure",
+        help=N_("About 160 mmol/L-years; the number was not verified against the figure"),
         source="Nordestgaard 2013 (EAS consensus) figure on LDL burden, adapted from Horton "
         "2009; unverified",
     ),
@@ -125,49 +128,50 @@ PARAMETERS = (
 RISK_RESOLUTION_PP = 1.0
 OUTCOMES = (
     Outcome(
-        "pce_10y_risk_pct", "10-year ASCVD risk (PCE)", "%", "lower",
-        help="ACC/AHA Pooled Cohort Equations, with the CTT effect of therapy",
-        absent="outside validity (age 40-79; see warnings)",
+        "pce_10y_risk_pct", N_("10-year ASCVD risk (PCE)"), "%", "lower",
+        help=N_("ACC/AHA Pooled Cohort Equations, with the CTT effect of therapy"),
+        absent=N_("outside validity (age 40-79; see warnings)"),
         resolution=RISK_RESOLUTION_PP, precision=1,
     ),
     Outcome(
-        "score2_10y_risk_pct", "10-year CVD risk (SCORE2 / SCORE2-OP)", "%", "lower",
-        help="ESC SCORE2 below 70, SCORE2-OP from 70, with the CTT effect of therapy",
-        absent="outside validity (age 40-89, no diabetes under 70; see warnings)",
+        "score2_10y_risk_pct", N_("10-year CVD risk (SCORE2 / SCORE2-OP)"), "%", "lower",
+        help=N_("ESC SCORE2 below 70, SCORE2-OP from 70, with the CTT effect of therapy"),
+        absent=N_("outside validity (age 40-89, no diabetes under 70; see warnings)"),
         resolution=RISK_RESOLUTION_PP, precision=1,
     ),
-    Outcome("ldl_on_treatment_mg_dl", "LDL-C on treatment", "mg/dL", "lower",
+    Outcome("ldl_on_treatment_mg_dl", N_("LDL-C on treatment"), "mg/dL", "lower",
             target=Target(high=70.0, source="ESC/EAS 2019 dyslipidaemia guidelines (Mach et "
                           "al., Eur Heart J 2020;41:111-188): LDL-C < 1.8 mmol/L (70 mg/dL) "
                           "at high risk, FH without other major risk factor included"),
             # a measured LDL-C varies by about 5-10 % from one sample to the next
             resolution=5.0, precision=0),
-    Outcome("ldl_burden_at_40_mmol_y", "LDL-C burden at 40", "mmol/L-years", "lower",
+    Outcome("ldl_burden_at_40_mmol_y", N_("LDL-C burden at 40"), "mmol/L-years", "lower",
             resolution=5.0, precision=0),  # 5 mmol/L-years: one year at an FH level
-    Outcome("ldl_burden_at_60_mmol_y", "LDL-C burden at 60", "mmol/L-years", "lower",
+    Outcome("ldl_burden_at_60_mmol_y", N_("LDL-C burden at 60"), "mmol/L-years", "lower",
             resolution=5.0, precision=0),
     Outcome(
-        "age_burden_threshold_y", "Age at the CHD burden threshold", "years", "higher",
-        absent="never (before 100)", absent_is_best=True, resolution=1.0, precision=0,
+        "age_burden_threshold_y", N_("Age at the CHD burden threshold"), "years", "higher",
+        absent=N_("never (before 100)"), absent_is_best=True, resolution=1.0, precision=0,
     ),
     Outcome(
-        "arr_10y_pct", "10-year absolute risk reduction", "pp", "higher",
-        help="Against no therapy and the case's blood pressure and smoking; SCORE2 when "
-        "valid, else PCE",
-        absent="no valid risk equation", resolution=RISK_RESOLUTION_PP, precision=1,
+        "arr_10y_pct", N_("10-year absolute risk reduction"), "pp", "higher",
+        help=N_("Against no therapy and the case's blood pressure and smoking; SCORE2 when "
+        "valid, else PCE"),
+        absent=N_("no valid risk equation"), resolution=RISK_RESOLUTION_PP, precision=1,
     ),
     Outcome(
-        "rrr_pct", "Relative risk reduction", "%", "higher", absent="no valid risk equation",
+        "rrr_pct", N_("Relative risk reduction"), "%", "higher",
+        absent=N_("no valid risk equation"),
         resolution=5.0, precision=0,  # CTT: 22 % per mmol/L; 5 % is a fifth of that
     ),
     Outcome(
-        "nnt_10y", "Number needed to treat (10 years)", "people", "lower",
-        help="Whole people: 100 / absolute risk reduction in pp, rounded up",
-        absent="no risk reduction (or no valid equation)", resolution=2.0, precision=0,
+        "nnt_10y", N_("Number needed to treat (10 years)"), "people", "lower",
+        help=N_("Whole people: 100 / absolute risk reduction in pp, rounded up"),
+        absent=N_("no risk reduction (or no valid equation)"), resolution=2.0, precision=0,
     ),
     Outcome(
-        "dlcn_points", "Dutch Lipid Clinic Network score", "points",
-        help="> 8 definite, 6-8 probable, 3-5 possible FH", precision=0,
+        "dlcn_points", N_("Dutch Lipid Clinic Network score"), "points",
+        help=N_("> 8 definite, 6-8 probable, 3-5 possible FH"), precision=0,
     ),
 )  # fmt: skip
 
@@ -176,13 +180,13 @@ def personalize(case: CaseView) -> dict[str, Personalized]:
     """Each parameter found in the clinical form under its own name; therapy starts now."""
     clinical = view_of(case).clinical
     values = {
-        p.name: Personalized(clinical[p.name], FROM_FORM)
+        p.name: Personalized(clinical[p.name], tr(FROM_FORM))
         for p in PARAMETERS
         if clinical.get(p.name) not in (None, "")
     }
     if "therapy_start_age_y" not in values and "age_y" in values:
         values["therapy_start_age_y"] = Personalized(
-            values["age_y"].value, "the current age (therapy starts now)"
+            values["age_y"].value, tr("the current age (therapy starts now)")
         )
     return values
 
@@ -193,7 +197,11 @@ def _genotype(value: Any) -> str:
     for genotype in GENOTYPES:
         if text.lower() == genotype.lower():
             return genotype
-    raise TwinInputError(f"FH genotype '{text}' is not one of {', '.join(GENOTYPES)}.")
+    raise TwinInputError(
+        tr("FH genotype '{genotype}' is not one of {known}.").format(
+            genotype=text, known=", ".join(GENOTYPES)
+        )
+    )
 
 
 def prepare(case: CaseView) -> dict[str, Any]:
@@ -216,13 +224,13 @@ def prepare(case: CaseView) -> dict[str, Any]:
 
 TWIN = Twin(
     id="cardiometabolic",
-    title="Cardiovascular risk and familial hypercholesterolaemia",
+    title=N_("Cardiovascular risk and familial hypercholesterolaemia"),
     specialty="cardiology",
     version="1.1",
-    question="What is this patient's 10-year cardiovascular risk, is familial "
+    question=N_("What is this patient's 10-year cardiovascular risk, is familial "
     "hypercholesterolaemia likely, how much LDL cholesterol has accumulated over life, and "
     "how much do statins, ezetimibe, a PCSK9 antibody, stopping smoking or lowering blood "
-    "pressure change that?",
+    "pressure change that?"),
     references=(
         "Goff DC Jr et al. 2013 ACC/AHA Guideline on the Assessment of Cardiovascular Risk. "
         "Circulation 2014;129(25 Suppl 2):S49-S73 (Pooled Cohort Equations, Table A)",
@@ -243,7 +251,8 @@ TWIN = Twin(
     parameters=PARAMETERS,
     outcomes=OUTCOMES,
     requirements=tuple(
-        Requirement("clinical", name, "(risk equations and LDL burden)") for name in REQUIRED
+        Requirement("clinical", name, N_("(risk equations and LDL burden)"))
+        for name in REQUIRED
     ),
     personalize=personalize,
     prepare=prepare,
@@ -251,18 +260,18 @@ TWIN = Twin(
     verification=VERIFICATION,
     clinical_fields=CLINICAL_FIELDS,
     limitations=(
-        "LDL-C is assumed constant from birth at the measured untreated value, then constant "
-        "on treatment; real LDL-C rises with age and varies.",
-        "The PCE and SCORE2 are population equations: not validated in familial "
-        "hypercholesterolaemia, where they underestimate risk.",
-        "Lipoprotein(a), triglycerides, family history, chronic kidney disease and "
-        "inflammation are not in the risk equations; SCORE2-Diabetes is not modelled.",
-        "Therapy acts through the CTT relation (RR 0.78 per mmol/L LDL-C, assumed log-linear "
+        N_("LDL-C is assumed constant from birth at the measured untreated value, then constant "
+        "on treatment; real LDL-C rises with age and varies."),
+        N_("The PCE and SCORE2 are population equations: not validated in familial "
+        "hypercholesterolaemia, where they underestimate risk."),
+        N_("Lipoprotein(a), triglycerides, family history, chronic kidney disease and "
+        "inflammation are not in the risk equations; SCORE2-Diabetes is not modelled."),
+        N_("Therapy acts through the CTT relation (RR 0.78 per mmol/L LDL-C, assumed log-linear "
         "and the same at any LDL-C level and age), on the equation's risk; average LDL-C "
-        "lowering per drug, not this patient's response or adherence.",
-        "Blood pressure and smoking changes act only through the equations' coefficients "
-        "(association, not trial effects); a former smoker counts as a non-smoker at once.",
-        "The CHD threshold of the LDL burden (about 160 mmol/L-years) is illustrative and "
-        "was not verified against its source figure.",
+        "lowering per drug, not this patient's response or adherence."),
+        N_("Blood pressure and smoking changes act only through the equations' coefficients "
+        "(association, not trial effects); a former smoker counts as a non-smoker at once."),
+        N_("The CHD threshold of the LDL burden (about 160 mmol/L-years) is illustrative and "
+        "was not verified against its source figure."),
     ),
 )

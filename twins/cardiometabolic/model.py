@@ -13,10 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from meditwin_desktop.core.twin import Cancelled, Result, TimeSeries, TwinInputError
+from meditwin_desktop.core.twin import N_, Cancelled, Result, TimeSeries, TwinInputError, tr
 
 from . import lipids
-from .risk_equations import pce_10y_risk, pce_out_of_range, score2_10y_risk, score2_out_of_range
+from .risk_equations import (
+    general,
+    pce_10y_risk,
+    pce_out_of_range,
+    score2_10y_risk,
+    score2_out_of_range,
+)
 
 # Cholesterol (total, LDL, HDL): mg/dL = mmol/L x 38.67 (molar mass of cholesterol
 # 386.65 g/mol; the factor used by the SCORE2 authors' Stata program, 1/0.02586, and by
@@ -24,6 +30,33 @@ from .risk_equations import pce_10y_risk, pce_out_of_range, score2_10y_risk, sco
 MG_DL_PER_MMOL_L = 38.67
 HORIZON_Y = 100.0  # the LDL burden is followed from birth to this age
 LIFESTYLE = ("sbp_mmhg", "smoker", "bp_treated")  # what a scenario may change in the equations
+# what the user reads of the DLCN: its groups (lipids.dlcn_groups) and one whole sentence
+# per category (French agrees the category with its noun)
+DLCN_GROUP_WORDS = {
+    "family history": N_("family history"),
+    "clinical history": N_("clinical history"),
+    "physical examination": N_("physical examination"),
+    "LDL-C": N_("LDL-C"),
+    "DNA": N_("DNA"),
+}
+DLCN_SENTENCES = {
+    "definite": N_(
+        "Dutch Lipid Clinic Network score {points} ({detail}): definite familial "
+        "hypercholesterolaemia."
+    ),
+    "probable": N_(
+        "Dutch Lipid Clinic Network score {points} ({detail}): probable familial "
+        "hypercholesterolaemia."
+    ),
+    "possible": N_(
+        "Dutch Lipid Clinic Network score {points} ({detail}): possible familial "
+        "hypercholesterolaemia."
+    ),
+    "unlikely": N_(
+        "Dutch Lipid Clinic Network score {points} ({detail}): unlikely familial "
+        "hypercholesterolaemia."
+    ),
+}
 
 
 def mmol_l(mg_dl: float) -> float:
@@ -63,14 +96,20 @@ def validity_warnings(params: Mapping[str, Any]) -> list[str]:
     warnings = []
     pce = pce_out_of_range(params)
     if pce:
-        warnings.append(f"PCE not computed: {'; '.join(pce)}.")
+        warnings.append(tr("PCE not computed: {reasons}.").format(reasons="; ".join(pce)))
     score2 = score2_out_of_range(params, params["diabetes"])
     if score2:
-        warnings.append(f"{score2_name(params['age_y'])} not computed: {'; '.join(score2)}.")
+        warnings.append(
+            tr("{equation} not computed: {reasons}.").format(
+                equation=score2_name(params["age_y"]), reasons="; ".join(score2)
+            )
+        )
     if params["race"] == "other" and not pce:
         warnings.append(
-            "PCE for race 'other' uses the white equations (Goff 2013); it may over- or "
-            "underestimate risk."
+            tr(
+                "PCE for race 'other' uses the white equations (Goff 2013); it may over- or "
+                "underestimate risk."
+            )
         )
     return warnings
 
@@ -98,23 +137,32 @@ def dlcn(ldl_mg_dl: float, findings: Mapping[str, Any]) -> tuple[int, list[str]]
     genotype = findings.get("fh_genotype", "unknown")
     if genotype not in lipids.GENOTYPES:
         raise TwinInputError(
-            f"FH genotype '{genotype}' is not one of {', '.join(lipids.GENOTYPES)}."
+            tr("FH genotype '{genotype}' is not one of {known}.").format(
+                genotype=genotype, known=", ".join(lipids.GENOTYPES)
+            )
         )
     groups = lipids.dlcn_groups(mmol_l(ldl_mg_dl), findings)
     points = sum(groups.values())
     category = lipids.dlcn_category(points)
-    detail = ", ".join(f"{group} {p}" for group, p in groups.items() if p)
+    detail = ", ".join(
+        f"{tr(DLCN_GROUP_WORDS.get(group, group))} {p}" for group, p in groups.items() if p
+    )
     warnings = [
-        f"Dutch Lipid Clinic Network score {points} ({detail or 'no criterion met'}): "
-        f"{category} familial hypercholesterolaemia."
+        tr(DLCN_SENTENCES[category]).format(
+            points=points, detail=detail or tr("no criterion met")
+        )
     ]
     if not any(findings.get(key) for _, key, _ in lipids.DLCN_FINDINGS) and genotype == "unknown":
-        warnings.append("DLCN from LDL-C alone: no family history, examination or DNA recorded.")
+        warnings.append(
+            tr("DLCN from LDL-C alone: no family history, examination or DNA recorded.")
+        )
     if category in ("probable", "definite"):
         warnings.append(
-            "Probable or definite FH: SCORE2 and the PCE are not validated in familial "
-            "hypercholesterolaemia and underestimate its risk; treat as high risk "
-            "(ESC/EAS 2019)."
+            tr(
+                "Probable or definite FH: SCORE2 and the PCE are not validated in familial "
+                "hypercholesterolaemia and underestimate its risk; treat as high risk "
+                "(ESC/EAS 2019)."
+            )
         )
     return points, warnings
 
@@ -127,13 +175,13 @@ def burden_series(
     if 0.0 < start_age_y < HORIZON_Y:
         ages = np.union1d(ages, [start_age_y])
     return TimeSeries(
-        "Cumulative LDL-C burden",
+        tr("Cumulative LDL-C burden"),
         "mmol/L-years",
         ages,
         lipids.ldl_burden(ages, untreated, treated, start_age_y),
         time_unit="years",
-        x_label="age",
-        guides=(("CHD threshold", threshold),),
+        x_label=tr("age"),
+        guides=((tr("CHD threshold"), threshold),),
     )
 
 
@@ -143,11 +191,15 @@ def lipid_warnings(params: Mapping[str, Any]) -> list[str]:
     non_hdl = params["total_chol_mg_dl"] - params["hdl_mg_dl"]
     if params["ldl_mg_dl"] > non_hdl:
         warnings.append(
-            f"LDL-C {params['ldl_mg_dl']:g} mg/dL exceeds total minus HDL cholesterol "
-            f"({non_hdl:g} mg/dL): check the lipid values."
+            tr(
+                "LDL-C {ldl} mg/dL exceeds total minus HDL cholesterol ({non_hdl} mg/dL): "
+                "check the lipid values."
+            ).format(ldl=general(params["ldl_mg_dl"]), non_hdl=general(non_hdl))
         )
     if params["therapy"] != "none" and params["therapy_start_age_y"] >= params["age_y"] + 10:
-        warnings.append("Therapy starts after the coming 10 years: no effect on 10-year risk.")
+        warnings.append(
+            tr("Therapy starts after the coming 10 years: no effect on 10-year risk.")
+        )
     return warnings
 
 
@@ -171,15 +223,22 @@ def simulate(
     equation, arr, rrr = risk_reduction(risks, reference)
     warnings = validity_warnings(params) + lipid_warnings(params)
     if equation is not None:
-        name = score2_name(age) if equation == "score2" else "the PCE"
-        whose = "the case's own" if "reference" in inputs else "the same"
-        warnings.append(
-            f"Risk reduction by {name}: against no therapy with {whose} blood pressure and smoking."
-        )
+        name = score2_name(age) if equation == "score2" else tr("the PCE")
+        if "reference" in inputs:
+            text = tr(
+                "Risk reduction by {equation}: against no therapy with the case's own blood "
+                "pressure and smoking."
+            )
+        else:
+            text = tr(
+                "Risk reduction by {equation}: against no therapy with the same blood "
+                "pressure and smoking."
+            )
+        warnings.append(text.format(equation=name))
     points, fh_warnings = dlcn(params["ldl_mg_dl"], inputs)
     threshold = params["burden_threshold_mmol_y"]
     burden = lipids.ldl_burden(np.array([40.0, 60.0]), untreated, treated, start)
-    progress(1.0, "risk computed")
+    progress(1.0, tr("risk computed"))
     outcomes = {
         "pce_10y_risk_pct": risks["pce"],
         "score2_10y_risk_pct": risks["score2"],

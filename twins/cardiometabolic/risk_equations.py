@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from meditwin_desktop.core.twin import N_, number, tr
+
 # ACC/AHA Pooled Cohort Equations: Goff DC Jr et al., 2013 ACC/AHA Guideline on the
 # Assessment of Cardiovascular Risk, Circulation 2014;129(25 Suppl 2):S49-S73, Table A
 # (3-decimal coefficients as printed; cross-checked against cerner/ascvd-risk-calculator and
@@ -46,10 +48,10 @@ PCE = {
 # Validity of the PCE (Goff 2013; the ranges enforced by the Cerner ASCVD app and by
 # PooledCohort): (parameter, what, low, high, unit).
 PCE_RANGES = (
-    ("age_y", "age", 40.0, 79.0, "y"),
-    ("total_chol_mg_dl", "total cholesterol", 130.0, 320.0, "mg/dL"),
-    ("hdl_mg_dl", "HDL cholesterol", 20.0, 100.0, "mg/dL"),
-    ("sbp_mmhg", "systolic blood pressure", 90.0, 200.0, "mmHg"),
+    ("age_y", N_("age"), 40.0, 79.0, N_("y")),  # what and "y" (years): read through tr()
+    ("total_chol_mg_dl", N_("total cholesterol"), 130.0, 320.0, "mg/dL"),
+    ("hdl_mg_dl", N_("HDL cholesterol"), 20.0, 100.0, "mg/dL"),
+    ("sbp_mmhg", N_("systolic blood pressure"), 90.0, 200.0, "mmHg"),
 )
 
 # SCORE2 (age 40-69): SCORE2 working group and ESC Cardiovascular risk collaboration,
@@ -195,10 +197,21 @@ def score2_10y_risk(
     return recalibrate(uncalibrated, SCORE2_OP_SCALES[(sex, region)])
 
 
+def general(value: float) -> str:
+    """`value` as f"{value:g}" writes it, with the decimal separator of the language."""
+    return f"{value:g}".replace(".", number(0.5, 1)[1])
+
+
 def _outside(values: Mapping[str, float], ranges: tuple) -> list[str]:
     """'what value unit is outside low-high unit' for each value out of its range."""
     return [
-        f"{what} {values[name]:g} {unit} is outside {low:g}-{high:g} {unit}"
+        tr("{what} {value} {unit} is outside {low}-{high} {unit}").format(
+            what=tr(what),
+            value=general(values[name]),
+            unit=tr(unit) if unit == "y" else unit,
+            low=general(low),
+            high=general(high),
+        )
         for name, what, low, high, unit in ranges
         if not low <= values[name] <= high
     ]
@@ -214,7 +227,13 @@ def score2_out_of_range(values: Mapping[str, float], diabetes: bool) -> list[str
     age = values["age_y"]
     reasons = []
     if not SCORE2_AGES[0] <= age <= SCORE2_OP_AGES[1]:
-        reasons.append(f"age {age:g} y is outside 40-89 y (SCORE2 40-69, SCORE2-OP 70-89)")
+        reasons.append(
+            tr("age {age} y is outside 40-89 y (SCORE2 40-69, SCORE2-OP 70-89)").format(
+                age=general(age)
+            )
+        )
     elif age < 70.0 and diabetes:
-        reasons.append("SCORE2 is not for people with diabetes (SCORE2-Diabetes is not modelled)")
+        reasons.append(
+            tr("SCORE2 is not for people with diabetes (SCORE2-Diabetes is not modelled)")
+        )
     return reasons + _outside(values, SCORE2_LIPID_SBP_RANGES)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from meditwin_desktop.core.twin import (
+    N_,
     CaseView,
     ClinicalField,
     Outcome,
@@ -12,6 +13,7 @@ from meditwin_desktop.core.twin import (
     Requirement,
     Target,
     Twin,
+    tr,
     view_of,
 )
 
@@ -28,27 +30,29 @@ COUNT_MODEL = ("Negative binomial daily seizure counts with a Markov (clustering
                "Troconiz IF et al. J Pharmacokinet Pharmacodyn 2009;36:461-477; Kim et al. "
                "J Clin Pharmacol 2012;52:880-892 (count_model.py)")  # fmt: skip
 ADD_ONS = tuple(code for code, therapy in THERAPIES.items() if therapy.add_on)
-ECHO = ("normal", "valvular heart disease", "pulmonary arterial hypertension", "not done")
+ECHO = (N_("normal"), N_("valvular heart disease"), N_("pulmonary arterial hypertension"),
+        N_("not done"))
 
 CLINICAL_FIELDS = (
-    ClinicalField("scn1a_variant", "SCN1A variant", "Examination and genetics", kind="text",
-                  help="e.g. c.2134C>T p.(Arg712*), de novo, pathogenic"),
-    ClinicalField("echocardiogram", "Last echocardiogram", "Examination and genetics",
+    ClinicalField("scn1a_variant", N_("SCN1A variant"), N_("Examination and genetics"),
+                  kind="text",
+                  help=N_("e.g. c.2134C>T p.(Arg712*), de novo, pathogenic")),
+    ClinicalField("echocardiogram", N_("Last echocardiogram"), N_("Examination and genetics"),
                   kind="choice", choices=ECHO,
-                  help="Fenfluramine needs an echocardiogram before and during treatment; "
-                  "valvular disease or pulmonary hypertension contraindicate it"),
-    ClinicalField("diary_unrecorded_days", "Days without an entry", "Seizure diary",
+                  help=N_("Fenfluramine needs an echocardiogram before and during treatment; "
+                  "valvular disease or pulmonary hypertension contraindicate it")),
+    ClinicalField("diary_unrecorded_days", N_("Days without an entry"), N_("Seizure diary"),
                   kind="choice", choices=UNRECORDED,
-                  help="seizure-free: the family writes down every seizure, so a day without "
+                  help=N_("seizure-free: the family writes down every seizure, so a day without "
                   "an entry had none (most diaries); unknown: only days with an entry (a "
-                  "seizure, or 'no seizure') count. 'Not recorded' periods are always missing"),
-    ClinicalField("diary_time_zone", "Time zone", "Seizure diary", kind="text",
-                  help="e.g. Europe/Paris: diary times written in UTC (an app's export) are "
-                  "moved to it, for the day of each seizure and its place on the EEG"),
-    ClinicalField("diary_start", "Kept from", "Seizure diary", kind="date",
-                  help="First day of the diary (default: the first entry's day)"),
-    ClinicalField("diary_end", "Kept until", "Seizure diary", kind="date",
-                  help="Last day of the diary (default: the last entry's day)"),
+                  "seizure, or 'no seizure') count. 'Not recorded' periods are always missing")),
+    ClinicalField("diary_time_zone", N_("Time zone"), N_("Seizure diary"), kind="text",
+                  help=N_("e.g. Europe/Paris: diary times written in UTC (an app's export) are "
+                  "moved to it, for the day of each seizure and its place on the EEG")),
+    ClinicalField("diary_start", N_("Kept from"), N_("Seizure diary"), kind="date",
+                  help=N_("First day of the diary (default: the first entry's day)")),
+    ClinicalField("diary_end", N_("Kept until"), N_("Seizure diary"), kind="date",
+                  help=N_("Last day of the diary (default: the last entry's day)")),
 )  # fmt: skip
 
 TRIALS = tuple(dict.fromkeys(citation(arm.source) for arm in ARMS))
@@ -59,67 +63,67 @@ _LABEL_SOURCES = tuple(dict.fromkeys(s for t in THERAPIES.values() for s in t.so
 
 PARAMETERS = (
     Parameter(
-        "add_therapy", "Add-on therapy", "", NO_ADD_ON, choices=(NO_ADD_ON, *ADD_ONS),
-        choice_labels=("no add-on (current regimen)",
+        "add_therapy", N_("Add-on therapy"), "", NO_ADD_ON, choices=(NO_ADD_ON, *ADD_ONS),
+        choice_labels=(N_("no add-on (current regimen)"),
                        *(THERAPIES[code].label for code in ADD_ONS)),
         short_labels=("no add-on", *ADD_ONS), key=1, source=_SOURCES,
-        help="Added to the current regimen; the sodium-channel blockers are listed so that "
-        "the board sees why not (contraindicated in Dravet syndrome, modelled as a worsening)",
+        help=N_("Added to the current regimen; the sodium-channel blockers are listed so that "
+        "the board sees why not (contraindicated in Dravet syndrome, modelled as a worsening)"),
     ),
     Parameter(
-        "dose_mg_kg_day", "Dose (0: the label's maintenance dose)", "mg/kg/day", 0.0, 0.0,
+        "dose_mg_kg_day", N_("Dose (0: the label's maintenance dose)"), "mg/kg/day", 0.0, 0.0,
         100.0, decimals=2, key=2, source="EMA SmPCs Fintepla, Epidyolex, Diacomit (4.2)",
-        help="0 gives the label's maintenance dose for this child: fenfluramine 0.7 (0.4 with "
+        help=N_("0 gives the label's maintenance dose for this child: fenfluramine 0.7 (0.4 with "
         "stiripentol), cannabidiol 10, stiripentol 50. A dose between the trials' doses takes "
         "the nearest studied dose below; above the label's maximum for the weight the run is "
-        "refused. Not used for sodium-channel blockers",
+        "refused. Not used for sodium-channel blockers"),
     ),
     Parameter(
-        "placebo_response", "Count the trials' placebo-arm response", "", True,
+        "placebo_response", N_("Count the trials' placebo-arm response"), "", True,
         short_labels=("with placebo-arm response", "drug effect only"),
         source="each trial's placebo arm (Lagae 2019; Nabbout 2020 on stiripentol)",
-        help="Yes: every scenario, no add-on included, gets the improvement the trials' "
+        help=N_("Yes: every scenario, no add-on included, gets the improvement the trials' "
         "placebo arms saw beyond regression to the mean (a drug scenario: the whole trial "
         "arm's response); no: no add-on keeps the diary's rate and a drug gets only its "
-        "added effect. Differences between scenarios are the drugs' either way",
+        "added effect. Differences between scenarios are the drugs' either way"),
     ),
-    Parameter("horizon_weeks", "Horizon", "weeks", 12.0, 4.0, 52.0, decimals=0,
+    Parameter("horizon_weeks", N_("Horizon"), N_("weeks"), 12.0, 4.0, 52.0, decimals=0,
               short_labels=("horizon",), source="the trials' maintenance periods (12 weeks)",
-              help="How long the future diaries are simulated, from the therapy's full dose"),
-    Parameter("futures", "Simulated futures", "", 2000.0, 200.0, 20000.0, decimals=0,
-              source="Monte Carlo", help="More futures, smoother probabilities"),
-    Parameter("seed", "Random seed", "", 1.0, 0.0, 1e9, decimals=0,
-              source="reproducibility", help="The same seed gives the same futures"),
+              help=N_("How long the future diaries are simulated, from the therapy's full dose")),
+    Parameter("futures", N_("Simulated futures"), "", 2000.0, 200.0, 20000.0, decimals=0,
+              source="Monte Carlo", help=N_("More futures, smoother probabilities")),
+    Parameter("seed", N_("Random seed"), "", 1.0, 0.0, 1e9, decimals=0,
+              source="reproducibility", help=N_("The same seed gives the same futures")),
 )  # fmt: skip
 
 OUTCOMES = (
-    Outcome("convulsive_seizures_per_28d", "Convulsive seizures per 28 days (median)",
-            "seizures",
+    Outcome("convulsive_seizures_per_28d", N_("Convulsive seizures per 28 days (median)"),
+            N_("seizures"),
             better="lower", precision=1, resolution=1.0,
-            help="Median of the simulated futures over the horizon (the trials' primary "
+            help=N_("Median of the simulated futures over the horizon (the trials' primary "
             "endpoint; the median, as the trials report, since a few children worsen a lot "
-            "and pull the mean up); its 80 % interval is in the next two rows"),
-    Outcome("convulsive_seizures_per_28d_low", "Convulsive seizures: 80 % interval, low",
-            "seizures", precision=1, help="10th percentile of the simulated futures"),
-    Outcome("convulsive_seizures_per_28d_high", "Convulsive seizures: 80 % interval, high",
-            "seizures", precision=1, help="90th percentile of the simulated futures"),
-    Outcome("p_responder_50_pct", "Chance of >= 50 % fewer convulsive seizures", "%",
-            better="higher", precision=0, resolution=5.0, absent="no seizure to reduce",
-            help="Share of simulated futures with at most half the diary's frequency over the "
-            "horizon (the trials' responder definition, for this child)"),
-    Outcome("p_seizure_free_28d_pct", "Chance of 28 days without a convulsive seizure", "%",
+            "and pull the mean up); its 80 % interval is in the next two rows")),
+    Outcome("convulsive_seizures_per_28d_low", N_("Convulsive seizures: 80 % interval, low"),
+            N_("seizures"), precision=1, help=N_("10th percentile of the simulated futures")),
+    Outcome("convulsive_seizures_per_28d_high", N_("Convulsive seizures: 80 % interval, high"),
+            N_("seizures"), precision=1, help=N_("90th percentile of the simulated futures")),
+    Outcome("p_responder_50_pct", N_("Chance of >= 50 % fewer convulsive seizures"), "%",
+            better="higher", precision=0, resolution=5.0, absent=N_("no seizure to reduce"),
+            help=N_("Share of simulated futures with at most half the diary's frequency over the "
+            "horizon (the trials' responder definition, for this child)")),
+    Outcome("p_seizure_free_28d_pct", N_("Chance of 28 days without a convulsive seizure"), "%",
             better="higher", precision=0, resolution=2.0,
-            help="In the first 28 days of the horizon"),
-    Outcome("days_with_seizures_per_28d", "Days with a convulsive seizure per 28 days",
-            "days", better="lower", precision=1, resolution=1.0),
-    Outcome("prolonged_seizures_per_year", "Prolonged seizures (> 5 min) per year",
-            "seizures", better="lower", precision=1, resolution=1.0,
-            absent="no durations in the diary",
-            help="Convulsive seizures lasting over 5 minutes (rescue medication needed)"),
-    Outcome("contraindications", "Contraindications", "", better="lower", precision=0,
+            help=N_("In the first 28 days of the horizon")),
+    Outcome("days_with_seizures_per_28d", N_("Days with a convulsive seizure per 28 days"),
+            N_("days"), better="lower", precision=1, resolution=1.0),
+    Outcome("prolonged_seizures_per_year", N_("Prolonged seizures (> 5 min) per year"),
+            N_("seizures"), better="lower", precision=1, resolution=1.0,
+            absent=N_("no durations in the diary"),
+            help=N_("Convulsive seizures lasting over 5 minutes (rescue medication needed)")),
+    Outcome("contraindications", N_("Contraindications"), "", better="lower", precision=0,
             target=Target(high=0, source=CONSENSUS), limit=True,
-            help="Rules this regimen breaks (a sodium-channel blocker in Dravet syndrome, "
-            "fenfluramine with valvular disease...): such a scenario is marked best at nothing"),
+            help=N_("Rules this regimen breaks (a sodium-channel blocker in Dravet syndrome, "
+            "fenfluramine with valvular disease...): such a scenario is marked best at nothing")),
 )  # fmt: skip
 
 
@@ -128,20 +132,21 @@ def personalize(view: CaseView) -> dict[str, Personalized]:
     inputs = prepare(view_of(view))
     counts = [v for v in inputs["convulsive"] if v is not None]
     return {
-        "horizon_weeks": Personalized(12.0, (
-            f"diary {inputs['start']} to {inputs['end']}: {len(counts)} days reported, "
-            f"{int(sum(counts))} convulsive seizures")),
+        "horizon_weeks": Personalized(12.0, tr(
+            "diary {start} to {end}: {days} days reported, {seizures} convulsive seizures"
+        ).format(start=inputs["start"], end=inputs["end"], days=len(counts),
+                 seizures=int(sum(counts)))),
     }  # fmt: skip
 
 
 TWIN = Twin(
     id="dravet_epilepsy",
-    title="Dravet syndrome: add-on therapy",
-    specialty="neurology",
+    title=N_("Dravet syndrome: add-on therapy"),
+    specialty=N_("neurology"),
     version="1.0",
-    question="With this child's seizure pattern and current regimen, what can each add-on "
+    question=N_("With this child's seizure pattern and current regimen, what can each add-on "
     "therapy be expected to do to convulsive seizures, how likely is a 50 % response, and "
-    "what must not be given?",
+    "what must not be given?"),
     references=tuple(dict.fromkeys((COUNT_MODEL, *TRIALS, *_LABEL_SOURCES, CONSENSUS))),
     parameters=PARAMETERS,
     outcomes=OUTCOMES,
@@ -149,8 +154,8 @@ TWIN = Twin(
         Requirement(
             "events",
             "",
-            "(the seizure diary: import the family's diary or enter "
-            "the seizures in Case data > Diary)",
+            N_("(the seizure diary: import the family's diary or enter "
+            "the seizures in Case data > Diary)"),
         ),
     ),
     personalize=personalize,
@@ -158,17 +163,17 @@ TWIN = Twin(
     simulate=simulate,
     clinical_fields=CLINICAL_FIELDS,
     limitations=(
-        "Drug effects are the pivotal trials' (12-14 weeks, children and young adults on "
-        "their regimens then); no titration, no tolerance, no long-term loss of effect.",
-        "The count model has no trend or seasonality (the notes say when a trend is seen); "
-        "convulsive seizures only are modelled.",
-        "Each child's response is lognormal: it has a worsening tail no trial reported "
+        N_("Drug effects are the pivotal trials' (12-14 weeks, children and young adults on "
+        "their regimens then); no titration, no tolerance, no long-term loss of effect."),
+        N_("The count model has no trend or seasonality (the notes say when a trend is seen); "
+        "convulsive seizures only are modelled."),
+        N_("Each child's response is lognormal: it has a worsening tail no trial reported "
         "(about 1 child in 10 twice as many seizures on fenfluramine): the headline is the "
-        "median.",
-        "Sodium-channel blockers' worsening is a direction from the literature with an "
-        "assumed size, shown so the board sees why not, not a prediction.",
-        "Interactions and monitoring are rules from the labels and the consensus; blood "
-        "levels are not modelled.",
+        "median."),
+        N_("Sodium-channel blockers' worsening is a direction from the literature with an "
+        "assumed size, shown so the board sees why not, not a prediction."),
+        N_("Interactions and monitoring are rules from the labels and the consensus; blood "
+        "levels are not modelled."),
     ),
     verification=VERIFICATION,
 )

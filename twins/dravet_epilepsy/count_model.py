@@ -65,7 +65,7 @@ from scipy.optimize import minimize
 from scipy.special import gammaln
 from scipy.stats import chi2
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import TwinInputError, number, tr
 
 MIN_REPORTED_DAYS = 28
 PRIOR_LOG_RATE = (float(np.log(0.385)), 2.5)  # mean, sd of log lambda (Kim 2012 centre)
@@ -222,14 +222,19 @@ def _validated(counts: np.ndarray) -> np.ndarray:
     finite = counts[~np.isnan(counts)]
     if np.any(~np.isfinite(finite)) or np.any(finite < 0) or np.any(finite != np.round(finite)):
         raise TwinInputError(
-            "Daily seizure counts must be whole numbers >= 0 (or empty for a day not reported)."
+            tr(
+                "Daily seizure counts must be whole numbers >= 0 (or empty for a day not "
+                "reported)."
+            )
         )
     reported = len(finite)
     if reported < MIN_REPORTED_DAYS:
         raise TwinInputError(
-            f"The seizure-count model cannot be fitted: only {reported} days of diary were "
-            f"reported; at least {MIN_REPORTED_DAYS} are needed to estimate a seizure rate. "
-            "Add more diary days (or mark seizure-free days as such)."
+            tr(
+                "The seizure-count model cannot be fitted: only {reported} days of diary were "
+                "reported; at least {min_reported_days} are needed to estimate a seizure rate. "
+                "Add more diary days (or mark seizure-free days as such)."
+            ).format(reported=reported, min_reported_days=MIN_REPORTED_DAYS)
         )
     return counts
 
@@ -439,53 +444,81 @@ def _notes(counts, data: DiaryData, natural, quantiles, mode, ess, trend: bool):
     if data.total == 0:
         upper = quantiles[2]
         notes.append(
-            f"No convulsive seizure in the {n} reported days: the rate is estimated from that "
-            f"absence (90 % upper bound {upper:.2g} per 28 days); over-dispersion and clustering "
-            "cannot be estimated and follow their priors."
+            tr(
+                "No convulsive seizure in the {n} reported days: the rate is estimated from "
+                "that absence (90 % upper bound {upper} per 28 days); over-dispersion and "
+                "clustering cannot be estimated and follow their priors."
+            ).format(n=n, upper=_g(upper, ".2g"))
         )
     missing = data.days - n
     if missing:
         notes.append(
-            f"{missing} of {data.days} diary days were not reported and were treated as "
-            "missing (not as seizure-free)."
+            tr(
+                "{missing} of {days} diary days were not reported and were treated as missing "
+                "(not as seizure-free)."
+            ).format(missing=missing, days=data.days)
         )
     if n < 90:
         notes.append(
-            f"Only {n} reported days: the seizure rate is uncertain (see its 80 % interval)."
+            tr(
+                "Only {n} reported days: the seizure rate is uncertain (see its 80 % interval)."
+            ).format(n=n)
         )
     ratio_draws = np.exp(natural[:, 2])
     after = [float(np.sum(data.weight[data.known & (data.state == s)])) for s in (0, 1)]
     judged = min(after) >= MIN_DAYS_PER_STATE
     if data.total > 0 and not judged:
-        which = "a seizure-free day" if after[0] < after[1] else "a seizure day"
+        which = tr("a seizure-free day") if after[0] < after[1] else tr("a seizure day")
         notes.append(
-            f"Clustering cannot be judged: only {min(after):.0f} reported days follow {which}; "
-            "the clustering term (and the rate after a seizure-free day) are poorly determined, "
-            "mostly by their priors; the long-run rate is not affected."
+            tr(
+                "Clustering cannot be judged: only {after} reported days follow {which}; the "
+                "clustering term (and the rate after a seizure-free day) are poorly "
+                "determined, mostly by their priors; the long-run rate is not affected."
+            ).format(after=number(min(after), 0), which=which)
         )
     if judged and data.total > 0 and np.mean(ratio_draws > 1.0) > 0.95:
         median = float(np.median(ratio_draws))
         low, high = np.percentile(ratio_draws, (10.0, 90.0))
         if median >= STRONG_CLUSTER_RATIO:
             notes.append(
-                f"Strong clustering: the day after a seizure day has {median:.1f} times the "
-                f"seizure rate of other days (80 % interval {low:.1f} to {high:.1f})."
+                tr(
+                    "Strong clustering: the day after a seizure day has {median} times the "
+                    "seizure rate of other days (80 % interval {low} to {high})."
+                ).format(median=number(median, 1), low=number(low, 1), high=number(high, 1))
             )
         else:
-            notes.append(f"Mild clustering: rate ratio after a seizure day {median:.1f}.")
+            notes.append(tr(
+                "Mild clustering: rate ratio after a seizure day {median}."
+            ).format(median=number(median, 1)))
     ratio = p = None
     if trend and data.total > 0 and n >= TREND_MIN_DAYS:
         ratio, p = trend_test(prepare(counts, per_day=True), mode)
         if p < TREND_P and (ratio >= TREND_RATIO or ratio <= 1.0 / TREND_RATIO):
-            word = "higher" if ratio > 1 else "lower"
+            higher = tr(
+                "Trend detected: the seizure rate in the second half of the diary is "
+                "{ratio} times that of the first half (higher; likelihood-ratio p = {p}). "
+                "The model assumes a constant rate over the diary; consider fitting the "
+                "recent weeks only."
+            )
+            lower = tr(
+                "Trend detected: the seizure rate in the second half of the diary is "
+                "{ratio} times that of the first half (lower; likelihood-ratio p = {p}). "
+                "The model assumes a constant rate over the diary; consider fitting the "
+                "recent weeks only."
+            )
             notes.append(
-                f"Trend detected: the seizure rate in the second half of the diary is "
-                f"{ratio:.1f} times that of the first half ({word}; likelihood-ratio p = "
-                f"{p:.2g}). The model assumes a constant rate over the diary; consider "
-                "fitting the recent weeks only."
+                (higher if ratio > 1 else lower).format(ratio=number(ratio, 1), p=_g(p, ".2g"))
             )
     if ess < 500:
         notes.append(
-            f"The posterior sample is thin (effective size {ess:.0f}); intervals are rough."
+            tr(
+                "The posterior sample is thin (effective size {ess}); intervals are rough."
+            ).format(ess=number(ess, 0))
         )
     return notes, ratio, p
+
+
+def _g(value, spec: str = "g") -> str:
+    """`value` formatted by `spec` (a `g` format), with the language's decimal separator."""
+    text = format(float(value), spec)
+    return text if "e" in text else text.replace(".", number(0.5, 1)[1])

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import TwinInputError, number, tr
 
 from .trials import ARMS, TrialArm, arm, placebo_of, short_citation
 
@@ -96,7 +96,9 @@ def arm_effect(key: str) -> Effect:
     item = arm(key)
     mu, sigma = CALIBRATED[key]
     cited = short_citation(item.source)
-    return Effect(mu, sigma, f"{cited} (whole arm, placebo response included)")
+    return Effect(mu, sigma, tr(
+        "{cited} (whole arm, placebo response included)"
+    ).format(cited=cited))
 
 
 # STICLO's placebo arm (20 children, 1 responder over a 1-month window; its baseline and
@@ -124,9 +126,11 @@ def drug_effect(key: str) -> Effect:
     mu, sigma = CALIBRATED[key]
     mu_placebo, sigma_placebo = placebo_response(item)
     spread = math.sqrt(max(sigma**2 - sigma_placebo**2, 0.0))
-    pooled = " (pooled placebo of three trials)" if item.trial in POOLED_PLACEBO_FOR else ""
+    pooled = tr(" (pooled placebo of three trials)") if item.trial in POOLED_PLACEBO_FOR else ""
     cited = short_citation(item.source)
-    return Effect(mu - mu_placebo, spread, f"{cited} (drug-specific: arm / placebo{pooled})")
+    return Effect(mu - mu_placebo, spread, tr(
+        "{cited} (drug-specific: arm / placebo{pooled})"
+    ).format(cited=cited, pooled=pooled))
 
 
 def _studied(drug: str, on_stiripentol: bool) -> tuple[list[float], dict[float, str]]:
@@ -156,20 +160,28 @@ def _studied_key(drug: str, dose: float | None, on_stiripentol: bool) -> tuple[s
         dose = studied[-1]
     if dose < studied[0] - 1e-9:
         raise TwinInputError(
-            f"{drug} {dose:g} mg/kg/day is below the lowest dose studied in the trials "
-            f"({studied[0]:g} mg/kg/day): the twin has no trial effect for it"
+            tr(
+                "{drug} {dose} mg/kg/day is below the lowest dose studied in the trials "
+                "({studied} mg/kg/day): the twin has no trial effect for it"
+            ).format(drug=drug, dose=_g(dose), studied=_g(studied[0]))
         )
     chosen = max(s for s in studied if s <= dose + 1e-9)
     note = ""
     if drug == "cannabidiol":
         note = (
-            "; 10-20 mg/kg/day use the 20 mg/kg/day effect of GWPCARE1: GWPCARE2 (Miller "
-            "2020) found 10 and 20 mg/kg/day alike (49 % vs 46 % model-estimated reduction)"
+            tr(
+                "; 10-20 mg/kg/day use the 20 mg/kg/day effect of GWPCARE1: GWPCARE2 (Miller "
+                "2020) found 10 and 20 mg/kg/day alike (49 % vs 46 % model-estimated reduction)"
+            )
         )
     elif drug == "fenfluramine" and on_stiripentol and chosen == 0.2:
-        note = "; 0.2 mg/kg/day with stiripentol: the Study 1 arm (without stiripentol) is used"
+        note = tr(
+            "; 0.2 mg/kg/day with stiripentol: the Study 1 arm (without stiripentol) is used"
+        )
     elif abs(chosen - dose) > 1e-9:
-        note = f"; {dose:g} mg/kg/day uses the nearest studied dose below ({chosen:g})"
+        note = tr(
+            "; {dose} mg/kg/day uses the nearest studied dose below ({chosen})"
+        ).format(dose=_g(dose), chosen=_g(chosen))
     return keys[chosen], note
 
 
@@ -191,10 +203,12 @@ def therapy_effect(
         return WORSENING
     if drug not in DRUGS:
         raise TwinInputError(
-            f"the twin has no trial effect for '{drug}'; known: {', '.join(DRUGS)}"
+            tr(
+                "the twin has no trial effect for '{drug}'; known: {drugs}"
+            ).format(drug=drug, drugs=', '.join(DRUGS))
         )
     if drug == "placebo" and not with_placebo_response:
-        return Effect(0.0, 0.0, "no drug")
+        return Effect(0.0, 0.0, tr("no drug"))
     key, note = _studied_key(drug, dose_mg_kg_day, on_stiripentol)
     found = arm_effect(key) if with_placebo_response or drug == "placebo" else drug_effect(key)
     return Effect(found.mu, found.sigma, found.source + note) if note else found
@@ -284,3 +298,9 @@ if __name__ == "__main__":  # pragma: no cover - regenerates CALIBRATED
     import pprint
 
     pprint.pprint(calibrate(), sort_dicts=False)
+
+
+def _g(value, spec: str = "g") -> str:
+    """`value` formatted by `spec` (a `g` format), with the language's decimal separator."""
+    text = format(float(value), spec)
+    return text if "e" in text else text.replace(".", number(0.5, 1)[1])

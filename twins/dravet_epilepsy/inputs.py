@@ -14,19 +14,21 @@ import math
 from typing import Any
 
 from meditwin_desktop.core.twin import (
+    N_,
     CaseView,
     TwinInputError,
     case_diary,
     event_day,
     is_convulsive,
     seizure_kind,
+    tr,
     view_of,
 )
 
 PROLONGED_S = 300.0  # a convulsive seizure over 5 minutes needs rescue medication (ILAE t1,
 # Trinka E et al. A definition and classification of status epilepticus. Epilepsia
 # 2015;56:1515-23)
-UNRECORDED = ("seizure-free", "unknown")
+UNRECORDED = (N_("seizure-free"), N_("unknown"))
 _MG = {"mg/day": 1.0, "g/day": 1000.0, "µg/day": 1e-3, "ug/day": 1e-3}
 STATUS = "status epilepticus"
 
@@ -39,7 +41,9 @@ def _date(text: Any, what: str) -> dt.date | None:
         return dt.date.fromisoformat(text[:10])
     except ValueError:
         raise TwinInputError(
-            f"The {what} '{text}' is not a date: write it as YYYY-MM-DD."
+            tr("The {what} '{text}' is not a date: write it as YYYY-MM-DD.").format(
+                what=what, text=text
+            )
         ) from None
 
 
@@ -63,7 +67,7 @@ def _weight(clinical: dict) -> float | None:
 
 
 def _age(clinical: dict, on: dt.date) -> float | None:
-    born = _date(clinical.get("birth_date"), "date of birth")
+    born = _date(clinical.get("birth_date"), tr("date of birth"))
     if born is not None:
         return (on - born).days / 365.25
     try:
@@ -83,8 +87,10 @@ def prepare(view: CaseView) -> dict[str, Any]:
     events = view.events()
     if not events:
         raise TwinInputError(
-            "The case has no seizure diary: import the family's diary (Case data > Diary > "
-            "Import CSV) or enter the seizures there."
+            tr(
+                "The case has no seizure diary: import the family's diary (Case data > Diary > "
+                "Import CSV) or enter the seizures there."
+            )
         )
     diary = case_diary(events, clinical)  # read as the Diary view reads it
     unrecorded = str(clinical.get("diary_unrecorded_days") or UNRECORDED[0])
@@ -103,7 +109,7 @@ def prepare(view: CaseView) -> dict[str, Any]:
     weight = _weight(clinical)
     medications = []
     for drug in view.medications:
-        stopped = _date(drug.stop, f"stop date of {drug.name}")
+        stopped = _date(drug.stop, tr("stop date of {name}").format(name=drug.name))
         if stopped is not None and stopped < last:
             continue
         medications.append({
@@ -122,7 +128,7 @@ def prepare(view: CaseView) -> dict[str, Any]:
         "status_events": list(diary.status_events),
         "rescue_events": int(diary.rescue_events),
         "duplicates": int(diary.duplicates),
-        "diary_notes": list(diary.notes),
+        "shown_diary_notes": list(diary.notes),  # translated: not in the input hash
         "medications": medications,
         "weight_kg": weight,
         "age_y": _age(clinical, last),

@@ -14,7 +14,15 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
-from meditwin_desktop.core.twin import Cancelled, Result, Table, TimeSeries, TwinInputError
+from meditwin_desktop.core.twin import (
+    Cancelled,
+    Result,
+    Table,
+    TimeSeries,
+    TwinInputError,
+    number,
+    tr,
+)
 
 from . import count_model
 from .effects import maintenance_dose, therapy_effect
@@ -82,15 +90,17 @@ def therapy_text(params: Mapping[str, Any], on_stiripentol: bool) -> str:
     stiripentol)', 'no add-on'."""
     code = str(params["add_therapy"])
     if code == NO_ADD_ON:
-        return "no add-on"
+        return tr("no add-on")
     if not THERAPIES[code].doses:
         return code
     dose = add_on_dose(params)
     if dose is not None:
-        return f"{code} {dose:g} mg/kg/day"
+        return tr("{code} {dose} mg/kg/day").format(code=code, dose=_g(dose))
     label = maintenance_dose(code, on_stiripentol)
-    on = " with stiripentol" if on_stiripentol and code == "fenfluramine" else ""
-    return f"{code} {label:g} mg/kg/day (the label's maintenance dose{on})"
+    on = tr(" with stiripentol") if on_stiripentol and code == "fenfluramine" else ""
+    return tr(
+        "{code} {label} mg/kg/day (the label's maintenance dose{on})"
+    ).format(code=code, label=_g(label), on=on)
 
 
 def _echo_rules(code: str, echo: str) -> tuple[list[str], list[str]]:
@@ -98,11 +108,15 @@ def _echo_rules(code: str, echo: str) -> tuple[list[str], list[str]]:
     if code != "fenfluramine":
         return [], []
     if echo in ECHO_CONTRAINDICATIONS:
-        return [f"Fenfluramine with {echo} on the last echocardiogram: contraindicated "
-                f"({FINTEPLA_SMPC.split(',')[0]}, section 4.3)"], []  # fmt: skip
+        return [tr(
+            "Fenfluramine with {echo} on the last echocardiogram: contraindicated ({value}, "
+            "section 4.3)"
+        ).format(echo=tr(echo), value=FINTEPLA_SMPC.split(',')[0])], []  # fmt: skip
     if echo != "normal":
-        return [], ["No normal echocardiogram recorded: one is needed before fenfluramine "
-                    "starts (enter its result in the Clinical panel)"]  # fmt: skip
+        return [], [tr(
+            "No normal echocardiogram recorded: one is needed before fenfluramine starts "
+            "(enter its result in the Clinical panel)"
+        )]  # fmt: skip
     return [], []
 
 
@@ -112,17 +126,19 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     code = str(params["add_therapy"])
     if code != NO_ADD_ON and (code not in THERAPIES or not THERAPIES[code].add_on):
         known = ", ".join(c for c, t in THERAPIES.items() if t.add_on)
-        raise TwinInputError(f"The twin cannot add '{code}': it knows {known}.")
+        raise TwinInputError(tr(
+            "The twin cannot add '{code}': it knows {known}."
+        ).format(code=code, known=known))
     rules = check_regimen(code, add_on_dose(params), inputs["weight_kg"], _current(inputs),
                           inputs["age_y"])  # fmt: skip
     echo_contra, echo_monitoring = _echo_rules(code, inputs["echocardiogram"])
     contraindications = [*rules.contraindications, *echo_contra]
-    progress(0.05, "fitting the seizure-count model")
+    progress(0.05, tr("fitting the seizure-count model"))
     futures, seed = int(params["futures"]), int(params["seed"])
     posterior = count_model.fit(counts, draws=futures, seed=seed)
     if cancelled():
         raise Cancelled()
-    progress(0.5, "simulating future diaries")
+    progress(0.5, tr("simulating future diaries"))
     z = np.random.default_rng(seed).standard_normal(len(posterior.draws))
     multipliers, effect = _therapy_multipliers(params, z, rules.on_stiripentol)
     days = round(float(params["horizon_weeks"]) * 7)
@@ -137,7 +153,7 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     )  # fmt: skip
     if cancelled():
         raise Cancelled()
-    progress(0.9, "outcomes")
+    progress(0.9, tr("outcomes"))
     result = Result(outcomes={})
     _outcomes(result, simulated, counts, inputs)
     result.outcomes["contraindications"] = float(len(contraindications))
@@ -146,8 +162,8 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     result.series["weekly"] = _weekly_series(simulated, counts)
     monitoring = [*rules.monitoring, *echo_monitoring]
     treated = therapy_text(params, rules.on_stiripentol)
-    result.notes["convulsive_seizures_per_28d"] = (
-        f"{treated}: {result.notes['convulsive_seizures_per_28d']}"
+    result.notes["convulsive_seizures_per_28d"] = tr("{therapy}: {note}").format(
+        therapy=treated, note=result.notes["convulsive_seizures_per_28d"]
     )
     _tables(result, posterior, rules, effect, treated, code, inputs, counts, contraindications,
             monitoring)  # fmt: skip
@@ -168,14 +184,24 @@ def _outcomes(
     out["convulsive_seizures_per_28d_low"] = float(low)
     out["convulsive_seizures_per_28d_high"] = float(high)
     notes["convulsive_seizures_per_28d"] = (
-        f"median of the simulated futures over {days // 7} weeks; 80 % between {low:.1f} and "
-        f"{high:.1f}; mean {per_28d.mean():.1f}; the diary's rate was {baseline:.1f}"
+        tr(
+            "median of the simulated futures over {weeks} weeks; 80 % between {low} and "
+            "{high}; mean {mean}; the diary's rate was {baseline}"
+        ).format(
+            weeks=days // 7,
+            low=number(low, 1),
+            high=number(high, 1),
+            mean=number(per_28d.mean(), 1),
+            baseline=number(baseline, 1),
+        )
     )
     if baseline > 0:
         out["p_responder_50_pct"] = float(np.mean(per_28d <= 0.5 * baseline) * 100.0)
     else:
         out["p_responder_50_pct"] = None
-        notes["p_responder_50_pct"] = "no convulsive seizure in the diary: no reduction to measure"
+        notes["p_responder_50_pct"] = tr(
+            "no convulsive seizure in the diary: no reduction to measure"
+        )
     window = min(28, days)
     out["p_seizure_free_28d_pct"] = float(np.mean(simulated[:, :window].sum(axis=1) == 0) * 100)
     out["days_with_seizures_per_28d"] = float(np.mean((simulated > 0).sum(axis=1) / days * 28))
@@ -184,12 +210,14 @@ def _outcomes(
         share = (prolonged + 0.5) / (timed + 1.0)  # Jeffreys posterior mean of the share
         out["prolonged_seizures_per_year"] = median / 28.0 * DAYS_PER_YEAR * share
         notes["prolonged_seizures_per_year"] = (
-            f"{prolonged} of {timed} timed convulsive seizures in the diary lasted over 5 min; "
-            "the add-on is assumed not to change how long seizures last"
+            tr(
+                "{prolonged} of {timed} timed convulsive seizures in the diary lasted over 5 "
+                "min; the add-on is assumed not to change how long seizures last"
+            ).format(prolonged=prolonged, timed=timed)
         )
     else:
         out["prolonged_seizures_per_year"] = None
-        notes["prolonged_seizures_per_year"] = "the diary gives no seizure durations"
+        notes["prolonged_seizures_per_year"] = tr("the diary gives no seizure durations")
 
 
 def _weekly_series(simulated: np.ndarray, counts: np.ndarray) -> TimeSeries:
@@ -198,16 +226,17 @@ def _weekly_series(simulated: np.ndarray, counts: np.ndarray) -> TimeSeries:
     low, high = np.percentile(weekly, INTERVAL, axis=0)
     observed_time, observed = _weekly_observed(counts)
     return TimeSeries(
-        "Convulsive seizures per week", "seizures", np.arange(weeks) + 0.5,
-        np.median(weekly, axis=0), time_unit="weeks", x_label="weeks from the end of the diary",
+        tr("Convulsive seizures per week"), tr("seizures"), np.arange(weeks) + 0.5,
+        np.median(weekly, axis=0), time_unit="weeks",
+        x_label=tr("weeks from the end of the diary"),
         observed_time=observed_time, observed_values=observed, lower=low, upper=high,
-        band_label="80 % of simulated futures",
+        band_label=tr("80 % of simulated futures"),
     )  # fmt: skip
 
 
 def _number(value: float, unit: str = "") -> str:
     """A trial number as shown ('not confirmed' where the twin found no source for it)."""
-    return "not confirmed" if math.isnan(value) else f"{value:g}{unit}"
+    return tr("not confirmed") if math.isnan(value) else f"{_g(value)}{unit}"
 
 
 def _evidence_rows(code: str) -> list[tuple]:
@@ -219,8 +248,9 @@ def _evidence_rows(code: str) -> list[tuple]:
             continue
         reduction = _number(a.median_reduction_pct)
         if a.reduction_statistic != MEDIAN and not math.isnan(a.median_reduction_pct):
-            reduction += " (model estimate, not a median)"
-        arm = a.drug if a.dose_mg_kg_day is None else f"{a.drug} {a.dose_mg_kg_day:g} mg/kg/day"
+            reduction += tr(" (model estimate, not a median)")
+        arm = a.drug if a.dose_mg_kg_day is None else tr("{drug} {dose} mg/kg/day").format(
+            drug=a.drug, dose=_g(a.dose_mg_kg_day))
         rows.append((short_citation(a.source), arm, a.co_medication, a.n,
                      _number(a.baseline_median_per_28d), reduction,
                      _number(round(a.responders_50_pct, 1))))  # fmt: skip
@@ -241,62 +271,66 @@ def _tables(
 ) -> None:
     reported = int(np.sum(~np.isnan(counts)))
     rows = [
-        ("Diary period", f"{inputs['start']} to {inputs['end']} ({len(counts)} days)"),
-        ("Days reported", f"{reported} (days without an entry counted as "
-                          f"{inputs['unrecorded_days']})"),
-        ("Convulsive seizures", f"{int(np.nansum(counts))}"),
-        ("Convulsive seizures per 28 days", f"{_baseline_per_28d(counts):.1f}"),
-        ("Status epilepticus", ", ".join(t[:10] for t in inputs["status_events"]) or "none"),
-        ("Seizures with rescue medication", str(inputs["rescue_events"])),
-        ("Repeated entries left out", str(inputs["duplicates"])),
+        (tr("Diary period"), tr("{start} to {end} ({days} days)").format(
+            start=inputs["start"], end=inputs["end"], days=len(counts))),
+        (tr("Days reported"), tr("{reported} (days without an entry counted as {how})").format(
+            reported=reported, how=tr(inputs["unrecorded_days"]))),
+        (tr("Convulsive seizures"), f"{int(np.nansum(counts))}"),
+        (tr("Convulsive seizures per 28 days"), number(_baseline_per_28d(counts), 1)),
+        (tr("Status epilepticus"),
+         ", ".join(t[:10] for t in inputs["status_events"]) or tr("none")),
+        (tr("Seizures with rescue medication"), str(inputs["rescue_events"])),
+        (tr("Repeated entries left out"), str(inputs["duplicates"])),
     ]  # fmt: skip
-    rows += [("Note", note) for note in inputs["diary_notes"]]
-    result.tables["diary"] = Table("Seizure diary", ("Item", "Value"), rows)
+    rows += [(tr("Note"), note) for note in inputs["shown_diary_notes"]]
+    result.tables["diary"] = Table(tr("Seizure diary"), (tr("Item"), tr("Value")), rows)
     result.tables["regimen"] = Table(
-        "Current regimen", ("Drug", "Dose", "mg/kg/day", "Known to the twin"),
-        [(m["name"], f"{m['dose']:g} {m['unit']}",
-          "" if m["mg_kg_day"] is None else f"{m['mg_kg_day']:.2g}",
-          "yes" if drug_code(m["name"]) else "no: interactions not checked")
-         for m in inputs["medications"]] or [("none recorded", "", "", "")],
+        tr("Current regimen"), (tr("Drug"), tr("Dose"), "mg/kg/day", tr("Known to the twin")),
+        [(m["name"], f"{_g(m['dose'])} {m['unit']}",
+          "" if m["mg_kg_day"] is None else _g(m["mg_kg_day"], ".2g"),
+          tr("yes") if drug_code(m["name"]) else tr("no: interactions not checked"))
+         for m in inputs["medications"]] or [(tr("none recorded"), "", "", "")],
     )  # fmt: skip
     rate, dispersion, cluster = posterior.draws.T
     low, mid, high = posterior.mean_per_28d
     model_rows = [
-        (name, *(f"{v:.3g}" for v in np.percentile(values, (50.0, *INTERVAL))), unit)
+        (name, *(_g(v, ".3g") for v in np.percentile(values, (50.0, *INTERVAL))), unit)
         for name, values, unit in (
-            ("Rate after a seizure-free day", rate * 28.0, "per 28 days"),
-            ("Over-dispersion (alpha)", dispersion, ""),
-            ("Clustering (rate ratio after a seizure day)", np.exp(cluster), "x"),
+            (tr("Rate after a seizure-free day"), rate * 28.0, tr("per 28 days")),
+            (tr("Over-dispersion (alpha)"), dispersion, ""),
+            (tr("Clustering (rate ratio after a seizure day)"), np.exp(cluster), "x"),
         )
     ]
-    model_rows.append(("Mean convulsive seizures", f"{mid:.3g}", f"{low:.3g}", f"{high:.3g}",
-                       "per 28 days"))  # fmt: skip
+    model_rows.append((tr("Mean convulsive seizures"), _g(mid, ".3g"), _g(low, ".3g"),
+                       _g(high, ".3g"), tr("per 28 days")))  # fmt: skip
     result.tables["count_model"] = Table(
-        "Seizure-count model (posterior median and 80 % interval)",
-        ("Parameter", "Median", "10 %", "90 %", "Unit"), model_rows,
+        tr("Seizure-count model (posterior median and 80 % interval)"),
+        (tr("Parameter"), tr("Median"), "10 %", "90 %", tr("Unit")), model_rows,
     )  # fmt: skip
     if code != NO_ADD_ON and _evidence_rows(code):
         result.tables["evidence"] = Table(
-            "Trial evidence for this add-on",
-            ("Trial", "Arm", "With", "Patients", "Baseline median per 28 d",
-             "Median reduction %", "Responders >= 50 % (%)"),
+            tr("Trial evidence for this add-on"),
+            (tr("Trial"), tr("Arm"), tr("With"), tr("Patients"), tr("Baseline median per 28 d"),
+             tr("Median reduction %"), tr("Responders >= 50 % (%)")),
             _evidence_rows(code),
         )  # fmt: skip
     if effect is not None:
         result.tables["effect"] = Table(
-            "Effect used (each child's rate multiplied by a lognormal factor)",
-            ("Therapy", "Median reduction %", "Children with >= 50 % fewer seizures %",
-             "Children with more seizures %", "Source"),
-            [(treated, f"{(1 - np.exp(effect.mu)) * 100:.0f}",
-              f"{_share_below(effect, 0.5) * 100:.0f}",
-              f"{(1 - _share_below(effect, 1.0)) * 100:.0f}", effect.source)],
+            tr("Effect used (each child's rate multiplied by a lognormal factor)"),
+            (tr("Therapy"), tr("Median reduction %"), tr("Children with >= 50 % fewer seizures %"),
+             tr("Children with more seizures %"), tr("Source")),
+            [(treated, number((1 - np.exp(effect.mu)) * 100, 0),
+              number(_share_below(effect, 0.5) * 100, 0),
+              number((1 - _share_below(effect, 1.0)) * 100, 0), effect.source)],
         )  # fmt: skip
-    rule_rows = [("contraindication", text) for text in contraindications]
-    rule_rows += [("monitoring", text) for text in monitoring]
-    rule_rows += [("interaction", text) for text in rules.interactions]
-    rule_rows += [("warning", text) for text in rules.warnings]
+    rule_rows = [(tr("contraindication"), text) for text in contraindications]
+    rule_rows += [(tr("monitoring"), text) for text in monitoring]
+    rule_rows += [(tr("interaction"), text) for text in rules.interactions]
+    rule_rows += [(tr("warning"), text) for text in rules.warnings]
     if rule_rows:
-        result.tables["rules"] = Table("Rules for this regimen", ("Kind", "Rule"), rule_rows)
+        result.tables["rules"] = Table(
+            tr("Rules for this regimen"), (tr("Kind"), tr("Rule")), rule_rows
+        )
 
 
 def _share_below(effect, multiplier: float) -> float:
@@ -316,26 +350,38 @@ def _warnings(
     monitoring: list[str],
 ) -> None:
     warnings = result.warnings
-    warnings += [f"CONTRAINDICATED: {text}" for text in contraindications]
+    warnings += [tr("CONTRAINDICATED: {text}").format(text=text) for text in contraindications]
     if inputs["status_events"]:
         dates = ", ".join(t[:10] for t in inputs["status_events"])
         warnings.append(
-            f"Status epilepticus in the diary ({dates}): check that the child's written "
-            "emergency (rescue) plan is up to date and with the family and the school "
-            "(Wirrell EC et al. Epilepsia 2022;63:1761-1777)."
+            tr(
+                "Status epilepticus in the diary ({dates}): check that the child's written "
+                "emergency (rescue) plan is up to date and with the family and the school "
+                "(Wirrell EC et al. Epilepsia 2022;63:1761-1777)."
+            ).format(dates=dates)
         )
     warnings += [*monitoring, *rules.interactions, *rules.warnings]
     if inputs["weight_kg"] is None:
         warnings.append(
-            "No weight in the Clinical panel: doses in mg/day cannot be read per kg and the "
-            "labels' daily maxima (mg/day) are not checked."
+            tr(
+                "No weight in the Clinical panel: doses in mg/day cannot be read per kg and "
+                "the labels' daily maxima (mg/day) are not checked."
+            )
         )
     others = np.nansum(np.array([np.nan if v is None else v for v in inputs["all_seizures"]],
                                 float)) - np.nansum(counts)  # fmt: skip
     if others > 0:
         warnings.append(
-            f"{others:.0f} non-convulsive seizures in the diary (myoclonic, absence, focal...) "
-            "are not modelled: the trials' endpoint, and these outcomes, are convulsive "
-            "seizures."
+            tr(
+                "{others} non-convulsive seizures in the diary (myoclonic, absence, focal...) "
+                "are not modelled: the trials' endpoint, and these outcomes, are convulsive "
+                "seizures."
+            ).format(others=number(others, 0))
         )
     warnings += list(posterior.notes)
+
+
+def _g(value, spec: str = "g") -> str:
+    """`value` formatted by `spec` (a `g` format), with the language's decimal separator."""
+    text = format(float(value), spec)
+    return text if "e" in text else text.replace(".", number(0.5, 1)[1])

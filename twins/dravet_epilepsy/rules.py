@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import N_, TwinInputError, number, tr
 
 FINTEPLA_SMPC = "EMA SmPC Fintepla (fenfluramine) 2.2 mg/mL, section 4.2 Table 1"
 FINTEPLA_FDA = (
@@ -67,25 +67,27 @@ def _scb(code: str, label: str) -> Therapy:
 
 
 THERAPIES: dict[str, Therapy] = {
-    "fenfluramine": Therapy("fenfluramine", "Fenfluramine (Fintepla)", True, (0.2, 0.7), 0.7,
+    "fenfluramine": Therapy("fenfluramine", N_("Fenfluramine (Fintepla)"), True, (0.2, 0.7),
+                            0.7,
                             26.0, 0.4, 17.0, False, (FINTEPLA_SMPC, FINTEPLA_FDA)),
-    "cannabidiol": Therapy("cannabidiol", "Cannabidiol (Epidyolex/Epidiolex)", True,
+    "cannabidiol": Therapy("cannabidiol", N_("Cannabidiol (Epidyolex/Epidiolex)"), True,
                            (10.0, 20.0), 20.0, None, 20.0, None, False,
                            (EPIDYOLEX_SMPC, EPIDIOLEX_FDA)),
-    "stiripentol": Therapy("stiripentol", "Stiripentol (Diacomit)", True, (50.0,), 50.0, None,
+    "stiripentol": Therapy("stiripentol", N_("Stiripentol (Diacomit)"), True, (50.0,), 50.0,
+                           None,
                            50.0, None, False, (DIACOMIT_SMPC,)),
-    "carbamazepine": _scb("carbamazepine", "Carbamazepine (Tegretol)"),
-    "oxcarbazepine": _scb("oxcarbazepine", "Oxcarbazepine (Trileptal)"),
-    "phenytoin": _scb("phenytoin", "Phenytoin (Dilantin, Di-Hydan)"),
-    "lamotrigine": _scb("lamotrigine", "Lamotrigine (Lamictal)"),
-    "valproate": _known("valproate", "Valproate (Depakine, Epilim)"),
-    "clobazam": _known("clobazam", "Clobazam (Urbanyl, Onfi, Frisium)"),
-    "topiramate": _known("topiramate", "Topiramate (Topamax, Epitomax)"),
-    "levetiracetam": _known("levetiracetam", "Levetiracetam (Keppra)"),
-    "clonazepam": _known("clonazepam", "Clonazepam (Rivotril)"),
-    "bromide": _known("bromide", "Potassium bromide"),
-    "zonisamide": _known("zonisamide", "Zonisamide (Zonegran)"),
-    "ethosuximide": _known("ethosuximide", "Ethosuximide (Zarontin)"),
+    "carbamazepine": _scb("carbamazepine", N_("Carbamazepine (Tegretol)")),
+    "oxcarbazepine": _scb("oxcarbazepine", N_("Oxcarbazepine (Trileptal)")),
+    "phenytoin": _scb("phenytoin", N_("Phenytoin (Dilantin, Di-Hydan)")),
+    "lamotrigine": _scb("lamotrigine", N_("Lamotrigine (Lamictal)")),
+    "valproate": _known("valproate", N_("Valproate (Depakine, Epilim)")),
+    "clobazam": _known("clobazam", N_("Clobazam (Urbanyl, Onfi, Frisium)")),
+    "topiramate": _known("topiramate", N_("Topiramate (Topamax, Epitomax)")),
+    "levetiracetam": _known("levetiracetam", N_("Levetiracetam (Keppra)")),
+    "clonazepam": _known("clonazepam", N_("Clonazepam (Rivotril)")),
+    "bromide": _known("bromide", N_("Potassium bromide")),
+    "zonisamide": _known("zonisamide", N_("Zonisamide (Zonegran)")),
+    "ethosuximide": _known("ethosuximide", N_("Ethosuximide (Zarontin)")),
 }  # fmt: skip
 
 NO_ADD_ON = "none"
@@ -165,21 +167,43 @@ def maximum(code: str, on_stiripentol: bool) -> tuple[float | None, float | None
 def _check_dose(code: str, dose: float, weight: float | None, on_stiripentol: bool) -> None:
     per_kg, per_day = maximum(code, on_stiripentol)
     item = THERAPIES[code]
-    where = " with stiripentol" if on_stiripentol and code == "fenfluramine" else ""
-    limit = (f"{per_kg:g} mg/kg/day" if per_kg is not None else "") + (
-        f", at most {per_day:g} mg/day" if per_day is not None else "")  # fmt: skip
+    where = tr(" with stiripentol") if on_stiripentol and code == "fenfluramine" else ""
+    limit = (f"{_g(per_kg)} mg/kg/day" if per_kg is not None else "") + (
+        tr(", at most {per_day} mg/day").format(per_day=_g(per_day))
+        if per_day is not None else "")  # fmt: skip
     if dose < 0:
-        raise TwinInputError(f"{item.label}: a dose cannot be negative ({dose:g} mg/kg/day)")
-    weight_text = f" for {weight:g} kg" if weight is not None else ""
+        raise TwinInputError(tr(
+            "{label}: a dose cannot be negative ({dose} mg/kg/day)"
+        ).format(label=tr(item.label), dose=_g(dose)))
+    weight_text = tr(" for {weight} kg").format(weight=_g(weight)) if weight is not None else ""
     if per_kg is not None and dose > per_kg + 1e-9:
         raise TwinInputError(
-            f"{item.label} {dose:g} mg/kg/day{weight_text} is above the label maximum"
-            f"{where}: {limit} ({item.sources[0]})"
+            tr(
+                "{label} {dose} mg/kg/day{weight_text} is above the label maximum{where}: "
+                "{limit} ({sources})"
+            ).format(
+                label=tr(item.label),
+                dose=_g(dose),
+                weight_text=weight_text,
+                where=where,
+                limit=limit,
+                sources=item.sources[0],
+            )
         )
     if per_day is not None and weight is not None and dose * weight > per_day + 1e-6:
         raise TwinInputError(
-            f"{item.label} {dose:g} mg/kg/day for {weight:g} kg is {dose * weight:.1f} mg/day, "
-            f"above the label maximum{where}: {limit} ({item.sources[0]})"
+            tr(
+                "{label} {dose} mg/kg/day for {weight} kg is {value} mg/day, above the label "
+                "maximum{where}: {limit} ({sources})"
+            ).format(
+                label=tr(item.label),
+                dose=_g(dose),
+                weight=_g(weight),
+                value=number(dose * weight, 1),
+                where=where,
+                limit=limit,
+                sources=item.sources[0],
+            )
         )
 
 
@@ -199,10 +223,14 @@ def check_regimen(
     options = sorted(c for c, t in THERAPIES.items() if t.add_on)
     if code != NO_ADD_ON and (code is None or not THERAPIES[code].add_on):
         raise TwinInputError(
-            f"the twin cannot evaluate adding '{add}'; it knows: {', '.join(options)}"
+            tr(
+                "the twin cannot evaluate adding '{add}'; it knows: {options}"
+            ).format(add=add, options=', '.join(options))
         )
     if weight_kg is not None and weight_kg <= 0:
-        raise TwinInputError(f"weight must be positive (got {weight_kg:g} kg)")
+        raise TwinInputError(tr(
+            "weight must be positive (got {weight_kg} kg)"
+        ).format(weight_kg=_g(weight_kg)))
     warnings: list[str] = []
     interactions: list[str] = []
     monitoring: list[str] = []
@@ -210,22 +238,28 @@ def check_regimen(
     for name, _dose in current:
         found = drug_code(name)
         if found is None:
-            warnings.append(f"'{name}' is not known to the twin: interactions not checked")
+            warnings.append(tr(
+                "'{name}' is not known to the twin: interactions not checked"
+            ).format(name=name))
             continue
         codes.add(found)
         if THERAPIES[found].contraindicated:
             warnings.append(
-                f"current {THERAPIES[found].label}: sodium-channel blockers can worsen seizures "
-                f"in Dravet syndrome; consider withdrawing it ({CONSENSUS})"
+                tr(
+                    "current {label}: sodium-channel blockers can worsen seizures in Dravet "
+                    "syndrome; consider withdrawing it ({consensus})"
+                ).format(label=tr(THERAPIES[found].label), consensus=CONSENSUS)
             )
     on_stp = "stiripentol" in codes
     if code == NO_ADD_ON:
         return Rules(False, tuple(warnings), (), (), (), on_stp)
     if code in codes:  # the trials' effect is that of adding the drug: not of taking it twice
         raise TwinInputError(
-            f"{THERAPIES[code].label} is already in the current regimen: the twin models adding "
-            "a drug the child does not take (the trials compared adding it with placebo), not a "
-            "dose change. Choose another add-on, or 'none' for the current regimen."
+            tr(
+                "{label} is already in the current regimen: the twin models adding a drug the "
+                "child does not take (the trials compared adding it with placebo), not a dose "
+                "change. Choose another add-on, or 'none' for the current regimen."
+            ).format(label=tr(THERAPIES[code].label))
         )
     if dose_mg_kg_day is not None:
         _check_dose(code, dose_mg_kg_day, weight_kg, on_stp)
@@ -233,71 +267,115 @@ def check_regimen(
     contraindications: list[str] = []
     if item.contraindicated:
         contraindications.append(
-            f"{item.label} is a sodium-channel blocker: contraindicated in Dravet syndrome "
-            f"(it typically worsens seizures; modelled as a worsening) ({CONSENSUS})"
+            tr(
+                "{label} is a sodium-channel blocker: contraindicated in Dravet syndrome (it "
+                "typically worsens seizures; modelled as a worsening) ({consensus})"
+            ).format(label=tr(item.label), consensus=CONSENSUS)
         )
     if code == "fenfluramine":
         monitoring.append(
-            "Echocardiography before starting, during treatment and after stopping: valvular "
-            f"heart disease and pulmonary arterial hypertension ({FINTEPLA_FDA}; "
-            f"{FINTEPLA_SMPC_ECHO})"
+            tr(
+                "Echocardiography before starting, during treatment and after stopping: "
+                "valvular heart disease and pulmonary arterial hypertension ({fintepla_fda}; "
+                "{fintepla_smpc_echo})"
+            ).format(fintepla_fda=FINTEPLA_FDA, fintepla_smpc_echo=FINTEPLA_SMPC_ECHO)
         )
         if on_stp:
             interactions.append(
-                "With stiripentol: lower fenfluramine maximum, 0.4 mg/kg/day and at most "
-                f"17 mg/day ({FINTEPLA_SMPC})"
+                tr(
+                    "With stiripentol: lower fenfluramine maximum, 0.4 mg/kg/day and at most "
+                    "17 mg/day ({fintepla_smpc})"
+                ).format(fintepla_smpc=FINTEPLA_SMPC)
             )
     if code == "cannabidiol":
         monitoring.append(
-            f"Serum transaminases (ALT, AST) and total bilirubin before starting ({EPIDIOLEX_FDA})"
+            tr(
+                "Serum transaminases (ALT, AST) and total bilirubin before starting "
+                "({epidiolex_fda})"
+            ).format(epidiolex_fda=EPIDIOLEX_FDA)
         )
         if "clobazam" in codes:
             interactions.append(
-                "Cannabidiol raises N-desmethylclobazam (norclobazam), the active metabolite of "
-                "clobazam: watch for somnolence, consider lowering clobazam (Devinsky O et al. "
-                "Neurology 2018;90:e1204-e1211, GWPCARE1 part A pharmacokinetics)"
+                tr(
+                    "Cannabidiol raises N-desmethylclobazam (norclobazam), the active "
+                    "metabolite of clobazam: watch for somnolence, consider lowering clobazam "
+                    "(Devinsky O et al. Neurology 2018;90:e1204-e1211, GWPCARE1 part A "
+                    "pharmacokinetics)"
+                )
             )
         else:
             warnings.append(
-                f"In the EU, cannabidiol for Dravet syndrome is licensed with clobazam "
-                f"({EPIDYOLEX_SMPC})"
+                tr(
+                    "In the EU, cannabidiol for Dravet syndrome is licensed with clobazam "
+                    "({epidyolex_smpc})"
+                ).format(epidyolex_smpc=EPIDYOLEX_SMPC)
             )
         if "valproate" in codes:
             interactions.append(
-                "Cannabidiol with valproate: raised transaminases are more frequent; check "
-                f"liver tests during treatment ({GWPCARE5}; {EPIDIOLEX_FDA})"
+                tr(
+                    "Cannabidiol with valproate: raised transaminases are more frequent; check "
+                    "liver tests during treatment ({gwpcare5}; {epidiolex_fda})"
+                ).format(gwpcare5=GWPCARE5, epidiolex_fda=EPIDIOLEX_FDA)
             )
     if code == "stiripentol":
         if "clobazam" in codes:
             interactions.append(
-                "Stiripentol raises clobazam and norclobazam (N-desmethylclobazam) levels "
-                f"(enzyme inhibition): watch for somnolence, consider lowering clobazam "
-                f"({DIACOMIT_SMPC}, section 4.5)"
+                tr(
+                    "Stiripentol raises clobazam and norclobazam (N-desmethylclobazam) levels "
+                    "(enzyme inhibition): watch for somnolence, consider lowering clobazam "
+                    "({diacomit_smpc}, section 4.5)"
+                ).format(diacomit_smpc=DIACOMIT_SMPC)
             )
         missing = [c for c in ("clobazam", "valproate") if c not in codes]
         if missing:
             warnings.append(
-                f"Stiripentol is licensed in conjunction with clobazam and valproate; the "
-                f"regimen lacks {' and '.join(missing)} ({DIACOMIT_SMPC}; STICLO: Chiron C et "
-                f"al. Lancet 2000;356:1638-42)"
+                tr(
+                    "Stiripentol is licensed in conjunction with clobazam and valproate; the "
+                    "regimen lacks {missing} ({diacomit_smpc}; STICLO: Chiron C et al. Lancet "
+                    "2000;356:1638-42)"
+                ).format(missing=tr(" and ").join(missing), diacomit_smpc=DIACOMIT_SMPC)
             )
     if code == "fenfluramine" and dose_mg_kg_day is None and on_stp:
-        warnings.append("On stiripentol: the fenfluramine maintenance dose is 0.4 mg/kg/day")
+        warnings.append(tr(
+            "On stiripentol: the fenfluramine maintenance dose is 0.4 mg/kg/day"
+        ))
     per_kg, per_day = maximum(code, on_stp)
     if (dose_mg_kg_day is None and item.studied_doses and per_kg is not None
             and per_day is not None and weight_kg is not None
             and per_kg * weight_kg > per_day + 1e-6):  # fmt: skip
         warnings.append(
-            f"For {weight_kg:g} kg the label's maintenance dose of {item.label} "
-            f"({per_kg:g} mg/kg/day) is capped at {per_day:g} mg/day, "
-            f"{per_day / weight_kg:.2f} mg/kg/day ({item.sources[0]}); the trials capped it too"
+            tr(
+                "For {weight_kg} kg the label's maintenance dose of {label} ({per_kg} "
+                "mg/kg/day) is capped at {per_day} mg/day, {value} mg/kg/day ({sources}); the "
+                "trials capped it too"
+            ).format(
+                weight_kg=_g(weight_kg),
+                label=tr(item.label),
+                per_kg=_g(per_kg),
+                per_day=_g(per_day),
+                value=number(per_day / weight_kg, 2),
+                sources=item.sources[0],
+            )
         )
     ages = TRIAL_AGES.get(code)
     if ages is not None and age_y is not None and not ages[0] <= age_y <= ages[1] + 1.0:
         warnings.append(
-            f"Age {age_y:.1f} years: the trials of {item.label} enrolled children aged "
-            f"{ages[0]:g} to {ages[1]:g} years; the effect shown is outside their evidence"
+            tr(
+                "Age {age_y} years: the trials of {label} enrolled children aged {low} to "
+                "{high} years; the effect shown is outside their evidence"
+            ).format(
+                age_y=number(age_y, 1),
+                label=tr(item.label),
+                low=_g(ages[0]),
+                high=_g(ages[1]),
+            )
             + (f" ({ages[2]})" if ages[2] else "")
         )
     return Rules(item.contraindicated, tuple(warnings), tuple(interactions), tuple(monitoring),
                  tuple(contraindications), on_stp)  # fmt: skip
+
+
+def _g(value, spec: str = "g") -> str:
+    """`value` formatted by `spec` (a `g` format), with the language's decimal separator."""
+    text = format(float(value), spec)
+    return text if "e" in text else text.replace(".", number(0.5, 1)[1])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from meditwin_desktop.core.twin import (
+    N_,
     CaseView,
     Outcome,
     Parameter,
@@ -13,6 +14,8 @@ from meditwin_desktop.core.twin import (
     Requirement,
     Target,
     Twin,
+    number,
+    tr,
     view_of,
 )
 
@@ -21,7 +24,7 @@ from .model import REFERENCE_MAP_MMHG, simulate
 from .verification import VERIFICATION
 
 VENTRICLE_LABELS = ("single ventricle", "ventricle", "right ventricle", "systemic ventricle")
-_FROM_FORM = "from the clinical form"
+_FROM_FORM = N_("from the clinical form")
 
 
 def _clinical(case: CaseView, key: str):
@@ -36,25 +39,33 @@ def personalize(case: CaseView) -> dict[str, Personalized]:
     for key in ("weight_kg", "height_cm", "heart_rate_bpm", "hemoglobin_g_dl"):
         value = _clinical(case, key)
         if value is not None:
-            values[key] = Personalized(float(value), _FROM_FORM)
+            values[key] = Personalized(float(value), tr(_FROM_FORM))
     systolic, diastolic = _clinical(case, "sbp_mmhg"), _clinical(case, "dbp_mmhg")
     if systolic is not None and diastolic is not None:
         mean = float(diastolic) + (float(systolic) - float(diastolic)) / 3.0
         scale = min(max(mean / REFERENCE_MAP_MMHG, 0.5), 2.0)
         values["svr_scale"] = Personalized(
             round(scale, 2),
-            f"mean arterial pressure {mean:.0f} mmHg (BP {float(systolic):.0f}/"
-            f"{float(diastolic):.0f}) against {REFERENCE_MAP_MMHG:.0f} mmHg in the reference "
-            "newborn (first-order: pressure proportional to resistance)",
+            tr(
+                "mean arterial pressure {mean} mmHg (BP {systolic}/{diastolic}) against "
+                "{reference} mmHg in the reference newborn (first-order: pressure "
+                "proportional to resistance)"
+            ).format(
+                mean=number(mean),
+                systolic=number(float(systolic)),
+                diastolic=number(float(diastolic)),
+                reference=number(REFERENCE_MAP_MMHG),
+            ),
         )
     spvo2 = _clinical(case, "spvo2_pct")
     if spvo2 is not None:
-        values["spvo2_pct"] = Personalized(float(spvo2), _FROM_FORM)
+        values["spvo2_pct"] = Personalized(float(spvo2), tr(_FROM_FORM))
     for name in case.label_names:
         if name.lower() in VENTRICLE_LABELS:
             volume = case.label_volume_ml(name)
             values["ventricle_edv_ml"] = Personalized(
-                round(volume, 1), f"volume of label '{name}' (taken as end-diastolic)"
+                round(volume, 1),
+                tr("volume of label '{name}' (taken as end-diastolic)").format(name=name),
             )
             break
     return values
@@ -78,12 +89,12 @@ CALIBRATED = "calibrated: reference newborn to typical post-Norwood values (READ
 
 TWIN = Twin(
     id="hlhs_norwood",
-    title="Hypoplastic left heart: Norwood shunt choice",
+    title=N_("Hypoplastic left heart: Norwood shunt choice"),
     specialty="cardiology",
     version="1.1",
-    question="For this newborn, which source of pulmonary blood flow at the Norwood "
+    question=N_("For this newborn, which source of pulmonary blood flow at the Norwood "
     "operation - a 3.0, 3.5 or 4.0 mm modified Blalock-Taussig shunt or a right-ventricle-"
-    "to-pulmonary-artery (Sano) conduit - balances pulmonary and systemic flow best?",
+    "to-pulmonary-artery (Sano) conduit - balances pulmonary and systemic flow best?"),
     references=(
         "Migliavacca F, Pennati G, Dubini G, et al. Am J Physiol Heart Circ Physiol "
         "2001;280:H2076-86 (lumped model of the Norwood circulation; the model family)",
@@ -99,46 +110,46 @@ TWIN = Twin(
     parameters=(
         _p(
             "shunt_type",
-            "Shunt",
+            N_("Shunt"),
             "",
             "bt",
             choices=("bt", "sano"),
-            choice_labels=("modified BT shunt", "RV-PA (Sano) conduit"),
+            choice_labels=(N_("modified BT shunt"), N_("RV-PA (Sano) conduit")),
             short_labels=("BT", "Sano"),
             key=True,
             source="scenario (the surgical options compared in the SVR trial, Ohye 2010)",
-            help="bt: modified Blalock-Taussig (innominate artery to pulmonary artery); "
-            "sano: right ventricle to pulmonary artery conduit (unvalved)",
+            help=N_("bt: modified Blalock-Taussig (innominate artery to pulmonary artery); "
+            "sano: right ventricle to pulmonary artery conduit (unvalved)"),
         ),
         _p(
             "shunt_diameter_mm",
-            "Shunt diameter",
+            N_("Shunt diameter"),
             "mm",
             3.5,
             2.5,
             6.0,
-            help="Inner diameter of the graft (BT 3.0-4.0 mm, Sano 5-6 mm); a Sano conduit "
-            "is 5 mm unless set",
+            help=N_("Inner diameter of the graft (BT 3.0-4.0 mm, Sano 5-6 mm); a Sano conduit "
+            "is 5 mm unless set"),
             source="surgical practice: BT 3.5 mm, RV-PA conduit 5 or 6 mm (SVR trial, Ohye 2010)",
             key=True,
             decimals=1,
             variant_of="shunt_type",
             variant_defaults=(("sano", 5.0),),
         ),
-        _p("weight_kg", "Weight", "kg", 3.5, 1.5, 6.0, source=SCALING),
+        _p("weight_kg", N_("Weight"), "kg", 3.5, 1.5, 6.0, source=SCALING),
         _p(
             "height_cm",
-            "Length",
+            N_("Length"),
             "cm",
             50.0,
             35.0,
             65.0,
-            help="For the body surface area",
+            help=N_("For the body surface area"),
             source="Haycock 1978",
         ),
         _p(
             "heart_rate_bpm",
-            "Heart rate",
+            N_("Heart rate"),
             "bpm",
             140.0,
             80.0,
@@ -147,47 +158,47 @@ TWIN = Twin(
         ),
         _p(
             "pvr_scale",
-            "Pulmonary vascular resistance",
+            N_("Pulmonary vascular resistance"),
             "x reference",
             1.0,
             0.3,
             4.0,
-            help="Multiplies the reference PVR (0.59 mmHg s/mL at 3.5 kg, about 2.2 WU m2)",
+            help=N_("Multiplies the reference PVR (0.59 mmHg s/mL at 3.5 kg, about 2.2 WU m2)"),
             source=CALIBRATED,
         ),
         _p(
             "svr_scale",
-            "Systemic vascular resistance",
+            N_("Systemic vascular resistance"),
             "x reference",
             1.0,
             0.3,
             3.0,
-            help="Multiplies the systemic (upper body, lower body, coronary) resistances",
+            help=N_("Multiplies the systemic (upper body, lower body, coronary) resistances"),
             source=CALIBRATED,
         ),
         _p(
             "contractility_scale",
-            "Ventricular contractility",
+            N_("Ventricular contractility"),
             "x reference",
             1.0,
             0.3,
             2.0,
-            help="Multiplies the end-systolic elastance (poor function < 1)",
+            help=N_("Multiplies the end-systolic elastance (poor function < 1)"),
             source=CALIBRATED,
         ),
         _p(
             "ventricle_edv_ml",
-            "Ventricular end-diastolic volume",
+            N_("Ventricular end-diastolic volume"),
             "mL",
             0.0,
             0.0,
             80.0,
-            help="0: expected for body size; from a segmented ventricle when there is one",
+            help=N_("0: expected for body size; from a segmented ventricle when there is one"),
             source="case",
         ),
         _p(
             "hemoglobin_g_dl",
-            "Haemoglobin",
+            N_("Haemoglobin"),
             "g/dL",
             15.0,
             8.0,
@@ -196,38 +207,46 @@ TWIN = Twin(
         ),
         _p(
             "vo2_ml_min_m2",
-            "Oxygen consumption",
+            N_("Oxygen consumption"),
             "mL/min/m2",
             140.0,
             80.0,
             250.0,
-            help="Whole-body O2 consumption",
+            help=N_("Whole-body O2 consumption"),
             source="measured after the Norwood, 120-180 "
             "mL/min/m2 (Li J et al., mass spectrometry, 2006-2008)",
         ),
         _p(
             "spvo2_pct",
-            "Pulmonary venous saturation",
+            N_("Pulmonary venous saturation"),
             "%",
             97.0,
             70.0,
             100.0,
-            help="Lower with lung disease",
+            help=N_("Lower with lung disease"),
             source="Barnea 1994 (assumed near-full saturation)",
         ),
         _p(
             "blood_volume_ml_kg",
-            "Blood volume",
+            N_("Blood volume"),
             "mL/kg",
             85.0,
             60.0,
             110.0,
             source="neonatal blood volume 80-90 mL/kg (paediatric physiology texts)",
         ),
-        _p("bt_length_mm", "BT shunt length", "mm", 20.0, 10.0, 40.0, source="surgical anatomy"),
+        _p(
+            "bt_length_mm",
+            N_("BT shunt length"),
+            "mm",
+            20.0,
+            10.0,
+            40.0,
+            source="surgical anatomy",
+        ),
         _p(
             "sano_length_mm",
-            "Sano conduit length",
+            N_("Sano conduit length"),
             "mm",
             30.0,
             15.0,
@@ -236,12 +255,12 @@ TWIN = Twin(
         ),
         _p(
             "shunt_loss_k",
-            "Shunt loss coefficient",
+            N_("Shunt loss coefficient"),
             "",
             5.0,
             1.0,
             12.0,
-            help="Entrance, exit, curvature and anastomosis losses (K rho v^2 / 2)",
+            help=N_("Entrance, exit, curvature and anastomosis losses (K rho v^2 / 2)"),
             source=CALIBRATED,
         ),
     ),
@@ -252,9 +271,9 @@ TWIN = Twin(
     outcomes=(
         Outcome(
             "qp_qs",
-            "Qp/Qs",
+            N_("Qp/Qs"),
             "",
-            help="Pulmonary to systemic flow ratio (1 is balanced)",
+            help=N_("Pulmonary to systemic flow ratio (1 is balanced)"),
             target=Target(
                 0.8,
                 1.2,
@@ -267,10 +286,10 @@ TWIN = Twin(
         ),
         Outcome(
             "sao2_pct",
-            "Arterial saturation",
+            N_("Arterial saturation"),
             "%",
-            help="Neither higher nor lower is better: too low is hypoxaemia; too high is "
-            "pulmonary overcirculation at the expense of systemic flow",
+            help=N_("Neither higher nor lower is better: too low is hypoxaemia; too high is "
+            "pulmonary overcirculation at the expense of systemic flow"),
             target=Target(
                 75.0,
                 85.0,
@@ -283,10 +302,10 @@ TWIN = Twin(
         ),
         Outcome(
             "svo2_pct",
-            "Mixed venous saturation",
+            N_("Mixed venous saturation"),
             "%",
             "higher",
-            help="Systemic oxygen delivery against consumption",
+            help=N_("Systemic oxygen delivery against consumption"),
             target=Target(
                 low=30.0,
                 source="above the anaerobic threshold of about 30 % (Hoffman et al., Ann "
@@ -297,7 +316,7 @@ TWIN = Twin(
         ),
         Outcome(
             "do2_ml_min_m2",
-            "Systemic oxygen delivery",
+            N_("Systemic oxygen delivery"),
             "mL/min/m2",
             "higher",
             resolution=20.0,
@@ -305,35 +324,35 @@ TWIN = Twin(
         ),
         Outcome(
             "cardiac_index_l_min_m2",
-            "Ventricular output (Qp + Qs)",
+            N_("Ventricular output (Qp + Qs)"),
             "L/min/m2",
-            help="Total output of the single ventricle, indexed",
+            help=N_("Total output of the single ventricle, indexed"),
             precision=1,
         ),
         Outcome(
             "systemic_index_l_min_m2",
-            "Systemic flow (Qs)",
+            N_("Systemic flow (Qs)"),
             "L/min/m2",
             "higher",
             resolution=0.2,
             precision=1,
         ),
-        Outcome("aortic_systolic_mmhg", "Aortic systolic pressure", "mmHg", precision=0),
+        Outcome("aortic_systolic_mmhg", N_("Aortic systolic pressure"), "mmHg", precision=0),
         Outcome(
             "aortic_diastolic_mmhg",
-            "Aortic diastolic pressure",
+            N_("Aortic diastolic pressure"),
             "mmHg",
             "higher",
             resolution=2.0,
             precision=0,
         ),
-        Outcome("aortic_mean_mmhg", "Mean aortic pressure", "mmHg", precision=0),
+        Outcome("aortic_mean_mmhg", N_("Mean aortic pressure"), "mmHg", precision=0),
         Outcome(
             "coronary_perfusion_mmhg",
-            "Coronary perfusion pressure",
+            N_("Coronary perfusion pressure"),
             "mmHg",
             "higher",
-            help="Aortic diastolic minus ventricular end-diastolic pressure",
+            help=N_("Aortic diastolic minus ventricular end-diastolic pressure"),
             target=Target(
                 low=20.0,
                 source="the twin's own warning level (README); no published newborn "
@@ -344,7 +363,7 @@ TWIN = Twin(
         ),
         Outcome(
             "pulmonary_mean_mmhg",
-            "Mean pulmonary artery pressure",
+            N_("Mean pulmonary artery pressure"),
             "mmHg",
             "lower",
             resolution=2.0,
@@ -352,7 +371,7 @@ TWIN = Twin(
         ),
         Outcome(
             "atrial_mean_mmhg",
-            "Mean atrial pressure",
+            N_("Mean atrial pressure"),
             "mmHg",
             "lower",
             resolution=1.0,
@@ -360,19 +379,19 @@ TWIN = Twin(
         ),
         Outcome(
             "ventricular_edp_mmhg",
-            "Ventricular end-diastolic pressure",
+            N_("Ventricular end-diastolic pressure"),
             "mmHg",
             "lower",
             resolution=1.0,
             precision=0,
         ),
-        Outcome("ejection_fraction_pct", "Ejection fraction", "%", precision=0),
+        Outcome("ejection_fraction_pct", N_("Ejection fraction"), "%", precision=0),
         Outcome(
             "shunt_regurgitant_pct",
-            "Shunt regurgitant fraction",
+            N_("Shunt regurgitant fraction"),
             "%",
             "lower",
-            help="Backward over forward shunt flow (diastolic regurgitation of a Sano)",
+            help=N_("Backward over forward shunt flow (diastolic regurgitation of a Sano)"),
             resolution=2.0,
             precision=0,
         ),
@@ -381,7 +400,7 @@ TWIN = Twin(
         Requirement(
             "clinical",
             "weight_kg",
-            "(in kg; a newborn: body size scales the model)",
+            N_("(in kg; a newborn: body size scales the model)"),
             minimum=1.5,
             maximum=6.0,
         ),
@@ -392,14 +411,14 @@ TWIN = Twin(
     verification=VERIFICATION,
     clinical_fields=CLINICAL_FIELDS,
     limitations=(
-        "Lumped (0D) model: no wave propagation, no 3D flow in the arch or anastomoses; "
-        "the shunt's pressure drop uses one loss coefficient calibrated on the reference.",
-        "Parameters are those of a reference newborn scaled by weight, not measured in this "
+        N_("Lumped (0D) model: no wave propagation, no 3D flow in the arch or anastomoses; "
+        "the shunt's pressure drop uses one loss coefficient calibrated on the reference."),
+        N_("Parameters are those of a reference newborn scaled by weight, not measured in this "
         "baby; only weight, length, heart rate, haemoglobin, blood pressure (SVR) and a "
-        "segmented ventricle volume personalise it.",
-        "No baroreflex or autoregulation: resistances stay as set in each scenario.",
-        "Oxygen transport is a steady balance on mean flows with complete atrial mixing.",
-        "The RV-PA conduit is unvalved; its diastolic regurgitation is modelled, the "
-        "ventriculotomy's effect on function is not.",
+        "segmented ventricle volume personalise it."),
+        N_("No baroreflex or autoregulation: resistances stay as set in each scenario."),
+        N_("Oxygen transport is a steady balance on mean flows with complete atrial mixing."),
+        N_("The RV-PA conduit is unvalved; its diastolic regurgitation is modelled, the "
+        "ventriculotomy's effect on function is not."),
     ),
 )

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from meditwin_desktop.core.twin import Cancelled, Result, TimeSeries, TwinInputError
+from meditwin_desktop.core.twin import Cancelled, Result, TimeSeries, TwinInputError, number, tr
 
 from . import oxygen
 from .circulation import (
@@ -115,7 +115,10 @@ def periodic_state(model: Model, y: np.ndarray, progress: Progress, cancelled) -
         new = states[:, -1]
         changes.append(float(np.max(np.abs(new[:9] - y[:9]) / np.abs(y[:9]))))
         y = new
-        progress(min(0.95, (beat + 1) / 40), f"beat {beat + 1}: change {changes[-1]:.1e}")
+        progress(
+            min(0.95, (beat + 1) / 40),
+            tr("beat {beat}: change {change}").format(beat=beat + 1, change=f"{changes[-1]:.1e}"),
+        )
         if beat + 1 >= MIN_BEATS and changes[-1] < STEADY_TOLERANCE:
             return y, t, changes
     return y, t, changes
@@ -132,8 +135,10 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress: Pro
     warnings = []
     if changes[-1] >= STEADY_TOLERANCE:
         warnings.append(
-            f"The circulation had not settled after {len(changes)} beats (last beat-to-beat "
-            f"change {changes[-1]:.1e}); results may be off."
+            tr(
+                "The circulation had not settled after {beats} beats (last beat-to-beat "
+                "change {change}); results may be off."
+            ).format(beats=len(changes), change=f"{changes[-1]:.1e}")
         )
     times, states = model.beat(y, t, samples=SAMPLES_PER_BEAT + 1)
     pressures = model.pressures(times, states)
@@ -142,7 +147,7 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress: Pro
     bsa = body_surface_area(weight, params["height_cm"])
     outcomes, extra = _outcomes(params, pressures, states, mean, bsa)
     warnings += _warnings(params, outcomes, extra, inputs)
-    progress(1.0, "done")
+    progress(1.0, tr("done"))
     return Result(outcomes, _series(times - times[0], pressures, states, flows), {}, warnings)
 
 
@@ -154,10 +159,15 @@ def _outcomes(params, pressures, states, mean, bsa):
     o2 = oxygen.balance(qp, qs, vo2, params["hemoglobin_g_dl"], params["spvo2_pct"] / 100)
     if o2.svo2 <= 0.0:
         raise TwinInputError(
-            f"This circulation cannot meet the oxygen consumption: systemic flow "
-            f"{qs / 1000 / bsa:.2f} L/min/m2 and pulmonary flow {qp / 1000 / bsa:.2f} L/min/m2 "
-            f"would need a venous saturation of {100 * o2.svo2:.0f}%. The baby would not "
-            "survive this scenario (shock)."
+            tr(
+                "This circulation cannot meet the oxygen consumption: systemic flow "
+                "{systemic} L/min/m2 and pulmonary flow {pulmonary} L/min/m2 would need a "
+                "venous saturation of {svo2}%. The baby would not survive this scenario (shock)."
+            ).format(
+                systemic=number(qs / 1000 / bsa, 2),
+                pulmonary=number(qp / 1000 / bsa, 2),
+                svo2=number(100 * o2.svo2),
+            )
         )
     volume = states[VENTRICLE]
     end_diastole = int(np.argmax(volume))
@@ -190,25 +200,32 @@ def _outcomes(params, pressures, states, mean, bsa):
 def _warnings(params, outcomes, extra, inputs) -> list[str]:
     notes = []
     if outcomes["sao2_pct"] < 65:
-        notes.append(f"Arterial saturation {outcomes['sao2_pct']:.0f}%: too little pulmonary "
-                     "blood flow for this baby's oxygen consumption (cyanosis).")  # fmt: skip
+        notes.append(tr("Arterial saturation {sao2}%: too little pulmonary blood flow for this "
+                        "baby's oxygen consumption (cyanosis).").format(
+            sao2=number(outcomes["sao2_pct"])))  # fmt: skip
     if outcomes["svo2_pct"] < 30:
-        notes.append(f"Mixed venous saturation {outcomes['svo2_pct']:.0f}%: oxygen supply "
-                     "below demand (anaerobic metabolism, lactic acidosis).")  # fmt: skip
+        notes.append(tr("Mixed venous saturation {svo2}%: oxygen supply below demand "
+                        "(anaerobic metabolism, lactic acidosis).").format(
+            svo2=number(outcomes["svo2_pct"])))  # fmt: skip
     if outcomes["qp_qs"] > 2.0:
-        notes.append(f"Qp/Qs {outcomes['qp_qs']:.1f}: pulmonary over-circulation; systemic "
-                     "output and oxygen delivery suffer.")  # fmt: skip
+        notes.append(tr("Qp/Qs {ratio}: pulmonary over-circulation; systemic output and "
+                        "oxygen delivery suffer.").format(
+            ratio=number(outcomes["qp_qs"], 1)))  # fmt: skip
     if round(outcomes["coronary_perfusion_mmhg"]) < 20:  # judged as shown, as the target
-        notes.append(f"Coronary perfusion pressure {outcomes['coronary_perfusion_mmhg']:.0f} "
-                     "mmHg (diastolic run-off): myocardial ischaemia risk.")  # fmt: skip
+        notes.append(tr("Coronary perfusion pressure {pressure} mmHg (diastolic run-off): "
+                        "myocardial ischaemia risk.").format(
+            pressure=number(outcomes["coronary_perfusion_mmhg"])))  # fmt: skip
     measured = inputs.get("measured_sao2_pct")
     if measured:
-        notes.append(f"Measured arterial saturation {measured:.0f}% against "
-                     f"{outcomes['sao2_pct']:.0f}% in this scenario.")  # fmt: skip
+        notes.append(tr("Measured arterial saturation {measured}% against {sao2}% in this "
+                        "scenario.").format(
+            measured=number(measured), sao2=number(outcomes["sao2_pct"])))  # fmt: skip
     if extra["edv_ml"] > 0 and params["ventricle_edv_ml"] > 0:
         notes.append(
-            f"Ventricle scaled to the segmented end-diastolic volume "
-            f"{params['ventricle_edv_ml']:.1f} mL (model EDV {extra['edv_ml']:.1f} mL)."
+            tr(
+                "Ventricle scaled to the segmented end-diastolic volume {volume} mL "
+                "(model EDV {model} mL)."
+            ).format(volume=number(params["ventricle_edv_ml"], 1), model=number(extra["edv_ml"], 1))
         )
     return notes
 
@@ -216,23 +233,25 @@ def _warnings(params, outcomes, extra, inputs) -> list[str]:
 def _series(time, pressures, states, flows) -> dict[str, TimeSeries]:
     ms = time * 1000.0
     return {
-        "pressures_aorta": TimeSeries("Aortic pressure", "mmHg", ms, pressures[AORTA], "ms"),
+        "pressures_aorta": TimeSeries(tr("Aortic pressure"), "mmHg", ms, pressures[AORTA], "ms"),
         "pressures_ventricle": TimeSeries(
-            "Ventricular pressure", "mmHg", ms, pressures[VENTRICLE], "ms"
+            tr("Ventricular pressure"), "mmHg", ms, pressures[VENTRICLE], "ms"
         ),
         "pressures_pulmonary": TimeSeries(
-            "Pulmonary artery pressure", "mmHg", ms, pressures[PULM_ART], "ms"
+            tr("Pulmonary artery pressure"), "mmHg", ms, pressures[PULM_ART], "ms"
         ),
-        "pressures_atrium": TimeSeries("Atrial pressure", "mmHg", ms, pressures[ATRIUM], "ms"),
-        "flow_shunt": TimeSeries("Shunt flow", "mL/s", ms, states[SHUNT], "ms"),
-        "flow_aortic_valve": TimeSeries("Neo-aortic valve flow", "mL/s", ms, flows["aortic"], "ms"),
-        "flow_coronary": TimeSeries("Coronary flow", "mL/s", ms, flows["coronary"], "ms"),
+        "pressures_atrium": TimeSeries(tr("Atrial pressure"), "mmHg", ms, pressures[ATRIUM], "ms"),
+        "flow_shunt": TimeSeries(tr("Shunt flow"), "mL/s", ms, states[SHUNT], "ms"),
+        "flow_aortic_valve": TimeSeries(
+            tr("Neo-aortic valve flow"), "mL/s", ms, flows["aortic"], "ms"
+        ),
+        "flow_coronary": TimeSeries(tr("Coronary flow"), "mL/s", ms, flows["coronary"], "ms"),
         "pv_loop": TimeSeries(
-            "Ventricular pressure-volume loop",
+            tr("Ventricular pressure-volume loop"),
             "mmHg",
             states[VENTRICLE],
             pressures[VENTRICLE],
             "mL",
-            x_label="ventricular volume",
+            x_label=tr("ventricular volume"),
         ),
     }

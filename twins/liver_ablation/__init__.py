@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from meditwin_desktop.core.twin import (
+    N_,
     CaseView,
     Outcome,
     Parameter,
@@ -16,6 +17,8 @@ from meditwin_desktop.core.twin import (
     Twin,
     TwinInputError,
     choose_entry,
+    number,
+    tr,
     view_of,
 )
 
@@ -47,18 +50,22 @@ def personalize(case: CaseView) -> dict[str, Personalized]:
     tumours = _tumours(case)
     if not tumours:
         raise TwinInputError(
-            "No tumour label in this case: draw the tumour and name it 'tumour 1' "
-            "(or 'metastasis', 'lesion')."
+            tr(
+                "No tumour label in this case: draw the tumour and name it 'tumour 1' "
+                "(or 'metastasis', 'lesion')."
+            )
         )
     name, centre, volume = max(tumours, key=lambda t: t[2])
     others = "; ".join(
-        f"'{n}' {v:.1f} mL at L {c[0]:.0f} P {c[1]:.0f} S {c[2]:.0f}"
+        tr("'{name}' {volume} mL at L {l} P {p} S {s}").format(
+            name=n, volume=number(v, 1), l=number(c[0]), p=number(c[1]), s=number(c[2])
+        )
         for n, c, v in tumours
         if n != name
     )
-    where = f"centre of '{name}' ({volume:.1f} mL, the largest tumour)" + (
-        f"; other tumours: {others}" if others else ""
-    )
+    where = tr("centre of '{name}' ({volume} mL, the largest tumour)").format(
+        name=name, volume=number(volume, 1)
+    ) + (tr("; other tumours: {others}").format(others=others) if others else "")
     entry, why = _default_entry(case, centre)
     values = {
         "target_lps_mm": Personalized(tuple(round(float(x), 1) for x in centre), where),
@@ -67,12 +74,13 @@ def personalize(case: CaseView) -> dict[str, Personalized]:
     try:
         at = case.label_centroid("inferior vena cava")[0]
         values["resection_l_mm"] = Personalized(
-            round(float(at), 1), "L position of the inferior vena cava (a Cantlie-line stand-in)"
+            round(float(at), 1),
+            tr("L position of the inferior vena cava (a Cantlie-line stand-in)"),
         )
     except KeyError:
         pass
     values["liver_ml"] = Personalized(
-        round(case.label_volume_ml("liver"), 1), "volume of label 'liver' (tumours excluded)"
+        round(case.label_volume_ml("liver"), 1), tr("volume of label 'liver' (tumours excluded)")
     )
     return values
 
@@ -93,10 +101,10 @@ def _default_entry(case: CaseView, target: np.ndarray) -> tuple[np.ndarray, str]
     choice = choose_entry(grid.array, grid.affine, names, target, inside=inside)
     if choice is None:
         fallback = target - np.array([ENTRY_DISTANCE_MM, 0.0, 0.0])
-        return fallback, (
-            f"{ENTRY_DISTANCE_MM:.0f} mm to the patient's right of the target (no straight "
+        return fallback, tr(
+            "{distance} mm to the patient's right of the target (no straight "
             "path reached the skin within 20 cm)"
-        )
+        ).format(distance=number(ENTRY_DISTANCE_MM))
     return choice.entry, choice.provenance()
 
 
@@ -117,7 +125,7 @@ def prepare(case: CaseView) -> dict[str, Any]:
     }
 
 
-def _point_parameter(name: str, label: str, what: str, within: tuple[str, ...]) -> Parameter:
+def _point_parameter(name: str, label: str, help: str, within: tuple[str, ...]) -> Parameter:
     return Parameter(
         f"{name}_lps_mm",
         label,
@@ -125,8 +133,7 @@ def _point_parameter(name: str, label: str, what: str, within: tuple[str, ...]) 
         (0.0, 0.0, 0.0),
         -1000.0,
         1000.0,
-        help=f"{what}: L, P, S in mm (patient coordinates); or click a view, then "
-        f"'{label} ← crosshair'",
+        help=help,
         source="case",
         size=3,
         point=True,
@@ -136,11 +143,11 @@ def _point_parameter(name: str, label: str, what: str, within: tuple[str, ...]) 
 
 TWIN = Twin(
     id="liver_ablation",
-    title="Liver metastases: ablation and resection",
+    title=N_("Liver metastases: ablation and resection"),
     specialty="oncology",
     version="1.1",
-    question="Does a microwave ablation cover the tumour with a safe margin despite the "
-    "heat sink of nearby vessels, and does a resection leave enough liver?",
+    question=N_("Does a microwave ablation cover the tumour with a safe margin despite the "
+    "heat sink of nearby vessels, and does a resection leave enough liver?"),
     references=(
         "Pennes HH. J Appl Physiol 1948;1:93-122 (bioheat equation)",
         "Chang IA, Nguyen UD. Biomed Eng Online 2004;3:27 (Arrhenius liver: "
@@ -154,38 +161,50 @@ TWIN = Twin(
     ),
     parameters=(
         _point_parameter(
-            "target", "Target", "Centre of the ablation (the antennas' midpoint)", ("body",)
+            "target",
+            N_("Target"),
+            N_(
+                "Centre of the ablation (the antennas' midpoint): L, P, S in mm (patient "
+                "coordinates); or click a view, then 'Target ← crosshair'"
+            ),
+            ("body",),
         ),
         _point_parameter(
-            "entry", "Entry", "A point on the applicator's path outside the target", ()
+            "entry",
+            N_("Entry"),
+            N_(
+                "A point on the applicator's path outside the target: L, P, S in mm (patient "
+                "coordinates); or click a view, then 'Entry ← crosshair'"
+            ),
+            (),
         ),
         Parameter(
             "modality",
-            "Device (zone chart)",
+            N_("Device (zone chart)"),
             "",
             "microwave",
             choices=MODALITIES,
             choice_labels=tuple(DEVICES[m].label for m in MODALITIES),
-            help="The applicator: its heating pattern and the zone chart it is compared "
+            help=N_("The applicator: its heating pattern and the zone chart it is compared "
             "with. Neither generic device is calibrated: the zone size is not fitted to a "
-            "manufacturer's chart (see the README)",
+            "manufacturer's chart (see the README)"),
             source="scenario (device chosen for the plan)",
         ),
         Parameter(
             "power_w",
-            "Power per applicator",
+            N_("Power per applicator"),
             "W",
             60.0,
             10.0,
             150.0,
-            help="Generator power of each antenna",
+            help=N_("Generator power of each antenna"),
             source="typical 2.45 GHz systems",
             key=True,
             decimals=0,
         ),
         Parameter(
             "time_s",
-            "Ablation time",
+            N_("Ablation time"),
             "s",
             480.0,
             30.0,
@@ -196,19 +215,19 @@ TWIN = Twin(
         ),
         Parameter(
             "n_applicators",
-            "Applicators",
+            N_("Applicators"),
             "",
             1.0,
             1.0,
             3.0,
-            help="1, 2 side by side, or 3 in a triangle",
+            help=N_("1, 2 side by side, or 3 in a triangle"),
             source="scenario (plan)",
             short_labels=("applicators",),
             decimals=0,
         ),
         Parameter(
             "applicator_spacing_mm",
-            "Applicator spacing",
+            N_("Applicator spacing"),
             "mm",
             15.0,
             5.0,
@@ -217,125 +236,125 @@ TWIN = Twin(
         ),
         Parameter(
             "active_length_mm",
-            "Active length",
+            N_("Active length"),
             "mm",
             20.0,
             5.0,
             40.0,
-            help="Length of the radiating section (full width at half maximum)",
+            help=N_("Length of the radiating section (full width at half maximum)"),
             source="assumed; device specific",
         ),
         Parameter(
             "absorbed_fraction",
-            "Power absorbed by tissue",
+            N_("Power absorbed by tissue"),
             "",
             0.7,
             0.3,
             1.0,
-            help="Fraction of generator power deposited (cable and reflection losses)",
+            help=N_("Fraction of generator power deposited (cable and reflection losses)"),
             source="assumed; calibrate against the device's ablation-zone chart",
         ),
         Parameter(
             "cool_down_s",
-            "Cooling after",
+            N_("Cooling after"),
             "s",
             60.0,
             0.0,
             600.0,
-            help="Time simulated after the power stops (damage keeps accruing)",
+            help=N_("Time simulated after the power stops (damage keeps accruing)"),
             source="numerical setting (see README)",
         ),
         Parameter(
             "damage_threshold",
-            "Damage threshold (Omega)",
+            N_("Damage threshold (Omega)"),
             "",
             4.6,
             0.5,
             10.0,
-            help="Arrhenius integral at which tissue counts as ablated; 4.6 = 99% cell death",
+            help=N_("Arrhenius integral at which tissue counts as ablated; 4.6 = 99% cell death"),
             source="Chang & Nguyen 2004",
         ),
         Parameter(
             "ablation",
-            "Ablate",
+            N_("Ablate"),
             "",
             True,
-            help="Switch the applicators off for a resection-only scenario",
+            help=N_("Switch the applicators off for a resection-only scenario"),
             source="scenario (plan)",
             short_labels=("ablation", "no ablation"),
         ),
         Parameter(
             "resection",
-            "Resection",
+            N_("Resection"),
             "",
             "none",
             choices=RESECTIONS,
             choice_labels=(
-                "none",
-                "remove the part right of the plane",
-                "remove the part left of the plane",
+                N_("none"),
+                N_("remove the part right of the plane"),
+                N_("remove the part left of the plane"),
             ),
             short_labels=("no resection", "right resection", "left resection"),
             source="scenario (plan)",
         ),
         Parameter(
             "resection_l_mm",
-            "Resection plane L",
+            N_("Resection plane L"),
             "mm",
             0.0,
             -1000.0,
             1000.0,
-            help="L coordinate (LPS) where the cutting plane crosses",
+            help=N_("L coordinate (LPS) where the cutting plane crosses"),
             source="case",
         ),
         Parameter(
             "resection_angle_deg",
-            "Resection plane angle",
+            N_("Resection plane angle"),
             "deg",
             0.0,
             -60.0,
             60.0,
-            help="Rotation of the sagittal cutting plane about the S axis",
+            help=N_("Rotation of the sagittal cutting plane about the S axis"),
             source="scenario (plan)",
         ),
         Parameter(
             "liver_condition",
-            "Liver condition",
+            N_("Liver condition"),
             "",
             "after chemotherapy",
             choices=tuple(FLR_THRESHOLD_PCT),
-            help="Sets the FLR threshold: 20% normal, 30% after chemotherapy, 40% cirrhosis",
-            choice_labels=("normal liver", "after chemotherapy", "cirrhosis"),
+            help=N_("Sets the FLR threshold: 20% normal, 30% after chemotherapy, 40% cirrhosis"),
+            choice_labels=(N_("normal liver"), N_("after chemotherapy"), N_("cirrhosis")),
             source="Adams et al. 2013",
         ),
         Parameter(
             "liver_ml",
-            "Functional liver volume",
+            N_("Functional liver volume"),
             "mL",
             1500.0,
             100.0,
             5000.0,
-            help="For information (computed from the labels)",
+            help=N_("For information (computed from the labels)"),
             source="case",
         ),
         Parameter(
             "grid_mm",
-            "Grid spacing",
+            N_("Grid spacing"),
             "mm",
             1.0,
             0.5,
             3.0,
-            help="Simulation grid (isotropic, around the target)",
+            help=N_("Simulation grid (isotropic, around the target)"),
             source="numerical setting (grid convergence in the README)",
         ),
         Parameter(
             "region_mm",
-            "Simulated region",
+            N_("Simulated region"),
             "mm",
             80.0,
             40.0,
             140.0,
-            help="Edge of the cube simulated around the target",
+            help=N_("Edge of the cube simulated around the target"),
             source="numerical setting (see README)",
         ),
     ),
@@ -343,12 +362,12 @@ TWIN = Twin(
         # Clinical precision: volumes to 0.1 mL, zone axes to whole mm (as zone charts give
         # them), margins to 0.1 mm, coverages to 0.1 % (99.6 % is not complete), the remnant
         # to whole percent; `resolution`: differences no larger are the same (no "best").
-        Outcome("ablation_volume_ml", "Ablation volume", "mL", precision=1),
-        Outcome("ablation_long_axis_mm", "Long axis (along the applicator)", "mm", precision=0),
-        Outcome("ablation_short_axis_mm", "Short axis", "mm", precision=0),
+        Outcome("ablation_volume_ml", N_("Ablation volume"), "mL", precision=1),
+        Outcome("ablation_long_axis_mm", N_("Long axis (along the applicator)"), "mm", precision=0),
+        Outcome("ablation_short_axis_mm", N_("Short axis"), "mm", precision=0),
         Outcome(
             "tumor_coverage_pct",
-            "Tumour treated (ablated or resected)",
+            N_("Tumour treated (ablated or resected)"),
             "%",
             "higher",
             target=Target(
@@ -361,7 +380,7 @@ TWIN = Twin(
         ),
         Outcome(
             "coverage_5mm_pct",
-            "Coverage with 5 mm margin",
+            N_("Coverage with 5 mm margin"),
             "%",
             "higher",
             target=Target(
@@ -374,7 +393,7 @@ TWIN = Twin(
         ),
         Outcome(
             "coverage_10mm_pct",
-            "Coverage with 10 mm margin",
+            N_("Coverage with 10 mm margin"),
             "%",
             "higher",
             resolution=1.0,
@@ -382,7 +401,7 @@ TWIN = Twin(
         ),
         Outcome(
             "min_margin_mm",
-            "Minimal margin",
+            N_("Minimal margin"),
             "mm",
             "higher",
             target=Target(
@@ -395,7 +414,7 @@ TWIN = Twin(
         ),
         Outcome(
             "vessel_wall_ablated_ml",
-            "Vessel wall in the zone",
+            N_("Vessel wall in the zone"),
             "mL",
             "lower",
             resolution=0.5,
@@ -403,7 +422,7 @@ TWIN = Twin(
         ),
         Outcome(
             "critical_ablated_ml",
-            "Tissue outside the liver in the zone",
+            N_("Tissue outside the liver in the zone"),
             "mL",
             "lower",
             resolution=0.5,
@@ -411,7 +430,7 @@ TWIN = Twin(
         ),
         Outcome(
             "flr_pct",
-            "Future liver remnant",
+            N_("Future liver remnant"),
             "%",
             "higher",
             target=Target(
@@ -424,12 +443,12 @@ TWIN = Twin(
             precision=0,
             limit=True,  # post-hepatectomy liver failure: such a plan is best at nothing
         ),
-        Outcome("cem43_volume_ml", "Volume with CEM43 >= 240 min", "mL", precision=1),
-        Outcome("max_temperature_c", "Highest temperature", "°C", precision=0),
+        Outcome("cem43_volume_ml", N_("Volume with CEM43 >= 240 min"), "mL", precision=1),
+        Outcome("max_temperature_c", N_("Highest temperature"), "°C", precision=0),
     ),
     requirements=(
-        Requirement("label", "liver", "(functional liver and perfusion)"),
-        Requirement("image", "CT", "(the labels' grid)"),
+        Requirement("label", "liver", N_("(functional liver and perfusion)")),
+        Requirement("image", "CT", N_("(the labels' grid)")),
     ),
     personalize=personalize,
     prepare=prepare,
@@ -437,13 +456,13 @@ TWIN = Twin(
     verification=VERIFICATION,
     memory_estimate=memory_estimate,
     limitations=(
-        "Microwave power deposition is an analytic pattern (exponential decay from the "
-        "antenna), not an electromagnetic solution; absorbed power is assumed.",
-        "Large vessels are perfect heat sinks at 37 C; small vessels act through perfusion, "
-        "which stops in coagulated tissue. Vaporisation above 100 C is not modelled.",
-        "Tissue properties are population values, not measured in this patient.",
-        "The resection is a plane; the future liver remnant ignores segmental anatomy.",
-        "Radiofrequency: 1/r^2 heating without impedance roll-off or electrode cooling; "
-        "its zone sizes are not validated.",
+        N_("Microwave power deposition is an analytic pattern (exponential decay from the "
+        "antenna), not an electromagnetic solution; absorbed power is assumed."),
+        N_("Large vessels are perfect heat sinks at 37 C; small vessels act through perfusion, "
+        "which stops in coagulated tissue. Vaporisation above 100 C is not modelled."),
+        N_("Tissue properties are population values, not measured in this patient."),
+        N_("The resection is a plane; the future liver remnant ignores segmental anatomy."),
+        N_("Radiofrequency: 1/r^2 heating without impedance roll-off or electrode cooling; "
+        "its zone sizes are not validated."),
     ),
 )

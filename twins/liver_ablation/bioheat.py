@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from meditwin_desktop.core.twin import Cancelled
+from meditwin_desktop.core.twin import Cancelled, number, tr
 
 GAS_CONSTANT = 8.314  # J/(mol K)
 KELVIN = 273.15
@@ -107,7 +107,10 @@ def heat(
         if step % 20 == 0:
             if cancelled():
                 raise Cancelled()
-            progress(step / steps, f"{step * dt:.0f} of {total:.0f} s")
+            progress(
+                step / steps,
+                tr("{done} of {total} s").format(done=number(step * dt), total=number(total)),
+            )
         flux = np.zeros_like(t)
         for axis in range(3):
             difference = np.diff(t, axis=axis) * conductance[axis]
@@ -135,7 +138,7 @@ def heat(
         if probe_index and (step % samples == 0 or step == steps - 1):
             times.append((step + 1) * dt)
             curves.append(t[probe_index].copy())
-    progress(1.0, "done")
+    progress(1.0, tr("done"))
     return Heating(t, damage, cem, peak, np.array(times), np.array(curves), clamped)
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from meditwin_desktop.core.twin import N_, number, tr
+
 
 @dataclass(frozen=True)
 class Device:
@@ -30,16 +32,20 @@ class Device:
 DEVICES = {
     "microwave": Device(
         "microwave",
-        "generic 2.45 GHz microwave antenna",
-        "clinical zones of 2.45 GHz antennas, 60 W for 10 min: short axis 4.1 ± 0.6 cm "
-        "(Amabile et al., Int J Hyperthermia 2017); the model gives 48.2 mm at an absorbed "
-        "fraction of 0.7 (README, verification), inside that range but not fitted to it",
+        N_("generic 2.45 GHz microwave antenna"),
+        N_(
+            "clinical zones of 2.45 GHz antennas, 60 W for 10 min: short axis 4.1 ± 0.6 cm "
+            "(Amabile et al., Int J Hyperthermia 2017); the model gives 48.2 mm at an absorbed "
+            "fraction of 0.7 (README, verification), inside that range but not fitted to it"
+        ),
     ),
     "rf": Device(
         "rf",
-        "generic radiofrequency electrode (no roll-off)",
-        "no zone chart: 1/r^2 Joule heating without impedance roll-off or tip cooling; RF "
-        "zone sizes are not validated",
+        N_("generic radiofrequency electrode (no roll-off)"),
+        N_(
+            "no zone chart: 1/r^2 Joule heating without impedance roll-off or tip cooling; RF "
+            "zone sizes are not validated"
+        ),
     ),
 }
 
@@ -48,11 +54,16 @@ def calibration_note(code: str, absorbed_fraction: float, reference: bool = True
     """What the GUI and the report say beside the zone size about its calibration (with
     the published sizes it is compared with, unless `reference` is False)."""
     device = DEVICES[code]
+    label, cited = tr(device.label), tr(device.reference)
     if device.calibrated:
-        text = f"calibrated: {device.label}, absorbed fraction {device.fitted_fraction:.2f}"
-        return text + (f" fitted to {device.reference}" if reference else "")
-    text = (
-        f"uncalibrated: zone size not fitted to this device's chart ({device.label}; "
-        f"absorbed fraction {absorbed_fraction:.2f} assumed"
-    )
-    return text + (f"; compared with: {device.reference})" if reference else ")")
+        text = tr("calibrated: {device}, absorbed fraction {fraction}").format(
+            device=label, fraction=number(device.fitted_fraction or 0.0, 2)
+        )
+        return text + (tr(" fitted to {reference}").format(reference=cited) if reference else "")
+    text = tr(
+        "uncalibrated: zone size not fitted to this device's chart ({device}; "
+        "absorbed fraction {fraction} assumed"
+    ).format(device=label, fraction=number(absorbed_fraction, 2))
+    if not reference:
+        return text + ")"
+    return text + tr("; compared with: {reference})").format(reference=cited)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from meditwin_desktop.core.twin import Field, Result, TimeSeries, path_crossings
+from meditwin_desktop.core.twin import N_, Field, Result, TimeSeries, number, path_crossings, tr
 
 from . import bioheat, geometry
 from .devices import calibration_note
@@ -20,6 +20,19 @@ from .tissue import LIVER, OTHER, TUMOUR, VESSEL, properties
 
 FLR_THRESHOLD_PCT = {"normal": 20.0, "after chemotherapy": 30.0, "cirrhosis": 40.0}
 CEM43_NECROSIS_MIN = 240.0  # liver: Dewhirst et al. 2003 (Int J Hyperthermia 19:267)
+# what the user reads: one whole template per liver condition and per probe (French agrees)
+CONDITION_WARNINGS = {
+    "normal": N_("Future liver remnant {flr}% is below {threshold}% (normal liver)."),
+    "after chemotherapy": N_(
+        "Future liver remnant {flr}% is below {threshold}% (after chemotherapy liver)."
+    ),
+    "cirrhosis": N_("Future liver remnant {flr}% is below {threshold}% (cirrhosis liver)."),
+}
+PROBE_LABELS = {
+    "tumour centre": N_("Temperature at the tumour centre"),
+    "tumour edge": N_("Temperature at the tumour edge"),
+    "nearest vessel wall": N_("Temperature at the nearest vessel wall"),
+}
 
 
 def _point(params: Mapping[str, Any], name: str) -> np.ndarray:
@@ -120,7 +133,7 @@ def simulate(
             cancelled=cancelled,
         )
     if heating.clamped:
-        warnings.append("Tissue reached 100 C near the antenna (vaporisation, not modelled).")
+        warnings.append(tr("Tissue reached 100 C near the antenna (vaporisation, not modelled)."))
     zone = heating.damage >= params["damage_threshold"]
     resected = resection_mask(grid.points().reshape(-1, 3), params).reshape(codes.shape)
     treated = zone | (resected & ((codes == LIVER) | (codes >= TUMOUR)))  # ablated or removed
@@ -128,9 +141,11 @@ def simulate(
     border = np.zeros(zone.shape, bool)
     border[[0, -1], :, :] = border[:, [0, -1], :] = border[:, :, [0, -1]] = True
     if (zone & border).any():
-        warnings.append("The ablation zone reaches the edge of the simulated region; enlarge it.")
+        warnings.append(
+            tr("The ablation zone reaches the edge of the simulated region; enlarge it.")
+        )
     if (tumour & border).any():
-        warnings.append("The target tumour extends beyond the simulated region.")
+        warnings.append(tr("The target tumour extends beyond the simulated region."))
     liver_tissue = (codes == LIVER) | (codes >= TUMOUR)
     long_axis, short_axis = geometry.axes_lengths(zone, grid, axis, u, v)
     ablated_liver_ml = float((zone & (codes == LIVER) & ~resected).sum()) * voxel_ml
@@ -138,8 +153,9 @@ def simulate(
     threshold = FLR_THRESHOLD_PCT[params["liver_condition"]]
     if flr < threshold:
         warnings.append(
-            f"Future liver remnant {flr:.0f}% is below {threshold:.0f}% "
-            f"({params['liver_condition']} liver)."
+            tr(CONDITION_WARNINGS[params["liver_condition"]]).format(
+                flr=number(flr), threshold=number(threshold)
+            )
         )
     outcomes = {
         "ablation_volume_ml": float(zone.sum()) * voxel_ml,
@@ -165,14 +181,14 @@ def simulate(
         for name in ("ablation_volume_ml", "ablation_long_axis_mm", "ablation_short_axis_mm"):
             notes[name] = calibration
         short = calibration_note(params["modality"], params["absorbed_fraction"], False)
-        warnings.append(f"Zone size {short}.")
+        warnings.append(tr("Zone size {note}.").format(note=short))
         if "labels" in inputs:  # the applicator's path on the patient's labels
             crossings = path_crossings(
                 inputs["labels"], affine, inputs["label_names"], entry, target
             )
             warnings.extend(c.text() for c in crossings)
     if not tumour.any():
-        warnings.append("No tumour near the target: coverage and margins are not defined.")
+        warnings.append(tr("No tumour near the target: coverage and margins are not defined."))
         for name in (
             "tumor_coverage_pct",
             "coverage_5mm_pct",
@@ -180,19 +196,19 @@ def simulate(
             "min_margin_mm",
         ):
             outcomes[name] = None  # undefined, not 0 %: nothing to cover
-            notes[name] = "no tumour within the simulated region around the target"
+            notes[name] = tr("no tumour within the simulated region around the target")
     series = {
         name.replace(" ", "_"): TimeSeries(
-            f"Temperature at the {name}", "°C", heating.times, heating.probes[:, n], "s"
+            tr(PROBE_LABELS[name]), "°C", heating.times, heating.probes[:, n], "s"
         )
         for n, (name, _) in enumerate(probes)
     }
     fields = {
         "peak_temperature": Field(
-            "Peak temperature", "°C", heating.peak.astype(np.float32), grid.affine
+            tr("Peak temperature"), "°C", heating.peak.astype(np.float32), grid.affine
         ),
         "ablation_zone": Field(
-            "Ablation zone (Arrhenius)", "", zone.astype(np.float32), grid.affine
+            tr("Ablation zone (Arrhenius)"), "", zone.astype(np.float32), grid.affine
         ),
     }
     return Result(outcomes=outcomes, series=series, fields=fields, warnings=warnings, notes=notes)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from meditwin_desktop.core.twin import (
+    N_,
     CaseView,
     Outcome,
     Parameter,
@@ -11,6 +12,7 @@ from meditwin_desktop.core.twin import (
     Requirement,
     Target,
     Twin,
+    tr,
     view_of,
 )
 
@@ -19,6 +21,7 @@ from .inputs import (
     TYPICAL_DISC_MM,
     UNDATED,
     default_photo,
+    eye_text,
     prepare,
     visit_of,
 )
@@ -40,86 +43,88 @@ _CHASE = ("Fraz MM, Remagnino P, Hoppe A et al. An ensemble classification-based
           "2538-2548 (CHASE_DB1; Owen CG et al. IOVS 2009;50:2004-2010)")  # fmt: skip
 
 PARAMETERS = (
-    Parameter("visit", "Visit (photograph date)", "", UNDATED, value_type="date", key=1,
+    Parameter("visit", N_("Visit (photograph date)"), "", UNDATED, value_type="date", key=1,
               source="the case's photographs",
-              help="The fundus photograph of this date is analysed; a scenario may take "
-              f"another visit to compare them side by side ({UNDATED}: a photograph whose "
-              "file gives no date)"),
-    Parameter("eye", "Eye", "", "not stated", choices=EYES, key=2, source="the photograph",
-              help="Which eye's photograph of that visit (from the file when it says)"),
-    Parameter("sbp_mmhg", "Systolic blood pressure", "mmHg", 120.0, 60.0, 260.0, decimals=0,
+              help=N_("The fundus photograph of this date is analysed; a scenario may take "
+              "another visit to compare them side by side (1900-01-01: a photograph whose "
+              "file gives no date)")),
+    Parameter("eye", N_("Eye"), "", "not stated", choices=EYES, key=2, source="the photograph",
+              choice_labels=(N_("right"), N_("left"), N_("not stated")),
+              help=N_("Which eye's photograph of that visit (from the file when it says)")),
+    Parameter("sbp_mmhg", N_("Systolic blood pressure"), "mmHg", 120.0, 60.0, 260.0, decimals=0,
               short_labels=("SBP",), source="clinical form"),
-    Parameter("dbp_mmhg", "Diastolic blood pressure", "mmHg", 80.0, 30.0, 160.0, decimals=0,
+    Parameter("dbp_mmhg", N_("Diastolic blood pressure"), "mmHg", 80.0, 30.0, 160.0, decimals=0,
               short_labels=("DBP",), source="clinical form"),
-    Parameter("iop_mmhg", "Intraocular pressure", "mmHg", 15.0, 0.0, 80.0, decimals=0,
+    Parameter("iop_mmhg", N_("Intraocular pressure"), "mmHg", 15.0, 0.0, 80.0, decimals=0,
               short_labels=("IOP",), source="clinical form; normal 10-21 mmHg",
-              help="The central retinal vein's outflow pressure (glaucoma: raised)"),
-    Parameter("arteriolar_narrowing_pct", "Arteriolar narrowing", "%", 0.0, -30.0, 60.0,
+              help=N_("The central retinal vein's outflow pressure (glaucoma: raised)")),
+    Parameter("arteriolar_narrowing_pct", N_("Arteriolar narrowing"), "%", 0.0, -30.0, 60.0,
               decimals=0, short_labels=("narrowing",), source="scenario",
-              help="Every measured arteriole's calibre made this much narrower (negative: "
-              "wider); CRAE and the flow follow"),
-    Parameter("occlusion", "Branch occlusion", "", "none", choices=OCCLUSIONS,
+              help=N_("Every measured arteriole's calibre made this much narrower (negative: "
+              "wider); CRAE and the flow follow")),
+    Parameter("occlusion", N_("Branch occlusion"), "", "none", choices=OCCLUSIONS,
+              choice_labels=(N_("none"), N_("branch vein"), N_("branch artery")),
               short_labels=("no occlusion", "BRVO", "BRAO"), source="scenario",
-              help="Occlude the vein or artery nearest the occlusion point and everything "
-              "it drains or feeds"),
-    Parameter("occlusion_at", "Occlusion point", "px", (0.0, 0.0), 0.0, 100000.0, size=2,
+              help=N_("Occlude the vein or artery nearest the occlusion point and everything "
+              "it drains or feeds")),
+    Parameter("occlusion_at", N_("Occlusion point"), "px", (0.0, 0.0), 0.0, 100000.0, size=2,
               on_photo=True, source="a click on the photograph",
-              help="Row and column of the photograph's pixel: click on the vessel"),
-    Parameter("calibre_from", "Calibres measured on", "", "profile",
+              help=N_("Row and column of the photograph's pixel: click on the vessel")),
+    Parameter("calibre_from", N_("Calibres measured on"), "", "profile",
               choices=("profile", "mask"),
-              choice_labels=("the vessel's intensity profile (half height)",
-                             "the vessel mask"),
+              choice_labels=(N_("the vessel's intensity profile (half height)"),
+                             N_("the vessel mask")),
               short_labels=("profile calibres", "mask calibres"),
               source="half-height width: Brinchmann-Hansen O, Heier H. Acta Ophthalmol 1986",
-              help="Zone-B calibres (CRAE, CRVE) from the width at half depth of the vessel's "
+              help=N_("Zone-B calibres (CRAE, CRVE) from the width at half depth of the vessel's "
               "intensity profile across it (the default: within 7 % of the true widths on the "
               "synthetic fundus), or from the segmented mask (narrower for arterioles). "
-              "Compare visits measured the same way"),
-    Parameter("haematocrit", "Haematocrit", "", 0.45, 0.15, 0.7, decimals=2,
+              "Compare visits measured the same way")),
+    Parameter("haematocrit", N_("Haematocrit"), "", 0.45, 0.15, 0.7, decimals=2,
               source="normal adult 0.40-0.50; from haemoglobin x 3 when entered",
-              help="Blood viscosity in the vessels (Pries 1994) rises with it"),
-    Parameter("pixel_um", "Pixel size (0: from the file or the disc)", "µm", 0.0, 0.0, 100.0,
-              decimals=2, source="the file's pixel spacing, else the disc",
-              help="0 takes the file's pixel spacing; without one, the optic disc is taken as "
-              "the disc diameter below (an assumption, said on the results)"),
-    Parameter("disc_diameter_mm", "Optic disc diameter (scale without pixel size)", "mm",
+              help=N_("Blood viscosity in the vessels (Pries 1994) rises with it")),
+    Parameter("pixel_um", N_("Pixel size (0: from the file or the disc)"), "µm", 0.0, 0.0,
+              100.0, decimals=2, source="the file's pixel spacing, else the disc",
+              help=N_("0 takes the file's pixel spacing; without one, the optic disc is taken as "
+              "the disc diameter below (an assumption, said on the results)")),
+    Parameter("disc_diameter_mm", N_("Optic disc diameter (scale without pixel size)"), "mm",
               TYPICAL_DISC_MM, 1.0, 3.0, decimals=2,
               source="Jonas JB et al. IOVS 1988;29:1151-1158 (mean ~1.8 mm)"),
 )  # fmt: skip
 
 OUTCOMES = (
-    Outcome("crae_um", "CRAE (arteriolar calibre)", "µm", better="higher", precision=0,
-            resolution=5.0, absent="no arteriole in zone B",
-            help="Central retinal artery equivalent, revised Knudtson formula over the six "
+    Outcome("crae_um", N_("CRAE (arteriolar calibre)"), "µm", better="higher", precision=0,
+            resolution=5.0, absent=N_("no arteriole in zone B"),
+            help=N_("Central retinal artery equivalent, revised Knudtson formula over the six "
             "largest arterioles in zone B; narrower with hypertension. On synthetic "
             "photographs with known vessels it lay within 12 % of the truth (5 photographs): "
-            "a smaller change between visits may not be real"),
-    Outcome("crve_um", "CRVE (venular calibre)", "µm", precision=0, resolution=5.0,
-            absent="no venule in zone B",
-            help="Central retinal vein equivalent (revised Knudtson); wider with "
+            "a smaller change between visits may not be real")),
+    Outcome("crve_um", N_("CRVE (venular calibre)"), "µm", precision=0, resolution=5.0,
+            absent=N_("no venule in zone B"),
+            help=N_("Central retinal vein equivalent (revised Knudtson); wider with "
             "inflammation, diabetes and smoking. Within 10 % of the truth on synthetic "
-            "photographs (5)"),
-    Outcome("avr", "Arteriole-to-venule ratio", "", better="higher", precision=2,
-            resolution=0.03, absent="CRAE or CRVE missing",
-            help="CRAE / CRVE; lower with generalised arteriolar narrowing (hypertension)"),
-    Outcome("total_flow_ul_min", "Total retinal blood flow (model)", "µL/min",
+            "photographs (5)")),
+    Outcome("avr", N_("Arteriole-to-venule ratio"), "", better="higher", precision=2,
+            resolution=0.03, absent=N_("CRAE or CRVE missing"),
+            help=N_("CRAE / CRVE; lower with generalised arteriolar narrowing (hypertension)")),
+    Outcome("total_flow_ul_min", N_("Total retinal blood flow (model)"), "µL/min",
             better="higher", precision=1, resolution=1.0,
-            help="Poiseuille flow through the measured network with derived capillary beds, "
+            help=N_("Poiseuille flow through the measured network with derived capillary beds, "
             "no autoregulation; below published measured totals (0.25-1 times on the "
-            "photographs tried; README): compare scenarios, not with a measurement"),
-    Outcome("ischaemic_area_pct", "Ischaemic area", "%", better="lower", precision=1,
+            "photographs tried; README): compare scenarios, not with a measurement")),
+    Outcome("ischaemic_area_pct", N_("Ischaemic area"), "%", better="lower", precision=1,
             resolution=1.0, target=Target(high=1.0, source="no hypoperfused retina"),
-            help="Share of the field of view whose feeding arteriole or draining venule "
-            "carries less than half its flow at a normal pressure (120/80 mmHg, IOP 15)"),
-    Outcome("tortuosity_index", "Tortuosity", "", precision=3, resolution=0.005,
-            help="Length-weighted mean of arc / chord - 1 over the segments"),
-    Outcome("fractal_dimension", "Fractal dimension", "", precision=3, resolution=0.01,
-            help="Box counting on the vessel mask; lower with vascular rarefaction"),
-    Outcome("vessel_density_pct", "Vessel density", "%", precision=1, resolution=0.5,
-            help="Vessel area / field of view"),
-    Outcome("branching_angle_deg", "Branching angle (median)", "deg", precision=0,
-            resolution=3.0, absent="no bifurcation",
-            help="Angle between the daughters at each bifurcation"),
+            help=N_("Share of the field of view whose feeding arteriole or draining venule "
+            "carries less than half its flow at a normal pressure (120/80 mmHg, IOP 15)")),
+    Outcome("tortuosity_index", N_("Tortuosity"), "", precision=3, resolution=0.005,
+            help=N_("Length-weighted mean of arc / chord - 1 over the segments")),
+    Outcome("fractal_dimension", N_("Fractal dimension"), "", precision=3, resolution=0.01,
+            help=N_("Box counting on the vessel mask; lower with vascular rarefaction")),
+    Outcome("vessel_density_pct", N_("Vessel density"), "%", precision=1, resolution=0.5,
+            help=N_("Vessel area / field of view")),
+    Outcome("branching_angle_deg", N_("Branching angle (median)"), "deg", precision=0,
+            resolution=3.0, absent=N_("no bifurcation"),
+            help=N_("Angle between the daughters at each bifurcation")),
 )  # fmt: skip
 
 
@@ -129,31 +134,34 @@ def personalize(view: CaseView) -> dict[str, Personalized]:
     inputs = prepare(view)
     photo = default_photo(inputs, view)
     count = len(inputs["photos"])
-    where = f"the latest photograph of the {photo['eye']} eye ({count} in the case)"
+    where = tr("the latest photograph of the {eye} ({count} in the case)").format(
+        eye=eye_text(photo["eye"]), count=count)
     values = {
         "visit": Personalized(visit_of(photo), where if photo["date"] else
-                              f"{where}; its file gives no date ({UNDATED} stands for it)"),
-        "eye": Personalized(photo["eye"], "from the photograph's file" if photo["eye"] !=
-                            "not stated" else "the file does not say"),
+                              tr("{where}; its file gives no date ({undated} stands for it)")
+                              .format(where=where, undated=UNDATED)),
+        "eye": Personalized(photo["eye"], tr("from the photograph's file") if photo["eye"] !=
+                            "not stated" else tr("the file does not say")),
     }  # fmt: skip
     clinical = view.clinical
     for name in ("sbp_mmhg", "dbp_mmhg", "iop_mmhg"):
         if clinical.get(name) is not None:
-            values[name] = Personalized(float(clinical[name]), "clinical form")
+            values[name] = Personalized(float(clinical[name]), tr("clinical form"))
     if clinical.get("hemoglobin_g_dl") is not None:
         hct = min(0.7, max(0.15, 3.0 * float(clinical["hemoglobin_g_dl"]) / 100.0))
-        values["haematocrit"] = Personalized(round(hct, 2), "haemoglobin x 3 (clinical form)")
+        values["haematocrit"] = Personalized(round(hct, 2),
+                                             tr("haemoglobin x 3 (clinical form)"))
     return values
 
 
 TWIN = Twin(
     id="retina_microcirculation",
-    title="Retinal microcirculation",
-    specialty="ophthalmology / cardiovascular",
+    title=N_("Retinal microcirculation"),
+    specialty=N_("ophthalmology / cardiovascular"),
     version="1.0",
-    question="How narrow are this patient's retinal arterioles (CRAE, CRVE, AVR), how "
+    question=N_("How narrow are this patient's retinal arterioles (CRAE, CRVE, AVR), how "
     "tortuous and how rich is the network, and how does retinal perfusion respond to blood "
-    "pressure, intraocular pressure, arteriolar narrowing or a branch occlusion?",
+    "pressure, intraocular pressure, arteriolar narrowing or a branch occlusion?"),
     references=(_KNUDTSON, _PRIES, _OPP, _WONG, _CHASE),
     parameters=PARAMETERS,
     outcomes=OUTCOMES,
@@ -161,22 +169,22 @@ TWIN = Twin(
         Requirement(
             "photo",
             "fundus",
-            " (a colour fundus photograph on screen: add one in Studies > Add a photograph…)",
+            N_(" (a colour fundus photograph on screen: add one in Studies > Add a photograph…)"),
         ),
     ),
     personalize=personalize,
     prepare=prepare,
     simulate=simulate,
     limitations=(
-        "Steady flow: no pulsatility, no autoregulation (a real retina keeps its flow over a "
-        "range of perfusion pressures), no vessel compliance, one haematocrit everywhere.",
-        "The capillary beds are symmetric Murray trees derived from each terminal's calibre, "
-        "not measured: total flow is below published measurements (0.25-1 times).",
-        "Zone-B calibres come from each vessel's intensity profile (or the mask) and depend "
+        N_("Steady flow: no pulsatility, no autoregulation (a real retina keeps its flow over a "
+        "range of perfusion pressures), no vessel compliance, one haematocrit everywhere."),
+        N_("The capillary beds are symmetric Murray trees derived from each terminal's calibre, "
+        "not measured: total flow is below published measurements (0.25-1 times)."),
+        N_("Zone-B calibres come from each vessel's intensity profile (or the mask) and depend "
         "on the scale (the file's pixel size, else a 1.8 mm disc assumed); absolute values "
-        "differ between tools: compare visits measured the same way.",
-        "Automatic artery/vein labels can be wrong: check the artery/vein map and mark "
-        "vessels as artery or vein by right-clicking them on the photograph.",
+        "differ between tools: compare visits measured the same way."),
+        N_("Automatic artery/vein labels can be wrong: check the artery/vein map and mark "
+        "vessels as artery or vein by right-clicking them on the photograph."),
     ),
     verification=VERIFICATION,
 )

@@ -58,7 +58,7 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix, diags, identity
 from scipy.sparse.linalg import spsolve
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import TwinInputError, tr
 
 from .measures import zone_b
 from .network import ARTERY, UNKNOWN, VEIN, VesselNetwork, path_normals
@@ -566,10 +566,14 @@ def set_kind(
     correction). Keeping to the present kind leaves alone the other vessel of a crossing the
     graph joined as a bifurcation, and the other half of a side-by-side pair."""
     if kind not in (ARTERY, VEIN, UNKNOWN):
-        raise TwinInputError(f"Unknown vessel kind {kind!r}: use artery, vein or unknown.")
+        raise TwinInputError(tr(
+            "Unknown vessel kind {kind}: use artery, vein or unknown."
+        ).format(kind=repr(kind)))
     if not 0 <= int(segment) < network.n_edges:
         raise TwinInputError(
-            f"There is no vessel segment {segment}: click on a vessel's centre line."
+            tr(
+                "There is no vessel segment {segment}: click on a vessel's centre line."
+            ).format(segment=segment)
         )
     out = _copy(network)
     if out.av_confidence is None:
@@ -603,13 +607,16 @@ def _check_rgb(rgb: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     image = np.asarray(rgb)
     if image.ndim != 3 or image.shape[2] < 3:
         raise TwinInputError(
-            f"A colour photograph (rows, columns, 3) is needed to tell arteries from veins; "
-            f"got shape {image.shape}."
+            tr(
+                "A colour photograph (rows, columns, 3) is needed to tell arteries from veins; "
+                "got shape {shape}."
+            ).format(shape=image.shape)
         )
     if image.shape[:2] != tuple(shape):
         raise TwinInputError(
-            f"The photograph {image.shape[:2]} and the vessel network {tuple(shape)} differ "
-            "in size."
+            tr(
+                "The photograph {shape} and the vessel network {shape2} differ in size."
+            ).format(shape=image.shape[:2], shape2=tuple(shape))
         )
     return image[..., :3].astype(np.float32)
 

@@ -89,7 +89,7 @@ from scipy.sparse import csgraph
 from scipy.sparse.linalg import spsolve
 from scipy.spatial import cKDTree
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import N_, TwinInputError, number, tr
 
 from .network import ARTERY, VEIN, VesselNetwork
 from .viscosity import (
@@ -102,7 +102,7 @@ from .viscosity import (
 MMHG_PA = 133.322387415  # 1 mmHg in Pa (conventional millimetre of mercury)
 M3_S_TO_UL_MIN = 1e9 * 60.0  # 1 m^3/s = 1e9 µL/s
 _MIN_VISCOSITY_DIAMETER_UM = 2.0  # the in vivo law is singular at 1.1 µm: evaluate at >= 2 µm
-QUADRANTS = ("superotemporal", "inferotemporal", "superonasal", "inferonasal")
+QUADRANTS = (N_("superotemporal"), N_("inferotemporal"), N_("superonasal"), N_("inferonasal"))
 
 
 @dataclass(frozen=True)
@@ -136,26 +136,37 @@ class FlowSettings:
             self.bridge_gap_disc_radii,
         )
         if not all(np.isfinite(float(x)) for x in numbers):
-            raise TwinInputError("Flow settings must be finite numbers.")
+            raise TwinInputError(tr("Flow settings must be finite numbers."))
         if self.inflow_mmhg <= self.outflow_mmhg:
             raise TwinInputError(
-                f"The arterial inflow pressure ({self.inflow_mmhg:g} mmHg) must exceed the "
-                f"venous outflow pressure ({self.outflow_mmhg:g} mmHg, ~ intraocular pressure):"
-                " check blood pressure and intraocular pressure."
+                tr(
+                    "The arterial inflow pressure ({inflow_mmhg} mmHg) must exceed the venous "
+                    "outflow pressure ({outflow_mmhg} mmHg, ~ intraocular pressure): check "
+                    "blood pressure and intraocular pressure."
+                ).format(inflow_mmhg=_g(self.inflow_mmhg), outflow_mmhg=_g(self.outflow_mmhg))
             )
         if not 0.0 <= self.haematocrit < 0.9:
-            raise TwinInputError("Haematocrit must be a fraction between 0 and 0.9 (e.g. 0.45).")
+            raise TwinInputError(tr(
+                "Haematocrit must be a fraction between 0 and 0.9 (e.g. 0.45)."
+            ))
         if self.viscosity_law not in LAWS:
-            raise TwinInputError("The viscosity law must be 'vivo' or 'vitro'.")
+            raise TwinInputError(tr("The viscosity law must be 'vivo' or 'vitro'."))
         if self.capillary_diameter_um <= 1.1 or self.length_per_diameter <= 0:
-            raise TwinInputError("Capillary diameter must exceed 1.1 µm, length/diameter > 0.")
+            raise TwinInputError(tr(
+                "Capillary diameter must exceed 1.1 µm, length/diameter > 0."
+            ))
         if self.murray_exponent <= 0 or self.plasma_viscosity_mpa_s <= 0:
-            raise TwinInputError("Murray exponent and plasma viscosity must be positive.")
+            raise TwinInputError(tr(
+                "Murray exponent and plasma viscosity must be positive."
+            ))
         if self.root_max_disc_radii <= 0:
-            raise TwinInputError("The root distance limit must be a positive number of radii.")
+            raise TwinInputError(tr(
+                "The root distance limit must be a positive number of radii."
+            ))
         if self.bridge_gap_disc_radii < 0:
-            raise TwinInputError("The gap-bridging distance must be 0 (off) or a positive "
-                                 "number of disc radii.")  # fmt: skip
+            raise TwinInputError(tr(
+                "The gap-bridging distance must be 0 (off) or a positive number of disc radii."
+            ))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -308,18 +319,20 @@ def _assemble(
 ) -> _Model:
     settings.check()
     if not np.isfinite(pixel_um) or pixel_um <= 0:
-        raise TwinInputError("The image scale (µm per pixel) must be a positive number.")
+        raise TwinInputError(tr("The image scale (µm per pixel) must be a positive number."))
     k_all = network.n_edges
     edges = np.asarray(network.edges, int).reshape(-1, 2)
     kind = np.asarray(network.kind, int)
     diam_px = np.asarray(network.diameter_px, float)
     scale = np.ones(k_all) if diameter_scale is None else np.asarray(diameter_scale, float)
     if scale.shape != (k_all,) or not np.all(np.isfinite(scale)) or np.any(scale < 0):
-        raise TwinInputError("The diameter scale needs one non-negative number per segment.")
+        raise TwinInputError(tr(
+            "The diameter scale needs one non-negative number per segment."
+        ))
     occ = np.zeros(k_all, bool)
     occ_idx = np.asarray(list(occluded), int)
     if occ_idx.size and (occ_idx.min() < 0 or occ_idx.max() >= k_all):
-        raise TwinInputError("An occluded segment is not in the vessel network.")
+        raise TwinInputError(tr("An occluded segment is not in the vessel network."))
     occ[occ_idx] = True
     left_out: list[str] = []
 
@@ -328,13 +341,16 @@ def _assemble(
     n_unknown = int(np.sum(~typed))
     if n_unknown:
         left_out.append(
-            f"{n_unknown} segment(s) of unknown kind (artery or vein not decided) "
-            "are not in the flow model"
+            tr(
+                "{n_unknown} segment(s) of unknown kind (artery or vein not decided) are not "
+                "in the flow model"
+            ).format(n_unknown=n_unknown)
         )
     if np.sum(typed & ~measured):
         left_out.append(
-            f"{int(np.sum(typed & ~measured))} segment(s) without a measured "
-            "calibre are not in the flow model"
+            tr(
+                "{value} segment(s) without a measured calibre are not in the flow model"
+            ).format(value=int(np.sum(typed & ~measured)))
         )
     use = np.flatnonzero(typed & measured)
 
@@ -347,10 +363,12 @@ def _assemble(
     loops = _loop_closers(ea, eb, diam_px[use], n_split)
     if loops.any():
         left_out.append(
-            f"{int(loops.sum())} segment(s) closing a loop within one kind's vessels (a crossing "
-            "read as a junction, or a vessel traced twice; real retinal trees have no loops) "
-            "are not in the flow model: the thinnest of each loop, so that blood cannot "
-            "bypass an occlusion through it"
+            tr(
+                "{sum} segment(s) closing a loop within one kind's vessels (a crossing read as "
+                "a junction, or a vessel traced twice; real retinal trees have no loops) are "
+                "not in the flow model: the thinnest of each loop, so that blood cannot bypass "
+                "an occlusion through it"
+            ).format(sum=int(loops.sum()))
         )
         use, ea, eb = use[~loops], ea[~loops], eb[~loops]
     adj = sparse.coo_matrix((np.ones(use.size), (ea, eb)), shape=(n_split, n_split))
@@ -372,16 +390,22 @@ def _assemble(
     max_gap = settings.bridge_gap_disc_radii * network.disc.radius_px
     joined, links = _bridge_fragments(pos, dist, comp, kind_of, keep_comp, root_of, max_gap, limit)
     n_comp_segs = np.bincount(seg_comp, minlength=n_comp)
-    for kd, name in ((ARTERY, "artery"), (VEIN, "vein")):
+    for kd, name in ((ARTERY, N_("artery")), (VEIN, N_("vein"))):
         lost = np.flatnonzero(~joined & (kind_of[root_of] == kd))
         if lost.size:
             left_out.append(
-                f"{lost.size} {name} fragment(s) ({int(n_comp_segs[lost].sum())} segment(s)) "
-                f"not connected to the disc in the image (nearest point > "
-                f"{settings.root_max_disc_radii:g} disc radii from its centre) and no "
-                f"{name} of the disc's trees (nor that circle) within "
-                f"{settings.bridge_gap_disc_radii:g} x the disc radius on its disc side to "
-                "bridge to"
+                tr(
+                    "{size} {name} fragment(s) ({sum} segment(s)) not connected to the disc in "
+                    "the image (nearest point > {root_max_disc_radii} disc radii from its "
+                    "centre) and no {name} of the disc's trees (nor that circle) within "
+                    "{bridge_gap_disc_radii} x the disc radius on its disc side to bridge to"
+                ).format(
+                    size=lost.size,
+                    name=tr(name),
+                    sum=int(n_comp_segs[lost].sum()),
+                    root_max_disc_radii=_g(settings.root_max_disc_radii),
+                    bridge_gap_disc_radii=_g(settings.bridge_gap_disc_radii),
+                )
             )
     bridges: list[Bridge] = []
     b_up = np.array([u for u, _, _, _ in links], int)
@@ -397,16 +421,23 @@ def _assemble(
                    diameter_px=float(diam_px[use[b_seg[i]]]), n_segments=int(n_comp_segs[c]))
         )  # fmt: skip
     notes: list[str] = []
-    for kd, name in ((ARTERY, "artery"), (VEIN, "vein")):
+    for kd, name in ((ARTERY, N_("artery")), (VEIN, N_("vein"))):
         mine = [b for b in bridges if b.kind == kd]
         if mine:
             gap_mm = sum(b.gap_px for b in mine) * pixel_um / 1000.0
             notes.append(
-                f"{len(mine)} {name} fragment(s) ({sum(b.n_segments for b in mine)} "
-                f"segment(s)) not seen connected to the disc were joined to the nearest "
-                f"{name} on their disc side across straight gaps totalling {gap_mm:.2f} mm "
-                f"(longest {max(b.gap_px for b in mine) * pixel_um / 1000.0:.2f} mm), each "
-                "gap with its fragment's first calibre"
+                tr(
+                    "{count} {name} fragment(s) ({mine} segment(s)) not seen connected to the "
+                    "disc were joined to the nearest {name} on their disc side across straight "
+                    "gaps totalling {gap_mm} mm (longest {value} mm), each gap with its "
+                    "fragment's first calibre"
+                ).format(
+                    count=len(mine),
+                    name=tr(name),
+                    mine=sum(b.n_segments for b in mine),
+                    gap_mm=number(gap_mm, 2),
+                    value=number(max(b.gap_px for b in mine) * pixel_um / 1000.0, 2),
+                )
             )
     seg_keep = joined[seg_comp]
     use, ea, eb = use[seg_keep], ea[seg_keep], eb[seg_keep]
@@ -417,8 +448,10 @@ def _assemble(
     vein_roots = np.flatnonzero(is_root & (kind_of == VEIN))
     if art_roots.size == 0:
         raise TwinInputError(
-            "No artery tree reaches the optic disc, so retinal blood flow cannot be computed: "
-            "check the artery/vein labels and the optic disc position."
+            tr(
+                "No artery tree reaches the optic disc, so retinal blood flow cannot be "
+                "computed: check the artery/vein labels and the optic disc position."
+            )
         )
 
     # segment conductances
@@ -482,14 +515,18 @@ def _assemble(
     else:
         if vein_t.size:
             left_out.append(
-                f"{vein_t.size} vein terminal(s) carry no flow: no arterial terminal in the "
-                "flow model"
+                tr(
+                    "{size} vein terminal(s) carry no flow: no arterial terminal in the flow "
+                    "model"
+                ).format(size=vein_t.size)
             )
             vein_t = vein_t[:0]
         else:
             left_out.append(
-                "no vein tree reaches the disc: each arterial terminal drains straight "
-                "to the outflow pressure through a venular tree of its own calibre"
+                tr(
+                    "no vein tree reaches the disc: each arterial terminal drains straight to "
+                    "the outflow pressure through a venular tree of its own calibre"
+                )
             )
         r_bed = bed_resistance(d_term[art_t], d_term[art_t], settings)
         sink = n_split
@@ -693,7 +730,9 @@ def _check_image(name: str, image: np.ndarray, shape: tuple[int, int]) -> np.nda
     image = np.asarray(image)
     if image.shape != tuple(shape):
         raise TwinInputError(
-            f"The {name} ({image.shape}) does not match the photograph ({tuple(shape)})."
+            tr(
+                "The {name} ({shape}) does not match the photograph ({shape2})."
+            ).format(name=name, shape=image.shape, shape2=tuple(shape))
         )
     return image
 
@@ -736,11 +775,13 @@ def perfusion_by_quadrant(
     With `per_area`, µL/min per mm^2 of supplied area in that quadrant."""
     if temporal_sign not in (1, -1):
         raise TwinInputError(
-            "temporal_sign must be +1 or -1 (which side of the disc is "
-            "temporal: the side away from the nose, toward the macula)."
+            tr(
+                "temporal_sign must be +1 or -1 (which side of the disc is temporal: the side "
+                "away from the nose, toward the macula)."
+            )
         )
     if per_area and (not np.isfinite(pixel_um) or pixel_um <= 0):
-        raise TwinInputError("The image scale (µm per pixel) must be a positive number.")
+        raise TwinInputError(tr("The image scale (µm per pixel) must be a positive number."))
     territory = _check_image("territory map", territory, network.shape)
     disc = network.disc
     rows, cols = np.indices(network.shape)
@@ -775,7 +816,7 @@ def ischaemic_map(
     flow is never counted)."""
     territory = np.asarray(territory)
     if not np.isfinite(threshold) or not 0.0 < threshold <= 1.0:
-        raise TwinInputError("The ischaemia threshold must be a fraction in (0, 1].")
+        raise TwinInputError(tr("The ischaemia threshold must be a fraction in (0, 1]."))
     top = int(max(territory.max(initial=-1), *reference_flow, *terminal_flow, 0)) + 1
     ischaemic = np.zeros(top + 1, bool)  # the last entry stands for -1 (unsupplied)
     for t, ref in reference_flow.items():
@@ -795,10 +836,12 @@ def ischaemic_area_pct(
     its reference flow (`ischaemic_map`)."""
     fov = np.asarray(fov, bool)
     if np.shape(territory) != fov.shape:
-        raise TwinInputError("The territory map and the field-of-view mask differ in size.")
+        raise TwinInputError(tr(
+            "The territory map and the field-of-view mask differ in size."
+        ))
     n_fov = int(fov.sum())
     if n_fov == 0:
-        raise TwinInputError("The field-of-view mask is empty.")
+        raise TwinInputError(tr("The field-of-view mask is empty."))
     starved = ischaemic_map(territory, terminal_flow, reference_flow, threshold)
     return 100.0 * float(np.sum(starved & fov)) / n_fov
 
@@ -807,3 +850,9 @@ def flow_map(network: VesselNetwork, solution: FlowSolution) -> np.ndarray:
     """Float image: |flow| (µL/min) of each modelled segment on its centre line dilated to its
     calibre (per-point widths when measured), nan elsewhere."""
     return network.paint(np.abs(solution.flow_ul_min))
+
+
+def _g(value, spec: str = "g") -> str:
+    """`value` formatted by `spec` (a `g` format), with the language's decimal separator."""
+    text = format(float(value), spec)
+    return text if "e" in text else text.replace(".", number(0.5, 1)[1])

@@ -24,7 +24,7 @@ from skimage.exposure import equalize_adapthist
 from skimage.morphology import remove_small_objects
 from skimage.transform import resize
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import N_, TwinInputError, number, tr
 
 from .fundus_disc import locate_disc
 from .fundus_features import (
@@ -39,7 +39,7 @@ from .fundus_features import (
 from .network import Disc
 
 _FOV_THRESHOLD = 25 / 255  # red channel above this is inside the camera's field of view
-_NOT_FUNDUS = "this does not look like a fundus photograph"
+_NOT_FUNDUS = N_("this does not look like a fundus photograph")
 
 
 @dataclass
@@ -65,8 +65,10 @@ def as_float_image(image: np.ndarray) -> tuple[np.ndarray, bool]:
         a = np.repeat(a[..., None], 3, axis=-1)
     if a.ndim != 3 or a.shape[-1] != 3 or min(a.shape[:2]) < 64:
         raise TwinInputError(
-            f"The image has shape {a.shape}: a fundus photograph must be a grey or colour "
-            "picture of at least 64 x 64 pixels."
+            tr(
+                "The image has shape {shape}: a fundus photograph must be a grey or colour "
+                "picture of at least 64 x 64 pixels."
+            ).format(shape=a.shape)
         )
     if a.dtype == np.uint8:
         f = a.astype(np.float32) / 255.0
@@ -75,7 +77,9 @@ def as_float_image(image: np.ndarray) -> tuple[np.ndarray, bool]:
     elif np.issubdtype(a.dtype, np.floating):
         f = np.clip(a.astype(np.float32), 0.0, 1.0)
     else:
-        raise TwinInputError(f"Unsupported pixel type {a.dtype}: use 8- or 16-bit images.")
+        raise TwinInputError(tr(
+            "Unsupported pixel type {dtype}: use 8- or 16-bit images."
+        ).format(dtype=a.dtype))
     step = max(1, int(max(f.shape[:2]) // 500))
     sub = f[::step, ::step]
     grey = (
@@ -96,7 +100,9 @@ def field_of_view(rgb: np.ndarray) -> np.ndarray:
     lab, n = ndi.label(small)
     if n == 0:
         raise TwinInputError(
-            f"No field of view found (the image is dark throughout): {_NOT_FUNDUS}."
+            tr(
+                "No field of view found (the image is dark throughout): {not_fundus}."
+            ).format(not_fundus=tr(_NOT_FUNDUS))
         )
     sizes = ndi.sum_labels(small, lab, index=np.arange(1, n + 1))
     small = ndi.binary_fill_holes(lab == 1 + int(np.argmax(sizes)))
@@ -111,9 +117,11 @@ def field_of_view(rgb: np.ndarray) -> np.ndarray:
     n_corner = sum(float(c.mean()) > 0.5 for c in corners)
     if frac < 0.15 or frac > 0.95 or n_corner >= 2:
         raise TwinInputError(
-            "No field of view found: a fundus photograph shows a round bright retina on a dark "
-            f"surround, and this image does not ({frac:.0%} of it is bright, {n_corner} bright "
-            f"corners): {_NOT_FUNDUS}."
+            tr(
+                "No field of view found: a fundus photograph shows a round bright retina on a "
+                "dark surround, and this image does not ({frac}% of it is bright, {n_corner} "
+                "bright corners): {not_fundus}."
+            ).format(frac=number(100 * (frac), 0), n_corner=n_corner, not_fundus=tr(_NOT_FUNDUS))
         )
     rows = np.minimum(np.arange(h) // k, small.shape[0] - 1)
     cols = np.minimum(np.arange(w) // k, small.shape[1] - 1)
@@ -133,49 +141,68 @@ def check_quality(rgb: np.ndarray, fov: np.ndarray) -> list[str]:
     step = max(1, int(max(f.shape[:2]) // 700))
     inside = f[::step, ::step][fov[::step, ::step]]
     if len(inside) < 100:
-        raise TwinInputError(f"The field of view is too small to analyse: {_NOT_FUNDUS}.")
+        raise TwinInputError(tr(
+            "The field of view is too small to analyse: {not_fundus}."
+        ).format(not_fundus=tr(_NOT_FUNDUS)))
     lum = inside.mean(axis=1)
     warnings: list[str] = []
     if float(inside[:, 1].std()) < 0.01:
         raise TwinInputError(
-            "The image is blank (no detail inside the field of view): no vessels can be measured."
+            tr(
+                "The image is blank (no detail inside the field of view): no vessels can be "
+                "measured."
+            )
         )
     if float(lum.mean()) < 0.06:
         raise TwinInputError(
-            "The photograph is under-exposed (almost black): retake it with more light."
+            tr("The photograph is under-exposed (almost black): retake it with more light.")
         )
     white = float((inside.min(axis=1) > 0.94).mean())
     if white > 0.3:
         raise TwinInputError(
-            f"The photograph is over-exposed ({white:.0%} of the retina is white): retake it."
+            tr(
+                "The photograph is over-exposed ({white}% of the retina is white): retake it."
+            ).format(white=number(100 * (white), 0))
         )
     if not grey:  # a fundus camera clips red first (vessels stay visible in green), then
         clipped = float((inside[:, 0] > 0.98).mean())  # green: a white retina comes late
         if clipped > 0.15:  # CHASE_DB1's children: up to 84 %, vessels fine, colours not
             warnings.append(
-                f"Red channel saturated on {clipped:.0%} of the retina: the colours that tell "
-                "arteries from veins are partly lost; check the artery/vein map and mark "
-                "vessels."
+                tr(
+                    "Red channel saturated on {clipped}% of the retina: the colours that tell "
+                    "arteries from veins are partly lost; check the artery/vein map and mark "
+                    "vessels."
+                ).format(clipped=number(100 * (clipped), 0))
             )
     if grey:
         warnings.append(
-            "Grey (red-free) image: analysed from its single channel; colour checks skipped."
+            tr(
+                "Grey (red-free) image: analysed from its single channel; colour checks "
+                "skipped."
+            )
         )
     else:
         med = np.median(inside, axis=0)
         if not (med[0] > med[1] and med[0] > med[2]):
             raise TwinInputError(
-                "The colours are not those of a retina (a fundus photograph is red-orange): "
-                f"{_NOT_FUNDUS}."
+                tr(
+                    "The colours are not those of a retina (a fundus photograph is "
+                    "red-orange): {not_fundus}."
+                ).format(not_fundus=tr(_NOT_FUNDUS))
             )
     if float(lum.mean()) < 0.12:
-        warnings.append("Dark photograph: thin vessels may be missed.")
+        warnings.append(tr("Dark photograph: thin vessels may be missed."))
     if white > 0.05:
-        warnings.append(f"Partly over-exposed photograph ({white:.0%} of the retina is white).")
+        warnings.append(tr(
+            "Partly over-exposed photograph ({white}% of the retina is white)."
+        ).format(white=number(100 * (white), 0)))
     ch = 0 if grey else 1
     if float(inside[:, ch].std()) < 0.03:
         warnings.append(
-            "Low contrast photograph (media opacity or blur?): vessel measures are less reliable."
+            tr(
+                "Low contrast photograph (media opacity or blur?): vessel measures are less "
+                "reliable."
+            )
         )
     return warnings
 
@@ -326,21 +353,29 @@ def analyse(rgb: np.ndarray) -> FundusAnalysis:
     prob, wmask, th = _segment(work)
     frac = float(wmask[work.fov].mean())
     if frac < 0.01:
-        raise TwinInputError(f"No retinal vessels found ({frac:.1%} of the field): {_NOT_FUNDUS}.")
+        raise TwinInputError(tr(
+            "No retinal vessels found ({frac}% of the field): {not_fundus}."
+        ).format(frac=number(100 * (frac), 1), not_fundus=tr(_NOT_FUNDUS)))
     if frac > 0.3:
         raise TwinInputError(
-            f"{frac:.0%} of the field looks like vessels (a retina has about 10%): the image is "
-            f"noise or texture, {_NOT_FUNDUS}."
+            tr(
+                "{frac}% of the field looks like vessels (a retina has about 10%): the image "
+                "is noise or texture, {not_fundus}."
+            ).format(frac=number(100 * (frac), 0), not_fundus=tr(_NOT_FUNDUS))
         )
     if frac < 0.04:
         warnings.append(
-            f"Few vessels found ({frac:.1%} of the field of view): check the photograph's focus."
+            tr(
+                "Few vessels found ({frac}% of the field of view): check the photograph's "
+                "focus."
+            ).format(frac=number(100 * (frac), 1))
         )
     disc = _disc_to_photo(work, locate_disc(work.rgb, work.fov, wmask, WORK_DIAMETER))
     if disc.confidence < 0.5:
         warnings.append(
-            f"Optic disc uncertain (confidence {disc.confidence:.2f}): check its circle on the "
-            "image."
+            tr(
+                "Optic disc uncertain (confidence {confidence}): check its circle on the image."
+            ).format(confidence=number(disc.confidence, 2))
         )
     vessels, vesselness = _to_photo_mask(work, prob, float(th), fov)
     enhanced = work.to_photo(1.0 - work.e) * fov

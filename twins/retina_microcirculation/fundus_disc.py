@@ -16,7 +16,7 @@ from scipy import ndimage as ndi
 from skimage.feature import canny
 from skimage.transform import hough_circle
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import TwinInputError, tr
 
 from .fundus_features import fill_outside
 from .network import Disc
@@ -71,8 +71,10 @@ def _locate(rgb: np.ndarray, fov: np.ndarray, vessels: np.ndarray, d: float) -> 
     dens_ratio = float(dens[r, c]) / max(float(dens[inside].mean()), 1e-6)
     if contrast < 1.0 or dens_ratio < 1.0:
         raise TwinInputError(
-            "No optic disc found (no bright region where the vessels converge): check that the "
-            "photograph is a fundus photograph showing the disc."
+            tr(
+                "No optic disc found (no bright region where the vessels converge): check that "
+                "the photograph is a fundus photograph showing the disc."
+            )
         )
 
     # radius by a circular Hough transform in a window around the centre

@@ -11,10 +11,13 @@ import numpy as np
 
 from meditwin_desktop.core.twin import (
     AV_MARKS_FIELD,
+    N_,
     CaseView,
     InputError,
     TwinInputError,
+    number,
     parse_av_marks,
+    tr,
 )
 
 from .network import ARTERY, VEIN
@@ -25,6 +28,12 @@ EYE_CODES = {"R": "right", "L": "left", "": "not stated"}
 # 319 normal eyes: Jonas JB et al. Invest Ophthalmol Vis Sci 1988;29:1151-1158)
 TYPICAL_DISC_MM = 1.8
 UNDATED = "1900-01-01"  # the visit of a photograph whose file gives no date
+_EYE_TEXT = {"right": N_("right eye"), "left": N_("left eye"), "not stated": N_("not stated eye")}
+
+
+def eye_text(eye: str) -> str:
+    """'right eye', 'left eye', 'not stated eye' (as the messages name it), translated."""
+    return tr(_EYE_TEXT[eye]) if eye in _EYE_TEXT else f"{eye} eye"
 
 
 def prepare(view: CaseView) -> dict[str, Any]:
@@ -37,7 +46,7 @@ def prepare(view: CaseView) -> dict[str, Any]:
     ]  # fmt: skip
     if not photos:
         raise TwinInputError(
-            "The case has no fundus photograph: add one (Studies > Add a photograph…)."
+            tr("The case has no fundus photograph: add one (Studies > Add a photograph…).")
         )
     text = str(view.clinical.get(AV_MARKS_FIELD) or "")
     entered = tuple(k for k in ("sbp_mmhg", "dbp_mmhg", "iop_mmhg")
@@ -81,10 +90,13 @@ def chosen_photo(inputs: Mapping[str, Any], visit: str, eye: str) -> dict[str, A
     if not match and len(same_day) == 1 and "not stated" in (eye, same_day[0]["eye"]):
         match = same_day  # one photograph that day, and one side does not say which eye
     if not match:
-        have = ", ".join(f"{visit_of(p)} ({p['eye']} eye)" for p in photos)
+        have = ", ".join(tr("{visit} ({eye})").format(visit=visit_of(p), eye=eye_text(p["eye"]))
+                         for p in photos)
         raise TwinInputError(
-            f"No photograph of the {eye} eye on {visit}: the case has {have}. Choose one of "
-            f"them as the visit and eye ({UNDATED} stands for a photograph without a date)."
+            tr(
+                "No photograph of the {eye} on {visit}: the case has {have}. Choose one of "
+                "them as the visit and eye ({undated} stands for a photograph without a date)."
+            ).format(eye=eye_text(eye), visit=visit, have=have, undated=UNDATED)
         )
     return match[0]
 
@@ -95,16 +107,18 @@ def pixel_scale(
     """(µm per pixel, where it came from): the parameter when set (> 0), else the file's
     pixel spacing, else the optic disc taken as `disc_mm` across (an assumption)."""
     if pixel_um > 0:
-        return pixel_um, f"pixel size {pixel_um:.2f} µm (set)"
+        return pixel_um, tr("pixel size {size} µm (set)").format(size=number(pixel_um, 2))
     if photo.get("pixel_mm"):
         um = 1000.0 * float(photo["pixel_mm"])
-        return um, f"pixel size {um:.2f} µm (from the file)"
+        return um, tr("pixel size {size} µm (from the file)").format(size=number(um, 2))
     if disc_px <= 0:
-        raise TwinInputError("The image scale is unknown and no optic disc was found: set the "
-                             "pixel size.")  # fmt: skip
+        raise TwinInputError(tr(
+            "The image scale is unknown and no optic disc was found: set the pixel size."
+        ))  # fmt: skip
     um = 1000.0 * disc_mm / disc_px
-    return um, (
-        f"pixel size {um:.2f} µm ASSUMED: the file does not say, so the optic disc "
-        f"({disc_px:.0f} px) was taken as {disc_mm:g} mm across (a typical disc; discs range "
-        "about 1.2-2.4 mm): calibres scale with it, flows about with its cube"
-    )
+    return um, tr(
+        "pixel size {size} µm ASSUMED: the file does not say, so the optic disc ({disc} px) "
+        "was taken as {disc_mm} mm across (a typical disc; discs range about 1.2-2.4 mm): "
+        "calibres scale with it, flows about with its cube"
+    ).format(size=number(um, 2), disc=number(disc_px, 0),
+             disc_mm=f"{disc_mm:g}".replace(".", number(0.5, 1)[1]))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import N_, TwinInputError, number, tr, tr_n
 
 from .network import ARTERY, UNKNOWN, VEIN, VesselNetwork
 
@@ -33,7 +33,7 @@ from .network import ARTERY, UNKNOWN, VEIN, VesselNetwork
 # section 5.2.3). The paper's full text was not read here; the abstract and that review were.
 KNUDTSON_FACTOR = {ARTERY: 0.88, VEIN: 0.95}
 KNUDTSON_N_VESSELS = 6
-_VESSEL_WORD = {ARTERY: "arteriole", VEIN: "venule"}
+_VESSEL_WORD = {ARTERY: N_("arteriole"), VEIN: N_("venule")}
 
 
 def knudtson(widths_um: Sequence[float], kind: int, notes: list[str] | None = None) -> float:
@@ -51,20 +51,26 @@ def knudtson(widths_um: Sequence[float], kind: int, notes: list[str] | None = No
     if kind not in KNUDTSON_FACTOR:
         raise ValueError(f"kind must be ARTERY ({ARTERY}) or VEIN ({VEIN}), not {kind!r}")
     values = np.asarray(widths_um, float).ravel()
-    word = _VESSEL_WORD[kind]
+    word = tr(_VESSEL_WORD[kind])
     if values.size == 0:
         raise TwinInputError(
-            f"No {word}s were measured in zone B, so the central retinal "
-            f"{'artery' if kind == ARTERY else 'vein'} equivalent cannot be computed; "
-            "check the artery/vein labels and the optic disc position."
+            tr(
+                "No {word}s were measured in zone B, so the central retinal {vessel} "
+                "equivalent cannot be computed; check the artery/vein labels and the optic "
+                "disc position."
+            ).format(word=word, vessel=tr("artery") if kind == ARTERY else tr("vein"))
         )
     if not np.all(np.isfinite(values)) or np.any(values <= 0):
         raise TwinInputError(f"Vessel widths must be positive numbers (µm); got {values.tolist()}")
     if values.size < KNUDTSON_N_VESSELS and notes is not None:
         notes.append(
-            f"Only {values.size} {word}{'s' if values.size != 1 else ''} available in zone B; "
-            f"the revised Knudtson formula uses the six largest, so this summary rests on "
-            f"{values.size} and is less reliable."
+            tr_n(
+                "Only {n} {word} available in zone B; the revised Knudtson formula uses the "
+                "six largest, so this summary rests on {n} and is less reliable.",
+                "Only {n} {word}s available in zone B; the revised Knudtson formula uses the "
+                "six largest, so this summary rests on {n} and is less reliable.",
+                values.size,
+            ).format(n=values.size, word=word)
         )
     factor = KNUDTSON_FACTOR[kind]
     current = sorted(values.tolist(), reverse=True)[:KNUDTSON_N_VESSELS]
@@ -244,29 +250,37 @@ def calibres(
     if per_point is not None and fallbacks:
         n = len(fallbacks)
         notes.append(
-            f"{n} vessel{'s' if n != 1 else ''} crossing zone B had no clear intensity "
-            f"profile and {'were' if n != 1 else 'was'} measured on the vessel mask instead."
+            tr_n(
+                "{n} vessel crossing zone B had no clear intensity profile and was measured "
+                "on the vessel mask instead.",
+                "{n} vessels crossing zone B had no clear intensity profile and were measured "
+                "on the vessel mask instead.",
+                n,
+            ).format(n=n)
         )
     outside = _zone_outside_fraction(network)
     if outside > 0.05:
         notes.append(
-            f"{100 * outside:.0f}% of zone B lies outside the photograph: vessels there are "
-            "not measured."
+            tr("{percent}% of zone B lies outside the photograph: vessels there are not "
+               "measured.").format(percent=number(100 * outside, 0))
         )
     n_unknown = len(widths.get(UNKNOWN, []))
     if n_unknown:
         notes.append(
-            f"{n_unknown} vessel{'s' if n_unknown != 1 else ''} crossing zone B "
-            f"{'are' if n_unknown != 1 else 'is'} not labelled artery or vein and "
-            f"{'were' if n_unknown != 1 else 'was'} left out."
+            tr_n(
+                "{n} vessel crossing zone B is not labelled artery or vein and was left out.",
+                "{n} vessels crossing zone B are not labelled artery or vein and were left out.",
+                n_unknown,
+            ).format(n=n_unknown)
         )
     values: dict[int, float] = {}
     for kind in (ARTERY, VEIN):
         found = [w for _, w in widths.get(kind, [])]
         if not found:
             notes.append(
-                f"No {_VESSEL_WORD[kind]}s found crossing zone B: "
-                f"{'CRAE' if kind == ARTERY else 'CRVE'} and AVR are not available."
+                tr("No {word}s found crossing zone B: {summary} and AVR are not available.").format(
+                    word=tr(_VESSEL_WORD[kind]), summary="CRAE" if kind == ARTERY else "CRVE"
+                )
             )
             values[kind] = float("nan")
             continue

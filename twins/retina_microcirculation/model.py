@@ -12,7 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from meditwin_desktop.core.twin import Cancelled, Overlay, Result, Table, TwinInputError
+from meditwin_desktop.core.twin import (
+    N_,
+    Cancelled,
+    Overlay,
+    Result,
+    Table,
+    TwinInputError,
+    number,
+    tr,
+)
 
 from . import artery_vein, calibre, flow, fundus, measures, vessel_graph
 from .inputs import chosen_photo, pixel_scale, visit_of
@@ -69,8 +78,10 @@ def _analyse(rgb: np.ndarray, corrections) -> tuple[fundus.FundusAnalysis, Vesse
     for row, col, kind in corrections:  # (row, column, ARTERY|VEIN) on this photograph
         segment = vessel_graph.segment_at(network, row, col, max_distance_px=_reach(network))
         if segment is None:
-            analysis.warnings.append(f"The artery/vein correction at row {row:.0f}, column "
-                                     f"{col:.0f} is not on a vessel: it was not used.")  # fmt: skip
+            analysis.warnings.append(tr(
+                "The artery/vein correction at row {row}, column {col} is not on a vessel: it "
+                "was not used."
+            ).format(row=number(row, 0), col=number(col, 0)))  # fmt: skip
             continue
         network = artery_vein.set_kind(network, segment, kind)
     return analysis, network
@@ -101,18 +112,27 @@ def _occluded(params: Mapping[str, Any], network: VesselNetwork) -> tuple[list[i
     found = vessel_graph.segment_at(of_kind, row, col, max_distance_px=_reach(network))
     if found is None:
         raise TwinInputError(
-            f"No {KIND_NAMES[kind]} within {_reach(network):.0f} px of the occlusion point "
-            f"(row {row:.0f}, column {col:.0f}): click on the {KIND_NAMES[kind]} to occlude "
-            "(Twins > the scenario > Occlusion point ← photograph)."
+            tr(
+                "No {kind} within {reach} px of the occlusion point (row {row}, column "
+                "{col}): click on the {kind} to occlude (Twins > the scenario > "
+                "Occlusion point ← photograph)."
+            ).format(
+                kind=tr(KIND_NAMES[kind]),
+                reach=number(_reach(network), 0),
+                row=number(row, 0),
+                col=number(col, 0),
+            )
         )
     segment = int(np.flatnonzero(network.kind == kind)[found])
-    return [segment], f"{choice} occlusion at row {row:.0f}, column {col:.0f}"
+    return [segment], tr(
+        "{choice} occlusion at row {row}, column {col}"
+    ).format(choice=tr(choice), row=number(row, 0), col=number(col, 0))
 
 
 def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, cancelled) -> Result:
     """One scenario: analysis, measures, flow, outcomes, overlays and tables."""
     photo = chosen_photo(inputs, str(params["visit"]), str(params["eye"]))
-    progress(0.05, "analysing the photograph")
+    progress(0.05, tr("analysing the photograph"))
     marks = [(r, c, k) for r, c, k, date in inputs.get("av_corrections", ())
              if date in ("", visit_of(photo))]  # marks made on this photograph  # fmt: skip
     analysis, network = analyse_photo(photo["pixels"], marks)
@@ -121,22 +141,26 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     warnings = list(analysis.warnings)
     if not np.isin(network.kind, (ARTERY, VEIN)).any():
         raise TwinInputError(
-            "A grey (red-free) photograph: arteries and veins cannot be told apart by colour. "
-            "Mark the main arteries and veins (right-click on the photograph > Mark the vessel "
-            "here as artery / vein), then run again."
+            tr(
+                "A grey (red-free) photograph: arteries and veins cannot be told apart by "
+                "colour. Mark the main arteries and veins (right-click on the photograph > "
+                "Mark the vessel here as artery / vein), then run again."
+            )
         )
     if network.disc.diameter_px < MIN_DISC_PX:
         warnings.append(
-            f"Low resolution: the optic disc is {network.disc.diameter_px:.0f} px across (under "
-            f"{MIN_DISC_PX} px), so zone-B vessels are a few pixels wide: calibres, tortuosity "
-            "and fractal dimension are unreliable."
+            tr(
+                "Low resolution: the optic disc is {diameter} px across (under "
+                "{minimum} px), so zone-B vessels are a few pixels wide: calibres, "
+                "tortuosity and fractal dimension are unreliable."
+            ).format(diameter=number(network.disc.diameter_px, 0), minimum=MIN_DISC_PX)
         )
     pixel_um, scale_note = pixel_scale(photo, float(params["pixel_um"]),
                                        network.disc.diameter_px,
                                        float(params["disc_diameter_mm"]))  # fmt: skip
-    if "ASSUMED" in scale_note:
+    if float(params["pixel_um"]) <= 0 and not photo.get("pixel_mm"):  # the disc's scale
         warnings.append(scale_note[0].upper() + scale_note[1:] + ".")
-    progress(0.5, "measuring the vessels")
+    progress(0.5, tr("measuring the vessels"))
     widths = None
     if params["calibre_from"] == "profile":  # the photograph's own grey levels, not CLAHE's
         widths = calibre.profile_widths(network, photo["pixels"], calibre.zone_b_points(network))
@@ -146,37 +170,43 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     crae = summary.crae_um * narrowing if np.isfinite(summary.crae_um) else None
     crve = summary.crve_um if np.isfinite(summary.crve_um) else None
     notes: dict[str, str] = {}
-    for name, count, word in (("crae_um", summary.n_arteries, "arterioles"),
-                              ("crve_um", summary.n_veins, "venules")):  # fmt: skip
+    for name, count, word in (("crae_um", summary.n_arteries, N_("arterioles")),
+                              ("crve_um", summary.n_veins, N_("venules"))):  # fmt: skip
         if 0 < count < KNUDTSON_MIN:
-            notes[name] = (f"only {count} {word} cross zone B: the revised Knudtson summary of "
-                           f"fewer than {KNUDTSON_MIN} vessels reads low (it assumes six), so "
-                           "it is not given; mark vessels or check the photograph")  # fmt: skip
+            notes[name] = (tr(
+                "only {count} {word} cross zone B: the revised Knudtson summary of fewer than "
+                "{knudtson_min} vessels reads low (it assumes six), so it is not given; mark "
+                "vessels or check the photograph"
+            ).format(count=count, word=tr(word), knudtson_min=KNUDTSON_MIN))  # fmt: skip
             crae, crve = (None, crve) if name == "crae_um" else (crae, None)
     if crae is None or crve is None:
-        why = "; ".join(summary.notes) or "no vessel of that kind crosses zone B"
+        why = "; ".join(summary.notes) or tr("no vessel of that kind crosses zone B")
         for name, value in (("crae_um", crae), ("crve_um", crve)):
             if value is None:
                 notes.setdefault(name, why)
         notes["avr"] = notes.get("crae_um") or notes.get("crve_um") or why
     else:
-        for name, word in (("crae_um", "venul"), ("crve_um", "arteriol")):
-            mine = [n for n in summary.notes if word not in n.lower()]  # not the other's
+        for name, words in (("crae_um", ("venul", "veinul")),
+                            ("crve_um", ("arteriol", "artériol"))):
+            mine = [n for n in summary.notes  # not the other's (English or French notes)
+                    if not any(word in n.lower() for word in words)]
             if mine:
                 notes[name] = "; ".join(mine)
         if summary.notes:
             notes["avr"] = "; ".join(summary.notes)
     if crae is not None and crve is not None and crae >= crve:
         notes["avr"] = (
-            "arteriolar calibre at or above venular: arteries and veins are probably swapped "
-            "in zone B; check the artery/vein map and mark vessels"
+            tr(
+                "arteriolar calibre at or above venular: arteries and veins are probably "
+                "swapped in zone B; check the artery/vein map and mark vessels"
+            )
         )
     if params["calibre_from"] == "mask":
         for name in ("crae_um", "crve_um"):
-            notes[name] = "; ".join(filter(None, ("measured on the vessel mask (narrower for "
-                                                  "arterioles than the profile)",
+            notes[name] = "; ".join(filter(None, (tr("measured on the vessel mask (narrower for "
+                                                     "arterioles than the profile)"),
                                                   notes.get(name))))  # fmt: skip
-    progress(0.65, "solving blood flow")
+    progress(0.65, tr("solving blood flow"))
     sbp, dbp, iop = float(params["sbp_mmhg"]), float(params["dbp_mmhg"]), float(params["iop_mmhg"])
     map_mmhg = mean_arterial_pressure(sbp, dbp)
     settings = flow.FlowSettings(OPHTHALMIC_FRACTION * map_mmhg, iop,  # narrowing is
@@ -184,20 +214,30 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
                                  narrow_beds=True)  # the unseen arterioles too  # fmt: skip
     if settings.inflow_mmhg <= iop:
         raise TwinInputError(
-            f"At blood pressure {sbp:.0f}/{dbp:.0f} mmHg the ophthalmic artery pressure "
-            f"({settings.inflow_mmhg:.0f} mmHg, 2/3 of the mean arterial pressure) does not "
-            f"exceed the intraocular pressure ({iop:.0f} mmHg): the retina is not perfused."
+            tr(
+                "At blood pressure {sbp}/{dbp} mmHg the ophthalmic artery pressure "
+                "({inflow_mmhg} mmHg, 2/3 of the mean arterial pressure) does not exceed the "
+                "intraocular pressure ({iop} mmHg): the retina is not perfused."
+            ).format(
+                sbp=number(sbp, 0),
+                dbp=number(dbp, 0),
+                inflow_mmhg=number(settings.inflow_mmhg, 0),
+                iop=number(iop, 0),
+            )
         )
     occluded, occlusion_text = _occluded(params, network)
     if params["occlusion"] == "none" and any(float(v) for v in params["occlusion_at"]):
-        warnings.append("An occlusion point is set but Branch occlusion is 'none': nothing "
-                        "is occluded (choose branch vein or branch artery).")  # fmt: skip
-    for name, label in (("sbp_mmhg", "systolic"), ("dbp_mmhg", "diastolic"),
-                        ("iop_mmhg", "intraocular")):  # fmt: skip
+        warnings.append(tr(
+            "An occlusion point is set but Branch occlusion is 'none': nothing is occluded "
+            "(choose branch vein or branch artery)."
+        ))  # fmt: skip
+    for name, label in (("sbp_mmhg", N_("systolic")), ("dbp_mmhg", N_("diastolic")),
+                        ("iop_mmhg", N_("intraocular"))):  # fmt: skip
         if name not in inputs.get("entered", (name,)):
-            warnings.append(f"The {label} pressure is not in the clinical form: "
-                            f"{float(params[name]):.0f} mmHg (the default or the scenario's) "
-                            "was used.")  # fmt: skip
+            warnings.append(tr(
+                "The {label} pressure is not in the clinical form: {value} mmHg (the default "
+                "or the scenario's) was used."
+            ).format(label=tr(label), value=number(float(params[name]), 0)))  # fmt: skip
     solution = flow.solve_flow(network, pixel_um, settings, occluded=occluded,
                                diameter_scale=scale)  # fmt: skip
     reference = flow.solve_flow(
@@ -226,10 +266,11 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     ischaemic = 100.0 * float(starved.sum()) / max(int(analysis.fov.sum()), 1)
     quadrants = flow.perfusion_by_quadrant(network, solution, territory, pixel_um,
                                            _temporal_sign(str(params["eye"]), network))  # fmt: skip
-    warnings.extend(f"Flow model: {text}" for text in [*solution.notes, *solution.left_out])
+    warnings.extend(tr("Flow model: {text}").format(text=text)
+                    for text in [*solution.notes, *solution.left_out])
     if occlusion_text:
-        warnings.append(f"Scenario: {occlusion_text}.")
-    progress(0.9, "drawing the maps")
+        warnings.append(tr("Scenario: {occlusion}.").format(occlusion=occlusion_text))
+    progress(0.9, tr("drawing the maps"))
     outcomes = {
         "crae_um": crae,
         "crve_um": crve,
@@ -242,28 +283,30 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
         "branching_angle_deg": _finite(_median(measures.branching_angles(network))),
     }
     notes["total_flow_ul_min"] = (
-        "no autoregulation in the model: flow is proportional to the perfusion pressure (2/3 "
-        f"MAP - IOP = {settings.inflow_mmhg - iop:.0f} mmHg); a healthy retina keeps its flow "
-        "nearly constant over a wide range, so a change with blood pressure or IOP alone is an "
-        "upper bound"
+        tr(
+            "no autoregulation in the model: flow is proportional to the perfusion pressure "
+            "(2/3 MAP - IOP = {value} mmHg); a healthy retina keeps its flow nearly constant "
+            "over a wide range, so a change with blood pressure or IOP alone is an upper bound"
+        ).format(value=number(settings.inflow_mmhg - iop, 0))
     )
     if outcomes["tortuosity_index"] is None:
-        notes["tortuosity_index"] = "no vessel segment long enough to measure"
+        notes["tortuosity_index"] = tr("no vessel segment long enough to measure")
     if outcomes["branching_angle_deg"] is None:
-        notes["branching_angle_deg"] = "no bifurcation found"
+        notes["branching_angle_deg"] = tr("no bifurcation found")
     study = str(photo["study"])
     overlays = {
-        "vessels": Overlay("Vessel mask", analysis.vessels.astype(np.uint8), study),
-        "artery_vein": Overlay("Arteries and veins", _av_map(network), study,
-                               categories=("artery", "vein"), colours=("#ff3b30", "#2f7bff")),
-        "flow": Overlay("Blood flow", flow.flow_map(network, solution), study, "µL/min"),
-        "ischaemic": Overlay("Ischaemic area", starved.astype(np.uint8), study),
-        "perfusion": Overlay("Perfusion vs a normal pressure", _relative_perfusion(
+        "vessels": Overlay(tr("Vessel mask"), analysis.vessels.astype(np.uint8), study),
+        "artery_vein": Overlay(tr("Arteries and veins"), _av_map(network), study,
+                               categories=(tr("artery"), tr("vein")),
+                               colours=("#ff3b30", "#2f7bff")),
+        "flow": Overlay(tr("Blood flow"), flow.flow_map(network, solution), study, "µL/min"),
+        "ischaemic": Overlay(tr("Ischaemic area"), starved.astype(np.uint8), study),
+        "perfusion": Overlay(tr("Perfusion vs a normal pressure"), _relative_perfusion(
             territory, solution, reference), study, "%"),
     }  # fmt: skip
     tables = _tables(photo, pixel_um, scale_note, summary, network, quadrants, solution,
                      settings, map_mmhg)  # fmt: skip
-    progress(1.0, "done")
+    progress(1.0, tr("done"))
     return Result(outcomes=outcomes, overlays=overlays, tables=tables, warnings=warnings,
                   notes=notes)  # fmt: skip
 
@@ -296,39 +339,45 @@ def _relative_perfusion(territory: np.ndarray, solution, reference) -> np.ndarra
 
 def _tables(photo, pixel_um, scale_note, summary, network, quadrants, solution, settings,
             map_mmhg) -> dict[str, Table]:  # fmt: skip
-    kinds = {ARTERY: "artery", VEIN: "vein"}
+    kinds = {ARTERY: tr("artery"), VEIN: tr("vein")}
     lengths = network.length_px * pixel_um / 1000.0
     image = Table(
-        "The photograph and its scale", ("item", "value"),
-        [("visit", str(photo["date"])), ("eye", photo["eye"]),
-         ("size", f"{network.shape[1]} x {network.shape[0]} px"), ("scale", scale_note),
-         ("optic disc", f"centre row {network.disc.row:.0f}, column {network.disc.col:.0f}; "
-                        f"{network.disc.diameter_px * pixel_um / 1000:.2f} mm across"),
-         ("segments", f"{int(np.sum(network.kind == ARTERY))} arterial, "
-                      f"{int(np.sum(network.kind == VEIN))} venous, "
-                      f"{int(np.sum(~np.isin(network.kind, (ARTERY, VEIN))))} unlabelled"),
-         ("vessel length", f"arteries {lengths[network.kind == ARTERY].sum():.1f} mm, veins "
-                           f"{lengths[network.kind == VEIN].sum():.1f} mm")],
+        tr("The photograph and its scale"), (tr("item"), tr("value")),
+        [(tr("visit"), str(photo["date"])), (tr("eye"), tr(photo["eye"])),
+         (tr("size"), f"{network.shape[1]} x {network.shape[0]} px"), (tr("scale"), scale_note),
+         (tr("optic disc"), tr("centre row {row}, column {col}; {diameter} mm across").format(
+             row=number(network.disc.row, 0), col=number(network.disc.col, 0),
+             diameter=number(network.disc.diameter_px * pixel_um / 1000, 2))),
+         (tr("segments"), tr(
+             "{arterial} arterial, {venous} venous, {unlabelled} unlabelled").format(
+             arterial=int(np.sum(network.kind == ARTERY)),
+             venous=int(np.sum(network.kind == VEIN)),
+             unlabelled=int(np.sum(~np.isin(network.kind, (ARTERY, VEIN)))))),
+         (tr("vessel length"), tr("arteries {arteries} mm, veins {veins} mm").format(
+             arteries=number(lengths[network.kind == ARTERY].sum(), 1),
+             veins=number(lengths[network.kind == VEIN].sum(), 1)))],
     )  # fmt: skip
     zone = measures.zone_b_widths(network, pixel_um)
     rows = [(kinds[kind], int(segment), round(width, 1))
             for kind in (ARTERY, VEIN) for segment, width in sorted(
                 zone.get(kind, []), key=lambda item: -item[1])]  # fmt: skip
-    zone_table = Table("Zone B vessels (0.5-1 disc diameter from the disc margin)",
-                       ("kind", "segment", "calibre"), rows, ("", "", "µm"))  # fmt: skip
+    zone_table = Table(tr("Zone B vessels (0.5-1 disc diameter from the disc margin)"),
+                       (tr("kind"), tr("segment"), tr("calibre")), rows,
+                       ("", "", "µm"))  # fmt: skip
     quadrant_table = Table(
-        "Perfusion per quadrant", ("quadrant", "flow"),
-        [(name, round(value, 2)) for name, value in quadrants.items()], ("", "µL/min"),
+        tr("Perfusion per quadrant"), (tr("quadrant"), tr("flow")),
+        [(tr(name), round(value, 2)) for name, value in quadrants.items()], ("", "µL/min"),
     )  # fmt: skip
+    perfusion = settings.inflow_mmhg - settings.outflow_mmhg
     pressures = Table(
-        "Pressures", ("item", "value"),
-        [("mean arterial pressure", f"{map_mmhg:.0f} mmHg"),
-         ("ophthalmic artery (2/3 of MAP)", f"{settings.inflow_mmhg:.0f} mmHg"),
-         ("central retinal vein (= IOP)", f"{settings.outflow_mmhg:.0f} mmHg"),
-         ("ocular perfusion pressure", f"{settings.inflow_mmhg - settings.outflow_mmhg:.0f} mmHg"),
-         ("haematocrit", f"{settings.haematocrit:.2f}"),
-         ("total inflow / outflow", f"{solution.total_inflow_ul_min:.2f} / "
-                                    f"{solution.total_outflow_ul_min:.2f} µL/min")],
+        tr("Pressures"), (tr("item"), tr("value")),
+        [(tr("mean arterial pressure"), f"{number(map_mmhg, 0)} mmHg"),
+         (tr("ophthalmic artery (2/3 of MAP)"), f"{number(settings.inflow_mmhg, 0)} mmHg"),
+         (tr("central retinal vein (= IOP)"), f"{number(settings.outflow_mmhg, 0)} mmHg"),
+         (tr("ocular perfusion pressure"), f"{number(perfusion, 0)} mmHg"),
+         (tr("haematocrit"), number(settings.haematocrit, 2)),
+         (tr("total inflow / outflow"), f"{number(solution.total_inflow_ul_min, 2)} / "
+                                        f"{number(solution.total_outflow_ul_min, 2)} µL/min")],
     )  # fmt: skip
     return {"image": image, "zone_b": zone_table, "quadrants": quadrant_table,
             "pressures": pressures}  # fmt: skip

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
+from meditwin_desktop.core.twin import N_
+
 UNKNOWN, ARTERY, VEIN = 0, 1, 2
-KIND_NAMES = {UNKNOWN: "unknown", ARTERY: "artery", VEIN: "vein"}
+KIND_NAMES = {UNKNOWN: N_("unknown"), ARTERY: N_("artery"), VEIN: N_("vein")}
 
 
 @dataclass(frozen=True)

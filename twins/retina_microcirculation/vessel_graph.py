@@ -30,7 +30,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from skimage.morphology import remove_small_holes, skeletonize
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import TwinInputError, tr
 
 from .network import UNKNOWN, Disc, VesselNetwork, path_normals
 
@@ -57,15 +57,19 @@ def build_network(
     mask = np.asarray(vessels)
     if mask.ndim != 2:
         raise TwinInputError(
-            f"The vessel mask must be a 2-D image (rows, columns); got shape {mask.shape}."
+            tr(
+                "The vessel mask must be a 2-D image (rows, columns); got shape {shape}."
+            ).format(shape=mask.shape)
         )
     mask = mask > 0
     if fov is not None:
         fov = np.asarray(fov, bool)
         if fov.shape != mask.shape:
             raise TwinInputError(
-                f"The field-of-view mask {fov.shape} and the vessel mask {mask.shape} "
-                "differ in size."
+                tr(
+                    "The field-of-view mask {shape} and the vessel mask {shape2} differ in "
+                    "size."
+                ).format(shape=fov.shape, shape2=mask.shape)
             )
         mask &= fov
     rows, cols = np.ogrid[: mask.shape[0], : mask.shape[1]]
@@ -78,8 +82,10 @@ def build_network(
     skel = skeletonize(mask)
     if not skel.any():
         raise TwinInputError(
-            "No vessels were found outside the optic disc: check that the photograph is a "
-            "focused, well exposed fundus image."
+            tr(
+                "No vessels were found outside the optic disc: check that the photograph is a "
+                "focused, well exposed fundus image."
+            )
         )
     graph = _Graph.from_skeleton(skel, dist)
     graph.prune_spurs()
@@ -91,8 +97,10 @@ def build_network(
     graph.drop_short_pieces(float(min_length_px))
     if not graph.segs:
         raise TwinInputError(
-            "No vessel long enough to measure was found outside the optic disc: check the "
-            "photograph's focus and exposure."
+            tr(
+                "No vessel long enough to measure was found outside the optic disc: check the "
+                "photograph's focus and exposure."
+            )
         )
     network = graph.to_network(mask, dist, disc)
     if rgb is not None:

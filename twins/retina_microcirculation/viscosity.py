@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import TwinInputError, number, tr
 
 PLASMA_VISCOSITY_MPA_S = 1.39  # Rosenson et al. Clin Chem 1996, plasma at 37 °C (mean)
 LAWS = ("vivo", "vitro")
@@ -44,12 +44,14 @@ LAWS = ("vivo", "vitro")
 def _check(d_um: np.ndarray, hd: np.ndarray, minimum_um: float) -> None:
     if not np.all(np.isfinite(d_um)) or np.any(d_um <= minimum_um):
         raise TwinInputError(
-            f"Vessel diameter must be a finite number above {minimum_um:g} µm for the "
-            "small-vessel viscosity law; check the image scale (pixel size)."
+            tr(
+                "Vessel diameter must be a finite number above {minimum_um} µm for the "
+                "small-vessel viscosity law; check the image scale (pixel size)."
+            ).format(minimum_um=_g(minimum_um))
         )
     if not np.all(np.isfinite(hd)) or np.any(hd < 0.0) or np.any(hd >= 0.9):
         raise TwinInputError(
-            "Haematocrit must be a fraction between 0 and 0.9 (e.g. 0.45, not 45)."
+            tr("Haematocrit must be a fraction between 0 and 0.9 (e.g. 0.45, not 45).")
         )
 
 
@@ -104,8 +106,16 @@ def apparent_viscosity_mpa_s(
     haematocrit `hd`: plasma viscosity times the relative viscosity of `law` ('vivo' or
     'vitro')."""
     if law not in LAWS:
-        raise TwinInputError(f"Unknown viscosity law {law!r}: use 'vivo' or 'vitro'.")
+        raise TwinInputError(tr(
+            "Unknown viscosity law {law}: use 'vivo' or 'vitro'."
+        ).format(law=repr(law)))
     if not np.isfinite(plasma_mpa_s) or plasma_mpa_s <= 0:
-        raise TwinInputError("Plasma viscosity must be a positive number (mPa s).")
+        raise TwinInputError(tr("Plasma viscosity must be a positive number (mPa s)."))
     rel = relative_viscosity_vivo(d_um, hd) if law == "vivo" else relative_viscosity_vitro(d_um, hd)
     return plasma_mpa_s * rel
+
+
+def _g(value, spec: str = "g") -> str:
+    """`value` formatted by `spec` (a `g` format), with the language's decimal separator."""
+    text = format(float(value), spec)
+    return text if "e" in text else text.replace(".", number(0.5, 1)[1])

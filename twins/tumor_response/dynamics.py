@@ -19,13 +19,14 @@ Scenarios (README.md):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from meditwin_desktop.core.twin import Table, TwinInputError
+from meditwin_desktop.core.twin import N_, Table, TwinInputError, number, tr
 
 from . import regression_growth as rg
 from . import tgi
@@ -41,6 +42,16 @@ SEED = 20261207
 READER_NOISE_MM = 3.0
 TGI_PRIOR = replace(tgi.CLARET_2009, sigma_add_mm=READER_NOISE_MM)
 MISFIT_MM = 5.0  # RECIST's own measurement noise: a fit missing the scans by more is flagged
+BEFORE_LAST_SCAN = {  # what the user reads when a scenario's date is before the last scan
+    "change_date": N_(
+        "The date of the change ({date}) is before the last scan ({last}): a scenario "
+        "changes what happens from the last scan on."
+    ),
+    "local_date": N_(
+        "The date of the local treatment ({date}) is before the last scan ({last}): a "
+        "scenario changes what happens from the last scan on."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -61,33 +72,36 @@ class Scenario:
         """From the twin's parameters; TwinInputError for a date before the last scan or a
         target lesion number the case does not have."""
 
-        def day(name: str, what: str) -> float:
+        def day(name: str) -> float:
             value = float((dt.date.fromisoformat(str(params[name])) - baseline).days)
             if value < last_day:
                 last = baseline + dt.timedelta(days=last_day)
                 raise TwinInputError(
-                    f"The {what} ({params[name]}) is before the last scan ({last.isoformat()}): "
-                    "a scenario changes what happens from the last scan on."
+                    tr(BEFORE_LAST_SCAN[name]).format(date=params[name], last=last.isoformat())
                 )
             return value
 
         local = str(params["local_lesion"])
         lesion = None
         if local != "none":
-            number = int(local)
-            if number > len(targets):
+            rank = int(local)
+            if rank > len(targets):
                 raise TwinInputError(
-                    f"Local treatment of target lesion {number}: the case has "
-                    f"{len(targets)} target lesion(s) ({', '.join(targets) or 'none'})."
+                    tr(
+                        "Local treatment of target lesion {rank}: the case has "
+                        "{count} target lesion(s) ({lesions})."
+                    ).format(
+                        rank=rank, count=len(targets), lesions=", ".join(targets) or tr("none")
+                    )
                 )
-            lesion = targets[number - 1]
+            lesion = targets[rank - 1]
         therapy = str(params["therapy"])
         return cls(
             therapy,
-            day("change_date", "date of the change") if therapy != "continue" else last_day,
+            day("change_date") if therapy != "continue" else last_day,
             str(params["new_regimen"]),
             lesion,
-            day("local_date", "date of the local treatment") if lesion else last_day,
+            day("local_date") if lesion else last_day,
             str(params["model"]),
         )
 
@@ -139,8 +153,10 @@ def fit_all(
     the TGI model asked for without treatment periods...)."""
     if len(days) < 2:
         raise TwinInputError(
-            f"fitting the tumour dynamics needs at least two scans with every target lesion "
-            f"measured (this case has {len(days)}); RECIST is shown all the same"
+            tr(
+                "fitting the tumour dynamics needs at least two scans with every target lesion "
+                "measured (this case has {count}); RECIST is shown all the same"
+            ).format(count=len(days))
         )
     stein = rg.fit_growth(days, sld / sld[0], noise_floor=READER_NOISE_MM / sld[0])
     periods = tuple(periods_of(inputs.get("treatments", ()), baseline))
@@ -150,28 +166,33 @@ def fit_all(
         try:
             fitted = tgi.fit_tgi(days, sld, periods, prior=TGI_PRIOR)
         except TwinInputError as error:
-            warnings.append(f"TGI model not fitted ({error}).")
+            warnings.append(tr("TGI model not fitted ({error}).").format(error=error))
     elif model == "tgi":
-        warnings.append("The TGI model needs the treatment periods (Medications: regimen, "
-                        "start, stop): none recorded.")  # fmt: skip
+        warnings.append(tr("The TGI model needs the treatment periods (Medications: regimen, "
+                           "start, stop): none recorded."))  # fmt: skip
     if fitted is not None and "not converge" in fitted.note:
-        warnings.append(f"TGI fit: {fitted.note}")
+        warnings.append(tr("TGI fit: {note}").format(note=fitted.note))
     chosen = "tgi" if model == "tgi" and fitted is not None else "stein"
     if model == "tgi" and chosen != "tgi":
-        warnings.append("The projection uses the Stein model instead.")
+        warnings.append(tr("The projection uses the Stein model instead."))
     if chosen == "tgi" and fitted is not None:
         miss = float(np.sqrt(np.mean((tgi.sld_tgi(days, fitted.y0, fitted.kl, fitted.kd,
                                                   fitted.lam, periods) - sld) ** 2)))  # fmt: skip
         if miss > MISFIT_MM:
             warnings.append(
-                f"The TGI fit misses this patient's scans by {miss:.1f} mm (root mean square): "
-                "its population prior outweighs the data; the Stein projection follows them."
+                tr(
+                    "The TGI fit misses this patient's scans by {miss} mm (root mean square): "
+                    "its population prior outweighs the data; the Stein projection follows them."
+                ).format(miss=number(miss, 1))
             )
     if chosen == "tgi" and not any(find_regimen(p.regimen) for p in periods):
         warnings.append(
-            "The TGI kill rate was fitted to this patient with the population prior of "
-            f"{TGI_PRIOR.source} (no published prior for "
-            f"{', '.join(sorted({p.regimen for p in periods}))})."
+            tr(
+                "The TGI kill rate was fitted to this patient with the population prior of "
+                "{source} (no published prior for {regimens})."
+            ).format(
+                source=TGI_PRIOR.source, regimens=", ".join(sorted({p.regimen for p in periods}))
+            )
         )
     return Fits(stein, fitted, periods, float(sld[0]), chosen, warnings,
                 _lesion_series(inputs, baseline, targets))  # fmt: skip
@@ -208,10 +229,15 @@ def scenario_periods(
         return kept, []
     regimen = REGIMENS.get(scenario.new_regimen)
     if regimen is None:
-        raise TwinInputError(f"No published kill rate for the regimen '{scenario.new_regimen}'.")
+        raise TwinInputError(
+            tr("No published kill rate for the regimen '{regimen}'.").format(
+                regimen=scenario.new_regimen
+            )
+        )
     kept.append(tgi.Period(at, None, scenario.new_regimen))
-    return kept, [f"Switch to {regimen.label}: kill rate {regimen.kd_per_day:.4g}/day "
-                  f"from {regimen.kd_source}."]  # fmt: skip
+    return kept, [tr("Switch to {regimen}: kill rate {rate}/day from {source}.").format(
+        regimen=tr(regimen.label), rate=f"{regimen.kd_per_day:.4g}".replace(".", number(0.5, 1)[1]),
+        source=regimen.kd_source)]  # fmt: skip
 
 
 def _stein_curve(fit: rg.GrowthFit, grid: np.ndarray, scenario: Scenario, draws: int):
@@ -219,7 +245,9 @@ def _stein_curve(fit: rg.GrowthFit, grid: np.ndarray, scenario: Scenario, draws:
         regimen = REGIMENS.get(scenario.new_regimen)
         if regimen is None:
             raise TwinInputError(
-                f"No published kill rate for the regimen '{scenario.new_regimen}'."
+                tr("No published kill rate for the regimen '{regimen}'.").format(
+                    regimen=scenario.new_regimen
+                )
             )
         return rg.project(
             fit, grid, switch_day=scenario.change_day, switch_d=regimen.kd_per_day,
@@ -237,7 +265,7 @@ def project(
     use_tgi = fits.model == "tgi"
     if use_tgi and fits.tgi is None:
         raise TwinInputError(
-            "the TGI model needs the treatment periods (Medications: regimen, start, stop)"
+            tr("the TGI model needs the treatment periods (Medications: regimen, start, stop)")
         )
     periods, caveats = scenario_periods(fits.periods, scenario)
     warnings += caveats + _mismatch(fits.periods, scenario)
@@ -255,16 +283,18 @@ def project(
         removed = lesions.get(scenario.local_lesion)
         if removed is None:
             raise TwinInputError(
-                f"the lesion '{scenario.local_lesion}' has too few measurements for its own "
-                "fit: its local treatment cannot be projected"
+                tr(
+                    "the lesion '{lesion}' has too few measurements for its own "
+                    "fit: its local treatment cannot be projected"
+                ).format(lesion=scenario.local_lesion)
             )
         after = grid > scenario.local_day  # the scan of that day was measured with it
         cut = np.where(after, removed, 0.0)
         median, low, high = (np.maximum(x - cut, 0.0) for x in (median, low, high))
         lesions[scenario.local_lesion] = np.where(after, 0.0, removed)
-        warnings.append(f"Local treatment of '{scenario.local_lesion}': its projected diameter "
-                        "leaves the sum from that date (assumed complete, no local "
-                        "recurrence).")  # fmt: skip
+        warnings.append(tr("Local treatment of '{lesion}': its projected diameter leaves the "
+                           "sum from that date (assumed complete, no local "
+                           "recurrence).").format(lesion=scenario.local_lesion))  # fmt: skip
     return Projected(median, low, high, lesions, warnings)
 
 
@@ -274,11 +304,12 @@ def _mismatch(periods: Sequence[tgi.Period], scenario: Scenario) -> list[str]:
     ongoing = [p for p in periods if p.start_day <= at and (p.stop_day is None
                                                             or p.stop_day > at)]  # fmt: skip
     if scenario.therapy in ("stop", "switch") and not ongoing:
-        return ["No treatment is recorded as ongoing on the date of the change: the holiday "
-                "stops the regression the scans show, as if a therapy caused it."]  # fmt: skip
+        return [tr("No treatment is recorded as ongoing on the date of the change: the "
+                   "holiday stops the regression the scans show, as if a therapy caused "
+                   "it.")]  # fmt: skip
     if scenario.therapy == "continue" and periods and not ongoing:
-        return ["Every recorded treatment had stopped by the last scan: 'continue' extends "
-                "the course the scans show."]  # fmt: skip
+        return [tr("Every recorded treatment had stopped by the last scan: 'continue' extends "
+                   "the course the scans show.")]  # fmt: skip
     return []
 
 
@@ -290,7 +321,11 @@ def _lesion_curves(
     periods = scenario_periods(fits.periods, scenario)[0] if use_tgi else []
     for name, (days, values) in fits.lesions.items():
         if len(values) < 2 or values[0] <= 0:
-            warnings.append(f"Lesion '{name}': too few measurements for a curve of its own.")
+            warnings.append(
+                tr("Lesion '{name}': too few measurements for a curve of its own.").format(
+                    name=name
+                )
+            )
             continue
         try:
             if use_tgi:
@@ -303,7 +338,11 @@ def _lesion_curves(
                                     noise_floor=READER_NOISE_MM / values[0])  # fmt: skip
                 curves[name] = np.asarray(_stein_curve(fit, grid, scenario, 100).median) * values[0]
         except (TwinInputError, ValueError, FloatingPointError) as error:
-            warnings.append(f"Lesion '{name}': no curve of its own ({error}).")
+            warnings.append(
+                tr("Lesion '{name}': no curve of its own ({error}).").format(
+                    name=name, error=error
+                )
+            )
     return curves
 
 
@@ -320,6 +359,22 @@ def _interval(value: float, sd: float | None, scale: str) -> tuple[float | None,
     return value - z, value + z
 
 
+METHOD_WORDS = {  # the fits' methods (codes the model reads) as the table shows them
+    "least squares (tumgr selection)": N_("least squares (tumgr selection)"),
+    "MAP (log-normal priors) + Laplace covariance": N_(
+        "MAP (log-normal priors) + Laplace covariance"
+    ),
+}
+
+
+def _method_text(method: str) -> str:
+    """A fit's method in the user's language."""
+    found = re.fullmatch(r"MAP with population prior \(n=(\d+) points\)", method)
+    if found:
+        return tr("MAP with population prior (n={count} points)").format(count=found.group(1))
+    return tr(METHOD_WORDS[method]) if method in METHOD_WORDS else method
+
+
 def fit_table(fits: Fits) -> Table:
     """Both models' parameters with their 90 % intervals (Laplace approximation)."""
     rows: list[tuple[Any, ...]] = []
@@ -331,7 +386,9 @@ def fit_table(fits: Fits) -> Table:
         sd, scale = sds.get(key, (None, ""))
         low, high = _interval(value, sd, scale)
         unit = "" if key == "phi" else "/day"
-        rows.append((f"Stein ({stein.model})", key, value, low, high, unit, stein.method))
+        rows.append(
+            (f"Stein ({stein.model})", key, value, low, high, unit, _method_text(stein.method))
+        )
     if fits.tgi is not None:
         t = fits.tgi
         sds = _sds(t.cov, t.names)
@@ -339,10 +396,10 @@ def fit_table(fits: Fits) -> Table:
                                  ("lam", t.lam, "/day")):  # fmt: skip
             sd, scale = sds.get(key, (None, ""))
             low, high = _interval(value, sd, scale)
-            rows.append(("Claret TGI", key, value, low, high, unit, t.method))
+            rows.append(("Claret TGI", key, value, low, high, unit, _method_text(t.method)))
     return Table(
-        "Fitted tumour dynamics",
-        ("Model", "Parameter", "Value", "5 %", "95 %", "Unit", "Method"),
+        tr("Fitted tumour dynamics"),
+        (tr("Model"), tr("Parameter"), tr("Value"), "5 %", "95 %", tr("Unit"), tr("Method")),
         rows,
     )
 

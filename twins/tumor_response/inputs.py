@@ -14,14 +14,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from meditwin_desktop.core.twin import CaseView, TwinInputError, view_of
+from meditwin_desktop.core.twin import N_, CaseView, TwinInputError, number, tr, view_of
 
-LONGEST = "longest diameter"
-SHORT_AXIS = "short axis"
+LONGEST = N_("longest diameter")  # measurement names (keys), shown through tr()
+SHORT_AXIS = N_("short axis")
 VOLUME = "lesion volume"
 NEW_LESION = "new lesion"
 NONTARGET_PROGRESSION = "non-target progression"
 NODE_WORDS = ("lymph node", "node", "ganglion", "adenopathy")
+# what the user reads: one sentence per kind of diameter
+TWO_VALUES = {
+    LONGEST: N_(
+        "Lesion '{lesion}' has two longest diameters on {date} ({first} and {second} mm): "
+        "delete the wrong one in the Measurements view."
+    ),
+    SHORT_AXIS: N_(
+        "Lesion '{lesion}' has two short axiss on {date} ({first} and {second} mm): "
+        "delete the wrong one in the Measurements view."
+    ),
+}
+
+
+def _general(value: float) -> str:
+    """`value` as f"{value:g}" writes it, with the decimal separator of the language."""
+    return f"{value:g}".replace(".", number(0.5, 1)[1])
 
 
 def looks_like_node(organ: str) -> bool:
@@ -47,7 +63,9 @@ def _day(text: str, what: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(text).strip()[:10])
     except ValueError:
-        raise TwinInputError(f"The {what} '{text}' is not a date (YYYY-MM-DD).") from None
+        raise TwinInputError(
+            tr("The {what} '{text}' is not a date (YYYY-MM-DD).").format(what=what, text=text)
+        ) from None
 
 
 def _diameters(view: CaseView, name: str) -> list[Any]:
@@ -55,7 +73,9 @@ def _diameters(view: CaseView, name: str) -> list[Any]:
         return list(view.measurements(name, unit="mm"))
     except Exception as error:  # core.units.UnitError: a unit that is not a length
         raise TwinInputError(
-            f"A lesion's {name} is not in a length unit ({error}); diameters are in mm or cm."
+            tr(
+                "A lesion's {what} is not in a length unit ({error}); diameters are in mm or cm."
+            ).format(what=tr(name), error=error)
         ) from None
 
 
@@ -73,24 +93,33 @@ def read_lesions(view: CaseView) -> dict[str, Any]:
             target = (m.target or "").strip()
             if not target:
                 raise TwinInputError(
-                    f"A {name} of {m.value:g} mm ({m.date or 'no date'}) names no lesion: give "
-                    "each measurement its lesion (e.g. 'liver: segment VII') so that it can be "
-                    "followed across studies."
+                    tr(
+                        "A {what} of {value} mm ({date}) names no lesion: give each "
+                        "measurement its lesion (e.g. 'liver: segment VII') so that it can be "
+                        "followed across studies."
+                    ).format(what=tr(name), value=_general(m.value), date=m.date or tr("no date"))
                 )
             if not m.date:
-                raise TwinInputError(f"The {name} of lesion '{target}' has no date.")
-            date = _day(m.date, f"date of lesion '{target}'").isoformat()
+                raise TwinInputError(
+                    tr("The {what} of lesion '{lesion}' has no date.").format(
+                        what=tr(name), lesion=target
+                    )
+                )
+            date = _day(m.date, tr("date of lesion '{lesion}'").format(lesion=target)).isoformat()
             if not 0.0 <= m.value <= 400.0:
                 raise TwinInputError(
-                    f"Lesion '{target}' on {date}: {m.value:g} mm is not a plausible diameter "
-                    "(0-400 mm); check the unit (mm, cm) and the value."
+                    tr(
+                        "Lesion '{lesion}' on {date}: {value} mm is not a plausible diameter "
+                        "(0-400 mm); check the unit (mm, cm) and the value."
+                    ).format(lesion=target, date=date, value=_general(m.value))
                 )
             values = found.setdefault(target, {}).setdefault(name, {})
             old = values.get(date)
             if old is not None and abs(old[0] - m.value) > 1e-6:
                 raise TwinInputError(
-                    f"Lesion '{target}' has two {name}s on {date} ({old[0]:g} and {m.value:g} "
-                    "mm): delete the wrong one in the Measurements view."
+                    tr(TWO_VALUES[name]).format(
+                        lesion=target, date=date, first=_general(old[0]), second=_general(m.value)
+                    )
                 )
             values[date] = (float(m.value), m.source)
     lesions: dict[str, dict[str, Any]] = {}
@@ -116,10 +145,10 @@ def read_lesions(view: CaseView) -> dict[str, Any]:
 def read_events(view: CaseView) -> dict[str, list[str]]:
     """Dates of new lesions and of unequivocal non-target progression."""
     return {
-        "new_lesion_dates": sorted(_day(e.time, "new lesion date").isoformat()
+        "new_lesion_dates": sorted(_day(e.time, tr("new lesion date")).isoformat()
                                    for e in view.events(NEW_LESION)),
         "nontarget_progression_dates": sorted(
-            _day(e.time, "non-target progression date").isoformat()
+            _day(e.time, tr("non-target progression date")).isoformat()
             for e in view.events(NONTARGET_PROGRESSION)
         ),
     }  # fmt: skip
@@ -131,14 +160,18 @@ def read_treatments(view: CaseView) -> list[dict[str, Any]]:
     for m in view.medications:
         if not m.start:
             raise TwinInputError(
-                f"The treatment '{m.name}' has no start date: the model needs when each "
-                "treatment period began (and ended)."
+                tr(
+                    "The treatment '{name}' has no start date: the model needs when each "
+                    "treatment period began (and ended)."
+                ).format(name=m.name)
             )
-        start = _day(m.start, f"start of '{m.name}'").isoformat()
-        stop = _day(m.stop, f"stop of '{m.name}'").isoformat() if m.stop else ""
+        start = _day(m.start, tr("start of '{name}'").format(name=m.name)).isoformat()
+        stop = (_day(m.stop, tr("stop of '{name}'").format(name=m.name)).isoformat()
+                if m.stop else "")  # fmt: skip
         if stop and stop < start:
-            raise TwinInputError(f"The treatment '{m.name}' stops ({stop}) before it starts "
-                                 f"({start}).")  # fmt: skip
+            raise TwinInputError(tr("The treatment '{name}' stops ({stop}) before it starts "
+                                    "({start}).").format(name=m.name, stop=stop,
+                                                         start=start))  # fmt: skip
         periods.append({"regimen": m.name, "start": start, "stop": stop, "dose": m.dose,
                         "unit": m.unit})  # fmt: skip
     return sorted(periods, key=lambda p: p["start"])
@@ -150,7 +183,9 @@ def read_volumes(view: CaseView) -> dict[str, dict[str, float]]:
     try:
         found = view.measurements(VOLUME, unit="mL")
     except Exception as error:  # core.units.UnitError
-        raise TwinInputError(f"A lesion volume is not in a volume unit ({error}).") from None
+        raise TwinInputError(
+            tr("A lesion volume is not in a volume unit ({error}).").format(error=error)
+        ) from None
     for m in found:
         if m.target and m.date:
             volumes.setdefault(m.target, {})[m.date[:10]] = float(m.value)

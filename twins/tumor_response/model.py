@@ -14,12 +14,15 @@ from typing import Any
 import numpy as np
 
 from meditwin_desktop.core.twin import (
+    N_,
     Cancelled,
     Chart,
     Result,
     Table,
     TimeSeries,
     TwinInputError,
+    number,
+    tr,
 )
 
 from . import dynamics
@@ -27,9 +30,14 @@ from .inputs import UNKNOWN_ORGAN as UNKNOWN
 from .inputs import looks_like_node
 from .recist import PD_ABSOLUTE_MM, PD_INCREASE_PCT, PR_DECREASE_PCT, Lesion, assess, recist_table
 
-CATEGORIES = ("CR", "PR", "SD", "PD", "NE")
-BAND = "90 % interval of the fitted parameters"
+CATEGORIES = (N_("CR"), N_("PR"), N_("SD"), N_("PD"), N_("NE"))  # codes, shown through tr()
+BAND = N_("90 % interval of the fitted parameters")
 GRID_STEP_DAYS = 2.0
+
+
+def _general(value: float) -> str:
+    """`value` as f"{value:g}" writes it, with the decimal separator of the language."""
+    return f"{value:g}".replace(".", number(0.5, 1)[1])
 
 
 def _days(date: str, baseline: dt.date) -> float:
@@ -56,7 +64,9 @@ def _observed(inputs: Mapping[str, Any], timeline) -> tuple[np.ndarray, np.ndarr
     for point in timeline.points:
         if point.sld_mm is None:
             if point.date in inputs["dates"]:
-                left.append(f"{point.date} (not every target lesion measured)")
+                left.append(
+                    tr("{date} (not every target lesion measured)").format(date=point.date)
+                )
             continue
         days.append(_days(point.date, baseline))
         sld.append(point.sld_mm)
@@ -89,26 +99,34 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     warnings: list[str] = []
     notes: dict[str, str] = {}
     if left_out:
-        warnings.append("Left out of the fit (RECIST: not evaluable): " + "; ".join(left_out))
+        warnings.append(
+            tr("Left out of the fit (RECIST: not evaluable): {visits}").format(
+                visits="; ".join(left_out)
+            )
+        )
     for name in targets:
         item = inputs["lesions"][name]
         if not item["node"] and looks_like_node(item["organ"]):
-            warnings.append(f"'{name}' looks like a lymph node but is measured by its longest "
-                            "diameter: RECIST follows nodes by their short axis.")  # fmt: skip
+            warnings.append(tr("'{name}' looks like a lymph node but is measured by its "
+                               "longest diameter: RECIST follows nodes by their short "
+                               "axis.").format(name=name))  # fmt: skip
     if inputs.get("set_aside"):
         warnings.append(
-            f"{', '.join(inputs['set_aside'])}: both diameters given; RECIST follows a lymph "
-            "node by its short axis and any other lesion by its longest diameter (the other "
-            "set aside)."
+            tr(
+                "{lesions}: both diameters given; RECIST follows a lymph node by its short "
+                "axis and any other lesion by its longest diameter (the other set aside)."
+            ).format(lesions=", ".join(inputs["set_aside"]))
         )
     if len(inputs.get("units", ())) > 1:
-        warnings.append(f"Diameters were given in {', '.join(inputs['units'])}: all converted "
-                        "to mm.")  # fmt: skip
+        warnings.append(tr("Diameters were given in {units}: all converted to mm.").format(
+            units=", ".join(inputs["units"])))  # fmt: skip
     unnamed = [n for n, item in inputs["lesions"].items() if item["organ"].startswith(UNKNOWN)]
     if unnamed:
         warnings.append(
-            f"{len(unnamed)} lesion(s) name no organ ('organ: name'): each counts as an organ "
-            "of its own for RECIST's 2-per-organ rule; name the organ to apply it."
+            tr(
+                "{count} lesion(s) name no organ ('organ: name'): each counts as an organ "
+                "of its own for RECIST's 2-per-organ rule; name the organ to apply it."
+            ).format(count=len(unnamed))
         )
     category = timeline.last.category
     outcomes: dict[str, Any] = {
@@ -116,13 +134,13 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
         "nadir_sld_mm": timeline.nadir_mm,
     }
     if outcomes["recist_last"] is None:
-        notes["recist_last"] = "only the baseline scan: no response to assess yet"
+        notes["recist_last"] = tr("only the baseline scan: no response to assess yet")
     tables = {"recist": _recist_table(timeline)}
     if inputs.get("volumes"):
         tables["volumes"] = _volume_table(inputs["volumes"])
     charts = _charts(inputs, timeline, baseline_date)
     series: dict[str, TimeSeries] = {}
-    progress(0.1, "Fitting the tumour dynamics")
+    progress(0.1, tr("Fitting the tumour dynamics"))
     if cancelled():
         raise Cancelled()
     scenario = dynamics.Scenario.from_params(params, baseline_date, last_day, targets)
@@ -135,9 +153,9 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
                      "sld_change_pct_at_horizon", "time_to_progression_days"):  # fmt: skip
             outcomes[name] = None
             notes[name] = why
-        warnings.append(f"No projection: {why}")
+        warnings.append(tr("No projection: {why}").format(why=why))
     if fits is not None:
-        progress(0.5, "Projecting the scenario")
+        progress(0.5, tr("Projecting the scenario"))
         grid = np.unique(np.concatenate([np.arange(0.0, horizon, GRID_STEP_DAYS), [horizon],
                                          days]))  # fmt: skip
         projection = dynamics.project(fits, grid, scenario, inputs, baseline_date)
@@ -145,13 +163,17 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
         outcomes["growth_rate_g_per_day"] = fits.stein.g
         outcomes["decay_rate_d_per_day"] = fits.stein.d
         if fits.stein.g is None:
-            notes["growth_rate_g_per_day"] = f"no regrowth in the data ({fits.stein.note})"
+            notes["growth_rate_g_per_day"] = tr("no regrowth in the data ({note})").format(
+                note=fits.stein.note
+            )
         if fits.stein.d is None:
-            notes["decay_rate_d_per_day"] = f"no regression in the data ({fits.stein.note})"
+            notes["decay_rate_d_per_day"] = tr("no regression in the data ({note})").format(
+                note=fits.stein.note
+            )
         if fits.stein.method.startswith("MAP"):
             for name in ("growth_rate_g_per_day", "decay_rate_d_per_day"):
-                notes.setdefault(name, f"from the population prior as much as the scans: "
-                                       f"{fits.stein.note}")  # fmt: skip
+                notes.setdefault(name, tr("from the population prior as much as the scans: "
+                                          "{note}").format(note=fits.stein.note))  # fmt: skip
         at_horizon = float(np.interp(horizon, grid, projection.median))
         outcomes["sld_mm_at_horizon"] = at_horizon
         outcomes["sld_change_pct_at_horizon"] = float(100.0 * (at_horizon - sld[0]) / sld[0])
@@ -162,35 +184,36 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
         ttp = _time_to_progression(grid, projection.median, last_day, reference)
         outcomes["time_to_progression_days"] = ttp
         if ttp is None:
-            notes["time_to_progression_days"] = (
-                f"no RECIST progression predicted within the horizon "
-                f"({params['horizon_days']:g} days after the last scan)"
-            )
+            notes["time_to_progression_days"] = tr(
+                "no RECIST progression predicted within the horizon "
+                "({days} days after the last scan)"
+            ).format(days=_general(params["horizon_days"]))
         elif progressed:
-            notes["time_to_progression_days"] = (
+            notes["time_to_progression_days"] = tr(
                 "the last scan is already PD: the next progression is judged against it as a "
-                f"new baseline ({reference:.0f} mm), as for a new line of therapy"
-            )
+                "new baseline ({reference} mm), as for a new line of therapy"
+            ).format(reference=number(reference))
         elif category == "PD":
-            notes["time_to_progression_days"] = "already PD at the last scan"
+            notes["time_to_progression_days"] = tr("already PD at the last scan")
         _flag_projection(outcomes, notes, warnings, category, grid, projection, days, sld,
                          scenario, inputs, float(params["horizon_days"]), last_day)  # fmt: skip
         series["sld"] = TimeSeries(
-            "Sum of target-lesion diameters (SLD)", "mm", grid, projection.median, "days",
-            "days since baseline", _guides(sld), days, sld, projection.low, projection.high,
-            BAND,
+            tr("Sum of target-lesion diameters (SLD)"), "mm", grid, projection.median, "days",
+            tr("days since baseline"), _guides(sld), days, sld, projection.low,
+            projection.high, tr(BAND),
         )  # fmt: skip
         for name, curve in projection.lesions.items():
             observed = inputs["lesions"][name]["values"]
             when = sorted(observed)
             series[_lesion_key(name)] = TimeSeries(
-                f"Lesion {name}", "mm", grid, curve, "days", "days since baseline", (),
+                tr("Lesion {name}").format(name=name), "mm", grid, curve, "days",
+                tr("days since baseline"), (),
                 np.array([_days(d, baseline_date) for d in when]),
                 np.array([observed[d] for d in when]),
             )  # fmt: skip
         tables["fit"] = dynamics.fit_table(fits)
         warnings += fits.warnings
-    progress(1.0, "Done")
+    progress(1.0, tr("Done"))
     return Result(outcomes, series, warnings=warnings, notes=notes, tables=tables,
                   charts=charts)  # fmt: skip
 
@@ -209,27 +232,30 @@ def _flag_projection(
     if category == "CR":
         for name in PROJECTED:
             outcomes[name] = None
-            notes[name] = ("complete response at the last scan: these models cannot project "
-                           "regrowth from no measurable disease")  # fmt: skip
-        warnings.append("Complete response at the last scan: the fitted curve is shown, no "
-                        "projected number is given.")  # fmt: skip
+            notes[name] = tr("complete response at the last scan: these models cannot "
+                             "project regrowth from no measurable disease")  # fmt: skip
+        warnings.append(tr("Complete response at the last scan: the fitted curve is shown, "
+                           "no projected number is given."))  # fmt: skip
         return
     miss = abs(float(np.interp(days[-1], grid, projection.median)) - float(sld[-1]))
     if miss > dynamics.MISFIT_MM:
         for name in PROJECTED:
-            notes.setdefault(name, f"the fitted curve misses the last scan by {miss:.0f} mm: "
-                                   "read the projection with care")  # fmt: skip
+            notes.setdefault(name, tr("the fitted curve misses the last scan by {miss} mm: "
+                                      "read the projection with care").format(
+                miss=number(miss)))  # fmt: skip
     if horizon_days > max(last_day, 1.0):
-        warnings.append(f"The horizon ({horizon_days:g} days) is longer than the follow-up "
-                        f"the fit rests on ({last_day:g} days): an extrapolation.")  # fmt: skip
+        warnings.append(tr("The horizon ({horizon} days) is longer than the follow-up the "
+                           "fit rests on ({follow_up} days): an extrapolation.").format(
+            horizon=_general(horizon_days), follow_up=_general(last_day)))  # fmt: skip
     if float(np.max(projection.high)) > 400.0:
-        warnings.append("The projection's band passes 400 mm of summed diameters, far beyond "
-                        "the scans: read it as 'continued growth', not a number.")  # fmt: skip
+        warnings.append(tr("The projection's band passes 400 mm of summed diameters, far "
+                           "beyond the scans: read it as 'continued growth', not a "
+                           "number."))  # fmt: skip
     if scenario.local_lesion is not None:
-        notes["sld_change_pct_at_horizon"] = (
-            f"'{scenario.local_lesion}' treated locally leaves the sum; the change is against "
+        notes["sld_change_pct_at_horizon"] = tr(
+            "'{lesion}' treated locally leaves the sum; the change is against "
             "the baseline sum, which includes it"
-        )
+        ).format(lesion=scenario.local_lesion)
 
 
 def _lesion_key(name: str) -> str:
@@ -241,21 +267,22 @@ def _guides(sld: np.ndarray) -> tuple[tuple[str, float], ...]:
     nadir = float(min(sld))
     pd_level = max(nadir * (1 + PD_INCREASE_PCT / 100), nadir + PD_ABSOLUTE_MM)
     return (
-        ("PR: -30 % from baseline", float(sld[0]) * (1 - PR_DECREASE_PCT / 100)),
-        ("PD: +20 % and +5 mm over the nadir", pd_level),
+        (tr("PR: -30 % from baseline"), float(sld[0]) * (1 - PR_DECREASE_PCT / 100)),
+        (tr("PD: +20 % and +5 mm over the nadir"), pd_level),
     )
 
 
 def _recist_table(timeline) -> Table:
     rows = [
-        (date, day, _round(sld), _round(base), _round(nadir), category, rule)
+        (date, day, _round(sld), _round(base), _round(nadir), tr(category), rule)
         for date, day, sld, base, nadir, category, rule in recist_table(timeline)
     ]
-    excluded = [(name, "", None, None, None, "not a target", why)
+    excluded = [(name, "", None, None, None, tr("not a target"), why)
                 for name, why in timeline.excluded.items()]  # fmt: skip
     return Table(
-        "RECIST 1.1 per scan",
-        ("Date", "Day", "SLD", "Change from baseline", "Change from nadir", "Category", "Rule"),
+        tr("RECIST 1.1 per scan"),
+        (tr("Date"), tr("Day"), tr("SLD"), tr("Change from baseline"), tr("Change from nadir"),
+         tr("Category"), tr("Rule")),
         rows + excluded,
         ("", "days", "mm", "%", "%", "", ""),
     )
@@ -265,7 +292,7 @@ def _volume_table(volumes: Mapping[str, Mapping[str, float]]) -> Table:
     """Lesion volumes from the segmentations, one column per date (shown, not fitted)."""
     dates = sorted({d for per in volumes.values() for d in per})
     rows = [(name, *(_round(per.get(d)) for d in dates)) for name, per in volumes.items()]
-    return Table("Lesion volumes (segmentation)", ("Lesion", *dates), rows,
+    return Table(tr("Lesion volumes (segmentation)"), (tr("Lesion"), *dates), rows,
                  ("", *("mL" for _ in dates)))  # fmt: skip
 
 
@@ -290,13 +317,14 @@ def _charts(inputs: Mapping[str, Any], timeline, baseline_date: dt.date) -> dict
         later = change[1:][np.isfinite(change[1:])]
         best.append(float(later.min()) if later.size else np.nan)
         lines[name] = change
-    guides = (("+20 % (per lesion; RECIST judges the sum)", 20.0), ("-30 %", -30.0))
+    guides = ((tr("+20 % (per lesion; RECIST judges the sum)"), 20.0), ("-30 %", -30.0))
     order = sorted(range(len(names)), key=lambda n: (np.isnan(best[n]), -np.nan_to_num(best[n])))
     return {  # a waterfall runs from the largest growth down to the deepest shrinkage
-        "waterfall": Chart("Best change per target lesion (waterfall)", "bars",
+        "waterfall": Chart(tr("Best change per target lesion (waterfall)"), "bars",
                            tuple(names[n] for n in order),
-                           {"best change from baseline": np.array([best[n] for n in order])}, "%",
-                           "target lesion", "", guides),
-        "spider": Chart("Change per target lesion over time (spider plot)", "lines",
-                        np.array(all_days), lines, "%", "days since baseline", "days", guides),
+                           {tr("best change from baseline"): np.array([best[n] for n in order])},
+                           "%", tr("target lesion"), "", guides),
+        "spider": Chart(tr("Change per target lesion over time (spider plot)"), "lines",
+                        np.array(all_days), lines, "%", tr("days since baseline"), "days",
+                        guides),
     }  # fmt: skip

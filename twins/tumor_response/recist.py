@@ -32,7 +32,18 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import N_, TwinInputError, number, tr, tr_n
+
+
+def _num(value: float, spec: str = "g") -> str:
+    """`value` formatted by `spec` (as an f-string would), with the language's decimal
+    separator: the numbers of the rules the user reads."""
+    return format(value, spec).replace(".", number(0.5, 1)[1])
+
+
+def _pct_text(value: float) -> str:
+    """'+12.5 %': a signed percentage of the rules."""
+    return tr("{pct} %").format(pct=_num(value, "+.1f"))
 
 NODE_ORGAN = "lymph node"
 MEASURABLE_LESION_MM = 10.0  # Eisenhauer 2009, section 3.1.1
@@ -43,6 +54,18 @@ MAX_PER_ORGAN = 2
 PR_DECREASE_PCT = 30.0  # section 3.3.1
 PD_INCREASE_PCT = 20.0
 PD_ABSOLUTE_MM = 5.0
+# what the user reads about an event's date, per kind of event
+EVENT_DATE = {"new lesion": N_("new lesion date"), "non-target": N_("non-target date")}
+EVENT_BEFORE_BASELINE = {
+    "new lesion": N_(
+        "The new lesion date {date} is not after the baseline study ({baseline}): "
+        "progression is judged against the baseline."
+    ),
+    "non-target": N_(
+        "The non-target date {date} is not after the baseline study ({baseline}): "
+        "progression is judged against the baseline."
+    ),
+}
 _EPS = 1e-9  # comparisons at the thresholds are inclusive (">= 30 %"), exact decimals count
 
 
@@ -97,12 +120,16 @@ class RecistTimeline:
 def parse_date(text: str, what: str = "date") -> _dt.date:
     """An ISO 'YYYY-MM-DD' date, or TwinInputError naming what it belongs to."""
     if not isinstance(text, str) or len(text.strip()) != 10:
-        raise TwinInputError(f"The {what} '{text}' is not a date written YYYY-MM-DD.")
+        raise TwinInputError(
+            tr("The {what} '{text}' is not a date written YYYY-MM-DD.").format(what=what, text=text)
+        )
     try:
         return _dt.date.fromisoformat(text.strip())
     except ValueError:
         raise TwinInputError(
-            f"The {what} '{text}' is not a valid date (expected YYYY-MM-DD)."
+            tr("The {what} '{text}' is not a valid date (expected YYYY-MM-DD).").format(
+                what=what, text=text
+            )
         ) from None
 
 
@@ -115,11 +142,17 @@ def _value(lesion: Lesion, date: str) -> float | None:
     if math.isnan(value):
         return None
     if not math.isfinite(value):
-        raise TwinInputError(f"Lesion '{lesion.name}' on {date}: the diameter is not a number.")
+        raise TwinInputError(
+            tr("Lesion '{lesion}' on {date}: the diameter is not a number.").format(
+                lesion=lesion.name, date=date
+            )
+        )
     if value < 0:
         raise TwinInputError(
-            f"Lesion '{lesion.name}' on {date}: the diameter {value:g} mm is negative; "
-            "a diameter is 0 mm or more."
+            tr(
+                "Lesion '{lesion}' on {date}: the diameter {value} mm is negative; "
+                "a diameter is 0 mm or more."
+            ).format(lesion=lesion.name, date=date, value=_num(value))
         )
     return value
 
@@ -140,16 +173,20 @@ def select_targets(lesions: Sequence[Lesion], baseline: str) -> tuple[list[Lesio
     for lesion in lesions:
         value = _value(lesion, baseline)
         if value is None:
-            excluded[lesion.name] = f"not measured at baseline ({baseline})"
+            excluded[lesion.name] = tr("not measured at baseline ({date})").format(date=baseline)
         elif lesion.node and value < MEASURABLE_NODE_MM:
-            excluded[lesion.name] = (
-                f"node short axis {value:g} mm < {MEASURABLE_NODE_MM:g} mm (not measurable"
-                + ("; pathological non-target)" if value >= NORMAL_NODE_MM else "; normal node)")
-            )
+            if value >= NORMAL_NODE_MM:
+                text = tr(
+                    "node short axis {value} mm < {limit} mm (not measurable; pathological "
+                    "non-target)"
+                )
+            else:
+                text = tr("node short axis {value} mm < {limit} mm (not measurable; normal node)")
+            excluded[lesion.name] = text.format(value=_num(value), limit=_num(MEASURABLE_NODE_MM))
         elif not lesion.node and value < MEASURABLE_LESION_MM:
-            excluded[lesion.name] = (
-                f"longest diameter {value:g} mm < {MEASURABLE_LESION_MM:g} mm (not measurable)"
-            )
+            excluded[lesion.name] = tr(
+                "longest diameter {value} mm < {limit} mm (not measurable)"
+            ).format(value=_num(value), limit=_num(MEASURABLE_LESION_MM))
         else:
             measurable.append((value, lesion))
     measurable.sort(key=lambda item: (-item[0], item[1].name))
@@ -159,24 +196,36 @@ def select_targets(lesions: Sequence[Lesion], baseline: str) -> tuple[list[Lesio
         organ = _organ(lesion)
         count = per_organ.get(organ, 0)
         if count >= MAX_PER_ORGAN:
-            excluded[lesion.name] = (
-                f"{count + 1}{_ordinal(count + 1)} lesion in {organ} ({value:g} mm): "
-                f"at most {MAX_PER_ORGAN} per organ"
+            excluded[lesion.name] = tr(
+                "{rank}{suffix} lesion in {organ} ({value} mm): at most {most} per organ"
+            ).format(
+                rank=count + 1,
+                suffix=tr(_ordinal(count + 1)),
+                organ=organ,
+                value=_num(value),
+                most=MAX_PER_ORGAN,
             )
         elif len(targets) >= MAX_TARGETS:
-            excluded[lesion.name] = (
-                f"{value:g} mm: already {MAX_TARGETS} larger target lesions "
-                f"(at most {MAX_TARGETS} in total)"
-            )
+            excluded[lesion.name] = tr(
+                "{value} mm: already {most} larger target lesions (at most {most} in total)"
+            ).format(value=_num(value), most=MAX_TARGETS)
         else:
             targets.append(lesion)
             per_organ[organ] = count + 1
     if not targets:
-        reasons = "; ".join(f"{name}: {why}" for name, why in excluded.items()) or "no lesions"
+        reasons = "; ".join(f"{name}: {why}" for name, why in excluded.items()) or tr(
+            "no lesions"
+        )
         raise TwinInputError(
-            f"No lesion is measurable at baseline ({baseline}): RECIST 1.1 needs a lesion "
-            f">= {MEASURABLE_LESION_MM:g} mm or a node with short axis >= "
-            f"{MEASURABLE_NODE_MM:g} mm ({reasons})."
+            tr(
+                "No lesion is measurable at baseline ({date}): RECIST 1.1 needs a lesion "
+                ">= {lesion_mm} mm or a node with short axis >= {node_mm} mm ({reasons})."
+            ).format(
+                date=baseline,
+                lesion_mm=_num(MEASURABLE_LESION_MM),
+                node_mm=_num(MEASURABLE_NODE_MM),
+                reasons=reasons,
+            )
         )
     return targets, excluded
 
@@ -204,14 +253,19 @@ def _add_appeared(
         for day, text in visits[1:]:
             value = _value(lesion, text)
             if _present(lesion, value):
-                events["new lesion"].append(
-                    (day, f"{text} ('{lesion.name}' {value:g} mm, absent at baseline)")
+                events["new lesion"].append(  # the date first: a schedule reads it back
+                    (
+                        day,
+                        tr("{date} ('{lesion}' {value} mm, absent at baseline)").format(
+                            date=text, lesion=lesion.name, value=_num(value or 0.0)
+                        ),
+                    )
                 )
                 break
 
 
 def _ordinal(n: int) -> str:
-    return {1: "st", 2: "nd", 3: "rd"}.get(n if n < 20 else n % 10, "th")
+    return {1: N_("st"), 2: N_("nd"), 3: N_("rd")}.get(n if n < 20 else n % 10, N_("th"))
 
 
 def _check_dates(dates: Sequence[str], what: str) -> list[tuple[_dt.date, str]]:
@@ -220,8 +274,10 @@ def _check_dates(dates: Sequence[str], what: str) -> list[tuple[_dt.date, str]]:
     for day, text in parsed:
         if day in seen:
             raise TwinInputError(
-                f"The {what} {text} appears twice: each study date must be given once "
-                "(merge the measurements of one study under one date)."
+                tr(
+                    "The {what} {text} appears twice: each study date must be given once "
+                    "(merge the measurements of one study under one date)."
+                ).format(what=what, text=text)
             )
         seen[day] = text
     return sorted(parsed)
@@ -250,11 +306,11 @@ def assess(
     lesion measurable at baseline.
     """
     if not dates:
-        raise TwinInputError("RECIST needs at least the baseline study date.")
-    visits = _check_dates(dates, "study date")
+        raise TwinInputError(tr("RECIST needs at least the baseline study date."))
+    visits = _check_dates(dates, tr("study date"))
     for lesion in lesions:  # unreadable dates and negative values anywhere are input errors
         for date in lesion.values_mm:
-            parse_date(date, f"date of lesion '{lesion.name}'")
+            parse_date(date, tr("date of lesion '{lesion}'").format(lesion=lesion.name))
             _value(lesion, date)
     base_day, base_text = visits[0]
     events: dict[str, list[tuple[_dt.date, str]]] = {"new lesion": [], "non-target": []}
@@ -262,11 +318,11 @@ def assess(
         ("new lesion", new_lesion_dates),
         ("non-target", nontarget_progression_dates),
     ):
-        for day, text in sorted({(parse_date(d, f"{kind} date"), d.strip()) for d in given}):
+        what = tr(EVENT_DATE[kind])
+        for day, text in sorted({(parse_date(d, what), d.strip()) for d in given}):
             if day <= base_day:
                 raise TwinInputError(
-                    f"The {kind} date {text} is not after the baseline study ({base_text}): "
-                    "progression is judged against the baseline."
+                    tr(EVENT_BEFORE_BASELINE[kind]).format(date=text, baseline=base_text)
                 )
             events[kind].append((day, text))
 
@@ -321,9 +377,12 @@ def assess(
                     None,
                     0.0,
                     None,
-                    "baseline",
-                    f"baseline SLD {partial:.1f} mm over {len(targets)} target lesion"
-                    f"{'s' if len(targets) != 1 else ''}",
+                    N_("baseline"),  # a category of its own (shown through tr())
+                    tr_n(
+                        "baseline SLD {sld} mm over {count} target lesion",
+                        "baseline SLD {sld} mm over {count} target lesions",
+                        len(targets),
+                    ).format(sld=_num(partial, ".1f"), count=len(targets)),
                 )
             )
             continue
@@ -334,21 +393,22 @@ def assess(
         )
         back = [t for t in targets if points[-1].category == "CR" and _present(t, values[t.name])]
         if back and category != "PD":
-            listed = ", ".join(f"'{t.name}' {values[t.name]:g} mm" for t in back)
-            category, rule = "PD", f"{listed} back after a complete response: PD"
+            listed = ", ".join(f"'{t.name}' {_num(values[t.name] or 0.0)} mm" for t in back)
+            category = "PD"
+            rule = tr("{lesions} back after a complete response: PD").format(lesions=listed)
         if category == "CR":
             left = [x.name for x in present if _value(x, text) is None
                     or _present(x, _value(x, text))]  # fmt: skip
             if left:
-                category, rule = (
-                    "PR",
-                    (
-                        f"every target gone, but non-target {', '.join(repr(n) for n in left)} "
-                        "still present or not measured (RECIST table 1: PR)"
-                    ),
-                )
+                category = "PR"
+                rule = tr(
+                    "every target gone, but non-target {lesions} still present or not "
+                    "measured (RECIST table 1: PR)"
+                ).format(lesions=", ".join(repr(n) for n in left))
         if progressed and category != "PD":
-            rule = f"progression on {progressed} stands; this scan alone: {category} ({rule})"
+            rule = tr("progression on {date} stands; this scan alone: {category} ({rule})").format(
+                date=progressed, category=tr(category), rule=rule
+            )
             category = "PD"
         elif category == "PD" and progressed is None:
             progressed = text
@@ -388,60 +448,99 @@ def _categorise(
     """(category, rule in words) for one follow-up visit."""
     if seen_events:
         words = "; ".join(
-            f"{'new lesion' if kind == 'new lesion' else 'unequivocal non-target progression'}"
-            f" on {etext}"
+            (
+                tr("new lesion on {date}")
+                if kind == "new lesion"
+                else tr("unequivocal non-target progression on {date}")
+            ).format(date=etext)
             for kind, etext in seen_events
         )
         if not is_visit:
-            return "PD", f"{words}: PD (no target measurement that day)"
-        return "PD", f"{words}: PD"
+            return "PD", tr("{events}: PD (no target measurement that day)").format(events=words)
+        return "PD", tr("{events}: PD").format(events=words)
     increase = partial - nadir
     pct_nadir = _pct(partial, nadir)
-    pct_text = f"{pct_nadir:+.1f} %" if pct_nadir is not None else "up from 0"
+    pct_text = _pct_text(pct_nadir) if pct_nadir is not None else tr("up from 0")
+    limits = {"pd_pct": _num(PD_INCREASE_PCT), "pd_mm": _num(PD_ABSOLUTE_MM)}
     if missing:
         names = ", ".join(f"'{n}'" for n in missing)
         if _pd_by_sld(partial, nadir):
-            return "PD", (
-                f"{names} not measured, but the measured targets alone sum to {partial:.1f} mm, "
-                f"{pct_text} and +{increase:.1f} mm over nadir {nadir:.1f} mm "
-                f"(PD: >= {PD_INCREASE_PCT:g} % and >= {PD_ABSOLUTE_MM:g} mm)"
+            return "PD", tr(
+                "{lesions} not measured, but the measured targets alone sum to {sum} mm, "
+                "{pct} and +{increase} mm over nadir {nadir} mm "
+                "(PD: >= {pd_pct} % and >= {pd_mm} mm)"
+            ).format(
+                lesions=names,
+                sum=_num(partial, ".1f"),
+                pct=pct_text,
+                increase=_num(increase, ".1f"),
+                nadir=_num(nadir, ".1f"),
+                **limits,
             )
-        return "NE", f"lesion{'s' if len(missing) > 1 else ''} {names} not measured: NE"
+        return "NE", tr_n(
+            "lesion {lesions} not measured: NE", "lesions {lesions} not measured: NE", len(missing)
+        ).format(lesions=names)
     assert sld is not None
     if _pd_by_sld(sld, nadir):
-        return "PD", (
-            f"SLD {sld:.1f} mm is {pct_text} and +{increase:.1f} mm over nadir {nadir:.1f} mm "
-            f"(PD: >= {PD_INCREASE_PCT:g} % and >= {PD_ABSOLUTE_MM:g} mm)"
+        return "PD", tr(
+            "SLD {sld} mm is {pct} and +{increase} mm over nadir {nadir} mm "
+            "(PD: >= {pd_pct} % and >= {pd_mm} mm)"
+        ).format(
+            sld=_num(sld, ".1f"),
+            pct=pct_text,
+            increase=_num(increase, ".1f"),
+            nadir=_num(nadir, ".1f"),
+            **limits,
         )
     gone = all(values[t.name] == 0 for t in targets if not t.node)
     nodes_normal = all((values[t.name] or 0.0) < NORMAL_NODE_MM for t in targets if t.node)
     if gone and nodes_normal:
-        node_note = (
-            f"; every target node < {NORMAL_NODE_MM:g} mm short axis"
-            if any(t.node for t in targets)
-            else ""
-        )
-        return "CR", f"every non-nodal target gone{node_note} (SLD {sld:.1f} mm): CR"
+        if any(t.node for t in targets):
+            text = tr(
+                "every non-nodal target gone; every target node < {node_mm} mm short axis "
+                "(SLD {sld} mm): CR"
+            )
+        else:
+            text = tr("every non-nodal target gone (SLD {sld} mm): CR")
+        return "CR", text.format(node_mm=_num(NORMAL_NODE_MM), sld=_num(sld, ".1f"))
     pct_base = _pct(sld, base_sld)
     assert pct_base is not None
     if pct_base <= -PR_DECREASE_PCT + _EPS:
-        return "PR", (
-            f"SLD {sld:.1f} mm is {-pct_base:.1f} % below baseline {base_sld:.1f} mm "
-            f"(PR: >= {PR_DECREASE_PCT:g} % decrease)"
+        return "PR", tr(
+            "SLD {sld} mm is {pct} % below baseline {baseline} mm (PR: >= {pr_pct} % decrease)"
+        ).format(
+            sld=_num(sld, ".1f"),
+            pct=_num(-pct_base, ".1f"),
+            baseline=_num(base_sld, ".1f"),
+            pr_pct=_num(PR_DECREASE_PCT),
         )
     if increase > 0 and pct_nadir is not None and pct_nadir >= PD_INCREASE_PCT - _EPS:
-        return "SD", (
-            f"SLD {pct_text} over nadir {nadir:.1f} mm but only +{increase:.1f} mm "
-            f"(PD needs >= {PD_ABSOLUTE_MM:g} mm): SD"
+        return "SD", tr(
+            "SLD {pct} over nadir {nadir} mm but only +{increase} mm (PD needs >= {pd_mm} mm): SD"
+        ).format(
+            pct=pct_text,
+            nadir=_num(nadir, ".1f"),
+            increase=_num(increase, ".1f"),
+            pd_mm=limits["pd_mm"],
         )
     if increase >= PD_ABSOLUTE_MM - _EPS:
-        return "SD", (
-            f"SLD +{increase:.1f} mm over nadir {nadir:.1f} mm but only {pct_text} "
-            f"(PD needs >= {PD_INCREASE_PCT:g} %): SD"
+        return "SD", tr(
+            "SLD +{increase} mm over nadir {nadir} mm but only {pct} (PD needs >= {pd_pct} %): SD"
+        ).format(
+            increase=_num(increase, ".1f"),
+            nadir=_num(nadir, ".1f"),
+            pct=pct_text,
+            pd_pct=limits["pd_pct"],
         )
-    return "SD", (
-        f"SLD {sld:.1f} mm: {pct_base:+.1f} % from baseline {base_sld:.1f} mm, "
-        f"{pct_text} from nadir {nadir:.1f} mm (neither PR nor PD): SD"
+    return "SD", tr(
+        "SLD {sld} mm: {pct_base} from baseline {baseline} mm, {pct} from nadir {nadir} mm "
+        "(neither PR nor PD): SD"
+    ).format(
+        sld=_num(sld, ".1f"),
+        pct_base=_pct_text(pct_base),
+        baseline=_num(base_sld, ".1f"),
+        pct=pct_text,
+        nadir=_num(nadir, ".1f"),
     )
 
 

@@ -35,6 +35,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from meditwin_desktop.core.twin import N_
+
 WEEK = 7.0  # days
 BSA_M2 = 1.8  # body-surface area used to turn mg/m2 into g (as the 5-FU source does)
 
@@ -61,11 +63,11 @@ class Regimen:
 
 REGIMENS: dict[str, Regimen] = {
     "5-FU": Regimen(
-        label="5-FU 425 mg/m2 days 1-5 every 4 weeks",
+        label=N_("5-FU 425 mg/m2 days 1-5 every 4 weeks"),
         kd_per_day=0.058 * FU_MAYO_G_PER_DAY / WEEK,
         kd_source=PUMAS_CLARET_5FU,
         lam_per_day=0.042 / WEEK,
-        notes=(
+        notes=N_(
             "Metastatic colorectal cancer, historical phase III data (n = 252) in Claret "
             "2009. KD = 0.058 g^-1 week^-1 times the cycle-averaged daily dose at 1.8 m2."
         ),

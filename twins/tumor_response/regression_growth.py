@@ -39,7 +39,13 @@ import numpy as np
 from scipy.optimize import least_squares
 from scipy.special import stdtr
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import TwinInputError, number, tr
+
+
+def _num(value: float, spec: str = "g") -> str:
+    """`value` formatted by `spec` (as an f-string would), with the language's decimal
+    separator: the numbers of the notes the user reads."""
+    return format(value, spec).replace(".", number(0.5, 1)[1])
 
 MODELS = ("gdphi", "gd", "d", "g")
 N_PARAMS = {"gdphi": 3, "gd": 2, "d": 1, "g": 1}
@@ -293,22 +299,28 @@ def _check(days, f) -> tuple[np.ndarray, np.ndarray]:
     t = np.asarray(days, dtype=float).ravel()
     y = np.asarray(f, dtype=float).ravel()
     if t.shape != y.shape:
-        raise TwinInputError("The growth fit needs one value of f per day.")
+        raise TwinInputError(tr("The growth fit needs one value of f per day."))
     if len(t) < 2:
         raise TwinInputError(
-            "The growth fit needs at least two dated measurements (the baseline and one "
-            f"follow-up); {len(t)} given."
+            tr(
+                "The growth fit needs at least two dated measurements (the baseline and one "
+                "follow-up); {count} given."
+            ).format(count=len(t))
         )
     if not (np.all(np.isfinite(t)) and np.all(np.isfinite(y))):
-        raise TwinInputError("The growth fit got a day or a tumour size that is not a number.")
+        raise TwinInputError(
+            tr("The growth fit got a day or a tumour size that is not a number.")
+        )
     if np.any(y < 0):
-        raise TwinInputError("A tumour size is negative; sizes are 0 or more.")
+        raise TwinInputError(tr("A tumour size is negative; sizes are 0 or more."))
     order = np.argsort(t, kind="stable")
     t, y = t[order], y[order]
     if np.any(np.diff(t) == 0):
         dup = t[1:][np.diff(t) == 0][0]
         raise TwinInputError(
-            f"Two measurements on day {dup:g}: give one tumour size per study date."
+            tr("Two measurements on day {day}: give one tumour size per study date.").format(
+                day=_num(dup)
+            )
         )
     return t, y
 
@@ -358,27 +370,33 @@ def fit_growth(
     chosen = min(eligible, key=lambda r: r.aic) if eligible else None
 
     if chosen is not None and (n >= MIN_POINTS_LEAST_SQUARES or prior is None):
-        others = ", ".join(f"{r.model} (AIC {r.aic:.1f})" for r in eligible if r is not chosen)
-        note = (
-            f"{chosen.model}: every parameter significant (p < {pval:g}) and the lowest AIC "
-            f"({chosen.aic:.1f})"
-            + (f" among {others}" if others else "; no other model had all parameters significant")
+        others = ", ".join(
+            f"{r.model} (AIC {_num(r.aic, '.1f')})" for r in eligible if r is not chosen
+        )
+        note = tr(
+            "{model}: every parameter significant (p < {p}) and the lowest AIC ({aic})"
+        ).format(model=chosen.model, p=_num(pval), aic=_num(chosen.aic, ".1f")) + (
+            tr(" among {others}").format(others=others)
+            if others
+            else tr("; no other model had all parameters significant")
         )
         return _from_ls(chosen, t, y, note, noise_floor)
 
     if prior is not None:
         if n < MIN_POINTS_LEAST_SQUARES:
-            why = f"only {n} points"
+            why = tr("only {count} points").format(count=n)
         elif two_close:
-            why = "2 points within 20 % of each other"
+            why = tr("2 points within 20 % of each other")
         else:
-            why = f"no model has every parameter significant (p < {pval:g})"
+            why = tr("no model has every parameter significant (p < {p})").format(p=_num(pval))
         return _map_fit(t, y, prior, why)
 
     if two_close:
         raise TwinInputError(
-            "Two measurements within 20 % of each other carry no rate (tumgr does not analyse "
-            "them); add a follow-up or use the population prior."
+            tr(
+                "Two measurements within 20 % of each other carry no rate (tumgr does not "
+                "analyse them); add a follow-up or use the population prior."
+            )
         )
     converged = [r for r in fits if r.converged] or fits
     best = min(converged, key=lambda r: r.aic)
@@ -386,8 +404,10 @@ def fit_growth(
         best,
         t,
         y,
-        f"no model has every parameter significant (p < {pval:g}); tumgr would report "
-        f"'not fit': lowest-AIC fit {best.model} shown",
+        tr(
+            "no model has every parameter significant (p < {p}); tumgr would report "
+            "'not fit': lowest-AIC fit {model} shown"
+        ).format(p=_num(pval), model=best.model),
     )
 
 
@@ -400,8 +420,9 @@ def _from_ls(
     cov = r.cov
     if r.unscaled is not None and noise_floor > sigma:
         cov = r.unscaled * noise_floor**2
-        note += (f"; uncertainty from a measurement noise of {noise_floor:.3g} (on f), larger "
-                 f"than the fit's residual SD {sigma:.2g}")  # fmt: skip
+        note += tr("; uncertainty from a measurement noise of {noise} (on f), larger than "
+                   "the fit's residual SD {sigma}").format(
+            noise=_num(noise_floor, ".3g"), sigma=_num(sigma, ".2g"))  # fmt: skip
     return GrowthFit(
         model=r.model,
         g=values.get("g"),
@@ -462,10 +483,15 @@ def _map_fit(t: np.ndarray, y: np.ndarray, prior: GrowthPrior, why: str) -> Grow
         sigma=rms,
         n=len(t),
         method=f"MAP with population prior (n={len(t)} points)",
-        note=(
-            f"{why}: gd model with the population prior (g median {prior.g_median:g}/day, "
-            f"d median {prior.d_median:g}/day; {prior.source}); residual SD on f taken as "
-            f"{prior.sigma_f:g}"
+        note=tr(
+            "{why}: gd model with the population prior (g median {g}/day, "
+            "d median {d}/day; {source}); residual SD on f taken as {sigma}"
+        ).format(
+            why=why,
+            g=_num(prior.g_median),
+            d=_num(prior.d_median),
+            source=prior.source,
+            sigma=_num(prior.sigma_f),
         ),
     )
 
@@ -537,9 +563,11 @@ def project(
     residual (measurement) noise is not added. The median is the 0.5-quantile of the draws.
     """
     if stop_day is not None and switch_day is not None:
-        raise TwinInputError("Choose one scenario: stop or switch, not both at once.")
+        raise TwinInputError(tr("Choose one scenario: stop or switch, not both at once."))
     if switch_day is not None and (switch_d is None or not switch_d >= 0):
-        raise TwinInputError("A switch needs the new regimen's decay rate d (per day, >= 0).")
+        raise TwinInputError(
+            tr("A switch needs the new regimen's decay rate d (per day, >= 0).")
+        )
     if stop_mode not in ("freeze", "regrow"):
         raise ValueError("stop_mode is 'freeze' or 'regrow'")
     t = np.asarray(days, dtype=float).ravel()
@@ -550,8 +578,10 @@ def project(
     if g is None and (stop_day is not None or switch_day is not None):
         g = np.full(draws, prior.g_median)
         notes.append(
-            f"model 'd' has no growth rate: after the change the tumour grows at the "
-            f"population median g {prior.g_median:g}/day ({prior.source})"
+            tr(
+                "model 'd' has no growth rate: after the change the tumour grows at the "
+                "population median g {g}/day ({source})"
+            ).format(g=_num(prior.g_median), source=prior.source)
         )
     d = p.get("d")
     phi = p.get("phi")
@@ -564,7 +594,7 @@ def project(
         ts = float(stop_day)
         after = t > ts
         if fit.model == "g":
-            notes.append("model 'g' has no regressing part: stopping changes nothing")
+            notes.append(tr("model 'g' has no regressing part: stopping changes nothing"))
         elif np.any(after):
             reg_ts, _ = _components(fit.model, np.array([ts]), col(g), col(d), col(phi))
             _, grow = _components(fit.model, tt[:, after], col(g), col(d), col(phi))

@@ -36,9 +36,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import TwinInputError, number, tr
 
 from .regimens import REGIMENS, WEEK, find_regimen
+
+
+def _num(value: float) -> str:
+    """`value` as f"{value:g}" writes it, with the language's decimal separator."""
+    return f"{value:g}".replace(".", number(0.5, 1)[1])
 
 
 @dataclass(frozen=True)
@@ -55,16 +60,21 @@ class Period:
 
     def __post_init__(self) -> None:
         if not np.isfinite(self.start_day):
-            raise TwinInputError(f"Treatment period '{self.regimen}' has no start day.")
+            raise TwinInputError(
+                tr("Treatment period '{regimen}' has no start day.").format(regimen=self.regimen)
+            )
         if self.stop_day is not None and self.stop_day < self.start_day:
             raise TwinInputError(
-                f"Treatment period '{self.regimen}' stops (day {self.stop_day:g}) before it "
-                f"starts (day {self.start_day:g}): check the dates."
+                tr(
+                    "Treatment period '{regimen}' stops (day {stop}) before it starts "
+                    "(day {start}): check the dates."
+                ).format(regimen=self.regimen, stop=_num(self.stop_day), start=_num(self.start_day))
             )
         if not 0.0 <= self.intensity <= 1.0:
             raise TwinInputError(
-                f"Dose intensity of '{self.regimen}' must be between 0 and 1 "
-                f"(got {self.intensity:g})."
+                tr("Dose intensity of '{regimen}' must be between 0 and 1 (got {value}).").format(
+                    regimen=self.regimen, value=_num(self.intensity)
+                )
             )
 
 
@@ -169,7 +179,11 @@ def _as_map(value: float | np.ndarray | Mapping[str, float], keys: Sequence[str]
         lower = {str(k).strip().casefold(): v for k, v in value.items()}
         missing = [k for k in keys if k not in lower]
         if missing:
-            raise TwinInputError(f"No kill-rate parameter given for regimen(s) {missing}.")
+            raise TwinInputError(
+                tr("No kill-rate parameter given for regimen(s) {missing}.").format(
+                    missing=missing
+                )
+            )
         return {k: lower[k] for k in keys}
     return dict.fromkeys(keys, value)
 
@@ -216,25 +230,32 @@ def _check_series(days, sld_mm) -> tuple[np.ndarray, np.ndarray]:
     t = np.asarray(days, dtype=float).ravel()
     y = np.asarray(sld_mm, dtype=float).ravel()
     if t.shape != y.shape:
-        raise TwinInputError("Each measurement needs one date and one SLD value.")
+        raise TwinInputError(tr("Each measurement needs one date and one SLD value."))
     if t.size < 2:
         raise TwinInputError(
-            "The TGI fit needs at least two dated SLD measurements (baseline and one "
-            f"follow-up); this case has {t.size}."
+            tr(
+                "The TGI fit needs at least two dated SLD measurements (baseline and one "
+                "follow-up); this case has {count}."
+            ).format(count=t.size)
         )
     if not (np.all(np.isfinite(t)) and np.all(np.isfinite(y))):
-        raise TwinInputError("An SLD value or its date is missing.")
+        raise TwinInputError(tr("An SLD value or its date is missing."))
     if np.any(np.diff(t) <= 0):
         raise TwinInputError(
-            "Measurement dates must be in order with no date repeated: check the studies' dates."
+            tr(
+                "Measurement dates must be in order with no date repeated: check the "
+                "studies' dates."
+            )
         )
     if y[0] <= 0:
         raise TwinInputError(
-            "The baseline SLD is zero or negative: the TGI model needs a measurable "
-            "tumour burden at baseline."
+            tr(
+                "The baseline SLD is zero or negative: the TGI model needs a measurable "
+                "tumour burden at baseline."
+            )
         )
     if np.any(y < 0):
-        raise TwinInputError("An SLD value is negative: check the measurements.")
+        raise TwinInputError(tr("An SLD value is negative: check the measurements."))
     return t, y
 
 
@@ -254,8 +275,10 @@ def fit_tgi(
     periods = tuple(periods)
     if not any(p.intensity > 0 for p in periods):
         raise TwinInputError(
-            "The TGI model needs the patient's treatment periods (regimen, start, stop): "
-            "none is recorded."
+            tr(
+                "The TGI model needs the patient's treatment periods (regimen, start, stop): "
+                "none is recorded."
+            )
         )
     sd = np.maximum(np.sqrt(prior.sigma_add_mm**2 + (prior.sigma_prop * y) ** 2), 1e-3)
     mu = np.array([np.log(y[0]), np.log(prior.kl), np.log(prior.kd), np.log(prior.lam)])
@@ -345,8 +368,10 @@ def project_tgi(
         reg = find_regimen(key)
         if reg is None:
             raise TwinInputError(
-                f"No published TGI kill rate for regimen '{key}': the TGI model cannot "
-                "project a switch to it."
+                tr(
+                    "No published TGI kill rate for regimen '{regimen}': the TGI model cannot "
+                    "project a switch to it."
+                ).format(regimen=key)
             )
         z = rng.standard_normal((draws, 2))
         kd[key] = (reg.kd_per_day * np.exp(prior.omega_kd * z[:, 0]))[:, None]

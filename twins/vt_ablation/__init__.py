@@ -8,6 +8,7 @@ import numpy as np
 from scipy import ndimage
 
 from meditwin_desktop.core.twin import (
+    N_,
     CaseView,
     Outcome,
     Parameter,
@@ -15,6 +16,7 @@ from meditwin_desktop.core.twin import (
     Requirement,
     Target,
     Twin,
+    tr,
     view_of,
 )
 
@@ -53,10 +55,10 @@ def prepare(view: CaseView) -> dict[str, Any]:
 
 def _source(view: CaseView, inputs: dict[str, Any]) -> tuple[str, str]:
     if inputs.get("scar_label") is not None or inputs.get("border_zone_label") is not None:
-        return "labels", "the case has a scar label"
+        return "labels", tr("the case has a scar label")
     if inputs.get("modality") == "MR":
-        return "lge", "no scar label; the active study is an MRI (LGE thresholds)"
-    return "ct_thickness", "no scar label; the active study is a CT (wall thinning)"
+        return "lge", tr("no scar label; the active study is an MRI (LGE thresholds)")
+    return "ct_thickness", tr("no scar label; the active study is a CT (wall thinning)")
 
 
 def _point(value: np.ndarray) -> tuple[float, float, float]:
@@ -77,15 +79,17 @@ def personalize(view: CaseView) -> dict[str, Personalized]:
     placeholders = sites.lesion_placeholders(inputs, codes)
     if placeholders is not None:
         start, end, where = placeholders
-        values["lesion_lps_mm"] = Personalized(_point(start), f"{where} (move it to the target)")
+        values["lesion_lps_mm"] = Personalized(
+            _point(start), tr("{where} (move it to the target)").format(where=where)
+        )
         values["line_end_lps_mm"] = Personalized(
-            _point(end), "20 mm from the lesion point towards the base (move it)"
+            _point(end), tr("20 mm from the lesion point towards the base (move it)")
         )
     return values
 
 
 def _point_parameter(
-    name: str, label: str, what: str, *, key: int = 0, within: tuple[str, ...] = MYOCARDIUM
+    name: str, label: str, help: str, *, key: int = 0, within: tuple[str, ...] = MYOCARDIUM
 ) -> Parameter:
     return Parameter(
         name,
@@ -94,7 +98,7 @@ def _point_parameter(
         (0.0, 0.0, 0.0),
         -1000.0,
         1000.0,
-        help=f"{what}: L, P, S in mm (patient coordinates); or click a view",
+        help=help,
         source="case",
         size=3,
         point=True,
@@ -112,75 +116,81 @@ CONSENSUS = (
 PARAMETERS = (
     Parameter(
         "ablation",
-        "Ablation",
+        N_("Ablation"),
         "",
         "none",
         choices=ABLATIONS,
         choice_labels=(
-            "no ablation",
-            "automatic: across the VT isthmus",
-            "point lesion",
-            "linear lesion",
+            N_("no ablation"),
+            N_("automatic: across the VT isthmus"),
+            N_("point lesion"),
+            N_("linear lesion"),
         ),
         short_labels=("no ablation", "isthmus ablation", "point lesion", "line"),
-        help="auto_isthmus runs the baseline protocol first, finds the isthmus of the "
-        "first VT and ablates across it, then runs the protocol again",
+        help=N_("auto_isthmus runs the baseline protocol first, finds the isthmus of the "
+        "first VT and ablates across it, then runs the protocol again"),
         source="scenario (plan)",
         key=1,
     ),
     _point_parameter(
         "lesion_lps_mm",
-        "Lesion point (line start)",
-        "Centre of a point lesion, or the start of a line",
+        N_("Lesion point (line start)"),
+        N_("Centre of a point lesion, or the start of a line: L, P, S in mm (patient "
+           "coordinates); or click a view"),
         key=2,
         within=WALL,
     ),
     Parameter(
         "lesion_radius_mm",
-        "Lesion radius",
+        N_("Lesion radius"),
         "mm",
         5.0,
         2.0,
         15.0,
-        help="Transmural lesion: a cylinder of this radius through the wall",
+        help=N_("Transmural lesion: a cylinder of this radius through the wall"),
         source="irrigated RF lesions 8-12 mm across (Nakagawa H et al., Circulation "
         "1995;91:2264-2273); transmural through thinned post-infarct wall",
         key=3,
     ),
-    _point_parameter("line_end_lps_mm", "Line end", "End of a linear lesion", within=WALL),
+    _point_parameter(
+        "line_end_lps_mm",
+        N_("Line end"),
+        N_("End of a linear lesion: L, P, S in mm (patient coordinates); or click a view"),
+        within=WALL,
+    ),
     Parameter(
         "scar_source",
-        "Scar from",
+        N_("Scar from"),
         "",
         "labels",
         choices=SOURCES,
-        choice_labels=("drawn labels", "LGE-MRI thresholds", "CT wall thinning"),
+        choice_labels=(N_("drawn labels"), N_("LGE-MRI thresholds"), N_("CT wall thinning")),
         source="case (personalised: labels if drawn, else by modality)",
     ),
     Parameter(
         "lge_bz_fraction",
-        "LGE border-zone threshold",
+        N_("LGE border-zone threshold"),
         "",
         anatomy.LGE_BZ_FRACTION,
         0.1,
         0.9,
-        help="fraction of the maximum myocardial LGE intensity",
+        help=N_("fraction of the maximum myocardial LGE intensity"),
         source="Perez-David E et al., JACC 2011;57:184; Andreu D et al., Circ "
         "Arrhythm Electrophysiol 2011;4:674 (40 %)",
     ),
     Parameter(
         "lge_scar_fraction",
-        "LGE dense-scar threshold",
+        N_("LGE dense-scar threshold"),
         "",
         anatomy.LGE_SCAR_FRACTION,
         0.2,
         1.0,
-        help="fraction of the maximum myocardial LGE intensity",
+        help=N_("fraction of the maximum myocardial LGE intensity"),
         source="Perez-David 2011; Andreu 2011 (60 %)",
     ),
     Parameter(
         "ct_bz_mm",
-        "CT border zone: wall below",
+        N_("CT border zone: wall below"),
         "mm",
         anatomy.CT_BZ_MM,
         1.0,
@@ -189,7 +199,7 @@ PARAMETERS = (
     ),
     Parameter(
         "ct_scar_mm",
-        "CT dense scar: wall below",
+        N_("CT dense scar: wall below"),
         "mm",
         anatomy.CT_SCAR_MM,
         0.5,
@@ -198,7 +208,7 @@ PARAMETERS = (
     ),
     Parameter(
         "helix_endo_deg",
-        "Fibre helix angle, endocardium",
+        N_("Fibre helix angle, endocardium"),
         "deg",
         60.0,
         -90.0,
@@ -208,19 +218,31 @@ PARAMETERS = (
     ),
     Parameter(
         "helix_epi_deg",
-        "Fibre helix angle, epicardium",
+        N_("Fibre helix angle, epicardium"),
         "deg",
         -60.0,
         -90.0,
         90.0,
         source="Streeter 1969; Bayer 2012",
     ),
-    _point_parameter("pacing_site_1_lps_mm", "Pacing site 1", "Stimulation site"),
-    _point_parameter("pacing_site_2_lps_mm", "Pacing site 2", "Stimulation site"),
-    _point_parameter("pacing_site_3_lps_mm", "Pacing site 3", "Stimulation site"),
+    _point_parameter(
+        "pacing_site_1_lps_mm",
+        N_("Pacing site 1"),
+        N_("Stimulation site: L, P, S in mm (patient coordinates); or click a view"),
+    ),
+    _point_parameter(
+        "pacing_site_2_lps_mm",
+        N_("Pacing site 2"),
+        N_("Stimulation site: L, P, S in mm (patient coordinates); or click a view"),
+    ),
+    _point_parameter(
+        "pacing_site_3_lps_mm",
+        N_("Pacing site 3"),
+        N_("Stimulation site: L, P, S in mm (patient coordinates); or click a view"),
+    ),
     Parameter(
         "s1_cycle_ms",
-        "Drive-train cycle length (S1)",
+        N_("Drive-train cycle length (S1)"),
         "ms",
         600.0,
         300.0,
@@ -231,102 +253,108 @@ PARAMETERS = (
     ),
     Parameter(
         "s1_count",
-        "Drive-train beats",
+        N_("Drive-train beats"),
         "",
         8.0,
         2.0,
         10.0,
-        help="6-8 clinically; fewer for a quick look",
+        help=N_("6-8 clinically; fewer for a quick look"),
         source="clinical protocol",
         decimals=0,
     ),
     Parameter(
         "shortest_coupling_ms",
-        "Shortest coupling interval",
+        N_("Shortest coupling interval"),
         "ms",
         200.0,
         150.0,
         400.0,
-        help="floor of the S2/S3/S4 decrement",
+        help=N_("floor of the S2/S3/S4 decrement"),
         source="clinical protocol (200 ms)",
         decimals=0,
     ),
     Parameter(
         "coupling_step_ms",
-        "Coupling decrement",
+        N_("Coupling decrement"),
         "ms",
         20.0,
         5.0,
         50.0,
-        help="10 ms clinically; 20 ms halves the runs",
+        help=N_("10 ms clinically; 20 ms halves the runs"),
         source="clinical protocol",
         decimals=0,
     ),
     Parameter(
         "extrastimuli",
-        "Extrastimuli",
+        N_("Extrastimuli"),
         "",
         2.0,
         1.0,
         3.0,
-        help="1: S2; 2: S2 and S3; 3: up to S4",
+        help=N_("1: S2; 2: S2 and S3; 3: up to S4"),
         source="Arevalo 2016; Prakosa 2018",
         decimals=0,
     ),
     Parameter(
         "sustained_ms",
-        "Sustained VT after",
+        N_("Sustained VT after"),
         "ms",
         2000.0,
         500.0,
         5000.0,
-        help="re-entry lasting this long after the last extrastimulus is sustained VT",
+        help=N_("re-entry lasting this long after the last extrastimulus is sustained VT"),
         source="in-silico convention (~2 s: Arevalo 2016); clinically 30 s",
         decimals=0,
     ),
     Parameter(
         "bz_diffusivity_factor",
-        "Border-zone conductivity factor",
+        N_("Border-zone conductivity factor"),
         "",
         0.25,
         0.05,
         1.0,
-        help="border-zone diffusivity over healthy (0.25: conduction about half as fast)",
+        help=N_("border-zone diffusivity over healthy (0.25: conduction about half as fast)"),
         source="Arevalo H et al., PLoS One 2013;8:e68872 and 2016 (reduced "
         "border-zone conductivity); see ionic.py",
     ),
     Parameter(
         "bz_apd_factor",
-        "Border-zone APD factor",
+        N_("Border-zone APD factor"),
         "",
         1.3,
         1.0,
         1.8,
-        help="border-zone action-potential duration over healthy (tau_close ratio)",
+        help=N_("border-zone action-potential duration over healthy (tau_close ratio)"),
         source="Arevalo 2013, 2016 (prolonged border-zone APD); Relan J et al., "
         "Interface Focus 2011;1:396",
     ),
     Parameter(
         "bz_recovery_factor",
-        "Border-zone recovery factor",
+        N_("Border-zone recovery factor"),
         "",
         3.0,
         1.0,
         4.0,
-        help="border-zone recovery of excitability (tau_open) over healthy: "
-        "post-repolarisation refractoriness",
+        help=N_("border-zone recovery of excitability (tau_open) over healthy: "
+        "post-repolarisation refractoriness"),
         source="Pu J, Boyden PA, Circ Res 1997;81:110 (slowed Na-current recovery in "
         "border-zone cells); Janse MJ, Wit AL, Physiol Rev 1989;69:1049",
     ),
-    _point_parameter("electrode_lps_mm", "Electrode", "Unipolar electrogram electrode", within=()),
+    _point_parameter(
+        "electrode_lps_mm",
+        N_("Electrode"),
+        N_("Unipolar electrogram electrode: L, P, S in mm (patient coordinates); or click a "
+           "view"),
+        within=(),
+    ),
     Parameter(
         "grid_mm",
-        "Grid spacing",
+        N_("Grid spacing"),
         "mm",
         1.0,
         0.5,
         3.0,
-        help="simulation grid (the diffusivities are calibrated at 1 mm)",
+        help=N_("simulation grid (the diffusivities are calibrated at 1 mm)"),
         source="numerical setting (see README)",
     ),
 )
@@ -334,49 +362,54 @@ PARAMETERS = (
 OUTCOMES = (
     Outcome(
         "inducible_vt_count",
-        "Inducible VTs (distinct)",
+        N_("Inducible VTs (distinct)"),
         "",
         "lower",
-        help="sustained VTs induced from all pacing sites, told apart by cycle length "
-        "and exit site",
+        help=N_("sustained VTs induced from all pacing sites, told apart by cycle length "
+        "and exit site"),
         target=Target(high=0.0, source=CONSENSUS),
         resolution=0.5,
         precision=0,
     ),
     Outcome(
         "vt_cycle_length_ms",
-        "Shortest VT cycle length",
+        N_("Shortest VT cycle length"),
         "ms",
-        absent="no VT induced",
+        absent=N_("no VT induced"),
         resolution=20.0,
         precision=0,
     ),
     Outcome(
-        "isthmus_lps_mm", "VT isthmus", "mm", absent="no VT: no isthmus", point=True, precision=1
+        "isthmus_lps_mm",
+        N_("VT isthmus"),
+        "mm",
+        absent=N_("no VT: no isthmus"),
+        point=True,
+        precision=1,
     ),
-    Outcome("lesion_volume_ml", "Lesion volume", "mL", "lower", resolution=0.5, precision=1),
+    Outcome("lesion_volume_ml", N_("Lesion volume"), "mL", "lower", resolution=0.5, precision=1),
     Outcome(
         "healthy_myocardium_ablated_pct",
-        "Healthy myocardium ablated",
+        N_("Healthy myocardium ablated"),
         "%",
         "lower",
-        help="the share of this ventricle's healthy myocardium that the lesions destroy "
-        "(of all healthy wall, not of the lesion)",
+        help=N_("the share of this ventricle's healthy myocardium that the lesions destroy "
+        "(of all healthy wall, not of the lesion)"),
         resolution=0.5,
         precision=1,
     ),
-    Outcome("scar_volume_ml", "Dense scar volume", "mL", precision=1),
-    Outcome("border_zone_volume_ml", "Border zone volume", "mL", precision=1),
+    Outcome("scar_volume_ml", N_("Dense scar volume"), "mL", precision=1),
+    Outcome("border_zone_volume_ml", N_("Border zone volume"), "mL", precision=1),
 )
 
 TWIN = Twin(
     id="vt_ablation",
-    title="Scar-related ventricular tachycardia: inducibility and ablation target",
-    specialty="cardiology",
+    title=N_("Scar-related ventricular tachycardia: inducibility and ablation target"),
+    specialty=N_("cardiology"),
     version="1.0",
-    question="Is ventricular tachycardia inducible in this post-infarct left ventricle, where "
+    question=N_("Is ventricular tachycardia inducible in this post-infarct left ventricle, where "
     "is its isthmus, and does a planned ablation (automatic isthmus, point or line) make it "
-    "non-inducible, with how much healthy myocardium lost?",
+    "non-inducible, with how much healthy myocardium lost?"),
     references=(
         "Prakosa A et al. Personalized virtual-heart technology for guiding the ablation of "
         "infarct-related ventricular tachycardia. Nat Biomed Eng 2018;2:732-740",
@@ -398,9 +431,9 @@ TWIN = Twin(
     parameters=PARAMETERS,
     outcomes=OUTCOMES,
     requirements=(
-        Requirement("label", "left ventricle myocardium", "(the tissue simulated)"),
-        Requirement("label", "left ventricle blood pool", "(endocardium, long axis)"),
-        Requirement("image", "CT or LGE-MRI", "(the labels' grid)"),
+        Requirement("label", "left ventricle myocardium", N_("(the tissue simulated)")),
+        Requirement("label", "left ventricle blood pool", N_("(endocardium, long axis)")),
+        Requirement("image", "CT or LGE-MRI", N_("(the labels' grid)")),
     ),
     personalize=personalize,
     prepare=prepare,
@@ -410,14 +443,14 @@ TWIN = Twin(
     verification=VERIFICATION,
     memory_estimate=memory_estimate,
     limitations=(
-        "Phenomenological cells (Mitchell-Schaeffer): no ion channels, drugs or restitution "
+        N_("Phenomenological cells (Mitchell-Schaeffer): no ion channels, drugs or restitution "
         "beyond the model's own; border zone by three factors (conductivity, action-potential "
-        "duration, recovery).",
-        "Left ventricle only, monodomain, no torso: the electrogram is an infinite-medium "
-        "pseudo-ECG in arbitrary units, not a 12-lead ECG.",
-        "Fibres by a helix rule, not measured; scar geometry as segmented or thresholded.",
-        "Lesions are transmural and fully non-conducting; lesion formation (power, contact, "
-        "oedema, gaps) is not modelled.",
-        "Sustained VT means re-entry lasting `sustained_ms` (2 s), not the clinical 30 s.",
+        "duration, recovery)."),
+        N_("Left ventricle only, monodomain, no torso: the electrogram is an infinite-medium "
+        "pseudo-ECG in arbitrary units, not a 12-lead ECG."),
+        N_("Fibres by a helix rule, not measured; scar geometry as segmented or thresholded."),
+        N_("Lesions are transmural and fully non-conducting; lesion formation (power, contact, "
+        "oedema, gaps) is not modelled."),
+        N_("Sustained VT means re-entry lasting `sustained_ms` (2 s), not the clinical 30 s."),
     ),
 )

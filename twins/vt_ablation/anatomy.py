@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from meditwin_desktop.core.twin import CaseView, TwinInputError, mask_surface, view_of
+from meditwin_desktop.core.twin import CaseView, TwinInputError, mask_surface, number, tr, view_of
 from meditwin_desktop.core.twin_case import Grid
 
 from .fibres import fibre_field as fibre_field  # re-exported: part of this module's API
@@ -153,14 +153,19 @@ def prepare(view: CaseView) -> dict[str, Any]:
     myo_label = _find(view, "myocardium")
     if myo_label is None or not myo_label.any():
         raise TwinInputError(
-            "The VT twin needs the left-ventricular myocardium: draw it and name it 'left "
-            "ventricle myocardium' (also accepted: 'LV myocardium', 'myocardium')."
+            tr(
+                "The VT twin needs the left-ventricular myocardium: draw it and name it 'left "
+                "ventricle myocardium' (also accepted: 'LV myocardium', 'myocardium')."
+            )
         )
     pool_label = _find(view, "blood_pool")
     if pool_label is None or not pool_label.any():
         raise TwinInputError(
-            "The VT twin needs the left-ventricular cavity: draw it and name it 'left "
-            "ventricle blood pool' (also accepted: 'LV blood pool', 'left ventricle cavity')."
+            tr(
+                "The VT twin needs the left-ventricular cavity: draw it and name it 'left "
+                "ventricle blood pool' (also accepted: 'LV blood pool', 'left ventricle "
+                "cavity')."
+            )
         )
     scar_label, bz_label, body_label = (_find(view, key) for key in ("scar", "border_zone", "body"))
     grid = view.label_grid()
@@ -240,55 +245,80 @@ def tissue_codes(
         scar, bz = inputs.get("scar_label"), inputs.get("border_zone_label")
         if scar is None and bz is None:
             raise TwinInputError(
-                "No scar label in this case: draw the dense scar and name it 'scar' (and the "
-                "border zone 'border zone'), or derive the scar from the image: choose "
-                "'LGE-MRI thresholds' (on an LGE-MRI) or 'CT wall thinning' (on a CT)."
+                tr(
+                    "No scar label in this case: draw the dense scar and name it 'scar' (and "
+                    "the border zone 'border zone'), or derive the scar from the image: choose "
+                    "'LGE-MRI thresholds' (on an LGE-MRI) or 'CT wall thinning' (on a CT)."
+                )
             )
         parts = []
         if bz is not None:
             codes[np.asarray(bz, bool) & myo] = BORDER_ZONE
-            parts.append(f"'{inputs.get('border_zone_name', 'border zone')}' "
-                         f"({_ml(np.asarray(bz, bool) & myo, voxel_ml):.1f} mL)")  # fmt: skip
+            volume = number(_ml(np.asarray(bz, bool) & myo, voxel_ml), 1)
+            parts.append(f"'{inputs.get('border_zone_name', 'border zone')}' ({volume} mL)")
         if scar is not None:
             codes[np.asarray(scar, bool) & myo] = DENSE_SCAR
-            parts.insert(0, f"'{inputs.get('scar_name', 'scar')}' "
-                            f"({_ml(np.asarray(scar, bool) & myo, voxel_ml):.1f} mL)")  # fmt: skip
-        return codes, "Scar from the labels " + " and ".join(parts) + "."
+            volume = number(_ml(np.asarray(scar, bool) & myo, voxel_ml), 1)
+            parts.insert(0, f"'{inputs.get('scar_name', 'scar')}' ({volume} mL)")
+        return codes, tr("Scar from the labels {labels}.").format(labels=tr(" and ").join(parts))
     if source == "lge":
         intensity = inputs.get("intensity")
         if intensity is None or inputs.get("modality", "") == "CT":
             raise TwinInputError(
-                "Scar from LGE thresholds needs a late-gadolinium-enhancement MRI as the "
-                "active study (this one is "
-                f"{inputs.get('modality') or 'not an image'}); use 'CT wall thinning' on a CT "
-                "or draw the scar as a label."
+                tr(
+                    "Scar from LGE thresholds needs a late-gadolinium-enhancement MRI as the "
+                    "active study (this one is {modality}); use 'CT wall thinning' on a CT "
+                    "or draw the scar as a label."
+                ).format(modality=inputs.get("modality") or tr("not an image"))
             )
         if not 0.0 < lge_bz_fraction < lge_scar_fraction <= 1.0:
-            raise TwinInputError("LGE thresholds: 0 < border-zone fraction < scar fraction <= 1.")
+            raise TwinInputError(
+                tr("LGE thresholds: 0 < border-zone fraction < scar fraction <= 1.")
+            )
         values = np.asarray(intensity, np.float32)[myo]
         top = float(values.max())
         codes_myo = np.full(values.shape, HEALTHY, np.uint8)
         codes_myo[values >= lge_bz_fraction * top] = BORDER_ZONE
         codes_myo[values >= lge_scar_fraction * top] = DENSE_SCAR
         codes[myo] = codes_myo
-        return codes, (
-            f"Scar from LGE intensity: dense scar >= {lge_scar_fraction:.0%} and border zone "
-            f"{lge_bz_fraction:.0%}-{lge_scar_fraction:.0%} of the maximum myocardial signal "
-            f"({_ml(codes == DENSE_SCAR, voxel_ml):.1f} mL and "
-            f"{_ml(codes == BORDER_ZONE, voxel_ml):.1f} mL; Perez-David 2011, Andreu 2011)."
+        return codes, tr(
+            "Scar from LGE intensity: dense scar >= {scar}% and border zone "
+            "{bz}-{scar}% of the maximum myocardial signal ({scar_ml} mL and "
+            "{bz_ml} mL; Perez-David 2011, Andreu 2011)."
+        ).format(
+            scar=number(lge_scar_fraction * 100, 0),
+            bz=number(lge_bz_fraction * 100, 0),
+            scar_ml=number(_ml(codes == DENSE_SCAR, voxel_ml), 1),
+            bz_ml=number(_ml(codes == BORDER_ZONE, voxel_ml), 1),
         )
     if source == "ct_thickness":
         if not 0.0 < ct_scar_mm < ct_bz_mm:
-            raise TwinInputError("CT thinning thresholds: 0 < scar thickness < border zone.")
+            raise TwinInputError(
+                tr("CT thinning thresholds: 0 < scar thickness < border zone.")
+            )
         thickness = np.asarray(inputs["thickness_mm"], np.float32)
         codes[myo & (thickness < ct_bz_mm)] = BORDER_ZONE
         codes[myo & (thickness < ct_scar_mm)] = DENSE_SCAR
-        return codes, (
-            f"Scar from CT wall thinning: wall < {ct_scar_mm:g} mm dense scar, < {ct_bz_mm:g} mm "
-            f"border zone ({_ml(codes == DENSE_SCAR, voxel_ml):.1f} mL and "
-            f"{_ml(codes == BORDER_ZONE, voxel_ml):.1f} mL; Komatsu 2013, Ghannam 2018)."
+        return codes, tr(
+            "Scar from CT wall thinning: wall < {scar} mm dense scar, < {bz} mm "
+            "border zone ({scar_ml} mL and {bz_ml} mL; Komatsu 2013, Ghannam 2018)."
+        ).format(
+            scar=_g(ct_scar_mm),
+            bz=_g(ct_bz_mm),
+            scar_ml=number(_ml(codes == DENSE_SCAR, voxel_ml), 1),
+            bz_ml=number(_ml(codes == BORDER_ZONE, voxel_ml), 1),
         )
-    raise TwinInputError(f"Unknown scar source '{source}' (one of: {', '.join(SOURCES)}).")
+    raise TwinInputError(
+        tr("Unknown scar source '{source}' (one of: {sources}).").format(
+            source=source, sources=", ".join(SOURCES)
+        )
+    )
+
+
+def _g(value: float) -> str:
+    """`value` as `{:g}` writes it, with the language's decimal separator."""
+    text = f"{value:g}"
+    return text.replace(".", number(0.5, 1)[1]) if "e" not in text else text
 
 
 def _spacing(inputs: Mapping[str, Any]) -> np.ndarray:

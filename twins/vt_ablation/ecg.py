@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from meditwin_desktop.core.twin import tr
+
 
 def weights(
     index: np.ndarray, shape: tuple[int, int, int], affine: np.ndarray, electrode_lps
@@ -52,22 +54,22 @@ def electrode_note(inside_body: bool | None, in_myocardium: bool, checked: bool 
     """Why the electrogram is not shown or what it means ('' when it is a normal one).
     `inside_body` None with `checked`: the electrode lies outside the image."""
     if not checked:
-        return (
+        return tr(
             "No body outline label in this case: the electrode's position was not checked "
             "(the electrogram assumes it lies in the torso, off the heart)."
         )
     if inside_body is None:
-        return (
+        return tr(
             "The electrode lies outside the image: it cannot be checked against the body "
             "outline (the electrogram assumes it is in the torso)."
         )
     if inside_body is False:
-        return (
+        return tr(
             "The electrode lies outside the body outline: no electrogram (place it on "
             "the chest or in the torso)."
         )
     if in_myocardium:
-        return (
+        return tr(
             "The electrode lies in the myocardium: the curve is a local (contact) "
             "electrogram dominated by the tissue under it, not a far-field pseudo-ECG."
         )

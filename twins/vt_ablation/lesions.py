@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
-from meditwin_desktop.core.twin import TwinInputError
+from meditwin_desktop.core.twin import N_, TwinInputError, number, tr
 
 DEFAULT_HALF_LENGTH_MM = 15.0  # without a wall thickness: half the length of the cylinder
 
@@ -98,7 +98,7 @@ def point_lesion(
     *,
     transmural: np.ndarray | None = None,
     thickness_mm: np.ndarray | None = None,
-    name: str = "Lesion",
+    name: str = N_("Lesion"),
 ) -> np.ndarray:
     """Voxels [k, j, i] a transmural lesion centred at `centre` (LPS mm) ablates.
 
@@ -108,9 +108,16 @@ def point_lesion(
     _distance, seed = nearest_myocardium_mm(myocardium, affine, centre, radius_mm)
     if seed is None:
         raise TwinInputError(
-            f"{name} at L {centre[0]:.1f} P {centre[1]:.1f} S {centre[2]:.1f} mm is not on "
-            f"the myocardium: no myocardial voxel within its radius ({radius_mm:g} mm). "
-            "Pick the point on the left-ventricular wall."
+            tr(
+                "{name} at L {l} P {p} S {s} mm is not on the myocardium: no myocardial voxel "
+                "within its radius ({radius} mm). Pick the point on the left-ventricular wall."
+            ).format(
+                name=tr(name),
+                l=number(centre[0], 1),
+                p=number(centre[1], 1),
+                s=number(centre[2], 1),
+                radius=f"{radius_mm:g}".replace(".", number(0.5, 1)[1]),
+            )
         )
     axis = None
     if transmural is not None:
@@ -158,11 +165,11 @@ def line_lesion(
     mask = np.zeros(myocardium.shape, bool)
     for n in range(count + 1):
         point = start + (end - start) * n / count
-        name = "Lesion" if n == 0 else "Line end" if n == count else ""
+        name = N_("Lesion") if n == 0 else N_("Line end") if n == count else ""
         if not name:  # a middle point: only where it touches the wall
             if nearest_myocardium_mm(myocardium, affine, point, radius_mm)[1] is None:
                 continue
-            name = "Line point"
+            name = N_("Line point")
         mask |= point_lesion(
             myocardium,
             affine,
@@ -207,7 +214,7 @@ def transecting_lesion(
         radius_mm,
         transmural=transmural,
         thickness_mm=thickness_mm,
-        name="Isthmus lesion",
+        name=N_("Isthmus lesion"),
     )
     reach = reach_mm + radius_mm
     box, points = _box(myocardium.shape, affine, centre, reach)

@@ -17,7 +17,16 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
-from meditwin_desktop.core.twin import Field, Result, Table, TimeSeries, TwinInputError
+from meditwin_desktop.core.twin import (
+    N_,
+    Field,
+    Result,
+    Table,
+    TimeSeries,
+    TwinInputError,
+    number,
+    tr,
+)
 
 from . import anatomy, ecg, ionic, isthmus, lesions, monodomain, protocol, sites
 
@@ -26,24 +35,24 @@ OUTSIDE, HEALTHY, BORDER_ZONE, DENSE_SCAR, LESION = 0, 1, 2, 3, 4  # LESION: sho
 MEMBRANE_FRAMES = 150  # time-slider frames of the membrane potential on the surface
 BACKEND = "numba"
 VT_COLUMNS = (
-    "pacing site",
-    "extrastimuli",
-    "cycle length",
-    "exit L",
-    "exit P",
-    "exit S",
-    "isthmus L",
-    "isthmus P",
-    "isthmus S",
+    N_("pacing site"),
+    N_("extrastimuli"),
+    N_("cycle length"),
+    N_("exit L"),
+    N_("exit P"),
+    N_("exit S"),
+    N_("isthmus L"),
+    N_("isthmus P"),
+    N_("isthmus S"),
 )
 VT_UNITS = ("", "ms", "ms", "mm", "mm", "mm", "mm", "mm", "mm")
 PROTOCOL_COLUMNS = (
-    "pacing site",
-    "extrastimuli",
-    "captured",
-    "result",
-    "activity after",
-    "VT cycle length",
+    N_("pacing site"),
+    N_("extrastimuli"),
+    N_("captured"),
+    N_("result"),
+    N_("activity after"),
+    N_("VT cycle length"),
 )
 PROTOCOL_UNITS = ("", "ms", "", "", "ms", "ms")
 
@@ -55,6 +64,10 @@ def _part(progress: Progress, low: float, high: float) -> Progress:
         progress(low + (high - low) * min(max(fraction, 0.0), 1.0), message)
 
     return report
+
+
+def _translated(texts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(tr(text) for text in texts)
 
 
 def settings(params: Mapping[str, Any]) -> protocol.Settings:
@@ -151,7 +164,9 @@ def build_tissue(
     cells, diffusivity = cells_and_diffusivity(params)
     model = monodomain.build_model(solver_codes, sim_affine, sim_fibres, cells, diffusivity)
     if model.n == 0:
-        raise TwinInputError("No conducting myocardium is left to simulate (all scar or ablated).")
+        raise TwinInputError(
+            tr("No conducting myocardium is left to simulate (all scar or ablated).")
+        )
     return Tissue(
         codes, lesion, base, provenance, np.asarray(sim_codes), sim_barrier, sim_affine, model
     )
@@ -183,9 +198,12 @@ def _stimulus_check(model: monodomain.TissueModel, params: Mapping[str, Any], si
         model.node_at(point)
     except ValueError:
         raise TwinInputError(
-            f"Pacing site {site} (L {point[0]:.1f} P {point[1]:.1f} S {point[2]:.1f} mm) is not "
-            "on conducting myocardium (none within 3 mm: scar, a lesion, or off the heart). "
-            "Move it onto healthy wall."
+            tr(
+                "Pacing site {site} (L {l} P {p} S {s} mm) is not on conducting myocardium "
+                "(none within 3 mm: scar, a lesion, or off the heart). Move it onto healthy "
+                "wall."
+            ).format(site=site, l=number(point[0], 1), p=number(point[1], 1),
+                     s=number(point[2], 1))
         ) from None
 
 
@@ -228,9 +246,10 @@ def auto_isthmus_lesion(
         if channel is None:
             return Baseline(
                 empty,
-                f"The baseline VT from pacing site {site} (cycle length "
-                f"{found.vt.cycle_length_ms:.0f} ms) has no isthmus bounded "
-                "by scar: nothing was ablated.",
+                tr(
+                    "The baseline VT from pacing site {site} (cycle length {cycle} ms) has no "
+                    "isthmus bounded by scar: nothing was ablated."
+                ).format(site=site, cycle=number(found.vt.cycle_length_ms, 0)),
                 None,
             )
         lesion = lesions.transecting_lesion(
@@ -245,18 +264,26 @@ def auto_isthmus_lesion(
             thickness_mm=inputs.get("thickness_mm"),
         )
         c = channel.centroid_lps
-        note = (
-            f"Automatic isthmus ablation: the baseline protocol (no lesion) induced VT from "
-            f"pacing site {site} (cycle length {found.vt.cycle_length_ms:.0f} ms); its "
-            f"isthmus at L {c[0]:.1f} P {c[1]:.1f} S {c[2]:.1f} mm was ablated across its "
-            f"width ({lesion.sum() * _voxel_ml(inputs):.2f} mL), then the protocol was "
-            "run again on the ablated heart."
+        note = tr(
+            "Automatic isthmus ablation: the baseline protocol (no lesion) induced VT from "
+            "pacing site {site} (cycle length {cycle} ms); its isthmus at L {l} P {p} S {s} mm "
+            "was ablated across its width ({volume} mL), then the protocol was run again on "
+            "the ablated heart."
+        ).format(
+            site=site,
+            cycle=number(found.vt.cycle_length_ms, 0),
+            l=number(c[0], 1),
+            p=number(c[1], 1),
+            s=number(c[2], 1),
+            volume=number(lesion.sum() * _voxel_ml(inputs), 2),
         )
         return Baseline(lesion, note, c)
     return Baseline(
         empty,
-        "Automatic isthmus ablation: no VT was induced at baseline from any "
-        "pacing site, so there is no isthmus to ablate.",
+        tr(
+            "Automatic isthmus ablation: no VT was induced at baseline from any "
+            "pacing site, so there is no isthmus to ablate."
+        ),
         None,
     )
 
@@ -273,7 +300,7 @@ def _isthmus(tissue: Tissue, vt: protocol.VT) -> isthmus.Isthmus | None:
     )
 
 
-MODEL_SCALE = (
+MODEL_SCALE = N_(
     "model scale: the Mitchell-Schaeffer tissue's refractory period is ~450 ms at a 600 ms "
     "drive (human ventricle 250-300 ms), so model VTs are slower than the patient's; "
     "compare scenarios with each other, not with the clinical VT's cycle length"
@@ -294,25 +321,33 @@ def _lesion_warnings(
     affine = np.asarray(inputs["affine"], float)
     radius = float(params["lesion_radius_mm"])
     ends = {
-        "point": (("lesion point", "lesion_lps_mm"),),
-        "line": (("line start", "lesion_lps_mm"), ("line end", "line_end_lps_mm")),
+        "point": ((N_("lesion point"), "lesion_lps_mm"),),
+        "line": ((N_("line start"), "lesion_lps_mm"), (N_("line end"), "line_end_lps_mm")),
     }[kind]
     out = []
     for what, name in ends:
         distance, _ = lesions.nearest_myocardium_mm(myocardium, affine, params[name], radius)
         if np.isfinite(distance) and distance > OFF_WALL_MM:
-            out.append(f"The {what} lies {distance:.1f} mm off the left-ventricular wall (in "
-                       "the cavity or outside): the lesion was placed on the nearest wall; "
-                       "move the point onto the wall.")  # fmt: skip
+            out.append(tr("The {what} lies {distance} mm off the left-ventricular wall (in "
+                          "the cavity or outside): the lesion was placed on the nearest wall; "
+                          "move the point onto the wall.").format(
+                what=tr(what), distance=number(distance, 1)))  # fmt: skip
     thickness = np.asarray(inputs.get("thickness_mm", np.zeros(0)), float)
     wall = float(np.nanmedian(thickness[myocardium])) if thickness.size else 10.0
     nominal = np.pi * radius**2 * wall / 1000.0  # mL: a cylinder through the wall
     volume = float(lesion.sum()) * _voxel_ml(inputs)
     if kind == "point" and 0 < volume < 0.25 * nominal:
-        out.append(f"The lesion ablates only {volume:.2f} mL of wall, under a quarter of a "
-                   f"transmural lesion of {radius:g} mm radius ({nominal:.2f} mL): it grazes "
-                   "the wall's edge.")  # fmt: skip
+        out.append(tr("The lesion ablates only {volume} mL of wall, under a quarter of a "
+                      "transmural lesion of {radius} mm radius ({nominal} mL): it grazes "
+                      "the wall's edge.").format(
+            volume=number(volume, 2), radius=_g(radius), nominal=number(nominal, 2)))  # fmt: skip
     return out
+
+
+def _g(value: float) -> str:
+    """`value` as `{:g}` writes it, with the language's decimal separator."""
+    text = f"{value:g}"
+    return text.replace(".", number(0.5, 1)[1]) if "e" not in text else text
 
 
 def _voxel_ml(inputs: Mapping[str, Any]) -> float:
@@ -408,16 +443,20 @@ def simulate_site(
     conducting = np.isin(base, (HEALTHY, BORDER_ZONE))
     if params["ablation"] in ("point", "line") and not (lesion & conducting).any():
         warnings.append(
-            "The lesion ablates no conducting tissue (it lies in dense scar): it "
-            "cannot change the VT circuit."
+            tr(
+                "The lesion ablates no conducting tissue (it lies in dense scar): it "
+                "cannot change the VT circuit."
+            )
         )
     warnings.extend(_lesion_warnings(params, inputs, lesion))
     if float(params["grid_mm"]) > 1.0 + 1e-9:
         warnings.append(
-            f"Grid {float(params['grid_mm']):g} mm: the conductivities are calibrated at 1 mm; "
-            "on a coarser grid conduction is slower (across fibres in the border zone about "
-            "9 % at 2 mm, 17 % at 3 mm, and it may block), which can create or abolish a "
-            "VT. Use 1 mm for a decision."
+            tr(
+                "Grid {grid} mm: the conductivities are calibrated at 1 mm; "
+                "on a coarser grid conduction is slower (across fibres in the border zone about "
+                "9 % at 2 mm, 17 % at 3 mm, and it may block), which can create or abolish a "
+                "VT. Use 1 mm for a decision."
+            ).format(grid=_g(float(params["grid_mm"])))
         )
     tissue = build_tissue(params, inputs, base, provenance, lesion, fibres)
     _stimulus_check(tissue.model, params, site)
@@ -437,7 +476,7 @@ def simulate_site(
         backend=BACKEND,
     )
     if found.note:  # a drive train that did not capture, a VT observed longer...
-        warnings.append(f"Pacing site {site}: {found.note}.")
+        warnings.append(tr("Pacing site {site}: {note}.").format(site=site, note=found.note))
     voxel_ml = _voxel_ml(inputs)
     healthy = base == HEALTHY
     outcomes: dict[str, Any] = {
@@ -454,21 +493,21 @@ def simulate_site(
     }
     vt_rows = []
     if found.vt is None:
-        notes["vt_cycle_length_ms"] = "no sustained VT induced"
-        notes["isthmus_lps_mm"] = "no sustained VT induced: no circuit, no isthmus"
+        notes["vt_cycle_length_ms"] = tr("no sustained VT induced")
+        notes["isthmus_lps_mm"] = tr("no sustained VT induced: no circuit, no isthmus")
         if baseline is not None and baseline.isthmus_lps is not None:  # the one ablated
             outcomes["isthmus_lps_mm"] = tuple(round(float(x), 1) for x in baseline.isthmus_lps)
-            notes["isthmus_lps_mm"] = (
+            notes["isthmus_lps_mm"] = tr(
                 "the baseline VT's isthmus, ablated in this scenario: no VT after the ablation"
             )
     else:
         vt = found.vt
         outcomes["vt_cycle_length_ms"] = vt.cycle_length_ms
-        notes["vt_cycle_length_ms"] = MODEL_SCALE
+        notes["vt_cycle_length_ms"] = tr(MODEL_SCALE)
         channel = _isthmus(tissue, vt)
         where = (np.nan,) * 3
         if channel is None:
-            notes["isthmus_lps_mm"] = (
+            notes["isthmus_lps_mm"] = tr(
                 "the VT circuit has no passage bounded by scar on both "
                 "sides (functional re-entry or around the whole scar)"
             )
@@ -488,23 +527,27 @@ def simulate_site(
         (
             site,
             t.label,
-            "yes" if t.captured else "no",
-            t.outcome,
+            tr("yes") if t.captured else tr("no"),
+            tr(t.outcome),
             round(t.activity_ms),
             None if t.cycle_length_ms is None else round(t.cycle_length_ms, 1),
         )
         for t in found.trials
     ]
     tables = {
-        "protocol": Table("Programmed stimulation", PROTOCOL_COLUMNS, rows, PROTOCOL_UNITS),
-        "vts": Table("Sustained VTs induced", VT_COLUMNS, vt_rows, VT_UNITS),
+        "protocol": Table(
+            tr("Programmed stimulation"), _translated(PROTOCOL_COLUMNS), rows, PROTOCOL_UNITS
+        ),
+        "vts": Table(tr("Sustained VTs induced"), _translated(VT_COLUMNS), vt_rows, VT_UNITS),
     }
     fields = _fields(inputs, tissue, found, vertex_nodes, trace_nodes, site)
     series = {}
     if found.trace is not None and found.trace.ecg is not None:
-        title = "sustained VT" if found.vt is not None else "last captured extrastimulus"
+        title = tr("sustained VT") if found.vt is not None else tr("last captured extrastimulus")
         series["electrogram"] = TimeSeries(
-            f"Unipolar electrogram at the electrode (site {site}, {title})",
+            tr("Unipolar electrogram at the electrode (site {site}, {title})").format(
+                site=site, title=title
+            ),
             "a.u.",
             found.trace.times,
             found.trace.ecg.astype(np.float64),
@@ -535,7 +578,7 @@ def _fields(
     ).astype(np.float32)
     fields = {
         "tissue": Field(
-            "Tissue: 1 healthy, 2 border zone, 3 dense scar, 4 lesion",
+            tr("Tissue: 1 healthy, 2 border zone, 3 dense scar, 4 lesion"),
             "",
             shown,
             affine=np.asarray(inputs["affine"], float),
@@ -544,21 +587,23 @@ def _fields(
     ablated = tissue.lesion & np.asarray(inputs["myocardium"], bool)
     if ablated.any():  # 0/1: outlined on the slices, a surface in the 3D results
         fields["lesion"] = Field(
-            "Ablation lesion", "", ablated.astype(np.float32),
+            tr("Ablation lesion"), "", ablated.astype(np.float32),
             affine=np.asarray(inputs["affine"], float),
         )  # fmt: skip
     if not len(vertex_nodes):
         return fields
     if found.paced_activation is not None:
         fields["activation"] = _surface_field(
-            f"Activation time, paced beat from site {site}",
+            tr("Activation time, paced beat from site {site}").format(site=site),
             "ms",
             _on_surface(found.paced_activation, vertex_nodes),
             inputs,
         )
     if found.vt is not None:
         fields["vt_activation"] = _surface_field(
-            f"VT activation within one cycle ({found.vt.cycle_length_ms:.0f} ms), site {site}",
+            tr("VT activation within one cycle ({cycle} ms), site {site}").format(
+                cycle=number(found.vt.cycle_length_ms, 0), site=site
+            ),
             "ms",
             _on_surface(found.vt.activation, vertex_nodes),
             inputs,
@@ -572,7 +617,7 @@ def _fields(
         values = np.full((len(frames), len(vertex_nodes)), np.nan, np.float32)
         values[:, ok] = trace.v[frames][:, column[vertex_nodes[ok]]]
         fields["membrane"] = _surface_field(
-            f"Membrane potential (0 rest .. 1 excited), site {site}",
+            tr("Membrane potential (0 rest .. 1 excited), site {site}").format(site=site),
             "",
             values,
             inputs,
@@ -638,7 +683,7 @@ def combine(params: Mapping[str, Any], inputs: Mapping[str, Any], results: list[
     """One result from the sites' results: distinct VTs (protocol.VT.same_as), the shortest
     cycle length, the first VT's isthmus and maps (else site 1's)."""
     if not results:
-        raise TwinInputError("No pacing site was simulated.")
+        raise TwinInputError(tr("No pacing site was simulated."))
     every = [pair for result in results for pair in _vts(result)]
     sites = len({row[0] for r in results if "protocol" in r.tables
                  for row in r.tables["protocol"].rows}) or len(results)  # fmt: skip
@@ -652,31 +697,39 @@ def combine(params: Mapping[str, Any], inputs: Mapping[str, Any], results: list[
         outcomes["vt_cycle_length_ms"] = min(vt.cycle_length_ms for vt in distinct)
         outcomes["isthmus_lps_mm"] = first.outcomes.get("isthmus_lps_mm")
         if outcomes["isthmus_lps_mm"] is None:
-            notes["isthmus_lps_mm"] = first.notes.get("isthmus_lps_mm", "no isthmus found")
+            notes["isthmus_lps_mm"] = first.notes.get("isthmus_lps_mm", tr("no isthmus found"))
         if len(every) > len(distinct):
-            notes["inducible_vt_count"] = (
-                f"{len(every)} sustained VTs induced from {sites} pacing sites, "
-                f"{len(distinct)} distinct (cycle lengths within {protocol.DISTINCT_CL_MS:.0f} "
-                f"ms and exit sites within {protocol.DISTINCT_EXIT_MM:.0f} mm are the same VT)"
+            notes["inducible_vt_count"] = tr(
+                "{induced} sustained VTs induced from {sites} pacing sites, {distinct} distinct "
+                "(cycle lengths within {cycle} ms and exit sites within {exit} mm are the same "
+                "VT)"
+            ).format(
+                induced=len(every),
+                sites=sites,
+                distinct=len(distinct),
+                cycle=number(protocol.DISTINCT_CL_MS, 0),
+                exit=number(protocol.DISTINCT_EXIT_MM, 0),
             )
     else:
         outcomes["vt_cycle_length_ms"] = None
         outcomes["isthmus_lps_mm"] = None
-        notes["vt_cycle_length_ms"] = f"no sustained VT induced from {sites} pacing site(s)"
-        notes["isthmus_lps_mm"] = "no sustained VT induced: no circuit, no isthmus"
-        notes["inducible_vt_count"] = (
-            f"no sustained VT from the programmed stimulation at {sites} pacing "
+        notes["vt_cycle_length_ms"] = tr(
+            "no sustained VT induced from {sites} pacing site(s)"
+        ).format(sites=sites)
+        notes["isthmus_lps_mm"] = tr("no sustained VT induced: no circuit, no isthmus")
+        notes["inducible_vt_count"] = tr(
+            "no sustained VT from the programmed stimulation at {sites} pacing "
             "site(s): no channel through the scar supported re-entry under this protocol "
             "(the protocol table shows each coupling tried)"
-        )
+        ).format(sites=sites)
         ablated = results[0].outcomes.get("isthmus_lps_mm")
         if params["ablation"] == "auto_isthmus" and ablated is not None:
             outcomes["isthmus_lps_mm"] = ablated
-            notes["isthmus_lps_mm"] = (
+            notes["isthmus_lps_mm"] = tr(
                 "the baseline VT's isthmus, ablated in this scenario: no VT after the ablation"
             )
     if not outcomes.get("scar_volume_ml"):
-        notes["scar_volume_ml"] = (
+        notes["scar_volume_ml"] = tr(
             "no dense scar in this case (none labelled or above the thresholds): without "
             "scar there is no substrate for scar-related re-entry"
         )

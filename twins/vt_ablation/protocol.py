@@ -52,7 +52,7 @@ from functools import partial
 
 import numpy as np
 
-from meditwin_desktop.core.twin import Cancelled
+from meditwin_desktop.core.twin import N_, Cancelled, number, tr
 
 from . import monodomain
 
@@ -197,7 +197,10 @@ class _Budget:
     def advance(self, ms: float, what: str) -> None:
         self.done += max(ms, 0.0)
         if self.progress is not None:
-            self.progress(min(self.done / self.total, 0.99), f"site {self.site}: {what}")
+            self.progress(
+                min(self.done / self.total, 0.99),
+                tr("site {site}: {what}").format(site=self.site, what=what),
+            )
 
 
 def _run(model, state, t_end, stimuli, *, quiet, cancelled, backend, **record):
@@ -409,7 +412,7 @@ def induce(
     for beat in range(settings.s1_count - 1):  # each beat alone: its capture is checked
         t = settings.s1_cycle_ms * beat
         rec = _deliver(model, state, t, nodes, t + s1_window, cancelled=cancelled, backend=backend)
-        budget.advance(settings.s1_cycle_ms, f"drive train S1 {beat + 1}")
+        budget.advance(settings.s1_cycle_ms, tr("drive train S1 {beat}").format(beat=beat + 1))
         if not _captured(rec.activation_count, shell):
             result.note = _s1_note(settings, beat)
             return result
@@ -463,7 +466,7 @@ def induce(
             )
             couplings = (*kept, coupling)
             if not _captured(rec.activation_count, shell):
-                result.trials.append(Trial(couplings, False, "no capture", 0.0))
+                result.trials.append(Trial(couplings, False, N_("no capture"), 0.0))
                 break
             chosen = coupling
             observe = partial(_observe, model, trial_state, probes=probes,
@@ -475,21 +478,26 @@ def induce(
                 cl, note = measured_cycle_length(seen, t, settings.sustained_ms), ""
                 longest = t + CAPTURE_WINDOW_MS + MEASURE_SPAN_MS
                 while cl is None and not seen.quiet and seen.ended_ms < longest - 1e-6:
-                    what = f"S{extra + 2} {coupling:.0f} ms: cycle length"
+                    what = tr("S{n} {coupling} ms: cycle length").format(
+                        n=extra + 2, coupling=number(coupling, 0)
+                    )
                     observe(min(seen.ended_ms + EXTEND_MS, longest), what=what, into=seen)
                     cl = measured_cycle_length(seen, t, settings.sustained_ms)
-                    note = (
-                        f"observed {seen.ended_ms - t:.0f} ms, beyond sustained_ms "
-                        f"({settings.sustained_ms:.0f} ms), to measure the VT's cycle length"
+                    note = tr(
+                        "observed {observed} ms, beyond sustained_ms ({sustained} ms), to "
+                        "measure the VT's cycle length"
+                    ).format(
+                        observed=number(seen.ended_ms - t, 0),
+                        sustained=number(settings.sustained_ms, 0),
                     )
                 if cl is None and not seen.quiet:  # no node activated twice, still active:
                     cl = seen.ended_ms - t  # the VT is kept, its cycle length at least this
-                    note = (
-                        f"no node activated twice in {seen.ended_ms - t:.0f} ms: the VT's "
-                        "cycle length is a lower bound (the time since the extrastimulus)"
-                    )
+                    note = tr(
+                        "no node activated twice in {observed} ms: the VT's cycle length is "
+                        "a lower bound (the time since the extrastimulus)"
+                    ).format(observed=number(seen.ended_ms - t, 0))
                 if cl is not None:
-                    trial = Trial(couplings, True, "sustained VT", seen.ended_ms - t, cl)
+                    trial = Trial(couplings, True, N_("sustained VT"), seen.ended_ms - t, cl)
                     result.trials.append(trial)
                     result.trace = _trace(seen, t)
                     result.note = note
@@ -505,11 +513,15 @@ def induce(
             activity = float(ended - t) if np.isfinite(ended) else 0.0
             counts[nodes] = 0  # a stimulated node may cross twice under the stimulus
             late = activity > paced_ms + REENTRY_MARGIN_MS
-            outcome = "non-sustained re-entry" if late and counts.max() >= 2 else "no re-entry"
+            outcome = (
+                N_("non-sustained re-entry") if late and counts.max() >= 2 else N_("no re-entry")
+            )
             result.trials.append(Trial(couplings, True, outcome, activity))
             result.trace = trace
         if chosen is None:  # the first coupling did not capture: no later extrastimulus
-            result.note = f"S{extra + 2} did not capture at {start:.0f} ms"
+            result.note = tr("S{n} did not capture at {coupling} ms").format(
+                n=extra + 2, coupling=number(start, 0)
+            )
             return result
         kept.append(chosen)
         state = checkpoint.copy()
@@ -537,11 +549,11 @@ def _captured(activation_count, shell: np.ndarray) -> bool:
 
 
 def _s1_note(settings: Settings, beat: int) -> str:
-    return (
-        f"the drive train at {settings.s1_cycle_ms:.0f} ms does not capture every beat "
-        f"(S1 beat {beat + 1} of {settings.s1_count} did not; tissue refractory period "
-        "~440 ms in this model): lengthen the S1 cycle"
-    )
+    return tr(
+        "the drive train at {cycle} ms does not capture every beat (S1 beat {beat} of "
+        "{count} did not; tissue refractory period ~440 ms in this model): lengthen the S1 "
+        "cycle"
+    ).format(cycle=number(settings.s1_cycle_ms, 0), beat=beat + 1, count=settings.s1_count)
 
 
 def _trace(seen: _Observation, t: float) -> Trace | None:

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from meditwin_desktop.core.twin import number, tr
+
 SEPTAL = np.array([-1.0, -1.0, 0.0]) / np.sqrt(2.0)  # towards the RV: right, anterior (LPS)
 ANTERIOR_LEFT = np.array([1.0, -1.0, 0.0]) / np.sqrt(2.0)  # a precordial (V4-V5-like) lead
 ELECTRODE_GAP_MM = 20.0  # electrode distance beyond the epicardium
@@ -65,9 +67,9 @@ def pacing_sites(inputs: Mapping[str, Any], codes: np.ndarray) -> list[tuple[np.
     sites = [
         (
             best(radial @ septal, (0.65, 0.85)),
-            "apical septum (the LV side of the right-ventricular apex), healthy endocardium",
+            tr("apical septum (the LV side of the right-ventricular apex), healthy endocardium"),
         ),
-        (best(-(radial @ septal), (0.1, 0.3)), "lateral base, healthy endocardium"),
+        (best(-(radial @ septal), (0.1, 0.3)), tr("lateral base, healthy endocardium")),
     ]
     substrate = (codes == 2) | (codes == 3)
     if substrate.any():
@@ -80,8 +82,10 @@ def pacing_sites(inputs: Mapping[str, Any], codes: np.ndarray) -> list[tuple[np.
             sites.append(
                 (
                     points[pick],
-                    f"healthy endocardium {distance[pick]:.0f} mm from the "
-                    "scar's border zone, nearest the scar's centre",
+                    tr(
+                        "healthy endocardium {distance} mm from the scar's border zone, "
+                        "nearest the scar's centre"
+                    ).format(distance=number(distance[pick], 0)),
                 )
             )
     if len(sites) < 3:
@@ -89,7 +93,7 @@ def pacing_sites(inputs: Mapping[str, Any], codes: np.ndarray) -> list[tuple[np.
         sites.append(
             (
                 best(radial @ anterior, (0.4, 0.6)),
-                "mid anterior wall, healthy endocardium (no scar near the endocardium)",
+                tr("mid anterior wall, healthy endocardium (no scar near the endocardium)"),
             )
         )
     return [(np.round(p, 1), why) for p, why in sites]
@@ -106,17 +110,18 @@ def electrode(inputs: Mapping[str, Any]) -> tuple[np.ndarray, str]:
     direction = _perpendicular(ANTERIOR_LEFT, axis)
     reach = float(((wall - centre) @ direction).max())
     point = centre + (reach + ELECTRODE_GAP_MM) * direction
-    why = (
-        f"{ELECTRODE_GAP_MM:.0f} mm beyond the anterolateral epicardium (precordial "
-        "V4-V5 direction)"
-    )
+    why = tr(
+        "{gap} mm beyond the anterolateral epicardium (precordial V4-V5 direction)"
+    ).format(gap=number(ELECTRODE_GAP_MM, 0))
     outline = inputs.get("body_outline")
     if outline is not None:
         mask, box_affine = outline
         for back in np.arange(0.0, reach + ELECTRODE_GAP_MM, 2.0):
             if inside(mask, box_affine, point - back * direction):
                 if back > 0:
-                    why += f", moved {back:.0f} mm inwards to lie inside the body"
+                    why += tr(", moved {back} mm inwards to lie inside the body").format(
+                        back=number(back, 0)
+                    )
                 point = point - back * direction
                 break
     return np.round(point, 1), why
@@ -146,4 +151,4 @@ def lesion_placeholders(
     start = wall[int(np.argmin(np.linalg.norm(wall - centre, axis=1)))]
     towards = start - 20.0 * np.asarray(inputs["long_axis"], float)
     end = wall[int(np.argmin(np.linalg.norm(wall - towards, axis=1)))]
-    return np.round(start, 1), np.round(end, 1), "wall nearest the centre of the scar"
+    return np.round(start, 1), np.round(end, 1), tr("wall nearest the centre of the scar")
