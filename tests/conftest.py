@@ -11,11 +11,23 @@ import pytest
 # Before anything imports meditwin_desktop: keep logs and the demo cache out of $HOME.
 _HOME = Path(tempfile.mkdtemp(prefix="meditwin-tests-"))
 os.environ["MEDITWIN_HOME"] = str(_HOME)
+# The tests read English, whatever this machine's locale (tests of French set it themselves).
+os.environ["MEDITWIN_LANG"] = "en"
 # QT_QPA_PLATFORM=offscreen cannot host the VTK (OpenGL) widget; never let it leak in.
 if os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb":
     os.environ["QT_QPA_PLATFORM"] = "xcb"
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _english_again():
+    """A test that switched the language (French, pseudo) leaves English behind it."""
+    yield
+    from meditwin_desktop.core import i18n
+
+    if i18n.language() != "en":
+        i18n.set_language("en")
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +58,11 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared test data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`./dev.sh test` runs two workers) the GUI tests run one after
+    another in one worker, with a display of its own; the other tests share both workers."""
+    for item in items:
+        if item.get_closest_marker("gui") or "qtbot" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("gui"))

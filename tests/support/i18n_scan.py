@@ -52,7 +52,7 @@ ERRORS = {"InputError", "LibraryError", "CaseFileError", "DicomError", "UserErro
 NEUTRAL = {
     "mm", "cm", "ml", "mL", "l", "L", "hu", "HU", "mmhg", "mmHg", "ms", "s", "µm", "um", "px",
     "kg", "g", "m", "mg", "dl", "dL", "mmol", "µmol", "min", "bpm", "w", "W", "j", "J", "°c",
-    "hz", "Hz", "µv", "µV", "db", "dB", "x", "y", "z", "i", "j", "k", "r", "a", "p", "l", "ok",
+    "hz", "Hz", "µv", "µV", "db", "dB", "x", "y", "z", "i", "k", "r", "a", "p", "ok",
     "id", "ct", "mr", "mri", "pet", "dicom", "pdf", "csv", "json", "png", "edf", "lps", "ras",
     "ecg", "eeg", "ldl", "hdl", "spo", "bmi", "bsa", "meditwin", "desktop", "n", "sd", "iqr",
     "nifti", "nii", "gz", "dcm", "jpg", "jpeg", "tif", "tiff", "svg", "url", "ae", "ii", "iii",
@@ -93,6 +93,12 @@ def _literal_text(node: ast.AST) -> str | None:
     return None
 
 
+def _is_log_call(func: ast.AST) -> bool:
+    """`log.warning(...)`, `logging.info(...)`: logs stay English (engineers read them)."""
+    return (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+            and func.value.id.lower().strip("_") in {"log", "logger", "logging"})
+
+
 def _name(func: ast.AST) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
@@ -112,16 +118,12 @@ def scan_source(source: str, path: str = "<string>") -> list[Finding]:
                     if isinstance(arg, ast.JoinedStr):
                         findings.append(Finding(path, node.lineno, "tr(f-string): use a template"))
                 continue
-            if name in DECLARATIONS:
+            if name in DECLARATIONS or _is_log_call(node.func):
                 continue
-            if name in SETTERS or name in WIDGETS or name in ERRORS:
-                candidates = list(node.args)
-            elif name in {"append", "extend", "insert"} and COLLECTIONS.search(
-                ast.unparse(node.func.value) if isinstance(node.func, ast.Attribute) else ""
-            ):
-                candidates = list(node.args)
-            else:
-                candidates = []
+            reads = name in SETTERS or name in WIDGETS or name in ERRORS
+            collects = name in {"append", "extend", "insert"} and bool(COLLECTIONS.search(
+                ast.unparse(node.func.value) if isinstance(node.func, ast.Attribute) else ""))
+            candidates = list(node.args) if reads or collects else []
             candidates += [k.value for k in node.keywords if k.arg in KEYWORDS]
             for arg in candidates:
                 text = _literal_text(arg)

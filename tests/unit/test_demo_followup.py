@@ -148,4 +148,5 @@ def test_manifest_lists_the_studies():
     assert patient.dicom_dir == patient.studies[0].dicom_dir
     assert patient.series_uid == patient.studies[0].series_uid
     assert read_demo(patient.dicom_dir.parents[2]) == patients
-    assert all(p.studies == () for p in patients if p.case not in (NAME, "alzheimer-mci", "retina-hypertension"))
+    with_studies = (NAME, "alzheimer-mci", "retina-hypertension")
+    assert all(p.studies == () for p in patients if p.case not in with_studies)
