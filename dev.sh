@@ -3,7 +3,9 @@
 #   ./dev.sh run      create .venv, install the app, start it on the demo patient
 #   ./dev.sh test     install system packages (Xvfb, Qt xcb libraries) and test extras, run pytest
 #   ./dev.sh bench    run the benchmarks in tests/bench on a virtual screen
-#   ./dev.sh bundle   build a stand-alone bundle with PyInstaller (installers/meditwin.spec)
+#   ./dev.sh bundle   build the stand-alone bundle dist/meditwin/ (installers/meditwin.spec)
+#   ./dev.sh bundle-check  smoke-test it offline: CLI, twins, verify, run, GUI (tests/bundle)
+#   ./dev.sh release  bundle, then dist/meditwin-<version>-linux-<arch>.tar.gz (docs/bundle.md)
 # Extra arguments go to the underlying command (e.g. ./dev.sh test -k slicing).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,6 +14,9 @@ VENV=.venv
 RUNTIME_APT=(libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libglib2.0-0 libfontconfig1
   libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcursor1)
 TEST_APT=(xvfb xauth)
+BUNDLE_VENV=build/venv-bundle  # a regular (non-editable) install: PyInstaller sees the twins
+BUNDLE_APT=(binutils)          # strip, readelf (installers/meditwin.spec)
+BUNDLE_CHECK_APT=(xvfb xauth xdotool imagemagick strace util-linux)
 
 python_311() {
   for candidate in "${PYTHON:-}" python3.11 python3 python; do
@@ -66,7 +71,9 @@ case "$command" in
     ensure_apt "${RUNTIME_APT[@]}" "${TEST_APT[@]}"
     ensure_venv test
     unset QT_QPA_PLATFORM  # offscreen cannot host the VTK widget; pytest-xvfb provides a screen
-    exec "$VENV/bin/python" -m pytest "$@"  # the whole suite (pyproject's testpaths) in one process
+    # the whole suite (pyproject's testpaths), in two workers: the GUI tests one after another
+    # in one of them (tests/conftest.py), the others spread over both
+    exec "$VENV/bin/python" -m pytest -n "${MEDITWIN_TEST_WORKERS:-2}" --dist loadgroup "$@"
     ;;
   bench)
     ensure_apt "${RUNTIME_APT[@]}" "${TEST_APT[@]}"
@@ -76,13 +83,29 @@ case "$command" in
       xvfb-run -a -s "-screen 0 1600x1000x24" "$VENV/bin/python" "$bench" "$@"
     done
     ;;
-  bundle)
-    ensure_venv ""
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check pyinstaller
-    exec "$VENV/bin/pyinstaller" --noconfirm installers/meditwin.spec "$@"
+  bundle|release)
+    ensure_apt "${BUNDLE_APT[@]}"
+    [ -x "$BUNDLE_VENV/bin/python" ] || "$(python_311)" -m venv "$BUNDLE_VENV"
+    stamp="$BUNDLE_VENV/.installed"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then  # the dependencies
+      "$BUNDLE_VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+      "$BUNDLE_VENV/bin/python" -m pip install -q --disable-pip-version-check . "pyinstaller>=6.10,<7"
+      touch "$stamp"
+    fi
+    # this tree's code, as a regular install (no editable import hook), every time
+    "$BUNDLE_VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+      --force-reinstall .
+    "$BUNDLE_VENV/bin/pyinstaller" --noconfirm --log-level WARN --workpath build/pyinstaller \
+      --distpath dist installers/meditwin.spec "$@"
+    echo "bundle: dist/meditwin ($(du -sm dist/meditwin | cut -f1) MiB)"
+    if [ "$command" = release ]; then exec bash installers/release_linux.sh dist/meditwin dist; fi
+    ;;
+  bundle-check)
+    ensure_apt "${RUNTIME_APT[@]}" "${BUNDLE_CHECK_APT[@]}"
+    exec bash tests/bundle/smoke.sh "${1:-dist/meditwin}"
     ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -164,7 +164,7 @@ VERIFICATION: tuple[VerificationCase, ...] = (
 def demo_rate_error(parameter: str) -> float:
     """Relative error of the twin's g or d on the demo `crc-liver-followup` (its test module:
     the demo belongs to the platform, which the twin itself does not import)."""
-    from .tests.test_demo_recovery import demo_rate_error as compute
+    from .tests.demo_recovery import demo_rate_error as compute
 
     return compute(parameter)
 
