@@ -105,7 +105,7 @@ case "$command" in
     exec bash tests/bundle/smoke.sh "${1:-dist/meditwin}"
     ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
