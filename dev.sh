@@ -71,9 +71,10 @@ case "$command" in
     ensure_apt "${RUNTIME_APT[@]}" "${TEST_APT[@]}"
     ensure_venv test
     unset QT_QPA_PLATFORM  # offscreen cannot host the VTK widget; pytest-xvfb provides a screen
-    # the whole suite (pyproject's testpaths), in two workers: the GUI tests one after another
-    # in one of them (tests/conftest.py), the others spread over both
-    exec "$VENV/bin/python" -m pytest -n "${MEDITWIN_TEST_WORKERS:-2}" --dist loadgroup "$@"
+    # the whole suite (pyproject's testpaths) in two workers (pytest-xdist), each test file
+    # whole in one of them: the runs a file caches (a benchmark slab, a demo heart) are made
+    # once; each worker has its own Xvfb and MEDITWIN_HOME (tests/conftest.py)
+    exec "$VENV/bin/python" -m pytest -n "${MEDITWIN_TEST_WORKERS:-2}" --dist loadfile "$@"
     ;;
   bench)
     ensure_apt "${RUNTIME_APT[@]}" "${TEST_APT[@]}"

@@ -58,11 +58,3 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared test data not found at {SHARED_DATA}")
     return SHARED_DATA
-
-
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`./dev.sh test` runs two workers) the GUI tests run one after
-    another in one worker, with a display of its own; the other tests share both workers."""
-    for item in items:
-        if item.get_closest_marker("gui") or "qtbot" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("gui"))
