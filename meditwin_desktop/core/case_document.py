@@ -35,6 +35,7 @@ from meditwin_desktop.core.twin import (
     Overlay,
     Result,
     Scenario,
+    Spread,
     Table,
     TimeSeries,
 )
@@ -208,6 +209,13 @@ def _result_document(result: Result, store: ArrayStore) -> dict[str, Any]:
         for part in ("values", "affine", "points", "faces", "times"):
             if getattr(item, part) is not None:
                 arrays[f"field.{name}.{part}"] = np.asarray(getattr(item, part))
+    if result.spread:
+        meta["spread"] = {name: asdict(spread) for name, spread in result.spread.items()}
+    if result.sensitivity:
+        meta["sensitivity"] = {name: {k: list(v) for k, v in per_input.items()}
+                               for name, per_input in result.sensitivity.items()}  # fmt: skip
+    if result.uncertainty:
+        meta["uncertainty"] = result.uncertainty
     if arrays:
         meta["file"] = store.put(arrays)
     return meta
@@ -247,5 +255,9 @@ def _result(meta: dict[str, Any], store: ArrayStore) -> Result:
               for name, m in meta.get("charts", {}).items()}  # fmt: skip
     outcomes = {name: tuple(value) if isinstance(value, list) else value  # a point outcome
                 for name, value in meta["outcomes"].items()}  # fmt: skip
+    spread = {name: Spread(**values) for name, values in meta.get("spread", {}).items()}
+    sensitivity = {name: {k: (float(v[0]), float(v[1])) for k, v in per_input.items()}
+                   for name, per_input in meta.get("sensitivity", {}).items()}  # fmt: skip
     return Result(outcomes, series, fields_, list(meta.get("warnings", [])),
-                  dict(meta.get("notes", {})), overlays, tables, charts)  # fmt: skip
+                  dict(meta.get("notes", {})), overlays, tables, charts, spread, sensitivity,
+                  meta.get("uncertainty", ""))  # fmt: skip

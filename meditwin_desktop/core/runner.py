@@ -49,6 +49,7 @@ from meditwin_desktop.core.i18n import decimal_separator, number, tr
 from meditwin_desktop.core.parent_watch import exit_with_parent
 from meditwin_desktop.core.priority import lower_priority_of, lower_process_priority
 from meditwin_desktop.core.twin import Result, Twin, check_result, run_parts
+from meditwin_desktop.core.uncertainty import UncertaintyPlan, design, summarise
 
 log = logging.getLogger(__name__)
 
@@ -256,9 +257,11 @@ def _simulate(
             connection.send(("progress", float(fraction), str(message)))
 
     try:
-        result = twin.simulate(params, inputs, progress, cancel_event.is_set)
-        if check:
+        if check:  # a whole run (a split twin's sample of a run with uncertainty: every part)
+            result = run_parts(twin, params, inputs, progress, cancel_event.is_set)
             check_result(twin, result)
+        else:
+            result = twin.simulate(params, inputs, progress, cancel_event.is_set)
         connection.send(("ok", result))
     except Cancelled:
         connection.send(("cancelled", None))
@@ -430,17 +433,24 @@ class Runner:
         timeout_s: float | None = None,
         digest: str | None = None,
         memory: float | None = None,
+        uncertainty: UncertaintyPlan | None = None,
     ) -> RunHandle:
         """Start (or queue) one run; validated parameters are expected (`Twin.parameters_for`).
 
         `digest`: `input_hash(inputs)`, and `memory`: `memory_estimate(...)`, when the
         caller has them (computed in a background thread: hashing a 3D volume costs
-        ~0.2 s, once per set of scenarios is enough)."""
+        ~0.2 s, once per set of scenarios is enough). `uncertainty`: run the nominal
+        params and the plan's samples of the twin's uncertain inputs, each as a run of its
+        own (in parallel), and end with the nominal result qualified by their spread
+        (`core.uncertainty`); `timeout_s` is then per sampled run."""
         params = dict(params)
         digest = input_hash(inputs) if digest is None else digest
         if memory is None:
             memory = memory_estimate(twin, params, inputs)
-        handle = RunHandle(scenario, twin, params, cache_key(twin, params, digest),
+        key = cache_key(twin, params, digest)
+        if uncertainty is not None:
+            key = cache_key(twin, {**params, "_uncertainty": uncertainty.key()}, digest)
+        handle = RunHandle(scenario, twin, params, key,
                            timeout_s if timeout_s is not None else self.timeout_s,
                            on_progress=on_progress, on_done=on_done, _inputs=inputs,
                            _cache=self.cache, memory=memory or 0.0)  # fmt: skip
@@ -453,6 +463,9 @@ class Runner:
         if refusal:
             handle._finish("failed", error=refusal)
             return handle
+        if uncertainty is not None:
+            self._queue_uncertain(handle, uncertainty, digest)
+            return handle
         if self.executor is not None:
             self._submit_to_executor(handle)
             return handle
@@ -463,10 +476,26 @@ class Runner:
             handle._finish("failed", error=why.format(twin=tr(twin.title), error=error))
             return handle
         if twin.split is not None and twin.combine is not None:  # even one part: combined
-            self._queue_parts(handle, parts)
+            self._queue_children(handle, [(f"{handle.key}#{n}", part) for n, part in
+                                          enumerate(parts)])  # fmt: skip
             return handle
         self._enqueue([handle])
         return handle
+
+    def _queue_uncertain(self, parent: RunHandle, plan: UncertaintyPlan, digest: str) -> None:
+        """The nominal run and each sample as a whole run of its own, then their summary."""
+        twin = parent.twin
+        try:
+            sampled = design(twin, parent.params, plan)
+        except Exception as error:  # a bad declaration fails this run, with the reason
+            parent._finish("failed", error=failure_summary(error))
+            return
+        runs = [(cache_key(twin, run, digest), run) for run in sampled.runs]
+
+        def summary(results: list[Result | None]) -> Result:
+            return summarise(twin, plan, sampled, results)
+
+        self._queue_children(parent, runs, whole=True, combine=summary, tolerant=True)
 
     def _enqueue(self, handles: list[RunHandle]) -> None:
         with self._lock:
@@ -477,15 +506,33 @@ class Runner:
                 self._thread.start()
         self._wake.set()
 
-    def _queue_parts(self, parent: RunHandle, parts: list[dict[str, Any]]) -> None:
-        """Run each part of a split run as its own queued run (in parallel workers), then
-        combine their results into `parent` (in a thread of its own, which `busy` and
-        `shutdown` see): progress is the parts' mean, cancelling the parent cancels every
-        part (and a combine under way), the first part to fail fails the whole run. The
-        parts' results are dropped once combined (a VT part carries a movie)."""
+    def _queue_children(
+        self,
+        parent: RunHandle,
+        runs: list[tuple[str, dict[str, Any]]],
+        *,
+        whole: bool = False,
+        combine: Callable[[list[Result | None]], Result] | None = None,
+        tolerant: bool = False,
+    ) -> None:
+        """Run each (key, params) of `runs` as its own queued run (in parallel workers, or
+        on the executor), then combine their results into `parent` (in a thread of its
+        own, which `busy` and `shutdown` see): progress is the children's mean,
+        cancelling the parent cancels every child (and a combine under way).
+
+        A split run's parts (`whole` False: each part simulated alone, checked once
+        combined by `twin.combine`): the first part to fail fails the whole run. A run with
+        uncertainty (`whole`, `tolerant`): each child is a whole run, checked; one that
+        fails is None for `combine`, unless it is the first (the nominal run). The
+        children's results are dropped once combined (a VT part carries a movie)."""
         twin, inputs, start = parent.twin, parent._inputs, time.monotonic()
         lock = threading.Lock()
         ended = [False]
+        if combine is None:
+            assert twin.combine is not None
+
+            def combine(results: list[Result | None]) -> Result:
+                return twin.combine(parent.params, inputs, results)
 
         def end(status: str, result: Result | None = None, error: str | None = None) -> None:
             with lock:
@@ -500,11 +547,11 @@ class Runner:
                 child.result = None
             parent._finish(status, result=result, error=error)
 
-        def combine() -> None:
+        def combined() -> None:
             try:
                 if parent._cancel.is_set():
                     raise Cancelled()
-                result = twin.combine(parent.params, inputs, [c.result for c in children])
+                result = combine([c.result if c.status == "ok" else None for c in children])
                 check_result(twin, result)
                 if parent._cancel.is_set():
                     raise Cancelled()
@@ -518,31 +565,36 @@ class Runner:
                 with self._lock:
                     self._combining.discard(thread)
 
-        def part_progress(child: RunHandle) -> None:
+        def child_progress(child: RunHandle) -> None:
             if not ended[0]:
                 fraction = sum(c.progress for c in children) / len(children)
                 parent._report(fraction, child.message)
 
-        thread = threading.Thread(target=combine, name="meditwin-combine", daemon=True)
+        thread = threading.Thread(target=combined, name="meditwin-combine", daemon=True)
 
-        def part_done(child: RunHandle) -> None:
-            if child.status == "failed":
+        def child_done(child: RunHandle) -> None:
+            if child.status == "failed" and not (tolerant and child is not children[0]):
                 number = children.index(child) + 1
-                end("failed", error=tr("part {number} of {count}: {error}").format(
-                    number=number, count=len(children), error=child.error))  # fmt: skip
+                what = tr("part {number} of {count}: {error}") if not tolerant else tr(
+                    "the nominal run: {error}")  # fmt: skip
+                end("failed", error=what.format(number=number, count=len(children),
+                                                error=child.error))  # fmt: skip
             elif child.status == "cancelled":
                 end("cancelled", error=child.error)
-            elif all(c.status == "ok" for c in children) and not ended[0]:
+            elif all(c.done() for c in children) and not ended[0]:
+                child_progress(child)
                 # off the runner's thread: combining maps must not hold up other runs
                 with self._lock:
+                    if thread.ident is not None or ended[0]:
+                        return
                     self._combining.add(thread)
-                thread.start()
+                    thread.start()
 
         children = [
-            RunHandle(parent.scenario, twin, part, f"{parent.key}#{n}", parent.timeout_s,
-                      on_progress=part_progress, on_done=part_done, _inputs=inputs,
-                      memory=memory_estimate(twin, part, inputs), part=True)
-            for n, part in enumerate(parts)
+            RunHandle(parent.scenario, twin, run, key, parent.timeout_s,
+                      on_progress=child_progress, on_done=child_done, _inputs=inputs,
+                      memory=memory_estimate(twin, run, inputs), part=not whole)
+            for key, run in runs
         ]  # fmt: skip
         refusal = next((why for child in children if (why := self._admit(child))), "")
         if refusal:
@@ -555,7 +607,20 @@ class Runner:
                 child.cancel()
 
         parent.cancel = cancel  # type: ignore[method-assign]
-        self._enqueue(children)
+        if whole:
+            for child in children:  # a sample already run (the nominal run, say)
+                cached = self.cache.get(child.key)
+                if cached is not None:
+                    child.cache_hit = True
+                    child.status, child.result, child.progress = "ok", cached, 1.0
+        pending = [child for child in children if child.status != "ok"]
+        if not pending:
+            child_done(children[0])
+        elif self.executor is not None:
+            for child in pending:
+                self._submit_to_executor(child)
+        else:
+            self._enqueue(pending)
 
     def _admit(self, handle: RunHandle) -> str:
         """Why the run can never run here, beside nothing else ('' when it can)."""

@@ -406,6 +406,39 @@ class Personalized:
 
     value: float | str | bool
     provenance: str  # e.g. "tumour volume 12.4 mL, from label 'tumour 1' of series 3"
+    sd: float | None = None  # its standard uncertainty (a fit's standard error, a
+    # measurement's error), in the parameter's unit: used by a run with uncertainty where
+    # the twin declares the parameter `Uncertain` with `from_case=True`
+
+
+DISTRIBUTIONS = ("normal", "lognormal", "uniform", "triangular")
+
+
+@dataclass(frozen=True)
+class Uncertain:
+    """A number parameter known only within a spread: a run with uncertainty samples it.
+
+    The distribution is centred on the value a run uses (the personalised value or the
+    scenario's), so a measured value carries its measurement error and a published
+    constant its published range:
+    - normal: `sd` (in the parameter's unit) or `relative_sd` (a fraction of the value);
+    - lognormal: median the value, `relative_sd` the sd of its logarithm (or `sd`/value);
+    - uniform: from `low` to `high` (absolute, in the parameter's unit), or the value
+      times (1 - `relative_sd`, 1 + `relative_sd`);
+    - triangular: `low`, the value (the mode) and `high`.
+    `from_case`: the spread may come from the case (`Personalized.sd`, a fit's standard
+    error), the declared one being the fallback. Samples are kept within the parameter's
+    range.
+    """
+
+    name: str  # a number parameter
+    distribution: str = "normal"
+    sd: float | None = None
+    relative_sd: float | None = None
+    low: float | None = None
+    high: float | None = None
+    source: str = ""  # paper, year, table: where the spread comes from
+    from_case: bool = False
 
 
 @dataclass
@@ -517,6 +550,30 @@ class Result:
     overlays: dict[str, Overlay] = field(default_factory=dict)
     tables: dict[str, Table] = field(default_factory=dict)
     charts: dict[str, Chart] = field(default_factory=dict)
+    # a run with uncertainty (core.uncertainty): the outcomes above are the nominal run's,
+    # `spread` how they vary over the sampled uncertain inputs, `sensitivity` which inputs
+    # drive each (Sobol indices), `uncertainty` how they were sampled, for the reader
+    spread: dict[str, Spread] = field(default_factory=dict)
+    sensitivity: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+    uncertainty: str = ""
+
+
+@dataclass
+class Spread:
+    """An outcome's distribution over the sampled uncertain inputs of a run.
+
+    `low`, `median`, `high`: its percentiles (`level` 0.9: the 5th, 50th and 95th); None is
+    the outcome's `absent` meaning ("never") where the model gave none in that many runs.
+    `p_target`: the share of runs meeting the outcome's clinical target (None: no target).
+    """
+
+    median: float | None
+    low: float | None
+    high: float | None
+    level: float = 0.9
+    p_target: float | None = None
+    samples: int = 0  # runs that ended with a result
+    failed: int = 0  # runs that failed (a sampled value the model could not take)
 
 
 @dataclass
@@ -581,6 +638,8 @@ class Twin:
     # runs them in parallel workers, `combine(params, inputs, results)` makes the one Result
     split: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None
     combine: Callable[[Mapping[str, Any], Mapping[str, Any], list[Result]], Result] | None = None
+    # the number parameters a run with uncertainty samples, with their spread and source
+    uncertain: tuple[Uncertain, ...] = ()
 
     def parts(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The params of each independent part of a run (one part: the params themselves)."""
@@ -649,6 +708,12 @@ class Twin:
                 for o in self.outcomes
             ],
             "requirements": [{"kind": r.kind, "what": r.what} for r in self.requirements],
+            "uncertain": [
+                {"name": u.name, "distribution": u.distribution, "sd": u.sd,
+                 "relative_sd": u.relative_sd, "low": u.low, "high": u.high,
+                 "source": u.source, "from_case": u.from_case}
+                for u in self.uncertain
+            ],
             "clinical_fields": [{"key": f.key, "label": f.label, "unit": f.unit,
                                  "kind": f.kind} for f in self.clinical_fields],
             "verification": [v.name for v in self.verification],
