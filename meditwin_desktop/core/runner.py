@@ -188,6 +188,7 @@ class RunHandle:
     memory: float = 0.0  # the twin's estimate of this run's peak memory, bytes
     _starts: int = 0
     part: bool = False  # one part of a split run: its result is combined, not checked alone
+    digest: str = ""  # input_hash of `_inputs`: an executor ships the same inputs once
 
     def cancel(self) -> None:
         """Ask the run to stop (it is killed if it does not within a second)."""
@@ -453,7 +454,7 @@ class Runner:
         handle = RunHandle(scenario, twin, params, key,
                            timeout_s if timeout_s is not None else self.timeout_s,
                            on_progress=on_progress, on_done=on_done, _inputs=inputs,
-                           _cache=self.cache, memory=memory or 0.0)  # fmt: skip
+                           _cache=self.cache, memory=memory or 0.0, digest=digest)  # fmt: skip
         cached = self.cache.get(handle.key)
         if cached is not None:
             handle.cache_hit = True
@@ -466,8 +467,8 @@ class Runner:
         if uncertainty is not None:
             self._queue_uncertain(handle, uncertainty, digest)
             return handle
-        if self.executor is not None:
-            self._submit_to_executor(handle)
+        if self.executor is not None and not hasattr(self.executor, "submit_run"):
+            self._submit_to_executor(handle)  # a plain executor runs a split run whole
             return handle
         try:
             parts = twin.parts(params)
@@ -478,6 +479,9 @@ class Runner:
         if twin.split is not None and twin.combine is not None:  # even one part: combined
             self._queue_children(handle, [(f"{handle.key}#{n}", part) for n, part in
                                           enumerate(parts)])  # fmt: skip
+            return handle
+        if self.executor is not None:
+            self._submit_to_executor(handle)
             return handle
         self._enqueue([handle])
         return handle
@@ -593,7 +597,8 @@ class Runner:
         children = [
             RunHandle(parent.scenario, twin, run, key, parent.timeout_s,
                       on_progress=child_progress, on_done=child_done, _inputs=inputs,
-                      memory=memory_estimate(twin, run, inputs), part=not whole)
+                      memory=memory_estimate(twin, run, inputs), part=not whole,
+                      digest=parent.digest)
             for key, run in runs
         ]  # fmt: skip
         refusal = next((why for child in children if (why := self._admit(child))), "")
@@ -648,6 +653,15 @@ class Runner:
         return False
 
     def _submit_to_executor(self, handle: RunHandle) -> None:
+        """Hand a run to the executor. One with `submit_run(handle)` (`core.cluster`) runs
+        `twin.simulate` for a split run's part (`handle.part`), `execute` otherwise, and
+        reports progress, the end (`handle._finish`, once) and honours `handle.cancel`
+        and `handle.timeout_s` itself; any other `concurrent.futures.Executor` gets
+        `execute(twin, params, inputs)`: no progress, cancel only before it starts."""
+        if hasattr(self.executor, "submit_run"):
+            handle.status = "running"
+            self.executor.submit_run(handle)
+            return
         start = time.monotonic()
         future = self.executor.submit(execute, handle.twin, handle.params, handle._inputs)
         handle.status = "running"
