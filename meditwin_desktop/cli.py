@@ -52,6 +52,17 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _sample_count(text: str) -> int:
+    """A number of sampled runs: a whole number from 2 to 100000."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of runs") from None
+    if not 2 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"give 2 to 100000 runs, not {value}")
+    return value
+
+
 def _save_name(text: str) -> str:
     """A name to store runs under (the same rule as a scenario's name)."""
     from meditwin_desktop.core.scenario_file import name_problem
@@ -142,6 +153,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=_seconds, default=600.0, metavar="SECONDS", help="limit per run (600)"
     )
     run.add_argument("--json", action="store_true", help="print JSON")
+    run.add_argument(
+        "--uncertainty",
+        type=_sample_count,
+        metavar="N",
+        help="run each scenario with uncertainty: N more runs on sampled uncertain inputs "
+        "(Latin hypercube); each outcome gets its median, 90%% interval and probability of "
+        "meeting its target",
+    )
+    run.add_argument(
+        "--sensitivity",
+        action="store_true",
+        help="with --uncertainty: a Saltelli design (N rounded up to a power of two, times "
+        "inputs + 2 runs) and the Sobol indices of each input",
+    )
+    run.add_argument("--seed", type=int, default=0, help="seed of the sampling (0)")
     run.add_argument(
         "--export",
         type=Path,

@@ -74,7 +74,8 @@ from meditwin_desktop.core.scenarios import (
     run_scenarios,
 )
 from meditwin_desktop.core.store import CaseLibrary
-from meditwin_desktop.core.twin import Scenario, Twin
+from meditwin_desktop.core.twin import Scenario, Spread, Twin
+from meditwin_desktop.core.uncertainty import UncertaintyPlan
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +152,16 @@ def run_json(run, twin: Twin) -> dict:
     """One scenario's entry of the `meditwin run --json` output."""
     outcomes = outcome_entries(run, twin)  # a null value has a note saying why
     warnings = list(run.result.warnings) if run.result is not None else []
-    return {"name": run.scenario, "status": run.status, "error": run.error,
-            "outcomes": outcomes, "warnings": warnings}  # fmt: skip
+    entry = {"name": run.scenario, "status": run.status, "error": run.error,
+             "outcomes": outcomes, "warnings": warnings}  # fmt: skip
+    if run.result is not None and run.result.uncertainty:
+        entry["uncertainty"] = run.result.uncertainty
+    if run.result is not None and run.result.sensitivity:  # outcome -> input -> S1, ST
+        entry["sensitivity"] = {
+            name: {k: {"first_order": v[0], "total": v[1]} for k, v in per_input.items()}
+            for name, per_input in run.result.sensitivity.items()
+        }
+    return entry
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -185,7 +194,14 @@ def run_command(args: argparse.Namespace) -> int:
     runner = Runner(max_parallel=min(parts, os.cpu_count() or 1), timeout_s=args.timeout)
     try:
         _start_workers(runner)
-        runs = run_scenarios(twin, case, scenarios, runner)  # TwinInputError before any run
+        plan = None
+        if getattr(args, "uncertainty", None):
+            plan = UncertaintyPlan(samples=args.uncertainty, seed=args.seed,
+                                   sensitivity=args.sensitivity)  # fmt: skip
+        elif getattr(args, "sensitivity", False):
+            raise InputError("--sensitivity needs --uncertainty N (the number of samples).")
+        # TwinInputError before any run
+        runs = run_scenarios(twin, case, scenarios, runner, uncertainty=plan)
     finally:
         runner.shutdown()
     code = 0 if all(run.status == "ok" for run in runs) else 1
@@ -296,7 +312,7 @@ def _print_runs(runs: list[Run], twin: Twin, *, as_json: bool) -> None:
     if as_json:
         print(json.dumps(report, indent=2))
         return
-    from meditwin_desktop.core.comparison import shown_unit, value_text
+    from meditwin_desktop.core.comparison import shown_unit, spread_text, value_text
 
     absent_texts = {o.absent for o in twin.outcomes if o.absent}
     declared = {o.name: o for o in twin.outcomes}
@@ -314,6 +330,10 @@ def _print_runs(runs: list[Run], twin: Twin, *, as_json: bool) -> None:
                 shown = (f"{value_text(known, value)} {shown_unit(known)}" if known is not None
                          else f"{value:.6g} {outcome['unit']}").rstrip()  # fmt: skip
                 text = shown + (f" ({note})" if note else "")
+                if known is not None and "median" in outcome:
+                    spread = Spread(*(outcome[k] for k in ("median", "low", "high", "level",
+                                                           "p_target")))  # fmt: skip
+                    text += " " + spread_text(known, spread)
             print(f"  {name} = {text}".rstrip())
         for warning in entry["warnings"]:
             print(f"  note: {warning}")

@@ -20,7 +20,7 @@ from meditwin_desktop.core.atomic import write_text_atomic
 from meditwin_desktop.core.case import Run
 from meditwin_desktop.core.i18n import N_, decimal_separator, number, tr
 from meditwin_desktop.core.scenarios import BASELINE
-from meditwin_desktop.core.twin import Outcome, Twin, point_text
+from meditwin_desktop.core.twin import Outcome, Spread, Twin, point_text
 from meditwin_desktop.core.units import in_system, system_factor, system_unit, user_system
 
 USER_SYSTEM = "user"  # `system` arguments: the unit system the user chose (`user_system`);
@@ -280,6 +280,38 @@ def value_text(
     if outcome.categories:
         return str(value)
     return number_text(shown_value(outcome, value, system), shown_precision(outcome, system))
+
+
+def spread_of(outcome: Outcome, run: Run) -> Spread | None:
+    """The outcome's spread over a run with uncertainty (None: run without, or not shown)."""
+    result = run.result
+    return result.spread.get(outcome.name) if result is not None and outcome.numeric else None
+
+
+def interval_text(outcome: Outcome, spread: Spread, system: str | None = USER_SYSTEM) -> str:
+    """'21.3–28.7' at the outcome's shown precision and unit ('never' for an absent end)."""
+    low = value_text(outcome, spread.low, system=system)
+    high = value_text(outcome, spread.high, system=system)
+    return f"{low}–{high}"
+
+
+def probability_text(outcome: Outcome, spread: Spread, system: str | None = USER_SYSTEM) -> str:
+    """'P(<= 27 mL) = 0.81': the share of sampled runs meeting the target ('' without one)."""
+    if spread.p_target is None:
+        return ""
+    return tr("P({target}) = {p}").format(
+        target=target_text(outcome, system), p=number(spread.p_target, 2)
+    )
+
+
+def spread_text(outcome: Outcome, spread: Spread, system: str | None = USER_SYSTEM) -> str:
+    """'[90 % interval 21.3–28.7; P(<= 27 mL) = 0.81]', as the table and the CLI show it."""
+    parts = [tr("{level} % interval {interval}").format(
+        level=number(100 * spread.level, 0), interval=interval_text(outcome, spread, system))]
+    probability = probability_text(outcome, spread, system)
+    if probability:
+        parts.append(probability)
+    return "[" + "; ".join(parts) + "]"
 
 
 def difference_text(

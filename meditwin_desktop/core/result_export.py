@@ -89,6 +89,11 @@ def outcome_entries(run: Run, twin: Twin) -> dict[str, dict[str, Any]]:
             entry["note"] = notes.get(name) or (outcome.absent if outcome else "") or "n/a"
         elif notes.get(name):
             entry["note"] = notes[name]
+        spread = run.result.spread.get(name) if run.result is not None else None
+        if spread is not None:  # a run with uncertainty: its spread over the samples
+            entry.update({"median": spread.median, "low": spread.low, "high": spread.high,
+                          "level": spread.level, "p_target": spread.p_target,
+                          "samples": spread.samples, "failed": spread.failed})  # fmt: skip
         entries[name] = entry
     return entries
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from meditwin_desktop.core.twin import (
     format_value,
     view_of,
 )
+from meditwin_desktop.core.uncertainty import UncertaintyPlan
 
 log = logging.getLogger(__name__)
 BASELINE = "Baseline"
@@ -106,6 +107,7 @@ class Prepared:
     inputs: dict[str, Any]
     digest: str
     memory: dict[str, float | None] = field(default_factory=dict)  # per scenario, bytes
+    case_sd: dict[str, float] = field(default_factory=dict)  # personalised values' sd
 
 
 def prepare_scenarios(
@@ -122,7 +124,8 @@ def prepare_scenarios(
         check_points(twin, case, scenario.name, params)
     inputs = twin.prepare(view_of(case))
     memory = {s.name: memory_estimate(twin, params, inputs) for s, params in validated}
-    return Prepared(twin, validated, inputs, input_hash(inputs), memory)
+    case_sd = {name: float(p.sd) for name, p in baseline.items() if p.sd}
+    return Prepared(twin, validated, inputs, input_hash(inputs), memory, case_sd)
 
 
 def submit_prepared(
@@ -131,11 +134,15 @@ def submit_prepared(
     *,
     on_progress: Callable[[RunHandle], None] | None = None,
     on_done: Callable[[RunHandle, Run], None] | None = None,
+    uncertainty: UncertaintyPlan | None = None,
 ) -> list[RunHandle]:
     """Submit prepared scenarios. `on_done(handle, run)` is called from the runner's thread
     with the finished run; the caller records it in the case in its own thread
-    (`Session.add_run`, or `record_run`)."""
+    (`Session.add_run`, or `record_run`). `uncertainty`: each scenario runs with it (the
+    case's own uncertainties of personalised values added to the plan)."""
     twin, user = prepared.twin, _user()
+    if uncertainty is not None:
+        uncertainty = replace(uncertainty, case_sd={**prepared.case_sd, **uncertainty.case_sd})
     handles = []
     for scenario, params in prepared.scenarios:
 
@@ -154,7 +161,8 @@ def submit_prepared(
         handles.append(runner.submit(twin, scenario.name, params, prepared.inputs,
                                      digest=prepared.digest, on_progress=on_progress,
                                      on_done=finished,
-                                     memory=prepared.memory.get(scenario.name)))  # fmt: skip
+                                     memory=prepared.memory.get(scenario.name),
+                                     uncertainty=uncertainty))  # fmt: skip
     return handles
 
 
@@ -172,17 +180,21 @@ def record_run(case: Case, run: Run) -> None:
 
 
 def run_scenarios(
-    twin: Twin, case: Case, scenarios: Sequence[Scenario], runner: Runner
+    twin: Twin,
+    case: Case,
+    scenarios: Sequence[Scenario],
+    runner: Runner,
+    uncertainty: UncertaintyPlan | None = None,
 ) -> list[Run]:
-    """Run scenarios, wait for all of them and record them in the case (this thread); the
-    runs, in the scenarios' order."""
+    """Run scenarios (with uncertainty if a plan is given), wait for all of them and record
+    them in the case (this thread); the runs, in the scenarios' order."""
     finished: dict[str, Run] = {}
     prepared = prepare_scenarios(twin, case, scenarios)
 
     def done(handle: RunHandle, run: Run) -> None:
         finished[run.scenario] = run
 
-    handles = submit_prepared(prepared, runner, on_done=done)
+    handles = submit_prepared(prepared, runner, on_done=done, uncertainty=uncertainty)
     for handle in handles:
         handle.wait()
     runs = [finished[s.name] for s in scenarios]
