@@ -185,8 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--twin", help="twin id (default: the twin run on the case)")
     report.add_argument("--pseudonym", help="print this instead of the patient's name and ID")
 
-    from meditwin_desktop import cli_case, cli_cases, cli_export, cli_verify
+    from meditwin_desktop import (
+        cli_case,
+        cli_cases,
+        cli_cluster,
+        cli_cohort,
+        cli_export,
+        cli_verify,
+    )
 
+    cli_cluster.add_cluster_arguments(run)
+    cli_cohort.add_parser(commands)
     cli_cases.add_parser(commands)
     cli_case.add_parser(commands)
     cli_export.add_parser(commands)
@@ -412,7 +421,14 @@ def _cmd_twin(args: argparse.Namespace) -> int:
     return twin_command(args)
 
 
+def _cmd_cohort(args: argparse.Namespace) -> int:
+    from meditwin_desktop.cli_cohort import cohort_command
+
+    return cohort_command(args)
+
+
 _COMMANDS = {
+    "cohort": _cmd_cohort,
     "check-twin": _cmd_check_twin,
     "twin": _cmd_twin,
     "verify": _cmd_verify,

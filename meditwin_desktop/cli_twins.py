@@ -59,6 +59,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from meditwin_desktop.cli_cluster import make_runner
 from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.case_images import load_case_image
 from meditwin_desktop.core.errors import InputError, MeditwinError
@@ -191,7 +192,7 @@ def run_command(args: argparse.Namespace) -> int:
         parts = len(scenarios) * max(1, len(twin.parts(twin.parameters_for({}, {}))))
     except Exception:
         parts = len(scenarios)
-    runner = Runner(max_parallel=min(parts, os.cpu_count() or 1), timeout_s=args.timeout)
+    runner = make_runner(args, min(parts, os.cpu_count() or 1), args.timeout)
     try:
         _start_workers(runner)
         plan = None
