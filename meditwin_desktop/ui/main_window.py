@@ -510,6 +510,7 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
         self._save_settings()
         self.twin_panel.cancel_all()
         self.twin_runner.shutdown()
+        self.twin_panel.shutdown()  # a cluster connection, if any
         if self._labels_timer.isActive():
             self._labels_timer.stop()
             self._labels_changed_for_case()

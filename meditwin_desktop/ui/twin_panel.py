@@ -49,6 +49,7 @@ from meditwin_desktop.core.scenarios import (
     submit_prepared,
 )
 from meditwin_desktop.core.twin import Parameter, Personalized, Scenario, Twin
+from meditwin_desktop.core.uncertainty import UncertaintyPlan
 from meditwin_desktop.ui.parameter_editors import (
     FLAG_TEXT,
     ParameterDelegate,
@@ -58,6 +59,7 @@ from meditwin_desktop.ui.parameter_editors import (
 )
 from meditwin_desktop.ui.scenario_status import ProgressCell, status_cell
 from meditwin_desktop.ui.scenario_table import ScenarioTable
+from meditwin_desktop.ui.uncertainty_dialog import UncertaintyDialog
 
 _TWIN_ROLE = Qt.ItemDataRole.UserRole
 
@@ -96,6 +98,8 @@ class TwinPanel(ScenarioTable, QWidget):
         self._personalising = None  # token of the personalisation in progress
         self.out_of_date: dict[str, str] = {}  # scenario -> why its run is out of date
         self.stale = False  # the case changed while runs went on: personalise again after
+        self._cluster: tuple[str, Runner] | None = None  # (scheduler address, its runner)
+        self.uncertainty_dialog: UncertaintyDialog | None = None
         self._bridge = _RunBridge(self)
         self._bridge.progressed.connect(self._on_progress)
         self._bridge.finished.connect(self._on_finished)
@@ -155,6 +159,7 @@ class TwinPanel(ScenarioTable, QWidget):
             (N_("Rename"), self.rename_scenario),
             (N_("Delete"), self.delete_scenario),
             (N_("Run all"), self.run_all),
+            (N_("With uncertainty…"), self.run_with_uncertainty),
         ):
             button = QPushButton(tr(text))  # keyed and named by its English text
             button.setObjectName(f"scenario_{text.lower().replace(' ', '_')}")
@@ -421,8 +426,26 @@ class TwinPanel(ScenarioTable, QWidget):
         return runs[-1] if runs else None
 
     # -- running ---------------------------------------------------------------------------
-    def run_all(self) -> None:
-        """Validate every scenario, prepare the inputs in the background, run them all."""
+    def run_with_uncertainty(self) -> None:
+        """Ask how (samples, sensitivity, where), then run every scenario with uncertainty."""
+        if self.twin is None or self.case is None:
+            return
+        if not self.twin.uncertain:
+            self._warn(tr("{twin} declares no uncertain input: its outcomes have no interval.")
+                       .format(twin=tr(self.twin.title)))  # fmt: skip
+            return
+        last = [r.seconds for r in self.case.runs.get(self.twin.id, [])
+                if r.status == "ok" and r.seconds > 0]  # fmt: skip
+        dialog = UncertaintyDialog(self.twin, len(self._scenario_list()),
+                                   min(last) if last else None,
+                                   self.runner.max_parallel, self)  # fmt: skip
+        self.uncertainty_dialog = dialog  # for tests: the dialog is modal to the window
+        dialog.accepted.connect(lambda: self.run_all(dialog.plan(), dialog.scheduler()))
+        dialog.open()
+
+    def run_all(self, uncertainty: UncertaintyPlan | None = None, scheduler: str = "") -> None:
+        """Validate every scenario, prepare the inputs in the background, run them all
+        (with uncertainty if a plan is given, on a Dask cluster if a scheduler is)."""
         if self.twin is None or self.case is None:
             return
         if self.running():
@@ -452,30 +475,67 @@ class TwinPanel(ScenarioTable, QWidget):
 
         baseline = self.baseline or None  # as validated above
 
-        def prepare(*, progress, cancelled) -> Prepared:
-            return prepare_scenarios(twin, case, scenarios, baseline)
+        def prepare(*, progress, cancelled) -> tuple[Prepared, Runner]:
+            prepared = prepare_scenarios(twin, case, scenarios, baseline)
+            return prepared, self._runner_for(scheduler, prepared, case)  # connects: here
 
         def ended(*_) -> None:
             self._preparing = False
 
         self._start(
-            tr("Preparing the scenarios"),
+            tr("Preparing the scenarios") if not scheduler else
+            tr("Preparing the scenarios and connecting to the cluster"),
             prepare,
-            on_done=lambda prepared: self._submit(prepared, case),
+            on_done=lambda ready: self._submit(ready[0], case, uncertainty, ready[1]),
             on_failed=ended,
             on_cancelled=ended,
-        )
+        )  # fmt: skip
 
-    def _submit(self, prepared: Prepared, case: Case) -> None:
+    def _runner_for(self, scheduler: str, prepared: Prepared, case: Case) -> Runner:
+        """This computer's runner, or one on the Dask cluster at `scheduler` (connected in
+        this background thread; reused while the address stays the same)."""
+        if not scheduler:
+            return self.runner
+        from meditwin_desktop.core.cluster import cluster_runner
+
+        if self._cluster is None or self._cluster[0] != scheduler:
+            old, self._cluster = self._cluster, (scheduler, cluster_runner(scheduler))
+            if old is not None:
+                old[1].shutdown()
+        return self._cluster[1]
+
+    def shutdown(self) -> None:
+        """Stop the cluster connection, if any (the local runner is the window's)."""
+        if self._cluster is not None:
+            self._cluster[1].shutdown()
+            self._cluster = None
+
+    def _submit(self, prepared: Prepared, case: Case,
+                uncertainty: UncertaintyPlan | None = None,
+                runner: Runner | None = None) -> None:  # fmt: skip
         self._preparing = False
         if case is not self.case or prepared.twin is not self.twin:
             return  # another case or twin is shown now
-        handles = submit_prepared(
-            prepared,
-            self.runner,
-            on_progress=self._bridge.progressed.emit,
-            on_done=lambda handle, run: self._bridge.finished.emit(handle, run),
-        )
+        runner = runner or self.runner
+        try:
+            handles = submit_prepared(
+                prepared,
+                runner,
+                on_progress=self._bridge.progressed.emit,
+                on_done=lambda handle, run: self._bridge.finished.emit(handle, run),
+                uncertainty=uncertainty,
+            )
+        except MeditwinError as error:  # identifiable data refused by a remote cluster
+            if not self._confirm_identifiable(runner, str(error)):
+                self.status.setText(tr("Not run: nothing was sent."))
+                return
+            handles = submit_prepared(
+                prepared,
+                runner,
+                on_progress=self._bridge.progressed.emit,
+                on_done=lambda handle, run: self._bridge.finished.emit(handle, run),
+                uncertainty=uncertainty,
+            )
         self._handles = {h.scenario: h for h in handles}
         self._aliases = {}
         self.status.setText(
@@ -485,6 +545,20 @@ class TwinPanel(ScenarioTable, QWidget):
         )
         self._fill_scenarios()
         self.runs_started.emit(prepared.twin.id)
+
+    def _confirm_identifiable(self, runner: Runner, why: str) -> bool:
+        """Ask before identifiable data go to a cluster on another computer (once per
+        connection); True when the user agrees."""
+        answer = QMessageBox.question(
+            self, tr("Send identifiable data?"),
+            tr("{why}\n\nSend them to this cluster anyway?").format(why=why),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )  # fmt: skip
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        runner.executor.allow_identifiable = True
+        return True
 
     def cancel(self, scenario: str) -> None:
         """Cancel one running scenario."""
