@@ -577,6 +577,10 @@ class Runner:
         thread = threading.Thread(target=combined, name="meditwin-combine", daemon=True)
 
         def child_done(child: RunHandle) -> None:
+            if tolerant and child.result is not None and child is not children[0]:
+                # a sample's outcomes and curves are all a summary reads: its maps (a VT
+                # movie, a 3D dose) would otherwise be held for every sample until the end
+                child.result = Result(dict(child.result.outcomes), dict(child.result.series))
             if child.status == "failed" and not (tolerant and child is not children[0]):
                 number = children.index(child) + 1
                 what = tr("part {number} of {count}: {error}") if not tolerant else tr(
