@@ -333,11 +333,18 @@ def difference_text(
 
 
 def cell_text(
-    outcome: Outcome, run: Run, baseline: Run | None, system: str | None = USER_SYSTEM
+    outcome: Outcome,
+    run: Run,
+    baseline: Run | None,
+    system: str | None = USER_SYSTEM,
+    *,
+    spread: bool = False,
 ) -> str:
     """An outcome of one run, marked ↓/↑ when off its clinical target, with its difference
     to the baseline ('–' when not computed, 'n/a' when undefined for this run:
-    `outcome_note` says why)."""
+    `outcome_note` says why). With `spread`, a run with uncertainty adds its interval after
+    the value and, on a second line, the probability of meeting the target:
+    '25.0 [21.3–28.7] (Δ +2.0)' / 'P(<= 27 mL) = 0.81' (`SPREAD_KEY` says what they are)."""
     if run.status != "ok" or outcome.name not in run.outcomes:
         return "–"
     value = run.outcomes[outcome.name]
@@ -345,6 +352,9 @@ def cell_text(
     mark = target_mark(outcome, value, system)
     if mark:
         text += f" {mark}"
+    found = spread_of(outcome, run) if spread else None
+    if found is not None:
+        text += f" [{interval_text(outcome, found, system)}]"
     reference = baseline.outcomes.get(outcome.name) if baseline is not None else None
     if value is not None and reference is not None and run is not baseline and outcome.point:
         moved = float(np.linalg.norm(np.subtract(value, reference)))
@@ -352,11 +362,31 @@ def cell_text(
         text += f" {away}" if moved > 0 else ""
     elif value is not None and reference is not None and run is not baseline and outcome.numeric:
         text += f" ({difference_text(outcome, value, reference, system)})"
-    return text
+    probability = probability_text(outcome, found, system) if found is not None else ""
+    return f"{text}\n{probability}" if probability else text
+
+
+SPREAD_KEY = N_(
+    "[low–high]: the {level} % interval of the outcome over the sampled uncertain inputs; "
+    "P(target): the share of the sampled runs meeting the outcome's clinical target."
+)
+
+
+def spread_key(runs: Sequence[Run]) -> str:
+    """What the brackets and P(...) mean ('' when no run has a spread)."""
+    levels = sorted({s.level for r in runs if r.result is not None
+                     for s in r.result.spread.values()})  # fmt: skip
+    if not levels:
+        return ""
+    level = "/".join(number(100 * x, 0) for x in levels)
+    return tr(SPREAD_KEY).format(level=level)
 
 
 CSV_HEADINGS = ["Outcome", "Unit", "Scenario", "Shown", "Value", "Target", "State", "Best",
-                "Out of date", "Note"]  # fmt: skip
+                "Out of date", "Note", "Median", "Low", "High", "Level", "P(target)"]  # fmt: skip
+# Median, Low, High (the shown unit, full precision; the outcome's 'never' as a word),
+# Level (0.9: the 5th to 95th percentile), P(target) (a share, 0 to 1): a run with
+# uncertainty only, else empty
 
 
 def comparison_table(
@@ -364,7 +394,9 @@ def comparison_table(
 ) -> tuple[list[str], list[list]]:
     """The comparison as rows for a CSV file (`CSV_HEADINGS`), one per outcome and run:
     the value as shown (clinical precision, `system`'s unit) and, beside it, the full
-    value in the same unit; the target, its state and the best mark as the table shows."""
+    value in the same unit; the target, its state and the best mark as the table shows;
+    for a run with uncertainty its median, interval, level and probability of meeting the
+    target (empty cells otherwise)."""
     best = best_scenarios(twin, runs, stale)
     baseline = baseline_run(runs)
     rows: list[list] = []
@@ -386,8 +418,19 @@ def comparison_table(
                 tr("yes") if run.scenario in best[outcome.name] else "",
                 tr("yes") if run.scenario in stale else "",
                 note,
+                *_spread_cells(outcome, run, system),
             ])  # fmt: skip
     return list(CSV_HEADINGS), rows
+
+
+def _spread_cells(outcome: Outcome, run: Run, system: str | None) -> list:
+    """Median, Low, High, Level, P(target) of a run with uncertainty ('' without)."""
+    found = spread_of(outcome, run)
+    if found is None:
+        return [""] * 5
+    ends = [tr(outcome.absent or NOT_APPLICABLE) if x is None else shown_value(outcome, x, system)
+            for x in (found.median, found.low, found.high)]  # fmt: skip
+    return [*ends, found.level, "" if found.p_target is None else found.p_target]
 
 
 def write_comparison_csv(
@@ -579,12 +622,16 @@ def plot_bars(
     stale=frozenset(),
     best: set[str] | None = None,
     system: str | None = USER_SYSTEM,
+    whisker_colour: str = "black",
 ) -> bool:
     """One outcome across scenarios as labelled bars ('absent' text where not computed), at
     its clinical precision in `system`'s unit. With a target each bar takes its state's
     colour (`TARGET_RULE`), else one neutral blue (a green or red scenario colour would read
     as a target met or missed); `best` scenarios get a ★. Runs in `stale`
-    (scenario names) are hatched and labelled out of date."""
+    (scenario names) are hatched and labelled out of date. A run with uncertainty gets an
+    error bar from the low to the high end of its interval with a tick at the median
+    (`whisker_colour`; the title's second line says what they are), and P(target) under
+    its value; an interval with a 'never' end has no error bar but its text."""
     shown = [r for r in runs if r.status == "ok"]
     names = [r.scenario for r in shown]
     values = [r.outcomes.get(outcome.name) for r in shown]
@@ -598,25 +645,57 @@ def plot_bars(
     ]  # fmt: skip
     bars = axes.bar(range(len(names)), heights, color=colours, width=0.6)  # absent: no bar
     crowded = len(names) >= 5  # narrow bars: labels on shorter lines, smaller
-    for bar, run, value in zip(bars, shown, values, strict=True):
+    tops = _whiskers(axes, outcome, shown, stale, system, whisker_colour)
+    for n, (bar, run, value) in enumerate(zip(bars, shown, values, strict=True)):
         text = value_text(outcome, value, system=system)
         text += f" {target_mark(outcome, value, system)}".rstrip()
         if run.scenario in (best or set()):
             text = "★ " + text
+        found = spread_of(outcome, run)
+        if found is not None and n not in tops:  # an end is 'never': said, not drawn
+            text += f"\n[{interval_text(outcome, found, system)}]"
+        if found is not None and found.p_target is not None:
+            text += "\n" + tr("P = {p}").format(p=number(found.p_target, 2))
         if run.scenario in stale:
             bar.set_hatch("//")
             bar.set_alpha(0.45)
             text += "\n" + textwrap.fill(f"({tr(OUT_OF_DATE)})", 7 if crowded else 40)
-        top = (bar.get_x() + bar.get_width() / 2, bar.get_height())
+        top = (bar.get_x() + bar.get_width() / 2, max(bar.get_height(), tops.get(n, -math.inf)))
         axes.annotate(text, top, textcoords="offset points", xytext=(0, 3), ha="center",
                       fontsize=6.5 if crowded else 8)  # fmt: skip
     axes.set_xticks(range(len(names)), names, fontsize=8)
     axes.set_ylabel(shown_unit(outcome, system))
-    axes.set_title(_bar_title(outcome, system), fontsize=10)
+    title = _bar_title(outcome, system)
+    if tops:
+        levels = sorted({spread_of(outcome, r).level for n, r in enumerate(shown) if n in tops})
+        title += "\n" + tr(WHISKERS).format(level="/".join(number(100 * x, 0) for x in levels))
+    axes.set_title(title, fontsize=10)
     axes.grid(axis="y", alpha=0.25)
     axes.margins(y=0.15)
     _draw_target(axes, outcome, system)
     return True
+
+
+WHISKERS = N_("error bars: {level} % interval, tick: median")
+
+
+def _whiskers(axes, outcome: Outcome, runs: Sequence[Run], stale, system: str | None,
+              colour: str) -> dict[int, float]:  # fmt: skip
+    """Error bars of the runs with a spread (low to high, a tick at the median); returns
+    bar index -> the whisker's top."""
+    tops: dict[int, float] = {}
+    for n, run in enumerate(runs):
+        found = spread_of(outcome, run)
+        if found is None or None in (found.low, found.high, found.median):
+            continue
+        low, median, high = (float(shown_value(outcome, x, system))
+                             for x in (found.low, found.median, found.high))  # fmt: skip
+        old = run.scenario in stale
+        axes.errorbar([n], [median], yerr=[[median - low], [high - median]], fmt="_",
+                      markersize=9, color=colour, ecolor=colour, elinewidth=1.3, capsize=4,
+                      alpha=0.5 if old else 1.0, zorder=4, label=HIDDEN_BAND)  # fmt: skip
+        tops[n] = high
+    return tops
 
 
 def _bar_title(outcome: Outcome, system: str | None) -> str:

@@ -42,6 +42,7 @@ from meditwin_desktop.core.comparison import (
     outcome_note,
     plot_bars,
     plot_series,
+    spread_key,
     target_state,
 )
 from meditwin_desktop.core.errors import InputError
@@ -68,7 +69,8 @@ from meditwin_desktop.core.report_layout import (
     page,
     table,
 )
-from meditwin_desktop.core.report_summary import QUESTION_KEY, flags, summary_page
+from meditwin_desktop.core.report_summary import QUESTION_KEY, flags, spread_lines, summary_page
+from meditwin_desktop.core.report_uncertainty import uncertainty_pages
 from meditwin_desktop.core.result_plots import (
     category_legend,
     chart_groups,
@@ -459,7 +461,7 @@ def _bars_page(pdf: PdfPages, twin: Twin, runs: list[Run], stale: dict[str, str]
         plot_bars(axes, outcome, runs, stale=set(stale))
         axes.tick_params(labelsize=7)
         title = axes.get_title()  # 'Label (higher is better; target …)': wrapped to the axes
-        axes.set_title(textwrap.fill(title, 40), fontsize=8.5)
+        axes.set_title("\n".join(textwrap.fill(t, 40) for t in title.split("\n")), fontsize=8.5)
         names = [textwrap.fill(t.get_text(), 16) for t in axes.get_xticklabels()]
         axes.set_xticks(axes.get_xticks(), names, fontsize=7)  # scenario names wrapped
     _save_page(pdf, figure)
@@ -525,6 +527,7 @@ def write_report(
                 y -= _CURVE
         _save_page(pdf, figure)
         _bars_page(pdf, twin, ok, stale)
+        uncertainty_pages(pdf, twin, ok, stale)
         rest = series[room:]
         for first in range(0, len(rest), 3):  # 3 curves a page
             figure, y = _page(tr("Curves"), bool(stale))
@@ -618,6 +621,7 @@ def _outcome_rows(twin: Twin, runs: list[Run], stale: dict[str, str]) -> list[li
             text = cell_text(outcome, run, baseline)
             if outcome_note(outcome, run):
                 text += " †"
+            text += spread_lines(outcome, run)  # a run with uncertainty: interval, P(target)
             state = target_state(outcome, run.outcomes.get(outcome.name))
             fill = {MET: MEETS, NEAR: BORDERLINE, None: None}.get(state, MISSED)
             if run.scenario in stale:
@@ -652,6 +656,10 @@ def _outcomes_page(pdf, twin: Twin, runs: list[Run], ok: list[Run], stale) -> tu
     ]
     if any(o.target is not None for o in twin.outcomes):
         legend += [tr(TARGET_RULE), f"{tr(TARGET_LEGEND)}."]
+    key = spread_key(ok)
+    if key:
+        legend.append(f"{key} " + tr("How they were computed: page 'Uncertainty and "
+                                     "sensitivity'."))
     if stale:
         legend.append(tr("Columns marked '{marker}' were computed from other data than "
                          "the case now holds (page 1 says what changed).").format(

@@ -17,9 +17,12 @@ from meditwin_desktop.core.comparison import (
     OFF,
     OUT_OF_DATE,
     best_scenarios,
+    interval_text,
     outcome_note,
     ruled_out,
     shown_unit,
+    spread_key,
+    spread_of,
     state_text,
     target_mark,
     target_state,
@@ -245,8 +248,8 @@ def _outcome_table(figure, y: float, twin: Twin, ok: list[Run], stale: dict[str,
             text = value_text(outcome, value) if outcome.name in run.outcomes else "–"
             fill = None
             if run.scenario in stale:
-                row.append(Cell(f"{STALE_SIGN} {text}", STALE_FILL, style="italic",
-                                colour=WARN, align="center"))  # fmt: skip
+                row.append(Cell(f"{STALE_SIGN} {text}{spread_lines(outcome, run)}", STALE_FILL,
+                                style="italic", colour=WARN, align="center"))  # fmt: skip
                 continue
             state = target_state(outcome, value)
             if state is not None:
@@ -256,10 +259,23 @@ def _outcome_table(figure, y: float, twin: Twin, ok: list[Run], stale: dict[str,
                 fill = {MET: MEETS, NEAR: BORDERLINE}.get(state, MISSED)
             elif text == tr(NOT_APPLICABLE):
                 fill = "#f3f3f3"
+            text += spread_lines(outcome, run)
             weight = "bold" if run.scenario in best[outcome.name] else "normal"
             row.append(Cell(text, fill, weight, align="center"))
         rows.append(row)
     return table(figure, y, widths, header, rows, size=8.5)
+
+
+def spread_lines(outcome: Outcome, run: Run) -> str:
+    """'\n[21.3–28.7]\nP = 0.81' for a run with uncertainty ('' without), for a report's
+    narrow cells (the row's heading gives the target)."""
+    found = spread_of(outcome, run) if outcome.name in run.outcomes else None
+    if found is None:
+        return ""
+    text = f"\n[{interval_text(outcome, found)}]"
+    if found.p_target is not None:
+        text += "\n" + tr("P = {p}").format(p=number(found.p_target, 2))
+    return text
 
 
 def summary_page(
@@ -300,7 +316,10 @@ def summary_page(
             "beyond the clinical resolution (none while a result is out of date). Values in "
             "the unit system chosen in the window. All outcomes: 'Scenarios and outcomes'."
         )
-        y = lines(figure, y, [legend], size=7.5, width=125, color="#444444") - 0.008
+        key = spread_key(ok)
+        texts = [legend] + ([f"{key} " + tr("How they were computed: page 'Uncertainty and "
+                                            "sensitivity'.")] if key else [])  # fmt: skip
+        y = lines(figure, y, texts, size=7.5, width=125, color="#444444") - 0.008
     found = flags(twin, runs, stale)
     y = heading(figure, y, tr("Flags and warnings ({count}, each once)").format(
         count=len(found)))  # fmt: skip

@@ -18,6 +18,8 @@ made safe for a file name; names that collide get ' (2)', ' (3)'...), `export_ru
 - `<table>.csv`: a table, headed with its columns and units;
 - `<chart>.csv`: a chart (waterfall, spider plot): its x column, then one column per line.
 A curve with an uncertainty band has two more columns, its lower and upper edges.
+A run with a sensitivity analysis adds `sensitivity.csv`: per outcome and uncertain input,
+its first-order and total Sobol indices (named in outcomes.json under "sensitivity").
 File names are the results' names made safe; a name used twice gets ' (2)'. Files are
 written atomically; an existing export of the same scenario is overwritten file by file.
 """
@@ -256,6 +258,17 @@ def _write_chart(chart: Chart, folder: Path, stem: str) -> dict[str, Any]:
             "guides": [{"label": t, "value": _json_value(v)} for t, v in chart.guides]}  # fmt: skip
 
 
+def _write_sensitivity(result, folder: Path, stem: str) -> dict[str, Any]:
+    """The Sobol indices of a run with a sensitivity analysis, one row per outcome and
+    input (the outcome's order, inputs as stored)."""
+    rows = ([outcome, name, _number(first), _number(total)]
+            for outcome, found in result.sensitivity.items()
+            for name, (first, total) in found.items())  # fmt: skip
+    headings = ["outcome", "input", "first order", "total"]
+    write_text_atomic(folder / f"{stem}.csv", _csv_text(headings, rows))
+    return {"file": f"{stem}.csv", "method": result.uncertainty}
+
+
 def export_run(run: Run, twin: Twin, folder: Path | str, name: str | None = None) -> list[Path]:
     """Write one run's results into `folder/<name>/` (default: the scenario's safe name),
     created if needed; `folder` must exist. Returns the files written."""
@@ -327,6 +340,10 @@ def export_run(run: Run, twin: Twin, folder: Path | str, name: str | None = None
         for key, chart in result.charts.items():
             stem = _unique(safe_name(key), taken)
             document["charts"][key] = _write_chart(chart, target, stem)
+            written.append(target / f"{stem}.csv")
+        if result.sensitivity:
+            stem = _unique("sensitivity", taken)
+            document["sensitivity"] = _write_sensitivity(result, target, stem)
             written.append(target / f"{stem}.csv")
     write_text_atomic(target / "outcomes.json", json.dumps(document, indent=2) + "\n")
     return [target / "outcomes.json", *written]

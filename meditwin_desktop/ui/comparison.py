@@ -41,6 +41,7 @@ from meditwin_desktop.core.comparison import (
     plot_series,
     resolution_text,
     ruled_out,
+    spread_of,
     state_text,
     target_state,
     target_text,
@@ -49,9 +50,11 @@ from meditwin_desktop.core.comparison import (
 from meditwin_desktop.core.i18n import N_, decimal_separator, number, tr, tr_n
 from meditwin_desktop.core.result_plots import result_labels, shared_range
 from meditwin_desktop.core.twin import Field, Twin, is_point
+from meditwin_desktop.core.uncertainty_text import reading_note, spread_tip
 from meditwin_desktop.core.units import SYSTEM_SETTING, UNIT_SYSTEMS, system_unit, user_system
 from meditwin_desktop.ui.plot_canvas import PlotCanvas
 from meditwin_desktop.ui.result_tabs import ChartsPage, ImagesPage, TablesPage, refill
+from meditwin_desktop.ui.sensitivity_view import SensitivityPage
 from meditwin_desktop.ui.window_views import settings
 
 # Table cells: a dark tint of the target state's colour behind light text (the ↓/↑ marks
@@ -208,6 +211,12 @@ class ComparisonView(QWidget):
         self.notes.setStyleSheet("color: #f0c040;")
         self.notes.hide()
         layout.addWidget(self.notes)
+        self.uncertainty_note = QLabel(self)  # runs with uncertainty: how to read them
+        self.uncertainty_note.setObjectName("uncertainty_note")
+        self.uncertainty_note.setWordWrap(True)
+        self.uncertainty_note.setStyleSheet("color: #aaaaaa;")
+        self.uncertainty_note.hide()
+        layout.addWidget(self.uncertainty_note)
         self.table = QTableWidget(0, 0, self)
         self.table.setObjectName("outcome_table")
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -216,6 +225,11 @@ class ComparisonView(QWidget):
         self.tabs.addTab(self.curves_page, tr("Curves"))
         self.bars_page = self._bars()
         self.tabs.addTab(self.bars_page, tr("Bars"))
+        self.sensitivity_page = SensitivityPage(
+            lambda: self.tabs.currentWidget() is self.sensitivity_page, self
+        )
+        self.tabs.addTab(self.sensitivity_page, tr("Sensitivity"))  # runs with indices only
+        self.tabs.setTabVisible(self.tabs.indexOf(self.sensitivity_page), False)
         self.spatial_page = self._spatial()
         self.tabs.addTab(self.spatial_page, tr("3D results"))
         self.images_page = ImagesPage(lambda: self.tabs.currentWidget() is self.images_page, self)
@@ -404,6 +418,8 @@ class ComparisonView(QWidget):
         outcomes = {o.name: tr(o.label) for o in twin.outcomes if o.numeric} if twin else {}
         refill(self.bar_choice, outcomes)  # a position or a category has no bar
         self._plot_bars()
+        indexed = self.sensitivity_page.set_runs(twin, self.runs, set(self.stale))
+        self.tabs.setTabVisible(self.tabs.indexOf(self.sensitivity_page), indexed)
         refill(self.field_choice, result_labels(self.runs, "fields"))
         self._refresh_spatial()
         self.images_page.set_runs(self.runs, set(self.stale), case)
@@ -465,6 +481,8 @@ class ComparisonView(QWidget):
                    "they appear here side by side.")
             )  # fmt: skip
         self.notes.setVisible(bool(self.notes.text()))
+        self.uncertainty_note.setText(reading_note(self.runs))
+        self.uncertainty_note.setVisible(bool(self.uncertainty_note.text()))
 
     def _fill_table(self) -> None:
         table, twin, runs = self.table, self.twin, self.runs
@@ -496,6 +514,8 @@ class ComparisonView(QWidget):
             for column, run in enumerate(runs, start=1):
                 table.setItem(row, column, self._cell(outcome, run, baseline, best))
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        if any(r.result is not None and r.result.spread for r in runs):
+            table.resizeRowsToContents()  # P(target) on a second line
 
     def _header(self, run: Run) -> QTableWidgetItem:
         warnings = run.result.warnings if run.result is not None else []
@@ -511,11 +531,15 @@ class ComparisonView(QWidget):
         return item
 
     def _cell(self, outcome, run: Run, baseline, best) -> QTableWidgetItem:
-        text = cell_text(outcome, run, baseline, self.system)
+        text = cell_text(outcome, run, baseline, self.system, spread=True)
         note = outcome_note(outcome, run)
-        item = QTableWidgetItem(text + (" ⚠" if note else ""))
+        first, *more = text.split("\n")  # a run with uncertainty: P(target) below
+        item = QTableWidgetItem("\n".join([first + (" ⚠" if note else ""), *more]))
         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         tips = [note] if note else []
+        spread = spread_of(outcome, run) if run.status == "ok" else None
+        if spread is not None:
+            tips.append(spread_tip(outcome, spread, self.system))
         value = run.outcomes.get(outcome.name) if run.status == "ok" else None
         state = target_state(outcome, value)
         if state is not None:
@@ -550,6 +574,7 @@ class ComparisonView(QWidget):
     def _refresh_visible(self) -> None:
         self._plot()
         self._plot_bars()
+        self.sensitivity_page.draw()
         self._refresh_spatial()
         self.images_page.draw()
         self.tables_page.draw()
@@ -590,7 +615,8 @@ class ComparisonView(QWidget):
         axes = _dark_axes(self.bar_figure)
         stale = set(self.stale)
         best = best_scenarios(self.twin, self.runs, stale)[outcome.name]
-        if plot_bars(axes, outcome, self.runs, stale=stale, best=best, system=self.system):
+        if plot_bars(axes, outcome, self.runs, stale=stale, best=best, system=self.system,
+                     whisker_colour="#f0f0f0"):  # fmt: skip
             _darken(axes)
             for text in axes.texts + axes.get_xticklabels():
                 text.set_color("#dddddd")

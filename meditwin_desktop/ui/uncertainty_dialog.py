@@ -4,8 +4,6 @@ computer, or a Dask cluster's scheduler). The choices are kept in the settings."
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -21,34 +19,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from meditwin_desktop.core.i18n import decimal_separator, number, tr
-from meditwin_desktop.core.twin import Twin, Uncertain
-from meditwin_desktop.core.uncertainty import DEFAULT_SAMPLES, UncertaintyPlan
+from meditwin_desktop.core.i18n import number, tr
+from meditwin_desktop.core.twin import Twin
+from meditwin_desktop.core.uncertainty import (
+    DEFAULT_SAMPLES,
+    SOBOL_MIN_BASE,
+    UncertaintyPlan,
+    sobol_base,
+)
+from meditwin_desktop.core.uncertainty_text import spread_description
 from meditwin_desktop.ui.window_views import settings
 
 SAMPLES_SETTING = "uncertainty/samples"
 SENSITIVITY_SETTING = "uncertainty/sensitivity"
 SEED_SETTING = "uncertainty/seed"
 SCHEDULER_SETTING = "cluster/scheduler"  # a Dask scheduler's address; empty: this computer
-
-
-def spread_description(twin: Twin, item: Uncertain) -> str:
-    """'normal, SD 0.3 mmol/L', 'normal, 8 % of the value', 'uniform 0.4–0.6 W/(m·K)'."""
-    unit = tr(twin.parameter(item.name).unit)
-    unit = f" {unit}" if unit else ""
-    kind = {"normal": tr("normal"), "lognormal": tr("log-normal"), "uniform": tr("uniform"),
-            "triangular": tr("triangular")}.get(item.distribution, item.distribution)  # fmt: skip
-    if item.low is not None and item.high is not None:
-        return f"{kind} {_g(item.low)}–{_g(item.high)}{unit}"
-    parts = [kind]
-    if item.sd:
-        parts.append(tr("SD {sd}").format(sd=f"{_g(item.sd)}{unit}"))
-    elif item.relative_sd:
-        parts.append(tr("{percent} % of the value").format(
-            percent=_g(100 * item.relative_sd)))  # fmt: skip
-    if item.from_case:
-        parts.append(tr("or the case's own"))
-    return ", ".join(parts)
 
 
 class UncertaintyDialog(QDialog):
@@ -94,6 +79,10 @@ class UncertaintyDialog(QDialog):
         self.samples.setValue(_int(stored.value(SAMPLES_SETTING), DEFAULT_SAMPLES, 8, 10000))
         form.addRow(tr("Samples per scenario"), self.samples)
         self.sensitivity = QCheckBox(tr("Which inputs matter most (Sobol sensitivity analysis)"))
+        self.sensitivity.setToolTip(tr(
+            "A Saltelli design: at least {n} base samples (rounded up to a power of two), "
+            "each run for every input plus two. Fewer give unreliable indices.").format(
+                n=SOBOL_MIN_BASE))  # fmt: skip
         self.sensitivity.setObjectName("uncertainty_sensitivity")
         self.sensitivity.setChecked(str(stored.value(SENSITIVITY_SETTING, "false")) == "true")
         form.addRow("", self.sensitivity)
@@ -133,7 +122,7 @@ class UncertaintyDialog(QDialog):
         """The nominal run plus the samples (a Saltelli design: n (d + 2), n a power of 2)."""
         n = self.samples.value()
         if self.sensitivity.isChecked():
-            n = (1 << max(1, math.ceil(math.log2(n)))) * (len(self.twin.uncertain) + 2)
+            n = sobol_base(n) * (len(self.twin.uncertain) + 2)
         return n + 1
 
     def _show_cost(self) -> None:
@@ -163,11 +152,6 @@ class UncertaintyDialog(QDialog):
         stored.setValue(SEED_SETTING, self.seed.value())
         stored.setValue(SCHEDULER_SETTING, self.scheduler())
         self.accept()
-
-
-def _g(value: float) -> str:
-    """A number as written in a declaration (4 significant digits), decimal comma in French."""
-    return f"{value:.4g}".replace(".", decimal_separator())
 
 
 def _int(value, default: int, low: int, high: int) -> int:

@@ -50,8 +50,8 @@ def test_the_button_runs_every_scenario_with_uncertainty(window, qtbot):
     assert inputs.item(2, 2).text() == "Ishigami and Homma 1990"
     dialog.samples.setValue(16)
     assert "34 runs in all (2 scenario(s))" in dialog.cost.text()  # (16 + 1) x 2
-    dialog.sensitivity.setChecked(True)  # 16 x (5 + 2) + 1 per scenario
-    assert "226 runs in all" in dialog.cost.text()
+    dialog.sensitivity.setChecked(True)  # at least 64 base samples: 64 x (5 + 2) + 1 each
+    assert "898 runs in all" in dialog.cost.text()
     dialog.sensitivity.setChecked(False)
     dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
     assert int(settings().value(SAMPLES_SETTING)) == 16  # remembered for the next time
