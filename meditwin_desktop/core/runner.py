@@ -569,10 +569,19 @@ class Runner:
                 with self._lock:
                     self._combining.discard(thread)
 
-        def child_progress(child: RunHandle) -> None:
+        shown: dict[int, float] = {}  # each child's progress as last counted
+        total = [0.0]  # their sum: a sweep of thousands of samples adds, never re-sums
+        remaining = [0]  # children not yet ended (set once the cached ones are known)
+
+        def child_progress(child: RunHandle, fraction: float | None = None) -> None:
+            """Count a child's progress (`fraction`: 1 for one that ended) in the parent's."""
+            fraction = child.progress if fraction is None else fraction
+            with lock:
+                total[0] += fraction - shown.get(id(child), 0.0)
+                shown[id(child)] = fraction
+                overall = total[0] / len(children)
             if not ended[0]:
-                fraction = sum(c.progress for c in children) / len(children)
-                parent._report(fraction, child.message)
+                parent._report(overall, child.message)
 
         thread = threading.Thread(target=combined, name="meditwin-combine", daemon=True)
 
@@ -589,14 +598,21 @@ class Runner:
                                                 error=child.error))  # fmt: skip
             elif child.status == "cancelled":
                 end("cancelled", error=child.error)
-            elif all(c.done() for c in children) and not ended[0]:
-                child_progress(child)
-                # off the runner's thread: combining maps must not hold up other runs
-                with self._lock:
-                    if thread.ident is not None or ended[0]:
-                        return
-                    self._combining.add(thread)
-                    thread.start()
+            else:
+                with lock:
+                    remaining[0] -= 1
+                    last = remaining[0] == 0
+                child_progress(child, 1.0)  # a sample that failed is done too
+                if last and not ended[0]:
+                    start_combining()
+
+        def start_combining() -> None:
+            # off the runner's thread: combining maps must not hold up other runs
+            with self._lock:
+                if thread.ident is not None or ended[0]:
+                    return
+                self._combining.add(thread)
+                thread.start()
 
         children = [
             RunHandle(parent.scenario, twin, run, key, parent.timeout_s,
@@ -623,8 +639,12 @@ class Runner:
                     child.cache_hit = True
                     child.status, child.result, child.progress = "ok", cached, 1.0
         pending = [child for child in children if child.status != "ok"]
+        remaining[0] = len(pending)
+        for child in children:
+            if child.status == "ok":
+                child_progress(child, 1.0)
         if not pending:
-            child_done(children[0])
+            start_combining()
         elif self.executor is not None:
             for child in pending:
                 self._submit_to_executor(child)
@@ -703,11 +723,17 @@ class Runner:
 
     def _serve_queue(self) -> None:
         """Hand queued runs to idle workers in order, watch busy ones, clean up at the end."""
+        last_scan = 0.0
         while not self._stopping:
             with self._lock:
-                for handle in [h for h in self._queue if h._cancel.is_set()]:
-                    self._queue.remove(handle)
-                    handle._finish("cancelled", error=tr("cancelled before it started"))
+                now = time.monotonic()
+                if now - last_scan >= _POLL_S:  # at most every 50 ms: a sweep queues 1000s
+                    last_scan = now
+                    cancelled = [h for h in self._queue if h._cancel.is_set()]
+                    if cancelled:
+                        self._queue = [h for h in self._queue if not h._cancel.is_set()]
+                    for handle in cancelled:
+                        handle._finish("cancelled", error=tr("cancelled before it started"))
                 self._workers = [w for w in self._workers if w.handle or w.alive]
                 self._start_queued()
                 busy = [w for w in self._workers if w.handle is not None]
@@ -792,6 +818,8 @@ class Runner:
             for worker in self._workers:
                 worker.stop()
             self._workers.clear()
+        if hasattr(self.executor, "close"):  # a cluster's client (core.cluster.DaskExecutor)
+            self.executor.close()
 
 
 def execute(twin: Twin, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> Result:
