@@ -16,6 +16,10 @@ class DicomError(InputError):
     """A DICOM file or series cannot be read or assembled into a volume."""
 
 
+class IdentifiableDataError(InputError):
+    """A run's data identify the patient and would leave this computer (a remote cluster)."""
+
+
 class Cancelled(MeditwinError):  # noqa: N818 - reads as an outcome, not a fault
     """Long work was cancelled by the user."""
 
