@@ -62,6 +62,7 @@ from typing import Any
 from meditwin_desktop.cli_cluster import make_runner
 from meditwin_desktop.core.case import Case, Run
 from meditwin_desktop.core.case_images import load_case_image
+from meditwin_desktop.core.cluster_privacy import protect_case
 from meditwin_desktop.core.errors import InputError, MeditwinError
 from meditwin_desktop.core.output_paths import output_file, output_folder
 from meditwin_desktop.core.registry import discover
@@ -187,6 +188,7 @@ def run_command(args: argparse.Namespace) -> int:
         args.save,
     )
     case, library = _case(args)
+    protect_case(case)  # its name, ID and birth date: never logged, never sent to a cluster
     stored_runs = {twin_id: list(runs) for twin_id, runs in case.runs.items()}
     try:  # a twin split in parts (a VT's pacing sites) runs them side by side
         parts = len(scenarios) * max(1, len(twin.parts(twin.parameters_for({}, {}))))

@@ -497,6 +497,9 @@ class TwinPanel(ScenarioTable, QWidget):
         if not scheduler:
             return self.runner
         from meditwin_desktop.core.cluster import cluster_runner
+        from meditwin_desktop.core.cluster_privacy import protect_case
+
+        protect_case(case)  # the birth date typed in the form too: checked before sending
 
         if self._cluster is None or self._cluster[0] != scheduler:
             old, self._cluster = self._cluster, (scheduler, cluster_runner(scheduler))

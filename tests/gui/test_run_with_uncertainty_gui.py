@@ -87,3 +87,20 @@ def test_a_twin_without_uncertain_inputs_says_so(window, qtbot):
     assert "declares no uncertain input" in warning.text()
     warning.close()
     assert not window.findChildren(UncertaintyDialog)
+
+
+def test_an_unreachable_cluster_is_a_message_not_a_freeze(window, qtbot):
+    panel = _choose(window, qtbot, "uncertain_test")
+    panel.buttons["With uncertainty…"].click()
+    qtbot.waitUntil(lambda: panel.uncertainty_dialog is not None)
+    dialog = panel.uncertainty_dialog
+    dialog.samples.setValue(8)
+    dialog.scheduler_edit.setText("tcp://127.0.0.1:1")  # nothing listens there
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+    assert panel.running()  # connecting in the background; the window answers meanwhile
+    qtbot.waitUntil(lambda: not panel.running(), timeout=60_000)
+    shown = " ".join(box.text() for box in window.findChildren(QMessageBox))
+    shown += " " + window.statusBar().currentMessage()
+    assert "127.0.0.1:1" in shown or "scheduler" in shown.lower(), shown
+    assert panel._last_run("Baseline") is None  # nothing ran, nothing recorded
+    settings().setValue("cluster/scheduler", "")
