@@ -1,7 +1,8 @@
 """Conformance of a twin to the contract (`meditwin check-twin`), also a third party's.
 
 Checked: metadata complete; every parameter with a label, a unit (numbers), a source and a
-valid default inside its range; outcomes with labels (and units); requirements of known
+valid default inside its range; outcomes with labels (and units); uncertain inputs naming a
+number parameter, with a known distribution, a spread and a source; requirements of known
 kinds; verification cases well formed; `simulate` a module-level function that pickles
 (it runs in another process); on a small case that fits (given by the caller: core does not
 know the demo cases) personalize -> prepare -> simulate twice gives the same result, whose
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from meditwin_desktop.core.twin import (
+    DISTRIBUTIONS,
     REQUIREMENT_KINDS,
     Parameter,
     Result,
@@ -76,6 +78,7 @@ def check_twin(twin: Twin, cases: Cases | None = None) -> CheckReport:
         _metadata,
         _parameters,
         _outcomes,
+        _uncertain,
         _requirements,
         _verification,
         _picklable,
@@ -195,6 +198,65 @@ def _outcomes(twin: Twin, report: CheckReport) -> None:
     if (twin.split is None) != (twin.combine is None):
         report.problems.append("split without combine (or combine without split): a run in "
                                "parts needs both")  # fmt: skip
+
+
+def _uncertain(twin: Twin, report: CheckReport) -> None:
+    """Each declared uncertain input: a number parameter, a known distribution, a spread
+    (sd or relative_sd > 0; for uniform and triangular low < high instead), a source."""
+    parameters = {p.name: p for p in twin.parameters}
+    seen: set[str] = set()
+    for u in getattr(twin, "uncertain", ()) or ():
+        where = f"uncertain input '{u.name}'"
+        if u.name in seen:
+            report.problems.append(f"{where}: declared twice")
+        seen.add(u.name)
+        parameter = parameters.get(u.name)
+        if parameter is None:
+            report.problems.append(f"{where}: no parameter of that name")
+        elif parameter.kind != "number":
+            report.problems.append(f"{where}: a {parameter.kind} parameter, not a number")
+        if u.distribution not in DISTRIBUTIONS:
+            report.problems.append(f"{where}: unknown distribution '{u.distribution}' "
+                                   f"(known: {', '.join(DISTRIBUTIONS)})")  # fmt: skip
+            continue
+        for name in ("sd", "relative_sd"):
+            value = getattr(u, name)
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                report.problems.append(f"{where}: {name} must be a finite number >= 0")
+        scale = any(v is not None and math.isfinite(v) and v > 0 for v in (u.sd, u.relative_sd))
+        bounded = u.low is not None and u.high is not None
+        if bounded and not (math.isfinite(u.low) and math.isfinite(u.high) and u.low < u.high):
+            report.problems.append(f"{where}: low must be below high")
+        elif u.distribution in ("uniform", "triangular"):
+            if not bounded and not (u.relative_sd and u.relative_sd > 0):
+                report.problems.append(f"{where}: a {u.distribution} distribution needs low "
+                                       "< high (or relative_sd > 0)")  # fmt: skip
+        elif not scale:
+            report.problems.append(f"{where}: no spread (sd or relative_sd > 0)")
+        if not (isinstance(u.source, str) and u.source.strip()):
+            report.problems.append(f"{where}: no source for its spread")
+        if parameter is not None and parameter.kind == "number":
+            _uncertain_notes(u, parameter, where, report)
+
+
+def _uncertain_notes(u: Any, parameter: Parameter, where: str, report: CheckReport) -> None:
+    """What a run with uncertainty does that the author may not expect (not problems)."""
+    default = float(parameter.default)
+    if u.distribution == "lognormal" and default <= 0:
+        report.notes.append(f"{where}: lognormal around the default {default:g} (not positive):"
+                            " not sampled unless a scenario makes it positive")  # fmt: skip
+    if u.distribution == "lognormal" and u.from_case and u.relative_sd:
+        report.notes.append(f"{where}: relative_sd takes precedence over the case's sd "
+                            "(declare sd to let the case's spread apply)")  # fmt: skip
+    if u.low is not None and u.high is not None and u.low < u.high:
+        if (parameter.minimum is not None and u.low < parameter.minimum) or (
+            parameter.maximum is not None and u.high > parameter.maximum
+        ):
+            report.notes.append(f"{where}: its range passes the parameter's; samples are "
+                                "clipped to it")  # fmt: skip
+        if u.distribution == "triangular" and not u.low <= default <= u.high:
+            report.notes.append(f"{where}: the default {default:g} lies outside low-high "
+                                "(the mode is clamped to the nearer end)")  # fmt: skip
 
 
 def _requirements(twin: Twin, report: CheckReport) -> None:

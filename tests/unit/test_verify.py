@@ -89,7 +89,7 @@ def test_verify_all_twins_prints_each_case_and_writes_the_evidence(tmp_path, cap
     text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert "Installation verification evidence" in text
     assert f"MEDITWIN Desktop {__version__}" in text and "Machine:" in text
-    assert "liver_ablation 1.1" in text and "ALL" in text and "PASSED" in text
+    assert "liver_ablation 1.2" in text and "ALL" in text and "PASSED" in text
     assert "Haycock 1978 body surface area" in text
     assert not list(tmp_path.glob(".*"))  # written atomically: no temporary file left
 
@@ -139,7 +139,7 @@ def test_run_case_never_raises():
 def test_check_twin_passes_a_conforming_twin(capsys):
     assert cli.main(["check-twin", "cardiometabolic"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("cardiometabolic 1.1: OK")
+    assert out.startswith("cardiometabolic 1.2: OK")
     assert "ran simulate twice on the case 'demo fh-patient'" in out
 
 
@@ -173,7 +173,7 @@ def test_check_twin_lists_the_problems(monkeypatch, capsys):
     _with(monkeypatch, bad)
     assert cli.main(["check-twin", "bad"]) == 1
     out = capsys.readouterr().out
-    assert out.startswith("bad 1.1: ")
+    assert out.startswith("bad 1.2: ")
     for expected in (
         "metadata: no question",
         "metadata: no limitations",

@@ -21,7 +21,7 @@ from meditwin_desktop.core.twin import Cancelled, TwinInputError, check_result, 
 STABLE_PARAMETERS = [
     "age_y", "sex", "race", "region", "smoker", "diabetes", "total_chol_mg_dl", "hdl_mg_dl",
     "ldl_mg_dl", "sbp_mmhg", "bp_treated", "therapy", "therapy_start_age_y",
-    "burden_threshold_mmol_y",
+    "burden_threshold_mmol_y", "ctt_rr_per_mmol_l",
 ]  # fmt: skip
 STABLE_OUTCOMES = [
     "pce_10y_risk_pct", "score2_10y_risk_pct", "ldl_on_treatment_mg_dl",
@@ -394,7 +394,7 @@ def test_declaration_names_units_and_a_default_run_pass_the_contract():
     """The TWIN declaration: stable parameter and outcome names, every parameter with a
     label, source and (numbers) a unit and range; flags default False and accept 'true' /
     'false'; a default run passes check_result; simulate honours cancellation."""
-    assert (TWIN.id, TWIN.specialty, TWIN.version) == ("cardiometabolic", "cardiology", "1.1")
+    assert (TWIN.id, TWIN.specialty, TWIN.version) == ("cardiometabolic", "cardiology", "1.2")
     assert names(TWIN.parameters) == STABLE_PARAMETERS
     assert names(TWIN.outcomes) == STABLE_OUTCOMES
     for p in TWIN.parameters:

@@ -3,6 +3,8 @@ would change (Leaspy-compatible disease course mapping; see README.md)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from meditwin_desktop.core.twin import (
     N_,
     CaseView,
@@ -12,12 +14,17 @@ from meditwin_desktop.core.twin import (
     Personalized,
     Requirement,
     Twin,
+    TwinInputError,
+    Uncertain,
+    number,
     tr,
     view_of,
 )
 
+from . import model as _model
 from .inputs import prepare
 from .model import BUILT_IN, MILESTONES, simulate
+from .personalization import personalize as _fit
 from .treatment import CLARITY_AD, THERAPIES, TIME_SAVED, TRAILBLAZER
 from .verification import VERIFICATION
 
@@ -81,6 +88,18 @@ PARAMETERS = (
                 "impairment"),
     ),
     Parameter(
+        "onset_shift_y", N_("Shift of the estimated onset age"), N_("years"), 0.0, -15.0, 15.0,
+        decimals=1, source="the personalisation's Laplace SD (case)",
+        help=N_("Added to the personalised onset age (tau): 0 is the fitted course; a run with "
+        "uncertainty samples it within the fit's standard deviation"),
+    ),
+    Parameter(
+        "pace_factor", N_("Factor on the progression pace"), "x", 1.0, 0.2, 5.0, decimals=2,
+        source="the personalisation's Laplace SD (case)",
+        help=N_("Multiplies the personalised pace (e^xi): 1 is the fitted course; a run with "
+        "uncertainty samples it within the fit's standard deviation"),
+    ),
+    Parameter(
         "model_file", N_("Disease-course model"), "", BUILT_IN, value_type="file",
         source=LEASPY,
         help=N_("A Leaspy logistic model (the JSON written by Leaspy's save); the built-in one "
@@ -114,8 +133,47 @@ OUTCOMES = (
 )  # fmt: skip
 
 
+# What a run with uncertainty samples (README, Uncertainty): the personalised course within
+# the fit's Laplace SDs (onset and pace, each alone: their correlation, 0.35 on the demo, is
+# kept only by the curves' own band) and the trial effect within its confidence interval.
+# Not the therapy, its start, the horizon or the milestone (scenario choices).
+_PRIOR = ("the built-in model's population prior (tau SD 8.4 y, xi SD 0.61), when the case "
+          "gives no fit")  # fmt: skip
+UNCERTAIN = (
+    Uncertain("onset_shift_y", "normal", sd=8.4, from_case=True,
+              source=f"the personalisation's Laplace SD of tau (case); else {_PRIOR}"),
+    Uncertain("pace_factor", "lognormal", sd=0.61, from_case=True,
+              source=f"the personalisation's Laplace SD of xi = log pace (case); else {_PRIOR}"),
+    Uncertain("effect_pct", "normal", relative_sd=0.25,
+              source="CLARITY-AD (van Dyck 2023): CDR-SB difference -0.45 (95 % CI -0.67 to "
+              "-0.23) on a placebo decline of 1.66, a 27 % slowing (14-40 %): SD 25 % of the "
+              "effect; TRAILBLAZER-ALZ 2 (Sims 2023): iADRS 35 %, CI about 20-50 %, a similar "
+              "share. A scenario without therapy has no effect to vary"),
+)  # fmt: skip
+
+
+def _fit_sds(view: CaseView) -> dict[str, Personalized]:
+    """The built-in model's fit to the case: the SDs of tau and xi (what a run with
+    uncertainty samples the onset shift and pace factor within); none when it cannot fit."""
+    try:
+        model, _ = _model.model_of({})
+        found, _, _ = _model._feature_values(model, prepare(view)["measurements"])
+        individual = _fit(model, _model.observations(model, found)[0]) if found else None
+    except (TwinInputError, ValueError, np.linalg.LinAlgError):
+        return {}
+    if individual is None:
+        return {}
+    tau_sd, xi_sd = individual.sd("tau"), individual.sd("xi")
+    why = tr("the fitted course (no shift); the fit's SD {sd}, built-in model")
+    return {
+        "onset_shift_y": Personalized(0.0, why.format(sd=number(tau_sd, 2)), sd=tau_sd),
+        "pace_factor": Personalized(1.0, why.format(sd=number(xi_sd, 2)), sd=xi_sd),
+    }
+
+
 def personalize(view: CaseView) -> dict[str, Personalized]:
-    """The therapy starts at the last visit by default; the provenance says what was measured."""
+    """The therapy starts at the last visit by default; the provenance says what was measured;
+    the fit's SDs of the onset and pace (for a run with uncertainty)."""
     view = view_of(view)
     inputs = prepare(view)
     rows = inputs["measurements"]
@@ -128,6 +186,7 @@ def personalize(view: CaseView) -> dict[str, Personalized]:
         visits=visits, names=", ".join(names) or tr("nothing"))
     return {
         "treatment_start": Personalized(last or _TODAY, why),
+        **_fit_sds(view),
     }  # fmt: skip
 
 
@@ -135,7 +194,7 @@ TWIN = Twin(
     id="alzheimer",
     title=N_("Alzheimer's disease course"),
     specialty=N_("neurology"),
-    version="1.0",
+    version="1.1",
     question=N_("Where is this patient's cognitive decline heading, and what would an "
     "anti-amyloid therapy (lecanemab, donanemab) change?"),
     references=(LEASPY, CLARITY_AD, TRAILBLAZER, TIME_SAVED),
@@ -153,6 +212,7 @@ TWIN = Twin(
     prepare=prepare,
     simulate=simulate,
     clinical_fields=CLINICAL_FIELDS,
+    uncertain=UNCERTAIN,
     limitations=(
         N_("The built-in model is Leaspy's example, fitted on synthetic data: a demonstration; "
         "a site loads its own Leaspy model fitted on its cohort."),

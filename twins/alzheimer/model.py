@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +212,16 @@ def _age_at(date: str, inputs: Mapping[str, Any]) -> float:
     return float(anchor_age) + days / DAYS_PER_YEAR
 
 
+def shifted(individual: Individual, params: Mapping[str, Any]) -> Individual:
+    """The personalised course moved by `onset_shift_y` (added to tau) and `pace_factor`
+    (times e^xi): what a run with uncertainty samples, within the fit's own SDs."""
+    shift = float(params.get("onset_shift_y") or 0.0)
+    factor = float(params.get("pace_factor") or 1.0)
+    if shift == 0.0 and factor == 1.0:
+        return individual
+    return replace(individual, tau=individual.tau + shift, xi=individual.xi + math.log(factor))
+
+
 def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, cancelled) -> Result:
     """One scenario: personalise, project, outcomes, curves and tables."""
     model, digest = model_of(params)
@@ -226,7 +238,7 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
     observed, duplicates = observations(model, found)
     unused += duplicates
     progress(0.1, tr("personalising"))
-    individual = personalize(model, observed)
+    individual = shifted(personalize(model, observed), params)
     if cancelled():
         raise Cancelled()
     last_age = float(observed.ages.max())

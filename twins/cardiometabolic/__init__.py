@@ -15,6 +15,7 @@ from meditwin_desktop.core.twin import (
     Target,
     Twin,
     TwinInputError,
+    Uncertain,
     tr,
     view_of,
 )
@@ -41,6 +42,7 @@ DLCN_INPUTS = {
 }
 GOFF = "Goff 2013 (ACC/AHA), Table A"
 SCORE2_SOURCE = "SCORE2 / SCORE2-OP, Eur Heart J 2021"
+CTT = "Cholesterol Treatment Trialists' Collaboration, Lancet 2010;376:1670-1681"
 
 
 def _flag(name: str, label: str, help: str, source: str, **more: Any) -> Parameter:
@@ -119,6 +121,36 @@ PARAMETERS = (
         source="Nordestgaard 2013 (EAS consensus) figure on LDL burden, adapted from Horton "
         "2009; unverified",
     ),
+    Parameter(
+        "ctt_rr_per_mmol_l", N_("Risk ratio per mmol/L of LDL-C lowered"), "x", 0.78, 0.5, 1.0,
+        help=N_("Major vascular events per 1.0 mmol/L of LDL-C lowered: 0.78 (95 % CI "
+        "0.76-0.80) in the CTT meta-analysis; applied to the equations' risk"),
+        source=CTT, decimals=3,
+    ),
+)  # fmt: skip
+
+# Where a run with uncertainty samples (core.uncertainty): the measured lipids with their
+# day-to-day variation (biological + analytical, one sample), and the CTT slope with its
+# confidence interval. Not the therapy (a scenario choice), nor the systolic pressure: it is
+# the blood-pressure scenarios' lever and the case's own value is the reference of the risk
+# reduction (inputs["reference"]), so a sampled SBP would read as a treatment effect.
+# Lipids: total CV = sqrt(CVi^2 + CVa^2): TC sqrt(6.1^2 + 3^2) = 6.8 %, HDL-C sqrt(7.4^2 +
+# 4^2) = 8.4 %, LDL-C sqrt(9.5^2 + 4^2) = 10.3 %.
+LIPID_VARIATION = (
+    "Smith SJ, Cooper GR, Myers GL, Sampson EJ. Clin Chem 1993;39:1012-1022 (within-subject "
+    "biological CV, random-effects meta-analysis of 30 studies: TC 6.1 %, HDL-C 7.4 %, LDL-C "
+    "9.5 %) with the NCEP analytical CV goals (TC 3 %; HDL-C and LDL-C 4 %: Clin Chem "
+    "1995;41:1414-1420 and 1427-1433)"
+)
+UNCERTAIN = (
+    Uncertain("ldl_mg_dl", "normal", relative_sd=0.103,
+              source=f"{LIPID_VARIATION}: LDL-C 10.3 % of the value"),
+    Uncertain("total_chol_mg_dl", "normal", relative_sd=0.068,
+              source=f"{LIPID_VARIATION}: TC 6.8 % of the value"),
+    Uncertain("hdl_mg_dl", "normal", relative_sd=0.084,
+              source=f"{LIPID_VARIATION}: HDL-C 8.4 % of the value"),
+    Uncertain("ctt_rr_per_mmol_l", "normal", sd=0.0102,
+              source=f"{CTT}: RR 0.78, 95 % CI 0.76-0.80, SD (0.80 - 0.76) / 3.92 = 0.0102"),
 )  # fmt: skip
 
 # Shown at clinical precision; `resolution`: differences no larger are clinically the same
@@ -226,7 +258,7 @@ TWIN = Twin(
     id="cardiometabolic",
     title=N_("Cardiovascular risk and familial hypercholesterolaemia"),
     specialty="cardiology",
-    version="1.1",
+    version="1.2",
     question=N_("What is this patient's 10-year cardiovascular risk, is familial "
     "hypercholesterolaemia likely, how much LDL cholesterol has accumulated over life, and "
     "how much do statins, ezetimibe, a PCSK9 antibody, stopping smoking or lowering blood "
@@ -259,6 +291,7 @@ TWIN = Twin(
     simulate=simulate,
     verification=VERIFICATION,
     clinical_fields=CLINICAL_FIELDS,
+    uncertain=UNCERTAIN,
     limitations=(
         N_("LDL-C is assumed constant from birth at the measured untreated value, then constant "
         "on treatment; real LDL-C rises with age and varies."),

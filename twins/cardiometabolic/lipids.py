@@ -86,9 +86,13 @@ def fraction_of_window_treated(age_y: float, start_age_y: float) -> float:
     return min(max((age_y + RISK_WINDOW_Y - start_age_y) / RISK_WINDOW_Y, 0.0), 1.0)
 
 
-def ctt_risk_ratio(ldl_reduction_mmol_l: float, fraction_treated: float = 1.0) -> float:
-    """Risk ratio 0.78 per mmol/L of LDL-C lowered (CTT 2010), over the treated share."""
-    return CTT_RR_PER_MMOL_L ** (ldl_reduction_mmol_l * fraction_treated)
+def ctt_risk_ratio(
+    ldl_reduction_mmol_l: float, fraction_treated: float = 1.0, rr_per_mmol_l: float | None = None
+) -> float:
+    """Risk ratio 0.78 per mmol/L of LDL-C lowered (CTT 2010; `rr_per_mmol_l` another value
+    within its confidence interval), over the treated share."""
+    rr = CTT_RR_PER_MMOL_L if rr_per_mmol_l is None else rr_per_mmol_l
+    return rr ** (ldl_reduction_mmol_l * fraction_treated)
 
 
 def ldl_burden(

@@ -216,7 +216,8 @@ def simulate(
     untreated = mmol_l(params["ldl_mg_dl"])
     treated = untreated * lipids.ldl_fraction_remaining(params["therapy"])
     ratio = lipids.ctt_risk_ratio(
-        untreated - treated, lipids.fraction_of_window_treated(age, start)
+        untreated - treated, lipids.fraction_of_window_treated(age, start),
+        params.get("ctt_rr_per_mmol_l"),
     )
     risks = equation_risks(params, ratio)
     reference = equation_risks(reference_params(params, inputs))

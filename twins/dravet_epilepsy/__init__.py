@@ -13,6 +13,7 @@ from meditwin_desktop.core.twin import (
     Requirement,
     Target,
     Twin,
+    Uncertain,
     tr,
     view_of,
 )
@@ -61,6 +62,25 @@ _SOURCES = ("Lagae 2019, Nabbout 2020, Sullivan 2023 (fenfluramine); Devinsky 20
             "channel blockers): README, Trials")  # fmt: skip
 _LABEL_SOURCES = tuple(dict.fromkeys(s for t in THERAPIES.values() for s in t.sources))
 
+_TRIAL_CIS = ("each trial's 95 % CI of the placebo-adjusted effect: fenfluramine 0.7 and 0.2 "
+              "mg/kg/day 62.3 % (47.7-72.8) and 32.4 % (6.2-51.3) fewer convulsive seizures "
+              "(Lagae 2019), 0.4 with stiripentol 54.0 % (35.6-67.2) (Nabbout 2020); "
+              "cannabidiol median difference -22.8 points (-41.1 to -5.4) (Devinsky 2017); "
+              "stiripentol: no CI published, an assumed SE twice the others' "
+              "(effects.TRIAL_SE)")  # fmt: skip
+_WORSENING = ("assumed: Guerrini R et al. Epilepsia 1998;39:508-512 and Wirrell EC et al. "
+              "Epilepsia 2022;63:1761-1777 give the direction (avoid), no trial the size")
+# What a run with uncertainty samples (README, Uncertainty): the drug's trial effect within
+# its confidence interval (the futures already carry the child-to-child spread and the
+# diary's count noise) and the assumed worsening on a sodium-channel blocker. Not the add-on,
+# the dose or the horizon (scenario choices). With no add-on neither applies.
+UNCERTAIN = (
+    Uncertain("effect_se_shift", "normal", sd=1.0,
+              source=f"{_TRIAL_CIS}; standard normal in units of the arm's SE"),
+    Uncertain("scb_worsening_fold", "triangular", low=1.0, high=2.5,
+              source=f"{_WORSENING}: from no change to 2.5-fold, the 1.5 assumed the mode"),
+)  # fmt: skip
+
 PARAMETERS = (
     Parameter(
         "add_therapy", N_("Add-on therapy"), "", NO_ADD_ON, choices=(NO_ADD_ON, *ADD_ONS),
@@ -90,6 +110,15 @@ PARAMETERS = (
     Parameter("horizon_weeks", N_("Horizon"), N_("weeks"), 12.0, 4.0, 52.0, decimals=0,
               short_labels=("horizon",), source="the trials' maintenance periods (12 weeks)",
               help=N_("How long the future diaries are simulated, from the therapy's full dose")),
+    Parameter("effect_se_shift", N_("Drug effect against the trial's estimate"),
+              N_("standard errors"), 0.0, -3.0, 3.0, decimals=1, source=_TRIAL_CIS,
+              help=N_("0 takes each trial's estimate of the drug's effect; +1 an effect one "
+              "standard error of that estimate stronger, -1 weaker (a run with uncertainty "
+              "samples it)")),
+    Parameter("scb_worsening_fold", N_("Worsening on a sodium-channel blocker"), "x", 1.5,
+              1.0, 4.0, decimals=1, source=_WORSENING,
+              help=N_("The median child's seizure-rate multiplier on a sodium-channel blocker: "
+              "an assumption (the direction is known, no trial measured the size)")),
     Parameter("futures", N_("Simulated futures"), "", 2000.0, 200.0, 20000.0, decimals=0,
               source="Monte Carlo", help=N_("More futures, smoother probabilities")),
     Parameter("seed", N_("Random seed"), "", 1.0, 0.0, 1e9, decimals=0,
@@ -143,7 +172,7 @@ TWIN = Twin(
     id="dravet_epilepsy",
     title=N_("Dravet syndrome: add-on therapy"),
     specialty=N_("neurology"),
-    version="1.0",
+    version="1.1",
     question=N_("With this child's seizure pattern and current regimen, what can each add-on "
     "therapy be expected to do to convulsive seizures, how likely is a 50 % response, and "
     "what must not be given?"),
@@ -162,6 +191,7 @@ TWIN = Twin(
     prepare=prepare,
     simulate=simulate,
     clinical_fields=CLINICAL_FIELDS,
+    uncertain=UNCERTAIN,
     limitations=(
         N_("Drug effects are the pivotal trials' (12-14 weeks, children and young adults on "
         "their regimens then); no titration, no tolerance, no long-term loss of effect."),

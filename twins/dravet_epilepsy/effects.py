@@ -214,6 +214,35 @@ def therapy_effect(
     return Effect(found.mu, found.sigma, found.source + note) if note else found
 
 
+# Standard error of each drug arm's log effect, from the trial's 95 % CI of the placebo-
+# adjusted effect: SE = (log(1 - low) - log(1 - high)) / 3.92 for a % reduction (CI low-high).
+# A run with uncertainty moves the arm's mu by `effect_se_shift` of these (model.py).
+TRIAL_SE = {
+    # Lagae 2019: 0.7 mg/kg/d 62.3 % (47.7-72.8) fewer convulsive seizures than placebo
+    "lagae2019_fenfluramine_0.7": 0.167,
+    # Lagae 2019: 0.2 mg/kg/d 32.4 % (6.2-51.3)
+    "lagae2019_fenfluramine_0.2": 0.167,
+    # Nabbout 2020: 0.4 mg/kg/d with stiripentol 54.0 % (35.6-67.2)
+    "nabbout2020_fenfluramine_0.4": 0.172,
+    # Devinsky 2017: adjusted median difference -22.8 points (-41.1 to -5.4) on a -38.9 %
+    # median change: 9.1 points, / (1 - 0.389) on the log scale
+    "devinsky2017_cannabidiol_20": 0.149,
+    # Chiron 2000 (STICLO, 41 children): no CI of the effect published; assumed, twice the
+    # larger trials' (about 0.15 for some 40 children per arm: this trial had 20 per arm)
+    "chiron2000_stiripentol_50": 0.30,
+}
+
+
+def trial_se(drug: str, dose_mg_kg_day: float | None, on_stiripentol: bool) -> float:
+    """The standard error of the log effect of the trial arm `therapy_effect` uses (0 for
+    placebo, an unknown drug or a sodium-channel blocker: their sizes are not trial
+    estimates)."""
+    if drug not in DRUGS or drug == "placebo" or drug in SODIUM_CHANNEL_BLOCKERS:
+        return 0.0
+    key, _ = _studied_key(drug, dose_mg_kg_day, on_stiripentol)
+    return TRIAL_SE.get(key, 0.0)
+
+
 def _solve(fn, target: float, lo: float, hi: float, iters: int = 22) -> float:
     """x in [lo, hi] with fn(x) = target for a monotone fn (bisection); the nearer bound when
     the target lies outside fn's range there."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -25,11 +26,12 @@ from meditwin_desktop.core.twin import (
 )
 
 from . import count_model
-from .effects import maintenance_dose, therapy_effect
+from .effects import SODIUM_CHANNEL_BLOCKERS, WORSENING, maintenance_dose, therapy_effect, trial_se
 from .rules import FINTEPLA_SMPC, NO_ADD_ON, THERAPIES, check_regimen, drug_code
 from .trials import ARMS, MEDIAN, short_citation
 
 DAYS_PER_YEAR = 365.25
+WORSENING_FOLD = round(math.exp(WORSENING.mu), 6)  # 1.5: the assumed median worsening
 INTERVAL = (10.0, 90.0)  # the 80 % interval shown
 ECHO_CONTRAINDICATIONS = ("valvular heart disease", "pulmonary arterial hypertension")
 
@@ -82,7 +84,20 @@ def _therapy_multipliers(
         return np.ones_like(z), None
     drug = "placebo" if code == NO_ADD_ON else code
     effect = therapy_effect(drug, add_on_dose(params), on_stiripentol, placebo)
+    effect = _within_uncertainty(effect, params, drug, on_stiripentol)
     return np.exp(effect.mu + effect.sigma * z), effect
+
+
+def _within_uncertainty(effect, params: Mapping[str, Any], drug: str, on_stiripentol: bool):
+    """The effect moved where a run with uncertainty samples it: a trial arm by
+    `effect_se_shift` standard errors of its estimate (positive: stronger), a sodium-channel
+    blocker's assumed worsening to `scb_worsening_fold` (the median child's rate multiplier)."""
+    if drug in SODIUM_CHANNEL_BLOCKERS:
+        fold = float(params.get("scb_worsening_fold") or WORSENING_FOLD)
+        return effect if fold == WORSENING_FOLD else replace(effect, mu=math.log(fold))
+    shift = float(params.get("effect_se_shift") or 0.0)
+    se = trial_se(drug, add_on_dose(params), on_stiripentol) if shift else 0.0
+    return replace(effect, mu=effect.mu - shift * se) if se else effect
 
 
 def therapy_text(params: Mapping[str, Any], on_stiripentol: bool) -> str:

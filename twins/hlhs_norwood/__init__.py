@@ -14,6 +14,7 @@ from meditwin_desktop.core.twin import (
     Requirement,
     Target,
     Twin,
+    Uncertain,
     number,
     tr,
     view_of,
@@ -56,6 +57,7 @@ def personalize(case: CaseView) -> dict[str, Personalized]:
                 diastolic=number(float(diastolic)),
                 reference=number(REFERENCE_MAP_MMHG),
             ),
+            sd=round(MAP_SD_MMHG / REFERENCE_MAP_MMHG, 3),  # the measured MAP's error
         )
     spvo2 = _clinical(case, "spvo2_pct")
     if spvo2 is not None:
@@ -84,6 +86,30 @@ def _p(name, label, unit, default, low=None, high=None, help="", source="", choi
                      choice_labels=tuple(choice_labels), **more)  # fmt: skip
 
 
+# A cuff (oscillometric) mean arterial pressure against the radial arterial line in ill
+# preterm and full-term neonates: 4.8 +- 9.8 mmHg (1492 pairs): the error of a measured MAP,
+# taken whole (an arterial line, usual after the Norwood, does better).
+MAP_SD_MMHG = 9.8
+MAP_ERROR = ("oscillometric against intra-arterial MAP in ill preterm and full-term neonates, "
+             "J Am Soc Hypertens 2014;8:36-44")  # fmt: skip
+# What a run with uncertainty samples (README, Uncertainty): the resistances and oxygen
+# consumption nobody measures in this baby, and the blood-pressure-based SVR with the
+# pressure's error. Not the shunt (the scenarios' choice).
+UNCERTAIN = (
+    Uncertain("pvr_scale", "lognormal", relative_sd=0.35,
+              source="assumed, no published neonatal distribution found: PVR is not measured "
+              "before or just after the Norwood and the reference is calibrated (README); "
+              "halved to doubled at 95 % (exp(1.96 x 0.35) = 2.0), the range of the "
+              "README's PVR scenarios"),
+    Uncertain("svr_scale", "normal", sd=0.25, from_case=True,
+              source=f"with a blood pressure in the case: the cuff MAP's error, SD "
+              f"{MAP_SD_MMHG} mmHg ({MAP_ERROR}) / {REFERENCE_MAP_MMHG} mmHg = "
+              f"{MAP_SD_MMHG / REFERENCE_MAP_MMHG:.3f}; without one, an assumed SD of 0.25 "
+              "(the reference newborn's resistances stand in for this baby's)"),
+    Uncertain("vo2_ml_min_m2", "normal", sd=15.0,
+              source="Li J et al. (respiratory mass spectrometry after the Norwood, "
+              "2006-2008): 120-180 mL/min/m2, read as 2 SD either side of 150: SD 15"),
+)  # fmt: skip
 SCALING = "Reference newborn, scaled by weight (allometry); see README"
 CALIBRATED = "calibrated: reference newborn to typical post-Norwood values (README)"
 
@@ -410,6 +436,7 @@ TWIN = Twin(
     simulate=simulate,
     verification=VERIFICATION,
     clinical_fields=CLINICAL_FIELDS,
+    uncertain=UNCERTAIN,
     limitations=(
         N_("Lumped (0D) model: no wave propagation, no 3D flow in the arch or anastomoses; "
         "the shunt's pressure drop uses one loss coefficient calibrated on the reference."),

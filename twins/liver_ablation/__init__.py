@@ -16,6 +16,7 @@ from meditwin_desktop.core.twin import (
     Target,
     Twin,
     TwinInputError,
+    Uncertain,
     choose_entry,
     number,
     tr,
@@ -141,11 +142,30 @@ def _point_parameter(name: str, label: str, help: str, within: tuple[str, ...]) 
     )
 
 
+# What a run with uncertainty samples (README, Uncertainty): the tissue properties nobody
+# measures in this patient and the share of the generator's power the generic applicator
+# deposits. Not the plan (position, power, time, applicators, resection: the scenarios').
+UNCERTAIN = (
+    Uncertain("liver_perfusion_per_s", "lognormal", relative_sd=0.5,
+              source="perfusion moves the ablation zone most among tissue inputs (Hall SK, Ooi "
+              "EH, Payne SJ. Int J Hyperthermia 2015;31:538-550); values from 6.4e-3 /s "
+              "(Tungjitkusolmun 2002, the default) to about 1.7e-2 /s (total hepatic blood "
+              "flow, about 1 mL/min per g): SD of the log 0.5, x0.37 to x2.7 at 95 %"),
+    Uncertain("liver_conductivity_w_mk", "normal", relative_sd=0.1,
+              source="IT'IS database v4.1 (2022), liver 0.52 W/(m K); measured values differ by "
+              "up to 40 % between studies (Materials (Basel) 2021;14:3750, bovine liver "
+              "review): SD 10 % of the value"),
+    Uncertain("absorbed_fraction", "triangular", low=0.5, high=0.9,
+              source="assumed: the generic applicator is not calibrated against a "
+              "manufacturer's chart (README); cable and reflection losses leave 50-90 % of "
+              "the generator's power in tissue, the default 0.7 the mode"),
+)  # fmt: skip
+
 TWIN = Twin(
     id="liver_ablation",
     title=N_("Liver metastases: ablation and resection"),
     specialty="oncology",
-    version="1.1",
+    version="1.2",
     question=N_("Does a microwave ablation cover the tumour with a safe margin despite the "
     "heat sink of nearby vessels, and does a resection leave enough liver?"),
     references=(
@@ -273,6 +293,29 @@ TWIN = Twin(
             10.0,
             help=N_("Arrhenius integral at which tissue counts as ablated; 4.6 = 99% cell death"),
             source="Chang & Nguyen 2004",
+        ),
+        Parameter(
+            "liver_perfusion_per_s",
+            N_("Liver blood perfusion"),
+            "1/s",
+            6.4e-3,
+            0.0,
+            0.05,
+            help=N_("Blood perfusion of liver and tumour in the bioheat equation (6.4e-3 /s: "
+            "about 38 mL/min per 100 mL of tissue); the heat sink of the small vessels, "
+            "stopped where tissue coagulates"),
+            source="Tungjitkusolmun et al. 2002, table I",
+            decimals=4,
+        ),
+        Parameter(
+            "liver_conductivity_w_mk",
+            N_("Liver thermal conductivity"),
+            "W/(m K)",
+            0.52,
+            0.3,
+            0.9,
+            source="IT'IS Foundation tissue properties database v4.1, 2022 (liver)",
+            decimals=2,
         ),
         Parameter(
             "ablation",
@@ -455,6 +498,7 @@ TWIN = Twin(
     simulate=simulate,
     verification=VERIFICATION,
     memory_estimate=memory_estimate,
+    uncertain=UNCERTAIN,
     limitations=(
         N_("Microwave power deposition is an analytic pattern (exponential decay from the "
         "antenna), not an electromagnetic solution; absorbed power is assumed."),

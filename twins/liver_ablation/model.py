@@ -101,7 +101,9 @@ def simulate(
         params["power_w"] * params["absorbed_fraction"],
         params["active_length_mm"],
     )
-    k, rho_c, perfusion = properties(codes)
+    k, rho_c, perfusion = properties(
+        codes, params.get("liver_conductivity_w_mk"), params.get("liver_perfusion_per_s")
+    )
     tissue = bioheat.Tissue(k, rho_c, perfusion, codes == VESSEL)
     index = grid.index_of(target)
     tumour_code = geometry.target_tumour(codes, index)

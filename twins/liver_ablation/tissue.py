@@ -44,12 +44,23 @@ def classify(names: dict[int, str]) -> tuple[np.ndarray, list[str]]:
     return lut, tumours
 
 
-def properties(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Conductivity, rho c and perfusion (w rho_b c_b) arrays for a grid of tissue codes."""
+def properties(
+    codes: np.ndarray, liver_k: float | None = None, liver_perfusion: float | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Conductivity, rho c and perfusion (w rho_b c_b) arrays for a grid of tissue codes;
+    `liver_k` (W/(m K)) and `liver_perfusion` (1/s) replace the liver's values (the tumour's
+    perfusion follows the liver's, as in the table)."""
+    table = dict(PROPERTIES)
+    if liver_k is not None or liver_perfusion is not None:
+        k0, rho0, c0, w0 = table[LIVER]
+        k0 = k0 if liver_k is None else float(liver_k)
+        w0 = w0 if liver_perfusion is None else float(liver_perfusion)
+        table[LIVER] = (k0, rho0, c0, w0)
+        table[TUMOUR] = (*table[TUMOUR][:3], w0)
     k = np.empty(codes.shape)
     rho_c = np.empty(codes.shape)
     perfusion = np.empty(codes.shape)
-    for code, (conductivity, rho, c, w) in PROPERTIES.items():
+    for code, (conductivity, rho, c, w) in table.items():
         where = codes >= TUMOUR if code == TUMOUR else codes == code
         k[where], rho_c[where], perfusion[where] = conductivity, rho * c, w * BLOOD_RHO_C
     return k, rho_c, perfusion

@@ -12,6 +12,7 @@ from meditwin_desktop.core.twin import (
     Requirement,
     Target,
     Twin,
+    Uncertain,
     tr,
     view_of,
 )
@@ -42,6 +43,8 @@ _CHASE = ("Fraz MM, Remagnino P, Hoppe A et al. An ensemble classification-based
           "applied to retinal blood vessel segmentation. IEEE Trans Biomed Eng 2012;59:"
           "2538-2548 (CHASE_DB1; Owen CG et al. IOVS 2009;50:2004-2010)")  # fmt: skip
 
+_BENNETT = ("Bennett AG, Rudnicka AR, Edgar DF. Graefes Arch Clin Exp Ophthalmol "
+            "1994;232:361-367 (retinal scale proportional to axial length - 1.82 mm)")
 PARAMETERS = (
     Parameter("visit", N_("Visit (photograph date)"), "", UNDATED, value_type="date", key=1,
               source="the case's photographs",
@@ -90,6 +93,37 @@ PARAMETERS = (
     Parameter("disc_diameter_mm", N_("Optic disc diameter (scale without pixel size)"), "mm",
               TYPICAL_DISC_MM, 1.0, 3.0, decimals=2,
               source="Jonas JB et al. IOVS 1988;29:1151-1158 (mean ~1.8 mm)"),
+    Parameter("ocular_magnification", N_("Ocular magnification (scale with a pixel size)"), "x",
+              1.0, 0.8, 1.25, decimals=2, source=_BENNETT,
+              help=N_("The pixel size of a fundus camera holds for an average eye; this eye's "
+              "axial length changes the scale on the retina (1: an average eye). Used when "
+              "the scale comes from a pixel size, not from the disc")),
+)  # fmt: skip
+
+# What a run with uncertainty samples (README, Uncertainty): the measured pressures and
+# haematocrit with their measurement and day-to-day error, and the assumed disc size (the
+# scale when the file gives no pixel size). Not the scenarios' levers (narrowing, occlusion).
+_OFFICE_BP = ("Warren RE, Marshall T, Padfield PL, Chrubasik S. Br J Gen Pract 2010;60:675-680: "
+              "within-individual CV of office blood pressure 8.6 % (systolic and diastolic)")
+UNCERTAIN = (
+    Uncertain("sbp_mmhg", "normal", relative_sd=0.086, source=_OFFICE_BP),
+    Uncertain("dbp_mmhg", "normal", relative_sd=0.086, source=_OFFICE_BP),
+    Uncertain("iop_mmhg", "normal", sd=2.0,
+              source="Dielemans I et al. Graefes Arch Clin Exp Ophthalmol 1994;232:141-144: "
+              "Goldmann tonometry, inter-observer difference SD 2.4 mmHg (1.7 per reading), "
+              "rounded up to 2 mmHg"),
+    Uncertain("haematocrit", "normal", relative_sd=0.05,
+              source="haematocrit = haemoglobin / MCHC: the normal MCHC of 32-36 g/dL makes "
+              "haemoglobin x 3 off by up to 6 %; within-subject biological CV about 3 % "
+              "(Ricos C et al. Scand J Clin Lab Invest 1999;59:491-500): SD 5 % of the value"),
+    Uncertain("ocular_magnification", "normal", sd=0.05,
+              source=f"{_BENNETT}; adult axial length about 23.5 +- 1.1 mm (1 SD), so the "
+              "scale varies by 1.1 / (23.5 - 1.82) = 5 % (1 SD); matters only with a pixel "
+              "size"),
+    Uncertain("disc_diameter_mm", "normal", sd=0.3,
+              source="Jonas JB et al. IOVS 1988;29:1151-1158: optic disc 1.92 +- 0.29 mm "
+              "vertically, 1.76 +- 0.31 mm horizontally (457 normal eyes); matters only "
+              "without a pixel size"),
 )  # fmt: skip
 
 OUTCOMES = (
@@ -158,7 +192,7 @@ TWIN = Twin(
     id="retina_microcirculation",
     title=N_("Retinal microcirculation"),
     specialty=N_("ophthalmology / cardiovascular"),
-    version="1.0",
+    version="1.1",
     question=N_("How narrow are this patient's retinal arterioles (CRAE, CRVE, AVR), how "
     "tortuous and how rich is the network, and how does retinal perfusion respond to blood "
     "pressure, intraocular pressure, arteriolar narrowing or a branch occlusion?"),
@@ -175,6 +209,7 @@ TWIN = Twin(
     personalize=personalize,
     prepare=prepare,
     simulate=simulate,
+    uncertain=UNCERTAIN,
     limitations=(
         N_("Steady flow: no pulsatility, no autoregulation (a real retina keeps its flow over a "
         "range of perfusion pressures), no vessel compliance, one haematocrit everywhere."),

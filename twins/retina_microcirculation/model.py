@@ -160,6 +160,8 @@ def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, can
                                        float(params["disc_diameter_mm"]))  # fmt: skip
     if float(params["pixel_um"]) <= 0 and not photo.get("pixel_mm"):  # the disc's scale
         warnings.append(scale_note[0].upper() + scale_note[1:] + ".")
+    else:  # a camera's pixel size is for an average eye: this eye's magnification differs
+        pixel_um *= float(params.get("ocular_magnification", 1.0))
     progress(0.5, tr("measuring the vessels"))
     widths = None
     if params["calibre_from"] == "profile":  # the photograph's own grey levels, not CLAHE's

@@ -13,6 +13,7 @@ from meditwin_desktop.core.twin import (
     Personalized,
     Requirement,
     Twin,
+    Uncertain,
     tr,
     view_of,
 )
@@ -35,6 +36,18 @@ CLARET = "Claret L et al., J Clin Oncol 2009;27:4103-4108 (tumour-growth-inhibit
 RECIST = "Eisenhauer EA et al., Eur J Cancer 2009;45:228-247 (RECIST 1.1)"
 TARGETS = ("none", "1", "2", "3", "4", "5")
 _TODAY = "2026-01-01"  # placeholder default of the date parameters: personalised to the case
+
+
+OXNARD = ("Oxnard GR et al., J Clin Oncol 2011;29:3114-3119: lung tumours measured on two CT "
+          "scans 15 minutes apart, 84 % of diameter changes within +-10 % (SD about 7 %), from "
+          "-23 % to +31 %; each lesion of a scan taken to err alike (one reader, one scan)")
+
+
+def _error(name: str, label: str) -> Parameter:
+    return Parameter(name, label, "%", 0.0, -40.0, 40.0, decimals=0, source=OXNARD,
+                     help=N_("Every target lesion's diameter on that scan made this much larger "
+                     "(negative: smaller): the scan-to-scan measurement noise a run with "
+                     "uncertainty samples; 0 takes the measurements as they are"))  # fmt: skip
 
 
 def _date(name: str, label: str, help: str, key: int = 0) -> Parameter:
@@ -82,6 +95,17 @@ PARAMETERS = (
         "and d are reported whichever projects"),
         source=f"{STEIN}; {CLARET}",
     ),
+    _error("baseline_scan_error_pct", N_("Measurement error, baseline scan")),
+    _error("last_scan_error_pct", N_("Measurement error, last scan")),
+)  # fmt: skip
+
+# What a run with uncertainty samples (README, Uncertainty): the measurement noise of the
+# two scans RECIST and the projection lean on most (the baseline sets the -30 % and the
+# scaling, the last the category and the projection's start). The fitted parameters' own
+# uncertainty is already the curves' band. Not the therapy, dates or model (scenario choices).
+UNCERTAIN = (
+    Uncertain("baseline_scan_error_pct", "normal", sd=7.0, source=OXNARD),
+    Uncertain("last_scan_error_pct", "normal", sd=7.0, source=OXNARD),
 )  # fmt: skip
 
 OUTCOMES = (
@@ -133,7 +157,7 @@ TWIN = Twin(
     id="tumor_response",
     title=N_("Tumour response to therapy"),
     specialty="oncology",
-    version="1.0",
+    version="1.1",
     question=N_("How is this patient's disease responding, and what happens if the therapy is "
     "continued, paused, switched, or a lesion treated locally?"),
     references=(RECIST, STEIN, CLARET),
@@ -149,6 +173,7 @@ TWIN = Twin(
     personalize=personalize,
     prepare=prepare,
     simulate=simulate,
+    uncertain=UNCERTAIN,
     limitations=(
         N_("Sum of diameters only: no volumes, no non-target lesion sizes (only their "
         "unequivocal progression, as an event)."),

@@ -88,8 +88,28 @@ def _time_to_progression(
     return float(grid[after][np.argmax(hit)] - last_day)
 
 
+def remeasured(inputs: Mapping[str, Any], params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The inputs with every diameter of the baseline (first) and the last scan changed by
+    `baseline_scan_error_pct` and `last_scan_error_pct` (a run with uncertainty samples
+    them: the scan-to-scan measurement noise; 0 leaves the measurements as they are)."""
+    dates = inputs.get("dates") or []
+    factors: dict[str, float] = {}
+    for scans, name in ((dates[:1], "baseline_scan_error_pct"),
+                        (dates[-1:], "last_scan_error_pct")):  # fmt: skip
+        error = float(params.get(name) or 0.0)
+        for day in scans:
+            factors[day] = factors.get(day, 1.0) * (1.0 + error / 100.0)
+    if all(f == 1.0 for f in factors.values()):
+        return inputs
+    lesions = {name: {**item, "values": {d: v * factors.get(d, 1.0)
+                                         for d, v in item["values"].items()}}
+               for name, item in inputs["lesions"].items()}  # fmt: skip
+    return {**inputs, "lesions": lesions}
+
+
 def simulate(params: Mapping[str, Any], inputs: Mapping[str, Any], progress, cancelled) -> Result:
     """RECIST, the fits and the projection of one scenario (see README.md)."""
+    inputs = remeasured(inputs, params)
     timeline = _timeline(inputs)
     baseline_date = dt.date.fromisoformat(timeline.points[0].date)
     days, sld, left_out = _observed(inputs, timeline)

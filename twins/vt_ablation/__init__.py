@@ -16,6 +16,7 @@ from meditwin_desktop.core.twin import (
     Requirement,
     Target,
     Twin,
+    Uncertain,
     tr,
     view_of,
 )
@@ -359,6 +360,29 @@ PARAMETERS = (
     ),
 )
 
+# What a run with uncertainty samples (README, Uncertainty): the border zone's
+# electrophysiology and the fibre angles, model constants known only within a range. Not
+# the ablation (the scenarios' choice) nor the protocol. VT runs take minutes each: a run
+# with uncertainty is for a cluster or a night (few samples, or the screening grid).
+_HELIX = ("human fibre helix angles vary by about 10 deg (1 SD) about +-60 deg from "
+          "endocardium to epicardium (Streeter DD et al., Circ Res 1969;24:339; Bayer JD et "
+          "al., Ann Biomed Eng 2012;40:2243): SD 10 deg")
+UNCERTAIN = (
+    Uncertain("bz_diffusivity_factor", "triangular", low=0.1, high=0.5,
+              source="border-zone conduction about a third to 70 % of healthy (velocity ~ "
+              "sqrt(diffusivity): factor 0.1-0.5), the range of reduced border-zone "
+              "conductivities in image-based VT models (Arevalo H et al., PLoS One "
+              "2013;8:e68872; Nat Commun 2016;7:11437)"),
+    Uncertain("bz_apd_factor", "triangular", low=1.1, high=1.6,
+              source="prolonged border-zone action potentials, 10-60 % (Arevalo 2013, 2016; "
+              "Relan J et al., Interface Focus 2011;1:396)"),
+    Uncertain("bz_recovery_factor", "triangular", low=1.5, high=4.0,
+              source="slowed recovery of excitability in border-zone cells (Pu J, Boyden PA, "
+              "Circ Res 1997;81:110): post-repolarisation refractoriness 1.5-4 times"),
+    Uncertain("helix_endo_deg", "normal", sd=10.0, source=_HELIX),
+    Uncertain("helix_epi_deg", "normal", sd=10.0, source=_HELIX),
+)  # fmt: skip
+
 OUTCOMES = (
     Outcome(
         "inducible_vt_count",
@@ -442,6 +466,7 @@ TWIN = Twin(
     combine=combine,
     verification=VERIFICATION,
     memory_estimate=memory_estimate,
+    uncertain=UNCERTAIN,
     limitations=(
         N_("Phenomenological cells (Mitchell-Schaeffer): no ion channels, drugs or restitution "
         "beyond the model's own; border zone by three factors (conductivity, action-potential "
