@@ -104,10 +104,9 @@ def sampled_inputs(twin: Twin, params: Mapping[str, Any], case_sd: Mapping[str, 
 
 def _distribution(item: Uncertain, value: float, case_sd: float | None = None):
     """A frozen scipy distribution centred on `value`, or None when the spread is zero."""
-    sd = item.sd
+    sd, relative = item.sd, item.relative_sd
     if item.from_case and case_sd is not None and case_sd > 0:
-        sd = float(case_sd)
-    relative = item.relative_sd
+        sd, relative = float(case_sd), None  # the case's own uncertainty comes first
     if item.distribution == "normal":
         scale = sd if sd is not None else (abs(value) * relative if relative else None)
         return stats.norm(value, scale) if scale and scale > 0 else None

@@ -161,3 +161,22 @@ def test_spread_and_sensitivity_are_saved_with_the_run():
     assert again.sensitivity == result.sensitivity
     assert again.uncertainty == result.uncertainty
     assert np.allclose(again.series["ramp"].upper, result.series["ramp"].upper)
+
+
+def test_the_case_s_own_uncertainty_comes_first_where_the_twin_allows_it():
+    from dataclasses import replace
+
+    from meditwin_desktop.core.twin import Uncertain
+    from meditwin_desktop.core.uncertainty import _distribution
+
+    declared = Uncertain("x1", "lognormal", relative_sd=0.1, from_case=True, source="t")
+    assert _distribution(declared, 10.0).std() == pytest.approx(10 * math.sqrt(
+        (math.exp(0.01) - 1) * math.exp(0.01)), rel=1e-9)  # fmt: skip  # sigma 0.1
+    from_case = _distribution(declared, 10.0, case_sd=3.0)  # sigma 0.3
+    assert from_case.std() == pytest.approx(10 * math.sqrt(
+        (math.exp(0.09) - 1) * math.exp(0.09)), rel=1e-9)  # fmt: skip
+    ignored = replace(declared, from_case=False)
+    assert _distribution(ignored, 10.0, case_sd=3.0).std() == pytest.approx(
+        _distribution(declared, 10.0).std())
+    normal = Uncertain("x1", "normal", sd=1.0, from_case=True, source="t")
+    assert _distribution(normal, 10.0, case_sd=2.0).std() == pytest.approx(2.0)
