@@ -371,3 +371,58 @@ def test_a_lost_scheduler_fails_the_runs_with_the_reason(tmp_path):
         if executor is not None:
             executor.close()
         cluster.kill_all()
+
+
+def test_a_cohort_with_uncertainty_across_the_cluster_survives_a_killed_worker(
+    cluster, tmp_path, monkeypatch
+):
+    """8 cases of the cardiometabolic twin, each with 48 sampled runs (392 runs), on the
+    two workers; one worker is killed mid-cohort. Every (case, scenario) is recorded once,
+    ok, with the numbers a run on this computer gives (same seed: same samples)."""
+    import json
+
+    from meditwin_desktop.core.cohort import RUNS_FILE, library_cohort, run_cohort
+    from meditwin_desktop.core.registry import discover
+    from meditwin_desktop.core.scenarios import BASELINE
+    from meditwin_desktop.core.store import CaseLibrary
+    from meditwin_desktop.core.twin import Scenario
+    from meditwin_desktop.demo.case import DEMO_CASES
+
+    monkeypatch.setenv("MEDITWIN_HOME", str(tmp_path / "home"))
+    library = CaseLibrary()
+    for n in range(8):  # LDL-C 170 to 275 mg/dL, ages 40 to 61
+        clinical = {**DEMO_CASES["fh-patient"]["clinical"], "age_y": 40 + 3 * n,
+                    "ldl_mg_dl": 170.0 + 15 * n}  # fmt: skip
+        library.save(Case(name=f"Cohort {n}", patient_id=f"C-{n}", clinical=clinical))
+    twin = discover().get("cardiometabolic")
+    cases = library_cohort(library)
+    plan = UncertaintyPlan(samples=48, seed=3)
+    runner = Runner(2, executor=cluster.executor, timeout_s=120)
+    killed = []
+    for folder in ("cluster", "here"):
+        (tmp_path / folder).mkdir()
+
+    def kill_once(progress) -> None:  # from the cohort's own thread, once some are done
+        if not killed and progress.runs_done >= 2:
+            pids = _worker_pids(cluster.executor.client)
+            os.kill(pids[sorted(pids)[0]], signal.SIGKILL)
+            killed.append(progress.runs_done)
+
+    there = run_cohort(twin, cases, [Scenario(BASELINE)], runner, tmp_path / "cluster",
+                       library=library, plan=plan, progress=kill_once)  # fmt: skip
+    assert killed and killed[0] < 8, "the worker was not killed mid-cohort"
+    with ThreadPoolExecutor(2) as threads:
+        here = run_cohort(twin, cases, [Scenario(BASELINE)], Runner(2, executor=threads),
+                          tmp_path / "here", library=library, plan=plan)  # fmt: skip
+    lines = [json.loads(line) for line in
+             (tmp_path / "cluster" / RUNS_FILE).read_text().splitlines()]  # fmt: skip
+    assert sorted(line["case"] for line in lines) == sorted(c.id for c in cases)  # once each
+    assert all(line["status"] == "ok" for line in lines), [line.get("error") for line in lines]
+    mine = {line["case"]: line for line in lines}
+    theirs = {line["case"]: line for line in
+              [json.loads(x) for x in (tmp_path / "here" / RUNS_FILE).read_text().splitlines()]}
+    for case_id, line in mine.items():
+        assert line["key"] == theirs[case_id]["key"]
+        assert line["outcomes"] == theirs[case_id]["outcomes"]  # values and spreads
+    assert there.failed == here.failed == 0
+    _wait_for(lambda: len(cluster.executor.client.nthreads()) == 2)  # restarted by its nanny
