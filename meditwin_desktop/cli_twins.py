@@ -335,7 +335,8 @@ def _print_runs(runs: list[Run], twin: Twin, *, as_json: bool) -> None:
                 text = shown + (f" ({note})" if note else "")
                 if known is not None and "median" in outcome:
                     spread = Spread(*(outcome[k] for k in ("median", "low", "high", "level",
-                                                           "p_target")))  # fmt: skip
+                                                           "p_target", "samples", "failed",
+                                                           "undefined")))  # fmt: skip
                     text += " " + spread_text(known, spread)
             print(f"  {name} = {text}".rstrip())
         for warning in entry["warnings"]:

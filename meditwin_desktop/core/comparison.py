@@ -290,8 +290,14 @@ def spread_of(outcome: Outcome, run: Run) -> Spread | None:
 
 def interval_text(outcome: Outcome, spread: Spread, system: str | None = USER_SYSTEM) -> str:
     """'21.3–28.7' at the outcome's shown precision and unit ('never' for an absent end)."""
+    if spread.low is None and spread.high is None and spread.undefined:
+        return tr("n/a in {count} of {total} sampled runs").format(
+            count=spread.undefined, total=spread.samples)  # fmt: skip
     low = value_text(outcome, spread.low, system=system)
     high = value_text(outcome, spread.high, system=system)
+    if spread.undefined:  # some runs gave no value: the interval is of the others
+        return tr("{low}–{high}, n/a in {count} of {total}").format(
+            low=low, high=high, count=spread.undefined, total=spread.samples)  # fmt: skip
     return f"{low}–{high}"
 
 

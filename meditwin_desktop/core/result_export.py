@@ -95,7 +95,8 @@ def outcome_entries(run: Run, twin: Twin) -> dict[str, dict[str, Any]]:
         if spread is not None:  # a run with uncertainty: its spread over the samples
             entry.update({"median": spread.median, "low": spread.low, "high": spread.high,
                           "level": spread.level, "p_target": spread.p_target,
-                          "samples": spread.samples, "failed": spread.failed})  # fmt: skip
+                          "samples": spread.samples, "failed": spread.failed,
+                          "undefined": spread.undefined})  # fmt: skip
         entries[name] = entry
     return entries
 

@@ -563,7 +563,8 @@ class Spread:
     """An outcome's distribution over the sampled uncertain inputs of a run.
 
     `low`, `median`, `high`: its percentiles (`level` 0.9: the 5th, 50th and 95th); None is
-    the outcome's `absent` meaning ("never") where the model gave none in that many runs.
+    the outcome's `absent` meaning ("never") where the model gave none in that many runs,
+    or no value at all when fewer than two runs defined the outcome.
     `p_target`: the share of runs meeting the outcome's clinical target (None: no target).
     """
 
@@ -574,6 +575,8 @@ class Spread:
     p_target: float | None = None
     samples: int = 0  # runs that ended with a result
     failed: int = 0  # runs that failed (a sampled value the model could not take)
+    undefined: int = 0  # of `samples`, runs where the outcome had no value (not 'never'):
+    # left out of the percentiles and of `p_target`
 
 
 @dataclass

@@ -224,25 +224,30 @@ def outcome_spread(outcome: Outcome, values: Sequence[float | None], level: floa
                    failed: int = 0) -> Spread:  # fmt: skip
     """Percentiles and the probability of meeting the target of one outcome's samples.
 
-    None ('never') counts as the best end of the scale where the outcome says it is best
-    (`absent_is_best`), as the worst end otherwise."""
+    None counts as the best end of the scale where the outcome says it is best
+    (`absent_is_best`: 'never'); otherwise it means the outcome is undefined in that run
+    ('outside the equation's validity'): such runs are left out of the percentiles and of
+    the probability, and counted (`Spread.undefined`) so the reader sees it."""
     best = math.inf if outcome.better != "lower" else -math.inf
-    absent = best if outcome.absent_is_best else -best
-    numbers = np.array([absent if v is None else float(v) for v in values])
+    defined = [v for v in values if v is not None or outcome.absent_is_best]
+    undefined = len(values) - len(defined)
+    if len(defined) < 2:
+        return Spread(None, None, None, level, None, len(values), failed, undefined)
+    numbers = np.array([best if v is None else float(v) for v in defined])
     tail = (1 - level) / 2
     low, median, high = (float(np.quantile(numbers, q, method="linear"))
                          if np.isfinite(numbers).all() else _rank_quantile(numbers, q)
                          for q in (tail, 0.5, 1 - tail))  # fmt: skip
     p_target = None
     if outcome.target is not None:
-        met = [(v is None and outcome.absent_is_best) or (v is not None and
-               not outcome.off_target(float(v))) for v in values]  # fmt: skip
+        met = [v is None or not outcome.off_target(float(v)) for v in defined]
         p_target = float(np.mean(met))
 
     def shown(x: float) -> float | None:
         return x if math.isfinite(x) else None
 
-    return Spread(shown(median), shown(low), shown(high), level, p_target, len(values), failed)
+    return Spread(shown(median), shown(low), shown(high), level, p_target, len(values), failed,
+                  undefined)  # fmt: skip
 
 
 def _rank_quantile(numbers: np.ndarray, q: float) -> float:

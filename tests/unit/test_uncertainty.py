@@ -180,3 +180,18 @@ def test_the_case_s_own_uncertainty_comes_first_where_the_twin_allows_it():
         _distribution(declared, 10.0).std())
     normal = Uncertain("x1", "normal", sd=1.0, from_case=True, source="t")
     assert _distribution(normal, 10.0, case_sd=2.0).std() == pytest.approx(2.0)
+
+
+def test_runs_where_an_outcome_is_undefined_are_left_out_and_counted():
+    from meditwin_desktop.core.comparison import interval_text
+
+    outcome = Outcome("risk", "10-year risk", "%", "lower", absent="outside validity",
+                      target=Target(high=7.5), precision=1)  # fmt: skip
+    spread = outcome_spread(outcome, [5.0, 6.0, 7.0, None, 9.0], level=0.5)
+    assert spread.undefined == 1 and spread.samples == 5
+    assert (spread.low, spread.median, spread.high) == (5.75, 6.5, 7.5)  # of the 4 defined
+    assert spread.p_target == pytest.approx(3 / 4)
+    assert interval_text(outcome, spread) == "5.8–7.5, n/a in 1 of 5"
+    nothing = outcome_spread(outcome, [None, None, 4.0], level=0.5)
+    assert nothing.median is None and nothing.undefined == 2
+    assert interval_text(outcome, nothing) == "n/a in 2 of 3 sampled runs"
