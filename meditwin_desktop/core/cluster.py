@@ -309,9 +309,10 @@ class DaskExecutor:
                     outcome = ("value", future.result())
                 elif status == "cancelled":
                     outcome = ("lost", None)
-                else:
-                    error = future.exception()
+                elif status == "error" and (error := future.exception()) is not None:
                     outcome = ("killed" if isinstance(error, KilledWorker) else "error", error)
+                else:  # "lost" (its worker or data went away) or no error to tell: sent again
+                    outcome = ("lost", None)
             except CancelledError:
                 outcome = ("lost", None)
             except Exception as error:

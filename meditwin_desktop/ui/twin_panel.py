@@ -21,12 +21,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -129,6 +131,21 @@ class TwinPanel(ScenarioTable, QWidget):
         layout.addWidget(splitter, stretch=1)
 
     # -- construction ------------------------------------------------------------------
+    def _run_all_button(self) -> QToolButton:
+        """'Run all', with a menu arrow: 'Run all with uncertainty…'."""
+        button = QToolButton(self)
+        button.setText(tr("Run all"))
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        menu = QMenu(button)
+        self.uncertainty_action = menu.addAction(tr("Run all with uncertainty…"))
+        self.uncertainty_action.setObjectName("run_all_with_uncertainty")
+        self.uncertainty_action.triggered.connect(lambda _=False: self.run_with_uncertainty())
+        button.setMenu(menu)
+        button.setToolTip(tr("Run every scenario; the arrow: with the uncertainty of the "
+                             "inputs (intervals and probabilities)"))  # fmt: skip
+        return button
+
     def _twin_list(self) -> QWidget:
         self.twins = QListWidget(self)
         self.twins.setObjectName("twin_list")
@@ -159,9 +176,10 @@ class TwinPanel(ScenarioTable, QWidget):
             (N_("Rename"), self.rename_scenario),
             (N_("Delete"), self.delete_scenario),
             (N_("Run all"), self.run_all),
-            (N_("With uncertainty…"), self.run_with_uncertainty),
         ):
-            button = QPushButton(tr(text))  # keyed and named by its English text
+            # keyed and named by its English text; Run all's arrow offers the same with
+            # uncertainty (a button of its own made the window wider than a 1280 px screen)
+            button = QPushButton(tr(text)) if text != "Run all" else self._run_all_button()
             button.setObjectName(f"scenario_{text.lower().replace(' ', '_')}")
             # clicked(bool) must not reach the slot: Rename took `False` as the new name
             button.clicked.connect(lambda _=False, slot=slot: slot())

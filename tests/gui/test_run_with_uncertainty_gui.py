@@ -1,7 +1,7 @@
-"""The twin panel's "With uncertainty…" button: the dialog lists the sampled inputs with
-their spread and source, says how many runs it will make, remembers its choices, and its
-Run button runs every scenario with uncertainty in the background (tests/support/
-uncertain_twin.py: analytic spread, see tests/unit/test_uncertainty.py)."""
+"""The twin panel's "Run all with uncertainty…" (Run all's menu): the dialog lists the
+sampled inputs with their spread and source, says how many runs it will make, remembers its
+choices, and its Run button runs every scenario with uncertainty in the background
+(tests/support/uncertain_twin.py: analytic spread, see tests/unit/test_uncertainty.py)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_the_button_runs_every_scenario_with_uncertainty(window, qtbot):
     panel = _choose(window, qtbot, "uncertain_test")
     panel.add_scenario("higher x1")
     panel.scenarios.item(1, panel.column_of("x1")).setText("12")
-    panel.buttons["With uncertainty…"].click()
+    panel.uncertainty_action.trigger()  # Run all's arrow, then its menu item
     qtbot.waitUntil(lambda: panel.uncertainty_dialog is not None
                     and panel.uncertainty_dialog.isVisible())  # fmt: skip
     dialog = panel.uncertainty_dialog
@@ -72,7 +72,7 @@ def test_the_button_runs_every_scenario_with_uncertainty(window, qtbot):
 
 def test_cancelling_the_dialog_runs_nothing(window, qtbot):
     panel = _choose(window, qtbot, "uncertain_test")
-    panel.buttons["With uncertainty…"].click()
+    panel.uncertainty_action.trigger()  # Run all's arrow, then its menu item
     qtbot.waitUntil(lambda: panel.uncertainty_dialog is not None)
     panel.uncertainty_dialog.reject()
     qtbot.wait(200)
@@ -81,7 +81,7 @@ def test_cancelling_the_dialog_runs_nothing(window, qtbot):
 
 def test_a_twin_without_uncertain_inputs_says_so(window, qtbot):
     panel = _choose(window, qtbot, "reference")
-    panel.buttons["With uncertainty…"].click()
+    panel.uncertainty_action.trigger()  # Run all's arrow, then its menu item
     qtbot.waitUntil(lambda: window.findChild(QMessageBox, "scenario_warning") is not None)
     warning = window.findChild(QMessageBox, "scenario_warning")
     assert "declares no uncertain input" in warning.text()
@@ -91,7 +91,7 @@ def test_a_twin_without_uncertain_inputs_says_so(window, qtbot):
 
 def test_an_unreachable_cluster_is_a_message_not_a_freeze(window, qtbot):
     panel = _choose(window, qtbot, "uncertain_test")
-    panel.buttons["With uncertainty…"].click()
+    panel.uncertainty_action.trigger()  # Run all's arrow, then its menu item
     qtbot.waitUntil(lambda: panel.uncertainty_dialog is not None)
     dialog = panel.uncertainty_dialog
     dialog.samples.setValue(8)
