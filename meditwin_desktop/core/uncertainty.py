@@ -150,16 +150,17 @@ def design(twin: Twin, params: Mapping[str, Any], plan: UncertaintyPlan) -> Desi
         n = 0
         unit = qmc.LatinHypercube(d=d, seed=plan.seed).random(plan.samples)
     unit = np.clip(unit, 1e-9, 1 - 1e-9)  # ppf(0) of a normal is -inf
-    runs = [nominal]
-    for row in unit:
-        run = dict(nominal)
-        for item, dist, u in zip(items, dists, row, strict=True):
-            parameter = twin.parameter(item.name)
-            value = float(dist.ppf(u))
-            low = -math.inf if parameter.minimum is None else parameter.minimum
-            high = math.inf if parameter.maximum is None else parameter.maximum
-            run[item.name] = min(max(value, low), high)
-        runs.append(run)
+    columns = []  # each input's values, one array call per input (10 000 samples: ms)
+    for column, (item, dist) in enumerate(zip(items, dists, strict=True)):
+        parameter = twin.parameter(item.name)
+        low = -math.inf if parameter.minimum is None else parameter.minimum
+        high = math.inf if parameter.maximum is None else parameter.maximum
+        columns.append(np.clip(dist.ppf(unit[:, column]), low, high))
+    names = [item.name for item in items]
+    runs = [nominal] + [
+        {**nominal, **dict(zip(names, map(float, row), strict=True))}
+        for row in np.column_stack(columns)
+    ]
     return Design([item.name for item in items], runs, n)
 
 
