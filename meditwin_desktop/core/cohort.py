@@ -32,21 +32,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from meditwin_desktop.core.case import Case, Run, now
 from meditwin_desktop.core.cluster_privacy import protect_case
 from meditwin_desktop.core.csv_import import load_table, parse_number
 from meditwin_desktop.core.errors import IdentifiableDataError, InputError
 from meditwin_desktop.core.i18n import tr
 from meditwin_desktop.core.logs import protect
-from meditwin_desktop.core.result_export import outcome_entries
-from meditwin_desktop.core.runner import RunHandle, Runner, cache_key, failure_summary
+from meditwin_desktop.core.result_export import json_value, outcome_entries
+from meditwin_desktop.core.runner import RunHandle, Runner, failure_summary
+from meditwin_desktop.core.runner import run_key as run_key_of
 from meditwin_desktop.core.scenarios import (
     Prepared,
     baseline_of,
     check_points,
     parameters,
+    plan_for,
     prepare_scenarios,
     submit_prepared,
 )
@@ -212,25 +212,7 @@ def _pseudonymous(text: str, entry: CohortCase) -> str:
 def run_key(prepared: Prepared, params: Mapping[str, Any], plan: UncertaintyPlan | None) -> str:
     """The key the runner gives this run (`Runner.submit`, with the plan `submit_prepared`
     completes with the case's own uncertainties)."""
-    if plan is None:
-        return cache_key(prepared.twin, params, prepared.digest)
-    plan = replace(plan, case_sd={**prepared.case_sd, **plan.case_sd})
-    return cache_key(prepared.twin, {**params, "_uncertainty": plan.key()}, prepared.digest)
-
-
-def plain(value: Any) -> Any:
-    """A value JSON holds as it is (NaN and infinities as null, arrays as lists)."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(float(value)) else None
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (tuple, list, np.ndarray)):
-        return [plain(v) for v in value]
-    return value if value is None or isinstance(value, str) else str(value)
+    return run_key_of(prepared.twin, params, prepared.digest, plan_for(prepared, plan))
 
 
 class RunLog:
@@ -479,8 +461,8 @@ class _Cohort:
         record.update({
             "key": key, "input_hash": run.input_hash, "time": run.time,
             "seconds": round(float(run.seconds), 3),
-            "parameters": plain(run.parameters),
-            "outcomes": plain(outcome_entries(run, self.twin)),
+            "parameters": json_value(run.parameters),
+            "outcomes": json_value(outcome_entries(run, self.twin)),
             "warnings": [str(w) for w in result.warnings] if result is not None else [],
         })  # fmt: skip
         if result is not None and result.uncertainty:

@@ -31,7 +31,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,16 +65,19 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _json_value(value: Any) -> Any:
-    """A value JSON can hold (NaN and infinities as null, arrays and tuples as lists)."""
+def json_value(value: Any) -> Any:
+    """A value JSON can hold (NaN and infinities as null, arrays and tuples as lists,
+    mappings with text keys)."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
         return float(value) if math.isfinite(float(value)) else None
+    if isinstance(value, Mapping):
+        return {str(k): json_value(v) for k, v in value.items()}
     if isinstance(value, (tuple, list, np.ndarray)):
-        return [_json_value(v) for v in value]
+        return [json_value(v) for v in value]
     return value if value is None or isinstance(value, str) else str(value)
 
 
@@ -105,7 +108,7 @@ def _outcomes(run: Run, twin: Twin) -> dict[str, dict[str, Any]]:
     declared = {o.name: o for o in twin.outcomes}
     entries = outcome_entries(run, twin)
     for name, entry in entries.items():
-        entry["value"] = _json_value(entry["value"])
+        entry["value"] = json_value(entry["value"])
         outcome = declared.get(name)
         if outcome is None:
             continue
@@ -119,7 +122,7 @@ def _outcomes(run: Run, twin: Twin) -> dict[str, dict[str, Any]]:
 def _parameters(run: Run, twin: Twin) -> dict[str, dict[str, Any]]:
     units = {p.name: p.unit for p in twin.parameters}
     return {
-        name: {"value": _json_value(value), "unit": units.get(name, "")}
+        name: {"value": json_value(value), "unit": units.get(name, "")}
         for name, value in run.parameters.items()
     }
 
@@ -159,7 +162,7 @@ def _write_series(series: TimeSeries, folder: Path, stem: str) -> dict[str, Any]
         "x": series.x_label,
         "x_unit": series.time_unit,
         "band": series.band_label if series.lower is not None else None,
-        "guides": [{"label": t, "value": _json_value(v)} for t, v in series.guides],
+        "guides": [{"label": t, "value": json_value(v)} for t, v in series.guides],
     }
     if series.observed_time is not None and series.observed_values is not None:
         observed = zip(
@@ -256,7 +259,7 @@ def _write_chart(chart: Chart, folder: Path, stem: str) -> dict[str, Any]:
             for n, x in enumerate(chart.x))  # fmt: skip
     write_text_atomic(folder / f"{stem}.csv", _csv_text(headings, rows))
     return {"file": f"{stem}.csv", "label": chart.label, "kind": chart.kind, "unit": chart.unit,
-            "guides": [{"label": t, "value": _json_value(v)} for t, v in chart.guides]}  # fmt: skip
+            "guides": [{"label": t, "value": json_value(v)} for t, v in chart.guides]}  # fmt: skip
 
 
 def _write_sensitivity(result, folder: Path, stem: str) -> dict[str, Any]:

@@ -139,6 +139,14 @@ def cache_key(twin: Twin, params: Mapping[str, Any], inputs_digest: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def run_key(twin: Twin, params: Mapping[str, Any], inputs_digest: str,
+            uncertainty: UncertaintyPlan | None = None) -> str:  # fmt: skip
+    """The key `Runner.submit` gives a run: a run with uncertainty is keyed by its plan too."""
+    if uncertainty is not None:
+        params = {**params, "_uncertainty": uncertainty.key()}
+    return cache_key(twin, params, inputs_digest)
+
+
 class ResultCache:
     """The last `size` results, by cache key (thread-safe)."""
 
@@ -448,10 +456,7 @@ class Runner:
         digest = input_hash(inputs) if digest is None else digest
         if memory is None:
             memory = memory_estimate(twin, params, inputs)
-        key = cache_key(twin, params, digest)
-        if uncertainty is not None:
-            key = cache_key(twin, {**params, "_uncertainty": uncertainty.key()}, digest)
-        handle = RunHandle(scenario, twin, params, key,
+        handle = RunHandle(scenario, twin, params, run_key(twin, params, digest, uncertainty),
                            timeout_s if timeout_s is not None else self.timeout_s,
                            on_progress=on_progress, on_done=on_done, _inputs=inputs,
                            _cache=self.cache, memory=memory or 0.0, digest=digest)  # fmt: skip

@@ -128,6 +128,14 @@ def prepare_scenarios(
     return Prepared(twin, validated, inputs, input_hash(inputs), memory, case_sd)
 
 
+def plan_for(prepared: Prepared, plan: UncertaintyPlan | None) -> UncertaintyPlan | None:
+    """The plan with the case's own uncertainties of personalised values added (the plan's
+    own win)."""
+    if plan is None:
+        return None
+    return replace(plan, case_sd={**prepared.case_sd, **plan.case_sd})
+
+
 def submit_prepared(
     prepared: Prepared,
     runner: Runner,
@@ -141,8 +149,7 @@ def submit_prepared(
     (`Session.add_run`, or `record_run`). `uncertainty`: each scenario runs with it (the
     case's own uncertainties of personalised values added to the plan)."""
     twin, user = prepared.twin, _user()
-    if uncertainty is not None:
-        uncertainty = replace(uncertainty, case_sd={**prepared.case_sd, **uncertainty.case_sd})
+    uncertainty = plan_for(prepared, uncertainty)
     handles = []
     for scenario, params in prepared.scenarios:
 

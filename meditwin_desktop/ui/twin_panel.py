@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from meditwin_desktop.core.case import Case, Run
-from meditwin_desktop.core.errors import MeditwinError
+from meditwin_desktop.core.errors import IdentifiableDataError, MeditwinError
 from meditwin_desktop.core.i18n import N_, number, tr, tr_n
 from meditwin_desktop.core.imaging.geometry import position_text
 from meditwin_desktop.core.registry import Registry
@@ -538,25 +538,23 @@ class TwinPanel(ScenarioTable, QWidget):
         if case is not self.case or prepared.twin is not self.twin:
             return  # another case or twin is shown now
         runner = runner or self.runner
-        try:
-            handles = submit_prepared(
+
+        def submit() -> list[RunHandle]:
+            return submit_prepared(
                 prepared,
                 runner,
                 on_progress=self._bridge.progressed.emit,
                 on_done=lambda handle, run: self._bridge.finished.emit(handle, run),
                 uncertainty=uncertainty,
             )
-        except MeditwinError as error:  # identifiable data refused by a remote cluster
+
+        try:
+            handles = submit()
+        except IdentifiableDataError as error:  # refused by a cluster on another computer
             if not self._confirm_identifiable(runner, str(error)):
                 self.status.setText(tr("Not run: nothing was sent."))
                 return
-            handles = submit_prepared(
-                prepared,
-                runner,
-                on_progress=self._bridge.progressed.emit,
-                on_done=lambda handle, run: self._bridge.finished.emit(handle, run),
-                uncertainty=uncertainty,
-            )
+            handles = submit()
         self._handles = {h.scenario: h for h in handles}
         self._aliases = {}
         self.status.setText(
