@@ -69,8 +69,9 @@ from meditwin_desktop.core.runner import (
     Runner,
     failure_summary,
     input_hash,
+    run_one,
 )
-from meditwin_desktop.core.twin import Twin, check_result, run_parts
+from meditwin_desktop.core.twin import Twin
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def run_on_worker(
     app_version: str,
 ) -> tuple[str, Any]:
     """A dask task: one run of `twin` (a split run's part: `simulate` alone, unchecked;
-    otherwise every part and `check_result`, like `core.runner.execute`). Returns ("ok",
+    otherwise every part and `check_result`: `core.runner.run_one`). Returns ("ok",
     result), ("cancelled", None) or ("failed", reason); never raises."""
     worker = get_worker()
     if language() != language_code:
@@ -139,12 +140,7 @@ def run_on_worker(
         return stop[0]
 
     try:
-        if part:
-            result = twin.simulate(params, inputs, progress, cancelled)
-        else:
-            result = run_parts(twin, params, inputs, progress, cancelled)
-            check_result(twin, result)
-        return "ok", result
+        return "ok", run_one(twin, params, inputs, progress, cancelled, part=part)
     except Cancelled:
         return "cancelled", None
     except BaseException as error:  # everything a model can throw ends as a message

@@ -48,6 +48,7 @@ from meditwin_desktop.core.errors import Cancelled, InputError
 from meditwin_desktop.core.i18n import decimal_separator, number, tr
 from meditwin_desktop.core.parent_watch import exit_with_parent
 from meditwin_desktop.core.priority import lower_priority_of, lower_process_priority
+from meditwin_desktop.core.progress import CancelledFn, ProgressFn
 from meditwin_desktop.core.twin import Result, Twin, check_result, run_parts
 from meditwin_desktop.core.uncertainty import UncertaintyPlan, design, summarise
 
@@ -266,11 +267,7 @@ def _simulate(
             connection.send(("progress", float(fraction), str(message)))
 
     try:
-        if check:  # a whole run (a split twin's sample of a run with uncertainty: every part)
-            result = run_parts(twin, params, inputs, progress, cancel_event.is_set)
-            check_result(twin, result)
-        else:
-            result = twin.simulate(params, inputs, progress, cancel_event.is_set)
+        result = run_one(twin, params, inputs, progress, cancel_event.is_set, part=not check)
         connection.send(("ok", result))
     except Cancelled:
         connection.send(("cancelled", None))
@@ -830,6 +827,23 @@ class Runner:
 def execute(twin: Twin, params: Mapping[str, Any], inputs: Mapping[str, Any]) -> Result:
     """Run one simulation here (the Executor path; a split run's parts in turn), checking
     its result."""
-    result = run_parts(twin, params, inputs, lambda fraction, message: None, lambda: False)
+    return run_one(twin, params, inputs, lambda fraction, message: None, lambda: False)
+
+
+def run_one(
+    twin: Twin,
+    params: Mapping[str, Any],
+    inputs: Mapping[str, Any],
+    progress: ProgressFn,
+    cancelled: CancelledFn,
+    *,
+    part: bool = False,
+) -> Result:
+    """One run in this process, wherever it was sent (a worker process, an executor, a
+    cluster's worker): a split run's part is simulated alone, unchecked (checked once
+    combined); any other run is whole (every part of a split twin, in turn) and checked."""
+    if part:
+        return twin.simulate(params, inputs, progress, cancelled)
+    result = run_parts(twin, params, inputs, progress, cancelled)
     check_result(twin, result)
     return result
