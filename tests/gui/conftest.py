@@ -48,6 +48,18 @@ def _no_stale_surface_wrappers() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_settings():
+    """Each test starts as a new user: the settings file is shared by a test worker's tests,
+    and a layout left by one (e.g. "1 x 3", where the 3D view is hidden and draws no frame)
+    made a later one wait forever for a 3D frame, depending on which tests ran before it."""
+    from meditwin_desktop.ui.window_views import settings
+
+    stored = settings()
+    stored.clear()
+    stored.sync()
+
+
+@pytest.fixture(autouse=True)
 def private_library(tmp_path_factory, monkeypatch):
     """Each test's windows share a case library of their own: a series reopens the case
     saved for it, so a library shared across tests would carry one test's runs into the
