@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from .. import niederer, tp06
-from ..verification import VERIFICATION, p8_activation_ms, slab_points_ms
+from ..verification import VERIFICATION
 
 
 @pytest.fixture(scope="module")
@@ -88,18 +88,3 @@ def test_p8_activation_against_the_reference(case):
     value = case.compute()
     assert math.isfinite(value)
     assert case.passed(value), f"{case.name}: {value:.2f} ms vs {case.reference} ms"
-
-
-def test_p8_converges_as_the_grid_is_refined():
-    """The under-resolved dx 0.5 grid conducts slowly; refining to 0.2 mm brings P8 more
-    than 50 ms earlier (130.5 -> 54.9 ms here; cardiacFoam 142.9 -> 54.5 ms). The runs
-    are shared with the cases above."""
-    assert p8_activation_ms(0.2, 0.01) < p8_activation_ms(0.5, 0.05) - 50.0
-
-
-def test_mid_slab_timing_matches_the_independent_code_at_dx_0_2():
-    """P9, the centre, lies on the P1-P8 diagonal whose activation times cardiacFoam
-    publishes (dx 0.2 mm, dt 0.005 ms: 23.92 ms at the centre). Ours runs at dt 0.01 ms
-    (24.62 ms; 24.40 ms at dt 0.005). Tolerance 1.5 ms: the dt effect (0.2 ms) plus a
-    margin for the two discretisations (cell- vs vertex-centred)."""
-    assert slab_points_ms(0.2, 0.01)["P9"] == pytest.approx(23.92, abs=1.5)

@@ -2,8 +2,8 @@
 `post-mi-no-channel` without): declaration, personalisation, bad input, and the clinical
 claims (baseline inducible, automatic isthmus ablation makes it non-inducible, the heart
 without a channel is not inducible, deterministic). Coarse settings for the default run
-(FAST: one pacing site, 1.5 mm grid, 2 drive beats: about 80 s in all); the full protocol
-is timed in tests/bench/bench_vt_ablation.py."""
+(FAST: one pacing site, 1.5 mm grid, 2 drive beats); the automatic isthmus ablation runs
+with `-m slow`; the full protocol is timed in tests/bench/bench_vt_ablation.py."""
 
 from __future__ import annotations
 
@@ -102,6 +102,8 @@ def test_baseline_is_inducible_with_an_isthmus_in_the_channel(baseline_run):
     assert result.tables["protocol"].rows[-1][3] == "sustained VT"
 
 
+@pytest.mark.slow  # 80 s alone, 175 s beside another worker: the default run keeps its parts
+# (the isthmus found: above; a lesion across a channel cuts it: test_protocol.py)
 def test_automatic_isthmus_ablation_makes_it_non_inducible(demo, baseline_run):
     result = _site(demo, ablation="auto_isthmus")
     assert result.outcomes["inducible_vt_count"] == 0
