@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 VENV=.venv
 RUNTIME_APT=(libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libglib2.0-0 libfontconfig1
   libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcursor1)
-TEST_APT=(xvfb xauth)
+TEST_APT=(xvfb xauth orthanc dicom3tools)  # a real PACS and dciodvfy for tests/unit/test_pacs*.py
 BUNDLE_VENV=build/venv-bundle  # a regular (non-editable) install: PyInstaller sees the twins
 BUNDLE_APT=(binutils)          # strip, readelf (installers/meditwin.spec)
 BUNDLE_CHECK_APT=(xvfb xauth xdotool imagemagick strace util-linux)

@@ -191,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_cluster,
         cli_cohort,
         cli_export,
+        cli_pacs,
         cli_verify,
     )
 
@@ -200,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_case.add_parser(commands)
     cli_export.add_parser(commands)
     cli_verify.add_parser(commands)
+    cli_pacs.add_parser(commands)
     return parser
 
 
@@ -427,7 +429,14 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
     return cohort_command(args)
 
 
+def _cmd_pacs(args: argparse.Namespace) -> int:
+    from meditwin_desktop.cli_pacs import pacs_command
+
+    return pacs_command(args)
+
+
 _COMMANDS = {
+    "pacs": _cmd_pacs,
     "cohort": _cmd_cohort,
     "check-twin": _cmd_check_twin,
     "twin": _cmd_twin,
