@@ -7,6 +7,7 @@ from `volume.meta["instance_uids"][k]`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,16 @@ def read_dicom_seg(path: Path, image: Volume) -> LabelMap:
 
 def write_dicom_seg(labels: LabelMap, image: Volume, path: Path) -> None:
     """Write the label map as a DICOM SEG referencing `image`'s source slices (atomic)."""
+    seg = dicom_seg_dataset(labels, image)
+    write_atomic(Path(path), lambda tmp: seg.save_as(tmp), suffix=".dcm")
+
+
+def dicom_seg_dataset(
+    labels: LabelMap, image: Volume, headers: Sequence[pydicom.Dataset] = ()
+) -> pydicom.Dataset:
+    """The label map as a DICOM SEG (a highdicom Segmentation, a pydicom Dataset) in the
+    study of `image`'s source slices, one segment per label present, a new series.
+    `headers`: the source slices' headers when already read (else read from the files)."""
     import highdicom as hd
 
     uids = _instance_uids(image)
@@ -88,10 +99,11 @@ def write_dicom_seg(labels: LabelMap, image: Volume, path: Path) -> None:
         raise InputError(
             tr("The labels are not on the image's grid; they cannot be written as SEG.")
         )
-    by_uid = {}
-    for file in image.meta.get("files", []):
-        ds = pydicom.dcmread(file, stop_before_pixels=True)
-        by_uid[str(ds.SOPInstanceUID)] = ds
+    by_uid = {str(ds.SOPInstanceUID): ds for ds in headers}
+    if set(uids) - set(by_uid):
+        for file in image.meta.get("files", []):
+            ds = pydicom.dcmread(file, stop_before_pixels=True)
+            by_uid[str(ds.SOPInstanceUID)] = ds
     if set(uids) - set(by_uid):
         raise InputError(tr("Some source images of this series can no longer be read."))
     present = [int(v) for v in np.unique(labels.volume.array) if v != 0]
@@ -127,4 +139,4 @@ def write_dicom_seg(labels: LabelMap, image: Volume, path: Path) -> None:
         device_serial_number="0",
         series_description="MEDITWIN segmentation",
     )
-    write_atomic(Path(path), lambda tmp: seg.save_as(tmp), suffix=".dcm")
+    return seg
