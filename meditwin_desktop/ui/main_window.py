@@ -49,6 +49,7 @@ from meditwin_desktop.ui.case_overview import CaseOverview
 from meditwin_desktop.ui.clinical_panel import ClinicalPanel
 from meditwin_desktop.ui.comparison import ComparisonView
 from meditwin_desktop.ui.image_measurements import ImageMeasurementList
+from meditwin_desktop.ui.pacs_receiver import PacsReceiver, show_pacs_panel, show_send_dialog
 from meditwin_desktop.ui.patient_banner import PatientBanner
 from meditwin_desktop.ui.patient_panel import PatientPanel
 from meditwin_desktop.ui.scene import Scene
@@ -125,6 +126,8 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
         self._restore_settings()
         self._show_identity()
         self._wire_welcome()
+        self.pacs_receiver = PacsReceiver(self.message.setText)  # C-MOVE arrives here
+        self.pacs_receiver.apply()
         if library is None:
             QTimer.singleShot(0, lambda: show_library_problem(self))
         else:  # what killed saves left behind, collected when nobody waits for it
@@ -287,6 +290,9 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
         self._action(file_menu, tr("Case &history…"), self._ask_history)
         self._action(file_menu, tr("Export &report (PDF)…"), self._ask_report)
         self._action(file_menu, tr("Export de-&identified case…"), self._ask_deidentified_export)
+        file_menu.addSeparator()
+        self._action(file_menu, tr("&Query PACS…"), lambda: show_pacs_panel(self))
+        self._action(file_menu, tr("Send to PAC&S…"), lambda: show_send_dialog(self))
         file_menu.addSeparator()
         self._action(file_menu, tr("Import NIfTI &image…"), self._ask_nifti_volume)
         self._action(
@@ -514,6 +520,7 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
         if self._labels_timer.isActive():
             self._labels_timer.stop()
             self._labels_changed_for_case()
+        self.pacs_receiver.stop()
         self.cases.save_now()
         self.cases.detach()
         self.comparison.close_viewports()
