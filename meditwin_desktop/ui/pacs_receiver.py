@@ -33,8 +33,13 @@ class PacsReceiver:
         """(Re)start or stop the storage SCP for `settings` (read from disk when None)."""
         self.stop()
         self.problem = ""
-        if settings is None and not (data_dir() / "pacs.json").is_file():
-            return  # no PACS configured: no networking code loaded either
+        if settings is None:
+            try:
+                configured = (data_dir() / "pacs.json").is_file()
+            except OSError:  # an unusable data folder: the window says so; no PACS here
+                return
+            if not configured:
+                return  # no PACS configured: no networking code loaded either
         from meditwin_desktop.core import pacs
 
         try:
