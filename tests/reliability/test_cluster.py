@@ -81,6 +81,10 @@ class LoopbackCluster:
         # a run may outlive one worker's death, not two (default 3): a segfault costs two
         # worker restarts here instead of four
         env["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = "1"
+        # and a worker holds only the run it is running (default 1.1 x threads: one queued
+        # behind it): Dask blames every run a dead worker held, so a run queued twice behind
+        # the segfaulting one was failed with it (seen once, on a loaded machine)
+        env["DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION"] = "1.0"
         with open(self.folder / f"{name}.log", "wb") as output:
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", "dask", *args], cwd=ROOT, env=env, stdout=output,
