@@ -186,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--pseudonym", help="print this instead of the patient's name and ID")
 
     from meditwin_desktop import (
+        cli_board,
         cli_case,
         cli_cases,
         cli_cluster,
@@ -202,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_export.add_parser(commands)
     cli_verify.add_parser(commands)
     cli_pacs.add_parser(commands)
+    cli_board.add_parser(commands)
     return parser
 
 
@@ -435,7 +437,14 @@ def _cmd_pacs(args: argparse.Namespace) -> int:
     return pacs_command(args)
 
 
+def _cmd_board(args: argparse.Namespace) -> int:
+    from meditwin_desktop.cli_board import board_command
+
+    return board_command(args)
+
+
 _COMMANDS = {
+    "board": _cmd_board,
     "pacs": _cmd_pacs,
     "cohort": _cmd_cohort,
     "check-twin": _cmd_check_twin,

@@ -12,10 +12,11 @@ Layout under `root` (0700; files 0600):
 A save writes its arrays first (temporary file, fsync, rename, fsync of the folder),
 then allocates the next revision number and commits the document in one `BEGIN
 IMMEDIATE` transaction, so two processes saving the same case get distinct revisions and
-neither can delete what the other committed. Old revisions beyond `keep` and files no
-kept revision references are removed only when no other process is reading or writing
-the case. A crash or SIGKILL at any moment leaves every committed revision intact;
-what it leaves behind is collected the next time the library opens.
+neither can delete what the other committed. Old revisions beyond `keep` (except those
+a board decided on: `core.board`) and files no kept revision references are removed only
+when no other process is reading or writing the case. A crash or SIGKILL at any moment
+leaves every committed revision intact; what it leaves behind is collected the next time
+the library opens.
 """
 
 from __future__ import annotations
@@ -279,16 +280,24 @@ class CaseLibrary:
             return db.execute("SELECT 1 FROM cases WHERE id = ?", (case_id,)).fetchone() is not None
 
     def history(self, case_id: str) -> list[RevisionInfo]:
-        """The kept revisions of a case, newest first."""
+        """The kept revisions of a case, newest first; after each revision, the board
+        decisions taken on it (newest first), as entries with that revision's number."""
         with self._connect() as db:
             rows = db.execute(
                 "SELECT revision, saved, app_version, note FROM revisions WHERE case_id = ?"
                 " ORDER BY revision DESC",
                 (case_id,),
             ).fetchall()
+            notes = db.execute(
+                "SELECT case_revision, signed_at, app_version, note FROM board_decisions"
+                " WHERE case_id = ? ORDER BY signed_at DESC, rowid DESC",
+                (case_id,),
+            ).fetchall()
         if not rows:
             raise InputError(_no_case(case_id))
-        return [RevisionInfo(*row) for row in rows]
+        entries = [(row, 0) for row in rows] + [(row, 1) for row in notes]
+        entries.sort(key=lambda entry: (-entry[0][0], entry[1]))  # stable: notes keep order
+        return [RevisionInfo(*row) for row, _ in entries]
 
     # -- saving --------------------------------------------------------------------------
     def save(self, case: Case, note: str = "") -> int:
@@ -409,15 +418,18 @@ class CaseLibrary:
 
     # -- upkeep ------------------------------------------------------------------------------
     def _prune(self, case_id: str) -> None:
-        """Drop revisions beyond `keep` and unreferenced files, if nobody else is busy."""
+        """Drop revisions beyond `keep` (but those a board decided on) and unreferenced
+        files, if nobody else is busy."""
         try:
             with self._case_lock(case_id, exclusive=True, blocking=False) as folder:
                 with self._transaction() as db:
                     db.execute(
                         "DELETE FROM revisions WHERE case_id = ? AND revision NOT IN (SELECT"
                         " revision FROM revisions WHERE case_id = ? ORDER BY revision DESC"
-                        " LIMIT ?) AND revision != (SELECT revision FROM cases WHERE id = ?)",
-                        (case_id, case_id, self.keep, case_id),
+                        " LIMIT ?) AND revision != (SELECT revision FROM cases WHERE id = ?)"
+                        " AND revision NOT IN (SELECT case_revision FROM board_decisions"
+                        " WHERE case_id = ?)",  # what a board decided on is kept
+                        (case_id, case_id, self.keep, case_id, case_id),
                     )
                     rows = db.execute("SELECT document FROM revisions WHERE case_id = ?",
                                       (case_id,))  # fmt: skip

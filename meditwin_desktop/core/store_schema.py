@@ -5,7 +5,10 @@ latest document; arrays in `<case>/r<N>/`. Version 2: `cases` (one row per case:
 head revision) and `revisions` (every kept revision's document); arrays referenced by
 path relative to the case's folder (`blobs/<hash>.npz`, or `r<N>/<file>` for migrated
 revisions). Version 3: `cases.series` lists the Series Instance UIDs of all the case's
-studies (a follow-up study reopens its case too). The version is SQLite's `user_version`.
+studies (a follow-up study reopens its case too). Version 4: `meetings` (board meetings:
+agenda and decisions, `core.board`) and `board_decisions` (every decision recorded, amended
+ones included: the case's history shows them and their revision is never pruned). The
+version is SQLite's `user_version`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from meditwin_desktop.core.i18n import tr
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 SCHEMA = """
@@ -46,6 +49,24 @@ CREATE TABLE IF NOT EXISTS revisions (
     document TEXT NOT NULL,
     PRIMARY KEY (case_id, revision)
 );
+CREATE TABLE IF NOT EXISTS meetings (
+    id TEXT PRIMARY KEY,
+    date TEXT NOT NULL,
+    state TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS board_decisions (
+    meeting_id TEXT NOT NULL,
+    item INTEGER NOT NULL,
+    case_id TEXT NOT NULL,
+    case_revision INTEGER NOT NULL,
+    signed_at TEXT NOT NULL,
+    app_version TEXT NOT NULL,
+    note TEXT NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS board_decisions_by_case ON board_decisions(case_id);
 """
 
 
@@ -123,7 +144,7 @@ def prepare(db: sqlite3.Connection, path: Path) -> None:
             path,
         )
     if version == SCHEMA_VERSION:
-        if not {"cases", "revisions"} <= tables:
+        if not {"cases", "revisions", "meetings", "board_decisions"} <= tables:
             raise LibraryDamaged(
                 tr("The case library {path} has lost its tables.").format(path=path), path
             )
@@ -139,8 +160,7 @@ def prepare(db: sqlite3.Connection, path: Path) -> None:
             _migrate_1_to_2(db)  # creates the current tables
         elif version == 2:
             _migrate_2_to_3(db)
-        elif version != SCHEMA_VERSION:
-            _create(db)
+        _create(db)  # the tables a version added (3 -> 4: meetings), or all of a new library
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("COMMIT")
     except BaseException:
