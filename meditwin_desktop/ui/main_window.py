@@ -43,6 +43,7 @@ from meditwin_desktop.core.store import CaseLibrary, LibraryError
 from meditwin_desktop.demo.case import DEMO_CASES
 from meditwin_desktop.ui import language
 from meditwin_desktop.ui.background import Task, TaskRunner
+from meditwin_desktop.ui.board_agenda import install_board_menu, offer_resume
 from meditwin_desktop.ui.case_data_panel import CaseDataPanel
 from meditwin_desktop.ui.case_dialogs import show_library_problem
 from meditwin_desktop.ui.case_overview import CaseOverview
@@ -137,6 +138,7 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
                 on_done=lambda _: None,
                 quiet=True,
             )
+            QTimer.singleShot(0, lambda: offer_resume(self))  # a board meeting left running
 
     # -- construction ----------------------------------------------------------------
     def _build_centre(self) -> None:
@@ -324,6 +326,7 @@ class MainWindow(CaseMixin, StudiesMixin, FollowUpMixin, ImagingMixin, ViewsMixi
         self._action(view_menu, tr("&Restore all panels"), self.restore_panels)
         view_menu.addSeparator()
         self._build_language_menu(view_menu)
+        install_board_menu(self)
 
         help_menu = self.menuBar().addMenu(tr("&Help"))
         help_menu.setObjectName("help_menu")
