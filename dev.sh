@@ -74,7 +74,9 @@ case "$command" in
     # the whole suite (pyproject's testpaths) in two workers (pytest-xdist), each test file
     # whole in one of them: the runs a file caches (a benchmark slab, a demo heart) are made
     # once; each worker has its own Xvfb and MEDITWIN_HOME (tests/conftest.py)
-    exec "$VENV/bin/python" -m pytest -n "${MEDITWIN_TEST_WORKERS:-2}" --dist loadfile "$@"
+    # --durations: the slowest tests in every CI log (the run must stay under 15 minutes)
+    exec "$VENV/bin/python" -m pytest -n "${MEDITWIN_TEST_WORKERS:-2}" --dist loadfile \
+      --durations=25 "$@"
     ;;
   bench)
     ensure_apt "${RUNTIME_APT[@]}" "${TEST_APT[@]}"

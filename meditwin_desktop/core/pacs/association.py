@@ -249,11 +249,14 @@ def _failure(
         )  # fmt: skip
     if not opened:
         return _not_connected(node)
-    return PacsError(
+    # connected, then closed before accepting: a refusal without its reason (some PACS
+    # close instead of rejecting; Orthanc's rejection is sometimes read as a close, under load)
+    return PacsRefused(
         tr(
-            "{name} closed the connection: check that it accepts this workstation (AE title "
-            '"{ours}"), and TLS if it needs it.'
-        ).format(name=node.name, ours=local.ae_title)
+            "{name} closed the connection before accepting it: check that the PACS knows our "
+            'AE title "{ours}", that the node\'s AE title "{theirs}" is right, and TLS if it '
+            "needs it."
+        ).format(name=node.name, ours=local.ae_title, theirs=node.ae_title)
     )
 
 
