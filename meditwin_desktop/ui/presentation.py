@@ -7,8 +7,9 @@ saved and stays in progress until the chair ends it).
 
 The meeting is saved at every move and decision (`core.board.Meetings`): after a crash
 the window reopens it at the same case with every decision (`board_agenda.offer_resume`).
-While a case is shown the next one is loaded in the background (its document and image),
-so moving to it only puts it on screen.
+While a case is shown the next one is loaded in the background (its document and image,
+then its 3D surfaces into `core.imaging.surface_cache`), so moving to it only puts it on
+screen.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from meditwin_desktop.core.case import Case
 from meditwin_desktop.core.case_images import load_case_image
 from meditwin_desktop.core.errors import MeditwinError
 from meditwin_desktop.core.i18n import N_, date_text, tr
+from meditwin_desktop.core.imaging.surface_cache import cached_label_surfaces, shown_values
 from meditwin_desktop.core.store import LibraryError
 from meditwin_desktop.ui.decision_form import DecisionPanel
 from meditwin_desktop.ui.presentation_layout import PresentationHeader, PresentationLayout
@@ -226,6 +228,8 @@ class Presentation(QObject):
         if on_screen or case_id in self._cache or case_id in self._fetching:
             return
         self._cache.clear()  # one case kept ahead: images are large
+        # read here, on the GUI thread, as `_load_labels` reads them when the case opens
+        hidden, budget = set(window.scene.hidden_labels), window.view3d.triangle_budget()
 
         def work(*, progress, cancelled) -> Case:
             return load_case_image(library.load(case_id), progress=progress, cancelled=cancelled)
@@ -239,6 +243,7 @@ class Presentation(QObject):
                 return
             if self.active:
                 self._cache[case_id] = case
+                self._prefetch_surfaces(case, hidden, budget)
 
         def failed(_error) -> None:  # opened the usual way, which says what is wrong
             self._fetching.discard(case_id)
@@ -253,6 +258,22 @@ class Presentation(QObject):
                               on_failed=failed, quiet=True)  # fmt: skip
 
         window.cases.after_saving(case_id, begin)  # what was just saved is what is read
+
+    def _prefetch_surfaces(self, case: Case, hidden: set[str], budget: int) -> None:
+        """Compute the prefetched case's label surfaces into the surface cache, as opening
+        it asks for them (its labels, those not hidden, the view's triangle budget): it
+        then finds them there (if it opens first, it waits for these)."""
+        study = case.study
+        labels = study.labels if study is not None and study.image is not None else None
+        if labels is None:
+            return
+
+        def work(*, progress, cancelled) -> None:
+            cached_label_surfaces(labels, shown_values(labels, hidden), max_triangles=budget,
+                                  progress=progress, cancelled=cancelled)  # fmt: skip
+
+        self.window._start(N_("Preparing the next case's surfaces"), work,
+                           on_done=lambda _: None, quiet=True)  # fmt: skip
 
     # -- the decision ------------------------------------------------------------------------
     def _scenario_names(self) -> list[str]:

@@ -23,7 +23,7 @@ from meditwin_desktop.core.imaging.nifti import (
     write_label_map,
     write_volume,
 )
-from meditwin_desktop.core.imaging.surfaces import label_surfaces
+from meditwin_desktop.core.imaging.surface_cache import cached_label_surfaces, shown_values
 from meditwin_desktop.core.imaging.volume import LabelMap, Volume
 from meditwin_desktop.core.segmentation.label_files import FILE_FILTER as LABEL_FILE_FILTER
 from meditwin_desktop.core.segmentation.label_files import read_label_file, referenced_series_uid
@@ -385,8 +385,8 @@ class ImagingMixin:
                 label_map = source
             else:  # NIfTI, NRRD or DICOM SEG, onto the volume
                 label_map, note = read_label_file(source, volume)
-            shown = [v for v, lab in label_map.labels.items() if lab.name not in hidden]
-            surfaces = label_surfaces(
+            shown = shown_values(label_map, hidden)
+            surfaces = cached_label_surfaces(  # a prefetched case finds them there
                 label_map, shown, max_triangles=budget, progress=progress, cancelled=cancelled
             )
             return label_map, surfaces, note
