@@ -30,13 +30,12 @@ from matplotlib.backends.backend_pdf import PdfPages
 from meditwin_desktop import APP_NAME, __version__
 from meditwin_desktop.core.board import Decision, Meeting, Meetings
 from meditwin_desktop.core.case import Case, now
-from meditwin_desktop.core.comparison import OUT_OF_DATE
 from meditwin_desktop.core.errors import InputError
 from meditwin_desktop.core.freshness import check_runs, stale_runs
 from meditwin_desktop.core.i18n import date_text, tr
 from meditwin_desktop.core.output_paths import output_file
 from meditwin_desktop.core.registry import discover
-from meditwin_desktop.core.report import _outcome_rows, _when
+from meditwin_desktop.core.report import _outcome_rows, _when, outcome_table_header
 from meditwin_desktop.core.report_layout import (
     A4,
     LEFT,
@@ -380,11 +379,7 @@ def _outcomes(pages: _Pages, twin, runs, stale: dict[str, str]) -> None:
     ]
     first = 0.3
     widths = [first] + [(1 - 2 * LEFT - first) / len(ok)] * len(ok)
-    header = [Cell(tr("Outcome"))] + [
-        Cell(f"{r.scenario}\n({tr(OUT_OF_DATE)})", colour=WARN, align="center")
-        if r.scenario in stale else Cell(r.scenario, align="center")
-        for r in ok
-    ]  # fmt: skip
+    header = outcome_table_header(ok, stale)
     pages.table(widths, header, rows)
     for scenario, why in stale.items():
         pages.lines([tr("{scenario} is out of date: {why}.").format(scenario=scenario,

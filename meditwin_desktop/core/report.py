@@ -611,6 +611,16 @@ def _photo_page(pdf: PdfPages, case: Case, stale: dict[str, str]) -> None:
     _save_page(pdf, figure)
 
 
+def outcome_table_header(runs: list[Run], stale: dict[str, str]) -> list[Cell]:
+    """The outcome table's header: "Outcome", then each run's scenario (out-of-date ones
+    marked in the warning colour)."""
+    return [Cell(tr("Outcome"))] + [
+        Cell(f"{r.scenario}\n({tr(OUT_OF_DATE)})", colour=WARN, align="center")
+        if r.scenario in stale else Cell(r.scenario, align="center")
+        for r in runs
+    ]  # fmt: skip
+
+
 def _outcome_rows(twin: Twin, runs: list[Run], stale: dict[str, str]) -> list[list]:
     baseline = baseline_run(runs)
     best = best_scenarios(twin, runs, stale)
@@ -642,11 +652,7 @@ def _outcomes_page(pdf, twin: Twin, runs: list[Run], ok: list[Run], stale) -> tu
         shown = ok[:6]
         first = 0.34
         widths = [first] + [(1 - 2 * LEFT - first) / len(shown)] * len(shown)
-        header = [Cell(tr("Outcome"))] + [
-            Cell(f"{r.scenario}\n({tr(OUT_OF_DATE)})", colour=WARN, align="center")
-            if r.scenario in stale else Cell(r.scenario, align="center")
-            for r in shown
-        ]  # fmt: skip
+        header = outcome_table_header(shown, stale)
         size = 8 if len(twin.outcomes) <= 14 else 7
         y = table(figure, y, widths, header, _outcome_rows(twin, shown, stale), size=size)
     legend = [
